@@ -1,0 +1,211 @@
+//! The node's change log: what changed, in which order, by whom. Every
+//! mutation appends an entry in the same transaction as the change.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::directory::string_enum;
+use crate::error::{ErrorCode, ServiceError, StorageError};
+use crate::ids::{OrgId, PersonId};
+
+string_enum!(
+    /// The kinds of entity the log records.
+    EntityKind {
+        /// An organization.
+        Organization = "organization",
+        /// A person.
+        Person = "person",
+        /// A person's role in an organization.
+        Membership = "membership",
+        /// An API token's public record.
+        ApiToken = "api_token",
+    }
+);
+
+string_enum!(
+    /// What a change did.
+    Operation {
+        /// Created or changed; the payload is the new state.
+        Upsert = "upsert",
+        /// Deleted; the payload is the last state.
+        Delete = "delete",
+    }
+);
+
+/// Who made a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A person, through a token.
+    Person(PersonId),
+    /// The node itself (start-up, background jobs).
+    Node,
+}
+
+impl Actor {
+    /// How the actor is recorded.
+    pub fn as_string(&self) -> String {
+        match self {
+            Actor::Person(id) => id.to_string(),
+            Actor::Node => "node".to_owned(),
+        }
+    }
+}
+
+/// A change to append to the log.
+#[derive(Debug, Clone)]
+pub struct NewChange {
+    /// The entity's kind.
+    pub kind: EntityKind,
+    /// The entity's id.
+    pub entity_id: String,
+    /// The entity's version after the change.
+    pub version: u64,
+    /// What happened.
+    pub operation: Operation,
+    /// The organization the entity belongs to, if any.
+    pub org_id: Option<OrgId>,
+    /// The entity's state, as JSON.
+    pub payload: serde_json::Value,
+    /// Who did it.
+    pub actor: Actor,
+}
+
+impl NewChange {
+    /// An upsert of `entity`, serialized as its payload.
+    pub fn upsert(
+        kind: EntityKind,
+        entity_id: impl Into<String>,
+        version: u64,
+        org_id: Option<OrgId>,
+        entity: &impl Serialize,
+        actor: &Actor,
+    ) -> Self {
+        Self {
+            kind,
+            entity_id: entity_id.into(),
+            version,
+            operation: Operation::Upsert,
+            org_id,
+            payload: serde_json::to_value(entity).unwrap_or(serde_json::Value::Null),
+            actor: actor.clone(),
+        }
+    }
+
+    /// A deletion of `entity`, whose last state is the payload.
+    pub fn delete(
+        kind: EntityKind,
+        entity_id: impl Into<String>,
+        version: u64,
+        org_id: Option<OrgId>,
+        entity: &impl Serialize,
+        actor: &Actor,
+    ) -> Self {
+        Self {
+            operation: Operation::Delete,
+            ..Self::upsert(kind, entity_id, version, org_id, entity, actor)
+        }
+    }
+}
+
+/// An entry of the log as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeEntry {
+    /// Position in the log, strictly increasing.
+    pub sequence: u64,
+    /// The entity's kind.
+    pub kind: EntityKind,
+    /// The entity's id.
+    pub entity_id: String,
+    /// The entity's version after the change.
+    pub version: u64,
+    /// What happened.
+    pub operation: Operation,
+    /// The organization the entity belongs to, if any.
+    pub org_id: Option<OrgId>,
+    /// The entity's state as JSON text.
+    pub payload: String,
+    /// When it was committed.
+    pub created_at: DateTime<Utc>,
+    /// Who did it, as recorded.
+    pub actor: String,
+}
+
+/// The bounds of the retained log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogBounds {
+    /// Entries up to and including this sequence have been compacted away.
+    pub compacted_through: u64,
+    /// The latest sequence written; 0 for an empty log.
+    pub latest: u64,
+}
+
+impl LogBounds {
+    /// Whether a reader may resume after `cursor` without missing entries:
+    /// the entries after it must still be there, and the cursor must not
+    /// point past the end (a cursor from another database).
+    pub fn check_cursor(self, cursor: u64) -> Result<(), Error> {
+        if cursor < self.compacted_through || cursor > self.latest {
+            return Err(Error::CursorExpired {
+                cursor,
+                oldest: self.compacted_through + 1,
+                latest: self.latest,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Why reading the log failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The cursor is outside the retained log; the reader must resync.
+    #[error(
+        "cursor {cursor} is outside the retained change log (oldest sequence {oldest}, latest {latest}); \
+         re-read the current state and watch from the latest sequence"
+    )]
+    CursorExpired {
+        /// The cursor asked for.
+        cursor: u64,
+        /// The oldest sequence that may still be read.
+        oldest: u64,
+        /// The latest sequence.
+        latest: u64,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl ServiceError for Error {
+    fn error_code(&self) -> ErrorCode {
+        match self {
+            Error::CursorExpired { .. } => ErrorCode::OutOfRange,
+            Error::Storage(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_bounds() {
+        let bounds = LogBounds {
+            compacted_through: 10,
+            latest: 20,
+        };
+        assert!(bounds.check_cursor(10).is_ok());
+        assert!(bounds.check_cursor(20).is_ok());
+        assert!(matches!(
+            bounds.check_cursor(9),
+            Err(Error::CursorExpired { oldest: 11, latest: 20, .. })
+        ));
+        assert!(bounds.check_cursor(21).is_err());
+        let empty = LogBounds {
+            compacted_through: 0,
+            latest: 0,
+        };
+        assert!(empty.check_cursor(0).is_ok());
+    }
+}

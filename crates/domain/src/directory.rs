@@ -1,0 +1,870 @@
+//! The Directory: organizations hosted on a node, people with a role per
+//! organization, and the API tokens people authenticate with.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
+use crate::ids::{OrgId, PersonId, TokenId};
+use crate::text;
+use crate::time::TimeZone;
+
+/// Why a Directory operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input broke a rule.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// No organization has this id or slug.
+    #[error("organization {0:?} not found")]
+    OrganizationNotFound(String),
+    /// No person has this id.
+    #[error("person {0} not found")]
+    PersonNotFound(String),
+    /// No token has this id.
+    #[error("token {0} not found")]
+    TokenNotFound(String),
+    /// The person holds no role in the organization.
+    #[error("person {person} is not a member of organization {organization}")]
+    NotAMember {
+        /// The person.
+        person: PersonId,
+        /// The organization.
+        organization: OrgId,
+    },
+    /// Another organization has this slug.
+    #[error("slug {0:?} is already taken")]
+    SlugTaken(String),
+    /// The person already holds a role in the organization.
+    #[error("person {person} is already a member of organization {organization}")]
+    AlreadyMember {
+        /// The person.
+        person: PersonId,
+        /// The organization.
+        organization: OrgId,
+    },
+    /// The organization changed since the version the caller saw.
+    #[error("organization {id} is at version {actual}, not the expected {expected}")]
+    VersionMismatch {
+        /// The organization.
+        id: OrgId,
+        /// The version the caller expected.
+        expected: u64,
+        /// The version stored.
+        actual: u64,
+    },
+    /// Removing this member would leave the organization without an admin.
+    #[error(
+        "person {person} is the last admin of organization {organization}; add another admin first"
+    )]
+    LastAdmin {
+        /// The person.
+        person: PersonId,
+        /// The organization.
+        organization: OrgId,
+    },
+    /// The token was already revoked.
+    #[error("token {0} is already revoked")]
+    AlreadyRevoked(TokenId),
+    /// The bearer token presented is not known.
+    #[error("the bearer token is not valid")]
+    UnknownToken,
+    /// The bearer token presented has been revoked.
+    #[error("the bearer token has been revoked")]
+    RevokedToken,
+    /// The bearer token presented has expired.
+    #[error("the bearer token expired at {0}")]
+    ExpiredToken(DateTime<Utc>),
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl ServiceError for Error {
+    fn error_code(&self) -> ErrorCode {
+        match self {
+            Error::Invalid(_) => ErrorCode::InvalidArgument,
+            Error::OrganizationNotFound(_)
+            | Error::PersonNotFound(_)
+            | Error::TokenNotFound(_)
+            | Error::NotAMember { .. } => ErrorCode::NotFound,
+            Error::SlugTaken(_) | Error::AlreadyMember { .. } => ErrorCode::AlreadyExists,
+            Error::VersionMismatch { .. } | Error::LastAdmin { .. } | Error::AlreadyRevoked(_) => {
+                ErrorCode::FailedPrecondition
+            }
+            Error::UnknownToken | Error::RevokedToken | Error::ExpiredToken(_) => {
+                ErrorCode::Unauthenticated
+            }
+            Error::Storage(_) => ErrorCode::Internal,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid(e) => Some(&e.field),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The stable name used in storage, JSON and the CLI.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            /// Parses a stable name; `field` names the input field on error.
+            pub fn parse(field: &str, raw: &str) -> Result<Self, $crate::error::FieldError> {
+                match raw {
+                    $($text => Ok(Self::$variant),)+
+                    _ => Err($crate::error::FieldError::new(
+                        field,
+                        format!(
+                            "unknown value {raw:?}; expected one of {}",
+                            [$($text),+].join(", ")
+                        ),
+                    )),
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+pub(crate) use string_enum;
+
+string_enum!(
+    /// What kind of institution an organization is.
+    OrgKind {
+        /// A school, gymnasium or lyceum.
+        School = "school",
+        /// A university or institute.
+        University = "university",
+        /// A college.
+        College = "college",
+        /// A technopark.
+        Technopark = "technopark",
+        /// A museum.
+        Museum = "museum",
+        /// A theatre.
+        Theatre = "theatre",
+        /// A centre of additional education.
+        AdditionalEducation = "additional_education",
+        /// The methodical centre overseeing the network.
+        MethodicalCentre = "methodical_centre",
+        /// An enterprise.
+        Enterprise = "enterprise",
+        /// Anything else.
+        Other = "other",
+    }
+);
+
+string_enum!(
+    /// A person's role within one organization.
+    Role {
+        /// Manages the organization, its members and their tokens.
+        Admin = "admin",
+        /// Publishes and coordinates activities, bookings and agreements.
+        Coordinator = "coordinator",
+        /// Teaches; registers groups and requests bookings.
+        Teacher = "teacher",
+        /// Reads.
+        Viewer = "viewer",
+    }
+);
+
+/// An organization's unique, URL-safe name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Slug(String);
+
+impl Slug {
+    /// 3 to 63 lowercase Latin letters, digits and single hyphens, starting
+    /// with a letter and not ending with a hyphen.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let slug = raw.trim();
+        let fail = |why: &str| Err(FieldError::new(field, format!("{slug:?} {why}")));
+        if slug.is_empty() {
+            return Err(FieldError::new(field, "is required"));
+        }
+        if !(3..=63).contains(&slug.len()) {
+            return fail("must be 3 to 63 characters long");
+        }
+        if !slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return fail("may hold only lowercase Latin letters, digits and hyphens");
+        }
+        if !slug.as_bytes()[0].is_ascii_lowercase() {
+            return fail("must start with a letter");
+        }
+        if slug.ends_with('-') || slug.contains("--") {
+            return fail("must not end with a hyphen or hold two in a row");
+        }
+        Ok(Self(slug.to_owned()))
+    }
+
+    /// Wraps a slug read back from storage.
+    pub fn from_stored(raw: String) -> Self {
+        Self(raw)
+    }
+
+    /// The slug as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A Russian taxpayer number (ИНН) with valid check digits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Inn(String);
+
+impl Inn {
+    /// 10 digits (a legal entity) or 12 (an individual), check digits included.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let inn = raw.trim();
+        let digits: Vec<u32> = inn.chars().filter_map(|c| c.to_digit(10)).collect();
+        if digits.len() != inn.chars().count() || !(digits.len() == 10 || digits.len() == 12) {
+            return Err(FieldError::new(field, "must be 10 or 12 digits"));
+        }
+        let check = |weights: &[u32]| -> u32 {
+            let sum: u32 = weights.iter().zip(&digits).map(|(w, d)| w * d).sum();
+            sum % 11 % 10
+        };
+        let valid = if digits.len() == 10 {
+            check(&[2, 4, 10, 3, 5, 9, 4, 6, 8]) == digits[9]
+        } else {
+            check(&[7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) == digits[10]
+                && check(&[3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) == digits[11]
+        };
+        if !valid {
+            return Err(FieldError::new(field, format!("{inn:?} has wrong check digits")));
+        }
+        Ok(Self(inn.to_owned()))
+    }
+
+    /// The number as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An e-mail address, lowercased.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    /// A plausible address: one `@`, a non-empty local part, a dotted domain,
+    /// no spaces, at most 254 characters. Stored lowercase so uniqueness is
+    /// case-insensitive.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let email = raw.trim();
+        if email.len() > 254 {
+            return Err(FieldError::new(field, "is longer than 254 characters"));
+        }
+        let valid = match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            }
+            None => false,
+        };
+        if !valid {
+            return Err(FieldError::new(field, format!("{email:?} is not an e-mail address")));
+        }
+        Ok(Self(email.to_lowercase()))
+    }
+
+    /// The address as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How to reach an organization.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contacts {
+    /// E-mail.
+    pub email: Option<Email>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Web site.
+    pub website: Option<String>,
+    /// Postal address.
+    pub address: Option<String>,
+}
+
+impl Contacts {
+    /// Validates raw contact fields; errors name `contacts.<field>`.
+    pub fn parse(email: &str, phone: &str, website: &str, address: &str) -> Result<Self, FieldError> {
+        let email = if email.trim().is_empty() {
+            None
+        } else {
+            Some(Email::parse("contacts.email", email)?)
+        };
+        let phone = text::optional_line("contacts.phone", phone, 32)?;
+        if let Some(phone) = &phone {
+            let allowed = |c: char| c.is_ascii_digit() || " +()-".contains(c);
+            if !phone.chars().all(allowed) || phone.chars().filter(char::is_ascii_digit).count() < 5 {
+                return Err(FieldError::new(
+                    "contacts.phone",
+                    format!("{phone:?} is not a phone number"),
+                ));
+            }
+        }
+        let website = text::optional_line("contacts.website", website, 2048)?;
+        if let Some(site) = &website {
+            let lower = site.to_ascii_lowercase();
+            let rest = lower
+                .strip_prefix("https://")
+                .or_else(|| lower.strip_prefix("http://"));
+            if rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
+                return Err(FieldError::new(
+                    "contacts.website",
+                    format!("{site:?} is not an http(s) URL"),
+                ));
+            }
+        }
+        let address = text::optional_line("contacts.address", address, 500)?;
+        Ok(Self {
+            email,
+            phone,
+            website,
+            address,
+        })
+    }
+}
+
+/// The longest full name, in characters.
+pub const MAX_FULL_NAME: usize = 300;
+/// The longest short name, in characters.
+pub const MAX_SHORT_NAME: usize = 100;
+/// The longest city name, in characters.
+pub const MAX_CITY: usize = 100;
+/// The longest person name, in characters.
+pub const MAX_PERSON_NAME: usize = 200;
+/// The longest token name, in characters.
+pub const MAX_TOKEN_NAME: usize = 100;
+
+/// An organization hosted on the node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    /// Id.
+    pub id: OrgId,
+    /// Unique slug.
+    pub slug: Slug,
+    /// Kind.
+    pub kind: OrgKind,
+    /// Full official name.
+    pub full_name: String,
+    /// Short name.
+    pub short_name: String,
+    /// City.
+    pub city: String,
+    /// IANA zone.
+    pub time_zone: TimeZone,
+    /// Contacts.
+    pub contacts: Contacts,
+    /// Taxpayer number.
+    pub inn: Option<Inn>,
+    /// Increases on every change.
+    pub version: u64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A validated organization to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrganization {
+    /// Unique slug.
+    pub slug: Slug,
+    /// Kind.
+    pub kind: OrgKind,
+    /// Full official name.
+    pub full_name: String,
+    /// Short name.
+    pub short_name: String,
+    /// City.
+    pub city: String,
+    /// IANA zone.
+    pub time_zone: TimeZone,
+    /// Contacts.
+    pub contacts: Contacts,
+    /// Taxpayer number.
+    pub inn: Option<Inn>,
+}
+
+impl NewOrganization {
+    /// The organization as first stored.
+    pub fn into_organization(self, now: DateTime<Utc>) -> Organization {
+        Organization {
+            id: OrgId::generate(),
+            slug: self.slug,
+            kind: self.kind,
+            full_name: self.full_name,
+            short_name: self.short_name,
+            city: self.city,
+            time_zone: self.time_zone,
+            contacts: self.contacts,
+            inn: self.inn,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// Validated changes to an organization; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrganizationPatch {
+    /// Apply only at this version, when set.
+    pub expected_version: Option<u64>,
+    /// New kind.
+    pub kind: Option<OrgKind>,
+    /// New full name.
+    pub full_name: Option<String>,
+    /// New short name.
+    pub short_name: Option<String>,
+    /// New city.
+    pub city: Option<String>,
+    /// New zone.
+    pub time_zone: Option<TimeZone>,
+    /// New contacts, replacing the old.
+    pub contacts: Option<Contacts>,
+    /// New taxpayer number; `Some(None)` removes it.
+    pub inn: Option<Option<Inn>>,
+}
+
+impl Organization {
+    /// The organization after `patch`, with its version bumped, or
+    /// `VersionMismatch` when the caller saw an older version.
+    pub fn apply(&self, patch: OrganizationPatch, now: DateTime<Utc>) -> Result<Self, Error> {
+        if let Some(expected) = patch.expected_version
+            && expected != self.version
+        {
+            return Err(Error::VersionMismatch {
+                id: self.id.clone(),
+                expected,
+                actual: self.version,
+            });
+        }
+        let mut next = self.clone();
+        if let Some(kind) = patch.kind {
+            next.kind = kind;
+        }
+        if let Some(full_name) = patch.full_name {
+            next.full_name = full_name;
+        }
+        if let Some(short_name) = patch.short_name {
+            next.short_name = short_name;
+        }
+        if let Some(city) = patch.city {
+            next.city = city;
+        }
+        if let Some(zone) = patch.time_zone {
+            next.time_zone = zone;
+        }
+        if let Some(contacts) = patch.contacts {
+            next.contacts = contacts;
+        }
+        if let Some(inn) = patch.inn {
+            next.inn = inn;
+        }
+        next.version = self.version + 1;
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    /// The text a directory search matches against, folded.
+    pub fn search_text(&self) -> String {
+        text::fold(&format!(
+            "{} {} {}",
+            self.slug, self.full_name, self.short_name
+        ))
+    }
+}
+
+/// Filters of an organization listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrganizationFilter {
+    /// Only this kind.
+    pub kind: Option<OrgKind>,
+    /// Only this city, folded.
+    pub city: Option<String>,
+    /// Only names containing this text, folded.
+    pub query: Option<String>,
+}
+
+/// A person known to the node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// Id.
+    pub id: PersonId,
+    /// Name shown to others.
+    pub display_name: String,
+    /// E-mail, unique on the node.
+    pub email: Option<Email>,
+    /// The node operator.
+    pub operator: bool,
+    /// Increases on every change.
+    pub version: u64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A validated person to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPerson {
+    /// Name shown to others.
+    pub display_name: String,
+    /// E-mail.
+    pub email: Option<Email>,
+}
+
+impl NewPerson {
+    /// Validates the fields of a new person; errors are nested under `parent`.
+    pub fn parse(parent: &str, display_name: &str, email: &str) -> Result<Self, FieldError> {
+        let display_name = text::line("display_name", display_name, MAX_PERSON_NAME)
+            .map_err(|e| e.within(parent))?;
+        let email = if email.trim().is_empty() {
+            None
+        } else {
+            Some(Email::parse("email", email).map_err(|e| e.within(parent))?)
+        };
+        Ok(Self {
+            display_name,
+            email,
+        })
+    }
+
+    /// The person as first stored.
+    pub fn into_person(self, operator: bool, now: DateTime<Utc>) -> Person {
+        Person {
+            id: PersonId::generate(),
+            display_name: self.display_name,
+            email: self.email,
+            operator,
+            version: 1,
+            created_at: now,
+        }
+    }
+}
+
+/// Who to add as a member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberRef {
+    /// An existing person.
+    Existing(PersonId),
+    /// A new person, or the existing one with the same e-mail.
+    New(NewPerson),
+}
+
+/// A person's role in an organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// The organization.
+    pub org_id: OrgId,
+    /// The person.
+    pub person_id: PersonId,
+    /// The role.
+    pub role: Role,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Membership {
+    /// The id of a membership in the change log.
+    pub fn entity_id(&self) -> String {
+        format!("{}/{}", self.org_id, self.person_id)
+    }
+}
+
+/// A membership with its person, as members are listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The person.
+    pub person: Person,
+    /// The membership.
+    pub membership: Membership,
+}
+
+/// An API token's record. The secret itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    /// Id.
+    pub id: TokenId,
+    /// The person it acts for.
+    pub person_id: PersonId,
+    /// A label.
+    pub name: String,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Stops working at; never when `None`.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Revoked at.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiToken {
+    /// Whether the token may authenticate a call at `now`.
+    pub fn check_usable(&self, now: DateTime<Utc>) -> Result<(), Error> {
+        if self.revoked_at.is_some() {
+            return Err(Error::RevokedToken);
+        }
+        match self.expires_at {
+            Some(expiry) if expiry <= now => Err(Error::ExpiredToken(expiry)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The shortest token lifetime.
+pub const MIN_TOKEN_TTL: Duration = Duration::minutes(1);
+/// The longest token lifetime.
+pub const MAX_TOKEN_TTL: Duration = Duration::days(2 * 366);
+/// A token's lifetime when none is asked for.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::days(90);
+
+/// A validated request for a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    /// The person it acts for.
+    pub person_id: PersonId,
+    /// A label.
+    pub name: String,
+    /// Lifetime; `None` never expires (only the operator's bootstrap token).
+    pub ttl: Option<Duration>,
+}
+
+impl NewToken {
+    /// A token for a person with a bounded lifetime (`DEFAULT_TOKEN_TTL` when `ttl` is `None`).
+    pub fn parse(person_id: PersonId, name: &str, ttl: Option<Duration>) -> Result<Self, FieldError> {
+        let name = text::line("name", name, MAX_TOKEN_NAME)?;
+        let ttl = ttl.unwrap_or(DEFAULT_TOKEN_TTL);
+        if ttl < MIN_TOKEN_TTL || ttl > MAX_TOKEN_TTL {
+            return Err(FieldError::new("ttl", "must be between 1 minute and 2 years"));
+        }
+        Ok(Self {
+            person_id,
+            name,
+            ttl: Some(ttl),
+        })
+    }
+
+    /// Issues the token: its record, and the secret to show once.
+    pub fn issue(self, now: DateTime<Utc>) -> (ApiToken, TokenSecret) {
+        let token = ApiToken {
+            id: TokenId::generate(),
+            person_id: self.person_id,
+            name: self.name,
+            created_at: now,
+            expires_at: self.ttl.map(|ttl| now + ttl),
+            revoked_at: None,
+        };
+        (token, TokenSecret::generate())
+    }
+}
+
+/// A bearer secret: 256 random bits behind a recognisable prefix (so that
+/// secret scanners can find leaked ones).
+pub struct TokenSecret(String);
+
+/// The prefix of every token secret.
+pub const TOKEN_PREFIX: &str = "edufed_";
+
+impl TokenSecret {
+    fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        Self(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    /// Wraps a secret presented by a client.
+    pub fn presented(raw: &str) -> Self {
+        Self(raw.trim().to_owned())
+    }
+
+    /// The hash stored in place of the secret. SHA-256 suffices: the secret
+    /// has 256 bits of entropy, so there is nothing to brute-force.
+    pub fn hash(&self) -> TokenHash {
+        TokenHash(hex::encode(Sha256::digest(self.0.as_bytes())))
+    }
+
+    /// The secret, to show once.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for TokenSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenSecret(..)")
+    }
+}
+
+/// The stored hash of a token secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenHash(String);
+
+impl TokenHash {
+    /// The hash as hex.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_rules() {
+        assert!(Slug::parse("slug", "gym24-tomsk").is_ok());
+        for bad in ["", "ab", "Gym24", "24gym", "gym--24", "gym-", "гимназия", &"a".repeat(64)] {
+            let err = Slug::parse("slug", bad).unwrap_err();
+            assert_eq!(err.field, "slug", "{bad}");
+        }
+    }
+
+    #[test]
+    fn inn_check_digits() {
+        // Gymnasium 24 of Tomsk, from the seeds.
+        assert!(Inn::parse("inn", "7017001894").is_ok());
+        assert!(Inn::parse("inn", "7017001895").is_err());
+        assert!(Inn::parse("inn", "500100732259").is_ok());
+        assert!(Inn::parse("inn", "500100732258").is_err());
+        assert!(Inn::parse("inn", "70170O1894").is_err());
+        assert!(Inn::parse("inn", "123").is_err());
+    }
+
+    #[test]
+    fn contacts_name_the_nested_field() {
+        let err = Contacts::parse("nope", "", "", "").unwrap_err();
+        assert_eq!(err.field, "contacts.email");
+        let err = Contacts::parse("", "call me", "", "").unwrap_err();
+        assert_eq!(err.field, "contacts.phone");
+        let err = Contacts::parse("", "", "ftp://x", "").unwrap_err();
+        assert_eq!(err.field, "contacts.website");
+        let ok = Contacts::parse("Gym24@Education70.ru", "+7 (3822) 52-00-00", "https://gym24.ru", "")
+            .unwrap();
+        assert_eq!(ok.email.unwrap().as_str(), "gym24@education70.ru");
+    }
+
+    #[test]
+    fn patch_bumps_version_and_checks_expected() {
+        let now = Utc::now();
+        let org = NewOrganization {
+            slug: Slug::parse("slug", "tsu").unwrap(),
+            kind: OrgKind::University,
+            full_name: "Томский государственный университет".into(),
+            short_name: "ТГУ".into(),
+            city: "Томск".into(),
+            time_zone: TimeZone::parse("time_zone", "Asia/Tomsk").unwrap(),
+            contacts: Contacts::default(),
+            inn: None,
+        }
+        .into_organization(now);
+        let patch = OrganizationPatch {
+            expected_version: Some(1),
+            city: Some("Северск".into()),
+            ..Default::default()
+        };
+        let next = org.apply(patch.clone(), now).unwrap();
+        assert_eq!((next.version, next.city.as_str()), (2, "Северск"));
+        assert!(matches!(
+            next.apply(patch, now),
+            Err(Error::VersionMismatch { expected: 1, actual: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn tokens_hash_stably_and_expire() {
+        let now = Utc::now();
+        let person = PersonId::generate();
+        let (token, secret) = NewToken::parse(person, "laptop", Some(Duration::hours(1)))
+            .unwrap()
+            .issue(now);
+        assert!(secret.expose().starts_with(TOKEN_PREFIX));
+        assert_eq!(secret.hash(), TokenSecret::presented(secret.expose()).hash());
+        assert!(token.check_usable(now).is_ok());
+        assert!(matches!(
+            token.check_usable(now + Duration::hours(2)),
+            Err(Error::ExpiredToken(_))
+        ));
+        assert!(NewToken::parse(PersonId::generate(), "x", Some(Duration::seconds(5))).is_err());
+        assert!(NewToken::parse(PersonId::generate(), " ", None).is_err());
+    }
+}
+
+/// How a client names an organization: by id or by slug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgRef {
+    /// By id.
+    Id(OrgId),
+    /// By slug.
+    Slug(Slug),
+}
+
+impl OrgRef {
+    /// An id if the text is one, else a slug.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        if raw.trim().is_empty() {
+            return Err(FieldError::new(field, "is required (an organization id or slug)"));
+        }
+        match OrgId::parse(field, raw) {
+            Ok(id) => Ok(Self::Id(id)),
+            Err(_) => Slug::parse(field, raw).map(Self::Slug).map_err(|_| {
+                FieldError::new(field, format!("{:?} is neither an organization id nor a slug", raw.trim()))
+            }),
+        }
+    }
+}
+
+impl fmt::Display for OrgRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OrgRef::Id(id) => write!(f, "{id}"),
+            OrgRef::Slug(slug) => write!(f, "{slug}"),
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The small vocabulary of failures every module's `Error` maps onto, so that
+//! the API crate can translate any of them to one status code in one place.
+
+use std::fmt;
+
+/// The kinds of failure a caller can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The input is malformed; the message names the field.
+    InvalidArgument,
+    /// The named record does not exist (or is not visible to the caller).
+    NotFound,
+    /// A record with the same unique key exists.
+    AlreadyExists,
+    /// The record is not in a state that allows the operation.
+    FailedPrecondition,
+    /// The caller is known but not allowed to do this.
+    PermissionDenied,
+    /// The caller could not be identified.
+    Unauthenticated,
+    /// A position (such as a change-log cursor) is outside what the node keeps.
+    OutOfRange,
+    /// A dependency is unavailable; retrying later may succeed.
+    Unavailable,
+    /// A bug or an infrastructure failure; details go to the log only.
+    Internal,
+}
+
+/// Implemented by every module's `Error`.
+pub trait ServiceError: std::error::Error {
+    /// What kind of failure this is.
+    fn error_code(&self) -> ErrorCode;
+
+    /// The input field at fault, for `InvalidArgument`.
+    fn field(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// A value that broke a rule, with the input field it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {reason}")]
+pub struct FieldError {
+    /// The field's name as the client sent it, e.g. `time_zone` or `contacts.email`.
+    pub field: String,
+    /// Why it is invalid, for people.
+    pub reason: String,
+}
+
+impl FieldError {
+    /// A new error for `field`.
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The same error, nested under a parent field (`contacts` + `email` gives `contacts.email`).
+    pub fn within(mut self, parent: &str) -> Self {
+        self.field = format!("{parent}.{}", self.field);
+        self
+    }
+}
+
+impl ServiceError for FieldError {
+    fn error_code(&self) -> ErrorCode {
+        ErrorCode::InvalidArgument
+    }
+
+    fn field(&self) -> Option<&str> {
+        Some(&self.field)
+    }
+}
+
+/// A failure of the storage layer that is not a rule of the domain: lost
+/// connection, a bug in a query. Opaque on purpose: callers get INTERNAL and
+/// the cause goes to the log.
+pub struct StorageError(Box<dyn std::error::Error + Send + Sync + 'static>);
+
+impl StorageError {
+    /// Wraps any error.
+    pub fn new(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Box::new(cause))
+    }
+
+    /// An error from a message, for inconsistencies found in stored data.
+    pub fn msg(message: impl Into<String>) -> Self {
+        Self(message.into().into())
+    }
+}
+
+impl fmt::Debug for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "storage failure: {}", self.0)
+    }
+}
+
+impl std::error::Error for StorageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.0.as_ref())
+    }
+}
+
+impl ServiceError for StorageError {
+    fn error_code(&self) -> ErrorCode {
+        ErrorCode::Internal
+    }
+}

@@ -1,0 +1,82 @@
+//! Typed identifiers. Ids are UUIDv7 strings: time-ordered, so indexes stay
+//! compact and pagination by id follows creation order.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldError;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// A new, unique id.
+            pub fn generate() -> Self {
+                Self(uuid::Uuid::now_v7().to_string())
+            }
+
+            /// Parses an id sent by a client; `field` names the input field on error.
+            pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+                let raw = raw.trim();
+                if raw.is_empty() {
+                    return Err(FieldError::new(field, "is required"));
+                }
+                uuid::Uuid::try_parse(raw)
+                    .map(|id| Self(id.hyphenated().to_string()))
+                    .map_err(|_| FieldError::new(field, format!("{raw:?} is not a valid id")))
+            }
+
+            /// Wraps an id read back from storage, where it was valid when written.
+            pub fn from_stored(raw: String) -> Self {
+                Self(raw)
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Identifies an organization.
+    OrgId
+);
+id_type!(
+    /// Identifies a person.
+    PersonId
+);
+id_type!(
+    /// Identifies an API token (not its secret).
+    TokenId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_accepts_generated_and_normalizes_case() {
+        let id = OrgId::generate();
+        assert_eq!(OrgId::parse("id", id.as_str()).unwrap(), id);
+        let upper = id.as_str().to_uppercase();
+        assert_eq!(OrgId::parse("id", &upper).unwrap(), id);
+    }
+
+    #[test]
+    fn parse_names_the_field() {
+        let err = PersonId::parse("person_id", "nope").unwrap_err();
+        assert_eq!(err.field, "person_id");
+        assert_eq!(PersonId::parse("person_id", " ").unwrap_err().reason, "is required");
+    }
+}

@@ -1,0 +1,16 @@
+//! edufed's domain: the types of the network's records, the rules that make a
+//! value valid, the state machines, and the authorization policy.
+//!
+//! Nothing here knows of protobuf, SQL or sockets: values arrive already
+//! parsed from the API crate and leave as plain Rust to the store.
+
+pub mod changes;
+pub mod directory;
+pub mod error;
+pub mod ids;
+pub mod page;
+pub mod policy;
+pub mod text;
+pub mod time;
+
+pub use error::{ErrorCode, FieldError, ServiceError, StorageError};

@@ -1,0 +1,256 @@
+//! Authorization: one pure function of who asks, what they want to do, and
+//! to what. Handlers call [`authorize`] and nothing else decides.
+
+use crate::directory::Role;
+use crate::error::{ErrorCode, ServiceError};
+use crate::ids::{OrgId, PersonId, TokenId};
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The person the token belongs to.
+    pub person_id: PersonId,
+    /// The token used.
+    pub token_id: TokenId,
+    /// Whether the person is the node operator.
+    pub operator: bool,
+    /// The person's roles, one per organization.
+    pub memberships: Vec<(OrgId, Role)>,
+}
+
+impl Principal {
+    /// The caller's role in `org`, if any.
+    pub fn role_in(&self, org: &OrgId) -> Option<Role> {
+        self.memberships
+            .iter()
+            .find(|(id, _)| id == org)
+            .map(|(_, role)| *role)
+    }
+}
+
+/// Something a caller may want to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Create an organization on the node.
+    CreateOrganization,
+    /// Change an organization's profile.
+    UpdateOrganization,
+    /// See an organization's members.
+    ListMembers,
+    /// Add a member to an organization.
+    AddMember,
+    /// Remove a member from an organization.
+    RemoveMember,
+    /// Read the change log entries of an organization.
+    WatchChanges,
+    /// Create, list or revoke a person's tokens.
+    ManageTokens,
+}
+
+impl Action {
+    fn describe(self) -> &'static str {
+        match self {
+            Action::CreateOrganization => "create organizations",
+            Action::UpdateOrganization => "update the organization",
+            Action::ListMembers => "list the organization's members",
+            Action::AddMember => "add members",
+            Action::RemoveMember => "remove members",
+            Action::WatchChanges => "watch the organization's changes",
+            Action::ManageTokens => "manage this person's tokens",
+        }
+    }
+}
+
+/// What an action applies to.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// The node as a whole.
+    Node,
+    /// One organization.
+    Organization(&'a OrgId),
+    /// One person, with what decides who may act for them.
+    Person {
+        /// The person.
+        id: &'a PersonId,
+        /// Whether they are the node operator.
+        operator: bool,
+        /// The organizations they are members of.
+        organizations: &'a [OrgId],
+    },
+}
+
+/// The action was not allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("permission denied: {0}")]
+pub struct Denied(String);
+
+impl ServiceError for Denied {
+    fn error_code(&self) -> ErrorCode {
+        ErrorCode::PermissionDenied
+    }
+}
+
+/// The table of roles and actions within one organization. `None` is a
+/// caller with no role in the organization (a foreign one).
+pub fn role_permits(role: Option<Role>, action: Action) -> bool {
+    use Action::*;
+    use Role::*;
+    match (action, role) {
+        (UpdateOrganization | AddMember | RemoveMember, Some(Admin)) => true,
+        (ListMembers | WatchChanges, Some(_)) => true,
+        // Organizations are created by the operator; tokens follow the person rule.
+        (CreateOrganization | ManageTokens, _) => false,
+        _ => false,
+    }
+}
+
+/// Decides whether `principal` may do `action` to `target`.
+///
+/// The operator may do everything. Within an organization, the caller's role
+/// there decides, by [`role_permits`]. For a person's tokens: the person
+/// themselves, or an admin of every organization the person belongs to (so an
+/// admin cannot take over someone who also works elsewhere, nor the operator).
+pub fn authorize(principal: &Principal, action: Action, target: Target<'_>) -> Result<(), Denied> {
+    if principal.operator {
+        return Ok(());
+    }
+    match target {
+        Target::Node => Err(Denied(format!(
+            "only the node operator may {}",
+            action.describe()
+        ))),
+        Target::Organization(org) => {
+            let role = principal.role_in(org);
+            if role_permits(role, action) {
+                Ok(())
+            } else {
+                Err(Denied(match role {
+                    Some(role) => format!(
+                        "the {role} role in organization {org} does not allow you to {}",
+                        action.describe()
+                    ),
+                    None => format!(
+                        "you are not a member of organization {org}, so you may not {}",
+                        action.describe()
+                    ),
+                }))
+            }
+        }
+        Target::Person {
+            id,
+            operator,
+            organizations,
+        } => {
+            if action != Action::ManageTokens {
+                return Err(Denied(format!("you may not {}", action.describe())));
+            }
+            if *id == principal.person_id {
+                return Ok(());
+            }
+            let admin_of_all = !organizations.is_empty()
+                && organizations
+                    .iter()
+                    .all(|org| principal.role_in(org) == Some(Role::Admin));
+            if !operator && admin_of_all {
+                Ok(())
+            } else {
+                Err(Denied(format!(
+                    "you may not {}: only the person, an admin of every organization they \
+                     belong to, or the operator may",
+                    action.describe()
+                )))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(memberships: &[(&OrgId, Role)]) -> Principal {
+        Principal {
+            person_id: PersonId::generate(),
+            token_id: TokenId::generate(),
+            operator: false,
+            memberships: memberships.iter().map(|(o, r)| ((*o).clone(), *r)).collect(),
+        }
+    }
+
+    /// role × action, own organization and foreign, as one table.
+    #[test]
+    fn organization_table() {
+        use Action::*;
+        use Role::*;
+        let own = OrgId::generate();
+        let foreign = OrgId::generate();
+        // (action, [admin, coordinator, teacher, viewer] on own org); foreign is always denied.
+        let table = [
+            (UpdateOrganization, [true, false, false, false]),
+            (AddMember, [true, false, false, false]),
+            (RemoveMember, [true, false, false, false]),
+            (ListMembers, [true, true, true, true]),
+            (WatchChanges, [true, true, true, true]),
+            (CreateOrganization, [false, false, false, false]),
+            (ManageTokens, [false, false, false, false]),
+        ];
+        for (action, expected) in table {
+            for (role, allowed) in [Admin, Coordinator, Teacher, Viewer].into_iter().zip(expected) {
+                let p = principal(&[(&own, role)]);
+                assert_eq!(
+                    authorize(&p, action, Target::Organization(&own)).is_ok(),
+                    allowed,
+                    "{action:?} as {role} of own organization"
+                );
+                assert!(
+                    authorize(&p, action, Target::Organization(&foreign)).is_err(),
+                    "{action:?} as {role} of another organization"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn operator_may_do_everything() {
+        let mut p = principal(&[]);
+        p.operator = true;
+        let org = OrgId::generate();
+        assert!(authorize(&p, Action::CreateOrganization, Target::Node).is_ok());
+        assert!(authorize(&p, Action::AddMember, Target::Organization(&org)).is_ok());
+    }
+
+    #[test]
+    fn only_operator_creates_organizations() {
+        let org = OrgId::generate();
+        let admin = principal(&[(&org, Role::Admin)]);
+        let err = authorize(&admin, Action::CreateOrganization, Target::Node).unwrap_err();
+        assert!(err.to_string().contains("operator"));
+    }
+
+    #[test]
+    fn token_management_rule() {
+        let a = OrgId::generate();
+        let b = OrgId::generate();
+        let admin_a = principal(&[(&a, Role::Admin)]);
+        let teacher = PersonId::generate();
+        let person = |orgs: &'static [OrgId], operator| Target::Person {
+            id: &teacher,
+            operator,
+            organizations: orgs,
+        };
+        let only_a: &'static [OrgId] = Box::leak(Box::new([a.clone()]));
+        let a_and_b: &'static [OrgId] = Box::leak(Box::new([a.clone(), b.clone()]));
+        assert!(authorize(&admin_a, Action::ManageTokens, person(only_a, false)).is_ok());
+        assert!(authorize(&admin_a, Action::ManageTokens, person(a_and_b, false)).is_err());
+        assert!(authorize(&admin_a, Action::ManageTokens, person(only_a, true)).is_err());
+        assert!(authorize(&admin_a, Action::ManageTokens, person(&[], false)).is_err());
+        let viewer_a = principal(&[(&a, Role::Viewer)]);
+        assert!(authorize(&viewer_a, Action::ManageTokens, person(only_a, false)).is_err());
+        let own = Target::Person {
+            id: &viewer_a.person_id,
+            operator: false,
+            organizations: only_a,
+        };
+        assert!(authorize(&viewer_a, Action::ManageTokens, own).is_ok());
+    }
+}

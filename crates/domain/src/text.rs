@@ -1,0 +1,70 @@
+//! Rules shared by free-text fields, and the folding used for search.
+
+use crate::error::FieldError;
+
+/// Checks a one-line text field: trims it, requires it unless `optional`, and
+/// bounds its length in characters. Control characters are refused.
+pub fn line(field: &str, raw: &str, max_chars: usize) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
+    bounded(field, value, max_chars)?;
+    if value.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "must not contain control characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// Like [`line`], but an empty value is `None`.
+pub fn optional_line(
+    field: &str,
+    raw: &str,
+    max_chars: usize,
+) -> Result<Option<String>, FieldError> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        line(field, raw, max_chars).map(Some)
+    }
+}
+
+fn bounded(field: &str, value: &str, max_chars: usize) -> Result<(), FieldError> {
+    // Count lazily: a 10 MB value must not be walked to the end to be refused.
+    if value.chars().nth(max_chars).is_some() {
+        return Err(FieldError::new(
+            field,
+            format!("is longer than {max_chars} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Folds text for case-insensitive search: lowercase, and `ё` as `е`, as
+/// Russian users type either.
+pub fn fold(text: &str) -> String {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'ё' { 'е' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_trims_and_bounds() {
+        assert_eq!(line("name", "  Лицей №7 ", 10).unwrap(), "Лицей №7");
+        assert_eq!(line("name", "", 10).unwrap_err().reason, "is required");
+        let long = "я".repeat(11);
+        assert_eq!(line("name", &long, 10).unwrap_err().field, "name");
+        assert!(line("name", &"я".repeat(10), 10).is_ok());
+        assert!(line("name", "a\u{0}b", 10).is_err());
+    }
+
+    #[test]
+    fn fold_treats_yo_as_ye() {
+        assert_eq!(fold("Ёлка ЗЕЛЁНАЯ"), "елка зеленая");
+    }
+}

@@ -1,0 +1,186 @@
+//! The change log: appended in the transaction of each change, read by
+//! `Watch`, compacted after the retention period.
+
+use chrono::{DateTime, Utc};
+use edufed_domain::StorageError;
+use edufed_domain::changes::{ChangeEntry, EntityKind, Error, LogBounds, NewChange, Operation};
+use edufed_domain::ids::OrgId;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row as _, Transaction};
+
+use crate::Store;
+use crate::db::{instant, micros, placeholders, signed, unsigned};
+use crate::error::storage;
+
+/// Key of the PostgreSQL advisory lock that orders log appends.
+pub(crate) const LOG_LOCK_KEY: i64 = 0x6564_7566_6564_0002;
+
+const COMPACTED_THROUGH: &str = "change_log_compacted_through";
+
+/// Which entries a reader may see.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeFilter {
+    /// Only these kinds; every kind when empty.
+    pub kinds: Vec<EntityKind>,
+    /// Only entries of these organizations; every entry when `None`.
+    pub organizations: Option<Vec<OrgId>>,
+}
+
+pub(crate) async fn insert(
+    tx: &mut Transaction<'static, Any>,
+    change: NewChange,
+) -> Result<u64, StorageError> {
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO change_log \
+         (entity_kind, entity_id, version, operation, org_id, payload, actor, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
+    )
+    .bind(change.kind.as_str())
+    .bind(change.entity_id)
+    .bind(signed(change.version))
+    .bind(change.operation.as_str())
+    .bind(change.org_id.map(|id| id.to_string()))
+    .bind(change.payload.to_string())
+    .bind(change.actor.as_string())
+    .bind(micros(edufed_domain::time::now()))
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(storage)?;
+    unsigned(seq)
+}
+
+impl Store {
+    /// The latest sequence of the log; 0 when nothing was ever written.
+    pub async fn latest_sequence(&self) -> Result<u64, StorageError> {
+        Ok(self.log_bounds().await?.latest)
+    }
+
+    /// What part of the log is retained.
+    #[tracing::instrument(name = "store.changes.bounds", skip(self))]
+    pub async fn log_bounds(&self) -> Result<LogBounds, StorageError> {
+        let row = sqlx::query(
+            "SELECT COALESCE((SELECT MAX(seq) FROM change_log), 0) AS latest, \
+             (SELECT value FROM node_meta WHERE key = $1) AS compacted",
+        )
+        .bind(COMPACTED_THROUGH)
+        .fetch_one(self.reader())
+        .await
+        .map_err(storage)?;
+        let latest = unsigned(row.try_get::<i64, _>("latest").map_err(storage)?)?;
+        let compacted: Option<String> = row.try_get("compacted").map_err(storage)?;
+        let compacted_through = compacted
+            .map(|v| v.parse::<u64>())
+            .transpose()
+            .map_err(StorageError::new)?
+            .unwrap_or(0);
+        Ok(LogBounds {
+            compacted_through,
+            latest: latest.max(compacted_through),
+        })
+    }
+
+    /// Up to `limit` entries after `after`, in order, that `filter` lets
+    /// through. Fails with `CursorExpired` when entries after `after` were
+    /// compacted away, even while a reader is streaming.
+    #[tracing::instrument(name = "store.changes.read", skip(self, filter))]
+    pub async fn read_changes(
+        &self,
+        after: u64,
+        limit: u32,
+        filter: &ChangeFilter,
+    ) -> Result<Vec<ChangeEntry>, Error> {
+        let mut sql = String::from(
+            "SELECT seq, entity_kind, entity_id, version, operation, org_id, payload, actor, created_at \
+             FROM change_log WHERE seq > $1",
+        );
+        let mut next = 2;
+        if !filter.kinds.is_empty() {
+            sql += &format!(" AND entity_kind IN ({})", placeholders(next, filter.kinds.len()));
+            next += filter.kinds.len();
+        }
+        if let Some(orgs) = &filter.organizations {
+            if orgs.is_empty() {
+                sql += " AND 1 = 0";
+            } else {
+                sql += &format!(" AND org_id IN ({})", placeholders(next, orgs.len()));
+                next += orgs.len();
+            }
+        }
+        sql += &format!(" ORDER BY seq LIMIT ${next}");
+        let mut query = sqlx::query(&sql).bind(signed(after));
+        for kind in &filter.kinds {
+            query = query.bind(kind.as_str());
+        }
+        for org in filter.organizations.iter().flatten() {
+            query = query.bind(org.to_string());
+        }
+        let rows = query
+            .bind(i64::from(limit))
+            .fetch_all(self.reader())
+            .await
+            .map_err(storage)?;
+        let entries = rows
+            .iter()
+            .map(entry_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        // Checked after the read: compaction deletes and moves the bound in
+        // one transaction, so if it removed anything this read needed, the
+        // new bound is visible now.
+        self.log_bounds().await?.check_cursor(after)?;
+        Ok(entries)
+    }
+
+    /// Deletes the entries written before `before`, and remembers how far
+    /// the log was compacted. Returns how many entries were deleted.
+    #[tracing::instrument(name = "store.changes.compact", skip(self))]
+    pub async fn compact_changes(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        let mut tx = self.write_tx().await?;
+        let through: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM change_log WHERE created_at < $1")
+                .bind(micros(before))
+                .fetch_one(&mut *tx.tx)
+                .await
+                .map_err(storage)?;
+        let Some(through) = through else {
+            return Ok(0);
+        };
+        let deleted = sqlx::query("DELETE FROM change_log WHERE seq <= $1")
+            .bind(through)
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(storage)?
+            .rows_affected();
+        sqlx::query(
+            "INSERT INTO node_meta (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(COMPACTED_THROUGH)
+        .bind(through.to_string())
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+}
+
+fn entry_from_row(row: &AnyRow) -> Result<ChangeEntry, StorageError> {
+    let get_text = |name: &str| row.try_get::<String, _>(name).map_err(storage);
+    let get_int = |name: &str| row.try_get::<i64, _>(name).map_err(storage);
+    let kind = get_text("entity_kind")?;
+    let operation = get_text("operation")?;
+    Ok(ChangeEntry {
+        sequence: unsigned(get_int("seq")?)?,
+        kind: EntityKind::parse("entity_kind", &kind).map_err(StorageError::new)?,
+        entity_id: get_text("entity_id")?,
+        version: unsigned(get_int("version")?)?,
+        operation: Operation::parse("operation", &operation).map_err(StorageError::new)?,
+        org_id: row
+            .try_get::<Option<String>, _>("org_id")
+            .map_err(storage)?
+            .map(OrgId::from_stored),
+        payload: get_text("payload")?,
+        created_at: instant(get_int("created_at")?)?,
+        actor: get_text("actor")?,
+    })
+}

@@ -1,0 +1,15 @@
+//! Storage for an edufed node: one set of queries over SQLite or PostgreSQL
+//! through sqlx's `Any` driver, chosen by the database URL at start-up.
+//!
+//! Both backends keep instants as UTC microseconds and JSON as text, so the
+//! queries are the same and one behaviour suite tests both. Where the
+//! backends differ (locking, DDL), the difference is written once here.
+
+mod db;
+pub mod directory;
+mod error;
+pub mod changes;
+mod meta;
+
+pub use db::{Backend, ConnectOptions, OpenError, Store};
+pub use error::{Constraint, DbFailure};
