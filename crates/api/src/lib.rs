@@ -1,1 +1,12 @@
+//! The gRPC face of a node: tonic services of `edufed.v1`, the conversions
+//! between protobuf and domain types, and the one mapping from domain errors
+//! to `tonic::Status`.
 
+pub mod auth;
+mod change_feed;
+mod convert;
+mod directory;
+pub mod status;
+
+pub use change_feed::{ChangeFeedService, FeedSettings};
+pub use directory::DirectoryService;

@@ -1,1 +1,20 @@
+//! A running edufed node: configuration, first start, the HTTP side next to
+//! gRPC on one port, TLS, background jobs and graceful shutdown.
+//!
+//! Teardown order, on the first SIGINT/SIGTERM: stop accepting connections,
+//! end Watch streams, drain in-flight RPCs for at most the grace period,
+//! stop background jobs, close the database pool.
 
+pub mod config;
+mod datadir;
+mod http;
+mod metrics;
+mod node;
+mod serve;
+mod startup;
+mod tls;
+
+pub use config::{Overrides, Settings};
+pub use datadir::{KEY_FILE, OPERATOR_TOKEN_FILE};
+pub use node::Node;
+pub use startup::{InitReport, initialize};

@@ -206,7 +206,7 @@ impl Store {
                 };
                 match existing {
                     Some(person) => person,
-                    None => insert_person(&mut tx, new, false, actor).await?,
+                    None => insert_person(&mut tx, new, actor).await?,
                 }
             }
         };
@@ -476,26 +476,53 @@ impl Store {
         })
     }
 
-    /// The node operator, created on first call.
+    /// The node operator, created on first call. Safe when several
+    /// processes start on one database at once: one creates, all get it.
     #[tracing::instrument(name = "store.directory.ensure_operator", skip(self))]
     pub async fn ensure_operator(&self) -> Result<Person, Error> {
+        let select = format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.operator = 1");
+        if let Some(row) = sqlx::query(&select)
+            .fetch_optional(self.reader())
+            .await
+            .map_err(storage)?
+        {
+            return person_from_row(&row);
+        }
         let mut tx = self.write_tx().await?;
-        let existing = sqlx::query(&format!(
-            "SELECT {PERSON_COLUMNS} FROM people p WHERE p.operator = 1"
-        ))
-        .fetch_optional(&mut *tx.tx)
+        let operator = NewPerson {
+            display_name: "Node operator".to_owned(),
+            email: None,
+        }
+        .into_person(true, now());
+        let inserted = sqlx::query(
+            "INSERT INTO people (id, display_name, email, operator, version, created_at) \
+             VALUES ($1, $2, NULL, 1, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(operator.id.to_string())
+        .bind(operator.display_name.clone())
+        .bind(signed(operator.version))
+        .bind(micros(operator.created_at))
+        .execute(&mut *tx.tx)
         .await
-        .map_err(storage)?;
-        let operator = match existing {
-            Some(row) => person_from_row(&row)?,
-            None => {
-                let new = NewPerson {
-                    display_name: "Node operator".to_owned(),
-                    email: None,
-                };
-                insert_person(&mut tx, new, true, &Actor::Node).await?
-            }
-        };
+        .map_err(storage)?
+        .rows_affected();
+        if inserted == 0 {
+            drop(tx);
+            let row = sqlx::query(&select)
+                .fetch_one(self.reader())
+                .await
+                .map_err(storage)?;
+            return person_from_row(&row);
+        }
+        tx.append(NewChange::upsert(
+            EntityKind::Person,
+            operator.id.to_string(),
+            operator.version,
+            None,
+            &operator,
+            &Actor::Node,
+        ))
+        .await?;
         tx.commit().await?;
         Ok(operator)
     }
@@ -534,10 +561,9 @@ impl Store {
 async fn insert_person(
     tx: &mut WriteTx<'_>,
     new: NewPerson,
-    operator: bool,
     actor: &Actor,
 ) -> Result<Person, Error> {
-    let person = new.into_person(operator, now());
+    let person = new.into_person(false, now());
     sqlx::query(
         "INSERT INTO people (id, display_name, email, operator, version, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -545,7 +571,7 @@ async fn insert_person(
     .bind(person.id.to_string())
     .bind(person.display_name.clone())
     .bind(person.email.as_ref().map(|e| e.as_str().to_owned()))
-    .bind(i64::from(operator))
+    .bind(0_i64)
     .bind(signed(person.version))
     .bind(micros(person.created_at))
     .execute(&mut *tx.tx)

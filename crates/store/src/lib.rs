@@ -11,5 +11,5 @@ mod error;
 pub mod changes;
 mod meta;
 
-pub use db::{Backend, ConnectOptions, OpenError, Store};
+pub use db::{Backend, ConnectOptions, OpenError, Store, redact as redact_url};
 pub use error::{Constraint, DbFailure};

@@ -1,0 +1,293 @@
+//! The Directory service.
+
+use edufed_domain::FieldError;
+use edufed_domain::changes::Actor;
+use edufed_domain::directory::{MemberRef, NewToken, OrgRef, OrganizationFilter};
+use edufed_domain::ids::{PersonId, TokenId};
+use edufed_domain::page::{PageSize, PageToken};
+use edufed_domain::policy::{Action, Principal, Target, authorize};
+use edufed_domain::text;
+use edufed_proto::v1 as pb;
+use edufed_proto::v1::directory_server::Directory;
+use edufed_store::Store;
+use tonic::{Request, Response, Status};
+
+use crate::auth::principal;
+use crate::convert::{self, ToProto as _};
+use crate::status::ApiError;
+
+/// The `edufed.v1.Directory` service.
+#[derive(Debug, Clone)]
+pub struct DirectoryService {
+    store: Store,
+    node_id: String,
+}
+
+impl DirectoryService {
+    /// A service over `store` on the node `node_id`.
+    pub fn new(store: Store, node_id: String) -> Self {
+        Self { store, node_id }
+    }
+
+    /// Checks that `caller` may manage `person`'s tokens.
+    async fn authorize_tokens_of(&self, caller: &Principal, person: &PersonId) -> Result<(), ApiError> {
+        let (person, roles) = self.store.get_person(person).await?;
+        let organizations: Vec<_> = roles.into_iter().map(|(org, _)| org).collect();
+        authorize(
+            caller,
+            Action::ManageTokens,
+            Target::Person {
+                id: &person.id,
+                operator: person.operator,
+                organizations: &organizations,
+            },
+        )?;
+        Ok(())
+    }
+
+    /// The person a token request is about: the given id, or the caller.
+    fn person_or_caller(caller: &Principal, raw: &str) -> Result<PersonId, FieldError> {
+        if raw.trim().is_empty() {
+            Ok(caller.person_id.clone())
+        } else {
+            PersonId::parse("person_id", raw)
+        }
+    }
+}
+
+type RpcResult<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl Directory for DirectoryService {
+    async fn get_organization(&self, request: Request<pb::GetOrganizationRequest>) -> RpcResult<pb::Organization> {
+        let org = async {
+            let org = convert::org_ref("organization", &request.get_ref().organization)?;
+            Ok::<_, ApiError>(self.store.get_organization(&org).await?)
+        }
+        .await?;
+        Ok(Response::new(org.to_proto()))
+    }
+
+    async fn list_organizations(
+        &self,
+        request: Request<pb::ListOrganizationsRequest>,
+    ) -> RpcResult<pb::ListOrganizationsResponse> {
+        let req = request.get_ref();
+        let page = async {
+            let size = PageSize::new("page_size", req.page_size, 50, 500)?;
+            let after = PageToken::decode("page_token", &req.page_token, 1)?;
+            let filter = OrganizationFilter {
+                kind: match req.kind {
+                    0 => None,
+                    kind => Some(convert::org_kind("kind", kind)?),
+                },
+                city: text::optional_line("city", &req.city, 100)?.map(|c| text::fold(&c)),
+                query: text::optional_line("query", &req.query, 200)?.map(|q| text::fold(&q)),
+            };
+            Ok::<_, ApiError>(self.store.list_organizations(&filter, size, after.as_ref()).await?)
+        }
+        .await?;
+        Ok(Response::new(pb::ListOrganizationsResponse {
+            organizations: page.items.iter().map(|o| o.to_proto()).collect(),
+            next_page_token: page.next.map(|t| t.encode()).unwrap_or_default(),
+        }))
+    }
+
+    async fn create_organization(
+        &self,
+        request: Request<pb::CreateOrganizationRequest>,
+    ) -> RpcResult<pb::Organization> {
+        let caller = principal(&request)?;
+        let org = async {
+            authorize(&caller, Action::CreateOrganization, Target::Node)?;
+            let new = convert::new_organization(request.get_ref())?;
+            Ok::<_, ApiError>(
+                self.store
+                    .create_organization(new, &Actor::Person(caller.person_id.clone()))
+                    .await?,
+            )
+        }
+        .await?;
+        tracing::info!(org = %org.id, slug = %org.slug, "organization created");
+        Ok(Response::new(org.to_proto()))
+    }
+
+    async fn update_organization(
+        &self,
+        request: Request<pb::UpdateOrganizationRequest>,
+    ) -> RpcResult<pb::Organization> {
+        let caller = principal(&request)?;
+        let org = async {
+            let req = request.get_ref();
+            let target = convert::org_ref("organization", &req.organization)?;
+            let current = self.store.get_organization(&target).await?;
+            authorize(&caller, Action::UpdateOrganization, Target::Organization(&current.id))?;
+            let patch = convert::organization_patch(req)?;
+            Ok::<_, ApiError>(
+                self.store
+                    .update_organization(
+                        &OrgRef::Id(current.id),
+                        patch,
+                        &Actor::Person(caller.person_id.clone()),
+                    )
+                    .await?,
+            )
+        }
+        .await?;
+        Ok(Response::new(org.to_proto()))
+    }
+
+    async fn add_member(&self, request: Request<pb::AddMemberRequest>) -> RpcResult<pb::Member> {
+        let caller = principal(&request)?;
+        let member = async {
+            let req = request.get_ref();
+            let target = convert::org_ref("organization", &req.organization)?;
+            let org = self.store.get_organization(&target).await?;
+            authorize(&caller, Action::AddMember, Target::Organization(&org.id))?;
+            let who = match &req.person {
+                Some(pb::add_member_request::Person::PersonId(id)) => {
+                    MemberRef::Existing(PersonId::parse("person_id", id)?)
+                }
+                Some(pb::add_member_request::Person::NewPerson(new)) => {
+                    MemberRef::New(convert::new_person(new)?)
+                }
+                None => {
+                    return Err(FieldError::new("person", "give person_id or new_person").into());
+                }
+            };
+            let role = convert::role("role", req.role)?;
+            Ok::<_, ApiError>(
+                self.store
+                    .add_member(&OrgRef::Id(org.id), who, role, &Actor::Person(caller.person_id.clone()))
+                    .await?,
+            )
+        }
+        .await?;
+        Ok(Response::new(member.to_proto()))
+    }
+
+    async fn list_members(
+        &self,
+        request: Request<pb::ListMembersRequest>,
+    ) -> RpcResult<pb::ListMembersResponse> {
+        let caller = principal(&request)?;
+        let page = async {
+            let req = request.get_ref();
+            let target = convert::org_ref("organization", &req.organization)?;
+            let org = self.store.get_organization(&target).await?;
+            authorize(&caller, Action::ListMembers, Target::Organization(&org.id))?;
+            let size = PageSize::new("page_size", req.page_size, 100, 500)?;
+            let after = PageToken::decode("page_token", &req.page_token, 2)?;
+            Ok::<_, ApiError>(self.store.list_members(&org.id, size, after.as_ref()).await?)
+        }
+        .await?;
+        Ok(Response::new(pb::ListMembersResponse {
+            members: page.items.iter().map(|m| m.to_proto()).collect(),
+            next_page_token: page.next.map(|t| t.encode()).unwrap_or_default(),
+        }))
+    }
+
+    async fn remove_member(
+        &self,
+        request: Request<pb::RemoveMemberRequest>,
+    ) -> RpcResult<pb::RemoveMemberResponse> {
+        let caller = principal(&request)?;
+        let removed = async {
+            let req = request.get_ref();
+            let target = convert::org_ref("organization", &req.organization)?;
+            let person = PersonId::parse("person_id", &req.person_id)?;
+            let org = self.store.get_organization(&target).await?;
+            authorize(&caller, Action::RemoveMember, Target::Organization(&org.id))?;
+            Ok::<_, ApiError>(
+                self.store
+                    .remove_member(&OrgRef::Id(org.id), &person, &Actor::Person(caller.person_id.clone()))
+                    .await?,
+            )
+        }
+        .await?;
+        Ok(Response::new(pb::RemoveMemberResponse {
+            removed: Some(removed.to_proto()),
+        }))
+    }
+
+    async fn create_token(
+        &self,
+        request: Request<pb::CreateTokenRequest>,
+    ) -> RpcResult<pb::CreateTokenResponse> {
+        let caller = principal(&request)?;
+        let (token, secret) = async {
+            let req = request.get_ref();
+            let person = Self::person_or_caller(&caller, &req.person_id)?;
+            let new = NewToken::parse(person.clone(), &req.name, convert::ttl(req.ttl.as_ref())?)?;
+            self.authorize_tokens_of(&caller, &person).await?;
+            Ok::<_, ApiError>(
+                self.store
+                    .create_token(new, &Actor::Person(caller.person_id.clone()))
+                    .await?,
+            )
+        }
+        .await?;
+        tracing::info!(token = %token.id, person = %token.person_id, "token created");
+        Ok(Response::new(pb::CreateTokenResponse {
+            token: Some(token.to_proto()),
+            secret: secret.expose().to_owned(),
+        }))
+    }
+
+    async fn list_tokens(
+        &self,
+        request: Request<pb::ListTokensRequest>,
+    ) -> RpcResult<pb::ListTokensResponse> {
+        let caller = principal(&request)?;
+        let tokens = async {
+            let person = Self::person_or_caller(&caller, &request.get_ref().person_id)?;
+            self.authorize_tokens_of(&caller, &person).await?;
+            Ok::<_, ApiError>(self.store.list_tokens(&person).await?)
+        }
+        .await?;
+        Ok(Response::new(pb::ListTokensResponse {
+            tokens: tokens.iter().map(|t| t.to_proto()).collect(),
+        }))
+    }
+
+    async fn revoke_token(&self, request: Request<pb::RevokeTokenRequest>) -> RpcResult<pb::ApiToken> {
+        let caller = principal(&request)?;
+        let token = async {
+            let id = TokenId::parse("token_id", &request.get_ref().token_id)?;
+            let token = self.store.get_token(&id).await?;
+            self.authorize_tokens_of(&caller, &token.person_id).await?;
+            Ok::<_, ApiError>(
+                self.store
+                    .revoke_token(&id, &Actor::Person(caller.person_id.clone()))
+                    .await?,
+            )
+        }
+        .await?;
+        tracing::info!(token = %token.id, "token revoked");
+        Ok(Response::new(token.to_proto()))
+    }
+
+    async fn who_am_i(&self, request: Request<pb::WhoAmIRequest>) -> RpcResult<pb::WhoAmIResponse> {
+        let caller = principal(&request)?;
+        let (person, slugs) = async {
+            let (person, roles) = self.store.get_person(&caller.person_id).await?;
+            let ids: Vec<_> = roles.iter().map(|(org, _)| org.clone()).collect();
+            let slugs = self.store.organization_slugs(&ids).await?;
+            Ok::<_, ApiError>((person, roles.into_iter().zip(slugs).collect::<Vec<_>>()))
+        }
+        .await?;
+        Ok(Response::new(pb::WhoAmIResponse {
+            person: Some(person.to_proto()),
+            token_id: caller.token_id.to_string(),
+            memberships: slugs
+                .into_iter()
+                .map(|((org, role), (_, slug))| pb::Membership {
+                    organization_id: org.to_string(),
+                    organization_slug: slug.to_string(),
+                    role: role.to_proto().into(),
+                })
+                .collect(),
+            node_id: self.node_id.clone(),
+        }))
+    }
+}

@@ -1,0 +1,220 @@
+//! Settings, layered: defaults < TOML file (`--config`) < `EDUFED_*`
+//! environment < command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use figment::Figment;
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything a node is configured with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Where gRPC and plain HTTP listen, on one port.
+    pub listen: SocketAddr,
+    /// Where the node keeps its key, operator token and (by default) its SQLite database.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; `<data_dir>/edufed.db` when unset.
+    pub database_url: Option<String>,
+    /// PEM certificate chain for TLS.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS.
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificates; when set, clients must present a certificate it signed.
+    pub tls_client_ca: Option<PathBuf>,
+    /// Allow plaintext on a non-loopback address.
+    pub insecure: bool,
+    /// The longest a unary RPC may take, in seconds.
+    pub request_timeout_secs: u64,
+    /// The largest gRPC message accepted or sent, in bytes.
+    pub max_message_bytes: usize,
+    /// How long shutdown waits for in-flight RPCs, in seconds.
+    pub shutdown_grace_secs: u64,
+    /// How long the change log keeps entries, in days.
+    pub changelog_retention_days: u32,
+    /// Database connections in the pool.
+    pub max_connections: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            data_dir: PathBuf::from("edufed-data"),
+            database_url: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
+            insecure: false,
+            request_timeout_secs: 30,
+            max_message_bytes: 4 * 1024 * 1024,
+            shutdown_grace_secs: 10,
+            changelog_retention_days: 90,
+            max_connections: 16,
+        }
+    }
+}
+
+/// The settings given as flags; unset ones leave lower layers alone.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    /// `--listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// `--tls-cert`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// `--tls-key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
+    /// `--tls-client-ca`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// `--insecure`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insecure: Option<bool>,
+}
+
+/// The environment variables read, each `EDUFED_` + a setting's name in capitals.
+pub const ENV_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "tls_cert",
+    "tls_key",
+    "tls_client_ca",
+    "insecure",
+    "request_timeout_secs",
+    "max_message_bytes",
+    "shutdown_grace_secs",
+    "changelog_retention_days",
+    "max_connections",
+];
+
+impl Settings {
+    /// Layers the sources and checks the result.
+    pub fn load(config_file: Option<&Path>, flags: &Overrides) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = config_file {
+            if !path.is_file() {
+                bail!("configuration file {} does not exist", path.display());
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let settings: Settings = figment
+            .merge(Env::prefixed("EDUFED_").only(ENV_KEYS))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .context("invalid configuration")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Refuses combinations that cannot work or are unsafe.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) | (None, Some(_)) => {
+                bail!("tls_cert and tls_key go together: give both or neither")
+            }
+            _ => {}
+        }
+        if self.tls_client_ca.is_some() && self.tls_cert.is_none() {
+            bail!("tls_client_ca needs tls_cert and tls_key: client certificates are checked only over TLS");
+        }
+        if self.tls_cert.is_none() && !self.listen.ip().is_loopback() && !self.insecure {
+            bail!(
+                "refusing to serve plaintext on the non-loopback address {}: give --tls-cert and \
+                 --tls-key, or --insecure if a TLS proxy stands in front",
+                self.listen
+            );
+        }
+        if self.request_timeout_secs == 0 || self.request_timeout_secs > 3600 {
+            bail!("request_timeout_secs must be between 1 and 3600");
+        }
+        if !(1024..=256 * 1024 * 1024).contains(&self.max_message_bytes) {
+            bail!("max_message_bytes must be between 1 KiB and 256 MiB");
+        }
+        if self.changelog_retention_days == 0 {
+            bail!("changelog_retention_days must be at least 1");
+        }
+        if self.max_connections == 0 {
+            bail!("max_connections must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The database URL: the configured one, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("edufed.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let settings = Settings::default();
+        settings.validate().unwrap();
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:50051");
+        assert_eq!(settings.database_url(), "sqlite://edufed-data/edufed.db");
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "edufed.toml",
+                "listen = \"127.0.0.1:6000\"\ndata_dir = \"/from/file\"\nrequest_timeout_secs = 5\n",
+            )?;
+            jail.set_env("EDUFED_DATA_DIR", "/from/env");
+            jail.set_env("EDUFED_DATABASE_URL", "postgres://env@localhost/db");
+            let flags = Overrides {
+                database_url: Some("postgres://flag@localhost/db".into()),
+                ..Default::default()
+            };
+            let s = Settings::load(Some(Path::new("edufed.toml")), &flags).unwrap();
+            assert_eq!(s.listen.port(), 6000);
+            assert_eq!(s.request_timeout_secs, 5);
+            assert_eq!(s.data_dir, PathBuf::from("/from/env"));
+            assert_eq!(s.database_url.as_deref(), Some("postgres://flag@localhost/db"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn plaintext_off_loopback_needs_insecure() {
+        let mut settings = Settings {
+            listen: "0.0.0.0:50051".parse().unwrap(),
+            ..Default::default()
+        };
+        assert!(settings.validate().unwrap_err().to_string().contains("--insecure"));
+        settings.insecure = true;
+        settings.validate().unwrap();
+        let half_tls = Settings {
+            tls_cert: Some("cert.pem".into()),
+            ..Default::default()
+        };
+        assert!(half_tls.validate().is_err());
+    }
+
+    #[test]
+    fn missing_config_file_is_an_error() {
+        let err = Settings::load(Some(Path::new("/nonexistent/edufed.toml")), &Overrides::default())
+            .unwrap_err();
+        assert!(err.to_string().contains("does not exist"));
+    }
+}

@@ -1,0 +1,126 @@
+//! One router for gRPC and plain HTTP on the same port, and the edge every
+//! gRPC call passes: authentication, a deadline, a span, metrics.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use edufed_store::Store;
+use tonic::Status;
+use tracing::Instrument as _;
+
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub(crate) struct Edge {
+    pub(crate) store: Store,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) request_timeout: Duration,
+}
+
+/// The gRPC routes plus `/healthz` and `/metrics`, behind the edge.
+pub(crate) fn router(grpc: axum::Router, edge: Edge) -> axum::Router {
+    let plain = axum::Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(edge.clone());
+    grpc.merge(plain)
+        .layer(middleware::from_fn_with_state(edge, edge_layer))
+}
+
+async fn healthz(State(edge): State<Edge>) -> Response {
+    match edge.store.latest_sequence().await {
+        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "health check cannot reach the database");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+async fn metrics(State(edge): State<Edge>) -> Response {
+    let latest = *edge.store.subscribe_latest().borrow();
+    edge.metrics.set_latest_sequence(latest);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        edge.metrics.render(),
+    )
+        .into_response()
+}
+
+fn is_grpc(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
+}
+
+/// The client's `grpc-timeout` header (e.g. `500m`, `10S`), if valid.
+fn client_deadline(request: &Request) -> Option<Duration> {
+    let value = request.headers().get("grpc-timeout")?.to_str().ok()?;
+    if value.len() < 2 || value.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = value.split_at(value.len() - 1);
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount.saturating_mul(3600)),
+        "M" => Duration::from_secs(amount.saturating_mul(60)),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) -> Response {
+    if !is_grpc(&request) {
+        return next.run(request).await;
+    }
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let span = tracing::info_span!("rpc", method = %path, person = tracing::field::Empty);
+    let response = async {
+        match edufed_api::auth::authenticate(&edge.store, request.headers()).await {
+            Err(status) => return status.into_http::<Body>(),
+            Ok(Some(principal)) => {
+                tracing::Span::current().record("person", principal.person_id.as_str());
+                request.extensions_mut().insert(principal);
+            }
+            Ok(None) => {}
+        }
+        // The deadline covers a call until its response headers: a unary
+        // call entirely, a stream until it starts.
+        let deadline = client_deadline(&request)
+            .map_or(edge.request_timeout, |d| d.min(edge.request_timeout));
+        match tokio::time::timeout(deadline, next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => Status::deadline_exceeded(format!(
+                "the call did not finish within {} ms",
+                deadline.as_millis()
+            ))
+            .into_http::<Body>(),
+        }
+    }
+    .instrument(span)
+    .await;
+    let code = response
+        .headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("0");
+    edge.metrics.record_rpc(&path, code, started.elapsed());
+    if code != "0" {
+        tracing::debug!(method = %path, code, "rpc failed");
+    }
+    response
+}

@@ -1,0 +1,180 @@
+//! A node: prepared, listening, serving, and stopped in order.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use edufed_api::{ChangeFeedService, DirectoryService, FeedSettings};
+use edufed_proto::v1::change_feed_server::ChangeFeedServer;
+use edufed_proto::v1::directory_server::DirectoryServer;
+use edufed_store::Store;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+
+use crate::config::Settings;
+use crate::http::{Edge, router};
+use crate::metrics::Metrics;
+use crate::startup::{InitReport, prepare};
+use crate::{serve, tls};
+
+/// How often the change log is compacted.
+const COMPACTION_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// A running node.
+pub struct Node {
+    addr: SocketAddr,
+    node_id: String,
+    tls: bool,
+    store: Store,
+    shutdown: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Node {
+    /// Prepares the node (identity, database, operator token on first
+    /// start), binds its listener and starts serving.
+    pub async fn start(settings: Settings) -> anyhow::Result<(Self, InitReport)> {
+        settings.validate()?;
+        let tls_config = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => Some(tls::server_config(
+                cert,
+                key,
+                settings.tls_client_ca.as_deref(),
+            )?),
+            _ => None,
+        };
+        let prepared = prepare(&settings, false).await?;
+        let store = prepared.store;
+        let node_id = prepared.identity.node_id();
+        let listener = match TcpListener::bind(settings.listen).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                store.close().await;
+                return Err(error).with_context(|| format!("cannot listen on {}", settings.listen));
+            }
+        };
+        let addr = listener.local_addr()?;
+        let shutdown = CancellationToken::new();
+
+        let limit = settings.max_message_bytes;
+        let directory = DirectoryServer::new(DirectoryService::new(store.clone(), node_id.clone()))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+        let feed = ChangeFeedServer::new(ChangeFeedService::new(
+            store.clone(),
+            FeedSettings::default(),
+            shutdown.clone(),
+        ))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_serving::<DirectoryServer<DirectoryService>>().await;
+        health.set_serving::<ChangeFeedServer<ChangeFeedService>>().await;
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(edufed_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let reflection_v1 = reflection().build_v1().context("reflection")?;
+        let reflection_v1alpha = reflection().build_v1alpha().context("reflection")?;
+
+        let grpc = Routes::new(directory)
+            .add_service(feed)
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .prepare()
+            .into_axum_router();
+        let app = router(
+            grpc,
+            Edge {
+                store: store.clone(),
+                metrics: Arc::new(Metrics::new()),
+                request_timeout: Duration::from_secs(settings.request_timeout_secs),
+            },
+        );
+
+        let retention = chrono::Duration::days(i64::from(settings.changelog_retention_days));
+        let grace = Duration::from_secs(settings.shutdown_grace_secs);
+        let task = tokio::spawn({
+            let store = store.clone();
+            let shutdown = shutdown.clone();
+            async move {
+                let compactor = tokio::spawn(compact(store.clone(), retention, shutdown.clone()));
+                serve::serve(listener, tls_config, app, shutdown.clone(), grace).await;
+                health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+                let _ = compactor.await;
+                store.close().await;
+                tracing::info!("node stopped");
+            }
+        });
+        tracing::info!(%addr, node_id = %node_id, tls = settings.tls_cert.is_some(), "node serving");
+        Ok((
+            Self {
+                addr,
+                node_id,
+                tls: settings.tls_cert.is_some(),
+                store,
+                shutdown,
+                task,
+            },
+            prepared.report,
+        ))
+    }
+
+    /// Where the node listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The node's URL for clients.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The node's id.
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    /// The node's store, for tests and tools running in the same process.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// A token that stops the node when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Waits until the node has stopped.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("the node's task failed")
+    }
+
+    /// Stops the node in order and waits for it.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.wait().await
+    }
+}
+
+/// Deletes change-log entries older than the retention, hourly.
+async fn compact(store: Store, retention: chrono::Duration, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(COMPACTION_INTERVAL);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        match store.compact_changes(edufed_domain::time::now() - retention).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "change log compacted"),
+            Err(error) => tracing::warn!(%error, "change log compaction failed"),
+        }
+    }
+}
