@@ -33,9 +33,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         descriptor_set.encode_to_vec(),
     )?;
 
+    // Type names let clients find a message's descriptor, e.g. to print it
+    // as canonical protobuf JSON.
+    let mut config = tonic_prost_build::Config::new();
+    config.enable_type_names();
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
-        .compile_fds(descriptor_set)?;
+        .compile_fds_with_config(descriptor_set, config)?;
     Ok(())
 }

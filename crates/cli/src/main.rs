@@ -1,1 +1,115 @@
-fn main() {}
+//! `edufed`: runs a node (`serve`, `init`) and is the command-line client of
+//! one (`org`, `member`, `token`, `watch`, `whoami`).
+
+mod client;
+mod directory;
+mod node;
+mod output;
+mod watch;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::client::Connection;
+use crate::output::Format;
+
+/// edufed: the coordination service of a regional education network.
+#[derive(Debug, Parser)]
+#[command(name = "edufed", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+
+    #[command(flatten)]
+    client: ClientArgs,
+}
+
+/// How client subcommands reach a node.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// The node's URL.
+    #[arg(long, global = true, env = "EDUFED_SERVER", default_value = "http://127.0.0.1:50051")]
+    server: String,
+    /// A bearer token.
+    #[arg(long, global = true, env = "EDUFED_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// A file holding the bearer token. Without --token or --token-file, the
+    /// operator token of ./edufed-data (or $EDUFED_DATA_DIR) is used if present.
+    #[arg(long, global = true, env = "EDUFED_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
+    /// A PEM CA certificate to trust for https:// servers (e.g. a self-signed node).
+    #[arg(long, global = true, env = "EDUFED_CA_CERT")]
+    ca_cert: Option<PathBuf>,
+    /// How to print results: tables for people, JSON for scripts.
+    #[arg(long, short = 'o', global = true, value_enum, default_value = "table")]
+    output: Format,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a node: gRPC and plain HTTP (/healthz, /metrics) on one port.
+    Serve(node::ServeArgs),
+    /// Create the node's identity, database and operator token without serving.
+    Init(node::InitArgs),
+    /// Organizations hosted on the node.
+    #[command(subcommand)]
+    Org(directory::OrgCommand),
+    /// People's roles in organizations.
+    #[command(subcommand)]
+    Member(directory::MemberCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(directory::TokenCommand),
+    /// Stream the node's change log from a cursor.
+    Watch(watch::WatchArgs),
+    /// Show who the token belongs to and the roles they hold.
+    Whoami,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            output::print_error(&error);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => node::serve(args).await,
+        Command::Init(args) => node::init(args).await,
+        Command::Org(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            directory::org(conn, command, cli.client.output).await
+        }
+        Command::Member(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            directory::member(conn, command, cli.client.output).await
+        }
+        Command::Token(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            directory::token(conn, command, cli.client.output).await
+        }
+        Command::Watch(args) => {
+            let conn = Connection::open(&cli.client).await?;
+            watch::watch(conn, args, cli.client.output).await
+        }
+        Command::Whoami => {
+            let conn = Connection::open(&cli.client).await?;
+            directory::whoami(conn, cli.client.output).await
+        }
+    }
+}

@@ -81,7 +81,7 @@ pub enum Target<'a> {
 
 /// The action was not allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("permission denied: {0}")]
+#[error("{0}")]
 pub struct Denied(String);
 
 impl ServiceError for Denied {

@@ -1,0 +1,105 @@
+//! A connection to a node, with the caller's bearer token on every call.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use edufed_proto::v1::change_feed_client::ChangeFeedClient;
+use edufed_proto::v1::directory_client::DirectoryClient;
+use tonic::metadata::MetadataValue;
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+
+use crate::ClientArgs;
+
+/// Adds `authorization: Bearer …` when there is a token.
+#[derive(Clone)]
+pub struct Bearer(Option<MetadataValue<tonic::metadata::Ascii>>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A channel to the node and the caller's credentials.
+pub struct Connection {
+    channel: Channel,
+    bearer: Bearer,
+}
+
+type Authed = InterceptedService<Channel, Bearer>;
+
+impl Connection {
+    /// Connects to `--server`.
+    pub async fn open(args: &ClientArgs) -> anyhow::Result<Self> {
+        let token = token(args)?;
+        let bearer = match token {
+            Some(token) => Some(
+                format!("Bearer {token}")
+                    .parse()
+                    .context("the token holds characters a header cannot carry")?,
+            ),
+            None => None,
+        };
+        let mut endpoint = Endpoint::from_shared(args.server.clone())
+            .with_context(|| format!("{:?} is not a URL", args.server))?
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60));
+        if args.server.starts_with("https://") {
+            let mut tls = ClientTlsConfig::new().with_webpki_roots();
+            if let Some(ca) = &args.ca_cert {
+                let pem = std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
+                tls = tls.ca_certificate(Certificate::from_pem(pem));
+            }
+            endpoint = endpoint.tls_config(tls)?;
+        }
+        let channel = endpoint
+            .connect()
+            .await
+            .with_context(|| format!("cannot connect to {}", args.server))?;
+        Ok(Self {
+            channel,
+            bearer: Bearer(bearer),
+        })
+    }
+
+    /// The Directory service.
+    pub fn directory(&self) -> DirectoryClient<Authed> {
+        DirectoryClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+    }
+
+    /// The ChangeFeed service.
+    pub fn change_feed(&self) -> ChangeFeedClient<Authed> {
+        ChangeFeedClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+    }
+}
+
+/// The token to use: `--token`, else `--token-file`, else the operator token
+/// of the local data directory when there is one.
+fn token(args: &ClientArgs) -> anyhow::Result<Option<String>> {
+    if let Some(token) = &args.token {
+        return Ok(Some(token.trim().to_owned()));
+    }
+    let (path, explicit) = match &args.token_file {
+        Some(path) => (path.clone(), true),
+        None => {
+            let data_dir = std::env::var_os("EDUFED_DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("edufed-data"));
+            (data_dir.join(edufed_server::OPERATOR_TOKEN_FILE), false)
+        }
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(token) if !token.trim().is_empty() => Ok(Some(token.trim().to_owned())),
+        Ok(_) if explicit => bail!("the token file {} is empty", path.display()),
+        Err(error) if explicit => {
+            Err(error).with_context(|| format!("cannot read the token file {}", path.display()))
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,583 @@
+//! `edufed org|member|token|whoami`.
+
+use anyhow::bail;
+use clap::Subcommand;
+use edufed_proto::v1 as pb;
+
+use crate::client::Connection;
+use crate::output::{Format, print_json, table, time};
+
+/// `edufed org …`
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization (node operator only).
+    Create {
+        /// Unique slug, e.g. gym24-tomsk.
+        #[arg(long)]
+        slug: String,
+        /// school, university, college, technopark, museum, theatre,
+        /// additional_education, methodical_centre, enterprise or other.
+        #[arg(long)]
+        kind: String,
+        /// Full official name.
+        #[arg(long)]
+        full_name: String,
+        /// Short name.
+        #[arg(long)]
+        short_name: String,
+        /// City.
+        #[arg(long)]
+        city: String,
+        /// IANA time zone, e.g. Asia/Tomsk.
+        #[arg(long)]
+        time_zone: String,
+        #[command(flatten)]
+        contacts: ContactArgs,
+        /// Taxpayer number (ИНН).
+        #[arg(long, default_value = "")]
+        inn: String,
+    },
+    /// List organizations.
+    List {
+        /// Only this kind.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only this city.
+        #[arg(long, default_value = "")]
+        city: String,
+        /// Only names containing this text.
+        #[arg(long, short = 'q', default_value = "")]
+        query: String,
+        /// Organizations per page (1–500).
+        #[arg(long, default_value_t = 100)]
+        page_size: u32,
+        /// Fetch every page, not just the first.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show one organization by id or slug.
+    Show {
+        /// Id or slug.
+        organization: String,
+    },
+    /// Change an organization's fields.
+    Update {
+        /// Id or slug.
+        organization: String,
+        /// Apply only if the organization is still at this version.
+        #[arg(long, default_value_t = 0)]
+        expected_version: u64,
+        /// New kind.
+        #[arg(long)]
+        kind: Option<String>,
+        /// New full name.
+        #[arg(long)]
+        full_name: Option<String>,
+        /// New short name.
+        #[arg(long)]
+        short_name: Option<String>,
+        /// New city.
+        #[arg(long)]
+        city: Option<String>,
+        /// New IANA time zone.
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// New taxpayer number; "" removes it.
+        #[arg(long)]
+        inn: Option<String>,
+        /// Replace the contacts with the ones given.
+        #[arg(long)]
+        replace_contacts: bool,
+        #[command(flatten)]
+        contacts: ContactArgs,
+    },
+}
+
+/// Contact flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ContactArgs {
+    /// Contact e-mail.
+    #[arg(long, default_value = "")]
+    email: String,
+    /// Contact phone.
+    #[arg(long, default_value = "")]
+    phone: String,
+    /// Web site URL.
+    #[arg(long, default_value = "")]
+    website: String,
+    /// Postal address.
+    #[arg(long, default_value = "")]
+    address: String,
+}
+
+impl ContactArgs {
+    fn to_proto(&self) -> pb::Contacts {
+        pb::Contacts {
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            website: self.website.clone(),
+            address: self.address.clone(),
+        }
+    }
+}
+
+fn kind(raw: &str) -> anyhow::Result<i32> {
+    let name = format!("ORGANIZATION_KIND_{}", raw.trim().to_ascii_uppercase().replace('-', "_"));
+    match pb::OrganizationKind::from_str_name(&name) {
+        Some(kind) if kind != pb::OrganizationKind::Unspecified => Ok(kind.into()),
+        _ => bail!(
+            "unknown kind {raw:?}; expected school, university, college, technopark, museum, \
+             theatre, additional_education, methodical_centre, enterprise or other"
+        ),
+    }
+}
+
+fn kind_name(raw: i32) -> String {
+    pb::OrganizationKind::try_from(raw)
+        .map(|k| k.as_str_name().trim_start_matches("ORGANIZATION_KIND_").to_ascii_lowercase())
+        .unwrap_or_else(|_| raw.to_string())
+}
+
+fn role(raw: &str) -> anyhow::Result<i32> {
+    match pb::Role::from_str_name(&format!("ROLE_{}", raw.trim().to_ascii_uppercase())) {
+        Some(role) if role != pb::Role::Unspecified => Ok(role.into()),
+        _ => bail!("unknown role {raw:?}; expected admin, coordinator, teacher or viewer"),
+    }
+}
+
+fn role_name(raw: i32) -> String {
+    pb::Role::try_from(raw)
+        .map(|r| r.as_str_name().trim_start_matches("ROLE_").to_ascii_lowercase())
+        .unwrap_or_else(|_| raw.to_string())
+}
+
+fn print_org(org: &pb::Organization, format: Format) {
+    if format == Format::Json {
+        return print_json(org);
+    }
+    let contacts = org.contacts.clone().unwrap_or_default();
+    let mut t = table(&["field", "value"]);
+    for (k, v) in [
+        ("id", org.id.clone()),
+        ("slug", org.slug.clone()),
+        ("kind", kind_name(org.kind)),
+        ("full name", org.full_name.clone()),
+        ("short name", org.short_name.clone()),
+        ("city", org.city.clone()),
+        ("time zone", org.time_zone.clone()),
+        ("e-mail", contacts.email),
+        ("phone", contacts.phone),
+        ("website", contacts.website),
+        ("address", contacts.address),
+        ("INN", org.inn.clone()),
+        ("version", org.version.to_string()),
+        ("created", time(org.create_time.as_ref())),
+        ("updated", time(org.update_time.as_ref())),
+    ] {
+        t.add_row(vec![k.to_owned(), v]);
+    }
+    println!("{t}");
+}
+
+/// Runs `edufed org …`.
+pub async fn org(conn: Connection, command: OrgCommand, format: Format) -> anyhow::Result<()> {
+    let mut client = conn.directory();
+    match command {
+        OrgCommand::Create {
+            slug,
+            kind: k,
+            full_name,
+            short_name,
+            city,
+            time_zone,
+            contacts,
+            inn,
+        } => {
+            let org = client
+                .create_organization(pb::CreateOrganizationRequest {
+                    slug,
+                    kind: kind(&k)?,
+                    full_name,
+                    short_name,
+                    city,
+                    time_zone,
+                    contacts: Some(contacts.to_proto()),
+                    inn,
+                })
+                .await?
+                .into_inner();
+            print_org(&org, format);
+        }
+        OrgCommand::List {
+            kind: k,
+            city,
+            query,
+            page_size,
+            all,
+        } => {
+            let kind = k.as_deref().map(kind).transpose()?.unwrap_or(0);
+            let mut page_token = String::new();
+            let mut response = pb::ListOrganizationsResponse::default();
+            loop {
+                let page = client
+                    .list_organizations(pb::ListOrganizationsRequest {
+                        page_size,
+                        page_token,
+                        kind,
+                        city: city.clone(),
+                        query: query.clone(),
+                    })
+                    .await?
+                    .into_inner();
+                response.organizations.extend(page.organizations);
+                response.next_page_token = page.next_page_token.clone();
+                if !all || page.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = page.next_page_token;
+            }
+            if format == Format::Json {
+                return Ok(print_json(&response));
+            }
+            let mut t = table(&["slug", "kind", "short name", "city", "time zone", "id"]);
+            for org in &response.organizations {
+                t.add_row(vec![
+                    org.slug.clone(),
+                    kind_name(org.kind),
+                    org.short_name.clone(),
+                    org.city.clone(),
+                    org.time_zone.clone(),
+                    org.id.clone(),
+                ]);
+            }
+            println!("{t}");
+            if !response.next_page_token.is_empty() {
+                println!("more organizations: repeat with --all");
+            }
+        }
+        OrgCommand::Show { organization } => {
+            let org = client
+                .get_organization(pb::GetOrganizationRequest { organization })
+                .await?
+                .into_inner();
+            print_org(&org, format);
+        }
+        OrgCommand::Update {
+            organization,
+            expected_version,
+            kind: k,
+            full_name,
+            short_name,
+            city,
+            time_zone,
+            inn,
+            replace_contacts,
+            contacts,
+        } => {
+            let org = client
+                .update_organization(pb::UpdateOrganizationRequest {
+                    organization,
+                    expected_version,
+                    kind: k.as_deref().map(kind).transpose()?,
+                    full_name,
+                    short_name,
+                    city,
+                    time_zone,
+                    contacts: replace_contacts.then(|| contacts.to_proto()),
+                    inn,
+                })
+                .await?
+                .into_inner();
+            print_org(&org, format);
+        }
+    }
+    Ok(())
+}
+
+/// `edufed member …`
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Add a person to an organization with a role.
+    Add {
+        /// The organization's id or slug.
+        #[arg(long)]
+        org: String,
+        /// An existing person's id.
+        #[arg(long, conflicts_with_all = ["name", "email"])]
+        person: Option<String>,
+        /// A new person's name.
+        #[arg(long, required_unless_present = "person")]
+        name: Option<String>,
+        /// A new person's e-mail (an existing person with it is added instead).
+        #[arg(long)]
+        email: Option<String>,
+        /// admin, coordinator, teacher or viewer.
+        #[arg(long)]
+        role: String,
+    },
+    /// List an organization's members.
+    List {
+        /// The organization's id or slug.
+        #[arg(long)]
+        org: String,
+    },
+    /// Remove a person from an organization.
+    Remove {
+        /// The organization's id or slug.
+        #[arg(long)]
+        org: String,
+        /// The person's id.
+        #[arg(long)]
+        person: String,
+    },
+}
+
+fn member_rows(members: &[pb::Member]) -> comfy_table::Table {
+    let mut t = table(&["name", "e-mail", "role", "person id", "since"]);
+    for m in members {
+        let person = m.person.clone().unwrap_or_default();
+        t.add_row(vec![
+            person.display_name,
+            person.email,
+            role_name(m.role),
+            person.id,
+            time(m.create_time.as_ref()),
+        ]);
+    }
+    t
+}
+
+/// Runs `edufed member …`.
+pub async fn member(conn: Connection, command: MemberCommand, format: Format) -> anyhow::Result<()> {
+    let mut client = conn.directory();
+    match command {
+        MemberCommand::Add {
+            org,
+            person,
+            name,
+            email,
+            role: r,
+        } => {
+            let person = match (person, name) {
+                (Some(id), _) => pb::add_member_request::Person::PersonId(id),
+                (None, Some(display_name)) => pb::add_member_request::Person::NewPerson(pb::NewPerson {
+                    display_name,
+                    email: email.unwrap_or_default(),
+                }),
+                (None, None) => bail!("give --person or --name"),
+            };
+            let member = client
+                .add_member(pb::AddMemberRequest {
+                    organization: org,
+                    person: Some(person),
+                    role: role(&r)?,
+                })
+                .await?
+                .into_inner();
+            if format == Format::Json {
+                return Ok(print_json(&member));
+            }
+            println!("{}", member_rows(std::slice::from_ref(&member)));
+        }
+        MemberCommand::List { org } => {
+            let mut members = Vec::new();
+            let mut page_token = String::new();
+            loop {
+                let page = client
+                    .list_members(pb::ListMembersRequest {
+                        organization: org.clone(),
+                        page_size: 500,
+                        page_token,
+                    })
+                    .await?
+                    .into_inner();
+                members.extend(page.members);
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = page.next_page_token;
+            }
+            let response = pb::ListMembersResponse {
+                members,
+                next_page_token: String::new(),
+            };
+            if format == Format::Json {
+                return Ok(print_json(&response));
+            }
+            println!("{}", member_rows(&response.members));
+        }
+        MemberCommand::Remove { org, person } => {
+            let removed = client
+                .remove_member(pb::RemoveMemberRequest {
+                    organization: org,
+                    person_id: person,
+                })
+                .await?
+                .into_inner();
+            if format == Format::Json {
+                return Ok(print_json(&removed));
+            }
+            let member = removed.removed.unwrap_or_default();
+            let person = member.person.unwrap_or_default();
+            println!("removed {} ({}) from {}", person.display_name, person.id, member.organization_id);
+        }
+    }
+    Ok(())
+}
+
+/// `edufed token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; its secret is printed once.
+    Create {
+        /// Whose token [default: yours].
+        #[arg(long, default_value = "")]
+        person: String,
+        /// A label, e.g. "laptop".
+        #[arg(long)]
+        name: String,
+        /// Lifetime: a number with s, m, h, d or w, e.g. 90d [default: 90d].
+        #[arg(long, value_parser = parse_ttl)]
+        ttl: Option<prost_types::Duration>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Whose tokens [default: yours].
+        #[arg(long, default_value = "")]
+        person: String,
+    },
+    /// Revoke a token at once.
+    Revoke {
+        /// The token's id.
+        token_id: String,
+    },
+}
+
+fn parse_ttl(raw: &str) -> Result<prost_types::Duration, String> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let number: i64 = number.parse().map_err(|_| format!("{raw:?} is not a duration like 90d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" | "" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(format!("unknown unit {unit:?}; use s, m, h, d or w")),
+    };
+    Ok(prost_types::Duration {
+        seconds: number.saturating_mul(seconds),
+        nanos: 0,
+    })
+}
+
+fn token_state(token: &pb::ApiToken) -> &'static str {
+    let now = chrono::Utc::now().timestamp();
+    if token.revoke_time.is_some() {
+        "revoked"
+    } else if token.expire_time.as_ref().is_some_and(|t| t.seconds <= now) {
+        "expired"
+    } else {
+        "active"
+    }
+}
+
+/// Runs `edufed token …`.
+pub async fn token(conn: Connection, command: TokenCommand, format: Format) -> anyhow::Result<()> {
+    let mut client = conn.directory();
+    match command {
+        TokenCommand::Create { person, name, ttl } => {
+            let created = client
+                .create_token(pb::CreateTokenRequest {
+                    person_id: person,
+                    name,
+                    ttl,
+                })
+                .await?
+                .into_inner();
+            if format == Format::Json {
+                return Ok(print_json(&created));
+            }
+            let token = created.token.unwrap_or_default();
+            println!("token {} for person {}", token.id, token.person_id);
+            println!("expires {}", time(token.expire_time.as_ref()));
+            println!("secret (shown once, store it now):");
+            println!("{}", created.secret);
+        }
+        TokenCommand::List { person } => {
+            let response = client
+                .list_tokens(pb::ListTokensRequest { person_id: person })
+                .await?
+                .into_inner();
+            if format == Format::Json {
+                return Ok(print_json(&response));
+            }
+            let mut t = table(&["id", "name", "state", "created", "expires"]);
+            for token in &response.tokens {
+                t.add_row(vec![
+                    token.id.clone(),
+                    token.name.clone(),
+                    token_state(token).to_owned(),
+                    time(token.create_time.as_ref()),
+                    time(token.expire_time.as_ref()),
+                ]);
+            }
+            println!("{t}");
+        }
+        TokenCommand::Revoke { token_id } => {
+            let token = client
+                .revoke_token(pb::RevokeTokenRequest { token_id })
+                .await?
+                .into_inner();
+            if format == Format::Json {
+                return Ok(print_json(&token));
+            }
+            println!("revoked token {} ({})", token.id, token.name);
+        }
+    }
+    Ok(())
+}
+
+/// Runs `edufed whoami`.
+pub async fn whoami(conn: Connection, format: Format) -> anyhow::Result<()> {
+    let me = conn.directory().who_am_i(pb::WhoAmIRequest {}).await?.into_inner();
+    if format == Format::Json {
+        return Ok(print_json(&me));
+    }
+    let person = me.person.clone().unwrap_or_default();
+    println!(
+        "{} ({}){}",
+        person.display_name,
+        person.id,
+        if person.operator { ", node operator" } else { "" }
+    );
+    println!("token {} on node {}", me.token_id, me.node_id);
+    let mut t = table(&["organization", "role", "organization id"]);
+    for m in &me.memberships {
+        t.add_row(vec![m.organization_slug.clone(), role_name(m.role), m.organization_id.clone()]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_units() {
+        assert_eq!(parse_ttl("90d").unwrap().seconds, 90 * 86_400);
+        assert_eq!(parse_ttl("12h").unwrap().seconds, 12 * 3600);
+        assert!(parse_ttl("soon").is_err());
+        assert!(parse_ttl("5y").is_err());
+    }
+
+    #[test]
+    fn kinds_and_roles_by_name() {
+        assert_eq!(kind("methodical_centre").unwrap(), pb::OrganizationKind::MethodicalCentre as i32);
+        assert!(kind("castle").is_err());
+        assert_eq!(role("viewer").unwrap(), pb::Role::Viewer as i32);
+        assert_eq!(kind_name(pb::OrganizationKind::School as i32), "school");
+    }
+}

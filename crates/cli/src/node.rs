@@ -1,0 +1,151 @@
+//! `edufed serve` and `edufed init`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+use edufed_server::{Node, Overrides, Settings};
+use tracing_subscriber::EnvFilter;
+
+/// Settings given as flags; each also reads `EDUFED_<NAME>` and the
+/// `--config` file, flags winning.
+#[derive(Debug, Clone, Args)]
+pub struct SettingsArgs {
+    /// A TOML configuration file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address for gRPC and HTTP [default: 127.0.0.1:50051].
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// The node's data directory [default: ./edufed-data].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// sqlite://… or postgres://… [default: SQLite in the data directory].
+    #[arg(long)]
+    database_url: Option<String>,
+    /// PEM certificate chain to serve TLS with.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key to serve TLS with.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// PEM CA certificates: require client certificates signed by them.
+    #[arg(long)]
+    tls_client_ca: Option<PathBuf>,
+    /// Allow plaintext on a non-loopback address.
+    #[arg(long)]
+    insecure: bool,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+impl SettingsArgs {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let flags = Overrides {
+            listen: self.listen,
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
+            tls_client_ca: self.tls_client_ca.clone(),
+            insecure: self.insecure.then_some(true),
+        };
+        Settings::load(self.config.as_deref(), &flags)
+    }
+
+    fn init_logging(&self) {
+        // EDUFED_LOG (or RUST_LOG) in tracing's filter syntax, "info" by default.
+        let filter = std::env::var("EDUFED_LOG")
+            .ok()
+            .and_then(|f| EnvFilter::try_new(f).ok())
+            .or_else(|| EnvFilter::try_from_default_env().ok())
+            .unwrap_or_else(|| EnvFilter::new("info"));
+        let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+        let _ = match self.log_format {
+            LogFormat::Text => builder.try_init(),
+            LogFormat::Json => builder.json().try_init(),
+        };
+    }
+}
+
+/// Arguments of `edufed serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    settings: SettingsArgs,
+}
+
+/// Arguments of `edufed init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    settings: SettingsArgs,
+    /// Issue a new operator token even if the node exists (the old ones stay
+    /// valid until revoked).
+    #[arg(long)]
+    rotate_operator_token: bool,
+}
+
+fn print_report(report: &edufed_server::InitReport) {
+    if report.created {
+        println!("created node {}", report.node_id);
+    } else {
+        println!("node {}", report.node_id);
+    }
+    println!("  data directory: {}", report.data_dir.display());
+    println!("  database:       {}", report.database);
+    if let Some(path) = &report.operator_token_file {
+        println!("  operator token written to {} (keep it secret)", path.display());
+    }
+}
+
+/// Runs a node until SIGINT or SIGTERM; a second signal exits at once.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    args.settings.init_logging();
+    let settings = args.settings.settings()?;
+    let (node, report) = Node::start(settings).await?;
+    print_report(&report);
+    println!("serving gRPC and HTTP on {}", node.url());
+
+    let shutdown = node.shutdown_token();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down; send the signal again to exit at once");
+        shutdown.cancel();
+        wait_for_signal().await;
+        tracing::warn!("second signal: exiting without draining");
+        std::process::exit(130);
+    });
+    node.wait().await
+}
+
+/// Creates the node's identity and database without serving.
+pub async fn init(args: InitArgs) -> anyhow::Result<()> {
+    args.settings.init_logging();
+    let settings = args.settings.settings()?;
+    let report = edufed_server::initialize(&settings, args.rotate_operator_token).await?;
+    print_report(&report);
+    if !report.created && report.operator_token_file.is_none() {
+        println!("  already initialized; --rotate-operator-token issues a new operator token");
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,90 @@
+//! Printing results: tables for people, protobuf JSON for scripts.
+
+use std::sync::OnceLock;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
+use tonic_types::StatusExt as _;
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned tables.
+    Table,
+    /// Canonical protobuf JSON, field names as in the .proto files.
+    Json,
+}
+
+fn pool() -> &'static DescriptorPool {
+    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        DescriptorPool::decode(edufed_proto::FILE_DESCRIPTOR_SET)
+            .unwrap_or_else(|_| DescriptorPool::new())
+    })
+}
+
+/// A message as JSON text on one line, or pretty when `pretty`.
+pub fn to_json<M: prost::Message + prost::Name>(message: &M, pretty: bool) -> String {
+    let Some(descriptor) = pool().get_message_by_name(&M::full_name()) else {
+        return "{}".to_owned();
+    };
+    let Ok(dynamic) = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice()) else {
+        return "{}".to_owned();
+    };
+    let options = SerializeOptions::new()
+        .use_proto_field_name(true)
+        .skip_default_fields(false);
+    let mut out = Vec::new();
+    let result = if pretty {
+        let mut serializer = serde_json::Serializer::pretty(&mut out);
+        dynamic.serialize_with_options(&mut serializer, &options)
+    } else {
+        let mut serializer = serde_json::Serializer::new(&mut out);
+        dynamic.serialize_with_options(&mut serializer, &options)
+    };
+    match result {
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => "{}".to_owned(),
+    }
+}
+
+/// Prints a message as pretty JSON.
+pub fn print_json<M: prost::Message + prost::Name>(message: &M) {
+    println!("{}", to_json(message, true));
+}
+
+/// A table with a header row.
+pub fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.iter().copied());
+    table
+}
+
+/// A timestamp as RFC 3339 in UTC, or "—".
+pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
+    ts.and_then(|ts| chrono::DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).unwrap_or(0)))
+        .map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
+        .unwrap_or_else(|| "—".to_owned())
+}
+
+/// Prints an error: a node's status with its code, message and the fields
+/// at fault; anything else with its causes.
+pub fn print_error(error: &anyhow::Error) {
+    if let Some(status) = error.downcast_ref::<tonic::Status>() {
+        eprintln!("error: {:?}: {}", status.code(), status.message());
+        if let Some(bad) = status.get_error_details().bad_request() {
+            for violation in &bad.field_violations {
+                eprintln!("  field {}: {}", violation.field, violation.description);
+            }
+        }
+        return;
+    }
+    eprintln!("error: {error}");
+    for cause in error.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}

@@ -1,0 +1,161 @@
+//! `edufed watch`: follows the change log, reconnecting from its cursor.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+use edufed_proto::v1 as pb;
+use rand::Rng as _;
+use tonic::Code;
+
+use crate::client::Connection;
+use crate::output::{Format, time, to_json};
+
+/// Arguments of `edufed watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Print entries after this sequence [default: the cursor file's, else 0].
+    #[arg(long)]
+    from: Option<u64>,
+    /// Only entries of this kind (organization, person, membership, api_token); repeatable.
+    #[arg(long = "kind")]
+    kinds: Vec<String>,
+    /// Keep the cursor in this file: read at start, rewritten after every
+    /// entry and heartbeat, so a restarted watch resumes where it stopped.
+    #[arg(long)]
+    cursor_file: Option<PathBuf>,
+    /// Seconds between heartbeats (1–300).
+    #[arg(long, default_value_t = 15)]
+    heartbeat: u32,
+    /// Print heartbeats too.
+    #[arg(long)]
+    show_heartbeats: bool,
+    /// Exit after the first heartbeat, once the backlog has been printed.
+    #[arg(long)]
+    until_caught_up: bool,
+}
+
+fn read_cursor(path: &Path) -> anyhow::Result<Option<u64>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .with_context(|| format!("{} does not hold a cursor", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+fn write_cursor(path: &Path, cursor: u64) -> anyhow::Result<()> {
+    let temp = path.with_extension("tmp");
+    std::fs::write(&temp, format!("{cursor}\n"))?;
+    std::fs::rename(&temp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Streams the log, reconnecting with backoff when the node goes away.
+pub async fn watch(conn: Connection, args: WatchArgs, format: Format) -> anyhow::Result<()> {
+    let mut cursor = match (args.from, &args.cursor_file) {
+        (Some(from), _) => from,
+        (None, Some(path)) => read_cursor(path)?.unwrap_or(0),
+        (None, None) => 0,
+    };
+    let mut client = conn.change_feed();
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        let request = pb::WatchRequest {
+            after_sequence: cursor,
+            entity_kinds: args.kinds.clone(),
+            heartbeat_seconds: args.heartbeat,
+        };
+        let result = match client.watch(request).await {
+            Ok(response) => {
+                let mut stream = response.into_inner();
+                loop {
+                    match stream.message().await {
+                        Ok(Some(message)) => {
+                            backoff = Duration::from_millis(500);
+                            match message.event {
+                                Some(pb::watch_response::Event::Entry(entry)) => {
+                                    print_entry(&entry, format)?;
+                                    cursor = entry.sequence;
+                                }
+                                Some(pb::watch_response::Event::Heartbeat(beat)) => {
+                                    if args.show_heartbeats {
+                                        print_heartbeat(&beat, format)?;
+                                    }
+                                    cursor = cursor.max(beat.latest_sequence);
+                                    if let Some(path) = &args.cursor_file {
+                                        write_cursor(path, cursor)?;
+                                    }
+                                    if args.until_caught_up {
+                                        return Ok(());
+                                    }
+                                    continue;
+                                }
+                                None => continue,
+                            }
+                            if let Some(path) = &args.cursor_file {
+                                write_cursor(path, cursor)?;
+                            }
+                        }
+                        Ok(None) => break Ok(()),
+                        Err(status) => break Err(status),
+                    }
+                }
+            }
+            Err(status) => Err(status),
+        };
+        match result {
+            Err(status) if matches!(status.code(), Code::Unavailable | Code::Unknown | Code::Cancelled) => {
+                let jitter = rand::thread_rng().gen_range(0..=backoff.as_millis() as u64 / 2);
+                let wait = backoff + Duration::from_millis(jitter);
+                eprintln!(
+                    "watch interrupted ({}); reconnecting after sequence {cursor} in {:.1} s",
+                    status.message(),
+                    wait.as_secs_f64()
+                );
+                tokio::time::sleep(wait).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+            Err(status) => return Err(status.into()),
+            Ok(()) => return Ok(()),
+        }
+    }
+}
+
+fn print_entry(entry: &pb::ChangeEntry, format: Format) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => writeln!(out, "{}", to_json(entry, false))?,
+        Format::Table => {
+            let op = pb::ChangeOperation::try_from(entry.operation)
+                .map(|o| o.as_str_name().trim_start_matches("CHANGE_OPERATION_").to_ascii_lowercase())
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{:>8}  {}  {:<12} {:<7} {}  by {}",
+                entry.sequence,
+                time(entry.time.as_ref()),
+                entry.entity_kind,
+                op,
+                entry.entity_id,
+                entry.actor
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn print_heartbeat(beat: &pb::Heartbeat, format: Format) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => writeln!(out, "{{\"heartbeat\":{}}}", to_json(beat, false))?,
+        Format::Table => writeln!(out, "{:>8}  {}  heartbeat", beat.latest_sequence, time(beat.time.as_ref()))?,
+    }
+    out.flush()?;
+    Ok(())
+}
