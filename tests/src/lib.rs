@@ -1,1 +1,253 @@
+//! The harness of edufed's end-to-end tests: throwaway databases on both
+//! backends, real nodes on port 0, and clients with tokens.
+//!
+//! PostgreSQL tests use the server at `EDUFED_TEST_POSTGRES_URL` (the
+//! README's test command starts a throwaway cluster and sets it), creating
+//! a fresh database per test. Without it they are skipped, unless
+//! `EDUFED_REQUIRE_POSTGRES=1`, when they fail.
 
+use std::path::{Path, PathBuf};
+
+use edufed_proto::v1::change_feed_client::ChangeFeedClient;
+use edufed_proto::v1::directory_client::DirectoryClient;
+use edufed_server::{Node, Settings};
+use sqlx::Connection as _;
+use tempfile::TempDir;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+/// The two storage backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh database on the test PostgreSQL server.
+    Postgres,
+}
+
+/// Runs an async test body once per backend:
+/// `both_backends!(name, |backend| async move { … })` defines
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                ($body)($crate::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if $crate::postgres_admin_url().is_none() {
+                    return;
+                }
+                ($body)($crate::Backend::Postgres).await;
+            }
+        }
+    };
+}
+
+/// The test PostgreSQL server's URL, if there is one.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("EDUFED_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("EDUFED_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "EDUFED_REQUIRE_POSTGRES=1 but EDUFED_TEST_POSTGRES_URL is not set"
+            );
+            eprintln!("skipping: EDUFED_TEST_POSTGRES_URL is not set (scripts/test sets it)");
+            None
+        }
+    }
+}
+
+/// A database for one test, dropped with its directory.
+pub struct TestDb {
+    /// The URL to give a node.
+    pub url: String,
+    /// Which backend.
+    pub backend: Backend,
+    /// Holds the SQLite file (and a scratch directory for PostgreSQL tests).
+    pub dir: TempDir,
+}
+
+impl TestDb {
+    /// A new, empty database.
+    pub async fn new(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("edufed.db").display()),
+            Backend::Postgres => create_postgres_database().await,
+        };
+        Self { url, backend, dir }
+    }
+}
+
+/// Creates a fresh database on the test server and returns its URL.
+pub async fn create_postgres_database() -> String {
+    let admin = postgres_admin_url().expect("EDUFED_TEST_POSTGRES_URL");
+    let name = format!("edufed_test_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create a test database");
+    conn.close().await.ok();
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
+    let query = admin
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{base}/{name}{query}")
+}
+
+/// Settings for a test node: port 0 on loopback, its own data directory.
+pub fn test_settings(data_dir: &Path, database_url: &str) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        data_dir: data_dir.to_path_buf(),
+        database_url: Some(database_url.to_owned()),
+        shutdown_grace_secs: 5,
+        ..Settings::default()
+    }
+}
+
+/// A running node with its database and operator token.
+pub struct TestNode {
+    /// The node.
+    pub node: Node,
+    /// The node's database.
+    pub db: TestDb,
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The operator's token.
+    pub operator_token: String,
+}
+
+impl TestNode {
+    /// Starts a node on a fresh database of `backend`.
+    pub async fn start(backend: Backend) -> Self {
+        let db = TestDb::new(backend).await;
+        Self::start_with(db, |_| {}).await
+    }
+
+    /// Starts a node on `db`, with settings adjusted by `adjust`.
+    pub async fn start_with(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let data_dir = db.dir.path().join("data");
+        let mut settings = test_settings(&data_dir, &db.url);
+        adjust(&mut settings);
+        let (node, report) = Node::start(settings).await.expect("node starts");
+        let token_file = report
+            .operator_token_file
+            .expect("first start writes the operator token");
+        let operator_token = std::fs::read_to_string(token_file)
+            .expect("operator token")
+            .trim()
+            .to_owned();
+        Self {
+            node,
+            db,
+            data_dir,
+            operator_token,
+        }
+    }
+
+    /// A channel to the node.
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.node.url())
+            .expect("url")
+            .connect()
+            .await
+            .expect("connect")
+    }
+
+    /// A Directory client using `token` (none when empty).
+    pub async fn directory(
+        &self,
+        token: &str,
+    ) -> DirectoryClient<InterceptedService<Channel, Bearer>> {
+        DirectoryClient::with_interceptor(self.channel().await, Bearer::new(token))
+    }
+
+    /// A ChangeFeed client using `token`.
+    pub async fn change_feed(
+        &self,
+        token: &str,
+    ) -> ChangeFeedClient<InterceptedService<Channel, Bearer>> {
+        ChangeFeedClient::with_interceptor(self.channel().await, Bearer::new(token))
+    }
+
+    /// The operator's Directory client.
+    pub async fn operator(&self) -> DirectoryClient<InterceptedService<Channel, Bearer>> {
+        self.directory(&self.operator_token).await
+    }
+}
+
+/// Sends `authorization: Bearer <token>` when the token is not empty.
+#[derive(Clone)]
+pub struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Bearer {
+    /// For `token`; no header when empty.
+    pub fn new(token: &str) -> Self {
+        Self((!token.is_empty()).then(|| format!("Bearer {token}").parse().expect("ascii token")))
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A plain HTTP/1.1 GET, returning the status code and body.
+pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// A valid organization request with the given slug.
+pub fn org_request(slug: &str) -> edufed_proto::v1::CreateOrganizationRequest {
+    edufed_proto::v1::CreateOrganizationRequest {
+        slug: slug.to_owned(),
+        kind: edufed_proto::v1::OrganizationKind::School.into(),
+        full_name: format!("Школа {slug}"),
+        short_name: slug.to_owned(),
+        city: "Томск".to_owned(),
+        time_zone: "Asia/Tomsk".to_owned(),
+        contacts: None,
+        inn: String::new(),
+    }
+}

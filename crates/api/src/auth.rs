@@ -23,7 +23,9 @@ pub async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<Option<P
         .to_str()
         .map_err(|_| Status::unauthenticated("the authorization header is not text"))?;
     let secret = match value.split_once(' ') {
-        Some((scheme, secret)) if scheme.eq_ignore_ascii_case("bearer") && !secret.trim().is_empty() => {
+        Some((scheme, secret))
+            if scheme.eq_ignore_ascii_case("bearer") && !secret.trim().is_empty() =>
+        {
             secret
         }
         _ => {

@@ -70,7 +70,9 @@ fn visible_to(caller: &Principal, kinds: Vec<EntityKind>) -> ChangeFilter {
             .memberships
             .iter()
             .map(|(org, _)| org)
-            .filter(|org| authorize(caller, Action::WatchChanges, Target::Organization(org)).is_ok())
+            .filter(|org| {
+                authorize(caller, Action::WatchChanges, Target::Organization(org)).is_ok()
+            })
             .cloned()
             .collect()
     });
@@ -104,12 +106,18 @@ type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::WatchResponse, Status>> 
 impl ChangeFeed for ChangeFeedService {
     type WatchStream = WatchStream;
 
-    async fn watch(&self, request: Request<pb::WatchRequest>) -> Result<Response<WatchStream>, Status> {
+    async fn watch(
+        &self,
+        request: Request<pb::WatchRequest>,
+    ) -> Result<Response<WatchStream>, Status> {
         let caller = principal(&request)?;
         let req = request.into_inner();
         let (filter, heartbeat) = (|| {
             if req.entity_kinds.len() > MAX_KINDS {
-                return Err(FieldError::new("entity_kinds", format!("at most {MAX_KINDS} kinds")));
+                return Err(FieldError::new(
+                    "entity_kinds",
+                    format!("at most {MAX_KINDS} kinds"),
+                ));
             }
             let kinds = req
                 .entity_kinds
@@ -119,9 +127,17 @@ impl ChangeFeed for ChangeFeedService {
             let heartbeat = match req.heartbeat_seconds {
                 0 => 15,
                 s @ 1..=300 => s,
-                _ => return Err(FieldError::new("heartbeat_seconds", "must be between 1 and 300")),
+                _ => {
+                    return Err(FieldError::new(
+                        "heartbeat_seconds",
+                        "must be between 1 and 300",
+                    ));
+                }
             };
-            Ok((visible_to(&caller, kinds), Duration::from_secs(u64::from(heartbeat))))
+            Ok((
+                visible_to(&caller, kinds),
+                Duration::from_secs(u64::from(heartbeat)),
+            ))
         })()
         .map_err(|e| Status::from(ApiError::from(e)))?;
 
@@ -214,7 +230,10 @@ impl Pump {
                 let message = pb::WatchResponse {
                     event: Some(pb::watch_response::Event::Entry(entry.to_proto())),
                 };
-                self.tx.send(Ok(message)).await.map_err(|_| Stop::ClientGone)?;
+                self.tx
+                    .send(Ok(message))
+                    .await
+                    .map_err(|_| Stop::ClientGone)?;
             }
             if !full {
                 return Ok(());
@@ -239,6 +258,9 @@ impl Pump {
                 time: Some(timestamp(edufed_domain::time::now())),
             })),
         };
-        self.tx.send(Ok(message)).await.map_err(|_| Stop::ClientGone)
+        self.tx
+            .send(Ok(message))
+            .await
+            .map_err(|_| Stop::ClientGone)
     }
 }

@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use edufed_domain::FieldError;
 use edufed_domain::changes::{ChangeEntry, Operation};
 use edufed_domain::directory::{
-    ApiToken, Contacts, Inn, Member, NewOrganization, NewPerson, OrgKind, OrgRef,
-    OrganizationPatch, Organization, Person, Role, Slug,
+    ApiToken, Contacts, Inn, Member, NewOrganization, NewPerson, OrgKind, OrgRef, Organization,
+    OrganizationPatch, Person, Role, Slug,
 };
 use edufed_domain::text;
 use edufed_domain::time::TimeZone;
@@ -113,7 +113,11 @@ pub(crate) fn new_organization(
     Ok(NewOrganization {
         slug: Slug::parse("slug", &req.slug)?,
         kind: org_kind("kind", req.kind)?,
-        full_name: text::line("full_name", &req.full_name, edufed_domain::directory::MAX_FULL_NAME)?,
+        full_name: text::line(
+            "full_name",
+            &req.full_name,
+            edufed_domain::directory::MAX_FULL_NAME,
+        )?,
         short_name: text::line(
             "short_name",
             &req.short_name,
@@ -153,7 +157,11 @@ pub(crate) fn organization_patch(
             .as_deref()
             .map(|v| TimeZone::parse("time_zone", v))
             .transpose()?,
-        contacts: req.contacts.as_ref().map(|c| contacts(Some(c))).transpose()?,
+        contacts: req
+            .contacts
+            .as_ref()
+            .map(|c| contacts(Some(c)))
+            .transpose()?,
         inn: req.inn.as_deref().map(inn).transpose()?,
     })
 }

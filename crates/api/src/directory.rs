@@ -30,7 +30,11 @@ impl DirectoryService {
     }
 
     /// Checks that `caller` may manage `person`'s tokens.
-    async fn authorize_tokens_of(&self, caller: &Principal, person: &PersonId) -> Result<(), ApiError> {
+    async fn authorize_tokens_of(
+        &self,
+        caller: &Principal,
+        person: &PersonId,
+    ) -> Result<(), ApiError> {
         let (person, roles) = self.store.get_person(person).await?;
         let organizations: Vec<_> = roles.into_iter().map(|(org, _)| org).collect();
         authorize(
@@ -59,7 +63,10 @@ type RpcResult<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl Directory for DirectoryService {
-    async fn get_organization(&self, request: Request<pb::GetOrganizationRequest>) -> RpcResult<pb::Organization> {
+    async fn get_organization(
+        &self,
+        request: Request<pb::GetOrganizationRequest>,
+    ) -> RpcResult<pb::Organization> {
         let org = async {
             let org = convert::org_ref("organization", &request.get_ref().organization)?;
             Ok::<_, ApiError>(self.store.get_organization(&org).await?)
@@ -84,7 +91,11 @@ impl Directory for DirectoryService {
                 city: text::optional_line("city", &req.city, 100)?.map(|c| text::fold(&c)),
                 query: text::optional_line("query", &req.query, 200)?.map(|q| text::fold(&q)),
             };
-            Ok::<_, ApiError>(self.store.list_organizations(&filter, size, after.as_ref()).await?)
+            Ok::<_, ApiError>(
+                self.store
+                    .list_organizations(&filter, size, after.as_ref())
+                    .await?,
+            )
         }
         .await?;
         Ok(Response::new(pb::ListOrganizationsResponse {
@@ -121,7 +132,11 @@ impl Directory for DirectoryService {
             let req = request.get_ref();
             let target = convert::org_ref("organization", &req.organization)?;
             let current = self.store.get_organization(&target).await?;
-            authorize(&caller, Action::UpdateOrganization, Target::Organization(&current.id))?;
+            authorize(
+                &caller,
+                Action::UpdateOrganization,
+                Target::Organization(&current.id),
+            )?;
             let patch = convert::organization_patch(req)?;
             Ok::<_, ApiError>(
                 self.store
@@ -158,7 +173,12 @@ impl Directory for DirectoryService {
             let role = convert::role("role", req.role)?;
             Ok::<_, ApiError>(
                 self.store
-                    .add_member(&OrgRef::Id(org.id), who, role, &Actor::Person(caller.person_id.clone()))
+                    .add_member(
+                        &OrgRef::Id(org.id),
+                        who,
+                        role,
+                        &Actor::Person(caller.person_id.clone()),
+                    )
                     .await?,
             )
         }
@@ -178,7 +198,11 @@ impl Directory for DirectoryService {
             authorize(&caller, Action::ListMembers, Target::Organization(&org.id))?;
             let size = PageSize::new("page_size", req.page_size, 100, 500)?;
             let after = PageToken::decode("page_token", &req.page_token, 2)?;
-            Ok::<_, ApiError>(self.store.list_members(&org.id, size, after.as_ref()).await?)
+            Ok::<_, ApiError>(
+                self.store
+                    .list_members(&org.id, size, after.as_ref())
+                    .await?,
+            )
         }
         .await?;
         Ok(Response::new(pb::ListMembersResponse {
@@ -200,7 +224,11 @@ impl Directory for DirectoryService {
             authorize(&caller, Action::RemoveMember, Target::Organization(&org.id))?;
             Ok::<_, ApiError>(
                 self.store
-                    .remove_member(&OrgRef::Id(org.id), &person, &Actor::Person(caller.person_id.clone()))
+                    .remove_member(
+                        &OrgRef::Id(org.id),
+                        &person,
+                        &Actor::Person(caller.person_id.clone()),
+                    )
                     .await?,
             )
         }
@@ -250,7 +278,10 @@ impl Directory for DirectoryService {
         }))
     }
 
-    async fn revoke_token(&self, request: Request<pb::RevokeTokenRequest>) -> RpcResult<pb::ApiToken> {
+    async fn revoke_token(
+        &self,
+        request: Request<pb::RevokeTokenRequest>,
+    ) -> RpcResult<pb::ApiToken> {
         let caller = principal(&request)?;
         let token = async {
             let id = TokenId::parse("token_id", &request.get_ref().token_id)?;

@@ -18,9 +18,14 @@ use crate::ClientArgs;
 pub struct Bearer(Option<MetadataValue<tonic::metadata::Ascii>>);
 
 impl Interceptor for Bearer {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
         if let Some(value) = &self.0 {
-            request.metadata_mut().insert("authorization", value.clone());
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
         }
         Ok(request)
     }
@@ -53,7 +58,8 @@ impl Connection {
         if args.server.starts_with("https://") {
             let mut tls = ClientTlsConfig::new().with_webpki_roots();
             if let Some(ca) = &args.ca_cert {
-                let pem = std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
+                let pem =
+                    std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
                 tls = tls.ca_certificate(Certificate::from_pem(pem));
             }
             endpoint = endpoint.tls_config(tls)?;

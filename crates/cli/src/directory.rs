@@ -122,7 +122,10 @@ impl ContactArgs {
 }
 
 fn kind(raw: &str) -> anyhow::Result<i32> {
-    let name = format!("ORGANIZATION_KIND_{}", raw.trim().to_ascii_uppercase().replace('-', "_"));
+    let name = format!(
+        "ORGANIZATION_KIND_{}",
+        raw.trim().to_ascii_uppercase().replace('-', "_")
+    );
     match pb::OrganizationKind::from_str_name(&name) {
         Some(kind) if kind != pb::OrganizationKind::Unspecified => Ok(kind.into()),
         _ => bail!(
@@ -134,7 +137,11 @@ fn kind(raw: &str) -> anyhow::Result<i32> {
 
 fn kind_name(raw: i32) -> String {
     pb::OrganizationKind::try_from(raw)
-        .map(|k| k.as_str_name().trim_start_matches("ORGANIZATION_KIND_").to_ascii_lowercase())
+        .map(|k| {
+            k.as_str_name()
+                .trim_start_matches("ORGANIZATION_KIND_")
+                .to_ascii_lowercase()
+        })
         .unwrap_or_else(|_| raw.to_string())
 }
 
@@ -147,7 +154,11 @@ fn role(raw: &str) -> anyhow::Result<i32> {
 
 fn role_name(raw: i32) -> String {
     pb::Role::try_from(raw)
-        .map(|r| r.as_str_name().trim_start_matches("ROLE_").to_ascii_lowercase())
+        .map(|r| {
+            r.as_str_name()
+                .trim_start_matches("ROLE_")
+                .to_ascii_lowercase()
+        })
         .unwrap_or_else(|_| raw.to_string())
 }
 
@@ -348,7 +359,11 @@ fn member_rows(members: &[pb::Member]) -> comfy_table::Table {
 }
 
 /// Runs `edufed member …`.
-pub async fn member(conn: Connection, command: MemberCommand, format: Format) -> anyhow::Result<()> {
+pub async fn member(
+    conn: Connection,
+    command: MemberCommand,
+    format: Format,
+) -> anyhow::Result<()> {
     let mut client = conn.directory();
     match command {
         MemberCommand::Add {
@@ -360,10 +375,12 @@ pub async fn member(conn: Connection, command: MemberCommand, format: Format) ->
         } => {
             let person = match (person, name) {
                 (Some(id), _) => pb::add_member_request::Person::PersonId(id),
-                (None, Some(display_name)) => pb::add_member_request::Person::NewPerson(pb::NewPerson {
-                    display_name,
-                    email: email.unwrap_or_default(),
-                }),
+                (None, Some(display_name)) => {
+                    pb::add_member_request::Person::NewPerson(pb::NewPerson {
+                        display_name,
+                        email: email.unwrap_or_default(),
+                    })
+                }
                 (None, None) => bail!("give --person or --name"),
             };
             let member = client
@@ -419,7 +436,10 @@ pub async fn member(conn: Connection, command: MemberCommand, format: Format) ->
             }
             let member = removed.removed.unwrap_or_default();
             let person = member.person.unwrap_or_default();
-            println!("removed {} ({}) from {}", person.display_name, person.id, member.organization_id);
+            println!(
+                "removed {} ({}) from {}",
+                person.display_name, person.id, member.organization_id
+            );
         }
     }
     Ok(())
@@ -457,7 +477,9 @@ fn parse_ttl(raw: &str) -> Result<prost_types::Duration, String> {
     let raw = raw.trim();
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (number, unit) = raw.split_at(split);
-    let number: i64 = number.parse().map_err(|_| format!("{raw:?} is not a duration like 90d"))?;
+    let number: i64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration like 90d"))?;
     let seconds = match unit {
         "s" => 1,
         "m" => 60,
@@ -541,7 +563,11 @@ pub async fn token(conn: Connection, command: TokenCommand, format: Format) -> a
 
 /// Runs `edufed whoami`.
 pub async fn whoami(conn: Connection, format: Format) -> anyhow::Result<()> {
-    let me = conn.directory().who_am_i(pb::WhoAmIRequest {}).await?.into_inner();
+    let me = conn
+        .directory()
+        .who_am_i(pb::WhoAmIRequest {})
+        .await?
+        .into_inner();
     if format == Format::Json {
         return Ok(print_json(&me));
     }
@@ -550,12 +576,20 @@ pub async fn whoami(conn: Connection, format: Format) -> anyhow::Result<()> {
         "{} ({}){}",
         person.display_name,
         person.id,
-        if person.operator { ", node operator" } else { "" }
+        if person.operator {
+            ", node operator"
+        } else {
+            ""
+        }
     );
     println!("token {} on node {}", me.token_id, me.node_id);
     let mut t = table(&["organization", "role", "organization id"]);
     for m in &me.memberships {
-        t.add_row(vec![m.organization_slug.clone(), role_name(m.role), m.organization_id.clone()]);
+        t.add_row(vec![
+            m.organization_slug.clone(),
+            role_name(m.role),
+            m.organization_id.clone(),
+        ]);
     }
     println!("{t}");
     Ok(())
@@ -575,7 +609,10 @@ mod tests {
 
     #[test]
     fn kinds_and_roles_by_name() {
-        assert_eq!(kind("methodical_centre").unwrap(), pb::OrganizationKind::MethodicalCentre as i32);
+        assert_eq!(
+            kind("methodical_centre").unwrap(),
+            pb::OrganizationKind::MethodicalCentre as i32
+        );
         assert!(kind("castle").is_err());
         assert_eq!(role("viewer").unwrap(), pb::Role::Viewer as i32);
         assert_eq!(kind_name(pb::OrganizationKind::School as i32), "school");

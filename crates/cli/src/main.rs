@@ -30,7 +30,12 @@ struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct ClientArgs {
     /// The node's URL.
-    #[arg(long, global = true, env = "EDUFED_SERVER", default_value = "http://127.0.0.1:50051")]
+    #[arg(
+        long,
+        global = true,
+        env = "EDUFED_SERVER",
+        default_value = "http://127.0.0.1:50051"
+    )]
     server: String,
     /// A bearer token.
     #[arg(long, global = true, env = "EDUFED_TOKEN", hide_env_values = true)]
@@ -70,7 +75,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the runtime: {error}");

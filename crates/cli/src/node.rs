@@ -1,5 +1,6 @@
 //! `edufed serve` and `edufed init`.
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -67,7 +68,10 @@ impl SettingsArgs {
             .and_then(|f| EnvFilter::try_new(f).ok())
             .or_else(|| EnvFilter::try_from_default_env().ok())
             .unwrap_or_else(|| EnvFilter::new("info"));
-        let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr);
         let _ = match self.log_format {
             LogFormat::Text => builder.try_init(),
             LogFormat::Json => builder.json().try_init(),
@@ -102,7 +106,10 @@ fn print_report(report: &edufed_server::InitReport) {
     println!("  data directory: {}", report.data_dir.display());
     println!("  database:       {}", report.database);
     if let Some(path) = &report.operator_token_file {
-        println!("  operator token written to {} (keep it secret)", path.display());
+        println!(
+            "  operator token written to {} (keep it secret)",
+            path.display()
+        );
     }
 }
 

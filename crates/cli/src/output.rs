@@ -66,9 +66,11 @@ pub fn table(header: &[&str]) -> Table {
 
 /// A timestamp as RFC 3339 in UTC, or "—".
 pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
-    ts.and_then(|ts| chrono::DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).unwrap_or(0)))
-        .map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
-        .unwrap_or_else(|| "—".to_owned())
+    ts.and_then(|ts| {
+        chrono::DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).unwrap_or(0))
+    })
+    .map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
+    .unwrap_or_else(|| "—".to_owned())
 }
 
 /// Prints an error: a node's status with its code, message and the fields

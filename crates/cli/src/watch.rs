@@ -109,7 +109,12 @@ pub async fn watch(conn: Connection, args: WatchArgs, format: Format) -> anyhow:
             Err(status) => Err(status),
         };
         match result {
-            Err(status) if matches!(status.code(), Code::Unavailable | Code::Unknown | Code::Cancelled) => {
+            Err(status)
+                if matches!(
+                    status.code(),
+                    Code::Unavailable | Code::Unknown | Code::Cancelled
+                ) =>
+            {
                 let jitter = rand::thread_rng().gen_range(0..=backoff.as_millis() as u64 / 2);
                 let wait = backoff + Duration::from_millis(jitter);
                 eprintln!(
@@ -132,7 +137,11 @@ fn print_entry(entry: &pb::ChangeEntry, format: Format) -> anyhow::Result<()> {
         Format::Json => writeln!(out, "{}", to_json(entry, false))?,
         Format::Table => {
             let op = pb::ChangeOperation::try_from(entry.operation)
-                .map(|o| o.as_str_name().trim_start_matches("CHANGE_OPERATION_").to_ascii_lowercase())
+                .map(|o| {
+                    o.as_str_name()
+                        .trim_start_matches("CHANGE_OPERATION_")
+                        .to_ascii_lowercase()
+                })
                 .unwrap_or_default();
             writeln!(
                 out,
@@ -154,7 +163,12 @@ fn print_heartbeat(beat: &pb::Heartbeat, format: Format) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => writeln!(out, "{{\"heartbeat\":{}}}", to_json(beat, false))?,
-        Format::Table => writeln!(out, "{:>8}  {}  heartbeat", beat.latest_sequence, time(beat.time.as_ref()))?,
+        Format::Table => writeln!(
+            out,
+            "{:>8}  {}  heartbeat",
+            beat.latest_sequence,
+            time(beat.time.as_ref())
+        )?,
     }
     out.flush()?;
     Ok(())

@@ -199,7 +199,11 @@ mod tests {
         assert!(bounds.check_cursor(20).is_ok());
         assert!(matches!(
             bounds.check_cursor(9),
-            Err(Error::CursorExpired { oldest: 11, latest: 20, .. })
+            Err(Error::CursorExpired {
+                oldest: 11,
+                latest: 20,
+                ..
+            })
         ));
         assert!(bounds.check_cursor(21).is_err());
         let empty = LogBounds {

@@ -271,7 +271,10 @@ impl Inn {
                 && check(&[3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) == digits[11]
         };
         if !valid {
-            return Err(FieldError::new(field, format!("{inn:?} has wrong check digits")));
+            return Err(FieldError::new(
+                field,
+                format!("{inn:?} has wrong check digits"),
+            ));
         }
         Ok(Self(inn.to_owned()))
     }
@@ -308,7 +311,10 @@ impl Email {
             None => false,
         };
         if !valid {
-            return Err(FieldError::new(field, format!("{email:?} is not an e-mail address")));
+            return Err(FieldError::new(
+                field,
+                format!("{email:?} is not an e-mail address"),
+            ));
         }
         Ok(Self(email.to_lowercase()))
     }
@@ -334,7 +340,12 @@ pub struct Contacts {
 
 impl Contacts {
     /// Validates raw contact fields; errors name `contacts.<field>`.
-    pub fn parse(email: &str, phone: &str, website: &str, address: &str) -> Result<Self, FieldError> {
+    pub fn parse(
+        email: &str,
+        phone: &str,
+        website: &str,
+        address: &str,
+    ) -> Result<Self, FieldError> {
         let email = if email.trim().is_empty() {
             None
         } else {
@@ -343,7 +354,8 @@ impl Contacts {
         let phone = text::optional_line("contacts.phone", phone, 32)?;
         if let Some(phone) = &phone {
             let allowed = |c: char| c.is_ascii_digit() || " +()-".contains(c);
-            if !phone.chars().all(allowed) || phone.chars().filter(char::is_ascii_digit).count() < 5 {
+            if !phone.chars().all(allowed) || phone.chars().filter(char::is_ascii_digit).count() < 5
+            {
                 return Err(FieldError::new(
                     "contacts.phone",
                     format!("{phone:?} is not a phone number"),
@@ -678,11 +690,18 @@ pub struct NewToken {
 
 impl NewToken {
     /// A token for a person with a bounded lifetime (`DEFAULT_TOKEN_TTL` when `ttl` is `None`).
-    pub fn parse(person_id: PersonId, name: &str, ttl: Option<Duration>) -> Result<Self, FieldError> {
+    pub fn parse(
+        person_id: PersonId,
+        name: &str,
+        ttl: Option<Duration>,
+    ) -> Result<Self, FieldError> {
         let name = text::line("name", name, MAX_TOKEN_NAME)?;
         let ttl = ttl.unwrap_or(DEFAULT_TOKEN_TTL);
         if ttl < MIN_TOKEN_TTL || ttl > MAX_TOKEN_TTL {
-            return Err(FieldError::new("ttl", "must be between 1 minute and 2 years"));
+            return Err(FieldError::new(
+                "ttl",
+                "must be between 1 minute and 2 years",
+            ));
         }
         Ok(Self {
             person_id,
@@ -760,7 +779,16 @@ mod tests {
     #[test]
     fn slug_rules() {
         assert!(Slug::parse("slug", "gym24-tomsk").is_ok());
-        for bad in ["", "ab", "Gym24", "24gym", "gym--24", "gym-", "гимназия", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "ab",
+            "Gym24",
+            "24gym",
+            "gym--24",
+            "gym-",
+            "гимназия",
+            &"a".repeat(64),
+        ] {
             let err = Slug::parse("slug", bad).unwrap_err();
             assert_eq!(err.field, "slug", "{bad}");
         }
@@ -785,8 +813,13 @@ mod tests {
         assert_eq!(err.field, "contacts.phone");
         let err = Contacts::parse("", "", "ftp://x", "").unwrap_err();
         assert_eq!(err.field, "contacts.website");
-        let ok = Contacts::parse("Gym24@Education70.ru", "+7 (3822) 52-00-00", "https://gym24.ru", "")
-            .unwrap();
+        let ok = Contacts::parse(
+            "Gym24@Education70.ru",
+            "+7 (3822) 52-00-00",
+            "https://gym24.ru",
+            "",
+        )
+        .unwrap();
         assert_eq!(ok.email.unwrap().as_str(), "gym24@education70.ru");
     }
 
@@ -813,7 +846,11 @@ mod tests {
         assert_eq!((next.version, next.city.as_str()), (2, "Северск"));
         assert!(matches!(
             next.apply(patch, now),
-            Err(Error::VersionMismatch { expected: 1, actual: 2, .. })
+            Err(Error::VersionMismatch {
+                expected: 1,
+                actual: 2,
+                ..
+            })
         ));
     }
 
@@ -825,7 +862,10 @@ mod tests {
             .unwrap()
             .issue(now);
         assert!(secret.expose().starts_with(TOKEN_PREFIX));
-        assert_eq!(secret.hash(), TokenSecret::presented(secret.expose()).hash());
+        assert_eq!(
+            secret.hash(),
+            TokenSecret::presented(secret.expose()).hash()
+        );
         assert!(token.check_usable(now).is_ok());
         assert!(matches!(
             token.check_usable(now + Duration::hours(2)),
@@ -849,12 +889,18 @@ impl OrgRef {
     /// An id if the text is one, else a slug.
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         if raw.trim().is_empty() {
-            return Err(FieldError::new(field, "is required (an organization id or slug)"));
+            return Err(FieldError::new(
+                field,
+                "is required (an organization id or slug)",
+            ));
         }
         match OrgId::parse(field, raw) {
             Ok(id) => Ok(Self::Id(id)),
             Err(_) => Slug::parse(field, raw).map(Self::Slug).map_err(|_| {
-                FieldError::new(field, format!("{:?} is neither an organization id nor a slug", raw.trim()))
+                FieldError::new(
+                    field,
+                    format!("{:?} is neither an organization id nor a slug", raw.trim()),
+                )
             }),
         }
     }

@@ -77,6 +77,9 @@ mod tests {
     fn parse_names_the_field() {
         let err = PersonId::parse("person_id", "nope").unwrap_err();
         assert_eq!(err.field, "person_id");
-        assert_eq!(PersonId::parse("person_id", " ").unwrap_err().reason, "is required");
+        assert_eq!(
+            PersonId::parse("person_id", " ").unwrap_err().reason,
+            "is required"
+        );
     }
 }

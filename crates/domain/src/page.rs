@@ -90,6 +90,9 @@ mod tests {
     fn page_size_defaults_and_bounds() {
         assert_eq!(PageSize::new("page_size", 0, 50, 500).unwrap().get(), 50);
         assert_eq!(PageSize::new("page_size", 500, 50, 500).unwrap().get(), 500);
-        assert_eq!(PageSize::new("page_size", 501, 50, 500).unwrap_err().field, "page_size");
+        assert_eq!(
+            PageSize::new("page_size", 501, 50, 500).unwrap_err().field,
+            "page_size"
+        );
     }
 }

@@ -173,7 +173,10 @@ mod tests {
             person_id: PersonId::generate(),
             token_id: TokenId::generate(),
             operator: false,
-            memberships: memberships.iter().map(|(o, r)| ((*o).clone(), *r)).collect(),
+            memberships: memberships
+                .iter()
+                .map(|(o, r)| ((*o).clone(), *r))
+                .collect(),
         }
     }
 
@@ -195,7 +198,10 @@ mod tests {
             (ManageTokens, [false, false, false, false]),
         ];
         for (action, expected) in table {
-            for (role, allowed) in [Admin, Coordinator, Teacher, Viewer].into_iter().zip(expected) {
+            for (role, allowed) in [Admin, Coordinator, Teacher, Viewer]
+                .into_iter()
+                .zip(expected)
+            {
                 let p = principal(&[(&own, role)]);
                 assert_eq!(
                     authorize(&p, action, Target::Organization(&own)).is_ok(),

@@ -11,7 +11,10 @@ pub fn line(field: &str, raw: &str, max_chars: usize) -> Result<String, FieldErr
     }
     bounded(field, value, max_chars)?;
     if value.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(value.to_owned())
 }

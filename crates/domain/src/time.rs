@@ -69,7 +69,10 @@ mod tests {
 
     #[test]
     fn parses_real_zones_and_refuses_others() {
-        assert_eq!(TimeZone::parse("time_zone", "Asia/Tomsk").unwrap().name(), "Asia/Tomsk");
+        assert_eq!(
+            TimeZone::parse("time_zone", "Asia/Tomsk").unwrap().name(),
+            "Asia/Tomsk"
+        );
         let err = TimeZone::parse("time_zone", "Mars/Olympus").unwrap_err();
         assert_eq!(err.field, "time_zone");
         assert!(err.reason.contains("Mars/Olympus"));

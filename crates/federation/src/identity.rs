@@ -73,7 +73,8 @@ pub fn fingerprint(key: &VerifyingKey) -> String {
 
 /// Whether `signature` is `key`'s signature of `message`.
 pub fn verify(key: &VerifyingKey, message: &[u8], signature: &[u8; 64]) -> bool {
-    key.verify(message, &Signature::from_bytes(signature)).is_ok()
+    key.verify(message, &Signature::from_bytes(signature))
+        .is_ok()
 }
 
 #[cfg(test)]

@@ -128,7 +128,9 @@ impl Settings {
             _ => {}
         }
         if self.tls_client_ca.is_some() && self.tls_cert.is_none() {
-            bail!("tls_client_ca needs tls_cert and tls_key: client certificates are checked only over TLS");
+            bail!(
+                "tls_client_ca needs tls_cert and tls_key: client certificates are checked only over TLS"
+            );
         }
         if self.tls_cert.is_none() && !self.listen.ip().is_loopback() && !self.insecure {
             bail!(
@@ -190,7 +192,10 @@ mod tests {
             assert_eq!(s.listen.port(), 6000);
             assert_eq!(s.request_timeout_secs, 5);
             assert_eq!(s.data_dir, PathBuf::from("/from/env"));
-            assert_eq!(s.database_url.as_deref(), Some("postgres://flag@localhost/db"));
+            assert_eq!(
+                s.database_url.as_deref(),
+                Some("postgres://flag@localhost/db")
+            );
             Ok(())
         });
     }
@@ -201,7 +206,13 @@ mod tests {
             listen: "0.0.0.0:50051".parse().unwrap(),
             ..Default::default()
         };
-        assert!(settings.validate().unwrap_err().to_string().contains("--insecure"));
+        assert!(
+            settings
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--insecure")
+        );
         settings.insecure = true;
         settings.validate().unwrap();
         let half_tls = Settings {
@@ -213,8 +224,11 @@ mod tests {
 
     #[test]
     fn missing_config_file_is_an_error() {
-        let err = Settings::load(Some(Path::new("/nonexistent/edufed.toml")), &Overrides::default())
-            .unwrap_err();
+        let err = Settings::load(
+            Some(Path::new("/nonexistent/edufed.toml")),
+            &Overrides::default(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("does not exist"));
     }
 }

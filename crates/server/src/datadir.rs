@@ -84,7 +84,9 @@ impl DataDir {
     /// Writes a secret file atomically with mode 0600, replacing any old one.
     pub(crate) fn write_secret(&self, name: &str, contents: &str) -> anyhow::Result<PathBuf> {
         let target = self.path.join(name);
-        let temp = self.path.join(format!(".{name}.{}.tmp", std::process::id()));
+        let temp = self
+            .path
+            .join(format!(".{name}.{}.tmp", std::process::id()));
         let mut file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -93,8 +95,7 @@ impl DataDir {
             .with_context(|| format!("cannot create {}", temp.display()))?;
         file.write_all(contents.as_bytes())?;
         file.sync_all()?;
-        fs::rename(&temp, &target)
-            .with_context(|| format!("cannot write {}", target.display()))?;
+        fs::rename(&temp, &target).with_context(|| format!("cannot write {}", target.display()))?;
         Ok(target)
     }
 }
@@ -113,7 +114,10 @@ mod tests {
         let (again, created) = data.identity(&lock).unwrap();
         assert!(!created);
         assert_eq!(first.node_id(), again.node_id());
-        let mode = fs::metadata(data.path().join(KEY_FILE)).unwrap().permissions().mode();
+        let mode = fs::metadata(data.path().join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let dir_mode = fs::metadata(data.path()).unwrap().permissions().mode();
         assert_eq!(dir_mode & 0o777, 0o700);

@@ -100,8 +100,8 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
         }
         // The deadline covers a call until its response headers: a unary
         // call entirely, a stream until it starts.
-        let deadline = client_deadline(&request)
-            .map_or(edge.request_timeout, |d| d.min(edge.request_timeout));
+        let deadline =
+            client_deadline(&request).map_or(edge.request_timeout, |d| d.min(edge.request_timeout));
         match tokio::time::timeout(deadline, next.run(request)).await {
             Ok(response) => response,
             Err(_) => Status::deadline_exceeded(format!(

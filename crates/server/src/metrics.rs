@@ -51,9 +51,8 @@ impl Metrics {
             "gRPC calls handled, by method and status code",
             rpcs.clone(),
         );
-        let latency: HistogramFamily = Family::new_with_constructor(|| {
-            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
-        });
+        let latency: HistogramFamily =
+            Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.0005, 2.0, 16)));
         registry.register(
             "edufed_rpc_duration_seconds",
             "Time from a gRPC call's arrival to its response headers, by method",
@@ -98,7 +97,8 @@ impl Metrics {
 
     /// Updates the change-log gauge.
     pub(crate) fn set_latest_sequence(&self, sequence: u64) {
-        self.latest_sequence.set(i64::try_from(sequence).unwrap_or(i64::MAX));
+        self.latest_sequence
+            .set(i64::try_from(sequence).unwrap_or(i64::MAX));
     }
 
     /// The text exposition format.
@@ -141,7 +141,11 @@ mod tests {
     #[test]
     fn renders_calls_by_method_and_code() {
         let metrics = Metrics::new();
-        metrics.record_rpc("/edufed.v1.Directory/GetOrganization", "5", Duration::from_millis(3));
+        metrics.record_rpc(
+            "/edufed.v1.Directory/GetOrganization",
+            "5",
+            Duration::from_millis(3),
+        );
         metrics.record_rpc("/random/garbage", "0", Duration::from_millis(1));
         let text = metrics.render();
         assert!(text.contains(

@@ -71,8 +71,12 @@ impl Node {
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
         let (health, health_service) = tonic_health::server::health_reporter();
-        health.set_serving::<DirectoryServer<DirectoryService>>().await;
-        health.set_serving::<ChangeFeedServer<ChangeFeedService>>().await;
+        health
+            .set_serving::<DirectoryServer<DirectoryService>>()
+            .await;
+        health
+            .set_serving::<ChangeFeedServer<ChangeFeedService>>()
+            .await;
         let reflection = || {
             tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(edufed_proto::FILE_DESCRIPTOR_SET)
@@ -105,7 +109,9 @@ impl Node {
             async move {
                 let compactor = tokio::spawn(compact(store.clone(), retention, shutdown.clone()));
                 serve::serve(listener, tls_config, app, shutdown.clone(), grace).await;
-                health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+                health
+                    .set_service_status("", tonic_health::ServingStatus::NotServing)
+                    .await;
                 let _ = compactor.await;
                 store.close().await;
                 tracing::info!("node stopped");
@@ -171,7 +177,10 @@ async fn compact(store: Store, retention: chrono::Duration, shutdown: Cancellati
             () = shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
-        match store.compact_changes(edufed_domain::time::now() - retention).await {
+        match store
+            .compact_changes(edufed_domain::time::now() - retention)
+            .await
+        {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "change log compacted"),
             Err(error) => tracing::warn!(%error, "change log compaction failed"),

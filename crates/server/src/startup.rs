@@ -35,20 +35,32 @@ pub(crate) struct Prepared {
 /// Prepares a node without serving it: creates its identity and operator
 /// token on first start (or a new token when `rotate_operator_token`),
 /// migrates its database. This is `edufed init`.
-pub async fn initialize(settings: &Settings, rotate_operator_token: bool) -> anyhow::Result<InitReport> {
+pub async fn initialize(
+    settings: &Settings,
+    rotate_operator_token: bool,
+) -> anyhow::Result<InitReport> {
     let prepared = prepare(settings, rotate_operator_token).await?;
     prepared.store.close().await;
     Ok(prepared.report)
 }
 
-pub(crate) async fn prepare(settings: &Settings, rotate_operator_token: bool) -> anyhow::Result<Prepared> {
+pub(crate) async fn prepare(
+    settings: &Settings,
+    rotate_operator_token: bool,
+) -> anyhow::Result<Prepared> {
     let data = DataDir::open(&settings.data_dir)?;
     let url = settings.database_url();
-    let lock = data.lock()?;
-    let (identity, created) = data.identity(&lock)?;
     // Replicas may share a data directory; only the key's creation needs
-    // the lock. Migrations are serialized by the database itself.
-    drop(lock);
+    // the lock (a blocking flock, so off the async threads). Migrations are
+    // serialized by the database itself.
+    let (data, identity, created) = tokio::task::spawn_blocking(move || {
+        let lock = data.lock()?;
+        let (identity, created) = data.identity(&lock)?;
+        drop(lock);
+        anyhow::Ok((data, identity, created))
+    })
+    .await
+    .context("the data directory task failed")??;
 
     let options = ConnectOptions {
         max_connections: settings.max_connections,

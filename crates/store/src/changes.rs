@@ -95,7 +95,10 @@ impl Store {
         );
         let mut next = 2;
         if !filter.kinds.is_empty() {
-            sql += &format!(" AND entity_kind IN ({})", placeholders(next, filter.kinds.len()));
+            sql += &format!(
+                " AND entity_kind IN ({})",
+                placeholders(next, filter.kinds.len())
+            );
             next += filter.kinds.len();
         }
         if let Some(orgs) = &filter.organizations {

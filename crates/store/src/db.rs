@@ -162,9 +162,10 @@ impl Store {
                 }
             }
         }
-        let latest = self.latest_sequence().await.map_err(|e| {
-            OpenError::Prepare(sqlx::Error::Protocol(e.to_string()))
-        })?;
+        let latest = self
+            .latest_sequence()
+            .await
+            .map_err(|e| OpenError::Prepare(sqlx::Error::Protocol(e.to_string())))?;
         self.latest.send_replace(latest);
         Ok(())
     }
@@ -336,7 +337,9 @@ mod tests {
     #[test]
     fn sqlite_urls_create_files() {
         assert_eq!(sqlite_url("sqlite://a.db"), "sqlite://a.db?mode=rwc");
-        assert_eq!(sqlite_url("sqlite://a.db?cache=shared"), "sqlite://a.db?cache=shared&mode=rwc");
+        assert_eq!(
+            sqlite_url("sqlite://a.db?cache=shared"),
+            "sqlite://a.db?cache=shared&mode=rwc"
+        );
     }
 }
-

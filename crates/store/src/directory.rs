@@ -130,7 +130,10 @@ impl Store {
             .fetch_all(self.reader())
             .await
             .map_err(storage)?;
-        let mut items = rows.iter().map(org_from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut items = rows
+            .iter()
+            .map(org_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         let next = (items.len() > limit).then(|| {
             items.truncate(limit);
             PageToken::after(vec![items[limit - 1].slug.to_string()])
@@ -275,7 +278,10 @@ impl Store {
             .fetch_all(self.reader())
             .await
             .map_err(storage)?;
-        let mut items = rows.iter().map(member_from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut items = rows
+            .iter()
+            .map(member_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         let next = (items.len() > limit).then(|| {
             items.truncate(limit);
             let last = &items[limit - 1].person;
@@ -383,12 +389,14 @@ impl Store {
 
     /// A token's record.
     pub async fn get_token(&self, id: &TokenId) -> Result<ApiToken, Error> {
-        let row = sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(self.reader())
-            .await
-            .map_err(storage)?
-            .ok_or_else(|| Error::TokenNotFound(id.to_string()))?;
+        let row = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(storage)?
+        .ok_or_else(|| Error::TokenNotFound(id.to_string()))?;
         token_from_row(&row)
     }
 
@@ -628,22 +636,26 @@ async fn find_org(conn: &mut AnyConnection, org: &OrgRef) -> Result<Organization
         OrgRef::Id(id) => ("id", id.to_string()),
         OrgRef::Slug(slug) => ("slug", slug.to_string()),
     };
-    let row = sqlx::query(&format!("SELECT {ORG_COLUMNS} FROM organizations WHERE {column} = $1"))
-        .bind(value)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(storage)?
-        .ok_or_else(|| Error::OrganizationNotFound(org.to_string()))?;
+    let row = sqlx::query(&format!(
+        "SELECT {ORG_COLUMNS} FROM organizations WHERE {column} = $1"
+    ))
+    .bind(value)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(storage)?
+    .ok_or_else(|| Error::OrganizationNotFound(org.to_string()))?;
     org_from_row(&row)
 }
 
 async fn find_person(conn: &mut AnyConnection, id: &PersonId) -> Result<Person, Error> {
-    let row = sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = $1"))
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(storage)?
-        .ok_or_else(|| Error::PersonNotFound(id.to_string()))?;
+    let row = sqlx::query(&format!(
+        "SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(storage)?
+    .ok_or_else(|| Error::PersonNotFound(id.to_string()))?;
     person_from_row(&row)
 }
 
@@ -651,20 +663,23 @@ async fn find_person_by_email(
     conn: &mut AnyConnection,
     email: &Email,
 ) -> Result<Option<Person>, Error> {
-    let row = sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.email = $1"))
-        .bind(email.as_str().to_owned())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(storage)?;
+    let row = sqlx::query(&format!(
+        "SELECT {PERSON_COLUMNS} FROM people p WHERE p.email = $1"
+    ))
+    .bind(email.as_str().to_owned())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(storage)?;
     row.as_ref().map(person_from_row).transpose()
 }
 
 async fn roles_of(conn: &mut AnyConnection, id: &PersonId) -> Result<Vec<(OrgId, Role)>, Error> {
-    let rows = sqlx::query("SELECT org_id, role FROM memberships WHERE person_id = $1 ORDER BY org_id")
-        .bind(id.to_string())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(storage)?;
+    let rows =
+        sqlx::query("SELECT org_id, role FROM memberships WHERE person_id = $1 ORDER BY org_id")
+            .bind(id.to_string())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(storage)?;
     rows.iter()
         .map(|row| {
             let org: String = row.try_get("org_id").map_err(storage)?;

@@ -5,10 +5,10 @@
 //! queries are the same and one behaviour suite tests both. Where the
 //! backends differ (locking, DDL), the difference is written once here.
 
+pub mod changes;
 mod db;
 pub mod directory;
 mod error;
-pub mod changes;
 mod meta;
 
 pub use db::{Backend, ConnectOptions, OpenError, Store, redact as redact_url};
