@@ -143,11 +143,9 @@ both_backends!(
         let payload: serde_json::Value = serde_json::from_str(&entry.payload_json).unwrap();
         assert_eq!(payload["slug"], "tsu");
         // Then a heartbeat carrying the latest sequence.
-        let beat = loop {
-            match stream.message().await.unwrap().unwrap().event.unwrap() {
-                pb::watch_response::Event::Heartbeat(beat) => break beat,
-                pb::watch_response::Event::Entry(e) => panic!("unexpected {e:?}"),
-            }
+        let beat = match stream.message().await.unwrap().unwrap().event.unwrap() {
+            pb::watch_response::Event::Heartbeat(beat) => beat,
+            pb::watch_response::Event::Entry(e) => panic!("unexpected {e:?}"),
         };
         assert_eq!(
             beat.latest_sequence,

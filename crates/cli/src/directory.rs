@@ -162,7 +162,7 @@ fn role_name(raw: i32) -> String {
         .unwrap_or_else(|_| raw.to_string())
 }
 
-fn print_org(org: &pb::Organization, format: Format) {
+fn print_org(org: &pb::Organization, format: Format) -> anyhow::Result<()> {
     if format == Format::Json {
         return print_json(org);
     }
@@ -188,6 +188,7 @@ fn print_org(org: &pb::Organization, format: Format) {
         t.add_row(vec![k.to_owned(), v]);
     }
     println!("{t}");
+    Ok(())
 }
 
 /// Runs `edufed org …`.
@@ -217,7 +218,7 @@ pub async fn org(conn: Connection, command: OrgCommand, format: Format) -> anyho
                 })
                 .await?
                 .into_inner();
-            print_org(&org, format);
+            print_org(&org, format)?;
         }
         OrgCommand::List {
             kind: k,
@@ -248,7 +249,7 @@ pub async fn org(conn: Connection, command: OrgCommand, format: Format) -> anyho
                 page_token = page.next_page_token;
             }
             if format == Format::Json {
-                return Ok(print_json(&response));
+                return print_json(&response);
             }
             let mut t = table(&["slug", "kind", "short name", "city", "time zone", "id"]);
             for org in &response.organizations {
@@ -271,7 +272,7 @@ pub async fn org(conn: Connection, command: OrgCommand, format: Format) -> anyho
                 .get_organization(pb::GetOrganizationRequest { organization })
                 .await?
                 .into_inner();
-            print_org(&org, format);
+            print_org(&org, format)?;
         }
         OrgCommand::Update {
             organization,
@@ -299,7 +300,7 @@ pub async fn org(conn: Connection, command: OrgCommand, format: Format) -> anyho
                 })
                 .await?
                 .into_inner();
-            print_org(&org, format);
+            print_org(&org, format)?;
         }
     }
     Ok(())
@@ -392,7 +393,7 @@ pub async fn member(
                 .await?
                 .into_inner();
             if format == Format::Json {
-                return Ok(print_json(&member));
+                return print_json(&member);
             }
             println!("{}", member_rows(std::slice::from_ref(&member)));
         }
@@ -419,7 +420,7 @@ pub async fn member(
                 next_page_token: String::new(),
             };
             if format == Format::Json {
-                return Ok(print_json(&response));
+                return print_json(&response);
             }
             println!("{}", member_rows(&response.members));
         }
@@ -432,7 +433,7 @@ pub async fn member(
                 .await?
                 .into_inner();
             if format == Format::Json {
-                return Ok(print_json(&removed));
+                return print_json(&removed);
             }
             let member = removed.removed.unwrap_or_default();
             let person = member.person.unwrap_or_default();
@@ -519,7 +520,7 @@ pub async fn token(conn: Connection, command: TokenCommand, format: Format) -> a
                 .await?
                 .into_inner();
             if format == Format::Json {
-                return Ok(print_json(&created));
+                return print_json(&created);
             }
             let token = created.token.unwrap_or_default();
             println!("token {} for person {}", token.id, token.person_id);
@@ -533,7 +534,7 @@ pub async fn token(conn: Connection, command: TokenCommand, format: Format) -> a
                 .await?
                 .into_inner();
             if format == Format::Json {
-                return Ok(print_json(&response));
+                return print_json(&response);
             }
             let mut t = table(&["id", "name", "state", "created", "expires"]);
             for token in &response.tokens {
@@ -553,7 +554,7 @@ pub async fn token(conn: Connection, command: TokenCommand, format: Format) -> a
                 .await?
                 .into_inner();
             if format == Format::Json {
-                return Ok(print_json(&token));
+                return print_json(&token);
             }
             println!("revoked token {} ({})", token.id, token.name);
         }
@@ -569,7 +570,7 @@ pub async fn whoami(conn: Connection, format: Format) -> anyhow::Result<()> {
         .await?
         .into_inner();
     if format == Format::Json {
-        return Ok(print_json(&me));
+        return print_json(&me);
     }
     let person = me.person.clone().unwrap_or_default();
     println!(

@@ -50,8 +50,10 @@ pub fn to_json<M: prost::Message + prost::Name>(message: &M, pretty: bool) -> St
 }
 
 /// Prints a message as pretty JSON.
-pub fn print_json<M: prost::Message + prost::Name>(message: &M) {
-    println!("{}", to_json(message, true));
+pub fn print_json<M: prost::Message + prost::Name>(message: &M) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    writeln!(std::io::stdout().lock(), "{}", to_json(message, true))?;
+    Ok(())
 }
 
 /// A table with a header row.

@@ -411,7 +411,7 @@ impl Store {
         .fetch_all(self.reader())
         .await
         .map_err(storage)?;
-        Ok(rows.iter().map(token_from_row).collect::<Result<_, _>>()?)
+        rows.iter().map(token_from_row).collect()
     }
 
     /// Revokes a token.

@@ -1,0 +1,345 @@
+//! The `edufed` binary as people and scripts use it: a real process serving,
+//! real client invocations against it.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_edufed");
+
+/// `edufed` with a clean environment: no EDUFED_* from the caller.
+fn edufed(cwd: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command.current_dir(cwd);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("EDUFED_") {
+            command.env_remove(key);
+        }
+    }
+    command.env("EDUFED_LOG", "info").kill_on_drop(true);
+    command
+}
+
+struct Served {
+    child: Child,
+    url: String,
+    stdout: String,
+}
+
+/// Starts `edufed serve` and waits for the line that says where it serves.
+async fn serve(mut command: Command, args: &[&str]) -> Served {
+    let mut child = command
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn edufed serve");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stdout = String::new();
+    let url = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            stdout.push_str(&line);
+            stdout.push('\n');
+            if let Some(url) = line.strip_prefix("serving gRPC and HTTP on ") {
+                return url.to_owned();
+            }
+        }
+        panic!("edufed serve exited: {stdout}");
+    })
+    .await
+    .expect("edufed serve starts");
+    Served { child, url, stdout }
+}
+
+/// Runs a client command; returns (success, stdout, stderr).
+async fn run(mut command: Command, args: &[&str]) -> (bool, String, String) {
+    let output = command.args(args).output().await.expect("run edufed");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Sends SIGTERM and waits for a clean exit.
+async fn terminate(mut served: Served) -> String {
+    let pid = served.child.id().expect("running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut stderr = String::new();
+    let mut err = served.child.stderr.take().unwrap();
+    let exit = tokio::time::timeout(Duration::from_secs(20), async {
+        use tokio::io::AsyncReadExt as _;
+        err.read_to_string(&mut stderr).await.unwrap();
+        served.child.wait().await.unwrap()
+    })
+    .await
+    .expect("the node exits after SIGTERM");
+    assert!(exit.success(), "exit status {exit:?}: {stderr}");
+    stderr
+}
+
+const CREATE_ORG: &[&str] = &[
+    "org",
+    "create",
+    "--slug",
+    "gym24-tomsk",
+    "--kind",
+    "school",
+    "--full-name",
+    "МАОУ гимназия № 24 им. М.В. Октябрьской г. Томска",
+    "--short-name",
+    "Гимназия №24",
+    "--city",
+    "Томск",
+    "--time-zone",
+    "Asia/Tomsk",
+    "--inn",
+    "7017001894",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_no_configuration_then_use_it() {
+    if std::net::TcpListener::bind("127.0.0.1:50051").is_err() {
+        eprintln!("skipping: 127.0.0.1:50051 is in use, and this test checks the default address");
+        return;
+    }
+    let cwd = tempfile::tempdir().unwrap();
+    let served = serve(edufed(cwd.path()), &[]).await;
+    assert_eq!(served.url, "http://127.0.0.1:50051");
+
+    // Identity and operator token in ./edufed-data, private; the path is
+    // printed, never the token.
+    let data = cwd.path().join("edufed-data");
+    let token = std::fs::read_to_string(data.join("operator.token")).unwrap();
+    for file in ["node.key", "operator.token", "edufed.db"] {
+        assert!(data.join(file).exists(), "{file}");
+    }
+    for file in ["node.key", "operator.token"] {
+        let mode = std::fs::metadata(data.join(file))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{file}");
+    }
+    assert!(
+        served
+            .stdout
+            .contains("operator token written to edufed-data/operator.token")
+    );
+    assert!(!served.stdout.contains(token.trim()));
+
+    // The client finds the node and the local operator token by default.
+    let (ok, out, err) = run(edufed(cwd.path()), CREATE_ORG).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("Гимназия №24"));
+    let mut mars = CREATE_ORG.to_vec();
+    mars[3] = "mars-school";
+    mars[13] = "Mars/Olympus";
+    let (ok, _, err) = run(edufed(cwd.path()), &mars).await;
+    assert!(!ok);
+    assert!(
+        err.contains("InvalidArgument") && err.contains("time_zone"),
+        "{err}"
+    );
+
+    let (ok, out, _) = run(edufed(cwd.path()), &["org", "list", "-o", "json"]).await;
+    assert!(ok);
+    let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed["organizations"][0]["slug"], "gym24-tomsk");
+    assert_eq!(
+        listed["organizations"][0]["kind"],
+        "ORGANIZATION_KIND_SCHOOL"
+    );
+
+    // A viewer's token cannot add members; a revoked token stops working.
+    let (ok, _, err) = run(
+        edufed(cwd.path()),
+        &[
+            "member",
+            "add",
+            "--org",
+            "gym24-tomsk",
+            "--name",
+            "Филатова А.Б.",
+            "--role",
+            "viewer",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let (_, out, _) = run(
+        edufed(cwd.path()),
+        &["member", "list", "--org", "gym24-tomsk", "-o", "json"],
+    )
+    .await;
+    let members: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let person = members["members"][0]["person"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (ok, out, err) = run(
+        edufed(cwd.path()),
+        &[
+            "token", "create", "--person", &person, "--name", "laptop", "--ttl", "30d", "-o",
+            "json",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let created: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    let token_id = created["token"]["id"].as_str().unwrap().to_owned();
+    let (ok, _, err) = run(
+        edufed(cwd.path()),
+        &[
+            "--token",
+            &secret,
+            "member",
+            "add",
+            "--org",
+            "gym24-tomsk",
+            "--name",
+            "X",
+            "--role",
+            "admin",
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("PermissionDenied"), "{err}");
+    let (ok, out, _) = run(edufed(cwd.path()), &["--token", &secret, "whoami"]).await;
+    assert!(ok);
+    assert!(out.contains("Филатова А.Б."));
+    let (ok, _, _) = run(edufed(cwd.path()), &["token", "revoke", &token_id]).await;
+    assert!(ok);
+    let (ok, _, err) = run(edufed(cwd.path()), &["--token", &secret, "whoami"]).await;
+    assert!(!ok);
+    assert!(err.contains("Unauthenticated"), "{err}");
+
+    // The change feed, resumed from a cursor file, prints only what is new.
+    let cursor = cwd.path().join("cursor");
+    let cursor_arg = cursor.to_str().unwrap();
+    let watch = [
+        "watch",
+        "--cursor-file",
+        cursor_arg,
+        "--until-caught-up",
+        "--heartbeat",
+        "1",
+        "-o",
+        "json",
+    ];
+    let (ok, out, err) = run(edufed(cwd.path()), &watch).await;
+    assert!(ok, "{err}");
+    let first: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(first.iter().any(|e| e["entity_kind"] == "organization"));
+    let mut tpu = CREATE_ORG.to_vec();
+    tpu[3] = "tpu";
+    tpu[5] = "university";
+    tpu[15] = "";
+    let (ok, _, err) = run(edufed(cwd.path()), &tpu).await;
+    assert!(ok, "{err}");
+    let (_, out, _) = run(edufed(cwd.path()), &watch).await;
+    let second: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(second.len(), 1, "{out}");
+    assert_eq!(second[0]["entity_kind"], "organization");
+    let last_first = first.last().unwrap()["sequence"]
+        .as_str()
+        .unwrap()
+        .parse::<u64>()
+        .unwrap();
+    let next = second[0]["sequence"]
+        .as_str()
+        .unwrap()
+        .parse::<u64>()
+        .unwrap();
+    assert!(next > last_first);
+
+    let stderr = terminate(served).await;
+    assert!(stderr.contains("node stopped"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_come_from_file_environment_and_flags() {
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(
+        cwd.path().join("edufed.toml"),
+        "listen = \"127.0.0.1:1\"\ndata_dir = \"from-file\"\n",
+    )
+    .unwrap();
+    // The flag beats the file for the address; the environment beats the file for the data directory.
+    let mut command = edufed(cwd.path());
+    command.env("EDUFED_DATA_DIR", "from-env");
+    let served = serve(
+        command,
+        &["--config", "edufed.toml", "--listen", "127.0.0.1:0"],
+    )
+    .await;
+    assert!(served.url.starts_with("http://127.0.0.1:"));
+    assert!(!served.url.ends_with(":1"));
+    assert!(cwd.path().join("from-env/node.key").exists());
+    assert!(!cwd.path().join("from-file").exists());
+    terminate(served).await;
+
+    // Plaintext off loopback needs --insecure.
+    let (ok, _, err) = run(edufed(cwd.path()), &["serve", "--listen", "0.0.0.0:0"]).await;
+    assert!(!ok);
+    assert!(err.contains("--insecure"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_then_serve_on_postgres() {
+    if edufed_tests::postgres_admin_url().is_none() {
+        return;
+    }
+    // The test cluster trusts loopback, so a password is accepted and ignored:
+    // enough to check it is never printed.
+    let url = edufed_tests::create_postgres_database().await.replacen(
+        "postgres://postgres@",
+        "postgres://postgres:s3cret@",
+        1,
+    );
+    assert!(url.contains("s3cret"));
+    let cwd = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(edufed(cwd.path()), &["init", "--database-url", &url]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("created node"));
+    assert!(out.contains("operator token written to"));
+    assert!(
+        !out.contains("s3cret") && out.contains("postgres://postgres:***@"),
+        "{out}"
+    );
+
+    let (ok, out, _) = run(edufed(cwd.path()), &["init", "--database-url", &url]).await;
+    assert!(ok);
+    assert!(out.contains("already initialized"));
+
+    let mut command = edufed(cwd.path());
+    command
+        .env("EDUFED_DATABASE_URL", &url)
+        .env("EDUFED_LISTEN", "127.0.0.1:0");
+    let served = serve(command, &[]).await;
+    assert!(served.stdout.contains("postgres://"));
+    let mut client = edufed(cwd.path());
+    client.env("EDUFED_SERVER", &served.url);
+    let (ok, out, err) = run(client, &["whoami"]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("node operator"));
+    terminate(served).await;
+}
