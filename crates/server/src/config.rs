@@ -227,6 +227,17 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_holds_the_defaults() {
+        let example = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/edufed.toml"
+        ));
+        let text = std::fs::read_to_string(example).unwrap();
+        let from_file: Settings = toml::from_str(&text).unwrap();
+        assert_eq!(from_file, Settings::default());
+    }
+
+    #[test]
     fn missing_config_file_is_an_error() {
         let err = Settings::load(
             Some(Path::new("/nonexistent/edufed.toml")),
