@@ -169,6 +169,14 @@ both_backends!(
                 },
             ),
             ("slug", org_request("Bad Slug")),
+            ("slug", org_request(&"a".repeat(10 * 1024))),
+            (
+                "time_zone",
+                pb::CreateOrganizationRequest {
+                    time_zone: "Z".repeat(10 * 1024),
+                    ..org_request("zone")
+                },
+            ),
             (
                 "kind",
                 pb::CreateOrganizationRequest {

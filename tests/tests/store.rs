@@ -608,6 +608,16 @@ both_backends!(log_filters_and_compaction, |backend| async move {
             .is_empty()
     );
 
+    // An older horizon never lowers the bound.
+    assert_eq!(
+        store
+            .compact_changes(edufed_domain::time::now() - chrono::Duration::days(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.log_bounds().await.unwrap().compacted_through, latest);
+
     // Sequences go on after compaction; nothing is reused.
     let c = store
         .create_organization(new_org("school-c", OrgKind::School, "Томск", "C"), &NODE)
@@ -622,3 +632,46 @@ both_backends!(log_filters_and_compaction, |backend| async move {
     assert_eq!(next[0].entity_id, c.id.to_string());
     let _ = b;
 });
+
+both_backends!(
+    the_same_new_email_added_twice_at_once_is_one_person,
+    |backend| async move {
+        let (store, _db) = open(backend).await;
+        let mut orgs = Vec::new();
+        for slug in ["school-a", "school-b", "school-c", "school-d"] {
+            let org = store
+                .create_organization(new_org(slug, OrgKind::School, "Томск", slug), &NODE)
+                .await
+                .unwrap();
+            orgs.push(OrgRef::Id(org.id));
+        }
+        let tasks: Vec<_> = orgs
+            .into_iter()
+            .map(|org| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .add_member(
+                            &org,
+                            person("Новый учитель", "new@school.ru"),
+                            Role::Teacher,
+                            &NODE,
+                        )
+                        .await
+                })
+            })
+            .collect();
+        let mut people = BTreeSet::new();
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(member) => {
+                    people.insert(member.person.id);
+                }
+                // A lost race is a clear ALREADY_EXISTS, never a storage failure.
+                Err(Error::EmailTaken(email)) => assert_eq!(email, "new@school.ru"),
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(people.len(), 1);
+    }
+);

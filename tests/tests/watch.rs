@@ -276,3 +276,61 @@ both_backends!(shutdown_ends_watch_streams_cleanly, |backend| async move {
         .unwrap()
         .unwrap();
 });
+
+both_backends!(a_revoked_token_ends_its_stream, |backend| async move {
+    let node = TestNode::start(backend).await;
+    let mut op = node.operator().await;
+    let created = op
+        .create_token(pb::CreateTokenRequest {
+            person_id: String::new(),
+            name: "watcher".into(),
+            ttl: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut feed = node.change_feed(&created.secret).await;
+    let mut stream = feed.watch(watch_from(0)).await.unwrap().into_inner();
+    op.revoke_token(pb::RevokeTokenRequest {
+        token_id: created.token.unwrap().id,
+    })
+    .await
+    .unwrap();
+    // Entries may still arrive until the next heartbeat re-checks the token.
+    let status = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.message().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("the stream ended without a status"),
+                Err(status) => return status,
+            }
+        }
+    })
+    .await
+    .expect("the stream ends within a heartbeat");
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn streams_beyond_the_limit_are_refused() {
+    let db = edufed_tests::TestDb::new(edufed_tests::Backend::Sqlite).await;
+    let node = TestNode::start_with(db, |s| s.max_watch_streams = 2).await;
+    let mut feed = node.change_feed(&node.operator_token).await;
+    let first = feed.watch(watch_from(0)).await.unwrap().into_inner();
+    let second = feed.watch(watch_from(0)).await.unwrap().into_inner();
+    let third = feed.watch(watch_from(0)).await.unwrap_err();
+    assert_eq!(third.code(), Code::ResourceExhausted);
+    drop(first);
+    // The freed slot is reusable once the pump notices the client left.
+    let reopened = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match feed.watch(watch_from(0)).await {
+                Ok(stream) => return stream,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    })
+    .await
+    .expect("a slot frees up");
+    drop((second, reopened));
+}

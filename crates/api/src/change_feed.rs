@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use edufed_domain::FieldError;
@@ -12,7 +13,7 @@ use edufed_proto::v1::change_feed_server::ChangeFeed;
 use edufed_store::Store;
 use edufed_store::changes::ChangeFilter;
 use futures::Stream;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Code, Request, Response, Status};
@@ -25,37 +26,43 @@ use crate::status::{ApiError, to_status};
 /// How Watch streams behave.
 #[derive(Debug, Clone)]
 pub struct FeedSettings {
-    /// How often a stream re-reads the log even without a local wake-up, so
-    /// that writes by another replica of the node on the same database show up.
-    pub poll_interval: Duration,
     /// Entries read from the store at a time.
     pub batch_size: u32,
+    /// Streams open at once; more get RESOURCE_EXHAUSTED.
+    pub max_streams: usize,
 }
 
 impl Default for FeedSettings {
     fn default() -> Self {
         Self {
-            poll_interval: Duration::from_secs(1),
             batch_size: 500,
+            max_streams: 1024,
         }
     }
 }
 
 /// The `edufed.v1.ChangeFeed` service.
+///
+/// Streams wake when this process commits to the log; writes by another
+/// replica on the same database reach them through the server's poller,
+/// which calls [`Store::observe_latest`].
 #[derive(Debug, Clone)]
 pub struct ChangeFeedService {
     store: Store,
     settings: FeedSettings,
     shutdown: CancellationToken,
+    streams: Arc<Semaphore>,
 }
 
 impl ChangeFeedService {
     /// A service over `store`; its streams end when `shutdown` is cancelled.
     pub fn new(store: Store, settings: FeedSettings, shutdown: CancellationToken) -> Self {
+        let streams = Arc::new(Semaphore::new(settings.max_streams));
         Self {
             store,
             settings,
             shutdown,
+            streams,
         }
     }
 }
@@ -146,15 +153,23 @@ impl ChangeFeed for ChangeFeedService {
             .check_cursor(req.after_sequence)
             .map_err(|e| log_status(&e))?;
 
+        let permit = self.streams.clone().try_acquire_owned().map_err(|_| {
+            Status::resource_exhausted(
+                "this node serves as many Watch streams as it may; retry later",
+            )
+        })?;
         let (tx, rx) = mpsc::channel(64);
         let pump = Pump {
             store: self.store.clone(),
+            caller,
+            kinds: filter.kinds.clone(),
             filter,
             cursor: req.after_sequence,
             heartbeat,
             settings: self.settings.clone(),
             shutdown: self.shutdown.clone(),
             tx,
+            _permit: permit,
         };
         tokio::spawn(pump.run());
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
@@ -162,19 +177,23 @@ impl ChangeFeed for ChangeFeedService {
 }
 
 /// Feeds one Watch stream: drains the log after the cursor, then waits for
-/// a wake-up, a poll tick or a heartbeat.
+/// a wake-up or a heartbeat.
 struct Pump {
     store: Store,
+    caller: Principal,
+    kinds: Vec<EntityKind>,
     filter: ChangeFilter,
     cursor: u64,
     heartbeat: Duration,
     settings: FeedSettings,
     shutdown: CancellationToken,
     tx: mpsc::Sender<Result<pb::WatchResponse, Status>>,
+    _permit: OwnedSemaphorePermit,
 }
 
 enum Stop {
     ClientGone,
+    ShuttingDown,
     Failed(Status),
 }
 
@@ -184,35 +203,39 @@ impl Pump {
         let mut heartbeat = tokio::time::interval(self.heartbeat);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         heartbeat.reset();
-        let mut poll = tokio::time::interval(self.settings.poll_interval);
-        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
+        let stop = loop {
             if let Err(stop) = self.drain().await {
-                if let Stop::Failed(status) = stop {
-                    let _ = self.tx.send(Err(status)).await;
-                }
-                return;
+                break stop;
             }
-            tokio::select! {
+            // Heartbeats come before wake-ups, so a stream whose filter hides
+            // a busy log still gets them and its cursor moves on.
+            let step = tokio::select! {
                 biased;
-                () = self.shutdown.cancelled() => {
-                    let status = Status::unavailable("the node is shutting down; reconnect with your last cursor");
-                    let _ = self.tx.send(Err(status)).await;
-                    return;
-                }
-                () = self.tx.closed() => return,
-                changed = wake.changed() => {
-                    if changed.is_err() {
-                        return;
-                    }
-                }
-                _ = heartbeat.tick() => {
-                    if self.send_heartbeat().await.is_err() {
-                        return;
-                    }
-                }
-                _ = poll.tick() => {}
+                () = self.shutdown.cancelled() => Err(Stop::ShuttingDown),
+                () = self.tx.closed() => Err(Stop::ClientGone),
+                _ = heartbeat.tick() => self.send_heartbeat().await,
+                changed = wake.changed() => changed.map_err(|_| Stop::ShuttingDown),
+            };
+            if let Err(stop) = step {
+                break stop;
             }
+        };
+        let status = match stop {
+            Stop::ClientGone => return,
+            Stop::ShuttingDown => {
+                Status::unavailable("the node is shutting down; reconnect with your last cursor")
+            }
+            Stop::Failed(status) => status,
+        };
+        // The client may be stuck; do not wait for it long.
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.tx.send(Err(status))).await;
+    }
+
+    /// Sends a message, unless the node shuts down first.
+    async fn send(&self, message: pb::WatchResponse) -> Result<(), Stop> {
+        tokio::select! {
+            () = self.shutdown.cancelled() => Err(Stop::ShuttingDown),
+            sent = self.tx.send(Ok(message)) => sent.map_err(|_| Stop::ClientGone),
         }
     }
 
@@ -226,14 +249,12 @@ impl Pump {
                 .map_err(|e| Stop::Failed(log_status(&e)))?;
             let full = batch.len() as u32 == self.settings.batch_size;
             for entry in batch {
-                self.cursor = entry.sequence;
-                let message = pb::WatchResponse {
+                let sequence = entry.sequence;
+                self.send(pb::WatchResponse {
                     event: Some(pb::watch_response::Event::Entry(entry.to_proto())),
-                };
-                self.tx
-                    .send(Ok(message))
-                    .await
-                    .map_err(|_| Stop::ClientGone)?;
+                })
+                .await?;
+                self.cursor = sequence;
             }
             if !full {
                 return Ok(());
@@ -241,9 +262,17 @@ impl Pump {
         }
     }
 
-    /// Reads the latest sequence, sends what came before it, then a
-    /// heartbeat with it: the heartbeat is a cursor that skips nothing.
+    /// Checks the caller's token again (it may have been revoked, or their
+    /// memberships changed), reads the latest sequence, sends what came
+    /// before it, then a heartbeat with it: a cursor that skips nothing.
     async fn send_heartbeat(&mut self) -> Result<(), Stop> {
+        let caller = self
+            .store
+            .reauthenticate(&self.caller.token_id)
+            .await
+            .map_err(|e| Stop::Failed(to_status(&e)))?;
+        self.filter = visible_to(&caller, self.kinds.clone());
+        self.caller = caller;
         let latest = self
             .store
             .latest_sequence()
@@ -252,15 +281,12 @@ impl Pump {
         self.drain().await?;
         // Entries the filter hides still move the cursor forward.
         self.cursor = self.cursor.max(latest);
-        let message = pb::WatchResponse {
+        self.send(pb::WatchResponse {
             event: Some(pb::watch_response::Event::Heartbeat(pb::Heartbeat {
                 latest_sequence: self.cursor,
                 time: Some(timestamp(edufed_domain::time::now())),
             })),
-        };
-        self.tx
-            .send(Ok(message))
-            .await
-            .map_err(|_| Stop::ClientGone)
+        })
+        .await
     }
 }

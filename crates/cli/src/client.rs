@@ -85,14 +85,32 @@ impl Connection {
     }
 }
 
-/// The token to use: `--token`, else `--token-file`, else the operator token
-/// of the local data directory when there is one.
+/// Whether the URL names this machine (where the local operator token may go).
+fn is_loopback(server: &str) -> bool {
+    let Ok(uri) = server.parse::<http::Uri>() else {
+        return false;
+    };
+    match uri.host() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}
+
+/// The token to use: `--token`, else `--token-file`, else, for a node on
+/// this machine, the operator token of the local data directory.
 fn token(args: &ClientArgs) -> anyhow::Result<Option<String>> {
     if let Some(token) = &args.token {
         return Ok(Some(token.trim().to_owned()));
     }
     let (path, explicit) = match &args.token_file {
         Some(path) => (path.clone(), true),
+        // The operator token never expires: never send it off this machine unasked.
+        None if !is_loopback(&args.server) => return Ok(None),
         None => {
             let data_dir = std::env::var_os("EDUFED_DATA_DIR")
                 .map(PathBuf::from)
@@ -107,5 +125,19 @@ fn token(args: &ClientArgs) -> anyhow::Result<Option<String>> {
             Err(error).with_context(|| format!("cannot read the token file {}", path.display()))
         }
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn only_loopback_servers_get_the_local_operator_token() {
+        assert!(is_loopback("http://127.0.0.1:50051"));
+        assert!(is_loopback("https://localhost:50051"));
+        assert!(is_loopback("http://[::1]:50051"));
+        assert!(!is_loopback("http://hub.example.org:50051"));
+        assert!(!is_loopback("http://10.0.0.5:50051"));
     }
 }

@@ -23,7 +23,8 @@ pub struct WatchArgs {
     #[arg(long = "kind")]
     kinds: Vec<String>,
     /// Keep the cursor in this file: read at start, rewritten after every
-    /// entry and heartbeat, so a restarted watch resumes where it stopped.
+    /// entry is printed and every heartbeat, so a restarted watch resumes
+    /// where it stopped (an entry printed just before a kill may print again).
     #[arg(long)]
     cursor_file: Option<PathBuf>,
     /// Seconds between heartbeats (1–300).
@@ -70,7 +71,7 @@ pub async fn watch(conn: Connection, args: WatchArgs, format: Format) -> anyhow:
             entity_kinds: args.kinds.clone(),
             heartbeat_seconds: args.heartbeat,
         };
-        let result = match client.watch(request).await {
+        let status: tonic::Status = match client.watch(request).await {
             Ok(response) => {
                 let mut stream = response.into_inner();
                 loop {
@@ -101,20 +102,17 @@ pub async fn watch(conn: Connection, args: WatchArgs, format: Format) -> anyhow:
                                 write_cursor(path, cursor)?;
                             }
                         }
-                        Ok(None) => break Ok(()),
-                        Err(status) => break Err(status),
+                        // The node ends streams only with a status; a bare end
+                        // means the connection went away.
+                        Ok(None) => break tonic::Status::unavailable("the stream ended"),
+                        Err(status) => break status,
                     }
                 }
             }
-            Err(status) => Err(status),
+            Err(status) => status,
         };
-        match result {
-            Err(status)
-                if matches!(
-                    status.code(),
-                    Code::Unavailable | Code::Unknown | Code::Cancelled
-                ) =>
-            {
+        match status.code() {
+            Code::Unavailable | Code::Unknown | Code::Cancelled => {
                 let jitter = rand::thread_rng().gen_range(0..=backoff.as_millis() as u64 / 2);
                 let wait = backoff + Duration::from_millis(jitter);
                 eprintln!(
@@ -125,8 +123,7 @@ pub async fn watch(conn: Connection, args: WatchArgs, format: Format) -> anyhow:
                 tokio::time::sleep(wait).await;
                 backoff = (backoff * 2).min(Duration::from_secs(30));
             }
-            Err(status) => return Err(status.into()),
-            Ok(()) => return Ok(()),
+            _ => return Err(status.into()),
         }
     }
 }

@@ -41,6 +41,9 @@ pub enum Error {
     /// Another organization has this slug.
     #[error("slug {0:?} is already taken")]
     SlugTaken(String),
+    /// A person with this e-mail was created by a concurrent call.
+    #[error("a person with e-mail {0:?} was just added by another call; retry to add them")]
+    EmailTaken(String),
     /// The person already holds a role in the organization.
     #[error("person {person} is already a member of organization {organization}")]
     AlreadyMember {
@@ -94,7 +97,9 @@ impl ServiceError for Error {
             | Error::PersonNotFound(_)
             | Error::TokenNotFound(_)
             | Error::NotAMember { .. } => ErrorCode::NotFound,
-            Error::SlugTaken(_) | Error::AlreadyMember { .. } => ErrorCode::AlreadyExists,
+            Error::SlugTaken(_) | Error::AlreadyMember { .. } | Error::EmailTaken(_) => {
+                ErrorCode::AlreadyExists
+            }
             Error::VersionMismatch { .. } | Error::LastAdmin { .. } | Error::AlreadyRevoked(_) => {
                 ErrorCode::FailedPrecondition
             }
@@ -140,7 +145,8 @@ macro_rules! string_enum {
                     _ => Err($crate::error::FieldError::new(
                         field,
                         format!(
-                            "unknown value {raw:?}; expected one of {}",
+                            "unknown value {}; expected one of {}",
+                            $crate::text::excerpt(raw),
                             [$($text),+].join(", ")
                         ),
                     )),
@@ -208,7 +214,12 @@ impl Slug {
     /// with a letter and not ending with a hyphen.
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         let slug = raw.trim();
-        let fail = |why: &str| Err(FieldError::new(field, format!("{slug:?} {why}")));
+        let fail = |why: &str| {
+            Err(FieldError::new(
+                field,
+                format!("{} {why}", text::excerpt(slug)),
+            ))
+        };
         if slug.is_empty() {
             return Err(FieldError::new(field, "is required"));
         }
@@ -273,7 +284,7 @@ impl Inn {
         if !valid {
             return Err(FieldError::new(
                 field,
-                format!("{inn:?} has wrong check digits"),
+                format!("{} has wrong check digits", text::excerpt(inn)),
             ));
         }
         Ok(Self(inn.to_owned()))
@@ -313,7 +324,7 @@ impl Email {
         if !valid {
             return Err(FieldError::new(
                 field,
-                format!("{email:?} is not an e-mail address"),
+                format!("{} is not an e-mail address", text::excerpt(email)),
             ));
         }
         Ok(Self(email.to_lowercase()))
@@ -358,7 +369,7 @@ impl Contacts {
             {
                 return Err(FieldError::new(
                     "contacts.phone",
-                    format!("{phone:?} is not a phone number"),
+                    format!("{} is not a phone number", text::excerpt(phone)),
                 ));
             }
         }
@@ -371,7 +382,7 @@ impl Contacts {
             if rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
                 return Err(FieldError::new(
                     "contacts.website",
-                    format!("{site:?} is not an http(s) URL"),
+                    format!("{} is not an http(s) URL", text::excerpt(site)),
                 ));
             }
         }
@@ -899,7 +910,10 @@ impl OrgRef {
             Err(_) => Slug::parse(field, raw).map(Self::Slug).map_err(|_| {
                 FieldError::new(
                     field,
-                    format!("{:?} is neither an organization id nor a slug", raw.trim()),
+                    format!(
+                        "{} is neither an organization id nor a slug",
+                        text::excerpt(raw.trim())
+                    ),
                 )
             }),
         }

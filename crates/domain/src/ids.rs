@@ -26,7 +26,7 @@ macro_rules! id_type {
                 }
                 uuid::Uuid::try_parse(raw)
                     .map(|id| Self(id.hyphenated().to_string()))
-                    .map_err(|_| FieldError::new(field, format!("{raw:?} is not a valid id")))
+                    .map_err(|_| FieldError::new(field, format!("{} is not a valid id", crate::text::excerpt(raw))))
             }
 
             /// Wraps an id read back from storage, where it was valid when written.

@@ -43,6 +43,16 @@ fn bounded(field: &str, value: &str, max_chars: usize) -> Result<(), FieldError>
     Ok(())
 }
 
+/// A client's value as it may be quoted back in an error: quoted, and cut to
+/// 64 characters, so that echoing bad input cannot make a response too big.
+pub fn excerpt(value: &str) -> String {
+    const MAX: usize = 64;
+    match value.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{:?}…", &value[..cut]),
+        None => format!("{value:?}"),
+    }
+}
+
 /// Folds text for case-insensitive search: lowercase, and `ё` as `е`, as
 /// Russian users type either.
 pub fn fold(text: &str) -> String {
@@ -64,6 +74,14 @@ mod tests {
         assert_eq!(line("name", &long, 10).unwrap_err().field, "name");
         assert!(line("name", &"я".repeat(10), 10).is_ok());
         assert!(line("name", "a\u{0}b", 10).is_err());
+    }
+
+    #[test]
+    fn excerpts_are_bounded() {
+        assert_eq!(excerpt("Mars/Olympus"), "\"Mars/Olympus\"");
+        let long = excerpt(&"я".repeat(10_000));
+        assert!(long.chars().count() < 70, "{long}");
+        assert!(long.ends_with('…'));
     }
 
     #[test]

@@ -20,9 +20,12 @@ impl TimeZone {
         if name.is_empty() {
             return Err(FieldError::new(field, "is required"));
         }
-        chrono_tz::Tz::from_str(name)
-            .map(Self)
-            .map_err(|_| FieldError::new(field, format!("unknown IANA time zone {name:?}")))
+        chrono_tz::Tz::from_str(name).map(Self).map_err(|_| {
+            FieldError::new(
+                field,
+                format!("unknown IANA time zone {}", crate::text::excerpt(name)),
+            )
+        })
     }
 
     /// The zone for chrono arithmetic.

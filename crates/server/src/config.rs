@@ -37,6 +37,8 @@ pub struct Settings {
     pub changelog_retention_days: u32,
     /// Database connections in the pool.
     pub max_connections: u32,
+    /// Watch streams open at once.
+    pub max_watch_streams: usize,
 }
 
 impl Default for Settings {
@@ -54,6 +56,7 @@ impl Default for Settings {
             shutdown_grace_secs: 10,
             changelog_retention_days: 90,
             max_connections: 16,
+            max_watch_streams: 1024,
         }
     }
 }
@@ -98,6 +101,7 @@ pub const ENV_KEYS: &[&str] = &[
     "shutdown_grace_secs",
     "changelog_retention_days",
     "max_connections",
+    "max_watch_streams",
 ];
 
 impl Settings {
@@ -147,6 +151,9 @@ impl Settings {
         }
         if self.changelog_retention_days == 0 {
             bail!("changelog_retention_days must be at least 1");
+        }
+        if self.max_watch_streams == 0 {
+            bail!("max_watch_streams must be at least 1");
         }
         if self.max_connections == 0 {
             bail!("max_connections must be at least 1");

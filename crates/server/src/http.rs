@@ -56,11 +56,9 @@ async fn metrics(State(edge): State<Edge>) -> Response {
         .into_response()
 }
 
-fn is_grpc(request: &Request) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
+/// The plain HTTP paths; everything else is a call and passes the edge.
+fn is_plain(request: &Request) -> bool {
+    matches!(request.uri().path(), "/healthz" | "/metrics")
 }
 
 /// The client's `grpc-timeout` header (e.g. `500m`, `10S`), if valid.
@@ -83,7 +81,7 @@ fn client_deadline(request: &Request) -> Option<Duration> {
 }
 
 async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) -> Response {
-    if !is_grpc(&request) {
+    if is_plain(&request) {
         return next.run(request).await;
     }
     let path = request.uri().path().to_owned();

@@ -2,6 +2,7 @@
 //! own registry, so several nodes in one process (tests, `edufed demo`)
 //! report separately.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -10,6 +11,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use prost::Message as _;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RpcLabels {
@@ -27,20 +29,45 @@ type HistogramFamily = Family<MethodLabels, Histogram, fn() -> Histogram>;
 /// The node's metrics.
 #[derive(Debug)]
 pub(crate) struct Metrics {
+    known: HashSet<String>,
     registry: Registry,
     rpcs: Family<RpcLabels, Counter>,
     latency: HistogramFamily,
     latest_sequence: Gauge,
 }
 
-/// The services whose methods are labelled by name; anything else is
-/// "unknown", so a client cannot grow the label set without bound.
-const KNOWN_SERVICES: &[&str] = &[
-    "/edufed.v1.",
-    "/grpc.health.v1.Health/",
-    "/grpc.reflection.v1.ServerReflection/",
-    "/grpc.reflection.v1alpha.ServerReflection/",
-];
+/// Every method the node serves, as `/package.Service/Method`, read from
+/// the descriptor sets. Other paths are counted as "unknown", so a client
+/// cannot grow the label set.
+fn known_methods() -> HashSet<String> {
+    let mut methods = HashSet::new();
+    for encoded in [
+        edufed_proto::FILE_DESCRIPTOR_SET,
+        tonic_health::pb::FILE_DESCRIPTOR_SET,
+    ] {
+        let Ok(set) = prost_types::FileDescriptorSet::decode(encoded) else {
+            continue;
+        };
+        for file in set.file {
+            let package = file.package.unwrap_or_default();
+            for service in file.service {
+                for method in service.method {
+                    methods.insert(format!(
+                        "/{package}.{}/{}",
+                        service.name.clone().unwrap_or_default(),
+                        method.name.unwrap_or_default()
+                    ));
+                }
+            }
+        }
+    }
+    for reflection in ["v1", "v1alpha"] {
+        methods.insert(format!(
+            "/grpc.reflection.{reflection}.ServerReflection/ServerReflectionInfo"
+        ));
+    }
+    methods
+}
 
 impl Metrics {
     pub(crate) fn new() -> Self {
@@ -65,6 +92,7 @@ impl Metrics {
             latest_sequence.clone(),
         );
         Self {
+            known: known_methods(),
             registry,
             rpcs,
             latency,
@@ -74,7 +102,7 @@ impl Metrics {
 
     /// Records one gRPC call.
     pub(crate) fn record_rpc(&self, path: &str, code: &str, elapsed: Duration) {
-        let method = if path.len() <= 128 && KNOWN_SERVICES.iter().any(|s| path.starts_with(s)) {
+        let method = if self.known.contains(path) {
             path.trim_start_matches('/').to_owned()
         } else {
             "unknown".to_owned()
@@ -147,11 +175,23 @@ mod tests {
             Duration::from_millis(3),
         );
         metrics.record_rpc("/random/garbage", "0", Duration::from_millis(1));
+        metrics.record_rpc(
+            "/edufed.v1.Directory/Invented",
+            "12",
+            Duration::from_millis(1),
+        );
+        metrics.record_rpc(
+            "/grpc.health.v1.Health/Check",
+            "0",
+            Duration::from_millis(1),
+        );
         let text = metrics.render();
         assert!(text.contains(
             "edufed_rpc_requests_total{method=\"edufed.v1.Directory/GetOrganization\",code=\"NOT_FOUND\"} 1"
         ));
         assert!(text.contains("method=\"unknown\""));
+        assert!(!text.contains("Invented"));
+        assert!(text.contains("method=\"grpc.health.v1.Health/Check\""));
         assert!(text.contains("edufed_rpc_duration_seconds_bucket"));
     }
 }

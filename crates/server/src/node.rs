@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use edufed_api::{ChangeFeedService, DirectoryService, FeedSettings};
 use edufed_proto::v1::change_feed_server::ChangeFeedServer;
 use edufed_proto::v1::directory_server::DirectoryServer;
-use edufed_store::Store;
+use edufed_store::{Backend, Store};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -65,7 +65,10 @@ impl Node {
             .max_encoding_message_size(limit);
         let feed = ChangeFeedServer::new(ChangeFeedService::new(
             store.clone(),
-            FeedSettings::default(),
+            FeedSettings {
+                max_streams: settings.max_watch_streams,
+                ..FeedSettings::default()
+            },
             shutdown.clone(),
         ))
         .max_decoding_message_size(limit)
@@ -108,12 +111,29 @@ impl Node {
             let shutdown = shutdown.clone();
             async move {
                 let compactor = tokio::spawn(compact(store.clone(), retention, shutdown.clone()));
-                serve::serve(listener, tls_config, app, shutdown.clone(), grace).await;
-                health
-                    .set_service_status("", tonic_health::ServingStatus::NotServing)
-                    .await;
+                let poller = (store.backend() == Backend::Postgres)
+                    .then(|| tokio::spawn(poll_log(store.clone(), shutdown.clone())));
+                // Health says NOT_SERVING as soon as the drain begins.
+                let not_serving = {
+                    let shutdown = shutdown.clone();
+                    async move {
+                        shutdown.cancelled().await;
+                        health
+                            .set_service_status("", tonic_health::ServingStatus::NotServing)
+                            .await;
+                    }
+                };
+                tokio::join!(
+                    serve::serve(listener, tls_config, app, shutdown.clone(), grace),
+                    not_serving
+                );
                 let _ = compactor.await;
-                store.close().await;
+                if let Some(poller) = poller {
+                    let _ = poller.await;
+                }
+                if tokio::time::timeout(grace, store.close()).await.is_err() {
+                    tracing::warn!("database connections still busy after the grace period");
+                }
                 tracing::info!("node stopped");
             }
         });
@@ -166,6 +186,26 @@ impl Node {
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         self.wait().await
+    }
+}
+
+/// How often a PostgreSQL node looks for log entries written by another
+/// replica, to wake its Watch streams.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// One poller per process, instead of one per stream.
+async fn poll_log(store: Store, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(POLL_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        match store.latest_sequence().await {
+            Ok(latest) => store.observe_latest(latest),
+            Err(error) => tracing::warn!(%error, "cannot read the change log's latest sequence"),
+        }
     }
 }
 

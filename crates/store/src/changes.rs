@@ -135,16 +135,32 @@ impl Store {
 
     /// Deletes the entries written before `before`, and remembers how far
     /// the log was compacted. Returns how many entries were deleted.
+    ///
+    /// The bound only ever grows, and on PostgreSQL compaction holds the log
+    /// lock, so two replicas compacting at once (or a clock stepping back)
+    /// can never lower it and let a stale cursor through.
     #[tracing::instrument(name = "store.changes.compact", skip(self))]
     pub async fn compact_changes(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
         let mut tx = self.write_tx().await?;
+        tx.lock_log().await?;
+        let previous: Option<String> =
+            sqlx::query_scalar("SELECT value FROM node_meta WHERE key = $1")
+                .bind(COMPACTED_THROUGH)
+                .fetch_optional(&mut *tx.tx)
+                .await
+                .map_err(storage)?;
+        let previous: i64 = previous
+            .map(|v| v.parse())
+            .transpose()
+            .map_err(StorageError::new)?
+            .unwrap_or(0);
         let through: Option<i64> =
             sqlx::query_scalar("SELECT MAX(seq) FROM change_log WHERE created_at < $1")
                 .bind(micros(before))
                 .fetch_one(&mut *tx.tx)
                 .await
                 .map_err(storage)?;
-        let Some(through) = through else {
+        let Some(through) = through.filter(|t| *t > previous) else {
             return Ok(0);
         };
         let deleted = sqlx::query("DELETE FROM change_log WHERE seq <= $1")

@@ -187,6 +187,18 @@ impl Store {
         self.latest.subscribe()
     }
 
+    /// Tells this process's watchers about entries committed elsewhere (by
+    /// another replica on the same PostgreSQL database), found by polling.
+    pub fn observe_latest(&self, seq: u64) {
+        self.latest.send_if_modified(|latest| {
+            let newer = seq > *latest;
+            if newer {
+                *latest = seq;
+            }
+            newer
+        });
+    }
+
     /// The pool for reads.
     pub(crate) fn reader(&self) -> &AnyPool {
         &self.read
@@ -199,6 +211,7 @@ impl Store {
             tx,
             store: self,
             appended: None,
+            log_locked: false,
         })
     }
 }
@@ -209,20 +222,28 @@ pub(crate) struct WriteTx<'s> {
     pub(crate) tx: Transaction<'static, Any>,
     store: &'s Store,
     appended: Option<u64>,
+    log_locked: bool,
 }
 
 impl WriteTx<'_> {
-    /// Appends `change` to the log, in this transaction.
-    pub(crate) async fn append(&mut self, change: NewChange) -> Result<u64, StorageError> {
-        if self.store.backend == Backend::Postgres && self.appended.is_none() {
-            // Serializes log writers until commit, so sequences commit in
-            // order and no reader skips one that commits late.
+    /// Takes the change log's lock until this transaction ends (PostgreSQL;
+    /// SQLite's writes are serialized already). Log writers hold it so that
+    /// sequences commit in order and no reader skips one that commits late.
+    pub(crate) async fn lock_log(&mut self) -> Result<(), StorageError> {
+        if self.store.backend == Backend::Postgres && !self.log_locked {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(crate::changes::LOG_LOCK_KEY)
                 .execute(&mut *self.tx)
                 .await
                 .map_err(StorageError::new)?;
+            self.log_locked = true;
         }
+        Ok(())
+    }
+
+    /// Appends `change` to the log, in this transaction.
+    pub(crate) async fn append(&mut self, change: NewChange) -> Result<u64, StorageError> {
+        self.lock_log().await?;
         let seq = crate::changes::insert(&mut self.tx, change).await?;
         self.appended = Some(seq);
         Ok(seq)
@@ -232,13 +253,7 @@ impl WriteTx<'_> {
     pub(crate) async fn commit(self) -> Result<(), StorageError> {
         self.tx.commit().await.map_err(StorageError::new)?;
         if let Some(seq) = self.appended {
-            self.store.latest.send_if_modified(|latest| {
-                let newer = seq > *latest;
-                if newer {
-                    *latest = seq;
-                }
-                newer
-            });
+            self.store.observe_latest(seq);
         }
         Ok(())
     }
@@ -257,6 +272,20 @@ fn sqlite_url(url: &str) -> String {
 
 /// A URL without its password, for messages.
 pub fn redact(url: &str) -> String {
+    let url = match url.split_once('?') {
+        Some((base, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", query.join("&"))
+        }
+        None => url.to_owned(),
+    };
+    let url = url.as_str();
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let credentials = &url[scheme + 3..at];
@@ -326,6 +355,10 @@ mod tests {
             "postgres://edufed:***@db:5432/edufed"
         );
         assert_eq!(redact("sqlite://./x.db"), "sqlite://./x.db");
+        assert_eq!(
+            redact("postgres://db/edufed?user=edufed&password=secret&sslmode=require"),
+            "postgres://db/edufed?user=edufed&password=***&sslmode=require"
+        );
     }
 
     #[test]

@@ -472,16 +472,24 @@ impl Store {
         .await
         .map_err(storage)?
         .ok_or(Error::UnknownToken)?;
-        let token = token_from_row(&row)?;
-        token.check_usable(now())?;
-        let person = find_person(&mut conn, &token.person_id).await?;
-        let memberships = roles_of(&mut conn, &person.id).await?;
-        Ok(Principal {
-            person_id: person.id,
-            token_id: token.id,
-            operator: person.operator,
-            memberships,
-        })
+        principal_of(&mut conn, token_from_row(&row)?).await
+    }
+
+    /// The caller behind a token already accepted once, as it is now: for
+    /// long-lived streams, which must stop when the token is revoked or
+    /// expires and see membership changes.
+    #[tracing::instrument(name = "store.directory.reauthenticate", skip(self))]
+    pub async fn reauthenticate(&self, token: &TokenId) -> Result<Principal, Error> {
+        let mut conn = self.reader().acquire().await.map_err(storage)?;
+        let row = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"
+        ))
+        .bind(token.to_string())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(storage)?
+        .ok_or(Error::UnknownToken)?;
+        principal_of(&mut conn, token_from_row(&row)?).await
     }
 
     /// The node operator, created on first call. Safe when several
@@ -566,6 +574,18 @@ impl Store {
     }
 }
 
+async fn principal_of(conn: &mut AnyConnection, token: ApiToken) -> Result<Principal, Error> {
+    token.check_usable(now())?;
+    let person = find_person(conn, &token.person_id).await?;
+    let memberships = roles_of(conn, &person.id).await?;
+    Ok(Principal {
+        person_id: person.id,
+        token_id: token.id,
+        operator: person.operator,
+        memberships,
+    })
+}
+
 async fn insert_person(
     tx: &mut WriteTx<'_>,
     new: NewPerson,
@@ -584,7 +604,17 @@ async fn insert_person(
     .bind(micros(person.created_at))
     .execute(&mut *tx.tx)
     .await
-    .map_err(|e| DbFailure::classify(e).into_storage())?;
+    .map_err(|e| match DbFailure::classify(e) {
+        // Another call added a person with this e-mail since we looked.
+        DbFailure::Unique(Some(Constraint::PersonEmail)) => Error::EmailTaken(
+            person
+                .email
+                .as_ref()
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_default(),
+        ),
+        other => other.into_storage().into(),
+    })?;
     tx.append(NewChange::upsert(
         EntityKind::Person,
         person.id.to_string(),
