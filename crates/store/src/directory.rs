@@ -33,6 +33,24 @@ pub struct Page<T> {
     pub next: Option<PageToken>,
 }
 
+impl<T> Page<T> {
+    /// A page from rows fetched with `LIMIT size + 1`: the extra row, if
+    /// any, only says that there is a next page, which starts after the
+    /// sort key (`key`) of the page's last row.
+    pub(crate) fn from_overfetch(
+        mut items: Vec<T>,
+        size: PageSize,
+        key: impl Fn(&T) -> Vec<String>,
+    ) -> Self {
+        let limit = size.get() as usize;
+        let next = (items.len() > limit).then(|| {
+            items.truncate(limit);
+            PageToken::after(key(&items[limit - 1]))
+        });
+        Self { items, next }
+    }
+}
+
 impl Store {
     /// Creates an organization.
     #[tracing::instrument(name = "store.directory.create_organization", skip_all, fields(slug = %new.slug))]
@@ -124,21 +142,18 @@ impl Store {
         for value in binds {
             query = query.bind(value);
         }
-        let limit = size.get() as usize;
         let rows = query
             .bind(i64::from(size.get()) + 1)
             .fetch_all(self.reader())
             .await
             .map_err(storage)?;
-        let mut items = rows
+        let items = rows
             .iter()
             .map(org_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        let next = (items.len() > limit).then(|| {
-            items.truncate(limit);
-            PageToken::after(vec![items[limit - 1].slug.to_string()])
-        });
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, size, |org| {
+            vec![org.slug.to_string()]
+        }))
     }
 
     /// Applies a patch to an organization.
@@ -272,22 +287,21 @@ impl Store {
         if let Some(key) = &after {
             query = query.bind(key[0].clone()).bind(key[1].clone());
         }
-        let limit = size.get() as usize;
         let rows = query
             .bind(i64::from(size.get()) + 1)
             .fetch_all(self.reader())
             .await
             .map_err(storage)?;
-        let mut items = rows
+        let items = rows
             .iter()
             .map(member_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        let next = (items.len() > limit).then(|| {
-            items.truncate(limit);
-            let last = &items[limit - 1].person;
-            PageToken::after(vec![last.display_name.clone(), last.id.to_string()])
-        });
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, size, |member| {
+            vec![
+                member.person.display_name.clone(),
+                member.person.id.to_string(),
+            ]
+        }))
     }
 
     /// Removes a person from an organization, refusing to remove its last admin.
