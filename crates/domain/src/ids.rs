@@ -60,6 +60,14 @@ id_type!(
     /// Identifies an API token (not its secret).
     TokenId
 );
+id_type!(
+    /// Identifies an activity of the calendar.
+    ActivityId
+);
+id_type!(
+    /// Identifies a cohort's registration for an activity.
+    RegistrationId
+);
 
 #[cfg(test)]
 mod tests {

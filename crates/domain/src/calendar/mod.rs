@@ -1,0 +1,485 @@
+//! The network's shared calendar: joint activities with their audiences,
+//! schedules and seats, and the cohorts registered for them.
+
+pub mod registration;
+pub mod schedule;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::directory::string_enum;
+use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
+use crate::ids::{ActivityId, OrgId, RegistrationId};
+use crate::text;
+pub use schedule::{Occurrence, Override, OverrideChange, Recurrence, Schedule};
+
+string_enum!(
+    /// What kind of activity it is.
+    ActivityKind {
+        /// An olympiad.
+        Olympiad = "olympiad",
+        /// A course preparing for olympiads.
+        OlympiadPrepCourse = "olympiad_prep_course",
+        /// A course.
+        Course = "course",
+        /// A lesson taught in network form (Article 15).
+        NetworkLesson = "network_lesson",
+        /// An excursion.
+        Excursion = "excursion",
+        /// A master class.
+        MasterClass = "master_class",
+        /// A conference.
+        Conference = "conference",
+        /// A contest.
+        Contest = "contest",
+        /// An intellectual game or quiz.
+        Game = "game",
+        /// A profile camp (профильная смена).
+        ProfileCamp = "profile_camp",
+        /// An open day.
+        OpenDay = "open_day",
+        /// A professional trial (профессиональная проба).
+        ProfessionalTrial = "professional_trial",
+        /// An internship for teachers (стажировка).
+        TeacherInternship = "teacher_internship",
+        /// A seminar.
+        Seminar = "seminar",
+        /// A round table.
+        RoundTable = "round_table",
+        /// A festival.
+        Festival = "festival",
+        /// A sports event.
+        Sport = "sport",
+        /// Anything else.
+        Other = "other",
+    }
+);
+
+impl ActivityKind {
+    /// Whether results (participants, prize-winners, winners) are recorded.
+    pub fn has_results(self) -> bool {
+        matches!(
+            self,
+            Self::Olympiad | Self::Contest | Self::Game | Self::Sport
+        )
+    }
+}
+
+string_enum!(
+    /// The direction of network cooperation (the seeds' taxonomy).
+    Direction {
+        /// Research and project work.
+        ResearchAndProjects = "research_and_projects",
+        /// Distance learning and gifted children.
+        DistanceAndGifted = "distance_and_gifted",
+        /// Upbringing and education programmes.
+        Upbringing = "upbringing",
+        /// Sport and health.
+        SportAndHealth = "sport_and_health",
+        /// Innovation and experiments.
+        Innovation = "innovation",
+        /// Teacher development.
+        TeacherDevelopment = "teacher_development",
+        /// Career guidance.
+        CareerGuidance = "career_guidance",
+        /// Additional education.
+        AdditionalEducation = "additional_education",
+    }
+);
+
+string_enum!(
+    /// How an activity is held.
+    Format {
+        /// In person (очный).
+        InPerson = "in_person",
+        /// Online, at a distance.
+        Online = "online",
+        /// Blended.
+        Blended = "blended",
+        /// By correspondence (заочный).
+        Correspondence = "correspondence",
+    }
+);
+
+string_enum!(
+    /// Who may see an activity.
+    Visibility {
+        /// Anyone, without a token.
+        Public = "public",
+        /// Anyone with a token on the node (the network's members).
+        Network = "network",
+        /// The publisher's members only.
+        Organization = "organization",
+    }
+);
+
+string_enum!(
+    /// Where an activity is in its life.
+    ActivityStatus {
+        /// Being prepared; only the publisher sees it.
+        Draft = "draft",
+        /// Open to see and to register for.
+        Published = "published",
+        /// Called off.
+        Cancelled = "cancelled",
+        /// Took place.
+        Completed = "completed",
+    }
+);
+
+/// A range of school grades, 1 to 11.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GradeRange {
+    /// Lowest grade.
+    pub min: u8,
+    /// Highest grade.
+    pub max: u8,
+}
+
+impl GradeRange {
+    /// Grades `min..=max` within 1–11; `field` names the input on error.
+    pub fn new(field: &str, min: u32, max: u32) -> Result<Self, FieldError> {
+        if !(1..=11).contains(&min) || !(1..=11).contains(&max) {
+            return Err(FieldError::new(field, "grades are 1 to 11"));
+        }
+        if min > max {
+            return Err(FieldError::new(
+                field,
+                format!("{min}–{max} is not a range: the lowest grade comes first"),
+            ));
+        }
+        Ok(Self {
+            min: min as u8,
+            max: max as u8,
+        })
+    }
+
+    /// Whether `grade` is in the range.
+    pub fn contains(self, grade: u8) -> bool {
+        (self.min..=self.max).contains(&grade)
+    }
+
+    /// Whether the two ranges share a grade.
+    pub fn overlaps(self, other: GradeRange) -> bool {
+        self.min <= other.max && other.min <= self.max
+    }
+}
+
+/// Who an activity is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audience {
+    /// Students of these grades, if students.
+    pub students: Option<GradeRange>,
+    /// Teachers.
+    pub teachers: bool,
+    /// Parents.
+    pub parents: bool,
+    /// University students.
+    pub university_students: bool,
+}
+
+impl Audience {
+    /// An audience with at least one group.
+    pub fn validate(self) -> Result<Self, FieldError> {
+        if self.students.is_none() && !self.teachers && !self.parents && !self.university_students {
+            return Err(FieldError::new("audience", "name at least one group"));
+        }
+        Ok(self)
+    }
+}
+
+/// Where an activity takes place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "value")]
+pub enum Place {
+    /// At the publisher's premises (на базе).
+    AtPublisher,
+    /// The publisher comes to the school (выездной).
+    Outbound,
+    /// At an address.
+    Address(String),
+    /// At one of the publisher's resources (a lab, a hall), by id.
+    Resource(String),
+    /// Online, at a URL.
+    Online(String),
+}
+
+/// The person who coordinates an activity (named publicly on purpose).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coordinator {
+    /// Name.
+    pub name: String,
+    /// Position, e.g. "заместитель директора по НМР".
+    pub position: Option<String>,
+    /// E-mail or phone.
+    pub contact: Option<String>,
+}
+
+/// Seats reserved for one organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatQuota {
+    /// The organization.
+    pub org_id: OrgId,
+    /// Its seats at most.
+    pub seats: u32,
+}
+
+/// When cohorts may register.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationWindow {
+    /// Opens at; open from publication when unset.
+    pub opens_at: Option<DateTime<Utc>>,
+    /// Closes at; open until the activity starts when unset.
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+/// Everything the publisher decides about an activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityDetails {
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Kind.
+    pub kind: ActivityKind,
+    /// Direction, if given.
+    pub direction: Option<Direction>,
+    /// Subject tags, lowercase.
+    pub subjects: Vec<String>,
+    /// Audience.
+    pub audience: Audience,
+    /// Format.
+    pub format: Format,
+    /// Place.
+    pub place: Place,
+    /// Coordinator.
+    pub coordinator: Option<Coordinator>,
+    /// Co-organizing partners.
+    pub partners: Vec<OrgId>,
+    /// Seats per occurrence; unlimited when unset.
+    pub capacity: Option<u32>,
+    /// Seats reserved per organization (each at most the capacity).
+    pub quotas: Vec<SeatQuota>,
+    /// When cohorts may register.
+    pub registration: RegistrationWindow,
+    /// Who sees it.
+    pub visibility: Visibility,
+    /// The network agreement it delivers, by id.
+    pub agreement_id: Option<String>,
+    /// When it happens.
+    pub schedule: Schedule,
+}
+
+/// The longest title, in characters.
+pub const MAX_TITLE: usize = 300;
+/// The longest description, in characters.
+pub const MAX_DESCRIPTION: usize = 10_000;
+/// The most subject tags.
+pub const MAX_SUBJECTS: usize = 20;
+/// The most partners or quotas.
+pub const MAX_PARTNERS: usize = 50;
+/// The largest capacity.
+pub const MAX_CAPACITY: u32 = 100_000;
+
+impl ActivityDetails {
+    /// Checks the rules that span fields: quotas within capacity, a window
+    /// that closes after it opens, the schedule's own rules.
+    pub fn validate(mut self) -> Result<Self, FieldError> {
+        self.title = text::line("title", &self.title, MAX_TITLE)?;
+        if self.description.chars().nth(MAX_DESCRIPTION).is_some() {
+            return Err(FieldError::new(
+                "description",
+                format!("is longer than {MAX_DESCRIPTION} characters"),
+            ));
+        }
+        if self.subjects.len() > MAX_SUBJECTS {
+            return Err(FieldError::new(
+                "subjects",
+                format!("at most {MAX_SUBJECTS}"),
+            ));
+        }
+        let mut subjects = Vec::with_capacity(self.subjects.len());
+        for subject in &self.subjects {
+            let tag = text::fold(&text::line("subjects", subject, 60)?);
+            if !subjects.contains(&tag) {
+                subjects.push(tag);
+            }
+        }
+        self.subjects = subjects;
+        self.audience = self.audience.validate()?;
+        if self.partners.len() > MAX_PARTNERS || self.quotas.len() > MAX_PARTNERS {
+            return Err(FieldError::new(
+                "partners",
+                format!("at most {MAX_PARTNERS}"),
+            ));
+        }
+        if let Some(capacity) = self.capacity {
+            if capacity == 0 || capacity > MAX_CAPACITY {
+                return Err(FieldError::new(
+                    "capacity",
+                    format!("must be 1 to {MAX_CAPACITY} seats"),
+                ));
+            }
+        }
+        for quota in &self.quotas {
+            if quota.seats == 0 || self.capacity.is_some_and(|c| quota.seats > c) {
+                return Err(FieldError::new(
+                    "quotas",
+                    "each quota is 1 seat to the capacity",
+                ));
+            }
+        }
+        if let (Some(opens), Some(closes)) =
+            (self.registration.opens_at, self.registration.closes_at)
+        {
+            if closes <= opens {
+                return Err(FieldError::new(
+                    "registration.closes_at",
+                    "must be after opens_at",
+                ));
+            }
+        }
+        match &self.place {
+            Place::Address(a) => {
+                text::line("place.address", a, 500)?;
+            }
+            Place::Resource(r) => {
+                text::line("place.resource_id", r, 100)?;
+            }
+            Place::Online(url) => {
+                let url = text::line("place.online_url", url, 2048)?;
+                if !url.starts_with("https://") && !url.starts_with("http://") {
+                    return Err(FieldError::new(
+                        "place.online_url",
+                        "must be an http(s) URL",
+                    ));
+                }
+            }
+            Place::AtPublisher | Place::Outbound => {}
+        }
+        if let Some(agreement) = &self.agreement_id {
+            text::line("agreement_id", agreement, 100)?;
+        }
+        self.schedule = self.schedule.validate()?;
+        Ok(self)
+    }
+
+    /// The text a calendar search matches against, folded.
+    pub fn search_text(&self) -> String {
+        text::fold(&format!("{}\n{}", self.title, self.description))
+    }
+}
+
+/// An activity as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    /// Id.
+    pub id: ActivityId,
+    /// The publishing organization.
+    pub publisher: OrgId,
+    /// What the publisher decided.
+    pub details: ActivityDetails,
+    /// Changes to single occurrences.
+    pub overrides: Vec<Override>,
+    /// Where it is in its life.
+    pub status: ActivityStatus,
+    /// Increases on every change.
+    pub version: u64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Activity {
+    /// Its occurrences, overrides applied.
+    pub fn occurrences(&self) -> Result<Vec<Occurrence>, FieldError> {
+        self.details.schedule.expand(&self.overrides)
+    }
+}
+
+/// Why a calendar operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input broke a rule.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// No activity with this id (or not visible to the caller).
+    #[error("activity {0} not found")]
+    ActivityNotFound(String),
+    /// No registration with this id.
+    #[error("registration {0} not found")]
+    RegistrationNotFound(RegistrationId),
+    /// The activity changed since the caller's version.
+    #[error("activity {id} is at version {actual}, not the expected {expected}")]
+    VersionMismatch {
+        /// The activity.
+        id: ActivityId,
+        /// The version the caller expected.
+        expected: u64,
+        /// The stored version.
+        actual: u64,
+    },
+    /// The activity's status does not allow the operation.
+    #[error("activity {id} is {status}: {why}")]
+    WrongStatus {
+        /// The activity.
+        id: ActivityId,
+        /// Its status.
+        status: ActivityStatus,
+        /// What was refused.
+        why: &'static str,
+    },
+    /// Registration is not open.
+    #[error("registration is closed: {0}")]
+    RegistrationClosed(String),
+    /// A registration rule refused the change.
+    #[error("{0}")]
+    RegistrationRefused(String),
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl ServiceError for Error {
+    fn error_code(&self) -> ErrorCode {
+        match self {
+            Error::Invalid(_) => ErrorCode::InvalidArgument,
+            Error::ActivityNotFound(_) | Error::RegistrationNotFound(_) => ErrorCode::NotFound,
+            Error::VersionMismatch { .. }
+            | Error::WrongStatus { .. }
+            | Error::RegistrationClosed(_)
+            | Error::RegistrationRefused(_) => ErrorCode::FailedPrecondition,
+            Error::Storage(_) => ErrorCode::Internal,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid(e) => Some(&e.field),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grade_ranges() {
+        assert!(
+            GradeRange::new("audience.grades", 6, 11)
+                .unwrap()
+                .contains(9)
+        );
+        let err = GradeRange::new("audience.grades", 12, 3).unwrap_err();
+        assert_eq!(err.field, "audience.grades");
+        assert!(GradeRange::new("audience.grades", 9, 3).is_err());
+        assert!(
+            GradeRange::new("g", 1, 1)
+                .unwrap()
+                .overlaps(GradeRange::new("g", 1, 4).unwrap())
+        );
+    }
+}

@@ -1,0 +1,411 @@
+//! Cohort registrations and the seat book: who gets a seat, who waits, and
+//! who is promoted when seats free up. Pure functions; the store applies
+//! them inside one serialized transaction per activity.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{GradeRange, SeatQuota};
+use crate::directory::string_enum;
+use crate::error::FieldError;
+use crate::ids::{ActivityId, OrgId, RegistrationId};
+use crate::text;
+
+string_enum!(
+    /// Where a registration stands.
+    RegistrationState {
+        /// Holds its seats.
+        Confirmed = "confirmed",
+        /// Waits, in arrival order, for seats.
+        Waitlisted = "waitlisted",
+        /// Withdrawn by the school; holds nothing.
+        Withdrawn = "withdrawn",
+    }
+);
+
+/// The largest group one registration may bring.
+pub const MAX_HEADCOUNT: u32 = 1000;
+
+/// A group of students from one organization: no child's personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cohort {
+    /// The registering organization.
+    pub org_id: OrgId,
+    /// The group's grades.
+    pub grades: GradeRange,
+    /// How many students.
+    pub headcount: u32,
+    /// The responsible teacher's name.
+    pub teacher: String,
+    /// The teacher's e-mail or phone.
+    pub teacher_contact: Option<String>,
+}
+
+impl Cohort {
+    /// Checks the cohort's own fields.
+    pub fn validate(mut self) -> Result<Self, FieldError> {
+        check_headcount(self.headcount)?;
+        self.teacher = text::line("teacher", &self.teacher, 200)?;
+        if let Some(contact) = &self.teacher_contact {
+            self.teacher_contact = text::optional_line("teacher_contact", contact, 200)?;
+        }
+        Ok(self)
+    }
+}
+
+/// A headcount within bounds.
+pub fn check_headcount(headcount: u32) -> Result<(), FieldError> {
+    if headcount == 0 || headcount > MAX_HEADCOUNT {
+        return Err(FieldError::new(
+            "headcount",
+            format!("must be 1 to {MAX_HEADCOUNT}"),
+        ));
+    }
+    Ok(())
+}
+
+/// How a cohort did, recorded by the publisher after the activity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Results {
+    /// Students who came.
+    pub attended: u32,
+    /// Of them, those who took part in the competition.
+    pub participants: u32,
+    /// Prize-winners (призёры).
+    pub prize_winners: u32,
+    /// Winners (победители).
+    pub winners: u32,
+}
+
+impl Results {
+    /// Consistent counts for a cohort of `headcount`.
+    pub fn validate(self, headcount: u32) -> Result<Self, FieldError> {
+        if self.attended > headcount {
+            return Err(FieldError::new(
+                "attended",
+                "cannot exceed the registered headcount",
+            ));
+        }
+        if self.participants > self.attended {
+            return Err(FieldError::new(
+                "participants",
+                "cannot exceed those who attended",
+            ));
+        }
+        if self.prize_winners + self.winners > self.participants {
+            return Err(FieldError::new(
+                "winners",
+                "winners and prize-winners cannot exceed participants",
+            ));
+        }
+        Ok(self)
+    }
+}
+
+/// A cohort's registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    /// Id.
+    pub id: RegistrationId,
+    /// The activity.
+    pub activity_id: ActivityId,
+    /// One occurrence (its key), or the whole series when `None`.
+    pub occurrence: Option<i64>,
+    /// The group.
+    pub cohort: Cohort,
+    /// Where it stands.
+    pub state: RegistrationState,
+    /// Arrival order within the activity.
+    pub position: u64,
+    /// Results, once recorded.
+    pub results: Option<Results>,
+    /// Increases on every change.
+    pub version: u64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Whether two scopes compete for the same seats.
+fn overlaps(a: Option<i64>, b: Option<i64>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+/// The seats of one activity: capacity and quotas per occurrence, and the
+/// confirmed registrations holding them.
+#[derive(Debug, Clone)]
+pub struct SeatBook {
+    capacity: Option<u32>,
+    quotas: Vec<SeatQuota>,
+    /// The keys of the occurrences still to take place.
+    occurrences: Vec<i64>,
+    confirmed: Vec<Registration>,
+}
+
+impl SeatBook {
+    /// A book over the confirmed registrations among `registrations`.
+    pub fn new(
+        capacity: Option<u32>,
+        quotas: Vec<SeatQuota>,
+        occurrences: Vec<i64>,
+        registrations: &[Registration],
+    ) -> Self {
+        Self {
+            capacity,
+            quotas,
+            occurrences,
+            confirmed: registrations
+                .iter()
+                .filter(|r| r.state == RegistrationState::Confirmed)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// Seats held on occurrence `key`, in all or by one organization.
+    pub fn taken(&self, key: i64, org: Option<&OrgId>) -> u32 {
+        self.confirmed
+            .iter()
+            .filter(|r| r.occurrence.is_none_or(|k| k == key))
+            .filter(|r| org.is_none_or(|o| &r.cohort.org_id == o))
+            .map(|r| r.cohort.headcount)
+            .sum()
+    }
+
+    /// Seats left on occurrence `key`; `None` when unlimited.
+    pub fn free(&self, key: i64) -> Option<u32> {
+        self.capacity
+            .map(|c| c.saturating_sub(self.taken(key, None)))
+    }
+
+    /// Whether `headcount` more seats fit for `org` on `scope`, or why not.
+    pub fn fits(&self, scope: Option<i64>, org: &OrgId, headcount: u32) -> Result<(), String> {
+        let keys: Vec<i64> = match scope {
+            Some(key) => vec![key],
+            None => self.occurrences.clone(),
+        };
+        let quota = self
+            .quotas
+            .iter()
+            .find(|q| &q.org_id == org)
+            .map(|q| q.seats);
+        for key in keys {
+            if let Some(capacity) = self.capacity {
+                let taken = self.taken(key, None);
+                if taken + headcount > capacity {
+                    return Err(format!(
+                        "{headcount} seats do not fit: {taken} of {capacity} are taken"
+                    ));
+                }
+            }
+            if let Some(quota) = quota {
+                let taken = self.taken(key, Some(org));
+                if taken + headcount > quota {
+                    return Err(format!(
+                        "{headcount} seats exceed the organization's quota: {taken} of {quota} are taken"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Where a new registration goes: a seat if it fits and nobody waits
+    /// for the same seats before it, else the waitlist.
+    pub fn place(
+        &self,
+        waiting: &[Registration],
+        scope: Option<i64>,
+        org: &OrgId,
+        headcount: u32,
+    ) -> RegistrationState {
+        let queue_ahead = waiting
+            .iter()
+            .any(|r| r.state == RegistrationState::Waitlisted && overlaps(r.occurrence, scope));
+        if !queue_ahead && self.fits(scope, org, headcount).is_ok() {
+            RegistrationState::Confirmed
+        } else {
+            RegistrationState::Waitlisted
+        }
+    }
+
+    /// Holds a registration's seats in the book.
+    pub fn confirm(&mut self, registration: Registration) {
+        self.confirmed.push(Registration {
+            state: RegistrationState::Confirmed,
+            ..registration
+        });
+    }
+
+    /// The waiting registrations to promote now, whole, in arrival order.
+    /// A group that does not fit keeps its place: nobody behind it who wants
+    /// the same seats jumps ahead.
+    pub fn promotions(&mut self, waiting: &[Registration]) -> Vec<RegistrationId> {
+        let mut queue: Vec<&Registration> = waiting
+            .iter()
+            .filter(|r| r.state == RegistrationState::Waitlisted)
+            .collect();
+        queue.sort_by_key(|r| r.position);
+        let mut blocked: Vec<Option<i64>> = Vec::new();
+        let mut promoted = Vec::new();
+        for registration in queue {
+            if blocked
+                .iter()
+                .any(|b| overlaps(*b, registration.occurrence))
+            {
+                continue;
+            }
+            if self
+                .fits(
+                    registration.occurrence,
+                    &registration.cohort.org_id,
+                    registration.cohort.headcount,
+                )
+                .is_ok()
+            {
+                promoted.push(registration.id.clone());
+                self.confirm(registration.clone());
+            } else {
+                blocked.push(registration.occurrence);
+            }
+        }
+        promoted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registration(
+        position: u64,
+        org: &OrgId,
+        headcount: u32,
+        occurrence: Option<i64>,
+        state: RegistrationState,
+    ) -> Registration {
+        Registration {
+            id: RegistrationId::generate(),
+            activity_id: ActivityId::generate(),
+            occurrence,
+            cohort: Cohort {
+                org_id: org.clone(),
+                grades: GradeRange::new("grades", 9, 9).unwrap(),
+                headcount,
+                teacher: "Учитель".into(),
+                teacher_contact: None,
+            },
+            state,
+            position,
+            results: None,
+            version: 1,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn seats_fill_then_the_queue_waits_in_order() {
+        let school = OrgId::generate();
+        let mut regs = Vec::new();
+        let mut book = SeatBook::new(Some(45), vec![], vec![1], &regs);
+        for i in 0..50 {
+            let state = book.place(&regs, None, &school, 1);
+            let r = registration(i, &school, 1, None, state);
+            if state == RegistrationState::Confirmed {
+                book.confirm(r.clone());
+            }
+            regs.push(r);
+        }
+        let confirmed = regs
+            .iter()
+            .filter(|r| r.state == RegistrationState::Confirmed)
+            .count();
+        assert_eq!(confirmed, 45);
+        assert_eq!(book.free(1), Some(0));
+        // One withdraws: the first waiting group is promoted.
+        let withdrawn = regs
+            .iter()
+            .position(|r| r.state == RegistrationState::Confirmed)
+            .unwrap();
+        regs[withdrawn].state = RegistrationState::Withdrawn;
+        let mut book = SeatBook::new(Some(45), vec![], vec![1], &regs);
+        let promoted = book.promotions(&regs);
+        assert_eq!(promoted, vec![regs[45].id.clone()]);
+    }
+
+    #[test]
+    fn a_big_group_keeps_its_place_in_the_queue() {
+        let school = OrgId::generate();
+        let regs = vec![
+            registration(1, &school, 40, None, RegistrationState::Confirmed),
+            registration(2, &school, 10, None, RegistrationState::Waitlisted),
+            registration(3, &school, 3, None, RegistrationState::Waitlisted),
+        ];
+        let mut book = SeatBook::new(Some(45), vec![], vec![1], &regs);
+        assert!(
+            book.promotions(&regs).is_empty(),
+            "the 3 do not jump ahead of the 10"
+        );
+        assert_eq!(
+            book.place(&regs, None, &school, 1),
+            RegistrationState::Waitlisted
+        );
+    }
+
+    #[test]
+    fn quotas_cap_an_organization() {
+        let a = OrgId::generate();
+        let b = OrgId::generate();
+        let quotas = vec![SeatQuota {
+            org_id: a.clone(),
+            seats: 10,
+        }];
+        let regs = vec![registration(1, &a, 8, None, RegistrationState::Confirmed)];
+        let book = SeatBook::new(Some(45), quotas, vec![1], &regs);
+        assert!(book.fits(None, &a, 3).unwrap_err().contains("quota"));
+        assert!(book.fits(None, &b, 30).is_ok());
+    }
+
+    #[test]
+    fn series_seats_count_on_every_occurrence() {
+        let school = OrgId::generate();
+        let regs = vec![
+            registration(1, &school, 10, Some(2), RegistrationState::Confirmed),
+            registration(2, &school, 5, None, RegistrationState::Confirmed),
+        ];
+        let book = SeatBook::new(Some(15), vec![], vec![1, 2, 3], &regs);
+        assert_eq!(
+            (book.free(1), book.free(2), book.free(3)),
+            (Some(10), Some(0), Some(10))
+        );
+        assert!(book.fits(None, &school, 1).is_err(), "occurrence 2 is full");
+        assert!(book.fits(Some(3), &school, 10).is_ok());
+    }
+
+    #[test]
+    fn results_must_add_up() {
+        let ok = Results {
+            attended: 10,
+            participants: 10,
+            prize_winners: 3,
+            winners: 1,
+        };
+        assert!(ok.validate(12).is_ok());
+        assert_eq!(
+            Results { attended: 13, ..ok }
+                .validate(12)
+                .unwrap_err()
+                .field,
+            "attended"
+        );
+        assert_eq!(
+            Results { winners: 8, ..ok }.validate(12).unwrap_err().field,
+            "winners"
+        );
+    }
+}
