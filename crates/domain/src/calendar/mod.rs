@@ -313,13 +313,13 @@ impl ActivityDetails {
                 format!("at most {MAX_PARTNERS}"),
             ));
         }
-        if let Some(capacity) = self.capacity {
-            if capacity == 0 || capacity > MAX_CAPACITY {
-                return Err(FieldError::new(
-                    "capacity",
-                    format!("must be 1 to {MAX_CAPACITY} seats"),
-                ));
-            }
+        if let Some(capacity) = self.capacity
+            && (capacity == 0 || capacity > MAX_CAPACITY)
+        {
+            return Err(FieldError::new(
+                "capacity",
+                format!("must be 1 to {MAX_CAPACITY} seats"),
+            ));
         }
         for quota in &self.quotas {
             if quota.seats == 0 || self.capacity.is_some_and(|c| quota.seats > c) {
@@ -331,13 +331,12 @@ impl ActivityDetails {
         }
         if let (Some(opens), Some(closes)) =
             (self.registration.opens_at, self.registration.closes_at)
+            && closes <= opens
         {
-            if closes <= opens {
-                return Err(FieldError::new(
-                    "registration.closes_at",
-                    "must be after opens_at",
-                ));
-            }
+            return Err(FieldError::new(
+                "registration.closes_at",
+                "must be after opens_at",
+            ));
         }
         match &self.place {
             Place::Address(a) => {

@@ -128,13 +128,13 @@ impl Schedule {
         }
         to_utc("schedule.start", self.time_zone, self.start)?;
         to_utc("schedule.end", self.time_zone, self.end)?;
-        if let Some(recurrence) = &self.recurrence {
-            if recurrence.exdates.len() > MAX_DATES || recurrence.rdates.len() > MAX_DATES {
-                return Err(FieldError::new(
-                    "schedule.recurrence",
-                    format!("at most {MAX_DATES} exception and extra dates"),
-                ));
-            }
+        if let Some(recurrence) = &self.recurrence
+            && (recurrence.exdates.len() > MAX_DATES || recurrence.rdates.len() > MAX_DATES)
+        {
+            return Err(FieldError::new(
+                "schedule.recurrence",
+                format!("at most {MAX_DATES} exception and extra dates"),
+            ));
         }
         self.expand(&[])?;
         Ok(self)
