@@ -580,7 +580,10 @@ both_backends!(log_filters_and_compaction, |backend| async move {
         kinds: vec![],
         organizations: Some(vec![]),
     };
-    assert!(store.read_changes(0, 100, &none).await.unwrap().is_empty());
+    assert!(
+        store.read_changes(0, 100, &none).await.unwrap().is_empty(),
+        "nothing here is shared with the whole network"
+    );
     let people = ChangeFilter {
         kinds: vec![EntityKind::Person],
         organizations: None,

@@ -19,6 +19,12 @@ string_enum!(
         Membership = "membership",
         /// An API token's public record.
         ApiToken = "api_token",
+        /// A calendar activity.
+        Activity = "activity",
+        /// An activity's seat counts per occurrence.
+        ActivitySeats = "activity_seats",
+        /// A cohort's registration.
+        Registration = "registration",
     }
 );
 
@@ -64,6 +70,10 @@ pub struct NewChange {
     pub operation: Operation,
     /// The organization the entity belongs to, if any.
     pub org_id: Option<OrgId>,
+    /// A second organization the entity concerns (a registration's school).
+    pub also_org_id: Option<OrgId>,
+    /// Whether every member of the network may read the entry.
+    pub shared: bool,
     /// The entity's state, as JSON.
     pub payload: serde_json::Value,
     /// Who did it.
@@ -71,6 +81,18 @@ pub struct NewChange {
 }
 
 impl NewChange {
+    /// The same change, also readable by `org`.
+    pub fn also_for(mut self, org: OrgId) -> Self {
+        self.also_org_id = Some(org);
+        self
+    }
+
+    /// The same change, readable by every member of the network.
+    pub fn shared(mut self, shared: bool) -> Self {
+        self.shared = shared;
+        self
+    }
+
     /// An upsert of `entity`, serialized as its payload.
     pub fn upsert(
         kind: EntityKind,
@@ -86,6 +108,8 @@ impl NewChange {
             version,
             operation: Operation::Upsert,
             org_id,
+            also_org_id: None,
+            shared: false,
             payload: serde_json::to_value(entity).unwrap_or(serde_json::Value::Null),
             actor: actor.clone(),
         }

@@ -22,7 +22,8 @@ const COMPACTED_THROUGH: &str = "change_log_compacted_through";
 pub struct ChangeFilter {
     /// Only these kinds; every kind when empty.
     pub kinds: Vec<EntityKind>,
-    /// Only entries of these organizations; every entry when `None`.
+    /// Only entries of these organizations (or concerning them, or shared
+    /// with the whole network); every entry when `None`.
     pub organizations: Option<Vec<OrgId>>,
 }
 
@@ -32,8 +33,9 @@ pub(crate) async fn insert(
 ) -> Result<u64, StorageError> {
     let seq: i64 = sqlx::query_scalar(
         "INSERT INTO change_log \
-         (entity_kind, entity_id, version, operation, org_id, payload, actor, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
+         (entity_kind, entity_id, version, operation, org_id, payload, actor, created_at, \
+          also_org_id, shared) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
     )
     .bind(change.kind.as_str())
     .bind(change.entity_id)
@@ -43,6 +45,8 @@ pub(crate) async fn insert(
     .bind(change.payload.to_string())
     .bind(change.actor.as_string())
     .bind(micros(edufed_domain::time::now()))
+    .bind(change.also_org_id.map(|id| id.to_string()))
+    .bind(i64::from(change.shared))
     .fetch_one(&mut **tx)
     .await
     .map_err(storage)?;
@@ -103,9 +107,11 @@ impl Store {
         }
         if let Some(orgs) = &filter.organizations {
             if orgs.is_empty() {
-                sql += " AND 1 = 0";
+                sql += " AND shared = 1";
             } else {
-                sql += &format!(" AND org_id IN ({})", placeholders(next, orgs.len()));
+                let list = placeholders(next, orgs.len());
+                sql +=
+                    &format!(" AND (shared = 1 OR org_id IN ({list}) OR also_org_id IN ({list}))");
                 next += orgs.len();
             }
         }

@@ -376,3 +376,58 @@ mod tests {
         );
     }
 }
+
+/// A value bound to a query built at run time.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Text(String),
+    Int(i64),
+}
+
+/// A query built clause by clause, with numbered placeholders: each `$?` in
+/// a clause becomes the next number, bound to the value pushed with it.
+#[derive(Debug, Default)]
+pub(crate) struct QueryText {
+    pub(crate) sql: String,
+    values: Vec<Value>,
+}
+
+impl QueryText {
+    pub(crate) fn new(sql: impl Into<String>) -> Self {
+        Self {
+            sql: sql.into(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Appends `clause`, its `$?` standing for `value`.
+    pub(crate) fn push(&mut self, clause: &str, value: Value) {
+        self.values.push(value);
+        self.sql += &clause.replace("$?", &format!("${}", self.values.len()));
+    }
+
+    /// Appends `clause` with `$list` standing for `values` as placeholders.
+    pub(crate) fn push_list(&mut self, clause: &str, values: Vec<Value>) {
+        let first = self.values.len() + 1;
+        let list = placeholders(first, values.len());
+        self.values.extend(values);
+        self.sql += &clause.replace("$list", &list);
+    }
+
+    /// Appends text with no value.
+    pub(crate) fn raw(&mut self, text: &str) {
+        self.sql += text;
+    }
+
+    /// The query with its values bound.
+    pub(crate) fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        let mut query = sqlx::query(&self.sql);
+        for value in &self.values {
+            query = match value {
+                Value::Text(v) => query.bind(v.clone()),
+                Value::Int(v) => query.bind(*v),
+            };
+        }
+        query
+    }
+}

@@ -397,6 +397,83 @@ impl Activity {
     }
 }
 
+/// Who is looking at the calendar, for visibility.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    /// No token: public activities only.
+    Anonymous,
+    /// A member of the network: public and network-wide activities, and
+    /// everything of the organizations listed (drafts included).
+    Member(Vec<OrgId>),
+    /// The node operator: everything.
+    Operator,
+}
+
+impl Viewer {
+    /// The viewer behind an optional caller.
+    pub fn of(principal: Option<&crate::policy::Principal>) -> Self {
+        match principal {
+            None => Viewer::Anonymous,
+            Some(p) if p.operator => Viewer::Operator,
+            Some(p) => Viewer::Member(p.memberships.iter().map(|(org, _)| org.clone()).collect()),
+        }
+    }
+
+    /// Whether the viewer may see `activity`.
+    pub fn can_see(&self, activity: &Activity) -> bool {
+        match self {
+            Viewer::Operator => true,
+            Viewer::Member(orgs) if orgs.contains(&activity.publisher) => true,
+            _ if activity.status == ActivityStatus::Draft => false,
+            Viewer::Anonymous => activity.details.visibility == Visibility::Public,
+            Viewer::Member(_) => activity.details.visibility != Visibility::Organization,
+        }
+    }
+}
+
+/// What a calendar search asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OccurrenceFilter {
+    /// Occurrences ending after this.
+    pub from: DateTime<Utc>,
+    /// Occurrences starting before this.
+    pub to: DateTime<Utc>,
+    /// Only this publisher's.
+    pub publisher: Option<OrgId>,
+    /// Only this kind.
+    pub kind: Option<ActivityKind>,
+    /// Only this direction.
+    pub direction: Option<Direction>,
+    /// Only activities whose audience includes this grade.
+    pub grade: Option<u8>,
+    /// Only activities with this subject tag (folded).
+    pub subject: Option<String>,
+    /// Only this format.
+    pub format: Option<Format>,
+    /// Only occurrences with at least this many free seats.
+    pub min_free_seats: Option<u32>,
+    /// Only activities under this agreement.
+    pub agreement_id: Option<String>,
+    /// Only activities whose title or description contains this (folded).
+    pub query: Option<String>,
+    /// Include cancelled activities and occurrences.
+    pub include_cancelled: bool,
+}
+
+/// The longest window one search may cover.
+pub const MAX_WINDOW_DAYS: i64 = 400;
+
+/// An occurrence as found: its activity, when, and its seats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundOccurrence {
+    /// The activity.
+    pub activity: Activity,
+    /// The occurrence.
+    pub occurrence: Occurrence,
+    /// Seats held.
+    pub seats_taken: u32,
+}
+
 /// Why a calendar operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -1,0 +1,391 @@
+//! The calendar's storage on both backends: publishing, finding, seats,
+//! waitlists, and the concurrency that must not oversell an excursion.
+
+use chrono::{Duration, NaiveDateTime, Utc};
+use edufed_domain::calendar::registration::{Cohort, RegistrationState, Results};
+use edufed_domain::calendar::{
+    ActivityDetails, ActivityKind, ActivityStatus, Audience, Direction, Error, Format, GradeRange,
+    OccurrenceFilter, Override, OverrideChange, Place, Recurrence, RegistrationWindow, Schedule,
+    Viewer, Visibility,
+};
+use edufed_domain::changes::Actor;
+use edufed_domain::directory::{Contacts, NewOrganization, OrgKind, Slug};
+use edufed_domain::ids::OrgId;
+use edufed_domain::page::PageSize;
+use edufed_domain::time::TimeZone;
+use edufed_store::{ConnectOptions, Store};
+use edufed_tests::{Backend, TestDb, both_backends};
+
+const NODE: Actor = Actor::Node;
+
+async fn open(backend: Backend) -> (Store, TestDb) {
+    let db = TestDb::new(backend).await;
+    let store = Store::connect(&db.url, &ConnectOptions::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    (store, db)
+}
+
+async fn org(store: &Store, slug: &str, kind: OrgKind) -> OrgId {
+    store
+        .create_organization(
+            NewOrganization {
+                slug: Slug::parse("slug", slug).unwrap(),
+                kind,
+                full_name: slug.into(),
+                short_name: slug.into(),
+                city: "Томск".into(),
+                time_zone: TimeZone::parse("time_zone", "Asia/Tomsk").unwrap(),
+                contacts: Contacts::default(),
+                inn: None,
+            },
+            &NODE,
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+fn local(days_from_now: i64, hour: u32) -> NaiveDateTime {
+    let day = (Utc::now() + Duration::days(days_from_now)).date_naive();
+    day.and_hms_opt(hour, 0, 0).unwrap()
+}
+
+fn excursion(title: &str, capacity: u32, start: NaiveDateTime) -> ActivityDetails {
+    ActivityDetails {
+        title: title.into(),
+        description: "Экскурсия по лабораториям и факультетам".into(),
+        kind: ActivityKind::Excursion,
+        direction: Some(Direction::CareerGuidance),
+        subjects: vec!["физика".into()],
+        audience: Audience {
+            students: Some(GradeRange::new("grades", 8, 11).unwrap()),
+            teachers: false,
+            parents: false,
+            university_students: false,
+        },
+        format: Format::InPerson,
+        place: Place::AtPublisher,
+        coordinator: None,
+        partners: vec![],
+        capacity: Some(capacity),
+        quotas: vec![],
+        registration: RegistrationWindow::default(),
+        visibility: Visibility::Public,
+        agreement_id: None,
+        schedule: Schedule {
+            time_zone: TimeZone::parse("time_zone", "Asia/Tomsk").unwrap(),
+            start,
+            end: start + Duration::hours(2),
+            all_day: false,
+            recurrence: None,
+        },
+    }
+    .validate()
+    .unwrap()
+}
+
+fn cohort(org: &OrgId, headcount: u32) -> Cohort {
+    Cohort {
+        org_id: org.clone(),
+        grades: GradeRange::new("grades", 9, 9).unwrap(),
+        headcount,
+        teacher: "Учитель".into(),
+        teacher_contact: None,
+    }
+}
+
+fn window(days: i64) -> OccurrenceFilter {
+    OccurrenceFilter {
+        from: Utc::now(),
+        to: Utc::now() + Duration::days(days),
+        publisher: None,
+        kind: None,
+        direction: None,
+        grade: None,
+        subject: None,
+        format: None,
+        min_free_seats: None,
+        agreement_id: None,
+        query: None,
+        include_cancelled: false,
+    }
+}
+
+both_backends!(fifty_pupils_for_forty_five_seats, |backend| async move {
+    let (store, _db) = open(backend).await;
+    let tusur = org(&store, "tusur", OrgKind::University).await;
+    let school = org(&store, "gym24-tomsk", OrgKind::School).await;
+    let activity = store
+        .publish_activity(
+            &tusur,
+            excursion("Экскурсия", 45, local(10, 15)),
+            ActivityStatus::Published,
+            &NODE,
+        )
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = store.clone();
+            let id = activity.id.clone();
+            let school = school.clone();
+            tokio::spawn(async move {
+                store
+                    .register(&id, None, cohort(&school, 1), &NODE)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut states = Vec::new();
+    for task in tasks {
+        states.push(task.await.unwrap().state);
+    }
+    let confirmed = states
+        .iter()
+        .filter(|s| **s == RegistrationState::Confirmed)
+        .count();
+    assert_eq!((confirmed, states.len() - confirmed), (45, 5));
+    let seen = store.get_activity(&activity.id).await.unwrap();
+    assert_eq!(seen.occurrences[0].1, 45);
+    assert_eq!(seen.waitlisted, 5);
+
+    // A withdrawal promotes the first waiting group.
+    let registrations = store.list_registrations(&activity.id, None).await.unwrap();
+    let first_waiting = registrations
+        .iter()
+        .filter(|r| r.state == RegistrationState::Waitlisted)
+        .min_by_key(|r| r.position)
+        .unwrap()
+        .id
+        .clone();
+    let leaving = registrations
+        .iter()
+        .find(|r| r.state == RegistrationState::Confirmed)
+        .unwrap();
+    store.withdraw(&leaving.id, &NODE).await.unwrap();
+    let (promoted, _) = store.get_registration(&first_waiting).await.unwrap();
+    assert_eq!(promoted.state, RegistrationState::Confirmed);
+    let seen = store.get_activity(&activity.id).await.unwrap();
+    assert_eq!((seen.occurrences[0].1, seen.waitlisted), (45, 4));
+});
+
+both_backends!(finding_filters_and_pages, |backend| async move {
+    let (store, _db) = open(backend).await;
+    let tsu = org(&store, "tsu", OrgKind::University).await;
+    let tusur = org(&store, "tusur", OrgKind::University).await;
+    let mut course = excursion("Курсы подготовки к олимпиадам: Химия", 30, local(1, 10));
+    course.kind = ActivityKind::OlympiadPrepCourse;
+    course.direction = Some(Direction::DistanceAndGifted);
+    course.subjects = vec!["химия".into()];
+    course.schedule.recurrence = Some(Recurrence {
+        rule: "FREQ=WEEKLY;COUNT=12".into(),
+        exdates: vec![],
+        rdates: vec![],
+    });
+    let course = store
+        .publish_activity(
+            &tsu,
+            course.validate().unwrap(),
+            ActivityStatus::Published,
+            &NODE,
+        )
+        .await
+        .unwrap();
+    let mut young = excursion("Ёлка в лаборатории", 10, local(3, 11));
+    young.audience.students = Some(GradeRange::new("grades", 1, 4).unwrap());
+    store
+        .publish_activity(&tusur, young, ActivityStatus::Published, &NODE)
+        .await
+        .unwrap();
+    let mut draft = excursion("Черновик", 10, local(2, 9));
+    draft.visibility = Visibility::Public;
+    store
+        .publish_activity(&tusur, draft, ActivityStatus::Draft, &NODE)
+        .await
+        .unwrap();
+    let mut members_only = excursion("Для своих", 10, local(2, 12));
+    members_only.visibility = Visibility::Organization;
+    store
+        .publish_activity(&tusur, members_only, ActivityStatus::Published, &NODE)
+        .await
+        .unwrap();
+
+    let all = |filter: OccurrenceFilter, viewer: Viewer| {
+        let store = store.clone();
+        async move {
+            let mut titles = Vec::new();
+            let mut after = None;
+            loop {
+                let page = store
+                    .find_occurrences(
+                        &filter,
+                        &viewer,
+                        PageSize::new("page_size", 3, 3, 10).unwrap(),
+                        after.as_ref(),
+                    )
+                    .await
+                    .unwrap();
+                titles.extend(page.items.iter().map(|f| f.activity.details.title.clone()));
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => return titles,
+                }
+            }
+        }
+    };
+    // A month: the weekly course appears 5 times, in order of start.
+    let month = all(window(31), Viewer::Anonymous).await;
+    assert_eq!(month.iter().filter(|t| t.contains("Химия")).count(), 5);
+    assert!(month.contains(&"Ёлка в лаборатории".to_owned()));
+    assert!(
+        !month.iter().any(|t| t == "Черновик" || t == "Для своих"),
+        "{month:?}"
+    );
+    let tusur_view = all(window(31), Viewer::Member(vec![tusur.clone()])).await;
+    assert!(
+        tusur_view.contains(&"Черновик".to_owned()) && tusur_view.contains(&"Для своих".to_owned())
+    );
+
+    let grade_9 = OccurrenceFilter {
+        grade: Some(9),
+        ..window(31)
+    };
+    assert!(
+        !all(grade_9, Viewer::Anonymous)
+            .await
+            .contains(&"Ёлка в лаборатории".to_owned())
+    );
+    let yo = OccurrenceFilter {
+        query: Some(edufed_domain::text::fold("ЕЛКА")),
+        ..window(31)
+    };
+    assert_eq!(all(yo, Viewer::Anonymous).await, ["Ёлка в лаборатории"]);
+    let chemistry = OccurrenceFilter {
+        subject: Some("химия".into()),
+        kind: Some(ActivityKind::OlympiadPrepCourse),
+        ..window(31)
+    };
+    assert_eq!(all(chemistry, Viewer::Anonymous).await.len(), 5);
+    let by_publisher = OccurrenceFilter {
+        publisher: Some(tsu.clone()),
+        ..window(10)
+    };
+    assert_eq!(all(by_publisher, Viewer::Anonymous).await.len(), 2);
+
+    // Cancelling one occurrence hides it; the rest stay.
+    let first = course.occurrences().unwrap()[0].clone();
+    let tz = course.details.schedule.time_zone.tz();
+    store
+        .modify_activity(&course.id, &NODE, |a| {
+            let mut next = a.clone();
+            next.overrides.push(Override {
+                original_start: first.original_start.with_timezone(&tz).naive_local(),
+                change: OverrideChange::Cancelled,
+            });
+            Ok(next)
+        })
+        .await
+        .unwrap();
+    let month = all(window(31), Viewer::Anonymous).await;
+    assert_eq!(month.iter().filter(|t| t.contains("Химия")).count(), 4);
+    let full = OccurrenceFilter {
+        min_free_seats: Some(11),
+        ..window(31)
+    };
+    assert!(
+        !all(full, Viewer::Anonymous)
+            .await
+            .contains(&"Ёлка в лаборатории".to_owned())
+    );
+});
+
+both_backends!(registration_rules, |backend| async move {
+    let (store, _db) = open(backend).await;
+    let tusur = org(&store, "tusur", OrgKind::University).await;
+    let school = org(&store, "gym24-tomsk", OrgKind::School).await;
+    let mut details = excursion("Мастер-класс", 15, local(5, 15));
+    details.kind = ActivityKind::Olympiad;
+    let activity = store
+        .publish_activity(&tusur, details, ActivityStatus::Published, &NODE)
+        .await
+        .unwrap();
+
+    // Grades outside the audience.
+    let mut small = cohort(&school, 5);
+    small.grades = GradeRange::new("grades", 2, 3).unwrap();
+    assert!(matches!(
+        store.register(&activity.id, None, small, &NODE).await,
+        Err(Error::RegistrationRefused(_))
+    ));
+
+    let a = store
+        .register(&activity.id, None, cohort(&school, 10), &NODE)
+        .await
+        .unwrap();
+    let b = store
+        .register(&activity.id, None, cohort(&school, 8), &NODE)
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.state, b.state),
+        (RegistrationState::Confirmed, RegistrationState::Waitlisted)
+    );
+    // Growing past the seats is refused; shrinking frees seats for the queue.
+    assert!(store.change_headcount(&a.id, 20, &NODE).await.is_err());
+    store.change_headcount(&a.id, 7, &NODE).await.unwrap();
+    assert_eq!(
+        store.get_registration(&b.id).await.unwrap().0.state,
+        RegistrationState::Confirmed
+    );
+
+    let results = Results {
+        attended: 7,
+        participants: 7,
+        prize_winners: 2,
+        winners: 1,
+    };
+    let recorded = store.record_results(&a.id, results, &NODE).await.unwrap();
+    assert_eq!(recorded.results, Some(results));
+    let too_many = Results {
+        winners: 9,
+        ..results
+    };
+    assert!(matches!(
+        store.record_results(&a.id, too_many, &NODE).await,
+        Err(Error::Invalid(_))
+    ));
+
+    // A closed window refuses; a cancelled activity takes no one.
+    store
+        .modify_activity(&activity.id, &NODE, |current| {
+            let mut next = current.clone();
+            next.details.registration.closes_at = Some(Utc::now() - Duration::hours(1));
+            next.details.registration.opens_at = Some(Utc::now() - Duration::days(1));
+            Ok(next)
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .register(&activity.id, None, cohort(&school, 1), &NODE)
+            .await,
+        Err(Error::RegistrationClosed(_))
+    ));
+    store
+        .modify_activity(&activity.id, &NODE, |current| {
+            let mut next = current.clone();
+            next.status = ActivityStatus::Cancelled;
+            Ok(next)
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .register(&activity.id, None, cohort(&school, 1), &NODE)
+            .await,
+        Err(Error::WrongStatus { .. })
+    ));
+});
