@@ -3,10 +3,13 @@
 //! to `tonic::Status`.
 
 pub mod auth;
+mod calendar;
+mod calendar_convert;
 mod change_feed;
 mod convert;
 mod directory;
 pub mod status;
 
+pub use calendar::CalendarService;
 pub use change_feed::{ChangeFeedService, FeedSettings};
 pub use directory::DirectoryService;

@@ -45,6 +45,12 @@ pub enum Action {
     WatchChanges,
     /// Create, list or revoke a person's tokens.
     ManageTokens,
+    /// Publish, change, cancel an organization's activities; record results.
+    ManageActivities,
+    /// Register the organization's cohorts, change or withdraw them.
+    RegisterCohorts,
+    /// See an organization's registrations (its own, or for its activities).
+    ViewRegistrations,
 }
 
 impl Action {
@@ -57,6 +63,9 @@ impl Action {
             Action::RemoveMember => "remove members",
             Action::WatchChanges => "watch the organization's changes",
             Action::ManageTokens => "manage this person's tokens",
+            Action::ManageActivities => "manage the organization's activities",
+            Action::RegisterCohorts => "register the organization's cohorts",
+            Action::ViewRegistrations => "see the organization's registrations",
         }
     }
 }
@@ -97,7 +106,9 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
     use Role::*;
     match (action, role) {
         (UpdateOrganization | AddMember | RemoveMember, Some(Admin)) => true,
-        (ListMembers | WatchChanges, Some(_)) => true,
+        (ManageActivities, Some(Admin | Coordinator)) => true,
+        (RegisterCohorts, Some(Admin | Coordinator | Teacher)) => true,
+        (ListMembers | WatchChanges | ViewRegistrations, Some(_)) => true,
         // Organizations are created by the operator; tokens follow the person rule.
         (CreateOrganization | ManageTokens, _) => false,
         _ => false,
@@ -194,6 +205,9 @@ mod tests {
             (RemoveMember, [true, false, false, false]),
             (ListMembers, [true, true, true, true]),
             (WatchChanges, [true, true, true, true]),
+            (ManageActivities, [true, true, false, false]),
+            (RegisterCohorts, [true, true, true, false]),
+            (ViewRegistrations, [true, true, true, true]),
             (CreateOrganization, [false, false, false, false]),
             (ManageTokens, [false, false, false, false]),
         ];

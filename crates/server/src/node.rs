@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use edufed_api::{ChangeFeedService, DirectoryService, FeedSettings};
+use edufed_api::{CalendarService, ChangeFeedService, DirectoryService, FeedSettings};
+use edufed_proto::v1::calendar_server::CalendarServer;
 use edufed_proto::v1::change_feed_server::ChangeFeedServer;
 use edufed_proto::v1::directory_server::DirectoryServer;
 use edufed_store::{Backend, Store};
@@ -73,7 +74,13 @@ impl Node {
         ))
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
+        let calendar = CalendarServer::new(CalendarService::new(store.clone()))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
         let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<CalendarServer<CalendarService>>()
+            .await;
         health
             .set_serving::<DirectoryServer<DirectoryService>>()
             .await;
@@ -90,6 +97,7 @@ impl Node {
 
         let grpc = Routes::new(directory)
             .add_service(feed)
+            .add_service(calendar)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

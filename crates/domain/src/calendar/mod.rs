@@ -127,6 +127,26 @@ string_enum!(
     }
 );
 
+impl ActivityStatus {
+    /// Whether an activity may go from this status to `next`: a draft is
+    /// published or dropped; a published activity is cancelled or completed.
+    pub fn can_become(self, next: ActivityStatus) -> bool {
+        use ActivityStatus::*;
+        matches!(
+            (self, next),
+            (Draft, Published)
+                | (Draft, Cancelled)
+                | (Published, Cancelled)
+                | (Published, Completed)
+        )
+    }
+
+    /// Whether the publisher may still change the activity.
+    pub fn is_editable(self) -> bool {
+        matches!(self, ActivityStatus::Draft | ActivityStatus::Published)
+    }
+}
+
 /// A range of school grades, 1 to 11.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GradeRange {
@@ -541,6 +561,25 @@ impl ServiceError for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_transitions() {
+        use ActivityStatus::*;
+        let allowed: Vec<(ActivityStatus, ActivityStatus)> = ActivityStatus::ALL
+            .iter()
+            .flat_map(|a| ActivityStatus::ALL.iter().map(move |b| (*a, *b)))
+            .filter(|(a, b)| a.can_become(*b))
+            .collect();
+        assert_eq!(
+            allowed,
+            [
+                (Draft, Published),
+                (Draft, Cancelled),
+                (Published, Cancelled),
+                (Published, Completed)
+            ]
+        );
+    }
 
     #[test]
     fn grade_ranges() {
