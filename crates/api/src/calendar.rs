@@ -586,4 +586,79 @@ impl Calendar for CalendarService {
         .await?;
         Ok(Response::new(registration.to_proto()))
     }
+
+    async fn get_feed_urls(
+        &self,
+        request: Request<pb::GetFeedUrlsRequest>,
+    ) -> RpcResult<pb::GetFeedUrlsResponse> {
+        let caller = principal(&request)?;
+        let paths = async {
+            let req = request.get_ref();
+            let scope = match (req.organization.trim(), req.activity_id.trim()) {
+                ("", "") => "network.ics".to_owned(),
+                (org, "") => {
+                    let org = self
+                        .store
+                        .get_organization(&org_ref("organization", org)?)
+                        .await?;
+                    format!("organizations/{}.ics", org.slug)
+                }
+                ("", activity) => format!(
+                    "activities/{}.ics",
+                    ActivityId::parse("activity_id", activity)?
+                ),
+                _ => {
+                    return Err(FieldError::new(
+                        "activity_id",
+                        "give an organization or an activity, not both",
+                    )
+                    .into());
+                }
+            };
+            let mut query = Vec::new();
+            match req.grade {
+                0 => {}
+                g @ 1..=11 => query.push(format!("grade={g}")),
+                _ => return Err(FieldError::new("grade", "grades are 1 to 11").into()),
+            }
+            if let Some(kind) = convert::kind_in("kind", req.kind)? {
+                query.push(format!("kind={kind}"));
+            }
+            if let Some(direction) = convert::direction_in("direction", req.direction)? {
+                query.push(format!("direction={direction}"));
+            }
+            if let Some(format) = convert::format_in("format", req.format)? {
+                query.push(format!("format={format}"));
+            }
+            if let Some(subject) = text::optional_line("subject", &req.subject, 60)? {
+                query.push(format!("subject={}", percent_encode(&text::fold(&subject))));
+            }
+            let query = if query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", query.join("&"))
+            };
+            let key = self.store.feed_key(&caller.token_id).await?;
+            Ok::<_, ApiError>(pb::GetFeedUrlsResponse {
+                public_path: format!("/ics/{scope}{query}"),
+                private_path: format!("/ics/private/{key}/{scope}{query}"),
+            })
+        }
+        .await?;
+        Ok(Response::new(paths))
+    }
+}
+
+/// Percent-encodes a query value (UTF-8 bytes outside the unreserved set).
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

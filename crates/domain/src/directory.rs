@@ -781,6 +781,19 @@ impl TokenHash {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The secret key of this token's iCalendar feed URLs: derived from the
+    /// hash, so it needs no storage of its own and dies with the token.
+    pub fn feed_key(&self) -> String {
+        hex::encode(Sha256::digest(
+            format!("edufed-ics-feed:{}", self.0).as_bytes(),
+        ))
+    }
+
+    /// Wraps a stored hash.
+    pub fn from_stored(hash: String) -> Self {
+        Self(hash)
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ pub(crate) fn router(grpc: axum::Router, edge: Edge) -> axum::Router {
         .route("/metrics", get(metrics))
         .with_state(edge.clone());
     grpc.merge(plain)
+        .merge(crate::ics::routes(edge.store.clone()))
         .layer(middleware::from_fn_with_state(edge, edge_layer))
 }
 
@@ -58,7 +59,8 @@ async fn metrics(State(edge): State<Edge>) -> Response {
 
 /// The plain HTTP paths; everything else is a call and passes the edge.
 fn is_plain(request: &Request) -> bool {
-    matches!(request.uri().path(), "/healthz" | "/metrics")
+    let path = request.uri().path();
+    matches!(path, "/healthz" | "/metrics") || path.starts_with("/ics/")
 }
 
 /// The client's `grpc-timeout` header (e.g. `500m`, `10S`), if valid.

@@ -8,6 +8,7 @@
 pub mod config;
 mod datadir;
 mod http;
+mod ics;
 mod metrics;
 mod node;
 mod serve;

@@ -9,8 +9,8 @@ use edufed_domain::calendar::registration::{
 };
 use edufed_domain::calendar::schedule::MAX_OCCURRENCE_DAYS;
 use edufed_domain::calendar::{
-    Activity, ActivityDetails, ActivityStatus, Error, FoundOccurrence, Occurrence,
-    OccurrenceFilter, Viewer, Visibility,
+    Activity, ActivityDetails, ActivityStatus, Error, FeedFilter, FoundOccurrence,
+    MAX_FEED_ACTIVITIES, Occurrence, OccurrenceFilter, Viewer, Visibility,
 };
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::ids::{ActivityId, OrgId, RegistrationId};
@@ -358,6 +358,57 @@ impl Store {
         }))
     }
 
+    /// The activities of a feed the viewer may see, most recently changed
+    /// first, at most `MAX_FEED_ACTIVITIES`.
+    #[tracing::instrument(name = "store.calendar.feed", skip(self, viewer))]
+    pub async fn feed_activities(
+        &self,
+        filter: &FeedFilter,
+        viewer: &Viewer,
+    ) -> Result<Vec<Activity>, Error> {
+        let mut q = QueryText::new(format!(
+            "SELECT {ACTIVITY_COLUMNS} FROM activities a WHERE 1 = 1"
+        ));
+        push_visibility(&mut q, viewer);
+        if let Some(id) = &filter.activity {
+            q.push(" AND a.id = $?", Value::Text(id.to_string()));
+        }
+        if let Some(publisher) = &filter.publisher {
+            q.push(
+                " AND a.publisher_id = $?",
+                Value::Text(publisher.to_string()),
+            );
+        }
+        if let Some(kind) = filter.kind {
+            q.push(" AND a.kind = $?", Value::Text(kind.as_str().into()));
+        }
+        if let Some(direction) = filter.direction {
+            q.push(
+                " AND a.direction = $?",
+                Value::Text(direction.as_str().into()),
+            );
+        }
+        if let Some(format) = filter.format {
+            q.push(" AND a.format = $?", Value::Text(format.as_str().into()));
+        }
+        if let Some(grade) = filter.grade {
+            q.push(" AND a.grade_min <= $?", Value::Int(i64::from(grade)));
+            q.push(" AND a.grade_max >= $?", Value::Int(i64::from(grade)));
+        }
+        if let Some(subject) = &filter.subject {
+            q.push(
+                " AND a.subjects_key LIKE $? ESCAPE '\\'",
+                Value::Text(format!("%|{}|%", like_escape(subject))),
+            );
+        }
+        q.push(
+            " ORDER BY a.updated_at DESC, a.id LIMIT $?",
+            Value::Int(i64::from(MAX_FEED_ACTIVITIES)),
+        );
+        let rows = q.query().fetch_all(self.reader()).await.map_err(storage)?;
+        rows.iter().map(activity_from_row).collect()
+    }
+
     /// Registers a cohort for one occurrence or the whole series: a seat if
     /// it fits and nobody waits ahead, else the waitlist.
     #[tracing::instrument(name = "store.calendar.register", skip(self, cohort, actor))]
@@ -697,6 +748,40 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// Restricts a query over `activities a` to what the viewer may see.
+fn push_visibility(q: &mut QueryText, viewer: &Viewer) {
+    match viewer {
+        Viewer::Operator => {}
+        Viewer::Anonymous => {
+            q.push(
+                " AND a.status <> $?",
+                Value::Text(ActivityStatus::Draft.as_str().into()),
+            );
+            q.push(
+                " AND a.visibility = $?",
+                Value::Text(Visibility::Public.as_str().into()),
+            );
+        }
+        Viewer::Member(orgs) => {
+            let list = orgs
+                .iter()
+                .map(|o| Value::Text(o.to_string()))
+                .collect::<Vec<_>>();
+            let mine = if list.is_empty() {
+                "1 = 0"
+            } else {
+                "a.publisher_id IN ($list)"
+            };
+            q.push_list(
+                &format!(
+                    " AND ({mine} OR (a.status <> 'draft' AND a.visibility <> 'organization'))"
+                ),
+                list,
+            );
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::directory::{
     ApiToken, Contacts, Email, Error, Inn, Member, MemberRef, Membership, NewOrganization,
     NewPerson, NewToken, OrgKind, OrgRef, Organization, OrganizationFilter, OrganizationPatch,
-    Person, Role, Slug, TokenSecret,
+    Person, Role, Slug, TokenHash, TokenSecret,
 };
 use edufed_domain::ids::{OrgId, PersonId, TokenId};
 use edufed_domain::page::{PageSize, PageToken};
@@ -499,6 +499,43 @@ impl Store {
             "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"
         ))
         .bind(token.to_string())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(storage)?
+        .ok_or(Error::UnknownToken)?;
+        principal_of(&mut conn, token_from_row(&row)?).await
+    }
+
+    /// The key of a token's private feed URLs, recorded so feeds can find
+    /// the token again.
+    #[tracing::instrument(name = "store.directory.feed_key", skip(self))]
+    pub async fn feed_key(&self, token: &TokenId) -> Result<String, Error> {
+        let mut tx = self.write_tx().await?;
+        let hash: String = sqlx::query_scalar("SELECT secret_hash FROM api_tokens WHERE id = $1")
+            .bind(token.to_string())
+            .fetch_optional(&mut *tx.tx)
+            .await
+            .map_err(storage)?
+            .ok_or_else(|| Error::TokenNotFound(token.to_string()))?;
+        let key = TokenHash::from_stored(hash).feed_key();
+        sqlx::query("UPDATE api_tokens SET feed_key = $1 WHERE id = $2")
+            .bind(key.clone())
+            .bind(token.to_string())
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(storage)?;
+        tx.commit().await?;
+        Ok(key)
+    }
+
+    /// The caller behind a private feed URL's key.
+    #[tracing::instrument(name = "store.directory.authenticate_feed", skip_all)]
+    pub async fn authenticate_feed(&self, key: &str) -> Result<Principal, Error> {
+        let mut conn = self.reader().acquire().await.map_err(storage)?;
+        let row = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE feed_key = $1"
+        ))
+        .bind(key.to_owned())
         .fetch_optional(&mut *conn)
         .await
         .map_err(storage)?

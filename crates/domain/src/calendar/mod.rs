@@ -1,6 +1,7 @@
 //! The network's shared calendar: joint activities with their audiences,
 //! schedules and seats, and the cohorts registered for them.
 
+pub mod ics;
 pub mod registration;
 pub mod schedule;
 
@@ -479,6 +480,28 @@ pub struct OccurrenceFilter {
     /// Include cancelled activities and occurrences.
     pub include_cancelled: bool,
 }
+
+/// What an iCalendar feed holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedFilter {
+    /// One activity.
+    pub activity: Option<ActivityId>,
+    /// One publisher's activities.
+    pub publisher: Option<OrgId>,
+    /// Only this kind.
+    pub kind: Option<ActivityKind>,
+    /// Only this direction.
+    pub direction: Option<Direction>,
+    /// Only activities whose audience includes this grade.
+    pub grade: Option<u8>,
+    /// Only activities with this subject tag (folded).
+    pub subject: Option<String>,
+    /// Only this format.
+    pub format: Option<Format>,
+}
+
+/// The most activities one feed holds (the most recently changed).
+pub const MAX_FEED_ACTIVITIES: u32 = 2000;
 
 /// The longest window one search may cover.
 pub const MAX_WINDOW_DAYS: i64 = 400;

@@ -1,0 +1,400 @@
+//! RFC 5545 iCalendar rendering of activities, for the feeds school staff
+//! subscribe to from their calendar apps.
+//!
+//! Each activity is one VEVENT with a stable UID and a SEQUENCE that grows
+//! with its version; a recurring one carries RRULE, EXDATE and RDATE, and
+//! each single-occurrence change is a VEVENT with the same UID and a
+//! RECURRENCE-ID. Times are local with TZID, and every zone used gets a
+//! VTIMEZONE built from its real offset history over the years the events
+//! span (so Tomsk's move from UTC+6 to UTC+7 in 2016 is in the feed).
+
+use std::collections::BTreeSet;
+
+use chrono::{
+    DateTime, Datelike as _, Duration, NaiveDate, NaiveDateTime, Offset as _, TimeZone as _, Utc,
+};
+use chrono_tz::OffsetComponents as _;
+
+use super::{Activity, ActivityStatus, OverrideChange, Place};
+use crate::time::TimeZone;
+
+/// The product identifier of the feeds.
+const PRODID: &str = "-//edufed//edufed calendar//RU";
+
+/// A calendar of `activities` named `name`, stamped at `now`.
+pub fn render(name: &str, activities: &[Activity], now: DateTime<Utc>) -> String {
+    let mut out = Lines::default();
+    out.line("BEGIN:VCALENDAR");
+    out.line("VERSION:2.0");
+    out.line(&format!("PRODID:{PRODID}"));
+    out.line("CALSCALE:GREGORIAN");
+    out.line("METHOD:PUBLISH");
+    out.property("X-WR-CALNAME", &escape(name));
+    let zones: BTreeSet<&'static str> = activities
+        .iter()
+        .filter(|a| !a.details.schedule.all_day)
+        .map(|a| a.details.schedule.time_zone.name())
+        .collect();
+    for zone in zones {
+        let (first, last) = year_span(activities, zone);
+        if let Ok(zone) = TimeZone::parse("time_zone", zone) {
+            vtimezone(&mut out, zone, first, last);
+        }
+    }
+    for activity in activities {
+        vevent(&mut out, activity, now);
+    }
+    out.line("END:VCALENDAR");
+    out.text
+}
+
+/// CRLF lines folded at 75 octets, never inside a UTF-8 character.
+#[derive(Default)]
+struct Lines {
+    text: String,
+}
+
+impl Lines {
+    fn line(&mut self, line: &str) {
+        let mut width = 0;
+        for c in line.chars() {
+            let len = c.len_utf8();
+            if width + len > 75 {
+                self.text.push_str("\r\n ");
+                width = 1;
+            }
+            self.text.push(c);
+            width += len;
+        }
+        self.text.push_str("\r\n");
+    }
+
+    fn property(&mut self, name: &str, value: &str) {
+        self.line(&format!("{name}:{value}"));
+    }
+}
+
+/// TEXT escaping of RFC 5545 §3.3.11.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn utc_stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+fn local_stamp(t: NaiveDateTime) -> String {
+    t.format("%Y%m%dT%H%M%S").to_string()
+}
+
+fn date_stamp(t: NaiveDateTime) -> String {
+    t.format("%Y%m%d").to_string()
+}
+
+/// A DTSTART-like property: a date for all-day events, else local with TZID.
+fn when(out: &mut Lines, name: &str, activity: &Activity, t: NaiveDateTime) {
+    let schedule = &activity.details.schedule;
+    if schedule.all_day {
+        out.line(&format!("{name};VALUE=DATE:{}", date_stamp(t)));
+    } else {
+        out.line(&format!(
+            "{name};TZID={}:{}",
+            schedule.time_zone.name(),
+            local_stamp(t)
+        ));
+    }
+}
+
+fn vevent(out: &mut Lines, activity: &Activity, now: DateTime<Utc>) {
+    let details = &activity.details;
+    let schedule = &details.schedule;
+    let uid = format!("{}@edufed", activity.id);
+    let status = match activity.status {
+        ActivityStatus::Cancelled => "CANCELLED",
+        ActivityStatus::Draft => "TENTATIVE",
+        ActivityStatus::Published | ActivityStatus::Completed => "CONFIRMED",
+    };
+    let duration = schedule.end - schedule.start;
+    let common = |out: &mut Lines| {
+        out.property("DTSTAMP", &utc_stamp(now));
+        out.property("SEQUENCE", &activity.version.to_string());
+        out.property("SUMMARY", &escape(&details.title));
+        if !details.description.is_empty() {
+            out.property("DESCRIPTION", &escape(&details.description));
+        }
+        let location = match &details.place {
+            Place::Address(a) => Some(a.clone()),
+            Place::Online(url) => Some(url.clone()),
+            Place::Resource(r) => Some(format!("resource {r}")),
+            Place::AtPublisher | Place::Outbound => None,
+        };
+        if let Some(location) = location {
+            out.property("LOCATION", &escape(&location));
+        }
+        if let Place::Online(url) = &details.place {
+            out.property("URL", url);
+        }
+        let mut categories = vec![details.kind.as_str().to_owned()];
+        categories.extend(details.direction.map(|d| d.as_str().to_owned()));
+        categories.extend(details.subjects.iter().cloned());
+        out.property(
+            "CATEGORIES",
+            &categories
+                .iter()
+                .map(|c| escape(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        if let Some(c) = &details.coordinator {
+            let contact = [Some(c.name.clone()), c.position.clone(), c.contact.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.property("CONTACT", &escape(&contact));
+        }
+        out.property("LAST-MODIFIED", &utc_stamp(activity.updated_at));
+        out.property("CREATED", &utc_stamp(activity.created_at));
+    };
+
+    out.line("BEGIN:VEVENT");
+    out.property("UID", &uid);
+    when(out, "DTSTART", activity, schedule.start);
+    when(out, "DTEND", activity, schedule.end);
+    if let Some(recurrence) = &schedule.recurrence {
+        let rule = recurrence.rule.trim();
+        out.property("RRULE", rule.strip_prefix("RRULE:").unwrap_or(rule));
+        for exdate in &recurrence.exdates {
+            when(out, "EXDATE", activity, *exdate);
+        }
+        for rdate in &recurrence.rdates {
+            when(out, "RDATE", activity, *rdate);
+        }
+    }
+    out.property("STATUS", status);
+    common(out);
+    out.line("END:VEVENT");
+
+    for change in &activity.overrides {
+        out.line("BEGIN:VEVENT");
+        out.property("UID", &uid);
+        when(out, "RECURRENCE-ID", activity, change.original_start);
+        match &change.change {
+            OverrideChange::Cancelled => {
+                when(out, "DTSTART", activity, change.original_start);
+                when(out, "DTEND", activity, change.original_start + duration);
+                out.property("STATUS", "CANCELLED");
+            }
+            OverrideChange::Moved { start, end } => {
+                when(out, "DTSTART", activity, *start);
+                when(out, "DTEND", activity, *end);
+                out.property("STATUS", status);
+            }
+        }
+        common(out);
+        out.line("END:VEVENT");
+    }
+}
+
+/// The first and last years the activities in `zone` touch.
+fn year_span(activities: &[Activity], zone: &str) -> (i32, i32) {
+    let mut first = i32::MAX;
+    let mut last = i32::MIN;
+    for activity in activities
+        .iter()
+        .filter(|a| a.details.schedule.time_zone.name() == zone)
+    {
+        let schedule = &activity.details.schedule;
+        first = first.min(schedule.start.year());
+        let end = match activity.occurrences() {
+            Ok(occurrences) => occurrences
+                .iter()
+                .map(|o| o.end.year())
+                .max()
+                .unwrap_or(schedule.end.year()),
+            Err(_) => schedule.end.year(),
+        };
+        last = last.max(end);
+    }
+    if first > last {
+        (1970, 1970)
+    } else {
+        (first - 1, (last + 1).min(first + 60))
+    }
+}
+
+fn offset_line(seconds: i32) -> String {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let s = seconds.abs();
+    if s % 60 == 0 {
+        format!("{sign}{:02}{:02}", s / 3600, (s / 60) % 60)
+    } else {
+        format!("{sign}{:02}{:02}{:02}", s / 3600, (s / 60) % 60, s % 60)
+    }
+}
+
+/// A VTIMEZONE with every offset change of `zone` from `first` to `last`.
+fn vtimezone(out: &mut Lines, zone: TimeZone, first: i32, last: i32) {
+    let tz = zone.tz();
+    let offset_at = |t: DateTime<Utc>| {
+        let o = tz.offset_from_utc_datetime(&t.naive_utc());
+        (
+            o.fix().local_minus_utc(),
+            o.dst_offset() != chrono::Duration::zero(),
+            o.to_string(),
+        )
+    };
+    let start = NaiveDate::from_ymd_opt(first, 1, 1)
+        .map(|d| Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN)))
+        .unwrap_or_else(Utc::now);
+    let end = NaiveDate::from_ymd_opt(last + 1, 1, 1)
+        .map(|d| Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN)))
+        .unwrap_or_else(Utc::now);
+    // Offsets change at most a few times a year: sample daily, then find
+    // each change to the second by bisection.
+    let mut transitions = Vec::new();
+    let mut day = start;
+    let mut before = offset_at(day);
+    while day < end {
+        let next = day + Duration::days(1);
+        let after = offset_at(next);
+        if after.0 != before.0 || after.1 != before.1 {
+            let (mut lo, mut hi) = (day, next);
+            while hi - lo > Duration::seconds(1) {
+                let mid = lo + (hi - lo) / 2;
+                if offset_at(mid).0 == before.0 && offset_at(mid).1 == before.1 {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            transitions.push((hi, before.clone(), after.clone()));
+        }
+        before = after;
+        day = next;
+    }
+    out.line("BEGIN:VTIMEZONE");
+    out.property("TZID", zone.name());
+    let (initial, _, initial_name) = offset_at(start);
+    let component =
+        |out: &mut Lines, dst: bool, at: NaiveDateTime, from: i32, to: i32, name: &str| {
+            let kind = if dst { "DAYLIGHT" } else { "STANDARD" };
+            out.line(&format!("BEGIN:{kind}"));
+            out.property("DTSTART", &local_stamp(at));
+            out.property("TZOFFSETFROM", &offset_line(from));
+            out.property("TZOFFSETTO", &offset_line(to));
+            out.property("TZNAME", &escape(name));
+            out.line(&format!("END:{kind}"));
+        };
+    // The offset in force at the start of the span.
+    let initial_dst = offset_at(start).1;
+    component(
+        out,
+        initial_dst,
+        (start + Duration::seconds(i64::from(initial))).naive_utc(),
+        initial,
+        initial,
+        &initial_name,
+    );
+    for (at, from, to) in transitions {
+        let local_before = (at + Duration::seconds(i64::from(from.0))).naive_utc();
+        component(out, to.1, local_before, from.0, to.0, &to.2);
+    }
+    out.line("END:VTIMEZONE");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::{
+        ActivityDetails, ActivityKind, Audience, Format, GradeRange, Override, Recurrence,
+        RegistrationWindow, Schedule, Visibility,
+    };
+    use crate::ids::{ActivityId, OrgId};
+
+    fn activity() -> Activity {
+        let start = NaiveDate::from_ymd_opt(2016, 5, 17)
+            .unwrap()
+            .and_hms_opt(14, 0, 0)
+            .unwrap();
+        Activity {
+            id: ActivityId::generate(),
+            publisher: OrgId::generate(),
+            details: ActivityDetails {
+                title: "Технология; практика, 7–8 классы".into(),
+                description: "Занятия в лабораториях\nтехнопарка".into(),
+                kind: ActivityKind::NetworkLesson,
+                direction: None,
+                subjects: vec!["технология".into()],
+                audience: Audience {
+                    students: Some(GradeRange::new("g", 7, 8).unwrap()),
+                    teachers: false,
+                    parents: false,
+                    university_students: false,
+                },
+                format: Format::InPerson,
+                place: Place::Address("Томск, ул. Белозерская, 12/1".into()),
+                coordinator: None,
+                partners: vec![],
+                capacity: Some(16),
+                quotas: vec![],
+                registration: RegistrationWindow::default(),
+                visibility: Visibility::Public,
+                agreement_id: None,
+                schedule: Schedule {
+                    time_zone: TimeZone::parse("tz", "Asia/Tomsk").unwrap(),
+                    start,
+                    end: start + Duration::minutes(90),
+                    all_day: false,
+                    recurrence: Some(Recurrence {
+                        rule: "FREQ=WEEKLY;COUNT=4".into(),
+                        exdates: vec![start + Duration::weeks(1)],
+                        rdates: vec![],
+                    }),
+                },
+            },
+            overrides: vec![Override {
+                original_start: start + Duration::weeks(2),
+                change: OverrideChange::Cancelled,
+            }],
+            status: ActivityStatus::Published,
+            version: 3,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn renders_events_zones_and_overrides() {
+        let a = activity();
+        let text = render("ТУСУР", std::slice::from_ref(&a), Utc::now());
+        assert!(text.starts_with("BEGIN:VCALENDAR\r\n"));
+        assert!(text.ends_with("END:VCALENDAR\r\n"));
+        assert!(text.contains("DTSTART;TZID=Asia/Tomsk:20160517T140000"));
+        assert!(text.contains("RRULE:FREQ=WEEKLY;COUNT=4"));
+        assert!(text.contains("EXDATE;TZID=Asia/Tomsk:20160524T140000"));
+        assert!(text.contains("RECURRENCE-ID;TZID=Asia/Tomsk:20160531T140000"));
+        assert!(text.contains("STATUS:CANCELLED"));
+        assert!(text.contains("SEQUENCE:3"));
+        assert!(text.contains(&format!("UID:{}@edufed", a.id)));
+        assert!(text.contains("SUMMARY:Технология\\; практика\\, 7–8 классы"));
+        // Tomsk's 2016 change from +06 to +07 is in the VTIMEZONE.
+        assert!(text.contains("TZOFFSETFROM:+0600"), "{text}");
+        assert!(text.contains("TZOFFSETTO:+0700"));
+        for line in text.split("\r\n") {
+            assert!(line.len() <= 75, "folded: {line:?}");
+        }
+    }
+}
