@@ -79,6 +79,14 @@ impl Connection {
         DirectoryClient::with_interceptor(self.channel.clone(), self.bearer.clone())
     }
 
+    /// The Calendar service.
+    pub fn calendar(&self) -> edufed_proto::v1::calendar_client::CalendarClient<Authed> {
+        edufed_proto::v1::calendar_client::CalendarClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer.clone(),
+        )
+    }
+
     /// The ChangeFeed service.
     pub fn change_feed(&self) -> ChangeFeedClient<Authed> {
         ChangeFeedClient::with_interceptor(self.channel.clone(), self.bearer.clone())

@@ -1,6 +1,7 @@
 //! `edufed`: runs a node (`serve`, `init`) and is the command-line client of
 //! one (`org`, `member`, `token`, `watch`, `whoami`).
 
+mod calendar;
 mod client;
 mod directory;
 mod node;
@@ -67,6 +68,15 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(directory::TokenCommand),
+    /// Activities of the network's calendar.
+    #[command(subcommand)]
+    Activity(Box<calendar::ActivityCommand>),
+    /// Cohorts registered for activities.
+    #[command(subcommand)]
+    Registration(calendar::RegistrationCommand),
+    /// iCalendar feeds.
+    #[command(subcommand)]
+    Ics(calendar::IcsCommand),
     /// Stream the node's change log from a cursor.
     Watch(watch::WatchArgs),
     /// Show who the token belongs to and the roles they hold.
@@ -110,6 +120,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => {
             let conn = Connection::open(&cli.client).await?;
             directory::token(conn, command, cli.client.output).await
+        }
+        Command::Activity(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            calendar::activity(conn, *command, cli.client.output).await
+        }
+        Command::Registration(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            calendar::registration(conn, command, cli.client.output).await
+        }
+        Command::Ics(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            calendar::ics(conn, &cli.client.server, command).await
         }
         Command::Watch(args) => {
             let conn = Connection::open(&cli.client).await?;

@@ -343,3 +343,138 @@ async fn init_then_serve_on_postgres() {
     assert!(out.contains("node operator"));
     terminate(served).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calendar_from_the_command_line() {
+    let cwd = tempfile::tempdir().unwrap();
+    let served = serve(edufed(cwd.path()), &["--listen", "127.0.0.1:0"]).await;
+    let client = || {
+        let mut c = edufed(cwd.path());
+        c.env("EDUFED_SERVER", &served.url);
+        c
+    };
+    let mut tusur = CREATE_ORG.to_vec();
+    tusur[3] = "tusur";
+    tusur[5] = "university";
+    tusur[15] = "";
+    assert!(run(client(), &tusur).await.0);
+    assert!(run(client(), CREATE_ORG).await.0);
+
+    let (ok, out, err) = run(
+        client(),
+        &[
+            "activity",
+            "publish",
+            "--publisher",
+            "tusur",
+            "--title",
+            "Экскурсия по лабораториям",
+            "--kind",
+            "excursion",
+            "--direction",
+            "career_guidance",
+            "--grades",
+            "8-11",
+            "--capacity",
+            "45",
+            "--start",
+            "2030-10-15T15:00",
+            "--end",
+            "2030-10-15T17:00",
+            "--rrule",
+            "FREQ=MONTHLY;COUNT=3",
+            "--coordinator",
+            "Иванов И.И.",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let activity: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = activity["id"].as_str().unwrap().to_owned();
+    assert_eq!(activity["details"]["schedule"]["time_zone"], "Asia/Tomsk");
+
+    let (ok, out, _) = run(
+        client(),
+        &[
+            "activity",
+            "list",
+            "--from",
+            "2030-10-01",
+            "--to",
+            "2031-01-01",
+            "--grade",
+            "9",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    assert!(ok);
+    let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed["occurrences"].as_array().unwrap().len(), 3);
+
+    let (ok, out, err) = run(
+        client(),
+        &[
+            "registration",
+            "create",
+            "--activity",
+            &id,
+            "--org",
+            "gym24-tomsk",
+            "--grades",
+            "9",
+            "--headcount",
+            "12",
+            "--teacher",
+            "Казак О.Г.",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("confirmed"), "{out}");
+    let (ok, out, _) = run(client(), &["activity", "show", &id]).await;
+    assert!(ok);
+    assert!(
+        out.contains("Экскурсия по лабораториям") && out.contains("33"),
+        "{out}"
+    );
+
+    let (ok, out, err) = run(client(), &["ics", "url", "--org", "tusur", "--grade", "9"]).await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!(
+            "public:  {}/ics/organizations/tusur.ics?grade=9",
+            served.url
+        )),
+        "{out}"
+    );
+    assert!(out.contains("/ics/private/"));
+
+    // Bad input names the field and exits non-zero.
+    let (ok, _, err) = run(
+        client(),
+        &[
+            "activity",
+            "publish",
+            "--publisher",
+            "tusur",
+            "--title",
+            "X",
+            "--kind",
+            "excursion",
+            "--grades",
+            "12-3",
+            "--start",
+            "2030-10-15T15:00",
+            "--end",
+            "2030-10-15T17:00",
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("audience.students"), "{err}");
+    terminate(served).await;
+}

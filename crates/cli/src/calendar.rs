@@ -1,0 +1,922 @@
+//! `edufed activity|registration|ics`.
+
+use anyhow::{Context as _, bail};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use clap::{Args, Subcommand};
+use edufed_proto::v1 as pb;
+
+use crate::client::Connection;
+use crate::output::{Format, print_json, table, time};
+
+fn enum_value(
+    prefix: &str,
+    raw: &str,
+    from_name: impl Fn(&str) -> Option<i32>,
+    what: &str,
+) -> anyhow::Result<i32> {
+    let name = format!(
+        "{prefix}{}",
+        raw.trim().to_ascii_uppercase().replace('-', "_")
+    );
+    match from_name(&name) {
+        Some(v) if v != 0 => Ok(v),
+        _ => bail!("unknown {what} {raw:?}"),
+    }
+}
+
+fn kind(raw: &str) -> anyhow::Result<i32> {
+    enum_value(
+        "ACTIVITY_KIND_",
+        raw,
+        |n| pb::ActivityKind::from_str_name(n).map(|v| v as i32),
+        "kind",
+    )
+}
+fn direction(raw: &str) -> anyhow::Result<i32> {
+    enum_value(
+        "DIRECTION_",
+        raw,
+        |n| pb::Direction::from_str_name(n).map(|v| v as i32),
+        "direction",
+    )
+}
+fn format_of(raw: &str) -> anyhow::Result<i32> {
+    enum_value(
+        "FORMAT_",
+        raw,
+        |n| pb::Format::from_str_name(n).map(|v| v as i32),
+        "format",
+    )
+}
+fn visibility(raw: &str) -> anyhow::Result<i32> {
+    enum_value(
+        "VISIBILITY_",
+        raw,
+        |n| pb::Visibility::from_str_name(n).map(|v| v as i32),
+        "visibility",
+    )
+}
+fn status(raw: &str) -> anyhow::Result<i32> {
+    enum_value(
+        "ACTIVITY_STATUS_",
+        raw,
+        |n| pb::ActivityStatus::from_str_name(n).map(|v| v as i32),
+        "status",
+    )
+}
+
+fn name_of(full: &str, prefix: &str) -> String {
+    full.trim_start_matches(prefix).to_ascii_lowercase()
+}
+
+/// `8-11` or `9`.
+fn grades(raw: &str) -> anyhow::Result<pb::GradeRange> {
+    let (min, max) = raw.split_once('-').unwrap_or((raw, raw));
+    Ok(pb::GradeRange {
+        min: min
+            .trim()
+            .parse()
+            .with_context(|| format!("{raw:?} is not grades like 8-11"))?,
+        max: max
+            .trim()
+            .parse()
+            .with_context(|| format!("{raw:?} is not grades like 8-11"))?,
+    })
+}
+
+/// RFC 3339, or a date (midnight UTC).
+fn instant(raw: &str) -> anyhow::Result<prost_types::Timestamp> {
+    let at = match DateTime::parse_from_rfc3339(raw.trim()) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+            .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+            .with_context(|| {
+                format!("{raw:?} is not a time like 2024-09-03T07:00:00Z or a date")
+            })?,
+    };
+    Ok(prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: 0,
+    })
+}
+
+fn place(raw: &str) -> anyhow::Result<pb::Place> {
+    let (kind, value) = raw.split_once(':').unwrap_or((raw, ""));
+    let kind = match kind {
+        "at-publisher" => pb::PlaceKind::AtPublisher,
+        "outbound" => pb::PlaceKind::Outbound,
+        "address" => pb::PlaceKind::Address,
+        "resource" => pb::PlaceKind::Resource,
+        "online" => pb::PlaceKind::Online,
+        _ => {
+            bail!("place is at-publisher, outbound, address:<text>, resource:<id> or online:<url>")
+        }
+    };
+    Ok(pb::Place {
+        kind: kind.into(),
+        value: value.to_owned(),
+    })
+}
+
+/// The publisher's fields; in `update`, only those given change.
+#[derive(Debug, Args)]
+pub struct DetailArgs {
+    /// Title.
+    #[arg(long)]
+    title: Option<String>,
+    /// Description.
+    #[arg(long)]
+    description: Option<String>,
+    /// olympiad, olympiad_prep_course, course, network_lesson, excursion, master_class, …
+    #[arg(long)]
+    kind: Option<String>,
+    /// research_and_projects, distance_and_gifted, upbringing, sport_and_health,
+    /// innovation, teacher_development, career_guidance, additional_education.
+    #[arg(long)]
+    direction: Option<String>,
+    /// A subject tag; repeatable.
+    #[arg(long = "subject")]
+    subjects: Vec<String>,
+    /// Students' grades, e.g. 8-11.
+    #[arg(long)]
+    grades: Option<String>,
+    /// For teachers.
+    #[arg(long)]
+    teachers: bool,
+    /// For parents.
+    #[arg(long)]
+    parents: bool,
+    /// For university students.
+    #[arg(long)]
+    university_students: bool,
+    /// in_person, online, blended or correspondence.
+    #[arg(long)]
+    format: Option<String>,
+    /// at-publisher, outbound, address:<text>, resource:<id> or online:<url>.
+    #[arg(long)]
+    place: Option<String>,
+    /// Coordinator's name.
+    #[arg(long)]
+    coordinator: Option<String>,
+    /// Coordinator's position.
+    #[arg(long)]
+    coordinator_position: Option<String>,
+    /// Coordinator's e-mail or phone.
+    #[arg(long)]
+    coordinator_contact: Option<String>,
+    /// Seats per occurrence; 0 is unlimited.
+    #[arg(long)]
+    capacity: Option<u32>,
+    /// public, network or organization.
+    #[arg(long)]
+    visibility: Option<String>,
+    /// The network agreement's id.
+    #[arg(long)]
+    agreement: Option<String>,
+    /// Local start, e.g. 2024-09-03T14:00.
+    #[arg(long)]
+    start: Option<String>,
+    /// Local end.
+    #[arg(long)]
+    end: Option<String>,
+    /// IANA zone [default: the publisher's].
+    #[arg(long)]
+    time_zone: Option<String>,
+    /// Whole days.
+    #[arg(long)]
+    all_day: bool,
+    /// RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20250531T235959Z.
+    #[arg(long)]
+    rrule: Option<String>,
+    /// A local start excluded from the rule; repeatable.
+    #[arg(long = "exdate")]
+    exdates: Vec<String>,
+    /// A local start added to the rule; repeatable.
+    #[arg(long = "rdate")]
+    rdates: Vec<String>,
+    /// Registration opens (RFC 3339).
+    #[arg(long)]
+    registration_opens: Option<String>,
+    /// Registration closes (RFC 3339).
+    #[arg(long)]
+    registration_closes: Option<String>,
+}
+
+impl DetailArgs {
+    fn apply(&self, d: &mut pb::ActivityDetails) -> anyhow::Result<()> {
+        if let Some(v) = &self.title {
+            d.title = v.clone();
+        }
+        if let Some(v) = &self.description {
+            d.description = v.clone();
+        }
+        if let Some(v) = &self.kind {
+            d.kind = kind(v)?;
+        }
+        if let Some(v) = &self.direction {
+            d.direction = direction(v)?;
+        }
+        if !self.subjects.is_empty() {
+            d.subjects = self.subjects.clone();
+        }
+        let audience = d.audience.get_or_insert_with(Default::default);
+        if let Some(v) = &self.grades {
+            audience.students = Some(grades(v)?);
+        }
+        audience.teachers |= self.teachers;
+        audience.parents |= self.parents;
+        audience.university_students |= self.university_students;
+        if let Some(v) = &self.format {
+            d.format = format_of(v)?;
+        }
+        if let Some(v) = &self.place {
+            d.place = Some(place(v)?);
+        }
+        if self.coordinator.is_some()
+            || self.coordinator_position.is_some()
+            || self.coordinator_contact.is_some()
+        {
+            let c = d.coordinator.get_or_insert_with(Default::default);
+            if let Some(v) = &self.coordinator {
+                c.name = v.clone();
+            }
+            if let Some(v) = &self.coordinator_position {
+                c.position = v.clone();
+            }
+            if let Some(v) = &self.coordinator_contact {
+                c.contact = v.clone();
+            }
+        }
+        if let Some(v) = self.capacity {
+            d.capacity = v;
+        }
+        if let Some(v) = &self.visibility {
+            d.visibility = visibility(v)?;
+        }
+        if let Some(v) = &self.agreement {
+            d.agreement_id = v.clone();
+        }
+        let s = d.schedule.get_or_insert_with(Default::default);
+        if let Some(v) = &self.start {
+            s.start = v.clone();
+        }
+        if let Some(v) = &self.end {
+            s.end = v.clone();
+        }
+        if let Some(v) = &self.time_zone {
+            s.time_zone = v.clone();
+        }
+        s.all_day |= self.all_day;
+        if let Some(rule) = &self.rrule {
+            s.recurrence = Some(pb::Recurrence {
+                rule: rule.clone(),
+                exdates: self.exdates.clone(),
+                rdates: self.rdates.clone(),
+            });
+        } else if let Some(r) = s.recurrence.as_mut() {
+            if !self.exdates.is_empty() {
+                r.exdates = self.exdates.clone();
+            }
+            if !self.rdates.is_empty() {
+                r.rdates = self.rdates.clone();
+            }
+        }
+        if self.registration_opens.is_some() || self.registration_closes.is_some() {
+            let w = d.registration.get_or_insert_with(Default::default);
+            if let Some(v) = &self.registration_opens {
+                w.opens_at = Some(instant(v)?);
+            }
+            if let Some(v) = &self.registration_closes {
+                w.closes_at = Some(instant(v)?);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `edufed activity …`
+#[derive(Debug, Subcommand)]
+pub enum ActivityCommand {
+    /// Publish an activity (or save a draft with --draft).
+    Publish {
+        /// The publishing organization (id or slug).
+        #[arg(long)]
+        publisher: String,
+        /// Save as a draft.
+        #[arg(long)]
+        draft: bool,
+        #[command(flatten)]
+        details: DetailArgs,
+    },
+    /// Change an activity: the fields given replace the current ones.
+    Update {
+        /// The activity's id.
+        activity: String,
+        #[command(flatten)]
+        details: DetailArgs,
+    },
+    /// Cancel an activity, or one occurrence of it with --occurrence.
+    Cancel {
+        /// The activity's id.
+        activity: String,
+        /// The occurrence's original start (as `activity show` prints it).
+        #[arg(long)]
+        occurrence: Option<String>,
+    },
+    /// Move one occurrence to another local time.
+    Move {
+        /// The activity's id.
+        activity: String,
+        /// The occurrence's original start.
+        #[arg(long)]
+        occurrence: String,
+        /// New local start.
+        #[arg(long)]
+        start: String,
+        /// New local end.
+        #[arg(long)]
+        end: String,
+    },
+    /// Publish a draft, or mark an activity completed: published or completed.
+    Status {
+        /// The activity's id.
+        activity: String,
+        /// published, cancelled or completed.
+        status: String,
+    },
+    /// List occurrences in a window [default: the next 30 days].
+    List(ListArgs),
+    /// Show an activity and its occurrences.
+    Show {
+        /// The activity's id.
+        activity: String,
+    },
+    /// Record a cohort's attendance and results.
+    Results {
+        /// The registration's id.
+        registration: String,
+        /// Students who came.
+        #[arg(long)]
+        attended: u32,
+        /// Of them, those who competed [default: all who came].
+        #[arg(long)]
+        participants: Option<u32>,
+        /// Prize-winners.
+        #[arg(long, default_value_t = 0)]
+        prize_winners: u32,
+        /// Winners.
+        #[arg(long, default_value_t = 0)]
+        winners: u32,
+    },
+}
+
+/// Filters of `edufed activity list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// From (RFC 3339 or date) [default: now].
+    #[arg(long)]
+    from: Option<String>,
+    /// To [default: 30 days after from].
+    #[arg(long)]
+    to: Option<String>,
+    /// Publisher (id or slug).
+    #[arg(long, default_value = "")]
+    publisher: String,
+    /// Kind.
+    #[arg(long)]
+    kind: Option<String>,
+    /// Direction.
+    #[arg(long)]
+    direction: Option<String>,
+    /// A grade the audience includes.
+    #[arg(long, default_value_t = 0)]
+    grade: u32,
+    /// Subject tag.
+    #[arg(long, default_value = "")]
+    subject: String,
+    /// Format.
+    #[arg(long)]
+    format: Option<String>,
+    /// At least this many free seats.
+    #[arg(long, default_value_t = 0)]
+    free_seats: u32,
+    /// Network agreement id.
+    #[arg(long, default_value = "")]
+    agreement: String,
+    /// Text in the title or description.
+    #[arg(long, short = 'q', default_value = "")]
+    query: String,
+    /// Include cancelled ones.
+    #[arg(long)]
+    include_cancelled: bool,
+    /// Fetch every page.
+    #[arg(long)]
+    all: bool,
+}
+
+async fn get(conn: &Connection, id: &str) -> anyhow::Result<pb::ActivityWithOccurrences> {
+    Ok(conn
+        .calendar()
+        .get_activity(pb::GetActivityRequest {
+            activity_id: id.to_owned(),
+        })
+        .await?
+        .into_inner())
+}
+
+fn print_activity(a: &pb::Activity, format: Format) -> anyhow::Result<()> {
+    if format == Format::Json {
+        return print_json(a);
+    }
+    let d = a.details.clone().unwrap_or_default();
+    let s = d.schedule.clone().unwrap_or_default();
+    println!("{} ({})", d.title, a.id);
+    println!(
+        "  {} · {} · version {}",
+        name_of(
+            pb::ActivityKind::try_from(d.kind)
+                .map(|k| k.as_str_name())
+                .unwrap_or(""),
+            "ACTIVITY_KIND_"
+        ),
+        name_of(
+            pb::ActivityStatus::try_from(a.status)
+                .map(|k| k.as_str_name())
+                .unwrap_or(""),
+            "ACTIVITY_STATUS_"
+        ),
+        a.version
+    );
+    println!("  {} – {} {}", s.start, s.end, s.time_zone);
+    if let Some(r) = &s.recurrence {
+        println!("  repeats {}", r.rule);
+    }
+    Ok(())
+}
+
+/// Runs `edufed activity …`.
+pub async fn activity(
+    conn: Connection,
+    command: ActivityCommand,
+    format: Format,
+) -> anyhow::Result<()> {
+    let mut cal = conn.calendar();
+    match command {
+        ActivityCommand::Publish {
+            publisher,
+            draft,
+            details,
+        } => {
+            let mut d = pb::ActivityDetails {
+                visibility: pb::Visibility::Public.into(),
+                format: pb::Format::InPerson.into(),
+                place: Some(pb::Place {
+                    kind: pb::PlaceKind::AtPublisher.into(),
+                    value: String::new(),
+                }),
+                ..Default::default()
+            };
+            details.apply(&mut d)?;
+            let a = cal
+                .publish_activity(pb::PublishActivityRequest {
+                    publisher,
+                    details: Some(d),
+                    draft,
+                })
+                .await?
+                .into_inner();
+            print_activity(&a, format)
+        }
+        ActivityCommand::Update { activity, details } => {
+            let current = get(&conn, &activity).await?.activity.unwrap_or_default();
+            let mut d = current.details.clone().unwrap_or_default();
+            details.apply(&mut d)?;
+            let a = cal
+                .update_activity(pb::UpdateActivityRequest {
+                    activity_id: activity,
+                    expected_version: current.version,
+                    details: Some(d),
+                })
+                .await?
+                .into_inner();
+            print_activity(&a, format)
+        }
+        ActivityCommand::Cancel {
+            activity,
+            occurrence,
+        } => {
+            let a = match occurrence {
+                Some(at) => cal
+                    .cancel_occurrence(pb::CancelOccurrenceRequest {
+                        activity_id: activity,
+                        original_start: Some(instant(&at)?),
+                    })
+                    .await?
+                    .into_inner(),
+                None => cal
+                    .set_activity_status(pb::SetActivityStatusRequest {
+                        activity_id: activity,
+                        status: pb::ActivityStatus::Cancelled.into(),
+                    })
+                    .await?
+                    .into_inner(),
+            };
+            print_activity(&a, format)
+        }
+        ActivityCommand::Move {
+            activity,
+            occurrence,
+            start,
+            end,
+        } => {
+            let a = cal
+                .move_occurrence(pb::MoveOccurrenceRequest {
+                    activity_id: activity,
+                    original_start: Some(instant(&occurrence)?),
+                    start,
+                    end,
+                })
+                .await?
+                .into_inner();
+            print_activity(&a, format)
+        }
+        ActivityCommand::Status {
+            activity,
+            status: s,
+        } => {
+            let a = cal
+                .set_activity_status(pb::SetActivityStatusRequest {
+                    activity_id: activity,
+                    status: status(&s)?,
+                })
+                .await?
+                .into_inner();
+            print_activity(&a, format)
+        }
+        ActivityCommand::List(args) => {
+            let from = match &args.from {
+                Some(v) => instant(v)?,
+                None => prost_types::Timestamp {
+                    seconds: Utc::now().timestamp(),
+                    nanos: 0,
+                },
+            };
+            let to = match &args.to {
+                Some(v) => instant(v)?,
+                None => prost_types::Timestamp {
+                    seconds: from.seconds + Duration::days(30).num_seconds(),
+                    nanos: 0,
+                },
+            };
+            let mut request = pb::ListOccurrencesRequest {
+                from: Some(from),
+                to: Some(to),
+                publisher: args.publisher.clone(),
+                kind: args.kind.as_deref().map(kind).transpose()?.unwrap_or(0),
+                direction: args
+                    .direction
+                    .as_deref()
+                    .map(direction)
+                    .transpose()?
+                    .unwrap_or(0),
+                grade: args.grade,
+                subject: args.subject.clone(),
+                format: args
+                    .format
+                    .as_deref()
+                    .map(format_of)
+                    .transpose()?
+                    .unwrap_or(0),
+                min_free_seats: args.free_seats,
+                agreement_id: args.agreement.clone(),
+                query: args.query.clone(),
+                include_cancelled: args.include_cancelled,
+                page_size: 200,
+                page_token: String::new(),
+            };
+            let mut all = pb::ListOccurrencesResponse::default();
+            loop {
+                let page = cal.list_occurrences(request.clone()).await?.into_inner();
+                all.occurrences.extend(page.occurrences);
+                all.next_page_token = page.next_page_token.clone();
+                if !args.all || page.next_page_token.is_empty() {
+                    break;
+                }
+                request.page_token = page.next_page_token;
+            }
+            if format == Format::Json {
+                return print_json(&all);
+            }
+            let mut t = table(&["start", "end", "title", "kind", "seats free", "activity id"]);
+            for found in &all.occurrences {
+                let a = found.activity.clone().unwrap_or_default();
+                let o = found.occurrence.unwrap_or_default();
+                let d = a.details.unwrap_or_default();
+                t.add_row(vec![
+                    time(o.start.as_ref()),
+                    time(o.end.as_ref()),
+                    d.title,
+                    name_of(
+                        pb::ActivityKind::try_from(d.kind)
+                            .map(|k| k.as_str_name())
+                            .unwrap_or(""),
+                        "ACTIVITY_KIND_",
+                    ),
+                    o.seats_free.map_or("∞".to_owned(), |f| f.to_string()),
+                    a.id,
+                ]);
+            }
+            println!("{t}");
+            if !all.next_page_token.is_empty() {
+                println!("more occurrences: repeat with --all");
+            }
+            Ok(())
+        }
+        ActivityCommand::Show { activity } => {
+            let found = get(&conn, &activity).await?;
+            if format == Format::Json {
+                return print_json(&found);
+            }
+            print_activity(&found.activity.clone().unwrap_or_default(), format)?;
+            let mut t = table(&[
+                "original start (for --occurrence)",
+                "start",
+                "end",
+                "state",
+                "seats taken",
+                "seats free",
+            ]);
+            for o in &found.occurrences {
+                let state = if o.cancelled {
+                    "cancelled"
+                } else if o.moved {
+                    "moved"
+                } else {
+                    ""
+                };
+                let original = o
+                    .original_start
+                    .as_ref()
+                    .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_default();
+                t.add_row(vec![
+                    original,
+                    time(o.start.as_ref()),
+                    time(o.end.as_ref()),
+                    state.to_owned(),
+                    o.seats_taken.to_string(),
+                    o.seats_free.map_or("∞".to_owned(), |f| f.to_string()),
+                ]);
+            }
+            println!("{t}");
+            println!("waitlisted registrations: {}", found.waitlisted);
+            Ok(())
+        }
+        ActivityCommand::Results {
+            registration,
+            attended,
+            participants,
+            prize_winners,
+            winners,
+        } => {
+            let r = cal
+                .record_results(pb::RecordResultsRequest {
+                    registration_id: registration,
+                    results: Some(pb::Results {
+                        attended,
+                        participants: participants.unwrap_or(attended),
+                        prize_winners,
+                        winners,
+                    }),
+                })
+                .await?
+                .into_inner();
+            print_registrations(&[r], format)
+        }
+    }
+}
+
+/// `edufed registration …`
+#[derive(Debug, Subcommand)]
+pub enum RegistrationCommand {
+    /// Register a cohort: confirmed if seats allow, else waitlisted.
+    Create {
+        /// The activity's id.
+        #[arg(long)]
+        activity: String,
+        /// The registering organization (id or slug).
+        #[arg(long)]
+        org: String,
+        /// The group's grades, e.g. 9 or 9-10.
+        #[arg(long)]
+        grades: String,
+        /// How many students.
+        #[arg(long)]
+        headcount: u32,
+        /// The responsible teacher's name.
+        #[arg(long)]
+        teacher: String,
+        /// The teacher's e-mail or phone.
+        #[arg(long, default_value = "")]
+        contact: String,
+        /// One occurrence's original start [default: the whole series].
+        #[arg(long)]
+        occurrence: Option<String>,
+    },
+    /// Withdraw a registration.
+    Withdraw {
+        /// The registration's id.
+        registration: String,
+    },
+    /// Change a registration's headcount.
+    Headcount {
+        /// The registration's id.
+        registration: String,
+        /// The new headcount.
+        headcount: u32,
+    },
+    /// List an activity's registrations you may see.
+    List {
+        /// The activity's id.
+        #[arg(long)]
+        activity: String,
+    },
+}
+
+fn print_registrations(list: &[pb::Registration], format: Format) -> anyhow::Result<()> {
+    if format == Format::Json {
+        return print_json(&pb::ListRegistrationsResponse {
+            registrations: list.to_vec(),
+        });
+    }
+    let mut t = table(&[
+        "#",
+        "state",
+        "organization",
+        "grades",
+        "headcount",
+        "teacher",
+        "occurrence",
+        "results",
+        "id",
+    ]);
+    for r in list {
+        let c = r.cohort.clone().unwrap_or_default();
+        let g = c.grades.unwrap_or_default();
+        let results = r
+            .results
+            .map(|x| {
+                format!(
+                    "{} came, {} winners, {} prize-winners",
+                    x.attended, x.winners, x.prize_winners
+                )
+            })
+            .unwrap_or_default();
+        t.add_row(vec![
+            r.position.to_string(),
+            name_of(
+                pb::RegistrationState::try_from(r.state)
+                    .map(|s| s.as_str_name())
+                    .unwrap_or(""),
+                "REGISTRATION_STATE_",
+            ),
+            c.organization,
+            if g.min == g.max {
+                g.min.to_string()
+            } else {
+                format!("{}–{}", g.min, g.max)
+            },
+            c.headcount.to_string(),
+            c.teacher,
+            r.occurrence_start
+                .as_ref()
+                .map_or("series".to_owned(), |t| time(Some(t))),
+            results,
+            r.id.clone(),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+/// Runs `edufed registration …`.
+pub async fn registration(
+    conn: Connection,
+    command: RegistrationCommand,
+    format: Format,
+) -> anyhow::Result<()> {
+    let mut cal = conn.calendar();
+    let r = match command {
+        RegistrationCommand::Create {
+            activity,
+            org,
+            grades: g,
+            headcount,
+            teacher,
+            contact,
+            occurrence,
+        } => cal
+            .register(pb::RegisterRequest {
+                activity_id: activity,
+                occurrence_start: occurrence.as_deref().map(instant).transpose()?,
+                cohort: Some(pb::Cohort {
+                    organization: org,
+                    grades: Some(grades(&g)?),
+                    headcount,
+                    teacher,
+                    teacher_contact: contact,
+                }),
+            })
+            .await?
+            .into_inner(),
+        RegistrationCommand::Withdraw { registration } => cal
+            .withdraw(pb::WithdrawRequest {
+                registration_id: registration,
+            })
+            .await?
+            .into_inner(),
+        RegistrationCommand::Headcount {
+            registration,
+            headcount,
+        } => cal
+            .change_headcount(pb::ChangeHeadcountRequest {
+                registration_id: registration,
+                headcount,
+            })
+            .await?
+            .into_inner(),
+        RegistrationCommand::List { activity } => {
+            let list = cal
+                .list_registrations(pb::ListRegistrationsRequest {
+                    activity_id: activity,
+                })
+                .await?
+                .into_inner();
+            return print_registrations(&list.registrations, format);
+        }
+    };
+    print_registrations(&[r], format)
+}
+
+/// `edufed ics url`
+#[derive(Debug, Subcommand)]
+pub enum IcsCommand {
+    /// Print the URLs of a feed to subscribe to from a calendar app.
+    Url {
+        /// One organization's activities (id or slug).
+        #[arg(long, default_value = "")]
+        org: String,
+        /// One activity.
+        #[arg(long, default_value = "")]
+        activity: String,
+        /// Only for this grade.
+        #[arg(long, default_value_t = 0)]
+        grade: u32,
+        /// Only this kind.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only this direction.
+        #[arg(long)]
+        direction: Option<String>,
+        /// Only this subject.
+        #[arg(long, default_value = "")]
+        subject: String,
+        /// Only this format.
+        #[arg(long)]
+        format: Option<String>,
+    },
+}
+
+/// Runs `edufed ics …`.
+pub async fn ics(conn: Connection, server: &str, command: IcsCommand) -> anyhow::Result<()> {
+    let IcsCommand::Url {
+        org,
+        activity,
+        grade,
+        kind: k,
+        direction: d,
+        subject,
+        format: f,
+    } = command;
+    let urls = conn
+        .calendar()
+        .get_feed_urls(pb::GetFeedUrlsRequest {
+            organization: org,
+            activity_id: activity,
+            grade,
+            kind: k.as_deref().map(kind).transpose()?.unwrap_or(0),
+            direction: d.as_deref().map(direction).transpose()?.unwrap_or(0),
+            subject,
+            format: f.as_deref().map(format_of).transpose()?.unwrap_or(0),
+        })
+        .await?
+        .into_inner();
+    let base = server.trim_end_matches('/');
+    println!("public:  {base}{}", urls.public_path);
+    println!(
+        "private: {base}{}   (keep it secret: it shows what your token may see)",
+        urls.private_path
+    );
+    Ok(())
+}
