@@ -510,3 +510,88 @@ both_backends!(
         assert_eq!(got.occurrences.len(), 1);
     }
 );
+
+both_backends!(
+    watchers_see_publications_and_seats_they_may,
+    |backend| async move {
+        let net = network(backend).await;
+        let mut cal = calendar(&net.node, &net.coordinator).await;
+        let mut feed = pb::change_feed_client::ChangeFeedClient::with_interceptor(
+            net.node.channel().await,
+            edufed_tests::Bearer::new(&net.teacher),
+        );
+        let latest = net.node.node.store().latest_sequence().await.unwrap();
+        let mut stream = feed
+            .watch(pb::WatchRequest {
+                after_sequence: latest,
+                entity_kinds: vec![],
+                heartbeat_seconds: 1,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut hidden = details("Совещание кафедры", 10, local_in(10, 9), local_in(10, 10));
+        hidden.visibility = pb::Visibility::Organization.into();
+        cal.publish_activity(pb::PublishActivityRequest {
+            publisher: "tusur".into(),
+            details: Some(hidden),
+            draft: false,
+        })
+        .await
+        .unwrap();
+        let public = cal
+            .publish_activity(pb::PublishActivityRequest {
+                publisher: "tusur".into(),
+                details: Some(details(
+                    "Открытая лекция",
+                    30,
+                    local_in(10, 15),
+                    local_in(10, 17),
+                )),
+                draft: false,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut school = calendar(&net.node, &net.teacher).await;
+        school
+            .register(pb::RegisterRequest {
+                activity_id: public.id.clone(),
+                occurrence_start: None,
+                cohort: Some(pb::Cohort {
+                    organization: "gym24-tomsk".into(),
+                    grades: Some(pb::GradeRange { min: 9, max: 9 }),
+                    headcount: 12,
+                    teacher: "Казак О.Г.".into(),
+                    teacher_contact: String::new(),
+                }),
+            })
+            .await
+            .unwrap();
+        let mut seen = Vec::new();
+        while let Some(message) = stream.message().await.unwrap() {
+            match message.event.unwrap() {
+                pb::watch_response::Event::Entry(entry) => seen.push(entry),
+                pb::watch_response::Event::Heartbeat(beat) => {
+                    if beat.latest_sequence
+                        >= net.node.node.store().latest_sequence().await.unwrap()
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        let kinds: Vec<&str> = seen.iter().map(|e| e.entity_kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["activity", "registration", "activity_seats"],
+            "{seen:?}"
+        );
+        assert_eq!(
+            seen[0].entity_id, public.id,
+            "the organization-only activity stays hidden"
+        );
+        let seats: serde_json::Value = serde_json::from_str(&seen[2].payload_json).unwrap();
+        assert_eq!(seats["occurrences"][0]["taken"], 12);
+    }
+);

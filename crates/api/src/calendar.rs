@@ -468,6 +468,20 @@ impl Calendar for CalendarService {
                     Target::Organization(&activity.publisher),
                 )?;
             }
+            // After the activity, the registration is a record of who came.
+            let ended = activity
+                .occurrences()?
+                .iter()
+                .filter(|o| registration.occurrence.is_none_or(|k| k == o.key()))
+                .map(|o| o.end)
+                .max()
+                .is_some_and(|end| end <= edufed_domain::time::now());
+            if ended {
+                return Err(Error::RegistrationRefused(
+                    "the activity is over; its registrations are kept as records".into(),
+                )
+                .into());
+            }
             Ok::<_, ApiError>(
                 self.store
                     .withdraw(&id, &Actor::Person(caller.person_id.clone()))
