@@ -34,9 +34,12 @@ CREATE TABLE occurrences (
     cancelled       BIGINT NOT NULL,
     moved           BIGINT NOT NULL,
     seats_taken     BIGINT NOT NULL,
+    -- Longer than a day: a window query finds these by their end.
+    long_running    BIGINT NOT NULL,
     PRIMARY KEY (activity_id, occurrence_key)
 );
 CREATE INDEX occurrences_start ON occurrences (start_at, activity_id, occurrence_key);
+CREATE INDEX occurrences_long ON occurrences (end_at) WHERE long_running = 1;
 
 CREATE TABLE registrations (
     id              TEXT PRIMARY KEY,

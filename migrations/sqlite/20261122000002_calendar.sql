@@ -34,9 +34,12 @@ CREATE TABLE occurrences (
     cancelled       INTEGER NOT NULL,
     moved           INTEGER NOT NULL,
     seats_taken     INTEGER NOT NULL,
+    -- Longer than a day: a window query finds these by their end.
+    long_running    INTEGER NOT NULL,
     PRIMARY KEY (activity_id, occurrence_key)
 );
 CREATE INDEX occurrences_start ON occurrences (start_at, activity_id, occurrence_key);
+CREATE INDEX occurrences_long ON occurrences (end_at) WHERE long_running = 1;
 
 CREATE TABLE registrations (
     id              TEXT PRIMARY KEY NOT NULL,

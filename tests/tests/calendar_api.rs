@@ -334,6 +334,20 @@ both_backends!(publish_find_register_and_withdraw, |backend| async move {
             registration_id: second.id.clone(),
             results: Some(pb::Results {
                 attended: 10,
+                participants: 0,
+                prize_winners: 0,
+                winners: 0,
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(early.code(), Code::FailedPrecondition);
+    // Winners belong to competitions, not excursions.
+    let winners = cal
+        .record_results(pb::RecordResultsRequest {
+            registration_id: second.id.clone(),
+            results: Some(pb::Results {
+                attended: 10,
                 participants: 10,
                 prize_winners: 1,
                 winners: 1,
@@ -341,7 +355,7 @@ both_backends!(publish_find_register_and_withdraw, |backend| async move {
         })
         .await
         .unwrap_err();
-    assert_eq!(early.code(), Code::FailedPrecondition);
+    assert_eq!(field_of(&winners), "results");
 
     // Cancelling the activity: it leaves the calendar, and cannot come back.
     cal.set_activity_status(pb::SetActivityStatusRequest {

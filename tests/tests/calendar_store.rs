@@ -1,7 +1,7 @@
 //! The calendar's storage on both backends: publishing, finding, seats,
 //! waitlists, and the concurrency that must not oversell an excursion.
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime, Timelike as _, Utc};
 use edufed_domain::calendar::registration::{Cohort, RegistrationState, Results};
 use edufed_domain::calendar::{
     ActivityDetails, ActivityKind, ActivityStatus, Audience, Direction, Error, Format, GradeRange,
@@ -389,3 +389,160 @@ both_backends!(registration_rules, |backend| async move {
         Err(Error::WrongStatus { .. })
     ));
 });
+
+both_backends!(
+    impossible_or_misdirected_registrations_are_refused,
+    |backend| async move {
+        let (store, _db) = open(backend).await;
+        let tusur = org(&store, "tusur", OrgKind::University).await;
+        let school = org(&store, "gym24-tomsk", OrgKind::School).await;
+        let activity = store
+            .publish_activity(
+                &tusur,
+                excursion("Экскурсия", 45, local(10, 15)),
+                ActivityStatus::Published,
+                &NODE,
+            )
+            .await
+            .unwrap();
+        // A group larger than the excursion is refused, not queued (it would
+        // hold up everyone behind it forever).
+        let err = store
+            .register(&activity.id, None, cohort(&school, 46), &NODE)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::RegistrationRefused(ref why) if why.contains("capacity")),
+            "{err:?}"
+        );
+        let first = store
+            .register(&activity.id, None, cohort(&school, 40), &NODE)
+            .await
+            .unwrap();
+        assert_eq!(first.state, RegistrationState::Confirmed);
+        // The capacity cannot drop below the seats already confirmed.
+        let err = store
+            .modify_activity(&activity.id, &NODE, |a| {
+                let mut next = a.clone();
+                next.details.capacity = Some(30);
+                Ok(next)
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::RegistrationRefused(_)), "{err:?}");
+        // Growing is refused past a waiting group; shrinking promotes it.
+        let waiting = store
+            .register(&activity.id, None, cohort(&school, 10), &NODE)
+            .await
+            .unwrap();
+        assert_eq!(waiting.state, RegistrationState::Waitlisted);
+        assert!(store.change_headcount(&first.id, 42, &NODE).await.is_err());
+        store.change_headcount(&first.id, 35, &NODE).await.unwrap();
+        assert_eq!(
+            store.get_registration(&waiting.id).await.unwrap().0.state,
+            RegistrationState::Confirmed
+        );
+
+        // An activity for teachers takes no student cohorts; an
+        // organization-only one takes only its own.
+        let mut for_teachers = excursion("Стажировка", 20, local(12, 10));
+        for_teachers.audience = Audience {
+            students: None,
+            teachers: true,
+            parents: false,
+            university_students: false,
+        };
+        let for_teachers = store
+            .publish_activity(&tusur, for_teachers, ActivityStatus::Published, &NODE)
+            .await
+            .unwrap();
+        assert!(matches!(
+            store
+                .register(&for_teachers.id, None, cohort(&school, 5), &NODE)
+                .await,
+            Err(Error::RegistrationRefused(_))
+        ));
+        let mut own = excursion("Для своих", 20, local(12, 12));
+        own.visibility = Visibility::Organization;
+        let own = store
+            .publish_activity(&tusur, own, ActivityStatus::Published, &NODE)
+            .await
+            .unwrap();
+        assert!(matches!(
+            store
+                .register(&own.id, None, cohort(&school, 5), &NODE)
+                .await,
+            Err(Error::RegistrationRefused(_))
+        ));
+    }
+);
+
+both_backends!(
+    a_long_occurrence_started_earlier_is_in_the_window,
+    |backend| async move {
+        let (store, _db) = open(backend).await;
+        let gym = org(&store, "gym24-tomsk", OrgKind::School).await;
+        // A month-long distance game that began ten days ago.
+        let mut game = excursion("Страны и континенты", 100, local(-10, 0));
+        game.schedule.all_day = true;
+        game.schedule.end = game.schedule.start + Duration::days(31);
+        let game = store
+            .publish_activity(
+                &gym,
+                game.validate().unwrap(),
+                ActivityStatus::Published,
+                &NODE,
+            )
+            .await
+            .unwrap();
+        // A lesson that began an hour before the window and runs into it.
+        let now = Utc::now();
+        let tz = TimeZone::parse("time_zone", "Asia/Tomsk").unwrap().tz();
+        let mut lesson = excursion(
+            "Урок",
+            20,
+            (now - Duration::hours(1)).with_timezone(&tz).naive_local(),
+        );
+        lesson.schedule.start = lesson
+            .schedule
+            .start
+            .with_nanosecond(0)
+            .unwrap()
+            .with_second(0)
+            .unwrap();
+        lesson.schedule.end = lesson.schedule.start + Duration::hours(3);
+        store
+            .publish_activity(
+                &gym,
+                lesson.validate().unwrap(),
+                ActivityStatus::Published,
+                &NODE,
+            )
+            .await
+            .unwrap();
+        let found = store
+            .find_occurrences(
+                &window(3),
+                &Viewer::Anonymous,
+                PageSize::new("page_size", 1, 1, 10).unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            found.items[0].activity.id, game.id,
+            "the earliest start comes first"
+        );
+        let next = store
+            .find_occurrences(
+                &window(3),
+                &Viewer::Anonymous,
+                PageSize::new("page_size", 1, 1, 10).unwrap(),
+                found.next.as_ref(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(next.items[0].activity.details.title, "Урок");
+        assert!(next.next.is_none());
+    }
+);

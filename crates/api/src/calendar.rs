@@ -194,13 +194,16 @@ impl Calendar for CalendarService {
                             editable(current)?;
                             let mut next = current.clone();
                             if next.details.schedule != details.schedule {
-                                // Overrides name occurrences of the old schedule.
-                                next.overrides.retain(|o| {
-                                    details
-                                        .schedule
-                                        .has_occurrence(o.original_start)
-                                        .unwrap_or(false)
-                                });
+                                // Overrides name occurrences of the old schedule:
+                                // keep those the new one still has.
+                                let tz = details.schedule.time_zone.tz();
+                                let kept: std::collections::HashSet<_> = details
+                                    .schedule
+                                    .expand(&[])?
+                                    .iter()
+                                    .map(|o| o.original_start.with_timezone(&tz).naive_local())
+                                    .collect();
+                                next.overrides.retain(|o| kept.contains(&o.original_start));
                             }
                             next.details = details;
                             Ok(next)
@@ -343,6 +346,12 @@ impl Calendar for CalendarService {
                 .ok_or_else(|| FieldError::new("from", "is required"))?;
             let to = convert::instant("to", req.to.as_ref())?
                 .ok_or_else(|| FieldError::new("to", "is required"))?;
+            use chrono::Datelike as _;
+            for (field, t) in [("from", from), ("to", to)] {
+                if !edufed_domain::calendar::schedule::YEARS.contains(&t.year()) {
+                    return Err(FieldError::new(field, "must fall between 1970 and 2200").into());
+                }
+            }
             if to <= from || to - from > Duration::days(MAX_WINDOW_DAYS) {
                 return Err(FieldError::new(
                     "to",
@@ -500,20 +509,12 @@ impl Calendar for CalendarService {
         let registration = async {
             let req = request.get_ref();
             let id = RegistrationId::parse("registration_id", &req.registration_id)?;
-            let (registration, activity) = self.store.get_registration(&id).await?;
+            let (registration, _) = self.store.get_registration(&id).await?;
             authorize(
                 &caller,
                 Action::RegisterCohorts,
                 Target::Organization(&registration.cohort.org_id),
             )?;
-            let window = activity.details.registration;
-            let now = edufed_domain::time::now();
-            if window.closes_at.is_some_and(|c| now >= c) {
-                return Err(Error::RegistrationClosed(
-                    "headcounts are fixed once registration closes".into(),
-                )
-                .into());
-            }
             Ok::<_, ApiError>(
                 self.store
                     .change_headcount(&id, req.headcount, &Actor::Person(caller.person_id.clone()))
@@ -578,6 +579,18 @@ impl Calendar for CalendarService {
                 Action::ManageActivities,
                 Target::Organization(&activity.publisher),
             )?;
+            if !activity.details.kind.has_results()
+                && (results.participants, results.prize_winners, results.winners) != (0, 0, 0)
+            {
+                return Err(FieldError::new(
+                    "results",
+                    format!(
+                        "a {} records attendance only; winners are for olympiads, contests, games and sport",
+                        activity.details.kind
+                    ),
+                )
+                .into());
+            }
             let started = activity
                 .occurrences()?
                 .iter()

@@ -188,7 +188,7 @@ async fn feed(
         }
     };
     let name = match (&scope, activities.first()) {
-        (Scope::Activity(_), Some(a)) => a.details.title.clone(),
+        (Scope::Activity(_), Some(entry)) => entry.activity.details.title.clone(),
         (Scope::Activity(_), None) => return problem(StatusCode::NOT_FOUND, "no such activity"),
         _ => name,
     };

@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use edufed_domain::StorageError;
+use edufed_domain::calendar::ics::FeedEntry;
 use edufed_domain::calendar::registration::{
     Cohort, Registration, RegistrationState, Results, SeatBook, check_headcount,
 };
-use edufed_domain::calendar::schedule::MAX_OCCURRENCE_DAYS;
 use edufed_domain::calendar::{
     Activity, ActivityDetails, ActivityStatus, Error, FeedFilter, FoundOccurrence,
     MAX_FEED_ACTIVITIES, Occurrence, OccurrenceFilter, Viewer, Visibility,
@@ -199,6 +199,30 @@ impl Store {
                 set_seats(&mut tx, id, key, taken).await?;
             }
         }
+        if next.details.capacity != current.details.capacity
+            || next.details.quotas != current.details.quotas
+        {
+            let registrations = load_registrations(&mut tx.tx, id).await?;
+            let book = seat_book(&next, &occurrences, &registrations, now());
+            for occurrence in occurrences.iter().filter(|o| !o.cancelled && o.end > now()) {
+                let taken = book.taken(occurrence.key(), None);
+                if next.details.capacity.is_some_and(|c| taken > c) {
+                    return Err(Error::RegistrationRefused(format!(
+                        "{taken} seats are already confirmed on {}; withdraw registrations before lowering the capacity",
+                        occurrence.start
+                    )));
+                }
+                for quota in &next.details.quotas {
+                    let held = book.taken(occurrence.key(), Some(&quota.org_id));
+                    if held > quota.seats {
+                        return Err(Error::RegistrationRefused(format!(
+                            "organization {} already holds {held} seats on {}, above the new quota",
+                            quota.org_id, occurrence.start
+                        )));
+                    }
+                }
+            }
+        }
         sqlx::query(
             "UPDATE activities SET kind = $1, direction = $2, format = $3, visibility = $4, status = $5, \
              grade_min = $6, grade_max = $7, subjects_key = $8, agreement_id = $9, capacity = $10, \
@@ -232,6 +256,12 @@ impl Store {
     }
 
     /// Occurrences in a window, filtered, ordered by start, one page.
+    ///
+    /// Three index-friendly parts, in order of start: occurrences of up to a
+    /// day that began in the day before the window and still run; longer
+    /// ones still running (through a partial index on their end); then those
+    /// starting inside the window, where the index on start stops at the
+    /// page's end.
     #[tracing::instrument(name = "store.calendar.find", skip(self, viewer))]
     pub async fn find_occurrences(
         &self,
@@ -240,115 +270,74 @@ impl Store {
         size: PageSize,
         after: Option<&PageToken>,
     ) -> Result<Page<FoundOccurrence>, Error> {
-        let earliest = filter.from - Duration::days(MAX_OCCURRENCE_DAYS);
-        let mut q = QueryText::new(format!(
-            "SELECT {ACTIVITY_COLUMNS}, o.occurrence_key, o.start_at, o.end_at, o.cancelled, o.moved, \
-             o.seats_taken FROM occurrences o JOIN activities a ON a.id = o.activity_id WHERE 1 = 1"
-        ));
-        // The start bound lets the index on start_at do the work: no
-        // occurrence lasts longer than MAX_OCCURRENCE_DAYS.
-        q.push(" AND o.start_at < $?", Value::Int(micros(filter.to)));
-        q.push(" AND o.start_at > $?", Value::Int(micros(earliest)));
-        q.push(" AND o.end_at > $?", Value::Int(micros(filter.from)));
-        match viewer {
-            Viewer::Operator => {}
-            Viewer::Anonymous => {
-                q.push(
-                    " AND a.status <> $?",
-                    Value::Text(ActivityStatus::Draft.as_str().into()),
-                );
-                q.push(
-                    " AND a.visibility = $?",
-                    Value::Text(Visibility::Public.as_str().into()),
-                );
+        let after = match after {
+            None => None,
+            Some(token) => {
+                let key = token.key();
+                let start: i64 = key[0].parse().map_err(|_| invalid_token())?;
+                let occurrence: i64 = key[2].parse().map_err(|_| invalid_token())?;
+                Some((start, key[1].clone(), occurrence))
             }
-            Viewer::Member(orgs) => {
-                let list = orgs
-                    .iter()
-                    .map(|o| Value::Text(o.to_string()))
-                    .collect::<Vec<_>>();
-                let mine = if list.is_empty() {
-                    "1 = 0".to_owned()
-                } else {
-                    "a.publisher_id IN ($list)".to_owned()
-                };
-                q.push_list(
-                    &format!(
-                        " AND ({mine} OR (a.status <> 'draft' AND a.visibility <> 'organization'))"
-                    ),
-                    list,
-                );
+        };
+        let from = micros(filter.from);
+        let to = micros(filter.to);
+        let day_before = micros(filter.from - Duration::days(1));
+        let want = size.get() as usize + 1;
+        let parts: [&(dyn Fn(&mut QueryText) + Sync); 3] = [
+            &|q| {
+                q.push(" AND o.start_at >= $?", Value::Int(day_before));
+                q.push(" AND o.start_at < $?", Value::Int(from));
+                q.push(" AND o.end_at > $?", Value::Int(from));
+                q.raw(" AND o.long_running = 0");
+            },
+            &|q| {
+                q.raw(" AND o.long_running = 1");
+                q.push(" AND o.end_at > $?", Value::Int(from));
+                q.push(" AND o.start_at < $?", Value::Int(from));
+            },
+            &|q| {
+                q.push(" AND o.start_at >= $?", Value::Int(from));
+                q.push(" AND o.start_at < $?", Value::Int(to));
+            },
+        ];
+        let mut items: Vec<FoundOccurrence> = Vec::new();
+        for (index, part) in parts.iter().enumerate() {
+            let mut q = QueryText::new(format!(
+                "SELECT {ACTIVITY_COLUMNS}, o.occurrence_key, o.start_at, o.end_at, o.cancelled, o.moved, \
+                 o.seats_taken FROM occurrences o JOIN activities a ON a.id = o.activity_id WHERE 1 = 1"
+            ));
+            part(&mut q);
+            push_occurrence_filter(&mut q, filter, viewer);
+            if let Some((start, activity, occurrence)) = &after {
+                q.push(" AND (o.start_at > $?", Value::Int(*start));
+                q.push(" OR (o.start_at = $?", Value::Int(*start));
+                q.push(" AND (o.activity_id > $?", Value::Text(activity.clone()));
+                q.push(" OR (o.activity_id = $?", Value::Text(activity.clone()));
+                q.push(" AND o.occurrence_key > $?))))", Value::Int(*occurrence));
+            }
+            q.push(
+                " ORDER BY o.start_at, o.activity_id, o.occurrence_key LIMIT $?",
+                Value::Int((want - items.len().min(want)) as i64),
+            );
+            let rows = q.query().fetch_all(self.reader()).await.map_err(storage)?;
+            for row in &rows {
+                items.push(found_from_row(row)?);
+            }
+            // The first two parts both precede the third; order them together.
+            if index == 1 {
+                items.sort_by(|a, b| {
+                    (a.occurrence.start, &a.activity.id, a.occurrence.key()).cmp(&(
+                        b.occurrence.start,
+                        &b.activity.id,
+                        b.occurrence.key(),
+                    ))
+                });
+                items.truncate(want);
+            }
+            if items.len() >= want {
+                break;
             }
         }
-        if !filter.include_cancelled {
-            q.push(
-                " AND a.status <> $?",
-                Value::Text(ActivityStatus::Cancelled.as_str().into()),
-            );
-            q.raw(" AND o.cancelled = 0");
-        }
-        if let Some(publisher) = &filter.publisher {
-            q.push(
-                " AND a.publisher_id = $?",
-                Value::Text(publisher.to_string()),
-            );
-        }
-        if let Some(kind) = filter.kind {
-            q.push(" AND a.kind = $?", Value::Text(kind.as_str().into()));
-        }
-        if let Some(direction) = filter.direction {
-            q.push(
-                " AND a.direction = $?",
-                Value::Text(direction.as_str().into()),
-            );
-        }
-        if let Some(format) = filter.format {
-            q.push(" AND a.format = $?", Value::Text(format.as_str().into()));
-        }
-        if let Some(grade) = filter.grade {
-            q.push(" AND a.grade_min <= $?", Value::Int(i64::from(grade)));
-            q.push(" AND a.grade_max >= $?", Value::Int(i64::from(grade)));
-        }
-        if let Some(subject) = &filter.subject {
-            q.push(
-                " AND a.subjects_key LIKE $? ESCAPE '\\'",
-                Value::Text(format!("%|{}|%", like_escape(subject))),
-            );
-        }
-        if let Some(agreement) = &filter.agreement_id {
-            q.push(" AND a.agreement_id = $?", Value::Text(agreement.clone()));
-        }
-        if let Some(query) = &filter.query {
-            q.push(
-                " AND a.search_text LIKE $? ESCAPE '\\'",
-                Value::Text(format!("%{}%", like_escape(query))),
-            );
-        }
-        if let Some(seats) = filter.min_free_seats {
-            q.push(
-                " AND (a.capacity IS NULL OR a.capacity - o.seats_taken >= $?)",
-                Value::Int(i64::from(seats)),
-            );
-        }
-        if let Some(token) = after {
-            let key = token.key();
-            let start: i64 = key[0].parse().map_err(|_| invalid_token())?;
-            let occurrence: i64 = key[2].parse().map_err(|_| invalid_token())?;
-            q.push(" AND (o.start_at > $?", Value::Int(start));
-            q.push(" OR (o.start_at = $?", Value::Int(start));
-            q.push(" AND (o.activity_id > $?", Value::Text(key[1].clone()));
-            q.push(" OR (o.activity_id = $?", Value::Text(key[1].clone()));
-            q.push(" AND o.occurrence_key > $?))))", Value::Int(occurrence));
-        }
-        q.push(
-            " ORDER BY o.start_at, o.activity_id, o.occurrence_key LIMIT $?",
-            Value::Int(i64::from(size.get()) + 1),
-        );
-        let rows = q.query().fetch_all(self.reader()).await.map_err(storage)?;
-        let items = rows
-            .iter()
-            .map(found_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_overfetch(items, size, |found| {
             vec![
                 micros(found.occurrence.start).to_string(),
@@ -365,9 +354,11 @@ impl Store {
         &self,
         filter: &FeedFilter,
         viewer: &Viewer,
-    ) -> Result<Vec<Activity>, Error> {
+    ) -> Result<Vec<FeedEntry>, Error> {
         let mut q = QueryText::new(format!(
-            "SELECT {ACTIVITY_COLUMNS} FROM activities a WHERE 1 = 1"
+            "SELECT {ACTIVITY_COLUMNS}, \
+             (SELECT MAX(o.end_at) FROM occurrences o WHERE o.activity_id = a.id) AS last_end \
+             FROM activities a WHERE 1 = 1"
         ));
         push_visibility(&mut q, viewer);
         if let Some(id) = &filter.activity {
@@ -406,7 +397,17 @@ impl Store {
             Value::Int(i64::from(MAX_FEED_ACTIVITIES)),
         );
         let rows = q.query().fetch_all(self.reader()).await.map_err(storage)?;
-        rows.iter().map(activity_from_row).collect()
+        rows.iter()
+            .map(|row| {
+                let activity = activity_from_row(row)?;
+                let last_end: Option<i64> = row.try_get("last_end").map_err(storage)?;
+                let last_end = match last_end {
+                    Some(micros) => instant(micros)?,
+                    None => activity.updated_at,
+                };
+                Ok(FeedEntry { activity, last_end })
+            })
+            .collect()
     }
 
     /// Registers a cohort for one occurrence or the whole series: a seat if
@@ -464,16 +465,28 @@ impl Store {
         if at >= closes {
             return Err(Error::RegistrationClosed(format!("it closed at {closes}")));
         }
-        if let Some(grades) = activity.details.audience.students
-            && !grades.overlaps(cohort.grades)
-        {
+        let Some(grades) = activity.details.audience.students else {
+            return Err(Error::RegistrationRefused(
+                "this activity is not for students; cohorts are groups of students".into(),
+            ));
+        };
+        if !grades.overlaps(cohort.grades) {
             return Err(Error::RegistrationRefused(format!(
                 "grades {}–{} are outside the activity's {}–{}",
                 cohort.grades.min, cohort.grades.max, grades.min, grades.max
             )));
         }
+        if activity.details.visibility == Visibility::Organization
+            && cohort.org_id != activity.publisher
+        {
+            return Err(Error::RegistrationRefused(
+                "this activity is for the publisher's own students".into(),
+            ));
+        }
         let registrations = load_registrations(&mut tx.tx, activity_id).await?;
         let book = seat_book(&activity, &occurrences, &registrations, at);
+        book.could_ever_fit(&cohort.org_id, cohort.headcount)
+            .map_err(Error::RegistrationRefused)?;
         let state = book.place(&registrations, occurrence, &cohort.org_id, cohort.headcount);
         let position: i64 = sqlx::query_scalar(
             "UPDATE activities SET next_position = next_position + 1 WHERE id = $1 RETURNING next_position - 1",
@@ -554,20 +567,47 @@ impl Store {
         actor: &Actor,
     ) -> Result<Registration, Error> {
         check_headcount(headcount)?;
-        self.change_registration(id, actor, |registration, book| {
+        self.change_registration(id, actor, |registration, ctx| {
             if registration.state == RegistrationState::Withdrawn {
                 return Err(Error::RegistrationRefused(format!(
                     "registration {id} is withdrawn"
                 )));
             }
+            if ctx.now >= ctx.closes(registration.occurrence) {
+                return Err(Error::RegistrationClosed(
+                    "headcounts are fixed once registration closes".into(),
+                ));
+            }
+            if let Some(results) = registration.results
+                && headcount < results.attended
+            {
+                return Err(Error::RegistrationRefused(format!(
+                    "{} students attended; the headcount cannot be lower",
+                    results.attended
+                )));
+            }
+            let org = registration.cohort.org_id.clone();
+            ctx.book
+                .could_ever_fit(&org, headcount)
+                .map_err(Error::RegistrationRefused)?;
             let current = registration.cohort.headcount;
             if registration.state == RegistrationState::Confirmed && headcount > current {
-                book.fits(
-                    registration.occurrence,
-                    &registration.cohort.org_id,
-                    headcount - current,
-                )
-                .map_err(Error::RegistrationRefused)?;
+                // Growing takes seats: not past groups already waiting for them.
+                let others: Vec<Registration> = ctx
+                    .registrations
+                    .iter()
+                    .filter(|r| r.id != registration.id)
+                    .cloned()
+                    .collect();
+                if ctx.book.queue_ahead(&others, registration.occurrence) {
+                    return Err(Error::RegistrationRefused(
+                        "other groups are waiting for seats; the group cannot grow past them"
+                            .into(),
+                    ));
+                }
+                ctx.book
+                    .fits(registration.occurrence, &org, headcount - current)
+                    .map_err(|m| Error::RegistrationRefused(m.to_string()))?;
             }
             registration.cohort.headcount = headcount;
             Ok(())
@@ -626,7 +666,7 @@ impl Store {
         &self,
         id: &RegistrationId,
         actor: &Actor,
-        change: impl FnOnce(&mut Registration, &SeatBook) -> Result<(), Error>,
+        change: impl FnOnce(&mut Registration, &RegistrationContext<'_>) -> Result<(), Error>,
     ) -> Result<Registration, Error> {
         let at = now();
         let mut tx = self.write_tx().await?;
@@ -637,7 +677,16 @@ impl Store {
         let occurrences = activity.occurrences()?;
         let registrations = load_registrations(&mut tx.tx, &activity_id).await?;
         let book = seat_book(&activity, &occurrences, &registrations, at);
-        change(&mut registration, &book)?;
+        change(
+            &mut registration,
+            &RegistrationContext {
+                book: &book,
+                registrations: &registrations,
+                activity: &activity,
+                occurrences: &occurrences,
+                now: at,
+            },
+        )?;
         registration.version += 1;
         registration.updated_at = at;
         save_registration(&mut tx, &registration).await?;
@@ -751,6 +800,62 @@ impl Store {
     }
 }
 
+/// The search's filters and the viewer's visibility, over `occurrences o`
+/// joined with `activities a`.
+fn push_occurrence_filter(q: &mut QueryText, filter: &OccurrenceFilter, viewer: &Viewer) {
+    push_visibility(q, viewer);
+    if !filter.include_cancelled {
+        q.push(
+            " AND a.status <> $?",
+            Value::Text(ActivityStatus::Cancelled.as_str().into()),
+        );
+        q.raw(" AND o.cancelled = 0");
+    }
+    if let Some(publisher) = &filter.publisher {
+        q.push(
+            " AND a.publisher_id = $?",
+            Value::Text(publisher.to_string()),
+        );
+    }
+    if let Some(kind) = filter.kind {
+        q.push(" AND a.kind = $?", Value::Text(kind.as_str().into()));
+    }
+    if let Some(direction) = filter.direction {
+        q.push(
+            " AND a.direction = $?",
+            Value::Text(direction.as_str().into()),
+        );
+    }
+    if let Some(format) = filter.format {
+        q.push(" AND a.format = $?", Value::Text(format.as_str().into()));
+    }
+    if let Some(grade) = filter.grade {
+        q.push(" AND a.grade_min <= $?", Value::Int(i64::from(grade)));
+        q.push(" AND a.grade_max >= $?", Value::Int(i64::from(grade)));
+    }
+    if let Some(subject) = &filter.subject {
+        q.push(
+            " AND a.subjects_key LIKE $? ESCAPE '\\'",
+            Value::Text(format!("%|{}|%", like_escape(subject))),
+        );
+    }
+    if let Some(agreement) = &filter.agreement_id {
+        q.push(" AND a.agreement_id = $?", Value::Text(agreement.clone()));
+    }
+    if let Some(query) = &filter.query {
+        q.push(
+            " AND a.search_text LIKE $? ESCAPE '\\'",
+            Value::Text(format!("%{}%", like_escape(query))),
+        );
+    }
+    if let Some(seats) = filter.min_free_seats {
+        q.push(
+            " AND (a.capacity IS NULL OR a.capacity - o.seats_taken >= $?)",
+            Value::Int(i64::from(seats)),
+        );
+    }
+}
+
 /// Restricts a query over `activities a` to what the viewer may see.
 fn push_visibility(q: &mut QueryText, viewer: &Viewer) {
     match viewer {
@@ -782,6 +887,34 @@ fn push_visibility(q: &mut QueryText, viewer: &Viewer) {
                 list,
             );
         }
+    }
+}
+
+/// What a change to one registration may consult.
+struct RegistrationContext<'a> {
+    book: &'a SeatBook,
+    registrations: &'a [Registration],
+    activity: &'a Activity,
+    occurrences: &'a [Occurrence],
+    now: DateTime<Utc>,
+}
+
+impl RegistrationContext<'_> {
+    /// When registration for `scope` closes: the window's close, or the
+    /// occurrence's start (a series: its last start).
+    fn closes(&self, scope: Option<i64>) -> DateTime<Utc> {
+        let start = self
+            .occurrences
+            .iter()
+            .filter(|o| !o.cancelled && scope.is_none_or(|k| k == o.key()))
+            .map(|o| o.start)
+            .max()
+            .unwrap_or(self.now);
+        self.activity
+            .details
+            .registration
+            .closes_at
+            .map_or(start, |c| c.min(start))
     }
 }
 
@@ -863,8 +996,9 @@ async fn insert_occurrences(
 ) -> Result<(), StorageError> {
     for o in occurrences {
         sqlx::query(
-            "INSERT INTO occurrences (activity_id, occurrence_key, start_at, end_at, cancelled, moved, seats_taken) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0)",
+            "INSERT INTO occurrences \
+             (activity_id, occurrence_key, start_at, end_at, cancelled, moved, seats_taken, long_running) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
         )
         .bind(id.to_string())
         .bind(o.key())
@@ -872,6 +1006,7 @@ async fn insert_occurrences(
         .bind(micros(o.end))
         .bind(i64::from(o.cancelled))
         .bind(i64::from(o.moved))
+        .bind(i64::from(o.end - o.start > Duration::days(1)))
         .execute(&mut *tx.tx)
         .await
         .map_err(storage)?;

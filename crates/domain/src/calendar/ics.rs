@@ -21,8 +21,18 @@ use crate::time::TimeZone;
 /// The product identifier of the feeds.
 const PRODID: &str = "-//edufed//edufed calendar//RU";
 
-/// A calendar of `activities` named `name`, stamped at `now`.
-pub fn render(name: &str, activities: &[Activity], now: DateTime<Utc>) -> String {
+/// An activity in a feed, with the end of its last occurrence (which the
+/// store knows without expanding the schedule).
+#[derive(Debug, Clone)]
+pub struct FeedEntry {
+    /// The activity.
+    pub activity: Activity,
+    /// When its last occurrence ends.
+    pub last_end: DateTime<Utc>,
+}
+
+/// A calendar of `entries` named `name`, stamped at `now`.
+pub fn render(name: &str, entries: &[FeedEntry], now: DateTime<Utc>) -> String {
     let mut out = Lines::default();
     out.line("BEGIN:VCALENDAR");
     out.line("VERSION:2.0");
@@ -30,19 +40,19 @@ pub fn render(name: &str, activities: &[Activity], now: DateTime<Utc>) -> String
     out.line("CALSCALE:GREGORIAN");
     out.line("METHOD:PUBLISH");
     out.property("X-WR-CALNAME", &escape(name));
-    let zones: BTreeSet<&'static str> = activities
+    let zones: BTreeSet<&'static str> = entries
         .iter()
-        .filter(|a| !a.details.schedule.all_day)
-        .map(|a| a.details.schedule.time_zone.name())
+        .filter(|e| !e.activity.details.schedule.all_day)
+        .map(|e| e.activity.details.schedule.time_zone.name())
         .collect();
     for zone in zones {
-        let (first, last) = year_span(activities, zone);
+        let (first, last) = year_span(entries, zone);
         if let Ok(zone) = TimeZone::parse("time_zone", zone) {
             vtimezone(&mut out, zone, first, last);
         }
     }
-    for activity in activities {
-        vevent(&mut out, activity, now);
+    for entry in entries {
+        vevent(&mut out, &entry.activity, now);
     }
     out.line("END:VCALENDAR");
     out.text
@@ -117,6 +127,33 @@ fn when(out: &mut Lines, name: &str, activity: &Activity, t: NaiveDateTime) {
     }
 }
 
+/// With a date-valued DTSTART, RFC 5545 wants UNTIL as a date too: the
+/// local date of the rule's UNTIL instant.
+fn until_as_date(rule: &str, zone: TimeZone) -> String {
+    rule.split(';')
+        .map(|part| match part.split_once('=') {
+            Some((key, value)) if key.eq_ignore_ascii_case("UNTIL") && value.contains('T') => {
+                let parsed =
+                    NaiveDateTime::parse_from_str(value.trim_end_matches('Z'), "%Y%m%dT%H%M%S");
+                match parsed {
+                    Ok(t) if value.ends_with('Z') => {
+                        format!(
+                            "UNTIL={}",
+                            Utc.from_utc_datetime(&t)
+                                .with_timezone(&zone.tz())
+                                .format("%Y%m%d")
+                        )
+                    }
+                    Ok(t) => format!("UNTIL={}", t.format("%Y%m%d")),
+                    Err(_) => part.to_owned(),
+                }
+            }
+            _ => part.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 fn vevent(out: &mut Lines, activity: &Activity, now: DateTime<Utc>) {
     let details = &activity.details;
     let schedule = &details.schedule;
@@ -169,13 +206,36 @@ fn vevent(out: &mut Lines, activity: &Activity, now: DateTime<Utc>) {
         out.property("CREATED", &utc_stamp(activity.created_at));
     };
 
+    // A single event carries its own change: there is no series to override.
+    let single_change = schedule
+        .recurrence
+        .is_none()
+        .then(|| {
+            activity
+                .overrides
+                .iter()
+                .find(|o| o.original_start == schedule.start)
+        })
+        .flatten()
+        .map(|o| &o.change);
+    let (start, end, status) = match single_change {
+        Some(OverrideChange::Moved { start, end }) => (*start, *end, status),
+        Some(OverrideChange::Cancelled) => (schedule.start, schedule.end, "CANCELLED"),
+        None => (schedule.start, schedule.end, status),
+    };
     out.line("BEGIN:VEVENT");
     out.property("UID", &uid);
-    when(out, "DTSTART", activity, schedule.start);
-    when(out, "DTEND", activity, schedule.end);
+    when(out, "DTSTART", activity, start);
+    when(out, "DTEND", activity, end);
     if let Some(recurrence) = &schedule.recurrence {
         let rule = recurrence.rule.trim();
-        out.property("RRULE", rule.strip_prefix("RRULE:").unwrap_or(rule));
+        let rule = rule.strip_prefix("RRULE:").unwrap_or(rule);
+        let rule = if schedule.all_day {
+            until_as_date(rule, schedule.time_zone)
+        } else {
+            rule.to_owned()
+        };
+        out.property("RRULE", &rule);
         for exdate in &recurrence.exdates {
             when(out, "EXDATE", activity, *exdate);
         }
@@ -187,7 +247,12 @@ fn vevent(out: &mut Lines, activity: &Activity, now: DateTime<Utc>) {
     common(out);
     out.line("END:VEVENT");
 
-    for change in &activity.overrides {
+    let series_overrides = if schedule.recurrence.is_some() {
+        &activity.overrides[..]
+    } else {
+        &[]
+    };
+    for change in series_overrides {
         out.line("BEGIN:VEVENT");
         out.property("UID", &uid);
         when(out, "RECURRENCE-ID", activity, change.original_start);
@@ -208,31 +273,24 @@ fn vevent(out: &mut Lines, activity: &Activity, now: DateTime<Utc>) {
     }
 }
 
-/// The first and last years the activities in `zone` touch.
-fn year_span(activities: &[Activity], zone: &str) -> (i32, i32) {
+/// The years the activities in `zone` touch, with a year's margin each
+/// side; at most the 60 years up to the latest, where current rules matter.
+fn year_span(entries: &[FeedEntry], zone: &str) -> (i32, i32) {
     let mut first = i32::MAX;
     let mut last = i32::MIN;
-    for activity in activities
+    for entry in entries
         .iter()
-        .filter(|a| a.details.schedule.time_zone.name() == zone)
+        .filter(|e| e.activity.details.schedule.time_zone.name() == zone)
     {
-        let schedule = &activity.details.schedule;
-        first = first.min(schedule.start.year());
-        let end = match activity.occurrences() {
-            Ok(occurrences) => occurrences
-                .iter()
-                .map(|o| o.end.year())
-                .max()
-                .unwrap_or(schedule.end.year()),
-            Err(_) => schedule.end.year(),
-        };
-        last = last.max(end);
+        first = first.min(entry.activity.details.schedule.start.year());
+        last = last
+            .max(entry.last_end.year())
+            .max(entry.activity.details.schedule.end.year());
     }
     if first > last {
-        (1970, 1970)
-    } else {
-        (first - 1, (last + 1).min(first + 60))
+        return (1970, 1970);
     }
+    ((first - 1).max(last + 1 - 60), last + 1)
 }
 
 fn offset_line(seconds: i32) -> String {
@@ -379,7 +437,11 @@ mod tests {
     #[test]
     fn renders_events_zones_and_overrides() {
         let a = activity();
-        let text = render("ТУСУР", std::slice::from_ref(&a), Utc::now());
+        let entry = FeedEntry {
+            last_end: a.occurrences().unwrap().last().unwrap().end,
+            activity: a.clone(),
+        };
+        let text = render("ТУСУР", &[entry], Utc::now());
         assert!(text.starts_with("BEGIN:VCALENDAR\r\n"));
         assert!(text.ends_with("END:VCALENDAR\r\n"));
         assert!(text.contains("DTSTART;TZID=Asia/Tomsk:20160517T140000"));
@@ -396,5 +458,46 @@ mod tests {
         for line in text.split("\r\n") {
             assert!(line.len() <= 75, "folded: {line:?}");
         }
+    }
+
+    #[test]
+    fn all_day_rules_end_on_a_date_and_single_events_carry_their_change() {
+        let mut a = activity();
+        a.details.schedule.all_day = true;
+        a.details.schedule.start = NaiveDate::from_ymd_opt(2024, 2, 24)
+            .unwrap()
+            .and_time(chrono::NaiveTime::MIN);
+        a.details.schedule.end = a.details.schedule.start + Duration::days(1);
+        a.details.schedule.recurrence = Some(Recurrence {
+            rule: "FREQ=YEARLY;BYMONTH=2;BYDAY=-1SA;UNTIL=20261231T170000Z".into(),
+            exdates: vec![],
+            rdates: vec![],
+        });
+        a.overrides.clear();
+        let entry = FeedEntry {
+            last_end: Utc::now(),
+            activity: a.clone(),
+        };
+        let text = render("x", &[entry], Utc::now());
+        assert!(
+            text.contains("RRULE:FREQ=YEARLY;BYMONTH=2;BYDAY=-1SA;UNTIL=20270101"),
+            "{text}"
+        );
+        assert!(text.contains("DTSTART;VALUE=DATE:20240224"));
+        assert!(!text.contains("VTIMEZONE"), "dates need no zone");
+
+        let mut single = activity();
+        single.details.schedule.recurrence = None;
+        single.overrides = vec![Override {
+            original_start: single.details.schedule.start,
+            change: OverrideChange::Cancelled,
+        }];
+        let entry = FeedEntry {
+            last_end: Utc::now(),
+            activity: single,
+        };
+        let text = render("x", &[entry], Utc::now());
+        assert!(!text.contains("RECURRENCE-ID"));
+        assert!(text.contains("STATUS:CANCELLED"));
     }
 }

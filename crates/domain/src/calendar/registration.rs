@@ -182,36 +182,76 @@ impl SeatBook {
             .map(|c| c.saturating_sub(self.taken(key, None)))
     }
 
-    /// Whether `headcount` more seats fit for `org` on `scope`, or why not.
-    pub fn fits(&self, scope: Option<i64>, org: &OrgId, headcount: u32) -> Result<(), String> {
-        let keys: Vec<i64> = match scope {
-            Some(key) => vec![key],
-            None => self.occurrences.clone(),
-        };
-        let quota = self
-            .quotas
+    /// Whether a group of `headcount` could ever get seats: not larger than
+    /// the capacity or than its organization's quota. A group that never
+    /// could is refused rather than queued, so it cannot hold up the queue.
+    pub fn could_ever_fit(&self, org: &OrgId, headcount: u32) -> Result<(), String> {
+        if let Some(capacity) = self.capacity
+            && headcount > capacity
+        {
+            return Err(format!(
+                "{headcount} people exceed the capacity of {capacity} seats"
+            ));
+        }
+        if let Some(quota) = self.quota(org)
+            && headcount > quota
+        {
+            return Err(format!(
+                "{headcount} people exceed the organization's quota of {quota} seats"
+            ));
+        }
+        Ok(())
+    }
+
+    fn quota(&self, org: &OrgId) -> Option<u32> {
+        self.quotas
             .iter()
             .find(|q| &q.org_id == org)
-            .map(|q| q.seats);
+            .map(|q| q.seats)
+    }
+
+    /// Whether `headcount` more seats fit for `org` on `scope`, or why not.
+    pub fn fits(&self, scope: Option<i64>, org: &OrgId, headcount: u32) -> Result<(), Misfit> {
+        let keys: Vec<i64> = match scope {
+            Some(key) if self.occurrences.contains(&key) => vec![key],
+            Some(_) => return Err(Misfit::Gone),
+            None if self.occurrences.is_empty() => return Err(Misfit::Gone),
+            None => self.occurrences.clone(),
+        };
+        let quota = self.quota(org);
         for key in keys {
             if let Some(capacity) = self.capacity {
                 let taken = self.taken(key, None);
                 if taken + headcount > capacity {
-                    return Err(format!(
+                    return Err(Misfit::Capacity(format!(
                         "{headcount} seats do not fit: {taken} of {capacity} are taken"
-                    ));
+                    )));
                 }
             }
             if let Some(quota) = quota {
                 let taken = self.taken(key, Some(org));
                 if taken + headcount > quota {
-                    return Err(format!(
+                    return Err(Misfit::Quota(format!(
                         "{headcount} seats exceed the organization's quota: {taken} of {quota} are taken"
-                    ));
+                    )));
                 }
             }
         }
         Ok(())
+    }
+
+    /// Whether a waiting registration holds up those behind it: only one
+    /// that waits for seats everyone competes for (not for its own
+    /// organization's quota, nor for an occurrence that is over).
+    fn holds_up_queue(&self, waiting: &Registration) -> bool {
+        matches!(
+            self.fits(
+                waiting.occurrence,
+                &waiting.cohort.org_id,
+                waiting.cohort.headcount
+            ),
+            Err(Misfit::Capacity(_))
+        )
     }
 
     /// Where a new registration goes: a seat if it fits and nobody waits
@@ -223,14 +263,20 @@ impl SeatBook {
         org: &OrgId,
         headcount: u32,
     ) -> RegistrationState {
-        let queue_ahead = waiting
-            .iter()
-            .any(|r| r.state == RegistrationState::Waitlisted && overlaps(r.occurrence, scope));
-        if !queue_ahead && self.fits(scope, org, headcount).is_ok() {
+        if !self.queue_ahead(waiting, scope) && self.fits(scope, org, headcount).is_ok() {
             RegistrationState::Confirmed
         } else {
             RegistrationState::Waitlisted
         }
+    }
+
+    /// Whether anyone waits, ahead of everyone, for seats that `scope` competes for.
+    pub fn queue_ahead(&self, waiting: &[Registration], scope: Option<i64>) -> bool {
+        waiting.iter().any(|r| {
+            r.state == RegistrationState::Waitlisted
+                && overlaps(r.occurrence, scope)
+                && self.holds_up_queue(r)
+        })
     }
 
     /// Holds a registration's seats in the book.
@@ -242,8 +288,9 @@ impl SeatBook {
     }
 
     /// The waiting registrations to promote now, whole, in arrival order.
-    /// A group that does not fit keeps its place: nobody behind it who wants
-    /// the same seats jumps ahead.
+    /// A group waiting for seats keeps its place: nobody behind it who wants
+    /// the same seats jumps ahead. A group held back by its own quota, or
+    /// waiting for an occurrence that is over, holds up no one.
     pub fn promotions(&mut self, waiting: &[Registration]) -> Vec<RegistrationId> {
         let mut queue: Vec<&Registration> = waiting
             .iter()
@@ -259,21 +306,40 @@ impl SeatBook {
             {
                 continue;
             }
-            if self
-                .fits(
-                    registration.occurrence,
-                    &registration.cohort.org_id,
-                    registration.cohort.headcount,
-                )
-                .is_ok()
-            {
-                promoted.push(registration.id.clone());
-                self.confirm(registration.clone());
-            } else {
-                blocked.push(registration.occurrence);
+            match self.fits(
+                registration.occurrence,
+                &registration.cohort.org_id,
+                registration.cohort.headcount,
+            ) {
+                Ok(()) => {
+                    promoted.push(registration.id.clone());
+                    self.confirm(registration.clone());
+                }
+                Err(Misfit::Capacity(_)) => blocked.push(registration.occurrence),
+                Err(Misfit::Quota(_) | Misfit::Gone) => {}
             }
         }
         promoted
+    }
+}
+
+/// Why a group does not fit now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Misfit {
+    /// Not enough seats left.
+    Capacity(String),
+    /// Its organization's quota is used up.
+    Quota(String),
+    /// The occurrence is over or cancelled.
+    Gone,
+}
+
+impl std::fmt::Display for Misfit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Misfit::Capacity(why) | Misfit::Quota(why) => f.write_str(why),
+            Misfit::Gone => f.write_str("the occurrence is over or cancelled"),
+        }
     }
 }
 
@@ -367,8 +433,53 @@ mod tests {
         }];
         let regs = vec![registration(1, &a, 8, None, RegistrationState::Confirmed)];
         let book = SeatBook::new(Some(45), quotas, vec![1], &regs);
-        assert!(book.fits(None, &a, 3).unwrap_err().contains("quota"));
+        assert!(matches!(book.fits(None, &a, 3), Err(Misfit::Quota(_))));
         assert!(book.fits(None, &b, 30).is_ok());
+    }
+
+    #[test]
+    fn a_group_waiting_on_its_own_quota_holds_up_no_one() {
+        let a = OrgId::generate();
+        let b = OrgId::generate();
+        let quotas = vec![SeatQuota {
+            org_id: a.clone(),
+            seats: 10,
+        }];
+        let regs = vec![
+            registration(1, &a, 10, None, RegistrationState::Confirmed),
+            registration(2, &a, 5, None, RegistrationState::Waitlisted),
+        ];
+        let mut book = SeatBook::new(Some(45), quotas, vec![1], &regs);
+        assert_eq!(
+            book.place(&regs, None, &b, 20),
+            RegistrationState::Confirmed
+        );
+        assert!(book.promotions(&regs).is_empty());
+        assert!(book.could_ever_fit(&a, 11).is_err());
+        assert!(book.could_ever_fit(&b, 46).is_err());
+    }
+
+    #[test]
+    fn past_or_cancelled_occurrences_take_no_one() {
+        let school = OrgId::generate();
+        let regs = vec![registration(
+            1,
+            &school,
+            5,
+            Some(9),
+            RegistrationState::Waitlisted,
+        )];
+        let mut book = SeatBook::new(Some(45), vec![], vec![1, 2], &regs);
+        assert_eq!(book.fits(Some(9), &school, 1), Err(Misfit::Gone));
+        assert!(
+            book.promotions(&regs).is_empty(),
+            "never promoted into an occurrence that is gone"
+        );
+        assert_eq!(
+            book.place(&regs, None, &school, 1),
+            RegistrationState::Confirmed,
+            "and it holds up no one"
+        );
     }
 
     #[test]

@@ -15,6 +15,8 @@ use crate::time::TimeZone;
 pub const MAX_OCCURRENCES: usize = 5000;
 /// The longest one occurrence may last (a profile camp, a month-long distance game).
 pub const MAX_OCCURRENCE_DAYS: i64 = 366;
+/// The years a schedule may fall in.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=2200;
 /// How far ahead a rule without COUNT or UNTIL is expanded.
 pub const OPEN_RULE_HORIZON_YEARS: i32 = 10;
 const MAX_DATES: usize = 1000;
@@ -114,6 +116,21 @@ impl Schedule {
     /// Checks the schedule's own rules (end after start, bounded duration,
     /// a rule that expands within bounds) and returns it.
     pub fn validate(self) -> Result<Self, FieldError> {
+        use chrono::Datelike as _;
+        for (field, t) in [("schedule.start", self.start), ("schedule.end", self.end)] {
+            if !YEARS.contains(&t.year()) {
+                return Err(FieldError::new(field, "must fall between 1970 and 2200"));
+            }
+        }
+        if self.all_day
+            && (self.start.time() != chrono::NaiveTime::MIN
+                || self.end.time() != chrono::NaiveTime::MIN)
+        {
+            return Err(FieldError::new(
+                "schedule.end",
+                "an all-day activity runs from midnight to midnight: give dates (the end is the day after the last)",
+            ));
+        }
         let duration = self.end - self.start;
         if duration <= Duration::zero() {
             return Err(FieldError::new("schedule.end", "must be after the start"));
@@ -136,7 +153,19 @@ impl Schedule {
                 format!("at most {MAX_DATES} exception and extra dates"),
             ));
         }
-        self.expand(&[])?;
+        let occurrences = self.expand(&[])?;
+        if self.recurrence.is_some() {
+            // RFC 5545 counts the start as the first occurrence; calendar
+            // apps do too. A start the rule would not produce would make the
+            // node and the apps disagree, so it is refused.
+            let first = to_utc("schedule.start", self.time_zone, self.start)?;
+            if occurrences.first().map(|o| o.original_start) != Some(first) {
+                return Err(FieldError::new(
+                    "schedule.start",
+                    "is not an occurrence of the rule: start on a day the rule includes",
+                ));
+            }
+        }
         Ok(self)
     }
 
@@ -155,18 +184,20 @@ impl Schedule {
                 .iter()
                 .find(|o| o.original_start == local_original)
                 .map(|o| &o.change);
+            // The same elapsed time as the first occurrence, so an end that
+            // would fall in a clock change never invalidates the schedule.
             let occurrence = match change {
                 None => Occurrence {
                     original_start: original,
                     start: original,
-                    end: to_utc("schedule.end", zone, local_original + duration)?,
+                    end: original + duration,
                     cancelled: false,
                     moved: false,
                 },
                 Some(OverrideChange::Cancelled) => Occurrence {
                     original_start: original,
                     start: original,
-                    end: to_utc("schedule.end", zone, local_original + duration)?,
+                    end: original + duration,
                     cancelled: true,
                     moved: false,
                 },
@@ -258,6 +289,14 @@ fn expand_rule(
         set = set.rdate(local("schedule.recurrence.rdates", *rdate)?);
     }
     let result = set.all((MAX_OCCURRENCES + 1) as u16);
+    if result.limited && result.dates.len() <= MAX_OCCURRENCES {
+        // The crate stopped on its own iteration guard: a rule too sparse
+        // or too tangled to expand fully.
+        return Err(FieldError::new(
+            FIELD,
+            "cannot be expanded within bounds; simplify it",
+        ));
+    }
     if result.dates.len() > MAX_OCCURRENCES {
         return Err(FieldError::new(
             FIELD,
@@ -466,6 +505,42 @@ mod tests {
             .validate()
             .unwrap();
         assert!(open.expand(&[]).unwrap().len() <= MAX_OCCURRENCES);
+    }
+
+    #[test]
+    fn the_start_must_be_an_occurrence_and_all_day_means_dates() {
+        // 2024-01-01 is a Monday; the rule says Tuesdays.
+        let err = weekly(
+            "Asia/Tomsk",
+            "FREQ=WEEKLY;BYDAY=TU;COUNT=3",
+            at(2024, 1, 1, 9, 0),
+        )
+        .validate()
+        .unwrap_err();
+        assert_eq!(err.field, "schedule.start");
+        let mut day = weekly("Asia/Tomsk", "FREQ=WEEKLY;COUNT=3", at(2024, 1, 2, 9, 0));
+        day.all_day = true;
+        assert_eq!(day.validate().unwrap_err().field, "schedule.end");
+        let far = weekly("Asia/Tomsk", "FREQ=WEEKLY;COUNT=3", at(9999, 1, 2, 9, 0));
+        assert_eq!(far.validate().unwrap_err().field, "schedule.start");
+    }
+
+    #[test]
+    fn an_end_in_a_clock_change_keeps_the_duration() {
+        // Berlin skips 02:00–03:00 on 31 March 2024; 01:00 + 90 minutes.
+        let schedule = weekly(
+            "Europe/Berlin",
+            "FREQ=WEEKLY;COUNT=3",
+            at(2024, 3, 24, 1, 0),
+        )
+        .validate()
+        .unwrap();
+        let occurrences = schedule.expand(&[]).unwrap();
+        assert!(
+            occurrences
+                .iter()
+                .all(|o| o.end - o.start == Duration::minutes(90))
+        );
     }
 
     #[test]
