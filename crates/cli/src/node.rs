@@ -117,16 +117,19 @@ fn print_report(report: &edufed_server::InitReport) {
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     args.settings.init_logging();
     let settings = args.settings.settings()?;
+    // Listen for signals before the node says it serves, so that a signal
+    // sent as soon as it does is a graceful stop, not a kill.
+    let mut signals = Signals::new()?;
     let (node, report) = Node::start(settings).await?;
     print_report(&report);
     println!("serving gRPC and HTTP on {}", node.url());
 
     let shutdown = node.shutdown_token();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signals.next().await;
         tracing::info!("shutting down; send the signal again to exit at once");
         shutdown.cancel();
-        wait_for_signal().await;
+        signals.next().await;
         tracing::warn!("second signal: exiting without draining");
         std::process::exit(130);
     });
@@ -145,14 +148,25 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+/// SIGINT and SIGTERM, registered once.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }
