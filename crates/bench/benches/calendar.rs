@@ -9,7 +9,7 @@
 
 use std::time::{Duration as StdDuration, Instant};
 
-use chrono::{Duration, NaiveDate, TimeZone as _, Utc};
+use chrono::{Datelike as _, Duration, NaiveDate, TimeZone as _, Utc};
 use edufed_domain::calendar::{
     ActivityDetails, ActivityKind, ActivityStatus, Audience, Direction, Format, GradeRange,
     OccurrenceFilter, Place, Recurrence, RegistrationWindow, Schedule, Viewer, Visibility,
@@ -170,7 +170,11 @@ async fn seed(store: &Store, orgs: usize, activities: usize) {
     for i in 0..activities {
         let (publisher, zone) = &ids[rng.gen_range(0..ids.len())];
         let recurring = i % 10 == 0;
-        let day = year_start + Duration::days(rng.gen_range(0..270));
+        let mut day = year_start + Duration::days(rng.gen_range(0..270));
+        // A recurring lesson starts on one of its days.
+        while recurring && !matches!(day.weekday(), chrono::Weekday::Tue | chrono::Weekday::Thu) {
+            day += Duration::days(1);
+        }
         let start = day.and_hms_opt(rng.gen_range(9..18), 0, 0).unwrap();
         let low = rng.gen_range(1..=11);
         let kind = kinds[rng.gen_range(0..kinds.len())];
