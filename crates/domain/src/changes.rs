@@ -25,6 +25,10 @@ string_enum!(
         ActivitySeats = "activity_seats",
         /// A cohort's registration.
         Registration = "registration",
+        /// A bookable resource.
+        Resource = "resource",
+        /// A booking and its occurrences.
+        Booking = "booking",
     }
 );
 

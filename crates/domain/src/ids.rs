@@ -68,6 +68,14 @@ id_type!(
     /// Identifies a cohort's registration for an activity.
     RegistrationId
 );
+id_type!(
+    /// Identifies a bookable resource.
+    ResourceId
+);
+id_type!(
+    /// Identifies a booking request (one or more occurrences).
+    BookingId
+);
 
 #[cfg(test)]
 mod tests {

@@ -293,7 +293,10 @@ impl Store {
             &|q| {
                 q.raw(" AND o.long_running = 1");
                 q.push(" AND o.end_at > $?", Value::Int(from));
-                q.push(" AND o.start_at < $?", Value::Int(from));
+                // The unary plus keeps SQLite from walking the start index
+                // over everything before the window instead of the partial
+                // index of long occurrences; it changes nothing on PostgreSQL.
+                q.push(" AND +o.start_at < $?", Value::Int(from));
             },
             &|q| {
                 q.push(" AND o.start_at >= $?", Value::Int(from));

@@ -1,0 +1,689 @@
+//! Booking of labs, rooms, equipment and specialists: resources with their
+//! bookable hours, blackouts and rules, and booked occurrences that never
+//! overlap once confirmed.
+
+use chrono::{DateTime, Datelike as _, Duration, NaiveDateTime, NaiveTime, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::schedule::{Recurrence, Schedule, to_utc};
+use crate::directory::string_enum;
+use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
+use crate::ids::{OrgId, ResourceId};
+use crate::text;
+use crate::time::TimeZone;
+
+string_enum!(
+    /// What a resource is.
+    ResourceKind {
+        /// A classroom.
+        Room = "room",
+        /// A laboratory (e.g. a technopark's IT-квантум).
+        Lab = "lab",
+        /// A hall for conferences.
+        Hall = "hall",
+        /// A sports ground or gym.
+        SportsFacility = "sports_facility",
+        /// A piece of equipment.
+        Equipment = "equipment",
+        /// A specialist's time.
+        Specialist = "specialist",
+        /// Transport.
+        Transport = "transport",
+        /// An online room.
+        OnlineRoom = "online_room",
+    }
+);
+
+string_enum!(
+    /// How requests for a resource are decided.
+    ApprovalPolicy {
+        /// Confirmed at once when free.
+        Automatic = "automatic",
+        /// Pending until the owner's coordinators decide.
+        ApprovalRequired = "approval_required",
+        /// Confirmed at once for partners under an active agreement; pending for others.
+        AutomaticForPartners = "automatic_for_partners",
+    }
+);
+
+string_enum!(
+    /// Who may see and request a resource.
+    Access {
+        /// The owner's members only.
+        OwnOrganization = "own_organization",
+        /// The owner and its agreement partners.
+        AgreementPartners = "agreement_partners",
+        /// Every organization of the network.
+        Network = "network",
+    }
+);
+
+string_enum!(
+    /// Where one booked occurrence stands.
+    OccurrenceState {
+        /// Reserved tentatively until its hold expires.
+        Held = "held",
+        /// Waiting for the owner's decision.
+        Pending = "pending",
+        /// Booked.
+        Confirmed = "confirmed",
+        /// Refused by the owner, or by a confirmed booking that overlaps it.
+        Rejected = "rejected",
+        /// Cancelled by the requester or the owner.
+        Cancelled = "cancelled",
+    }
+);
+
+impl OccurrenceState {
+    /// Whether the occurrence holds its time (no other may overlap it).
+    pub fn blocks(self) -> bool {
+        matches!(self, OccurrenceState::Confirmed | OccurrenceState::Held)
+    }
+
+    /// Whether it may still change state.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            OccurrenceState::Held | OccurrenceState::Pending | OccurrenceState::Confirmed
+        )
+    }
+}
+
+/// Hours a resource can be booked on one weekday, local.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeeklyHours {
+    /// The weekday.
+    pub weekday: Weekday,
+    /// Opens at.
+    pub opens: NaiveTime,
+    /// Closes at (after opens; bookings end by then).
+    pub closes: NaiveTime,
+}
+
+/// A period the resource cannot be booked (holidays, maintenance).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blackout {
+    /// Local start.
+    pub start: NaiveDateTime,
+    /// Local end.
+    pub end: NaiveDateTime,
+    /// Why, shown to requesters.
+    pub reason: String,
+    /// A rule repeating it (e.g. yearly), if any.
+    pub rule: Option<String>,
+}
+
+/// Limits on what may be requested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingRules {
+    /// Shortest booking, minutes.
+    pub min_minutes: u32,
+    /// Longest booking, minutes.
+    pub max_minutes: u32,
+    /// How far ahead of its start a booking must be requested, minutes.
+    pub min_notice_minutes: u32,
+    /// How far ahead a booking may start, days.
+    pub max_advance_days: u32,
+    /// Free time kept after each booking, minutes.
+    pub buffer_minutes: u32,
+}
+
+impl Default for BookingRules {
+    fn default() -> Self {
+        Self {
+            min_minutes: 15,
+            max_minutes: 12 * 60,
+            min_notice_minutes: 0,
+            max_advance_days: 400,
+            buffer_minutes: 0,
+        }
+    }
+}
+
+/// Everything the owner decides about a resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceDetails {
+    /// Kind.
+    pub kind: ResourceKind,
+    /// Name, e.g. "IT-квантум".
+    pub name: String,
+    /// People it holds; unlimited when unset.
+    pub capacity: Option<u32>,
+    /// Feature tags, lowercase, e.g. "3d-принтеры".
+    pub features: Vec<String>,
+    /// The owner's zone, in which hours and blackouts are read.
+    pub time_zone: TimeZone,
+    /// Bookable hours per weekday; always bookable when empty.
+    pub hours: Vec<WeeklyHours>,
+    /// Limits on requests.
+    pub rules: BookingRules,
+    /// How requests are decided.
+    pub approval: ApprovalPolicy,
+    /// Who may see and request it.
+    pub access: Access,
+}
+
+/// The most feature tags, weekly hour entries or blackouts.
+pub const MAX_ITEMS: usize = 100;
+
+impl ResourceDetails {
+    /// Checks the fields together.
+    pub fn validate(mut self) -> Result<Self, FieldError> {
+        self.name = text::line("name", &self.name, 200)?;
+        if self.capacity == Some(0) {
+            return Err(FieldError::new("capacity", "must be at least 1 when given"));
+        }
+        if self.features.len() > MAX_ITEMS || self.hours.len() > MAX_ITEMS {
+            return Err(FieldError::new("features", format!("at most {MAX_ITEMS}")));
+        }
+        let mut features = Vec::new();
+        for feature in &self.features {
+            let tag = text::fold(&text::line("features", feature, 60)?);
+            if !features.contains(&tag) {
+                features.push(tag);
+            }
+        }
+        self.features = features;
+        for hours in &self.hours {
+            if hours.closes <= hours.opens {
+                return Err(FieldError::new(
+                    "hours",
+                    format!("{:?}: closes must be after opens", hours.weekday),
+                ));
+            }
+        }
+        let r = self.rules;
+        if r.min_minutes == 0 || r.max_minutes < r.min_minutes || r.max_minutes > 366 * 24 * 60 {
+            return Err(FieldError::new(
+                "rules.max_minutes",
+                "durations are 1 minute to a year, min ≤ max",
+            ));
+        }
+        if r.max_advance_days == 0 || r.max_advance_days > 3 * 366 || r.buffer_minutes > 24 * 60 {
+            return Err(FieldError::new(
+                "rules",
+                "advance is 1 day to 3 years; buffer at most a day",
+            ));
+        }
+        Ok(self)
+    }
+}
+
+/// A resource as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    /// Id.
+    pub id: ResourceId,
+    /// The owning organization.
+    pub owner: OrgId,
+    /// The owner's settings.
+    pub details: ResourceDetails,
+    /// Blackout periods.
+    pub blackouts: Vec<Blackout>,
+    /// Increases on every change.
+    pub version: u64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Blackout {
+    /// Checks a blackout for a resource in `zone`.
+    pub fn validate(mut self, zone: TimeZone) -> Result<Self, FieldError> {
+        self.reason = text::line("reason", &self.reason, 300)?;
+        self.intervals(zone)?;
+        Ok(self)
+    }
+
+    /// The blackout's intervals, expanded if it repeats.
+    pub fn intervals(&self, zone: TimeZone) -> Result<Vec<Interval>, FieldError> {
+        let schedule = Schedule {
+            time_zone: zone,
+            start: self.start,
+            end: self.end,
+            all_day: false,
+            recurrence: self.rule.as_ref().map(|rule| Recurrence {
+                rule: rule.clone(),
+                exdates: vec![],
+                rdates: vec![],
+            }),
+        }
+        .validate()
+        .map_err(|e| FieldError::new(e.field.replace("schedule.", "blackout."), e.reason))?;
+        Ok(schedule
+            .expand(&[])?
+            .into_iter()
+            .map(|o| (o.start, o.end))
+            .collect())
+    }
+}
+
+impl Resource {
+    /// The time an occurrence `[start, end)` keeps the resource busy,
+    /// its buffer included.
+    pub fn blocked_until(&self, end: DateTime<Utc>) -> DateTime<Utc> {
+        end + Duration::minutes(i64::from(self.details.rules.buffer_minutes))
+    }
+
+    /// Checks one requested interval against the resource's rules, naming
+    /// the rule it breaks.
+    pub fn check(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        headcount: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let rules = self.details.rules;
+        let refuse = |rule: &str, why: String| {
+            Err(Error::Rule {
+                rule: rule.to_owned(),
+                detail: why,
+            })
+        };
+        let minutes = (end - start).num_minutes();
+        if end <= start {
+            return refuse("duration", "the end must be after the start".into());
+        }
+        if minutes < i64::from(rules.min_minutes) {
+            return refuse(
+                "min_duration",
+                format!(
+                    "{minutes} minutes is shorter than the minimum of {}",
+                    rules.min_minutes
+                ),
+            );
+        }
+        if minutes > i64::from(rules.max_minutes) {
+            return refuse(
+                "max_duration",
+                format!(
+                    "{minutes} minutes is longer than the maximum of {}",
+                    rules.max_minutes
+                ),
+            );
+        }
+        if start < now + Duration::minutes(i64::from(rules.min_notice_minutes)) {
+            return refuse(
+                "min_notice",
+                format!("bookings need {} minutes' notice", rules.min_notice_minutes),
+            );
+        }
+        if start > now + Duration::days(i64::from(rules.max_advance_days)) {
+            return refuse(
+                "max_advance",
+                format!(
+                    "bookings open at most {} days ahead",
+                    rules.max_advance_days
+                ),
+            );
+        }
+        if let Some(capacity) = self.details.capacity
+            && headcount > capacity
+        {
+            return refuse(
+                "capacity",
+                format!("{headcount} people exceed the capacity of {capacity}"),
+            );
+        }
+        if !self.details.hours.is_empty() {
+            let tz = self.details.time_zone.tz();
+            let (local_start, local_end) = (
+                start.with_timezone(&tz).naive_local(),
+                end.with_timezone(&tz).naive_local(),
+            );
+            let fits = local_start.date() == local_end.date()
+                && self.details.hours.iter().any(|h| {
+                    h.weekday == local_start.weekday()
+                        && h.opens <= local_start.time()
+                        && local_end.time() <= h.closes
+                });
+            // A booking ending exactly at midnight ends on the next date.
+            let ends_at_midnight = local_end.time() == NaiveTime::MIN
+                && local_end.date() == local_start.date().succ_opt().unwrap_or(local_end.date())
+                && self.details.hours.iter().any(|h| {
+                    h.weekday == local_start.weekday()
+                        && h.opens <= local_start.time()
+                        && h.closes == NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN)
+                });
+            if !fits && !ends_at_midnight {
+                return refuse(
+                    "bookable_hours",
+                    format!(
+                        "{local_start} – {local_end} is outside the bookable hours of {}",
+                        self.details.name
+                    ),
+                );
+            }
+        }
+        for blackout in &self.blackouts {
+            for (from, to) in blackout.intervals(self.details.time_zone)? {
+                if from < end && start < to {
+                    return refuse(
+                        "blackout",
+                        format!("the resource is closed: {}", blackout.reason),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An interval of time, start inclusive, end exclusive.
+pub type Interval = (DateTime<Utc>, DateTime<Utc>);
+
+/// Why a booking operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input broke a rule of its own.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// A rule of the resource refused the request.
+    #[error("refused by the {rule} rule: {detail}")]
+    Rule {
+        /// The rule's name.
+        rule: String,
+        /// Why.
+        detail: String,
+    },
+    /// The time is taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// No such resource, or not visible to the caller.
+    #[error("resource {0} not found")]
+    ResourceNotFound(String),
+    /// No such booking.
+    #[error("booking {0} not found")]
+    BookingNotFound(String),
+    /// The state does not allow the operation.
+    #[error("{0}")]
+    WrongState(String),
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl ServiceError for Error {
+    fn error_code(&self) -> ErrorCode {
+        match self {
+            Error::Invalid(_) => ErrorCode::InvalidArgument,
+            Error::Rule { .. } | Error::Conflict(_) | Error::WrongState(_) => {
+                ErrorCode::FailedPrecondition
+            }
+            Error::ResourceNotFound(_) | Error::BookingNotFound(_) => ErrorCode::NotFound,
+            Error::Storage(_) => ErrorCode::Internal,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid(e) => Some(&e.field),
+            _ => None,
+        }
+    }
+}
+
+/// A local interval as instants in `zone`.
+pub fn interval(
+    zone: TimeZone,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), FieldError> {
+    Ok((to_utc("start", zone, start)?, to_utc("end", zone, end)?))
+}
+
+/// A booking request: who asks, for what, and its occurrences' times.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Booking {
+    /// Id.
+    pub id: crate::ids::BookingId,
+    /// The resource.
+    pub resource_id: ResourceId,
+    /// The requesting organization.
+    pub requester_org: OrgId,
+    /// The requesting person (or "node").
+    pub requester: String,
+    /// What it is for.
+    pub purpose: String,
+    /// How many people come.
+    pub headcount: u32,
+    /// The activity it serves, by id.
+    pub activity_id: Option<String>,
+    /// The agreement it is under, by id.
+    pub agreement_id: Option<String>,
+    /// Increases on every change.
+    pub version: u64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One occurrence of a booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookedOccurrence {
+    /// Starts at.
+    pub start: DateTime<Utc>,
+    /// Ends at.
+    pub end: DateTime<Utc>,
+    /// Where it stands.
+    pub state: OccurrenceState,
+    /// When a hold lapses.
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    /// The reason of the last decision, if any.
+    pub note: Option<String>,
+}
+
+/// A requested occurrence that collides with a booked one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collision {
+    /// The requested start.
+    pub start: DateTime<Utc>,
+    /// The requested end.
+    pub end: DateTime<Utc>,
+    /// The booking it collides with.
+    pub with: crate::ids::BookingId,
+}
+
+/// How new occurrences start out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Initial {
+    /// Confirmed at once.
+    Confirmed,
+    /// Waiting for the owner.
+    Pending,
+    /// Held until the instant given, then dropped unless confirmed.
+    Held(DateTime<Utc>),
+}
+
+impl Initial {
+    /// The state it stores.
+    pub fn state(self) -> OccurrenceState {
+        match self {
+            Initial::Confirmed => OccurrenceState::Confirmed,
+            Initial::Pending => OccurrenceState::Pending,
+            Initial::Held(_) => OccurrenceState::Held,
+        }
+    }
+}
+
+/// A validated booking request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBooking {
+    /// The resource.
+    pub resource_id: ResourceId,
+    /// The requesting organization.
+    pub requester_org: OrgId,
+    /// The requesting person.
+    pub requester: String,
+    /// What it is for.
+    pub purpose: String,
+    /// How many people come.
+    pub headcount: u32,
+    /// The activity it serves.
+    pub activity_id: Option<String>,
+    /// The agreement it is under.
+    pub agreement_id: Option<String>,
+    /// The occurrences' times, in order.
+    pub times: Vec<Interval>,
+    /// Book the free occurrences and report the others, instead of all or nothing.
+    pub skip_conflicts: bool,
+    /// How the occurrences start out.
+    pub initial: Initial,
+}
+
+/// What a booking request came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingOutcome {
+    /// The booking.
+    pub booking: Booking,
+    /// Its occurrences as booked.
+    pub occurrences: Vec<BookedOccurrence>,
+    /// Occurrences left out (with `skip_conflicts`) and what they collide with.
+    pub skipped: Vec<Collision>,
+}
+
+/// Which occurrences a cancellation covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelScope {
+    /// The one starting at this instant.
+    One(DateTime<Utc>),
+    /// This one and all after it.
+    FromOn(DateTime<Utc>),
+    /// The whole series.
+    All,
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    fn resource() -> Resource {
+        let tz = TimeZone::parse("tz", "Asia/Yekaterinburg").unwrap();
+        let hours = [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+        ]
+        .into_iter()
+        .map(|weekday| WeeklyHours {
+            weekday,
+            opens: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            closes: NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+        })
+        .collect();
+        Resource {
+            id: ResourceId::generate(),
+            owner: OrgId::generate(),
+            details: ResourceDetails {
+                kind: ResourceKind::Lab,
+                name: "IT-квантум".into(),
+                capacity: Some(14),
+                features: vec!["веб-разработка".into()],
+                time_zone: tz,
+                hours,
+                rules: BookingRules {
+                    min_minutes: 45,
+                    buffer_minutes: 15,
+                    ..BookingRules::default()
+                },
+                approval: ApprovalPolicy::Automatic,
+                access: Access::Network,
+            }
+            .validate()
+            .unwrap(),
+            blackouts: vec![Blackout {
+                start: NaiveDate::from_ymd_opt(2030, 12, 30)
+                    .unwrap()
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap(),
+                end: NaiveDate::from_ymd_opt(2031, 1, 9)
+                    .unwrap()
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap(),
+                reason: "зимние каникулы".into(),
+                rule: None,
+            }],
+            version: 1,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn local(r: &Resource, y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        to_utc(
+            "t",
+            r.details.time_zone,
+            NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_hms_opt(h, min, 0)
+                .unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn rule_of(result: Result<(), Error>) -> String {
+        match result {
+            Err(Error::Rule { rule, .. }) => rule,
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_rule_is_named() {
+        let r = resource();
+        let now = local(&r, 2030, 9, 1, 9, 0);
+        let tue = |h, m| local(&r, 2030, 9, 3, h, m);
+        assert!(r.check(tue(14, 0), tue(15, 30), 14, now).is_ok());
+        assert_eq!(
+            rule_of(r.check(tue(17, 0), tue(18, 30), 10, now)),
+            "bookable_hours"
+        );
+        assert_eq!(
+            rule_of(r.check(
+                local(&r, 2030, 9, 7, 10, 0),
+                local(&r, 2030, 9, 7, 11, 0),
+                10,
+                now
+            )),
+            "bookable_hours"
+        );
+        assert_eq!(
+            rule_of(r.check(tue(14, 0), tue(14, 30), 10, now)),
+            "min_duration"
+        );
+        assert_eq!(
+            rule_of(r.check(tue(14, 0), tue(15, 30), 15, now)),
+            "capacity"
+        );
+        assert_eq!(
+            rule_of(r.check(
+                local(&r, 2031, 1, 6, 10, 0),
+                local(&r, 2031, 1, 6, 11, 0),
+                5,
+                now
+            )),
+            "blackout"
+        );
+        assert_eq!(
+            rule_of(r.check(tue(14, 0), tue(15, 30), 5, tue(15, 0))),
+            "min_notice"
+        );
+        assert_eq!(
+            rule_of(r.check(
+                local(&r, 2032, 9, 7, 10, 0),
+                local(&r, 2032, 9, 7, 11, 0),
+                5,
+                now
+            )),
+            "max_advance"
+        );
+        assert_eq!(r.blocked_until(tue(15, 30)), tue(15, 45));
+    }
+}

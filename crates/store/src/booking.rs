@@ -1,0 +1,595 @@
+//! The booking repository. Confirmed and held occurrences of one resource
+//! never overlap, buffers included: on PostgreSQL an exclusion constraint
+//! holds it (`booking_occurrences_no_overlap`), on SQLite the single writer
+//! serializes every check with its insert. Each occurrence is written under
+//! a savepoint, so a collision found only by the constraint (a concurrent
+//! request) fails that occurrence, not the transaction.
+
+use chrono::{DateTime, Utc};
+use edufed_domain::StorageError;
+use edufed_domain::booking::{
+    BookedOccurrence, Booking, BookingOutcome, CancelScope, Collision, Error, Initial, NewBooking,
+    OccurrenceState, Resource, ResourceDetails,
+};
+use edufed_domain::changes::{Actor, EntityKind, NewChange};
+use edufed_domain::ids::{BookingId, OrgId, ResourceId};
+use edufed_domain::time::now;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row as _};
+
+use crate::Store;
+use crate::db::{WriteTx, instant, micros, optional_instant, signed, unsigned};
+use crate::error::{DbFailure, storage};
+
+const RESOURCE_COLUMNS: &str = "id, owner_id, details, blackouts, version, created_at, updated_at";
+const OCCURRENCE_COLUMNS: &str = "booking_id, start_at, end_at, state, hold_expires_at, note";
+
+#[derive(Serialize)]
+struct BookingPayload<'a> {
+    booking: &'a Booking,
+    occurrences: &'a [BookedOccurrence],
+}
+
+impl Store {
+    /// Stores a new resource.
+    #[tracing::instrument(name = "store.booking.create_resource", skip_all, fields(owner = %owner))]
+    pub async fn create_resource(
+        &self,
+        owner: &OrgId,
+        details: ResourceDetails,
+        actor: &Actor,
+    ) -> Result<Resource, Error> {
+        let at = now();
+        let resource = Resource {
+            id: ResourceId::generate(),
+            owner: owner.clone(),
+            details,
+            blackouts: Vec::new(),
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        };
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO resources (id, owner_id, kind, name, capacity, features_key, access, details, \
+             blackouts, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(resource.id.to_string())
+        .bind(owner.to_string())
+        .bind(resource.details.kind.as_str())
+        .bind(resource.details.name.clone())
+        .bind(resource.details.capacity.map(i64::from))
+        .bind(format!("|{}|", resource.details.features.join("|")))
+        .bind(resource.details.access.as_str())
+        .bind(json(&resource.details)?)
+        .bind(json(&resource.blackouts)?)
+        .bind(signed(resource.version))
+        .bind(micros(at))
+        .bind(micros(at))
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(|e| match DbFailure::classify(e) {
+            DbFailure::ForeignKey => Error::ResourceNotFound(format!("owner {owner} does not exist")),
+            other => other.into_storage().into(),
+        })?;
+        tx.append(NewChange::upsert(
+            EntityKind::Resource,
+            resource.id.to_string(),
+            resource.version,
+            Some(owner.clone()),
+            &resource,
+            actor,
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(resource)
+    }
+
+    /// A resource.
+    pub async fn get_resource(&self, id: &ResourceId) -> Result<Resource, Error> {
+        let mut conn = self.reader().acquire().await.map_err(storage)?;
+        load_resource(&mut conn, id).await
+    }
+
+    /// Books occurrences of a resource: all or nothing, or with
+    /// `skip_conflicts` the free ones, reporting the others. The resource's
+    /// rules are checked for every occurrence first, naming the rule broken.
+    #[tracing::instrument(name = "store.booking.request", skip_all, fields(resource = %new.resource_id))]
+    pub async fn request_booking(
+        &self,
+        new: NewBooking,
+        actor: &Actor,
+    ) -> Result<BookingOutcome, Error> {
+        let at = now();
+        let mut tx = self.write_tx().await?;
+        let resource = load_resource(&mut tx.tx, &new.resource_id).await?;
+        for (start, end) in &new.times {
+            resource.check(*start, *end, new.headcount, at)?;
+        }
+        expire_holds(&mut tx, &resource.id, at).await?;
+        let booking = Booking {
+            id: BookingId::generate(),
+            resource_id: resource.id.clone(),
+            requester_org: new.requester_org.clone(),
+            requester: new.requester.clone(),
+            purpose: new.purpose.clone(),
+            headcount: new.headcount,
+            activity_id: new.activity_id.clone(),
+            agreement_id: new.agreement_id.clone(),
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        };
+        sqlx::query(
+            "INSERT INTO bookings (id, resource_id, requester_org_id, requester_id, purpose, headcount, \
+             activity_id, agreement_id, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)",
+        )
+        .bind(booking.id.to_string())
+        .bind(resource.id.to_string())
+        .bind(booking.requester_org.to_string())
+        .bind(booking.requester.clone())
+        .bind(booking.purpose.clone())
+        .bind(i64::from(booking.headcount))
+        .bind(booking.activity_id.clone())
+        .bind(booking.agreement_id.clone())
+        .bind(micros(at))
+        .bind(micros(at))
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(|e| match DbFailure::classify(e) {
+            DbFailure::ForeignKey => Error::ResourceNotFound(format!(
+                "organization {} is not on this node",
+                booking.requester_org
+            )),
+            other => other.into_storage().into(),
+        })?;
+        let state = new.initial.state();
+        let hold = match new.initial {
+            Initial::Held(until) => Some(until),
+            _ => None,
+        };
+        let mut occurrences = Vec::new();
+        let mut skipped = Vec::new();
+        for (start, end) in &new.times {
+            let block_end = resource.blocked_until(*end);
+            // Even a pending request must not sit on booked time: it could
+            // never be approved.
+            if let Some(with) = collision(&mut tx.tx, &resource.id, *start, block_end, None).await?
+            {
+                let collision = Collision {
+                    start: *start,
+                    end: *end,
+                    with,
+                };
+                if new.skip_conflicts {
+                    skipped.push(collision);
+                    continue;
+                }
+                return Err(conflict(&collision, new.times.len()));
+            }
+            sqlx::query("SAVEPOINT occurrence")
+                .execute(&mut *tx.tx)
+                .await
+                .map_err(storage)?;
+            let inserted = sqlx::query(
+                "INSERT INTO booking_occurrences (booking_id, resource_id, start_at, end_at, block_end, \
+                 state, hold_expires_at, note, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)",
+            )
+            .bind(booking.id.to_string())
+            .bind(resource.id.to_string())
+            .bind(micros(*start))
+            .bind(micros(*end))
+            .bind(micros(block_end))
+            .bind(state.as_str())
+            .bind(hold.map(micros))
+            .bind(micros(at))
+            .execute(&mut *tx.tx)
+            .await;
+            match inserted {
+                Ok(_) => {
+                    sqlx::query("RELEASE SAVEPOINT occurrence")
+                        .execute(&mut *tx.tx)
+                        .await
+                        .map_err(storage)?;
+                    occurrences.push(BookedOccurrence {
+                        start: *start,
+                        end: *end,
+                        state,
+                        hold_expires_at: hold,
+                        note: None,
+                    });
+                }
+                Err(e) => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT occurrence")
+                        .execute(&mut *tx.tx)
+                        .await
+                        .map_err(storage)?;
+                    match DbFailure::classify(e) {
+                        // Taken by a request that committed after our check.
+                        DbFailure::Exclusion(_) => {
+                            let with = collision(&mut tx.tx, &resource.id, *start, block_end, None)
+                                .await?
+                                .unwrap_or_else(|| booking.id.clone());
+                            let collision = Collision {
+                                start: *start,
+                                end: *end,
+                                with,
+                            };
+                            if new.skip_conflicts {
+                                skipped.push(collision);
+                            } else {
+                                return Err(conflict(&collision, new.times.len()));
+                            }
+                        }
+                        other => return Err(other.into_storage().into()),
+                    }
+                }
+            }
+        }
+        if occurrences.is_empty() {
+            return Err(Error::Conflict(
+                "every requested occurrence collides with a booking".into(),
+            ));
+        }
+        tx.append(booking_change(&resource, &booking, &occurrences, actor))
+            .await?;
+        tx.commit().await?;
+        Ok(BookingOutcome {
+            booking,
+            occurrences,
+            skipped,
+        })
+    }
+
+    /// The owner's decision on pending (or held) occurrences: confirm them,
+    /// rejecting the pending ones of other requests that overlap, with a
+    /// reason. `at` names one occurrence; all of the booking's when `None`.
+    #[tracing::instrument(name = "store.booking.approve", skip(self, actor))]
+    pub async fn approve_booking(
+        &self,
+        id: &BookingId,
+        at: Option<DateTime<Utc>>,
+        actor: &Actor,
+    ) -> Result<Vec<BookedOccurrence>, Error> {
+        let moment = now();
+        let mut tx = self.write_tx().await?;
+        let booking = load_booking(&mut tx.tx, id).await?;
+        let resource = load_resource(&mut tx.tx, &booking.resource_id).await?;
+        expire_holds(&mut tx, &resource.id, moment).await?;
+        let mut occurrences = load_occurrences(&mut tx.tx, id).await?;
+        let mut changed = 0;
+        for occurrence in occurrences
+            .iter_mut()
+            .filter(|o| at.is_none_or(|t| t == o.start))
+            .filter(|o| matches!(o.state, OccurrenceState::Pending | OccurrenceState::Held))
+        {
+            let block_end = resource.blocked_until(occurrence.end);
+            if let Some(with) = collision(
+                &mut tx.tx,
+                &resource.id,
+                occurrence.start,
+                block_end,
+                Some(id),
+            )
+            .await?
+            {
+                return Err(conflict(
+                    &Collision {
+                        start: occurrence.start,
+                        end: occurrence.end,
+                        with,
+                    },
+                    1,
+                ));
+            }
+            sqlx::query(
+                "UPDATE booking_occurrences SET state = $1, hold_expires_at = NULL, note = NULL, updated_at = $2 \
+                 WHERE booking_id = $3 AND start_at = $4",
+            )
+            .bind(OccurrenceState::Confirmed.as_str())
+            .bind(micros(moment))
+            .bind(id.to_string())
+            .bind(micros(occurrence.start))
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(|e| match DbFailure::classify(e) {
+                DbFailure::Exclusion(_) => Error::Conflict("the time was just booked by another request".into()),
+                other => other.into_storage().into(),
+            })?;
+            // Pending requests for the same time can no longer be granted.
+            sqlx::query(
+                "UPDATE booking_occurrences SET state = $1, note = $2, updated_at = $3 \
+                 WHERE resource_id = $4 AND state = $5 AND booking_id <> $6 AND start_at < $7 AND block_end > $8",
+            )
+            .bind(OccurrenceState::Rejected.as_str())
+            .bind(format!("the time went to booking {id}"))
+            .bind(micros(moment))
+            .bind(resource.id.to_string())
+            .bind(OccurrenceState::Pending.as_str())
+            .bind(id.to_string())
+            .bind(micros(block_end))
+            .bind(micros(occurrence.start))
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(storage)?;
+            occurrence.state = OccurrenceState::Confirmed;
+            occurrence.hold_expires_at = None;
+            occurrence.note = None;
+            changed += 1;
+        }
+        if changed == 0 {
+            return Err(Error::WrongState(
+                "nothing pending or held to approve".into(),
+            ));
+        }
+        let booking = bump(&mut tx, booking, moment).await?;
+        tx.append(booking_change(&resource, &booking, &occurrences, actor))
+            .await?;
+        tx.commit().await?;
+        Ok(occurrences)
+    }
+
+    /// Rejects pending occurrences (one, or all of the booking's), with a reason.
+    #[tracing::instrument(name = "store.booking.reject", skip(self, actor))]
+    pub async fn reject_booking(
+        &self,
+        id: &BookingId,
+        at: Option<DateTime<Utc>>,
+        comment: &str,
+        actor: &Actor,
+    ) -> Result<Vec<BookedOccurrence>, Error> {
+        self.set_state(id, actor, OccurrenceState::Rejected, comment, |o| {
+            at.is_none_or(|t| t == o.start)
+                && matches!(o.state, OccurrenceState::Pending | OccurrenceState::Held)
+        })
+        .await
+    }
+
+    /// Cancels one occurrence, this and the following ones, or the series.
+    #[tracing::instrument(name = "store.booking.cancel", skip(self, actor))]
+    pub async fn cancel_booking(
+        &self,
+        id: &BookingId,
+        scope: CancelScope,
+        comment: &str,
+        actor: &Actor,
+    ) -> Result<Vec<BookedOccurrence>, Error> {
+        let moment = now();
+        self.set_state(id, actor, OccurrenceState::Cancelled, comment, |o| {
+            o.state.is_open()
+                && o.end > moment
+                && match scope {
+                    CancelScope::One(t) => o.start == t,
+                    CancelScope::FromOn(t) => o.start >= t,
+                    CancelScope::All => true,
+                }
+        })
+        .await
+    }
+
+    /// A booking and its occurrences.
+    pub async fn get_booking(
+        &self,
+        id: &BookingId,
+    ) -> Result<(Booking, Vec<BookedOccurrence>), Error> {
+        let mut conn = self.reader().acquire().await.map_err(storage)?;
+        let booking = load_booking(&mut conn, id).await?;
+        let occurrences = load_occurrences(&mut conn, id).await?;
+        Ok((booking, occurrences))
+    }
+
+    async fn set_state(
+        &self,
+        id: &BookingId,
+        actor: &Actor,
+        state: OccurrenceState,
+        comment: &str,
+        select: impl Fn(&BookedOccurrence) -> bool,
+    ) -> Result<Vec<BookedOccurrence>, Error> {
+        let moment = now();
+        let mut tx = self.write_tx().await?;
+        let booking = load_booking(&mut tx.tx, id).await?;
+        let resource = load_resource(&mut tx.tx, &booking.resource_id).await?;
+        let mut occurrences = load_occurrences(&mut tx.tx, id).await?;
+        let note = (!comment.trim().is_empty()).then(|| comment.trim().to_owned());
+        let mut changed = 0;
+        for occurrence in occurrences.iter_mut().filter(|o| select(o)) {
+            sqlx::query(
+                "UPDATE booking_occurrences SET state = $1, note = $2, hold_expires_at = NULL, updated_at = $3 \
+                 WHERE booking_id = $4 AND start_at = $5",
+            )
+            .bind(state.as_str())
+            .bind(note.clone())
+            .bind(micros(moment))
+            .bind(id.to_string())
+            .bind(micros(occurrence.start))
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(storage)?;
+            occurrence.state = state;
+            occurrence.note = note.clone();
+            changed += 1;
+        }
+        if changed == 0 {
+            return Err(Error::WrongState(format!(
+                "no occurrence of booking {id} can become {state}"
+            )));
+        }
+        let booking = bump(&mut tx, booking, moment).await?;
+        tx.append(booking_change(&resource, &booking, &occurrences, actor))
+            .await?;
+        tx.commit().await?;
+        Ok(occurrences)
+    }
+}
+
+fn conflict(collision: &Collision, requested: usize) -> Error {
+    let series = if requested > 1 {
+        " (the whole request was refused; book around it with skip_conflicts)"
+    } else {
+        ""
+    };
+    Error::Conflict(format!(
+        "{} – {} collides with booking {}{series}",
+        collision.start, collision.end, collision.with
+    ))
+}
+
+/// A blocking occurrence of another booking overlapping `[start, block_end)`.
+async fn collision(
+    conn: &mut AnyConnection,
+    resource: &ResourceId,
+    start: DateTime<Utc>,
+    block_end: DateTime<Utc>,
+    except: Option<&BookingId>,
+) -> Result<Option<BookingId>, StorageError> {
+    let found: Option<String> = sqlx::query_scalar(
+        "SELECT booking_id FROM booking_occurrences WHERE resource_id = $1 AND state IN ('confirmed', 'held') \
+         AND start_at < $2 AND block_end > $3 AND booking_id <> $4 ORDER BY start_at LIMIT 1",
+    )
+    .bind(resource.to_string())
+    .bind(micros(block_end))
+    .bind(micros(start))
+    .bind(except.map(ToString::to_string).unwrap_or_default())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(storage)?;
+    Ok(found.map(BookingId::from_stored))
+}
+
+/// Lets lapsed holds go, so their time is free again.
+async fn expire_holds(
+    tx: &mut WriteTx<'_>,
+    resource: &ResourceId,
+    at: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE booking_occurrences SET state = 'cancelled', note = 'the hold expired', updated_at = $1 \
+         WHERE resource_id = $2 AND state = 'held' AND hold_expires_at <= $1",
+    )
+    .bind(micros(at))
+    .bind(resource.to_string())
+    .execute(&mut *tx.tx)
+    .await
+    .map_err(storage)?;
+    Ok(())
+}
+
+async fn bump(
+    tx: &mut WriteTx<'_>,
+    mut booking: Booking,
+    at: DateTime<Utc>,
+) -> Result<Booking, StorageError> {
+    booking.version += 1;
+    booking.updated_at = at;
+    sqlx::query("UPDATE bookings SET version = $1, updated_at = $2 WHERE id = $3")
+        .bind(signed(booking.version))
+        .bind(micros(at))
+        .bind(booking.id.to_string())
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
+    Ok(booking)
+}
+
+fn booking_change(
+    resource: &Resource,
+    booking: &Booking,
+    occurrences: &[BookedOccurrence],
+    actor: &Actor,
+) -> NewChange {
+    NewChange::upsert(
+        EntityKind::Booking,
+        booking.id.to_string(),
+        booking.version,
+        Some(resource.owner.clone()),
+        &BookingPayload {
+            booking,
+            occurrences,
+        },
+        actor,
+    )
+    .also_for(booking.requester_org.clone())
+}
+
+fn json(value: &impl Serialize) -> Result<String, StorageError> {
+    serde_json::to_string(value).map_err(StorageError::new)
+}
+
+async fn load_resource(conn: &mut AnyConnection, id: &ResourceId) -> Result<Resource, Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {RESOURCE_COLUMNS} FROM resources WHERE id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(storage)?
+    .ok_or_else(|| Error::ResourceNotFound(id.to_string()))?;
+    let text = |c: &str| row.try_get::<String, _>(c).map_err(storage);
+    let int = |c: &str| row.try_get::<i64, _>(c).map_err(storage);
+    Ok(Resource {
+        id: ResourceId::from_stored(text("id")?),
+        owner: OrgId::from_stored(text("owner_id")?),
+        details: serde_json::from_str(&text("details")?).map_err(StorageError::new)?,
+        blackouts: serde_json::from_str(&text("blackouts")?).map_err(StorageError::new)?,
+        version: unsigned(int("version")?)?,
+        created_at: instant(int("created_at")?)?,
+        updated_at: instant(int("updated_at")?)?,
+    })
+}
+
+async fn load_booking(conn: &mut AnyConnection, id: &BookingId) -> Result<Booking, Error> {
+    let row = sqlx::query(
+        "SELECT id, resource_id, requester_org_id, requester_id, purpose, headcount, activity_id, agreement_id, \
+         version, created_at, updated_at FROM bookings WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(storage)?
+    .ok_or_else(|| Error::BookingNotFound(id.to_string()))?;
+    let text = |c: &str| row.try_get::<String, _>(c).map_err(storage);
+    let int = |c: &str| row.try_get::<i64, _>(c).map_err(storage);
+    Ok(Booking {
+        id: BookingId::from_stored(text("id")?),
+        resource_id: ResourceId::from_stored(text("resource_id")?),
+        requester_org: OrgId::from_stored(text("requester_org_id")?),
+        requester: text("requester_id")?,
+        purpose: text("purpose")?,
+        headcount: u32::try_from(int("headcount")?).unwrap_or(u32::MAX),
+        activity_id: row.try_get("activity_id").map_err(storage)?,
+        agreement_id: row.try_get("agreement_id").map_err(storage)?,
+        version: unsigned(int("version")?)?,
+        created_at: instant(int("created_at")?)?,
+        updated_at: instant(int("updated_at")?)?,
+    })
+}
+
+async fn load_occurrences(
+    conn: &mut AnyConnection,
+    id: &BookingId,
+) -> Result<Vec<BookedOccurrence>, Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {OCCURRENCE_COLUMNS} FROM booking_occurrences WHERE booking_id = $1 ORDER BY start_at"
+    ))
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(storage)?;
+    rows.iter().map(occurrence_from_row).collect()
+}
+
+fn occurrence_from_row(row: &AnyRow) -> Result<BookedOccurrence, Error> {
+    let int = |c: &str| row.try_get::<i64, _>(c).map_err(storage);
+    let state: String = row.try_get("state").map_err(storage)?;
+    Ok(BookedOccurrence {
+        start: instant(int("start_at")?)?,
+        end: instant(int("end_at")?)?,
+        state: OccurrenceState::parse("state", &state).map_err(StorageError::new)?,
+        hold_expires_at: optional_instant(row.try_get("hold_expires_at").map_err(storage)?)?,
+        note: row.try_get("note").map_err(storage)?,
+    })
+}

@@ -1,0 +1,455 @@
+//! Booking on both backends: the no-overlap invariant under concurrency,
+//! school-year series, skip_conflicts, approvals and holds.
+
+use chrono::{DateTime, Datelike as _, Duration, NaiveTime, Utc, Weekday};
+use edufed_domain::booking::{
+    Access, ApprovalPolicy, BookingRules, CancelScope, Error, Initial, NewBooking, OccurrenceState,
+    ResourceDetails, ResourceKind, WeeklyHours,
+};
+use edufed_domain::calendar::{Recurrence, Schedule};
+use edufed_domain::changes::Actor;
+use edufed_domain::directory::{Contacts, NewOrganization, OrgKind, Slug};
+use edufed_domain::ids::{OrgId, ResourceId};
+use edufed_domain::time::TimeZone;
+use edufed_store::{ConnectOptions, Store};
+use edufed_tests::{Backend, TestDb, both_backends};
+use rand::{Rng as _, SeedableRng as _};
+
+const NODE: Actor = Actor::Node;
+
+async fn open(backend: Backend) -> (Store, TestDb) {
+    let db = TestDb::new(backend).await;
+    let store = Store::connect(&db.url, &ConnectOptions::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    (store, db)
+}
+
+async fn org(store: &Store, slug: &str) -> OrgId {
+    store
+        .create_organization(
+            NewOrganization {
+                slug: Slug::parse("slug", slug).unwrap(),
+                kind: OrgKind::Technopark,
+                full_name: slug.into(),
+                short_name: slug.into(),
+                city: "Магнитогорск".into(),
+                time_zone: TimeZone::parse("tz", "Asia/Yekaterinburg").unwrap(),
+                contacts: Contacts::default(),
+                inn: None,
+            },
+            &NODE,
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+fn lab(hours: bool, buffer: u32) -> ResourceDetails {
+    let weekdays = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+    ];
+    ResourceDetails {
+        kind: ResourceKind::Lab,
+        name: "IT-квантум".into(),
+        capacity: Some(14),
+        features: vec!["веб-разработка".into()],
+        time_zone: TimeZone::parse("tz", "Asia/Yekaterinburg").unwrap(),
+        hours: if hours {
+            weekdays
+                .into_iter()
+                .map(|weekday| WeeklyHours {
+                    weekday,
+                    opens: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+                    closes: NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+                })
+                .collect()
+        } else {
+            vec![]
+        },
+        rules: BookingRules {
+            min_minutes: 30,
+            buffer_minutes: buffer,
+            ..BookingRules::default()
+        },
+        approval: ApprovalPolicy::Automatic,
+        access: Access::Network,
+    }
+    .validate()
+    .unwrap()
+}
+
+fn request(
+    resource: &ResourceId,
+    org: &OrgId,
+    times: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    initial: Initial,
+) -> NewBooking {
+    NewBooking {
+        resource_id: resource.clone(),
+        requester_org: org.clone(),
+        requester: "teacher".into(),
+        purpose: "Технология".into(),
+        headcount: 12,
+        activity_id: None,
+        agreement_id: None,
+        times,
+        skip_conflicts: false,
+        initial,
+    }
+}
+
+both_backends!(
+    no_two_confirmed_occurrences_ever_overlap,
+    |backend| async move {
+        let (store, db) = open(backend).await;
+        let owner = org(&store, "kvantorium").await;
+        let resource = store
+            .create_resource(&owner, lab(false, 10), &NODE)
+            .await
+            .unwrap();
+        let base = (Utc::now() + Duration::days(2))
+            .date_naive()
+            .and_hms_opt(8, 0, 0)
+            .unwrap()
+            .and_utc();
+        let clients: Vec<_> = (0..16u64)
+            .map(|client| {
+                let store = store.clone();
+                let resource = resource.id.clone();
+                let owner = owner.clone();
+                tokio::spawn(async move {
+                    let mut rng = rand::rngs::StdRng::seed_from_u64(client);
+                    let mut pending = Vec::new();
+                    for _ in 0..20 {
+                        let start = base + Duration::minutes(15 * rng.gen_range(0..64));
+                        let end = start + Duration::minutes(15 * rng.gen_range(2..9));
+                        let initial = if rng.gen_bool(0.5) {
+                            Initial::Confirmed
+                        } else {
+                            Initial::Pending
+                        };
+                        match store
+                            .request_booking(
+                                request(&resource, &owner, vec![(start, end)], initial),
+                                &NODE,
+                            )
+                            .await
+                        {
+                            Ok(outcome) if initial == Initial::Pending => {
+                                pending.push(outcome.booking.id)
+                            }
+                            Ok(_) | Err(Error::Conflict(_)) => {}
+                            Err(other) => panic!("unexpected {other:?}"),
+                        }
+                        // Random confirmations of pending requests.
+                        if rng.gen_bool(0.3) && !pending.is_empty() {
+                            let id = pending.swap_remove(rng.gen_range(0..pending.len()));
+                            match store.approve_booking(&id, None, &NODE).await {
+                                Ok(_) | Err(Error::Conflict(_)) | Err(Error::WrongState(_)) => {}
+                                Err(other) => panic!("unexpected {other:?}"),
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for client in clients {
+            client.await.unwrap();
+        }
+        // Checked with SQL, beside the store: no two blocking occurrences overlap,
+        // buffers included.
+        let overlap_sql = "SELECT COUNT(*) FROM booking_occurrences a JOIN booking_occurrences b \
+         ON a.resource_id = b.resource_id AND a.booking_id < b.booking_id \
+         WHERE a.state IN ('confirmed', 'held') AND b.state IN ('confirmed', 'held') \
+         AND a.start_at < b.block_end AND b.start_at < a.block_end";
+        let count_sql = "SELECT COUNT(*) FROM booking_occurrences WHERE state = 'confirmed'";
+        use sqlx::Connection as _;
+        let (overlaps, confirmed): (i64, i64) = match backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+                (
+                    sqlx::query_scalar(overlap_sql)
+                        .fetch_one(&mut conn)
+                        .await
+                        .unwrap(),
+                    sqlx::query_scalar(count_sql)
+                        .fetch_one(&mut conn)
+                        .await
+                        .unwrap(),
+                )
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+                (
+                    sqlx::query_scalar(overlap_sql)
+                        .fetch_one(&mut conn)
+                        .await
+                        .unwrap(),
+                    sqlx::query_scalar(count_sql)
+                        .fetch_one(&mut conn)
+                        .await
+                        .unwrap(),
+                )
+            }
+        };
+        assert_eq!(overlaps, 0);
+        assert!(confirmed >= 5, "the hammer booked something ({confirmed})");
+    }
+);
+
+fn school_year(resource_zone: TimeZone) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    // Tuesdays and Thursdays 14:00–15:30 for 30 weeks from the next Tuesday
+    // a month ahead, except two holiday weeks.
+    let mut day = (Utc::now() + Duration::days(30)).date_naive();
+    while day.weekday() != Weekday::Tue {
+        day = day.succ_opt().unwrap();
+    }
+    let start = day.and_hms_opt(14, 0, 0).unwrap();
+    let holidays: Vec<_> = [10, 11]
+        .iter()
+        .flat_map(|w| {
+            [
+                start + Duration::weeks(*w),
+                start + Duration::weeks(*w) + Duration::days(2),
+            ]
+        })
+        .collect();
+    let schedule = Schedule {
+        time_zone: resource_zone,
+        start,
+        end: start + Duration::minutes(90),
+        all_day: false,
+        recurrence: Some(Recurrence {
+            rule: "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=60".into(),
+            exdates: holidays,
+            rdates: vec![],
+        }),
+    }
+    .validate()
+    .unwrap();
+    schedule
+        .expand(&[])
+        .unwrap()
+        .iter()
+        .map(|o| (o.start, o.end))
+        .collect()
+}
+
+both_backends!(
+    a_school_year_in_one_request_and_around_a_conflict,
+    |backend| async move {
+        let (store, _db) = open(backend).await;
+        let owner = org(&store, "kvantorium").await;
+        let school = org(&store, "mgml").await;
+        let other = org(&store, "school21-mgn").await;
+        let details = lab(true, 15);
+        let zone = details.time_zone;
+        let resource = store.create_resource(&owner, details, &NODE).await.unwrap();
+        let times = school_year(zone);
+        assert_eq!(times.len(), 56);
+
+        // Another school already has one Thursday.
+        let taken = times[5];
+        let first = store
+            .request_booking(
+                request(&resource.id, &other, vec![taken], Initial::Confirmed),
+                &NODE,
+            )
+            .await
+            .unwrap();
+        // All or nothing: refused, naming the collision.
+        let err = store
+            .request_booking(
+                request(&resource.id, &school, times.clone(), Initial::Confirmed),
+                &NODE,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Conflict(ref why) if why.contains(first.booking.id.as_str())),
+            "{err:?}"
+        );
+        // With skip_conflicts: the rest is booked and the conflict reported.
+        let mut around = request(&resource.id, &school, times.clone(), Initial::Confirmed);
+        around.skip_conflicts = true;
+        let outcome = store.request_booking(around, &NODE).await.unwrap();
+        assert_eq!(outcome.occurrences.len(), 55);
+        assert_eq!(outcome.skipped.len(), 1);
+        assert_eq!(outcome.skipped[0].with, first.booking.id);
+        assert_eq!(outcome.skipped[0].start, taken.0);
+
+        // Cancel one, then this and the following ones.
+        let id = outcome.booking.id.clone();
+        let cancelled = store
+            .cancel_booking(&id, CancelScope::One(times[0].0), "", &NODE)
+            .await
+            .unwrap();
+        assert_eq!(
+            cancelled
+                .iter()
+                .filter(|o| o.state == OccurrenceState::Cancelled)
+                .count(),
+            1
+        );
+        let cancelled = store
+            .cancel_booking(&id, CancelScope::FromOn(times[50].0), "конец года", &NODE)
+            .await
+            .unwrap();
+        assert_eq!(
+            cancelled
+                .iter()
+                .filter(|o| o.state == OccurrenceState::Cancelled)
+                .count(),
+            7
+        );
+        // The freed time books again.
+        store
+            .request_booking(
+                request(&resource.id, &other, vec![times[0]], Initial::Confirmed),
+                &NODE,
+            )
+            .await
+            .unwrap();
+    }
+);
+
+both_backends!(rules_are_named, |backend| async move {
+    let (store, _db) = open(backend).await;
+    let owner = org(&store, "kvantorium").await;
+    let mut details = lab(true, 0);
+    let zone = details.time_zone;
+    details.rules.min_minutes = 45;
+    let resource = store.create_resource(&owner, details, &NODE).await.unwrap();
+    let times = school_year(zone);
+    let (start, end) = times[0];
+    let rule = |result: Result<_, Error>| match result {
+        Err(Error::Rule { rule, .. }) => rule,
+        other => format!("{other:?}"),
+    };
+    let evening = (start + Duration::hours(4), end + Duration::hours(4));
+    assert_eq!(
+        rule(
+            store
+                .request_booking(
+                    request(&resource.id, &owner, vec![evening], Initial::Confirmed),
+                    &NODE
+                )
+                .await
+        ),
+        "bookable_hours"
+    );
+    let short = (start, start + Duration::minutes(30));
+    assert_eq!(
+        rule(
+            store
+                .request_booking(
+                    request(&resource.id, &owner, vec![short], Initial::Confirmed),
+                    &NODE
+                )
+                .await
+        ),
+        "min_duration"
+    );
+    let mut crowd = request(&resource.id, &owner, vec![(start, end)], Initial::Confirmed);
+    crowd.headcount = 30;
+    assert_eq!(rule(store.request_booking(crowd, &NODE).await), "capacity");
+});
+
+both_backends!(approvals_and_holds, |backend| async move {
+    let (store, _db) = open(backend).await;
+    let owner = org(&store, "kvantorium").await;
+    let a = org(&store, "mgml").await;
+    let b = org(&store, "school21-mgn").await;
+    let resource = store
+        .create_resource(&owner, lab(false, 0), &NODE)
+        .await
+        .unwrap();
+    let start = (Utc::now() + Duration::days(3))
+        .date_naive()
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_utc();
+    let slot = (start, start + Duration::hours(1));
+    // Pending requests may overlap; confirming one rejects the other with a reason.
+    let first = store
+        .request_booking(
+            request(&resource.id, &a, vec![slot], Initial::Pending),
+            &NODE,
+        )
+        .await
+        .unwrap();
+    let second = store
+        .request_booking(
+            request(&resource.id, &b, vec![slot], Initial::Pending),
+            &NODE,
+        )
+        .await
+        .unwrap();
+    store
+        .approve_booking(&first.booking.id, None, &NODE)
+        .await
+        .unwrap();
+    let (_, occurrences) = store.get_booking(&second.booking.id).await.unwrap();
+    assert_eq!(occurrences[0].state, OccurrenceState::Rejected);
+    assert!(
+        occurrences[0]
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .contains(first.booking.id.as_str())
+    );
+    assert!(matches!(
+        store.approve_booking(&second.booking.id, None, &NODE).await,
+        Err(Error::WrongState(_))
+    ));
+
+    // A hold blocks until it lapses.
+    let later = (slot.0 + Duration::hours(2), slot.1 + Duration::hours(2));
+    store
+        .request_booking(
+            request(
+                &resource.id,
+                &a,
+                vec![later],
+                Initial::Held(Utc::now() + Duration::minutes(10)),
+            ),
+            &NODE,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .request_booking(
+                request(&resource.id, &b, vec![later], Initial::Confirmed),
+                &NODE
+            )
+            .await,
+        Err(Error::Conflict(_))
+    ));
+    let even_later = (later.0 + Duration::hours(2), later.1 + Duration::hours(2));
+    store
+        .request_booking(
+            request(
+                &resource.id,
+                &a,
+                vec![even_later],
+                Initial::Held(Utc::now() - Duration::seconds(1)),
+            ),
+            &NODE,
+        )
+        .await
+        .unwrap();
+    store
+        .request_booking(
+            request(&resource.id, &b, vec![even_later], Initial::Confirmed),
+            &NODE,
+        )
+        .await
+        .expect("a lapsed hold frees its time");
+});
