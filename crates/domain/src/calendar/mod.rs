@@ -236,7 +236,7 @@ pub struct Coordinator {
     pub contact: Option<String>,
 }
 
-/// Seats reserved for one organization.
+/// The most seats one organization may hold on each occurrence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeatQuota {
     /// The organization.
@@ -279,7 +279,7 @@ pub struct ActivityDetails {
     pub partners: Vec<OrgId>,
     /// Seats per occurrence; unlimited when unset.
     pub capacity: Option<u32>,
-    /// Seats reserved per organization (each at most the capacity).
+    /// Per-organization caps on seats (each at most the capacity).
     pub quotas: Vec<SeatQuota>,
     /// When cohorts may register.
     pub registration: RegistrationWindow,
