@@ -40,6 +40,8 @@ macro_rules! enum_map {
     };
 }
 
+pub(crate) use enum_map;
+
 enum_map!(
     kind_in,
     kind_out,

@@ -3,6 +3,7 @@
 //! to `tonic::Status`.
 
 pub mod auth;
+mod booking;
 mod calendar;
 mod calendar_convert;
 mod change_feed;
@@ -10,6 +11,7 @@ mod convert;
 mod directory;
 pub mod status;
 
+pub use booking::BookingService;
 pub use calendar::CalendarService;
 pub use change_feed::{ChangeFeedService, FeedSettings};
 pub use directory::DirectoryService;

@@ -208,7 +208,7 @@ impl ServiceError for Error {
     fn error_code(&self) -> ErrorCode {
         match self {
             Error::CursorExpired { .. } => ErrorCode::OutOfRange,
-            Error::Storage(_) => ErrorCode::Internal,
+            Error::Storage(e) => e.error_code(),
         }
     }
 }

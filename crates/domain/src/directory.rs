@@ -106,7 +106,7 @@ impl ServiceError for Error {
             Error::UnknownToken | Error::RevokedToken | Error::ExpiredToken(_) => {
                 ErrorCode::Unauthenticated
             }
-            Error::Storage(_) => ErrorCode::Internal,
+            Error::Storage(e) => e.error_code(),
         }
     }
 

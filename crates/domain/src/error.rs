@@ -76,17 +76,23 @@ impl ServiceError for FieldError {
 /// A failure of the storage layer that is not a rule of the domain: lost
 /// connection, a bug in a query. Opaque on purpose: callers get INTERNAL and
 /// the cause goes to the log.
-pub struct StorageError(Box<dyn std::error::Error + Send + Sync + 'static>);
+pub struct StorageError(Box<dyn std::error::Error + Send + Sync + 'static>, bool);
 
 impl StorageError {
     /// Wraps any error.
     pub fn new(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Self(Box::new(cause))
+        Self(Box::new(cause), false)
+    }
+
+    /// Wraps a transient error (a deadlock, a serialization failure): the
+    /// caller may retry, and gets UNAVAILABLE rather than INTERNAL.
+    pub fn transient(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Box::new(cause), true)
     }
 
     /// An error from a message, for inconsistencies found in stored data.
     pub fn msg(message: impl Into<String>) -> Self {
-        Self(message.into().into())
+        Self(message.into().into(), false)
     }
 }
 
@@ -110,6 +116,10 @@ impl std::error::Error for StorageError {
 
 impl ServiceError for StorageError {
     fn error_code(&self) -> ErrorCode {
-        ErrorCode::Internal
+        if self.1 {
+            ErrorCode::Unavailable
+        } else {
+            ErrorCode::Internal
+        }
     }
 }

@@ -51,6 +51,12 @@ pub enum Action {
     RegisterCohorts,
     /// See an organization's registrations (its own, or for its activities).
     ViewRegistrations,
+    /// Add and change the organization's resources; decide requests for them.
+    ManageResources,
+    /// Request bookings for the organization, and cancel them.
+    RequestBookings,
+    /// See the organization's bookings (its own, or of its resources).
+    ViewBookings,
 }
 
 impl Action {
@@ -66,6 +72,9 @@ impl Action {
             Action::ManageActivities => "manage the organization's activities",
             Action::RegisterCohorts => "register the organization's cohorts",
             Action::ViewRegistrations => "see the organization's registrations",
+            Action::ManageResources => "manage the organization's resources",
+            Action::RequestBookings => "request bookings for the organization",
+            Action::ViewBookings => "see the organization's bookings",
         }
     }
 }
@@ -106,9 +115,9 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
     use Role::*;
     match (action, role) {
         (UpdateOrganization | AddMember | RemoveMember, Some(Admin)) => true,
-        (ManageActivities, Some(Admin | Coordinator)) => true,
-        (RegisterCohorts, Some(Admin | Coordinator | Teacher)) => true,
-        (ListMembers | WatchChanges | ViewRegistrations, Some(_)) => true,
+        (ManageActivities | ManageResources, Some(Admin | Coordinator)) => true,
+        (RegisterCohorts | RequestBookings, Some(Admin | Coordinator | Teacher)) => true,
+        (ListMembers | WatchChanges | ViewRegistrations | ViewBookings, Some(_)) => true,
         // Organizations are created by the operator; tokens follow the person rule.
         (CreateOrganization | ManageTokens, _) => false,
         _ => false,
@@ -208,6 +217,9 @@ mod tests {
             (ManageActivities, [true, true, false, false]),
             (RegisterCohorts, [true, true, true, false]),
             (ViewRegistrations, [true, true, true, true]),
+            (ManageResources, [true, true, false, false]),
+            (RequestBookings, [true, true, true, false]),
+            (ViewBookings, [true, true, true, true]),
             (CreateOrganization, [false, false, false, false]),
             (ManageTokens, [false, false, false, false]),
         ];

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use edufed_api::{CalendarService, ChangeFeedService, DirectoryService, FeedSettings};
+use edufed_api::{
+    BookingService, CalendarService, ChangeFeedService, DirectoryService, FeedSettings,
+};
+use edufed_proto::v1::booking_server::BookingServer;
 use edufed_proto::v1::calendar_server::CalendarServer;
 use edufed_proto::v1::change_feed_server::ChangeFeedServer;
 use edufed_proto::v1::directory_server::DirectoryServer;
@@ -77,7 +80,11 @@ impl Node {
         let calendar = CalendarServer::new(CalendarService::new(store.clone()))
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit);
+        let booking = BookingServer::new(BookingService::new(store.clone()))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
         let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_serving::<BookingServer<BookingService>>().await;
         health
             .set_serving::<CalendarServer<CalendarService>>()
             .await;
@@ -98,6 +105,7 @@ impl Node {
         let grpc = Routes::new(directory)
             .add_service(feed)
             .add_service(calendar)
+            .add_service(booking)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

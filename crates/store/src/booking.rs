@@ -87,6 +87,22 @@ impl Store {
         Ok(resource)
     }
 
+    /// An organization's resources, by name.
+    pub async fn list_resources(&self, owner: &OrgId) -> Result<Vec<Resource>, Error> {
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM resources WHERE owner_id = $1 ORDER BY name, id")
+                .bind(owner.to_string())
+                .fetch_all(self.reader())
+                .await
+                .map_err(storage)?;
+        let mut conn = self.reader().acquire().await.map_err(storage)?;
+        let mut resources = Vec::with_capacity(ids.len());
+        for id in ids {
+            resources.push(load_resource(&mut conn, &ResourceId::from_stored(id)).await?);
+        }
+        Ok(resources)
+    }
+
     /// A resource.
     pub async fn get_resource(&self, id: &ResourceId) -> Result<Resource, Error> {
         let mut conn = self.reader().acquire().await.map_err(storage)?;
@@ -104,6 +120,7 @@ impl Store {
     ) -> Result<BookingOutcome, Error> {
         let at = now();
         let mut tx = self.write_tx().await?;
+        self.lock_resource(&mut tx, &new.resource_id).await?;
         let resource = load_resource(&mut tx.tx, &new.resource_id).await?;
         for (start, end) in &new.times {
             resource.check(*start, *end, new.headcount, at)?;
@@ -257,6 +274,7 @@ impl Store {
         let moment = now();
         let mut tx = self.write_tx().await?;
         let booking = load_booking(&mut tx.tx, id).await?;
+        self.lock_resource(&mut tx, &booking.resource_id).await?;
         let resource = load_resource(&mut tx.tx, &booking.resource_id).await?;
         expire_holds(&mut tx, &resource.id, moment).await?;
         let mut occurrences = load_occurrences(&mut tx.tx, id).await?;
@@ -381,6 +399,24 @@ impl Store {
         Ok((booking, occurrences))
     }
 
+    /// On PostgreSQL, locks the resource's row until the transaction ends:
+    /// decisions on one resource take turns, so two of them never wait on
+    /// each other's rows inside the exclusion constraint (a deadlock). The
+    /// constraint still holds the invariant should anything slip past.
+    async fn lock_resource(&self, tx: &mut WriteTx<'_>, id: &ResourceId) -> Result<(), Error> {
+        if self.backend() == crate::Backend::Postgres {
+            let found = sqlx::query("SELECT id FROM resources WHERE id = $1 FOR UPDATE")
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx.tx)
+                .await
+                .map_err(storage)?;
+            if found.is_none() {
+                return Err(Error::ResourceNotFound(id.to_string()));
+            }
+        }
+        Ok(())
+    }
+
     async fn set_state(
         &self,
         id: &BookingId,
@@ -392,6 +428,7 @@ impl Store {
         let moment = now();
         let mut tx = self.write_tx().await?;
         let booking = load_booking(&mut tx.tx, id).await?;
+        self.lock_resource(&mut tx, &booking.resource_id).await?;
         let resource = load_resource(&mut tx.tx, &booking.resource_id).await?;
         let mut occurrences = load_occurrences(&mut tx.tx, id).await?;
         let note = (!comment.trim().is_empty()).then(|| comment.trim().to_owned());

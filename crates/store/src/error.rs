@@ -101,13 +101,23 @@ impl DbFailure {
     /// This failure as a storage error, for when the domain expected none.
     pub fn into_storage(self) -> StorageError {
         match self {
-            DbFailure::Other(e) => StorageError::new(e),
+            DbFailure::Other(e) => storage(e),
             other => StorageError::msg(format!("unexpected constraint violation: {other:?}")),
         }
     }
 }
 
-/// Any sqlx error as a storage error.
+/// SQLSTATEs of failures a retry may get past.
+const TRANSIENT: [&str; 2] = ["40P01", "40001"];
+
+/// Any sqlx error as a storage error; deadlocks and serialization failures
+/// are marked transient, so clients get UNAVAILABLE and may retry.
 pub(crate) fn storage(error: sqlx::Error) -> StorageError {
-    StorageError::new(error)
+    let transient = matches!(&error, sqlx::Error::Database(db)
+        if db.code().is_some_and(|code| TRANSIENT.contains(&code.as_ref())));
+    if transient {
+        StorageError::transient(error)
+    } else {
+        StorageError::new(error)
+    }
 }

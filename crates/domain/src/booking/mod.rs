@@ -371,6 +371,34 @@ impl Resource {
     }
 }
 
+impl Resource {
+    /// Whether `org` may see and request this resource. Until network
+    /// agreements exist, agreement partners are the owner alone.
+    pub fn open_to(&self, org: &OrgId) -> bool {
+        match self.details.access {
+            Access::Network => true,
+            Access::OwnOrganization | Access::AgreementPartners => org == &self.owner,
+        }
+    }
+
+    /// How a request by `org` starts out under the approval policy: the
+    /// owner's own requests, and all under the automatic policy, are
+    /// confirmed; others wait for the owner.
+    pub fn initial_for(&self, org: &OrgId) -> Initial {
+        match self.details.approval {
+            ApprovalPolicy::Automatic => Initial::Confirmed,
+            ApprovalPolicy::ApprovalRequired | ApprovalPolicy::AutomaticForPartners
+                if org == &self.owner =>
+            {
+                Initial::Confirmed
+            }
+            ApprovalPolicy::ApprovalRequired | ApprovalPolicy::AutomaticForPartners => {
+                Initial::Pending
+            }
+        }
+    }
+}
+
 /// An interval of time, start inclusive, end exclusive.
 pub type Interval = (DateTime<Utc>, DateTime<Utc>);
 
@@ -413,7 +441,7 @@ impl ServiceError for Error {
                 ErrorCode::FailedPrecondition
             }
             Error::ResourceNotFound(_) | Error::BookingNotFound(_) => ErrorCode::NotFound,
-            Error::Storage(_) => ErrorCode::Internal,
+            Error::Storage(e) => e.error_code(),
         }
     }
 

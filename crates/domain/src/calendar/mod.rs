@@ -569,7 +569,7 @@ impl ServiceError for Error {
             | Error::WrongStatus { .. }
             | Error::RegistrationClosed(_)
             | Error::RegistrationRefused(_) => ErrorCode::FailedPrecondition,
-            Error::Storage(_) => ErrorCode::Internal,
+            Error::Storage(e) => e.error_code(),
         }
     }
 

@@ -1,0 +1,540 @@
+//! The Booking service.
+
+use chrono::{DateTime, Duration, NaiveTime, Utc, Weekday};
+use edufed_domain::FieldError;
+use edufed_domain::booking::{
+    Access, ApprovalPolicy, BookedOccurrence, Booking, BookingRules, CancelScope, Error, Initial,
+    NewBooking, OccurrenceState, Resource, ResourceDetails, ResourceKind, WeeklyHours,
+};
+use edufed_domain::calendar::{Recurrence, Schedule};
+use edufed_domain::changes::Actor;
+use edufed_domain::ids::{BookingId, ResourceId};
+use edufed_domain::policy::{Action, Principal, Target, authorize};
+use edufed_domain::text;
+use edufed_domain::time::TimeZone;
+use edufed_proto::v1 as pb;
+use edufed_proto::v1::booking_server::Booking as BookingApi;
+use edufed_store::Store;
+use tonic::{Request, Response, Status};
+
+use crate::auth::principal;
+use crate::calendar_convert::{enum_map, instant, local, local_out};
+use crate::convert::{org_ref, timestamp};
+use crate::status::ApiError;
+
+enum_map!(
+    kind_in,
+    kind_out,
+    pb::ResourceKind,
+    "RESOURCE_KIND_",
+    ResourceKind
+);
+enum_map!(
+    approval_in,
+    approval_out,
+    pb::ApprovalPolicy,
+    "APPROVAL_POLICY_",
+    ApprovalPolicy
+);
+enum_map!(access_in, access_out, pb::Access, "ACCESS_", Access);
+enum_map!(
+    state_in,
+    state_out,
+    pb::OccurrenceState,
+    "OCCURRENCE_STATE_",
+    OccurrenceState
+);
+
+/// The `edufed.v1.Booking` service.
+#[derive(Debug, Clone)]
+pub struct BookingService {
+    store: Store,
+}
+
+impl BookingService {
+    /// A service over `store`.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// The resource, if the caller's organizations may see it.
+    async fn visible(&self, caller: &Principal, raw: &str) -> Result<Resource, ApiError> {
+        let id = ResourceId::parse("resource_id", raw)?;
+        let resource = self.store.get_resource(&id).await?;
+        let sees = caller.operator
+            || caller
+                .memberships
+                .iter()
+                .any(|(org, _)| resource.open_to(org));
+        if !sees {
+            return Err(Error::ResourceNotFound(id.to_string()).into());
+        }
+        Ok(resource)
+    }
+
+    /// The booking and its resource, if the caller is the requester or the owner.
+    async fn booking(
+        &self,
+        caller: &Principal,
+        raw: &str,
+    ) -> Result<(Booking, Vec<BookedOccurrence>, Resource), ApiError> {
+        let id = BookingId::parse("booking_id", raw)?;
+        let (booking, occurrences) = self.store.get_booking(&id).await?;
+        let resource = self.store.get_resource(&booking.resource_id).await?;
+        let requester = authorize(
+            caller,
+            Action::ViewBookings,
+            Target::Organization(&booking.requester_org),
+        );
+        let owner = authorize(
+            caller,
+            Action::ViewBookings,
+            Target::Organization(&resource.owner),
+        );
+        if requester.is_err() && owner.is_err() {
+            return Err(Error::BookingNotFound(id.to_string()).into());
+        }
+        Ok((booking, occurrences, resource))
+    }
+}
+
+fn time_of_day(field: &str, raw: &str) -> Result<NaiveTime, FieldError> {
+    NaiveTime::parse_from_str(raw.trim(), "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(raw.trim(), "%H:%M:%S"))
+        .map_err(|_| {
+            FieldError::new(
+                field,
+                format!("{} is not a time like 09:00", text::excerpt(raw)),
+            )
+        })
+}
+
+fn details(raw: &pb::Resource, default_zone: TimeZone) -> Result<ResourceDetails, FieldError> {
+    let rules = raw.rules.unwrap_or_default();
+    let defaults = BookingRules::default();
+    let or = |value: u32, default: u32| if value == 0 { default } else { value };
+    ResourceDetails {
+        kind: kind_in("resource.kind", raw.kind)?
+            .ok_or_else(|| FieldError::new("resource.kind", "is required"))?,
+        name: raw.name.clone(),
+        capacity: (raw.capacity != 0).then_some(raw.capacity),
+        features: raw.features.clone(),
+        time_zone: if raw.time_zone.trim().is_empty() {
+            default_zone
+        } else {
+            TimeZone::parse("resource.time_zone", &raw.time_zone)?
+        },
+        hours: raw
+            .hours
+            .iter()
+            .map(|h| {
+                let weekday = match h.weekday {
+                    1 => Weekday::Mon,
+                    2 => Weekday::Tue,
+                    3 => Weekday::Wed,
+                    4 => Weekday::Thu,
+                    5 => Weekday::Fri,
+                    6 => Weekday::Sat,
+                    7 => Weekday::Sun,
+                    _ => {
+                        return Err(FieldError::new(
+                            "resource.hours.weekday",
+                            "is 1 (Monday) to 7 (Sunday)",
+                        ));
+                    }
+                };
+                Ok(WeeklyHours {
+                    weekday,
+                    opens: time_of_day("resource.hours.opens", &h.opens)?,
+                    closes: time_of_day("resource.hours.closes", &h.closes)?,
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        rules: BookingRules {
+            min_minutes: or(rules.min_minutes, defaults.min_minutes),
+            max_minutes: or(rules.max_minutes, defaults.max_minutes),
+            min_notice_minutes: rules.min_notice_minutes,
+            max_advance_days: or(rules.max_advance_days, defaults.max_advance_days),
+            buffer_minutes: rules.buffer_minutes,
+        },
+        approval: approval_in("resource.approval", raw.approval)?
+            .ok_or_else(|| FieldError::new("resource.approval", "is required"))?,
+        access: access_in("resource.access", raw.access)?
+            .ok_or_else(|| FieldError::new("resource.access", "is required"))?,
+    }
+    .validate()
+    .map_err(|e| FieldError::new(format!("resource.{}", e.field), e.reason))
+}
+
+fn resource_out(r: &Resource) -> pb::Resource {
+    let d = &r.details;
+    pb::Resource {
+        id: r.id.to_string(),
+        owner_id: r.owner.to_string(),
+        kind: kind_out(d.kind),
+        name: d.name.clone(),
+        capacity: d.capacity.unwrap_or(0),
+        features: d.features.clone(),
+        time_zone: d.time_zone.name().to_owned(),
+        hours: d
+            .hours
+            .iter()
+            .map(|h| pb::WeeklyHours {
+                weekday: h.weekday.number_from_monday(),
+                opens: h.opens.format("%H:%M").to_string(),
+                closes: h.closes.format("%H:%M").to_string(),
+            })
+            .collect(),
+        rules: Some(pb::BookingRules {
+            min_minutes: d.rules.min_minutes,
+            max_minutes: d.rules.max_minutes,
+            min_notice_minutes: d.rules.min_notice_minutes,
+            max_advance_days: d.rules.max_advance_days,
+            buffer_minutes: d.rules.buffer_minutes,
+        }),
+        approval: approval_out(d.approval),
+        access: access_out(d.access),
+        blackouts: r
+            .blackouts
+            .iter()
+            .map(|b| pb::Blackout {
+                start: local_out(b.start),
+                end: local_out(b.end),
+                reason: b.reason.clone(),
+                rule: b.rule.clone().unwrap_or_default(),
+            })
+            .collect(),
+        version: r.version,
+    }
+}
+
+fn record(booking: &Booking, occurrences: &[BookedOccurrence]) -> pb::BookingRecord {
+    pb::BookingRecord {
+        id: booking.id.to_string(),
+        resource_id: booking.resource_id.to_string(),
+        requester_id: booking.requester_org.to_string(),
+        purpose: booking.purpose.clone(),
+        headcount: booking.headcount,
+        activity_id: booking.activity_id.clone().unwrap_or_default(),
+        agreement_id: booking.agreement_id.clone().unwrap_or_default(),
+        occurrences: occurrences
+            .iter()
+            .map(|o| pb::BookedOccurrence {
+                start: Some(timestamp(o.start)),
+                end: Some(timestamp(o.end)),
+                state: state_out(o.state),
+                hold_expires_at: o.hold_expires_at.map(timestamp),
+                note: o.note.clone().unwrap_or_default(),
+            })
+            .collect(),
+        version: booking.version,
+    }
+}
+
+fn occurrence_at(
+    field: &str,
+    ts: Option<&prost_types::Timestamp>,
+) -> Result<Option<DateTime<Utc>>, FieldError> {
+    instant(field, ts)
+}
+
+type RpcResult<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl BookingApi for BookingService {
+    async fn create_resource(
+        &self,
+        request: Request<pb::CreateResourceRequest>,
+    ) -> RpcResult<pb::Resource> {
+        let caller = principal(&request)?;
+        let resource = async {
+            let req = request.get_ref();
+            let owner = self
+                .store
+                .get_organization(&org_ref("owner", &req.owner)?)
+                .await?;
+            authorize(
+                &caller,
+                Action::ManageResources,
+                Target::Organization(&owner.id),
+            )?;
+            let raw = req
+                .resource
+                .as_ref()
+                .ok_or_else(|| FieldError::new("resource", "is required"))?;
+            let details = details(raw, owner.time_zone)?;
+            Ok::<_, ApiError>(
+                self.store
+                    .create_resource(&owner.id, details, &Actor::Person(caller.person_id.clone()))
+                    .await?,
+            )
+        }
+        .await?;
+        Ok(Response::new(resource_out(&resource)))
+    }
+
+    async fn get_resource(
+        &self,
+        request: Request<pb::GetResourceRequest>,
+    ) -> RpcResult<pb::Resource> {
+        let caller = principal(&request)?;
+        let resource = self
+            .visible(&caller, &request.get_ref().resource_id)
+            .await?;
+        Ok(Response::new(resource_out(&resource)))
+    }
+
+    async fn list_resources(
+        &self,
+        request: Request<pb::ListResourcesRequest>,
+    ) -> RpcResult<pb::ListResourcesResponse> {
+        let caller = principal(&request)?;
+        let resources = async {
+            let owner = self
+                .store
+                .get_organization(&org_ref("owner", &request.get_ref().owner)?)
+                .await?;
+            Ok::<_, ApiError>(self.store.list_resources(&owner.id).await?)
+        }
+        .await?;
+        Ok(Response::new(pb::ListResourcesResponse {
+            resources: resources
+                .iter()
+                .filter(|r| {
+                    caller.operator || caller.memberships.iter().any(|(org, _)| r.open_to(org))
+                })
+                .map(resource_out)
+                .collect(),
+        }))
+    }
+
+    async fn request_booking(
+        &self,
+        request: Request<pb::RequestBookingRequest>,
+    ) -> RpcResult<pb::RequestBookingResponse> {
+        let caller = principal(&request)?;
+        let outcome = async {
+            let req = request.get_ref();
+            let requester = self
+                .store
+                .get_organization(&org_ref("requester", &req.requester)?)
+                .await?;
+            authorize(
+                &caller,
+                Action::RequestBookings,
+                Target::Organization(&requester.id),
+            )?;
+            let resource = self.visible(&caller, &req.resource_id).await?;
+            if !resource.open_to(&requester.id) {
+                return Err(Error::ResourceNotFound(resource.id.to_string()).into());
+            }
+            let schedule = Schedule {
+                time_zone: resource.details.time_zone,
+                start: local("start", &req.start)?,
+                end: local("end", &req.end)?,
+                all_day: false,
+                recurrence: req
+                    .recurrence
+                    .as_ref()
+                    .map(|r| -> Result<Recurrence, FieldError> {
+                        Ok(Recurrence {
+                            rule: r.rule.clone(),
+                            exdates: r
+                                .exdates
+                                .iter()
+                                .map(|d| local("recurrence.exdates", d))
+                                .collect::<Result<_, _>>()?,
+                            rdates: vec![],
+                        })
+                    })
+                    .transpose()?,
+            }
+            .validate()
+            .map_err(|e| FieldError::new(e.field.replace("schedule.", ""), e.reason))?;
+            let times = schedule
+                .expand(&[])?
+                .iter()
+                .map(|o| (o.start, o.end))
+                .collect();
+            let initial = match req.hold_seconds {
+                0 => resource.initial_for(&requester.id),
+                s @ 1..=86_400 => {
+                    Initial::Held(edufed_domain::time::now() + Duration::seconds(i64::from(s)))
+                }
+                _ => return Err(FieldError::new("hold_seconds", "at most 86400").into()),
+            };
+            if req.headcount == 0 {
+                return Err(FieldError::new("headcount", "is required").into());
+            }
+            let new = NewBooking {
+                resource_id: resource.id.clone(),
+                requester_org: requester.id.clone(),
+                requester: caller.person_id.to_string(),
+                purpose: text::line("purpose", &req.purpose, 300)?,
+                headcount: req.headcount,
+                activity_id: text::optional_line("activity_id", &req.activity_id, 100)?,
+                agreement_id: text::optional_line("agreement_id", &req.agreement_id, 100)?,
+                times,
+                skip_conflicts: req.skip_conflicts,
+                initial,
+            };
+            Ok::<_, ApiError>(
+                self.store
+                    .request_booking(new, &Actor::Person(caller.person_id.clone()))
+                    .await?,
+            )
+        }
+        .await?;
+        Ok(Response::new(pb::RequestBookingResponse {
+            booking: Some(record(&outcome.booking, &outcome.occurrences)),
+            skipped: outcome
+                .skipped
+                .iter()
+                .map(|c| pb::Collision {
+                    start: Some(timestamp(c.start)),
+                    end: Some(timestamp(c.end)),
+                    booking_id: c.with.to_string(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn approve_booking(
+        &self,
+        request: Request<pb::DecideBookingRequest>,
+    ) -> RpcResult<pb::BookingRecord> {
+        let caller = principal(&request)?;
+        let record = async {
+            let req = request.get_ref();
+            let (booking, _, resource) = self.booking(&caller, &req.booking_id).await?;
+            authorize(
+                &caller,
+                Action::ManageResources,
+                Target::Organization(&resource.owner),
+            )?;
+            let at = occurrence_at("occurrence_start", req.occurrence_start.as_ref())?;
+            let occurrences = self
+                .store
+                .approve_booking(&booking.id, at, &Actor::Person(caller.person_id.clone()))
+                .await?;
+            let (booking, _) = self.store.get_booking(&booking.id).await?;
+            Ok::<_, ApiError>(record(&booking, &occurrences))
+        }
+        .await?;
+        Ok(Response::new(record))
+    }
+
+    async fn reject_booking(
+        &self,
+        request: Request<pb::DecideBookingRequest>,
+    ) -> RpcResult<pb::BookingRecord> {
+        let caller = principal(&request)?;
+        let record = async {
+            let req = request.get_ref();
+            let (booking, _, resource) = self.booking(&caller, &req.booking_id).await?;
+            authorize(
+                &caller,
+                Action::ManageResources,
+                Target::Organization(&resource.owner),
+            )?;
+            let at = occurrence_at("occurrence_start", req.occurrence_start.as_ref())?;
+            let comment = text::optional_line("comment", &req.comment, 500)?.unwrap_or_default();
+            let occurrences = self
+                .store
+                .reject_booking(
+                    &booking.id,
+                    at,
+                    &comment,
+                    &Actor::Person(caller.person_id.clone()),
+                )
+                .await?;
+            let (booking, _) = self.store.get_booking(&booking.id).await?;
+            Ok::<_, ApiError>(record(&booking, &occurrences))
+        }
+        .await?;
+        Ok(Response::new(record))
+    }
+
+    async fn cancel_booking(
+        &self,
+        request: Request<pb::CancelBookingRequest>,
+    ) -> RpcResult<pb::BookingRecord> {
+        let caller = principal(&request)?;
+        let record = async {
+            let req = request.get_ref();
+            let (booking, _, resource) = self.booking(&caller, &req.booking_id).await?;
+            if authorize(
+                &caller,
+                Action::RequestBookings,
+                Target::Organization(&booking.requester_org),
+            )
+            .is_err()
+            {
+                authorize(
+                    &caller,
+                    Action::ManageResources,
+                    Target::Organization(&resource.owner),
+                )?;
+            }
+            let at = occurrence_at("occurrence_start", req.occurrence_start.as_ref())?;
+            let need_at = || {
+                at.ok_or_else(|| FieldError::new("occurrence_start", "is required for this scope"))
+            };
+            let scope = match pb::CancelScope::try_from(req.scope)
+                .unwrap_or(pb::CancelScope::Unspecified)
+            {
+                pb::CancelScope::Unspecified => {
+                    return Err(FieldError::new("scope", "is required").into());
+                }
+                pb::CancelScope::One => CancelScope::One(need_at()?),
+                pb::CancelScope::Following => CancelScope::FromOn(need_at()?),
+                pb::CancelScope::All => CancelScope::All,
+            };
+            let comment = text::optional_line("comment", &req.comment, 500)?.unwrap_or_default();
+            let occurrences = self
+                .store
+                .cancel_booking(
+                    &booking.id,
+                    scope,
+                    &comment,
+                    &Actor::Person(caller.person_id.clone()),
+                )
+                .await?;
+            let (booking, _) = self.store.get_booking(&booking.id).await?;
+            Ok::<_, ApiError>(record(&booking, &occurrences))
+        }
+        .await?;
+        Ok(Response::new(record))
+    }
+
+    async fn get_booking(
+        &self,
+        request: Request<pb::GetBookingRequest>,
+    ) -> RpcResult<pb::BookingRecord> {
+        let caller = principal(&request)?;
+        let (booking, occurrences, _) =
+            self.booking(&caller, &request.get_ref().booking_id).await?;
+        Ok(Response::new(record(&booking, &occurrences)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_booking_enum_value_has_a_wire_twin() {
+        for v in ResourceKind::ALL {
+            assert_eq!(kind_in("k", kind_out(*v)).unwrap(), Some(*v));
+        }
+        for v in ApprovalPolicy::ALL {
+            assert_eq!(approval_in("a", approval_out(*v)).unwrap(), Some(*v));
+        }
+        for v in Access::ALL {
+            assert_eq!(access_in("a", access_out(*v)).unwrap(), Some(*v));
+        }
+        for v in OccurrenceState::ALL {
+            assert_eq!(state_in("s", state_out(*v)).unwrap(), Some(*v));
+        }
+    }
+}

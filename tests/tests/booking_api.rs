@@ -1,0 +1,266 @@
+//! The Booking service end to end: a technopark's lab, a school's series of
+//! lessons, the owner's approval, and refusals that name their rule.
+
+use chrono::{Datelike as _, Duration, Utc, Weekday};
+use edufed_proto::v1 as pb;
+use edufed_tests::{Bearer, TestNode, both_backends, org_request};
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic_types::StatusExt as _;
+
+type Client = pb::booking_client::BookingClient<InterceptedService<Channel, Bearer>>;
+
+async fn client(node: &TestNode, token: &str) -> Client {
+    pb::booking_client::BookingClient::with_interceptor(node.channel().await, Bearer::new(token))
+}
+
+async fn token_for(node: &TestNode, org: &str, role: pb::Role) -> String {
+    let mut op = node.operator().await;
+    let member = op
+        .add_member(pb::AddMemberRequest {
+            organization: org.into(),
+            person: Some(pb::add_member_request::Person::NewPerson(pb::NewPerson {
+                display_name: format!("{org} {role:?}"),
+                email: String::new(),
+            })),
+            role: role.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    op.create_token(pb::CreateTokenRequest {
+        person_id: member.person.unwrap().id,
+        name: "t".into(),
+        ttl: None,
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .secret
+}
+
+fn lab(access: pb::Access) -> pb::Resource {
+    pb::Resource {
+        kind: pb::ResourceKind::Lab.into(),
+        name: "IT-квантум".into(),
+        capacity: 14,
+        features: vec!["веб-разработка".into()],
+        hours: (1..=5)
+            .map(|weekday| pb::WeeklyHours {
+                weekday,
+                opens: "09:00".into(),
+                closes: "18:00".into(),
+            })
+            .collect(),
+        rules: Some(pb::BookingRules {
+            min_minutes: 45,
+            buffer_minutes: 15,
+            ..Default::default()
+        }),
+        approval: pb::ApprovalPolicy::ApprovalRequired.into(),
+        access: access.into(),
+        ..Default::default()
+    }
+}
+
+fn next_tuesday() -> chrono::NaiveDate {
+    let mut day = (Utc::now() + Duration::days(14)).date_naive();
+    while day.weekday() != Weekday::Tue {
+        day = day.succ_opt().unwrap();
+    }
+    day
+}
+
+both_backends!(a_school_books_a_technopark_lab, |backend| async move {
+    let node = TestNode::start(backend).await;
+    let mut op = node.operator().await;
+    op.create_organization(pb::CreateOrganizationRequest {
+        kind: pb::OrganizationKind::Technopark.into(),
+        ..org_request("kvantorium")
+    })
+    .await
+    .unwrap();
+    op.create_organization(org_request("mgml")).await.unwrap();
+    let coordinator = token_for(&node, "kvantorium", pb::Role::Coordinator).await;
+    let teacher = token_for(&node, "mgml", pb::Role::Teacher).await;
+    let mut owner = client(&node, &coordinator).await;
+    let mut school = client(&node, &teacher).await;
+
+    let bad = owner
+        .create_resource(pb::CreateResourceRequest {
+            owner: "kvantorium".into(),
+            resource: Some(pb::Resource {
+                kind: 0,
+                ..lab(pb::Access::Network)
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad.get_error_details()
+            .bad_request()
+            .unwrap()
+            .field_violations[0]
+            .field,
+        "resource.kind"
+    );
+    let resource = owner
+        .create_resource(pb::CreateResourceRequest {
+            owner: "kvantorium".into(),
+            resource: Some(lab(pb::Access::Network)),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        resource.time_zone, "Asia/Tomsk",
+        "the owner's zone by default"
+    );
+    let private = owner
+        .create_resource(pb::CreateResourceRequest {
+            owner: "kvantorium".into(),
+            resource: Some(pb::Resource {
+                name: "Склад".into(),
+                ..lab(pb::Access::OwnOrganization)
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let seen = school
+        .list_resources(pb::ListResourcesRequest {
+            owner: "kvantorium".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(seen.resources.len(), 1, "the private one is hidden");
+
+    let day = next_tuesday();
+    let series = |start: &str, end: &str| pb::RequestBookingRequest {
+        resource_id: resource.id.clone(),
+        requester: "mgml".into(),
+        start: format!("{day}T{start}"),
+        end: format!("{day}T{end}"),
+        recurrence: Some(pb::BookingRecurrence {
+            rule: "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=20".into(),
+            exdates: vec![],
+        }),
+        purpose: "Технология, 7 класс".into(),
+        headcount: 12,
+        ..Default::default()
+    };
+    // Refusals name the rule.
+    let refused = |status: tonic::Status| {
+        assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+        status.message().to_owned()
+    };
+    assert!(
+        refused(
+            school
+                .request_booking(series("17:30", "19:00"))
+                .await
+                .unwrap_err()
+        )
+        .contains("bookable_hours")
+    );
+    assert!(
+        refused(
+            school
+                .request_booking(series("14:00", "14:30"))
+                .await
+                .unwrap_err()
+        )
+        .contains("min_duration")
+    );
+    let crowd = pb::RequestBookingRequest {
+        headcount: 20,
+        ..series("14:00", "15:30")
+    };
+    assert!(refused(school.request_booking(crowd).await.unwrap_err()).contains("capacity"));
+    let hidden = pb::RequestBookingRequest {
+        resource_id: private.id.clone(),
+        ..series("14:00", "15:30")
+    };
+    assert_eq!(
+        school.request_booking(hidden).await.unwrap_err().code(),
+        Code::NotFound
+    );
+
+    // A series in one request, pending the owner's approval.
+    let requested = school
+        .request_booking(series("14:00", "15:30"))
+        .await
+        .unwrap()
+        .into_inner();
+    let booking = requested.booking.unwrap();
+    assert_eq!(booking.occurrences.len(), 20);
+    assert!(
+        booking
+            .occurrences
+            .iter()
+            .all(|o| o.state == pb::OccurrenceState::Pending as i32)
+    );
+    let decide = pb::DecideBookingRequest {
+        booking_id: booking.id.clone(),
+        ..Default::default()
+    };
+    assert_eq!(
+        school
+            .approve_booking(decide.clone())
+            .await
+            .unwrap_err()
+            .code(),
+        Code::PermissionDenied
+    );
+    let approved = owner.approve_booking(decide).await.unwrap().into_inner();
+    assert!(
+        approved
+            .occurrences
+            .iter()
+            .all(|o| o.state == pb::OccurrenceState::Confirmed as i32)
+    );
+
+    // The owner's own request over the same time collides.
+    let own = pb::RequestBookingRequest {
+        requester: "kvantorium".into(),
+        recurrence: None,
+        ..series("15:00", "16:00")
+    };
+    assert!(refused(owner.request_booking(own).await.unwrap_err()).contains(&booking.id));
+
+    // The school cancels one lesson; the time frees up.
+    let first = approved.occurrences[0].start;
+    let cancelled = school
+        .cancel_booking(pb::CancelBookingRequest {
+            booking_id: booking.id.clone(),
+            scope: pb::CancelScope::One.into(),
+            occurrence_start: first,
+            comment: "экскурсия".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        cancelled.occurrences[0].state,
+        pb::OccurrenceState::Cancelled as i32
+    );
+    let own = pb::RequestBookingRequest {
+        requester: "kvantorium".into(),
+        recurrence: None,
+        ..series("14:00", "15:30")
+    };
+    let mine = owner
+        .request_booking(own)
+        .await
+        .unwrap()
+        .into_inner()
+        .booking
+        .unwrap();
+    assert_eq!(
+        mine.occurrences[0].state,
+        pb::OccurrenceState::Confirmed as i32,
+        "the owner's own request is confirmed"
+    );
+});
