@@ -263,4 +263,128 @@ both_backends!(a_school_books_a_technopark_lab, |backend| async move {
         pb::OccurrenceState::Confirmed as i32,
         "the owner's own request is confirmed"
     );
+
+    // A blackout over booked lessons reports them; nothing is deleted.
+    let week = day + Duration::weeks(2);
+    let set = owner
+        .set_blackouts(pb::SetBlackoutsRequest {
+            resource_id: resource.id.clone(),
+            blackouts: vec![pb::Blackout {
+                start: format!("{week}T00:00"),
+                end: format!("{}T00:00", week + Duration::days(7)),
+                reason: "профилактика".into(),
+                rule: String::new(),
+            }],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(set.affected.len(), 2, "a Tuesday and a Thursday");
+    assert!(set.affected.iter().all(|a| a.booking_id == booking.id));
+    let again = school
+        .get_booking(pb::GetBookingRequest {
+            booking_id: booking.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        again
+            .occurrences
+            .iter()
+            .filter(|o| o.state == pb::OccurrenceState::Confirmed as i32)
+            .count(),
+        19,
+        "the blackout left the bookings in place"
+    );
+
+    // Free/busy: the lessons with their buffer, and the blackout.
+    let from = Utc::now();
+    let to = from + Duration::days(120);
+    let ts = |t: chrono::DateTime<Utc>| prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: 0,
+    };
+    let busy = school
+        .free_busy(pb::FreeBusyRequest {
+            resource_ids: vec![resource.id.clone(), private.id.clone()],
+            from: Some(ts(from)),
+            to: Some(ts(to)),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(busy.resources.len(), 1, "the private resource is left out");
+    let intervals = &busy.resources[0].busy;
+    assert!(intervals.iter().any(|b| b.why == "профилактика"));
+    let lesson = intervals.iter().find(|b| b.why == "booked").unwrap();
+    assert_eq!(
+        lesson.end.unwrap().seconds - lesson.start.unwrap().seconds,
+        (90 + 15) * 60,
+        "buffer included"
+    );
+
+    // Each side lists what it may see.
+    let listed = school
+        .list_bookings(pb::ListBookingsRequest {
+            requester: "mgml".into(),
+            from: Some(ts(from)),
+            to: Some(ts(to)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.occurrences.len(), 20);
+    let of_lab = school
+        .list_bookings(pb::ListBookingsRequest {
+            resource_id: resource.id.clone(),
+            from: Some(ts(from)),
+            to: Some(ts(to)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        of_lab
+            .occurrences
+            .iter()
+            .all(|o| o.requester_id != mine.requester_id),
+        "not the owner's own bookings"
+    );
+    let denied = school
+        .list_bookings(pb::ListBookingsRequest {
+            requester: "kvantorium".into(),
+            from: Some(ts(from)),
+            to: Some(ts(to)),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+
+    // The owner changes the lab; a stale version is refused.
+    let updated = owner
+        .update_resource(pb::UpdateResourceRequest {
+            resource_id: resource.id.clone(),
+            expected_version: set.resource.as_ref().unwrap().version,
+            resource: Some(pb::Resource {
+                capacity: 16,
+                ..lab(pb::Access::Network)
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((updated.capacity, updated.blackouts.len()), (16, 1));
+    let stale = owner
+        .update_resource(pb::UpdateResourceRequest {
+            resource_id: resource.id.clone(),
+            expected_version: resource.version,
+            resource: Some(lab(pb::Access::Network)),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Code::FailedPrecondition);
 });

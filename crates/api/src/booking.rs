@@ -3,8 +3,9 @@
 use chrono::{DateTime, Duration, NaiveTime, Utc, Weekday};
 use edufed_domain::FieldError;
 use edufed_domain::booking::{
-    Access, ApprovalPolicy, BookedOccurrence, Booking, BookingRules, CancelScope, Error, Initial,
-    NewBooking, OccurrenceState, Resource, ResourceDetails, ResourceKind, WeeklyHours,
+    Access, ApprovalPolicy, Blackout, BookedOccurrence, Booking, BookingRules, CancelScope, Error,
+    Initial, Listed, NewBooking, OccurrenceState, Resource, ResourceDetails, ResourceKind,
+    WeeklyHours,
 };
 use edufed_domain::calendar::{Recurrence, Schedule};
 use edufed_domain::changes::Actor;
@@ -231,6 +232,41 @@ fn record(booking: &Booking, occurrences: &[BookedOccurrence]) -> pb::BookingRec
     }
 }
 
+fn listed_out(listed: &Listed) -> pb::ListedOccurrence {
+    let o = &listed.occurrence;
+    pb::ListedOccurrence {
+        booking_id: listed.booking.id.to_string(),
+        requester_id: listed.booking.requester_org.to_string(),
+        purpose: listed.booking.purpose.clone(),
+        occurrence: Some(pb::BookedOccurrence {
+            start: Some(timestamp(o.start)),
+            end: Some(timestamp(o.end)),
+            state: state_out(o.state),
+            hold_expires_at: o.hold_expires_at.map(timestamp),
+            note: o.note.clone().unwrap_or_default(),
+        }),
+    }
+}
+
+/// A window of at most 400 days, within the years schedules may use.
+fn window(
+    from: Option<&prost_types::Timestamp>,
+    to: Option<&prost_types::Timestamp>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), FieldError> {
+    use chrono::Datelike as _;
+    let from = instant("from", from)?.ok_or_else(|| FieldError::new("from", "is required"))?;
+    let to = instant("to", to)?.ok_or_else(|| FieldError::new("to", "is required"))?;
+    for (field, t) in [("from", from), ("to", to)] {
+        if !edufed_domain::calendar::schedule::YEARS.contains(&t.year()) {
+            return Err(FieldError::new(field, "must fall between 1970 and 2200"));
+        }
+    }
+    if to <= from || to - from > Duration::days(400) {
+        return Err(FieldError::new("to", "must be after from, within 400 days"));
+    }
+    Ok((from, to))
+}
+
 fn occurrence_at(
     field: &str,
     ts: Option<&prost_types::Timestamp>,
@@ -305,6 +341,196 @@ impl BookingApi for BookingService {
                 })
                 .map(resource_out)
                 .collect(),
+        }))
+    }
+
+    async fn update_resource(
+        &self,
+        request: Request<pb::UpdateResourceRequest>,
+    ) -> RpcResult<pb::Resource> {
+        let caller = principal(&request)?;
+        let resource = async {
+            let req = request.get_ref();
+            let current = self.visible(&caller, &req.resource_id).await?;
+            authorize(
+                &caller,
+                Action::ManageResources,
+                Target::Organization(&current.owner),
+            )?;
+            if req.expected_version != 0 && req.expected_version != current.version {
+                return Err(Error::WrongState(format!(
+                    "resource {} is at version {}, not the expected {}",
+                    current.id, current.version, req.expected_version
+                ))
+                .into());
+            }
+            let raw = req
+                .resource
+                .as_ref()
+                .ok_or_else(|| FieldError::new("resource", "is required"))?;
+            let details = details(raw, current.details.time_zone)?;
+            Ok::<_, ApiError>(
+                self.store
+                    .update_resource(
+                        &current.id,
+                        details,
+                        &Actor::Person(caller.person_id.clone()),
+                    )
+                    .await?,
+            )
+        }
+        .await?;
+        Ok(Response::new(resource_out(&resource)))
+    }
+
+    async fn set_blackouts(
+        &self,
+        request: Request<pb::SetBlackoutsRequest>,
+    ) -> RpcResult<pb::SetBlackoutsResponse> {
+        let caller = principal(&request)?;
+        let (resource, affected) = async {
+            let req = request.get_ref();
+            let current = self.visible(&caller, &req.resource_id).await?;
+            authorize(
+                &caller,
+                Action::ManageResources,
+                Target::Organization(&current.owner),
+            )?;
+            if req.blackouts.len() > edufed_domain::booking::MAX_ITEMS {
+                return Err(FieldError::new("blackouts", "at most 100").into());
+            }
+            let zone = current.details.time_zone;
+            let blackouts = req
+                .blackouts
+                .iter()
+                .map(|b| {
+                    Blackout {
+                        start: local("blackouts.start", &b.start)?,
+                        end: local("blackouts.end", &b.end)?,
+                        reason: b.reason.clone(),
+                        rule: text::optional_line("blackouts.rule", &b.rule, 500)?,
+                    }
+                    .validate(zone)
+                    .map_err(|e| {
+                        FieldError::new(e.field.replace("blackout.", "blackouts."), e.reason)
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, ApiError>(
+                self.store
+                    .set_blackouts(
+                        &current.id,
+                        blackouts,
+                        &Actor::Person(caller.person_id.clone()),
+                    )
+                    .await?,
+            )
+        }
+        .await?;
+        Ok(Response::new(pb::SetBlackoutsResponse {
+            resource: Some(resource_out(&resource)),
+            affected: affected.iter().map(listed_out).collect(),
+        }))
+    }
+
+    async fn free_busy(
+        &self,
+        request: Request<pb::FreeBusyRequest>,
+    ) -> RpcResult<pb::FreeBusyResponse> {
+        let caller = principal(&request)?;
+        let busy = async {
+            let req = request.get_ref();
+            if req.resource_ids.len() > 500 {
+                return Err(FieldError::new("resource_ids", "at most 500").into());
+            }
+            let (from, to) = window(req.from.as_ref(), req.to.as_ref())?;
+            let mut resources = Vec::with_capacity(req.resource_ids.len());
+            for raw in &req.resource_ids {
+                match self.visible(&caller, raw).await {
+                    Ok(resource) => resources.push(resource),
+                    Err(e) => {
+                        // A resource the caller may not see is left out, not named.
+                        let status = Status::from(e);
+                        if status.code() != tonic::Code::NotFound {
+                            return Err(ApiError::status(status));
+                        }
+                    }
+                }
+            }
+            Ok::<_, ApiError>(self.store.free_busy(&resources, from, to).await?)
+        }
+        .await?;
+        Ok(Response::new(pb::FreeBusyResponse {
+            resources: busy
+                .iter()
+                .map(|(id, intervals)| pb::ResourceBusy {
+                    resource_id: id.to_string(),
+                    busy: intervals
+                        .iter()
+                        .map(|b| pb::BusyInterval {
+                            start: Some(timestamp(b.start)),
+                            end: Some(timestamp(b.end)),
+                            why: b.why.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn list_bookings(
+        &self,
+        request: Request<pb::ListBookingsRequest>,
+    ) -> RpcResult<pb::ListBookingsResponse> {
+        let caller = principal(&request)?;
+        let listed = async {
+            let req = request.get_ref();
+            let (from, to) = window(req.from.as_ref(), req.to.as_ref())?;
+            match (req.resource_id.trim(), req.requester.trim()) {
+                (resource, "") if !resource.is_empty() => {
+                    let resource = self.visible(&caller, resource).await?;
+                    let all = self
+                        .store
+                        .list_bookings(Some(&resource.id), None, from, to)
+                        .await?;
+                    // The owner sees every booking; others only their organizations'.
+                    let owner = authorize(
+                        &caller,
+                        Action::ViewBookings,
+                        Target::Organization(&resource.owner),
+                    )
+                    .is_ok();
+                    Ok::<_, ApiError>(
+                        all.into_iter()
+                            .filter(|l| {
+                                owner
+                                    || authorize(
+                                        &caller,
+                                        Action::ViewBookings,
+                                        Target::Organization(&l.booking.requester_org),
+                                    )
+                                    .is_ok()
+                            })
+                            .collect::<Vec<_>>(),
+                    )
+                }
+                ("", requester) if !requester.is_empty() => {
+                    let org = self
+                        .store
+                        .get_organization(&org_ref("requester", requester)?)
+                        .await?;
+                    authorize(&caller, Action::ViewBookings, Target::Organization(&org.id))?;
+                    Ok(self
+                        .store
+                        .list_bookings(None, Some(&org.id), from, to)
+                        .await?)
+                }
+                _ => Err(FieldError::new("resource_id", "give a resource or a requester").into()),
+            }
+        }
+        .await?;
+        Ok(Response::new(pb::ListBookingsResponse {
+            occurrences: listed.iter().map(listed_out).collect(),
         }))
     }
 

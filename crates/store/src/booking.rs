@@ -8,8 +8,8 @@
 use chrono::{DateTime, Utc};
 use edufed_domain::StorageError;
 use edufed_domain::booking::{
-    BookedOccurrence, Booking, BookingOutcome, CancelScope, Collision, Error, Initial, NewBooking,
-    OccurrenceState, Resource, ResourceDetails,
+    Blackout, BookedOccurrence, Booking, BookingOutcome, Busy, CancelScope, Collision, Error,
+    Initial, Listed, NewBooking, OccurrenceState, Resource, ResourceDetails,
 };
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::ids::{BookingId, OrgId, ResourceId};
@@ -101,6 +101,196 @@ impl Store {
             resources.push(load_resource(&mut conn, &ResourceId::from_stored(id)).await?);
         }
         Ok(resources)
+    }
+
+    /// Replaces a resource's settings.
+    #[tracing::instrument(name = "store.booking.update_resource", skip(self, details, actor))]
+    pub async fn update_resource(
+        &self,
+        id: &ResourceId,
+        details: ResourceDetails,
+        actor: &Actor,
+    ) -> Result<Resource, Error> {
+        self.change_resource(id, actor, |resource| {
+            resource.details = details;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Replaces a resource's blackouts, and reports the bookings they fall
+    /// on: those stay as they are, for the owner to settle with the requesters.
+    #[tracing::instrument(name = "store.booking.set_blackouts", skip(self, blackouts, actor))]
+    pub async fn set_blackouts(
+        &self,
+        id: &ResourceId,
+        blackouts: Vec<Blackout>,
+        actor: &Actor,
+    ) -> Result<(Resource, Vec<Listed>), Error> {
+        let resource = self
+            .change_resource(id, actor, |resource| {
+                resource.blackouts = blackouts;
+                Ok(())
+            })
+            .await?;
+        let mut affected = Vec::new();
+        for blackout in &resource.blackouts {
+            for (from, to) in blackout.intervals(resource.details.time_zone)? {
+                for listed in self.list_bookings(Some(id), None, from, to).await? {
+                    if listed.occurrence.state.blocks()
+                        || listed.occurrence.state == OccurrenceState::Pending
+                    {
+                        affected.push(listed);
+                    }
+                }
+            }
+        }
+        Ok((resource, affected))
+    }
+
+    async fn change_resource(
+        &self,
+        id: &ResourceId,
+        actor: &Actor,
+        change: impl FnOnce(&mut Resource) -> Result<(), Error>,
+    ) -> Result<Resource, Error> {
+        let at = now();
+        let mut tx = self.write_tx().await?;
+        self.lock_resource(&mut tx, id).await?;
+        let mut resource = load_resource(&mut tx.tx, id).await?;
+        change(&mut resource)?;
+        resource.version += 1;
+        resource.updated_at = at;
+        sqlx::query(
+            "UPDATE resources SET kind = $1, name = $2, capacity = $3, features_key = $4, access = $5, \
+             details = $6, blackouts = $7, version = $8, updated_at = $9 WHERE id = $10",
+        )
+        .bind(resource.details.kind.as_str())
+        .bind(resource.details.name.clone())
+        .bind(resource.details.capacity.map(i64::from))
+        .bind(format!("|{}|", resource.details.features.join("|")))
+        .bind(resource.details.access.as_str())
+        .bind(json(&resource.details)?)
+        .bind(json(&resource.blackouts)?)
+        .bind(signed(resource.version))
+        .bind(micros(at))
+        .bind(id.to_string())
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
+        tx.append(NewChange::upsert(
+            EntityKind::Resource,
+            resource.id.to_string(),
+            resource.version,
+            Some(resource.owner.clone()),
+            &resource,
+            actor,
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(resource)
+    }
+
+    /// Booked occurrences overlapping `[from, to)`, of one resource or of
+    /// one requester's bookings, in order of start.
+    pub async fn list_bookings(
+        &self,
+        resource: Option<&ResourceId>,
+        requester: Option<&OrgId>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Listed>, Error> {
+        let mut sql = String::from(
+            "SELECT o.booking_id, o.start_at, o.end_at, o.state, o.hold_expires_at, o.note \
+             FROM booking_occurrences o JOIN bookings b ON b.id = o.booking_id \
+             WHERE o.start_at < $1 AND o.end_at > $2",
+        );
+        let mut binds = Vec::new();
+        if let Some(resource) = resource {
+            binds.push(resource.to_string());
+            sql += &format!(" AND o.resource_id = ${}", binds.len() + 2);
+        }
+        if let Some(requester) = requester {
+            binds.push(requester.to_string());
+            sql += &format!(" AND b.requester_org_id = ${}", binds.len() + 2);
+        }
+        sql += " ORDER BY o.start_at, o.booking_id LIMIT 5000";
+        let mut query = sqlx::query(&sql).bind(micros(to)).bind(micros(from));
+        for bind in binds {
+            query = query.bind(bind);
+        }
+        let rows = query.fetch_all(self.reader()).await.map_err(storage)?;
+        let mut conn = self.reader().acquire().await.map_err(storage)?;
+        let mut bookings: Vec<Booking> = Vec::new();
+        let mut listed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id = BookingId::from_stored(row.try_get("booking_id").map_err(storage)?);
+            let booking = match bookings.iter().find(|b| b.id == id) {
+                Some(b) => b.clone(),
+                None => {
+                    let b = load_booking(&mut conn, &id).await?;
+                    bookings.push(b.clone());
+                    b
+                }
+            };
+            listed.push(Listed {
+                booking,
+                occurrence: occurrence_from_row(row)?,
+            });
+        }
+        Ok(listed)
+    }
+
+    /// Busy time of each resource in `[from, to)`: held and confirmed
+    /// bookings (buffers included) and blackouts, in order.
+    #[tracing::instrument(name = "store.booking.free_busy", skip(self, resources))]
+    pub async fn free_busy(
+        &self,
+        resources: &[Resource],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(ResourceId, Vec<Busy>)>, Error> {
+        let mut out = Vec::with_capacity(resources.len());
+        for resource in resources {
+            let rows = sqlx::query(
+                "SELECT start_at, block_end, state FROM booking_occurrences \
+                 WHERE resource_id = $1 AND state IN ('confirmed', 'held') AND start_at < $2 AND block_end > $3 \
+                 ORDER BY start_at",
+            )
+            .bind(resource.id.to_string())
+            .bind(micros(to))
+            .bind(micros(from))
+            .fetch_all(self.reader())
+            .await
+            .map_err(storage)?;
+            let mut busy = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let state: String = row.try_get("state").map_err(storage)?;
+                busy.push(Busy {
+                    start: instant(row.try_get("start_at").map_err(storage)?)?,
+                    end: instant(row.try_get("block_end").map_err(storage)?)?,
+                    why: if state == "held" {
+                        "held".into()
+                    } else {
+                        "booked".into()
+                    },
+                });
+            }
+            for blackout in &resource.blackouts {
+                for (start, end) in blackout.intervals(resource.details.time_zone)? {
+                    if start < to && end > from {
+                        busy.push(Busy {
+                            start,
+                            end,
+                            why: blackout.reason.clone(),
+                        });
+                    }
+                }
+            }
+            busy.sort_by_key(|b| (b.start, b.end));
+            out.push((resource.id.clone(), busy));
+        }
+        Ok(out)
     }
 
     /// A resource.

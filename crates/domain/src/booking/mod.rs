@@ -573,6 +573,26 @@ pub struct BookingOutcome {
     pub skipped: Vec<Collision>,
 }
 
+/// A booked occurrence as listed, with its booking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// The booking.
+    pub booking: Booking,
+    /// The occurrence.
+    pub occurrence: BookedOccurrence,
+}
+
+/// Busy time of one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Busy {
+    /// From.
+    pub start: DateTime<Utc>,
+    /// Until.
+    pub end: DateTime<Utc>,
+    /// Why: "booked", "held", or a blackout's reason.
+    pub why: String,
+}
+
 /// Which occurrences a cancellation covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelScope {
