@@ -387,4 +387,49 @@ both_backends!(a_school_books_a_technopark_lab, |backend| async move {
         .await
         .unwrap_err();
     assert_eq!(stale.code(), Code::FailedPrecondition);
+
+    // Find a slot: a 90-minute lab for 12 with web workstations on the
+    // first Thursday. Tomsk is UTC+7; the lab opens 09:00–18:00 and the
+    // school's lesson holds 14:00–15:45 with its buffer.
+    let thursday = day + Duration::days(2);
+    let midnight = thursday.and_hms_opt(0, 0, 0).unwrap().and_utc() - Duration::hours(7);
+    let slots = school
+        .find_slots(pb::FindSlotsRequest {
+            requester: "mgml".into(),
+            duration_minutes: 90,
+            from: Some(ts(midnight)),
+            to: Some(ts(midnight + Duration::days(1))),
+            features: vec!["Веб-разработка".into()],
+            headcount: 12,
+            limit: 5,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        slots.slots.len(),
+        1,
+        "one slot per resource per day; the private store room is not offered"
+    );
+    let slot = &slots.slots[0];
+    assert_eq!(slot.resource.as_ref().unwrap().id, resource.id);
+    assert_eq!(
+        slot.start.unwrap().seconds,
+        (midnight + Duration::hours(9)).timestamp(),
+        "09:00 local"
+    );
+    let none = school
+        .find_slots(pb::FindSlotsRequest {
+            requester: "mgml".into(),
+            duration_minutes: 90,
+            from: Some(ts(midnight)),
+            to: Some(ts(midnight + Duration::days(1))),
+            features: vec!["телескоп".into()],
+            headcount: 12,
+            limit: 5,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(none.slots.is_empty());
 });

@@ -534,6 +534,82 @@ impl BookingApi for BookingService {
         }))
     }
 
+    async fn find_slots(
+        &self,
+        request: Request<pb::FindSlotsRequest>,
+    ) -> RpcResult<pb::FindSlotsResponse> {
+        let caller = principal(&request)?;
+        let slots = async {
+            let req = request.get_ref();
+            let requester = self
+                .store
+                .get_organization(&org_ref("requester", &req.requester)?)
+                .await?;
+            authorize(
+                &caller,
+                Action::RequestBookings,
+                Target::Organization(&requester.id),
+            )?;
+            let (from, to) = window(req.from.as_ref(), req.to.as_ref())?;
+            if to - from > Duration::days(62) {
+                return Err(FieldError::new("to", "a slot search covers at most 62 days").into());
+            }
+            if req.duration_minutes == 0 || req.duration_minutes > 24 * 60 {
+                return Err(FieldError::new("duration_minutes", "is 1 minute to a day").into());
+            }
+            if req.features.len() > 20 {
+                return Err(FieldError::new("features", "at most 20").into());
+            }
+            let features = req
+                .features
+                .iter()
+                .map(|f| text::line("features", f, 60).map(|f| text::fold(&f)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let limit = match req.limit {
+                0 => 10,
+                n @ 1..=50 => n as usize,
+                _ => return Err(FieldError::new("limit", "at most 50").into()),
+            };
+            let candidates: Vec<Resource> = self
+                .store
+                .matching_resources(&features, req.headcount, 1000)
+                .await?
+                .into_iter()
+                .filter(|r| r.open_to(&requester.id))
+                .collect();
+            let busy = self.store.free_busy(&candidates, from, to).await?;
+            let with_busy: Vec<_> = candidates
+                .into_iter()
+                .zip(busy)
+                .map(|(r, (_, b))| (r, b))
+                .collect();
+            let query = edufed_domain::booking::slots::SlotQuery {
+                duration: Duration::minutes(i64::from(req.duration_minutes)),
+                from,
+                to,
+                features,
+                headcount: req.headcount,
+                limit,
+            };
+            Ok::<_, ApiError>(edufed_domain::booking::slots::find(
+                &with_busy,
+                &query,
+                edufed_domain::time::now(),
+            ))
+        }
+        .await?;
+        Ok(Response::new(pb::FindSlotsResponse {
+            slots: slots
+                .iter()
+                .map(|s| pb::FreeSlot {
+                    resource: Some(resource_out(&s.resource)),
+                    start: Some(timestamp(s.start)),
+                    end: Some(timestamp(s.end)),
+                })
+                .collect(),
+        }))
+    }
+
     async fn request_booking(
         &self,
         request: Request<pb::RequestBookingRequest>,

@@ -293,6 +293,37 @@ impl Store {
         Ok(out)
     }
 
+    /// Resources with every feature in `features` (folded) and room for
+    /// `headcount`, at most `limit`, by name.
+    pub async fn matching_resources(
+        &self,
+        features: &[String],
+        headcount: u32,
+        limit: u32,
+    ) -> Result<Vec<Resource>, Error> {
+        let mut sql =
+            String::from("SELECT id FROM resources WHERE (capacity IS NULL OR capacity >= $1)");
+        for n in 0..features.len() {
+            sql += &format!(" AND features_key LIKE ${} ESCAPE '\\'", n + 2);
+        }
+        sql += &format!(" ORDER BY name, id LIMIT ${}", features.len() + 2);
+        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(i64::from(headcount));
+        for feature in features {
+            query = query.bind(format!("%|{}|%", crate::db::like_escape(feature)));
+        }
+        let ids = query
+            .bind(i64::from(limit))
+            .fetch_all(self.reader())
+            .await
+            .map_err(storage)?;
+        let mut conn = self.reader().acquire().await.map_err(storage)?;
+        let mut resources = Vec::with_capacity(ids.len());
+        for id in ids {
+            resources.push(load_resource(&mut conn, &ResourceId::from_stored(id)).await?);
+        }
+        Ok(resources)
+    }
+
     /// A resource.
     pub async fn get_resource(&self, id: &ResourceId) -> Result<Resource, Error> {
         let mut conn = self.reader().acquire().await.map_err(storage)?;

@@ -5,6 +5,8 @@
 use chrono::{DateTime, Datelike as _, Duration, NaiveDateTime, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
+pub mod slots;
+
 use crate::calendar::schedule::{Recurrence, Schedule, to_utc};
 use crate::directory::string_enum;
 use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
