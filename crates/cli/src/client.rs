@@ -79,6 +79,14 @@ impl Connection {
         DirectoryClient::with_interceptor(self.channel.clone(), self.bearer.clone())
     }
 
+    /// The Booking service.
+    pub fn booking(&self) -> edufed_proto::v1::booking_client::BookingClient<Authed> {
+        edufed_proto::v1::booking_client::BookingClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer.clone(),
+        )
+    }
+
     /// The Calendar service.
     pub fn calendar(&self) -> edufed_proto::v1::calendar_client::CalendarClient<Authed> {
         edufed_proto::v1::calendar_client::CalendarClient::with_interceptor(

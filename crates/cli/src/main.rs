@@ -1,6 +1,7 @@
 //! `edufed`: runs a node (`serve`, `init`) and is the command-line client of
 //! one (`org`, `member`, `token`, `watch`, `whoami`).
 
+mod booking;
 mod calendar;
 mod client;
 mod directory;
@@ -74,6 +75,17 @@ enum Command {
     /// Cohorts registered for activities.
     #[command(subcommand)]
     Registration(calendar::RegistrationCommand),
+    /// Bookable resources: labs, rooms, equipment, specialists.
+    #[command(subcommand)]
+    Resource(Box<booking::ResourceCommand>),
+    /// Bookings of resources.
+    #[command(subcommand)]
+    Booking(Box<booking::BookingCommand>),
+    /// Busy time of resources.
+    Freebusy(booking::FreeBusyArgs),
+    /// Free slots across resources.
+    #[command(subcommand)]
+    Slot(booking::SlotCommand),
     /// iCalendar feeds.
     #[command(subcommand)]
     Ics(calendar::IcsCommand),
@@ -128,6 +140,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Registration(command) => {
             let conn = Connection::open(&cli.client).await?;
             calendar::registration(conn, command, cli.client.output).await
+        }
+        Command::Resource(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            booking::resource(conn, *command, cli.client.output).await
+        }
+        Command::Booking(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            booking::booking(conn, *command, cli.client.output).await
+        }
+        Command::Freebusy(args) => {
+            let conn = Connection::open(&cli.client).await?;
+            booking::freebusy(conn, args, cli.client.output).await
+        }
+        Command::Slot(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            booking::slot(conn, command, cli.client.output).await
         }
         Command::Ics(command) => {
             let conn = Connection::open(&cli.client).await?;

@@ -478,3 +478,167 @@ async fn calendar_from_the_command_line() {
     assert!(err.contains("audience.students"), "{err}");
     terminate(served).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn booking_from_the_command_line() {
+    let cwd = tempfile::tempdir().unwrap();
+    let served = serve(edufed(cwd.path()), &["--listen", "127.0.0.1:0"]).await;
+    let client = || {
+        let mut c = edufed(cwd.path());
+        c.env("EDUFED_SERVER", &served.url);
+        c
+    };
+    let mut kvant = CREATE_ORG.to_vec();
+    kvant[3] = "kvantorium";
+    kvant[5] = "technopark";
+    kvant[15] = "";
+    assert!(run(client(), &kvant).await.0);
+    assert!(run(client(), CREATE_ORG).await.0);
+
+    let (ok, out, err) = run(
+        client(),
+        &[
+            "resource",
+            "add",
+            "--owner",
+            "kvantorium",
+            "--kind",
+            "lab",
+            "--name",
+            "IT-квантум",
+            "--capacity",
+            "14",
+            "--feature",
+            "веб-разработка",
+            "--hours",
+            "mon-fri 09:00-18:00",
+            "--buffer-minutes",
+            "15",
+            "--approval",
+            "automatic",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let lab = listed["resources"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(listed["resources"][0]["hours"].as_array().unwrap().len(), 5);
+
+    let (ok, out, err) = run(
+        client(),
+        &[
+            "booking",
+            "request",
+            "--resource",
+            &lab,
+            "--requester",
+            "gym24-tomsk",
+            "--start",
+            "2027-09-07T14:00",
+            "--end",
+            "2027-09-07T15:30",
+            "--rrule",
+            "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=10",
+            "--exdate",
+            "2027-09-09T14:00",
+            "--purpose",
+            "Технология",
+            "--headcount",
+            "12",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert_eq!(out.matches("confirmed").count(), 9, "{out}");
+
+    // Outside the hours: refused, naming the rule.
+    let (ok, _, err) = run(
+        client(),
+        &[
+            "booking",
+            "request",
+            "--resource",
+            &lab,
+            "--requester",
+            "gym24-tomsk",
+            "--start",
+            "2027-09-07T18:00",
+            "--end",
+            "2027-09-07T19:00",
+            "--purpose",
+            "x",
+            "--headcount",
+            "5",
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("bookable_hours"), "{err}");
+
+    let (ok, out, err) = run(
+        client(),
+        &[
+            "resource",
+            "blackout",
+            &lab,
+            "--from",
+            "2027-09-13",
+            "--to",
+            "2027-09-18",
+            "--reason",
+            "профилактика",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("left in place"), "{out}");
+
+    let (ok, out, _) = run(
+        client(),
+        &[
+            "freebusy",
+            "--resource",
+            &lab,
+            "--from",
+            "2027-09-06",
+            "--to",
+            "2027-09-20",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    assert!(ok);
+    let busy: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        busy["resources"][0]["busy"].as_array().unwrap().len(),
+        4,
+        "lessons on the 7th, 14th and 16th, and the blackout"
+    );
+
+    let (ok, out, err) = run(
+        client(),
+        &[
+            "slot",
+            "find",
+            "--requester",
+            "gym24-tomsk",
+            "--duration",
+            "90",
+            "--headcount",
+            "12",
+            "--feature",
+            "веб-разработка",
+            "--from",
+            "2027-09-07",
+            "--to",
+            "2027-09-08",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("IT-квантум"), "{out}");
+    terminate(served).await;
+}
