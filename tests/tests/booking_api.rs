@@ -222,6 +222,46 @@ both_backends!(a_school_books_a_technopark_lab, |backend| async move {
             .all(|o| o.state == pb::OccurrenceState::Confirmed as i32)
     );
 
+    // The lab's feed: busy times for everyone, what and for whom for the
+    // school through its private URL.
+    let (status, public) = edufed_tests::http_get(
+        node.node.addr(),
+        &format!("/ics/resources/{}.ics", resource.id),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(public.matches("BEGIN:VEVENT").count(), 20);
+    assert!(public.contains("SUMMARY:busy") && !public.contains("Технология"));
+    let calendar: icalendar::Calendar = public.parse().expect("the feed parses");
+    assert_eq!(calendar.components.len(), 20);
+    let mut feeds = pb::calendar_client::CalendarClient::with_interceptor(
+        node.channel().await,
+        Bearer::new(&teacher),
+    );
+    let urls = feeds
+        .get_feed_urls(pb::GetFeedUrlsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let private_path = urls
+        .private_path
+        .replace("network.ics", &format!("resources/{}.ics", resource.id));
+    let (status, detailed) = edufed_tests::http_get(node.node.addr(), &private_path).await;
+    assert_eq!(status, 200);
+    assert!(
+        detailed.contains("SUMMARY:Технология\\, 7 класс (12 people)"),
+        "{detailed}"
+    );
+    let (status, _) = edufed_tests::http_get(
+        node.node.addr(),
+        &format!("/ics/resources/{}.ics", private.id),
+    )
+    .await;
+    assert_eq!(
+        status, 404,
+        "a resource not open to the network has no public feed"
+    );
+
     // The owner's own request over the same time collides.
     let own = pb::RequestBookingRequest {
         requester: "kvantorium".into(),

@@ -3,6 +3,8 @@
 //! - `/ics/network.ics?grade=9&direction=…&kind=…&subject=…&format=…&publisher=…`
 //! - `/ics/organizations/{slug or id}.ics` (same filters)
 //! - `/ics/activities/{id}.ics`
+//! - `/ics/resources/{id}.ics`: a resource's busy time (details through the
+//!   private URL, for its owner and the requesters)
 //!
 //! These show public activities. The same paths under
 //! `/ics/private/{key}/…` show what the token behind the key may see; the
@@ -28,6 +30,8 @@ pub(crate) fn routes(store: Store) -> axum::Router {
         .route("/ics/network.ics", get(network))
         .route("/ics/organizations/{file}", get(organization))
         .route("/ics/activities/{file}", get(activity))
+        .route("/ics/resources/{file}", get(resource))
+        .route("/ics/private/{key}/resources/{file}", get(private_resource))
         .route("/ics/private/{key}/network.ics", get(private_network))
         .route(
             "/ics/private/{key}/organizations/{file}",
@@ -90,6 +94,86 @@ async fn private_activity(
     Query(params): Params,
 ) -> Response {
     feed(&store, Some(key), Scope::Activity(file), &params).await
+}
+
+async fn resource(State(store): State<Store>, Path(file): Path<String>) -> Response {
+    resource_feed(&store, None, &file).await
+}
+
+async fn private_resource(
+    State(store): State<Store>,
+    Path((key, file)): Path<(String, String)>,
+) -> Response {
+    resource_feed(&store, Some(key), &file).await
+}
+
+/// A resource's busy time over the past month and the coming year: plain
+/// "busy" for everyone; what and for whom, for the owner and the requesters
+/// (through a private URL). Resources not open to the whole network are
+/// shown only to those who may see them.
+async fn resource_feed(store: &Store, key: Option<String>, file: &str) -> Response {
+    let caller = match key {
+        None => None,
+        Some(key) => match store.authenticate_feed(&key).await {
+            Ok(principal) => Some(principal),
+            Err(_) => return problem(StatusCode::NOT_FOUND, "no such feed"),
+        },
+    };
+    let raw = file.strip_suffix(".ics").unwrap_or(file);
+    let Ok(id) = edufed_domain::ids::ResourceId::parse("resource", raw) else {
+        return problem(StatusCode::NOT_FOUND, "no such resource");
+    };
+    let Ok(resource) = store.get_resource(&id).await else {
+        return problem(StatusCode::NOT_FOUND, "no such resource");
+    };
+    let member_of = |org: &edufed_domain::ids::OrgId| {
+        caller
+            .as_ref()
+            .is_some_and(|p| p.operator || p.memberships.iter().any(|(o, _)| o == org))
+    };
+    let visible = resource.details.access == edufed_domain::booking::Access::Network
+        || member_of(&resource.owner);
+    if !visible {
+        return problem(StatusCode::NOT_FOUND, "no such resource");
+    }
+    let now = edufed_domain::time::now();
+    let listed = match store
+        .list_bookings(
+            Some(&resource.id),
+            None,
+            now - chrono::Duration::days(31),
+            now + chrono::Duration::days(366),
+        )
+        .await
+    {
+        Ok(listed) => listed,
+        Err(error) => {
+            tracing::error!(%error, "resource feed query failed");
+            return problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
+    };
+    let busy: Vec<_> = listed
+        .iter()
+        .filter(|l| l.occurrence.state.blocks())
+        .map(|l| {
+            let details = (member_of(&resource.owner) || member_of(&l.booking.requester_org))
+                .then(|| format!("{} ({} people)", l.booking.purpose, l.booking.headcount));
+            ics::BusyEntry {
+                uid: format!("{}-{}", l.booking.id, l.occurrence.start.timestamp()),
+                start: l.occurrence.start,
+                end: l.occurrence.end,
+                details,
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (header::CACHE_CONTROL, "private, max-age=300"),
+        ],
+        ics::render_busy(&resource.details.name, &busy, now),
+    )
+        .into_response()
 }
 
 fn problem(status: StatusCode, message: impl Into<String>) -> Response {

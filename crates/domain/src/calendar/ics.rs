@@ -58,6 +58,56 @@ pub fn render(name: &str, entries: &[FeedEntry], now: DateTime<Utc>) -> String {
     out.text
 }
 
+/// One busy interval of a resource's feed.
+#[derive(Debug, Clone)]
+pub struct BusyEntry {
+    /// A stable id for the interval.
+    pub uid: String,
+    /// From.
+    pub start: DateTime<Utc>,
+    /// Until.
+    pub end: DateTime<Utc>,
+    /// What the viewer may see (purpose and headcount), or `None` for "busy".
+    pub details: Option<String>,
+}
+
+/// A resource's busy time as a calendar.
+pub fn render_busy(name: &str, busy: &[BusyEntry], now: DateTime<Utc>) -> String {
+    let mut out = Lines::default();
+    out.line("BEGIN:VCALENDAR");
+    out.line("VERSION:2.0");
+    out.line(&format!("PRODID:{PRODID}"));
+    out.line("CALSCALE:GREGORIAN");
+    out.line("METHOD:PUBLISH");
+    out.property("X-WR-CALNAME", &escape(name));
+    for BusyEntry {
+        uid,
+        start,
+        end,
+        details,
+    } in busy
+    {
+        out.line("BEGIN:VEVENT");
+        out.property("UID", &format!("{uid}@edufed"));
+        out.property("DTSTAMP", &utc_stamp(now));
+        out.property("DTSTART", &utc_stamp(*start));
+        out.property("DTEND", &utc_stamp(*end));
+        out.property("SUMMARY", &escape(details.as_deref().unwrap_or("busy")));
+        out.property("TRANSP", "OPAQUE");
+        out.property(
+            "CLASS",
+            if details.is_some() {
+                "PRIVATE"
+            } else {
+                "PUBLIC"
+            },
+        );
+        out.line("END:VEVENT");
+    }
+    out.line("END:VCALENDAR");
+    out.text
+}
+
 /// CRLF lines folded at 75 octets, never inside a UTF-8 character.
 #[derive(Default)]
 struct Lines {
