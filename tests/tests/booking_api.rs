@@ -183,10 +183,7 @@ both_backends!(a_school_books_a_technopark_lab, |backend| async move {
         resource_id: private.id.clone(),
         ..series("14:00", "15:30")
     };
-    assert_eq!(
-        school.request_booking(hidden).await.unwrap_err().code(),
-        Code::NotFound
-    );
+    assert!(refused(school.request_booking(hidden).await.unwrap_err()).contains("access"));
 
     // A series in one request, pending the owner's approval.
     let requested = school
@@ -214,7 +211,31 @@ both_backends!(a_school_books_a_technopark_lab, |backend| async move {
             .code(),
         Code::PermissionDenied
     );
+    // The school watches its feed; the owner's decision reaches it there.
+    let mut feed = pb::change_feed_client::ChangeFeedClient::with_interceptor(
+        node.channel().await,
+        Bearer::new(&teacher),
+    );
+    let latest = node.node.store().latest_sequence().await.unwrap();
+    let mut stream = feed
+        .watch(pb::WatchRequest {
+            after_sequence: latest,
+            entity_kinds: vec!["booking".into()],
+            heartbeat_seconds: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
     let approved = owner.approve_booking(decide).await.unwrap().into_inner();
+    let decision = loop {
+        match stream.message().await.unwrap().unwrap().event.unwrap() {
+            pb::watch_response::Event::Entry(entry) => break entry,
+            pb::watch_response::Event::Heartbeat(_) => continue,
+        }
+    };
+    assert_eq!(decision.entity_id, booking.id);
+    let payload: serde_json::Value = serde_json::from_str(&decision.payload_json).unwrap();
+    assert_eq!(payload["occurrences"][0]["state"], "confirmed");
     assert!(
         approved
             .occurrences

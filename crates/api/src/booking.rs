@@ -626,9 +626,24 @@ impl BookingApi for BookingService {
                 Action::RequestBookings,
                 Target::Organization(&requester.id),
             )?;
-            let resource = self.visible(&caller, &req.resource_id).await?;
+            let resource = self
+                .store
+                .get_resource(&ResourceId::parse("resource_id", &req.resource_id)?)
+                .await?;
             if !resource.open_to(&requester.id) {
-                return Err(Error::ResourceNotFound(resource.id.to_string()).into());
+                return Err(Error::Rule {
+                    rule: "access".into(),
+                    detail: format!(
+                        "{} is open to {} only",
+                        resource.details.name,
+                        match resource.details.access {
+                            Access::OwnOrganization => "its own organization",
+                            Access::AgreementPartners => "its owner's agreement partners",
+                            Access::Network => "the network",
+                        }
+                    ),
+                }
+                .into());
             }
             let schedule = Schedule {
                 time_zone: resource.details.time_zone,
