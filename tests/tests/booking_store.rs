@@ -450,6 +450,17 @@ both_backends!(approvals_and_holds, |backend| async move {
         )
         .await
         .unwrap();
+    // A lapsed hold is not busy time, even before anything sweeps it.
+    let resource_now = store.get_resource(&resource.id).await.unwrap();
+    let busy = store
+        .free_busy(
+            std::slice::from_ref(&resource_now),
+            even_later.0 - Duration::hours(1),
+            even_later.1 + Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    assert!(busy[0].1.is_empty(), "{busy:?}");
     store
         .request_booking(
             request(&resource.id, &b, vec![even_later], Initial::Confirmed),

@@ -154,7 +154,10 @@ async fn resource_feed(store: &Store, key: Option<String>, file: &str) -> Respon
     };
     let busy: Vec<_> = listed
         .iter()
-        .filter(|l| l.occurrence.state.blocks())
+        .filter(|l| {
+            l.occurrence.state.blocks()
+                && l.occurrence.hold_expires_at.is_none_or(|until| until > now)
+        })
         .map(|l| {
             let details = (member_of(&resource.owner) || member_of(&l.booking.requester_org))
                 .then(|| format!("{} ({} people)", l.booking.purpose, l.booking.headcount));

@@ -254,12 +254,14 @@ impl Store {
         for resource in resources {
             let rows = sqlx::query(
                 "SELECT start_at, block_end, state FROM booking_occurrences \
-                 WHERE resource_id = $1 AND state IN ('confirmed', 'held') AND start_at < $2 AND block_end > $3 \
+                 WHERE resource_id = $1 AND start_at < $2 AND block_end > $3 \
+                 AND (state = 'confirmed' OR (state = 'held' AND hold_expires_at > $4)) \
                  ORDER BY start_at",
             )
             .bind(resource.id.to_string())
             .bind(micros(to))
             .bind(micros(from))
+            .bind(micros(now()))
             .fetch_all(self.reader())
             .await
             .map_err(storage)?;
