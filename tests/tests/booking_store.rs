@@ -129,22 +129,25 @@ both_backends!(
                     for _ in 0..20 {
                         let start = base + Duration::minutes(15 * rng.gen_range(0..64));
                         let end = start + Duration::minutes(15 * rng.gen_range(2..9));
+                        // Now and then a two-lesson series, which may overlap itself.
+                        let mut times = vec![(start, end)];
+                        if rng.gen_bool(0.3) {
+                            let gap = Duration::minutes(15 * rng.gen_range(0..8));
+                            times.push((end + gap, end + gap + (end - start)));
+                        }
                         let initial = if rng.gen_bool(0.5) {
                             Initial::Confirmed
                         } else {
                             Initial::Pending
                         };
                         match store
-                            .request_booking(
-                                request(&resource, &owner, vec![(start, end)], initial),
-                                &NODE,
-                            )
+                            .request_booking(request(&resource, &owner, times, initial), &NODE)
                             .await
                         {
                             Ok(outcome) if initial == Initial::Pending => {
                                 pending.push(outcome.booking.id)
                             }
-                            Ok(_) | Err(Error::Conflict(_)) => {}
+                            Ok(_) | Err(Error::Conflict(_)) | Err(Error::Rule { .. }) => {}
                             Err(other) => panic!("unexpected {other:?}"),
                         }
                         // Random confirmations of pending requests.
@@ -165,7 +168,8 @@ both_backends!(
         // Checked with SQL, beside the store: no two blocking occurrences overlap,
         // buffers included.
         let overlap_sql = "SELECT COUNT(*) FROM booking_occurrences a JOIN booking_occurrences b \
-         ON a.resource_id = b.resource_id AND a.booking_id < b.booking_id \
+         ON a.resource_id = b.resource_id \
+         AND (a.booking_id < b.booking_id OR (a.booking_id = b.booking_id AND a.start_at < b.start_at)) \
          WHERE a.state IN ('confirmed', 'held') AND b.state IN ('confirmed', 'held') \
          AND a.start_at < b.block_end AND b.start_at < a.block_end";
         let count_sql = "SELECT COUNT(*) FROM booking_occurrences WHERE state = 'confirmed'";
@@ -413,6 +417,22 @@ both_backends!(approvals_and_holds, |backend| async move {
         store.approve_booking(&second.booking.id, None, &NODE).await,
         Err(Error::WrongState(_))
     ));
+    let (rejected, _) = store.get_booking(&second.booking.id).await.unwrap();
+    assert_eq!(
+        rejected.version, 2,
+        "the rejected request changed, so its requester sees it in the feed"
+    );
+
+    // A series overlapping itself is refused, naming the rule.
+    let own = (slot.0 + Duration::hours(5), slot.1 + Duration::hours(5));
+    let overlapping = vec![
+        own,
+        (own.0 + Duration::minutes(30), own.1 + Duration::minutes(30)),
+    ];
+    assert!(matches!(
+        store.request_booking(request(&resource.id, &a, overlapping, Initial::Pending), &NODE).await,
+        Err(Error::Rule { ref rule, .. }) if rule == "series_overlap"
+    ));
 
     // A hold blocks until it lapses.
     let later = (slot.0 + Duration::hours(2), slot.1 + Duration::hours(2));
@@ -469,3 +489,54 @@ both_backends!(approvals_and_holds, |backend| async move {
         .await
         .expect("a lapsed hold frees its time");
 });
+
+both_backends!(
+    approval_checks_the_rules_as_they_are_now,
+    |backend| async move {
+        let (store, _db) = open(backend).await;
+        let owner = org(&store, "kvantorium").await;
+        let school = org(&store, "mgml").await;
+        let resource = store
+            .create_resource(&owner, lab(false, 0), &NODE)
+            .await
+            .unwrap();
+        let start = (Utc::now() + Duration::days(5))
+            .date_naive()
+            .and_hms_opt(10, 0, 0)
+            .unwrap()
+            .and_utc();
+        let pending = store
+            .request_booking(
+                request(
+                    &resource.id,
+                    &school,
+                    vec![(start, start + Duration::hours(1))],
+                    Initial::Pending,
+                ),
+                &NODE,
+            )
+            .await
+            .unwrap();
+        // The owner closes that day for maintenance; the pending request is reported.
+        let day = start.date_naive();
+        let (_, affected) = store
+            .set_blackouts(
+                &resource.id,
+                vec![edufed_domain::booking::Blackout {
+                    start: day.and_hms_opt(0, 0, 0).unwrap(),
+                    end: day.succ_opt().unwrap().and_hms_opt(0, 0, 0).unwrap(),
+                    reason: "профилактика".into(),
+                    rule: None,
+                }],
+                &NODE,
+            )
+            .await
+            .unwrap();
+        assert_eq!(affected.len(), 1);
+        // Approving it now is refused by the blackout.
+        assert!(matches!(
+            store.approve_booking(&pending.booking.id, None, &NODE).await,
+            Err(Error::Rule { ref rule, .. }) if rule == "blackout"
+        ));
+    }
+);

@@ -572,7 +572,7 @@ impl BookingApi for BookingService {
             };
             let candidates: Vec<Resource> = self
                 .store
-                .matching_resources(&features, req.headcount, 1000)
+                .matching_resources(&requester.id, &features, req.headcount, 1000)
                 .await?
                 .into_iter()
                 .filter(|r| r.open_to(&requester.id))
@@ -673,10 +673,21 @@ impl BookingApi for BookingService {
                 .iter()
                 .map(|o| (o.start, o.end))
                 .collect();
+            let decided = resource.initial_for(&requester.id);
             let initial = match req.hold_seconds {
-                0 => resource.initial_for(&requester.id),
-                s @ 1..=86_400 => {
+                0 => decided,
+                // A hold blocks time like a booking: only where the request
+                // would be confirmed anyway, never to jump an approval.
+                s @ 1..=86_400 if decided == Initial::Confirmed => {
                     Initial::Held(edufed_domain::time::now() + Duration::seconds(i64::from(s)))
+                }
+                1..=86_400 => {
+                    return Err(Error::Rule {
+                        rule: "approval".into(),
+                        detail: "this resource needs its owner's approval; request the booking instead of holding it"
+                            .into(),
+                    }
+                    .into());
                 }
                 _ => return Err(FieldError::new("hold_seconds", "at most 86400").into()),
             };

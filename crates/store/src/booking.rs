@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use edufed_domain::StorageError;
 use edufed_domain::booking::{
     Blackout, BookedOccurrence, Booking, BookingOutcome, Busy, CancelScope, Collision, Error,
-    Initial, Listed, NewBooking, OccurrenceState, Resource, ResourceDetails,
+    Initial, Listed, NewBooking, OccurrenceState, Resource, ResourceDetails, check_series,
 };
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::ids::{BookingId, OrgId, ResourceId};
@@ -133,15 +133,22 @@ impl Store {
                 Ok(())
             })
             .await?;
-        let mut affected = Vec::new();
-        for blackout in &resource.blackouts {
-            for (from, to) in blackout.intervals(resource.details.time_zone)? {
-                for listed in self.list_bookings(Some(id), None, from, to).await? {
-                    if listed.occurrence.state.blocks()
-                        || listed.occurrence.state == OccurrenceState::Pending
-                    {
-                        affected.push(listed);
-                    }
+        let intervals =
+            resource.blackouts_between(now(), now() + chrono::Duration::days(3 * 366))?;
+        let mut affected: Vec<Listed> = Vec::new();
+        if let (Some(from), Some(to)) = (
+            intervals.iter().map(|((s, _), _)| *s).min(),
+            intervals.iter().map(|((_, e), _)| *e).max(),
+        ) {
+            for listed in self.list_bookings(Some(id), None, from, to).await? {
+                let o = &listed.occurrence;
+                let open = o.state.blocks() || o.state == OccurrenceState::Pending;
+                if open
+                    && intervals
+                        .iter()
+                        .any(|((s, e), _)| *s < o.end && o.start < *e)
+                {
+                    affected.push(listed);
                 }
             }
         }
@@ -278,16 +285,12 @@ impl Store {
                     },
                 });
             }
-            for blackout in &resource.blackouts {
-                for (start, end) in blackout.intervals(resource.details.time_zone)? {
-                    if start < to && end > from {
-                        busy.push(Busy {
-                            start,
-                            end,
-                            why: blackout.reason.clone(),
-                        });
-                    }
-                }
+            for ((start, end), reason) in resource.blackouts_between(from, to)? {
+                busy.push(Busy {
+                    start,
+                    end,
+                    why: reason,
+                });
             }
             busy.sort_by_key(|b| (b.start, b.end));
             out.push((resource.id.clone(), busy));
@@ -299,17 +302,22 @@ impl Store {
     /// `headcount`, at most `limit`, by name.
     pub async fn matching_resources(
         &self,
+        requester: &OrgId,
         features: &[String],
         headcount: u32,
         limit: u32,
     ) -> Result<Vec<Resource>, Error> {
-        let mut sql =
-            String::from("SELECT id FROM resources WHERE (capacity IS NULL OR capacity >= $1)");
+        let mut sql = String::from(
+            "SELECT id FROM resources WHERE (capacity IS NULL OR capacity >= $1) \
+             AND (access = 'network' OR owner_id = $2)",
+        );
         for n in 0..features.len() {
-            sql += &format!(" AND features_key LIKE ${} ESCAPE '\\'", n + 2);
+            sql += &format!(" AND features_key LIKE ${} ESCAPE '\\'", n + 3);
         }
-        sql += &format!(" ORDER BY name, id LIMIT ${}", features.len() + 2);
-        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(i64::from(headcount));
+        sql += &format!(" ORDER BY name, id LIMIT ${}", features.len() + 3);
+        let mut query = sqlx::query_scalar::<_, String>(&sql)
+            .bind(i64::from(headcount))
+            .bind(requester.to_string());
         for feature in features {
             query = query.bind(format!("%|{}|%", crate::db::like_escape(feature)));
         }
@@ -345,10 +353,13 @@ impl Store {
         let mut tx = self.write_tx().await?;
         self.lock_resource(&mut tx, &new.resource_id).await?;
         let resource = load_resource(&mut tx.tx, &new.resource_id).await?;
+        let span = span_of(&new.times);
+        let blackouts = resource.blackouts_between(span.0, span.1)?;
         for (start, end) in &new.times {
-            resource.check(*start, *end, new.headcount, at)?;
+            resource.check(*start, *end, new.headcount, at, &blackouts)?;
         }
-        expire_holds(&mut tx, &resource.id, at).await?;
+        check_series(&new.times, resource.blocked_until(at) - at)?;
+        expire_holds(&mut tx, &resource, at).await?;
         let booking = Booking {
             id: BookingId::generate(),
             resource_id: resource.id.clone(),
@@ -499,21 +510,37 @@ impl Store {
         let booking = load_booking(&mut tx.tx, id).await?;
         self.lock_resource(&mut tx, &booking.resource_id).await?;
         let resource = load_resource(&mut tx.tx, &booking.resource_id).await?;
-        expire_holds(&mut tx, &resource.id, moment).await?;
+        expire_holds(&mut tx, &resource, moment).await?;
         let mut occurrences = load_occurrences(&mut tx.tx, id).await?;
+        let span = span_of(
+            &occurrences
+                .iter()
+                .map(|o| (o.start, o.end))
+                .collect::<Vec<_>>(),
+        );
+        let blackouts = resource.blackouts_between(span.0, span.1)?;
+        let mut rejected: Vec<String> = Vec::new();
         let mut changed = 0;
         for occurrence in occurrences
             .iter_mut()
             .filter(|o| at.is_none_or(|t| t == o.start))
             .filter(|o| matches!(o.state, OccurrenceState::Pending | OccurrenceState::Held))
         {
+            // The rules may have changed since the request (hours, blackouts).
+            resource.check_place(
+                occurrence.start,
+                occurrence.end,
+                booking.headcount,
+                &blackouts,
+            )?;
             let block_end = resource.blocked_until(occurrence.end);
+            let this = (id, occurrence.start);
             if let Some(with) = collision(
                 &mut tx.tx,
                 &resource.id,
                 occurrence.start,
                 block_end,
-                Some(id),
+                Some(this),
             )
             .await?
             {
@@ -527,13 +554,14 @@ impl Store {
                 ));
             }
             sqlx::query(
-                "UPDATE booking_occurrences SET state = $1, hold_expires_at = NULL, note = NULL, updated_at = $2 \
-                 WHERE booking_id = $3 AND start_at = $4",
+                "UPDATE booking_occurrences SET state = $1, hold_expires_at = NULL, note = NULL, updated_at = $2, \
+                 block_end = $5 WHERE booking_id = $3 AND start_at = $4",
             )
             .bind(OccurrenceState::Confirmed.as_str())
             .bind(micros(moment))
             .bind(id.to_string())
             .bind(micros(occurrence.start))
+            .bind(micros(block_end))
             .execute(&mut *tx.tx)
             .await
             .map_err(|e| match DbFailure::classify(e) {
@@ -541,9 +569,10 @@ impl Store {
                 other => other.into_storage().into(),
             })?;
             // Pending requests for the same time can no longer be granted.
-            sqlx::query(
+            let others: Vec<String> = sqlx::query_scalar(
                 "UPDATE booking_occurrences SET state = $1, note = $2, updated_at = $3 \
-                 WHERE resource_id = $4 AND state = $5 AND booking_id <> $6 AND start_at < $7 AND block_end > $8",
+                 WHERE resource_id = $4 AND state = $5 AND booking_id <> $6 AND start_at < $7 AND block_end > $8 \
+                 RETURNING booking_id",
             )
             .bind(OccurrenceState::Rejected.as_str())
             .bind(format!("the time went to booking {id}"))
@@ -553,9 +582,10 @@ impl Store {
             .bind(id.to_string())
             .bind(micros(block_end))
             .bind(micros(occurrence.start))
-            .execute(&mut *tx.tx)
+            .fetch_all(&mut *tx.tx)
             .await
             .map_err(storage)?;
+            rejected.extend(others);
             occurrence.state = OccurrenceState::Confirmed;
             occurrence.hold_expires_at = None;
             occurrence.note = None;
@@ -569,6 +599,8 @@ impl Store {
         let booking = bump(&mut tx, booking, moment).await?;
         tx.append(booking_change(&resource, &booking, &occurrences, actor))
             .await?;
+        // Each request that lost its time learns of it in the change feed.
+        log_changed(&mut tx, &resource, rejected, moment, actor).await?;
         tx.commit().await?;
         Ok(occurrences)
     }
@@ -704,38 +736,70 @@ async fn collision(
     resource: &ResourceId,
     start: DateTime<Utc>,
     block_end: DateTime<Utc>,
-    except: Option<&BookingId>,
+    except: Option<(&BookingId, DateTime<Utc>)>,
 ) -> Result<Option<BookingId>, StorageError> {
     let found: Option<String> = sqlx::query_scalar(
         "SELECT booking_id FROM booking_occurrences WHERE resource_id = $1 AND state IN ('confirmed', 'held') \
-         AND start_at < $2 AND block_end > $3 AND booking_id <> $4 ORDER BY start_at LIMIT 1",
+         AND start_at < $2 AND block_end > $3 AND NOT (booking_id = $4 AND start_at = $5) \
+         ORDER BY start_at LIMIT 1",
     )
     .bind(resource.to_string())
     .bind(micros(block_end))
     .bind(micros(start))
-    .bind(except.map(ToString::to_string).unwrap_or_default())
+    .bind(except.map(|(id, _)| id.to_string()).unwrap_or_default())
+    .bind(except.map_or(i64::MIN, |(_, at)| micros(at)))
     .fetch_optional(&mut *conn)
     .await
     .map_err(storage)?;
     Ok(found.map(BookingId::from_stored))
 }
 
-/// Lets lapsed holds go, so their time is free again.
+/// Lets lapsed holds go, so their time is free again; each booking that
+/// lost a hold gets a change-log entry.
 async fn expire_holds(
     tx: &mut WriteTx<'_>,
-    resource: &ResourceId,
+    resource: &Resource,
     at: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    sqlx::query(
+) -> Result<(), Error> {
+    let lapsed: Vec<String> = sqlx::query_scalar(
         "UPDATE booking_occurrences SET state = 'cancelled', note = 'the hold expired', updated_at = $1 \
-         WHERE resource_id = $2 AND state = 'held' AND hold_expires_at <= $1",
+         WHERE resource_id = $2 AND state = 'held' AND hold_expires_at <= $1 RETURNING booking_id",
     )
     .bind(micros(at))
-    .bind(resource.to_string())
-    .execute(&mut *tx.tx)
+    .bind(resource.id.to_string())
+    .fetch_all(&mut *tx.tx)
     .await
     .map_err(storage)?;
+    log_changed(tx, resource, lapsed, at, &Actor::Node).await
+}
+
+/// Bumps and logs each booking among `ids` (repeats allowed) whose
+/// occurrences another decision changed, so its requester sees it.
+async fn log_changed(
+    tx: &mut WriteTx<'_>,
+    resource: &Resource,
+    mut ids: Vec<String>,
+    at: DateTime<Utc>,
+    actor: &Actor,
+) -> Result<(), Error> {
+    ids.sort();
+    ids.dedup();
+    for id in ids {
+        let id = BookingId::from_stored(id);
+        let booking = load_booking(&mut tx.tx, &id).await?;
+        let occurrences = load_occurrences(&mut tx.tx, &id).await?;
+        let booking = bump(tx, booking, at).await?;
+        tx.append(booking_change(resource, &booking, &occurrences, actor))
+            .await?;
+    }
     Ok(())
+}
+
+/// The earliest start and latest end of some intervals.
+fn span_of(times: &[(DateTime<Utc>, DateTime<Utc>)]) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = times.iter().map(|t| t.0).min().unwrap_or_else(now);
+    let end = times.iter().map(|t| t.1).max().unwrap_or(start);
+    (start, end)
 }
 
 async fn bump(

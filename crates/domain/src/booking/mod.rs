@@ -268,14 +268,61 @@ impl Resource {
         end + Duration::minutes(i64::from(self.details.rules.buffer_minutes))
     }
 
+    /// The resource's blackout intervals that meet `[from, to)`, with their
+    /// reasons: expanded once per call, not once per occurrence checked.
+    pub fn blackouts_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(Interval, String)>, Error> {
+        let mut out = Vec::new();
+        for blackout in &self.blackouts {
+            for (start, end) in blackout.intervals(self.details.time_zone)? {
+                if start < to && from < end {
+                    out.push(((start, end), blackout.reason.clone()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Checks one requested interval against the resource's rules, naming
-    /// the rule it breaks.
+    /// the rule it breaks. `blackouts` comes from [`Resource::blackouts_between`].
     pub fn check(
         &self,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
         headcount: u32,
         now: DateTime<Utc>,
+        blackouts: &[(Interval, String)],
+    ) -> Result<(), Error> {
+        let rules = self.details.rules;
+        if start < now + Duration::minutes(i64::from(rules.min_notice_minutes)) {
+            return Err(Error::Rule {
+                rule: "min_notice".into(),
+                detail: format!("bookings need {} minutes' notice", rules.min_notice_minutes),
+            });
+        }
+        if start > now + Duration::days(i64::from(rules.max_advance_days)) {
+            return Err(Error::Rule {
+                rule: "max_advance".into(),
+                detail: format!(
+                    "bookings open at most {} days ahead",
+                    rules.max_advance_days
+                ),
+            });
+        }
+        self.check_place(start, end, headcount, blackouts)
+    }
+
+    /// The rules that hold whenever an occurrence is decided, not only when
+    /// it is requested: duration, capacity, bookable hours, blackouts.
+    pub fn check_place(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        headcount: u32,
+        blackouts: &[(Interval, String)],
     ) -> Result<(), Error> {
         let rules = self.details.rules;
         let refuse = |rule: &str, why: String| {
@@ -306,21 +353,6 @@ impl Resource {
                 ),
             );
         }
-        if start < now + Duration::minutes(i64::from(rules.min_notice_minutes)) {
-            return refuse(
-                "min_notice",
-                format!("bookings need {} minutes' notice", rules.min_notice_minutes),
-            );
-        }
-        if start > now + Duration::days(i64::from(rules.max_advance_days)) {
-            return refuse(
-                "max_advance",
-                format!(
-                    "bookings open at most {} days ahead",
-                    rules.max_advance_days
-                ),
-            );
-        }
         if let Some(capacity) = self.details.capacity
             && headcount > capacity
         {
@@ -341,15 +373,7 @@ impl Resource {
                         && h.opens <= local_start.time()
                         && local_end.time() <= h.closes
                 });
-            // A booking ending exactly at midnight ends on the next date.
-            let ends_at_midnight = local_end.time() == NaiveTime::MIN
-                && local_end.date() == local_start.date().succ_opt().unwrap_or(local_end.date())
-                && self.details.hours.iter().any(|h| {
-                    h.weekday == local_start.weekday()
-                        && h.opens <= local_start.time()
-                        && h.closes == NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN)
-                });
-            if !fits && !ends_at_midnight {
+            if !fits {
                 return refuse(
                     "bookable_hours",
                     format!(
@@ -359,15 +383,11 @@ impl Resource {
                 );
             }
         }
-        for blackout in &self.blackouts {
-            for (from, to) in blackout.intervals(self.details.time_zone)? {
-                if from < end && start < to {
-                    return refuse(
-                        "blackout",
-                        format!("the resource is closed: {}", blackout.reason),
-                    );
-                }
-            }
+        if let Some((_, reason)) = blackouts
+            .iter()
+            .find(|((from, to), _)| *from < end && start < *to)
+        {
+            return refuse("blackout", format!("the resource is closed: {reason}"));
         }
         Ok(())
     }
@@ -403,6 +423,25 @@ impl Resource {
 
 /// An interval of time, start inclusive, end exclusive.
 pub type Interval = (DateTime<Utc>, DateTime<Utc>);
+
+/// Refuses a series whose own occurrences would overlap once the buffer is
+/// added: they could never all be confirmed.
+pub fn check_series(times: &[Interval], buffer: Duration) -> Result<(), Error> {
+    let mut sorted: Vec<Interval> = times.to_vec();
+    sorted.sort();
+    for pair in sorted.windows(2) {
+        if pair[0].1 + buffer > pair[1].0 {
+            return Err(Error::Rule {
+                rule: "series_overlap".into(),
+                detail: format!(
+                    "the occurrences at {} and {} overlap (buffer included)",
+                    pair[0].0, pair[1].0
+                ),
+            });
+        }
+    }
+    Ok(())
+}
 
 /// Why a booking operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -689,10 +728,16 @@ mod tests {
     fn each_rule_is_named() {
         let r = resource();
         let now = local(&r, 2030, 9, 1, 9, 0);
+        let blackouts = r
+            .blackouts_between(now, now + Duration::days(3 * 366))
+            .unwrap();
         let tue = |h, m| local(&r, 2030, 9, 3, h, m);
-        assert!(r.check(tue(14, 0), tue(15, 30), 14, now).is_ok());
+        assert!(
+            r.check(tue(14, 0), tue(15, 30), 14, now, &blackouts)
+                .is_ok()
+        );
         assert_eq!(
-            rule_of(r.check(tue(17, 0), tue(18, 30), 10, now)),
+            rule_of(r.check(tue(17, 0), tue(18, 30), 10, now, &blackouts)),
             "bookable_hours"
         );
         assert_eq!(
@@ -700,16 +745,17 @@ mod tests {
                 local(&r, 2030, 9, 7, 10, 0),
                 local(&r, 2030, 9, 7, 11, 0),
                 10,
-                now
+                now,
+                &blackouts
             )),
             "bookable_hours"
         );
         assert_eq!(
-            rule_of(r.check(tue(14, 0), tue(14, 30), 10, now)),
+            rule_of(r.check(tue(14, 0), tue(14, 30), 10, now, &blackouts)),
             "min_duration"
         );
         assert_eq!(
-            rule_of(r.check(tue(14, 0), tue(15, 30), 15, now)),
+            rule_of(r.check(tue(14, 0), tue(15, 30), 15, now, &blackouts)),
             "capacity"
         );
         assert_eq!(
@@ -717,12 +763,13 @@ mod tests {
                 local(&r, 2031, 1, 6, 10, 0),
                 local(&r, 2031, 1, 6, 11, 0),
                 5,
-                now
+                now,
+                &blackouts
             )),
             "blackout"
         );
         assert_eq!(
-            rule_of(r.check(tue(14, 0), tue(15, 30), 5, tue(15, 0))),
+            rule_of(r.check(tue(14, 0), tue(15, 30), 5, tue(15, 0), &blackouts)),
             "min_notice"
         );
         assert_eq!(
@@ -730,10 +777,17 @@ mod tests {
                 local(&r, 2032, 9, 7, 10, 0),
                 local(&r, 2032, 9, 7, 11, 0),
                 5,
-                now
+                now,
+                &blackouts
             )),
             "max_advance"
         );
         assert_eq!(r.blocked_until(tue(15, 30)), tue(15, 45));
+        let series = [(tue(14, 0), tue(15, 0)), (tue(15, 10), tue(16, 0))];
+        assert_eq!(
+            rule_of(check_series(&series, Duration::minutes(15))),
+            "series_overlap"
+        );
+        assert!(check_series(&series, Duration::minutes(5)).is_ok());
     }
 }

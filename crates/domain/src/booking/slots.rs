@@ -71,7 +71,7 @@ pub fn find(
         let tz = resource.details.time_zone.tz();
         let mut day = earliest.with_timezone(&tz).date_naive();
         let last_day = latest.with_timezone(&tz).date_naive();
-        while day <= last_day && slots.len() < query.limit * 4 {
+        while day <= last_day {
             // The day's bookable span, local.
             let spans: Vec<(NaiveTime, Option<NaiveTime>)> = if resource.details.hours.is_empty() {
                 vec![(NaiveTime::MIN, None)]
