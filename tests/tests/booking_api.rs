@@ -336,6 +336,7 @@ both_backends!(a_school_books_a_technopark_lab, |backend| async move {
                 reason: "профилактика".into(),
                 rule: String::new(),
             }],
+            expected_version: 0,
         })
         .await
         .unwrap()

@@ -522,6 +522,7 @@ both_backends!(
         let (_, affected) = store
             .set_blackouts(
                 &resource.id,
+                None,
                 vec![edufed_domain::booking::Blackout {
                     start: day.and_hms_opt(0, 0, 0).unwrap(),
                     end: day.succ_opt().unwrap().and_hms_opt(0, 0, 0).unwrap(),

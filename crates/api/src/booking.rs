@@ -357,13 +357,6 @@ impl BookingApi for BookingService {
                 Action::ManageResources,
                 Target::Organization(&current.owner),
             )?;
-            if req.expected_version != 0 && req.expected_version != current.version {
-                return Err(Error::WrongState(format!(
-                    "resource {} is at version {}, not the expected {}",
-                    current.id, current.version, req.expected_version
-                ))
-                .into());
-            }
             let raw = req
                 .resource
                 .as_ref()
@@ -373,6 +366,7 @@ impl BookingApi for BookingService {
                 self.store
                     .update_resource(
                         &current.id,
+                        (req.expected_version != 0).then_some(req.expected_version),
                         details,
                         &Actor::Person(caller.person_id.clone()),
                     )
@@ -420,6 +414,7 @@ impl BookingApi for BookingService {
                 self.store
                     .set_blackouts(
                         &current.id,
+                        (req.expected_version != 0).then_some(req.expected_version),
                         blackouts,
                         &Actor::Person(caller.person_id.clone()),
                     )

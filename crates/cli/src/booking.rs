@@ -483,6 +483,8 @@ pub async fn resource(
                 .set_blackouts(pb::SetBlackoutsRequest {
                     resource_id: resource,
                     blackouts,
+                    // The list was read above: replace only that version of it.
+                    expected_version: current.version,
                 })
                 .await?
                 .into_inner();

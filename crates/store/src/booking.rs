@@ -108,10 +108,11 @@ impl Store {
     pub async fn update_resource(
         &self,
         id: &ResourceId,
+        expected_version: Option<u64>,
         details: ResourceDetails,
         actor: &Actor,
     ) -> Result<Resource, Error> {
-        self.change_resource(id, actor, |resource| {
+        self.change_resource(id, expected_version, actor, |resource| {
             resource.details = details;
             Ok(())
         })
@@ -124,11 +125,12 @@ impl Store {
     pub async fn set_blackouts(
         &self,
         id: &ResourceId,
+        expected_version: Option<u64>,
         blackouts: Vec<Blackout>,
         actor: &Actor,
     ) -> Result<(Resource, Vec<Listed>), Error> {
         let resource = self
-            .change_resource(id, actor, |resource| {
+            .change_resource(id, expected_version, actor, |resource| {
                 resource.blackouts = blackouts;
                 Ok(())
             })
@@ -158,6 +160,7 @@ impl Store {
     async fn change_resource(
         &self,
         id: &ResourceId,
+        expected_version: Option<u64>,
         actor: &Actor,
         change: impl FnOnce(&mut Resource) -> Result<(), Error>,
     ) -> Result<Resource, Error> {
@@ -165,6 +168,15 @@ impl Store {
         let mut tx = self.write_tx().await?;
         self.lock_resource(&mut tx, id).await?;
         let mut resource = load_resource(&mut tx.tx, id).await?;
+        // Checked under the lock, so two editors cannot both win.
+        if let Some(expected) = expected_version
+            && expected != resource.version
+        {
+            return Err(Error::WrongState(format!(
+                "resource {id} is at version {}, not the expected {expected}",
+                resource.version
+            )));
+        }
         change(&mut resource)?;
         resource.version += 1;
         resource.updated_at = at;
