@@ -541,3 +541,73 @@ both_backends!(
         ));
     }
 );
+
+both_backends!(
+    a_new_buffer_applies_to_bookings_already_made,
+    |backend| async move {
+        let (store, _db) = open(backend).await;
+        let owner = org(&store, "kvantorium").await;
+        let resource = store
+            .create_resource(&owner, lab(false, 0), &NODE)
+            .await
+            .unwrap();
+        let start = (Utc::now() + Duration::days(4))
+            .date_naive()
+            .and_hms_opt(10, 0, 0)
+            .unwrap()
+            .and_utc();
+        let first = (start, start + Duration::hours(1));
+        let second = (
+            first.1 + Duration::minutes(10),
+            first.1 + Duration::minutes(70),
+        );
+        for slot in [first, second] {
+            store
+                .request_booking(
+                    request(&resource.id, &owner, vec![slot], Initial::Confirmed),
+                    &NODE,
+                )
+                .await
+                .unwrap();
+        }
+        let with_buffer = |minutes| {
+            let mut details = lab(false, minutes);
+            details.rules.min_minutes = 30;
+            details
+        };
+        // Fifteen minutes would make the two overlap: refused.
+        let err = store
+            .update_resource(&resource.id, None, with_buffer(15), &NODE)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+        // Five fits; the stored busy time grows with it.
+        let updated = store
+            .update_resource(&resource.id, None, with_buffer(5), &NODE)
+            .await
+            .unwrap();
+        let busy = store
+            .free_busy(
+                std::slice::from_ref(&updated),
+                start,
+                start + Duration::hours(4),
+            )
+            .await
+            .unwrap();
+        assert_eq!(busy[0].1[0].end, first.1 + Duration::minutes(5));
+        // And a request into the new buffer collides.
+        let squeezed = (
+            second.1 + Duration::minutes(2),
+            second.1 + Duration::minutes(62),
+        );
+        assert!(matches!(
+            store
+                .request_booking(
+                    request(&resource.id, &owner, vec![squeezed], Initial::Confirmed),
+                    &NODE
+                )
+                .await,
+            Err(Error::Conflict(_))
+        ));
+    }
+);

@@ -486,7 +486,7 @@ impl BookingApi for BookingService {
                     let resource = self.visible(&caller, resource).await?;
                     let all = self
                         .store
-                        .list_bookings(Some(&resource.id), None, from, to)
+                        .list_bookings(Some(&resource.id), None, from, to, false)
                         .await?;
                     // The owner sees every booking; others only their organizations'.
                     let owner = authorize(
@@ -517,7 +517,7 @@ impl BookingApi for BookingService {
                     authorize(&caller, Action::ViewBookings, Target::Organization(&org.id))?;
                     Ok(self
                         .store
-                        .list_bookings(None, Some(&org.id), from, to)
+                        .list_bookings(None, Some(&org.id), from, to, false)
                         .await?)
                 }
                 _ => Err(FieldError::new("resource_id", "give a resource or a requester").into()),

@@ -143,6 +143,7 @@ async fn resource_feed(store: &Store, key: Option<String>, file: &str) -> Respon
             None,
             now - chrono::Duration::days(31),
             now + chrono::Duration::days(366),
+            true,
         )
         .await
     {

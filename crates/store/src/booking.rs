@@ -142,7 +142,7 @@ impl Store {
             intervals.iter().map(|((s, _), _)| *s).min(),
             intervals.iter().map(|((_, e), _)| *e).max(),
         ) {
-            for listed in self.list_bookings(Some(id), None, from, to).await? {
+            for listed in self.list_bookings(Some(id), None, from, to, false).await? {
                 let o = &listed.occurrence;
                 let open = o.state.blocks() || o.state == OccurrenceState::Pending;
                 if open
@@ -177,7 +177,11 @@ impl Store {
                 resource.version
             )));
         }
+        let old_buffer = resource.details.rules.buffer_minutes;
         change(&mut resource)?;
+        if resource.details.rules.buffer_minutes != old_buffer {
+            reblock(&mut tx, &resource, at).await?;
+        }
         resource.version += 1;
         resource.updated_at = at;
         sqlx::query(
@@ -218,6 +222,7 @@ impl Store {
         requester: Option<&OrgId>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        only_blocking: bool,
     ) -> Result<Vec<Listed>, Error> {
         let mut sql = String::from(
             "SELECT o.booking_id, o.start_at, o.end_at, o.state, o.hold_expires_at, o.note \
@@ -232,6 +237,9 @@ impl Store {
         if let Some(requester) = requester {
             binds.push(requester.to_string());
             sql += &format!(" AND b.requester_org_id = ${}", binds.len() + 2);
+        }
+        if only_blocking {
+            sql += " AND o.state IN ('confirmed', 'held')";
         }
         sql += " ORDER BY o.start_at, o.booking_id LIMIT 5000";
         let mut query = sqlx::query(&sql).bind(micros(to)).bind(micros(from));
@@ -783,6 +791,56 @@ async fn expire_holds(
     .await
     .map_err(storage)?;
     log_changed(tx, resource, lapsed, at, &Actor::Node).await
+}
+
+/// Recomputes the busy end (end plus buffer) of the resource's future open
+/// occurrences after its buffer changed. A larger buffer that would make
+/// blocking occurrences overlap is refused, naming them.
+async fn reblock(
+    tx: &mut WriteTx<'_>,
+    resource: &Resource,
+    at: DateTime<Utc>,
+) -> Result<(), Error> {
+    let buffer = i64::from(resource.details.rules.buffer_minutes) * 60_000_000;
+    let rows = sqlx::query(
+        "SELECT booking_id, start_at, end_at FROM booking_occurrences \
+         WHERE resource_id = $1 AND end_at > $2 AND state IN ('confirmed', 'held') ORDER BY start_at",
+    )
+    .bind(resource.id.to_string())
+    .bind(micros(at))
+    .fetch_all(&mut *tx.tx)
+    .await
+    .map_err(storage)?;
+    let mut previous: Option<(String, i64)> = None;
+    for row in &rows {
+        let booking: String = row.try_get("booking_id").map_err(storage)?;
+        let start: i64 = row.try_get("start_at").map_err(storage)?;
+        let end: i64 = row.try_get("end_at").map_err(storage)?;
+        if let Some((other, busy_until)) = &previous
+            && *busy_until > start
+        {
+            return Err(Error::Conflict(format!(
+                "with the new buffer, bookings {other} and {booking} would overlap; settle them first"
+            )));
+        }
+        previous = Some((booking, end + buffer));
+    }
+    sqlx::query(
+        "UPDATE booking_occurrences SET block_end = end_at + $1 \
+         WHERE resource_id = $2 AND end_at > $3 AND state IN ('confirmed', 'held', 'pending')",
+    )
+    .bind(buffer)
+    .bind(resource.id.to_string())
+    .bind(micros(at))
+    .execute(&mut *tx.tx)
+    .await
+    .map_err(|e| match DbFailure::classify(e) {
+        DbFailure::Exclusion(_) => {
+            Error::Conflict("with the new buffer, bookings would overlap".into())
+        }
+        other => other.into_storage().into(),
+    })?;
+    Ok(())
 }
 
 /// Bumps and logs each booking among `ids` (repeats allowed) whose
