@@ -367,34 +367,15 @@ impl Store {
         if let Some(id) = &filter.activity {
             q.push(" AND a.id = $?", Value::Text(id.to_string()));
         }
-        if let Some(publisher) = &filter.publisher {
-            q.push(
-                " AND a.publisher_id = $?",
-                Value::Text(publisher.to_string()),
-            );
-        }
-        if let Some(kind) = filter.kind {
-            q.push(" AND a.kind = $?", Value::Text(kind.as_str().into()));
-        }
-        if let Some(direction) = filter.direction {
-            q.push(
-                " AND a.direction = $?",
-                Value::Text(direction.as_str().into()),
-            );
-        }
-        if let Some(format) = filter.format {
-            q.push(" AND a.format = $?", Value::Text(format.as_str().into()));
-        }
-        if let Some(grade) = filter.grade {
-            q.push(" AND a.grade_min <= $?", Value::Int(i64::from(grade)));
-            q.push(" AND a.grade_max >= $?", Value::Int(i64::from(grade)));
-        }
-        if let Some(subject) = &filter.subject {
-            q.push(
-                " AND a.subjects_key LIKE $? ESCAPE '\\'",
-                Value::Text(format!("%|{}|%", like_escape(subject))),
-            );
-        }
+        push_activity_filters(
+            &mut q,
+            filter.publisher.as_ref(),
+            filter.kind,
+            filter.direction,
+            filter.format,
+            filter.grade,
+            filter.subject.as_deref(),
+        );
         q.push(
             " ORDER BY a.updated_at DESC, a.id LIMIT $?",
             Value::Int(i64::from(MAX_FEED_ACTIVITIES)),
@@ -814,34 +795,15 @@ fn push_occurrence_filter(q: &mut QueryText, filter: &OccurrenceFilter, viewer: 
         );
         q.raw(" AND o.cancelled = 0");
     }
-    if let Some(publisher) = &filter.publisher {
-        q.push(
-            " AND a.publisher_id = $?",
-            Value::Text(publisher.to_string()),
-        );
-    }
-    if let Some(kind) = filter.kind {
-        q.push(" AND a.kind = $?", Value::Text(kind.as_str().into()));
-    }
-    if let Some(direction) = filter.direction {
-        q.push(
-            " AND a.direction = $?",
-            Value::Text(direction.as_str().into()),
-        );
-    }
-    if let Some(format) = filter.format {
-        q.push(" AND a.format = $?", Value::Text(format.as_str().into()));
-    }
-    if let Some(grade) = filter.grade {
-        q.push(" AND a.grade_min <= $?", Value::Int(i64::from(grade)));
-        q.push(" AND a.grade_max >= $?", Value::Int(i64::from(grade)));
-    }
-    if let Some(subject) = &filter.subject {
-        q.push(
-            " AND a.subjects_key LIKE $? ESCAPE '\\'",
-            Value::Text(format!("%|{}|%", like_escape(subject))),
-        );
-    }
+    push_activity_filters(
+        q,
+        filter.publisher.as_ref(),
+        filter.kind,
+        filter.direction,
+        filter.format,
+        filter.grade,
+        filter.subject.as_deref(),
+    );
     if let Some(agreement) = &filter.agreement_id {
         q.push(" AND a.agreement_id = $?", Value::Text(agreement.clone()));
     }
@@ -855,6 +817,46 @@ fn push_occurrence_filter(q: &mut QueryText, filter: &OccurrenceFilter, viewer: 
         q.push(
             " AND (a.capacity IS NULL OR a.capacity - o.seats_taken >= $?)",
             Value::Int(i64::from(seats)),
+        );
+    }
+}
+
+/// The filters calendar searches and feeds share, over `activities a`.
+fn push_activity_filters(
+    q: &mut QueryText,
+    publisher: Option<&OrgId>,
+    kind: Option<edufed_domain::calendar::ActivityKind>,
+    direction: Option<edufed_domain::calendar::Direction>,
+    format: Option<edufed_domain::calendar::Format>,
+    grade: Option<u8>,
+    subject: Option<&str>,
+) {
+    if let Some(publisher) = publisher {
+        q.push(
+            " AND a.publisher_id = $?",
+            Value::Text(publisher.to_string()),
+        );
+    }
+    if let Some(kind) = kind {
+        q.push(" AND a.kind = $?", Value::Text(kind.as_str().into()));
+    }
+    if let Some(direction) = direction {
+        q.push(
+            " AND a.direction = $?",
+            Value::Text(direction.as_str().into()),
+        );
+    }
+    if let Some(format) = format {
+        q.push(" AND a.format = $?", Value::Text(format.as_str().into()));
+    }
+    if let Some(grade) = grade {
+        q.push(" AND a.grade_min <= $?", Value::Int(i64::from(grade)));
+        q.push(" AND a.grade_max >= $?", Value::Int(i64::from(grade)));
+    }
+    if let Some(subject) = subject {
+        q.push(
+            " AND a.subjects_key LIKE $? ESCAPE '\\'",
+            Value::Text(format!("%|{}|%", like_escape(subject))),
         );
     }
 }
