@@ -1,12 +1,12 @@
 //! `edufed resource|booking|freebusy|slot`.
 
 use anyhow::{Context as _, bail};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use clap::{Args, Subcommand};
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
-use crate::output::{Format, print_json, table, time};
+use crate::output::{Format, instant, print_json, table, time};
 
 fn named<T>(
     prefix: &str,
@@ -19,21 +19,6 @@ fn named<T>(
         raw.trim().to_ascii_uppercase().replace('-', "_")
     ))
     .with_context(|| format!("unknown {what} {raw:?}"))
-}
-
-fn instant(raw: &str) -> anyhow::Result<prost_types::Timestamp> {
-    let at = match DateTime::parse_from_rfc3339(raw.trim()) {
-        Ok(t) => t.with_timezone(&Utc),
-        Err(_) => NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-            .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
-            .with_context(|| {
-                format!("{raw:?} is not a time like 2025-09-02T09:00:00Z or a date")
-            })?,
-    };
-    Ok(prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: 0,
-    })
 }
 
 fn window(

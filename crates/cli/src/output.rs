@@ -75,6 +75,23 @@ pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
     .unwrap_or_else(|| "—".to_owned())
 }
 
+/// An instant given on the command line: RFC 3339, or a date (midnight UTC).
+pub fn instant(raw: &str) -> anyhow::Result<prost_types::Timestamp> {
+    use anyhow::Context as _;
+    let at = match chrono::DateTime::parse_from_rfc3339(raw.trim()) {
+        Ok(t) => t.with_timezone(&chrono::Utc),
+        Err(_) => chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+            .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+            .with_context(|| {
+                format!("{raw:?} is not a time like 2025-09-02T09:00:00Z or a date")
+            })?,
+    };
+    Ok(prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: 0,
+    })
+}
+
 /// Prints an error: a node's status with its code, message and the fields
 /// at fault; anything else with its causes.
 pub fn print_error(error: &anyhow::Error) {
