@@ -186,6 +186,34 @@ impl TestNode {
         ChangeFeedClient::with_interceptor(self.channel().await, Bearer::new(token))
     }
 
+    /// Adds a new person to `org` with `role` (as the operator) and returns
+    /// a token of theirs.
+    pub async fn member_token(&self, org: &str, role: edufed_proto::v1::Role) -> String {
+        use edufed_proto::v1 as pb;
+        let mut op = self.operator().await;
+        let member = op
+            .add_member(pb::AddMemberRequest {
+                organization: org.into(),
+                person: Some(pb::add_member_request::Person::NewPerson(pb::NewPerson {
+                    display_name: format!("{org} {role:?}"),
+                    email: String::new(),
+                })),
+                role: role.into(),
+            })
+            .await
+            .expect("add member")
+            .into_inner();
+        op.create_token(pb::CreateTokenRequest {
+            person_id: member.person.expect("person").id,
+            name: "test".into(),
+            ttl: None,
+        })
+        .await
+        .expect("create token")
+        .into_inner()
+        .secret
+    }
+
     /// The operator's Directory client.
     pub async fn operator(&self) -> DirectoryClient<InterceptedService<Channel, Bearer>> {
         self.directory(&self.operator_token).await

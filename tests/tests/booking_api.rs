@@ -15,31 +15,6 @@ async fn client(node: &TestNode, token: &str) -> Client {
     pb::booking_client::BookingClient::with_interceptor(node.channel().await, Bearer::new(token))
 }
 
-async fn token_for(node: &TestNode, org: &str, role: pb::Role) -> String {
-    let mut op = node.operator().await;
-    let member = op
-        .add_member(pb::AddMemberRequest {
-            organization: org.into(),
-            person: Some(pb::add_member_request::Person::NewPerson(pb::NewPerson {
-                display_name: format!("{org} {role:?}"),
-                email: String::new(),
-            })),
-            role: role.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    op.create_token(pb::CreateTokenRequest {
-        person_id: member.person.unwrap().id,
-        name: "t".into(),
-        ttl: None,
-    })
-    .await
-    .unwrap()
-    .into_inner()
-    .secret
-}
-
 fn lab(access: pb::Access) -> pb::Resource {
     pb::Resource {
         kind: pb::ResourceKind::Lab.into(),
@@ -82,8 +57,8 @@ both_backends!(a_school_books_a_technopark_lab, |backend| async move {
     .await
     .unwrap();
     op.create_organization(org_request("mgml")).await.unwrap();
-    let coordinator = token_for(&node, "kvantorium", pb::Role::Coordinator).await;
-    let teacher = token_for(&node, "mgml", pb::Role::Teacher).await;
+    let coordinator = node.member_token("kvantorium", pb::Role::Coordinator).await;
+    let teacher = node.member_token("mgml", pb::Role::Teacher).await;
     let mut owner = client(&node, &coordinator).await;
     let mut school = client(&node, &teacher).await;
 

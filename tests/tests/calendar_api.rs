@@ -79,31 +79,8 @@ async fn network(backend: edufed_tests::Backend) -> Network {
     op.create_organization(org_request("gym24-tomsk"))
         .await
         .unwrap();
-    let mut token_for = async |org: &str, role: pb::Role| {
-        let member = op
-            .add_member(pb::AddMemberRequest {
-                organization: org.into(),
-                person: Some(pb::add_member_request::Person::NewPerson(pb::NewPerson {
-                    display_name: format!("{org} {role:?}"),
-                    email: String::new(),
-                })),
-                role: role.into(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        op.create_token(pb::CreateTokenRequest {
-            person_id: member.person.unwrap().id,
-            name: "test".into(),
-            ttl: None,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .secret
-    };
-    let coordinator = token_for("tusur", pb::Role::Coordinator).await;
-    let teacher = token_for("gym24-tomsk", pb::Role::Teacher).await;
+    let coordinator = node.member_token("tusur", pb::Role::Coordinator).await;
+    let teacher = node.member_token("gym24-tomsk", pb::Role::Teacher).await;
     Network {
         node,
         coordinator,

@@ -99,6 +99,36 @@ impl BookingService {
     }
 }
 
+impl BookingService {
+    /// The owner's decision on a booking: approve, or reject with a comment.
+    async fn decide(
+        &self,
+        request: &Request<pb::DecideBookingRequest>,
+        approve: bool,
+    ) -> Result<pb::BookingRecord, ApiError> {
+        let caller = principal(request).map_err(ApiError::status)?;
+        let req = request.get_ref();
+        let (booking, _, resource) = self.booking(&caller, &req.booking_id).await?;
+        authorize(
+            &caller,
+            Action::ManageResources,
+            Target::Organization(&resource.owner),
+        )?;
+        let at = occurrence_at("occurrence_start", req.occurrence_start.as_ref())?;
+        let actor = Actor::Person(caller.person_id.clone());
+        let occurrences = if approve {
+            self.store.approve_booking(&booking.id, at, &actor).await?
+        } else {
+            let comment = text::optional_line("comment", &req.comment, 500)?.unwrap_or_default();
+            self.store
+                .reject_booking(&booking.id, at, &comment, &actor)
+                .await?
+        };
+        let (booking, _) = self.store.get_booking(&booking.id).await?;
+        Ok(record(&booking, &occurrences))
+    }
+}
+
 fn time_of_day(field: &str, raw: &str) -> Result<NaiveTime, FieldError> {
     NaiveTime::parse_from_str(raw.trim(), "%H:%M")
         .or_else(|_| NaiveTime::parse_from_str(raw.trim(), "%H:%M:%S"))
@@ -726,56 +756,14 @@ impl BookingApi for BookingService {
         &self,
         request: Request<pb::DecideBookingRequest>,
     ) -> RpcResult<pb::BookingRecord> {
-        let caller = principal(&request)?;
-        let record = async {
-            let req = request.get_ref();
-            let (booking, _, resource) = self.booking(&caller, &req.booking_id).await?;
-            authorize(
-                &caller,
-                Action::ManageResources,
-                Target::Organization(&resource.owner),
-            )?;
-            let at = occurrence_at("occurrence_start", req.occurrence_start.as_ref())?;
-            let occurrences = self
-                .store
-                .approve_booking(&booking.id, at, &Actor::Person(caller.person_id.clone()))
-                .await?;
-            let (booking, _) = self.store.get_booking(&booking.id).await?;
-            Ok::<_, ApiError>(record(&booking, &occurrences))
-        }
-        .await?;
-        Ok(Response::new(record))
+        Ok(Response::new(self.decide(&request, true).await?))
     }
 
     async fn reject_booking(
         &self,
         request: Request<pb::DecideBookingRequest>,
     ) -> RpcResult<pb::BookingRecord> {
-        let caller = principal(&request)?;
-        let record = async {
-            let req = request.get_ref();
-            let (booking, _, resource) = self.booking(&caller, &req.booking_id).await?;
-            authorize(
-                &caller,
-                Action::ManageResources,
-                Target::Organization(&resource.owner),
-            )?;
-            let at = occurrence_at("occurrence_start", req.occurrence_start.as_ref())?;
-            let comment = text::optional_line("comment", &req.comment, 500)?.unwrap_or_default();
-            let occurrences = self
-                .store
-                .reject_booking(
-                    &booking.id,
-                    at,
-                    &comment,
-                    &Actor::Person(caller.person_id.clone()),
-                )
-                .await?;
-            let (booking, _) = self.store.get_booking(&booking.id).await?;
-            Ok::<_, ApiError>(record(&booking, &occurrences))
-        }
-        .await?;
-        Ok(Response::new(record))
+        Ok(Response::new(self.decide(&request, false).await?))
     }
 
     async fn cancel_booking(

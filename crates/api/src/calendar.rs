@@ -2,10 +2,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use edufed_domain::FieldError;
-use edufed_domain::calendar::registration::Cohort;
+use edufed_domain::calendar::registration::{Cohort, check_results, check_withdrawal};
 use edufed_domain::calendar::{
-    Activity, ActivityStatus, Error, MAX_WINDOW_DAYS, OccurrenceFilter, Override, OverrideChange,
-    Viewer,
+    Activity, ActivityStatus, Error, MAX_WINDOW_DAYS, OccurrenceFilter, OverrideChange, Viewer,
 };
 use edufed_domain::changes::Actor;
 use edufed_domain::directory::{OrgRef, Organization};
@@ -81,42 +80,17 @@ impl CalendarService {
         let original = convert::instant("original_start", original)?
             .ok_or_else(|| FieldError::new("original_start", "is required"))?;
         let change = change(&activity)?;
-        let tz = activity.details.schedule.time_zone.tz();
-        let local = original.with_timezone(&tz).naive_local();
-        if !activity.details.schedule.has_occurrence(local)? {
-            return Err(
-                FieldError::new("original_start", "is not an occurrence of this activity").into(),
-            );
-        }
+        let local = original
+            .with_timezone(&activity.details.schedule.time_zone.tz())
+            .naive_local();
         Ok(self
             .store
             .modify_activity(
                 &activity.id,
                 &Actor::Person(caller.person_id.clone()),
-                |current| {
-                    editable(current)?;
-                    let mut next = current.clone();
-                    next.overrides.retain(|o| o.original_start != local);
-                    next.overrides.push(Override {
-                        original_start: local,
-                        change,
-                    });
-                    Ok(next)
-                },
+                |current| current.with_override(local, change),
             )
             .await?)
-    }
-}
-
-fn editable(activity: &Activity) -> Result<(), Error> {
-    if activity.status.is_editable() {
-        Ok(())
-    } else {
-        Err(Error::WrongStatus {
-            id: activity.id.clone(),
-            status: activity.status,
-            why: "it can no longer be changed",
-        })
     }
 }
 
@@ -181,33 +155,7 @@ impl Calendar for CalendarService {
                     .modify_activity(
                         &activity.id,
                         &Actor::Person(caller.person_id.clone()),
-                        |current| {
-                            if let Some(expected) = expected
-                                && expected != current.version
-                            {
-                                return Err(Error::VersionMismatch {
-                                    id: current.id.clone(),
-                                    expected,
-                                    actual: current.version,
-                                });
-                            }
-                            editable(current)?;
-                            let mut next = current.clone();
-                            if next.details.schedule != details.schedule {
-                                // Overrides name occurrences of the old schedule:
-                                // keep those the new one still has.
-                                let tz = details.schedule.time_zone.tz();
-                                let kept: std::collections::HashSet<_> = details
-                                    .schedule
-                                    .expand(&[])?
-                                    .iter()
-                                    .map(|o| o.original_start.with_timezone(&tz).naive_local())
-                                    .collect();
-                                next.overrides.retain(|o| kept.contains(&o.original_start));
-                            }
-                            next.details = details;
-                            Ok(next)
-                        },
+                        |current| current.edited(expected, details),
                     )
                     .await?,
             )
@@ -230,29 +178,7 @@ impl Calendar for CalendarService {
                     .modify_activity(
                         &activity.id,
                         &Actor::Person(caller.person_id.clone()),
-                        |current| {
-                            if !current.status.can_become(status) {
-                                return Err(Error::WrongStatus {
-                                    id: current.id.clone(),
-                                    status: current.status,
-                                    why: match status {
-                                        ActivityStatus::Published => {
-                                            "only a draft can be published"
-                                        }
-                                        ActivityStatus::Completed => {
-                                            "only a published activity can be completed"
-                                        }
-                                        ActivityStatus::Cancelled => "it is over already",
-                                        ActivityStatus::Draft => {
-                                            "an activity never goes back to draft"
-                                        }
-                                    },
-                                });
-                            }
-                            let mut next = current.clone();
-                            next.status = status;
-                            Ok(next)
-                        },
+                        |current| current.with_status(status),
                     )
                     .await?,
             )
@@ -477,20 +403,11 @@ impl Calendar for CalendarService {
                     Target::Organization(&activity.publisher),
                 )?;
             }
-            // After the activity, the registration is a record of who came.
-            let ended = activity
-                .occurrences()?
-                .iter()
-                .filter(|o| registration.occurrence.is_none_or(|k| k == o.key()))
-                .map(|o| o.end)
-                .max()
-                .is_some_and(|end| end <= edufed_domain::time::now());
-            if ended {
-                return Err(Error::RegistrationRefused(
-                    "the activity is over; its registrations are kept as records".into(),
-                )
-                .into());
-            }
+            check_withdrawal(
+                &registration,
+                &activity.occurrences()?,
+                edufed_domain::time::now(),
+            )?;
             Ok::<_, ApiError>(
                 self.store
                     .withdraw(&id, &Actor::Person(caller.person_id.clone()))
@@ -579,31 +496,13 @@ impl Calendar for CalendarService {
                 Action::ManageActivities,
                 Target::Organization(&activity.publisher),
             )?;
-            if !activity.details.kind.has_results()
-                && (results.participants, results.prize_winners, results.winners) != (0, 0, 0)
-            {
-                return Err(FieldError::new(
-                    "results",
-                    format!(
-                        "a {} records attendance only; winners are for olympiads, contests, games and sport",
-                        activity.details.kind
-                    ),
-                )
-                .into());
-            }
-            let started = activity
-                .occurrences()?
-                .iter()
-                .filter(|o| !o.cancelled)
-                .filter(|o| registration.occurrence.is_none_or(|k| k == o.key()))
-                .map(|o| o.start)
-                .min();
-            if started.is_none_or(|s| s > edufed_domain::time::now()) {
-                return Err(Error::RegistrationRefused(
-                    "results are recorded after the activity has started".into(),
-                )
-                .into());
-            }
+            check_results(
+                activity.details.kind,
+                &registration,
+                &activity.occurrences()?,
+                &results,
+                edufed_domain::time::now(),
+            )?;
             Ok::<_, ApiError>(
                 self.store
                     .record_results(&id, results, &Actor::Person(caller.person_id.clone()))

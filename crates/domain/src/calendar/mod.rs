@@ -416,6 +416,93 @@ impl Activity {
     pub fn occurrences(&self) -> Result<Vec<Occurrence>, FieldError> {
         self.details.schedule.expand(&self.overrides)
     }
+
+    fn check_editable(&self) -> Result<(), Error> {
+        if self.status.is_editable() {
+            Ok(())
+        } else {
+            Err(Error::WrongStatus {
+                id: self.id.clone(),
+                status: self.status,
+                why: "it can no longer be changed",
+            })
+        }
+    }
+
+    /// The activity with new details, if it is still at `expected_version`
+    /// (when given) and may be changed. Overrides name occurrences of the
+    /// old schedule: those the new one no longer has are dropped.
+    pub fn edited(
+        &self,
+        expected_version: Option<u64>,
+        details: ActivityDetails,
+    ) -> Result<Self, Error> {
+        if let Some(expected) = expected_version
+            && expected != self.version
+        {
+            return Err(Error::VersionMismatch {
+                id: self.id.clone(),
+                expected,
+                actual: self.version,
+            });
+        }
+        self.check_editable()?;
+        let mut next = self.clone();
+        if next.details.schedule != details.schedule {
+            let tz = details.schedule.time_zone.tz();
+            let kept: std::collections::HashSet<_> = details
+                .schedule
+                .expand(&[])?
+                .iter()
+                .map(|o| o.original_start.with_timezone(&tz).naive_local())
+                .collect();
+            next.overrides.retain(|o| kept.contains(&o.original_start));
+        }
+        next.details = details;
+        Ok(next)
+    }
+
+    /// The activity in status `next`, if its life allows the step.
+    pub fn with_status(&self, next: ActivityStatus) -> Result<Self, Error> {
+        if !self.status.can_become(next) {
+            return Err(Error::WrongStatus {
+                id: self.id.clone(),
+                status: self.status,
+                why: match next {
+                    ActivityStatus::Published => "only a draft can be published",
+                    ActivityStatus::Completed => "only a published activity can be completed",
+                    ActivityStatus::Cancelled => "it is over already",
+                    ActivityStatus::Draft => "an activity never goes back to draft",
+                },
+            });
+        }
+        let mut changed = self.clone();
+        changed.status = next;
+        Ok(changed)
+    }
+
+    /// The activity with one occurrence (named by its original local start)
+    /// cancelled or moved, replacing any earlier change to it.
+    pub fn with_override(
+        &self,
+        original_start: chrono::NaiveDateTime,
+        change: OverrideChange,
+    ) -> Result<Self, Error> {
+        self.check_editable()?;
+        if !self.details.schedule.has_occurrence(original_start)? {
+            return Err(
+                FieldError::new("original_start", "is not an occurrence of this activity").into(),
+            );
+        }
+        let mut next = self.clone();
+        next.overrides
+            .retain(|o| o.original_start != original_start);
+        next.overrides.push(Override {
+            original_start,
+            change,
+        });
+        Ok(next)
+    }
 }
 
 /// Who is looking at the calendar, for visibility.

@@ -102,6 +102,63 @@ impl Results {
     }
 }
 
+/// The start and end of what a registration covers (its occurrence, or the
+/// whole series), cancelled occurrences aside.
+fn span(
+    registration: &Registration,
+    occurrences: &[super::Occurrence],
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let covered: Vec<_> = occurrences
+        .iter()
+        .filter(|o| !o.cancelled && registration.occurrence.is_none_or(|k| k == o.key()))
+        .collect();
+    Some((
+        covered.iter().map(|o| o.start).min()?,
+        covered.iter().map(|o| o.end).max()?,
+    ))
+}
+
+/// A registration may be withdrawn until what it covers is over; after
+/// that it is the record of who came.
+pub fn check_withdrawal(
+    registration: &Registration,
+    occurrences: &[super::Occurrence],
+    now: DateTime<Utc>,
+) -> Result<(), super::Error> {
+    match span(registration, occurrences) {
+        Some((_, end)) if end <= now => Err(super::Error::RegistrationRefused(
+            "the activity is over; its registrations are kept as records".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Results are recorded once what the registration covers has started;
+/// winners and prize-winners only for competitions.
+pub fn check_results(
+    kind: super::ActivityKind,
+    registration: &Registration,
+    occurrences: &[super::Occurrence],
+    results: &Results,
+    now: DateTime<Utc>,
+) -> Result<(), super::Error> {
+    if !kind.has_results()
+        && (results.participants, results.prize_winners, results.winners) != (0, 0, 0)
+    {
+        return Err(FieldError::new(
+            "results",
+            format!("a {kind} records attendance only; winners are for olympiads, contests, games and sport"),
+        )
+        .into());
+    }
+    match span(registration, occurrences) {
+        Some((start, _)) if start <= now => Ok(()),
+        _ => Err(super::Error::RegistrationRefused(
+            "results are recorded after the activity has started".into(),
+        )),
+    }
+}
+
 /// A cohort's registration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
