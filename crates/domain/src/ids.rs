@@ -76,6 +76,10 @@ id_type!(
     /// Identifies a booking request (one or more occurrences).
     BookingId
 );
+id_type!(
+    /// Identifies a network agreement.
+    AgreementId
+);
 
 #[cfg(test)]
 mod tests {

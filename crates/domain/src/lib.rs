@@ -4,6 +4,7 @@
 //! Nothing here knows of protobuf, SQL or sockets: values arrive already
 //! parsed from the API crate and leave as plain Rust to the store.
 
+pub mod agreement;
 pub mod booking;
 pub mod calendar;
 pub mod changes;
