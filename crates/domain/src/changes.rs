@@ -29,6 +29,8 @@ string_enum!(
         Resource = "resource",
         /// A booking and its occurrences.
         Booking = "booking",
+        /// A network agreement: its lifecycle and versions.
+        Agreement = "agreement",
     }
 );
 
@@ -76,6 +78,8 @@ pub struct NewChange {
     pub org_id: Option<OrgId>,
     /// A second organization the entity concerns (a registration's school).
     pub also_org_id: Option<OrgId>,
+    /// Further organizations the entry concerns (an agreement's parties).
+    pub audience: Vec<OrgId>,
     /// Whether every member of the network may read the entry.
     pub shared: bool,
     /// The entity's state, as JSON.
@@ -92,6 +96,12 @@ impl NewChange {
     }
 
     /// The same change, readable by every member of the network.
+    /// The same entry, readable by members of each of `orgs` too.
+    pub fn for_orgs(mut self, orgs: impl IntoIterator<Item = OrgId>) -> Self {
+        self.audience.extend(orgs);
+        self
+    }
+
     pub fn shared(mut self, shared: bool) -> Self {
         self.shared = shared;
         self
@@ -113,6 +123,7 @@ impl NewChange {
             operation: Operation::Upsert,
             org_id,
             also_org_id: None,
+            audience: Vec::new(),
             shared: false,
             payload: serde_json::to_value(entity).unwrap_or(serde_json::Value::Null),
             actor: actor.clone(),

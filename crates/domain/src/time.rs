@@ -66,6 +66,71 @@ pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
 
+/// Where the node reads the time: the system clock, or in tests a clock they
+/// set. Rules that fire with time (an agreement's expiry) read this, so a
+/// test can move time without waiting or restarting.
+#[derive(Clone)]
+pub struct Clock(std::sync::Arc<ClockSource>);
+
+enum ClockSource {
+    System,
+    Manual(std::sync::Mutex<DateTime<Utc>>),
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Self(std::sync::Arc::new(ClockSource::System))
+    }
+
+    /// A clock that shows `at` until it is set or advanced.
+    pub fn manual(at: DateTime<Utc>) -> Self {
+        Self(std::sync::Arc::new(ClockSource::Manual(
+            std::sync::Mutex::new(at),
+        )))
+    }
+
+    /// The time now, in microseconds.
+    pub fn now(&self) -> DateTime<Utc> {
+        match &*self.0 {
+            ClockSource::System => now(),
+            ClockSource::Manual(at) => {
+                let at = *at.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at)
+            }
+        }
+    }
+
+    /// Moves a manual clock to `at`; the system clock ignores it.
+    pub fn set(&self, at: DateTime<Utc>) {
+        if let ClockSource::Manual(current) = &*self.0 {
+            *current
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
+        }
+    }
+
+    /// Moves a manual clock forward by `by`.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.set(self.now() + by);
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::system()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.0 {
+            ClockSource::System => f.write_str("Clock::System"),
+            ClockSource::Manual(_) => write!(f, "Clock::Manual({})", self.now()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,17 @@ pub(crate) async fn insert(
     .fetch_one(&mut **tx)
     .await
     .map_err(storage)?;
+    let mut audience = change.audience;
+    audience.sort();
+    audience.dedup();
+    for org in audience {
+        sqlx::query("INSERT INTO change_log_audience (seq, org_id) VALUES ($1, $2)")
+            .bind(seq)
+            .bind(org.to_string())
+            .execute(&mut **tx)
+            .await
+            .map_err(storage)?;
+    }
     unsigned(seq)
 }
 
@@ -110,8 +121,10 @@ impl Store {
                 sql += " AND shared = 1";
             } else {
                 let list = placeholders(next, orgs.len());
-                sql +=
-                    &format!(" AND (shared = 1 OR org_id IN ({list}) OR also_org_id IN ({list}))");
+                sql += &format!(
+                    " AND (shared = 1 OR org_id IN ({list}) OR also_org_id IN ({list}) \
+                     OR seq IN (SELECT seq FROM change_log_audience WHERE org_id IN ({list})))"
+                );
                 next += orgs.len();
             }
         }
@@ -169,6 +182,11 @@ impl Store {
         let Some(through) = through.filter(|t| *t > previous) else {
             return Ok(0);
         };
+        sqlx::query("DELETE FROM change_log_audience WHERE seq <= $1")
+            .bind(through)
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(storage)?;
         let deleted = sqlx::query("DELETE FROM change_log WHERE seq <= $1")
             .bind(through)
             .execute(&mut *tx.tx)

@@ -1,5 +1,6 @@
 //! Pools, migrations and write transactions.
 
+use edufed_domain::time::Clock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -74,6 +75,7 @@ pub struct Store {
     write: AnyPool,
     backend: Backend,
     latest: watch::Sender<u64>,
+    clock: Clock,
 }
 
 impl Store {
@@ -131,6 +133,7 @@ impl Store {
             write,
             backend,
             latest: watch::channel(0).0,
+            clock: Clock::system(),
         };
         Ok(store)
     }
@@ -168,6 +171,18 @@ impl Store {
             .map_err(|e| OpenError::Prepare(sqlx::Error::Protocol(e.to_string())))?;
         self.latest.send_replace(latest);
         Ok(())
+    }
+
+    /// The same store reading time from `clock`: the rules that fire with
+    /// time (an agreement's term) follow it.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock the store reads.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The database this store runs on.

@@ -5,6 +5,7 @@
 //! queries are the same and one behaviour suite tests both. Where the
 //! backends differ (locking, DDL), the difference is written once here.
 
+pub mod agreement;
 pub mod booking;
 pub mod calendar;
 pub mod changes;

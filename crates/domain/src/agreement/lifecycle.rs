@@ -671,14 +671,14 @@ mod tests {
                     Ok(next) => {
                         // The version in force changes only when an
                         // amendment collects its last signature.
-                        if let (Some(old), Some(new)) = (before.in_force_version(), next.in_force_version()) {
-                            if old != new {
-                                let Event::Sign(i) = e else { panic!("{e:?} replaced version {old}") };
-                                let ballot = before.ballot().expect("an amendment was pending");
-                                let missing: Vec<_> = ballot.parties.difference(&ballot.signed).collect();
-                                prop_assert_eq!(missing, vec![&orgs[usize::from(i)]]);
-                                prop_assert_eq!(ballot.version, new);
-                            }
+                        if let (Some(old), Some(new)) = (before.in_force_version(), next.in_force_version())
+                            && old != new
+                        {
+                            let Event::Sign(i) = e else { panic!("{e:?} replaced version {old}") };
+                            let ballot = before.ballot().expect("an amendment was pending");
+                            let missing: Vec<_> = ballot.parties.difference(&ballot.signed).collect();
+                            prop_assert_eq!(missing, vec![&orgs[usize::from(i)]]);
+                            prop_assert_eq!(ballot.version, new);
                         }
                         if matches!(before.phase, Phase::Ended { .. }) {
                             prop_assert!(matches!(e, Event::Advance(_)), "{:?} changed an ended agreement", e);

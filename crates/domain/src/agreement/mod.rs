@@ -573,20 +573,17 @@ impl Content {
         self.parties.iter().any(|p| &p.org_id == org)
     }
 
-    /// The programme part an activity delivers: the one named, else the one
-    /// whose name is among the activity's subjects.
-    pub fn part_for(&self, named: Option<&str>, subjects: &[String]) -> Option<String> {
+    /// The programme part an activity delivers: the part one of its subjects
+    /// names, else the part its title mentions.
+    pub fn part_for(&self, subjects: &[String], title: &str) -> Option<String> {
         let parts = &self.programme.as_ref()?.parts;
-        let find = |name: &str| {
-            parts
-                .iter()
-                .find(|p| text::fold(&p.name) == text::fold(name))
-                .map(|p| p.name.clone())
-        };
-        match named {
-            Some(name) => find(name),
-            None => subjects.iter().find_map(|s| find(s)),
-        }
+        let by_subject = subjects
+            .iter()
+            .find_map(|s| parts.iter().find(|p| text::fold(&p.name) == text::fold(s)));
+        let title = text::fold(title);
+        by_subject
+            .or_else(|| parts.iter().find(|p| title.contains(&text::fold(&p.name))))
+            .map(|p| p.name.clone())
     }
 }
 
@@ -828,6 +825,8 @@ pub(crate) mod tests {
         }
     }
 
+    type Change = Box<dyn Fn(&mut Content)>;
+
     #[test]
     fn a_complete_network_form_agreement_passes() {
         let (a, b) = (OrgId::generate(), OrgId::generate());
@@ -838,7 +837,7 @@ pub(crate) mod tests {
     #[test]
     fn rules_name_their_field() {
         let (a, b) = (OrgId::generate(), OrgId::generate());
-        let cases: Vec<(Box<dyn Fn(&mut Content)>, &str)> = vec![
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|c| c.title = " ".into()), "title"),
             (
                 Box::new(|c| c.valid_to = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()),
@@ -880,7 +879,7 @@ pub(crate) mod tests {
     #[test]
     fn proposing_needs_every_article_15_item() {
         let (a, b) = (OrgId::generate(), OrgId::generate());
-        let cases: Vec<(Box<dyn Fn(&mut Content)>, &str)> = vec![
+        let cases: Vec<(Change, &str)> = vec![
             (
                 Box::new(|c| {
                     c.programme = None;
@@ -921,17 +920,17 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn activities_map_to_parts_by_name_or_subject() {
+    fn activities_map_to_parts_by_subject_or_title() {
         let (a, b) = (OrgId::generate(), OrgId::generate());
         let c = network_form(&a, &b);
         assert_eq!(
-            c.part_for(Some("технология"), &[]),
+            c.part_for(&["технология".into()], ""),
             Some("Технология".into())
         );
         assert_eq!(
-            c.part_for(None, &["Технология".into()]),
+            c.part_for(&[], "Технология, 7 класс"),
             Some("Технология".into())
         );
-        assert_eq!(c.part_for(None, &["химия".into()]), None);
+        assert_eq!(c.part_for(&["химия".into()], "Химия"), None);
     }
 }

@@ -295,7 +295,7 @@ mod tests {
             zone,
             &park,
             &hall,
-            &[in_lab.clone()],
+            std::slice::from_ref(&in_lab),
             &[hour(zone, 2026, 10, 2, 9)],
         )
         .unwrap();
@@ -305,7 +305,7 @@ mod tests {
             zone,
             &park,
             &lab,
-            &[in_lab.clone()],
+            std::slice::from_ref(&in_lab),
             &[hour(zone, 2026, 10, 2, 9)],
         )
         .unwrap();

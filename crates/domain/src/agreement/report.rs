@@ -18,7 +18,7 @@ pub struct ActivityFacts {
     pub id: ActivityId,
     /// Who delivers it.
     pub publisher: OrgId,
-    /// The programme part it delivers, resolved by [`Content::part_for`].
+    /// The programme part it delivers, resolved by [`super::Content::part_for`].
     pub part: Option<String>,
     /// Its occurrences, and whether each was cancelled.
     pub occurrences: Vec<(Interval, bool)>,
@@ -148,7 +148,7 @@ pub fn build(
     let mut parts: BTreeMap<(String, OrgId), (i64, i64, i64)> = BTreeMap::new();
     for duty in &content.duties {
         let part = content
-            .part_for(Some(&duty.part), &[])
+            .part_for(std::slice::from_ref(&duty.part), "")
             .unwrap_or_else(|| duty.part.clone());
         parts.entry((part, duty.org_id.clone())).or_default().0 += i64::from(duty.hours) * 60;
     }
