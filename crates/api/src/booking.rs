@@ -1,5 +1,7 @@
 //! The Booking service.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Duration, NaiveTime, Utc, Weekday};
 use edufed_domain::FieldError;
 use edufed_domain::booking::{
@@ -9,7 +11,7 @@ use edufed_domain::booking::{
 };
 use edufed_domain::calendar::{Recurrence, Schedule};
 use edufed_domain::changes::Actor;
-use edufed_domain::ids::{BookingId, ResourceId};
+use edufed_domain::ids::{AgreementId, BookingId, OrgId, ResourceId};
 use edufed_domain::policy::{Action, Principal, Target, authorize};
 use edufed_domain::text;
 use edufed_domain::time::TimeZone;
@@ -62,15 +64,37 @@ impl BookingService {
     async fn visible(&self, caller: &Principal, raw: &str) -> Result<Resource, ApiError> {
         let id = ResourceId::parse("resource_id", raw)?;
         let resource = self.store.get_resource(&id).await?;
-        let sees = caller.operator
-            || caller
-                .memberships
-                .iter()
-                .any(|(org, _)| resource.open_to(org));
-        if !sees {
+        if !self.sees(caller, &resource).await? {
             return Err(Error::ResourceNotFound(id.to_string()).into());
         }
         Ok(resource)
+    }
+
+    /// Whether any of the caller's organizations may see `resource`.
+    async fn sees(&self, caller: &Principal, resource: &Resource) -> Result<bool, ApiError> {
+        if caller.operator {
+            return Ok(true);
+        }
+        for (org, _) in &caller.memberships {
+            if resource.open_to(org, &self.partners(org, resource).await?) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The organizations sharing an agreement in force with `org`, when
+    /// `resource`'s access depends on them.
+    async fn partners(
+        &self,
+        org: &OrgId,
+        resource: &Resource,
+    ) -> Result<BTreeSet<OrgId>, ApiError> {
+        if resource.details.access == Access::AgreementPartners && org != &resource.owner {
+            Ok(self.store.agreement_partners(org).await?)
+        } else {
+            Ok(BTreeSet::new())
+        }
     }
 
     /// The booking and its resource, if the caller is the requester or the owner.
@@ -360,17 +384,17 @@ impl BookingApi for BookingService {
                 .store
                 .get_organization(&org_ref("owner", &request.get_ref().owner)?)
                 .await?;
-            Ok::<_, ApiError>(self.store.list_resources(&owner.id).await?)
+            let mut visible = Vec::new();
+            for resource in self.store.list_resources(&owner.id).await? {
+                if self.sees(&caller, &resource).await? {
+                    visible.push(resource);
+                }
+            }
+            Ok::<_, ApiError>(visible)
         }
         .await?;
         Ok(Response::new(pb::ListResourcesResponse {
-            resources: resources
-                .iter()
-                .filter(|r| {
-                    caller.operator || caller.memberships.iter().any(|(org, _)| r.open_to(org))
-                })
-                .map(resource_out)
-                .collect(),
+            resources: resources.iter().map(resource_out).collect(),
         }))
     }
 
@@ -595,12 +619,13 @@ impl BookingApi for BookingService {
                 n @ 1..=50 => n as usize,
                 _ => return Err(FieldError::new("limit", "at most 50").into()),
             };
+            let partners = self.store.agreement_partners(&requester.id).await?;
             let candidates: Vec<Resource> = self
                 .store
                 .matching_resources(&requester.id, &features, req.headcount, 1000)
                 .await?
                 .into_iter()
-                .filter(|r| r.open_to(&requester.id))
+                .filter(|r| r.open_to(&requester.id, &partners))
                 .collect();
             let busy = self.store.free_busy(&candidates, from, to).await?;
             let with_busy: Vec<_> = candidates
@@ -655,7 +680,7 @@ impl BookingApi for BookingService {
                 .store
                 .get_resource(&ResourceId::parse("resource_id", &req.resource_id)?)
                 .await?;
-            if !resource.open_to(&requester.id) {
+            if !resource.open_to(&requester.id, &self.partners(&requester.id, &resource).await?) {
                 return Err(Error::Rule {
                     rule: "access".into(),
                     detail: format!(
@@ -698,7 +723,22 @@ impl BookingApi for BookingService {
                 .iter()
                 .map(|o| (o.start, o.end))
                 .collect();
-            let decided = resource.initial_for(&requester.id);
+            let agreement_id = text::optional_line("agreement_id", &req.agreement_id, 100)?
+                .map(|raw| AgreementId::parse("agreement_id", &raw))
+                .transpose()?;
+            // Whether the request goes under an agreement both sides are
+            // party to; the store checks it again, with the term and the
+            // quota, under the agreement's lock.
+            let under_agreement = match &agreement_id {
+                Some(id) => match self.store.get_agreement(id).await {
+                    Ok(agreement) => agreement.in_force().is_some_and(|v| {
+                        v.content.is_party(&requester.id) && v.content.is_party(&resource.owner)
+                    }),
+                    Err(_) => false,
+                },
+                None => false,
+            };
+            let decided = resource.initial_for(&requester.id, under_agreement);
             let initial = match req.hold_seconds {
                 0 => decided,
                 // A hold blocks time like a booking: only where the request
@@ -726,7 +766,7 @@ impl BookingApi for BookingService {
                 purpose: text::line("purpose", &req.purpose, 300)?,
                 headcount: req.headcount,
                 activity_id: text::optional_line("activity_id", &req.activity_id, 100)?,
-                agreement_id: text::optional_line("agreement_id", &req.agreement_id, 100)?,
+                agreement_id: agreement_id.map(|id| id.to_string()),
                 times,
                 skip_conflicts: req.skip_conflicts,
                 initial,

@@ -2,6 +2,7 @@
 //! between protobuf and domain types, and the one mapping from domain errors
 //! to `tonic::Status`.
 
+mod agreement;
 pub mod auth;
 mod booking;
 mod calendar;
@@ -11,6 +12,7 @@ mod convert;
 mod directory;
 pub mod status;
 
+pub use agreement::AgreementsService;
 pub use booking::BookingService;
 pub use calendar::CalendarService;
 pub use change_feed::{ChangeFeedService, FeedSettings};

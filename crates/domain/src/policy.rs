@@ -57,6 +57,12 @@ pub enum Action {
     RequestBookings,
     /// See the organization's bookings (its own, or of its resources).
     ViewBookings,
+    /// Draft, edit, propose and amend the organization's agreements.
+    ManageAgreements,
+    /// Sign, decline or terminate agreements for the organization: its director.
+    SignAgreements,
+    /// See the agreements the organization is a party to, drafts included.
+    ViewAgreements,
 }
 
 impl Action {
@@ -75,6 +81,9 @@ impl Action {
             Action::ManageResources => "manage the organization's resources",
             Action::RequestBookings => "request bookings for the organization",
             Action::ViewBookings => "see the organization's bookings",
+            Action::ManageAgreements => "prepare the organization's agreements",
+            Action::SignAgreements => "sign, decline or terminate agreements for the organization",
+            Action::ViewAgreements => "see the organization's agreements",
         }
     }
 }
@@ -115,9 +124,13 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
     use Role::*;
     match (action, role) {
         (UpdateOrganization | AddMember | RemoveMember, Some(Admin)) => true,
-        (ManageActivities | ManageResources, Some(Admin | Coordinator)) => true,
+        (ManageActivities | ManageResources | ManageAgreements, Some(Admin | Coordinator)) => true,
+        (SignAgreements, Some(Admin)) => true,
         (RegisterCohorts | RequestBookings, Some(Admin | Coordinator | Teacher)) => true,
-        (ListMembers | WatchChanges | ViewRegistrations | ViewBookings, Some(_)) => true,
+        (
+            ListMembers | WatchChanges | ViewRegistrations | ViewBookings | ViewAgreements,
+            Some(_),
+        ) => true,
         // Organizations are created by the operator; tokens follow the person rule.
         (CreateOrganization | ManageTokens, _) => false,
         _ => false,
@@ -220,6 +233,9 @@ mod tests {
             (ManageResources, [true, true, false, false]),
             (RequestBookings, [true, true, true, false]),
             (ViewBookings, [true, true, true, true]),
+            (ManageAgreements, [true, true, false, false]),
+            (SignAgreements, [true, false, false, false]),
+            (ViewAgreements, [true, true, true, true]),
             (CreateOrganization, [false, false, false, false]),
             (ManageTokens, [false, false, false, false]),
         ];

@@ -39,6 +39,9 @@ pub struct Settings {
     pub max_connections: u32,
     /// Watch streams open at once.
     pub max_watch_streams: usize,
+    /// How often the node applies the transitions time brings to
+    /// agreements (in force from the first day, expired after the last).
+    pub agreement_check_secs: u64,
 }
 
 impl Default for Settings {
@@ -57,6 +60,7 @@ impl Default for Settings {
             changelog_retention_days: 90,
             max_connections: 16,
             max_watch_streams: 1024,
+            agreement_check_secs: 30,
         }
     }
 }
@@ -102,6 +106,7 @@ pub const ENV_KEYS: &[&str] = &[
     "changelog_retention_days",
     "max_connections",
     "max_watch_streams",
+    "agreement_check_secs",
 ];
 
 impl Settings {
@@ -151,6 +156,9 @@ impl Settings {
         }
         if self.changelog_retention_days == 0 {
             bail!("changelog_retention_days must be at least 1");
+        }
+        if self.agreement_check_secs == 0 || self.agreement_check_secs > 3600 {
+            bail!("agreement_check_secs must be between 1 and 3600");
         }
         if self.max_watch_streams == 0 {
             bail!("max_watch_streams must be at least 1");

@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use edufed_api::{
-    BookingService, CalendarService, ChangeFeedService, DirectoryService, FeedSettings,
+    AgreementsService, BookingService, CalendarService, ChangeFeedService, DirectoryService,
+    FeedSettings,
 };
+use edufed_domain::time::Clock;
+use edufed_proto::v1::agreements_server::AgreementsServer;
 use edufed_proto::v1::booking_server::BookingServer;
 use edufed_proto::v1::calendar_server::CalendarServer;
 use edufed_proto::v1::change_feed_server::ChangeFeedServer;
@@ -41,6 +44,15 @@ impl Node {
     /// Prepares the node (identity, database, operator token on first
     /// start), binds its listener and starts serving.
     pub async fn start(settings: Settings) -> anyhow::Result<(Self, InitReport)> {
+        Self::start_with_clock(settings, Clock::system()).await
+    }
+
+    /// Like [`Node::start`], reading time from `clock`: tests move it to see
+    /// agreements come into force and expire without waiting.
+    pub async fn start_with_clock(
+        settings: Settings,
+        clock: Clock,
+    ) -> anyhow::Result<(Self, InitReport)> {
         settings.validate()?;
         let tls_config = match (&settings.tls_cert, &settings.tls_key) {
             (Some(cert), Some(key)) => Some(tls::server_config(
@@ -51,8 +63,9 @@ impl Node {
             _ => None,
         };
         let prepared = prepare(&settings, false).await?;
-        let store = prepared.store;
-        let node_id = prepared.identity.node_id();
+        let store = prepared.store.with_clock(clock);
+        let identity = Arc::new(prepared.identity);
+        let node_id = identity.node_id();
         let listener = match TcpListener::bind(settings.listen).await {
             Ok(listener) => listener,
             Err(error) => {
@@ -83,7 +96,14 @@ impl Node {
         let booking = BookingServer::new(BookingService::new(store.clone()))
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit);
+        let agreements = AgreementsService::new(store.clone(), identity.clone());
+        let agreements_server = AgreementsServer::new(agreements.clone())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
         let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<AgreementsServer<AgreementsService>>()
+            .await;
         health.set_serving::<BookingServer<BookingService>>().await;
         health
             .set_serving::<CalendarServer<CalendarService>>()
@@ -106,6 +126,7 @@ impl Node {
             .add_service(feed)
             .add_service(calendar)
             .add_service(booking)
+            .add_service(agreements_server)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -115,6 +136,7 @@ impl Node {
             grpc,
             Edge {
                 store: store.clone(),
+                agreements,
                 metrics: Arc::new(Metrics::new()),
                 request_timeout: Duration::from_secs(settings.request_timeout_secs),
             },
@@ -122,11 +144,17 @@ impl Node {
 
         let retention = chrono::Duration::days(i64::from(settings.changelog_retention_days));
         let grace = Duration::from_secs(settings.shutdown_grace_secs);
+        let agreement_check = Duration::from_secs(settings.agreement_check_secs);
         let task = tokio::spawn({
             let store = store.clone();
             let shutdown = shutdown.clone();
             async move {
                 let compactor = tokio::spawn(compact(store.clone(), retention, shutdown.clone()));
+                let lifecycle = tokio::spawn(advance_agreements(
+                    store.clone(),
+                    agreement_check,
+                    shutdown.clone(),
+                ));
                 let poller = (store.backend() == Backend::Postgres)
                     .then(|| tokio::spawn(poll_log(store.clone(), shutdown.clone())));
                 // Health says NOT_SERVING as soon as the drain begins.
@@ -144,6 +172,7 @@ impl Node {
                     not_serving
                 );
                 let _ = compactor.await;
+                let _ = lifecycle.await;
                 if let Some(poller) = poller {
                     let _ = poller.await;
                 }
@@ -221,6 +250,25 @@ async fn poll_log(store: Store, shutdown: CancellationToken) {
         match store.latest_sequence().await {
             Ok(latest) => store.observe_latest(latest),
             Err(error) => tracing::warn!(%error, "cannot read the change log's latest sequence"),
+        }
+    }
+}
+
+/// Applies the transitions time brings to agreements (in force from the
+/// first day, expired after the last, terminated when notice runs out), as
+/// the store's clock reads, every `every`.
+async fn advance_agreements(store: Store, every: Duration, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        match store.advance_agreements().await {
+            Ok(0) => {}
+            Ok(changed) => tracing::info!(changed, "agreements moved on by time"),
+            Err(error) => tracing::warn!(%error, "agreement lifecycle check failed"),
         }
     }
 }

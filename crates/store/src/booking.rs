@@ -5,14 +5,19 @@
 //! a savepoint, so a collision found only by the constraint (a concurrent
 //! request) fails that occurrence, not the transaction.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use edufed_domain::StorageError;
+use edufed_domain::agreement::{
+    self,
+    quota::{self, Used},
+};
 use edufed_domain::booking::{
     Blackout, BookedOccurrence, Booking, BookingOutcome, Busy, CancelScope, Collision, Error,
-    Initial, Listed, NewBooking, OccurrenceState, Resource, ResourceDetails, check_series,
+    Initial, Interval, Listed, NewBooking, OccurrenceState, Resource, ResourceDetails,
+    check_series,
 };
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
-use edufed_domain::ids::{BookingId, OrgId, ResourceId};
+use edufed_domain::ids::{AgreementId, BookingId, OrgId, ResourceId};
 use edufed_domain::time::now;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -505,6 +510,18 @@ impl Store {
                 "every requested occurrence collides with a booking".into(),
             ));
         }
+        if let Some(agreement) = &new.agreement_id {
+            let times: Vec<Interval> = occurrences.iter().map(|o| (o.start, o.end)).collect();
+            self.check_agreement(
+                &mut tx,
+                agreement,
+                &resource,
+                &new.requester_org,
+                &times,
+                at,
+            )
+            .await?;
+        }
         tx.append(booking_change(&resource, &booking, &occurrences, actor))
             .await?;
         tx.commit().await?;
@@ -678,6 +695,106 @@ impl Store {
     /// decisions on one resource take turns, so two of them never wait on
     /// each other's rows inside the exclusion constraint (a deadlock). The
     /// constraint still holds the invariant should anything slip past.
+    /// A booking under an agreement: the agreement must be in force over
+    /// every occurrence, requester and owner must be parties to it, and the
+    /// hours must fit what the owner pledged. Runs under the agreement's
+    /// lock, so concurrent requests cannot both take the last hours.
+    async fn check_agreement(
+        &self,
+        tx: &mut WriteTx<'_>,
+        raw: &str,
+        resource: &Resource,
+        requester: &OrgId,
+        times: &[Interval],
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let id = AgreementId::parse("agreement_id", raw)?;
+        let not_here = || {
+            Error::Invalid(edufed_domain::FieldError::new(
+                "agreement_id",
+                format!("agreement {id} is not on this node"),
+            ))
+        };
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("SELECT id FROM agreements WHERE id = $1 FOR UPDATE")
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx.tx)
+                .await
+                .map_err(storage)?
+                .ok_or_else(not_here)?;
+        }
+        let agreement = crate::agreement::load(&mut tx.tx, &id)
+            .await
+            .map_err(|e| match e {
+                agreement::Error::Storage(e) => Error::Storage(e),
+                _ => not_here(),
+            })?;
+        let refuse = |detail: String| Error::Rule {
+            rule: "agreement".into(),
+            detail,
+        };
+        let Some(version) = agreement.in_force() else {
+            return Err(refuse(format!(
+                "agreement {id} is {}; bookings go under an agreement signed by every party",
+                agreement.lifecycle.state()
+            )));
+        };
+        let content = &version.content;
+        let label = content
+            .number
+            .clone()
+            .unwrap_or_else(|| format!("«{}»", content.title));
+        for (start, end) in times {
+            let last = *end - Duration::microseconds(1);
+            if !agreement.lifecycle.in_force_at(*start) || !agreement.lifecycle.in_force_at(last) {
+                return Err(refuse(format!(
+                    "{start} – {end} is outside the term of agreement {label} ({} – {})",
+                    content.valid_from, content.valid_to
+                )));
+            }
+        }
+        for (org, what) in [
+            (requester, "the requesting organization"),
+            (&resource.owner, "the resource's owner"),
+        ] {
+            if !content.is_party(org) {
+                return Err(refuse(format!(
+                    "{what} {org} is not a party to agreement {label}"
+                )));
+            }
+        }
+        let used = sqlx::query(
+            "SELECT o.resource_id, o.start_at, o.end_at FROM booking_occurrences o \
+             JOIN bookings b ON b.id = o.booking_id JOIN resources r ON r.id = o.resource_id \
+             WHERE b.agreement_id = $1 AND r.owner_id = $2 \
+             AND (o.state IN ('confirmed', 'pending') OR (o.state = 'held' AND o.hold_expires_at > $3))",
+        )
+        .bind(id.to_string())
+        .bind(resource.owner.to_string())
+        .bind(micros(at))
+        .fetch_all(&mut *tx.tx)
+        .await
+        .map_err(storage)?
+        .iter()
+        .map(|row| -> Result<Used, StorageError> {
+            Ok(Used {
+                resource_id: ResourceId::from_stored(row.try_get("resource_id").map_err(storage)?),
+                start: instant(row.try_get("start_at").map_err(storage)?)?,
+                end: instant(row.try_get("end_at").map_err(storage)?)?,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+        quota::check(
+            content,
+            &label,
+            agreement.time_zone,
+            &resource.owner,
+            &resource.id,
+            &used,
+            times,
+        )
+    }
+
     async fn lock_resource(&self, tx: &mut WriteTx<'_>, id: &ResourceId) -> Result<(), Error> {
         if self.backend() == crate::Backend::Postgres {
             let found = sqlx::query("SELECT id FROM resources WHERE id = $1 FOR UPDATE")

@@ -2,6 +2,8 @@
 //! bookable hours, blackouts and rules, and booked occurrences that never
 //! overlap once confirmed.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Datelike as _, Duration, NaiveDateTime, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
@@ -394,26 +396,26 @@ impl Resource {
 }
 
 impl Resource {
-    /// Whether `org` may see and request this resource. Until network
-    /// agreements exist, agreement partners are the owner alone.
-    pub fn open_to(&self, org: &OrgId) -> bool {
+    /// Whether `org` may see and request this resource. `partners` are the
+    /// organizations that share an agreement in force with `org`.
+    pub fn open_to(&self, org: &OrgId, partners: &BTreeSet<OrgId>) -> bool {
         match self.details.access {
             Access::Network => true,
-            Access::OwnOrganization | Access::AgreementPartners => org == &self.owner,
+            Access::OwnOrganization => org == &self.owner,
+            Access::AgreementPartners => org == &self.owner || partners.contains(&self.owner),
         }
     }
 
     /// How a request by `org` starts out under the approval policy: the
     /// owner's own requests, and all under the automatic policy, are
-    /// confirmed; others wait for the owner.
-    pub fn initial_for(&self, org: &OrgId) -> Initial {
+    /// confirmed; so are partners' requests under an agreement in force
+    /// (`under_agreement`, checked by the caller) with the automatic-for-
+    /// partners policy; others wait for the owner.
+    pub fn initial_for(&self, org: &OrgId, under_agreement: bool) -> Initial {
         match self.details.approval {
             ApprovalPolicy::Automatic => Initial::Confirmed,
-            ApprovalPolicy::ApprovalRequired | ApprovalPolicy::AutomaticForPartners
-                if org == &self.owner =>
-            {
-                Initial::Confirmed
-            }
+            _ if org == &self.owner => Initial::Confirmed,
+            ApprovalPolicy::AutomaticForPartners if under_agreement => Initial::Confirmed,
             ApprovalPolicy::ApprovalRequired | ApprovalPolicy::AutomaticForPartners => {
                 Initial::Pending
             }
