@@ -79,6 +79,21 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// Runs one statement on the database directly, behind the node's back
+    /// (to play an attacker with access to the database).
+    pub async fn execute(&self, sql: &str) -> u64 {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.url)
+            .await
+            .expect("connect to the test database");
+        let done = sqlx::query(sql)
+            .execute(&mut conn)
+            .await
+            .expect("statement runs");
+        conn.close().await.ok();
+        done.rows_affected()
+    }
+
     /// A new, empty database.
     pub async fn new(backend: Backend) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -142,10 +157,21 @@ impl TestNode {
 
     /// Starts a node on `db`, with settings adjusted by `adjust`.
     pub async fn start_with(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> Self {
+        Self::start_with_clock(db, edufed_domain::time::Clock::system(), adjust).await
+    }
+
+    /// Starts a node on `db` that reads time from `clock`.
+    pub async fn start_with_clock(
+        db: TestDb,
+        clock: edufed_domain::time::Clock,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
         let data_dir = db.dir.path().join("data");
         let mut settings = test_settings(&data_dir, &db.url);
         adjust(&mut settings);
-        let (node, report) = Node::start(settings).await.expect("node starts");
+        let (node, report) = Node::start_with_clock(settings, clock)
+            .await
+            .expect("node starts");
         let token_file = report
             .operator_token_file
             .expect("first start writes the operator token");
@@ -247,9 +273,21 @@ impl Interceptor for Bearer {
 
 /// A plain HTTP/1.1 GET, returning the status code and body.
 pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    http_get_with(addr, path, None).await
+}
+
+/// A plain HTTP/1.1 GET with `Authorization: Bearer <token>` when given.
+pub async fn http_get_with(
+    addr: std::net::SocketAddr,
+    path: &str,
+    token: Option<&str>,
+) -> (u16, String) {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.expect("read");

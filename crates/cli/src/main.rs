@@ -1,6 +1,7 @@
 //! `edufed`: runs a node (`serve`, `init`) and is the command-line client of
-//! one (`org`, `member`, `token`, `watch`, `whoami`).
+//! one (`org`, `member`, `token`, `agreement`, `watch`, `whoami`).
 
+mod agreement;
 mod booking;
 mod calendar;
 mod client;
@@ -89,6 +90,9 @@ enum Command {
     /// iCalendar feeds.
     #[command(subcommand)]
     Ics(calendar::IcsCommand),
+    /// Network agreements: draft, propose, sign, amend, terminate, report.
+    #[command(subcommand)]
+    Agreement(Box<agreement::AgreementCommand>),
     /// Stream the node's change log from a cursor.
     Watch(watch::WatchArgs),
     /// Show who the token belongs to and the roles they hold.
@@ -161,6 +165,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let conn = Connection::open(&cli.client).await?;
             calendar::ics(conn, &cli.client.server, command).await
         }
+        Command::Agreement(command) => agreement::agreement(&cli.client, *command).await,
         Command::Watch(args) => {
             let conn = Connection::open(&cli.client).await?;
             watch::watch(conn, args, cli.client.output).await

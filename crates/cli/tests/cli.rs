@@ -642,3 +642,121 @@ async fn booking_from_the_command_line() {
     assert!(out.contains("IT-квантум"), "{out}");
     terminate(served).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agreement_from_draft_to_printable_page() {
+    let cwd = tempfile::tempdir().unwrap();
+    let served = serve(edufed(cwd.path()), &["--listen", "127.0.0.1:0"]).await;
+    let client = || {
+        let mut c = edufed(cwd.path());
+        c.env("EDUFED_SERVER", &served.url);
+        c
+    };
+    let mut mgml = CREATE_ORG.to_vec();
+    mgml[3] = "mgml";
+    mgml[7] = "МАОУ «Магнитогорский городской многопрофильный лицей при МГТУ им. Г.И. Носова»";
+    mgml[9] = "МГМЛ";
+    mgml[11] = "Магнитогорск";
+    mgml[13] = "Asia/Yekaterinburg";
+    mgml[15] = "";
+    let mut kvant = mgml.clone();
+    kvant[3] = "kvantorium-mgn";
+    kvant[5] = "technopark";
+    kvant[7] = "Детский технопарк «Кванториум» г. Магнитогорска";
+    kvant[9] = "Кванториум Магнитогорск";
+    for org in [&mgml, &kvant] {
+        let (ok, _, err) = run(client(), org).await;
+        assert!(ok, "{err}");
+    }
+
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/examples/agreement-network-form.json"
+    );
+    let (ok, out, err) = run(
+        client(),
+        &[
+            "agreement",
+            "draft",
+            "--initiator",
+            "mgml",
+            "--file",
+            file,
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let drafted: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = drafted["id"].as_str().unwrap().to_owned();
+    assert_eq!(drafted["state"], "AGREEMENT_STATE_DRAFT");
+
+    let (ok, out, err) = run(client(), &["agreement", "propose", &id]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("proposed"), "{out}");
+    let (ok, out, err) = run(client(), &["agreement", "sign", &id, "--org", "mgml"]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("kvantorium-mgn"), "yet to sign: {out}");
+    let (ok, _, err) = run(
+        client(),
+        &["agreement", "sign", &id, "--org", "kvantorium-mgn"],
+    )
+    .await;
+    assert!(ok, "{err}");
+
+    // In force from 2026-09-01 to 2027-05-31 in the initiator's zone (UTC+5).
+    let today = (chrono::Utc::now() + chrono::Duration::hours(5)).date_naive();
+    let expected = if today < chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap() {
+        "AGREEMENT_STATE_SIGNED"
+    } else if today <= chrono::NaiveDate::from_ymd_opt(2027, 5, 31).unwrap() {
+        "AGREEMENT_STATE_ACTIVE"
+    } else {
+        "AGREEMENT_STATE_EXPIRED"
+    };
+    let (ok, out, err) = run(client(), &["agreement", "show", &id, "-o", "json"]).await;
+    assert!(ok, "{err}");
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["state"], expected, "{out}");
+    let signatures = shown["versions"][0]["signatures"].as_array().unwrap();
+    assert_eq!(signatures.len(), 2);
+    assert!(signatures.iter().all(|s| s["verified"] == true));
+    let (ok, out, err) = run(client(), &["agreement", "show", &id]).await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("№12-сф") && out.contains("verified: yes"),
+        "{out}"
+    );
+
+    let (ok, out, err) = run(client(), &["agreement", "history", &id]).await;
+    assert!(ok, "{err}");
+    for action in ["drafted", "proposed", "signed"] {
+        assert!(out.contains(action), "{action}: {out}");
+    }
+
+    let (ok, out, err) = run(client(), &["agreement", "render", &id]).await;
+    assert!(ok, "{err}");
+    assert!(out.starts_with("<!DOCTYPE html>"), "{out}");
+    assert!(
+        out.contains("Договор о сетевой форме реализации образовательной программы"),
+        "{out}"
+    );
+
+    // A content file that is not AgreementContent is named with the problem.
+    std::fs::write(cwd.path().join("bad.json"), r#"{"titel": "x"}"#).unwrap();
+    let (ok, _, err) = run(
+        client(),
+        &[
+            "agreement",
+            "draft",
+            "--initiator",
+            "mgml",
+            "--file",
+            "bad.json",
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("bad.json") && err.contains("titel"), "{err}");
+    terminate(served).await;
+}

@@ -512,15 +512,8 @@ impl Store {
         }
         if let Some(agreement) = &new.agreement_id {
             let times: Vec<Interval> = occurrences.iter().map(|o| (o.start, o.end)).collect();
-            self.check_agreement(
-                &mut tx,
-                agreement,
-                &resource,
-                &new.requester_org,
-                &times,
-                at,
-            )
-            .await?;
+            self.check_agreement(&mut tx, agreement, &booking, &resource, &times, at)
+                .await?;
         }
         tx.append(booking_change(&resource, &booking, &occurrences, actor))
             .await?;
@@ -703,8 +696,8 @@ impl Store {
         &self,
         tx: &mut WriteTx<'_>,
         raw: &str,
+        booking: &Booking,
         resource: &Resource,
-        requester: &OrgId,
         times: &[Interval],
         at: DateTime<Utc>,
     ) -> Result<(), Error> {
@@ -754,7 +747,7 @@ impl Store {
             }
         }
         for (org, what) in [
-            (requester, "the requesting organization"),
+            (&booking.requester_org, "the requesting organization"),
             (&resource.owner, "the resource's owner"),
         ] {
             if !content.is_party(org) {
@@ -766,12 +759,13 @@ impl Store {
         let used = sqlx::query(
             "SELECT o.resource_id, o.start_at, o.end_at FROM booking_occurrences o \
              JOIN bookings b ON b.id = o.booking_id JOIN resources r ON r.id = o.resource_id \
-             WHERE b.agreement_id = $1 AND r.owner_id = $2 \
+             WHERE b.agreement_id = $1 AND r.owner_id = $2 AND b.id <> $4 \
              AND (o.state IN ('confirmed', 'pending') OR (o.state = 'held' AND o.hold_expires_at > $3))",
         )
         .bind(id.to_string())
         .bind(resource.owner.to_string())
         .bind(micros(at))
+        .bind(booking.id.to_string())
         .fetch_all(&mut *tx.tx)
         .await
         .map_err(storage)?
