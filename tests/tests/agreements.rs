@@ -718,6 +718,31 @@ both_backends!(amendments_declines_and_termination, |backend| async move {
         })
         .await
         .unwrap();
+    // The change log tells both parties, and no one else while it is a proposal.
+    let store = net.node.node.store();
+    let org = |slug: &'static str| async move {
+        store
+            .get_organization(&edufed_domain::directory::OrgRef::parse("org", slug).unwrap())
+            .await
+            .unwrap()
+            .id
+    };
+    let entries_for = |org: OrgId| async move {
+        store
+            .read_changes(
+                0,
+                100,
+                &edufed_store::changes::ChangeFilter {
+                    kinds: vec![edufed_domain::changes::EntityKind::Agreement],
+                    organizations: Some(vec![org]),
+                },
+            )
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(entries_for(org("kvantorium").await).await, 2);
+    assert_eq!(entries_for(org("school21").await).await, 0);
     // A decline sends it back to the initiator, who revises it as version 2.
     let declined = park_director
         .decline_agreement(pb::DeclineAgreementRequest {
@@ -760,6 +785,8 @@ both_backends!(amendments_declines_and_termination, |backend| async move {
         .unwrap();
     assert_eq!(active.state, pb::AgreementState::Active as i32);
     assert_eq!(active.in_force_version, 2);
+    // Signed agreements are the network's register: everyone reads them.
+    assert!(entries_for(org("school21").await).await >= 1);
 
     // An amendment: version 3 with more hours. Version 2 stays in force
     // until both have signed.

@@ -4,11 +4,12 @@ use chrono::{DateTime, Duration, Utc};
 use edufed_domain::FieldError;
 use edufed_domain::calendar::registration::{Cohort, check_results, check_withdrawal};
 use edufed_domain::calendar::{
-    Activity, ActivityStatus, Error, MAX_WINDOW_DAYS, OccurrenceFilter, OverrideChange, Viewer,
+    Activity, ActivityDetails, ActivityStatus, Error, MAX_WINDOW_DAYS, OccurrenceFilter,
+    OverrideChange, Viewer,
 };
 use edufed_domain::changes::Actor;
 use edufed_domain::directory::{OrgRef, Organization};
-use edufed_domain::ids::{ActivityId, RegistrationId};
+use edufed_domain::ids::{ActivityId, AgreementId, OrgId, RegistrationId};
 use edufed_domain::page::{PageSize, PageToken};
 use edufed_domain::policy::{Action, Principal, Target, authorize};
 use edufed_domain::text;
@@ -100,6 +101,41 @@ fn caller_of<T>(request: &Request<T>) -> Option<Principal> {
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
+impl CalendarService {
+    /// An activity may deliver an agreement on this node that its publisher
+    /// is a party to; its id is stored in canonical form.
+    async fn check_agreement(
+        &self,
+        details: &ActivityDetails,
+        publisher: &OrgId,
+    ) -> Result<(), ApiError> {
+        let Some(raw) = &details.agreement_id else {
+            return Ok(());
+        };
+        let id = AgreementId::parse("agreement_id", raw)?;
+        if id.as_str() != raw {
+            return Err(
+                FieldError::new("agreement_id", "give the agreement's id as listed").into(),
+            );
+        }
+        let agreement = self.store.get_agreement(&id).await.map_err(|e| match e {
+            edufed_domain::agreement::Error::NotFound(_) => ApiError::from(FieldError::new(
+                "agreement_id",
+                format!("agreement {id} is not on this node"),
+            )),
+            other => other.into(),
+        })?;
+        if !agreement.involves(publisher) {
+            return Err(FieldError::new(
+                "agreement_id",
+                format!("organization {publisher} is not a party to agreement {id}"),
+            )
+            .into());
+        }
+        Ok(())
+    }
+}
+
 #[tonic::async_trait]
 impl Calendar for CalendarService {
     async fn publish_activity(
@@ -119,6 +155,7 @@ impl Calendar for CalendarService {
                 Target::Organization(&publisher.id),
             )?;
             let details = convert::details(req.details.as_ref(), publisher.time_zone)?;
+            self.check_agreement(&details, &publisher.id).await?;
             let status = if req.draft {
                 ActivityStatus::Draft
             } else {
@@ -149,6 +186,7 @@ impl Calendar for CalendarService {
             let req = request.get_ref();
             let (activity, publisher) = self.managed(&caller, &req.activity_id).await?;
             let details = convert::details(req.details.as_ref(), publisher.time_zone)?;
+            self.check_agreement(&details, &publisher.id).await?;
             let expected = (req.expected_version != 0).then_some(req.expected_version);
             Ok::<_, ApiError>(
                 self.store

@@ -35,37 +35,37 @@ pub enum AgreementCommand {
     /// Replace a draft's content.
     Update {
         /// The agreement's id.
-        agreement: String,
+        id: String,
         /// The new content; - reads stdin.
         #[arg(long)]
         file: PathBuf,
         /// Refuse unless the agreement is still at this revision.
-        #[arg(long)]
-        expected_revision: Option<u64>,
+        #[arg(long = "expected-revision", value_name = "N")]
+        rev: Option<u64>,
     },
     /// Freeze the draft and ask every party to sign.
     Propose {
         /// The agreement's id.
-        agreement: String,
+        id: String,
         /// Refuse unless the agreement is still at this revision.
-        #[arg(long)]
-        expected_revision: Option<u64>,
+        #[arg(long = "expected-revision", value_name = "N")]
+        rev: Option<u64>,
     },
     /// Sign the version awaiting signatures for one party.
     Sign {
         /// The agreement's id.
-        agreement: String,
+        id: String,
         /// The party signing (id or slug).
         #[arg(long)]
         org: String,
-        /// The version [default: the one awaiting signatures, as read now].
+        /// The version [default: the one awaiting signatures, with the content hash read now].
         #[arg(long)]
         version: Option<u32>,
     },
     /// Decline the version awaiting signatures, with a comment.
     Decline {
         /// The agreement's id.
-        agreement: String,
+        id: String,
         /// The party declining (id or slug).
         #[arg(long)]
         org: String,
@@ -79,7 +79,7 @@ pub enum AgreementCommand {
     /// Propose an amendment of an agreement in force: new content, signed again.
     Amend {
         /// The agreement's id.
-        agreement: String,
+        id: String,
         /// The party proposing it (id or slug).
         #[arg(long)]
         org: String,
@@ -87,18 +87,18 @@ pub enum AgreementCommand {
         #[arg(long)]
         file: PathBuf,
         /// Refuse unless the agreement is still at this revision.
-        #[arg(long)]
-        expected_revision: Option<u64>,
+        #[arg(long = "expected-revision", value_name = "N")]
+        rev: Option<u64>,
     },
     /// End an agreement in force early, with the notice it requires.
     Terminate {
         /// The agreement's id.
-        agreement: String,
+        id: String,
         /// The party terminating it (id or slug).
         #[arg(long)]
         org: String,
         /// The first day no longer in force, YYYY-MM-DD [default: the earliest allowed].
-        #[arg(long)]
+        #[arg(long, value_name = "DATE")]
         effective_on: Option<String>,
         /// The grounds.
         #[arg(long, default_value = "")]
@@ -107,7 +107,7 @@ pub enum AgreementCommand {
     /// Show an agreement: its terms, parties and signatures.
     Show {
         /// The agreement's id.
-        agreement: String,
+        id: String,
     },
     /// List agreements by party, kind, state or expiry.
     List {
@@ -121,7 +121,7 @@ pub enum AgreementCommand {
         #[arg(long = "state")]
         states: Vec<String>,
         /// Only those in force whose term ends within this many days.
-        #[arg(long)]
+        #[arg(long, value_name = "DAYS")]
         expiring_within: Option<u32>,
         /// Agreements per page (1–100).
         #[arg(long, default_value_t = 50)]
@@ -133,12 +133,12 @@ pub enum AgreementCommand {
     /// Every transition of an agreement, oldest first.
     History {
         /// The agreement's id.
-        agreement: String,
+        id: String,
     },
     /// Fetch the printable HTML page of an agreement.
     Render {
         /// The agreement's id.
-        agreement: String,
+        id: String,
         /// The version [default: the latest].
         #[arg(long)]
         version: Option<u32>,
@@ -149,7 +149,7 @@ pub enum AgreementCommand {
     /// What an agreement delivered: hours by part, pledged hours used, cohorts reached.
     Report {
         /// The agreement's id.
-        agreement: String,
+        id: String,
     },
 }
 
@@ -336,55 +336,52 @@ fn read_content(path: &Path) -> anyhow::Result<pb::AgreementContent> {
 const KINDS: &str = "network_form, cooperation, network_interaction, innovation_site, other";
 const STATES: &str = "draft, proposed, declined, signed, active, expired, terminated";
 
-/// A lowercase name given on the command line as its enum value.
-fn enum_value(
+/// Lowercase names given on the command line as enum values.
+fn enum_values(
+    raw: &[String],
     prefix: &str,
-    raw: &str,
-    from_name: impl Fn(&str) -> Option<i32>,
-    what: &str,
+    from_name: fn(&str) -> Option<i32>,
     known: &str,
-) -> anyhow::Result<i32> {
-    let name = format!(
-        "{prefix}{}",
-        raw.trim().to_ascii_uppercase().replace('-', "_")
-    );
-    match from_name(&name) {
-        Some(v) if v != 0 => Ok(v),
-        _ => bail!("unknown {what} {raw:?}: one of {known}"),
-    }
+) -> anyhow::Result<Vec<i32>> {
+    raw.iter()
+        .map(|r| {
+            let name = format!(
+                "{prefix}{}",
+                r.trim().to_ascii_uppercase().replace('-', "_")
+            );
+            match from_name(&name) {
+                Some(v) if v != 0 => Ok(v),
+                _ => bail!("unknown {r:?}: one of {known}"),
+            }
+        })
+        .collect()
 }
 
-/// An enum's name without its prefix, lowercase.
-fn name_of(full: &str, prefix: &str) -> String {
-    full.trim_start_matches(prefix).to_ascii_lowercase()
+/// An enum value's name without its prefix, lowercase.
+macro_rules! label {
+    ($ty:ty, $value:expr, $prefix:literal) => {
+        <$ty>::try_from($value).map_or(String::new(), |v| {
+            v.as_str_name()
+                .trim_start_matches($prefix)
+                .to_ascii_lowercase()
+        })
+    };
+}
+
+fn kind_value(name: &str) -> Option<i32> {
+    pb::AgreementKind::from_str_name(name).map(|v| v as i32)
+}
+
+fn state_value(name: &str) -> Option<i32> {
+    pb::AgreementState::from_str_name(name).map(|v| v as i32)
 }
 
 fn state_name(state: i32) -> String {
-    name_of(
-        pb::AgreementState::try_from(state).map_or("", |s| s.as_str_name()),
-        "AGREEMENT_STATE_",
-    )
+    label!(pb::AgreementState, state, "AGREEMENT_STATE_")
 }
 
 fn kind_name(kind: i32) -> String {
-    name_of(
-        pb::AgreementKind::try_from(kind).map_or("", |k| k.as_str_name()),
-        "AGREEMENT_KIND_",
-    )
-}
-
-fn role_name(role: i32) -> String {
-    name_of(
-        pb::PartyRole::try_from(role).map_or("", |r| r.as_str_name()),
-        "PARTY_ROLE_",
-    )
-}
-
-fn period_name(period: i32) -> String {
-    name_of(
-        pb::PledgePeriod::try_from(period).map_or("", |p| p.as_str_name()),
-        "PLEDGE_PERIOD_",
-    )
+    label!(pb::AgreementKind, kind, "AGREEMENT_KIND_")
 }
 
 /// Hours without needless decimals.
@@ -553,7 +550,7 @@ async fn print_agreement(
             .join("\n");
         t.add_row(vec![
             names.of(&p.org).await,
-            role_name(p.role),
+            label!(pb::PartyRole, p.role, "PARTY_ROLE_"),
             [s.name, s.position]
                 .into_iter()
                 .filter(|x| !x.is_empty())
@@ -674,7 +671,11 @@ async fn print_report(
         pledges.add_row(vec![
             names.of(&p.org_id).await,
             resource,
-            format!("{} h / {}", p.hours_per_period, period_name(p.period)),
+            format!(
+                "{} h / {}",
+                p.hours_per_period,
+                label!(pb::PledgePeriod, p.period, "PLEDGE_PERIOD_")
+            ),
             hours(p.pledged_hours),
             hours(p.used_hours),
             hours(p.booked_hours),
@@ -732,9 +733,7 @@ async fn awaiting(
     agreement: &str,
 ) -> anyhow::Result<(u32, String)> {
     let a = client
-        .get_agreement(pb::GetAgreementRequest {
-            agreement_id: agreement.to_owned(),
-        })
+        .get_agreement(get(agreement.to_owned()))
         .await?
         .into_inner();
     if a.awaiting_version == 0 {
@@ -752,126 +751,98 @@ async fn awaiting(
     Ok((a.awaiting_version, hash))
 }
 
+fn get(id: String) -> pb::GetAgreementRequest {
+    pb::GetAgreementRequest { agreement_id: id }
+}
+
 /// Runs `edufed agreement …`.
 pub async fn agreement(args: &ClientArgs, command: AgreementCommand) -> anyhow::Result<()> {
+    use AgreementCommand as C;
     let format = args.output;
     let session = Session::open(args).await?;
     let mut client = session.agreements();
     let mut names = Names::new(&session);
     let changed = match command {
-        AgreementCommand::Draft { initiator, file } => {
-            let content = read_content(&file)?;
-            client
-                .draft_agreement(pb::DraftAgreementRequest {
-                    initiator,
-                    content: Some(content),
-                })
-                .await?
+        C::Draft { initiator, file } => {
+            let content = Some(read_content(&file)?);
+            let request = pb::DraftAgreementRequest { initiator, content };
+            client.draft_agreement(request).await?
         }
-        AgreementCommand::Update {
-            agreement,
-            file,
-            expected_revision,
-        } => {
-            let content = read_content(&file)?;
-            client
-                .update_agreement(pb::UpdateAgreementRequest {
-                    agreement_id: agreement,
-                    content: Some(content),
-                    expected_revision: expected_revision.unwrap_or(0),
-                })
-                .await?
+        C::Update { id, file, rev } => {
+            let request = pb::UpdateAgreementRequest {
+                agreement_id: id,
+                content: Some(read_content(&file)?),
+                expected_revision: rev.unwrap_or(0),
+            };
+            client.update_agreement(request).await?
         }
-        AgreementCommand::Propose {
-            agreement,
-            expected_revision,
-        } => {
-            client
-                .propose_agreement(pb::ProposeAgreementRequest {
-                    agreement_id: agreement,
-                    expected_revision: expected_revision.unwrap_or(0),
-                })
-                .await?
+        C::Propose { id, rev } => {
+            let request = pb::ProposeAgreementRequest {
+                agreement_id: id,
+                expected_revision: rev.unwrap_or(0),
+            };
+            client.propose_agreement(request).await?
         }
-        AgreementCommand::Sign {
-            agreement,
-            org,
-            version,
-        } => {
-            // Sign exactly what was read: the server refuses if the hash moved.
+        C::Sign { id, org, version } => {
+            // Sign exactly what was read: the node refuses if the hash moved.
             let (version, content_hash) = match version {
                 Some(v) => (v, String::new()),
-                None => awaiting(&mut client, &agreement).await?,
+                None => awaiting(&mut client, &id).await?,
             };
-            client
-                .sign_agreement(pb::SignAgreementRequest {
-                    agreement_id: agreement,
-                    org,
-                    version,
-                    content_hash,
-                })
-                .await?
+            let request = pb::SignAgreementRequest {
+                agreement_id: id,
+                org,
+                version,
+                content_hash,
+            };
+            client.sign_agreement(request).await?
         }
-        AgreementCommand::Decline {
-            agreement,
+        C::Decline {
+            id,
             org,
             comment,
             version,
         } => {
             let version = match version {
                 Some(v) => v,
-                None => awaiting(&mut client, &agreement).await?.0,
+                None => awaiting(&mut client, &id).await?.0,
             };
-            client
-                .decline_agreement(pb::DeclineAgreementRequest {
-                    agreement_id: agreement,
-                    org,
-                    version,
-                    comment,
-                })
-                .await?
+            let request = pb::DeclineAgreementRequest {
+                agreement_id: id,
+                org,
+                version,
+                comment,
+            };
+            client.decline_agreement(request).await?
         }
-        AgreementCommand::Amend {
-            agreement,
-            org,
-            file,
-            expected_revision,
-        } => {
-            let content = read_content(&file)?;
-            client
-                .amend_agreement(pb::AmendAgreementRequest {
-                    agreement_id: agreement,
-                    org,
-                    content: Some(content),
-                    expected_revision: expected_revision.unwrap_or(0),
-                })
-                .await?
+        C::Amend { id, org, file, rev } => {
+            let request = pb::AmendAgreementRequest {
+                agreement_id: id,
+                org,
+                content: Some(read_content(&file)?),
+                expected_revision: rev.unwrap_or(0),
+            };
+            client.amend_agreement(request).await?
         }
-        AgreementCommand::Terminate {
-            agreement,
+        C::Terminate {
+            id,
             org,
             effective_on,
             comment,
         } => {
-            client
-                .terminate_agreement(pb::TerminateAgreementRequest {
-                    agreement_id: agreement,
-                    org,
-                    effective_on: effective_on.unwrap_or_default(),
-                    comment,
-                })
-                .await?
+            let request = pb::TerminateAgreementRequest {
+                agreement_id: id,
+                org,
+                effective_on: effective_on.unwrap_or_default(),
+                comment,
+            };
+            client.terminate_agreement(request).await?
         }
-        AgreementCommand::Show { agreement } => {
-            let a = client
-                .get_agreement(pb::GetAgreementRequest {
-                    agreement_id: agreement,
-                })
-                .await?
-                .into_inner();
+        C::Show { id } => {
+            let a = client.get_agreement(get(id)).await?.into_inner();
             return print_agreement(&a, format, &mut names).await;
         }
-        AgreementCommand::List {
+        C::List {
             party,
             kinds,
             states,
@@ -879,30 +850,8 @@ pub async fn agreement(args: &ClientArgs, command: AgreementCommand) -> anyhow::
             page_size,
             all,
         } => {
-            let kinds = kinds
-                .iter()
-                .map(|k| {
-                    enum_value(
-                        "AGREEMENT_KIND_",
-                        k,
-                        |n| pb::AgreementKind::from_str_name(n).map(|v| v as i32),
-                        "kind",
-                        KINDS,
-                    )
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let states = states
-                .iter()
-                .map(|s| {
-                    enum_value(
-                        "AGREEMENT_STATE_",
-                        s,
-                        |n| pb::AgreementState::from_str_name(n).map(|v| v as i32),
-                        "state",
-                        STATES,
-                    )
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            let kinds = enum_values(&kinds, "AGREEMENT_KIND_", kind_value, KINDS)?;
+            let states = enum_values(&states, "AGREEMENT_STATE_", state_value, STATES)?;
             let mut request = pb::ListAgreementsRequest {
                 party: party.unwrap_or_default(),
                 kinds,
@@ -930,49 +879,30 @@ pub async fn agreement(args: &ClientArgs, command: AgreementCommand) -> anyhow::
             }
             return Ok(());
         }
-        AgreementCommand::History { agreement } => {
-            let h = client
-                .get_agreement_history(pb::GetAgreementRequest {
-                    agreement_id: agreement,
-                })
-                .await?
-                .into_inner();
+        C::History { id } => {
+            let h = client.get_agreement_history(get(id)).await?.into_inner();
             return print_history(&h, format, &mut names).await;
         }
-        AgreementCommand::Render {
-            agreement,
-            version,
-            out,
-        } => {
-            let mut path = format!("/agreements/{}.html", path_segment(&agreement));
+        C::Render { id, version, out } => {
+            let mut path = format!("/agreements/{}.html", path_segment(&id));
             if let Some(v) = version {
                 path.push_str(&format!("?version={v}"));
             }
             let page = session.get_page(&path).await?;
-            return match out {
-                Some(file) => {
-                    std::fs::write(&file, &page)
-                        .with_context(|| format!("cannot write {}", file.display()))?;
-                    if format == Format::Table {
-                        println!("wrote {} ({} bytes)", file.display(), page.len());
-                    }
-                    Ok(())
-                }
-                None => {
-                    let mut stdout = std::io::stdout().lock();
-                    stdout.write_all(&page)?;
-                    stdout.flush()?;
-                    Ok(())
-                }
+            let Some(file) = out else {
+                let mut stdout = std::io::stdout().lock();
+                stdout.write_all(&page)?;
+                return Ok(stdout.flush()?);
             };
+            std::fs::write(&file, &page)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            if format == Format::Table {
+                println!("wrote {} ({} bytes)", file.display(), page.len());
+            }
+            return Ok(());
         }
-        AgreementCommand::Report { agreement } => {
-            let r = client
-                .get_agreement_report(pb::GetAgreementRequest {
-                    agreement_id: agreement,
-                })
-                .await?
-                .into_inner();
+        C::Report { id } => {
+            let r = client.get_agreement_report(get(id)).await?.into_inner();
             return print_report(&r, format, &mut names).await;
         }
     };
