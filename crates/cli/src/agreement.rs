@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::Subcommand;
@@ -12,12 +11,9 @@ use edufed_proto::v1 as pb;
 use edufed_proto::v1::agreements_client::AgreementsClient;
 use edufed_proto::v1::directory_client::DirectoryClient;
 use prost_reflect::{DescriptorPool, DynamicMessage};
-use tonic::metadata::{Ascii, MetadataValue};
-use tonic::service::Interceptor;
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 use crate::ClientArgs;
+use crate::client::{Authed, Connection};
 use crate::output::{Format, print_json, table, time};
 
 /// `edufed agreement …`
@@ -115,10 +111,10 @@ pub enum AgreementCommand {
         #[arg(long)]
         party: Option<String>,
         /// network_form, cooperation, network_interaction, innovation_site or other; repeatable.
-        #[arg(long = "kind")]
+        #[arg(long = "kind", value_name = "KIND")]
         kinds: Vec<String>,
         /// draft, proposed, declined, signed, active, expired or terminated; repeatable.
-        #[arg(long = "state")]
+        #[arg(long = "state", value_name = "STATE")]
         states: Vec<String>,
         /// Only those in force whose term ends within this many days.
         #[arg(long, value_name = "DAYS")]
@@ -151,148 +147,6 @@ pub enum AgreementCommand {
         /// The agreement's id.
         id: String,
     },
-}
-
-/// Adds `authorization: Bearer …` when there is a token.
-#[derive(Clone)]
-pub struct Auth(Option<MetadataValue<Ascii>>);
-
-impl Interceptor for Auth {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        if let Some(value) = &self.0 {
-            request
-                .metadata_mut()
-                .insert("authorization", value.clone());
-        }
-        Ok(request)
-    }
-}
-
-type Authed = InterceptedService<Channel, Auth>;
-
-/// A channel to the node and the caller's bearer token. It mirrors
-/// `client::Connection`, which offers no Agreements client and keeps its
-/// channel and token to itself; the printable page needs both.
-struct Session {
-    channel: Channel,
-    auth: Auth,
-}
-
-impl Session {
-    async fn open(args: &ClientArgs) -> anyhow::Result<Self> {
-        let bearer = match token(args)? {
-            Some(token) => Some(
-                format!("Bearer {token}")
-                    .parse()
-                    .context("the token holds characters a header cannot carry")?,
-            ),
-            None => None,
-        };
-        let mut endpoint = Endpoint::from_shared(args.server.clone())
-            .with_context(|| format!("{:?} is not a URL", args.server))?
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60));
-        if args.server.starts_with("https://") {
-            let mut tls = ClientTlsConfig::new().with_webpki_roots();
-            if let Some(ca) = &args.ca_cert {
-                let pem =
-                    std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
-                tls = tls.ca_certificate(Certificate::from_pem(pem));
-            }
-            endpoint = endpoint.tls_config(tls)?;
-        }
-        let channel = endpoint
-            .connect()
-            .await
-            .with_context(|| format!("cannot connect to {}", args.server))?;
-        Ok(Self {
-            channel,
-            auth: Auth(bearer),
-        })
-    }
-
-    fn agreements(&self) -> AgreementsClient<Authed> {
-        AgreementsClient::with_interceptor(self.channel.clone(), self.auth.clone())
-    }
-
-    fn directory(&self) -> DirectoryClient<Authed> {
-        DirectoryClient::with_interceptor(self.channel.clone(), self.auth.clone())
-    }
-
-    /// `GET path` over the node's channel (HTTP/2, TLS as for calls), with
-    /// the bearer token; the body of a 200 answer, else the body as the error.
-    async fn get_page(&self, path: &str) -> anyhow::Result<Vec<u8>> {
-        use tonic::codegen::{Body as _, Service as _};
-        let mut request = http::Request::builder().method(http::Method::GET).uri(path);
-        if let Some(value) = &self.auth.0 {
-            request = request.header(http::header::AUTHORIZATION, value.to_str()?);
-        }
-        let request = request.body(tonic::body::Body::empty())?;
-        let mut channel = self.channel.clone();
-        std::future::poll_fn(|cx| channel.poll_ready(cx)).await?;
-        let response = channel
-            .call(request)
-            .await
-            .with_context(|| format!("cannot fetch {path}"))?;
-        let status = response.status();
-        let mut body = std::pin::pin!(response.into_body());
-        let mut bytes = Vec::new();
-        while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
-            if let Ok(data) = frame?.into_data() {
-                bytes.extend_from_slice(&data);
-            }
-        }
-        if status != http::StatusCode::OK {
-            let text = String::from_utf8_lossy(&bytes);
-            bail!("{} ({status})", text.trim());
-        }
-        Ok(bytes)
-    }
-}
-
-/// Whether the URL names this machine (where the local operator token may go).
-fn is_loopback(server: &str) -> bool {
-    let Ok(uri) = server.parse::<http::Uri>() else {
-        return false;
-    };
-    match uri.host() {
-        Some("localhost") => true,
-        Some(host) => host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
-    }
-}
-
-/// The token, found as `client::Connection` finds it: `--token`, else
-/// `--token-file`, else, for a node on this machine, the local operator token.
-fn token(args: &ClientArgs) -> anyhow::Result<Option<String>> {
-    if let Some(token) = &args.token {
-        return Ok(Some(token.trim().to_owned()));
-    }
-    let (path, explicit) = match &args.token_file {
-        Some(path) => (path.clone(), true),
-        None if !is_loopback(&args.server) => return Ok(None),
-        None => {
-            let data_dir = std::env::var_os("EDUFED_DATA_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("edufed-data"));
-            (data_dir.join(edufed_server::OPERATOR_TOKEN_FILE), false)
-        }
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(token) if !token.trim().is_empty() => Ok(Some(token.trim().to_owned())),
-        Ok(_) if explicit => bail!("the token file {} is empty", path.display()),
-        Err(error) if explicit => {
-            Err(error).with_context(|| format!("cannot read the token file {}", path.display()))
-        }
-        _ => Ok(None),
-    }
 }
 
 fn pool() -> &'static DescriptorPool {
@@ -393,10 +247,6 @@ fn hours(h: f64) -> String {
     }
 }
 
-fn yes_no(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
-}
-
 /// The version a reader cares about: the one in force, else the latest.
 fn current(a: &pb::Agreement) -> Option<&pb::AgreementVersion> {
     a.versions
@@ -417,13 +267,6 @@ struct Names {
 }
 
 impl Names {
-    fn new(session: &Session) -> Self {
-        Self {
-            directory: session.directory(),
-            known: HashMap::new(),
-        }
-    }
-
     async fn of(&mut self, id: &str) -> String {
         if id.is_empty() {
             return String::new();
@@ -543,7 +386,7 @@ async fn print_agreement(
                     "v{} {}, verified: {}",
                     sig.version,
                     time(sig.signed_at.as_ref()),
-                    yes_no(sig.verified)
+                    if sig.verified { "yes" } else { "no" }
                 )
             })
             .collect::<Vec<_>>()
@@ -551,16 +394,8 @@ async fn print_agreement(
         t.add_row(vec![
             names.of(&p.org).await,
             label!(pb::PartyRole, p.role, "PARTY_ROLE_"),
-            [s.name, s.position]
-                .into_iter()
-                .filter(|x| !x.is_empty())
-                .collect::<Vec<_>>()
-                .join(", "),
-            if signed.is_empty() {
-                "—".to_owned()
-            } else {
-                signed
-            },
+            format!("{}, {}", s.name, s.position),
+            signed,
         ]);
     }
     println!("{t}");
@@ -641,11 +476,7 @@ async fn print_report(
     let mut parts = table(&["part", "party", "planned h", "delivered h", "scheduled h"]);
     for p in &r.parts {
         parts.add_row(vec![
-            if p.part.is_empty() {
-                "(no part)".to_owned()
-            } else {
-                p.part.clone()
-            },
+            p.part.clone(),
             names.of(&p.org_id).await,
             hours(p.planned_hours),
             hours(p.delivered_hours),
@@ -759,19 +590,29 @@ fn get(id: String) -> pb::GetAgreementRequest {
 pub async fn agreement(args: &ClientArgs, command: AgreementCommand) -> anyhow::Result<()> {
     use AgreementCommand as C;
     let format = args.output;
-    let session = Session::open(args).await?;
+    // A content file is read before the node is: its mistakes need no node.
+    let content = match &command {
+        C::Draft { file, .. } | C::Update { file, .. } | C::Amend { file, .. } => {
+            Some(read_content(file)?)
+        }
+        _ => None,
+    };
+    let session = Connection::open(args).await?;
     let mut client = session.agreements();
-    let mut names = Names::new(&session);
+    let directory = session.directory();
+    let mut names = Names {
+        directory,
+        known: HashMap::new(),
+    };
     let changed = match command {
-        C::Draft { initiator, file } => {
-            let content = Some(read_content(&file)?);
+        C::Draft { initiator, .. } => {
             let request = pb::DraftAgreementRequest { initiator, content };
             client.draft_agreement(request).await?
         }
-        C::Update { id, file, rev } => {
+        C::Update { id, rev, .. } => {
             let request = pb::UpdateAgreementRequest {
                 agreement_id: id,
-                content: Some(read_content(&file)?),
+                content,
                 expected_revision: rev.unwrap_or(0),
             };
             client.update_agreement(request).await?
@@ -815,11 +656,11 @@ pub async fn agreement(args: &ClientArgs, command: AgreementCommand) -> anyhow::
             };
             client.decline_agreement(request).await?
         }
-        C::Amend { id, org, file, rev } => {
+        C::Amend { id, org, rev, .. } => {
             let request = pb::AmendAgreementRequest {
                 agreement_id: id,
                 org,
-                content: Some(read_content(&file)?),
+                content,
                 expected_revision: rev.unwrap_or(0),
             };
             client.amend_agreement(request).await?
@@ -911,34 +752,20 @@ pub async fn agreement(args: &ClientArgs, command: AgreementCommand) -> anyhow::
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_content, path_segment};
-
     #[test]
-    fn content_accepts_proto_and_camel_case_names_and_enum_names() {
-        let c = parse_content(
+    fn content_is_protobuf_json_with_either_field_names_and_enum_names() {
+        let c = super::parse_content(
             r#"{"kind": "AGREEMENT_KIND_NETWORK_FORM", "valid_from": "2026-09-01",
-                "validTo": "2027-05-31", "terminationNoticeDays": 30,
-                "resources": [{"org": "x", "hours": 70, "period": "PLEDGE_PERIOD_TERM"}]}"#,
+                "terminationNoticeDays": 30, "resources": [{"period": "PLEDGE_PERIOD_TERM"}]}"#,
         )
         .unwrap();
-        assert_eq!(c.kind, 1);
-        assert_eq!(c.valid_from, "2026-09-01");
-        assert_eq!(c.valid_to, "2027-05-31");
-        assert_eq!(c.termination_notice_days, 30);
-        assert_eq!(c.resources[0].period, 1);
-    }
-
-    #[test]
-    fn content_refuses_unknown_fields_and_values() {
-        let error = parse_content(r#"{"titel": "x"}"#).unwrap_err().to_string();
-        assert!(error.contains("titel"), "{error}");
-        assert!(parse_content(r#"{"kind": "AGREEMENT_KIND_NOPE"}"#).is_err());
-        assert!(parse_content("{} trailing").is_err());
-    }
-
-    #[test]
-    fn ids_are_one_path_segment() {
-        assert_eq!(path_segment("0193-ab_c"), "0193-ab_c");
-        assert_eq!(path_segment("a/b?c"), "a%2Fb%3Fc");
+        assert_eq!(
+            (c.kind, c.termination_notice_days, c.resources[0].period),
+            (1, 30, 1)
+        );
+        let error = super::parse_content(r#"{"titel": "x"}"#).unwrap_err();
+        assert!(error.to_string().contains("titel"), "{error}");
+        assert!(super::parse_content("{} trailing").is_err());
+        assert_eq!(super::path_segment("0193-a/b?"), "0193-a%2Fb%3F");
     }
 }

@@ -37,7 +37,8 @@ pub struct Connection {
     bearer: Bearer,
 }
 
-type Authed = InterceptedService<Channel, Bearer>;
+/// A client of one service, carrying the caller's token.
+pub type Authed = InterceptedService<Channel, Bearer>;
 
 impl Connection {
     /// Connects to `--server`.
@@ -98,6 +99,44 @@ impl Connection {
     /// The ChangeFeed service.
     pub fn change_feed(&self) -> ChangeFeedClient<Authed> {
         ChangeFeedClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+    }
+
+    /// The Agreements service.
+    pub fn agreements(&self) -> edufed_proto::v1::agreements_client::AgreementsClient<Authed> {
+        edufed_proto::v1::agreements_client::AgreementsClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer.clone(),
+        )
+    }
+
+    /// `GET path` over the node's channel (HTTP/2, TLS as for calls), with
+    /// the bearer token; the body of a 200 answer, else the body as the error.
+    pub async fn get_page(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        use tonic::codegen::{Body as _, Service as _};
+        let mut request = http::Request::builder().method(http::Method::GET).uri(path);
+        if let Some(value) = &self.bearer.0 {
+            request = request.header(http::header::AUTHORIZATION, value.to_str()?);
+        }
+        let request = request.body(tonic::body::Body::empty())?;
+        let mut channel = self.channel.clone();
+        std::future::poll_fn(|cx| channel.poll_ready(cx)).await?;
+        let response = channel
+            .call(request)
+            .await
+            .with_context(|| format!("cannot fetch {path}"))?;
+        let status = response.status();
+        let mut body = std::pin::pin!(response.into_body());
+        let mut bytes = Vec::new();
+        while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+            if let Ok(data) = frame?.into_data() {
+                bytes.extend_from_slice(&data);
+            }
+        }
+        if status != http::StatusCode::OK {
+            let text = String::from_utf8_lossy(&bytes);
+            bail!("{} ({status})", text.trim());
+        }
+        Ok(bytes)
     }
 }
 
