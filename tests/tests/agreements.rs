@@ -280,7 +280,7 @@ both_backends!(
             .await
             .unwrap_err();
         assert_eq!(err.code(), Code::InvalidArgument);
-        assert_eq!(field_of(&err), "documents");
+        assert_eq!(field_of(&err), "content.documents");
         // Signing a draft is an illegal transition that names the state.
         let mut school_director = agreements(&net.node, &net.school_director).await;
         let err = sign(&mut school_director, &id, "mgml", 1)
@@ -592,6 +592,18 @@ both_backends!(
             .await
             .unwrap();
 
+        // A draft activity under the agreement counts for nothing yet.
+        let mut draft = activity.details.clone().unwrap();
+        draft.title = "Технология: черновик".into();
+        park_calendar
+            .publish_activity(pb::PublishActivityRequest {
+                publisher: "kvantorium".into(),
+                details: Some(draft),
+                draft: true,
+            })
+            .await
+            .unwrap();
+
         // Three weeks on: three lessons held, seven to come.
         net.clock.set(Utc::now() + Duration::days(18));
         let report = school
@@ -788,7 +800,43 @@ both_backends!(amendments_declines_and_termination, |backend| async move {
     // Signed agreements are the network's register: everyone reads them.
     assert!(entries_for(org("school21").await).await >= 1);
 
-    // An amendment: version 3 with more hours. Version 2 stays in force
+    // An amendment cannot drop a party behind its back: the technopark
+    // must sign its own removal, and declines it.
+    let mut without_park = network_form(valid_from, valid_to, 70);
+    without_park.parties[1].org = "school21".into();
+    without_park.duties[0].org = "school21".into();
+    without_park.resources.clear();
+    let dropping = school_director
+        .amend_agreement(pb::AmendAgreementRequest {
+            agreement_id: id.clone(),
+            org: "mgml".into(),
+            content: Some(without_park),
+            expected_revision: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(dropping.awaiting_version, 3);
+    assert_eq!(
+        dropping.awaiting_parties.len(),
+        3,
+        "{:?}",
+        dropping.awaiting_parties
+    );
+    let kept = park_director
+        .decline_agreement(pb::DeclineAgreementRequest {
+            agreement_id: id.clone(),
+            org: "kvantorium".into(),
+            version: 3,
+            comment: "не согласны с исключением".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((kept.in_force_version, kept.awaiting_version), (2, 0));
+    assert_eq!(kept.state, pb::AgreementState::Active as i32);
+
+    // An amendment: version 4 with more hours. Version 2 stays in force
     // until both have signed.
     let mut amended = network_form(valid_from, valid_to + Duration::days(30), 100);
     amended.title = "Договор о сетевой форме (в редакции доп. соглашения №1)".into();
@@ -802,7 +850,7 @@ both_backends!(amendments_declines_and_termination, |backend| async move {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((pending.in_force_version, pending.awaiting_version), (2, 3));
+    assert_eq!((pending.in_force_version, pending.awaiting_version), (2, 4));
     assert_eq!(pending.state, pb::AgreementState::Active as i32);
     let err = school_director
         .amend_agreement(pb::AmendAgreementRequest {
@@ -818,7 +866,7 @@ both_backends!(amendments_declines_and_termination, |backend| async move {
         "{}",
         err.message()
     );
-    let half = sign(&mut school_director, &id, "mgml", 3).await.unwrap();
+    let half = sign(&mut school_director, &id, "mgml", 4).await.unwrap();
     assert_eq!(half.in_force_version, 2);
     let listed = school
         .list_agreements(pb::ListAgreementsRequest {
@@ -829,10 +877,10 @@ both_backends!(amendments_declines_and_termination, |backend| async move {
         .unwrap()
         .into_inner();
     assert_eq!(listed.agreements.len(), 1, "version 2 ends within 310 days");
-    let done = sign(&mut park_director, &id, "kvantorium", 3)
+    let done = sign(&mut park_director, &id, "kvantorium", 4)
         .await
         .unwrap();
-    assert_eq!((done.in_force_version, done.awaiting_version), (3, 0));
+    assert_eq!((done.in_force_version, done.awaiting_version), (4, 0));
     let listed = school
         .list_agreements(pb::ListAgreementsRequest {
             expiring_within_days: 310,
@@ -843,7 +891,7 @@ both_backends!(amendments_declines_and_termination, |backend| async move {
         .into_inner();
     assert!(
         listed.agreements.is_empty(),
-        "version 3 runs 30 days longer"
+        "version 4 runs 30 days longer"
     );
 
     // Termination needs the stated notice.
@@ -871,8 +919,8 @@ both_backends!(amendments_declines_and_termination, |backend| async move {
     assert_eq!(noticed.state, pb::AgreementState::Active as i32);
     net.clock.set(Utc::now() + Duration::days(31));
     let ended = wait_for_state(&mut school, &id, pb::AgreementState::Terminated).await;
-    assert_eq!(ended.in_force_version, 3);
-    let err = sign(&mut park_director, &id, "kvantorium", 3)
+    assert_eq!(ended.in_force_version, 4);
+    let err = sign(&mut park_director, &id, "kvantorium", 4)
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);

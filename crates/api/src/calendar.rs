@@ -128,7 +128,7 @@ impl CalendarService {
         if !agreement.involves(publisher) {
             return Err(FieldError::new(
                 "agreement_id",
-                format!("organization {publisher} is not a party to agreement {id}"),
+                format!("agreement {id} is not on this node"),
             )
             .into());
         }

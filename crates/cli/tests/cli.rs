@@ -695,12 +695,69 @@ async fn agreement_from_draft_to_printable_page() {
     let (ok, out, err) = run(client(), &["agreement", "propose", &id]).await;
     assert!(ok, "{err}");
     assert!(out.contains("proposed"), "{out}");
-    let (ok, out, err) = run(client(), &["agreement", "sign", &id, "--org", "mgml"]).await;
+    // The operator may not sign for an organization; its director does.
+    let (ok, _, err) = run(client(), &["agreement", "sign", &id, "--org", "mgml"]).await;
+    assert!(!ok && err.contains("PermissionDenied"), "{err}");
+    let mut directors = Vec::new();
+    for org in ["mgml", "kvantorium-mgn"] {
+        let (ok, _, err) = run(
+            client(),
+            &[
+                "member",
+                "add",
+                "--org",
+                org,
+                "--name",
+                "Директор",
+                "--role",
+                "admin",
+            ],
+        )
+        .await;
+        assert!(ok, "{err}");
+        let (_, out, _) = run(client(), &["member", "list", "--org", org, "-o", "json"]).await;
+        let members: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let person = members["members"][0]["person"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (ok, out, err) = run(
+            client(),
+            &[
+                "token", "create", "--person", &person, "--name", "director", "-o", "json",
+            ],
+        )
+        .await;
+        assert!(ok, "{err}");
+        let created: serde_json::Value = serde_json::from_str(&out).unwrap();
+        directors.push(created["secret"].as_str().unwrap().to_owned());
+    }
+    let (ok, out, err) = run(
+        client(),
+        &[
+            "--token",
+            &directors[0],
+            "agreement",
+            "sign",
+            &id,
+            "--org",
+            "mgml",
+        ],
+    )
+    .await;
     assert!(ok, "{err}");
     assert!(out.contains("kvantorium-mgn"), "yet to sign: {out}");
     let (ok, _, err) = run(
         client(),
-        &["agreement", "sign", &id, "--org", "kvantorium-mgn"],
+        &[
+            "--token",
+            &directors[1],
+            "agreement",
+            "sign",
+            &id,
+            "--org",
+            "kvantorium-mgn",
+        ],
     )
     .await;
     assert!(ok, "{err}");

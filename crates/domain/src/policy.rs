@@ -139,12 +139,14 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
 
 /// Decides whether `principal` may do `action` to `target`.
 ///
-/// The operator may do everything. Within an organization, the caller's role
+/// The operator may do everything but sign for an organization. Within an organization, the caller's role
 /// there decides, by [`role_permits`]. For a person's tokens: the person
 /// themselves, or an admin of every organization the person belongs to (so an
 /// admin cannot take over someone who also works elsewhere, nor the operator).
 pub fn authorize(principal: &Principal, action: Action, target: Target<'_>) -> Result<(), Denied> {
-    if principal.operator {
+    // A signature binds an organization: only its own admin (its director)
+    // gives one, never the node's operator on its behalf.
+    if principal.operator && action != Action::SignAgreements {
         return Ok(());
     }
     match target {
@@ -265,6 +267,13 @@ mod tests {
         let org = OrgId::generate();
         assert!(authorize(&p, Action::CreateOrganization, Target::Node).is_ok());
         assert!(authorize(&p, Action::AddMember, Target::Organization(&org)).is_ok());
+        assert!(authorize(&p, Action::ManageAgreements, Target::Organization(&org)).is_ok());
+        assert!(
+            authorize(&p, Action::SignAgreements, Target::Organization(&org)).is_err(),
+            "only the organization's own admin signs for it"
+        );
+        p.memberships.push((org.clone(), Role::Admin));
+        assert!(authorize(&p, Action::SignAgreements, Target::Organization(&org)).is_ok());
     }
 
     #[test]

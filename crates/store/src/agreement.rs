@@ -107,7 +107,7 @@ impl Store {
         let zone = org_zone(&mut tx.tx, &new.initiator).await?;
         if !new.content.is_party(&new.initiator) {
             return Err(FieldError::new(
-                "parties",
+                "content.parties",
                 format!("the initiator {} must be a party", new.initiator),
             )
             .into());
@@ -161,7 +161,7 @@ impl Store {
         self.mutate(id, expected_revision, actor, async |tx, a, _now| {
             if !content.is_party(&a.initiator) {
                 return Err(FieldError::new(
-                    "parties",
+                    "content.parties",
                     format!("the initiator {} must remain a party", a.initiator),
                 )
                 .into());
@@ -217,7 +217,10 @@ impl Store {
                 .iter_mut()
                 .find(|v| v.number == number)
                 .ok_or_else(|| Error::WrongState(format!("version {number} is missing")))?;
-            version.content.check_complete()?;
+            version
+                .content
+                .check_complete()
+                .map_err(|e| e.within("content"))?;
             check_references(&mut tx.tx, &version.content).await?;
             let term = Term::of(&version.content, zone);
             a.lifecycle = a.lifecycle.propose(version.content.party_orgs(), term)?;
@@ -334,10 +337,21 @@ impl Store {
                     "organization {org} is not a party to the version in force"
                 )));
             }
-            content.check_complete()?;
+            if !content.is_party(&a.initiator) {
+                return Err(FieldError::new(
+                    "content.parties",
+                    format!("the initiator {} must remain a party", a.initiator),
+                )
+                .into());
+            }
+            content.check_complete().map_err(|e| e.within("content"))?;
             check_references(&mut tx.tx, &content).await?;
             let term = Term::of(&content, a.time_zone);
-            let next = a.lifecycle.amend(content.party_orgs(), term)?;
+            // Every party to the version in force signs too: a party the
+            // amendment would drop must agree to leave.
+            let mut signers = in_force.content.party_orgs();
+            signers.extend(content.party_orgs());
+            let next = a.lifecycle.amend(signers, term)?;
             let number = next.latest_version;
             let mut version = Version {
                 number,
@@ -370,7 +384,12 @@ impl Store {
         actor: &Actor,
     ) -> Result<Agreement, Error> {
         self.mutate(id, None, actor, async |_tx, a, now| {
-            let in_force = a.in_force().ok_or_else(|| {
+            // What time has brought comes first: an agreement whose term has
+            // run out is expired, not terminated.
+            if let Some(next) = a.lifecycle.tick(now) {
+                a.lifecycle = next;
+            }
+            let in_force = a.in_force().filter(|_| a.lifecycle.ends_at().is_some()).ok_or_else(|| {
                 Error::WrongState(format!(
                     "the agreement is {}: only an agreement signed by every party can be terminated",
                     a.lifecycle.state()
@@ -386,7 +405,15 @@ impl Store {
             let earliest_day = today
                 .checked_add_days(Days::new(u64::from(notice)))
                 .unwrap_or(today);
+            let last_day = in_force.content.valid_to;
             let at = match effective {
+                Some(day) if day > last_day + Days::new(1) => {
+                    return Err(FieldError::new(
+                        "effective_on",
+                        format!("{day} is after the agreement's last day, {last_day}"),
+                    )
+                    .into());
+                }
                 Some(day) if day < earliest_day => {
                     return Err(FieldError::new(
                         "effective_on",
@@ -398,6 +425,12 @@ impl Store {
                 }
                 Some(day) => start_of_day(day, a.time_zone).max(now),
                 None if notice == 0 => now,
+                None if earliest_day > last_day + Days::new(1) => {
+                    return Err(Error::WrongState(format!(
+                        "the agreement ends on {last_day}, before {notice} days of notice run out; \
+                         it expires by itself"
+                    )));
+                }
                 None => start_of_day(earliest_day, a.time_zone),
             };
             let version = a.lifecycle.in_force_version().unwrap_or(1);
@@ -609,7 +642,8 @@ impl Store {
         };
         let content = &version.content;
         let rows = sqlx::query(
-            "SELECT id, publisher_id, status, details FROM activities WHERE agreement_id = $1 ORDER BY id",
+            "SELECT id, publisher_id, status, details FROM activities \
+             WHERE agreement_id = $1 AND status <> 'draft' ORDER BY id",
         )
         .bind(id.to_string())
         .fetch_all(&mut *conn)
@@ -800,7 +834,7 @@ async fn check_references(conn: &mut AnyConnection, content: &Content) -> Result
                 .map_err(storage)?;
         if found.is_none() {
             return Err(FieldError::new(
-                format!("parties[{i}].org_id"),
+                format!("content.parties[{i}].org"),
                 format!("organization {} is not on this node", party.org_id),
             )
             .into());
@@ -819,14 +853,14 @@ async fn check_references(conn: &mut AnyConnection, content: &Content) -> Result
         match owner {
             None => {
                 return Err(FieldError::new(
-                    format!("resources[{i}].resource_id"),
+                    format!("content.resources[{i}].resource_id"),
                     format!("resource {resource} is not on this node"),
                 )
                 .into());
             }
             Some(owner) if owner != pledge.org_id.as_str() => {
                 return Err(FieldError::new(
-                    format!("resources[{i}].resource_id"),
+                    format!("content.resources[{i}].resource_id"),
                     format!("resource {resource} does not belong to {}", pledge.org_id),
                 )
                 .into());

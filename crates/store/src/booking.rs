@@ -722,6 +722,10 @@ impl Store {
                 agreement::Error::Storage(e) => Error::Storage(e),
                 _ => not_here(),
             })?;
+        // Only its parties learn anything about an agreement.
+        if !agreement.involves(&booking.requester_org) {
+            return Err(not_here());
+        }
         let refuse = |detail: String| Error::Rule {
             rule: "agreement".into(),
             detail,

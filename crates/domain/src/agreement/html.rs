@@ -4,6 +4,10 @@
 
 use std::collections::BTreeMap;
 
+/// Marks a table cell as a number (right-aligned). A control character, so
+/// no validated text can start with it.
+const NUM: char = '\u{1}';
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::lifecycle::{Phase, State};
@@ -178,7 +182,7 @@ impl Page<'_> {
         for item in items {
             let cells: String = row(self, item)
                 .iter()
-                .map(|c| match c.strip_prefix('#') {
+                .map(|c| match c.strip_prefix(NUM) {
                     Some(n) => format!("<td class=\"num\">{n}</td>"),
                     None => format!("<td>{c}</td>"),
                 })
@@ -306,7 +310,7 @@ fn article_15(page: &mut Page, c: &Content) {
                 "Части программы не указаны.",
                 |_, part| {
                     let kind = esc(part_label(part.kind));
-                    let hours = format!("#{}", part.hours);
+                    let hours = format!("{NUM}{}", part.hours);
                     vec![
                         kind,
                         esc(&part.name),
@@ -341,7 +345,7 @@ fn article_15(page: &mut Page, c: &Content) {
         vec![
             page.org(&d.org_id),
             or_dash(&d.part),
-            format!("#{}", d.hours),
+            format!("{NUM}{}", d.hours),
             description,
         ]
     });
@@ -349,7 +353,7 @@ fn article_15(page: &mut Page, c: &Content) {
     let head = ["Сторона", "Ресурс", "Идентификатор", "Часов", "Период"];
     page.table(&head, &c.resources, missing, |page, r| {
         let id = r.resource_id.as_ref().map_or("", |id| id.as_str());
-        let (hours, period) = (format!("#{}", r.hours), esc(period_label(r.period)));
+        let (hours, period) = (format!("{NUM}{}", r.hours), esc(period_label(r.period)));
         vec![
             page.org(&r.org_id),
             esc(&r.description),

@@ -368,10 +368,12 @@ impl Lifecycle {
                 let mut ballot = ballot.clone();
                 ballot.sign(org, state)?;
                 if ballot.complete() {
+                    // The new version's own term decides; `tick` below
+                    // makes it active if it has begun.
                     Phase::InForce {
                         version: ballot.version,
                         term: ballot.term,
-                        active: *active,
+                        active: false,
                         amendment: None,
                         ends_early: *ends_early,
                     }
@@ -656,7 +658,7 @@ mod tests {
                 let result = match &e {
                     Event::Edit => l.edit(),
                     Event::Propose(m) => l.propose(parties(*m), term(i64::from(*m) * 3, 30 + i64::from(*m) * 10)),
-                    Event::Amend(m) => l.amend(parties(*m), term(0, 40 + i64::from(*m) * 10)),
+                    Event::Amend(m) => l.amend(parties(*m), term(i64::from(*m) * 4, 40 + i64::from(*m) * 10)),
                     Event::Sign(i) => orgs.get(usize::from(*i)).map_or_else(
                         || l.sign(&OrgId::generate(), now), |o| l.sign(o, now)),
                     Event::Decline(i) => orgs.get(usize::from(*i)).map_or_else(

@@ -83,6 +83,10 @@ pub const MAX_TEXT: usize = 10_000;
 pub const MAX_PARTIES: usize = 50;
 /// The most entries of each list of the content (parts, duties, pledges, documents).
 pub const MAX_ITEMS: usize = 200;
+/// The earliest year a date of an agreement may fall in.
+pub const MIN_YEAR: i32 = 1990;
+/// The latest year a date of an agreement may fall in.
+pub const MAX_YEAR: i32 = 2200;
 /// The longest term, in years.
 pub const MAX_TERM_YEARS: i32 = 25;
 
@@ -289,6 +293,20 @@ impl Content {
             .transpose()?
             .flatten();
         self.title = text::line("title", &self.title, MAX_TITLE)?;
+        for (field, day) in [
+            ("valid_from", Some(self.valid_from)),
+            ("valid_to", Some(self.valid_to)),
+            ("dated", self.dated),
+        ] {
+            if let Some(day) = day
+                && !(MIN_YEAR..=MAX_YEAR).contains(&day.year())
+            {
+                return Err(FieldError::new(
+                    field,
+                    format!("{day} is outside the years {MIN_YEAR} to {MAX_YEAR}"),
+                ));
+            }
+        }
         if self.valid_to < self.valid_from {
             return Err(FieldError::new(
                 "valid_to",
@@ -318,7 +336,7 @@ impl Content {
             let at = |f: &str| format!("parties[{i}].{f}");
             if !seen.insert(party.org_id.clone()) {
                 return Err(FieldError::new(
-                    at("org_id"),
+                    at("org"),
                     format!("organization {} is a party twice", party.org_id),
                 ));
             }
@@ -381,7 +399,7 @@ impl Content {
             let at = |f: &str| format!("duties[{i}].{f}");
             if !seen.contains(&duty.org_id) {
                 return Err(FieldError::new(
-                    at("org_id"),
+                    at("org"),
                     format!("organization {} is not a party", duty.org_id),
                 ));
             }
@@ -412,7 +430,7 @@ impl Content {
             let at = |f: &str| format!("resources[{i}].{f}");
             if !seen.contains(&pledge.org_id) {
                 return Err(FieldError::new(
-                    at("org_id"),
+                    at("org"),
                     format!("organization {} is not a party", pledge.org_id),
                 ));
             }
@@ -657,16 +675,18 @@ impl Agreement {
         self.in_force().or_else(|| self.latest())
     }
 
-    /// Whether `org` is a party to any version.
+    /// Whether `org` is one of [`Agreement::all_parties`].
     pub fn involves(&self, org: &OrgId) -> bool {
-        self.initiator == *org || self.versions.iter().any(|v| v.content.is_party(org))
+        self.all_parties().contains(org)
     }
 
-    /// The parties of every version, the initiator included.
+    /// Who the agreement concerns now: the initiator, the parties to the
+    /// latest version and to the one in force. A party a revision dropped
+    /// no longer sees later drafts.
     pub fn all_parties(&self) -> BTreeSet<OrgId> {
-        let mut all: BTreeSet<OrgId> = self
-            .versions
-            .iter()
+        let mut all: BTreeSet<OrgId> = [self.latest(), self.in_force()]
+            .into_iter()
+            .flatten()
             .flat_map(|v| v.content.party_orgs())
             .collect();
         all.insert(self.initiator.clone());
@@ -846,11 +866,11 @@ pub(crate) mod tests {
             (Box::new(|c| c.parties.truncate(1)), "parties"),
             (
                 Box::new(|c| c.parties[1].org_id = c.parties[0].org_id.clone()),
-                "parties[1].org_id",
+                "parties[1].org",
             ),
             (
                 Box::new(|c| c.duties[0].org_id = OrgId::generate()),
-                "duties[0].org_id",
+                "duties[0].org",
             ),
             (
                 Box::new(|c| c.duties[0].part = "Химия".into()),
@@ -866,7 +886,7 @@ pub(crate) mod tests {
             ),
             (
                 Box::new(|c| c.resources[0].org_id = OrgId::generate()),
-                "resources[0].org_id",
+                "resources[0].org",
             ),
         ];
         for (change, field) in cases {

@@ -142,9 +142,10 @@ pub fn periods_in_term(content: &Content, period: PledgePeriod) -> u32 {
     let mut day = content.valid_from.with_day(1).unwrap_or(content.valid_from);
     while day <= content.valid_to {
         keys.insert(period_key(period, day));
-        day = day
-            .checked_add_months(chrono::Months::new(1))
-            .unwrap_or(NaiveDate::MAX);
+        match day.checked_add_months(chrono::Months::new(1)) {
+            Some(next) => day = next,
+            None => break,
+        }
     }
     u32::try_from(keys.len()).unwrap_or(u32::MAX).max(1)
 }
