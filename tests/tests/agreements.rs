@@ -894,6 +894,42 @@ both_backends!(amendments_declines_and_termination, |backend| async move {
         "version 4 runs 30 days longer"
     );
 
+    // A request under the agreement that waits for the owner's approval.
+    let mut park_booking = booking(&net.node, &net.park_coordinator).await;
+    let resource = park_booking
+        .create_resource(pb::CreateResourceRequest {
+            owner: "kvantorium".into(),
+            resource: Some(pb::Resource {
+                approval: pb::ApprovalPolicy::ApprovalRequired.into(),
+                ..lab()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let monday = next_weekday(today + Duration::days(1), Weekday::Mon);
+    let waiting = booking(&net.node, &net.school_teacher)
+        .await
+        .request_booking(pb::RequestBookingRequest {
+            resource_id: resource.id.clone(),
+            requester: "mgml".into(),
+            start: format!("{monday}T09:00"),
+            end: format!("{monday}T10:00"),
+            purpose: "Технология".into(),
+            headcount: 20,
+            agreement_id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .booking
+        .unwrap();
+    assert_eq!(
+        waiting.occurrences[0].state,
+        pb::OccurrenceState::Pending as i32
+    );
+
     // Termination needs the stated notice.
     let err = park_director
         .terminate_agreement(pb::TerminateAgreementRequest {
@@ -919,6 +955,16 @@ both_backends!(amendments_declines_and_termination, |backend| async move {
     assert_eq!(noticed.state, pb::AgreementState::Active as i32);
     net.clock.set(Utc::now() + Duration::days(31));
     let ended = wait_for_state(&mut school, &id, pb::AgreementState::Terminated).await;
+    // A request made under it can no longer be approved.
+    let err = park_booking
+        .approve_booking(pb::DecideBookingRequest {
+            booking_id: waiting.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(err.message().contains("terminated"), "{}", err.message());
     assert_eq!(ended.in_force_version, 4);
     let err = sign(&mut park_director, &id, "kvantorium", 4)
         .await

@@ -510,9 +510,9 @@ impl Store {
                 "every requested occurrence collides with a booking".into(),
             ));
         }
-        if let Some(agreement) = &new.agreement_id {
+        if new.agreement_id.is_some() {
             let times: Vec<Interval> = occurrences.iter().map(|o| (o.start, o.end)).collect();
-            self.check_agreement(&mut tx, agreement, &booking, &resource, &times, at)
+            self.check_agreement(&mut tx, &booking, &resource, &times, at, true)
                 .await?;
         }
         tx.append(booking_change(&resource, &booking, &occurrences, actor))
@@ -549,6 +549,18 @@ impl Store {
                 .collect::<Vec<_>>(),
         );
         let blackouts = resource.blackouts_between(span.0, span.1)?;
+        if booking.agreement_id.is_some() {
+            // The agreement may have been terminated or amended since the
+            // request; its hours were counted then.
+            let deciding: Vec<Interval> = occurrences
+                .iter()
+                .filter(|o| at.is_none_or(|t| t == o.start))
+                .filter(|o| matches!(o.state, OccurrenceState::Pending | OccurrenceState::Held))
+                .map(|o| (o.start, o.end))
+                .collect();
+            self.check_agreement(&mut tx, &booking, &resource, &deciding, moment, false)
+                .await?;
+        }
         let mut rejected: Vec<String> = Vec::new();
         let mut changed = 0;
         for occurrence in occurrences
@@ -689,18 +701,21 @@ impl Store {
     /// each other's rows inside the exclusion constraint (a deadlock). The
     /// constraint still holds the invariant should anything slip past.
     /// A booking under an agreement: the agreement must be in force over
-    /// every occurrence, requester and owner must be parties to it, and the
-    /// hours must fit what the owner pledged. Runs under the agreement's
+    /// every occurrence, requester and owner must be parties to it, and
+    /// (`with_quota`, on request) the hours must fit what the owner pledged. Runs under the agreement's
     /// lock, so concurrent requests cannot both take the last hours.
     async fn check_agreement(
         &self,
         tx: &mut WriteTx<'_>,
-        raw: &str,
         booking: &Booking,
         resource: &Resource,
         times: &[Interval],
         at: DateTime<Utc>,
+        with_quota: bool,
     ) -> Result<(), Error> {
+        let Some(raw) = &booking.agreement_id else {
+            return Ok(());
+        };
         let id = AgreementId::parse("agreement_id", raw)?;
         let not_here = || {
             Error::Invalid(edufed_domain::FieldError::new(
@@ -730,9 +745,12 @@ impl Store {
             rule: "agreement".into(),
             detail,
         };
-        let Some(version) = agreement.in_force() else {
+        let Some(version) = agreement
+            .in_force()
+            .filter(|_| agreement.lifecycle.ends_at().is_some())
+        else {
             return Err(refuse(format!(
-                "agreement {id} is {}; bookings go under an agreement signed by every party",
+                "agreement {id} is {}; bookings go under an agreement in force",
                 agreement.lifecycle.state()
             )));
         };
@@ -759,6 +777,9 @@ impl Store {
                     "{what} {org} is not a party to agreement {label}"
                 )));
             }
+        }
+        if !with_quota {
+            return Ok(());
         }
         let used = sqlx::query(
             "SELECT o.resource_id, o.start_at, o.end_at FROM booking_occurrences o \
