@@ -334,3 +334,60 @@ async fn streams_beyond_the_limit_are_refused() {
     .expect("a slot frees up");
     drop((second, reopened));
 }
+
+both_backends!(entries_carry_the_node_signature, |backend| async move {
+    let node = TestNode::start(backend).await;
+    let mut op = node.operator().await;
+    op.create_organization(org_request("gym24-tomsk"))
+        .await
+        .unwrap();
+    let entries = read_all(&node, &node.operator_token, watch_from(0)).await;
+    assert!(!entries.is_empty());
+    // The node's public key, as a peer would pin it.
+    let pem = std::fs::read_to_string(node.data_dir.join("node.key")).unwrap();
+    let key = edufed_federation::NodeIdentity::from_pem(&pem)
+        .unwrap()
+        .public_key();
+    for entry in &entries {
+        assert_eq!(entry.node_id, node.node.node_id());
+        let signature: [u8; 64] = entry.signature.clone().try_into().unwrap();
+        let domain = edufed_domain::changes::ChangeEntry {
+            sequence: entry.sequence,
+            kind: edufed_domain::changes::EntityKind::parse("kind", &entry.entity_kind).unwrap(),
+            entity_id: entry.entity_id.clone(),
+            version: entry.version,
+            operation: if entry.operation == pb::ChangeOperation::Delete as i32 {
+                edufed_domain::changes::Operation::Delete
+            } else {
+                edufed_domain::changes::Operation::Upsert
+            },
+            org_id: (!entry.organization_id.is_empty())
+                .then(|| edufed_domain::ids::OrgId::from_stored(entry.organization_id.clone())),
+            payload: entry.payload_json.clone(),
+            created_at: chrono::DateTime::from_timestamp(
+                entry.time.unwrap().seconds,
+                entry.time.unwrap().nanos as u32,
+            )
+            .unwrap(),
+            actor: entry.actor.clone(),
+        };
+        let statement = domain.statement(&entry.node_id);
+        assert!(edufed_federation::verify(
+            &key,
+            statement.as_bytes(),
+            &signature
+        ));
+        // A changed payload no longer verifies.
+        let forged = edufed_domain::changes::ChangeEntry {
+            payload: domain.payload.replace("gym24", "gym25"),
+            ..domain.clone()
+        };
+        if forged.payload != domain.payload {
+            assert!(!edufed_federation::verify(
+                &key,
+                forged.statement(&entry.node_id).as_bytes(),
+                &signature
+            ));
+        }
+    }
+});

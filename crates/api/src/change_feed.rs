@@ -8,6 +8,7 @@ use std::time::Duration;
 use edufed_domain::FieldError;
 use edufed_domain::changes::{EntityKind, Error as LogError};
 use edufed_domain::policy::{Action, Principal, Target, authorize};
+use edufed_federation::NodeIdentity;
 use edufed_proto::v1 as pb;
 use edufed_proto::v1::change_feed_server::ChangeFeed;
 use edufed_store::Store;
@@ -49,17 +50,25 @@ impl Default for FeedSettings {
 #[derive(Debug, Clone)]
 pub struct ChangeFeedService {
     store: Store,
+    identity: Arc<NodeIdentity>,
     settings: FeedSettings,
     shutdown: CancellationToken,
     streams: Arc<Semaphore>,
 }
 
 impl ChangeFeedService {
-    /// A service over `store`; its streams end when `shutdown` is cancelled.
-    pub fn new(store: Store, settings: FeedSettings, shutdown: CancellationToken) -> Self {
+    /// A service over `store`, signing what it publishes with the node's
+    /// `identity`; its streams end when `shutdown` is cancelled.
+    pub fn new(
+        store: Store,
+        identity: Arc<NodeIdentity>,
+        settings: FeedSettings,
+        shutdown: CancellationToken,
+    ) -> Self {
         let streams = Arc::new(Semaphore::new(settings.max_streams));
         Self {
             store,
+            identity,
             settings,
             shutdown,
             streams,
@@ -161,6 +170,7 @@ impl ChangeFeed for ChangeFeedService {
         let (tx, rx) = mpsc::channel(64);
         let pump = Pump {
             store: self.store.clone(),
+            identity: self.identity.clone(),
             caller,
             kinds: filter.kinds.clone(),
             filter,
@@ -180,6 +190,7 @@ impl ChangeFeed for ChangeFeedService {
 /// a wake-up or a heartbeat.
 struct Pump {
     store: Store,
+    identity: Arc<NodeIdentity>,
     caller: Principal,
     kinds: Vec<EntityKind>,
     filter: ChangeFilter,
@@ -248,10 +259,16 @@ impl Pump {
                 .await
                 .map_err(|e| Stop::Failed(log_status(&e)))?;
             let full = batch.len() as u32 == self.settings.batch_size;
+            let node_id = self.identity.node_id();
             for entry in batch {
                 let sequence = entry.sequence;
+                let signature = self.identity.sign(entry.statement(&node_id).as_bytes());
                 self.send(pb::WatchResponse {
-                    event: Some(pb::watch_response::Event::Entry(entry.to_proto())),
+                    event: Some(pb::watch_response::Event::Entry(pb::ChangeEntry {
+                        node_id: node_id.clone(),
+                        signature: signature.to_vec(),
+                        ..entry.to_proto()
+                    })),
                 })
                 .await?;
                 self.cursor = sequence;

@@ -278,6 +278,9 @@ impl ToProto for ChangeEntry {
             payload_json: self.payload.clone(),
             time: Some(timestamp(self.created_at)),
             actor: self.actor.clone(),
+            // Set by the feed, which holds the node's key.
+            node_id: String::new(),
+            signature: Vec::new(),
         }
     }
 }

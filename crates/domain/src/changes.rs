@@ -170,6 +170,32 @@ pub struct ChangeEntry {
 }
 
 /// The bounds of the retained log.
+/// The format tag of a signed change-log statement.
+pub const ENTRY_FORMAT: &str = "edufed.change.v1";
+
+impl ChangeEntry {
+    /// The statement a node signs when it publishes this entry: canonical
+    /// JSON (sorted keys, no whitespace) of every field a subscriber
+    /// applies, with the payload exactly as sent and the publishing node's
+    /// id. Ed25519 is deterministic, so the same entry always carries the
+    /// same signature, which a relaying node can pass on unchanged.
+    pub fn statement(&self, node_id: &str) -> String {
+        crate::agreement::signing::canonical_json(&serde_json::json!({
+            "format": ENTRY_FORMAT,
+            "node_id": node_id,
+            "sequence": self.sequence,
+            "entity_kind": self.kind.as_str(),
+            "entity_id": self.entity_id,
+            "version": self.version,
+            "operation": self.operation.as_str(),
+            "organization_id": self.org_id.as_ref().map(|o| o.as_str()).unwrap_or_default(),
+            "payload_json": self.payload,
+            "time": self.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "actor": self.actor,
+        }))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogBounds {
     /// Entries up to and including this sequence have been compacted away.

@@ -82,6 +82,7 @@ impl Node {
             .max_encoding_message_size(limit);
         let feed = ChangeFeedServer::new(ChangeFeedService::new(
             store.clone(),
+            identity.clone(),
             FeedSettings {
                 max_streams: settings.max_watch_streams,
                 ..FeedSettings::default()
