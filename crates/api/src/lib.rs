@@ -10,6 +10,7 @@ mod calendar_convert;
 mod change_feed;
 mod convert;
 mod directory;
+mod federation;
 pub mod status;
 
 pub use agreement::AgreementsService;
@@ -17,3 +18,4 @@ pub use booking::BookingService;
 pub use calendar::CalendarService;
 pub use change_feed::{ChangeFeedService, FeedSettings};
 pub use directory::DirectoryService;
+pub use federation::FederationService;

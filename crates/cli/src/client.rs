@@ -101,6 +101,14 @@ impl Connection {
         ChangeFeedClient::with_interceptor(self.channel.clone(), self.bearer.clone())
     }
 
+    /// The Federation service.
+    pub fn federation(&self) -> edufed_proto::v1::federation_client::FederationClient<Authed> {
+        edufed_proto::v1::federation_client::FederationClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer.clone(),
+        )
+    }
+
     /// The Agreements service.
     pub fn agreements(&self) -> edufed_proto::v1::agreements_client::AgreementsClient<Authed> {
         edufed_proto::v1::agreements_client::AgreementsClient::with_interceptor(

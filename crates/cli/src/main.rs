@@ -8,6 +8,7 @@ mod client;
 mod directory;
 mod node;
 mod output;
+mod peer;
 mod watch;
 
 use std::path::PathBuf;
@@ -93,6 +94,9 @@ enum Command {
     /// Network agreements: draft, propose, sign, amend, terminate, report.
     #[command(subcommand)]
     Agreement(Box<agreement::AgreementCommand>),
+    /// Peer nodes, pinned by the fingerprint of their key (operator only).
+    #[command(subcommand)]
+    Peer(peer::PeerCommand),
     /// Stream the node's change log from a cursor.
     Watch(watch::WatchArgs),
     /// Show who the token belongs to and the roles they hold.
@@ -166,6 +170,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             calendar::ics(conn, &cli.client.server, command).await
         }
         Command::Agreement(command) => agreement::agreement(&cli.client, *command).await,
+        Command::Peer(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            peer::peer(conn, command, cli.client.output).await
+        }
         Command::Watch(args) => {
             let conn = Connection::open(&cli.client).await?;
             watch::watch(conn, args, cli.client.output).await

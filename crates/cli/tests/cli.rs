@@ -817,3 +817,47 @@ async fn agreement_from_draft_to_printable_page() {
     assert!(err.contains("bad.json") && err.contains("titel"), "{err}");
     terminate(served).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_pins_a_peer() {
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = serve(edufed(a_dir.path()), &["--listen", "127.0.0.1:0"]).await;
+    let b = serve(edufed(b_dir.path()), &["--listen", "127.0.0.1:0"]).await;
+    let on = |dir: &Path, url: &str| {
+        let mut c = edufed(dir);
+        c.env("EDUFED_SERVER", url);
+        c
+    };
+    let (ok, out, err) = run(on(a_dir.path(), &a.url), &["whoami", "-o", "json"]).await;
+    assert!(ok, "{err}");
+    let me: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let fingerprint = me["node_id"].as_str().unwrap().to_owned();
+    assert_eq!(fingerprint.len(), 64);
+
+    let wrong = "0".repeat(64);
+    let (ok, _, err) = run(
+        on(b_dir.path(), &b.url),
+        &["peer", "add", &a.url, "--fingerprint", &wrong],
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("fingerprint"), "{err}");
+    let (ok, out, err) = run(
+        on(b_dir.path(), &b.url),
+        &["peer", "add", &a.url, "--fingerprint", &fingerprint],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains(&fingerprint), "{out}");
+    let (ok, out, _) = run(on(b_dir.path(), &b.url), &["peer", "list", "-o", "json"]).await;
+    assert!(ok);
+    let peers: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        peers["peers"][0]["descriptor"]["node_id"],
+        fingerprint.as_str()
+    );
+    let (ok, _, err) = run(on(b_dir.path(), &b.url), &["peer", "remove", &fingerprint]).await;
+    assert!(ok, "{err}");
+    terminate(a).await;
+    terminate(b).await;
+}

@@ -31,6 +31,8 @@ string_enum!(
         Booking = "booking",
         /// A network agreement: its lifecycle and versions.
         Agreement = "agreement",
+        /// A pinned peer node.
+        Peer = "peer",
     }
 );
 

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod changes;
 pub mod directory;
 pub mod error;
+pub mod federation;
 pub mod ids;
 pub mod page;
 pub mod policy;

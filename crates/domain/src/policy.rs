@@ -63,6 +63,8 @@ pub enum Action {
     SignAgreements,
     /// See the agreements the organization is a party to, drafts included.
     ViewAgreements,
+    /// Pin and unpin peer nodes.
+    ManagePeers,
 }
 
 impl Action {
@@ -84,6 +86,7 @@ impl Action {
             Action::ManageAgreements => "prepare the organization's agreements",
             Action::SignAgreements => "sign, decline or terminate agreements for the organization",
             Action::ViewAgreements => "see the organization's agreements",
+            Action::ManagePeers => "manage the node's peers",
         }
     }
 }
@@ -132,7 +135,7 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
             Some(_),
         ) => true,
         // Organizations are created by the operator; tokens follow the person rule.
-        (CreateOrganization | ManageTokens, _) => false,
+        (CreateOrganization | ManageTokens | ManagePeers, _) => false,
         _ => false,
     }
 }
@@ -240,6 +243,7 @@ mod tests {
             (ViewAgreements, [true, true, true, true]),
             (CreateOrganization, [false, false, false, false]),
             (ManageTokens, [false, false, false, false]),
+            (ManagePeers, [false, false, false, false]),
         ];
         for (action, expected) in table {
             for (role, allowed) in [Admin, Coordinator, Teacher, Viewer]

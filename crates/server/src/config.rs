@@ -39,6 +39,10 @@ pub struct Settings {
     pub max_connections: u32,
     /// Watch streams open at once.
     pub max_watch_streams: usize,
+    /// The node's name in its descriptor, e.g. "ТУСУР".
+    pub node_name: String,
+    /// The URL peers reach this node at; `http(s)://<listen>` when unset.
+    pub public_url: Option<String>,
     /// How often the node applies the transitions time brings to
     /// agreements (in force from the first day, expired after the last).
     pub agreement_check_secs: u64,
@@ -61,6 +65,8 @@ impl Default for Settings {
             max_connections: 16,
             max_watch_streams: 1024,
             agreement_check_secs: 30,
+            node_name: "edufed".to_owned(),
+            public_url: None,
         }
     }
 }
@@ -107,6 +113,8 @@ pub const ENV_KEYS: &[&str] = &[
     "max_connections",
     "max_watch_streams",
     "agreement_check_secs",
+    "node_name",
+    "public_url",
 ];
 
 impl Settings {
@@ -156,6 +164,14 @@ impl Settings {
         }
         if self.changelog_retention_days == 0 {
             bail!("changelog_retention_days must be at least 1");
+        }
+        if self.node_name.trim().is_empty() || self.node_name.chars().count() > 200 {
+            bail!("node_name must be 1 to 200 characters");
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("public_url must start with http:// or https://");
         }
         if self.agreement_check_secs == 0 || self.agreement_check_secs > 3600 {
             bail!("agreement_check_secs must be between 1 and 3600");

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use edufed_api::{
     AgreementsService, BookingService, CalendarService, ChangeFeedService, DirectoryService,
-    FeedSettings,
+    FederationService, FeedSettings,
 };
 use edufed_domain::time::Clock;
 use edufed_proto::v1::agreements_server::AgreementsServer;
@@ -15,6 +15,7 @@ use edufed_proto::v1::booking_server::BookingServer;
 use edufed_proto::v1::calendar_server::CalendarServer;
 use edufed_proto::v1::change_feed_server::ChangeFeedServer;
 use edufed_proto::v1::directory_server::DirectoryServer;
+use edufed_proto::v1::federation_server::FederationServer;
 use edufed_store::{Backend, Store};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -101,7 +102,26 @@ impl Node {
         let agreements_server = AgreementsServer::new(agreements.clone())
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit);
+        let public_url = settings.public_url.clone().unwrap_or_else(|| {
+            let scheme = if tls_config.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{addr}")
+        });
+        let federation = FederationServer::new(FederationService::new(
+            store.clone(),
+            identity.clone(),
+            settings.node_name.clone(),
+            public_url,
+        ))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
         let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<FederationServer<FederationService>>()
+            .await;
         health
             .set_serving::<AgreementsServer<AgreementsService>>()
             .await;
@@ -128,6 +148,7 @@ impl Node {
             .add_service(calendar)
             .add_service(booking)
             .add_service(agreements_server)
+            .add_service(federation)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

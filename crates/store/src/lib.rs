@@ -12,6 +12,7 @@ pub mod changes;
 mod db;
 pub mod directory;
 mod error;
+pub mod federation;
 mod meta;
 
 pub use db::{Backend, ConnectOptions, OpenError, Store, redact as redact_url};

@@ -1,0 +1,235 @@
+//! The `edufed.v1.Federation` service: this node's signed descriptor, and
+//! pinning peers by the fingerprint of their key.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use edufed_domain::FieldError;
+use edufed_domain::changes::Actor;
+use edufed_domain::federation::{Error, HostedOrg, NodeDescriptor, Peer, parse_fingerprint};
+use edufed_domain::ids::OrgId;
+use edufed_domain::policy::{Action, Target, authorize};
+use edufed_domain::text;
+use edufed_federation::NodeIdentity;
+use edufed_proto::v1 as pb;
+use edufed_proto::v1::federation_client::FederationClient;
+use edufed_proto::v1::federation_server::Federation;
+use edufed_store::Store;
+use rand::RngCore as _;
+use tonic::transport::{ClientTlsConfig, Endpoint};
+use tonic::{Request, Response, Status};
+
+use crate::auth::principal;
+use crate::convert::timestamp;
+use crate::status::ApiError;
+
+type RpcResult<T> = Result<Response<T>, Status>;
+
+/// The `edufed.v1.Federation` service.
+#[derive(Clone)]
+pub struct FederationService {
+    store: Store,
+    identity: Arc<NodeIdentity>,
+    name: String,
+    url: String,
+}
+
+impl std::fmt::Debug for FederationService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FederationService")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn descriptor_out(d: &NodeDescriptor) -> pb::NodeDescriptor {
+    pb::NodeDescriptor {
+        node_id: d.node_id.clone(),
+        name: d.name.clone(),
+        url: d.url.clone(),
+        public_key: d.public_key.to_vec(),
+        organizations: d
+            .organizations
+            .iter()
+            .map(|o| pb::HostedOrganization {
+                id: o.id.to_string(),
+                slug: o.slug.clone(),
+                full_name: o.full_name.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn descriptor_in(raw: Option<pb::NodeDescriptor>, url: &str) -> Result<NodeDescriptor, Error> {
+    let malformed = |what: &str| {
+        Error::KeyMismatch(format!(
+            "the node at {url} sent a malformed descriptor: {what}"
+        ))
+    };
+    let raw = raw.ok_or_else(|| malformed("no descriptor"))?;
+    let public_key: [u8; 32] = raw
+        .public_key
+        .try_into()
+        .map_err(|_| malformed("the public key is not 32 bytes"))?;
+    if raw.organizations.len() > 100_000 {
+        return Err(malformed("too many organizations"));
+    }
+    Ok(NodeDescriptor {
+        node_id: raw.node_id,
+        name: raw.name.chars().take(200).collect(),
+        url: url.to_owned(),
+        public_key,
+        organizations: raw
+            .organizations
+            .into_iter()
+            .map(|o| HostedOrg {
+                id: OrgId::from_stored(o.id),
+                slug: o.slug,
+                full_name: o.full_name,
+            })
+            .collect(),
+    })
+}
+
+fn peer_out(p: &Peer) -> pb::Peer {
+    pb::Peer {
+        descriptor: Some(descriptor_out(&p.descriptor)),
+        added_at: Some(timestamp(p.added_at)),
+    }
+}
+
+impl FederationService {
+    /// A service for the node with `identity`, named `name`, reached at `url`.
+    pub fn new(store: Store, identity: Arc<NodeIdentity>, name: String, url: String) -> Self {
+        Self {
+            store,
+            identity,
+            name,
+            url,
+        }
+    }
+
+    /// This node's descriptor.
+    async fn descriptor(&self) -> Result<NodeDescriptor, Error> {
+        Ok(NodeDescriptor {
+            node_id: self.identity.node_id(),
+            name: self.name.clone(),
+            url: self.url.clone(),
+            public_key: self.identity.public_key().to_bytes(),
+            organizations: self.store.hosted_organizations().await?,
+        })
+    }
+
+    /// Fetches the descriptor of the node at `url` and checks it proves the
+    /// key with fingerprint `expected`.
+    async fn fetch(&self, url: &str, expected: &str) -> Result<NodeDescriptor, Error> {
+        let unreachable =
+            |e: &dyn std::fmt::Display| Error::Unreachable(format!("cannot reach {url}: {e}"));
+        let mut endpoint = Endpoint::from_shared(url.to_owned())
+            .map_err(|_| FieldError::new("url", format!("{} is not a URL", text::excerpt(url))))?
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10));
+        if url.starts_with("https://") {
+            endpoint = endpoint
+                .tls_config(ClientTlsConfig::new().with_webpki_roots())
+                .map_err(|e| unreachable(&e))?;
+        }
+        let channel = endpoint.connect().await.map_err(|e| unreachable(&e))?;
+        let mut nonce = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let signed = FederationClient::new(channel)
+            .get_descriptor(pb::GetDescriptorRequest {
+                nonce: nonce.to_vec(),
+            })
+            .await
+            .map_err(|status| unreachable(&status.message()))?
+            .into_inner();
+        let descriptor = descriptor_in(signed.descriptor, url)?;
+        descriptor.check(expected, &nonce, &signed.signature)?;
+        Ok(descriptor)
+    }
+}
+
+#[tonic::async_trait]
+impl Federation for FederationService {
+    async fn get_descriptor(
+        &self,
+        request: Request<pb::GetDescriptorRequest>,
+    ) -> RpcResult<pb::SignedDescriptor> {
+        let nonce = &request.get_ref().nonce;
+        if !(16..=64).contains(&nonce.len()) {
+            return Err(ApiError::from(FieldError::new("nonce", "16 to 64 bytes")).into());
+        }
+        let descriptor = self.descriptor().await.map_err(ApiError::from)?;
+        let signature = self.identity.sign(descriptor.statement(nonce).as_bytes());
+        Ok(Response::new(pb::SignedDescriptor {
+            descriptor: Some(descriptor_out(&descriptor)),
+            signature: signature.to_vec(),
+        }))
+    }
+
+    async fn add_peer(&self, request: Request<pb::AddPeerRequest>) -> RpcResult<pb::Peer> {
+        let caller = principal(&request)?;
+        let peer = async {
+            authorize(&caller, Action::ManagePeers, Target::Node)?;
+            let req = request.get_ref();
+            let expected = parse_fingerprint("fingerprint", &req.fingerprint)?;
+            let url = text::line("url", &req.url, 500)?;
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(FieldError::new("url", "must start with http:// or https://").into());
+            }
+            if expected == self.identity.node_id() {
+                return Err(
+                    Error::KeyMismatch("that fingerprint is this node's own".into()).into(),
+                );
+            }
+            let descriptor = match self.fetch(&url, &expected).await {
+                Ok(descriptor) => descriptor,
+                Err(error) => {
+                    tracing::warn!(%url, %expected, %error, "peer refused");
+                    return Err(error.into());
+                }
+            };
+            let peer = self
+                .store
+                .add_peer(descriptor, &Actor::Person(caller.person_id.clone()))
+                .await?;
+            tracing::info!(peer = %peer.descriptor.node_id, %url, "peer pinned");
+            Ok::<_, ApiError>(peer)
+        }
+        .await?;
+        Ok(Response::new(peer_out(&peer)))
+    }
+
+    async fn list_peers(
+        &self,
+        request: Request<pb::ListPeersRequest>,
+    ) -> RpcResult<pb::ListPeersResponse> {
+        let caller = principal(&request)?;
+        let peers = async {
+            authorize(&caller, Action::ManagePeers, Target::Node)?;
+            Ok::<_, ApiError>(self.store.list_peers().await?)
+        }
+        .await?;
+        Ok(Response::new(pb::ListPeersResponse {
+            peers: peers.iter().map(peer_out).collect(),
+        }))
+    }
+
+    async fn remove_peer(
+        &self,
+        request: Request<pb::RemovePeerRequest>,
+    ) -> RpcResult<pb::RemovePeerResponse> {
+        let caller = principal(&request)?;
+        async {
+            authorize(&caller, Action::ManagePeers, Target::Node)?;
+            let node_id = parse_fingerprint("node_id", &request.get_ref().node_id)?;
+            self.store
+                .remove_peer(&node_id, &Actor::Person(caller.person_id.clone()))
+                .await?;
+            Ok::<_, ApiError>(())
+        }
+        .await?;
+        Ok(Response::new(pb::RemovePeerResponse {}))
+    }
+}

@@ -1,0 +1,202 @@
+//! Peers: who another node is, and the proof that it holds its key.
+
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
+use serde_json::json;
+
+use crate::agreement::signing::{canonical_json, fingerprint};
+use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
+use crate::ids::OrgId;
+
+/// The format tag of a descriptor statement.
+pub const DESCRIPTOR_FORMAT: &str = "edufed.descriptor.v1";
+
+/// An organization a node hosts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HostedOrg {
+    /// Its id.
+    pub id: OrgId,
+    /// Its slug.
+    pub slug: String,
+    /// Its full name.
+    pub full_name: String,
+}
+
+/// Who a node is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeDescriptor {
+    /// Hex SHA-256 of the public key.
+    pub node_id: String,
+    /// Its name.
+    pub name: String,
+    /// Where peers reach it.
+    pub url: String,
+    /// Its Ed25519 public key.
+    pub public_key: [u8; 32],
+    /// The organizations it hosts.
+    pub organizations: Vec<HostedOrg>,
+}
+
+impl NodeDescriptor {
+    /// What the node signs to prove it holds its key, with the caller's nonce.
+    pub fn statement(&self, nonce: &[u8]) -> String {
+        let mut orgs: Vec<&str> = self.organizations.iter().map(|o| o.id.as_str()).collect();
+        orgs.sort_unstable();
+        canonical_json(&json!({
+            "format": DESCRIPTOR_FORMAT,
+            "nonce": hex::encode(nonce),
+            "node_id": self.node_id,
+            "name": self.name,
+            "url": self.url,
+            "public_key": hex::encode(self.public_key),
+            "organizations": orgs,
+        }))
+    }
+
+    /// Checks a descriptor fetched from a would-be peer: its key has the
+    /// fingerprint the operator expects, its node id is that fingerprint,
+    /// and it signed `nonce`.
+    pub fn check(&self, expected: &str, nonce: &[u8], signature: &[u8]) -> Result<(), Error> {
+        let actual = fingerprint(&self.public_key);
+        if actual != expected {
+            return Err(Error::KeyMismatch(format!(
+                "the node at {} has key fingerprint {actual}, not the expected {expected}",
+                self.url
+            )));
+        }
+        if self.node_id != actual {
+            return Err(Error::KeyMismatch(format!(
+                "the node at {} calls itself {}, which is not its key's fingerprint",
+                self.url,
+                crate::text::excerpt(&self.node_id)
+            )));
+        }
+        let key = VerifyingKey::from_bytes(&self.public_key)
+            .map_err(|e| Error::KeyMismatch(format!("the node's public key is invalid: {e}")))?;
+        let signature = Signature::from_slice(signature)
+            .map_err(|_| Error::KeyMismatch("the descriptor's signature is malformed".into()))?;
+        key.verify(self.statement(nonce).as_bytes(), &signature)
+            .map_err(|_| {
+                Error::KeyMismatch(format!(
+                    "the node at {} did not prove it holds the key {actual}",
+                    self.url
+                ))
+            })
+    }
+}
+
+/// Parses a fingerprint given by an operator: 64 hex digits.
+pub fn parse_fingerprint(field: &str, raw: &str) -> Result<String, FieldError> {
+    let value = raw.trim().to_ascii_lowercase();
+    if value.len() != 64 || !value.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(FieldError::new(
+            field,
+            "a node's fingerprint is 64 hex digits (its node id)",
+        ));
+    }
+    Ok(value)
+}
+
+/// A pinned peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// Its descriptor as last fetched.
+    pub descriptor: NodeDescriptor,
+    /// When it was pinned.
+    pub added_at: DateTime<Utc>,
+}
+
+/// Why a federation operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input broke a rule of its own.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// The would-be peer's key is not the one expected, or it did not prove it holds it.
+    #[error("{0}")]
+    KeyMismatch(String),
+    /// The peer could not be reached.
+    #[error("{0}")]
+    Unreachable(String),
+    /// No such peer.
+    #[error("peer {0} not found")]
+    NotFound(String),
+    /// The peer is pinned already.
+    #[error("peer {0} is already pinned")]
+    AlreadyPinned(String),
+    /// The storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl ServiceError for Error {
+    fn error_code(&self) -> ErrorCode {
+        match self {
+            Error::Invalid(e) => e.error_code(),
+            Error::KeyMismatch(_) => ErrorCode::FailedPrecondition,
+            Error::Unreachable(_) => ErrorCode::Unavailable,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::AlreadyPinned(_) => ErrorCode::AlreadyExists,
+            Error::Storage(e) => e.error_code(),
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid(e) => Some(&e.field),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::{Signer as _, SigningKey};
+
+    fn descriptor(key: &SigningKey) -> NodeDescriptor {
+        let public_key = key.verifying_key().to_bytes();
+        NodeDescriptor {
+            node_id: fingerprint(&public_key),
+            name: "ТУСУР".into(),
+            url: "https://edufed.tusur.ru".into(),
+            public_key,
+            organizations: vec![],
+        }
+    }
+
+    #[test]
+    fn a_peer_proves_it_holds_the_pinned_key() {
+        let key = SigningKey::from_bytes(&[3; 32]);
+        let d = descriptor(&key);
+        let nonce = [1u8; 16];
+        let signature = key.sign(d.statement(&nonce).as_bytes()).to_bytes();
+        d.check(&d.node_id, &nonce, &signature).unwrap();
+        // Another fingerprint expected.
+        let other = fingerprint(&[0; 32]);
+        assert!(matches!(
+            d.check(&other, &nonce, &signature),
+            Err(Error::KeyMismatch(_))
+        ));
+        // A replayed answer to another nonce.
+        assert!(d.check(&d.node_id, &[2u8; 16], &signature).is_err());
+        // Someone else's descriptor served without its key.
+        let impostor = SigningKey::from_bytes(&[4; 32]);
+        let forged = impostor.sign(d.statement(&nonce).as_bytes()).to_bytes();
+        assert!(d.check(&d.node_id, &nonce, &forged).is_err());
+        // A node id that is not the key's fingerprint.
+        let mut lying = d.clone();
+        lying.node_id = other.clone();
+        let signature = key.sign(lying.statement(&nonce).as_bytes()).to_bytes();
+        assert!(lying.check(&d.node_id, &nonce, &signature).is_err());
+    }
+
+    #[test]
+    fn fingerprints_are_64_hex_digits() {
+        assert!(parse_fingerprint("fingerprint", &"A".repeat(64)).is_ok());
+        assert_eq!(
+            parse_fingerprint("fingerprint", "abc").unwrap_err().field,
+            "fingerprint"
+        );
+    }
+}
