@@ -152,3 +152,154 @@ both_backends!(
         hub.node.stop().await.unwrap();
     }
 );
+
+/// A Watch request on `node` signed as the node whose data directory is `caller`.
+fn as_node(
+    caller: &TestNode,
+    to: &str,
+    at: i64,
+    request: pb::WatchRequest,
+) -> tonic::Request<pb::WatchRequest> {
+    let pem = std::fs::read_to_string(caller.data_dir.join("node.key")).unwrap();
+    let identity = edufed_federation::NodeIdentity::from_pem(&pem).unwrap();
+    let (from, credential) = edufed_federation::credential(&identity, to, at);
+    let mut request = tonic::Request::new(request);
+    request
+        .metadata_mut()
+        .insert(edufed_federation::NODE_HEADER, from.parse().unwrap());
+    request.metadata_mut().insert(
+        edufed_federation::NODE_AUTH_HEADER,
+        credential.parse().unwrap(),
+    );
+    request
+}
+
+both_backends!(
+    a_pinned_peer_reads_only_what_the_network_shares,
+    |backend| async move {
+        let university = TestNode::start(backend).await;
+        let hub = TestNode::start(Backend::Sqlite).await;
+        let stranger = TestNode::start(Backend::Sqlite).await;
+        let mut op = university.operator().await;
+        op.create_organization(org_request("tusur")).await.unwrap();
+        let coordinator = university
+            .member_token("tusur", pb::Role::Coordinator)
+            .await;
+        let mut calendar = pb::calendar_client::CalendarClient::with_interceptor(
+            university.channel().await,
+            Bearer::new(&coordinator),
+        );
+        let day = (chrono::Utc::now() + chrono::Duration::days(20)).date_naive();
+        calendar
+            .publish_activity(pb::PublishActivityRequest {
+                publisher: "tusur".into(),
+                details: Some(pb::ActivityDetails {
+                    title: "Олимпиада по информатике".into(),
+                    kind: pb::ActivityKind::Olympiad.into(),
+                    audience: Some(pb::Audience {
+                        students: Some(pb::GradeRange { min: 9, max: 11 }),
+                        ..Default::default()
+                    }),
+                    format: pb::Format::InPerson.into(),
+                    place: Some(pb::Place {
+                        kind: pb::PlaceKind::AtPublisher.into(),
+                        value: String::new(),
+                    }),
+                    visibility: pb::Visibility::Public.into(),
+                    schedule: Some(pb::Schedule {
+                        time_zone: String::new(),
+                        start: format!("{day}T10:00"),
+                        end: format!("{day}T14:00"),
+                        all_day: false,
+                        recurrence: None,
+                    }),
+                    ..Default::default()
+                }),
+                draft: false,
+            })
+            .await
+            .unwrap();
+        // The university pins the hub.
+        federation(&university, &university.operator_token)
+            .await
+            .add_peer(pb::AddPeerRequest {
+                url: hub.node.url(),
+                fingerprint: hub.node.node_id().into(),
+            })
+            .await
+            .unwrap();
+
+        let to = university.node.node_id().to_owned();
+        let now = chrono::Utc::now().timestamp();
+        let watch = pb::WatchRequest {
+            after_sequence: 0,
+            entity_kinds: vec![],
+            heartbeat_seconds: 1,
+        };
+        let mut feed = pb::change_feed_client::ChangeFeedClient::new(university.channel().await);
+        let mut stream = feed
+            .watch(as_node(&hub, &to, now, watch.clone()))
+            .await
+            .unwrap()
+            .into_inner();
+        let mut kinds = Vec::new();
+        while let Some(message) = stream.message().await.unwrap() {
+            match message.event.unwrap() {
+                pb::watch_response::Event::Entry(entry) => {
+                    assert_eq!(entry.node_id, to);
+                    assert_eq!(entry.signature.len(), 64);
+                    kinds.push(entry.entity_kind);
+                }
+                pb::watch_response::Event::Heartbeat(_) => break,
+            }
+        }
+        // The public activity and its seats; no people, members or tokens.
+        assert!(kinds.contains(&"activity".to_owned()), "{kinds:?}");
+        assert!(
+            kinds
+                .iter()
+                .all(|k| k == "activity" || k == "activity_seats"),
+            "{kinds:?}"
+        );
+
+        // A node the university has not pinned, a forged credential, a stale one.
+        let err = feed
+            .watch(as_node(&stranger, &to, now, watch.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::Unauthenticated);
+        assert!(
+            err.message().contains("not a pinned peer"),
+            "{}",
+            err.message()
+        );
+        let mut forged = as_node(&hub, &to, now, watch.clone());
+        let wrong = as_node(&stranger, &to, now, watch.clone());
+        forged.metadata_mut().insert(
+            edufed_federation::NODE_AUTH_HEADER,
+            wrong
+                .metadata()
+                .get(edufed_federation::NODE_AUTH_HEADER)
+                .unwrap()
+                .clone(),
+        );
+        assert_eq!(
+            feed.watch(forged).await.unwrap_err().code(),
+            Code::Unauthenticated
+        );
+        let stale = as_node(&hub, &to, now - 3600, watch.clone());
+        assert_eq!(
+            feed.watch(stale).await.unwrap_err().code(),
+            Code::Unauthenticated
+        );
+        // A credential made for another node is no good here.
+        let elsewhere = as_node(&hub, stranger.node.node_id(), now, watch.clone());
+        assert_eq!(
+            feed.watch(elsewhere).await.unwrap_err().code(),
+            Code::Unauthenticated
+        );
+        for node in [university, hub, stranger] {
+            node.node.stop().await.unwrap();
+        }
+    }
+);

@@ -49,3 +49,94 @@ pub fn principal<T>(request: &tonic::Request<T>) -> Result<Principal, Status> {
         .cloned()
         .ok_or_else(|| Status::unauthenticated("this call needs a bearer token"))
 }
+
+/// A peer node calling as itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerCaller {
+    /// Its node id.
+    pub node_id: String,
+    /// The organizations it hosts, as it last proved.
+    pub organizations: Vec<edufed_domain::ids::OrgId>,
+}
+
+/// Resolves a peer's credential (`x-edufed-node` and `x-edufed-node-auth`):
+/// a pinned peer's signature of "`from` calls `this_node` at `time`", with
+/// `time` within [`AUTH_SKEW_SECS`] of `now`. No headers is `Ok(None)`;
+/// anything else that does not check out is UNAUTHENTICATED, and logged.
+///
+/// [`AUTH_SKEW_SECS`]: edufed_domain::federation::AUTH_SKEW_SECS
+pub async fn authenticate_peer(
+    store: &Store,
+    headers: &HeaderMap,
+    this_node: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<PeerCaller>, Status> {
+    use edufed_domain::federation::{AUTH_SKEW_SECS, Error, auth_statement};
+    use edufed_federation::{NODE_AUTH_HEADER, NODE_HEADER};
+    let Some(from) = headers.get(NODE_HEADER) else {
+        return Ok(None);
+    };
+    let refuse = |why: String| {
+        tracing::warn!(%why, "peer credential refused");
+        Status::unauthenticated(why)
+    };
+    let from = from
+        .to_str()
+        .map_err(|_| refuse("the node header is not text".into()))?;
+    let credential = headers
+        .get(NODE_AUTH_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| refuse(format!("{NODE_AUTH_HEADER} is missing")))?;
+    let (time, signature) = credential
+        .split_once('.')
+        .and_then(|(t, s)| Some((t.parse::<i64>().ok()?, hex_signature(s)?)))
+        .ok_or_else(|| {
+            refuse(format!(
+                "{NODE_AUTH_HEADER} must be <unix seconds>.<hex signature>"
+            ))
+        })?;
+    if (now.timestamp() - time).abs() > AUTH_SKEW_SECS {
+        return Err(refuse(format!(
+            "the credential of node {} is dated {time}, too far from this node's clock",
+            edufed_domain::text::excerpt(from)
+        )));
+    }
+    let peer = match store.get_peer(from).await {
+        Ok(peer) => peer,
+        Err(Error::NotFound(_)) => {
+            return Err(refuse(format!(
+                "node {} is not a pinned peer of this node",
+                edufed_domain::text::excerpt(from)
+            )));
+        }
+        Err(other) => return Err(to_status(&other)),
+    };
+    let key = ed25519_dalek_key(&peer.descriptor.public_key)
+        .ok_or_else(|| refuse("the pinned key is invalid".into()))?;
+    if !edufed_federation::verify(
+        &key,
+        auth_statement(from, this_node, time).as_bytes(),
+        &signature,
+    ) {
+        return Err(refuse(format!(
+            "the credential of node {from} does not verify with its pinned key"
+        )));
+    }
+    Ok(Some(PeerCaller {
+        node_id: peer.descriptor.node_id,
+        organizations: peer
+            .descriptor
+            .organizations
+            .into_iter()
+            .map(|o| o.id)
+            .collect(),
+    }))
+}
+
+fn hex_signature(raw: &str) -> Option<[u8; 64]> {
+    hex::decode(raw).ok()?.try_into().ok()
+}
+
+fn ed25519_dalek_key(bytes: &[u8; 32]) -> Option<edufed_federation::PublicKey> {
+    edufed_federation::PublicKey::from_bytes(bytes).ok()
+}

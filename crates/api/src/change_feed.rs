@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Code, Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt as _};
 
-use crate::auth::principal;
+use crate::auth::{PeerCaller, principal};
 use crate::convert::{ToProto as _, timestamp};
 use crate::status::{ApiError, to_status};
 
@@ -116,6 +116,27 @@ fn log_status(error: &LogError) -> Status {
     }
 }
 
+/// Who reads a stream: a person with a token, or a pinned peer node, which
+/// gets only what the network shares and what concerns the organizations it
+/// hosts (their own registrations and bookings, say).
+#[derive(Clone)]
+enum Reader {
+    Person(Principal),
+    Peer(PeerCaller),
+}
+
+impl Reader {
+    fn filter(&self, kinds: Vec<EntityKind>) -> ChangeFilter {
+        match self {
+            Reader::Person(person) => visible_to(person, kinds),
+            Reader::Peer(peer) => ChangeFilter {
+                kinds,
+                organizations: Some(peer.organizations.clone()),
+            },
+        }
+    }
+}
+
 type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::WatchResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -126,7 +147,10 @@ impl ChangeFeed for ChangeFeedService {
         &self,
         request: Request<pb::WatchRequest>,
     ) -> Result<Response<WatchStream>, Status> {
-        let caller = principal(&request)?;
+        let caller = match request.extensions().get::<PeerCaller>() {
+            Some(peer) => Reader::Peer(peer.clone()),
+            None => Reader::Person(principal(&request)?),
+        };
         let req = request.into_inner();
         let (filter, heartbeat) = (|| {
             if req.entity_kinds.len() > MAX_KINDS {
@@ -151,7 +175,7 @@ impl ChangeFeed for ChangeFeedService {
                 }
             };
             Ok((
-                visible_to(&caller, kinds),
+                caller.filter(kinds),
                 Duration::from_secs(u64::from(heartbeat)),
             ))
         })()
@@ -191,7 +215,7 @@ impl ChangeFeed for ChangeFeedService {
 struct Pump {
     store: Store,
     identity: Arc<NodeIdentity>,
-    caller: Principal,
+    caller: Reader,
     kinds: Vec<EntityKind>,
     filter: ChangeFilter,
     cursor: u64,
@@ -283,12 +307,37 @@ impl Pump {
     /// memberships changed), reads the latest sequence, sends what came
     /// before it, then a heartbeat with it: a cursor that skips nothing.
     async fn send_heartbeat(&mut self) -> Result<(), Stop> {
-        let caller = self
-            .store
-            .reauthenticate(&self.caller.token_id)
-            .await
-            .map_err(|e| Stop::Failed(to_status(&e)))?;
-        self.filter = visible_to(&caller, self.kinds.clone());
+        let caller = match &self.caller {
+            Reader::Person(person) => Reader::Person(
+                self.store
+                    .reauthenticate(&person.token_id)
+                    .await
+                    .map_err(|e| Stop::Failed(to_status(&e)))?,
+            ),
+            // A peer unpinned meanwhile loses its stream.
+            Reader::Peer(peer) => {
+                let pinned = self
+                    .store
+                    .get_peer(&peer.node_id)
+                    .await
+                    .map_err(|e| match e {
+                        edufed_domain::federation::Error::NotFound(_) => Stop::Failed(
+                            Status::unauthenticated("this node no longer pins yours as a peer"),
+                        ),
+                        other => Stop::Failed(to_status(&other)),
+                    })?;
+                Reader::Peer(PeerCaller {
+                    node_id: pinned.descriptor.node_id,
+                    organizations: pinned
+                        .descriptor
+                        .organizations
+                        .into_iter()
+                        .map(|o| o.id)
+                        .collect(),
+                })
+            }
+        };
+        self.filter = caller.filter(self.kinds.clone());
         self.caller = caller;
         let latest = self
             .store

@@ -11,6 +11,23 @@ use crate::ids::OrgId;
 /// The format tag of a descriptor statement.
 pub const DESCRIPTOR_FORMAT: &str = "edufed.descriptor.v1";
 
+/// The format tag of a node's credential statement.
+pub const AUTH_FORMAT: &str = "edufed.node-auth.v1";
+/// How far a node credential's time may be from the receiver's clock, in seconds.
+pub const AUTH_SKEW_SECS: i64 = 300;
+
+/// What a node signs to call a peer as itself: who calls whom, when. The
+/// receiver accepts it from a pinned peer within [`AUTH_SKEW_SECS`] of its
+/// own clock; it is good for that receiver only.
+pub fn auth_statement(from: &str, to: &str, unix_seconds: i64) -> String {
+    canonical_json(&json!({
+        "format": AUTH_FORMAT,
+        "from": from,
+        "to": to,
+        "time": unix_seconds,
+    }))
+}
+
 /// An organization a node hosts.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HostedOrg {

@@ -1,6 +1,9 @@
 //! How nodes know each other: the node's Ed25519 identity and signatures.
 //! Peer sync and forwarding will live here too.
 
+pub mod credential;
 pub mod identity;
 
+pub use credential::{NODE_AUTH_HEADER, NODE_HEADER, credential};
+pub use ed25519_dalek::VerifyingKey as PublicKey;
 pub use identity::{IdentityError, NodeIdentity, fingerprint, verify};

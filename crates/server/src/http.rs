@@ -21,6 +21,7 @@ use crate::metrics::Metrics;
 #[derive(Clone)]
 pub(crate) struct Edge {
     pub(crate) store: Store,
+    pub(crate) node_id: String,
     pub(crate) agreements: AgreementsService,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) request_timeout: Duration,
@@ -161,7 +162,24 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
                 tracing::Span::current().record("person", principal.person_id.as_str());
                 request.extensions_mut().insert(principal);
             }
-            Ok(None) => {}
+            Ok(None) => {
+                let now = edge.store.clock().now();
+                match edufed_api::auth::authenticate_peer(
+                    &edge.store,
+                    request.headers(),
+                    &edge.node_id,
+                    now,
+                )
+                .await
+                {
+                    Err(status) => return status.into_http::<Body>(),
+                    Ok(Some(peer)) => {
+                        tracing::Span::current().record("person", format!("node:{}", peer.node_id));
+                        request.extensions_mut().insert(peer);
+                    }
+                    Ok(None) => {}
+                }
+            }
         }
         // The deadline covers a call until its response headers: a unary
         // call entirely, a stream until it starts.

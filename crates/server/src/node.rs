@@ -158,6 +158,7 @@ impl Node {
             grpc,
             Edge {
                 store: store.clone(),
+                node_id: node_id.clone(),
                 agreements,
                 metrics: Arc::new(Metrics::new()),
                 request_timeout: Duration::from_secs(settings.request_timeout_secs),
