@@ -303,3 +303,186 @@ both_backends!(
         }
     }
 );
+
+fn olympiad(title: &str, days: i64) -> pb::ActivityDetails {
+    let day = (chrono::Utc::now() + chrono::Duration::days(days)).date_naive();
+    pb::ActivityDetails {
+        title: title.into(),
+        kind: pb::ActivityKind::Olympiad.into(),
+        audience: Some(pb::Audience {
+            students: Some(pb::GradeRange { min: 9, max: 11 }),
+            ..Default::default()
+        }),
+        format: pb::Format::InPerson.into(),
+        place: Some(pb::Place {
+            kind: pb::PlaceKind::AtPublisher.into(),
+            value: String::new(),
+        }),
+        visibility: pb::Visibility::Public.into(),
+        schedule: Some(pb::Schedule {
+            time_zone: String::new(),
+            start: format!("{day}T10:00"),
+            end: format!("{day}T14:00"),
+            all_day: false,
+            recurrence: None,
+        }),
+        ..Default::default()
+    }
+}
+
+both_backends!(
+    a_subscriber_mirrors_what_a_peer_shares,
+    |backend| async move {
+        let university = TestNode::start(Backend::Sqlite).await;
+        let hub = TestNode::start(backend).await;
+        university
+            .operator()
+            .await
+            .create_organization(org_request("tusur"))
+            .await
+            .unwrap();
+        let coordinator = university
+            .member_token("tusur", pb::Role::Coordinator)
+            .await;
+        let mut calendar = pb::calendar_client::CalendarClient::with_interceptor(
+            university.channel().await,
+            Bearer::new(&coordinator),
+        );
+        let mut published = Vec::new();
+        for (title, draft) in [
+            ("Олимпиада «Информатика»", false),
+            ("Черновик", true),
+            ("Олимпиада «Физика»", false),
+        ] {
+            let activity = calendar
+                .publish_activity(pb::PublishActivityRequest {
+                    publisher: "tusur".into(),
+                    details: Some(olympiad(title, 30)),
+                    draft,
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            if !draft {
+                published.push(activity.id);
+            }
+        }
+        // Each operator pins the other; the hub follows the university.
+        let mut hub_ops = federation(&hub, &hub.operator_token).await;
+        federation(&university, &university.operator_token)
+            .await
+            .add_peer(pb::AddPeerRequest {
+                url: hub.node.url(),
+                fingerprint: hub.node.node_id().into(),
+            })
+            .await
+            .unwrap();
+        let origin = university.node.node_id().to_owned();
+        hub_ops
+            .add_peer(pb::AddPeerRequest {
+                url: university.node.url(),
+                fingerprint: origin.clone(),
+            })
+            .await
+            .unwrap();
+        hub_ops
+            .subscribe(pb::SubscribeRequest {
+                node_id: origin.clone(),
+                entity_kinds: vec!["activity".into()],
+            })
+            .await
+            .unwrap();
+        let err = hub_ops
+            .subscribe(pb::SubscribeRequest {
+                node_id: origin.clone(),
+                entity_kinds: vec![],
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::AlreadyExists);
+
+        // The mirrors converge on the public activities, each with its origin's signature.
+        let latest = university.node.store().latest_sequence().await.unwrap();
+        let mut status = None;
+        for _ in 0..100 {
+            let list = hub_ops
+                .list_subscriptions(pb::ListSubscriptionsRequest {})
+                .await
+                .unwrap()
+                .into_inner()
+                .subscriptions;
+            if list[0].cursor >= latest && list[0].connected {
+                status = Some(list[0].clone());
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let status = status.expect("the subscription catches up");
+        assert_eq!(status.lag_entries, 0);
+        assert!(status.last_error.is_empty());
+        let mirrors = hub.node.store().list_mirrors(Some(&origin)).await.unwrap();
+        let mut ids: Vec<&str> = mirrors.iter().map(|m| m.entry.entity_id.as_str()).collect();
+        ids.sort_unstable();
+        published.sort();
+        assert_eq!(
+            ids,
+            published.iter().map(String::as_str).collect::<Vec<_>>()
+        );
+        let pem = std::fs::read_to_string(university.data_dir.join("node.key")).unwrap();
+        let key = edufed_federation::NodeIdentity::from_pem(&pem)
+            .unwrap()
+            .public_key();
+        for m in &mirrors {
+            assert_eq!(m.origin, origin);
+            let signature: [u8; 64] = m.signature.clone().try_into().unwrap();
+            assert!(edufed_federation::verify(
+                &key,
+                m.entry.statement(&origin).as_bytes(),
+                &signature
+            ));
+        }
+
+        // A change follows live.
+        calendar
+            .publish_activity(pb::PublishActivityRequest {
+                publisher: "tusur".into(),
+                details: Some(olympiad("Олимпиада «Математика»", 40)),
+                draft: false,
+            })
+            .await
+            .unwrap();
+        let mut seen = 0;
+        for _ in 0..100 {
+            seen = hub
+                .node
+                .store()
+                .list_mirrors(Some(&origin))
+                .await
+                .unwrap()
+                .len();
+            if seen == 3 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(seen, 3);
+
+        hub_ops
+            .unsubscribe(pb::UnsubscribeRequest {
+                node_id: origin.clone(),
+            })
+            .await
+            .unwrap();
+        assert!(
+            hub_ops
+                .list_subscriptions(pb::ListSubscriptionsRequest {})
+                .await
+                .unwrap()
+                .into_inner()
+                .subscriptions
+                .is_empty()
+        );
+        hub.node.stop().await.unwrap();
+        university.node.stop().await.unwrap();
+    }
+);

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use edufed_domain::FieldError;
 use edufed_domain::changes::Actor;
-use edufed_domain::federation::{Error, HostedOrg, NodeDescriptor, Peer, parse_fingerprint};
+use edufed_domain::changes::EntityKind;
+use edufed_domain::federation::{
+    Error, HostedOrg, NodeDescriptor, Peer, Subscription, parse_fingerprint,
+};
 use edufed_domain::ids::OrgId;
 use edufed_domain::policy::{Action, Target, authorize};
 use edufed_domain::text;
@@ -89,6 +92,25 @@ fn descriptor_in(raw: Option<pb::NodeDescriptor>, url: &str) -> Result<NodeDescr
             })
             .collect(),
     })
+}
+
+fn subscription_out(
+    s: &Subscription,
+    now: chrono::DateTime<chrono::Utc>,
+) -> pb::SubscriptionStatus {
+    pb::SubscriptionStatus {
+        node_id: s.peer_id.clone(),
+        entity_kinds: s.kinds.iter().map(|k| k.as_str().to_owned()).collect(),
+        cursor: s.cursor,
+        latest_seen: s.latest_seen,
+        lag_entries: s.lag_entries(),
+        lag_seconds: s
+            .last_contact
+            .map_or(0, |at| u64::try_from((now - at).num_seconds()).unwrap_or(0)),
+        connected: s.connected,
+        last_error: s.last_error.clone().unwrap_or_default(),
+        last_contact: s.last_contact.map(timestamp),
+    }
 }
 
 fn peer_out(p: &Peer) -> pb::Peer {
@@ -231,5 +253,68 @@ impl Federation for FederationService {
         }
         .await?;
         Ok(Response::new(pb::RemovePeerResponse {}))
+    }
+
+    async fn subscribe(
+        &self,
+        request: Request<pb::SubscribeRequest>,
+    ) -> RpcResult<pb::SubscriptionStatus> {
+        let caller = principal(&request)?;
+        let subscription = async {
+            authorize(&caller, Action::ManagePeers, Target::Node)?;
+            let req = request.get_ref();
+            let node_id = parse_fingerprint("node_id", &req.node_id)?;
+            if req.entity_kinds.len() > 32 {
+                return Err(FieldError::new("entity_kinds", "at most 32 kinds").into());
+            }
+            let kinds = req
+                .entity_kinds
+                .iter()
+                .map(|k| EntityKind::parse("entity_kinds", k))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, ApiError>(
+                self.store
+                    .subscribe(&node_id, &kinds, &Actor::Person(caller.person_id.clone()))
+                    .await?,
+            )
+        }
+        .await?;
+        Ok(Response::new(subscription_out(
+            &subscription,
+            self.store.clock().now(),
+        )))
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: Request<pb::UnsubscribeRequest>,
+    ) -> RpcResult<pb::UnsubscribeResponse> {
+        let caller = principal(&request)?;
+        async {
+            authorize(&caller, Action::ManagePeers, Target::Node)?;
+            let node_id = parse_fingerprint("node_id", &request.get_ref().node_id)?;
+            self.store
+                .unsubscribe(&node_id, &Actor::Person(caller.person_id.clone()))
+                .await?;
+            Ok::<_, ApiError>(())
+        }
+        .await?;
+        Ok(Response::new(pb::UnsubscribeResponse {}))
+    }
+
+    async fn list_subscriptions(
+        &self,
+        request: Request<pb::ListSubscriptionsRequest>,
+    ) -> RpcResult<pb::ListSubscriptionsResponse> {
+        let caller = principal(&request)?;
+        let list = async {
+            authorize(&caller, Action::ManagePeers, Target::Node)?;
+            Ok::<_, ApiError>(self.store.list_subscriptions().await?)
+        }
+        .await?;
+        let now = self.store.clock().now();
+        Ok(Response::new(pb::ListSubscriptionsResponse {
+            subscriptions: list.iter().map(|s| subscription_out(s, now)).collect(),
+        }))
     }
 }

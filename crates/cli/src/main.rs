@@ -97,6 +97,10 @@ enum Command {
     /// Peer nodes, pinned by the fingerprint of their key (operator only).
     #[command(subcommand)]
     Peer(peer::PeerCommand),
+    /// Follow a pinned peer's change log into read-only mirrors (operator only).
+    Subscribe(peer::SubscribeArgs),
+    /// Stop following a peer (operator only).
+    Unsubscribe(peer::UnsubscribeArgs),
     /// Stream the node's change log from a cursor.
     Watch(watch::WatchArgs),
     /// Show who the token belongs to and the roles they hold.
@@ -173,6 +177,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Peer(command) => {
             let conn = Connection::open(&cli.client).await?;
             peer::peer(conn, command, cli.client.output).await
+        }
+        Command::Subscribe(args) => {
+            let conn = Connection::open(&cli.client).await?;
+            peer::subscribe(conn, args, cli.client.output).await
+        }
+        Command::Unsubscribe(args) => {
+            let conn = Connection::open(&cli.client).await?;
+            peer::unsubscribe(conn, args).await
         }
         Command::Watch(args) => {
             let conn = Connection::open(&cli.client).await?;

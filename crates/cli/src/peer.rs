@@ -20,11 +20,90 @@ pub enum PeerCommand {
     },
     /// The pinned peers.
     List,
-    /// Unpin a peer.
+    /// Unpin a peer (and stop following it).
     Remove {
         /// The peer's node id.
         node_id: String,
     },
+    /// How each subscription is doing: cursor, lag, link, last error.
+    Status,
+}
+
+/// `edufed subscribe`: follow a pinned peer's change log.
+#[derive(Debug, clap::Args)]
+pub struct SubscribeArgs {
+    /// The peer's node id.
+    node_id: String,
+    /// Only these entity kinds (activity, activity_seats, agreement, …); all it shares when none.
+    #[arg(long = "kind")]
+    kinds: Vec<String>,
+}
+
+/// `edufed unsubscribe`: stop following a peer; its mirrors stay.
+#[derive(Debug, clap::Args)]
+pub struct UnsubscribeArgs {
+    /// The peer's node id.
+    node_id: String,
+}
+
+fn print_subscriptions(list: &[pb::SubscriptionStatus]) {
+    let mut t = table(&[
+        "peer",
+        "kinds",
+        "cursor",
+        "lag",
+        "link",
+        "last contact",
+        "last error",
+    ]);
+    for s in list {
+        t.add_row(vec![
+            s.node_id.clone(),
+            if s.entity_kinds.is_empty() {
+                "all".to_owned()
+            } else {
+                s.entity_kinds.join(", ")
+            },
+            s.cursor.to_string(),
+            format!("{} entries, {} s", s.lag_entries, s.lag_seconds),
+            if s.connected { "up" } else { "down" }.to_owned(),
+            time(s.last_contact.as_ref()),
+            s.last_error.clone(),
+        ]);
+    }
+    println!("{t}");
+}
+
+/// Runs `subscribe`.
+pub async fn subscribe(
+    conn: Connection,
+    args: SubscribeArgs,
+    format: Format,
+) -> anyhow::Result<()> {
+    let status = conn
+        .federation()
+        .subscribe(pb::SubscribeRequest {
+            node_id: args.node_id,
+            entity_kinds: args.kinds,
+        })
+        .await?
+        .into_inner();
+    if format == Format::Json {
+        return print_json(&status);
+    }
+    print_subscriptions(std::slice::from_ref(&status));
+    Ok(())
+}
+
+/// Runs `unsubscribe`.
+pub async fn unsubscribe(conn: Connection, args: UnsubscribeArgs) -> anyhow::Result<()> {
+    conn.federation()
+        .unsubscribe(pb::UnsubscribeRequest {
+            node_id: args.node_id.clone(),
+        })
+        .await?;
+    println!("no longer following {}", args.node_id);
+    Ok(())
 }
 
 fn print_peers(peers: &[pb::Peer]) {
@@ -74,6 +153,16 @@ pub async fn peer(conn: Connection, command: PeerCommand, format: Format) -> any
                 })
                 .await?;
             println!("peer {node_id} removed");
+        }
+        PeerCommand::Status => {
+            let response = client
+                .list_subscriptions(pb::ListSubscriptionsRequest {})
+                .await?
+                .into_inner();
+            if format == Format::Json {
+                return print_json(&response);
+            }
+            print_subscriptions(&response.subscriptions);
         }
     }
     Ok(())

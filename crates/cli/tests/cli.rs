@@ -856,6 +856,19 @@ async fn an_operator_pins_a_peer() {
         peers["peers"][0]["descriptor"]["node_id"],
         fingerprint.as_str()
     );
+    let (ok, out, err) = run(
+        on(b_dir.path(), &b.url),
+        &["subscribe", &fingerprint, "--kind", "activity"],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("activity"), "{out}");
+    let (ok, out, err) = run(on(b_dir.path(), &b.url), &["peer", "status", "-o", "json"]).await;
+    assert!(ok, "{err}");
+    let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["subscriptions"][0]["node_id"], fingerprint.as_str());
+    let (ok, _, err) = run(on(b_dir.path(), &b.url), &["unsubscribe", &fingerprint]).await;
+    assert!(ok, "{err}");
     let (ok, _, err) = run(on(b_dir.path(), &b.url), &["peer", "remove", &fingerprint]).await;
     assert!(ok, "{err}");
     terminate(a).await;

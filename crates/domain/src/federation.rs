@@ -141,6 +141,12 @@ pub enum Error {
     /// The peer is pinned already.
     #[error("peer {0} is already pinned")]
     AlreadyPinned(String),
+    /// The subscription exists already.
+    #[error("this node already subscribes to peer {0}")]
+    AlreadySubscribed(String),
+    /// No subscription to that peer.
+    #[error("no subscription to peer {0}")]
+    NoSubscription(String),
     /// The storage failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -153,7 +159,8 @@ impl ServiceError for Error {
             Error::KeyMismatch(_) => ErrorCode::FailedPrecondition,
             Error::Unreachable(_) => ErrorCode::Unavailable,
             Error::NotFound(_) => ErrorCode::NotFound,
-            Error::AlreadyPinned(_) => ErrorCode::AlreadyExists,
+            Error::AlreadyPinned(_) | Error::AlreadySubscribed(_) => ErrorCode::AlreadyExists,
+            Error::NoSubscription(_) => ErrorCode::NotFound,
             Error::Storage(e) => e.error_code(),
         }
     }
@@ -215,5 +222,34 @@ mod tests {
             parse_fingerprint("fingerprint", "abc").unwrap_err().field,
             "fingerprint"
         );
+    }
+}
+
+/// A subscription to a peer's change log, and how it is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The peer.
+    pub peer_id: String,
+    /// Only these kinds; all the peer shares when empty.
+    pub kinds: Vec<crate::changes::EntityKind>,
+    /// The last sequence applied.
+    pub cursor: u64,
+    /// The latest sequence the peer has reported.
+    pub latest_seen: u64,
+    /// Whether a stream is open.
+    pub connected: bool,
+    /// The last failure, if the last attempt failed.
+    pub last_error: Option<String>,
+    /// When the peer was last heard from.
+    pub last_contact: Option<DateTime<Utc>>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Subscription {
+    /// Entries the peer has that this node has not applied yet (an upper
+    /// bound: some may be filtered out).
+    pub fn lag_entries(&self) -> u64 {
+        self.latest_seen.saturating_sub(self.cursor)
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod credential;
 pub mod identity;
+pub mod sync;
 
 pub use credential::{NODE_AUTH_HEADER, NODE_HEADER, credential};
 pub use ed25519_dalek::VerifyingKey as PublicKey;

@@ -173,6 +173,11 @@ impl Node {
             let shutdown = shutdown.clone();
             async move {
                 let compactor = tokio::spawn(compact(store.clone(), retention, shutdown.clone()));
+                let followers = tokio::spawn(edufed_federation::sync::run(
+                    store.clone(),
+                    identity.clone(),
+                    shutdown.clone(),
+                ));
                 let lifecycle = tokio::spawn(advance_agreements(
                     store.clone(),
                     agreement_check,
@@ -196,6 +201,7 @@ impl Node {
                 );
                 let _ = compactor.await;
                 let _ = lifecycle.await;
+                let _ = followers.await;
                 if let Some(poller) = poller {
                     let _ = poller.await;
                 }

@@ -214,6 +214,11 @@ impl Store {
         });
     }
 
+    /// The pool for single-statement writes that need no transaction.
+    pub(crate) fn write_pool(&self) -> &AnyPool {
+        &self.write
+    }
+
     /// The pool for reads.
     pub(crate) fn reader(&self) -> &AnyPool {
         &self.read

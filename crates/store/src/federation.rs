@@ -2,15 +2,15 @@
 //! lists them.
 
 use chrono::{DateTime, Utc};
-use edufed_domain::changes::{Actor, EntityKind, NewChange};
-use edufed_domain::federation::{Error, HostedOrg, NodeDescriptor, Peer};
+use edufed_domain::changes::{Actor, ChangeEntry, EntityKind, NewChange};
+use edufed_domain::federation::{Error, HostedOrg, NodeDescriptor, Peer, Subscription};
 use edufed_domain::ids::OrgId;
 use serde::Serialize;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
 use crate::Store;
-use crate::db::{instant, micros};
+use crate::db::{instant, micros, optional_instant, signed, unsigned};
 use crate::error::{DbFailure, storage};
 
 #[derive(Serialize)]
@@ -127,6 +127,11 @@ impl Store {
         if removed == 0 {
             return Err(Error::NotFound(node_id.to_owned()));
         }
+        sqlx::query("DELETE FROM subscriptions WHERE peer_id = $1")
+            .bind(node_id.to_owned())
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(storage)?;
         tx.append(NewChange::delete(
             EntityKind::Peer,
             node_id.to_owned(),
@@ -139,6 +144,247 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// A mirrored record: the latest signed entry a peer published for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mirror {
+    /// The node that owns the record.
+    pub origin: String,
+    /// The entry, as the origin published it.
+    pub entry: ChangeEntry,
+    /// The origin's signature of the entry.
+    pub signature: Vec<u8>,
+}
+
+const SUBSCRIPTION_COLUMNS: &str =
+    "peer_id, kinds, cursor, latest_seen, connected, last_error, last_contact, created_at";
+
+impl Store {
+    /// Subscribes to a pinned peer's change log, from its beginning.
+    #[tracing::instrument(name = "store.federation.subscribe", skip(self, actor))]
+    pub async fn subscribe(
+        &self,
+        peer_id: &str,
+        kinds: &[EntityKind],
+        actor: &Actor,
+    ) -> Result<Subscription, Error> {
+        self.get_peer(peer_id).await?;
+        let at = self.clock().now();
+        let kinds_json = serde_json::to_string(kinds).map_err(edufed_domain::StorageError::new)?;
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO subscriptions (peer_id, kinds, cursor, latest_seen, connected, last_error, \
+             last_contact, created_at, updated_at) VALUES ($1, $2, 0, 0, 0, NULL, NULL, $3, $3)",
+        )
+        .bind(peer_id.to_owned())
+        .bind(kinds_json)
+        .bind(micros(at))
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(|e| match DbFailure::classify(e) {
+            DbFailure::Unique(_) => Error::AlreadySubscribed(peer_id.to_owned()),
+            other => other.into_storage().into(),
+        })?;
+        tx.append(NewChange::upsert(
+            EntityKind::Peer,
+            peer_id.to_owned(),
+            1,
+            None,
+            &serde_json::json!({ "node_id": peer_id, "subscribed": kinds }),
+            actor,
+        ))
+        .await?;
+        tx.commit().await?;
+        self.get_subscription(peer_id).await
+    }
+
+    /// Ends a subscription; what was mirrored stays.
+    #[tracing::instrument(name = "store.federation.unsubscribe", skip(self, actor))]
+    pub async fn unsubscribe(&self, peer_id: &str, actor: &Actor) -> Result<(), Error> {
+        let mut tx = self.write_tx().await?;
+        let removed = sqlx::query("DELETE FROM subscriptions WHERE peer_id = $1")
+            .bind(peer_id.to_owned())
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(storage)?
+            .rows_affected();
+        if removed == 0 {
+            return Err(Error::NoSubscription(peer_id.to_owned()));
+        }
+        tx.append(NewChange::upsert(
+            EntityKind::Peer,
+            peer_id.to_owned(),
+            1,
+            None,
+            &serde_json::json!({ "node_id": peer_id, "subscribed": null }),
+            actor,
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One subscription.
+    pub async fn get_subscription(&self, peer_id: &str) -> Result<Subscription, Error> {
+        let row = sqlx::query(&format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE peer_id = $1"
+        ))
+        .bind(peer_id.to_owned())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(storage)?
+        .ok_or_else(|| Error::NoSubscription(peer_id.to_owned()))?;
+        subscription_from_row(&row)
+    }
+
+    /// Every subscription, by peer.
+    pub async fn list_subscriptions(&self) -> Result<Vec<Subscription>, Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY peer_id"
+        ))
+        .fetch_all(self.reader())
+        .await
+        .map_err(storage)?;
+        rows.iter().map(subscription_from_row).collect()
+    }
+
+    /// Applies one verified entry from `origin`: the mirror keeps the newest
+    /// entry per record, and the subscription's cursor moves to it, in one
+    /// transaction, so a crash anywhere neither loses nor repeats an effect.
+    #[tracing::instrument(name = "store.federation.apply", skip_all, fields(origin, seq = entry.sequence))]
+    pub async fn apply_mirrored(
+        &self,
+        origin: &str,
+        entry: &ChangeEntry,
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO mirrors (origin, entity_kind, entity_id, version, operation, org_id, payload, seq, \
+             created_at, actor, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (origin, entity_kind, entity_id) DO UPDATE SET version = excluded.version, \
+             operation = excluded.operation, org_id = excluded.org_id, payload = excluded.payload, \
+             seq = excluded.seq, created_at = excluded.created_at, actor = excluded.actor, \
+             signature = excluded.signature WHERE mirrors.seq < excluded.seq",
+        )
+        .bind(origin.to_owned())
+        .bind(entry.kind.as_str())
+        .bind(entry.entity_id.clone())
+        .bind(signed(entry.version))
+        .bind(entry.operation.as_str())
+        .bind(entry.org_id.as_ref().map(|o| o.to_string()))
+        .bind(entry.payload.clone())
+        .bind(signed(entry.sequence))
+        .bind(micros(entry.created_at))
+        .bind(entry.actor.clone())
+        .bind(hex::encode(signature))
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
+        sqlx::query(
+            "UPDATE subscriptions SET cursor = $1, connected = 1, last_error = NULL, last_contact = $2, \
+             updated_at = $2 WHERE peer_id = $3 AND cursor < $1",
+        )
+        .bind(signed(entry.sequence))
+        .bind(micros(self.clock().now()))
+        .bind(origin.to_owned())
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a heartbeat from a peer: every entry up to `latest` that this
+    /// node may see has arrived, so the cursor may move there.
+    pub async fn note_heartbeat(&self, peer_id: &str, latest: u64) -> Result<(), Error> {
+        let at = micros(self.clock().now());
+        sqlx::query(
+            "UPDATE subscriptions SET latest_seen = $1, cursor = CASE WHEN cursor < $1 THEN $1 ELSE cursor END, \
+             connected = 1, last_error = NULL, last_contact = $2, updated_at = $2 WHERE peer_id = $3",
+        )
+        .bind(signed(latest))
+        .bind(at)
+        .bind(peer_id.to_owned())
+        .execute(self.write_pool())
+        .await
+        .map_err(storage)?;
+        Ok(())
+    }
+
+    /// Records that the link to a peer is down, and why.
+    pub async fn note_link_down(&self, peer_id: &str, error: &str) -> Result<(), Error> {
+        let message: String = error.chars().take(500).collect();
+        sqlx::query(
+            "UPDATE subscriptions SET connected = 0, last_error = $1, updated_at = $2 WHERE peer_id = $3",
+        )
+        .bind(message)
+        .bind(micros(self.clock().now()))
+        .bind(peer_id.to_owned())
+        .execute(self.write_pool())
+        .await
+        .map_err(storage)?;
+        Ok(())
+    }
+
+    /// The mirrored records of `origin` (every origin when `None`), by kind and id.
+    pub async fn list_mirrors(&self, origin: Option<&str>) -> Result<Vec<Mirror>, Error> {
+        let rows = sqlx::query(
+            "SELECT origin, entity_kind, entity_id, version, operation, org_id, payload, seq, created_at, \
+             actor, signature FROM mirrors WHERE ($1 = '' OR origin = $1) ORDER BY entity_kind, entity_id",
+        )
+        .bind(origin.unwrap_or_default().to_owned())
+        .fetch_all(self.reader())
+        .await
+        .map_err(storage)?;
+        rows.iter()
+            .map(|row| -> Result<Mirror, Error> {
+                let text = |c: &str| row.try_get::<String, _>(c).map_err(storage);
+                let int = |c: &str| row.try_get::<i64, _>(c).map_err(storage);
+                let bad = |e: edufed_domain::FieldError| edufed_domain::StorageError::new(e);
+                Ok(Mirror {
+                    origin: text("origin")?,
+                    entry: ChangeEntry {
+                        sequence: unsigned(int("seq")?)?,
+                        kind: EntityKind::parse("entity_kind", &text("entity_kind")?)
+                            .map_err(bad)?,
+                        entity_id: text("entity_id")?,
+                        version: unsigned(int("version")?)?,
+                        operation: edufed_domain::changes::Operation::parse(
+                            "operation",
+                            &text("operation")?,
+                        )
+                        .map_err(bad)?,
+                        org_id: row
+                            .try_get::<Option<String>, _>("org_id")
+                            .map_err(storage)?
+                            .map(OrgId::from_stored),
+                        payload: text("payload")?,
+                        created_at: instant(int("created_at")?)?,
+                        actor: text("actor")?,
+                    },
+                    signature: hex::decode(text("signature")?)
+                        .map_err(edufed_domain::StorageError::new)?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn subscription_from_row(row: &AnyRow) -> Result<Subscription, Error> {
+    let int = |c: &str| row.try_get::<i64, _>(c).map_err(storage);
+    Ok(Subscription {
+        peer_id: row.try_get("peer_id").map_err(storage)?,
+        kinds: serde_json::from_str(&row.try_get::<String, _>("kinds").map_err(storage)?)
+            .map_err(edufed_domain::StorageError::new)?,
+        cursor: unsigned(int("cursor")?)?,
+        latest_seen: unsigned(int("latest_seen")?)?,
+        connected: int("connected")? != 0,
+        last_error: row.try_get("last_error").map_err(storage)?,
+        last_contact: optional_instant(row.try_get("last_contact").map_err(storage)?)?,
+        created_at: instant(int("created_at")?)?,
+    })
 }
 
 fn peer_from_row(row: &AnyRow) -> Result<Peer, Error> {

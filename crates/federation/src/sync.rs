@@ -1,0 +1,241 @@
+//! Following peers' change logs: one task per subscription streams the
+//! peer's Watch from the stored cursor, checks every entry's signature with
+//! the pinned key before applying it, and applies it to the mirrors and the
+//! cursor in one transaction. A broken link is retried with exponential
+//! backoff and jitter; a peer that sends a badly signed entry is cut off
+//! until an operator looks (the entry is never applied).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow, bail};
+use edufed_domain::changes::{ChangeEntry, EntityKind, Operation};
+use edufed_domain::ids::OrgId;
+use edufed_proto::v1 as pb;
+use edufed_proto::v1::change_feed_client::ChangeFeedClient;
+use edufed_store::Store;
+use rand::Rng as _;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::{ClientTlsConfig, Endpoint};
+
+use crate::{NODE_AUTH_HEADER, NODE_HEADER, NodeIdentity, PublicKey, credential, verify};
+
+/// How often the supervisor looks for subscriptions added or removed.
+const SUPERVISE_EVERY: Duration = Duration::from_secs(1);
+/// The heartbeat asked of peers.
+const HEARTBEAT_SECS: u32 = 5;
+
+/// The delay before retry `attempt` (from 1): 0.5 s doubling to at most
+/// 30 s, with up to half of it again as jitter, so that nodes cut off
+/// together do not reconnect together.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = 500u64
+        .saturating_mul(1 << attempt.saturating_sub(1).min(6))
+        .min(30_000);
+    let jitter = rand::thread_rng().gen_range(0..=base / 2);
+    Duration::from_millis(base + jitter)
+}
+
+/// Runs until `shutdown`: starts a follower for every subscription and
+/// stops the followers of subscriptions that were removed.
+pub async fn run(store: Store, identity: Arc<NodeIdentity>, shutdown: CancellationToken) {
+    let mut followers: HashMap<String, JoinHandle<()>> = HashMap::new();
+    let mut tick = tokio::time::interval(SUPERVISE_EVERY);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        let subscriptions = match store.list_subscriptions().await {
+            Ok(list) => list,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read subscriptions");
+                continue;
+            }
+        };
+        followers.retain(|peer, task| {
+            let keep = !task.is_finished() && subscriptions.iter().any(|s| &s.peer_id == peer);
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+        for s in subscriptions {
+            followers.entry(s.peer_id.clone()).or_insert_with(|| {
+                tokio::spawn(follow(
+                    store.clone(),
+                    identity.clone(),
+                    s.peer_id,
+                    shutdown.clone(),
+                ))
+            });
+        }
+    }
+    for (_, task) in followers {
+        let _ = task.await;
+    }
+}
+
+/// Follows one peer until shutdown or until the subscription is removed.
+async fn follow(
+    store: Store,
+    identity: Arc<NodeIdentity>,
+    peer: String,
+    shutdown: CancellationToken,
+) {
+    let mut attempt = 0;
+    loop {
+        let outcome = tokio::select! {
+            () = shutdown.cancelled() => return,
+            outcome = stream_once(&store, &identity, &peer, &mut attempt) => outcome,
+        };
+        match outcome {
+            Ok(()) => return,
+            Err(error) => {
+                attempt += 1;
+                let message = format!("{error:#}");
+                tracing::warn!(%peer, attempt, error = %message, "link to peer down");
+                if let Err(error) = store.note_link_down(&peer, &message).await {
+                    tracing::warn!(%peer, %error, "cannot record the link's state");
+                }
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(backoff(attempt)) => {}
+        }
+    }
+}
+
+/// One stream: connect, then apply entries until the link breaks. `Ok`
+/// only when there is nothing left to follow.
+async fn stream_once(
+    store: &Store,
+    identity: &NodeIdentity,
+    peer_id: &str,
+    attempt: &mut u32,
+) -> anyhow::Result<()> {
+    let subscription = match store.get_subscription(peer_id).await {
+        Ok(s) => s,
+        Err(edufed_domain::federation::Error::NoSubscription(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let peer = match store.get_peer(peer_id).await {
+        Ok(p) => p,
+        Err(edufed_domain::federation::Error::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let key = PublicKey::from_bytes(&peer.descriptor.public_key).context("the pinned key")?;
+    let url = peer.descriptor.url.clone();
+    let mut endpoint = Endpoint::from_shared(url.clone())
+        .with_context(|| format!("{url} is not a URL"))?
+        .connect_timeout(Duration::from_secs(5));
+    if url.starts_with("https://") {
+        endpoint = endpoint.tls_config(ClientTlsConfig::new().with_webpki_roots())?;
+    }
+    let channel = endpoint
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    let (from, auth) = credential(identity, peer_id, chrono::Utc::now().timestamp());
+    let mut request = tonic::Request::new(pb::WatchRequest {
+        after_sequence: subscription.cursor,
+        entity_kinds: subscription
+            .kinds
+            .iter()
+            .map(|k| k.as_str().to_owned())
+            .collect(),
+        heartbeat_seconds: HEARTBEAT_SECS,
+    });
+    request.metadata_mut().insert(NODE_HEADER, from.parse()?);
+    request
+        .metadata_mut()
+        .insert(NODE_AUTH_HEADER, auth.parse()?);
+    let mut stream = ChangeFeedClient::new(channel)
+        .watch(request)
+        .await
+        .map_err(|status| anyhow!("{url} refused the stream: {}", status.message()))?
+        .into_inner();
+    tracing::info!(peer = %peer_id, cursor = subscription.cursor, "following peer");
+    while let Some(message) = stream
+        .message()
+        .await
+        .map_err(|status| anyhow!("the stream from {url} ended: {}", status.message()))?
+    {
+        *attempt = 0;
+        match message.event {
+            Some(pb::watch_response::Event::Entry(entry)) => {
+                let (entry, signature) = checked(entry, peer_id, &key)?;
+                store.apply_mirrored(peer_id, &entry, &signature).await?;
+            }
+            Some(pb::watch_response::Event::Heartbeat(h)) => {
+                store.note_heartbeat(peer_id, h.latest_sequence).await?;
+            }
+            None => {}
+        }
+    }
+    bail!("{url} closed the stream")
+}
+
+/// The entry, if the peer signed it with its pinned key.
+fn checked(
+    entry: pb::ChangeEntry,
+    peer_id: &str,
+    key: &PublicKey,
+) -> anyhow::Result<(ChangeEntry, Vec<u8>)> {
+    let seq = entry.sequence;
+    let refuse = |why: &str| {
+        tracing::error!(peer = %peer_id, seq, why, "entry refused");
+        anyhow!("entry {seq} from {peer_id} refused: {why}")
+    };
+    if entry.node_id != peer_id {
+        return Err(refuse("it names another node as its publisher"));
+    }
+    let signature: [u8; 64] = entry
+        .signature
+        .clone()
+        .try_into()
+        .map_err(|_| refuse("its signature is not 64 bytes"))?;
+    let time = entry.time.unwrap_or_default();
+    let domain = ChangeEntry {
+        sequence: entry.sequence,
+        kind: EntityKind::parse("entity_kind", &entry.entity_kind)
+            .map_err(|_| refuse("its kind is unknown to this node"))?,
+        entity_id: entry.entity_id,
+        version: entry.version,
+        operation: match pb::ChangeOperation::try_from(entry.operation) {
+            Ok(pb::ChangeOperation::Upsert) => Operation::Upsert,
+            Ok(pb::ChangeOperation::Delete) => Operation::Delete,
+            _ => return Err(refuse("its operation is unknown")),
+        },
+        org_id: (!entry.organization_id.is_empty())
+            .then(|| OrgId::from_stored(entry.organization_id)),
+        payload: entry.payload_json,
+        created_at: chrono::DateTime::from_timestamp(
+            time.seconds,
+            u32::try_from(time.nanos).unwrap_or(0),
+        )
+        .ok_or_else(|| refuse("its time is out of range"))?,
+        actor: entry.actor,
+    };
+    if !verify(key, domain.statement(peer_id).as_bytes(), &signature) {
+        return Err(refuse("its signature does not verify with the pinned key"));
+    }
+    Ok((domain, signature.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_a_cap_with_jitter() {
+        for attempt in 1..20 {
+            let d = backoff(attempt);
+            let base = (500u64 << (attempt - 1).min(6)).min(30_000);
+            assert!(d >= Duration::from_millis(base) && d <= Duration::from_millis(base * 3 / 2));
+        }
+    }
+}
