@@ -486,3 +486,99 @@ both_backends!(
         university.node.stop().await.unwrap();
     }
 );
+
+both_backends!(
+    an_entry_that_fails_its_signature_is_refused,
+    |backend| async move {
+        let university = TestNode::start(Backend::Sqlite).await;
+        let hub = TestNode::start(backend).await;
+        university
+            .operator()
+            .await
+            .create_organization(org_request("tusur"))
+            .await
+            .unwrap();
+        let origin = university.node.node_id().to_owned();
+        federation(&university, &university.operator_token)
+            .await
+            .add_peer(pb::AddPeerRequest {
+                url: hub.node.url(),
+                fingerprint: hub.node.node_id().into(),
+            })
+            .await
+            .unwrap();
+        let mut hub_ops = federation(&hub, &hub.operator_token).await;
+        hub_ops
+            .add_peer(pb::AddPeerRequest {
+                url: university.node.url(),
+                fingerprint: origin.clone(),
+            })
+            .await
+            .unwrap();
+        // Someone with access to the hub's database swaps the pinned key: the
+        // university's entries no longer verify, and none is applied.
+        let other = edufed_federation::NodeIdentity::generate()
+            .public_key()
+            .to_bytes();
+        let changed = hub
+            .db
+            .execute(&format!(
+                "UPDATE peers SET public_key = '{}' WHERE node_id = '{origin}'",
+                other.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            ))
+            .await;
+        assert_eq!(changed, 1);
+        // The university's public activity, so there is something to refuse.
+        let coordinator = university
+            .member_token("tusur", pb::Role::Coordinator)
+            .await;
+        pb::calendar_client::CalendarClient::with_interceptor(
+            university.channel().await,
+            Bearer::new(&coordinator),
+        )
+        .publish_activity(pb::PublishActivityRequest {
+            publisher: "tusur".into(),
+            details: Some(olympiad("Олимпиада «Химия»", 30)),
+            draft: false,
+        })
+        .await
+        .unwrap();
+        hub_ops
+            .subscribe(pb::SubscribeRequest {
+                node_id: origin.clone(),
+                entity_kinds: vec!["activity".into()],
+            })
+            .await
+            .unwrap();
+        let mut error = String::new();
+        for _ in 0..100 {
+            let list = hub_ops
+                .list_subscriptions(pb::ListSubscriptionsRequest {})
+                .await
+                .unwrap()
+                .into_inner()
+                .subscriptions;
+            if !list[0].last_error.is_empty() {
+                error = list[0].last_error.clone();
+                assert!(!list[0].connected);
+                assert_eq!(list[0].cursor, 0, "nothing applied");
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(
+            error.contains("does not verify with the pinned key"),
+            "{error}"
+        );
+        assert!(
+            hub.node
+                .store()
+                .list_mirrors(Some(&origin))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        hub.node.stop().await.unwrap();
+        university.node.stop().await.unwrap();
+    }
+);
