@@ -442,6 +442,40 @@ both_backends!(
             ));
         }
 
+        // The hub's calendar finds them, as if they were its own.
+        let mut hub_calendar = pb::calendar_client::CalendarClient::new(hub.channel().await);
+        let found = hub_calendar
+            .list_occurrences(pb::ListOccurrencesRequest {
+                from: Some(prost_types::Timestamp {
+                    seconds: chrono::Utc::now().timestamp(),
+                    nanos: 0,
+                }),
+                to: Some(prost_types::Timestamp {
+                    seconds: (chrono::Utc::now() + chrono::Duration::days(60)).timestamp(),
+                    nanos: 0,
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut titles: Vec<String> = found
+            .occurrences
+            .iter()
+            .map(|o| {
+                o.activity
+                    .as_ref()
+                    .unwrap()
+                    .details
+                    .as_ref()
+                    .unwrap()
+                    .title
+                    .clone()
+            })
+            .collect();
+        titles.sort();
+        assert_eq!(titles, ["Олимпиада «Информатика»", "Олимпиада «Физика»"]);
+
         // A change follows live.
         calendar
             .publish_activity(pb::PublishActivityRequest {

@@ -304,39 +304,48 @@ impl Store {
             },
         ];
         let mut items: Vec<FoundOccurrence> = Vec::new();
+        let order = |a: &FoundOccurrence, b: &FoundOccurrence| {
+            (a.occurrence.start, &a.activity.id, a.occurrence.key()).cmp(&(
+                b.occurrence.start,
+                &b.activity.id,
+                b.occurrence.key(),
+            ))
+        };
         for (index, part) in parts.iter().enumerate() {
-            let mut q = QueryText::new(format!(
-                "SELECT {ACTIVITY_COLUMNS}, o.occurrence_key, o.start_at, o.end_at, o.cancelled, o.moved, \
-                 o.seats_taken FROM occurrences o JOIN activities a ON a.id = o.activity_id WHERE 1 = 1"
-            ));
-            part(&mut q);
-            push_occurrence_filter(&mut q, filter, viewer);
-            if let Some((start, activity, occurrence)) = &after {
-                q.push(" AND (o.start_at > $?", Value::Int(*start));
-                q.push(" OR (o.start_at = $?", Value::Int(*start));
-                q.push(" AND (o.activity_id > $?", Value::Text(activity.clone()));
-                q.push(" OR (o.activity_id = $?", Value::Text(activity.clone()));
-                q.push(" AND o.occurrence_key > $?))))", Value::Int(*occurrence));
+            let before = items.len();
+            // The node's own activities, then those mirrored from peers.
+            for (occurrences, activities) in [
+                ("occurrences", "activities"),
+                ("mirror_occurrences", "mirror_activities"),
+            ] {
+                let mut q = QueryText::new(format!(
+                    "SELECT {ACTIVITY_COLUMNS}, o.occurrence_key, o.start_at, o.end_at, o.cancelled, o.moved, \
+                     o.seats_taken FROM {occurrences} o JOIN {activities} a ON a.id = o.activity_id WHERE 1 = 1"
+                ));
+                part(&mut q);
+                push_occurrence_filter(&mut q, filter, viewer);
+                if let Some((start, activity, occurrence)) = &after {
+                    q.push(" AND (o.start_at > $?", Value::Int(*start));
+                    q.push(" OR (o.start_at = $?", Value::Int(*start));
+                    q.push(" AND (o.activity_id > $?", Value::Text(activity.clone()));
+                    q.push(" OR (o.activity_id = $?", Value::Text(activity.clone()));
+                    q.push(" AND o.occurrence_key > $?))))", Value::Int(*occurrence));
+                }
+                q.push(
+                    " ORDER BY o.start_at, o.activity_id, o.occurrence_key LIMIT $?",
+                    Value::Int((want - before.min(want)) as i64),
+                );
+                let rows = q.query().fetch_all(self.reader()).await.map_err(storage)?;
+                for row in &rows {
+                    items.push(found_from_row(row)?);
+                }
             }
-            q.push(
-                " ORDER BY o.start_at, o.activity_id, o.occurrence_key LIMIT $?",
-                Value::Int((want - items.len().min(want)) as i64),
-            );
-            let rows = q.query().fetch_all(self.reader()).await.map_err(storage)?;
-            for row in &rows {
-                items.push(found_from_row(row)?);
-            }
+            items[before..].sort_by(order);
             // The first two parts both precede the third; order them together.
             if index == 1 {
-                items.sort_by(|a, b| {
-                    (a.occurrence.start, &a.activity.id, a.occurrence.key()).cmp(&(
-                        b.occurrence.start,
-                        &b.activity.id,
-                        b.occurrence.key(),
-                    ))
-                });
-                items.truncate(want);
+                items.sort_by(order);
             }
+            items.truncate(want);
             if items.len() >= want {
                 break;
             }
@@ -1169,5 +1178,114 @@ async fn save_registration(
     .execute(&mut *tx.tx)
     .await
     .map_err(storage)?;
+    Ok(())
+}
+
+/// Writes a peer's activity, as its entry carried it, into the mirrored
+/// calendar: the row and its occurrences, replacing what was there.
+pub(crate) async fn mirror_activity(
+    tx: &mut WriteTx<'_>,
+    origin: &str,
+    activity: &Activity,
+) -> Result<(), Error> {
+    let occurrences = activity.occurrences()?;
+    forget_mirrored_activity(tx, &activity.id).await?;
+    sqlx::query(
+        "INSERT INTO mirror_activities (id, origin, publisher_id, kind, direction, format, visibility, status, \
+         grade_min, grade_max, subjects_key, agreement_id, capacity, search_text, details, overrides, \
+         version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+    )
+    .bind(activity.id.to_string())
+    .bind(origin.to_owned())
+    .bind(activity.publisher.to_string())
+    .bind(activity.details.kind.as_str())
+    .bind(activity.details.direction.map(|d| d.as_str().to_owned()))
+    .bind(activity.details.format.as_str())
+    .bind(activity.details.visibility.as_str())
+    .bind(activity.status.as_str())
+    .bind(activity.details.audience.students.map(|g| i64::from(g.min)))
+    .bind(activity.details.audience.students.map(|g| i64::from(g.max)))
+    .bind(subjects_key(&activity.details.subjects))
+    .bind(activity.details.agreement_id.clone())
+    .bind(activity.details.capacity.map(i64::from))
+    .bind(activity.details.search_text())
+    .bind(json(&activity.details)?)
+    .bind(json(&activity.overrides)?)
+    .bind(signed(activity.version))
+    .bind(micros(activity.created_at))
+    .bind(micros(activity.updated_at))
+    .execute(&mut *tx.tx)
+    .await
+    .map_err(storage)?;
+    for o in &occurrences {
+        sqlx::query(
+            "INSERT INTO mirror_occurrences \
+             (activity_id, occurrence_key, start_at, end_at, cancelled, moved, seats_taken, long_running) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
+        )
+        .bind(activity.id.to_string())
+        .bind(o.key())
+        .bind(micros(o.start))
+        .bind(micros(o.end))
+        .bind(i64::from(o.cancelled))
+        .bind(i64::from(o.moved))
+        .bind(i64::from(o.end - o.start > Duration::days(1)))
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
+    }
+    Ok(())
+}
+
+/// Removes a mirrored activity (deleted, or no longer shared by its origin).
+pub(crate) async fn forget_mirrored_activity(
+    tx: &mut WriteTx<'_>,
+    id: &ActivityId,
+) -> Result<(), StorageError> {
+    for table in ["mirror_occurrences", "mirror_activities"] {
+        let column = if table == "mirror_activities" {
+            "id"
+        } else {
+            "activity_id"
+        };
+        sqlx::query(&format!("DELETE FROM {table} WHERE {column} = $1"))
+            .bind(id.to_string())
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(storage)?;
+    }
+    Ok(())
+}
+
+/// The seats a peer reports taken on its mirrored activity's occurrences.
+#[derive(serde::Deserialize)]
+pub(crate) struct MirroredSeats {
+    activity_id: ActivityId,
+    occurrences: Vec<MirroredSeatsOf>,
+}
+
+#[derive(serde::Deserialize)]
+struct MirroredSeatsOf {
+    start: DateTime<Utc>,
+    taken: u32,
+}
+
+/// Records the seats a peer reports.
+pub(crate) async fn mirror_seats(
+    tx: &mut WriteTx<'_>,
+    seats: &MirroredSeats,
+) -> Result<(), StorageError> {
+    for o in &seats.occurrences {
+        sqlx::query(
+            "UPDATE mirror_occurrences SET seats_taken = $1 WHERE activity_id = $2 AND start_at = $3",
+        )
+        .bind(i64::from(o.taken))
+        .bind(seats.activity_id.to_string())
+        .bind(micros(o.start))
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
+    }
     Ok(())
 }

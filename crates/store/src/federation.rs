@@ -2,15 +2,16 @@
 //! lists them.
 
 use chrono::{DateTime, Utc};
-use edufed_domain::changes::{Actor, ChangeEntry, EntityKind, NewChange};
+use edufed_domain::calendar::Activity;
+use edufed_domain::changes::{Actor, ChangeEntry, EntityKind, NewChange, Operation};
 use edufed_domain::federation::{Error, HostedOrg, NodeDescriptor, Peer, Subscription};
-use edufed_domain::ids::OrgId;
+use edufed_domain::ids::{ActivityId, OrgId};
 use serde::Serialize;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
 use crate::Store;
-use crate::db::{instant, micros, optional_instant, signed, unsigned};
+use crate::db::{WriteTx, instant, micros, optional_instant, signed, unsigned};
 use crate::error::{DbFailure, storage};
 
 #[derive(Serialize)]
@@ -260,7 +261,7 @@ impl Store {
         signature: &[u8],
     ) -> Result<(), Error> {
         let mut tx = self.write_tx().await?;
-        sqlx::query(
+        let newer = sqlx::query(
             "INSERT INTO mirrors (origin, entity_kind, entity_id, version, operation, org_id, payload, seq, \
              created_at, actor, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT (origin, entity_kind, entity_id) DO UPDATE SET version = excluded.version, \
@@ -281,7 +282,12 @@ impl Store {
         .bind(hex::encode(signature))
         .execute(&mut *tx.tx)
         .await
-        .map_err(storage)?;
+        .map_err(storage)?
+        .rows_affected()
+            > 0;
+        if newer {
+            materialize(&mut tx, origin, entry).await?;
+        }
         sqlx::query(
             "UPDATE subscriptions SET cursor = $1, connected = 1, last_error = NULL, last_contact = $2, \
              updated_at = $2 WHERE peer_id = $3 AND cursor < $1",
@@ -370,6 +376,44 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Keeps the queryable copies of a mirrored record in step with its newest
+/// entry: activities and their seats feed the calendar's finding queries.
+/// An entry whose payload this node cannot read is kept as a mirror only.
+async fn materialize(tx: &mut WriteTx<'_>, origin: &str, entry: &ChangeEntry) -> Result<(), Error> {
+    match (entry.kind, entry.operation) {
+        (EntityKind::Activity, Operation::Upsert) => {
+            match serde_json::from_str::<Activity>(&entry.payload) {
+                Ok(activity) => crate::calendar::mirror_activity(tx, origin, &activity)
+                    .await
+                    .map_err(|e| match e {
+                        edufed_domain::calendar::Error::Storage(e) => Error::Storage(e),
+                        other => {
+                            tracing::warn!(%origin, id = %entry.entity_id, error = %other, "mirrored activity not materialized");
+                            Error::Storage(edufed_domain::StorageError::new(other))
+                        }
+                    })?,
+                Err(error) => {
+                    tracing::warn!(%origin, id = %entry.entity_id, %error, "mirrored activity unreadable");
+                }
+            }
+        }
+        (EntityKind::Activity, Operation::Delete) => {
+            crate::calendar::forget_mirrored_activity(
+                tx,
+                &ActivityId::from_stored(entry.entity_id.clone()),
+            )
+            .await?;
+        }
+        (EntityKind::ActivitySeats, Operation::Upsert) => {
+            if let Ok(seats) = serde_json::from_str(&entry.payload) {
+                crate::calendar::mirror_seats(tx, &seats).await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn subscription_from_row(row: &AnyRow) -> Result<Subscription, Error> {
