@@ -874,3 +874,202 @@ async fn an_operator_pins_a_peer() {
     terminate(a).await;
     terminate(b).await;
 }
+
+/// The hub's view of the network's activities in the next `days`: (id, version) pairs.
+async fn hub_activities(url: &str, days: i64) -> Vec<(String, u64)> {
+    use edufed_proto::v1 as pb;
+    let channel = tonic::transport::Channel::from_shared(url.to_owned())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut calendar = pb::calendar_client::CalendarClient::new(channel);
+    let now = chrono::Utc::now();
+    let mut token = String::new();
+    let mut found = Vec::new();
+    loop {
+        let page = calendar
+            .list_occurrences(pb::ListOccurrencesRequest {
+                from: Some(prost_types::Timestamp {
+                    seconds: now.timestamp(),
+                    nanos: 0,
+                }),
+                to: Some(prost_types::Timestamp {
+                    seconds: (now + chrono::Duration::days(days)).timestamp(),
+                    nanos: 0,
+                }),
+                page_size: 500,
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        for o in page.occurrences {
+            let a = o.activity.unwrap();
+            found.push((a.id, a.version));
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    found.sort();
+    found
+}
+
+/// A hub process killed with SIGKILL again and again while it follows a
+/// university publishing a stream of changes converges, after each
+/// restart, to exactly the university's state: nothing lost, nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_subscriber_converges_exactly() {
+    use edufed_proto::v1 as pb;
+    use rand::Rng as _;
+    let university = edufed_tests::TestNode::start(edufed_tests::Backend::Sqlite).await;
+    university
+        .operator()
+        .await
+        .create_organization(edufed_tests::org_request("tusur"))
+        .await
+        .unwrap();
+    let coordinator = university
+        .member_token("tusur", pb::Role::Coordinator)
+        .await;
+
+    let hub_dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut hub = serve(edufed(hub_dir.path()), &["--listen", &listen]).await;
+    let hub_url = hub.url.clone();
+    let client = || {
+        let mut c = edufed(hub_dir.path());
+        c.env("EDUFED_SERVER", &hub_url);
+        c
+    };
+    let (_, out, _) = run(client(), &["whoami", "-o", "json"]).await;
+    let hub_id = serde_json::from_str::<serde_json::Value>(&out).unwrap()["node_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let uni_id = university.node.node_id().to_owned();
+    pb::federation_client::FederationClient::with_interceptor(
+        university.channel().await,
+        edufed_tests::Bearer::new(&university.operator_token),
+    )
+    .add_peer(pb::AddPeerRequest {
+        url: hub_url.clone(),
+        fingerprint: hub_id,
+    })
+    .await
+    .unwrap();
+    let (ok, _, err) = run(
+        client(),
+        &[
+            "peer",
+            "add",
+            &university.node.url(),
+            "--fingerprint",
+            &uni_id,
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(client(), &["subscribe", &uni_id, "--kind", "activity"]).await;
+    assert!(ok, "{err}");
+
+    // The university publishes, and changes some of what it published.
+    const ACTIVITIES: usize = 600;
+    let writer = {
+        let channel = university.channel().await;
+        let token = coordinator.clone();
+        tokio::spawn(async move {
+            let mut calendar = pb::calendar_client::CalendarClient::with_interceptor(
+                channel,
+                edufed_tests::Bearer::new(&token),
+            );
+            let day = (chrono::Utc::now() + chrono::Duration::days(10)).date_naive();
+            for i in 0..ACTIVITIES {
+                let details = pb::ActivityDetails {
+                    title: format!("Занятие {i}"),
+                    kind: pb::ActivityKind::Course.into(),
+                    audience: Some(pb::Audience {
+                        students: Some(pb::GradeRange { min: 9, max: 11 }),
+                        ..Default::default()
+                    }),
+                    format: pb::Format::InPerson.into(),
+                    place: Some(pb::Place {
+                        kind: pb::PlaceKind::AtPublisher.into(),
+                        value: String::new(),
+                    }),
+                    visibility: pb::Visibility::Public.into(),
+                    schedule: Some(pb::Schedule {
+                        time_zone: String::new(),
+                        start: format!("{day}T{:02}:{:02}", 8 + (i / 60) % 10, i % 60),
+                        end: format!("{day}T{:02}:{:02}", 9 + (i / 60) % 10, i % 60),
+                        all_day: false,
+                        recurrence: None,
+                    }),
+                    ..Default::default()
+                };
+                let published = calendar
+                    .publish_activity(pb::PublishActivityRequest {
+                        publisher: "tusur".into(),
+                        details: Some(details.clone()),
+                        draft: false,
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                if i % 3 == 0 {
+                    calendar
+                        .update_activity(pb::UpdateActivityRequest {
+                            activity_id: published.id,
+                            details: Some(pb::ActivityDetails {
+                                title: format!("Занятие {i} (перенесено в другую аудиторию)"),
+                                ..details
+                            }),
+                            expected_version: 0,
+                        })
+                        .await
+                        .unwrap();
+                }
+            }
+        })
+    };
+    // Kill the hub at random points while the stream flows.
+    let mut kills = 0;
+    while !writer.is_finished() {
+        tokio::time::sleep(Duration::from_millis(
+            rand::thread_rng().gen_range(150..700),
+        ))
+        .await;
+        hub.child.start_kill().unwrap();
+        hub.child.wait().await.unwrap();
+        kills += 1;
+        hub = serve(edufed(hub_dir.path()), &["--listen", &listen]).await;
+    }
+    writer.await.unwrap();
+    assert!(kills >= 3, "the hub was killed only {kills} times");
+
+    // After the last restart the hub catches up to exactly the university's state.
+    let expected = hub_activities(&university.node.url(), 30).await;
+    assert_eq!(expected.len(), ACTIVITIES);
+    let mut seen = Vec::new();
+    for _ in 0..300 {
+        seen = hub_activities(&hub_url, 30).await;
+        if seen == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen.len(), expected.len());
+    assert!(
+        seen == expected,
+        "the hub's mirrors differ from the university's activities"
+    );
+    terminate(hub).await;
+}
