@@ -442,6 +442,14 @@ both_backends!(
             ));
         }
 
+        // So do the hub's metrics.
+        let (_, metrics) = edufed_tests::http_get(hub.node.addr(), "/metrics").await;
+        assert!(
+            metrics.contains(&format!("edufed_peer_connected{{peer=\"{origin}\"}} 1")),
+            "{metrics}"
+        );
+        assert!(metrics.contains(&format!("edufed_peer_lag_entries{{peer=\"{origin}\"}} 0")));
+
         // The hub's calendar finds them, as if they were its own.
         let mut hub_calendar = pb::calendar_client::CalendarClient::new(hub.channel().await);
         let found = hub_calendar

@@ -52,6 +52,12 @@ async fn healthz(State(edge): State<Edge>) -> Response {
 async fn metrics(State(edge): State<Edge>) -> Response {
     let latest = *edge.store.subscribe_latest().borrow();
     edge.metrics.set_latest_sequence(latest);
+    match edge.store.list_subscriptions().await {
+        Ok(subscriptions) => edge
+            .metrics
+            .set_peers(&subscriptions, edge.store.clock().now()),
+        Err(error) => tracing::warn!(%error, "cannot read subscriptions for /metrics"),
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -20,6 +20,11 @@ struct RpcLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PeerLabels {
+    peer: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct MethodLabels {
     method: String,
 }
@@ -34,6 +39,9 @@ pub(crate) struct Metrics {
     rpcs: Family<RpcLabels, Counter>,
     latency: HistogramFamily,
     latest_sequence: Gauge,
+    peer_connected: Family<PeerLabels, Gauge>,
+    peer_lag_entries: Family<PeerLabels, Gauge>,
+    peer_lag_seconds: Family<PeerLabels, Gauge>,
 }
 
 /// Every method the node serves, as `/package.Service/Method`, read from
@@ -91,12 +99,60 @@ impl Metrics {
             "The latest sequence of the node's change log",
             latest_sequence.clone(),
         );
+        let peer_connected = Family::<PeerLabels, Gauge>::default();
+        registry.register(
+            "edufed_peer_connected",
+            "Whether the stream from a subscribed peer is open (1) or not (0)",
+            peer_connected.clone(),
+        );
+        let peer_lag_entries = Family::<PeerLabels, Gauge>::default();
+        registry.register(
+            "edufed_peer_lag_entries",
+            "Entries of a subscribed peer's log not applied yet (an upper bound)",
+            peer_lag_entries.clone(),
+        );
+        let peer_lag_seconds = Family::<PeerLabels, Gauge>::default();
+        registry.register(
+            "edufed_peer_lag_seconds",
+            "Seconds since a subscribed peer was last heard from",
+            peer_lag_seconds.clone(),
+        );
         Self {
             known: known_methods(),
             registry,
             rpcs,
             latency,
             latest_sequence,
+            peer_connected,
+            peer_lag_entries,
+            peer_lag_seconds,
+        }
+    }
+
+    /// Sets the per-peer gauges from the subscriptions as they are now;
+    /// peers no longer followed disappear. Labels are the operator's
+    /// subscriptions, so their number stays bounded.
+    pub(crate) fn set_peers(
+        &self,
+        subscriptions: &[edufed_domain::federation::Subscription],
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
+        self.peer_connected.clear();
+        self.peer_lag_entries.clear();
+        self.peer_lag_seconds.clear();
+        for s in subscriptions {
+            let labels = PeerLabels {
+                peer: s.peer_id.clone(),
+            };
+            self.peer_connected
+                .get_or_create(&labels)
+                .set(i64::from(s.connected));
+            self.peer_lag_entries
+                .get_or_create(&labels)
+                .set(i64::try_from(s.lag_entries()).unwrap_or(i64::MAX));
+            self.peer_lag_seconds
+                .get_or_create(&labels)
+                .set(s.last_contact.map_or(-1, |at| (now - at).num_seconds()));
         }
     }
 
