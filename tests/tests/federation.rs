@@ -509,6 +509,58 @@ both_backends!(
         }
         assert_eq!(seen, 3);
 
+        // The university restricts one to its own organization: the hub's
+        // calendar stops finding it.
+        let restricted = published[0].clone();
+        let mut details = calendar
+            .get_activity(pb::GetActivityRequest {
+                activity_id: restricted.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .activity
+            .unwrap()
+            .details
+            .unwrap();
+        details.visibility = pb::Visibility::Organization.into();
+        calendar
+            .update_activity(pb::UpdateActivityRequest {
+                activity_id: restricted.clone(),
+                expected_version: 0,
+                details: Some(details),
+            })
+            .await
+            .unwrap();
+        let window = || pb::ListOccurrencesRequest {
+            from: Some(prost_types::Timestamp {
+                seconds: chrono::Utc::now().timestamp(),
+                nanos: 0,
+            }),
+            to: Some(prost_types::Timestamp {
+                seconds: (chrono::Utc::now() + chrono::Duration::days(60)).timestamp(),
+                nanos: 0,
+            }),
+            ..Default::default()
+        };
+        let mut still_there = true;
+        for _ in 0..100 {
+            let found = hub_calendar
+                .list_occurrences(window())
+                .await
+                .unwrap()
+                .into_inner();
+            still_there = found
+                .occurrences
+                .iter()
+                .any(|o| o.activity.as_ref().unwrap().id == restricted);
+            if !still_there {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(!still_there, "a restricted activity stays mirrored");
+
         hub_ops
             .unsubscribe(pb::UnsubscribeRequest {
                 node_id: origin.clone(),

@@ -95,7 +95,7 @@ pub async fn authenticate_peer(
                 "{NODE_AUTH_HEADER} must be <unix seconds>.<hex signature>"
             ))
         })?;
-    if (now.timestamp() - time).abs() > AUTH_SKEW_SECS {
+    if now.timestamp().abs_diff(time) > AUTH_SKEW_SECS.unsigned_abs() {
         return Err(refuse(format!(
             "the credential of node {} is dated {time}, too far from this node's clock",
             edufed_domain::text::excerpt(from)

@@ -212,6 +212,37 @@ impl Federation for FederationService {
                     return Err(error.into());
                 }
             };
+            // What a peer hosts decides what it may read here: it may not
+            // claim this node's organizations, nor another peer's.
+            let mut taken: Vec<(OrgId, String)> = self
+                .store
+                .hosted_organizations()
+                .await?
+                .into_iter()
+                .map(|o| (o.id, "this node".to_owned()))
+                .collect();
+            for peer in self.store.list_peers().await? {
+                if peer.descriptor.node_id == descriptor.node_id {
+                    return Err(Error::AlreadyPinned(peer.descriptor.node_id).into());
+                }
+                taken.extend(
+                    peer.descriptor
+                        .organizations
+                        .into_iter()
+                        .map(|o| (o.id, format!("peer {}", peer.descriptor.node_id))),
+                );
+            }
+            if let Some((org, owner)) = descriptor
+                .organizations
+                .iter()
+                .find_map(|o| taken.iter().find(|(id, _)| id == &o.id))
+            {
+                tracing::warn!(%url, %expected, %org, "peer claims an organization it does not host");
+                return Err(Error::KeyMismatch(format!(
+                    "the node at {url} claims to host organization {org}, which {owner} hosts"
+                ))
+                .into());
+            }
             let peer = self
                 .store
                 .add_peer(descriptor, &Actor::Person(caller.person_id.clone()))

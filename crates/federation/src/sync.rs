@@ -159,9 +159,12 @@ async fn stream_once(
         .map_err(|status| anyhow!("{url} refused the stream: {}", status.message()))?
         .into_inner();
     tracing::info!(peer = %peer_id, cursor = subscription.cursor, "following peer");
-    while let Some(message) = stream
-        .message()
+    // Heartbeats come every few seconds: silence for three of them means the
+    // link is gone even if no reset ever arrives.
+    let silence = Duration::from_secs(u64::from(HEARTBEAT_SECS) * 3 + 5);
+    while let Some(message) = tokio::time::timeout(silence, stream.message())
         .await
+        .map_err(|_| anyhow!("{url} fell silent for {} s", silence.as_secs()))?
         .map_err(|status| anyhow!("the stream from {url} ended: {}", status.message()))?
     {
         *attempt = 0;

@@ -248,6 +248,22 @@ impl Store {
         .execute(&mut *tx.tx)
         .await
         .map_err(storage)?;
+        if is_shared(&current) && !is_shared(&next) {
+            // Those who saw it shared are told it is gone from their view;
+            // the entry carries nothing but its id.
+            tx.append(
+                NewChange::delete(
+                    EntityKind::Activity,
+                    next.id.to_string(),
+                    next.version,
+                    Some(next.publisher.clone()),
+                    &serde_json::json!({ "id": next.id }),
+                    actor,
+                )
+                .shared(true),
+            )
+            .await?;
+        }
         tx.append(activity_change(&next, actor)).await?;
         // Capacity may have grown, or an occurrence been cancelled.
         self.rebalance(&mut tx, &next, actor, false).await?;
@@ -1189,7 +1205,25 @@ pub(crate) async fn mirror_activity(
     activity: &Activity,
 ) -> Result<(), Error> {
     let occurrences = activity.occurrences()?;
-    forget_mirrored_activity(tx, &activity.id).await?;
+    let held: Option<String> =
+        sqlx::query_scalar("SELECT origin FROM mirror_activities WHERE id = $1")
+            .bind(activity.id.to_string())
+            .fetch_optional(&mut *tx.tx)
+            .await
+            .map_err(storage)?;
+    if held.as_deref().is_some_and(|o| o != origin) {
+        tracing::warn!(%origin, id = %activity.id, "a peer sent an activity another origin owns; ignored");
+        return Ok(());
+    }
+    // Seats are reported separately; an edit keeps the last counts.
+    let seats: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT start_at, seats_taken FROM mirror_occurrences WHERE activity_id = $1",
+    )
+    .bind(activity.id.to_string())
+    .fetch_all(&mut *tx.tx)
+    .await
+    .map_err(storage)?;
+    forget_mirrored_activity(tx, origin, &activity.id).await?;
     sqlx::query(
         "INSERT INTO mirror_activities (id, origin, publisher_id, kind, direction, format, visibility, status, \
          grade_min, grade_max, subjects_key, agreement_id, capacity, search_text, details, overrides, \
@@ -1235,26 +1269,46 @@ pub(crate) async fn mirror_activity(
         .await
         .map_err(storage)?;
     }
+    for (start, taken) in seats {
+        sqlx::query(
+            "UPDATE mirror_occurrences SET seats_taken = $1 WHERE activity_id = $2 AND start_at = $3",
+        )
+        .bind(taken)
+        .bind(activity.id.to_string())
+        .bind(start)
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
+    }
     Ok(())
 }
 
-/// Removes a mirrored activity (deleted, or no longer shared by its origin).
+/// Removes `origin`'s mirrored activity (deleted, or no longer shared).
 pub(crate) async fn forget_mirrored_activity(
     tx: &mut WriteTx<'_>,
+    origin: &str,
     id: &ActivityId,
 ) -> Result<(), StorageError> {
-    for table in ["mirror_occurrences", "mirror_activities"] {
-        let column = if table == "mirror_activities" {
-            "id"
-        } else {
-            "activity_id"
-        };
-        sqlx::query(&format!("DELETE FROM {table} WHERE {column} = $1"))
+    let owned: Option<String> =
+        sqlx::query_scalar("SELECT origin FROM mirror_activities WHERE id = $1")
             .bind(id.to_string())
-            .execute(&mut *tx.tx)
+            .fetch_optional(&mut *tx.tx)
             .await
             .map_err(storage)?;
+    if owned.as_deref() != Some(origin) {
+        return Ok(());
     }
+    sqlx::query("DELETE FROM mirror_occurrences WHERE activity_id = $1")
+        .bind(id.to_string())
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
+    sqlx::query("DELETE FROM mirror_activities WHERE id = $1 AND origin = $2")
+        .bind(id.to_string())
+        .bind(origin.to_owned())
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
     Ok(())
 }
 
@@ -1271,18 +1325,21 @@ struct MirroredSeatsOf {
     taken: u32,
 }
 
-/// Records the seats a peer reports.
+/// Records the seats `origin` reports on its own mirrored activity.
 pub(crate) async fn mirror_seats(
     tx: &mut WriteTx<'_>,
+    origin: &str,
     seats: &MirroredSeats,
 ) -> Result<(), StorageError> {
     for o in &seats.occurrences {
         sqlx::query(
-            "UPDATE mirror_occurrences SET seats_taken = $1 WHERE activity_id = $2 AND start_at = $3",
+            "UPDATE mirror_occurrences SET seats_taken = $1 WHERE activity_id = $2 AND start_at = $3 \
+             AND activity_id IN (SELECT id FROM mirror_activities WHERE origin = $4)",
         )
         .bind(i64::from(o.taken))
         .bind(seats.activity_id.to_string())
         .bind(micros(o.start))
+        .bind(origin.to_owned())
         .execute(&mut *tx.tx)
         .await
         .map_err(storage)?;

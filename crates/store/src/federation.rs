@@ -382,38 +382,68 @@ impl Store {
 /// entry: activities and their seats feed the calendar's finding queries.
 /// An entry whose payload this node cannot read is kept as a mirror only.
 async fn materialize(tx: &mut WriteTx<'_>, origin: &str, entry: &ChangeEntry) -> Result<(), Error> {
+    let id = ActivityId::from_stored(entry.entity_id.clone());
     match (entry.kind, entry.operation) {
         (EntityKind::Activity, Operation::Upsert) => {
-            match serde_json::from_str::<Activity>(&entry.payload) {
-                Ok(activity) => crate::calendar::mirror_activity(tx, origin, &activity)
-                    .await
-                    .map_err(|e| match e {
-                        edufed_domain::calendar::Error::Storage(e) => Error::Storage(e),
-                        other => {
-                            tracing::warn!(%origin, id = %entry.entity_id, error = %other, "mirrored activity not materialized");
-                            Error::Storage(edufed_domain::StorageError::new(other))
-                        }
-                    })?,
+            let activity = match serde_json::from_str::<Activity>(&entry.payload) {
+                Ok(activity) => activity,
                 Err(error) => {
                     tracing::warn!(%origin, id = %entry.entity_id, %error, "mirrored activity unreadable");
+                    return Ok(());
+                }
+            };
+            // The signed entry names the record and its organization; the
+            // payload must agree, and the organization be one the origin hosts.
+            let hosted = origin_hosts(tx, origin, &activity.publisher).await?;
+            let consistent =
+                activity.id == id && entry.org_id.as_ref() == Some(&activity.publisher);
+            if !(hosted && consistent) {
+                tracing::warn!(%origin, id = %entry.entity_id, "mirrored activity does not match its entry or origin; ignored");
+                return Ok(());
+            }
+            let shared = activity.status != edufed_domain::calendar::ActivityStatus::Draft
+                && activity.details.visibility != edufed_domain::calendar::Visibility::Organization;
+            if !shared {
+                crate::calendar::forget_mirrored_activity(tx, origin, &id).await?;
+                return Ok(());
+            }
+            match crate::calendar::mirror_activity(tx, origin, &activity).await {
+                Ok(()) => {}
+                Err(edufed_domain::calendar::Error::Storage(e)) => return Err(Error::Storage(e)),
+                // A schedule this node cannot expand (a rule or zone it does
+                // not know) must not stall the subscription.
+                Err(other) => {
+                    tracing::warn!(%origin, id = %entry.entity_id, error = %other, "mirrored activity not materialized");
+                    crate::calendar::forget_mirrored_activity(tx, origin, &id).await?;
                 }
             }
         }
         (EntityKind::Activity, Operation::Delete) => {
-            crate::calendar::forget_mirrored_activity(
-                tx,
-                &ActivityId::from_stored(entry.entity_id.clone()),
-            )
-            .await?;
+            crate::calendar::forget_mirrored_activity(tx, origin, &id).await?;
         }
         (EntityKind::ActivitySeats, Operation::Upsert) => {
             if let Ok(seats) = serde_json::from_str(&entry.payload) {
-                crate::calendar::mirror_seats(tx, &seats).await?;
+                crate::calendar::mirror_seats(tx, origin, &seats).await?;
             }
         }
         _ => {}
     }
     Ok(())
+}
+
+/// Whether the pinned peer `origin` hosts `org`.
+async fn origin_hosts(tx: &mut WriteTx<'_>, origin: &str, org: &OrgId) -> Result<bool, Error> {
+    let orgs: Option<String> =
+        sqlx::query_scalar("SELECT organizations FROM peers WHERE node_id = $1")
+            .bind(origin.to_owned())
+            .fetch_optional(&mut *tx.tx)
+            .await
+            .map_err(storage)?;
+    let hosted: Vec<HostedOrg> = match orgs {
+        Some(json) => serde_json::from_str(&json).map_err(edufed_domain::StorageError::new)?,
+        None => return Ok(false),
+    };
+    Ok(hosted.iter().any(|h| &h.id == org))
 }
 
 fn subscription_from_row(row: &AnyRow) -> Result<Subscription, Error> {
