@@ -116,6 +116,9 @@ fn log_status(error: &LogError) -> Status {
     }
 }
 
+/// The longest heartbeat a peer's stream gets, in seconds.
+const PEER_HEARTBEAT_MAX_SECS: u32 = 10;
+
 /// Who reads a stream: a person with a token, or a pinned peer node, which
 /// gets only what the network shares and what concerns the organizations it
 /// hosts (their own registrations and bookings, say).
@@ -173,6 +176,12 @@ impl ChangeFeed for ChangeFeedService {
                         "must be between 1 and 300",
                     ));
                 }
+            };
+            // A peer's pin is checked at every heartbeat: often enough that
+            // an unpinned peer loses its stream within seconds.
+            let heartbeat = match caller {
+                Reader::Peer(_) => heartbeat.min(PEER_HEARTBEAT_MAX_SECS),
+                Reader::Person(_) => heartbeat,
             };
             Ok((
                 caller.filter(kinds),

@@ -77,10 +77,14 @@ fn descriptor_in(raw: Option<pb::NodeDescriptor>, url: &str) -> Result<NodeDescr
     if raw.organizations.len() > 100_000 {
         return Err(malformed("too many organizations"));
     }
+    if raw.name.chars().nth(200).is_some() || raw.url.chars().nth(500).is_some() {
+        return Err(malformed("its name or URL is too long"));
+    }
+    // As signed; the caller checks the signature before trusting any of it.
     Ok(NodeDescriptor {
         node_id: raw.node_id,
-        name: raw.name.chars().take(200).collect(),
-        url: url.to_owned(),
+        name: raw.name,
+        url: raw.url,
         public_key,
         organizations: raw
             .organizations
@@ -166,8 +170,11 @@ impl FederationService {
             .await
             .map_err(|status| unreachable(&status.message()))?
             .into_inner();
-        let descriptor = descriptor_in(signed.descriptor, url)?;
+        let mut descriptor = descriptor_in(signed.descriptor, url)?;
         descriptor.check(expected, &nonce, &signed.signature)?;
+        // This node reaches the peer where the operator said, whatever URL
+        // the peer announces for itself (behind a proxy they differ).
+        descriptor.url = url.to_owned();
         Ok(descriptor)
     }
 }
