@@ -86,19 +86,7 @@ impl Store {
         )
         .bind(activity.id.to_string())
         .bind(publisher.to_string())
-        .bind(activity.details.kind.as_str())
-        .bind(activity.details.direction.map(|d| d.as_str().to_owned()))
-        .bind(activity.details.format.as_str())
-        .bind(activity.details.visibility.as_str())
-        .bind(activity.status.as_str())
-        .bind(activity.details.audience.students.map(|g| i64::from(g.min)))
-        .bind(activity.details.audience.students.map(|g| i64::from(g.max)))
-        .bind(subjects_key(&activity.details.subjects))
-        .bind(activity.details.agreement_id.clone())
-        .bind(activity.details.capacity.map(i64::from))
-        .bind(activity.details.search_text())
-        .bind(json(&activity.details)?)
-        .bind(json(&activity.overrides)?)
+        .bind_activity(&activity)?
         .bind(signed(activity.version))
         .bind(micros(at))
         .bind(micros(at))
@@ -229,19 +217,7 @@ impl Store {
              search_text = $11, details = $12, overrides = $13, version = $14, updated_at = $15 \
              WHERE id = $16",
         )
-        .bind(next.details.kind.as_str())
-        .bind(next.details.direction.map(|d| d.as_str().to_owned()))
-        .bind(next.details.format.as_str())
-        .bind(next.details.visibility.as_str())
-        .bind(next.status.as_str())
-        .bind(next.details.audience.students.map(|g| i64::from(g.min)))
-        .bind(next.details.audience.students.map(|g| i64::from(g.max)))
-        .bind(subjects_key(&next.details.subjects))
-        .bind(next.details.agreement_id.clone())
-        .bind(next.details.capacity.map(i64::from))
-        .bind(next.details.search_text())
-        .bind(json(&next.details)?)
-        .bind(json(&next.overrides)?)
+        .bind_activity(&next)?
         .bind(signed(next.version))
         .bind(micros(next.updated_at))
         .bind(id.to_string())
@@ -1019,17 +995,55 @@ fn json(value: &impl Serialize) -> Result<String, StorageError> {
     serde_json::to_string(value).map_err(StorageError::new)
 }
 
+/// A query built by sqlx's `Any` driver.
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds the columns every row of an activity shares, `kind` through
+/// `overrides` in that order, for the node's own table and the mirror alike.
+trait BindActivity: Sized {
+    fn bind_activity(self, activity: &Activity) -> Result<Self, StorageError>;
+}
+
+impl BindActivity for AnyQuery<'_> {
+    fn bind_activity(self, a: &Activity) -> Result<Self, StorageError> {
+        Ok(self
+            .bind(a.details.kind.as_str())
+            .bind(a.details.direction.map(|d| d.as_str().to_owned()))
+            .bind(a.details.format.as_str())
+            .bind(a.details.visibility.as_str())
+            .bind(a.status.as_str())
+            .bind(a.details.audience.students.map(|g| i64::from(g.min)))
+            .bind(a.details.audience.students.map(|g| i64::from(g.max)))
+            .bind(subjects_key(&a.details.subjects))
+            .bind(a.details.agreement_id.clone())
+            .bind(a.details.capacity.map(i64::from))
+            .bind(a.details.search_text())
+            .bind(json(&a.details)?)
+            .bind(json(&a.overrides)?))
+    }
+}
+
 async fn insert_occurrences(
     tx: &mut WriteTx<'_>,
     id: &ActivityId,
     occurrences: &[Occurrence],
 ) -> Result<(), StorageError> {
+    insert_occurrences_into(tx, "occurrences", id, occurrences).await
+}
+
+/// Writes occurrences into `table`: the node's own, or the mirror's.
+async fn insert_occurrences_into(
+    tx: &mut WriteTx<'_>,
+    table: &str,
+    id: &ActivityId,
+    occurrences: &[Occurrence],
+) -> Result<(), StorageError> {
     for o in occurrences {
-        sqlx::query(
-            "INSERT INTO occurrences \
+        sqlx::query(&format!(
+            "INSERT INTO {table} \
              (activity_id, occurrence_key, start_at, end_at, cancelled, moved, seats_taken, long_running) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
-        )
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7)"
+        ))
         .bind(id.to_string())
         .bind(o.key())
         .bind(micros(o.start))
@@ -1233,42 +1247,14 @@ pub(crate) async fn mirror_activity(
     .bind(activity.id.to_string())
     .bind(origin.to_owned())
     .bind(activity.publisher.to_string())
-    .bind(activity.details.kind.as_str())
-    .bind(activity.details.direction.map(|d| d.as_str().to_owned()))
-    .bind(activity.details.format.as_str())
-    .bind(activity.details.visibility.as_str())
-    .bind(activity.status.as_str())
-    .bind(activity.details.audience.students.map(|g| i64::from(g.min)))
-    .bind(activity.details.audience.students.map(|g| i64::from(g.max)))
-    .bind(subjects_key(&activity.details.subjects))
-    .bind(activity.details.agreement_id.clone())
-    .bind(activity.details.capacity.map(i64::from))
-    .bind(activity.details.search_text())
-    .bind(json(&activity.details)?)
-    .bind(json(&activity.overrides)?)
+    .bind_activity(activity)?
     .bind(signed(activity.version))
     .bind(micros(activity.created_at))
     .bind(micros(activity.updated_at))
     .execute(&mut *tx.tx)
     .await
     .map_err(storage)?;
-    for o in &occurrences {
-        sqlx::query(
-            "INSERT INTO mirror_occurrences \
-             (activity_id, occurrence_key, start_at, end_at, cancelled, moved, seats_taken, long_running) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
-        )
-        .bind(activity.id.to_string())
-        .bind(o.key())
-        .bind(micros(o.start))
-        .bind(micros(o.end))
-        .bind(i64::from(o.cancelled))
-        .bind(i64::from(o.moved))
-        .bind(i64::from(o.end - o.start > Duration::days(1)))
-        .execute(&mut *tx.tx)
-        .await
-        .map_err(storage)?;
-    }
+    insert_occurrences_into(tx, "mirror_occurrences", &activity.id, &occurrences).await?;
     for (start, taken) in seats {
         sqlx::query(
             "UPDATE mirror_occurrences SET seats_taken = $1 WHERE activity_id = $2 AND start_at = $3",
