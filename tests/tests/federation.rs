@@ -676,3 +676,114 @@ both_backends!(
         university.node.stop().await.unwrap();
     }
 );
+
+/// Certificates from one federation CA, for nodes that talk mutual TLS.
+fn federation_pki(dir: &std::path::Path) -> std::path::PathBuf {
+    use rcgen::{BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, KeyPair};
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = params.self_signed(&ca_key).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    for name in ["university", "hub"] {
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+        std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).unwrap();
+        std::fs::write(dir.join(format!("{name}.key")), key.serialize_pem()).unwrap();
+    }
+    dir.join("ca.pem")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn peers_link_over_mutual_tls() {
+    let pki = tempfile::tempdir().unwrap();
+    let ca = federation_pki(pki.path());
+    let start = |name: &'static str| {
+        let ca = ca.clone();
+        let dir = pki.path().to_path_buf();
+        async move {
+            let db = edufed_tests::TestDb::new(Backend::Sqlite).await;
+            TestNode::start_with(db, move |s| {
+                s.tls_cert = Some(dir.join(format!("{name}.pem")));
+                s.tls_key = Some(dir.join(format!("{name}.key")));
+                s.tls_client_ca = Some(ca.clone());
+                s.peer_ca = Some(ca.clone());
+            })
+            .await
+        }
+    };
+    let university = start("university").await;
+    let hub = start("hub").await;
+    assert!(university.node.url().starts_with("https://"));
+    // The operators' own calls go over TLS with the CA and a client certificate.
+    let operator = |node: &TestNode, name: &'static str| {
+        let url = node.node.url();
+        let token = node.operator_token.clone();
+        let dir = pki.path().to_path_buf();
+        async move {
+            let tls = tonic::transport::ClientTlsConfig::new()
+                .ca_certificate(tonic::transport::Certificate::from_pem(
+                    std::fs::read(dir.join("ca.pem")).unwrap(),
+                ))
+                .identity(tonic::transport::Identity::from_pem(
+                    std::fs::read(dir.join(format!("{name}.pem"))).unwrap(),
+                    std::fs::read(dir.join(format!("{name}.key"))).unwrap(),
+                ));
+            let channel = Channel::from_shared(url)
+                .unwrap()
+                .tls_config(tls)
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
+            pb::federation_client::FederationClient::with_interceptor(channel, Bearer::new(&token))
+        }
+    };
+    let mut uni_ops = operator(&university, "university").await;
+    let mut hub_ops = operator(&hub, "hub").await;
+    uni_ops
+        .add_peer(pb::AddPeerRequest {
+            url: hub.node.url(),
+            fingerprint: hub.node.node_id().into(),
+        })
+        .await
+        .unwrap();
+    let origin = university.node.node_id().to_owned();
+    hub_ops
+        .add_peer(pb::AddPeerRequest {
+            url: university.node.url(),
+            fingerprint: origin.clone(),
+        })
+        .await
+        .unwrap();
+    hub_ops
+        .subscribe(pb::SubscribeRequest {
+            node_id: origin.clone(),
+            entity_kinds: vec![],
+        })
+        .await
+        .unwrap();
+    let mut connected = false;
+    for _ in 0..100 {
+        let list = hub_ops
+            .list_subscriptions(pb::ListSubscriptionsRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .subscriptions;
+        if list[0].connected && list[0].last_error.is_empty() {
+            connected = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(connected, "the hub follows the university over mutual TLS");
+    university.node.stop().await.unwrap();
+    hub.node.stop().await.unwrap();
+}

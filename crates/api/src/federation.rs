@@ -13,13 +13,12 @@ use edufed_domain::federation::{
 use edufed_domain::ids::OrgId;
 use edufed_domain::policy::{Action, Target, authorize};
 use edufed_domain::text;
-use edufed_federation::NodeIdentity;
+use edufed_federation::{NodeIdentity, PeerTls};
 use edufed_proto::v1 as pb;
 use edufed_proto::v1::federation_client::FederationClient;
 use edufed_proto::v1::federation_server::Federation;
 use edufed_store::Store;
 use rand::RngCore as _;
-use tonic::transport::{ClientTlsConfig, Endpoint};
 use tonic::{Request, Response, Status};
 
 use crate::auth::principal;
@@ -33,6 +32,7 @@ type RpcResult<T> = Result<Response<T>, Status>;
 pub struct FederationService {
     store: Store,
     identity: Arc<NodeIdentity>,
+    tls: PeerTls,
     name: String,
     url: String,
 }
@@ -125,11 +125,19 @@ fn peer_out(p: &Peer) -> pb::Peer {
 }
 
 impl FederationService {
-    /// A service for the node with `identity`, named `name`, reached at `url`.
-    pub fn new(store: Store, identity: Arc<NodeIdentity>, name: String, url: String) -> Self {
+    /// A service for the node with `identity`, named `name`, reached at
+    /// `url`, reaching peers with `tls`.
+    pub fn new(
+        store: Store,
+        identity: Arc<NodeIdentity>,
+        tls: PeerTls,
+        name: String,
+        url: String,
+    ) -> Self {
         Self {
             store,
             identity,
+            tls,
             name,
             url,
         }
@@ -151,15 +159,14 @@ impl FederationService {
     async fn fetch(&self, url: &str, expected: &str) -> Result<NodeDescriptor, Error> {
         let unreachable =
             |e: &dyn std::fmt::Display| Error::Unreachable(format!("cannot reach {url}: {e}"));
-        let mut endpoint = Endpoint::from_shared(url.to_owned())
-            .map_err(|_| FieldError::new("url", format!("{} is not a URL", text::excerpt(url))))?
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10));
-        if url.starts_with("https://") {
-            endpoint = endpoint
-                .tls_config(ClientTlsConfig::new().with_webpki_roots())
-                .map_err(|e| unreachable(&e))?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(FieldError::new("url", "must start with http:// or https://").into());
         }
+        let endpoint = self
+            .tls
+            .endpoint(url)
+            .map_err(|e| FieldError::new("url", e))?
+            .timeout(Duration::from_secs(10));
         let channel = endpoint.connect().await.map_err(|e| unreachable(&e))?;
         let mut nonce = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut nonce);

@@ -3,8 +3,10 @@
 
 pub mod credential;
 pub mod identity;
+pub mod link;
 pub mod sync;
 
 pub use credential::{NODE_AUTH_HEADER, NODE_HEADER, credential};
 pub use ed25519_dalek::VerifyingKey as PublicKey;
 pub use identity::{IdentityError, NodeIdentity, fingerprint, verify};
+pub use link::PeerTls;

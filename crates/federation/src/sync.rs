@@ -18,9 +18,8 @@ use edufed_store::Store;
 use rand::Rng as _;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::{ClientTlsConfig, Endpoint};
 
-use crate::{NODE_AUTH_HEADER, NODE_HEADER, NodeIdentity, PublicKey, credential, verify};
+use crate::{NODE_AUTH_HEADER, NODE_HEADER, NodeIdentity, PeerTls, PublicKey, credential, verify};
 
 /// How often the supervisor looks for subscriptions added or removed.
 const SUPERVISE_EVERY: Duration = Duration::from_secs(1);
@@ -40,7 +39,12 @@ pub fn backoff(attempt: u32) -> Duration {
 
 /// Runs until `shutdown`: starts a follower for every subscription and
 /// stops the followers of subscriptions that were removed.
-pub async fn run(store: Store, identity: Arc<NodeIdentity>, shutdown: CancellationToken) {
+pub async fn run(
+    store: Store,
+    identity: Arc<NodeIdentity>,
+    tls: PeerTls,
+    shutdown: CancellationToken,
+) {
     let mut followers: HashMap<String, JoinHandle<()>> = HashMap::new();
     let mut tick = tokio::time::interval(SUPERVISE_EVERY);
     loop {
@@ -67,6 +71,7 @@ pub async fn run(store: Store, identity: Arc<NodeIdentity>, shutdown: Cancellati
                 tokio::spawn(follow(
                     store.clone(),
                     identity.clone(),
+                    tls.clone(),
                     s.peer_id,
                     shutdown.clone(),
                 ))
@@ -82,6 +87,7 @@ pub async fn run(store: Store, identity: Arc<NodeIdentity>, shutdown: Cancellati
 async fn follow(
     store: Store,
     identity: Arc<NodeIdentity>,
+    tls: PeerTls,
     peer: String,
     shutdown: CancellationToken,
 ) {
@@ -89,7 +95,7 @@ async fn follow(
     loop {
         let outcome = tokio::select! {
             () = shutdown.cancelled() => return,
-            outcome = stream_once(&store, &identity, &peer, &mut attempt) => outcome,
+            outcome = stream_once(&store, &identity, &tls, &peer, &mut attempt) => outcome,
         };
         match outcome {
             Ok(()) => return,
@@ -114,6 +120,7 @@ async fn follow(
 async fn stream_once(
     store: &Store,
     identity: &NodeIdentity,
+    tls: &PeerTls,
     peer_id: &str,
     attempt: &mut u32,
 ) -> anyhow::Result<()> {
@@ -129,12 +136,7 @@ async fn stream_once(
     };
     let key = PublicKey::from_bytes(&peer.descriptor.public_key).context("the pinned key")?;
     let url = peer.descriptor.url.clone();
-    let mut endpoint = Endpoint::from_shared(url.clone())
-        .with_context(|| format!("{url} is not a URL"))?
-        .connect_timeout(Duration::from_secs(5));
-    if url.starts_with("https://") {
-        endpoint = endpoint.tls_config(ClientTlsConfig::new().with_webpki_roots())?;
-    }
+    let endpoint = tls.endpoint(&url).map_err(|e| anyhow!(e))?;
     let channel = endpoint
         .connect()
         .await

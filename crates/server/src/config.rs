@@ -43,6 +43,10 @@ pub struct Settings {
     pub node_name: String,
     /// The URL peers reach this node at; `http(s)://<listen>` when unset.
     pub public_url: Option<String>,
+    /// CAs (PEM) trusted for peers' certificates, besides the public roots.
+    /// The node presents its own `tls_cert` to peers that require client
+    /// certificates.
+    pub peer_ca: Option<PathBuf>,
     /// How often the node applies the transitions time brings to
     /// agreements (in force from the first day, expired after the last).
     pub agreement_check_secs: u64,
@@ -67,6 +71,7 @@ impl Default for Settings {
             agreement_check_secs: 30,
             node_name: "edufed".to_owned(),
             public_url: None,
+            peer_ca: None,
         }
     }
 }
@@ -115,6 +120,7 @@ pub const ENV_KEYS: &[&str] = &[
     "agreement_check_secs",
     "node_name",
     "public_url",
+    "peer_ca",
 ];
 
 impl Settings {

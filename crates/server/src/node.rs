@@ -110,9 +110,27 @@ impl Node {
             };
             format!("{scheme}://{addr}")
         });
+        let peer_tls = edufed_federation::PeerTls {
+            ca_pem: match &settings.peer_ca {
+                Some(path) => Some(
+                    std::fs::read(path)
+                        .with_context(|| format!("cannot read peer_ca {}", path.display()))?,
+                ),
+                None => None,
+            },
+            identity: match (&settings.tls_cert, &settings.tls_key) {
+                (Some(cert), Some(key)) => Some((
+                    std::fs::read(cert)
+                        .with_context(|| format!("cannot read {}", cert.display()))?,
+                    std::fs::read(key).with_context(|| format!("cannot read {}", key.display()))?,
+                )),
+                _ => None,
+            },
+        };
         let federation = FederationServer::new(FederationService::new(
             store.clone(),
             identity.clone(),
+            peer_tls.clone(),
             settings.node_name.clone(),
             public_url,
         ))
@@ -176,6 +194,7 @@ impl Node {
                 let followers = tokio::spawn(edufed_federation::sync::run(
                     store.clone(),
                     identity.clone(),
+                    peer_tls,
                     shutdown.clone(),
                 ));
                 let lifecycle = tokio::spawn(advance_agreements(
