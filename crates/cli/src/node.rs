@@ -95,6 +95,14 @@ pub struct InitArgs {
     /// valid until revoked).
     #[arg(long)]
     rotate_operator_token: bool,
+    /// Also create a self-signed TLS certificate for the node (server and
+    /// client use), for serving and for mutual TLS with peers.
+    #[arg(long)]
+    self_signed_cert: bool,
+    /// A DNS name or IP address the certificate covers, besides localhost
+    /// and 127.0.0.1; repeatable.
+    #[arg(long = "cert-name", requires = "self_signed_cert")]
+    cert_names: Vec<String>,
 }
 
 fn print_report(report: &edufed_server::InitReport) {
@@ -142,8 +150,18 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     let settings = args.settings.settings()?;
     let report = edufed_server::initialize(&settings, args.rotate_operator_token).await?;
     print_report(&report);
-    if !report.created && report.operator_token_file.is_none() {
+    if !report.created && report.operator_token_file.is_none() && !args.self_signed_cert {
         println!("  already initialized; --rotate-operator-token issues a new operator token");
+    }
+    if args.self_signed_cert {
+        let (cert, key) = edufed_server::self_signed_certificate(&settings, &args.cert_names)?;
+        println!("  TLS certificate written to {}", cert.display());
+        println!("  TLS key written to {} (keep it secret)", key.display());
+        println!(
+            "  serve with --tls-cert {} --tls-key {}; peers list the certificate in their peer_ca",
+            cert.display(),
+            key.display()
+        );
     }
     Ok(())
 }

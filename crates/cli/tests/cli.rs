@@ -1073,3 +1073,47 @@ async fn a_killed_subscriber_converges_exactly() {
     );
     terminate(hub).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_makes_a_self_signed_certificate_to_serve_with() {
+    let cwd = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(
+        edufed(cwd.path()),
+        &[
+            "init",
+            "--self-signed-cert",
+            "--cert-name",
+            "edufed.example.org",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("TLS certificate written to"), "{out}");
+    let data = cwd.path().join("edufed-data");
+    let (cert, key) = (data.join("tls-cert.pem"), data.join("tls-key.pem"));
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // Not replaced by a second run.
+    let (ok, _, err) = run(edufed(cwd.path()), &["init", "--self-signed-cert"]).await;
+    assert!(!ok && err.contains("exists already"), "{err}");
+
+    let served = serve(
+        edufed(cwd.path()),
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(served.url.starts_with("https://"), "{}", served.url);
+    let mut client = edufed(cwd.path());
+    client.env("EDUFED_SERVER", &served.url);
+    let (ok, out, err) = run(client, &["--ca-cert", cert.to_str().unwrap(), "whoami"]).await;
+    assert!(ok, "{err}");
+    assert!(!out.is_empty());
+    terminate(served).await;
+}

@@ -18,4 +18,6 @@ mod tls;
 pub use config::{Overrides, Settings};
 pub use datadir::{KEY_FILE, OPERATOR_TOKEN_FILE};
 pub use node::Node;
-pub use startup::{InitReport, initialize};
+pub use startup::{
+    InitReport, SELF_SIGNED_CERT_FILE, SELF_SIGNED_KEY_FILE, initialize, self_signed_certificate,
+};

@@ -102,3 +102,45 @@ pub(crate) async fn prepare(
         },
     })
 }
+
+/// The files `edufed init --self-signed-cert` writes in the data directory.
+pub const SELF_SIGNED_CERT_FILE: &str = "tls-cert.pem";
+/// The key beside [`SELF_SIGNED_CERT_FILE`], mode 0600.
+pub const SELF_SIGNED_KEY_FILE: &str = "tls-key.pem";
+
+/// Creates a self-signed TLS certificate for the node, good for serving and
+/// for presenting to peers (server and client use), for `names` plus
+/// `localhost` and `127.0.0.1`. Peers trust it by listing it in their
+/// `peer_ca`. Refuses to replace an existing certificate.
+pub fn self_signed_certificate(
+    settings: &Settings,
+    names: &[String],
+) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+    use rcgen::{CertificateParams, ExtendedKeyUsagePurpose, KeyPair};
+    let data = DataDir::open(&settings.data_dir)?;
+    let cert_path = data.path().join(SELF_SIGNED_CERT_FILE);
+    if cert_path.exists() {
+        anyhow::bail!(
+            "{} exists already; remove it to issue a new certificate",
+            cert_path.display()
+        );
+    }
+    let mut sans: Vec<String> = names.to_vec();
+    for default in ["localhost", "127.0.0.1"] {
+        if !sans.iter().any(|n| n == default) {
+            sans.push(default.to_owned());
+        }
+    }
+    let mut params = CertificateParams::new(sans).context("invalid certificate names")?;
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    let key = KeyPair::generate().context("cannot generate a key")?;
+    let cert = params
+        .self_signed(&key)
+        .context("cannot sign the certificate")?;
+    let key_path = data.write_secret(SELF_SIGNED_KEY_FILE, &key.serialize_pem())?;
+    let cert_path = data.write_secret(SELF_SIGNED_CERT_FILE, &cert.pem())?;
+    Ok((cert_path, key_path))
+}
