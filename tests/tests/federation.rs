@@ -16,6 +16,41 @@ async fn federation(node: &TestNode, token: &str) -> Federation {
     )
 }
 
+/// Each node's operator pins the other.
+async fn pin_each_other(a: &TestNode, b: &TestNode) {
+    for (from, to) in [(a, b), (b, a)] {
+        federation(from, &from.operator_token)
+            .await
+            .add_peer(pb::AddPeerRequest {
+                url: to.node.url(),
+                fingerprint: to.node.node_id().into(),
+            })
+            .await
+            .unwrap();
+    }
+}
+
+/// The first subscription's status once `done` holds of it, waiting up to
+/// ten seconds.
+async fn subscription_when(
+    ops: &mut Federation,
+    done: impl Fn(&pb::SubscriptionStatus) -> bool,
+) -> Option<pb::SubscriptionStatus> {
+    for _ in 0..100 {
+        let list = ops
+            .list_subscriptions(pb::ListSubscriptionsRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .subscriptions;
+        if done(&list[0]) {
+            return Some(list[0].clone());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    None
+}
+
 both_backends!(
     an_operator_pins_a_peer_by_its_fingerprint,
     |backend| async move {
@@ -189,32 +224,10 @@ both_backends!(
             university.channel().await,
             Bearer::new(&coordinator),
         );
-        let day = (chrono::Utc::now() + chrono::Duration::days(20)).date_naive();
         calendar
             .publish_activity(pb::PublishActivityRequest {
                 publisher: "tusur".into(),
-                details: Some(pb::ActivityDetails {
-                    title: "Олимпиада по информатике".into(),
-                    kind: pb::ActivityKind::Olympiad.into(),
-                    audience: Some(pb::Audience {
-                        students: Some(pb::GradeRange { min: 9, max: 11 }),
-                        ..Default::default()
-                    }),
-                    format: pb::Format::InPerson.into(),
-                    place: Some(pb::Place {
-                        kind: pb::PlaceKind::AtPublisher.into(),
-                        value: String::new(),
-                    }),
-                    visibility: pb::Visibility::Public.into(),
-                    schedule: Some(pb::Schedule {
-                        time_zone: String::new(),
-                        start: format!("{day}T10:00"),
-                        end: format!("{day}T14:00"),
-                        all_day: false,
-                        recurrence: None,
-                    }),
-                    ..Default::default()
-                }),
+                details: Some(olympiad("Олимпиада по информатике", 20)),
                 draft: false,
             })
             .await
@@ -368,23 +381,9 @@ both_backends!(
             }
         }
         // Each operator pins the other; the hub follows the university.
+        pin_each_other(&university, &hub).await;
         let mut hub_ops = federation(&hub, &hub.operator_token).await;
-        federation(&university, &university.operator_token)
-            .await
-            .add_peer(pb::AddPeerRequest {
-                url: hub.node.url(),
-                fingerprint: hub.node.node_id().into(),
-            })
-            .await
-            .unwrap();
         let origin = university.node.node_id().to_owned();
-        hub_ops
-            .add_peer(pb::AddPeerRequest {
-                url: university.node.url(),
-                fingerprint: origin.clone(),
-            })
-            .await
-            .unwrap();
         hub_ops
             .subscribe(pb::SubscribeRequest {
                 node_id: origin.clone(),
@@ -403,21 +402,9 @@ both_backends!(
 
         // The mirrors converge on the public activities, each with its origin's signature.
         let latest = university.node.store().latest_sequence().await.unwrap();
-        let mut status = None;
-        for _ in 0..100 {
-            let list = hub_ops
-                .list_subscriptions(pb::ListSubscriptionsRequest {})
-                .await
-                .unwrap()
-                .into_inner()
-                .subscriptions;
-            if list[0].cursor >= latest && list[0].connected {
-                status = Some(list[0].clone());
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        let status = status.expect("the subscription catches up");
+        let status = subscription_when(&mut hub_ops, |s| s.cursor >= latest && s.connected)
+            .await
+            .expect("the subscription catches up");
         assert_eq!(status.lag_entries, 0);
         assert!(status.last_error.is_empty());
         let mirrors = hub.node.store().list_mirrors(Some(&origin)).await.unwrap();
@@ -593,22 +580,8 @@ both_backends!(
             .await
             .unwrap();
         let origin = university.node.node_id().to_owned();
-        federation(&university, &university.operator_token)
-            .await
-            .add_peer(pb::AddPeerRequest {
-                url: hub.node.url(),
-                fingerprint: hub.node.node_id().into(),
-            })
-            .await
-            .unwrap();
+        pin_each_other(&university, &hub).await;
         let mut hub_ops = federation(&hub, &hub.operator_token).await;
-        hub_ops
-            .add_peer(pb::AddPeerRequest {
-                url: university.node.url(),
-                fingerprint: origin.clone(),
-            })
-            .await
-            .unwrap();
         // Someone with access to the hub's database swaps the pinned key: the
         // university's entries no longer verify, and none is applied.
         let other = edufed_federation::NodeIdentity::generate()
@@ -644,22 +617,12 @@ both_backends!(
             })
             .await
             .unwrap();
-        let mut error = String::new();
-        for _ in 0..100 {
-            let list = hub_ops
-                .list_subscriptions(pb::ListSubscriptionsRequest {})
-                .await
-                .unwrap()
-                .into_inner()
-                .subscriptions;
-            if !list[0].last_error.is_empty() {
-                error = list[0].last_error.clone();
-                assert!(!list[0].connected);
-                assert_eq!(list[0].cursor, 0, "nothing applied");
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        let failed = subscription_when(&mut hub_ops, |s| !s.last_error.is_empty())
+            .await
+            .expect("the subscription reports the refusal");
+        assert!(!failed.connected);
+        assert_eq!(failed.cursor, 0, "nothing applied");
+        let error = failed.last_error;
         assert!(
             error.contains("does not verify with the pinned key"),
             "{error}"
@@ -769,21 +732,12 @@ async fn peers_link_over_mutual_tls() {
         })
         .await
         .unwrap();
-    let mut connected = false;
-    for _ in 0..100 {
-        let list = hub_ops
-            .list_subscriptions(pb::ListSubscriptionsRequest {})
-            .await
-            .unwrap()
-            .into_inner()
-            .subscriptions;
-        if list[0].connected && list[0].last_error.is_empty() {
-            connected = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(connected, "the hub follows the university over mutual TLS");
+    let connected =
+        subscription_when(&mut hub_ops, |s| s.connected && s.last_error.is_empty()).await;
+    assert!(
+        connected.is_some(),
+        "the hub follows the university over mutual TLS"
+    );
     university.node.stop().await.unwrap();
     hub.node.stop().await.unwrap();
 }

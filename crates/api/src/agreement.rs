@@ -10,8 +10,8 @@ use edufed_domain::FieldError;
 use edufed_domain::agreement::signing::Signature;
 use edufed_domain::agreement::{
     Agreement, AgreementFilter, AgreementKind, CompletionDocument, Content, Duty, Error, PartKind,
-    Party, PartyRole, Pledge, PledgePeriod, Programme, ProgrammePart, Signatory, State, Students,
-    html,
+    Party, PartyRole, Pledge, PledgePeriod, Programme, ProgrammePart, REGISTER, Signatory, State,
+    Students, html,
 };
 use edufed_domain::changes::Actor;
 use edufed_domain::directory::OrgRef;
@@ -26,7 +26,7 @@ use edufed_store::Store;
 use tonic::{Request, Response, Status};
 
 use crate::auth::principal;
-use crate::calendar_convert::enum_map;
+use crate::calendar_convert::{enum_map, required};
 use crate::convert::{org_ref, timestamp};
 use crate::status::ApiError;
 
@@ -62,14 +62,6 @@ enum_map!(
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
-/// States every member of the node may read: the network's register.
-const REGISTER: [State; 4] = [
-    State::Signed,
-    State::Active,
-    State::Expired,
-    State::Terminated,
-];
-
 /// The `edufed.v1.Agreements` service.
 #[derive(Clone)]
 pub struct AgreementsService {
@@ -102,10 +94,6 @@ fn optional_date(field: &str, raw: &str) -> Result<Option<NaiveDate>, FieldError
     } else {
         date(field, raw).map(Some)
     }
-}
-
-fn required<T>(field: &str, value: Option<T>) -> Result<T, FieldError> {
-    value.ok_or_else(|| FieldError::new(field, "is required"))
 }
 
 fn grade(field: &str, raw: u32) -> Result<u8, FieldError> {

@@ -32,6 +32,24 @@ pub fn optional_line(
     }
 }
 
+/// Checks a multi-line text field that may be empty: trims it, turns CRLF
+/// line breaks into LF, bounds its length, and refuses control characters
+/// other than line breaks and tabs.
+pub fn paragraph(field: &str, raw: &str, max_chars: usize) -> Result<String, FieldError> {
+    let value = raw.trim().replace("\r\n", "\n");
+    bounded(field, &value, max_chars)?;
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters other than line breaks",
+        ));
+    }
+    Ok(value)
+}
+
 fn bounded(field: &str, value: &str, max_chars: usize) -> Result<(), FieldError> {
     // Count lazily: a 10 MB value must not be walked to the end to be refused.
     if value.chars().nth(max_chars).is_some() {
@@ -65,6 +83,14 @@ pub fn fold(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paragraphs_keep_line_breaks_and_refuse_other_controls() {
+        assert_eq!(paragraph("notes", " a\r\nb\tc ", 10).unwrap(), "a\nb\tc");
+        assert_eq!(paragraph("notes", "", 10).unwrap(), "");
+        assert_eq!(paragraph("notes", "a\u{7}", 10).unwrap_err().field, "notes");
+        assert!(paragraph("notes", "abcdefghijk", 10).is_err());
+    }
 
     #[test]
     fn line_trims_and_bounds() {

@@ -10,8 +10,8 @@ use edufed_domain::agreement::lifecycle::start_of_day;
 use edufed_domain::agreement::report::{self, ActivityFacts, BookingFacts, CohortFacts};
 use edufed_domain::agreement::signing::{Signature, canonical_document, content_hash};
 use edufed_domain::agreement::{
-    Agreement, AgreementFilter, Content, Decline, Error, HistoryEntry, Lifecycle, State, Term,
-    Version,
+    Agreement, AgreementFilter, Content, Decline, Error, HistoryEntry, Lifecycle, REGISTER, State,
+    Term, Version,
 };
 use edufed_domain::booking::OccurrenceState;
 use edufed_domain::calendar::ActivityDetails;
@@ -27,14 +27,6 @@ use sqlx::{AnyConnection, Row as _};
 use crate::Store;
 use crate::db::{QueryText, Value, WriteTx, instant, micros, optional_instant, signed, unsigned};
 use crate::error::storage;
-
-/// States in the network's register: every member of the node may read them.
-const REGISTER: [State; 4] = [
-    State::Signed,
-    State::Active,
-    State::Expired,
-    State::Terminated,
-];
 
 /// A new agreement's draft.
 #[derive(Debug, Clone)]

@@ -21,6 +21,15 @@ use crate::text;
 
 pub use lifecycle::{Lifecycle, Phase, State, Term};
 
+/// States in the network's register: every member of the node may read an
+/// agreement in one of them, and its change-log entries are shared.
+pub const REGISTER: [State; 4] = [
+    State::Signed,
+    State::Active,
+    State::Expired,
+    State::Terminated,
+];
+
 string_enum!(
     /// What an agreement is.
     AgreementKind {
@@ -235,29 +244,6 @@ pub struct Content {
     pub notes: String,
 }
 
-fn paragraph(field: &str, raw: &str, required: bool) -> Result<String, FieldError> {
-    let value = raw.trim();
-    if value.is_empty() && required {
-        return Err(FieldError::new(field, "is required"));
-    }
-    if value.chars().nth(MAX_TEXT).is_some() {
-        return Err(FieldError::new(
-            field,
-            format!("is longer than {MAX_TEXT} characters"),
-        ));
-    }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(FieldError::new(
-            field,
-            "must not contain control characters other than line breaks",
-        ));
-    }
-    Ok(value.replace("\r\n", "\n"))
-}
-
 fn grades(field: &str, min: u8, max: u8) -> Result<(), FieldError> {
     if !(1..=11).contains(&min) || !(1..=11).contains(&max) {
         return Err(FieldError::new(field, "grades run from 1 to 11"));
@@ -384,8 +370,9 @@ impl Content {
             }
         }
         if let Some(students) = &mut self.students {
-            students.status = paragraph("students.status", &students.status, false)?;
-            students.admission = paragraph("students.admission", &students.admission, false)?;
+            students.status = text::paragraph("students.status", &students.status, MAX_TEXT)?;
+            students.admission =
+                text::paragraph("students.admission", &students.admission, MAX_TEXT)?;
             grades("students.grade_min", students.grade_min, students.grade_max)?;
             if students.planned_headcount > 1_000_000 {
                 return Err(FieldError::new(
@@ -404,7 +391,7 @@ impl Content {
                 ));
             }
             duty.part = text::optional_line(&at("part"), &duty.part, 200)?.unwrap_or_default();
-            duty.description = paragraph(&at("description"), &duty.description, false)?;
+            duty.description = text::paragraph(&at("description"), &duty.description, MAX_TEXT)?;
             if !duty.part.is_empty() {
                 let known = self.programme.as_ref().is_some_and(|p| {
                     p.parts
@@ -465,9 +452,12 @@ impl Content {
             }
         }
         self.amendment_procedure =
-            paragraph("amendment_procedure", &self.amendment_procedure, false)?;
-        self.termination_procedure =
-            paragraph("termination_procedure", &self.termination_procedure, false)?;
+            text::paragraph("amendment_procedure", &self.amendment_procedure, MAX_TEXT)?;
+        self.termination_procedure = text::paragraph(
+            "termination_procedure",
+            &self.termination_procedure,
+            MAX_TEXT,
+        )?;
         if self.termination_notice_days > 366 {
             return Err(FieldError::new("termination_notice_days", "at most 366"));
         }
@@ -479,7 +469,7 @@ impl Content {
                 return Err(FieldError::new(field, "at most 1000000"));
             }
         }
-        self.notes = paragraph("notes", &self.notes, false)?;
+        self.notes = text::paragraph("notes", &self.notes, MAX_TEXT)?;
         Ok(self)
     }
 
