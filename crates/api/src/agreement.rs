@@ -13,7 +13,7 @@ use edufed_domain::agreement::{
     Party, PartyRole, Pledge, PledgePeriod, Programme, ProgrammePart, REGISTER, Signatory, State,
     Students, html,
 };
-use edufed_domain::changes::Actor;
+use edufed_domain::changes::{Actor, EntityKind};
 use edufed_domain::directory::OrgRef;
 use edufed_domain::ids::{AgreementId, OrgId, ResourceId};
 use edufed_domain::page::{PageSize, PageToken};
@@ -21,6 +21,7 @@ use edufed_domain::policy::{Action, Principal, Target, authorize};
 use edufed_domain::text;
 use edufed_federation::NodeIdentity;
 use edufed_proto::v1 as pb;
+use edufed_proto::v1::agreements_client::AgreementsClient;
 use edufed_proto::v1::agreements_server::Agreements as AgreementsApi;
 use edufed_store::Store;
 use tonic::{Request, Response, Status};
@@ -28,6 +29,7 @@ use tonic::{Request, Response, Status};
 use crate::auth::principal;
 use crate::calendar_convert::{enum_map, required};
 use crate::convert::{org_ref, timestamp};
+use crate::forward::Forwarding;
 use crate::status::ApiError;
 
 enum_map!(
@@ -67,6 +69,7 @@ type RpcResult<T> = Result<Response<T>, Status>;
 pub struct AgreementsService {
     store: Store,
     identity: Arc<NodeIdentity>,
+    forwarding: Forwarding,
 }
 
 impl std::fmt::Debug for AgreementsService {
@@ -110,7 +113,180 @@ fn revision(raw: u64) -> Option<u64> {
 impl AgreementsService {
     /// A service over `store`, signing with the node's `identity`.
     pub fn new(store: Store, identity: Arc<NodeIdentity>) -> Self {
-        Self { store, identity }
+        Self {
+            forwarding: Forwarding::new(store.clone(), None),
+            store,
+            identity,
+        }
+    }
+
+    /// The service, sending signatures, declines and reads of agreements
+    /// another node owns to that node with `forwarder`.
+    pub fn forwarding_with(mut self, forwarder: edufed_federation::Forwarder) -> Self {
+        self.forwarding = Forwarding::new(self.store.clone(), Some(forwarder));
+        self
+    }
+
+    /// The mirrored agreement `raw_id`, if another node owns it.
+    async fn mirrored(
+        &self,
+        raw_id: &str,
+    ) -> Result<Option<edufed_store::federation::Mirror>, Status> {
+        self.forwarding
+            .mirror(EntityKind::Agreement, raw_id.trim())
+            .await
+    }
+
+    /// Sends a signature or a decline for `party` (an id or slug) to the
+    /// agreement's home node.
+    async fn ballot_at_home<T, F, Fut>(
+        &self,
+        home: &str,
+        caller: &Principal,
+        request: &Request<T>,
+        party: &str,
+        with_party: impl FnOnce(&mut T, String),
+        call: F,
+    ) -> RpcResult<pb::Agreement>
+    where
+        T: Clone,
+        F: Fn(tonic::transport::Channel, Request<T>) -> Fut,
+        Fut: std::future::Future<Output = Result<Response<pb::Agreement>, Status>>,
+    {
+        let org = self
+            .acting_party(caller, party, Action::SignAgreements)
+            .await?;
+        let mut message = request.get_ref().clone();
+        with_party(&mut message, org.to_string());
+        let agreement = self
+            .forwarding
+            .to_home(home, request, message, caller, &org, call)
+            .await?;
+        tracing::info!(agreement = %agreement.id, %home, "ballot cast at the agreement's home node");
+        Ok(Response::new(agreement))
+    }
+
+    async fn sign_agreement_here(
+        &self,
+        caller: &Principal,
+        request: &Request<pb::SignAgreementRequest>,
+    ) -> RpcResult<pb::Agreement> {
+        let caller = caller.clone();
+        let agreement = async {
+            let req = request.get_ref();
+            let current = self.visible(&caller, &req.agreement_id).await?;
+            let org = self
+                .acting_party(&caller, &req.org, Action::SignAgreements)
+                .await?;
+            if req.version == 0 {
+                return Err(FieldError::new("version", "is required: the version you read").into());
+            }
+            let version = current
+                .versions
+                .iter()
+                .find(|v| v.number == req.version)
+                .ok_or_else(|| {
+                    FieldError::new("version", format!("there is no version {}", req.version))
+                })?;
+            let hash = version.content_hash.clone().ok_or_else(|| {
+                Error::WrongState(format!(
+                    "the agreement is {}: version {} has not been proposed",
+                    current.lifecycle.state(),
+                    req.version
+                ))
+            })?;
+            if !req.content_hash.is_empty() && req.content_hash != hash {
+                return Err(Error::Stale(format!(
+                    "version {} has content hash {hash}, not the {} you read",
+                    req.version, req.content_hash
+                ))
+                .into());
+            }
+            let signatory = version
+                .content
+                .parties
+                .iter()
+                .find(|p| p.org_id == org)
+                .map(|p| p.signatory.name.clone())
+                .ok_or_else(|| {
+                    Error::WrongState(format!(
+                        "organization {org} is not a party to version {}",
+                        req.version
+                    ))
+                })?;
+            let public_key = self.identity.public_key().to_bytes();
+            let mut signature = Signature {
+                version: req.version,
+                content_hash: hash,
+                org_id: org,
+                person_id: caller.person_id.clone(),
+                signatory,
+                signed_at: self.store.clock().now(),
+                node_id: self.identity.node_id(),
+                public_key,
+                signature: Vec::new(),
+            };
+            signature.signature = self
+                .identity
+                .sign(signature.statement(&current.id).as_bytes())
+                .to_vec();
+            Ok::<_, ApiError>(
+                self.store
+                    .sign_agreement(
+                        &current.id,
+                        signature,
+                        &Actor::Person(caller.person_id.clone()),
+                    )
+                    .await?,
+            )
+        }
+        .await?;
+        Ok(Response::new(self.agreement_out(&agreement)))
+    }
+
+    async fn decline_agreement_here(
+        &self,
+        caller: &Principal,
+        request: &Request<pb::DeclineAgreementRequest>,
+    ) -> RpcResult<pb::Agreement> {
+        let caller = caller.clone();
+        let agreement = async {
+            let req = request.get_ref();
+            let current = self.visible(&caller, &req.agreement_id).await?;
+            let org = self
+                .acting_party(&caller, &req.org, Action::SignAgreements)
+                .await?;
+            if req.version == 0 {
+                return Err(FieldError::new("version", "is required: the version you read").into());
+            }
+            let comment = text::line("comment", &req.comment, 2000)?;
+            Ok::<_, ApiError>(
+                self.store
+                    .decline_agreement(
+                        &current.id,
+                        req.version,
+                        &org,
+                        &caller.person_id,
+                        &comment,
+                        &Actor::Person(caller.person_id.clone()),
+                    )
+                    .await?,
+            )
+        }
+        .await?;
+        Ok(Response::new(self.agreement_out(&agreement)))
+    }
+
+    async fn get_agreement_here(
+        &self,
+        caller: &Principal,
+        request: &Request<pb::GetAgreementRequest>,
+    ) -> RpcResult<pb::Agreement> {
+        let caller = caller.clone();
+        let agreement = self
+            .visible(&caller, &request.get_ref().agreement_id)
+            .await?;
+        Ok(Response::new(self.agreement_out(&agreement)))
     }
 
     /// An organization given by id or slug, as its id.
@@ -599,76 +775,28 @@ impl AgreementsApi for AgreementsService {
         request: Request<pb::SignAgreementRequest>,
     ) -> RpcResult<pb::Agreement> {
         let caller = principal(&request)?;
-        let agreement = async {
-            let req = request.get_ref();
-            let current = self.visible(&caller, &req.agreement_id).await?;
-            let org = self
-                .acting_party(&caller, &req.org, Action::SignAgreements)
-                .await?;
-            if req.version == 0 {
-                return Err(FieldError::new("version", "is required: the version you read").into());
-            }
-            let version = current
-                .versions
-                .iter()
-                .find(|v| v.number == req.version)
-                .ok_or_else(|| {
-                    FieldError::new("version", format!("there is no version {}", req.version))
-                })?;
-            let hash = version.content_hash.clone().ok_or_else(|| {
-                Error::WrongState(format!(
-                    "the agreement is {}: version {} has not been proposed",
-                    current.lifecycle.state(),
-                    req.version
-                ))
-            })?;
-            if !req.content_hash.is_empty() && req.content_hash != hash {
-                return Err(Error::Stale(format!(
-                    "version {} has content hash {hash}, not the {} you read",
-                    req.version, req.content_hash
-                ))
-                .into());
-            }
-            let signatory = version
-                .content
-                .parties
-                .iter()
-                .find(|p| p.org_id == org)
-                .map(|p| p.signatory.name.clone())
-                .ok_or_else(|| {
-                    Error::WrongState(format!(
-                        "organization {org} is not a party to version {}",
-                        req.version
-                    ))
-                })?;
-            let public_key = self.identity.public_key().to_bytes();
-            let mut signature = Signature {
-                version: req.version,
-                content_hash: hash,
-                org_id: org,
-                person_id: caller.person_id.clone(),
-                signatory,
-                signed_at: self.store.clock().now(),
-                node_id: self.identity.node_id(),
-                public_key,
-                signature: Vec::new(),
-            };
-            signature.signature = self
-                .identity
-                .sign(signature.statement(&current.id).as_bytes())
-                .to_vec();
-            Ok::<_, ApiError>(
-                self.store
-                    .sign_agreement(
-                        &current.id,
-                        signature,
-                        &Actor::Person(caller.person_id.clone()),
-                    )
-                    .await?,
-            )
+        if let Some(home) = self.mirrored(&request.get_ref().agreement_id).await? {
+            let party = request.get_ref().org.clone();
+            return self
+                .ballot_at_home(
+                    &home.origin,
+                    &caller,
+                    &request,
+                    &party,
+                    |m, org| m.org = org,
+                    |channel, forwarded| async move {
+                        AgreementsClient::new(channel)
+                            .sign_agreement(forwarded)
+                            .await
+                    },
+                )
+                .await;
         }
-        .await?;
-        Ok(Response::new(self.agreement_out(&agreement)))
+        let forwarded = crate::forward::forwarded(&request);
+        crate::forward::once(&self.store, forwarded, "SignAgreement", async {
+            self.sign_agreement_here(&caller, &request).await
+        })
+        .await
     }
 
     async fn decline_agreement(
@@ -676,31 +804,28 @@ impl AgreementsApi for AgreementsService {
         request: Request<pb::DeclineAgreementRequest>,
     ) -> RpcResult<pb::Agreement> {
         let caller = principal(&request)?;
-        let agreement = async {
-            let req = request.get_ref();
-            let current = self.visible(&caller, &req.agreement_id).await?;
-            let org = self
-                .acting_party(&caller, &req.org, Action::SignAgreements)
-                .await?;
-            if req.version == 0 {
-                return Err(FieldError::new("version", "is required: the version you read").into());
-            }
-            let comment = text::line("comment", &req.comment, 2000)?;
-            Ok::<_, ApiError>(
-                self.store
-                    .decline_agreement(
-                        &current.id,
-                        req.version,
-                        &org,
-                        &caller.person_id,
-                        &comment,
-                        &Actor::Person(caller.person_id.clone()),
-                    )
-                    .await?,
-            )
+        if let Some(home) = self.mirrored(&request.get_ref().agreement_id).await? {
+            let party = request.get_ref().org.clone();
+            return self
+                .ballot_at_home(
+                    &home.origin,
+                    &caller,
+                    &request,
+                    &party,
+                    |m, org| m.org = org,
+                    |channel, forwarded| async move {
+                        AgreementsClient::new(channel)
+                            .decline_agreement(forwarded)
+                            .await
+                    },
+                )
+                .await;
         }
-        .await?;
-        Ok(Response::new(self.agreement_out(&agreement)))
+        let forwarded = crate::forward::forwarded(&request);
+        crate::forward::once(&self.store, forwarded, "DeclineAgreement", async {
+            self.decline_agreement_here(&caller, &request).await
+        })
+        .await
     }
 
     async fn amend_agreement(
@@ -765,10 +890,42 @@ impl AgreementsApi for AgreementsService {
         request: Request<pb::GetAgreementRequest>,
     ) -> RpcResult<pb::Agreement> {
         let caller = principal(&request)?;
-        let agreement = self
-            .visible(&caller, &request.get_ref().agreement_id)
-            .await?;
-        Ok(Response::new(self.agreement_out(&agreement)))
+        if let Some(home) = self.mirrored(&request.get_ref().agreement_id).await? {
+            // Read at home, for the first of the caller's organizations
+            // that is a party: the home node shows a party everything.
+            let parties: Vec<OrgId> =
+                serde_json::from_str::<serde_json::Value>(&home.entry.payload)
+                    .ok()
+                    .and_then(|p| serde_json::from_value(p.get("parties")?.clone()).ok())
+                    .unwrap_or_default();
+            let Some(org) = caller
+                .memberships
+                .iter()
+                .map(|(org, _)| org)
+                .find(|org| parties.contains(org))
+                .cloned()
+            else {
+                return Err(ApiError::from(Error::NotFound(home.entry.entity_id.clone())).into());
+            };
+            let message = request.get_ref().clone();
+            let agreement = self
+                .forwarding
+                .to_home(
+                    &home.origin,
+                    &request,
+                    message,
+                    &caller,
+                    &org,
+                    |channel, forwarded| async move {
+                        AgreementsClient::new(channel)
+                            .get_agreement(forwarded)
+                            .await
+                    },
+                )
+                .await?;
+            return Ok(Response::new(agreement));
+        }
+        self.get_agreement_here(&caller, &request).await
     }
 
     async fn list_agreements(

@@ -10,12 +10,13 @@ use edufed_domain::booking::{
     WeeklyHours,
 };
 use edufed_domain::calendar::{Recurrence, Schedule};
-use edufed_domain::changes::Actor;
+use edufed_domain::changes::{Actor, EntityKind};
 use edufed_domain::ids::{AgreementId, BookingId, OrgId, ResourceId};
 use edufed_domain::policy::{Action, Principal, Target, authorize};
 use edufed_domain::text;
 use edufed_domain::time::TimeZone;
 use edufed_proto::v1 as pb;
+use edufed_proto::v1::booking_client::BookingClient;
 use edufed_proto::v1::booking_server::Booking as BookingApi;
 use edufed_store::Store;
 use tonic::{Request, Response, Status};
@@ -23,6 +24,7 @@ use tonic::{Request, Response, Status};
 use crate::auth::principal;
 use crate::calendar_convert::{enum_map, instant, local, local_out};
 use crate::convert::{org_ref, timestamp};
+use crate::forward::Forwarding;
 use crate::status::ApiError;
 
 enum_map!(
@@ -52,12 +54,156 @@ enum_map!(
 #[derive(Debug, Clone)]
 pub struct BookingService {
     store: Store,
+    forwarding: Forwarding,
 }
 
 impl BookingService {
-    /// A service over `store`.
+    /// A service over `store` that does not forward writes.
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            forwarding: Forwarding::new(store.clone(), None),
+            store,
+        }
+    }
+
+    /// The service, sending requests for mirrored resources to their home
+    /// nodes with `forwarder`.
+    pub fn forwarding_with(mut self, forwarder: edufed_federation::Forwarder) -> Self {
+        self.forwarding = Forwarding::new(self.store.clone(), Some(forwarder));
+        self
+    }
+
+    async fn request_booking_here(
+        &self,
+        caller: &Principal,
+        request: &Request<pb::RequestBookingRequest>,
+    ) -> RpcResult<pb::RequestBookingResponse> {
+        let caller = caller.clone();
+        let outcome = async {
+            let req = request.get_ref();
+            let requester = self
+                .store
+                .get_organization(&org_ref("requester", &req.requester)?)
+                .await?;
+            authorize(
+                &caller,
+                Action::RequestBookings,
+                Target::Organization(&requester.id),
+            )?;
+            let resource = self
+                .store
+                .get_resource(&ResourceId::parse("resource_id", &req.resource_id)?)
+                .await?;
+            if !resource.open_to(&requester.id, &self.partners(&requester.id, &resource).await?) {
+                return Err(Error::Rule {
+                    rule: "access".into(),
+                    detail: format!(
+                        "{} is open to {} only",
+                        resource.details.name,
+                        match resource.details.access {
+                            Access::OwnOrganization => "its own organization",
+                            Access::AgreementPartners => "its owner's agreement partners",
+                            Access::Network => "the network",
+                        }
+                    ),
+                }
+                .into());
+            }
+            let schedule = Schedule {
+                time_zone: resource.details.time_zone,
+                start: local("start", &req.start)?,
+                end: local("end", &req.end)?,
+                all_day: false,
+                recurrence: req
+                    .recurrence
+                    .as_ref()
+                    .map(|r| -> Result<Recurrence, FieldError> {
+                        Ok(Recurrence {
+                            rule: r.rule.clone(),
+                            exdates: r
+                                .exdates
+                                .iter()
+                                .map(|d| local("recurrence.exdates", d))
+                                .collect::<Result<_, _>>()?,
+                            rdates: vec![],
+                        })
+                    })
+                    .transpose()?,
+            }
+            .validate()
+            .map_err(|e| FieldError::new(e.field.replace("schedule.", ""), e.reason))?;
+            let times = schedule
+                .expand(&[])?
+                .iter()
+                .map(|o| (o.start, o.end))
+                .collect();
+            let agreement_id = text::optional_line("agreement_id", &req.agreement_id, 100)?
+                .map(|raw| AgreementId::parse("agreement_id", &raw))
+                .transpose()?;
+            // Whether the request goes under an agreement both sides are
+            // party to; the store checks it again, with the term and the
+            // quota, under the agreement's lock.
+            let under_agreement = match &agreement_id {
+                Some(id) => match self.store.get_agreement(id).await {
+                    Ok(agreement) => agreement.in_force().is_some_and(|v| {
+                        v.content.is_party(&requester.id) && v.content.is_party(&resource.owner)
+                    }),
+                    Err(_) => false,
+                },
+                None => false,
+            };
+            let decided = resource.initial_for(&requester.id, under_agreement);
+            let initial = match req.hold_seconds {
+                0 => decided,
+                // A hold blocks time like a booking: only where the request
+                // would be confirmed anyway, never to jump an approval.
+                s @ 1..=86_400 if decided == Initial::Confirmed => {
+                    Initial::Held(edufed_domain::time::now() + Duration::seconds(i64::from(s)))
+                }
+                1..=86_400 => {
+                    return Err(Error::Rule {
+                        rule: "approval".into(),
+                        detail: "this resource needs its owner's approval; request the booking instead of holding it"
+                            .into(),
+                    }
+                    .into());
+                }
+                _ => return Err(FieldError::new("hold_seconds", "at most 86400").into()),
+            };
+            if req.headcount == 0 {
+                return Err(FieldError::new("headcount", "is required").into());
+            }
+            let new = NewBooking {
+                resource_id: resource.id.clone(),
+                requester_org: requester.id.clone(),
+                requester: caller.person_id.to_string(),
+                purpose: text::line("purpose", &req.purpose, 300)?,
+                headcount: req.headcount,
+                activity_id: text::optional_line("activity_id", &req.activity_id, 100)?,
+                agreement_id: agreement_id.map(|id| id.to_string()),
+                times,
+                skip_conflicts: req.skip_conflicts,
+                initial,
+            };
+            Ok::<_, ApiError>(
+                self.store
+                    .request_booking(new, &Actor::Person(caller.person_id.clone()))
+                    .await?,
+            )
+        }
+        .await?;
+        Ok(Response::new(pb::RequestBookingResponse {
+            booking: Some(record(&outcome.booking, &outcome.occurrences)),
+            skipped: outcome
+                .skipped
+                .iter()
+                .map(|c| pb::Collision {
+                    start: Some(timestamp(c.start)),
+                    end: Some(timestamp(c.end)),
+                    booking_id: c.with.to_string(),
+                })
+                .collect(),
+        }))
     }
 
     /// The resource, if the caller's organizations may see it.
@@ -384,6 +530,24 @@ impl BookingApi for BookingService {
                 .store
                 .get_organization(&org_ref("owner", &request.get_ref().owner)?)
                 .await?;
+            if let Some(home) = &owner.home_node {
+                // Another node's resources, as mirrored: those it opens to
+                // the network; requests for them go to it.
+                let mut mirrored: Vec<Resource> = self
+                    .store
+                    .list_mirrors(Some(home))
+                    .await?
+                    .into_iter()
+                    .filter(|m| {
+                        m.entry.kind == EntityKind::Resource
+                            && m.entry.org_id.as_ref() == Some(&owner.id)
+                    })
+                    .filter_map(|m| serde_json::from_str::<Resource>(&m.entry.payload).ok())
+                    .filter(|r| r.owner == owner.id && r.details.access == Access::Network)
+                    .collect();
+                mirrored.sort_by(|a, b| a.details.name.cmp(&b.details.name));
+                return Ok::<_, ApiError>(mirrored);
+            }
             let mut visible = Vec::new();
             for resource in self.store.list_resources(&owner.id).await? {
                 if self.sees(&caller, &resource).await? {
@@ -665,131 +829,47 @@ impl BookingApi for BookingService {
         request: Request<pb::RequestBookingRequest>,
     ) -> RpcResult<pb::RequestBookingResponse> {
         let caller = principal(&request)?;
-        let outcome = async {
-            let req = request.get_ref();
+        if let Some(home) = self
+            .forwarding
+            .mirror(EntityKind::Resource, request.get_ref().resource_id.trim())
+            .await?
+        {
+            let mut message = request.get_ref().clone();
             let requester = self
                 .store
-                .get_organization(&org_ref("requester", &req.requester)?)
-                .await?;
+                .get_organization(
+                    &org_ref("requester", &message.requester).map_err(ApiError::from)?,
+                )
+                .await
+                .map_err(ApiError::from)?;
             authorize(
                 &caller,
                 Action::RequestBookings,
                 Target::Organization(&requester.id),
-            )?;
-            let resource = self
-                .store
-                .get_resource(&ResourceId::parse("resource_id", &req.resource_id)?)
-                .await?;
-            if !resource.open_to(&requester.id, &self.partners(&requester.id, &resource).await?) {
-                return Err(Error::Rule {
-                    rule: "access".into(),
-                    detail: format!(
-                        "{} is open to {} only",
-                        resource.details.name,
-                        match resource.details.access {
-                            Access::OwnOrganization => "its own organization",
-                            Access::AgreementPartners => "its owner's agreement partners",
-                            Access::Network => "the network",
-                        }
-                    ),
-                }
-                .into());
-            }
-            let schedule = Schedule {
-                time_zone: resource.details.time_zone,
-                start: local("start", &req.start)?,
-                end: local("end", &req.end)?,
-                all_day: false,
-                recurrence: req
-                    .recurrence
-                    .as_ref()
-                    .map(|r| -> Result<Recurrence, FieldError> {
-                        Ok(Recurrence {
-                            rule: r.rule.clone(),
-                            exdates: r
-                                .exdates
-                                .iter()
-                                .map(|d| local("recurrence.exdates", d))
-                                .collect::<Result<_, _>>()?,
-                            rdates: vec![],
-                        })
-                    })
-                    .transpose()?,
-            }
-            .validate()
-            .map_err(|e| FieldError::new(e.field.replace("schedule.", ""), e.reason))?;
-            let times = schedule
-                .expand(&[])?
-                .iter()
-                .map(|o| (o.start, o.end))
-                .collect();
-            let agreement_id = text::optional_line("agreement_id", &req.agreement_id, 100)?
-                .map(|raw| AgreementId::parse("agreement_id", &raw))
-                .transpose()?;
-            // Whether the request goes under an agreement both sides are
-            // party to; the store checks it again, with the term and the
-            // quota, under the agreement's lock.
-            let under_agreement = match &agreement_id {
-                Some(id) => match self.store.get_agreement(id).await {
-                    Ok(agreement) => agreement.in_force().is_some_and(|v| {
-                        v.content.is_party(&requester.id) && v.content.is_party(&resource.owner)
-                    }),
-                    Err(_) => false,
-                },
-                None => false,
-            };
-            let decided = resource.initial_for(&requester.id, under_agreement);
-            let initial = match req.hold_seconds {
-                0 => decided,
-                // A hold blocks time like a booking: only where the request
-                // would be confirmed anyway, never to jump an approval.
-                s @ 1..=86_400 if decided == Initial::Confirmed => {
-                    Initial::Held(edufed_domain::time::now() + Duration::seconds(i64::from(s)))
-                }
-                1..=86_400 => {
-                    return Err(Error::Rule {
-                        rule: "approval".into(),
-                        detail: "this resource needs its owner's approval; request the booking instead of holding it"
-                            .into(),
-                    }
-                    .into());
-                }
-                _ => return Err(FieldError::new("hold_seconds", "at most 86400").into()),
-            };
-            if req.headcount == 0 {
-                return Err(FieldError::new("headcount", "is required").into());
-            }
-            let new = NewBooking {
-                resource_id: resource.id.clone(),
-                requester_org: requester.id.clone(),
-                requester: caller.person_id.to_string(),
-                purpose: text::line("purpose", &req.purpose, 300)?,
-                headcount: req.headcount,
-                activity_id: text::optional_line("activity_id", &req.activity_id, 100)?,
-                agreement_id: agreement_id.map(|id| id.to_string()),
-                times,
-                skip_conflicts: req.skip_conflicts,
-                initial,
-            };
-            Ok::<_, ApiError>(
-                self.store
-                    .request_booking(new, &Actor::Person(caller.person_id.clone()))
-                    .await?,
             )
+            .map_err(ApiError::from)?;
+            message.requester = requester.id.to_string();
+            let outcome = self
+                .forwarding
+                .to_home(
+                    &home.origin,
+                    &request,
+                    message,
+                    &caller,
+                    &requester.id,
+                    |channel, forwarded| async move {
+                        BookingClient::new(channel).request_booking(forwarded).await
+                    },
+                )
+                .await?;
+            tracing::info!(home = %home.origin, "booking requested at the resource's home node");
+            return Ok(Response::new(outcome));
         }
-        .await?;
-        Ok(Response::new(pb::RequestBookingResponse {
-            booking: Some(record(&outcome.booking, &outcome.occurrences)),
-            skipped: outcome
-                .skipped
-                .iter()
-                .map(|c| pb::Collision {
-                    start: Some(timestamp(c.start)),
-                    end: Some(timestamp(c.end)),
-                    booking_id: c.with.to_string(),
-                })
-                .collect(),
-        }))
+        let forwarded = crate::forward::forwarded(&request);
+        crate::forward::once(&self.store, forwarded, "RequestBooking", async {
+            self.request_booking_here(&caller, &request).await
+        })
+        .await
     }
 
     async fn approve_booking(

@@ -7,13 +7,14 @@ use edufed_domain::calendar::{
     Activity, ActivityDetails, ActivityStatus, Error, MAX_WINDOW_DAYS, OccurrenceFilter,
     OverrideChange, Viewer,
 };
-use edufed_domain::changes::Actor;
+use edufed_domain::changes::{Actor, EntityKind};
 use edufed_domain::directory::{OrgRef, Organization};
 use edufed_domain::ids::{ActivityId, AgreementId, OrgId, RegistrationId};
 use edufed_domain::page::{PageSize, PageToken};
 use edufed_domain::policy::{Action, Principal, Target, authorize};
 use edufed_domain::text;
 use edufed_proto::v1 as pb;
+use edufed_proto::v1::calendar_client::CalendarClient;
 use edufed_proto::v1::calendar_server::Calendar;
 use edufed_store::Store;
 use tonic::{Request, Response, Status};
@@ -21,18 +22,124 @@ use tonic::{Request, Response, Status};
 use crate::auth::principal;
 use crate::calendar_convert::{self as convert, occurrence_out};
 use crate::convert::{ToProto as _, org_ref};
+use crate::forward::Forwarding;
 use crate::status::ApiError;
 
 /// The `edufed.v1.Calendar` service.
 #[derive(Debug, Clone)]
 pub struct CalendarService {
     store: Store,
+    forwarding: Forwarding,
 }
 
 impl CalendarService {
-    /// A service over `store`.
+    /// A service over `store` that does not forward writes.
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            forwarding: Forwarding::new(store.clone(), None),
+            store,
+        }
+    }
+
+    /// The service, sending registrations for mirrored activities to their
+    /// home nodes with `forwarder`.
+    pub fn forwarding_with(mut self, forwarder: edufed_federation::Forwarder) -> Self {
+        self.forwarding = Forwarding::new(self.store.clone(), Some(forwarder));
+        self
+    }
+
+    /// Registers a cohort for one of this node's activities.
+    async fn register_here(
+        &self,
+        caller: &Principal,
+        request: &Request<pb::RegisterRequest>,
+    ) -> RpcResult<pb::Registration> {
+        let caller = caller.clone();
+        let registration = async {
+            let req = request.get_ref();
+            let id = ActivityId::parse("activity_id", &req.activity_id)?;
+            let raw = req
+                .cohort
+                .as_ref()
+                .ok_or_else(|| FieldError::new("cohort", "is required"))?;
+            let org = self
+                .store
+                .get_organization(&org_ref("cohort.organization", &raw.organization)?)
+                .await?;
+            authorize(
+                &caller,
+                Action::RegisterCohorts,
+                Target::Organization(&org.id),
+            )?;
+            let cohort = Cohort {
+                org_id: org.id,
+                grades: convert::cohort_grades(raw.grades.as_ref())?,
+                headcount: raw.headcount,
+                teacher: raw.teacher.clone(),
+                teacher_contact: Some(raw.teacher_contact.clone()),
+            }
+            .validate()?;
+            self.visible(Some(&caller), &id).await?;
+            let occurrence = convert::instant("occurrence_start", req.occurrence_start.as_ref())?
+                .map(|t: DateTime<Utc>| t.timestamp_micros());
+            Ok::<_, ApiError>(
+                self.store
+                    .register(
+                        &id,
+                        occurrence,
+                        cohort,
+                        &Actor::Person(caller.person_id.clone()),
+                    )
+                    .await?,
+            )
+        }
+        .await?;
+        tracing::info!(registration = %registration.id, state = %registration.state, "cohort registered");
+        Ok(Response::new(registration.to_proto()))
+    }
+
+    /// Sends a registration for an activity another node owns to that node,
+    /// with the cohort's organization resolved to its id.
+    async fn register_at_home(
+        &self,
+        home: &str,
+        caller: &Principal,
+        request: &Request<pb::RegisterRequest>,
+    ) -> RpcResult<pb::Registration> {
+        let mut message = request.get_ref().clone();
+        let raw = message
+            .cohort
+            .as_mut()
+            .ok_or_else(|| ApiError::from(FieldError::new("cohort", "is required")))?;
+        let org = self
+            .store
+            .get_organization(
+                &org_ref("cohort.organization", &raw.organization).map_err(ApiError::from)?,
+            )
+            .await
+            .map_err(ApiError::from)?;
+        authorize(
+            caller,
+            Action::RegisterCohorts,
+            Target::Organization(&org.id),
+        )
+        .map_err(ApiError::from)?;
+        raw.organization = org.id.to_string();
+        let registration = self
+            .forwarding
+            .to_home(
+                home,
+                request,
+                message,
+                caller,
+                &org.id,
+                |channel, forwarded| async move {
+                    CalendarClient::new(channel).register(forwarded).await
+                },
+            )
+            .await?;
+        tracing::info!(registration = %registration.id, %home, "cohort registered at the activity's home node");
+        Ok(Response::new(registration))
     }
 
     /// The activity, if the caller may see it (NOT_FOUND otherwise, so that
@@ -379,47 +486,18 @@ impl Calendar for CalendarService {
 
     async fn register(&self, request: Request<pb::RegisterRequest>) -> RpcResult<pb::Registration> {
         let caller = principal(&request)?;
-        let registration = async {
-            let req = request.get_ref();
-            let id = ActivityId::parse("activity_id", &req.activity_id)?;
-            let raw = req
-                .cohort
-                .as_ref()
-                .ok_or_else(|| FieldError::new("cohort", "is required"))?;
-            let org = self
-                .store
-                .get_organization(&org_ref("cohort.organization", &raw.organization)?)
-                .await?;
-            authorize(
-                &caller,
-                Action::RegisterCohorts,
-                Target::Organization(&org.id),
-            )?;
-            let cohort = Cohort {
-                org_id: org.id,
-                grades: convert::cohort_grades(raw.grades.as_ref())?,
-                headcount: raw.headcount,
-                teacher: raw.teacher.clone(),
-                teacher_contact: Some(raw.teacher_contact.clone()),
-            }
-            .validate()?;
-            self.visible(Some(&caller), &id).await?;
-            let occurrence = convert::instant("occurrence_start", req.occurrence_start.as_ref())?
-                .map(|t: DateTime<Utc>| t.timestamp_micros());
-            Ok::<_, ApiError>(
-                self.store
-                    .register(
-                        &id,
-                        occurrence,
-                        cohort,
-                        &Actor::Person(caller.person_id.clone()),
-                    )
-                    .await?,
-            )
+        if let Some(home) = self
+            .forwarding
+            .mirror(EntityKind::Activity, request.get_ref().activity_id.trim())
+            .await?
+        {
+            return self.register_at_home(&home.origin, &caller, &request).await;
         }
-        .await?;
-        tracing::info!(registration = %registration.id, state = %registration.state, "cohort registered");
-        Ok(Response::new(registration.to_proto()))
+        let forwarded = crate::forward::forwarded(&request);
+        crate::forward::once(&self.store, forwarded, "Register", async {
+            self.register_here(&caller, &request).await
+        })
+        .await
     }
 
     async fn withdraw(&self, request: Request<pb::WithdrawRequest>) -> RpcResult<pb::Registration> {

@@ -211,6 +211,7 @@ impl ToProto for Organization {
             version: self.version,
             create_time: Some(timestamp(self.created_at)),
             update_time: Some(timestamp(self.updated_at)),
+            home_node: self.home_node.clone().unwrap_or_default(),
         }
     }
 }

@@ -11,6 +11,7 @@ mod change_feed;
 mod convert;
 mod directory;
 mod federation;
+pub mod forward;
 pub mod status;
 
 pub use agreement::AgreementsService;
@@ -18,4 +19,4 @@ pub use booking::BookingService;
 pub use calendar::CalendarService;
 pub use change_feed::{ChangeFeedService, FeedSettings};
 pub use directory::DirectoryService;
-pub use federation::FederationService;
+pub use federation::{FederationService, refresh_peer};

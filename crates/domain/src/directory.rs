@@ -72,6 +72,14 @@ pub enum Error {
         /// The organization.
         organization: OrgId,
     },
+    /// The organization is hosted on another node, which alone changes it.
+    #[error("organization {organization} is hosted on node {node}; change it or its members there")]
+    HostedElsewhere {
+        /// The organization.
+        organization: OrgId,
+        /// The node that hosts it.
+        node: String,
+    },
     /// The token was already revoked.
     #[error("token {0} is already revoked")]
     AlreadyRevoked(TokenId),
@@ -100,9 +108,10 @@ impl ServiceError for Error {
             Error::SlugTaken(_) | Error::AlreadyMember { .. } | Error::EmailTaken(_) => {
                 ErrorCode::AlreadyExists
             }
-            Error::VersionMismatch { .. } | Error::LastAdmin { .. } | Error::AlreadyRevoked(_) => {
-                ErrorCode::FailedPrecondition
-            }
+            Error::VersionMismatch { .. }
+            | Error::LastAdmin { .. }
+            | Error::AlreadyRevoked(_)
+            | Error::HostedElsewhere { .. } => ErrorCode::FailedPrecondition,
             Error::UnknownToken | Error::RevokedToken | Error::ExpiredToken(_) => {
                 ErrorCode::Unauthenticated
             }
@@ -434,6 +443,10 @@ pub struct Organization {
     pub created_at: DateTime<Utc>,
     /// Last changed at.
     pub updated_at: DateTime<Utc>,
+    /// The pinned peer that hosts it, for an organization of another node
+    /// known here; `None` for this node's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_node: Option<String>,
 }
 
 /// A validated organization to create.
@@ -473,6 +486,7 @@ impl NewOrganization {
             version: 1,
             created_at: now,
             updated_at: now,
+            home_node: None,
         }
     }
 }
@@ -499,6 +513,17 @@ pub struct OrganizationPatch {
 }
 
 impl Organization {
+    /// Refuses a change to an organization another node hosts.
+    pub fn ensure_hosted_here(&self) -> Result<(), Error> {
+        match &self.home_node {
+            None => Ok(()),
+            Some(node) => Err(Error::HostedElsewhere {
+                organization: self.id.clone(),
+                node: node.clone(),
+            }),
+        }
+    }
+
     /// The organization after `patch`, with its version bumped, or
     /// `VersionMismatch` when the caller saw an older version.
     pub fn apply(&self, patch: OrganizationPatch, now: DateTime<Utc>) -> Result<Self, Error> {

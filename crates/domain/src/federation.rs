@@ -37,6 +37,18 @@ pub struct HostedOrg {
     pub slug: String,
     /// Its full name.
     pub full_name: String,
+    /// Its kind ("school", "university", …).
+    #[serde(default)]
+    pub kind: String,
+    /// Its short name.
+    #[serde(default)]
+    pub short_name: String,
+    /// Its city.
+    #[serde(default)]
+    pub city: String,
+    /// Its IANA time zone.
+    #[serde(default)]
+    pub time_zone: String,
 }
 
 /// Who a node is.
@@ -57,8 +69,22 @@ pub struct NodeDescriptor {
 impl NodeDescriptor {
     /// What the node signs to prove it holds its key, with the caller's nonce.
     pub fn statement(&self, nonce: &[u8]) -> String {
-        let mut orgs: Vec<&str> = self.organizations.iter().map(|o| o.id.as_str()).collect();
-        orgs.sort_unstable();
+        let mut orgs: Vec<&HostedOrg> = self.organizations.iter().collect();
+        orgs.sort_unstable_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        let orgs: Vec<serde_json::Value> = orgs
+            .into_iter()
+            .map(|o| {
+                json!({
+                    "id": o.id.as_str(),
+                    "slug": o.slug,
+                    "full_name": o.full_name,
+                    "kind": o.kind,
+                    "short_name": o.short_name,
+                    "city": o.city,
+                    "time_zone": o.time_zone,
+                })
+            })
+            .collect();
         canonical_json(&json!({
             "format": DESCRIPTOR_FORMAT,
             "nonce": hex::encode(nonce),

@@ -2,11 +2,13 @@
 //! Peer sync and forwarding will live here too.
 
 pub mod credential;
+pub mod forward;
 pub mod identity;
 pub mod link;
 pub mod sync;
 
 pub use credential::{NODE_AUTH_HEADER, NODE_HEADER, credential};
 pub use ed25519_dalek::VerifyingKey as PublicKey;
+pub use forward::{Acting, Forwarder};
 pub use identity::{IdentityError, NodeIdentity, fingerprint, verify};
 pub use link::PeerTls;

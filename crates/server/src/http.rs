@@ -25,6 +25,7 @@ pub(crate) struct Edge {
     pub(crate) agreements: AgreementsService,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) request_timeout: Duration,
+    pub(crate) peer_tls: edufed_federation::PeerTls,
 }
 
 /// The gRPC routes plus `/healthz` and `/metrics`, behind the edge.
@@ -181,6 +182,23 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
                     Err(status) => return status.into_http::<Body>(),
                     Ok(Some(peer)) => {
                         tracing::Span::current().record("person", format!("node:{}", peer.node_id));
+                        match edufed_api::forward::acting_principal(
+                            &edge.store,
+                            &edge.peer_tls,
+                            &peer,
+                            request.headers(),
+                        )
+                        .await
+                        {
+                            Err(status) => return status.into_http::<Body>(),
+                            Ok(Some((principal, forwarded))) => {
+                                tracing::Span::current()
+                                    .record("person", principal.person_id.as_str());
+                                request.extensions_mut().insert(principal);
+                                request.extensions_mut().insert(forwarded);
+                            }
+                            Ok(None) => {}
+                        }
                         request.extensions_mut().insert(peer);
                     }
                     Ok(None) => {}

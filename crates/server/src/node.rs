@@ -92,24 +92,6 @@ impl Node {
         ))
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
-        let calendar = CalendarServer::new(CalendarService::new(store.clone()))
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit);
-        let booking = BookingServer::new(BookingService::new(store.clone()))
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit);
-        let agreements = AgreementsService::new(store.clone(), identity.clone());
-        let agreements_server = AgreementsServer::new(agreements.clone())
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit);
-        let public_url = settings.public_url.clone().unwrap_or_else(|| {
-            let scheme = if tls_config.is_some() {
-                "https"
-            } else {
-                "http"
-            };
-            format!("{scheme}://{addr}")
-        });
         let peer_tls = edufed_federation::PeerTls {
             ca_pem: match &settings.peer_ca {
                 Some(path) => Some(
@@ -127,6 +109,32 @@ impl Node {
                 _ => None,
             },
         };
+        // Writes to records other nodes own go to their home nodes.
+        let forwarder =
+            edufed_federation::Forwarder::new(store.clone(), identity.clone(), peer_tls.clone());
+        let calendar = CalendarServer::new(
+            CalendarService::new(store.clone()).forwarding_with(forwarder.clone()),
+        )
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
+        let booking = BookingServer::new(
+            BookingService::new(store.clone()).forwarding_with(forwarder.clone()),
+        )
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
+        let agreements =
+            AgreementsService::new(store.clone(), identity.clone()).forwarding_with(forwarder);
+        let agreements_server = AgreementsServer::new(agreements.clone())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+        let public_url = settings.public_url.clone().unwrap_or_else(|| {
+            let scheme = if tls_config.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{addr}")
+        });
         let federation = FederationServer::new(FederationService::new(
             store.clone(),
             identity.clone(),
@@ -180,6 +188,7 @@ impl Node {
                 agreements,
                 metrics: Arc::new(Metrics::new()),
                 request_timeout: Duration::from_secs(settings.request_timeout_secs),
+                peer_tls: peer_tls.clone(),
             },
         );
 

@@ -12,8 +12,8 @@ use edufed_domain::agreement::{
     quota::{self, Used},
 };
 use edufed_domain::booking::{
-    Blackout, BookedOccurrence, Booking, BookingOutcome, Busy, CancelScope, Collision, Error,
-    Initial, Interval, Listed, NewBooking, OccurrenceState, Resource, ResourceDetails,
+    Access, Blackout, BookedOccurrence, Booking, BookingOutcome, Busy, CancelScope, Collision,
+    Error, Initial, Interval, Listed, NewBooking, OccurrenceState, Resource, ResourceDetails,
     check_series,
 };
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
@@ -79,14 +79,17 @@ impl Store {
             DbFailure::ForeignKey => Error::ResourceNotFound(format!("owner {owner} does not exist")),
             other => other.into_storage().into(),
         })?;
-        tx.append(NewChange::upsert(
-            EntityKind::Resource,
-            resource.id.to_string(),
-            resource.version,
-            Some(owner.clone()),
-            &resource,
-            actor,
-        ))
+        tx.append(
+            NewChange::upsert(
+                EntityKind::Resource,
+                resource.id.to_string(),
+                resource.version,
+                Some(owner.clone()),
+                &resource,
+                actor,
+            )
+            .shared(resource.details.access == Access::Network),
+        )
         .await?;
         tx.commit().await?;
         Ok(resource)
@@ -183,6 +186,7 @@ impl Store {
             )));
         }
         let old_buffer = resource.details.rules.buffer_minutes;
+        let was_network = resource.details.access == Access::Network;
         change(&mut resource)?;
         if resource.details.rules.buffer_minutes != old_buffer {
             reblock(&mut tx, &resource, at).await?;
@@ -206,14 +210,19 @@ impl Store {
         .execute(&mut *tx.tx)
         .await
         .map_err(storage)?;
-        tx.append(NewChange::upsert(
-            EntityKind::Resource,
-            resource.id.to_string(),
-            resource.version,
-            Some(resource.owner.clone()),
-            &resource,
-            actor,
-        ))
+        // Peers see a resource open to the network, and the change that
+        // closes it, so that their mirrors stop offering it.
+        tx.append(
+            NewChange::upsert(
+                EntityKind::Resource,
+                resource.id.to_string(),
+                resource.version,
+                Some(resource.owner.clone()),
+                &resource,
+                actor,
+            )
+            .shared(was_network || resource.details.access == Access::Network),
+        )
         .await?;
         tx.commit().await?;
         Ok(resource)

@@ -19,7 +19,7 @@ use crate::error::{Constraint, DbFailure, storage};
 use crate::{Store, db::WriteTx};
 
 const ORG_COLUMNS: &str = "id, slug, kind, full_name, short_name, city, time_zone, contacts, inn, \
-                           version, created_at, updated_at";
+                           version, created_at, updated_at, home_node";
 const PERSON_COLUMNS: &str = "p.id AS person_id, p.display_name, p.email, p.operator, \
                               p.version AS person_version, p.created_at AS person_created_at";
 const TOKEN_COLUMNS: &str = "id, person_id, name, created_at, expires_at, revoked_at";
@@ -63,7 +63,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(&format!(
             "INSERT INTO organizations ({ORG_COLUMNS}, city_folded, search_text) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         ))
         .bind(org.id.to_string())
         .bind(org.slug.to_string())
@@ -77,6 +77,7 @@ impl Store {
         .bind(signed(org.version))
         .bind(micros(org.created_at))
         .bind(micros(org.updated_at))
+        .bind(org.home_node.clone())
         .bind(edufed_domain::text::fold(&org.city))
         .bind(org.search_text())
         .execute(&mut *tx.tx)
@@ -166,6 +167,7 @@ impl Store {
     ) -> Result<Organization, Error> {
         let mut tx = self.write_tx().await?;
         let current = find_org(&mut tx.tx, org).await?;
+        current.ensure_hosted_here()?;
         self.lock_org(&mut tx, &current.id).await?;
         let current = find_org(&mut tx.tx, &OrgRef::Id(current.id)).await?;
         let next = current.apply(patch, now())?;
@@ -214,6 +216,7 @@ impl Store {
     ) -> Result<Member, Error> {
         let mut tx = self.write_tx().await?;
         let org = find_org(&mut tx.tx, org).await?;
+        org.ensure_hosted_here()?;
         self.lock_org(&mut tx, &org.id).await?;
         let person = match who {
             MemberRef::Existing(id) => find_person(&mut tx.tx, &id).await?,
@@ -314,6 +317,7 @@ impl Store {
     ) -> Result<Member, Error> {
         let mut tx = self.write_tx().await?;
         let org = find_org(&mut tx.tx, org).await?;
+        org.ensure_hosted_here()?;
         self.lock_org(&mut tx, &org.id).await?;
         let row = sqlx::query(&format!(
             "SELECT {PERSON_COLUMNS}, m.org_id, m.role, m.created_at, m.version AS membership_version \
@@ -804,6 +808,7 @@ fn org_from_row(row: &AnyRow) -> Result<Organization, Error> {
         version: unsigned(int(row, "version")?)?,
         created_at: instant(int(row, "created_at")?)?,
         updated_at: instant(int(row, "updated_at")?)?,
+        home_node: row.try_get("home_node").map_err(storage)?,
     })
 }
 

@@ -37,16 +37,24 @@ impl Store {
     /// The organizations this node hosts, by slug.
     #[tracing::instrument(name = "store.federation.hosted", skip(self))]
     pub async fn hosted_organizations(&self) -> Result<Vec<HostedOrg>, Error> {
-        let rows = sqlx::query("SELECT id, slug, full_name FROM organizations ORDER BY slug")
-            .fetch_all(self.reader())
-            .await
-            .map_err(storage)?;
+        let rows = sqlx::query(
+            "SELECT id, slug, full_name, kind, short_name, city, time_zone FROM organizations \
+             WHERE home_node IS NULL ORDER BY slug",
+        )
+        .fetch_all(self.reader())
+        .await
+        .map_err(storage)?;
         rows.iter()
             .map(|row| -> Result<HostedOrg, Error> {
+                let text = |c: &str| row.try_get::<String, _>(c).map_err(storage);
                 Ok(HostedOrg {
-                    id: OrgId::from_stored(row.try_get("id").map_err(storage)?),
-                    slug: row.try_get("slug").map_err(storage)?,
-                    full_name: row.try_get("full_name").map_err(storage)?,
+                    id: OrgId::from_stored(text("id")?),
+                    slug: text("slug")?,
+                    full_name: text("full_name")?,
+                    kind: text("kind")?,
+                    short_name: text("short_name")?,
+                    city: text("city")?,
+                    time_zone: text("time_zone")?,
                 })
             })
             .collect()
@@ -73,6 +81,7 @@ impl Store {
             DbFailure::Unique(_) => Error::AlreadyPinned(descriptor.node_id.clone()),
             other => other.into_storage().into(),
         })?;
+        know_peer_organizations(&mut tx, &descriptor, at).await?;
         tx.append(NewChange::upsert(
             EntityKind::Peer,
             descriptor.node_id.clone(),
@@ -87,6 +96,101 @@ impl Store {
             descriptor,
             added_at: at,
         })
+    }
+
+    /// Takes a pinned peer's freshly proved descriptor: its name and the
+    /// organizations it hosts. The key and the URL stay as pinned.
+    #[tracing::instrument(name = "store.federation.refresh_peer", skip_all, fields(peer = %descriptor.node_id))]
+    pub async fn refresh_peer(&self, descriptor: &NodeDescriptor) -> Result<Peer, Error> {
+        let at = self.clock().now();
+        let mut tx = self.write_tx().await?;
+        let updated = sqlx::query(
+            "UPDATE peers SET name = $1, organizations = $2, updated_at = $3 \
+             WHERE node_id = $4 AND public_key = $5",
+        )
+        .bind(descriptor.name.clone())
+        .bind(
+            serde_json::to_string(&descriptor.organizations)
+                .map_err(edufed_domain::StorageError::new)?,
+        )
+        .bind(micros(at))
+        .bind(descriptor.node_id.clone())
+        .bind(hex::encode(descriptor.public_key))
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?
+        .rows_affected();
+        if updated == 0 {
+            return Err(Error::NotFound(descriptor.node_id.clone()));
+        }
+        know_peer_organizations(&mut tx, descriptor, at).await?;
+        tx.commit().await?;
+        self.get_peer(&descriptor.node_id).await
+    }
+
+    /// The answer this node gave to a write `node_id` forwarded with `key`,
+    /// with the method it was for.
+    pub async fn forwarded_answer(
+        &self,
+        node_id: &str,
+        key: &str,
+    ) -> Result<Option<(String, Vec<u8>)>, Error> {
+        let row = sqlx::query(
+            "SELECT method, response FROM forwarded_writes WHERE node_id = $1 AND idem_key = $2",
+        )
+        .bind(node_id.to_owned())
+        .bind(key.to_owned())
+        .fetch_optional(self.write_pool())
+        .await
+        .map_err(storage)?;
+        row.map(|row| -> Result<(String, Vec<u8>), Error> {
+            let method: String = row.try_get("method").map_err(storage)?;
+            let response: String = row.try_get("response").map_err(storage)?;
+            Ok((
+                method,
+                hex::decode(response).map_err(edufed_domain::StorageError::new)?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Keeps the answer to a write `node_id` forwarded with `key`.
+    pub async fn record_forwarded(
+        &self,
+        node_id: &str,
+        key: &str,
+        method: &str,
+        response: &[u8],
+    ) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO forwarded_writes (node_id, idem_key, method, response, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (node_id, idem_key) DO NOTHING",
+        )
+        .bind(node_id.to_owned())
+        .bind(key.to_owned())
+        .bind(method.to_owned())
+        .bind(hex::encode(response))
+        .bind(micros(self.clock().now()))
+        .execute(self.write_pool())
+        .await
+        .map_err(storage)?;
+        Ok(())
+    }
+
+    /// The mirrored record of `kind` and `id` (the newest, should two
+    /// peers publish one id), if this node mirrors it.
+    pub async fn get_mirror(&self, kind: EntityKind, id: &str) -> Result<Option<Mirror>, Error> {
+        let row = sqlx::query(
+            "SELECT origin, entity_kind, entity_id, version, operation, org_id, payload, seq, \
+             created_at, actor, signature FROM mirrors WHERE entity_kind = $1 AND entity_id = $2 \
+             ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(kind.as_str())
+        .bind(id.to_owned())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(storage)?;
+        row.as_ref().map(mirror_from_row).transpose()
     }
 
     /// The pinned peers, by node id.
@@ -344,38 +448,33 @@ impl Store {
         .fetch_all(self.reader())
         .await
         .map_err(storage)?;
-        rows.iter()
-            .map(|row| -> Result<Mirror, Error> {
-                let text = |c: &str| row.try_get::<String, _>(c).map_err(storage);
-                let int = |c: &str| row.try_get::<i64, _>(c).map_err(storage);
-                let bad = |e: edufed_domain::FieldError| edufed_domain::StorageError::new(e);
-                Ok(Mirror {
-                    origin: text("origin")?,
-                    entry: ChangeEntry {
-                        sequence: unsigned(int("seq")?)?,
-                        kind: EntityKind::parse("entity_kind", &text("entity_kind")?)
-                            .map_err(bad)?,
-                        entity_id: text("entity_id")?,
-                        version: unsigned(int("version")?)?,
-                        operation: edufed_domain::changes::Operation::parse(
-                            "operation",
-                            &text("operation")?,
-                        )
-                        .map_err(bad)?,
-                        org_id: row
-                            .try_get::<Option<String>, _>("org_id")
-                            .map_err(storage)?
-                            .map(OrgId::from_stored),
-                        payload: text("payload")?,
-                        created_at: instant(int("created_at")?)?,
-                        actor: text("actor")?,
-                    },
-                    signature: hex::decode(text("signature")?)
-                        .map_err(edufed_domain::StorageError::new)?,
-                })
-            })
-            .collect()
+        rows.iter().map(mirror_from_row).collect()
     }
+}
+
+fn mirror_from_row(row: &AnyRow) -> Result<Mirror, Error> {
+    let text = |c: &str| row.try_get::<String, _>(c).map_err(storage);
+    let int = |c: &str| row.try_get::<i64, _>(c).map_err(storage);
+    let bad = |e: edufed_domain::FieldError| edufed_domain::StorageError::new(e);
+    Ok(Mirror {
+        origin: text("origin")?,
+        entry: ChangeEntry {
+            sequence: unsigned(int("seq")?)?,
+            kind: EntityKind::parse("entity_kind", &text("entity_kind")?).map_err(bad)?,
+            entity_id: text("entity_id")?,
+            version: unsigned(int("version")?)?,
+            operation: edufed_domain::changes::Operation::parse("operation", &text("operation")?)
+                .map_err(bad)?,
+            org_id: row
+                .try_get::<Option<String>, _>("org_id")
+                .map_err(storage)?
+                .map(OrgId::from_stored),
+            payload: text("payload")?,
+            created_at: instant(int("created_at")?)?,
+            actor: text("actor")?,
+        },
+        signature: hex::decode(text("signature")?).map_err(edufed_domain::StorageError::new)?,
+    })
 }
 
 /// Keeps the queryable copies of a mirrored record in step with its newest
@@ -427,6 +526,101 @@ async fn materialize(tx: &mut WriteTx<'_>, origin: &str, entry: &ChangeEntry) ->
             }
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// Keeps the organizations a peer's descriptor lists as organizations of
+/// this node's directory marked with their home node, so that records here
+/// (a registration, a booking, an agreement's party) can name them. Their
+/// profile follows the descriptor; a slug this node already uses gets the
+/// peer's id as a suffix.
+async fn know_peer_organizations(
+    tx: &mut WriteTx<'_>,
+    descriptor: &NodeDescriptor,
+    at: DateTime<Utc>,
+) -> Result<(), Error> {
+    use edufed_domain::directory::{Contacts, OrgKind, Organization, Slug};
+    use edufed_domain::time::TimeZone;
+    for hosted in &descriptor.organizations {
+        let taken: Option<String> =
+            sqlx::query_scalar("SELECT id FROM organizations WHERE slug = $1 AND id <> $2")
+                .bind(hosted.slug.clone())
+                .bind(hosted.id.to_string())
+                .fetch_optional(&mut *tx.tx)
+                .await
+                .map_err(storage)?;
+        let slug = match taken {
+            None => hosted.slug.clone(),
+            Some(_) => {
+                let base: String = hosted.slug.chars().take(50).collect();
+                format!(
+                    "{}-{}",
+                    base.trim_end_matches('-'),
+                    &descriptor.node_id[..8]
+                )
+            }
+        };
+        let org = Organization {
+            id: hosted.id.clone(),
+            slug: Slug::from_stored(slug),
+            kind: OrgKind::parse("kind", &hosted.kind).unwrap_or(OrgKind::Other),
+            full_name: hosted.full_name.clone(),
+            short_name: hosted.short_name.clone(),
+            city: hosted.city.clone(),
+            time_zone: TimeZone::parse("time_zone", &hosted.time_zone)
+                .or_else(|_| TimeZone::parse("time_zone", "UTC"))
+                .map_err(edufed_domain::StorageError::new)?,
+            contacts: Contacts::default(),
+            inn: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+            home_node: Some(descriptor.node_id.clone()),
+        };
+        let updated = sqlx::query(
+            "UPDATE organizations SET slug = $1, kind = $2, full_name = $3, short_name = $4, \
+             city = $5, city_folded = $6, time_zone = $7, search_text = $8, \
+             version = version + 1, updated_at = $9 WHERE id = $10 AND home_node = $11",
+        )
+        .bind(org.slug.to_string())
+        .bind(org.kind.as_str())
+        .bind(org.full_name.clone())
+        .bind(org.short_name.clone())
+        .bind(org.city.clone())
+        .bind(edufed_domain::text::fold(&org.city))
+        .bind(org.time_zone.name())
+        .bind(org.search_text())
+        .bind(micros(at))
+        .bind(org.id.to_string())
+        .bind(descriptor.node_id.clone())
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?
+        .rows_affected();
+        if updated > 0 {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO organizations (id, slug, kind, full_name, short_name, city, city_folded, \
+             time_zone, contacts, inn, search_text, version, created_at, updated_at, home_node) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, 1, $11, $11, $12)",
+        )
+        .bind(org.id.to_string())
+        .bind(org.slug.to_string())
+        .bind(org.kind.as_str())
+        .bind(org.full_name.clone())
+        .bind(org.short_name.clone())
+        .bind(org.city.clone())
+        .bind(edufed_domain::text::fold(&org.city))
+        .bind(org.time_zone.name())
+        .bind(serde_json::to_string(&org.contacts).map_err(edufed_domain::StorageError::new)?)
+        .bind(org.search_text())
+        .bind(micros(at))
+        .bind(descriptor.node_id.clone())
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
     }
     Ok(())
 }

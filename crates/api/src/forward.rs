@@ -1,0 +1,237 @@
+//! Both ends of a forwarded write.
+//!
+//! On the home node: a pinned peer's call that names a person, an
+//! organization the peer hosts and that person's role there becomes a
+//! [`Principal`] with that one membership, authorized by this node's own
+//! policy like any other caller; its idempotency key makes a retried
+//! forward have its effect once ([`once`]).
+//!
+//! On the forwarding node: a write to a record this node only mirrors is
+//! sent to the record's home node ([`Forwarding::to_home`]).
+
+use std::future::Future;
+use std::sync::LazyLock;
+
+use edufed_domain::changes::EntityKind;
+use edufed_domain::directory::Role;
+use edufed_domain::ids::{OrgId, PersonId, TokenId};
+use edufed_domain::policy::Principal;
+use edufed_federation::forward::{
+    ACTING_ORG_HEADER, ACTING_PERSON_HEADER, ACTING_ROLE_HEADER, IDEMPOTENCY_HEADER,
+    MAX_IDEMPOTENCY_KEY, idempotency_key,
+};
+use edufed_federation::{Acting, Forwarder, PeerTls};
+use edufed_store::Store;
+use http::HeaderMap;
+use tonic::{Request, Response, Status};
+
+use crate::auth::PeerCaller;
+use crate::status::to_status;
+
+/// A call a peer forwarded, as the edge found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forwarded {
+    /// The forwarding node.
+    pub node_id: String,
+    /// The idempotency key it sent.
+    pub key: String,
+}
+
+/// Resolves the acting headers of a pinned peer's call. No acting headers is
+/// `Ok(None)` (the peer calls as itself). The organization must be one the
+/// peer hosts; if its pinned descriptor does not list it, the descriptor is
+/// fetched again once, as the organization may be new there.
+pub async fn acting_principal(
+    store: &Store,
+    tls: &PeerTls,
+    peer: &PeerCaller,
+    headers: &HeaderMap,
+) -> Result<Option<(Principal, Forwarded)>, Status> {
+    let Some(org) = headers.get(ACTING_ORG_HEADER) else {
+        return Ok(None);
+    };
+    let refuse = |why: String| {
+        tracing::warn!(peer = %peer.node_id, %why, "forwarded call refused");
+        Status::permission_denied(why)
+    };
+    let header = |name: &str| -> Result<&str, Status> {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= MAX_IDEMPOTENCY_KEY)
+            .ok_or_else(|| Status::invalid_argument(format!("{name} is missing or malformed")))
+    };
+    let org = OrgId::from_stored(
+        org.to_str()
+            .map_err(|_| Status::invalid_argument(format!("{ACTING_ORG_HEADER} is not text")))?
+            .to_owned(),
+    );
+    let person = header(ACTING_PERSON_HEADER)?;
+    let role = Role::parse(ACTING_ROLE_HEADER, header(ACTING_ROLE_HEADER)?)
+        .map_err(|e| Status::invalid_argument(e.to_string()))?;
+    let key = header(IDEMPOTENCY_HEADER)?;
+    let mut hosted = peer.organizations.contains(&org);
+    if !hosted {
+        match crate::federation::refresh_peer(store, tls, &peer.node_id).await {
+            Ok(fresh) => hosted = fresh.descriptor.organizations.iter().any(|o| o.id == org),
+            Err(error) => {
+                tracing::warn!(peer = %peer.node_id, %error, "peer descriptor not refreshed");
+            }
+        }
+    }
+    if !hosted {
+        return Err(refuse(format!(
+            "node {} does not host organization {org}, so it cannot act for it here",
+            peer.node_id
+        )));
+    }
+    let principal = Principal {
+        // Unique across the network, and naming where the person lives.
+        person_id: PersonId::from_stored(format!("{person}@{}", peer.node_id)),
+        token_id: TokenId::from_stored(format!("node:{}", peer.node_id)),
+        operator: false,
+        memberships: vec![(org, role)],
+    };
+    Ok(Some((
+        principal,
+        Forwarded {
+            node_id: peer.node_id.clone(),
+            key: key.to_owned(),
+        },
+    )))
+}
+
+/// Stripes that serialize calls with the same idempotency key.
+static STRIPES: LazyLock<Vec<tokio::sync::Mutex<()>>> =
+    LazyLock::new(|| (0..64).map(|_| tokio::sync::Mutex::new(())).collect());
+
+fn stripe(node: &str, key: &str) -> &'static tokio::sync::Mutex<()> {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (node, key).hash(&mut hasher);
+    let index = usize::try_from(hasher.finish() % 64).unwrap_or(0);
+    &STRIPES[index]
+}
+
+/// Runs a write once per idempotency key of a forwarded call: the first
+/// success is stored, and a retry with the same key gets it back without
+/// running again. Calls that were not forwarded just run. A key reused for
+/// another method is refused.
+pub async fn once<R, Fut>(
+    store: &Store,
+    forwarded: Option<Forwarded>,
+    method: &str,
+    run: Fut,
+) -> Result<Response<R>, Status>
+where
+    R: prost::Message + Default,
+    Fut: Future<Output = Result<Response<R>, Status>>,
+{
+    let Some(forwarded) = forwarded else {
+        return run.await;
+    };
+    let _turn = stripe(&forwarded.node_id, &forwarded.key).lock().await;
+    let stored = store
+        .forwarded_answer(&forwarded.node_id, &forwarded.key)
+        .await
+        .map_err(|e| to_status(&e))?;
+    if let Some((stored_method, bytes)) = stored {
+        if stored_method != method {
+            return Err(Status::invalid_argument(format!(
+                "{IDEMPOTENCY_HEADER}: this key was used for {stored_method}"
+            )));
+        }
+        tracing::info!(peer = %forwarded.node_id, key = %forwarded.key, method, "forwarded write repeated; stored answer returned");
+        let answer = R::decode(bytes.as_slice()).map_err(|e| {
+            tracing::error!(error = %e, "stored answer unreadable");
+            Status::internal("the stored answer to this write is unreadable")
+        })?;
+        return Ok(Response::new(answer));
+    }
+    let response = run.await?;
+    store
+        .record_forwarded(
+            &forwarded.node_id,
+            &forwarded.key,
+            method,
+            &response.get_ref().encode_to_vec(),
+        )
+        .await
+        .map_err(|e| to_status(&e))?;
+    Ok(response)
+}
+
+/// The forwarded call a request carries, if it does.
+pub fn forwarded<T>(request: &Request<T>) -> Option<Forwarded> {
+    request.extensions().get::<Forwarded>().cloned()
+}
+
+/// What a service needs to send writes for mirrored records home.
+#[derive(Debug, Clone)]
+pub struct Forwarding {
+    store: Store,
+    forwarder: Option<Forwarder>,
+}
+
+impl Forwarding {
+    /// Forwarding with `forwarder`; `None` refuses writes to mirrored
+    /// records as UNAVAILABLE.
+    pub fn new(store: Store, forwarder: Option<Forwarder>) -> Self {
+        Self { store, forwarder }
+    }
+
+    /// The mirrored record of `kind` and `id`, if this node mirrors one.
+    pub async fn mirror(
+        &self,
+        kind: EntityKind,
+        id: &str,
+    ) -> Result<Option<edufed_store::federation::Mirror>, Status> {
+        self.store
+            .get_mirror(kind, id)
+            .await
+            .map_err(|e| to_status(&e))
+    }
+
+    /// Forwards `message` (the client's `request`, with its references
+    /// resolved to ids) to the home node `to` for `caller` acting for `org`,
+    /// with the idempotency key the client sent (or a fresh one). A call that
+    /// was itself forwarded is never forwarded again: a node accepts writes
+    /// only for records it owns.
+    pub async fn to_home<T, U, R, F, Fut>(
+        &self,
+        to: &str,
+        request: &Request<U>,
+        message: T,
+        caller: &Principal,
+        org: &OrgId,
+        call: F,
+    ) -> Result<R, Status>
+    where
+        T: Clone,
+        F: Fn(tonic::transport::Channel, Request<T>) -> Fut,
+        Fut: Future<Output = Result<Response<R>, Status>>,
+    {
+        if let Some(from) = forwarded(request) {
+            tracing::warn!(peer = %from.node_id, home = %to, "forwarded write for a record this node does not own refused");
+            return Err(Status::failed_precondition(format!(
+                "this record belongs to node {to}, not to this node; send the write there"
+            )));
+        }
+        let Some(forwarder) = &self.forwarder else {
+            return Err(Status::unavailable(format!(
+                "this record belongs to node {to}, and this node does not forward writes"
+            )));
+        };
+        let role = caller.role_in(org).ok_or_else(|| {
+            Status::permission_denied(format!("you hold no role in organization {org}"))
+        })?;
+        let acting = Acting {
+            person: caller.person_id.to_string(),
+            org: org.clone(),
+            role,
+        };
+        let key = idempotency_key(request.metadata())?;
+        tracing::info!(home = %to, %org, key = %key, "write forwarded to the record's home node");
+        forwarder.forward(to, message, &acting, &key, call).await
+    }
+}

@@ -1,0 +1,205 @@
+//! Forwarded writes: a write to a record another node owns (a registration
+//! for its activity, a booking of its resource, a signature on its
+//! agreement) goes to that home node, which alone decides.
+//!
+//! The forwarding node calls the home node as itself (its credential),
+//! acting for one person of one organization it hosts, with the role that
+//! person holds there, and with an idempotency key: a retried forward with
+//! the same key has its effect once and gets the same answer.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use edufed_domain::directory::Role;
+use edufed_domain::ids::OrgId;
+use edufed_store::Store;
+use rand::RngCore as _;
+use tonic::metadata::MetadataValue;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+
+use crate::{NODE_AUTH_HEADER, NODE_HEADER, NodeIdentity, PeerTls, credential};
+
+/// The header naming the person a forwarding node acts for (their id on
+/// that node).
+pub const ACTING_PERSON_HEADER: &str = "x-edufed-acting-person";
+/// The header naming the organization the person acts for.
+pub const ACTING_ORG_HEADER: &str = "x-edufed-acting-org";
+/// The header with the person's role in that organization.
+pub const ACTING_ROLE_HEADER: &str = "x-edufed-acting-role";
+/// The header with the idempotency key of a write. A client may send it to
+/// its own node too; the node passes it on when it forwards the write.
+pub const IDEMPOTENCY_HEADER: &str = "x-edufed-idempotency-key";
+/// The longest idempotency key, in bytes.
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+
+/// How many times a forward is tried when the home node cannot be reached.
+const ATTEMPTS: u32 = 3;
+/// How long one forwarded call may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// For whom a node forwards a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acting {
+    /// The person's id on the forwarding node.
+    pub person: String,
+    /// The organization they act for; the forwarding node hosts it.
+    pub org: OrgId,
+    /// Their role in it.
+    pub role: Role,
+}
+
+/// The idempotency key a client sent with its call, or a fresh one.
+pub fn idempotency_key(metadata: &tonic::metadata::MetadataMap) -> Result<String, Status> {
+    match metadata.get(IDEMPOTENCY_HEADER) {
+        Some(value) => {
+            let key = value
+                .to_str()
+                .ok()
+                .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY)
+                .filter(|k| k.bytes().all(|b| b.is_ascii_graphic()))
+                .ok_or_else(|| {
+                    Status::invalid_argument(format!(
+                        "{IDEMPOTENCY_HEADER}: 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
+                    ))
+                })?;
+            Ok(key.to_owned())
+        }
+        None => {
+            let mut bytes = [0u8; 16];
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            Ok(hex::encode(bytes))
+        }
+    }
+}
+
+/// Sends writes to their home nodes.
+#[derive(Clone)]
+pub struct Forwarder {
+    store: Store,
+    identity: Arc<NodeIdentity>,
+    tls: PeerTls,
+    /// A lazily connecting channel per peer, with the URL it was made for.
+    channels: Arc<Mutex<HashMap<String, (String, Channel)>>>,
+}
+
+impl std::fmt::Debug for Forwarder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forwarder").finish_non_exhaustive()
+    }
+}
+
+impl Forwarder {
+    /// A forwarder for the node with `identity`, reaching peers with `tls`.
+    pub fn new(store: Store, identity: Arc<NodeIdentity>, tls: PeerTls) -> Self {
+        Self {
+            store,
+            identity,
+            tls,
+            channels: Arc::default(),
+        }
+    }
+
+    /// A channel to the pinned peer `node_id`.
+    async fn channel(&self, node_id: &str) -> Result<Channel, Status> {
+        let peer = self.store.get_peer(node_id).await.map_err(|e| {
+            Status::unavailable(format!(
+                "the record's home node {node_id} is not a pinned peer of this node: {e}"
+            ))
+        })?;
+        let url = peer.descriptor.url;
+        let mut channels = self
+            .channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((cached_url, channel)) = channels.get(node_id)
+            && *cached_url == url
+        {
+            return Ok(channel.clone());
+        }
+        let channel = self
+            .tls
+            .endpoint(&url)
+            .map_err(|e| Status::unavailable(format!("cannot reach node {node_id}: {e}")))?
+            .timeout(CALL_TIMEOUT)
+            .connect_lazy();
+        channels.insert(node_id.to_owned(), (url, channel.clone()));
+        Ok(channel)
+    }
+
+    /// Calls `call` on the home node `to` with `message`, as this node acting
+    /// for `acting`, with the idempotency `key`. A home node that cannot be
+    /// reached is tried again (with the same key) a few times, then the
+    /// write fails with UNAVAILABLE. The home node's own answers, errors
+    /// included, are passed on as they are.
+    pub async fn forward<T, R, F, Fut>(
+        &self,
+        to: &str,
+        message: T,
+        acting: &Acting,
+        key: &str,
+        call: F,
+    ) -> Result<R, Status>
+    where
+        T: Clone,
+        F: Fn(Channel, Request<T>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<R>, Status>>,
+    {
+        let channel = self.channel(to).await?;
+        let mut last = None;
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(200 * 3u64.pow(attempt - 1))).await;
+            }
+            let request = self.request(to, message.clone(), acting, key)?;
+            match call(channel.clone(), request).await {
+                Ok(response) => return Ok(response.into_inner()),
+                Err(status) if status.code() == Code::Unavailable => {
+                    tracing::warn!(peer = %to, attempt, error = %status.message(), "forward failed; retrying");
+                    last = Some(status);
+                }
+                Err(status) if status.code() == Code::Unauthenticated => {
+                    tracing::warn!(peer = %to, error = %status.message(), "home node refused this node's credential");
+                    return Err(Status::failed_precondition(format!(
+                        "the record's home node {to} refused this node's credential (does it pin this node?): {}",
+                        status.message()
+                    )));
+                }
+                Err(status) => return Err(status),
+            }
+        }
+        let why = last.map(|s| s.message().to_owned()).unwrap_or_default();
+        Err(Status::unavailable(format!(
+            "the record's home node {to} is unreachable, and only it may accept this write: {why}"
+        )))
+    }
+
+    fn request<T>(
+        &self,
+        to: &str,
+        message: T,
+        acting: &Acting,
+        key: &str,
+    ) -> Result<Request<T>, Status> {
+        let (from, auth) = credential(&self.identity, to, chrono::Utc::now().timestamp());
+        let mut request = Request::new(message);
+        let header = |value: &str| {
+            MetadataValue::try_from(value)
+                .map_err(|_| Status::invalid_argument(format!("{} cannot be sent", text(value))))
+        };
+        let metadata = request.metadata_mut();
+        metadata.insert(NODE_HEADER, header(&from)?);
+        metadata.insert(NODE_AUTH_HEADER, header(&auth)?);
+        metadata.insert(ACTING_PERSON_HEADER, header(&acting.person)?);
+        metadata.insert(ACTING_ORG_HEADER, header(acting.org.as_str())?);
+        metadata.insert(ACTING_ROLE_HEADER, header(acting.role.as_str())?);
+        metadata.insert(IDEMPOTENCY_HEADER, header(key)?);
+        Ok(request)
+    }
+}
+
+fn text(value: &str) -> String {
+    edufed_domain::text::excerpt(value)
+}

@@ -1,0 +1,627 @@
+//! Three real nodes: a university, a technopark, and the methodical
+//! centre's hub hosting a school. Each record has one home node; the others
+//! mirror what they may see, and send writes to its home node.
+
+use std::time::Duration;
+
+use edufed_proto::v1 as pb;
+use edufed_tests::{Backend, Bearer, TestNode, both_backends, org_request};
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+type Intercepted = InterceptedService<Channel, Bearer>;
+type Calendar = pb::calendar_client::CalendarClient<Intercepted>;
+type Booking = pb::booking_client::BookingClient<Intercepted>;
+type Agreements = pb::agreements_client::AgreementsClient<Intercepted>;
+type Federation = pb::federation_client::FederationClient<Intercepted>;
+
+async fn calendar(node: &TestNode, token: &str) -> Calendar {
+    pb::calendar_client::CalendarClient::with_interceptor(node.channel().await, Bearer::new(token))
+}
+
+async fn booking(node: &TestNode, token: &str) -> Booking {
+    pb::booking_client::BookingClient::with_interceptor(node.channel().await, Bearer::new(token))
+}
+
+async fn agreements(node: &TestNode, token: &str) -> Agreements {
+    pb::agreements_client::AgreementsClient::with_interceptor(
+        node.channel().await,
+        Bearer::new(token),
+    )
+}
+
+async fn federation(node: &TestNode) -> Federation {
+    pb::federation_client::FederationClient::with_interceptor(
+        node.channel().await,
+        Bearer::new(&node.operator_token),
+    )
+}
+
+/// Every node pins every other and follows its log.
+async fn full_mesh(nodes: &[&TestNode]) {
+    for from in nodes {
+        for to in nodes {
+            if from.node.node_id() == to.node.node_id() {
+                continue;
+            }
+            federation(from)
+                .await
+                .add_peer(pb::AddPeerRequest {
+                    url: to.node.url(),
+                    fingerprint: to.node.node_id().into(),
+                })
+                .await
+                .unwrap();
+        }
+    }
+    for from in nodes {
+        for to in nodes {
+            if from.node.node_id() != to.node.node_id() {
+                federation(from)
+                    .await
+                    .subscribe(pb::SubscribeRequest {
+                        node_id: to.node.node_id().into(),
+                        entity_kinds: vec![],
+                    })
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// Waits up to fifteen seconds for `found` to give something.
+async fn eventually<T, F, Fut>(what: &str, mut found: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..150 {
+        if let Some(value) = found().await {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} never happened");
+}
+
+/// The payload of the record `id` of `kind` that `node` mirrors, if it does.
+async fn mirrored(node: &TestNode, kind: &str, id: &str) -> Option<serde_json::Value> {
+    node.node
+        .store()
+        .list_mirrors(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.entry.kind.as_str() == kind && m.entry.entity_id == id)
+        .map(|m| serde_json::from_str(&m.entry.payload).unwrap())
+}
+
+fn course(title: &str, days: i64) -> pb::ActivityDetails {
+    let day = (chrono::Utc::now() + chrono::Duration::days(days)).date_naive();
+    pb::ActivityDetails {
+        title: title.into(),
+        kind: pb::ActivityKind::Course.into(),
+        audience: Some(pb::Audience {
+            students: Some(pb::GradeRange { min: 9, max: 11 }),
+            ..Default::default()
+        }),
+        format: pb::Format::InPerson.into(),
+        place: Some(pb::Place {
+            kind: pb::PlaceKind::AtPublisher.into(),
+            value: String::new(),
+        }),
+        visibility: pb::Visibility::Public.into(),
+        capacity: 60,
+        schedule: Some(pb::Schedule {
+            time_zone: String::new(),
+            start: format!("{day}T15:00"),
+            end: format!("{day}T17:00"),
+            all_day: false,
+            recurrence: None,
+        }),
+        ..Default::default()
+    }
+}
+
+fn lab() -> pb::Resource {
+    pb::Resource {
+        kind: pb::ResourceKind::Lab.into(),
+        name: "IT-квантум".into(),
+        capacity: 14,
+        hours: (1..=5)
+            .map(|weekday| pb::WeeklyHours {
+                weekday,
+                opens: "09:00".into(),
+                closes: "18:00".into(),
+            })
+            .collect(),
+        rules: Some(pb::BookingRules {
+            min_minutes: 45,
+            max_advance_days: 400,
+            ..Default::default()
+        }),
+        approval: pb::ApprovalPolicy::ApprovalRequired.into(),
+        access: pb::Access::Network.into(),
+        ..Default::default()
+    }
+}
+
+fn next_tuesday() -> chrono::NaiveDate {
+    use chrono::Datelike as _;
+    let mut day = (chrono::Utc::now() + chrono::Duration::days(14)).date_naive();
+    while day.weekday() != chrono::Weekday::Tue {
+        day = day.succ_opt().unwrap();
+    }
+    day
+}
+
+fn signatory(name: &str) -> Option<pb::Signatory> {
+    Some(pb::Signatory {
+        name: name.into(),
+        position: "директор".into(),
+        basis: "Устава".into(),
+    })
+}
+
+/// A cooperation agreement between the hub's school and the university.
+fn cooperation(school: &str, university: &str) -> pb::AgreementContent {
+    let today = chrono::Utc::now().date_naive();
+    pb::AgreementContent {
+        kind: pb::AgreementKind::Cooperation.into(),
+        number: "№7-с".into(),
+        dated: today.to_string(),
+        title: "Соглашение о сотрудничестве в подготовке к олимпиадам".into(),
+        valid_from: (today - chrono::Duration::days(1)).to_string(),
+        valid_to: (today + chrono::Duration::days(300)).to_string(),
+        parties: vec![
+            pb::Party {
+                org: school.into(),
+                role: pb::PartyRole::Base.into(),
+                signatory: signatory("Петрова Анна Сергеевна"),
+            },
+            pb::Party {
+                org: university.into(),
+                role: pb::PartyRole::Participant.into(),
+                signatory: signatory("Рулевский Виктор Михайлович"),
+            },
+        ],
+        amendment_procedure: "дополнительным соглашением".into(),
+        termination_procedure: "с уведомлением за 30 дней".into(),
+        termination_notice_days: 30,
+        ..Default::default()
+    }
+}
+
+/// With `key` as the write's idempotency key.
+fn keyed<T>(message: T, key: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        edufed_federation::forward::IDEMPOTENCY_HEADER,
+        key.parse().unwrap(),
+    );
+    request
+}
+
+both_backends!(
+    three_nodes_publish_mirror_and_forward_writes,
+    |backend| async move {
+        let university = TestNode::start(Backend::Sqlite).await;
+        let technopark = TestNode::start(Backend::Sqlite).await;
+        // The hub moves agreements through time every second.
+        let hub = TestNode::start_with(edufed_tests::TestDb::new(backend).await, |s| {
+            s.agreement_check_secs = 1;
+        })
+        .await;
+        university
+            .operator()
+            .await
+            .create_organization(pb::CreateOrganizationRequest {
+                kind: pb::OrganizationKind::University.into(),
+                ..org_request("tusur")
+            })
+            .await
+            .unwrap();
+        technopark
+            .operator()
+            .await
+            .create_organization(pb::CreateOrganizationRequest {
+                kind: pb::OrganizationKind::Technopark.into(),
+                ..org_request("kvantorium")
+            })
+            .await
+            .unwrap();
+        hub.operator()
+            .await
+            .create_organization(org_request("gym24"))
+            .await
+            .unwrap();
+        let tusur_coordinator = university
+            .member_token("tusur", pb::Role::Coordinator)
+            .await;
+        let tusur_rector = university.member_token("tusur", pb::Role::Admin).await;
+        let park_coordinator = technopark
+            .member_token("kvantorium", pb::Role::Coordinator)
+            .await;
+        let school_coordinator = hub.member_token("gym24", pb::Role::Coordinator).await;
+        let school_director = hub.member_token("gym24", pb::Role::Admin).await;
+        full_mesh(&[&university, &technopark, &hub]).await;
+
+        // Each node knows the others' organizations, marked with their home.
+        let known = hub
+            .operator()
+            .await
+            .get_organization(pb::GetOrganizationRequest {
+                organization: "tusur".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(known.home_node, university.node.node_id());
+        assert_eq!(known.kind, pb::OrganizationKind::University as i32);
+        // Only its home node changes it.
+        let err = hub
+            .operator()
+            .await
+            .update_organization(pb::UpdateOrganizationRequest {
+                organization: "tusur".into(),
+                short_name: Some("ТУСУР".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+
+        // 1. A course published on the university appears on the hub.
+        let published = calendar(&university, &tusur_coordinator)
+            .await
+            .publish_activity(pb::PublishActivityRequest {
+                publisher: "tusur".into(),
+                details: Some(course("Олимпиадная информатика", 20)),
+                draft: false,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut hub_calendar = calendar(&hub, &school_coordinator).await;
+        eventually("the course reaching the hub", || {
+            let mut hub_calendar = hub_calendar.clone();
+            let id = published.id.clone();
+            async move {
+                let found = hub_calendar
+                    .list_occurrences(pb::ListOccurrencesRequest {
+                        from: Some(prost_types::Timestamp {
+                            seconds: chrono::Utc::now().timestamp(),
+                            nanos: 0,
+                        }),
+                        to: Some(prost_types::Timestamp {
+                            seconds: (chrono::Utc::now() + chrono::Duration::days(60)).timestamp(),
+                            nanos: 0,
+                        }),
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .occurrences;
+                found
+                    .iter()
+                    .any(|o| o.activity.as_ref().is_some_and(|a| a.id == id))
+                    .then_some(())
+            }
+        })
+        .await;
+
+        // 2. A school on the hub registers a group; the hub forwards it to
+        // the university, which decides and answers.
+        let register = pb::RegisterRequest {
+            activity_id: published.id.clone(),
+            occurrence_start: None,
+            cohort: Some(pb::Cohort {
+                organization: "gym24".into(),
+                grades: Some(pb::GradeRange { min: 10, max: 10 }),
+                headcount: 12,
+                teacher: "Казак О.Г.".into(),
+                teacher_contact: String::new(),
+            }),
+        };
+        let registration = hub_calendar
+            .register(keyed(register.clone(), "gym24-olymp-1"))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(registration.activity_id, published.id);
+        // A retry with the same key has no second effect.
+        let again = hub_calendar
+            .register(keyed(register.clone(), "gym24-olymp-1"))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(again.id, registration.id);
+        let at_home = calendar(&university, &tusur_coordinator)
+            .await
+            .list_registrations(pb::ListRegistrationsRequest {
+                activity_id: published.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .registrations;
+        assert_eq!(at_home.len(), 1, "{at_home:?}");
+        assert_eq!(at_home[0].id, registration.id);
+        let school_id = known_id(&university, "gym24").await;
+        assert_eq!(at_home[0].cohort.as_ref().unwrap().organization, school_id);
+        // The outcome also reaches the hub through its subscription.
+        eventually("the registration mirrored on the hub", || {
+            mirrored(&hub, "registration", &registration.id)
+        })
+        .await;
+        // The technopark follows the university too, but sees seat counts
+        // only, never the school's registration.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            mirrored(&technopark, "registration", &registration.id)
+                .await
+                .is_none()
+        );
+
+        // 3. The school requests the technopark's lab through the hub; the
+        // technopark decides, and the decision arrives back.
+        let resource = booking(&technopark, &park_coordinator)
+            .await
+            .create_resource(pb::CreateResourceRequest {
+                owner: "kvantorium".into(),
+                resource: Some(lab()),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut hub_booking = booking(&hub, &school_coordinator).await;
+        let listed = eventually("the lab offered on the hub", || {
+            let mut hub_booking = hub_booking.clone();
+            async move {
+                let list = hub_booking
+                    .list_resources(pb::ListResourcesRequest {
+                        owner: "kvantorium".into(),
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .resources;
+                (!list.is_empty()).then_some(list)
+            }
+        })
+        .await;
+        assert_eq!(listed[0].id, resource.id);
+        let day = next_tuesday();
+        let requested = hub_booking
+            .request_booking(pb::RequestBookingRequest {
+                resource_id: resource.id.clone(),
+                requester: "gym24".into(),
+                start: format!("{day}T10:00"),
+                end: format!("{day}T11:30"),
+                purpose: "Робототехника, 7 класс".into(),
+                headcount: 12,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .booking
+            .unwrap();
+        assert_eq!(requested.requester_id, school_id);
+        assert_eq!(
+            requested.occurrences[0].state,
+            pb::OccurrenceState::Pending as i32
+        );
+        booking(&technopark, &park_coordinator)
+            .await
+            .approve_booking(pb::DecideBookingRequest {
+                booking_id: requested.id.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        eventually("the decision reaching the hub", || {
+            let id = requested.id.clone();
+            let hub = &hub;
+            async move {
+                let payload = mirrored(hub, "booking", &id).await?;
+                (payload["occurrences"][0]["state"] == "confirmed").then_some(())
+            }
+        })
+        .await;
+
+        // 4. An agreement between the hub's school and the university: drafted
+        // and proposed on the hub (its home), signed on both nodes.
+        let university_id = known_id(&hub, "tusur").await;
+        let mut school_agreements = agreements(&hub, &school_director).await;
+        let draft = school_agreements
+            .draft_agreement(pb::DraftAgreementRequest {
+                initiator: "gym24".into(),
+                content: Some(cooperation("gym24", "tusur")),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let proposed = school_agreements
+            .propose_agreement(pb::ProposeAgreementRequest {
+                agreement_id: draft.id.clone(),
+                expected_revision: draft.revision,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut rector = agreements(&university, &tusur_rector).await;
+        // The university's node learns of the proposal through its
+        // subscription, and reads it at home.
+        let seen = eventually("the proposal reaching the university", || {
+            let mut rector = rector.clone();
+            let id = draft.id.clone();
+            async move {
+                rector
+                    .get_agreement(pb::GetAgreementRequest { agreement_id: id })
+                    .await
+                    .ok()
+                    .map(|r| r.into_inner())
+            }
+        })
+        .await;
+        assert_eq!(seen.state, pb::AgreementState::Proposed as i32);
+        let version = proposed.versions.last().unwrap().number;
+        // The rector signs on the university's node; the hub signs it.
+        let signed_there = rector
+            .sign_agreement(pb::SignAgreementRequest {
+                agreement_id: draft.id.clone(),
+                org: "tusur".into(),
+                version,
+                content_hash: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(signed_there.state, pb::AgreementState::Proposed as i32);
+        let signed = school_agreements
+            .sign_agreement(pb::SignAgreementRequest {
+                agreement_id: draft.id.clone(),
+                org: "gym24".into(),
+                version,
+                content_hash: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            [
+                pb::AgreementState::Signed as i32,
+                pb::AgreementState::Active as i32
+            ]
+            .contains(&signed.state),
+            "{signed:?}"
+        );
+        let signatures = &signed.versions.last().unwrap().signatures;
+        assert_eq!(signatures.len(), 2);
+        assert!(signatures.iter().all(|s| s.verified), "{signatures:?}");
+        assert!(
+            signatures
+                .iter()
+                .any(|s| s.org_id == university_id
+                    && s.person_id.ends_with(university.node.node_id())),
+            "{signatures:?}"
+        );
+        // Active on both: the university's mirror follows, and its read at
+        // home says so.
+        eventually("the agreement active on the university's node", || {
+            let id = draft.id.clone();
+            let university = &university;
+            async move {
+                let payload = mirrored(university, "agreement", &id).await?;
+                (payload["state"] == "active").then_some(())
+            }
+        })
+        .await;
+        let read = rector
+            .get_agreement(pb::GetAgreementRequest {
+                agreement_id: draft.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(read.state, pb::AgreementState::Active as i32);
+
+        // 5. A node accepts a forwarded write only for a record it owns, and
+        // only for an organization the forwarding node hosts.
+        let pem = std::fs::read_to_string(university.data_dir.join("node.key")).unwrap();
+        let identity =
+            std::sync::Arc::new(edufed_federation::NodeIdentity::from_pem(&pem).unwrap());
+        let forwarder = edufed_federation::Forwarder::new(
+            university.node.store().clone(),
+            identity,
+            edufed_federation::PeerTls::default(),
+        );
+        let as_rector = |org: &str| edufed_federation::Acting {
+            person: "per_rector".into(),
+            org: edufed_domain::ids::OrgId::from_stored(org.to_owned()),
+            role: edufed_domain::directory::Role::Admin,
+        };
+        let day_after = day.succ_opt().unwrap();
+        let elsewhere = pb::RequestBookingRequest {
+            resource_id: resource.id.clone(),
+            requester: university_id.clone(),
+            start: format!("{day_after}T10:00"),
+            end: format!("{day_after}T11:00"),
+            purpose: "Не по адресу".into(),
+            headcount: 5,
+            ..Default::default()
+        };
+        let call = |channel, request| async move {
+            pb::booking_client::BookingClient::new(channel)
+                .request_booking(request)
+                .await
+        };
+        let err = forwarder
+            .forward(
+                hub.node.node_id(),
+                elsewhere.clone(),
+                &as_rector(&university_id),
+                "k1",
+                call,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+        assert!(
+            err.message().contains("not to this node"),
+            "{}",
+            err.message()
+        );
+        let err = forwarder
+            .forward(
+                technopark.node.node_id(),
+                pb::RequestBookingRequest {
+                    requester: school_id.clone(),
+                    ..elsewhere.clone()
+                },
+                &as_rector(&school_id),
+                "k2",
+                call,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+        assert!(err.message().contains("does not host"), "{}", err.message());
+
+        // 6. With the technopark down, a write for its record fails with
+        // UNAVAILABLE, and nothing is accepted in its place.
+        let technopark_id = technopark.node.node_id().to_owned();
+        technopark.node.stop().await.unwrap();
+        let err = hub_booking
+            .request_booking(pb::RequestBookingRequest {
+                resource_id: resource.id.clone(),
+                requester: "gym24".into(),
+                start: format!("{day}T14:00"),
+                end: format!("{day}T15:00"),
+                purpose: "Робототехника, 8 класс".into(),
+                headcount: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::Unavailable, "{err:?}");
+        assert!(err.message().contains(&technopark_id), "{}", err.message());
+    }
+);
+
+/// The id `node` knows the organization `slug` by.
+async fn known_id(node: &TestNode, slug: &str) -> String {
+    node.operator()
+        .await
+        .get_organization(pb::GetOrganizationRequest {
+            organization: slug.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id
+}
