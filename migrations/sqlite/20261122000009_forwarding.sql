@@ -14,3 +14,8 @@ CREATE TABLE forwarded_writes (
     created_at  INTEGER NOT NULL,
     PRIMARY KEY (node_id, idem_key)
 );
+
+-- Compaction keeps the latest entry of every record, so the retained log is
+-- a snapshot for a reader whose cursor expired; finding the superseded
+-- entries needs the log by record.
+CREATE INDEX change_log_entity ON change_log (entity_kind, entity_id, seq);

@@ -197,6 +197,7 @@ both_backends!(a_school_books_a_technopark_lab, |backend| async move {
             after_sequence: latest,
             entity_kinds: vec!["booking".into()],
             heartbeat_seconds: 1,
+            snapshot: false,
         })
         .await
         .unwrap()

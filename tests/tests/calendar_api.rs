@@ -517,6 +517,7 @@ both_backends!(
                 after_sequence: latest,
                 entity_kinds: vec![],
                 heartbeat_seconds: 1,
+                snapshot: false,
             })
             .await
             .unwrap()

@@ -248,6 +248,7 @@ both_backends!(
             after_sequence: 0,
             entity_kinds: vec![],
             heartbeat_seconds: 1,
+            snapshot: false,
         };
         let mut feed = pb::change_feed_client::ChangeFeedClient::new(university.channel().await);
         let mut stream = feed

@@ -625,3 +625,231 @@ async fn known_id(node: &TestNode, slug: &str) -> String {
         .into_inner()
         .id
 }
+
+/// The university's activities as it shares them with the network: the
+/// latest shared entry of each, as (version, operation).
+async fn shared_activities(
+    node: &TestNode,
+) -> std::collections::BTreeMap<String, (u64, &'static str)> {
+    let shared_only = edufed_store::changes::ChangeFilter {
+        kinds: vec![edufed_domain::changes::EntityKind::Activity],
+        organizations: Some(vec![]),
+    };
+    let mut state = std::collections::BTreeMap::new();
+    for entry in node
+        .node
+        .store()
+        .read_log(0, 1_000_000, &shared_only, false)
+        .await
+        .unwrap()
+    {
+        state.insert(entry.entity_id, (entry.version, entry.operation.as_str()));
+    }
+    state
+}
+
+/// The activities `node` mirrors from `origin`, as (version, operation).
+async fn mirrored_activities(
+    node: &TestNode,
+    origin: &str,
+) -> std::collections::BTreeMap<String, (u64, &'static str)> {
+    node.node
+        .store()
+        .list_mirrors(Some(origin))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.entry.kind == edufed_domain::changes::EntityKind::Activity)
+        .map(|m| {
+            (
+                m.entry.entity_id,
+                (m.entry.version, m.entry.operation.as_str()),
+            )
+        })
+        .collect()
+}
+
+/// Waits up to forty seconds for the hub to mirror exactly what the
+/// university shares.
+async fn converge(university: &TestNode, hub: &TestNode) {
+    let origin = university.node.node_id().to_owned();
+    for _ in 0..400 {
+        if shared_activities(university).await == mirrored_activities(hub, &origin).await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (want, got) = (
+        shared_activities(university).await,
+        mirrored_activities(hub, &origin).await,
+    );
+    panic!(
+        "the hub never converged: {} shared, {} mirrored",
+        want.len(),
+        got.len()
+    );
+}
+
+both_backends!(
+    a_partitioned_subscriber_catches_up_even_past_compaction,
+    |backend| async move {
+        let university = TestNode::start(backend).await;
+        let hub = TestNode::start(Backend::Sqlite).await;
+        university
+            .operator()
+            .await
+            .create_organization(org_request("tusur"))
+            .await
+            .unwrap();
+        let coordinator = university
+            .member_token("tusur", pb::Role::Coordinator)
+            .await;
+        // The hub reaches the university through a link the test can cut.
+        let link = edufed_tests::Partition::start(university.node.addr()).await;
+        federation(&hub)
+            .await
+            .add_peer(pb::AddPeerRequest {
+                url: link.url(),
+                fingerprint: university.node.node_id().into(),
+            })
+            .await
+            .unwrap();
+        federation(&university)
+            .await
+            .add_peer(pb::AddPeerRequest {
+                url: hub.node.url(),
+                fingerprint: hub.node.node_id().into(),
+            })
+            .await
+            .unwrap();
+        let mut hub_ops = federation(&hub).await;
+        hub_ops
+            .subscribe(pb::SubscribeRequest {
+                node_id: university.node.node_id().into(),
+                entity_kinds: vec![],
+            })
+            .await
+            .unwrap();
+        let mut calendar = calendar(&university, &coordinator).await;
+        let mut published = Vec::new();
+        for i in 0..20 {
+            published.push(
+                calendar
+                    .publish_activity(pb::PublishActivityRequest {
+                        publisher: "tusur".into(),
+                        details: Some(course(&format!("Курс {i}"), 10 + i)),
+                        draft: false,
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner(),
+            );
+        }
+        converge(&university, &hub).await;
+
+        // The link is cut; changes keep coming.
+        link.cut();
+        eventually("the hub noticing the cut", || {
+            let mut hub_ops = hub_ops.clone();
+            async move {
+                let list = hub_ops
+                    .list_subscriptions(pb::ListSubscriptionsRequest {})
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .subscriptions;
+                (!list[0].connected).then_some(())
+            }
+        })
+        .await;
+        for i in 20..120 {
+            calendar
+                .publish_activity(pb::PublishActivityRequest {
+                    publisher: "tusur".into(),
+                    details: Some(course(&format!("Курс {i}"), 10 + i % 40)),
+                    draft: false,
+                })
+                .await
+                .unwrap();
+        }
+        for (i, activity) in published.iter().enumerate().take(10) {
+            let mut details = course(&format!("Курс {i}, новое время"), 12 + i as i64);
+            if i < 4 {
+                // No longer shared: the hub must forget them.
+                details.visibility = pb::Visibility::Organization.into();
+            }
+            calendar
+                .update_activity(pb::UpdateActivityRequest {
+                    activity_id: activity.id.clone(),
+                    expected_version: 0,
+                    details: Some(details),
+                })
+                .await
+                .unwrap();
+        }
+        // Edited again after being hidden: the entry that hides them from
+        // the network must outlive compaction.
+        for activity in published.iter().take(2) {
+            let mut details = course("Курс для своих", 30);
+            details.visibility = pb::Visibility::Organization.into();
+            calendar
+                .update_activity(pb::UpdateActivityRequest {
+                    activity_id: activity.id.clone(),
+                    expected_version: 0,
+                    details: Some(details),
+                })
+                .await
+                .unwrap();
+        }
+        // Meanwhile the university compacts its log: the hub's cursor is
+        // now older than what it retains.
+        let compacted = university
+            .node
+            .store()
+            .compact_changes(chrono::Utc::now() + chrono::Duration::seconds(1))
+            .await
+            .unwrap();
+        assert!(compacted > 0);
+        let subscription = hub_ops
+            .list_subscriptions(pb::ListSubscriptionsRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .subscriptions
+            .remove(0);
+        let bounds = university.node.store().log_bounds().await.unwrap();
+        assert!(subscription.cursor < bounds.compacted_through);
+
+        // The link returns: the hub resyncs from the snapshot and follows on.
+        link.heal();
+        converge(&university, &hub).await;
+        let mirrored = mirrored_activities(&hub, university.node.node_id()).await;
+        assert_eq!(
+            mirrored.values().filter(|(_, op)| *op == "upsert").count(),
+            116
+        );
+        for hidden in published.iter().take(4) {
+            assert_eq!(
+                mirrored[&hidden.id].1, "delete",
+                "{} stays hidden",
+                hidden.id
+            );
+        }
+        // Changes after the resync arrive as usual.
+        let late = calendar
+            .publish_activity(pb::PublishActivityRequest {
+                publisher: "tusur".into(),
+                details: Some(course("Курс после восстановления связи", 15)),
+                draft: false,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        converge(&university, &hub).await;
+        assert!(
+            mirrored_activities(&hub, university.node.node_id())
+                .await
+                .contains_key(&late.id)
+        );
+    }
+);

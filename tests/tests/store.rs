@@ -590,12 +590,23 @@ both_backends!(log_filters_and_compaction, |backend| async move {
     };
     assert_eq!(store.read_changes(0, 100, &people).await.unwrap().len(), 1);
 
+    store
+        .update_organization(
+            &OrgRef::Id(a.id.clone()),
+            edufed_domain::directory::OrganizationPatch {
+                short_name: Some("A2".into()),
+                ..Default::default()
+            },
+            &NODE,
+        )
+        .await
+        .unwrap();
     let latest = store.latest_sequence().await.unwrap();
     let deleted = store
         .compact_changes(edufed_domain::time::now() + chrono::Duration::seconds(1))
         .await
         .unwrap();
-    assert_eq!(deleted, latest);
+    assert_eq!(deleted, 1, "only a's creation, which its update supersedes");
     let bounds = store.log_bounds().await.unwrap();
     assert_eq!((bounds.compacted_through, bounds.latest), (latest, latest));
     let expired = store
@@ -603,6 +614,18 @@ both_backends!(log_filters_and_compaction, |backend| async move {
         .await
         .unwrap_err();
     assert!(matches!(expired, LogError::CursorExpired { oldest, .. } if oldest == latest + 1));
+    // What is retained is a snapshot: the latest entry of every record.
+    let snapshot = store
+        .read_log(0, 100, &ChangeFilter::default(), false)
+        .await
+        .unwrap();
+    assert_eq!(snapshot.len() as u64, latest - 1);
+    let of_a: Vec<_> = snapshot
+        .iter()
+        .filter(|e| e.entity_id == a.id.to_string())
+        .collect();
+    assert_eq!(of_a.len(), 1);
+    assert_eq!(of_a[0].version, 2);
     assert!(
         store
             .read_changes(latest, 100, &ChangeFilter::default())

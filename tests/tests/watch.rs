@@ -15,6 +15,7 @@ fn watch_from(cursor: u64) -> pb::WatchRequest {
         after_sequence: cursor,
         entity_kinds: vec![],
         heartbeat_seconds: 1,
+        snapshot: false,
     }
 }
 
@@ -121,6 +122,7 @@ both_backends!(
                 after_sequence: latest,
                 entity_kinds: vec!["organization".into()],
                 heartbeat_seconds: 1,
+                snapshot: false,
             })
             .await
             .unwrap()
@@ -241,6 +243,23 @@ both_backends!(an_expired_cursor_asks_for_a_resync, |backend| async move {
         ahead.code(),
         Code::OutOfRange,
         "a cursor from another database resyncs too"
+    );
+    // A snapshot streams the retained log whatever the cursor says: the
+    // latest entry of every record, the organization's creation among them.
+    let snapshot = read_all(
+        &node,
+        &node.operator_token,
+        pb::WatchRequest {
+            snapshot: true,
+            ..watch_from(latest + 1000)
+        },
+    )
+    .await;
+    assert!(
+        snapshot
+            .iter()
+            .any(|e| e.entity_kind == "organization" && e.payload_json.contains("tsu")),
+        "{snapshot:?}"
     );
     // From the latest sequence, as the error says, the watch works.
     op.create_organization(org_request("tpu")).await.unwrap();

@@ -190,10 +190,12 @@ impl ChangeFeed for ChangeFeedService {
         })()
         .map_err(|e| Status::from(ApiError::from(e)))?;
 
-        let bounds = self.store.log_bounds().await.map_err(|e| to_status(&e))?;
-        bounds
-            .check_cursor(req.after_sequence)
-            .map_err(|e| log_status(&e))?;
+        if !req.snapshot {
+            let bounds = self.store.log_bounds().await.map_err(|e| to_status(&e))?;
+            bounds
+                .check_cursor(req.after_sequence)
+                .map_err(|e| log_status(&e))?;
+        }
 
         let permit = self.streams.clone().try_acquire_owned().map_err(|_| {
             Status::resource_exhausted(
@@ -207,7 +209,8 @@ impl ChangeFeed for ChangeFeedService {
             caller,
             kinds: filter.kinds.clone(),
             filter,
-            cursor: req.after_sequence,
+            cursor: if req.snapshot { 0 } else { req.after_sequence },
+            snapshot: req.snapshot,
             heartbeat,
             settings: self.settings.clone(),
             shutdown: self.shutdown.clone(),
@@ -228,6 +231,8 @@ struct Pump {
     kinds: Vec<EntityKind>,
     filter: ChangeFilter,
     cursor: u64,
+    /// Reads the retained log from its start, without a cursor check.
+    snapshot: bool,
     heartbeat: Duration,
     settings: FeedSettings,
     shutdown: CancellationToken,
@@ -288,7 +293,12 @@ impl Pump {
         loop {
             let batch = self
                 .store
-                .read_changes(self.cursor, self.settings.batch_size, &self.filter)
+                .read_log(
+                    self.cursor,
+                    self.settings.batch_size,
+                    &self.filter,
+                    !self.snapshot,
+                )
                 .await
                 .map_err(|e| Stop::Failed(log_status(&e)))?;
             let full = batch.len() as u32 == self.settings.batch_size;

@@ -70,6 +70,7 @@ pub async fn watch(conn: Connection, args: WatchArgs, format: Format) -> anyhow:
             after_sequence: cursor,
             entity_kinds: args.kinds.clone(),
             heartbeat_seconds: args.heartbeat,
+            snapshot: false,
         };
         let status: tonic::Status = match client.watch(request).await {
             Ok(response) => {

@@ -92,10 +92,11 @@ async fn follow(
     shutdown: CancellationToken,
 ) {
     let mut attempt = 0;
+    let mut link = Link::default();
     loop {
         let outcome = tokio::select! {
             () = shutdown.cancelled() => return,
-            outcome = stream_once(&store, &identity, &tls, &peer, &mut attempt) => outcome,
+            outcome = stream_once(&store, &identity, &tls, &peer, &mut attempt, &mut link) => outcome,
         };
         match outcome {
             Ok(()) => return,
@@ -115,6 +116,14 @@ async fn follow(
     }
 }
 
+/// What one link remembers between streams.
+#[derive(Debug, Default)]
+struct Link {
+    /// The peer no longer retains the log after this node's cursor: the next
+    /// stream is a snapshot.
+    resync: bool,
+}
+
 /// One stream: connect, then apply entries until the link breaks. `Ok`
 /// only when there is nothing left to follow.
 async fn stream_once(
@@ -123,6 +132,7 @@ async fn stream_once(
     tls: &PeerTls,
     peer_id: &str,
     attempt: &mut u32,
+    link: &mut Link,
 ) -> anyhow::Result<()> {
     let subscription = match store.get_subscription(peer_id).await {
         Ok(s) => s,
@@ -141,33 +151,51 @@ async fn stream_once(
         .connect()
         .await
         .with_context(|| format!("cannot reach {url}"))?;
-    let (from, auth) = credential(identity, peer_id, chrono::Utc::now().timestamp());
-    let mut request = tonic::Request::new(pb::WatchRequest {
-        after_sequence: subscription.cursor,
-        entity_kinds: subscription
-            .kinds
-            .iter()
-            .map(|k| k.as_str().to_owned())
-            .collect(),
-        heartbeat_seconds: HEARTBEAT_SECS,
-    });
-    request.metadata_mut().insert(NODE_HEADER, from.parse()?);
-    request
-        .metadata_mut()
-        .insert(NODE_AUTH_HEADER, auth.parse()?);
-    let mut stream = ChangeFeedClient::new(channel)
-        .watch(request)
-        .await
-        .map_err(|status| anyhow!("{url} refused the stream: {}", status.message()))?
-        .into_inner();
-    tracing::info!(peer = %peer_id, cursor = subscription.cursor, "following peer");
+    let watch = |snapshot: bool| -> anyhow::Result<tonic::Request<pb::WatchRequest>> {
+        let (from, auth) = credential(identity, peer_id, chrono::Utc::now().timestamp());
+        let mut request = tonic::Request::new(pb::WatchRequest {
+            after_sequence: subscription.cursor,
+            entity_kinds: subscription
+                .kinds
+                .iter()
+                .map(|k| k.as_str().to_owned())
+                .collect(),
+            heartbeat_seconds: HEARTBEAT_SECS,
+            snapshot,
+        });
+        request.metadata_mut().insert(NODE_HEADER, from.parse()?);
+        request
+            .metadata_mut()
+            .insert(NODE_AUTH_HEADER, auth.parse()?);
+        Ok(request)
+    };
+    let mut client = ChangeFeedClient::new(channel);
+    let refused = |status: tonic::Status| anyhow!("{url} refused the stream: {}", status.message());
+    let mut stream = match client.watch(watch(link.resync)?).await {
+        Ok(stream) => stream,
+        // The peer compacted its log past this node's cursor: read its
+        // snapshot (every record's latest entry), then follow on.
+        Err(status) if status.code() == tonic::Code::OutOfRange => {
+            tracing::warn!(peer = %peer_id, cursor = subscription.cursor, "cursor expired at the peer; resyncing from its snapshot");
+            link.resync = true;
+            client.watch(watch(true)?).await.map_err(refused)?
+        }
+        Err(status) => return Err(refused(status)),
+    }
+    .into_inner();
+    tracing::info!(peer = %peer_id, cursor = subscription.cursor, snapshot = link.resync, "following peer");
+    link.resync = false;
     // Heartbeats come every few seconds: silence for three of them means the
     // link is gone even if no reset ever arrives.
     let silence = Duration::from_secs(u64::from(HEARTBEAT_SECS) * 3 + 5);
     while let Some(message) = tokio::time::timeout(silence, stream.message())
         .await
         .map_err(|_| anyhow!("{url} fell silent for {} s", silence.as_secs()))?
-        .map_err(|status| anyhow!("the stream from {url} ended: {}", status.message()))?
+        .map_err(|status| {
+            // Compacted while this node was reading: resync on the next stream.
+            link.resync |= status.code() == tonic::Code::OutOfRange;
+            anyhow!("the stream from {url} ended: {}", status.message())
+        })?
     {
         *attempt = 0;
         match message.event {

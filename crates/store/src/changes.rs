@@ -97,12 +97,27 @@ impl Store {
     /// Up to `limit` entries after `after`, in order, that `filter` lets
     /// through. Fails with `CursorExpired` when entries after `after` were
     /// compacted away, even while a reader is streaming.
-    #[tracing::instrument(name = "store.changes.read", skip(self, filter))]
     pub async fn read_changes(
         &self,
         after: u64,
         limit: u32,
         filter: &ChangeFilter,
+    ) -> Result<Vec<ChangeEntry>, Error> {
+        self.read_log(after, limit, filter, true).await
+    }
+
+    /// [`Store::read_changes`], or, with `checked` false, a read of the
+    /// retained log as it is: a snapshot reader starts from 0 and must not
+    /// be refused for passing below the compaction bound. Compaction only
+    /// deletes entries a later entry of the same record supersedes, so such
+    /// a reader still ends with every record's latest entry.
+    #[tracing::instrument(name = "store.changes.read", skip(self, filter))]
+    pub async fn read_log(
+        &self,
+        after: u64,
+        limit: u32,
+        filter: &ChangeFilter,
+        checked: bool,
     ) -> Result<Vec<ChangeEntry>, Error> {
         let mut sql = String::from(
             "SELECT seq, entity_kind, entity_id, version, operation, org_id, payload, actor, created_at \
@@ -148,12 +163,16 @@ impl Store {
         // Checked after the read: compaction deletes and moves the bound in
         // one transaction, so if it removed anything this read needed, the
         // new bound is visible now.
-        self.log_bounds().await?.check_cursor(after)?;
+        if checked {
+            self.log_bounds().await?.check_cursor(after)?;
+        }
         Ok(entries)
     }
 
-    /// Deletes the entries written before `before`, and remembers how far
-    /// the log was compacted. Returns how many entries were deleted.
+    /// Deletes the entries written before `before` that a later entry of the
+    /// same record supersedes, and remembers how far the log was compacted:
+    /// a cursor below that bound may have missed entries. Returns how many
+    /// entries were deleted.
     ///
     /// The bound only ever grows, and on PostgreSQL compaction holds the log
     /// lock, so two replicas compacting at once (or a clock stepping back)
@@ -182,17 +201,29 @@ impl Store {
         let Some(through) = through.filter(|t| *t > previous) else {
             return Ok(0);
         };
-        sqlx::query("DELETE FROM change_log_audience WHERE seq <= $1")
-            .bind(through)
-            .execute(&mut *tx.tx)
-            .await
-            .map_err(storage)?;
-        let deleted = sqlx::query("DELETE FROM change_log WHERE seq <= $1")
-            .bind(through)
-            .execute(&mut *tx.tx)
-            .await
-            .map_err(storage)?
-            .rows_affected();
+        // The latest entry of each record stays: the retained log is then
+        // a snapshot of every record plus the recent history. An entry
+        // shared with the network is superseded only by a later shared one,
+        // so that a peer reading a snapshot still sees the last state (or
+        // the tombstone) it was shown.
+        const SUPERSEDED: &str = "SELECT c.seq FROM change_log c WHERE c.seq <= $1 AND EXISTS \
+             (SELECT 1 FROM change_log l WHERE l.entity_kind = c.entity_kind \
+             AND l.entity_id = c.entity_id AND l.seq > c.seq AND (l.shared = 1 OR c.shared = 0))";
+        sqlx::query(&format!(
+            "DELETE FROM change_log_audience WHERE seq IN ({SUPERSEDED})"
+        ))
+        .bind(through)
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
+        let deleted = sqlx::query(&format!(
+            "DELETE FROM change_log WHERE seq IN ({SUPERSEDED})"
+        ))
+        .bind(through)
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?
+        .rows_affected();
         sqlx::query(
             "INSERT INTO node_meta (key, value) VALUES ($1, $2) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
