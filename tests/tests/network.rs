@@ -433,6 +433,41 @@ both_backends!(
         })
         .await;
 
+        // The hub's free/busy shows the lab's booked time, not who booked it.
+        let busy = eventually("the lab's busy time reaching the hub", || {
+            let mut hub_booking = hub_booking.clone();
+            let id = resource.id.clone();
+            async move {
+                let answer = hub_booking
+                    .free_busy(pb::FreeBusyRequest {
+                        resource_ids: vec![id],
+                        from: Some(prost_types::Timestamp {
+                            seconds: chrono::Utc::now().timestamp(),
+                            nanos: 0,
+                        }),
+                        to: Some(prost_types::Timestamp {
+                            seconds: (chrono::Utc::now() + chrono::Duration::days(40)).timestamp(),
+                            nanos: 0,
+                        }),
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .resources;
+                answer
+                    .first()
+                    .filter(|r| !r.busy.is_empty())
+                    .map(|r| r.busy.clone())
+            }
+        })
+        .await;
+        assert_eq!(busy.len(), 1);
+        assert_eq!(busy[0].why, "booked");
+        assert_eq!(
+            busy[0].start, requested.occurrences[0].start,
+            "the confirmed lesson"
+        );
+
         // 4. An agreement between the hub's school and the university: drafted
         // and proposed on the hub (its home), signed on both nodes.
         let university_id = known_id(&hub, "tusur").await;

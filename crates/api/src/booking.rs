@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, NaiveTime, Utc, Weekday};
 use edufed_domain::FieldError;
 use edufed_domain::booking::{
-    Access, ApprovalPolicy, Blackout, BookedOccurrence, Booking, BookingRules, CancelScope, Error,
-    Initial, Listed, NewBooking, OccurrenceState, Resource, ResourceDetails, ResourceKind,
-    WeeklyHours,
+    Access, ApprovalPolicy, Blackout, BookedOccurrence, Booking, BookingRules, Busy, CancelScope,
+    Error, Initial, Listed, NewBooking, OccurrenceState, Resource, ResourceDetails, ResourceKind,
+    SharedBusy, WeeklyHours,
 };
 use edufed_domain::calendar::{Recurrence, Schedule};
 use edufed_domain::changes::{Actor, EntityKind};
@@ -204,6 +204,39 @@ impl BookingService {
                 })
                 .collect(),
         }))
+    }
+
+    /// The busy times of a mirrored resource within `[from, to)`: its
+    /// blackouts and the booked and held times its home node last shared.
+    /// `None` when the resource is not open to the network.
+    async fn mirrored_busy(
+        &self,
+        mirror: &edufed_store::federation::Mirror,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Option<(ResourceId, Vec<Busy>)>, ApiError> {
+        let Ok(resource) = serde_json::from_str::<Resource>(&mirror.entry.payload) else {
+            return Ok(None);
+        };
+        if resource.details.access != Access::Network {
+            return Ok(None);
+        }
+        let mut busy = match self
+            .forwarding
+            .mirror(EntityKind::ResourceBusy, resource.id.as_str())
+            .await
+            .map_err(ApiError::status)?
+        {
+            Some(shared) => serde_json::from_str::<SharedBusy>(&shared.entry.payload)
+                .map(|b| b.between(from, to, self.store.clock().now()))
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        for ((start, end), why) in resource.blackouts_between(from, to)? {
+            busy.push(Busy { start, end, why });
+        }
+        busy.sort_by_key(|b| (b.start, b.end));
+        Ok(Some((resource.id, busy)))
     }
 
     /// The resource, if the caller's organizations may see it.
@@ -658,7 +691,20 @@ impl BookingApi for BookingService {
             }
             let (from, to) = window(req.from.as_ref(), req.to.as_ref())?;
             let mut resources = Vec::with_capacity(req.resource_ids.len());
+            let mut mirrored = Vec::new();
             for raw in &req.resource_ids {
+                // Another node's resource: its busy times as it shares them.
+                if let Some(mirror) = self
+                    .forwarding
+                    .mirror(EntityKind::Resource, raw.trim())
+                    .await
+                    .map_err(ApiError::status)?
+                {
+                    if let Some(busy) = self.mirrored_busy(&mirror, from, to).await? {
+                        mirrored.push(busy);
+                    }
+                    continue;
+                }
                 match self.visible(&caller, raw).await {
                     Ok(resource) => resources.push(resource),
                     Err(e) => {
@@ -670,7 +716,9 @@ impl BookingApi for BookingService {
                     }
                 }
             }
-            Ok::<_, ApiError>(self.store.free_busy(&resources, from, to).await?)
+            let mut busy = self.store.free_busy(&resources, from, to).await?;
+            busy.extend(mirrored);
+            Ok::<_, ApiError>(busy)
         }
         .await?;
         Ok(Response::new(pb::FreeBusyResponse {

@@ -29,6 +29,9 @@ string_enum!(
         Resource = "resource",
         /// A booking and its occurrences.
         Booking = "booking",
+        /// A resource's busy times from now on, without who booked them:
+        /// what peers see of its bookings.
+        ResourceBusy = "resource_busy",
         /// A network agreement: its lifecycle and versions.
         Agreement = "agreement",
         /// A pinned peer node.

@@ -14,7 +14,7 @@ use edufed_domain::agreement::{
 use edufed_domain::booking::{
     Access, Blackout, BookedOccurrence, Booking, BookingOutcome, Busy, CancelScope, Collision,
     Error, Initial, Interval, Listed, NewBooking, OccurrenceState, Resource, ResourceDetails,
-    check_series,
+    SharedBusy, SharedInterval, check_series,
 };
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::ids::{AgreementId, BookingId, OrgId, ResourceId};
@@ -526,6 +526,7 @@ impl Store {
         }
         tx.append(booking_change(&resource, &booking, &occurrences, actor))
             .await?;
+        append_busy(&mut tx, &resource, actor).await?;
         tx.commit().await?;
         Ok(BookingOutcome {
             booking,
@@ -652,6 +653,7 @@ impl Store {
             .await?;
         // Each request that lost its time learns of it in the change feed.
         log_changed(&mut tx, &resource, rejected, moment, actor).await?;
+        append_busy(&mut tx, &resource, actor).await?;
         tx.commit().await?;
         Ok(occurrences)
     }
@@ -878,6 +880,7 @@ impl Store {
         let booking = bump(&mut tx, booking, moment).await?;
         tx.append(booking_change(&resource, &booking, &occurrences, actor))
             .await?;
+        append_busy(&mut tx, &resource, actor).await?;
         tx.commit().await?;
         Ok(occurrences)
     }
@@ -1032,6 +1035,64 @@ async fn bump(
         .await
         .map_err(storage)?;
     Ok(booking)
+}
+
+/// Logs a network resource's busy times from now on, shared with peers so
+/// that their free/busy includes them; who booked stays between the owner
+/// and the requester.
+async fn append_busy(
+    tx: &mut WriteTx<'_>,
+    resource: &Resource,
+    actor: &Actor,
+) -> Result<(), Error> {
+    if resource.details.access != Access::Network {
+        return Ok(());
+    }
+    let at = now();
+    let rows = sqlx::query(
+        "SELECT start_at, block_end, state, hold_expires_at FROM booking_occurrences \
+         WHERE resource_id = $1 AND block_end > $2 \
+         AND (state = 'confirmed' OR (state = 'held' AND hold_expires_at > $2)) \
+         ORDER BY start_at",
+    )
+    .bind(resource.id.to_string())
+    .bind(micros(at))
+    .fetch_all(&mut *tx.tx)
+    .await
+    .map_err(storage)?;
+    let mut busy = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let state: String = row.try_get("state").map_err(storage)?;
+        busy.push(SharedInterval {
+            start: instant(row.try_get("start_at").map_err(storage)?)?,
+            end: instant(row.try_get("block_end").map_err(storage)?)?,
+            held_until: if state == "held" {
+                optional_instant(row.try_get("hold_expires_at").map_err(storage)?)?
+            } else {
+                None
+            },
+        });
+    }
+    let payload = SharedBusy {
+        resource_id: resource.id.clone(),
+        owner: resource.owner.clone(),
+        busy,
+    };
+    // Versions are the times the busy times were taken: they only grow.
+    let version = u64::try_from(at.timestamp_micros()).unwrap_or(0);
+    tx.append(
+        NewChange::upsert(
+            EntityKind::ResourceBusy,
+            resource.id.to_string(),
+            version,
+            Some(resource.owner.clone()),
+            &payload,
+            actor,
+        )
+        .shared(true),
+    )
+    .await?;
+    Ok(())
 }
 
 fn booking_change(

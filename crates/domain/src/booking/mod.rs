@@ -636,6 +636,50 @@ pub struct Busy {
     pub why: String,
 }
 
+/// A resource's busy times as its home node shares them with peers: when,
+/// not who or why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedBusy {
+    /// The resource.
+    pub resource_id: ResourceId,
+    /// Its owner.
+    pub owner: OrgId,
+    /// Booked and held times that end after the entry was written.
+    pub busy: Vec<SharedInterval>,
+}
+
+/// One busy time of a [`SharedBusy`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedInterval {
+    /// From.
+    pub start: DateTime<Utc>,
+    /// Until (buffer included).
+    pub end: DateTime<Utc>,
+    /// For a hold: when it lapses unless confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_until: Option<DateTime<Utc>>,
+}
+
+impl SharedBusy {
+    /// The busy times within `[from, to)` still in force at `now`.
+    pub fn between(&self, from: DateTime<Utc>, to: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Busy> {
+        self.busy
+            .iter()
+            .filter(|b| b.start < to && b.end > from)
+            .filter(|b| b.held_until.is_none_or(|until| until > now))
+            .map(|b| Busy {
+                start: b.start,
+                end: b.end,
+                why: if b.held_until.is_some() {
+                    "held".into()
+                } else {
+                    "booked".into()
+                },
+            })
+            .collect()
+    }
+}
+
 /// Which occurrences a cancellation covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelScope {
