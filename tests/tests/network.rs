@@ -626,6 +626,27 @@ both_backends!(
             .unwrap_err();
         assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
         assert!(err.message().contains("does not host"), "{}", err.message());
+        // Acting for a person is for the forwarded calls only: the university
+        // cannot publish on the hub for its own organization.
+        let err = forwarder
+            .forward(
+                hub.node.node_id(),
+                pb::PublishActivityRequest {
+                    publisher: university_id.clone(),
+                    details: Some(course("Не по адресу", 20)),
+                    draft: false,
+                },
+                &as_rector(&university_id),
+                "k3",
+                |channel, request| async move {
+                    pb::calendar_client::CalendarClient::new(channel)
+                        .publish_activity(request)
+                        .await
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
 
         // 6. With the technopark down, a write for its record fails with
         // UNAVAILABLE, and nothing is accepted in its place.

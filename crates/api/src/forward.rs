@@ -37,14 +37,26 @@ pub struct Forwarded {
     pub key: String,
 }
 
-/// Resolves the acting headers of a pinned peer's call. No acting headers is
-/// `Ok(None)` (the peer calls as itself). The organization must be one the
-/// peer hosts; if its pinned descriptor does not list it, the descriptor is
-/// fetched again once, as the organization may be new there.
+/// The calls a peer may make for one of its people: the writes that are
+/// forwarded to a record's home node, and the read of an agreement.
+pub const FORWARDABLE: &[&str] = &[
+    "/edufed.v1.Calendar/Register",
+    "/edufed.v1.Booking/RequestBooking",
+    "/edufed.v1.Agreements/SignAgreement",
+    "/edufed.v1.Agreements/DeclineAgreement",
+    "/edufed.v1.Agreements/GetAgreement",
+];
+
+/// Resolves the acting headers of a pinned peer's call to `path`. No acting
+/// headers is `Ok(None)` (the peer calls as itself). Only the calls in
+/// [`FORWARDABLE`] may act for a person, and the organization must be one
+/// the peer hosts; if its pinned descriptor does not list it, the
+/// descriptor is fetched again once, as the organization may be new there.
 pub async fn acting_principal(
     store: &Store,
     tls: &PeerTls,
     peer: &PeerCaller,
+    path: &str,
     headers: &HeaderMap,
 ) -> Result<Option<(Principal, Forwarded)>, Status> {
     let Some(org) = headers.get(ACTING_ORG_HEADER) else {
@@ -54,6 +66,14 @@ pub async fn acting_principal(
         tracing::warn!(peer = %peer.node_id, %why, "forwarded call refused");
         Status::permission_denied(why)
     };
+    if !FORWARDABLE.contains(&path) {
+        return Err(refuse(format!(
+            "node {} may act for its people only to register cohorts, request bookings, \
+             and read, sign or decline agreements; not {}",
+            peer.node_id,
+            edufed_domain::text::excerpt(path)
+        )));
+    }
     let header = |name: &str| -> Result<&str, Status> {
         headers
             .get(name)

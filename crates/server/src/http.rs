@@ -186,6 +186,7 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
                             &edge.store,
                             &edge.peer_tls,
                             &peer,
+                            request.uri().path(),
                             request.headers(),
                         )
                         .await
