@@ -286,30 +286,33 @@ both_backends!(
             .into_inner();
         let mut hub_calendar = calendar(&hub, &school_coordinator).await;
         eventually("the course reaching the hub", || {
-            let mut hub_calendar = hub_calendar.clone();
-            let id = published.id.clone();
-            async move {
-                let found = hub_calendar
-                    .list_occurrences(pb::ListOccurrencesRequest {
-                        from: Some(prost_types::Timestamp {
-                            seconds: chrono::Utc::now().timestamp(),
-                            nanos: 0,
-                        }),
-                        to: Some(prost_types::Timestamp {
-                            seconds: (chrono::Utc::now() + chrono::Duration::days(60)).timestamp(),
-                            nanos: 0,
-                        }),
-                        ..Default::default()
-                    })
-                    .await
-                    .unwrap()
-                    .into_inner()
-                    .occurrences;
-                found
-                    .iter()
-                    .any(|o| o.activity.as_ref().is_some_and(|a| a.id == id))
-                    .then_some(())
-            }
+            calendar_has(hub_calendar.clone(), published.id.clone())
+        })
+        .await;
+        // An organization the university starts hosting after it was pinned
+        // is learnt from its descriptor, and its courses are mirrored too.
+        university
+            .operator()
+            .await
+            .create_organization(pb::CreateOrganizationRequest {
+                kind: pb::OrganizationKind::University.into(),
+                ..org_request("tsu")
+            })
+            .await
+            .unwrap();
+        let tsu = university.member_token("tsu", pb::Role::Coordinator).await;
+        let later = calendar(&university, &tsu)
+            .await
+            .publish_activity(pb::PublishActivityRequest {
+                publisher: "tsu".into(),
+                details: Some(course("Физика для 10 классов", 25)),
+                draft: false,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        eventually("a new organization's course reaching the hub", || {
+            calendar_has(hub_calendar.clone(), later.id.clone())
         })
         .await;
 
@@ -668,6 +671,31 @@ both_backends!(
         assert!(err.message().contains(&technopark_id), "{}", err.message());
     }
 );
+
+/// Whether the calendar lists an occurrence of activity `id` in the next
+/// sixty days.
+async fn calendar_has(mut calendar: Calendar, id: String) -> Option<()> {
+    let found = calendar
+        .list_occurrences(pb::ListOccurrencesRequest {
+            from: Some(prost_types::Timestamp {
+                seconds: chrono::Utc::now().timestamp(),
+                nanos: 0,
+            }),
+            to: Some(prost_types::Timestamp {
+                seconds: (chrono::Utc::now() + chrono::Duration::days(60)).timestamp(),
+                nanos: 0,
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .occurrences;
+    found
+        .iter()
+        .any(|o| o.activity.as_ref().is_some_and(|a| a.id == id))
+        .then_some(())
+}
 
 /// The id `node` knows the organization `slug` by.
 async fn known_id(node: &TestNode, slug: &str) -> String {

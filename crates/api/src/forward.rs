@@ -92,7 +92,7 @@ pub async fn acting_principal(
     let key = header(IDEMPOTENCY_HEADER)?;
     let mut hosted = peer.organizations.contains(&org);
     if !hosted {
-        match crate::federation::refresh_peer(store, tls, &peer.node_id).await {
+        match edufed_federation::peering::refresh_peer(store, tls, &peer.node_id).await {
             Ok(fresh) => hosted = fresh.descriptor.organizations.iter().any(|o| o.id == org),
             Err(error) => {
                 tracing::warn!(peer = %peer.node_id, %error, "peer descriptor not refreshed");

@@ -19,4 +19,4 @@ pub use booking::BookingService;
 pub use calendar::CalendarService;
 pub use change_feed::{ChangeFeedService, FeedSettings};
 pub use directory::DirectoryService;
-pub use federation::{FederationService, refresh_peer};
+pub use federation::FederationService;

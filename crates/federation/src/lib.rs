@@ -5,6 +5,7 @@ pub mod credential;
 pub mod forward;
 pub mod identity;
 pub mod link;
+pub mod peering;
 pub mod sync;
 
 pub use credential::{NODE_AUTH_HEADER, NODE_HEADER, credential};

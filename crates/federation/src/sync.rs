@@ -122,6 +122,30 @@ struct Link {
     /// The peer no longer retains the log after this node's cursor: the next
     /// stream is a snapshot.
     resync: bool,
+    /// Organizations named by entries that the peer's descriptor did not
+    /// list even when fetched again: not asked about twice.
+    unknown: std::collections::HashSet<OrgId>,
+}
+
+impl Link {
+    /// Fetches the peer's descriptor again, so that organizations it started
+    /// hosting since it was pinned are known: their records are mirrored
+    /// only then. Failing to is logged, not fatal.
+    async fn refresh(store: &Store, tls: &PeerTls, peer_id: &str) -> Option<Vec<OrgId>> {
+        match crate::peering::refresh_peer(store, tls, peer_id).await {
+            Ok(peer) => Some(
+                peer.descriptor
+                    .organizations
+                    .into_iter()
+                    .map(|o| o.id)
+                    .collect(),
+            ),
+            Err(error) => {
+                tracing::warn!(peer = %peer_id, %error, "peer descriptor not refreshed");
+                None
+            }
+        }
+    }
 }
 
 /// One stream: connect, then apply entries until the link breaks. `Ok`
@@ -145,6 +169,15 @@ async fn stream_once(
         Err(e) => return Err(e.into()),
     };
     let key = PublicKey::from_bytes(&peer.descriptor.public_key).context("the pinned key")?;
+    let mut hosted: Vec<OrgId> = match Link::refresh(store, tls, peer_id).await {
+        Some(fresh) => fresh,
+        None => peer
+            .descriptor
+            .organizations
+            .iter()
+            .map(|o| o.id.clone())
+            .collect(),
+    };
     let url = peer.descriptor.url.clone();
     let endpoint = tls.endpoint(&url).map_err(|e| anyhow!(e))?;
     let channel = endpoint
@@ -201,6 +234,13 @@ async fn stream_once(
         match message.event {
             Some(pb::watch_response::Event::Entry(entry)) => {
                 let (entry, signature) = checked(entry, peer_id, &key)?;
+                if let Some(org) = &entry.org_id
+                    && !hosted.contains(org)
+                    && link.unknown.insert(org.clone())
+                    && let Some(fresh) = Link::refresh(store, tls, peer_id).await
+                {
+                    hosted = fresh;
+                }
                 store.apply_mirrored(peer_id, &entry, &signature).await?;
             }
             Some(pb::watch_response::Event::Heartbeat(h)) => {
