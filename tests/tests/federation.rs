@@ -389,6 +389,7 @@ both_backends!(
             .subscribe(pb::SubscribeRequest {
                 node_id: origin.clone(),
                 entity_kinds: vec!["activity".into()],
+                via: String::new(),
             })
             .await
             .unwrap();
@@ -396,6 +397,7 @@ both_backends!(
             .subscribe(pb::SubscribeRequest {
                 node_id: origin.clone(),
                 entity_kinds: vec![],
+                via: String::new(),
             })
             .await
             .unwrap_err();
@@ -615,6 +617,7 @@ both_backends!(
             .subscribe(pb::SubscribeRequest {
                 node_id: origin.clone(),
                 entity_kinds: vec!["activity".into()],
+                via: String::new(),
             })
             .await
             .unwrap();
@@ -730,6 +733,7 @@ async fn peers_link_over_mutual_tls() {
         .subscribe(pb::SubscribeRequest {
             node_id: origin.clone(),
             entity_kinds: vec![],
+            via: String::new(),
         })
         .await
         .unwrap();

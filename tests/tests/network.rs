@@ -63,6 +63,7 @@ async fn full_mesh(nodes: &[&TestNode]) {
                     .subscribe(pb::SubscribeRequest {
                         node_id: to.node.node_id().into(),
                         entity_kinds: vec![],
+                        via: String::new(),
                     })
                     .await
                     .unwrap();
@@ -811,6 +812,7 @@ both_backends!(
             .subscribe(pb::SubscribeRequest {
                 node_id: university.node.node_id().into(),
                 entity_kinds: vec![],
+                via: String::new(),
             })
             .await
             .unwrap();
@@ -937,3 +939,160 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_regional_hub_follows_a_school_node_through_the_city_hub,
+    |backend| async move {
+        let school_node = TestNode::start(Backend::Sqlite).await;
+        let city = TestNode::start(Backend::Sqlite).await;
+        let region = TestNode::start(backend).await;
+        school_node
+            .operator()
+            .await
+            .create_organization(org_request("lyceum7"))
+            .await
+            .unwrap();
+        let coordinator = school_node
+            .member_token("lyceum7", pb::Role::Coordinator)
+            .await;
+        // The city hub and the school's node pin each other; the region pins
+        // only the city hub.
+        pin(&city, &school_node).await;
+        pin(&school_node, &city).await;
+        pin(&city, &region).await;
+        pin(&region, &city).await;
+        federation(&city)
+            .await
+            .subscribe(pb::SubscribeRequest {
+                node_id: school_node.node.node_id().into(),
+                entity_kinds: vec![],
+                via: String::new(),
+            })
+            .await
+            .unwrap();
+        let mut region_ops = federation(&region).await;
+        // Following a node directly needs it pinned; through a relay, not.
+        let err = region_ops
+            .subscribe(pb::SubscribeRequest {
+                node_id: school_node.node.node_id().into(),
+                entity_kinds: vec![],
+                via: String::new(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::NotFound, "{err:?}");
+        let status = region_ops
+            .subscribe(pb::SubscribeRequest {
+                node_id: school_node.node.node_id().into(),
+                entity_kinds: vec![],
+                via: city.node.node_id().into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(status.via, city.node.node_id());
+
+        let mut school_calendar = calendar(&school_node, &coordinator).await;
+        let shown = school_calendar
+            .publish_activity(pb::PublishActivityRequest {
+                publisher: "lyceum7".into(),
+                details: Some(course("День открытых дверей", 12)),
+                draft: false,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let hidden = school_calendar
+            .publish_activity(pb::PublishActivityRequest {
+                publisher: "lyceum7".into(),
+                details: Some(course("Педсовет", 13)),
+                draft: false,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut details = course("Педсовет", 13);
+        details.visibility = pb::Visibility::Organization.into();
+        school_calendar
+            .update_activity(pb::UpdateActivityRequest {
+                activity_id: hidden.id.clone(),
+                expected_version: 0,
+                details: Some(details),
+            })
+            .await
+            .unwrap();
+
+        // The region's calendar lists the school's open day, mirrored with
+        // the school's node as its origin and checked against its key.
+        let region_token = region.operator_token.clone();
+        eventually("the open day reaching the region", || {
+            calendar_has_as(&region, region_token.clone(), shown.id.clone())
+        })
+        .await;
+        let origin = school_node.node.node_id().to_owned();
+        eventually(
+            "the hidden activity's tombstone reaching the region",
+            || {
+                let (region, origin, id) = (&region, origin.clone(), hidden.id.clone());
+                async move {
+                    let state = mirrored_activities(region, &origin).await;
+                    (state.get(&id).map(|(_, op)| *op) == Some("delete")).then_some(())
+                }
+            },
+        )
+        .await;
+        assert_eq!(
+            mirrored_activities(&region, &origin).await,
+            shared_activities(&school_node).await,
+            "the region holds exactly what the school's node shares"
+        );
+
+        // A relay that does not follow the origin has nothing to relay.
+        let stranger = "ab".repeat(32);
+        region_ops
+            .subscribe(pb::SubscribeRequest {
+                node_id: stranger.clone(),
+                entity_kinds: vec![],
+                via: city.node.node_id().into(),
+            })
+            .await
+            .unwrap();
+        let failed = eventually("the relay refusing an unknown origin", || {
+            let mut region_ops = region_ops.clone();
+            let stranger = stranger.clone();
+            async move {
+                region_ops
+                    .list_subscriptions(pb::ListSubscriptionsRequest {})
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .subscriptions
+                    .into_iter()
+                    .find(|s| s.node_id == stranger && !s.last_error.is_empty())
+            }
+        })
+        .await;
+        assert!(
+            failed.last_error.contains("does not follow"),
+            "{}",
+            failed.last_error
+        );
+    }
+);
+
+/// `from`'s operator pins `to`.
+async fn pin(from: &TestNode, to: &TestNode) {
+    federation(from)
+        .await
+        .add_peer(pb::AddPeerRequest {
+            url: to.node.url(),
+            fingerprint: to.node.node_id().into(),
+        })
+        .await
+        .unwrap();
+}
+
+/// [`calendar_has`] on `node` with `token`.
+async fn calendar_has_as(node: &TestNode, token: String, id: String) -> Option<()> {
+    calendar_has(calendar(node, &token).await, id).await
+}

@@ -220,6 +220,163 @@ impl ChangeFeed for ChangeFeedService {
         tokio::spawn(pump.run());
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
+
+    type RelayStream = WatchStream;
+
+    async fn relay(
+        &self,
+        request: Request<pb::RelayRequest>,
+    ) -> Result<Response<WatchStream>, Status> {
+        let peer = request
+            .extensions()
+            .get::<PeerCaller>()
+            .cloned()
+            .ok_or_else(|| {
+                Status::unauthenticated("Relay is for pinned peer nodes, with a node credential")
+            })?;
+        let req = request.into_inner();
+        let origin = edufed_domain::federation::parse_fingerprint("origin", &req.origin)
+            .map_err(|e| Status::from(ApiError::from(e)))?;
+        let heartbeat = match req.heartbeat_seconds {
+            0 => 15,
+            s @ 1..=300 => s,
+            _ => {
+                return Err(ApiError::from(FieldError::new(
+                    "heartbeat_seconds",
+                    "must be between 1 and 300",
+                ))
+                .into());
+            }
+        }
+        .min(PEER_HEARTBEAT_MAX_SECS);
+        let public_key = match self.store.get_peer(&origin).await {
+            Ok(pinned) => pinned.descriptor.public_key.to_vec(),
+            Err(edufed_domain::federation::Error::NotFound(_)) => {
+                return Err(Status::not_found(format!(
+                    "this node does not follow node {origin}, so it has nothing of it to relay"
+                )));
+            }
+            Err(other) => return Err(to_status(&other)),
+        };
+        let permit = self.streams.clone().try_acquire_owned().map_err(|_| {
+            Status::resource_exhausted(
+                "this node serves as many Watch streams as it may; retry later",
+            )
+        })?;
+        let (tx, rx) = mpsc::channel(64);
+        let relay = Relayer {
+            store: self.store.clone(),
+            reader: peer.node_id,
+            origin,
+            public_key,
+            cursor: req.after_sequence,
+            heartbeat: Duration::from_secs(u64::from(heartbeat)),
+            batch: self.settings.batch_size,
+            shutdown: self.shutdown.clone(),
+            tx,
+            _permit: permit,
+        };
+        tokio::spawn(relay.run());
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+/// Feeds one Relay stream: the origin's relayable mirrors after the cursor,
+/// polled every second, with heartbeats.
+struct Relayer {
+    store: Store,
+    reader: String,
+    origin: String,
+    public_key: Vec<u8>,
+    cursor: u64,
+    heartbeat: Duration,
+    batch: u32,
+    shutdown: CancellationToken,
+    tx: mpsc::Sender<Result<pb::WatchResponse, Status>>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Relayer {
+    async fn run(mut self) {
+        let status = match self.pump().await {
+            Ok(()) => return,
+            Err(status) => status,
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.tx.send(Err(status))).await;
+    }
+
+    async fn send(&self, message: pb::WatchResponse) -> Result<(), Option<Status>> {
+        tokio::select! {
+            () = self.shutdown.cancelled() => Err(Some(Status::unavailable(
+                "the node is shutting down; reconnect with your last cursor",
+            ))),
+            sent = self.tx.send(Ok(message)) => sent.map_err(|_| None),
+        }
+    }
+
+    async fn pump(&mut self) -> Result<(), Status> {
+        let mut last_heartbeat = tokio::time::Instant::now() - self.heartbeat;
+        loop {
+            loop {
+                let batch = self
+                    .store
+                    .relayable_mirrors(&self.origin, self.cursor, self.batch)
+                    .await
+                    .map_err(|e| to_status(&e))?;
+                let full = batch.len() as u32 == self.batch;
+                for mirror in batch {
+                    let sequence = mirror.entry.sequence;
+                    let entry = pb::ChangeEntry {
+                        node_id: self.origin.clone(),
+                        signature: mirror.signature,
+                        public_key: self.public_key.clone(),
+                        ..mirror.entry.to_proto()
+                    };
+                    match self
+                        .send(pb::WatchResponse {
+                            event: Some(pb::watch_response::Event::Entry(entry)),
+                        })
+                        .await
+                    {
+                        Ok(()) => self.cursor = sequence,
+                        Err(Some(status)) => return Err(status),
+                        Err(None) => return Ok(()),
+                    }
+                }
+                if !full {
+                    break;
+                }
+            }
+            if last_heartbeat.elapsed() >= self.heartbeat {
+                // The reader must still be pinned here.
+                if self.store.get_peer(&self.reader).await.is_err() {
+                    return Err(Status::unauthenticated(format!(
+                        "node {} is no longer a pinned peer of this node",
+                        self.reader
+                    )));
+                }
+                let heartbeat = pb::WatchResponse {
+                    event: Some(pb::watch_response::Event::Heartbeat(pb::Heartbeat {
+                        latest_sequence: self.cursor,
+                        time: Some(timestamp(self.store.clock().now())),
+                    })),
+                };
+                match self.send(heartbeat).await {
+                    Ok(()) => last_heartbeat = tokio::time::Instant::now(),
+                    Err(Some(status)) => return Err(status),
+                    Err(None) => return Ok(()),
+                }
+            }
+            tokio::select! {
+                () = self.shutdown.cancelled() => {
+                    return Err(Status::unavailable(
+                        "the node is shutting down; reconnect with your last cursor",
+                    ));
+                }
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
 }
 
 /// Feeds one Watch stream: drains the log after the cursor, then waits for

@@ -282,6 +282,7 @@ impl ToProto for ChangeEntry {
             // Set by the feed, which holds the node's key.
             node_id: String::new(),
             signature: Vec::new(),
+            public_key: Vec::new(),
         }
     }
 }

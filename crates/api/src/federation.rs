@@ -78,6 +78,7 @@ fn subscription_out(
         connected: s.connected,
         last_error: s.last_error.clone().unwrap_or_default(),
         last_contact: s.last_contact.map(timestamp),
+        via: s.via.clone().unwrap_or_default(),
     }
 }
 
@@ -225,9 +226,21 @@ impl Federation for FederationService {
                 .iter()
                 .map(|k| EntityKind::parse("entity_kinds", k))
                 .collect::<Result<Vec<_>, _>>()?;
+            let via = match req.via.trim() {
+                "" => None,
+                raw => Some(parse_fingerprint("via", raw)?),
+            };
+            if node_id == self.identity.node_id() {
+                return Err(FieldError::new("node_id", "is this node's own").into());
+            }
             Ok::<_, ApiError>(
                 self.store
-                    .subscribe(&node_id, &kinds, &Actor::Person(caller.person_id.clone()))
+                    .subscribe(
+                        &node_id,
+                        &kinds,
+                        via.as_deref(),
+                        &Actor::Person(caller.person_id.clone()),
+                    )
                     .await?,
             )
         }

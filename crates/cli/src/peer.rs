@@ -37,6 +37,11 @@ pub struct SubscribeArgs {
     /// Only these entity kinds (activity, activity_seats, agreement, …); all it shares when none.
     #[arg(long = "kind")]
     kinds: Vec<String>,
+    /// Follow the node through this pinned peer, which relays what it
+    /// mirrors of it and shares with the network; the node itself need not
+    /// be pinned then.
+    #[arg(long, value_name = "NODE ID")]
+    via: Option<String>,
 }
 
 /// `edufed unsubscribe`: stop following a peer; its mirrors stay.
@@ -58,7 +63,11 @@ fn print_subscriptions(list: &[pb::SubscriptionStatus]) {
     ]);
     for s in list {
         t.add_row(vec![
-            s.node_id.clone(),
+            if s.via.is_empty() {
+                s.node_id.clone()
+            } else {
+                format!("{} (via {})", s.node_id, s.via)
+            },
             if s.entity_kinds.is_empty() {
                 "all".to_owned()
             } else {
@@ -85,6 +94,7 @@ pub async fn subscribe(
         .subscribe(pb::SubscribeRequest {
             node_id: args.node_id,
             entity_kinds: args.kinds,
+            via: args.via.unwrap_or_default(),
         })
         .await?
         .into_inner();

@@ -270,6 +270,9 @@ pub struct Subscription {
     pub last_contact: Option<DateTime<Utc>>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// The pinned peer that relays the origin's records, if it is followed
+    /// through one.
+    pub via: Option<String>,
 }
 
 impl Subscription {

@@ -163,6 +163,18 @@ async fn stream_once(
         Err(edufed_domain::federation::Error::NoSubscription(_)) => return Ok(()),
         Err(e) => return Err(e.into()),
     };
+    if let Some(relay) = &subscription.via {
+        return relayed_once(
+            store,
+            identity,
+            tls,
+            peer_id,
+            relay,
+            subscription.cursor,
+            attempt,
+        )
+        .await;
+    }
     let peer = match store.get_peer(peer_id).await {
         Ok(p) => p,
         Err(edufed_domain::federation::Error::NotFound(_)) => return Ok(()),
@@ -250,6 +262,90 @@ async fn stream_once(
         }
     }
     bail!("{url} closed the stream")
+}
+
+/// One stream of `origin`'s records as the pinned peer `relay` relays them.
+/// Each entry must carry the origin's public key (whose fingerprint is the
+/// origin's id) and the origin's signature with it: the relay cannot forge
+/// or alter what it passes on.
+async fn relayed_once(
+    store: &Store,
+    identity: &NodeIdentity,
+    tls: &PeerTls,
+    origin: &str,
+    relay: &str,
+    cursor: u64,
+    attempt: &mut u32,
+) -> anyhow::Result<()> {
+    let peer = match store.get_peer(relay).await {
+        Ok(p) => p,
+        Err(edufed_domain::federation::Error::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let url = peer.descriptor.url.clone();
+    let channel = tls
+        .endpoint(&url)
+        .map_err(|e| anyhow!(e))?
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    let (from, auth) = credential(identity, relay, chrono::Utc::now().timestamp());
+    let mut request = tonic::Request::new(pb::RelayRequest {
+        origin: origin.to_owned(),
+        after_sequence: cursor,
+        heartbeat_seconds: HEARTBEAT_SECS,
+    });
+    request.metadata_mut().insert(NODE_HEADER, from.parse()?);
+    request
+        .metadata_mut()
+        .insert(NODE_AUTH_HEADER, auth.parse()?);
+    let mut stream = ChangeFeedClient::new(channel)
+        .relay(request)
+        .await
+        .map_err(|status| anyhow!("{url} refused to relay {origin}: {}", status.message()))?
+        .into_inner();
+    tracing::info!(%origin, %relay, cursor, "following a peer's relay");
+    let mut key: Option<PublicKey> = None;
+    let silence = Duration::from_secs(u64::from(HEARTBEAT_SECS) * 3 + 5);
+    while let Some(message) = tokio::time::timeout(silence, stream.message())
+        .await
+        .map_err(|_| anyhow!("{url} fell silent for {} s", silence.as_secs()))?
+        .map_err(|status| anyhow!("the relay from {url} ended: {}", status.message()))?
+    {
+        *attempt = 0;
+        match message.event {
+            Some(pb::watch_response::Event::Entry(entry)) => {
+                let origin_key = match key {
+                    Some(k) => k,
+                    None => {
+                        let bytes: [u8; 32] =
+                            entry.public_key.clone().try_into().map_err(|_| {
+                                tracing::error!(%origin, %relay, "relayed entry without the origin's key");
+                                anyhow!("a relayed entry from {relay} lacks the origin's public key")
+                            })?;
+                        let k = PublicKey::from_bytes(&bytes)
+                            .map_err(|_| anyhow!("the origin's public key is invalid"))?;
+                        if crate::fingerprint(&k) != origin {
+                            tracing::error!(%origin, %relay, "relayed entry under another key");
+                            bail!("{relay} relayed an entry under a key that is not {origin}'s");
+                        }
+                        key = Some(k);
+                        k
+                    }
+                };
+                if entry.public_key.as_slice() != origin_key.as_bytes() {
+                    bail!("{relay} relayed entries under two keys for {origin}");
+                }
+                let (entry, signature) = checked(entry, origin, &origin_key)?;
+                store.apply_mirrored(origin, &entry, &signature).await?;
+            }
+            Some(pb::watch_response::Event::Heartbeat(h)) => {
+                store.note_heartbeat(origin, h.latest_sequence).await?;
+            }
+            None => {}
+        }
+    }
+    bail!("{url} closed the relay")
 }
 
 /// The entry, if the peer signed it with its pinned key.

@@ -193,6 +193,34 @@ impl Store {
         row.as_ref().map(mirror_from_row).transpose()
     }
 
+    /// The records of `origin` this node mirrors that may be relayed to
+    /// any peer (all of them were shared with the whole network), after the
+    /// origin's sequence `after`, in that order.
+    pub async fn relayable_mirrors(
+        &self,
+        origin: &str,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Mirror>, Error> {
+        let kinds = RELAYED
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(&format!(
+            "SELECT origin, entity_kind, entity_id, version, operation, org_id, payload, seq, \
+             created_at, actor, signature FROM mirrors WHERE origin = $1 AND seq > $2 \
+             AND entity_kind IN ({kinds}) ORDER BY seq LIMIT $3"
+        ))
+        .bind(origin.to_owned())
+        .bind(signed(after))
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await
+        .map_err(storage)?;
+        rows.iter().map(mirror_from_row).collect()
+    }
+
     /// The pinned peers, by node id.
     #[tracing::instrument(name = "store.federation.list_peers", skip(self))]
     pub async fn list_peers(&self) -> Result<Vec<Peer>, Error> {
@@ -232,7 +260,7 @@ impl Store {
         if removed == 0 {
             return Err(Error::NotFound(node_id.to_owned()));
         }
-        sqlx::query("DELETE FROM subscriptions WHERE peer_id = $1")
+        sqlx::query("DELETE FROM subscriptions WHERE peer_id = $1 OR via = $1")
             .bind(node_id.to_owned())
             .execute(&mut *tx.tx)
             .await
@@ -251,6 +279,15 @@ impl Store {
     }
 }
 
+/// The kinds a node relays from its mirrors: every entry of them it
+/// receives was shared with the whole network.
+pub const RELAYED: [EntityKind; 4] = [
+    EntityKind::Activity,
+    EntityKind::ActivitySeats,
+    EntityKind::Resource,
+    EntityKind::ResourceBusy,
+];
+
 /// A mirrored record: the latest signed entry a peer published for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mirror {
@@ -263,7 +300,7 @@ pub struct Mirror {
 }
 
 const SUBSCRIPTION_COLUMNS: &str =
-    "peer_id, kinds, cursor, latest_seen, connected, last_error, last_contact, created_at";
+    "peer_id, kinds, cursor, latest_seen, connected, last_error, last_contact, created_at, via";
 
 impl Store {
     /// Subscribes to a pinned peer's change log, from its beginning.
@@ -272,19 +309,39 @@ impl Store {
         &self,
         peer_id: &str,
         kinds: &[EntityKind],
+        via: Option<&str>,
         actor: &Actor,
     ) -> Result<Subscription, Error> {
-        self.get_peer(peer_id).await?;
+        match via {
+            None => {
+                self.get_peer(peer_id).await?;
+            }
+            Some(relay) => {
+                self.get_peer(relay).await?;
+                match self.get_peer(peer_id).await {
+                    Err(Error::NotFound(_)) => {}
+                    Ok(_) => {
+                        return Err(edufed_domain::FieldError::new(
+                            "via",
+                            "the node is a pinned peer: follow it directly",
+                        )
+                        .into());
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+        }
         let at = self.clock().now();
         let kinds_json = serde_json::to_string(kinds).map_err(edufed_domain::StorageError::new)?;
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO subscriptions (peer_id, kinds, cursor, latest_seen, connected, last_error, \
-             last_contact, created_at, updated_at) VALUES ($1, $2, 0, 0, 0, NULL, NULL, $3, $3)",
+             last_contact, created_at, updated_at, via) VALUES ($1, $2, 0, 0, 0, NULL, NULL, $3, $3, $4)",
         )
         .bind(peer_id.to_owned())
         .bind(kinds_json)
         .bind(micros(at))
+        .bind(via.map(str::to_owned))
         .execute(&mut *tx.tx)
         .await
         .map_err(|e| match DbFailure::classify(e) {
@@ -296,7 +353,7 @@ impl Store {
             peer_id.to_owned(),
             1,
             None,
-            &serde_json::json!({ "node_id": peer_id, "subscribed": kinds }),
+            &serde_json::json!({ "node_id": peer_id, "subscribed": kinds, "via": via }),
             actor,
         ))
         .await?;
@@ -635,7 +692,21 @@ async fn origin_hosts(tx: &mut WriteTx<'_>, origin: &str, org: &OrgId) -> Result
             .map_err(storage)?;
     let hosted: Vec<HostedOrg> = match orgs {
         Some(json) => serde_json::from_str(&json).map_err(edufed_domain::StorageError::new)?,
-        None => return Ok(false),
+        // An origin followed through a relay, not pinned: its signed entry
+        // says which organization publishes; that holds unless the
+        // organization is this node's own or a pinned peer's.
+        None => {
+            let home: Option<Option<String>> =
+                sqlx::query_scalar("SELECT home_node FROM organizations WHERE id = $1")
+                    .bind(org.to_string())
+                    .fetch_optional(&mut *tx.tx)
+                    .await
+                    .map_err(storage)?;
+            return Ok(match home {
+                None => true,
+                Some(home) => home.as_deref() == Some(origin),
+            });
+        }
     };
     Ok(hosted.iter().any(|h| &h.id == org))
 }
@@ -652,6 +723,7 @@ fn subscription_from_row(row: &AnyRow) -> Result<Subscription, Error> {
         last_error: row.try_get("last_error").map_err(storage)?,
         last_contact: optional_instant(row.try_get("last_contact").map_err(storage)?)?,
         created_at: instant(int("created_at")?)?,
+        via: row.try_get("via").map_err(storage)?,
     })
 }
 
