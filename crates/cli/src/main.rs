@@ -1,10 +1,12 @@
-//! `edufed`: runs a node (`serve`, `init`) and is the command-line client of
-//! one (`org`, `member`, `token`, `agreement`, `watch`, `whoami`).
+//! `edufed`: runs a node (`serve`, `init`), a local demo network of three
+//! (`demo`), and is the command-line client of one (`org`, `member`, `token`,
+//! `agreement`, `watch`, `whoami`).
 
 mod agreement;
 mod booking;
 mod calendar;
 mod client;
+mod demo;
 mod directory;
 mod node;
 mod output;
@@ -62,6 +64,11 @@ enum Command {
     Serve(node::ServeArgs),
     /// Create the node's identity, database and operator token without serving.
     Init(node::InitArgs),
+    /// Run a local network of three federated nodes (a university node, a
+    /// technopark node and the methodical centre's hub) loaded with the seed
+    /// documents' organizations, activities, labs and agreements, and print
+    /// what to try.
+    Demo(demo::DemoArgs),
     /// Organizations hosted on the node.
     #[command(subcommand)]
     Org(directory::OrgCommand),
@@ -133,6 +140,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => node::serve(args).await,
         Command::Init(args) => node::init(args).await,
+        Command::Demo(args) => demo::demo(args).await,
         Command::Org(command) => {
             let conn = Connection::open(&cli.client).await?;
             directory::org(conn, command, cli.client.output).await

@@ -1117,3 +1117,86 @@ async fn init_makes_a_self_signed_certificate_to_serve_with() {
     assert!(!out.is_empty());
     terminate(served).await;
 }
+
+/// `edufed demo` starts a university node, a technopark node and a hub in
+/// one process, loads the seeds' network into them through their APIs,
+/// federates them, and prints what to try; a second run reuses the
+/// directory as it is, on new ports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_starts_a_federated_network_and_says_what_to_try() {
+    let cwd = tempfile::tempdir().unwrap();
+    let dir = cwd.path().join("demo");
+    let dir_arg = dir.to_str().unwrap();
+    let demo = |cwd: &Path| {
+        let mut command = edufed(cwd);
+        command.args([
+            "demo",
+            "--base-port",
+            "0",
+            "--dir",
+            dir_arg,
+            "--exit-when-ready",
+        ]);
+        command
+    };
+    let run_demo = |command: Command| async {
+        let (ok, out, err) = tokio::time::timeout(Duration::from_secs(120), run(command, &[]))
+            .await
+            .expect("the demo is ready and exits");
+        assert!(ok, "{err}\n{out}");
+        out
+    };
+
+    let out = run_demo(demo(cwd.path())).await;
+    assert!(out.contains("starting a demo network in"), "{out}");
+    for node in [
+        "university node",
+        "Университеты сети",
+        "technopark node",
+        "Детский технопарк «Кванториум»",
+        "hub",
+        "Городской узел МАУ ИМЦ",
+    ] {
+        assert!(out.contains(node), "{node}: {out}");
+    }
+    for step in [
+        "edufed activity list",
+        "edufed booking request",
+        "--requester mgml",
+        "edufed agreement sign",
+        "--org kvantorium-mgn",
+    ] {
+        assert!(out.contains(step), "{step}: {out}");
+    }
+    assert!(out.contains("27 organizations"), "{out}");
+    assert!(
+        out.contains("the hub's calendar shows all 12 of the university node's activities"),
+        "{out}"
+    );
+
+    // Tokens are files, private, and never printed; the guide names them.
+    for file in [
+        "hub/operator.token",
+        "university/operator.token",
+        "technopark/operator.token",
+        "tokens/mgml.token",
+        "tokens/kvantorium-mgn.token",
+    ] {
+        let path = dir.join(file);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file}");
+        let token = std::fs::read_to_string(&path).unwrap();
+        assert!(!out.contains(token.trim()), "{file} printed");
+    }
+    assert!(out.contains(dir.join("tokens/mgml.token").to_str().unwrap()));
+
+    // The lab the guide books is the technopark's.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("demo.json")).unwrap()).unwrap();
+    let lab = manifest["lab_id"].as_str().unwrap();
+    assert!(out.contains(&format!("--resource {lab}")), "{out}");
+
+    let again = run_demo(demo(cwd.path())).await;
+    assert!(again.contains("reusing the demo in"), "{again}");
+    assert!(again.contains(&format!("--resource {lab}")), "{again}");
+}
