@@ -317,6 +317,34 @@ both_backends!(
         })
         .await;
 
+        // A peer cannot take over another's record: an entry from the
+        // technopark naming the university's course (and organization) is
+        // not kept, and the course stays the university's.
+        let forged = edufed_domain::changes::ChangeEntry {
+            sequence: 0,
+            kind: edufed_domain::changes::EntityKind::Activity,
+            entity_id: published.id.clone(),
+            version: 99,
+            operation: edufed_domain::changes::Operation::Upsert,
+            org_id: Some(edufed_domain::ids::OrgId::from_stored(known.id.clone())),
+            payload: "{}".into(),
+            created_at: chrono::Utc::now() + chrono::Duration::days(3650),
+            actor: "node".into(),
+        };
+        hub.node
+            .store()
+            .apply_mirrored(technopark.node.node_id(), &forged, &[0; 64])
+            .await
+            .unwrap();
+        let owner = hub
+            .node
+            .store()
+            .get_mirror(edufed_domain::changes::EntityKind::Activity, &published.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(owner.origin, university.node.node_id());
+
         // 2. A school on the hub registers a group; the hub forwards it to
         // the university, which decides and answers.
         let register = pb::RegisterRequest {
@@ -343,6 +371,25 @@ both_backends!(
             .unwrap()
             .into_inner();
         assert_eq!(again.id, registration.id);
+        // The same key for another request is refused, naming the header.
+        let err = hub_calendar
+            .register(keyed(
+                pb::RegisterRequest {
+                    cohort: Some(pb::Cohort {
+                        headcount: 20,
+                        ..register.cohort.clone().unwrap()
+                    }),
+                    ..register.clone()
+                },
+                "gym24-olymp-1",
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+        assert!(
+            err.message().contains("idempotency") || field_of(&err).contains("idempotency"),
+            "{err:?}"
+        );
         let at_home = calendar(&university, &tusur_coordinator)
             .await
             .list_registrations(pb::ListRegistrationsRequest {
@@ -696,6 +743,15 @@ async fn calendar_has(mut calendar: Calendar, id: String) -> Option<()> {
         .iter()
         .any(|o| o.activity.as_ref().is_some_and(|a| a.id == id))
         .then_some(())
+}
+
+/// The field a refusal names.
+fn field_of(status: &tonic::Status) -> String {
+    use tonic_types::StatusExt as _;
+    status
+        .get_details_bad_request()
+        .and_then(|b| b.field_violations.first().map(|v| v.field.clone()))
+        .unwrap_or_default()
 }
 
 /// The id `node` knows the organization `slug` by.

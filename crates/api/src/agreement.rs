@@ -793,9 +793,13 @@ impl AgreementsApi for AgreementsService {
                 .await;
         }
         let forwarded = crate::forward::forwarded(&request);
-        crate::forward::once(&self.store, forwarded, "SignAgreement", async {
-            self.sign_agreement_here(&caller, &request).await
-        })
+        crate::forward::once(
+            &self.store,
+            forwarded,
+            "SignAgreement",
+            request.get_ref(),
+            async { self.sign_agreement_here(&caller, &request).await },
+        )
         .await
     }
 
@@ -822,9 +826,13 @@ impl AgreementsApi for AgreementsService {
                 .await;
         }
         let forwarded = crate::forward::forwarded(&request);
-        crate::forward::once(&self.store, forwarded, "DeclineAgreement", async {
-            self.decline_agreement_here(&caller, &request).await
-        })
+        crate::forward::once(
+            &self.store,
+            forwarded,
+            "DeclineAgreement",
+            request.get_ref(),
+            async { self.decline_agreement_here(&caller, &request).await },
+        )
         .await
     }
 

@@ -221,18 +221,24 @@ impl BookingService {
         if resource.details.access != Access::Network {
             return Ok(None);
         }
+        // The busy times its own origin shared, for this resource.
         let mut busy = match self
-            .forwarding
-            .mirror(EntityKind::ResourceBusy, resource.id.as_str())
-            .await
-            .map_err(ApiError::status)?
+            .store
+            .get_mirror_of(
+                &mirror.origin,
+                EntityKind::ResourceBusy,
+                resource.id.as_str(),
+            )
+            .await?
+            .and_then(|shared| serde_json::from_str::<SharedBusy>(&shared.entry.payload).ok())
         {
-            Some(shared) => serde_json::from_str::<SharedBusy>(&shared.entry.payload)
-                .map(|b| b.between(from, to, self.store.clock().now()))
-                .unwrap_or_default(),
-            None => Vec::new(),
+            Some(shared) if shared.resource_id == resource.id && shared.owner == resource.owner => {
+                shared.between(from, to, self.store.clock().now())
+            }
+            _ => Vec::new(),
         };
-        for ((start, end), why) in resource.blackouts_between(from, to)? {
+        // A peer's blackouts this node cannot expand are left out.
+        for ((start, end), why) in resource.blackouts_between(from, to).unwrap_or_default() {
             busy.push(Busy { start, end, why });
         }
         busy.sort_by_key(|b| (b.start, b.end));
@@ -914,9 +920,13 @@ impl BookingApi for BookingService {
             return Ok(Response::new(outcome));
         }
         let forwarded = crate::forward::forwarded(&request);
-        crate::forward::once(&self.store, forwarded, "RequestBooking", async {
-            self.request_booking_here(&caller, &request).await
-        })
+        crate::forward::once(
+            &self.store,
+            forwarded,
+            "RequestBooking",
+            request.get_ref(),
+            async { self.request_booking_here(&caller, &request).await },
+        )
         .await
     }
 

@@ -494,9 +494,13 @@ impl Calendar for CalendarService {
             return self.register_at_home(&home.origin, &caller, &request).await;
         }
         let forwarded = crate::forward::forwarded(&request);
-        crate::forward::once(&self.store, forwarded, "Register", async {
-            self.register_here(&caller, &request).await
-        })
+        crate::forward::once(
+            &self.store,
+            forwarded,
+            "Register",
+            request.get_ref(),
+            async { self.register_here(&caller, &request).await },
+        )
         .await
     }
 

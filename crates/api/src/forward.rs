@@ -10,7 +10,6 @@
 //! sent to the record's home node ([`Forwarding::to_home`]).
 
 use std::future::Future;
-use std::sync::LazyLock;
 
 use edufed_domain::changes::EntityKind;
 use edufed_domain::directory::Role;
@@ -35,6 +34,8 @@ pub struct Forwarded {
     pub node_id: String,
     /// The idempotency key it sent.
     pub key: String,
+    /// The person it acts for, as this node names them.
+    pub person: String,
 }
 
 /// The calls a peer may make for one of its people: the writes that are
@@ -112,73 +113,98 @@ pub async fn acting_principal(
         operator: false,
         memberships: vec![(org, role)],
     };
-    Ok(Some((
-        principal,
-        Forwarded {
-            node_id: peer.node_id.clone(),
-            key: key.to_owned(),
-        },
-    )))
+    let forwarded = Forwarded {
+        node_id: peer.node_id.clone(),
+        key: key.to_owned(),
+        person: principal.person_id.to_string(),
+    };
+    Ok(Some((principal, forwarded)))
 }
 
-/// Stripes that serialize calls with the same idempotency key.
-static STRIPES: LazyLock<Vec<tokio::sync::Mutex<()>>> =
-    LazyLock::new(|| (0..64).map(|_| tokio::sync::Mutex::new(())).collect());
-
-fn stripe(node: &str, key: &str) -> &'static tokio::sync::Mutex<()> {
-    use std::hash::{Hash as _, Hasher as _};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    (node, key).hash(&mut hasher);
-    let index = usize::try_from(hasher.finish() % 64).unwrap_or(0);
-    &STRIPES[index]
-}
-
-/// Runs a write once per idempotency key of a forwarded call: the first
-/// success is stored, and a retry with the same key gets it back without
-/// running again. Calls that were not forwarded just run. A key reused for
-/// another method is refused.
-pub async fn once<R, Fut>(
+/// Runs a write once per idempotency key of a forwarded call. The key is
+/// the forwarding node's, for one acting person, and reserved in the
+/// database before the write runs (so replicas of the home node take turns
+/// too); the first success's answer is kept, and a retry with the same key
+/// and the same request gets it back without running again. A key reused
+/// for another request is refused; a retry while the first is still running
+/// is UNAVAILABLE. A failed write frees its key. Calls that were not
+/// forwarded just run.
+pub async fn once<Q, R, Fut>(
     store: &Store,
     forwarded: Option<Forwarded>,
     method: &str,
+    request: &Q,
     run: Fut,
 ) -> Result<Response<R>, Status>
 where
+    Q: prost::Message,
     R: prost::Message + Default,
     Fut: Future<Output = Result<Response<R>, Status>>,
 {
+    use edufed_store::federation::Reservation;
+    use sha2::{Digest as _, Sha256};
     let Some(forwarded) = forwarded else {
         return run.await;
     };
-    let _turn = stripe(&forwarded.node_id, &forwarded.key).lock().await;
-    let stored = store
-        .forwarded_answer(&forwarded.node_id, &forwarded.key)
+    let key = format!("{}/{}", forwarded.person, forwarded.key);
+    let fingerprint = format!(
+        "{method}#{}",
+        hex::encode(Sha256::digest(request.encode_to_vec()))
+    );
+    let store_status = |e: edufed_domain::federation::Error| to_status(&e);
+    match store
+        .reserve_forwarded(&forwarded.node_id, &key, &fingerprint)
         .await
-        .map_err(|e| to_status(&e))?;
-    if let Some((stored_method, bytes)) = stored {
-        if stored_method != method {
-            return Err(Status::invalid_argument(format!(
-                "{IDEMPOTENCY_HEADER}: this key was used for {stored_method}"
-            )));
+        .map_err(store_status)?
+    {
+        Reservation::Reserved => {}
+        Reservation::Answered { request, response } => {
+            if request != fingerprint {
+                return Err(reused_key());
+            }
+            tracing::info!(peer = %forwarded.node_id, method, "forwarded write repeated; stored answer returned");
+            let answer = R::decode(response.as_slice()).map_err(|e| {
+                tracing::error!(error = %e, "stored answer unreadable");
+                Status::internal("the stored answer to this write is unreadable")
+            })?;
+            return Ok(Response::new(answer));
         }
-        tracing::info!(peer = %forwarded.node_id, key = %forwarded.key, method, "forwarded write repeated; stored answer returned");
-        let answer = R::decode(bytes.as_slice()).map_err(|e| {
-            tracing::error!(error = %e, "stored answer unreadable");
-            Status::internal("the stored answer to this write is unreadable")
-        })?;
-        return Ok(Response::new(answer));
+        Reservation::InProgress { request } => {
+            if request != fingerprint {
+                return Err(reused_key());
+            }
+            return Err(Status::unavailable(
+                "a write with this idempotency key is still running; retry shortly for its answer",
+            ));
+        }
     }
-    let response = run.await?;
-    store
-        .record_forwarded(
-            &forwarded.node_id,
-            &forwarded.key,
-            method,
-            &response.get_ref().encode_to_vec(),
-        )
-        .await
-        .map_err(|e| to_status(&e))?;
-    Ok(response)
+    match run.await {
+        Ok(response) => {
+            store
+                .record_forwarded(
+                    &forwarded.node_id,
+                    &key,
+                    &response.get_ref().encode_to_vec(),
+                )
+                .await
+                .map_err(store_status)?;
+            Ok(response)
+        }
+        Err(status) => {
+            if let Err(error) = store.release_forwarded(&forwarded.node_id, &key).await {
+                tracing::warn!(%error, "idempotency key not released");
+            }
+            Err(status)
+        }
+    }
+}
+
+fn reused_key() -> Status {
+    crate::status::ApiError::from(edufed_domain::FieldError::new(
+        IDEMPOTENCY_HEADER,
+        "this key was used for another request",
+    ))
+    .into()
 }
 
 /// The forwarded call a request carries, if it does.

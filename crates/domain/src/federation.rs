@@ -173,6 +173,9 @@ pub enum Error {
     /// No subscription to that peer.
     #[error("no subscription to peer {0}")]
     NoSubscription(String),
+    /// Two peers publish a record under the same id: neither is trusted.
+    #[error("{0}")]
+    Ambiguous(String),
     /// The storage failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -182,7 +185,7 @@ impl ServiceError for Error {
     fn error_code(&self) -> ErrorCode {
         match self {
             Error::Invalid(e) => e.error_code(),
-            Error::KeyMismatch(_) => ErrorCode::FailedPrecondition,
+            Error::KeyMismatch(_) | Error::Ambiguous(_) => ErrorCode::FailedPrecondition,
             Error::Unreachable(_) => ErrorCode::Unavailable,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::AlreadyPinned(_) | Error::AlreadySubscribed(_) => ErrorCode::AlreadyExists,

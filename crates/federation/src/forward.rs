@@ -36,9 +36,10 @@ pub const IDEMPOTENCY_HEADER: &str = "x-edufed-idempotency-key";
 pub const MAX_IDEMPOTENCY_KEY: usize = 128;
 
 /// How many times a forward is tried when the home node cannot be reached.
-const ATTEMPTS: u32 = 3;
-/// How long one forwarded call may take.
-const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+const ATTEMPTS: u32 = 2;
+/// How long one forwarded call may take, connecting included: the tries
+/// together stay within the edge's default deadline of 30 s.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// For whom a node forwards a write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,8 +106,9 @@ impl Forwarder {
     /// A channel to the pinned peer `node_id`.
     async fn channel(&self, node_id: &str) -> Result<Channel, Status> {
         let peer = self.store.get_peer(node_id).await.map_err(|e| {
-            Status::unavailable(format!(
-                "the record's home node {node_id} is not a pinned peer of this node: {e}"
+            Status::failed_precondition(format!(
+                "the record's home node {node_id} is not a pinned peer of this node, \
+                 so this node cannot send the write there: {e}"
             ))
         })?;
         let url = peer.descriptor.url;
@@ -156,7 +158,13 @@ impl Forwarder {
             let request = self.request(to, message.clone(), acting, key)?;
             match call(channel.clone(), request).await {
                 Ok(response) => return Ok(response.into_inner()),
-                Err(status) if status.code() == Code::Unavailable => {
+                // Unreachable, or no answer in time (a timeout cancels).
+                Err(status)
+                    if matches!(
+                        status.code(),
+                        Code::Unavailable | Code::Cancelled | Code::DeadlineExceeded
+                    ) =>
+                {
                     tracing::warn!(peer = %to, attempt, error = %status.message(), "forward failed; retrying");
                     last = Some(status);
                 }

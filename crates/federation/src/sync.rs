@@ -244,14 +244,27 @@ async fn stream_once(
     {
         *attempt = 0;
         match message.event {
+            Some(pb::watch_response::Event::Entry(entry)) if unknown_kind(&entry) => {
+                // A kind a newer peer publishes: passed over, not a stall.
+                tracing::debug!(peer = %peer_id, kind = %entry.entity_kind, "entry of an unknown kind skipped");
+            }
             Some(pb::watch_response::Event::Entry(entry)) => {
                 let (entry, signature) = checked(entry, peer_id, &key)?;
+                // An organization the pinned descriptor does not list may be
+                // new there: learn it before applying, or retry the link
+                // (its records would not be mirrored, and never revisited).
                 if let Some(org) = &entry.org_id
                     && !hosted.contains(org)
-                    && link.unknown.insert(org.clone())
-                    && let Some(fresh) = Link::refresh(store, tls, peer_id).await
+                    && !link.unknown.contains(org)
                 {
-                    hosted = fresh;
+                    hosted = Link::refresh(store, tls, peer_id).await.ok_or_else(|| {
+                        anyhow!(
+                            "cannot fetch the descriptor of {peer_id} to learn organization {org}"
+                        )
+                    })?;
+                    if !hosted.contains(org) {
+                        link.unknown.insert(org.clone());
+                    }
                 }
                 store.apply_mirrored(peer_id, &entry, &signature).await?;
             }
@@ -314,6 +327,9 @@ async fn relayed_once(
     {
         *attempt = 0;
         match message.event {
+            Some(pb::watch_response::Event::Entry(entry)) if unknown_kind(&entry) => {
+                tracing::debug!(%origin, kind = %entry.entity_kind, "relayed entry of an unknown kind skipped");
+            }
             Some(pb::watch_response::Event::Entry(entry)) => {
                 let origin_key = match key {
                     Some(k) => k,
@@ -346,6 +362,11 @@ async fn relayed_once(
         }
     }
     bail!("{url} closed the relay")
+}
+
+/// Whether the entry is of a kind this node does not know.
+fn unknown_kind(entry: &pb::ChangeEntry) -> bool {
+    EntityKind::parse("entity_kind", &entry.entity_kind).is_err()
 }
 
 /// The entry, if the peer signed it with its pinned key.

@@ -224,6 +224,8 @@ impl Store {
             .shared(was_network || resource.details.access == Access::Network),
         )
         .await?;
+        // Newly opened to the network, or its buffer changed: peers learn its busy times.
+        append_busy(&mut tx, &resource, actor).await?;
         tx.commit().await?;
         Ok(resource)
     }
@@ -1037,6 +1039,10 @@ async fn bump(
     Ok(booking)
 }
 
+/// How far ahead a resource's busy times are shared with peers, in days:
+/// as far as a free/busy query reaches.
+const SHARED_BUSY_DAYS: i64 = 400;
+
 /// Logs a network resource's busy times from now on, shared with peers so
 /// that their free/busy includes them; who booked stays between the owner
 /// and the requester.
@@ -1051,12 +1057,13 @@ async fn append_busy(
     let at = now();
     let rows = sqlx::query(
         "SELECT start_at, block_end, state, hold_expires_at FROM booking_occurrences \
-         WHERE resource_id = $1 AND block_end > $2 \
+         WHERE resource_id = $1 AND block_end > $2 AND start_at < $3 \
          AND (state = 'confirmed' OR (state = 'held' AND hold_expires_at > $2)) \
          ORDER BY start_at",
     )
     .bind(resource.id.to_string())
     .bind(micros(at))
+    .bind(micros(at + chrono::Duration::days(SHARED_BUSY_DAYS)))
     .fetch_all(&mut *tx.tx)
     .await
     .map_err(storage)?;

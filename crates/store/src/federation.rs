@@ -128,69 +128,175 @@ impl Store {
         self.get_peer(&descriptor.node_id).await
     }
 
-    /// The answer this node gave to a write `node_id` forwarded with `key`,
-    /// with the method it was for.
-    pub async fn forwarded_answer(
+    /// Reserves the idempotency `key` of a write `node_id` forwards, for the
+    /// request with `fingerprint`; or says what became of it. A reservation
+    /// left without an answer for ten minutes (its node stopped mid-write)
+    /// may be taken over.
+    pub async fn reserve_forwarded(
         &self,
         node_id: &str,
         key: &str,
-    ) -> Result<Option<(String, Vec<u8>)>, Error> {
-        let row = sqlx::query(
-            "SELECT method, response FROM forwarded_writes WHERE node_id = $1 AND idem_key = $2",
+        fingerprint: &str,
+    ) -> Result<Reservation, Error> {
+        let at = self.clock().now();
+        let inserted = sqlx::query(
+            "INSERT INTO forwarded_writes (node_id, idem_key, method, response, created_at) \
+             VALUES ($1, $2, $3, '', $4) ON CONFLICT (node_id, idem_key) DO NOTHING",
         )
         .bind(node_id.to_owned())
         .bind(key.to_owned())
-        .fetch_optional(self.write_pool())
+        .bind(fingerprint.to_owned())
+        .bind(micros(at))
+        .execute(self.write_pool())
+        .await
+        .map_err(storage)?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(Reservation::Reserved);
+        }
+        let row = sqlx::query(
+            "SELECT method, response, created_at FROM forwarded_writes \
+             WHERE node_id = $1 AND idem_key = $2",
+        )
+        .bind(node_id.to_owned())
+        .bind(key.to_owned())
+        .fetch_one(self.write_pool())
         .await
         .map_err(storage)?;
-        row.map(|row| -> Result<(String, Vec<u8>), Error> {
-            let method: String = row.try_get("method").map_err(storage)?;
-            let response: String = row.try_get("response").map_err(storage)?;
-            Ok((
-                method,
-                hex::decode(response).map_err(edufed_domain::StorageError::new)?,
-            ))
-        })
-        .transpose()
+        let request: String = row.try_get("method").map_err(storage)?;
+        let response: String = row.try_get("response").map_err(storage)?;
+        let since: i64 = row.try_get("created_at").map_err(storage)?;
+        if !response.is_empty() {
+            return Ok(Reservation::Answered {
+                request,
+                response: hex::decode(response).map_err(edufed_domain::StorageError::new)?,
+            });
+        }
+        let abandoned = micros(at) - since > 10 * 60 * 1_000_000;
+        if abandoned && request == fingerprint {
+            let taken = sqlx::query(
+                "UPDATE forwarded_writes SET created_at = $1 WHERE node_id = $2 AND idem_key = $3 \
+                 AND response = '' AND created_at = $4",
+            )
+            .bind(micros(at))
+            .bind(node_id.to_owned())
+            .bind(key.to_owned())
+            .bind(since)
+            .execute(self.write_pool())
+            .await
+            .map_err(storage)?
+            .rows_affected();
+            if taken == 1 {
+                return Ok(Reservation::Reserved);
+            }
+        }
+        Ok(Reservation::InProgress { request })
     }
 
-    /// Keeps the answer to a write `node_id` forwarded with `key`.
+    /// Keeps the answer to the reserved write `key` of `node_id`.
     pub async fn record_forwarded(
         &self,
         node_id: &str,
         key: &str,
-        method: &str,
         response: &[u8],
     ) -> Result<(), Error> {
         sqlx::query(
-            "INSERT INTO forwarded_writes (node_id, idem_key, method, response, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (node_id, idem_key) DO NOTHING",
+            "UPDATE forwarded_writes SET response = $1 WHERE node_id = $2 AND idem_key = $3",
         )
+        .bind(hex::encode(response))
         .bind(node_id.to_owned())
         .bind(key.to_owned())
-        .bind(method.to_owned())
-        .bind(hex::encode(response))
-        .bind(micros(self.clock().now()))
         .execute(self.write_pool())
         .await
         .map_err(storage)?;
         Ok(())
     }
 
-    /// The mirrored record of `kind` and `id` (the newest, should two
-    /// peers publish one id), if this node mirrors it.
+    /// Frees the reserved key of a write that failed, for a retry to run.
+    pub async fn release_forwarded(&self, node_id: &str, key: &str) -> Result<(), Error> {
+        sqlx::query(
+            "DELETE FROM forwarded_writes WHERE node_id = $1 AND idem_key = $2 AND response = ''",
+        )
+        .bind(node_id.to_owned())
+        .bind(key.to_owned())
+        .execute(self.write_pool())
+        .await
+        .map_err(storage)?;
+        Ok(())
+    }
+
+    /// The mirrored record of `kind` and `id`, if this node mirrors it and
+    /// does not hold a record of its own with that id. Two peers publishing
+    /// one id is refused as ambiguous.
     pub async fn get_mirror(&self, kind: EntityKind, id: &str) -> Result<Option<Mirror>, Error> {
-        let row = sqlx::query(
+        if self.owns_record(kind, id).await? {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
             "SELECT origin, entity_kind, entity_id, version, operation, org_id, payload, seq, \
              created_at, actor, signature FROM mirrors WHERE entity_kind = $1 AND entity_id = $2 \
-             ORDER BY created_at DESC LIMIT 1",
+             ORDER BY origin LIMIT 2",
         )
+        .bind(kind.as_str())
+        .bind(id.to_owned())
+        .fetch_all(self.reader())
+        .await
+        .map_err(storage)?;
+        let mut found = rows.iter().map(mirror_from_row);
+        let first = found.next().transpose()?;
+        if let Some(second) = found.next().transpose()? {
+            let first = first
+                .as_ref()
+                .map(|m| m.origin.as_str())
+                .unwrap_or_default();
+            tracing::warn!(%id, kind = kind.as_str(), %first, second = %second.origin, "two peers publish one id");
+            return Err(Error::Ambiguous(format!(
+                "peers {first} and {} both publish {} {id}; neither is trusted with it",
+                second.origin,
+                kind.as_str()
+            )));
+        }
+        Ok(first)
+    }
+
+    /// The mirrored record of `kind` and `id` that `origin` published.
+    pub async fn get_mirror_of(
+        &self,
+        origin: &str,
+        kind: EntityKind,
+        id: &str,
+    ) -> Result<Option<Mirror>, Error> {
+        let row = sqlx::query(
+            "SELECT origin, entity_kind, entity_id, version, operation, org_id, payload, seq, \
+             created_at, actor, signature FROM mirrors WHERE origin = $1 AND entity_kind = $2 \
+             AND entity_id = $3",
+        )
+        .bind(origin.to_owned())
         .bind(kind.as_str())
         .bind(id.to_owned())
         .fetch_optional(self.reader())
         .await
         .map_err(storage)?;
         row.as_ref().map(mirror_from_row).transpose()
+    }
+
+    /// Whether this node holds a record of its own of `kind` with `id`.
+    async fn owns_record(&self, kind: EntityKind, id: &str) -> Result<bool, Error> {
+        let table = match kind {
+            EntityKind::Activity => "activities",
+            EntityKind::Resource | EntityKind::ResourceBusy => "resources",
+            EntityKind::Agreement => "agreements",
+            EntityKind::Registration => "registrations",
+            EntityKind::Booking => "bookings",
+            _ => return Ok(false),
+        };
+        let found: Option<String> =
+            sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE id = $1"))
+                .bind(id.to_owned())
+                .fetch_optional(self.reader())
+                .await
+                .map_err(storage)?;
+        Ok(found.is_some())
     }
 
     /// The records of `origin` this node mirrors that may be relayed to
@@ -277,6 +383,25 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// What became of an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reservation {
+    /// It is this call's to run.
+    Reserved,
+    /// A call with it is running (`request` is its fingerprint).
+    InProgress {
+        /// The fingerprint of the request it was reserved for.
+        request: String,
+    },
+    /// It was answered.
+    Answered {
+        /// The fingerprint of the request it answered.
+        request: String,
+        /// The answer, encoded.
+        response: Vec<u8>,
+    },
 }
 
 /// The kinds a node relays from its mirrors: every entry of them it
@@ -422,7 +547,28 @@ impl Store {
         signature: &[u8],
     ) -> Result<(), Error> {
         let mut tx = self.write_tx().await?;
-        let newer = sqlx::query(
+        // A record an origin publishes must belong to an organization it
+        // hosts; anything else is not kept (nor relayed), only passed over.
+        let owned = matches!(
+            entry.kind,
+            EntityKind::Activity
+                | EntityKind::ActivitySeats
+                | EntityKind::Registration
+                | EntityKind::Resource
+                | EntityKind::ResourceBusy
+                | EntityKind::Booking
+                | EntityKind::Agreement
+        );
+        let accepted = match &entry.org_id {
+            _ if !owned => true,
+            Some(org) => origin_hosts(&mut tx, origin, org).await?,
+            None => false,
+        };
+        if !accepted {
+            tracing::warn!(%origin, kind = entry.kind.as_str(), id = %entry.entity_id, "entry for an organization its origin does not host; not kept");
+        }
+        let newer = accepted
+            && sqlx::query(
             "INSERT INTO mirrors (origin, entity_kind, entity_id, version, operation, org_id, payload, seq, \
              created_at, actor, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT (origin, entity_kind, entity_id) DO UPDATE SET version = excluded.version, \
@@ -564,7 +710,22 @@ async fn materialize(tx: &mut WriteTx<'_>, origin: &str, entry: &ChangeEntry) ->
                 return Ok(());
             }
             match crate::calendar::mirror_activity(tx, origin, &activity).await {
-                Ok(()) => {}
+                Ok(()) => {
+                    // Its seat counts may have arrived first (a snapshot or a
+                    // relay sends them in sequence order): apply them now.
+                    let seats: Option<String> = sqlx::query_scalar(
+                        "SELECT payload FROM mirrors WHERE origin = $1 \
+                         AND entity_kind = 'activity_seats' AND entity_id = $2",
+                    )
+                    .bind(origin.to_owned())
+                    .bind(entry.entity_id.clone())
+                    .fetch_optional(&mut *tx.tx)
+                    .await
+                    .map_err(storage)?;
+                    if let Some(seats) = seats.and_then(|s| serde_json::from_str(&s).ok()) {
+                        crate::calendar::mirror_seats(tx, origin, &seats).await?;
+                    }
+                }
                 Err(edufed_domain::calendar::Error::Storage(e)) => return Err(Error::Storage(e)),
                 // A schedule this node cannot expand (a rule or zone it does
                 // not know) must not stall the subscription.
@@ -638,7 +799,8 @@ async fn know_peer_organizations(
         let updated = sqlx::query(
             "UPDATE organizations SET slug = $1, kind = $2, full_name = $3, short_name = $4, \
              city = $5, city_folded = $6, time_zone = $7, search_text = $8, \
-             version = version + 1, updated_at = $9 WHERE id = $10 AND home_node = $11",
+             version = version + 1, updated_at = $9, home_node = $11 \
+             WHERE id = $10 AND home_node IS NOT NULL",
         )
         .bind(org.slug.to_string())
         .bind(org.kind.as_str())
