@@ -519,6 +519,43 @@ both_backends!(
             "the confirmed lesson"
         );
 
+        // The school reads its booking through the hub as it stands at home,
+        // and cancels it there.
+        let read = hub_booking
+            .get_booking(pb::GetBookingRequest {
+                booking_id: requested.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            read.occurrences[0].state,
+            pb::OccurrenceState::Confirmed as i32
+        );
+        let cancelled = hub_booking
+            .cancel_booking(pb::CancelBookingRequest {
+                booking_id: requested.id.clone(),
+                scope: pb::CancelScope::All.into(),
+                occurrence_start: None,
+                comment: "Урок перенесён".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            cancelled.occurrences[0].state,
+            pb::OccurrenceState::Cancelled as i32
+        );
+        // And withdraws its group from the university's course.
+        let withdrawn = hub_calendar
+            .withdraw(pb::WithdrawRequest {
+                registration_id: registration.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(withdrawn.state, pb::RegistrationState::Withdrawn as i32);
+
         // 4. An agreement between the hub's school and the university: drafted
         // and proposed on the hub (its home), signed on both nodes.
         let university_id = known_id(&hub, "tusur").await;

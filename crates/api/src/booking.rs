@@ -949,6 +949,23 @@ impl BookingApi for BookingService {
         request: Request<pb::CancelBookingRequest>,
     ) -> RpcResult<pb::BookingRecord> {
         let caller = principal(&request)?;
+        // A booking of another node's resource is cancelled there.
+        if let Some(answer) = self
+            .forwarding
+            .about_mirrored(
+                EntityKind::Booking,
+                &request.get_ref().booking_id,
+                &["booking", "requester_org"],
+                &request,
+                &caller,
+                |channel, forwarded| async move {
+                    BookingClient::new(channel).cancel_booking(forwarded).await
+                },
+            )
+            .await?
+        {
+            return Ok(Response::new(answer));
+        }
         let record = async {
             let req = request.get_ref();
             let (booking, _, resource) = self.booking(&caller, &req.booking_id).await?;
@@ -1001,6 +1018,23 @@ impl BookingApi for BookingService {
         request: Request<pb::GetBookingRequest>,
     ) -> RpcResult<pb::BookingRecord> {
         let caller = principal(&request)?;
+        // A booking of another node's resource is read there, as it stands.
+        if let Some(answer) = self
+            .forwarding
+            .about_mirrored(
+                EntityKind::Booking,
+                &request.get_ref().booking_id,
+                &["booking", "requester_org"],
+                &request,
+                &caller,
+                |channel, forwarded| async move {
+                    BookingClient::new(channel).get_booking(forwarded).await
+                },
+            )
+            .await?
+        {
+            return Ok(Response::new(answer));
+        }
         let (booking, occurrences, _) =
             self.booking(&caller, &request.get_ref().booking_id).await?;
         Ok(Response::new(record(&booking, &occurrences)))

@@ -506,6 +506,23 @@ impl Calendar for CalendarService {
 
     async fn withdraw(&self, request: Request<pb::WithdrawRequest>) -> RpcResult<pb::Registration> {
         let caller = principal(&request)?;
+        // A registration for another node's activity is withdrawn there.
+        if let Some(answer) = self
+            .forwarding
+            .about_mirrored(
+                EntityKind::Registration,
+                &request.get_ref().registration_id,
+                &["cohort", "org_id"],
+                &request,
+                &caller,
+                |channel, forwarded| async move {
+                    CalendarClient::new(channel).withdraw(forwarded).await
+                },
+            )
+            .await?
+        {
+            return Ok(Response::new(answer));
+        }
         let registration = async {
             let id = RegistrationId::parse("registration_id", &request.get_ref().registration_id)?;
             let (registration, activity) = self.store.get_registration(&id).await?;
@@ -543,6 +560,24 @@ impl Calendar for CalendarService {
         request: Request<pb::ChangeHeadcountRequest>,
     ) -> RpcResult<pb::Registration> {
         let caller = principal(&request)?;
+        if let Some(answer) = self
+            .forwarding
+            .about_mirrored(
+                EntityKind::Registration,
+                &request.get_ref().registration_id,
+                &["cohort", "org_id"],
+                &request,
+                &caller,
+                |channel, forwarded| async move {
+                    CalendarClient::new(channel)
+                        .change_headcount(forwarded)
+                        .await
+                },
+            )
+            .await?
+        {
+            return Ok(Response::new(answer));
+        }
         let registration = async {
             let req = request.get_ref();
             let id = RegistrationId::parse("registration_id", &req.registration_id)?;

@@ -42,7 +42,11 @@ pub struct Forwarded {
 /// forwarded to a record's home node, and the read of an agreement.
 pub const FORWARDABLE: &[&str] = &[
     "/edufed.v1.Calendar/Register",
+    "/edufed.v1.Calendar/Withdraw",
+    "/edufed.v1.Calendar/ChangeHeadcount",
     "/edufed.v1.Booking/RequestBooking",
+    "/edufed.v1.Booking/CancelBooking",
+    "/edufed.v1.Booking/GetBooking",
     "/edufed.v1.Agreements/SignAgreement",
     "/edufed.v1.Agreements/DeclineAgreement",
     "/edufed.v1.Agreements/GetAgreement",
@@ -69,8 +73,8 @@ pub async fn acting_principal(
     };
     if !FORWARDABLE.contains(&path) {
         return Err(refuse(format!(
-            "node {} may act for its people only to register cohorts, request bookings, \
-             and read, sign or decline agreements; not {}",
+            "node {} may act for its people only on their registrations, bookings and \
+             agreements (the calls a node forwards); not {}",
             peer.node_id,
             edufed_domain::text::excerpt(path)
         )));
@@ -236,6 +240,52 @@ impl Forwarding {
             .get_mirror(kind, id)
             .await
             .map_err(|e| to_status(&e))
+    }
+
+    /// Sends the client's `request` about a record of `kind` another node
+    /// keeps (a registration, a booking) to that node, acting for the
+    /// organization the mirrored record's payload names at `org_path`.
+    /// `Ok(None)` when this node keeps no mirror of it.
+    pub async fn about_mirrored<T, R, F, Fut>(
+        &self,
+        kind: EntityKind,
+        id: &str,
+        org_path: &[&str],
+        request: &Request<T>,
+        caller: &Principal,
+        call: F,
+    ) -> Result<Option<R>, Status>
+    where
+        T: Clone,
+        F: Fn(tonic::transport::Channel, Request<T>) -> Fut,
+        Fut: Future<Output = Result<Response<R>, Status>>,
+    {
+        let Some(mirror) = self.mirror(kind, id.trim()).await? else {
+            return Ok(None);
+        };
+        let payload: serde_json::Value =
+            serde_json::from_str(&mirror.entry.payload).unwrap_or_default();
+        let org = org_path
+            .iter()
+            .try_fold(&payload, |value, key| value.get(key))
+            .and_then(|v| v.as_str())
+            .map(|raw| OrgId::from_stored(raw.to_owned()))
+            .ok_or_else(|| {
+                Status::failed_precondition(format!(
+                    "the mirrored {} {id} does not say whose it is",
+                    kind.as_str()
+                ))
+            })?;
+        self.to_home(
+            &mirror.origin,
+            request,
+            request.get_ref().clone(),
+            caller,
+            &org,
+            call,
+        )
+        .await
+        .map(Some)
     }
 
     /// Forwards `message` (the client's `request`, with its references
