@@ -999,6 +999,17 @@ both_backends!(
         let bounds = university.node.store().log_bounds().await.unwrap();
         assert!(subscription.cursor < bounds.compacted_through);
 
+        // A mirror of a record the university no longer has (as after a
+        // deletion the hub missed) must not outlive the resync.
+        hub.db
+            .execute(&format!(
+                "INSERT INTO mirrors (origin, entity_kind, entity_id, version, operation, org_id, \
+                 payload, seq, created_at, actor, signature) VALUES ('{}', 'activity', 'gone', 1, \
+                 'upsert', NULL, '{{}}', 1, 0, 'node', '')",
+                university.node.node_id()
+            ))
+            .await;
+
         // The link returns: the hub resyncs from the snapshot and follows on.
         link.heal();
         converge(&university, &hub).await;

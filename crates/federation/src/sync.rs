@@ -229,7 +229,11 @@ async fn stream_once(
     }
     .into_inner();
     tracing::info!(peer = %peer_id, cursor = subscription.cursor, snapshot = link.resync, "following peer");
-    link.resync = false;
+    // Reading a snapshot: the records it holds, until its first heartbeat
+    // marks its end; mirrors of the peer's records it lacks are then gone.
+    // Until then `link.resync` stays set, so a broken link reads it again.
+    let mut snapshot: Option<std::collections::HashSet<(EntityKind, String)>> =
+        link.resync.then(std::collections::HashSet::new);
     // Heartbeats come every few seconds: silence for three of them means the
     // link is gone even if no reset ever arrives.
     let silence = Duration::from_secs(u64::from(HEARTBEAT_SECS) * 3 + 5);
@@ -266,11 +270,21 @@ async fn stream_once(
                         link.unknown.insert(org.clone());
                     }
                 }
+                if let Some(seen) = &mut snapshot {
+                    seen.insert((entry.kind, entry.entity_id.clone()));
+                }
                 store.apply_mirrored(peer_id, &entry, &signature).await?;
             }
-            Some(pb::watch_response::Event::Heartbeat(h)) => {
-                store.note_heartbeat(peer_id, h.latest_sequence).await?;
-            }
+            Some(pb::watch_response::Event::Heartbeat(h)) => match snapshot.take() {
+                Some(seen) => {
+                    let dropped = store
+                        .finish_snapshot(peer_id, &seen, h.latest_sequence)
+                        .await?;
+                    link.resync = false;
+                    tracing::info!(peer = %peer_id, records = seen.len(), dropped, "resynced from the peer's snapshot");
+                }
+                None => store.note_heartbeat(peer_id, h.latest_sequence).await?,
+            },
             None => {}
         }
     }

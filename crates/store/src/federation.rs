@@ -626,6 +626,67 @@ impl Store {
         Ok(())
     }
 
+    /// Ends a resync from `origin`'s snapshot: the mirrors of its records
+    /// the snapshot did not hold (they were deleted, or are no longer shown
+    /// to this node) are dropped, with their calendar copies, and the cursor
+    /// is set to where the snapshot ended, even below where it was (a peer
+    /// restored from a backup). Returns how many mirrors were dropped.
+    pub async fn finish_snapshot(
+        &self,
+        origin: &str,
+        seen: &std::collections::HashSet<(EntityKind, String)>,
+        latest: u64,
+    ) -> Result<u64, Error> {
+        let mut tx = self.write_tx().await?;
+        let rows = sqlx::query("SELECT entity_kind, entity_id FROM mirrors WHERE origin = $1")
+            .bind(origin.to_owned())
+            .fetch_all(&mut *tx.tx)
+            .await
+            .map_err(storage)?;
+        let mut dropped = 0;
+        for row in &rows {
+            let kind: String = row.try_get("entity_kind").map_err(storage)?;
+            let id: String = row.try_get("entity_id").map_err(storage)?;
+            let Ok(kind) = EntityKind::parse("entity_kind", &kind) else {
+                continue;
+            };
+            if seen.contains(&(kind, id.clone())) {
+                continue;
+            }
+            sqlx::query(
+                "DELETE FROM mirrors WHERE origin = $1 AND entity_kind = $2 AND entity_id = $3",
+            )
+            .bind(origin.to_owned())
+            .bind(kind.as_str())
+            .bind(id.clone())
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(storage)?;
+            if kind == EntityKind::Activity {
+                crate::calendar::forget_mirrored_activity(
+                    &mut tx,
+                    origin,
+                    &ActivityId::from_stored(id),
+                )
+                .await?;
+            }
+            dropped += 1;
+        }
+        let at = micros(self.clock().now());
+        sqlx::query(
+            "UPDATE subscriptions SET cursor = $1, latest_seen = $1, connected = 1, last_error = NULL, \
+             last_contact = $2, updated_at = $2 WHERE peer_id = $3",
+        )
+        .bind(signed(latest))
+        .bind(at)
+        .bind(origin.to_owned())
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await?;
+        Ok(dropped)
+    }
+
     /// Records that the link to a peer is down, and why.
     pub async fn note_link_down(&self, peer_id: &str, error: &str) -> Result<(), Error> {
         let message: String = error.chars().take(500).collect();
