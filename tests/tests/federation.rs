@@ -390,6 +390,7 @@ both_backends!(
                 node_id: origin.clone(),
                 entity_kinds: vec!["activity".into()],
                 via: String::new(),
+                activity_filter: None,
             })
             .await
             .unwrap();
@@ -398,6 +399,7 @@ both_backends!(
                 node_id: origin.clone(),
                 entity_kinds: vec![],
                 via: String::new(),
+                activity_filter: None,
             })
             .await
             .unwrap_err();
@@ -618,6 +620,7 @@ both_backends!(
                 node_id: origin.clone(),
                 entity_kinds: vec!["activity".into()],
                 via: String::new(),
+                activity_filter: None,
             })
             .await
             .unwrap();
@@ -734,6 +737,7 @@ async fn peers_link_over_mutual_tls() {
             node_id: origin.clone(),
             entity_kinds: vec![],
             via: String::new(),
+            activity_filter: None,
         })
         .await
         .unwrap();

@@ -64,6 +64,7 @@ async fn full_mesh(nodes: &[&TestNode]) {
                         node_id: to.node.node_id().into(),
                         entity_kinds: vec![],
                         via: String::new(),
+                        activity_filter: None,
                     })
                     .await
                     .unwrap();
@@ -906,6 +907,7 @@ both_backends!(
                 node_id: university.node.node_id().into(),
                 entity_kinds: vec![],
                 via: String::new(),
+                activity_filter: None,
             })
             .await
             .unwrap();
@@ -1071,6 +1073,7 @@ both_backends!(
                 node_id: school_node.node.node_id().into(),
                 entity_kinds: vec![],
                 via: String::new(),
+                activity_filter: None,
             })
             .await
             .unwrap();
@@ -1081,6 +1084,7 @@ both_backends!(
                 node_id: school_node.node.node_id().into(),
                 entity_kinds: vec![],
                 via: String::new(),
+                activity_filter: None,
             })
             .await
             .unwrap_err();
@@ -1090,6 +1094,7 @@ both_backends!(
                 node_id: school_node.node.node_id().into(),
                 entity_kinds: vec![],
                 via: city.node.node_id().into(),
+                activity_filter: None,
             })
             .await
             .unwrap()
@@ -1158,6 +1163,7 @@ both_backends!(
                 node_id: stranger.clone(),
                 entity_kinds: vec![],
                 via: city.node.node_id().into(),
+                activity_filter: None,
             })
             .await
             .unwrap();
@@ -1200,3 +1206,110 @@ async fn pin(from: &TestNode, to: &TestNode) {
 async fn calendar_has_as(node: &TestNode, token: String, id: String) -> Option<()> {
     calendar_has(calendar(node, &token).await, id).await
 }
+
+both_backends!(
+    a_subscription_keeps_the_activities_its_filter_admits,
+    |backend| async move {
+        let university = TestNode::start(Backend::Sqlite).await;
+        let hub = TestNode::start(backend).await;
+        university
+            .operator()
+            .await
+            .create_organization(org_request("tusur"))
+            .await
+            .unwrap();
+        let coordinator = university
+            .member_token("tusur", pb::Role::Coordinator)
+            .await;
+        pin(&hub, &university).await;
+        pin(&university, &hub).await;
+        // The hub's primary schools want activities for grades 5 to 6 only.
+        let status = federation(&hub)
+            .await
+            .subscribe(pb::SubscribeRequest {
+                node_id: university.node.node_id().into(),
+                entity_kinds: vec![],
+                via: String::new(),
+                activity_filter: Some(pb::ActivityFilter {
+                    publishers: vec!["tusur".into()],
+                    grades: Some(pb::GradeRange { min: 5, max: 6 }),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let filter = status.activity_filter.unwrap();
+        assert_eq!(filter.publishers, vec![known_id(&hub, "tusur").await]);
+        // A bad filter names its field.
+        let err = federation(&hub)
+            .await
+            .subscribe(pb::SubscribeRequest {
+                node_id: university.node.node_id().into(),
+                entity_kinds: vec![],
+                via: String::new(),
+                activity_filter: Some(pb::ActivityFilter {
+                    grades: Some(pb::GradeRange { min: 0, max: 40 }),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument);
+        assert_eq!(field_of(&err), "activity_filter.grades");
+
+        let mut calendar_at_home = calendar(&university, &coordinator).await;
+        let for_seniors = calendar_at_home
+            .publish_activity(pb::PublishActivityRequest {
+                publisher: "tusur".into(),
+                details: Some(course("Олимпиадная физика", 20)),
+                draft: false,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut young = course("Занимательная математика", 21);
+        young.audience = Some(pb::Audience {
+            students: Some(pb::GradeRange { min: 5, max: 6 }),
+            ..Default::default()
+        });
+        let for_juniors = calendar_at_home
+            .publish_activity(pb::PublishActivityRequest {
+                publisher: "tusur".into(),
+                details: Some(young.clone()),
+                draft: false,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let hub_token = hub.operator_token.clone();
+        eventually("the juniors' activity on the hub", || {
+            calendar_has_as(&hub, hub_token.clone(), for_juniors.id.clone())
+        })
+        .await;
+        assert!(
+            calendar_has_as(&hub, hub_token.clone(), for_seniors.id.clone())
+                .await
+                .is_none(),
+            "grades 9–11 are filtered out"
+        );
+        // Opened to grade 6 as well, the seniors' activity joins.
+        let mut widened = course("Олимпиадная физика", 20);
+        widened.audience = Some(pb::Audience {
+            students: Some(pb::GradeRange { min: 6, max: 11 }),
+            ..Default::default()
+        });
+        calendar_at_home
+            .update_activity(pb::UpdateActivityRequest {
+                activity_id: for_seniors.id.clone(),
+                expected_version: 0,
+                details: Some(widened),
+            })
+            .await
+            .unwrap();
+        eventually("the widened activity on the hub", || {
+            calendar_has_as(&hub, hub_token.clone(), for_seniors.id.clone())
+        })
+        .await;
+    }
+);

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use edufed_domain::FieldError;
 use edufed_domain::changes::Actor;
 use edufed_domain::changes::EntityKind;
-use edufed_domain::federation::{Error, NodeDescriptor, Peer, Subscription, parse_fingerprint};
+use edufed_domain::federation::{
+    ActivityFilter, Error, NodeDescriptor, Peer, Subscription, parse_fingerprint,
+};
 use edufed_domain::policy::{Action, Target, authorize};
 use edufed_domain::text;
 use edufed_federation::peering::{check_claims, fetch};
@@ -79,6 +81,30 @@ fn subscription_out(
         last_error: s.last_error.clone().unwrap_or_default(),
         last_contact: s.last_contact.map(timestamp),
         via: s.via.clone().unwrap_or_default(),
+        activity_filter: (!s.filter.is_empty()).then(|| pb::ActivityFilter {
+            publishers: s
+                .filter
+                .publishers
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            directions: s
+                .filter
+                .directions
+                .iter()
+                .map(|d| crate::calendar_convert::direction_out(*d))
+                .collect(),
+            grades: s.filter.grades.map(|g| pb::GradeRange {
+                min: u32::from(g.min),
+                max: u32::from(g.max),
+            }),
+            visibility: s
+                .filter
+                .visibility
+                .iter()
+                .map(|v| crate::calendar_convert::visibility_out(*v))
+                .collect(),
+        }),
     }
 }
 
@@ -106,6 +132,62 @@ impl FederationService {
             name,
             url,
         }
+    }
+
+    /// A subscription's activity filter from the wire, its publishers
+    /// resolved to ids.
+    async fn activity_filter(
+        &self,
+        raw: Option<&pb::ActivityFilter>,
+    ) -> Result<ActivityFilter, ApiError> {
+        use crate::calendar_convert::{direction_in, required, visibility_in};
+        let Some(raw) = raw else {
+            return Ok(ActivityFilter::default());
+        };
+        if raw.publishers.len() > 500 || raw.directions.len() > 50 || raw.visibility.len() > 10 {
+            return Err(FieldError::new("activity_filter", "too many values").into());
+        }
+        let mut publishers = Vec::with_capacity(raw.publishers.len());
+        for publisher in &raw.publishers {
+            let org = self
+                .store
+                .get_organization(&crate::convert::org_ref(
+                    "activity_filter.publishers",
+                    publisher,
+                )?)
+                .await?;
+            publishers.push(org.id);
+        }
+        Ok(ActivityFilter {
+            publishers,
+            directions: raw
+                .directions
+                .iter()
+                .map(|d| {
+                    required(
+                        "activity_filter.directions",
+                        direction_in("activity_filter.directions", *d)?,
+                    )
+                })
+                .collect::<Result<_, _>>()?,
+            grades: raw
+                .grades
+                .as_ref()
+                .map(|g| {
+                    edufed_domain::calendar::GradeRange::new("activity_filter.grades", g.min, g.max)
+                })
+                .transpose()?,
+            visibility: raw
+                .visibility
+                .iter()
+                .map(|v| {
+                    required(
+                        "activity_filter.visibility",
+                        visibility_in("activity_filter.visibility", *v)?,
+                    )
+                })
+                .collect::<Result<_, _>>()?,
+        })
     }
 
     /// This node's descriptor.
@@ -233,12 +315,14 @@ impl Federation for FederationService {
             if node_id == self.identity.node_id() {
                 return Err(FieldError::new("node_id", "is this node's own").into());
             }
+            let filter = self.activity_filter(req.activity_filter.as_ref()).await?;
             Ok::<_, ApiError>(
                 self.store
                     .subscribe(
                         &node_id,
                         &kinds,
                         via.as_deref(),
+                        &filter,
                         &Actor::Person(caller.person_id.clone()),
                     )
                     .await?,

@@ -32,7 +32,7 @@ fn kind(raw: &str) -> anyhow::Result<i32> {
         "kind",
     )
 }
-fn direction(raw: &str) -> anyhow::Result<i32> {
+pub(crate) fn direction(raw: &str) -> anyhow::Result<i32> {
     enum_value(
         "DIRECTION_",
         raw,
@@ -48,7 +48,7 @@ fn format_of(raw: &str) -> anyhow::Result<i32> {
         "format",
     )
 }
-fn visibility(raw: &str) -> anyhow::Result<i32> {
+pub(crate) fn visibility(raw: &str) -> anyhow::Result<i32> {
     enum_value(
         "VISIBILITY_",
         raw,
@@ -70,7 +70,7 @@ fn name_of(full: &str, prefix: &str) -> String {
 }
 
 /// `8-11` or `9`.
-fn grades(raw: &str) -> anyhow::Result<pb::GradeRange> {
+pub(crate) fn grades(raw: &str) -> anyhow::Result<pb::GradeRange> {
     let (min, max) = raw.split_once('-').unwrap_or((raw, raw));
     Ok(pb::GradeRange {
         min: min

@@ -1372,6 +1372,7 @@ async fn federate(nodes: &[DemoNode]) -> anyhow::Result<()> {
                     node_id: to.node_id().to_owned(),
                     entity_kinds: Vec::new(),
                     via: String::new(),
+                    activity_filter: None,
                 })
                 .await
             {

@@ -42,6 +42,18 @@ pub struct SubscribeArgs {
     /// be pinned then.
     #[arg(long, value_name = "NODE ID")]
     via: Option<String>,
+    /// Keep only these publishers' activities (id or slug); repeatable.
+    #[arg(long = "publisher")]
+    publishers: Vec<String>,
+    /// Keep only activities of these directions (e.g. career_guidance); repeatable.
+    #[arg(long = "direction")]
+    directions: Vec<String>,
+    /// Keep only activities for some of these grades, e.g. 9 or 9-11.
+    #[arg(long)]
+    grades: Option<String>,
+    /// Keep only activities of these visibilities (public, network); repeatable.
+    #[arg(long = "visibility")]
+    visibility: Vec<String>,
 }
 
 /// `edufed unsubscribe`: stop following a peer; its mirrors stay.
@@ -95,6 +107,24 @@ pub async fn subscribe(
             node_id: args.node_id,
             entity_kinds: args.kinds,
             via: args.via.unwrap_or_default(),
+            activity_filter: Some(pb::ActivityFilter {
+                publishers: args.publishers,
+                directions: args
+                    .directions
+                    .iter()
+                    .map(|d| crate::calendar::direction(d))
+                    .collect::<anyhow::Result<_>>()?,
+                grades: args
+                    .grades
+                    .as_deref()
+                    .map(crate::calendar::grades)
+                    .transpose()?,
+                visibility: args
+                    .visibility
+                    .iter()
+                    .map(|v| crate::calendar::visibility(v))
+                    .collect::<anyhow::Result<_>>()?,
+            }),
         })
         .await?
         .into_inner();

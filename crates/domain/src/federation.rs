@@ -276,6 +276,50 @@ pub struct Subscription {
     /// The pinned peer that relays the origin's records, if it is followed
     /// through one.
     pub via: Option<String>,
+    /// Which of the peer's activities this node keeps in its calendar.
+    pub filter: ActivityFilter,
+}
+
+/// Which of a peer's activities a subscription keeps in the calendar; an
+/// empty list lets every value through.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ActivityFilter {
+    /// Only these publishers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub publishers: Vec<OrgId>,
+    /// Only these directions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub directions: Vec<crate::calendar::Direction>,
+    /// Only activities for students of some of these grades.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grades: Option<crate::calendar::GradeRange>,
+    /// Only these visibilities.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub visibility: Vec<crate::calendar::Visibility>,
+}
+
+impl ActivityFilter {
+    /// Whether it lets everything through.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Whether `activity` passes.
+    pub fn admits(&self, activity: &crate::calendar::Activity) -> bool {
+        let details = &activity.details;
+        (self.publishers.is_empty() || self.publishers.contains(&activity.publisher))
+            && (self.directions.is_empty()
+                || details
+                    .direction
+                    .is_some_and(|d| self.directions.contains(&d)))
+            && self.grades.is_none_or(|wanted| {
+                details
+                    .audience
+                    .students
+                    .is_some_and(|grades| grades.overlaps(wanted))
+            })
+            && (self.visibility.is_empty() || self.visibility.contains(&details.visibility))
+    }
 }
 
 impl Subscription {

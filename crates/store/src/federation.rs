@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use edufed_domain::calendar::Activity;
 use edufed_domain::changes::{Actor, ChangeEntry, EntityKind, NewChange, Operation};
-use edufed_domain::federation::{Error, HostedOrg, NodeDescriptor, Peer, Subscription};
+use edufed_domain::federation::{
+    ActivityFilter, Error, HostedOrg, NodeDescriptor, Peer, Subscription,
+};
 use edufed_domain::ids::{ActivityId, OrgId};
 use serde::Serialize;
 use sqlx::Row as _;
@@ -424,8 +426,8 @@ pub struct Mirror {
     pub signature: Vec<u8>,
 }
 
-const SUBSCRIPTION_COLUMNS: &str =
-    "peer_id, kinds, cursor, latest_seen, connected, last_error, last_contact, created_at, via";
+const SUBSCRIPTION_COLUMNS: &str = "peer_id, kinds, cursor, latest_seen, connected, last_error, last_contact, created_at, via, \
+     activity_filter";
 
 impl Store {
     /// Subscribes to a pinned peer's change log, from its beginning.
@@ -435,6 +437,7 @@ impl Store {
         peer_id: &str,
         kinds: &[EntityKind],
         via: Option<&str>,
+        filter: &ActivityFilter,
         actor: &Actor,
     ) -> Result<Subscription, Error> {
         match via {
@@ -461,12 +464,18 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO subscriptions (peer_id, kinds, cursor, latest_seen, connected, last_error, \
-             last_contact, created_at, updated_at, via) VALUES ($1, $2, 0, 0, 0, NULL, NULL, $3, $3, $4)",
+             last_contact, created_at, updated_at, via, activity_filter) \
+             VALUES ($1, $2, 0, 0, 0, NULL, NULL, $3, $3, $4, $5)",
         )
         .bind(peer_id.to_owned())
         .bind(kinds_json)
         .bind(micros(at))
         .bind(via.map(str::to_owned))
+        .bind(if filter.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(filter).map_err(edufed_domain::StorageError::new)?)
+        })
         .execute(&mut *tx.tx)
         .await
         .map_err(|e| match DbFailure::classify(e) {
@@ -478,7 +487,7 @@ impl Store {
             peer_id.to_owned(),
             1,
             None,
-            &serde_json::json!({ "node_id": peer_id, "subscribed": kinds, "via": via }),
+            &serde_json::json!({ "node_id": peer_id, "subscribed": kinds, "via": via, "filter": filter }),
             actor,
         ))
         .await?;
@@ -764,8 +773,20 @@ async fn materialize(tx: &mut WriteTx<'_>, origin: &str, entry: &ChangeEntry) ->
                 tracing::warn!(%origin, id = %entry.entity_id, "mirrored activity does not match its entry or origin; ignored");
                 return Ok(());
             }
+            // The subscription's filter decides what joins the calendar.
+            let filter: Option<String> =
+                sqlx::query_scalar("SELECT activity_filter FROM subscriptions WHERE peer_id = $1")
+                    .bind(origin.to_owned())
+                    .fetch_optional(&mut *tx.tx)
+                    .await
+                    .map_err(storage)?
+                    .flatten();
+            let wanted = filter
+                .and_then(|json| serde_json::from_str::<ActivityFilter>(&json).ok())
+                .is_none_or(|filter| filter.admits(&activity));
             let shared = activity.status != edufed_domain::calendar::ActivityStatus::Draft
-                && activity.details.visibility != edufed_domain::calendar::Visibility::Organization;
+                && activity.details.visibility != edufed_domain::calendar::Visibility::Organization
+                && wanted;
             if !shared {
                 crate::calendar::forget_mirrored_activity(tx, origin, &id).await?;
                 return Ok(());
@@ -947,6 +968,13 @@ fn subscription_from_row(row: &AnyRow) -> Result<Subscription, Error> {
         last_contact: optional_instant(row.try_get("last_contact").map_err(storage)?)?,
         created_at: instant(int("created_at")?)?,
         via: row.try_get("via").map_err(storage)?,
+        filter: match row
+            .try_get::<Option<String>, _>("activity_filter")
+            .map_err(storage)?
+        {
+            Some(json) => serde_json::from_str(&json).map_err(edufed_domain::StorageError::new)?,
+            None => ActivityFilter::default(),
+        },
     })
 }
 
