@@ -388,3 +388,33 @@ impl Drop for Partition {
         self.accept.abort();
     }
 }
+
+/// A public two-hour in-person course for grades 9–11, `days` from today
+/// at 15:00 in the publisher's zone.
+pub fn public_course(title: &str, days: i64) -> edufed_proto::v1::ActivityDetails {
+    use edufed_proto::v1 as pb;
+    let day = (chrono::Utc::now() + chrono::Duration::days(days)).date_naive();
+    pb::ActivityDetails {
+        title: title.into(),
+        kind: pb::ActivityKind::Course.into(),
+        audience: Some(pb::Audience {
+            students: Some(pb::GradeRange { min: 9, max: 11 }),
+            ..Default::default()
+        }),
+        format: pb::Format::InPerson.into(),
+        place: Some(pb::Place {
+            kind: pb::PlaceKind::AtPublisher.into(),
+            value: String::new(),
+        }),
+        visibility: pb::Visibility::Public.into(),
+        capacity: 60,
+        schedule: Some(pb::Schedule {
+            time_zone: String::new(),
+            start: format!("{day}T15:00"),
+            end: format!("{day}T17:00"),
+            all_day: false,
+            recurrence: None,
+        }),
+        ..Default::default()
+    }
+}

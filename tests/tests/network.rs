@@ -101,30 +101,7 @@ async fn mirrored(node: &TestNode, kind: &str, id: &str) -> Option<serde_json::V
 }
 
 fn course(title: &str, days: i64) -> pb::ActivityDetails {
-    let day = (chrono::Utc::now() + chrono::Duration::days(days)).date_naive();
-    pb::ActivityDetails {
-        title: title.into(),
-        kind: pb::ActivityKind::Course.into(),
-        audience: Some(pb::Audience {
-            students: Some(pb::GradeRange { min: 9, max: 11 }),
-            ..Default::default()
-        }),
-        format: pb::Format::InPerson.into(),
-        place: Some(pb::Place {
-            kind: pb::PlaceKind::AtPublisher.into(),
-            value: String::new(),
-        }),
-        visibility: pb::Visibility::Public.into(),
-        capacity: 60,
-        schedule: Some(pb::Schedule {
-            time_zone: String::new(),
-            start: format!("{day}T15:00"),
-            end: format!("{day}T17:00"),
-            all_day: false,
-            recurrence: None,
-        }),
-        ..Default::default()
-    }
+    edufed_tests::public_course(title, days)
 }
 
 fn lab() -> pb::Resource {

@@ -574,13 +574,9 @@ impl BookingApi for BookingService {
                 // the network; requests for them go to it.
                 let mut mirrored: Vec<Resource> = self
                     .store
-                    .list_mirrors(Some(home))
+                    .mirrors_of_org(home, EntityKind::Resource, &owner.id)
                     .await?
                     .into_iter()
-                    .filter(|m| {
-                        m.entry.kind == EntityKind::Resource
-                            && m.entry.org_id.as_ref() == Some(&owner.id)
-                    })
                     .filter_map(|m| serde_json::from_str::<Resource>(&m.entry.payload).ok())
                     .filter(|r| r.owner == owner.id && r.details.access == Access::Network)
                     .collect();

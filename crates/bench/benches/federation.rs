@@ -864,31 +864,7 @@ async fn following(node: &TestNode, count: usize) {
 
 /// A public two-hour course for grades 9–11, some days from now.
 fn course(title: &str, seed: usize) -> pb::ActivityDetails {
-    let days = 10 + i64::try_from(seed % 200).unwrap_or(0);
-    let day = (chrono::Utc::now() + chrono::Duration::days(days)).date_naive();
-    pb::ActivityDetails {
-        title: title.into(),
-        kind: pb::ActivityKind::Course.into(),
-        audience: Some(pb::Audience {
-            students: Some(pb::GradeRange { min: 9, max: 11 }),
-            ..Default::default()
-        }),
-        format: pb::Format::InPerson.into(),
-        place: Some(pb::Place {
-            kind: pb::PlaceKind::AtPublisher.into(),
-            value: String::new(),
-        }),
-        visibility: pb::Visibility::Public.into(),
-        capacity: 60,
-        schedule: Some(pb::Schedule {
-            time_zone: String::new(),
-            start: format!("{day}T15:00"),
-            end: format!("{day}T17:00"),
-            all_day: false,
-            recurrence: None,
-        }),
-        ..Default::default()
-    }
+    edufed_tests::public_course(title, 10 + i64::try_from(seed % 200).unwrap_or(0))
 }
 
 /// Stops a node and removes its database.

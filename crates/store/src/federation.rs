@@ -261,6 +261,27 @@ impl Store {
         Ok(first)
     }
 
+    /// The mirrored records of `kind` that `origin` published for `org`.
+    pub async fn mirrors_of_org(
+        &self,
+        origin: &str,
+        kind: EntityKind,
+        org: &OrgId,
+    ) -> Result<Vec<Mirror>, Error> {
+        let rows = sqlx::query(
+            "SELECT origin, entity_kind, entity_id, version, operation, org_id, payload, seq, \
+             created_at, actor, signature FROM mirrors WHERE origin = $1 AND entity_kind = $2 \
+             AND org_id = $3 ORDER BY entity_id",
+        )
+        .bind(origin.to_owned())
+        .bind(kind.as_str())
+        .bind(org.to_string())
+        .fetch_all(self.reader())
+        .await
+        .map_err(storage)?;
+        rows.iter().map(mirror_from_row).collect()
+    }
+
     /// The mirrored record of `kind` and `id` that `origin` published.
     pub async fn get_mirror_of(
         &self,
