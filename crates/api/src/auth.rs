@@ -12,7 +12,9 @@ use tonic::Status;
 
 use crate::status::to_status;
 
-/// Resolves the `authorization: Bearer <token>` header. No header is
+/// Resolves the `authorization: Bearer <token>` header, or basic
+/// credentials whose password is the token (what a browser's login prompt
+/// sends). No header is
 /// anonymous (`Ok(None)`); a malformed, unknown, revoked or expired token is
 /// UNAUTHENTICATED, even on calls that need none.
 pub async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<Option<Principal>, Status> {
@@ -22,11 +24,19 @@ pub async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<Option<P
     let value = value
         .to_str()
         .map_err(|_| Status::unauthenticated("the authorization header is not text"))?;
+    let basic: String;
     let secret = match value.split_once(' ') {
         Some((scheme, secret))
             if scheme.eq_ignore_ascii_case("bearer") && !secret.trim().is_empty() =>
         {
             secret
+        }
+        // A browser's login prompt sends the token as the password.
+        Some((scheme, encoded)) if scheme.eq_ignore_ascii_case("basic") => {
+            basic = basic_password(encoded.trim()).ok_or_else(|| {
+                Status::unauthenticated("the basic credentials must be base64 of \"name:token\"")
+            })?;
+            basic.as_str()
         }
         _ => {
             return Err(Status::unauthenticated(
@@ -39,6 +49,17 @@ pub async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<Option<P
         .await
         .map(Some)
         .map_err(|e| to_status(&e))
+}
+
+/// The password of HTTP basic credentials (`name:password`, base64).
+fn basic_password(encoded: &str) -> Option<String> {
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (_, password) = text.split_once(':')?;
+    (!password.trim().is_empty()).then(|| password.trim().to_owned())
 }
 
 /// The caller of a call that needs a token.

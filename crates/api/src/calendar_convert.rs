@@ -33,6 +33,7 @@ macro_rules! enum_map {
             <$domain>::parse(field, &name).map(Some)
         }
 
+        #[allow(dead_code, reason = "not every enum is written to the wire")]
         pub(crate) fn $to_proto(value: $domain) -> i32 {
             let name = format!("{}{}", $prefix, value.as_str().to_ascii_uppercase());
             <$pb>::from_str_name(&name).map_or(0, |v| v as i32)

@@ -10,8 +10,10 @@ mod calendar_convert;
 mod change_feed;
 mod convert;
 mod directory;
+pub mod export;
 mod federation;
 pub mod forward;
+mod report;
 pub mod status;
 
 pub use agreement::AgreementsService;
@@ -20,3 +22,4 @@ pub use calendar::CalendarService;
 pub use change_feed::{ChangeFeedService, FeedSettings};
 pub use directory::DirectoryService;
 pub use federation::FederationService;
+pub use report::ReportsService;

@@ -14,6 +14,7 @@ pub mod federation;
 pub mod ids;
 pub mod page;
 pub mod policy;
+pub mod report;
 pub mod text;
 pub mod time;
 

@@ -65,6 +65,12 @@ pub enum Action {
     ViewAgreements,
     /// Pin and unpin peer nodes.
     ManagePeers,
+    /// Read the node's reports.
+    ViewReports,
+    /// State the organization's enrolment.
+    StateEnrolment,
+    /// Set targets for the organization's indicators.
+    SetTargets,
 }
 
 impl Action {
@@ -87,6 +93,9 @@ impl Action {
             Action::SignAgreements => "sign, decline or terminate agreements for the organization",
             Action::ViewAgreements => "see the organization's agreements",
             Action::ManagePeers => "manage the node's peers",
+            Action::ViewReports => "read the node's reports",
+            Action::StateEnrolment => "state the organization's enrolment",
+            Action::SetTargets => "set the organization's targets",
         }
     }
 }
@@ -114,6 +123,13 @@ pub enum Target<'a> {
 #[error("{0}")]
 pub struct Denied(String);
 
+impl Denied {
+    /// A refusal, with why for people.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self(reason.into())
+    }
+}
+
 impl ServiceError for Denied {
     fn error_code(&self) -> ErrorCode {
         ErrorCode::PermissionDenied
@@ -127,11 +143,15 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
     use Role::*;
     match (action, role) {
         (UpdateOrganization | AddMember | RemoveMember, Some(Admin)) => true,
-        (ManageActivities | ManageResources | ManageAgreements, Some(Admin | Coordinator)) => true,
+        (
+            ManageActivities | ManageResources | ManageAgreements | StateEnrolment | SetTargets,
+            Some(Admin | Coordinator),
+        ) => true,
         (SignAgreements, Some(Admin)) => true,
         (RegisterCohorts | RequestBookings, Some(Admin | Coordinator | Teacher)) => true,
         (
-            ListMembers | WatchChanges | ViewRegistrations | ViewBookings | ViewAgreements,
+            ListMembers | WatchChanges | ViewRegistrations | ViewBookings | ViewAgreements
+            | ViewReports,
             Some(_),
         ) => true,
         // Organizations are created by the operator; tokens follow the person rule.
@@ -153,6 +173,10 @@ pub fn authorize(principal: &Principal, action: Action, target: Target<'_>) -> R
         return Ok(());
     }
     match target {
+        // Reports are counts: any member of an organization here reads them.
+        Target::Node if action == Action::ViewReports && !principal.memberships.is_empty() => {
+            Ok(())
+        }
         Target::Node => Err(Denied(format!(
             "only the node operator may {}",
             action.describe()
@@ -244,6 +268,9 @@ mod tests {
             (CreateOrganization, [false, false, false, false]),
             (ManageTokens, [false, false, false, false]),
             (ManagePeers, [false, false, false, false]),
+            (ViewReports, [true, true, true, true]),
+            (StateEnrolment, [true, true, false, false]),
+            (SetTargets, [true, true, false, false]),
         ];
         for (action, expected) in table {
             for (role, allowed) in [Admin, Coordinator, Teacher, Viewer]
@@ -262,6 +289,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn any_member_reads_the_node_reports() {
+        let org = OrgId::generate();
+        assert!(
+            authorize(
+                &principal(&[(&org, Role::Viewer)]),
+                Action::ViewReports,
+                Target::Node
+            )
+            .is_ok()
+        );
+        assert!(authorize(&principal(&[]), Action::ViewReports, Target::Node).is_err());
+        assert!(
+            authorize(
+                &principal(&[(&org, Role::Admin)]),
+                Action::ManagePeers,
+                Target::Node
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub(crate) struct Edge {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) request_timeout: Duration,
     pub(crate) peer_tls: edufed_federation::PeerTls,
+    pub(crate) reports: edufed_api::ReportsService,
 }
 
 /// The gRPC routes plus `/healthz` and `/metrics`, behind the edge.
@@ -37,6 +38,10 @@ pub(crate) fn router(grpc: axum::Router, edge: Edge) -> axum::Router {
         .with_state(edge.clone());
     grpc.merge(plain)
         .merge(crate::ics::routes(edge.store.clone()))
+        .merge(crate::reports::routes(crate::reports::ReportRoutes {
+            store: edge.store.clone(),
+            reports: edge.reports.clone(),
+        }))
         .layer(middleware::from_fn_with_state(edge, edge_layer))
 }
 
@@ -134,6 +139,8 @@ fn is_plain(request: &Request) -> bool {
     matches!(path, "/healthz" | "/metrics")
         || path.starts_with("/ics/")
         || path.starts_with("/agreements/")
+        || path == "/reports"
+        || path.starts_with("/reports/")
 }
 
 /// The client's `grpc-timeout` header (e.g. `500m`, `10S`), if valid.

@@ -11,6 +11,7 @@ mod http;
 mod ics;
 mod metrics;
 mod node;
+mod reports;
 mod serve;
 mod startup;
 mod tls;

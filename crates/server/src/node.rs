@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use edufed_api::{
     AgreementsService, BookingService, CalendarService, ChangeFeedService, DirectoryService,
-    FederationService, FeedSettings,
+    FederationService, FeedSettings, ReportsService,
 };
 use edufed_domain::time::Clock;
 use edufed_proto::v1::agreements_server::AgreementsServer;
@@ -16,6 +16,7 @@ use edufed_proto::v1::calendar_server::CalendarServer;
 use edufed_proto::v1::change_feed_server::ChangeFeedServer;
 use edufed_proto::v1::directory_server::DirectoryServer;
 use edufed_proto::v1::federation_server::FederationServer;
+use edufed_proto::v1::reports_server::ReportsServer;
 use edufed_store::{Backend, Store};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -144,6 +145,10 @@ impl Node {
         ))
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
+        let reports = ReportsService::new(store.clone(), settings.node_name.clone());
+        let reports_server = ReportsServer::new(reports.clone())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
         let (health, health_service) = tonic_health::server::health_reporter();
         health
             .set_serving::<FederationServer<FederationService>>()
@@ -152,6 +157,7 @@ impl Node {
             .set_serving::<AgreementsServer<AgreementsService>>()
             .await;
         health.set_serving::<BookingServer<BookingService>>().await;
+        health.set_serving::<ReportsServer<ReportsService>>().await;
         health
             .set_serving::<CalendarServer<CalendarService>>()
             .await;
@@ -175,6 +181,7 @@ impl Node {
             .add_service(booking)
             .add_service(agreements_server)
             .add_service(federation)
+            .add_service(reports_server)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -189,6 +196,7 @@ impl Node {
                 metrics: Arc::new(Metrics::new()),
                 request_timeout: Duration::from_secs(settings.request_timeout_secs),
                 peer_tls: peer_tls.clone(),
+                reports,
             },
         );
 

@@ -84,6 +84,15 @@ struct AgreementPayload<'a> {
     valid_to: Option<NaiveDate>,
     ends_at: Option<DateTime<Utc>>,
     revision: u64,
+    /// When the version in force got its last signature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_force_since: Option<DateTime<Utc>>,
+    /// Hours the duties plan, by party, for peers' reports.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    planned_hours: std::collections::BTreeMap<OrgId, f64>,
+    /// Students planned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    planned_students: Option<u32>,
 }
 
 impl Store {
@@ -970,6 +979,7 @@ async fn save(
     record_history(tx, agreement, &step, actor, now).await?;
     let latest = agreement.latest().unwrap_or(effective);
     let in_force_content = agreement.in_force().map(|v| &v.content);
+    let facts = edufed_domain::report::AgreementFacts::of(agreement);
     let payload = AgreementPayload {
         id: &agreement.id,
         action: step.action,
@@ -991,6 +1001,12 @@ async fn save(
         valid_to: in_force_content.map(|c| c.valid_to),
         ends_at: agreement.lifecycle.ends_at(),
         revision: agreement.revision,
+        in_force_since: facts.as_ref().and_then(|f| f.in_force_since),
+        planned_hours: facts
+            .as_ref()
+            .map(|f| f.planned_hours.clone())
+            .unwrap_or_default(),
+        planned_students: facts.and_then(|f| f.planned_students),
     };
     tx.append(
         NewChange::upsert(

@@ -14,6 +14,7 @@ pub mod directory;
 mod error;
 pub mod federation;
 mod meta;
+pub mod report;
 
 pub use db::{Backend, ConnectOptions, OpenError, Store, redact as redact_url};
 pub use error::{Constraint, DbFailure};

@@ -37,7 +37,7 @@ tr, .sign, .declined { break-inside: avoid; page-break-inside: avoid; }
 ";
 
 /// `text` with the characters HTML gives meaning to escaped.
-fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -1,0 +1,514 @@
+//! What reports are computed from: the node's own activities, cohorts,
+//! agreements and resources, the mirrors of its peers', and the enrolments
+//! and targets stated here.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use edufed_domain::StorageError;
+use edufed_domain::agreement::{AgreementKind, State as AgreementState};
+use edufed_domain::booking::{Blackout, ResourceDetails};
+use edufed_domain::calendar::registration::{Registration, RegistrationState, Results};
+use edufed_domain::calendar::{ActivityKind, Direction};
+use edufed_domain::changes::Actor;
+use edufed_domain::directory::OrgKind;
+use edufed_domain::ids::{ActivityId, AgreementId, OrgId, ResourceId};
+use edufed_domain::report::{
+    ActivityFacts, AgreementFacts, Enrolment, Error, Facts, Indicator, OccurrenceFacts, OrgFacts,
+    Period, RegistrationFacts, ResourceFacts, SchoolYear, Target, TargetScope,
+};
+use edufed_domain::time::TimeZone;
+use serde::Deserialize;
+use sqlx::Row as _;
+use sqlx::any::AnyRow;
+
+use crate::Store;
+use crate::db::{instant, micros};
+use crate::error::storage;
+
+fn bad(e: impl std::error::Error + Send + Sync + 'static) -> StorageError {
+    StorageError::new(e)
+}
+
+fn text(row: &AnyRow, c: &str) -> Result<String, StorageError> {
+    row.try_get::<String, _>(c).map_err(storage)
+}
+
+fn int(row: &AnyRow, c: &str) -> Result<i64, StorageError> {
+    row.try_get::<i64, _>(c).map_err(storage)
+}
+
+/// The grades of a stored cohort; the rest of it is not read.
+#[derive(Deserialize)]
+struct StoredCohort {
+    grades: StoredGrades,
+}
+
+#[derive(Deserialize)]
+struct StoredGrades {
+    min: u8,
+    max: u8,
+}
+
+/// A peer's agreement as its change log summarizes it.
+#[derive(Deserialize)]
+struct MirroredAgreement {
+    id: AgreementId,
+    state: AgreementState,
+    kind: AgreementKind,
+    parties: Vec<OrgId>,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+    ends_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    in_force_since: Option<DateTime<Utc>>,
+    #[serde(default)]
+    planned_hours: BTreeMap<OrgId, f64>,
+    #[serde(default)]
+    planned_students: Option<u32>,
+}
+
+impl Store {
+    /// Everything the reports need to cover `periods` (the period asked for
+    /// and the one before it): activities with an occurrence in them, own
+    /// and mirrored, their cohorts, every agreement, the resources with
+    /// their confirmed bookings, enrolments and targets.
+    #[tracing::instrument(name = "store.report.facts", skip(self))]
+    pub async fn report_facts(&self, periods: &[Period]) -> Result<Facts, Error> {
+        let as_of = self.clock().now();
+        let from = periods.iter().map(|p| p.from).min().unwrap_or_default();
+        let to = periods.iter().map(|p| p.to).max().unwrap_or_default();
+        let (start, end) = Facts::window(&Period { from, to });
+        let (start, end) = (micros(start), micros(end));
+        let mut conn = self.reader().acquire().await.map_err(storage)?;
+
+        let mut orgs = BTreeMap::new();
+        for row in sqlx::query(
+            "SELECT id, short_name, kind, city, time_zone, home_node FROM organizations",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(storage)?
+        {
+            let id = OrgId::from_stored(text(&row, "id")?);
+            let home: Option<String> = row.try_get("home_node").map_err(storage)?;
+            orgs.insert(
+                id.clone(),
+                OrgFacts {
+                    id,
+                    name: text(&row, "short_name")?,
+                    kind: OrgKind::parse("kind", &text(&row, "kind")?).map_err(bad)?,
+                    city: text(&row, "city")?,
+                    time_zone: TimeZone::parse("time_zone", &text(&row, "time_zone")?)
+                        .map_err(bad)?,
+                    hosted_here: home.is_none(),
+                },
+            );
+        }
+
+        // Activities, own then mirrored, with their occurrences in the window.
+        let mut activities: Vec<ActivityFacts> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (table, occurrences) in [
+            ("activities", "occurrences"),
+            ("mirror_activities", "mirror_occurrences"),
+        ] {
+            let mut by_activity: HashMap<String, Vec<OccurrenceFacts>> = HashMap::new();
+            for row in sqlx::query(&format!(
+                "SELECT activity_id, occurrence_key, start_at, end_at, cancelled FROM {occurrences} \
+                 WHERE start_at >= $1 AND start_at < $2"
+            ))
+            .bind(start)
+            .bind(end)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(storage)?
+            {
+                by_activity
+                    .entry(text(&row, "activity_id")?)
+                    .or_default()
+                    .push(OccurrenceFacts {
+                        key: int(&row, "occurrence_key")?,
+                        start: instant(int(&row, "start_at")?)?,
+                        end: instant(int(&row, "end_at")?)?,
+                        cancelled: int(&row, "cancelled")? != 0,
+                    });
+            }
+            for row in sqlx::query(&format!(
+                "SELECT id, publisher_id, kind, direction, agreement_id, status FROM {table} \
+                 WHERE status <> 'draft'"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(storage)?
+            {
+                let id = text(&row, "id")?;
+                let Some(mut occurrences) = by_activity.remove(&id) else {
+                    continue;
+                };
+                if seen.contains_key(&id) {
+                    continue;
+                }
+                occurrences.sort_by_key(|o| o.start);
+                let cancelled = text(&row, "status")? == "cancelled";
+                let direction: Option<String> = row.try_get("direction").map_err(storage)?;
+                let agreement: Option<String> = row.try_get("agreement_id").map_err(storage)?;
+                seen.insert(id.clone(), activities.len());
+                activities.push(ActivityFacts {
+                    id: ActivityId::from_stored(id),
+                    publisher: OrgId::from_stored(text(&row, "publisher_id")?),
+                    kind: ActivityKind::parse("kind", &text(&row, "kind")?).map_err(bad)?,
+                    direction: direction
+                        .map(|d| Direction::parse("direction", &d))
+                        .transpose()
+                        .map_err(bad)?,
+                    agreement_id: agreement.map(AgreementId::from_stored),
+                    cancelled,
+                    occurrences,
+                });
+            }
+        }
+
+        // Cohorts: for this node's activities, and the mirrored ones of its
+        // organizations for peers' activities.
+        let mut registrations = Vec::new();
+        let mut own_registrations: HashSet<String> = HashSet::new();
+        for row in sqlx::query(
+            "SELECT id, activity_id, occurrence_key, org_id, state, headcount, cohort, results \
+             FROM registrations WHERE state <> 'withdrawn'",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(storage)?
+        {
+            let activity = text(&row, "activity_id")?;
+            own_registrations.insert(text(&row, "id")?);
+            if !seen.contains_key(&activity) {
+                continue;
+            }
+            let cohort: StoredCohort = serde_json::from_str(&text(&row, "cohort")?).map_err(bad)?;
+            let results: Option<String> = row.try_get("results").map_err(storage)?;
+            registrations.push(RegistrationFacts {
+                activity_id: ActivityId::from_stored(activity),
+                occurrence: row.try_get("occurrence_key").map_err(storage)?,
+                org_id: OrgId::from_stored(text(&row, "org_id")?),
+                state: RegistrationState::parse("state", &text(&row, "state")?).map_err(bad)?,
+                headcount: u32::try_from(int(&row, "headcount")?).unwrap_or(0),
+                grades: (cohort.grades.min, cohort.grades.max),
+                results: results
+                    .map(|r| serde_json::from_str::<Results>(&r))
+                    .transpose()
+                    .map_err(bad)?,
+            });
+        }
+        for row in sqlx::query(
+            "SELECT entity_id, payload FROM mirrors WHERE entity_kind = 'registration' AND operation <> 'delete'",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(storage)?
+        {
+            if own_registrations.contains(&text(&row, "entity_id")?) {
+                continue;
+            }
+            let Ok(r) = serde_json::from_str::<Registration>(&text(&row, "payload")?) else {
+                tracing::warn!("a mirrored registration could not be read; left out of reports");
+                continue;
+            };
+            if r.state == RegistrationState::Withdrawn
+                || !seen.contains_key(r.activity_id.as_str())
+            {
+                continue;
+            }
+            registrations.push(RegistrationFacts {
+                activity_id: r.activity_id,
+                occurrence: r.occurrence,
+                org_id: r.cohort.org_id,
+                state: r.state,
+                headcount: r.cohort.headcount,
+                grades: (r.cohort.grades.min, r.cohort.grades.max),
+                results: r.results,
+            });
+        }
+
+        // Agreements: this node's in full, peers' as summarized.
+        let mut agreements = Vec::new();
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM agreements ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(storage)?;
+        let own: HashSet<&String> = ids.iter().collect();
+        for id in &ids {
+            let agreement =
+                crate::agreement::load(&mut conn, &AgreementId::from_stored(id.clone()))
+                    .await
+                    .map_err(|e| match e {
+                        edufed_domain::agreement::Error::Storage(s) => s,
+                        other => StorageError::new(std::io::Error::other(other.to_string())),
+                    })?;
+            agreements.extend(AgreementFacts::of(&agreement));
+        }
+        for row in sqlx::query(
+            "SELECT entity_id, payload FROM mirrors WHERE entity_kind = 'agreement' AND operation <> 'delete'",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(storage)?
+        {
+            if own.contains(&text(&row, "entity_id")?) {
+                continue;
+            }
+            let Ok(m) = serde_json::from_str::<MirroredAgreement>(&text(&row, "payload")?) else {
+                tracing::warn!("a mirrored agreement could not be read; left out of reports");
+                continue;
+            };
+            agreements.push(AgreementFacts {
+                id: m.id,
+                kind: m.kind,
+                state: m.state,
+                parties: m.parties,
+                term: m.valid_from.zip(m.valid_to),
+                in_force_since: m.in_force_since,
+                ends_at: m.ends_at,
+                planned_hours: m.planned_hours,
+                planned_students: m.planned_students,
+                mirrored: true,
+            });
+        }
+
+        // Resources of this node and their confirmed time in the window.
+        let mut booked: HashMap<String, Vec<(DateTime<Utc>, DateTime<Utc>)>> = HashMap::new();
+        for row in sqlx::query(
+            "SELECT resource_id, start_at, end_at FROM booking_occurrences \
+             WHERE state = 'confirmed' AND start_at >= $1 AND start_at < $2",
+        )
+        .bind(start)
+        .bind(end)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(storage)?
+        {
+            booked.entry(text(&row, "resource_id")?).or_default().push((
+                instant(int(&row, "start_at")?)?,
+                instant(int(&row, "end_at")?)?,
+            ));
+        }
+        let mut resources = Vec::new();
+        for row in sqlx::query("SELECT id, owner_id, details, blackouts FROM resources ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(storage)?
+        {
+            let id = text(&row, "id")?;
+            let details: ResourceDetails =
+                serde_json::from_str(&text(&row, "details")?).map_err(bad)?;
+            let blackouts: Vec<Blackout> =
+                serde_json::from_str(&text(&row, "blackouts")?).map_err(bad)?;
+            resources.push(ResourceFacts {
+                booked: booked.remove(&id).unwrap_or_default(),
+                id: ResourceId::from_stored(id),
+                owner: OrgId::from_stored(text(&row, "owner_id")?),
+                kind: details.kind,
+                name: details.name,
+                time_zone: details.time_zone,
+                hours: details.hours,
+                blackouts,
+            });
+        }
+
+        let enrolments = enrolments(&mut conn, None).await?;
+        let targets = targets(&mut conn).await?;
+        Ok(Facts {
+            as_of,
+            orgs,
+            activities,
+            registrations,
+            agreements,
+            resources,
+            enrolments,
+            targets,
+        })
+    }
+
+    /// States an organization's enrolment for a school year, replacing any.
+    #[tracing::instrument(name = "store.report.set_enrolment", skip(self))]
+    pub async fn set_enrolment(
+        &self,
+        org: &OrgId,
+        year: SchoolYear,
+        students: u32,
+        actor: &Actor,
+    ) -> Result<Enrolment, Error> {
+        let now = self.clock().now();
+        let enrolment = Enrolment {
+            org_id: org.clone(),
+            school_year: year,
+            students,
+            updated_at: now,
+        }
+        .validate()?;
+        let mut tx = self.write_tx().await.map_err(Error::Storage)?;
+        sqlx::query(
+            "INSERT INTO enrolments (org_id, school_year, students, actor, updated_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, school_year) DO UPDATE SET \
+             students = excluded.students, actor = excluded.actor, updated_at = excluded.updated_at",
+        )
+        .bind(org.to_string())
+        .bind(i64::from(year.0))
+        .bind(i64::from(students))
+        .bind(actor.as_string())
+        .bind(micros(now))
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(Error::Storage)?;
+        Ok(enrolment)
+    }
+
+    /// Enrolments stated here, of one organization or all, by organization
+    /// and year.
+    #[tracing::instrument(name = "store.report.enrolments", skip(self))]
+    pub async fn enrolments(&self, org: Option<&OrgId>) -> Result<Vec<Enrolment>, Error> {
+        let mut conn = self.reader().acquire().await.map_err(storage)?;
+        Ok(enrolments(&mut conn, org).await?)
+    }
+
+    /// Sets a target, replacing one for the same indicator, scope and date.
+    #[tracing::instrument(name = "store.report.set_target", skip(self))]
+    pub async fn set_target(
+        &self,
+        indicator: Indicator,
+        scope: TargetScope,
+        due: NaiveDate,
+        value: f64,
+        note: &str,
+        actor: &Actor,
+    ) -> Result<Target, Error> {
+        let now = self.clock().now();
+        let target = Target {
+            indicator,
+            scope,
+            due,
+            value,
+            note: note.to_owned(),
+            updated_at: now,
+        }
+        .validate()?;
+        let mut tx = self.write_tx().await.map_err(Error::Storage)?;
+        sqlx::query(
+            "INSERT INTO report_targets (indicator, scope, due, value, note, actor, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (indicator, scope, due) DO UPDATE SET \
+             value = excluded.value, note = excluded.note, actor = excluded.actor, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(target.indicator.as_str())
+        .bind(target.scope.stored())
+        .bind(target.due.to_string())
+        .bind(target.value)
+        .bind(target.note.clone())
+        .bind(actor.as_string())
+        .bind(micros(now))
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(Error::Storage)?;
+        Ok(target)
+    }
+
+    /// Removes a target.
+    #[tracing::instrument(name = "store.report.remove_target", skip(self))]
+    pub async fn remove_target(
+        &self,
+        indicator: Indicator,
+        scope: &TargetScope,
+        due: NaiveDate,
+    ) -> Result<(), Error> {
+        let mut tx = self.write_tx().await.map_err(Error::Storage)?;
+        let done = sqlx::query(
+            "DELETE FROM report_targets WHERE indicator = $1 AND scope = $2 AND due = $3",
+        )
+        .bind(indicator.as_str())
+        .bind(scope.stored())
+        .bind(due.to_string())
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(storage)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::TargetNotFound {
+                indicator,
+                scope: scope.stored(),
+                due,
+            });
+        }
+        tx.commit().await.map_err(Error::Storage)?;
+        Ok(())
+    }
+
+    /// Every target, by indicator, scope and date.
+    #[tracing::instrument(name = "store.report.targets", skip(self))]
+    pub async fn targets(&self) -> Result<Vec<Target>, Error> {
+        let mut conn = self.reader().acquire().await.map_err(storage)?;
+        Ok(targets(&mut conn).await?)
+    }
+}
+
+async fn enrolments(
+    conn: &mut sqlx::AnyConnection,
+    org: Option<&OrgId>,
+) -> Result<Vec<Enrolment>, StorageError> {
+    let rows = match org {
+        Some(org) => {
+            sqlx::query(
+                "SELECT org_id, school_year, students, updated_at FROM enrolments \
+             WHERE org_id = $1 ORDER BY org_id, school_year",
+            )
+            .bind(org.to_string())
+            .fetch_all(&mut *conn)
+            .await
+        }
+        None => {
+            sqlx::query(
+                "SELECT org_id, school_year, students, updated_at FROM enrolments \
+             ORDER BY org_id, school_year",
+            )
+            .fetch_all(&mut *conn)
+            .await
+        }
+    }
+    .map_err(storage)?;
+    rows.iter()
+        .map(|row| {
+            Ok(Enrolment {
+                org_id: OrgId::from_stored(text(row, "org_id")?),
+                school_year: SchoolYear(i32::try_from(int(row, "school_year")?).unwrap_or(0)),
+                students: u32::try_from(int(row, "students")?).unwrap_or(0),
+                updated_at: instant(int(row, "updated_at")?)?,
+            })
+        })
+        .collect()
+}
+
+async fn targets(conn: &mut sqlx::AnyConnection) -> Result<Vec<Target>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT indicator, scope, due, value, note, updated_at FROM report_targets \
+         ORDER BY indicator, scope, due",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(storage)?;
+    let mut out = Vec::new();
+    for row in &rows {
+        let Some(scope) = TargetScope::from_stored(&text(row, "scope")?) else {
+            continue;
+        };
+        out.push(Target {
+            indicator: Indicator::parse("indicator", &text(row, "indicator")?).map_err(bad)?,
+            scope,
+            due: text(row, "due")?.parse().map_err(bad)?,
+            value: row.try_get::<f64, _>("value").map_err(storage)?,
+            note: text(row, "note")?,
+            updated_at: instant(int(row, "updated_at")?)?,
+        });
+    }
+    Ok(out)
+}
