@@ -543,7 +543,7 @@ impl Calendar for CalendarService {
             check_withdrawal(
                 &registration,
                 &activity.occurrences()?,
-                edufed_domain::time::now(),
+                self.store.clock().now(),
             )?;
             Ok::<_, ApiError>(
                 self.store

@@ -117,6 +117,14 @@ impl Connection {
         )
     }
 
+    /// The Reports service.
+    pub fn reports(&self) -> edufed_proto::v1::reports_client::ReportsClient<Authed> {
+        edufed_proto::v1::reports_client::ReportsClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer.clone(),
+        )
+    }
+
     /// `GET path` over the node's channel (HTTP/2, TLS as for calls), with
     /// the bearer token; the body of a 200 answer, else the body as the error.
     pub async fn get_page(&self, path: &str) -> anyhow::Result<Vec<u8>> {

@@ -1,6 +1,6 @@
 //! `edufed`: runs a node (`serve`, `init`), a local demo network of three
 //! (`demo`), and is the command-line client of one (`org`, `member`, `token`,
-//! `agreement`, `watch`, `whoami`).
+//! `agreement`, `watch`, `report`, `target`, `whoami`).
 
 mod agreement;
 mod booking;
@@ -11,6 +11,7 @@ mod directory;
 mod node;
 mod output;
 mod peer;
+mod report;
 mod watch;
 
 use std::path::PathBuf;
@@ -110,6 +111,15 @@ enum Command {
     Unsubscribe(peer::UnsubscribeArgs),
     /// Stream the node's change log from a cursor.
     Watch(watch::WatchArgs),
+    /// The methodical centre's reports: activities, participation,
+    /// agreements, resources, indicators.
+    Report(report::ReportArgs),
+    /// Targets of the network's indicators.
+    #[command(subcommand)]
+    Target(report::TargetCommand),
+    /// Enrolment each organization states per school year.
+    #[command(subcommand)]
+    Enrolment(report::EnrolmentCommand),
     /// Show who the token belongs to and the roles they hold.
     Whoami,
 }
@@ -197,6 +207,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Watch(args) => {
             let conn = Connection::open(&cli.client).await?;
             watch::watch(conn, args, cli.client.output).await
+        }
+        Command::Report(args) => {
+            let conn = Connection::open(&cli.client).await?;
+            report::report(conn, args, cli.client.output).await
+        }
+        Command::Target(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            report::target(conn, command, cli.client.output).await
+        }
+        Command::Enrolment(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            report::enrolment(conn, command, cli.client.output).await
         }
         Command::Whoami => {
             let conn = Connection::open(&cli.client).await?;

@@ -18,7 +18,6 @@ use edufed_domain::booking::{
 };
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::ids::{AgreementId, BookingId, OrgId, ResourceId};
-use edufed_domain::time::now;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
@@ -45,7 +44,7 @@ impl Store {
         details: ResourceDetails,
         actor: &Actor,
     ) -> Result<Resource, Error> {
-        let at = now();
+        let at = self.clock().now();
         let resource = Resource {
             id: ResourceId::generate(),
             owner: owner.clone(),
@@ -143,8 +142,10 @@ impl Store {
                 Ok(())
             })
             .await?;
-        let intervals =
-            resource.blackouts_between(now(), now() + chrono::Duration::days(3 * 366))?;
+        let intervals = resource.blackouts_between(
+            self.clock().now(),
+            self.clock().now() + chrono::Duration::days(3 * 366),
+        )?;
         let mut affected: Vec<Listed> = Vec::new();
         if let (Some(from), Some(to)) = (
             intervals.iter().map(|((s, _), _)| *s).min(),
@@ -172,7 +173,7 @@ impl Store {
         actor: &Actor,
         change: impl FnOnce(&mut Resource) -> Result<(), Error>,
     ) -> Result<Resource, Error> {
-        let at = now();
+        let at = self.clock().now();
         let mut tx = self.write_tx().await?;
         self.lock_resource(&mut tx, id).await?;
         let mut resource = load_resource(&mut tx.tx, id).await?;
@@ -304,7 +305,7 @@ impl Store {
             .bind(resource.id.to_string())
             .bind(micros(to))
             .bind(micros(from))
-            .bind(micros(now()))
+            .bind(micros(self.clock().now()))
             .fetch_all(self.reader())
             .await
             .map_err(storage)?;
@@ -385,7 +386,7 @@ impl Store {
         new: NewBooking,
         actor: &Actor,
     ) -> Result<BookingOutcome, Error> {
-        let at = now();
+        let at = self.clock().now();
         let mut tx = self.write_tx().await?;
         self.lock_resource(&mut tx, &new.resource_id).await?;
         let resource = load_resource(&mut tx.tx, &new.resource_id).await?;
@@ -547,7 +548,7 @@ impl Store {
         at: Option<DateTime<Utc>>,
         actor: &Actor,
     ) -> Result<Vec<BookedOccurrence>, Error> {
-        let moment = now();
+        let moment = self.clock().now();
         let mut tx = self.write_tx().await?;
         let booking = load_booking(&mut tx.tx, id).await?;
         self.lock_resource(&mut tx, &booking.resource_id).await?;
@@ -685,7 +686,7 @@ impl Store {
         comment: &str,
         actor: &Actor,
     ) -> Result<Vec<BookedOccurrence>, Error> {
-        let moment = now();
+        let moment = self.clock().now();
         self.set_state(id, actor, OccurrenceState::Cancelled, comment, |o| {
             o.state.is_open()
                 && o.end > moment
@@ -849,7 +850,7 @@ impl Store {
         comment: &str,
         select: impl Fn(&BookedOccurrence) -> bool,
     ) -> Result<Vec<BookedOccurrence>, Error> {
-        let moment = now();
+        let moment = self.clock().now();
         let mut tx = self.write_tx().await?;
         let booking = load_booking(&mut tx.tx, id).await?;
         self.lock_resource(&mut tx, &booking.resource_id).await?;
@@ -1017,7 +1018,11 @@ async fn log_changed(
 
 /// The earliest start and latest end of some intervals.
 fn span_of(times: &[(DateTime<Utc>, DateTime<Utc>)]) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = times.iter().map(|t| t.0).min().unwrap_or_else(now);
+    let start = times
+        .iter()
+        .map(|t| t.0)
+        .min()
+        .unwrap_or_else(edufed_domain::time::now);
     let end = times.iter().map(|t| t.1).max().unwrap_or(start);
     (start, end)
 }
@@ -1054,7 +1059,7 @@ async fn append_busy(
     if resource.details.access != Access::Network {
         return Ok(());
     }
-    let at = now();
+    let at = tx.store.clock().now();
     let rows = sqlx::query(
         "SELECT start_at, block_end, state, hold_expires_at FROM booking_occurrences \
          WHERE resource_id = $1 AND block_end > $2 AND start_at < $3 \

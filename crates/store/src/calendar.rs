@@ -15,7 +15,6 @@ use edufed_domain::calendar::{
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::ids::{ActivityId, OrgId, RegistrationId};
 use edufed_domain::page::{PageSize, PageToken};
-use edufed_domain::time::now;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
@@ -65,7 +64,7 @@ impl Store {
         status: ActivityStatus,
         actor: &Actor,
     ) -> Result<Activity, Error> {
-        let at = now();
+        let at = self.clock().now();
         let activity = Activity {
             id: ActivityId::generate(),
             publisher: publisher.clone(),
@@ -153,7 +152,7 @@ impl Store {
         next.publisher = current.publisher.clone();
         next.created_at = current.created_at;
         next.version = current.version + 1;
-        next.updated_at = now();
+        next.updated_at = self.clock().now();
         let occurrences = next.occurrences()?;
         if next.details.schedule != current.details.schedule || next.overrides != current.overrides
         {
@@ -191,8 +190,11 @@ impl Store {
             || next.details.quotas != current.details.quotas
         {
             let registrations = load_registrations(&mut tx.tx, id).await?;
-            let book = seat_book(&next, &occurrences, &registrations, now());
-            for occurrence in occurrences.iter().filter(|o| !o.cancelled && o.end > now()) {
+            let book = seat_book(&next, &occurrences, &registrations, self.clock().now());
+            for occurrence in occurrences
+                .iter()
+                .filter(|o| !o.cancelled && o.end > self.clock().now())
+            {
                 let taken = book.taken(occurrence.key(), None);
                 if next.details.capacity.is_some_and(|c| taken > c) {
                     return Err(Error::RegistrationRefused(format!(
@@ -405,7 +407,7 @@ impl Store {
         cohort: Cohort,
         actor: &Actor,
     ) -> Result<Registration, Error> {
-        let at = now();
+        let at = self.clock().now();
         let mut tx = self.write_tx().await?;
         self.lock_activity(&mut tx, activity_id).await?;
         let activity = load_activity(&mut tx.tx, activity_id).await?;
@@ -653,7 +655,7 @@ impl Store {
         actor: &Actor,
         change: impl FnOnce(&mut Registration, &RegistrationContext<'_>) -> Result<(), Error>,
     ) -> Result<Registration, Error> {
-        let at = now();
+        let at = self.clock().now();
         let mut tx = self.write_tx().await?;
         let activity_id = load_registration(&mut tx.tx, id).await?.activity_id;
         self.lock_activity(&mut tx, &activity_id).await?;
@@ -692,7 +694,7 @@ impl Store {
         actor: &Actor,
         registered: bool,
     ) -> Result<(), Error> {
-        let at = now();
+        let at = self.clock().now();
         let occurrences = activity.occurrences()?;
         let mut registrations = load_registrations(&mut tx.tx, &activity.id).await?;
         let mut book = seat_book(activity, &occurrences, &registrations, at);

@@ -240,7 +240,7 @@ impl Store {
 /// wakes the log's watchers.
 pub(crate) struct WriteTx<'s> {
     pub(crate) tx: Transaction<'static, Any>,
-    store: &'s Store,
+    pub(crate) store: &'s Store,
     appended: Option<u64>,
     log_locked: bool,
 }

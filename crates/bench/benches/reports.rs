@@ -1,0 +1,1204 @@
+//! The reports at network scale: a school year's indicators for 1 000
+//! organizations and 100 000 activities, and the activities, participation
+//! and agreements reports over the same facts. Timed in two parts, as the
+//! Reports service runs them: loading the facts from the store
+//! (`Store::report_facts` for the year and the year before), then computing
+//! each report from them (`edufed_domain::report::*`).
+//!
+//! `cargo bench -p edufed-bench --bench reports` runs it on SQLite; with
+//! `EDUFED_BENCH_POSTGRES_URL=postgres://…/postgres` also on PostgreSQL (a
+//! fresh database is created there). `EDUFED_BENCH_SCALE` divides the
+//! activities, cohorts and agreements for a quick run (e.g. 10).
+//!
+//! The network: 900 schools and 100 publishers (universities, technoparks,
+//! museums, centres of additional education, the methodical centre) in
+//! three time zones. Organizations, agreements (drafted, proposed and signed
+//! by both parties, then brought up to date by the lifecycle), enrolments
+//! and targets are written through the store as a node writes them. The
+//! 100 000 activities of the school year 2025/26, their occurrences and the
+//! schools' cohorts are built from the domain's types (occurrences expanded
+//! by the schedule, details and cohorts serialized by serde as the store
+//! does) and written with multi-row INSERTs in a few transactions, without
+//! change-log entries, which reports do not read; a sample of them is read
+//! back through the store to check they are what it would have written.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{DateTime, Days, Duration, NaiveDate, TimeZone as _, Utc};
+use edufed_domain::agreement::signing::Signature;
+use edufed_domain::agreement::{
+    AgreementKind, CompletionDocument, Content, Duty, PartKind, Party, PartyRole, Programme,
+    ProgrammePart, Signatory, Students,
+};
+use edufed_domain::calendar::registration::{Cohort, RegistrationState, Results};
+use edufed_domain::calendar::{
+    Activity, ActivityDetails, ActivityKind, ActivityStatus, Audience, Direction, Format,
+    GradeRange, Override, OverrideChange, Place, Recurrence, RegistrationWindow, Schedule,
+    Visibility,
+};
+use edufed_domain::changes::{Actor, EntityKind, NewChange};
+use edufed_domain::directory::{Contacts, NewOrganization, OrgKind, Slug};
+use edufed_domain::ids::{ActivityId, AgreementId, OrgId, PersonId, RegistrationId};
+use edufed_domain::report::{
+    self, Facts, Indicator, Query, ReportKind, SchoolYear, Scope, TargetScope,
+};
+use edufed_domain::time::{Clock, TimeZone};
+use edufed_store::agreement::NewAgreement;
+use edufed_store::{ConnectOptions, Store};
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
+use sqlx::Connection as _;
+
+const SCHOOLS: usize = 900;
+const PUBLISHERS: usize = 100;
+const ACTIVITIES: usize = 100_000;
+const AGREEMENTS: usize = 1_000;
+/// Activities delivered under an agreement, per agreement in force.
+const LINKED_PER_AGREEMENT: usize = 20;
+/// Timed runs of each part.
+const RUNS: usize = 5;
+/// Activities (with their occurrences and cohorts) per INSERT transaction.
+const BATCH: usize = 10_000;
+/// What the Reports service looks ahead for "expiring soon" by default.
+const EXPIRING_WITHIN_DAYS: u32 = 60;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let scale: usize = std::env::var("EDUFED_BENCH_SCALE")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1)
+            .max(1);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
+        run("SQLite", &sqlite, scale).await;
+        if let Ok(admin) = std::env::var("EDUFED_BENCH_POSTGRES_URL") {
+            let name = format!("edufed_bench_{}", uuid::Uuid::now_v7().simple());
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to PostgreSQL");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create database");
+            let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
+            run("PostgreSQL", &format!("{base}/{name}"), scale).await;
+        }
+    });
+}
+
+/// When the reports are asked for: the school year 2025/26 is over but for
+/// its summer, so most occurrences have been held.
+fn as_of() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 15, 12, 0, 0).unwrap()
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+async fn run(backend: &str, url: &str, scale: usize) {
+    let clock = Clock::manual(Utc.with_ymd_and_hms(2024, 8, 1, 9, 0, 0).unwrap());
+    let store = Store::connect(url, &ConnectOptions::default())
+        .await
+        .expect("connect")
+        .with_clock(clock.clone());
+    store.migrate().await.expect("migrate");
+    let seeded = Instant::now();
+    let seed = seed(&store, &clock, url, scale).await;
+    println!(
+        "{backend}: seeded {} organizations, {} agreements, {} activities with {} occurrences \
+         and {} cohorts ({} confirmed, {} with results) in {:.1} s",
+        seed.orgs,
+        seed.agreements,
+        seed.activities,
+        seed.occurrences,
+        seed.registrations,
+        seed.confirmed,
+        seed.with_results,
+        seeded.elapsed().as_secs_f64()
+    );
+
+    let period = SchoolYear(2025).period();
+    let periods = [period, period.previous()];
+    let steal = Steal::start();
+
+    // Loading the facts.
+    let mut load = Vec::new();
+    let mut facts = Facts::default();
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        facts = store.report_facts(&periods).await.expect("report facts");
+        load.push(started.elapsed());
+    }
+    let occurrences: usize = facts.activities.iter().map(|a| a.occurrences.len()).sum();
+    println!(
+        "{backend}: report_facts({period} and {}): {} (loaded {} organizations, {} activities \
+         with {occurrences} occurrences, {} cohorts, {} agreements, {} enrolments, {} targets)",
+        period.previous(),
+        spread(&mut load),
+        facts.orgs.len(),
+        facts.activities.len(),
+        facts.registrations.len(),
+        facts.agreements.len(),
+        facts.enrolments.len(),
+        facts.targets.len(),
+    );
+    assert_eq!(facts.orgs.len(), seed.orgs, "every organization is loaded");
+    assert_eq!(
+        facts.activities.len(),
+        seed.activities,
+        "every activity of the year is loaded"
+    );
+    assert_eq!(occurrences, seed.occurrences, "with every occurrence");
+    assert_eq!(
+        facts.registrations.len(),
+        seed.registrations - seed.withdrawn,
+        "every cohort but the withdrawn is loaded"
+    );
+    assert_eq!(facts.agreements.len(), seed.agreements);
+    assert_eq!(facts.enrolments.len(), 2 * SCHOOLS);
+
+    // Computing the reports from them.
+    let query = |kind: Option<ReportKind>| Query {
+        period,
+        scope: Scope::Network,
+        group_by: kind.map_or_else(Vec::new, |k| k.default_grouping().to_vec()),
+        expiring_within_days: EXPIRING_WITHIN_DAYS,
+    };
+    let q = query(None);
+    let mut times = Vec::new();
+    let mut rows = Vec::new();
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        rows = report::indicators(&facts, &q);
+        times.push(started.elapsed());
+    }
+    let mut by_indicator: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for r in rows.iter().filter(|r| !r.organization.is_empty()) {
+        let e = by_indicator.entry(r.indicator.as_str()).or_default();
+        e.0 += 1;
+        e.1 += usize::from(r.value.is_some_and(|v| v > 0.0));
+    }
+    let per_org = rows.iter().filter(|r| !r.organization.is_empty()).count();
+    println!(
+        "{backend}: indicators: {} ({} rows, {per_org} per organization: {})",
+        spread(&mut times),
+        rows.len(),
+        by_indicator
+            .iter()
+            .map(|(i, (n, v))| format!("{i} {n} ({v} above 0)"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for r in rows.iter().filter(|r| r.organization.is_empty()) {
+        println!(
+            "{backend}:   network {}: {:?} = {} / {} (previous {:?}, target {:?})",
+            r.indicator, r.value, r.numerator, r.denominator, r.previous, r.target
+        );
+    }
+    for (indicator, least) in [
+        (Indicator::ActivitiesHeld, PUBLISHERS * 9 / 10),
+        (Indicator::ParticipantsPerActivity, PUBLISHERS * 9 / 10),
+        (Indicator::NetworkCoverage, 10),
+        (Indicator::WinnersShare, SCHOOLS / 2),
+        (Indicator::AgreementsSigned, 10),
+    ] {
+        let valued = by_indicator.get(indicator.as_str()).map_or(0, |(_, v)| *v);
+        assert!(
+            valued >= least,
+            "{indicator}: only {valued} organizations have a value above 0"
+        );
+    }
+
+    let q = query(Some(ReportKind::Activities));
+    let mut times = Vec::new();
+    let mut activities = None;
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        activities = Some(report::activities(&facts, &q));
+        times.push(started.elapsed());
+    }
+    let activities = activities.expect("a run");
+    println!(
+        "{backend}: activities report: {} ({} rows; {} activities held, {} cancelled, {} \
+         occurrences held, {} to come)",
+        spread(&mut times),
+        activities.rows.len(),
+        activities.total.activities_held,
+        activities.total.activities_cancelled,
+        activities.total.occurrences_held,
+        activities.total.occurrences_scheduled,
+    );
+    assert!(activities.total.activities_held as usize > seed.activities * 8 / 10);
+
+    let q = query(Some(ReportKind::Participation));
+    let mut times = Vec::new();
+    let mut participation = None;
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        participation = Some(report::participation(&facts, &q));
+        times.push(started.elapsed());
+    }
+    let participation = participation.expect("a run");
+    println!(
+        "{backend}: participation report: {} ({} rows; {} cohorts of {} pupils, {} with results)",
+        spread(&mut times),
+        participation.rows.len(),
+        participation.total.cohorts,
+        participation.total.registered,
+        participation.total.cohorts_with_results,
+    );
+    assert!(participation.total.cohorts as usize > seed.confirmed * 9 / 10);
+
+    let q = query(Some(ReportKind::Agreements));
+    let mut times = Vec::new();
+    let mut agreements = None;
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        agreements = Some(report::agreements(&facts, &q));
+        times.push(started.elapsed());
+    }
+    let agreements = agreements.expect("a run");
+    println!(
+        "{backend}: agreements report: {} ({} rows; {} agreements, {} signed in the year, {} \
+         expiring soon, {:.0} hours delivered, {} students reached)",
+        spread(&mut times),
+        agreements.rows.len(),
+        agreements.total.agreements,
+        agreements.total.signed_in_period,
+        agreements.total.expiring_soon,
+        agreements.total.delivered_hours,
+        agreements.total.students_reached,
+    );
+    assert!(agreements.total.delivered_hours > 0.0);
+    println!(
+        "{backend}: the host took {:.0}% of the CPU time (steal) while timing",
+        steal.percent()
+    );
+
+    breakdown(backend, &store, url, &periods).await;
+    store.close().await;
+}
+
+/// "median M ms (min A, max B)" of the runs.
+fn spread(times: &mut [StdDuration]) -> String {
+    times.sort();
+    format!(
+        "median {} ms (min {}, max {}; {} runs)",
+        ms(times[times.len() / 2]),
+        ms(times[0]),
+        ms(times[times.len() - 1]),
+        times.len()
+    )
+}
+
+fn ms(d: StdDuration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1000.0)
+}
+
+fn median(mut times: Vec<StdDuration>) -> StdDuration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// Where loading the facts spends its time: the statements `report_facts`
+/// runs, each timed alone on a connection of its own (fetching the rows,
+/// nothing decoded); the rest of its time is decoding rows and JSON.
+async fn breakdown(backend: &str, store: &Store, url: &str, periods: &[report::Period]) {
+    let mut conn = raw_connection(url).await;
+    let from = periods.iter().map(|p| p.from).min().expect("a period");
+    let to = periods.iter().map(|p| p.to).max().expect("a period");
+    let (start, end) = Facts::window(&report::Period { from, to });
+    let (start, end) = (start.timestamp_micros(), end.timestamp_micros());
+    let statements = [
+        (
+            "occurrences in the window",
+            "SELECT activity_id, occurrence_key, start_at, end_at, cancelled FROM occurrences \
+             WHERE start_at >= $1 AND start_at < $2",
+            true,
+        ),
+        (
+            "activities (all but drafts)",
+            "SELECT id, publisher_id, kind, direction, agreement_id, status FROM activities \
+             WHERE status <> 'draft'",
+            false,
+        ),
+        (
+            "registrations (all but withdrawn)",
+            "SELECT id, activity_id, occurrence_key, org_id, state, headcount, cohort, results \
+             FROM registrations WHERE state <> 'withdrawn'",
+            false,
+        ),
+    ];
+    let mut parts = Vec::new();
+    for (what, sql, windowed) in statements {
+        let mut times = Vec::new();
+        let mut n = 0;
+        for _ in 0..3 {
+            let started = Instant::now();
+            let mut q = sqlx::query(sql);
+            if windowed {
+                q = q.bind(start).bind(end);
+            }
+            n = q.fetch_all(&mut conn).await.expect("statement").len();
+            times.push(started.elapsed());
+        }
+        parts.push((what.to_owned(), median(times), n));
+    }
+    // Agreements: the ids, then each agreement read whole (its row, its
+    // versions with their documents, its signatures), one after another.
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM agreements ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .expect("agreement ids");
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        for id in &ids {
+            for sql in [
+                "SELECT id, initiator_id, time_zone, lifecycle, revision, created_at, updated_at \
+                 FROM agreements WHERE id = $1",
+                "SELECT version, document, content_hash, proposed_at, declined FROM agreement_versions \
+                 WHERE agreement_id = $1 ORDER BY version",
+                "SELECT version, org_id, person_id, signatory, content_hash, signed_at, node_id, \
+                 public_key, signature FROM agreement_signatures WHERE agreement_id = $1 ORDER BY signed_at",
+            ] {
+                sqlx::query(sql)
+                    .bind(id.clone())
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("agreement");
+            }
+        }
+        times.push(started.elapsed());
+    }
+    parts.push((
+        format!(
+            "agreements, 3 statements each ({} round trips)",
+            3 * ids.len()
+        ),
+        median(times),
+        ids.len(),
+    ));
+    // The same agreements read through the store's public call, which
+    // parses them too.
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        for id in &ids {
+            store
+                .get_agreement(&AgreementId::from_stored(id.clone()))
+                .await
+                .expect("agreement");
+        }
+        times.push(started.elapsed());
+    }
+    parts.push((
+        "agreements through Store::get_agreement, parsed".to_owned(),
+        median(times),
+        ids.len(),
+    ));
+    for (what, time, n) in parts {
+        println!(
+            "{backend}:   load breakdown: {what}: {} ms, {n} rows",
+            ms(time)
+        );
+    }
+    conn.close().await.expect("close");
+}
+
+/// A connection of the bench's own to the store's database.
+async fn raw_connection(url: &str) -> sqlx::AnyConnection {
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .expect("connect to the store's database");
+    if url.starts_with("sqlite:") {
+        for pragma in ["PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000"] {
+            sqlx::query(pragma)
+                .execute(&mut conn)
+                .await
+                .expect("pragma");
+        }
+    }
+    conn
+}
+
+/// What was seeded.
+#[derive(Default)]
+struct Seeded {
+    orgs: usize,
+    agreements: usize,
+    activities: usize,
+    occurrences: usize,
+    registrations: usize,
+    confirmed: usize,
+    withdrawn: usize,
+    with_results: usize,
+}
+
+/// An organization as seeding needs it.
+#[derive(Clone)]
+struct Org {
+    id: OrgId,
+    zone: TimeZone,
+}
+
+/// An agreement as seeding needs it.
+struct Agreed {
+    id: AgreementId,
+    publisher: usize,
+    school: usize,
+    kind: AgreementKind,
+    valid_from: NaiveDate,
+    valid_to: NaiveDate,
+}
+
+/// The serde JSON of `value`, as the store writes it: through the
+/// change log's payload, the bench having no JSON library of its own.
+macro_rules! json {
+    ($value:expr) => {
+        NewChange::upsert(EntityKind::Activity, "", 0, None, $value, &Actor::Node)
+            .payload
+            .to_string()
+    };
+}
+
+/// A column value of a bulk INSERT.
+enum Cell {
+    Int(i64),
+    MaybeInt(Option<i64>),
+    Text(String),
+    MaybeText(Option<String>),
+}
+
+/// Inserts `rows` into `table` with multi-row INSERTs of at most 10 000
+/// parameters, inside `tx`.
+async fn insert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Cell>],
+) {
+    let per = (10_000 / columns.len()).max(1);
+    for chunk in rows.chunks(per) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut n = 0;
+        for (i, row) in chunk.iter().enumerate() {
+            assert_eq!(row.len(), columns.len());
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for c in 0..columns.len() {
+                n += 1;
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                write!(sql, "${n}").expect("write");
+            }
+            sql.push(')');
+        }
+        let mut q = sqlx::query(&sql);
+        for row in chunk {
+            for cell in row {
+                q = match cell {
+                    Cell::Int(v) => q.bind(*v),
+                    Cell::MaybeInt(v) => q.bind(*v),
+                    Cell::Text(v) => q.bind(v.clone()),
+                    Cell::MaybeText(v) => q.bind(v.clone()),
+                };
+            }
+        }
+        q.execute(&mut **tx).await.expect("bulk insert");
+    }
+}
+
+fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+/// Seeds the network; see the module's documentation.
+async fn seed(store: &Store, clock: &Clock, url: &str, scale: usize) -> Seeded {
+    let mut rng = StdRng::seed_from_u64(2025);
+    let mut seeded = Seeded::default();
+    let zones = [
+        ("Томск", "Asia/Tomsk"),
+        ("Екатеринбург", "Asia/Yekaterinburg"),
+        ("Новокузнецк", "Asia/Novokuznetsk"),
+    ];
+
+    // Organizations: the publishers first, then the schools.
+    let mut publishers = Vec::with_capacity(PUBLISHERS);
+    let mut schools = Vec::with_capacity(SCHOOLS);
+    for i in 0..PUBLISHERS + SCHOOLS {
+        let kind = match i {
+            0 => OrgKind::MethodicalCentre,
+            1..=40 => OrgKind::University,
+            41..=70 => OrgKind::Technopark,
+            71..=90 => OrgKind::Museum,
+            91..=99 => OrgKind::AdditionalEducation,
+            _ => OrgKind::School,
+        };
+        let (city, zone) = zones[i % zones.len()];
+        let org = store
+            .create_organization(
+                NewOrganization {
+                    slug: Slug::parse("slug", &format!("org-{i}")).unwrap(),
+                    kind,
+                    full_name: format!("Организация {i}"),
+                    short_name: format!("Орг {i}"),
+                    city: city.into(),
+                    time_zone: TimeZone::parse("time_zone", zone).unwrap(),
+                    contacts: Contacts::default(),
+                    inn: None,
+                },
+                &Actor::Node,
+            )
+            .await
+            .expect("organization");
+        let org = Org {
+            id: org.id,
+            zone: org.time_zone,
+        };
+        if i < PUBLISHERS {
+            publishers.push(org);
+        } else {
+            schools.push(org);
+        }
+    }
+    seeded.orgs = publishers.len() + schools.len();
+
+    // Agreements between a publisher and a school: a third network-form,
+    // half signed in 2024/25 and half in 2025/26, each drafted, proposed
+    // and signed by both parties through the store on its own dates.
+    let mut agreements = Vec::new();
+    for i in 0..AGREEMENTS / scale {
+        let publisher = 1 + i % (PUBLISHERS - 1);
+        let school = (i * 7) % SCHOOLS;
+        let kind = match i % 3 {
+            0 => AgreementKind::NetworkForm,
+            1 => AgreementKind::Cooperation,
+            _ => AgreementKind::NetworkInteraction,
+        };
+        let signed_on = if i % 2 == 0 {
+            day(2024, 8, 20) + Days::new((i as u64 * 7) % 300)
+        } else {
+            day(2025, 8, 20) + Days::new((i as u64 * 7) % 280)
+        };
+        let valid_from = signed_on + Days::new(1 + (i as u64 % 10));
+        let valid_to = match (i % 2, i % 4) {
+            // Signed in 2024/25: some over before 2025/26, the rest in force.
+            (0, 0) => day(2025, 6, 30),
+            (0, _) => day(2026, 8, 31),
+            // Signed in 2025/26: some end this summer (expiring soon).
+            (_, 1) => day(2026, 7, 31),
+            _ => day(2027, 8, 31),
+        };
+        let content = agreement_content(
+            i,
+            kind,
+            &schools[school].id,
+            &publishers[publisher].id,
+            valid_from,
+            valid_to,
+        );
+        let at = |d: NaiveDate, h: u32| d.and_hms_opt(h, 0, 0).unwrap().and_utc();
+        clock.set(at(signed_on - Days::new(10), 9));
+        let drafted = store
+            .create_agreement(
+                NewAgreement {
+                    initiator: publishers[publisher].id.clone(),
+                    content,
+                },
+                &Actor::Node,
+            )
+            .await
+            .expect("agreement drafted");
+        let proposed = store
+            .propose_agreement(&drafted.id, None, &Actor::Node)
+            .await
+            .expect("agreement proposed");
+        let version = &proposed.versions[0];
+        let hash = version
+            .content_hash
+            .clone()
+            .expect("a proposed version's hash");
+        for (n, party) in version.content.parties.iter().enumerate() {
+            clock.set(at(signed_on, 10 + n as u32));
+            store
+                .sign_agreement(
+                    &drafted.id,
+                    Signature {
+                        version: version.number,
+                        content_hash: hash.clone(),
+                        org_id: party.org_id.clone(),
+                        person_id: PersonId::generate(),
+                        signatory: party.signatory.name.clone(),
+                        signed_at: clock.now(),
+                        // Not verified by the store; reports do not read them.
+                        node_id: "00".repeat(32),
+                        public_key: [0; 32],
+                        signature: vec![0; 64],
+                    },
+                    &Actor::Node,
+                )
+                .await
+                .expect("agreement signed");
+        }
+        agreements.push(Agreed {
+            id: drafted.id,
+            publisher,
+            school,
+            kind,
+            valid_from,
+            valid_to,
+        });
+    }
+    seeded.agreements = agreements.len();
+
+    // Enrolments of every school for both years, and targets.
+    for (i, school) in schools.iter().enumerate() {
+        for year in [2024, 2025] {
+            store
+                .set_enrolment(
+                    &school.id,
+                    SchoolYear(year),
+                    300 + ((i * 37 + year as usize) % 1200) as u32,
+                    &Actor::Node,
+                )
+                .await
+                .expect("enrolment");
+        }
+    }
+    let due = day(2026, 8, 31);
+    for (indicator, value) in [
+        (Indicator::NetworkCoverage, 5.0),
+        (Indicator::WinnersShare, 20.0),
+        (Indicator::ActivitiesHeld, 90_000.0),
+        (Indicator::AgreementsSigned, 600.0),
+        (Indicator::ParticipantsPerActivity, 15.0),
+    ] {
+        store
+            .set_target(
+                indicator,
+                TargetScope::Network,
+                due,
+                value,
+                "программа развития",
+                &Actor::Node,
+            )
+            .await
+            .expect("target");
+    }
+    for school in schools.iter().take(20) {
+        store
+            .set_target(
+                Indicator::NetworkCoverage,
+                TargetScope::Organization(school.id.clone()),
+                due,
+                10.0,
+                "",
+                &Actor::Node,
+            )
+            .await
+            .expect("target");
+    }
+
+    // Activities, their occurrences and cohorts, in batches.
+    let year_start = day(2025, 9, 1);
+    let last_linked_day = day(2026, 6, 27);
+    let in_force: Vec<&Agreed> = agreements
+        .iter()
+        .filter(|a| a.valid_to >= year_start && a.valid_from <= last_linked_day)
+        .collect();
+    let linked = (in_force.len() * LINKED_PER_AGREEMENT).min(ACTIVITIES / scale / 2);
+    let kinds = ActivityKind::ALL;
+    let directions = Direction::ALL;
+    let mut conn = raw_connection(url).await;
+    let activity_columns = [
+        "id",
+        "publisher_id",
+        "kind",
+        "direction",
+        "format",
+        "visibility",
+        "status",
+        "grade_min",
+        "grade_max",
+        "subjects_key",
+        "agreement_id",
+        "capacity",
+        "search_text",
+        "details",
+        "overrides",
+        "version",
+        "seats_version",
+        "next_position",
+        "created_at",
+        "updated_at",
+    ];
+    let occurrence_columns = [
+        "activity_id",
+        "occurrence_key",
+        "start_at",
+        "end_at",
+        "cancelled",
+        "moved",
+        "seats_taken",
+        "long_running",
+    ];
+    let registration_columns = [
+        "id",
+        "activity_id",
+        "occurrence_key",
+        "org_id",
+        "state",
+        "position",
+        "headcount",
+        "cohort",
+        "results",
+        "version",
+        "created_at",
+        "updated_at",
+    ];
+    let total = ACTIVITIES / scale;
+    let mut sample = Vec::new();
+    let mut i = 0;
+    while i < total {
+        let mut activity_rows = Vec::new();
+        let mut occurrence_rows = Vec::new();
+        let mut registration_rows = Vec::new();
+        for _ in 0..BATCH.min(total - i) {
+            let agreement = (i < linked).then(|| in_force[i % in_force.len()]);
+            i += 1;
+            let publisher = match agreement {
+                Some(a) => &publishers[a.publisher],
+                None => &publishers[rng.gen_range(0..PUBLISHERS)],
+            };
+            let date = match agreement {
+                Some(a) => {
+                    let from = a.valid_from.max(year_start);
+                    let to = a.valid_to.min(last_linked_day);
+                    from + Days::new(rng.gen_range(0..=(to - from).num_days()) as u64)
+                }
+                // Most during the school year; a few in the summer to come.
+                None if rng.gen_bool(0.97) => year_start + Days::new(rng.gen_range(0..300)),
+                None => year_start + Days::new(rng.gen_range(300..364)),
+            };
+            let count: u32 = match rng.gen_range(0..10) {
+                0..=4 => 1,
+                5..=7 => 2,
+                _ => 3,
+            };
+            let start = date
+                .and_hms_opt(rng.gen_range(9..17), [0, 30][rng.gen_range(0..2)], 0)
+                .unwrap();
+            let minutes = [45, 90, 120][rng.gen_range(0..3)];
+            let network_form = agreement.is_some_and(|a| a.kind == AgreementKind::NetworkForm);
+            let kind = if network_form {
+                ActivityKind::NetworkLesson
+            } else {
+                kinds[rng.gen_range(0..kinds.len())]
+            };
+            let (low, high) = if network_form {
+                (7, 8)
+            } else {
+                let low = rng.gen_range(1..=11);
+                (low, rng.gen_range(low..=11))
+            };
+            let details = ActivityDetails {
+                title: format!(
+                    "{} №{i}",
+                    match kind {
+                        ActivityKind::Olympiad => "Олимпиада",
+                        ActivityKind::NetworkLesson => "Технология",
+                        _ => "Занятие",
+                    }
+                ),
+                description: "Совместное мероприятие сети".into(),
+                kind,
+                direction: Some(directions[rng.gen_range(0..directions.len())]),
+                subjects: vec![],
+                audience: Audience {
+                    students: Some(GradeRange::new("grades", low, high).unwrap()),
+                    teachers: false,
+                    parents: false,
+                    university_students: false,
+                },
+                format: Format::InPerson,
+                place: Place::AtPublisher,
+                coordinator: None,
+                partners: vec![],
+                capacity: Some(60),
+                quotas: vec![],
+                registration: RegistrationWindow::default(),
+                visibility: Visibility::Public,
+                agreement_id: agreement.map(|a| a.id.to_string()),
+                schedule: Schedule {
+                    time_zone: publisher.zone,
+                    start,
+                    end: start + Duration::minutes(minutes),
+                    all_day: false,
+                    recurrence: (count > 1).then(|| Recurrence {
+                        rule: format!("FREQ=WEEKLY;COUNT={count}"),
+                        exdates: vec![],
+                        rdates: vec![],
+                    }),
+                },
+            }
+            .validate()
+            .expect("valid activity");
+            // A few activities are called off, a few single occurrences.
+            let cancelled = rng.gen_bool(0.02);
+            let overrides = if count > 1 && rng.gen_bool(0.05) {
+                vec![Override {
+                    original_start: start + Duration::days(7),
+                    change: OverrideChange::Cancelled,
+                }]
+            } else {
+                vec![]
+            };
+            let created = publisher
+                .zone
+                .tz()
+                .from_local_datetime(&(start - Duration::days(30)))
+                .earliest()
+                .expect("a local time")
+                .with_timezone(&Utc);
+            let activity = Activity {
+                id: ActivityId::generate(),
+                publisher: publisher.id.clone(),
+                overrides,
+                status: if cancelled {
+                    ActivityStatus::Cancelled
+                } else {
+                    ActivityStatus::Published
+                },
+                version: 1,
+                created_at: created,
+                updated_at: created,
+                details,
+            };
+            let occurrences = activity.occurrences().expect("occurrences");
+
+            // Cohorts: none to two confirmed per activity (the agreement's
+            // school for one delivered under an agreement), now and then a
+            // group on the waitlist or withdrawn.
+            let mut cohorts = rng.gen_range(0..=2);
+            if agreement.is_some() {
+                cohorts = cohorts.max(1);
+            }
+            let mut states = vec![RegistrationState::Confirmed; cohorts];
+            if rng.gen_bool(0.04) {
+                states.push(if rng.gen_bool(0.5) {
+                    RegistrationState::Waitlisted
+                } else {
+                    RegistrationState::Withdrawn
+                });
+            }
+            let mut taken = vec![0i64; occurrences.len()];
+            let live: Vec<usize> = (0..occurrences.len())
+                .filter(|&k| !occurrences[k].cancelled)
+                .collect();
+            for (n, state) in states.iter().enumerate() {
+                let school = match agreement {
+                    Some(a) if n == 0 => &schools[a.school],
+                    _ => &schools[rng.gen_range(0..SCHOOLS)],
+                };
+                let headcount = rng.gen_range(5..=25);
+                let grade = rng.gen_range(low..=high);
+                let cohort = Cohort {
+                    org_id: school.id.clone(),
+                    grades: GradeRange::new("grades", grade, grade).unwrap(),
+                    headcount,
+                    teacher: format!("Учитель {n}"),
+                    teacher_contact: None,
+                }
+                .validate()
+                .expect("valid cohort");
+                // One occurrence mostly; the whole series now and then.
+                let occurrence = if occurrences.len() > 1 && rng.gen_bool(0.2) {
+                    None
+                } else {
+                    Some(live[rng.gen_range(0..live.len())])
+                };
+                if *state == RegistrationState::Confirmed {
+                    for (k, seats) in taken.iter_mut().enumerate() {
+                        if occurrence.is_none_or(|o| o == k) && !occurrences[k].cancelled {
+                            *seats += i64::from(headcount);
+                        }
+                    }
+                }
+                // Results for cohorts of occurrences held, every other one.
+                let held = occurrence.is_some_and(|k| {
+                    !cancelled && !occurrences[k].cancelled && occurrences[k].end <= as_of()
+                });
+                let results = (*state == RegistrationState::Confirmed && held && rng.gen_bool(0.5))
+                    .then(|| {
+                        let attended = headcount - rng.gen_range(0..=headcount.min(3));
+                        let competes = matches!(
+                            kind,
+                            ActivityKind::Olympiad | ActivityKind::Contest | ActivityKind::Game
+                        );
+                        let participants = if competes { attended } else { 0 };
+                        let winners = participants / 10;
+                        let prize_winners = participants / 5;
+                        Results {
+                            attended,
+                            participants,
+                            prize_winners,
+                            winners,
+                        }
+                        .validate(headcount)
+                        .expect("valid results")
+                    });
+                seeded.registrations += 1;
+                seeded.confirmed += usize::from(*state == RegistrationState::Confirmed);
+                seeded.withdrawn += usize::from(*state == RegistrationState::Withdrawn);
+                seeded.with_results += usize::from(results.is_some());
+                let id = RegistrationId::generate();
+                if sample.len() < 20 && results.is_some() {
+                    sample.push((activity.id.clone(), id.clone(), results));
+                }
+                let at = micros(created) + n as i64 * 3_600_000_000;
+                registration_rows.push(vec![
+                    Cell::Text(id.to_string()),
+                    Cell::Text(activity.id.to_string()),
+                    Cell::MaybeInt(occurrence.map(|k| occurrences[k].key())),
+                    Cell::Text(school.id.to_string()),
+                    Cell::Text(state.as_str().to_owned()),
+                    Cell::Int(n as i64 + 1),
+                    Cell::Int(i64::from(headcount)),
+                    Cell::Text(json!(&cohort)),
+                    Cell::MaybeText(results.as_ref().map(|r| json!(r))),
+                    Cell::Int(1 + i64::from(results.is_some())),
+                    Cell::Int(at),
+                    Cell::Int(at),
+                ]);
+            }
+            for (o, seats) in occurrences.iter().zip(&taken) {
+                occurrence_rows.push(vec![
+                    Cell::Text(activity.id.to_string()),
+                    Cell::Int(o.key()),
+                    Cell::Int(micros(o.start)),
+                    Cell::Int(micros(o.end)),
+                    Cell::Int(i64::from(o.cancelled)),
+                    Cell::Int(i64::from(o.moved)),
+                    Cell::Int(*seats),
+                    Cell::Int(i64::from(o.end - o.start > Duration::days(1))),
+                ]);
+            }
+            seeded.occurrences += occurrences.len();
+            let d = &activity.details;
+            activity_rows.push(vec![
+                Cell::Text(activity.id.to_string()),
+                Cell::Text(activity.publisher.to_string()),
+                Cell::Text(d.kind.as_str().to_owned()),
+                Cell::MaybeText(d.direction.map(|x| x.as_str().to_owned())),
+                Cell::Text(d.format.as_str().to_owned()),
+                Cell::Text(d.visibility.as_str().to_owned()),
+                Cell::Text(activity.status.as_str().to_owned()),
+                Cell::MaybeInt(d.audience.students.map(|g| i64::from(g.min))),
+                Cell::MaybeInt(d.audience.students.map(|g| i64::from(g.max))),
+                Cell::Text(String::new()),
+                Cell::MaybeText(d.agreement_id.clone()),
+                Cell::MaybeInt(d.capacity.map(i64::from)),
+                Cell::Text(d.search_text()),
+                Cell::Text(json!(d)),
+                Cell::Text(json!(&activity.overrides)),
+                Cell::Int(activity.version as i64),
+                Cell::Int(states.len() as i64),
+                Cell::Int(states.len() as i64 + 1),
+                Cell::Int(micros(activity.created_at)),
+                Cell::Int(micros(activity.updated_at)),
+            ]);
+            seeded.activities += 1;
+        }
+        let mut tx = conn.begin().await.expect("begin");
+        insert(&mut tx, "activities", &activity_columns, &activity_rows).await;
+        insert(
+            &mut tx,
+            "occurrences",
+            &occurrence_columns,
+            &occurrence_rows,
+        )
+        .await;
+        insert(
+            &mut tx,
+            "registrations",
+            &registration_columns,
+            &registration_rows,
+        )
+        .await;
+        tx.commit().await.expect("commit");
+    }
+    conn.close().await.expect("close");
+
+    // What was written reads back through the store as it would have
+    // written it.
+    for (activity, registration, results) in &sample {
+        let found = store
+            .get_activity(activity)
+            .await
+            .expect("activity reads back");
+        assert!(!found.occurrences.is_empty());
+        let (r, _) = store
+            .get_registration(registration)
+            .await
+            .expect("registration reads back");
+        assert_eq!(&r.results, results);
+    }
+    for a in agreements.iter().take(5) {
+        store
+            .get_agreement(&a.id)
+            .await
+            .expect("agreement reads back");
+    }
+
+    // Time passes to the day of the reports; the lifecycle brings the
+    // agreements up to date (in force, or expired).
+    clock.set(as_of());
+    store
+        .advance_agreements()
+        .await
+        .expect("agreements advanced");
+    seeded
+}
+
+/// An agreement's content: network-form ones with their programme part and
+/// students, the others with their duties in hours.
+fn agreement_content(
+    i: usize,
+    kind: AgreementKind,
+    school: &OrgId,
+    publisher: &OrgId,
+    valid_from: NaiveDate,
+    valid_to: NaiveDate,
+) -> Content {
+    let signatory = |name: &str| Signatory {
+        name: name.into(),
+        position: "директор".into(),
+        basis: "Устава".into(),
+    };
+    let network_form = kind == AgreementKind::NetworkForm;
+    let hours = 34 + (i % 4) as u32 * 17;
+    let planned = 20 + (i % 40) as u32;
+    Content {
+        kind,
+        number: Some(format!("№{i}-сф")),
+        dated: Some(valid_from),
+        title: if network_form {
+            "Договор о сетевой форме реализации образовательной программы".into()
+        } else {
+            "Договор о сотрудничестве".into()
+        },
+        valid_from,
+        valid_to,
+        parties: vec![
+            Party {
+                org_id: school.clone(),
+                role: if network_form {
+                    PartyRole::Base
+                } else {
+                    PartyRole::Participant
+                },
+                signatory: signatory("Иванова Мария Петровна"),
+            },
+            Party {
+                org_id: publisher.clone(),
+                role: PartyRole::Participant,
+                signatory: signatory("Петров Пётр Петрович"),
+            },
+        ],
+        programme: network_form.then(|| Programme {
+            name: "Основная образовательная программа основного общего образования".into(),
+            kind: "основная общеобразовательная".into(),
+            level: "основное общее образование".into(),
+            focus: "техническая".into(),
+            parts: vec![ProgrammePart {
+                kind: PartKind::Subject,
+                name: "Технология".into(),
+                hours,
+                grade_min: 7,
+                grade_max: 8,
+            }],
+        }),
+        students: network_form.then(|| Students {
+            status: "обучающиеся базовой организации".into(),
+            admission: "по списку базовой организации".into(),
+            grade_min: 7,
+            grade_max: 8,
+            planned_headcount: planned,
+        }),
+        duties: vec![Duty {
+            org_id: publisher.clone(),
+            part: if network_form {
+                "Технология".into()
+            } else {
+                String::new()
+            },
+            hours,
+            description: "проводит занятия в своих лабораториях".into(),
+        }],
+        resources: vec![],
+        documents: if network_form {
+            vec![CompletionDocument {
+                name: "аттестат об основном общем образовании".into(),
+                issuer: school.clone(),
+            }]
+        } else {
+            vec![]
+        },
+        amendment_procedure: "дополнительным соглашением сторон".into(),
+        termination_procedure: "по соглашению сторон или с уведомлением за 30 дней".into(),
+        termination_notice_days: 30,
+        planned_teachers: Some(2),
+        planned_students: Some(planned),
+        notes: String::new(),
+    }
+    .validated()
+    .expect("valid agreement")
+}
+
+/// The CPU time the host took from this machine while something ran
+/// (`steal` in `/proc/stat`).
+struct Steal {
+    /// (stolen, all) CPU time so far, in clock ticks.
+    start: (u64, u64),
+}
+
+impl Steal {
+    fn start() -> Self {
+        Self { start: cpu_ticks() }
+    }
+
+    /// The share of all CPU time stolen since the start, in percent.
+    fn percent(&self) -> f64 {
+        let (stolen, all) = cpu_ticks();
+        let all = all.saturating_sub(self.start.1);
+        if all == 0 {
+            return 0.0;
+        }
+        100.0 * stolen.saturating_sub(self.start.0) as f64 / all as f64
+    }
+}
+
+/// (stolen, all) CPU time of every CPU since boot, in clock ticks; zeros
+/// where `/proc/stat` is missing.
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    (ticks.get(7).copied().unwrap_or(0), ticks.iter().sum())
+}

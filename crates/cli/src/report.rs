@@ -1,0 +1,399 @@
+//! `edufed report …`, `edufed target …` and `edufed enrolment …`: the
+//! methodical centre's reports, the targets they are measured against, and
+//! the enrolment each organization states.
+
+use clap::{Args, Subcommand, ValueEnum};
+use edufed_api::export::{table as rows_of, to_csv, to_json};
+use edufed_proto::v1 as pb;
+
+use crate::client::Connection;
+use crate::output::{Format, table, time};
+
+/// Which report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportName {
+    /// Joint activities held, to come and cancelled.
+    Activities,
+    /// Cohorts registered, attended and placed.
+    Participation,
+    /// Agreements by kind and state; planned against delivered.
+    Agreements,
+    /// Booked over bookable hours of the node's resources.
+    Resources,
+    /// The network's indicators, the previous period and the targets.
+    Indicators,
+}
+
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// An aligned table of the grouped columns and the figures.
+    Table,
+    /// CSV with a header line; every column.
+    Csv,
+    /// Canonical protobuf JSON of the whole response.
+    Json,
+}
+
+/// `edufed report NAME`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The report.
+    #[arg(value_enum)]
+    name: ReportName,
+    /// First day (YYYY-MM-DD); with --to. The current school year without both.
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day, included.
+    #[arg(long)]
+    to: Option<String>,
+    /// One organization (id or slug).
+    #[arg(long)]
+    org: Option<String>,
+    /// The organizations of a city.
+    #[arg(long, conflicts_with = "org")]
+    city: Option<String>,
+    /// Every organization the node knows, its peers' included.
+    #[arg(long, conflicts_with_all = ["org", "city"])]
+    network: bool,
+    /// Group rows by these (organization, publisher, direction, kind, month,
+    /// grade, state, resource), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    group_by: Vec<String>,
+    /// Agreements: "expiring soon" looks this many days ahead (default 60).
+    #[arg(long)]
+    expiring_within_days: Option<u32>,
+    /// table, csv or json; the global --output when not given.
+    #[arg(long, value_enum)]
+    format: Option<ReportFormat>,
+}
+
+/// `edufed target …`.
+#[derive(Debug, Subcommand)]
+pub enum TargetCommand {
+    /// Set a target: the value an indicator should reach by a date, for one
+    /// organization, a city, or the network.
+    Set {
+        /// network_coverage, winners_share, activities_held,
+        /// agreements_signed or participants_per_activity.
+        indicator: String,
+        /// The value, in the indicator's unit (percent for shares).
+        value: f64,
+        /// By when, YYYY-MM-DD.
+        #[arg(long)]
+        due: String,
+        /// For one organization (id or slug).
+        #[arg(long)]
+        org: Option<String>,
+        /// For a city.
+        #[arg(long, conflicts_with = "org")]
+        city: Option<String>,
+        /// Where it comes from.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Every target set on the node.
+    List,
+    /// Remove a target.
+    Remove {
+        /// The indicator.
+        indicator: String,
+        /// Its date, YYYY-MM-DD.
+        #[arg(long)]
+        due: String,
+        /// For one organization (id or slug).
+        #[arg(long)]
+        org: Option<String>,
+        /// For a city.
+        #[arg(long, conflicts_with = "org")]
+        city: Option<String>,
+    },
+}
+
+/// `edufed enrolment …`.
+#[derive(Debug, Subcommand)]
+pub enum EnrolmentCommand {
+    /// State how many students an organization has in a school year.
+    Set {
+        /// The organization (id or slug).
+        org: String,
+        /// The school year, e.g. 2025/26.
+        school_year: String,
+        /// Students enrolled.
+        students: u32,
+    },
+    /// Enrolments stated on the node.
+    List {
+        /// Only this organization's.
+        #[arg(long)]
+        org: Option<String>,
+    },
+}
+
+fn dimension(name: &str) -> anyhow::Result<i32> {
+    let upper = format!("REPORT_DIMENSION_{}", name.trim().to_ascii_uppercase());
+    pb::ReportDimension::from_str_name(&upper)
+        .filter(|d| *d != pb::ReportDimension::Unspecified)
+        .map(|d| d as i32)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--group-by: unknown dimension {name:?}; use organization, publisher, direction, \
+                 kind, month, grade, state or resource"
+            )
+        })
+}
+
+/// Prints a response: the table drops the grouping columns no row fills.
+fn print<M: prost::Message + prost::Name>(message: &M, format: ReportFormat) {
+    match format {
+        ReportFormat::Csv => print!("{}", to_csv(message)),
+        ReportFormat::Json => println!("{}", to_json(message, true)),
+        ReportFormat::Table => {
+            let rows = rows_of(message);
+            let keep: Vec<usize> = (0..rows.header.len())
+                .filter(|&i| rows.rows.iter().any(|r| !r[i].is_empty()))
+                .filter(|&i| {
+                    // Ids are for machines; the names beside them are printed.
+                    let name = &rows.header[i];
+                    !(matches!(name.as_str(), "organization" | "publisher")
+                        && rows.header.iter().any(|h| *h == format!("{name}_name")))
+                })
+                .collect();
+            let header: Vec<&str> = keep.iter().map(|&i| rows.header[i].as_str()).collect();
+            let mut t = table(&header);
+            for row in &rows.rows {
+                t.add_row(keep.iter().map(|&i| row[i].clone()).collect::<Vec<_>>());
+            }
+            println!("{t}");
+        }
+    }
+}
+
+/// Runs `report`.
+pub async fn report(conn: Connection, args: ReportArgs, output: Format) -> anyhow::Result<()> {
+    let req = pb::ReportRequest {
+        from: args.from.unwrap_or_default(),
+        to: args.to.unwrap_or_default(),
+        organization: args.org.unwrap_or_default(),
+        city: args.city.unwrap_or_default(),
+        network: args.network,
+        group_by: args
+            .group_by
+            .iter()
+            .filter(|g| !g.trim().is_empty())
+            .map(|g| dimension(g))
+            .collect::<anyhow::Result<_>>()?,
+        expiring_within_days: args.expiring_within_days.unwrap_or(0),
+    };
+    let format = args.format.unwrap_or(match output {
+        Format::Table => ReportFormat::Table,
+        Format::Json => ReportFormat::Json,
+    });
+    let mut client = conn.reports();
+    match args.name {
+        ReportName::Activities => {
+            print(&client.activities_report(req).await?.into_inner(), format);
+        }
+        ReportName::Participation => {
+            print(
+                &client.participation_report(req).await?.into_inner(),
+                format,
+            );
+        }
+        ReportName::Agreements => {
+            print(&client.agreements_report(req).await?.into_inner(), format);
+        }
+        ReportName::Resources => {
+            let response = client.resources_report(req).await?.into_inner();
+            print(&response, format);
+            if format == ReportFormat::Table {
+                for (title, rows) in [("busiest", &response.busiest), ("idlest", &response.idlest)]
+                {
+                    let mut t = table(&[title, "owner", "booked h", "bookable h", "utilization %"]);
+                    for r in rows {
+                        t.add_row(vec![
+                            r.name.clone(),
+                            r.organization_name.clone(),
+                            r.booked_hours.to_string(),
+                            r.bookable_hours.to_string(),
+                            r.utilization.to_string(),
+                        ]);
+                    }
+                    println!("{t}");
+                }
+            }
+        }
+        ReportName::Indicators => {
+            let response = client.indicators_report(req).await?.into_inner();
+            if format != ReportFormat::Table {
+                print(&response, format);
+                return Ok(());
+            }
+            let shown = |has: bool, v: f64| if has { v.to_string() } else { "—".to_owned() };
+            let mut t = table(&[
+                "indicator",
+                "organization",
+                "value",
+                "unit",
+                "previous",
+                "trend",
+                "target",
+                "due",
+                "gap",
+            ]);
+            for r in &response.rows {
+                t.add_row(vec![
+                    r.indicator.clone(),
+                    if r.organization.is_empty() {
+                        "all in scope".to_owned()
+                    } else {
+                        r.organization_name.clone()
+                    },
+                    shown(r.has_value, r.value),
+                    r.unit.clone(),
+                    shown(r.has_previous, r.previous),
+                    shown(r.has_value && r.has_previous, r.trend),
+                    shown(r.has_target, r.target),
+                    r.target_due.clone(),
+                    shown(r.has_value && r.has_target, r.gap),
+                ]);
+            }
+            if let Some(scope) = &response.scope {
+                println!("{} · {} – {}", scope.scope, scope.from, scope.to);
+            }
+            println!("{t}");
+        }
+    }
+    Ok(())
+}
+
+fn print_targets(targets: &[pb::Target]) {
+    let mut t = table(&["indicator", "scope", "due", "value", "note", "set"]);
+    for target in targets {
+        t.add_row(vec![
+            target.indicator.clone(),
+            target.scope.clone(),
+            target.due.clone(),
+            target.value.to_string(),
+            target.note.clone(),
+            time(target.update_time.as_ref()),
+        ]);
+    }
+    println!("{t}");
+}
+
+/// Runs `target`.
+pub async fn target(
+    conn: Connection,
+    command: TargetCommand,
+    output: Format,
+) -> anyhow::Result<()> {
+    let mut client = conn.reports();
+    match command {
+        TargetCommand::Set {
+            indicator,
+            value,
+            due,
+            org,
+            city,
+            note,
+        } => {
+            let target = client
+                .set_target(pb::SetTargetRequest {
+                    indicator,
+                    organization: org.unwrap_or_default(),
+                    city: city.unwrap_or_default(),
+                    due,
+                    value,
+                    note,
+                })
+                .await?
+                .into_inner();
+            if output == Format::Json {
+                println!("{}", to_json(&target, true));
+            } else {
+                print_targets(std::slice::from_ref(&target));
+            }
+        }
+        TargetCommand::List => {
+            let list = client
+                .list_targets(pb::ListTargetsRequest {})
+                .await?
+                .into_inner();
+            if output == Format::Json {
+                println!("{}", to_json(&list, true));
+            } else {
+                print_targets(&list.targets);
+            }
+        }
+        TargetCommand::Remove {
+            indicator,
+            due,
+            org,
+            city,
+        } => {
+            client
+                .remove_target(pb::RemoveTargetRequest {
+                    indicator,
+                    organization: org.unwrap_or_default(),
+                    city: city.unwrap_or_default(),
+                    due,
+                })
+                .await?;
+            println!("removed");
+        }
+    }
+    Ok(())
+}
+
+/// Runs `enrolment`.
+pub async fn enrolment(
+    conn: Connection,
+    command: EnrolmentCommand,
+    output: Format,
+) -> anyhow::Result<()> {
+    let mut client = conn.reports();
+    let list = match command {
+        EnrolmentCommand::Set {
+            org,
+            school_year,
+            students,
+        } => vec![
+            client
+                .set_enrolment(pb::SetEnrolmentRequest {
+                    organization: org,
+                    school_year,
+                    students,
+                })
+                .await?
+                .into_inner(),
+        ],
+        EnrolmentCommand::List { org } => {
+            client
+                .list_enrolments(pb::ListEnrolmentsRequest {
+                    organization: org.unwrap_or_default(),
+                })
+                .await?
+                .into_inner()
+                .enrolments
+        }
+    };
+    if output == Format::Json {
+        println!(
+            "{}",
+            to_json(&pb::ListEnrolmentsResponse { enrolments: list }, true)
+        );
+        return Ok(());
+    }
+    let mut t = table(&["organization", "school year", "students", "stated"]);
+    for e in &list {
+        t.add_row(vec![
+            e.org_id.clone(),
+            e.school_year.clone(),
+            e.students.to_string(),
+            time(e.update_time.as_ref()),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}
