@@ -1897,6 +1897,32 @@ fn guide(
     writeln!(out)?;
     writeln!(
         out,
+        "4. The methodical centre's reports count the hub's own records and what it mirrors\n   \
+         of the university and technopark nodes (CSV and JSON with --format):"
+    )?;
+    let hub_operator = sh_path(&hub.operator_token_file);
+    for name in ["activities", "agreements", "indicators"] {
+        writeln!(
+            out,
+            "     edufed report {name} --network --from {today} --to {year_on} --server {} --token-file {hub_operator}",
+            hub.url
+        )?;
+    }
+    writeln!(
+        out,
+        "     edufed target set network_coverage 15 --org mgml --due {} --server {} --token-file {}",
+        plus_days(today, 280)?,
+        hub.url,
+        token("mgml")
+    )?;
+    writeln!(
+        out,
+        "   and in a browser (any name, a token as the password):\n     {}/reports?scope=network&from={today}&to={year_on}",
+        hub.url
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
         "The university node ({}) and the technopark node answer the same commands with\n\
          their own organizations' tokens, e.g. {}.",
         university.url,

@@ -1,6 +1,7 @@
 //! The `edufed` binary as people and scripts use it: a real process serving,
 //! real client invocations against it.
 
+use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::Stdio;
@@ -1220,7 +1221,135 @@ async fn demo_starts_a_federated_network_and_says_what_to_try() {
     let lab = manifest["lab_id"].as_str().unwrap();
     assert!(out.contains(&format!("--resource {lab}")), "{out}");
 
-    let again = run_demo(demo(cwd.path())).await;
+    // Reused and serving: the hub's reports count what it mirrors of the
+    // other two nodes, as each of them counts its own.
+    let mut command = edufed(cwd.path());
+    command.args(["demo", "--base-port", "0", "--dir", dir_arg]);
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let again = tokio::time::timeout(Duration::from_secs(120), async {
+        let mut text = String::new();
+        while let Some(line) = lines.next_line().await.unwrap() {
+            text.push_str(&line);
+            text.push('\n');
+            if line.starts_with("Serving;") {
+                break;
+            }
+        }
+        text
+    })
+    .await
+    .expect("the demo serves");
     assert!(again.contains("reusing the demo in"), "{again}");
     assert!(again.contains(&format!("--resource {lab}")), "{again}");
+    assert!(
+        again.contains("edufed report indicators --network"),
+        "{again}"
+    );
+    let url_of = |label: &str| -> String {
+        again
+            .lines()
+            .find(|l| l.trim_start().starts_with(label) && l.contains("http://"))
+            .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
+            .unwrap_or_else(|| panic!("no url for {label}: {again}"))
+            .to_owned()
+    };
+    let today = chrono::Utc::now().date_naive();
+    let (from, to) = (
+        today.to_string(),
+        (today + chrono::Duration::days(365)).to_string(),
+    );
+    let report = |site: &str, url: String, name: &str, scope: &str| {
+        let token = dir.join(site).join("operator.token");
+        let mut command = edufed(cwd.path());
+        command.args([
+            "report",
+            name,
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--group-by",
+            "organization",
+            "--format",
+            "json",
+            "--server",
+            &url,
+            "--token-file",
+            token.to_str().unwrap(),
+        ]);
+        if scope == "network" {
+            command.arg("--network");
+        }
+        async move {
+            let (ok, out, err) = run(command, &[]).await;
+            assert!(ok, "{err}");
+            serde_json::from_str::<serde_json::Value>(&out).unwrap()
+        }
+    };
+    let by_org = |report: &serde_json::Value, figure: &str| -> BTreeMap<String, u64> {
+        report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["organization"].as_str().unwrap().to_owned(),
+                    r[figure].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let hub_url = url_of("hub");
+    for (site, label) in [
+        ("university", "university node"),
+        ("technopark", "technopark node"),
+    ] {
+        let own = report(site, url_of(label), "activities", "node").await;
+        let seen = report("hub", hub_url.clone(), "activities", "network").await;
+        let own_counts = by_org(&own, "occurrences_scheduled");
+        let seen_counts = by_org(&seen, "occurrences_scheduled");
+        if site == "university" {
+            assert!(
+                !own_counts.is_empty(),
+                "the universities' coming activities"
+            );
+        }
+        for (org, n) in &own_counts {
+            assert_eq!(
+                seen_counts.get(org),
+                Some(n),
+                "{site}'s {org} as the hub counts it"
+            );
+        }
+        let own = report(site, url_of(label), "agreements", "node").await;
+        let seen = report("hub", hub_url.clone(), "agreements", "network").await;
+        let seen_counts = by_org(&seen, "agreements");
+        let own_counts = by_org(&own, "agreements");
+        assert!(!own_counts.is_empty(), "{site} is party to agreements");
+        for (org, n) in own_counts {
+            assert_eq!(
+                seen_counts.get(&org),
+                Some(&n),
+                "{site}'s {org}'s agreements at the hub"
+            );
+        }
+    }
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(_)) = lines.next_line().await {}
+        child.wait().await
+    })
+    .await
+    .expect("the demo stops")
+    .unwrap();
+    assert!(status.success());
 }
