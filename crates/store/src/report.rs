@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use edufed_domain::StorageError;
 use edufed_domain::agreement::{AgreementKind, State as AgreementState};
-use edufed_domain::booking::{Blackout, ResourceDetails};
+use edufed_domain::booking::{Blackout, Interval, ResourceDetails};
 use edufed_domain::calendar::registration::{Registration, RegistrationState, Results};
 use edufed_domain::calendar::{ActivityKind, Direction};
 use edufed_domain::changes::Actor;
@@ -277,7 +277,7 @@ impl Store {
         }
 
         // Resources of this node and their confirmed time in the window.
-        let mut booked: HashMap<String, Vec<(DateTime<Utc>, DateTime<Utc>)>> = HashMap::new();
+        let mut booked: HashMap<String, Vec<Interval>> = HashMap::new();
         for row in sqlx::query(
             "SELECT resource_id, start_at, end_at FROM booking_occurrences \
              WHERE state = 'confirmed' AND start_at >= $1 AND start_at < $2",

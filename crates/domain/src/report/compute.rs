@@ -227,7 +227,9 @@ fn deliveries<'a>(facts: &'a Facts, period: &Period) -> HashMap<&'a AgreementId,
             }
         }
     }
-    let mut cohorts: HashMap<(&AgreementId, &OrgId, (u8, u8)), (u32, u32)> = HashMap::new();
+    // (agreement, school, grades) → (largest headcount, its attendance).
+    type CohortKey<'k> = (&'k AgreementId, &'k OrgId, (u8, u8));
+    let mut cohorts: HashMap<CohortKey, (u32, u32)> = HashMap::new();
     for r in &facts.registrations {
         if r.state != RegistrationState::Confirmed {
             continue;

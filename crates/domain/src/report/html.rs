@@ -229,12 +229,12 @@ fn resource_cells(facts: &Facts, r: &ResourceRow, group_by: &[Dimension]) -> Vec
     ]
 }
 
-fn activity_table<'a>(
+fn activity_table(
     facts: &Facts,
     out: &mut String,
     id: &str,
     report: &Report<ActivityRow>,
-    group_by: &'a [Dimension],
+    group_by: &[Dimension],
 ) {
     table(
         out,
