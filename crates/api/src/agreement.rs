@@ -28,7 +28,7 @@ use tonic::{Request, Response, Status};
 
 use crate::auth::principal;
 use crate::calendar_convert::{enum_map, required};
-use crate::convert::{org_ref, timestamp};
+use crate::convert::{date, org_ref, timestamp};
 use crate::forward::Forwarding;
 use crate::status::ApiError;
 
@@ -76,19 +76,6 @@ impl std::fmt::Debug for AgreementsService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AgreementsService").finish_non_exhaustive()
     }
-}
-
-fn date(field: &str, raw: &str) -> Result<NaiveDate, FieldError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(FieldError::new(field, "is required"));
-    }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-        FieldError::new(
-            field,
-            format!("{} is not a date (YYYY-MM-DD)", text::excerpt(raw)),
-        )
-    })
 }
 
 fn optional_date(field: &str, raw: &str) -> Result<Option<NaiveDate>, FieldError> {

@@ -287,6 +287,20 @@ impl ToProto for ChangeEntry {
     }
 }
 
+/// A date, "YYYY-MM-DD"; `field` names the input on error.
+pub(crate) fn date(field: &str, raw: &str) -> Result<chrono::NaiveDate, FieldError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+        FieldError::new(
+            field,
+            format!("{} is not a date (YYYY-MM-DD)", text::excerpt(raw)),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@ use std::sync::OnceLock;
 
 use prost_reflect::{DescriptorPool, DynamicMessage, ReflectMessage as _, SerializeOptions, Value};
 
-fn pool() -> &'static DescriptorPool {
+/// The API's descriptors, with their imports and comments.
+pub fn descriptor_pool() -> &'static DescriptorPool {
     static POOL: OnceLock<DescriptorPool> = OnceLock::new();
     POOL.get_or_init(|| {
         DescriptorPool::decode(edufed_proto::FILE_DESCRIPTOR_SET)
@@ -15,7 +16,7 @@ fn pool() -> &'static DescriptorPool {
 }
 
 fn dynamic<M: prost::Message + prost::Name>(message: &M) -> Option<DynamicMessage> {
-    let descriptor = pool().get_message_by_name(&M::full_name())?;
+    let descriptor = descriptor_pool().get_message_by_name(&M::full_name())?;
     DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice()).ok()
 }
 

@@ -3,7 +3,6 @@
 //! enrolments and targets they use; and the HTML page and exports the HTTP
 //! side serves.
 
-use chrono::NaiveDate;
 use edufed_domain::FieldError;
 use edufed_domain::changes::Actor;
 use edufed_domain::directory::{OrgKind, OrgRef};
@@ -21,7 +20,7 @@ use tonic::{Request, Response, Status};
 
 use crate::auth::principal;
 use crate::calendar_convert::enum_map;
-use crate::convert::timestamp;
+use crate::convert::{date, timestamp};
 use crate::status::ApiError;
 
 enum_map!(
@@ -48,15 +47,6 @@ impl std::fmt::Debug for ReportsService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReportsService").finish_non_exhaustive()
     }
-}
-
-fn date(field: &str, raw: &str) -> Result<NaiveDate, FieldError> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
-        FieldError::new(
-            field,
-            format!("{} is not a date (YYYY-MM-DD)", text::excerpt(raw)),
-        )
-    })
 }
 
 fn name(facts: &Facts, id: &str) -> String {

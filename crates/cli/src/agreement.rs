@@ -3,14 +3,13 @@
 use std::collections::HashMap;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::Subcommand;
 use edufed_proto::v1 as pb;
 use edufed_proto::v1::agreements_client::AgreementsClient;
 use edufed_proto::v1::directory_client::DirectoryClient;
-use prost_reflect::{DescriptorPool, DynamicMessage};
+use prost_reflect::DynamicMessage;
 
 use crate::ClientArgs;
 use crate::client::{Authed, Connection};
@@ -149,19 +148,11 @@ pub enum AgreementCommand {
     },
 }
 
-fn pool() -> &'static DescriptorPool {
-    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        DescriptorPool::decode(edufed_proto::FILE_DESCRIPTOR_SET)
-            .unwrap_or_else(|_| DescriptorPool::new())
-    })
-}
-
 /// An `AgreementContent` from protobuf JSON: field names as in the .proto
 /// file or in camelCase, enum values by name; unknown fields refused.
 fn parse_content(text: &str) -> anyhow::Result<pb::AgreementContent> {
     let name = <pb::AgreementContent as prost::Name>::full_name();
-    let descriptor = pool()
+    let descriptor = edufed_api::export::descriptor_pool()
         .get_message_by_name(&name)
         .with_context(|| format!("the descriptor set has no {name}"))?;
     let mut json = serde_json::Deserializer::from_str(text);

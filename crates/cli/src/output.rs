@@ -1,10 +1,7 @@
 //! Printing results: tables for people, protobuf JSON for scripts.
 
-use std::sync::OnceLock;
-
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
-use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
 use tonic_types::StatusExt as _;
 
 /// How results are printed.
@@ -16,38 +13,7 @@ pub enum Format {
     Json,
 }
 
-fn pool() -> &'static DescriptorPool {
-    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        DescriptorPool::decode(edufed_proto::FILE_DESCRIPTOR_SET)
-            .unwrap_or_else(|_| DescriptorPool::new())
-    })
-}
-
-/// A message as JSON text on one line, or pretty when `pretty`.
-pub fn to_json<M: prost::Message + prost::Name>(message: &M, pretty: bool) -> String {
-    let Some(descriptor) = pool().get_message_by_name(&M::full_name()) else {
-        return "{}".to_owned();
-    };
-    let Ok(dynamic) = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice()) else {
-        return "{}".to_owned();
-    };
-    let options = SerializeOptions::new()
-        .use_proto_field_name(true)
-        .skip_default_fields(false);
-    let mut out = Vec::new();
-    let result = if pretty {
-        let mut serializer = serde_json::Serializer::pretty(&mut out);
-        dynamic.serialize_with_options(&mut serializer, &options)
-    } else {
-        let mut serializer = serde_json::Serializer::new(&mut out);
-        dynamic.serialize_with_options(&mut serializer, &options)
-    };
-    match result {
-        Ok(()) => String::from_utf8(out).unwrap_or_default(),
-        Err(_) => "{}".to_owned(),
-    }
-}
+pub use edufed_api::export::to_json;
 
 /// Prints a message as pretty JSON.
 pub fn print_json<M: prost::Message + prost::Name>(message: &M) -> anyhow::Result<()> {

@@ -117,13 +117,10 @@ async fn agreement_page(
             .into_response(),
         Err(error) => {
             let status = Status::from(error);
-            let code = match status.code() {
-                tonic::Code::NotFound => StatusCode::NOT_FOUND,
-                tonic::Code::InvalidArgument => StatusCode::BAD_REQUEST,
-                tonic::Code::PermissionDenied => StatusCode::FORBIDDEN,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            plain(code, status.message().to_owned())
+            plain(
+                crate::reports::http_code(status.code()),
+                status.message().to_owned(),
+            )
         }
     }
 }

@@ -48,8 +48,9 @@ fn plain(status: StatusCode, message: &str) -> Response {
     response
 }
 
-fn from_status(status: &Status) -> Response {
-    let code = match status.code() {
+/// The HTTP status of a call's outcome, for the plain HTTP pages.
+pub(crate) fn http_code(code: tonic::Code) -> StatusCode {
+    match code {
         tonic::Code::NotFound => StatusCode::NOT_FOUND,
         tonic::Code::InvalidArgument => StatusCode::BAD_REQUEST,
         tonic::Code::PermissionDenied => StatusCode::FORBIDDEN,
@@ -57,8 +58,11 @@ fn from_status(status: &Status) -> Response {
         tonic::Code::FailedPrecondition => StatusCode::CONFLICT,
         tonic::Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    plain(code, status.message())
+    }
+}
+
+fn from_status(status: &Status) -> Response {
+    plain(http_code(status.code()), status.message())
 }
 
 async fn caller(store: &Store, headers: &HeaderMap) -> Result<Principal, Response> {

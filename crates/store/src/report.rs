@@ -272,7 +272,6 @@ impl Store {
                 ends_at: m.ends_at,
                 planned_hours: m.planned_hours,
                 planned_students: m.planned_students,
-                mirrored: true,
             });
         }
 

@@ -13,7 +13,7 @@ pub mod html;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::agreement::{AgreementKind, State as AgreementState};
@@ -635,8 +635,6 @@ pub struct AgreementFacts {
     pub planned_hours: BTreeMap<OrgId, f64>,
     /// Students it plans.
     pub planned_students: Option<u32>,
-    /// Kept here as a mirror of a peer's.
-    pub mirrored: bool,
 }
 
 impl AgreementFacts {
@@ -663,7 +661,6 @@ impl AgreementFacts {
             ends_at: agreement.lifecycle.ends_at(),
             planned_hours,
             planned_students: effective.content.planned_students,
-            mirrored: false,
         })
     }
 }
@@ -725,8 +722,7 @@ impl Facts {
         let start = period.from.pred_opt().unwrap_or(period.from);
         let end = period
             .to
-            .checked_add_months(Months::new(0))
-            .and_then(|d| d.succ_opt())
+            .succ_opt()
             .and_then(|d| d.succ_opt())
             .unwrap_or(period.to);
         (
