@@ -1,31 +1,44 @@
-//! Both ends of a forwarded write.
+//! Forwarded calls, both ends in one place.
 //!
-//! On the home node: a pinned peer's call that names a person, an
-//! organization the peer hosts and that person's role there becomes a
-//! [`Principal`] with that one membership, authorized by this node's own
-//! policy like any other caller; its idempotency key makes a retried
-//! forward have its effect once ([`once`]).
+//! A call about a record this node only mirrors (a registration for
+//! another node's activity, a booking of its resource, a signature on its
+//! agreement) goes to the record's home node, which alone decides. Every
+//! such call is one [`Forwardable`] request type and passes [`route`]: it
+//! either sends the call home, as "this node acting for this person of this
+//! organization", or runs it here with the idempotency key a forwarding
+//! node sent, so a retried forward has its effect once.
 //!
-//! On the forwarding node: a write to a record this node only mirrors is
-//! sent to the record's home node ([`Forwarding::to_home`]).
+//! On the home node the edge turns a pinned peer's acting headers into a
+//! [`Principal`] with that one membership ([`acting_principal`]), which this
+//! node's own policy authorizes like any other caller.
 
 use std::future::Future;
 
 use edufed_domain::changes::EntityKind;
 use edufed_domain::directory::Role;
+use edufed_domain::federation::{IDEMPOTENCY_HEADER, Idempotency, MAX_IDEMPOTENCY_KEY};
 use edufed_domain::ids::{OrgId, PersonId, TokenId};
-use edufed_domain::policy::Principal;
+use edufed_domain::policy::{Action, Principal, Target, authorize};
+use edufed_domain::{ErrorCode, FieldError, ServiceError};
 use edufed_federation::forward::{
-    ACTING_ORG_HEADER, ACTING_PERSON_HEADER, ACTING_ROLE_HEADER, IDEMPOTENCY_HEADER,
-    MAX_IDEMPOTENCY_KEY, idempotency_key,
+    ACTING_ORG_HEADER, ACTING_PERSON_HEADER, ACTING_ROLE_HEADER, idempotency_key,
 };
-use edufed_federation::{Acting, Forwarder, PeerTls};
+use edufed_federation::{Acting, PeerTls};
+use edufed_proto::v1 as pb;
+use edufed_proto::v1::agreements_client::AgreementsClient;
+use edufed_proto::v1::booking_client::BookingClient;
+use edufed_proto::v1::calendar_client::CalendarClient;
 use edufed_store::Store;
+use edufed_store::federation::Mirror;
 use http::HeaderMap;
+use sha2::{Digest as _, Sha256};
+use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
-use crate::auth::PeerCaller;
-use crate::status::to_status;
+use crate::auth::{PeerCaller, principal};
+use crate::context::Context;
+use crate::convert::org_ref;
+use crate::status::ApiError;
 
 /// A call a peer forwarded, as the edge found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,19 +51,301 @@ pub struct Forwarded {
     pub person: String,
 }
 
-/// The calls a peer may make for one of its people: the writes that are
-/// forwarded to a record's home node, and the read of an agreement.
+/// Whose the call is: the organization it acts for.
+pub(crate) enum Acts<'a> {
+    /// An organization the request names (id or slug) in `field`.
+    Named {
+        /// The request's field, for errors.
+        field: &'static str,
+        /// What the client sent.
+        value: &'a str,
+    },
+    /// The organization the mirrored record names at this path of its payload.
+    OwnerOf(&'static [&'static str]),
+    /// The first of the caller's organizations among those the mirrored
+    /// record lists at this path (an agreement's parties).
+    MemberOf(&'static str),
+}
+
+/// A call forwarded to a record's home node when this node only mirrors it.
+pub(crate) trait Forwardable: prost::Message + Clone + Default + 'static {
+    /// The call's path; only these calls may act for a peer's people.
+    const PATH: &'static str;
+    /// What the caller must be allowed here, for the organization it acts
+    /// for, before the call leaves; `None`: holding a role there is enough
+    /// (the home node decides the rest).
+    const ACTION: Option<Action>;
+    /// The answer.
+    type Reply: Send + 'static;
+    /// The kind and id of the record the call is about, as the client sent it.
+    fn record(&self) -> (EntityKind, &str);
+    /// Whose the call is.
+    fn acts(&self) -> Acts<'_>;
+    /// Names the organization it acts for by id, for the home node.
+    fn name_org(&mut self, _org: &OrgId) {}
+    /// Sends the call to the home node on `channel`.
+    fn send(
+        channel: Channel,
+        request: Request<Self>,
+    ) -> impl Future<Output = Result<Response<Self::Reply>, Status>> + Send;
+}
+
+macro_rules! forwardable {
+    ($req:ty => $reply:ty, $path:literal, $client:ident :: $method:ident, $action:expr,
+     |$this:ident| $record:expr, |$that:ident| $acts:expr $(, |$m:ident, $o:ident| $name:expr)?) => {
+        impl Forwardable for $req {
+            const PATH: &'static str = $path;
+            const ACTION: Option<Action> = $action;
+            type Reply = $reply;
+            fn record(&self) -> (EntityKind, &str) {
+                let $this = self;
+                $record
+            }
+            fn acts(&self) -> Acts<'_> {
+                let $that = self;
+                $acts
+            }
+            $(fn name_org(&mut self, org: &OrgId) {
+                let ($m, $o) = (self, org);
+                $name
+            })?
+            fn send(
+                channel: Channel,
+                request: Request<Self>,
+            ) -> impl Future<Output = Result<Response<$reply>, Status>> + Send {
+                async move { $client::new(channel).$method(request).await }
+            }
+        }
+    };
+}
+
+forwardable!(pb::RegisterRequest => pb::Registration, "/edufed.v1.Calendar/Register",
+    CalendarClient::register, Some(Action::RegisterCohorts),
+    |r| (EntityKind::Activity, &r.activity_id),
+    |r| Acts::Named {
+        field: "cohort.organization",
+        value: r.cohort.as_ref().map_or("", |c| c.organization.as_str()),
+    },
+    |r, org| if let Some(cohort) = r.cohort.as_mut() {
+        cohort.organization = org.to_string();
+    });
+forwardable!(pb::WithdrawRequest => pb::Registration, "/edufed.v1.Calendar/Withdraw",
+    CalendarClient::withdraw, None,
+    |r| (EntityKind::Registration, &r.registration_id),
+    |_r| Acts::OwnerOf(&["cohort", "org_id"]));
+forwardable!(pb::ChangeHeadcountRequest => pb::Registration, "/edufed.v1.Calendar/ChangeHeadcount",
+    CalendarClient::change_headcount, None,
+    |r| (EntityKind::Registration, &r.registration_id),
+    |_r| Acts::OwnerOf(&["cohort", "org_id"]));
+forwardable!(pb::RequestBookingRequest => pb::RequestBookingResponse, "/edufed.v1.Booking/RequestBooking",
+    BookingClient::request_booking, Some(Action::RequestBookings),
+    |r| (EntityKind::Resource, &r.resource_id),
+    |r| Acts::Named { field: "requester", value: &r.requester },
+    |r, org| r.requester = org.to_string());
+forwardable!(pb::CancelBookingRequest => pb::BookingRecord, "/edufed.v1.Booking/CancelBooking",
+    BookingClient::cancel_booking, None,
+    |r| (EntityKind::Booking, &r.booking_id),
+    |_r| Acts::OwnerOf(&["booking", "requester_org"]));
+forwardable!(pb::GetBookingRequest => pb::BookingRecord, "/edufed.v1.Booking/GetBooking",
+    BookingClient::get_booking, None,
+    |r| (EntityKind::Booking, &r.booking_id),
+    |_r| Acts::OwnerOf(&["booking", "requester_org"]));
+forwardable!(pb::SignAgreementRequest => pb::Agreement, "/edufed.v1.Agreements/SignAgreement",
+    AgreementsClient::sign_agreement, Some(Action::SignAgreements),
+    |r| (EntityKind::Agreement, &r.agreement_id),
+    |r| Acts::Named { field: "org", value: &r.org },
+    |r, org| r.org = org.to_string());
+forwardable!(pb::DeclineAgreementRequest => pb::Agreement, "/edufed.v1.Agreements/DeclineAgreement",
+    AgreementsClient::decline_agreement, Some(Action::SignAgreements),
+    |r| (EntityKind::Agreement, &r.agreement_id),
+    |r| Acts::Named { field: "org", value: &r.org },
+    |r, org| r.org = org.to_string());
+forwardable!(pb::GetAgreementRequest => pb::Agreement, "/edufed.v1.Agreements/GetAgreement",
+    AgreementsClient::get_agreement, None,
+    |r| (EntityKind::Agreement, &r.agreement_id),
+    |_r| Acts::MemberOf("parties"));
+
+/// The calls a peer may make for one of its people: those forwarded to a
+/// record's home node.
 pub const FORWARDABLE: &[&str] = &[
-    "/edufed.v1.Calendar/Register",
-    "/edufed.v1.Calendar/Withdraw",
-    "/edufed.v1.Calendar/ChangeHeadcount",
-    "/edufed.v1.Booking/RequestBooking",
-    "/edufed.v1.Booking/CancelBooking",
-    "/edufed.v1.Booking/GetBooking",
-    "/edufed.v1.Agreements/SignAgreement",
-    "/edufed.v1.Agreements/DeclineAgreement",
-    "/edufed.v1.Agreements/GetAgreement",
+    pb::RegisterRequest::PATH,
+    pb::WithdrawRequest::PATH,
+    pb::ChangeHeadcountRequest::PATH,
+    pb::RequestBookingRequest::PATH,
+    pb::CancelBookingRequest::PATH,
+    pb::GetBookingRequest::PATH,
+    pb::SignAgreementRequest::PATH,
+    pb::DeclineAgreementRequest::PATH,
+    pb::GetAgreementRequest::PATH,
 ];
+
+/// Why a call about a mirrored record was not sent home, or a peer's
+/// acting headers were refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// A forwarded call for a record this node does not own: never sent on.
+    #[error("this record belongs to node {home}, not to this node; send the write there")]
+    NotOwned {
+        /// The record's home node.
+        home: String,
+    },
+    /// This node does not forward.
+    #[error("this record belongs to node {home}, and this node does not forward writes")]
+    NoForwarding {
+        /// The record's home node.
+        home: String,
+    },
+    /// The mirrored record names no organization to act for.
+    #[error("the mirrored {kind} {id} does not say whose it is")]
+    Ownerless {
+        /// Its kind.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// None of the caller's organizations is one the record lists.
+    #[error("{kind} {id} not found")]
+    Unrelated {
+        /// Its kind.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// The caller holds no role in the organization the call acts for.
+    #[error("you hold no role in organization {0}")]
+    NoRole(OrgId),
+    /// A peer acted for a person on a call it may not forward, or for an
+    /// organization it does not host.
+    #[error("{0}")]
+    NotActing(String),
+    /// An acting header is missing or malformed.
+    #[error("{0}")]
+    Header(#[from] FieldError),
+}
+
+impl ServiceError for Refusal {
+    fn error_code(&self) -> ErrorCode {
+        match self {
+            Refusal::NotOwned { .. } | Refusal::Ownerless { .. } => ErrorCode::FailedPrecondition,
+            Refusal::NoForwarding { .. } => ErrorCode::Unavailable,
+            Refusal::Unrelated { .. } => ErrorCode::NotFound,
+            Refusal::NoRole(_) | Refusal::NotActing(_) => ErrorCode::PermissionDenied,
+            Refusal::Header(_) => ErrorCode::InvalidArgument,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Refusal::Header(e) => Some(&e.field),
+            _ => None,
+        }
+    }
+}
+
+/// Runs the forwardable call `request`: sends it to the record's home node
+/// when this node only mirrors the record, else runs `here` for the caller
+/// with the request and, for a call a peer forwarded, its idempotency key.
+pub(crate) async fn route<Q, Fut>(
+    ctx: &Context,
+    request: Request<Q>,
+    here: impl FnOnce(Principal, Q, Option<Idempotency>) -> Fut,
+) -> Result<Response<Q::Reply>, Status>
+where
+    Q: Forwardable,
+    Fut: Future<Output = Result<Q::Reply, ApiError>>,
+{
+    let caller = principal(&request)?;
+    let (kind, id) = request.get_ref().record();
+    let mirror = ctx
+        .store
+        .get_mirror(kind, id.trim())
+        .await
+        .map_err(ApiError::from)?;
+    let reply = match mirror {
+        Some(mirror) => send_home(ctx, &caller, request, mirror).await,
+        None => {
+            let key = forwarded(&request).map(|f| Idempotency {
+                key: format!("{}/{}", f.person, f.key),
+                node_id: f.node_id,
+                request: format!(
+                    "{}#{}",
+                    Q::PATH,
+                    hex::encode(Sha256::digest(request.get_ref().encode_to_vec()))
+                ),
+            });
+            here(caller, request.into_inner(), key).await
+        }
+    };
+    reply.map(Response::new).map_err(Status::from)
+}
+
+async fn send_home<Q: Forwardable>(
+    ctx: &Context,
+    caller: &Principal,
+    request: Request<Q>,
+    mirror: Mirror,
+) -> Result<Q::Reply, ApiError> {
+    let home = mirror.origin.clone();
+    if let Some(from) = forwarded(&request) {
+        tracing::warn!(peer = %from.node_id, %home, "forwarded call for a record this node does not own refused");
+        return Err(Refusal::NotOwned { home }.into());
+    }
+    let Some(forwarder) = &ctx.forwarder else {
+        return Err(Refusal::NoForwarding { home }.into());
+    };
+    let mut message = request.get_ref().clone();
+    let (kind, id) = message.record();
+    let (kind, id) = (kind.as_str(), id.trim().to_owned());
+    let org = match message.acts() {
+        Acts::Named { field, value } => {
+            let org = ctx.store.get_organization(&org_ref(field, value)?).await?;
+            message.name_org(&org.id);
+            org.id
+        }
+        Acts::OwnerOf(path) => {
+            let payload = mirror.decode::<serde_json::Value>()?;
+            path.iter()
+                .try_fold(&payload, |value, key| value.get(key))
+                .and_then(|v| v.as_str())
+                .map(|raw| OrgId::from_stored(raw.to_owned()))
+                .ok_or(Refusal::Ownerless { kind, id })?
+        }
+        Acts::MemberOf(path) => {
+            let listed: Vec<OrgId> = mirror
+                .decode::<serde_json::Value>()?
+                .get(path)
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default();
+            caller
+                .organizations()
+                .find(|org| listed.contains(org))
+                .cloned()
+                .ok_or(Refusal::Unrelated { kind, id })?
+        }
+    };
+    if let Some(action) = Q::ACTION {
+        authorize(caller, action, Target::Organization(&org))?;
+    }
+    let role = caller
+        .role_in(&org)
+        .ok_or_else(|| Refusal::NoRole(org.clone()))?;
+    let acting = Acting {
+        person: caller.person_id.to_string(),
+        org: org.clone(),
+        role,
+    };
+    let key = idempotency_key(request.metadata())?;
+    tracing::info!(%home, %org, %key, method = Q::PATH, "call forwarded to the record's home node");
+    forwarder
+        .forward(&home, message, &acting, &key, Q::send)
+        .await
+        .map_err(ApiError::forwarded)
+}
+
+/// The forwarded call a request carries, if it does.
+pub fn forwarded<T>(request: &Request<T>) -> Option<Forwarded> {
+    request.extensions().get::<Forwarded>().cloned()
+}
 
 /// Resolves the acting headers of a pinned peer's call to `path`. No acting
 /// headers is `Ok(None)` (the peer calls as itself). Only the calls in
@@ -63,13 +358,13 @@ pub async fn acting_principal(
     peer: &PeerCaller,
     path: &str,
     headers: &HeaderMap,
-) -> Result<Option<(Principal, Forwarded)>, Status> {
+) -> Result<Option<(Principal, Forwarded)>, ApiError> {
     let Some(org) = headers.get(ACTING_ORG_HEADER) else {
         return Ok(None);
     };
     let refuse = |why: String| {
         tracing::warn!(peer = %peer.node_id, %why, "forwarded call refused");
-        Status::permission_denied(why)
+        ApiError::from(Refusal::NotActing(why))
     };
     if !FORWARDABLE.contains(&path) {
         return Err(refuse(format!(
@@ -79,21 +374,20 @@ pub async fn acting_principal(
             edufed_domain::text::excerpt(path)
         )));
     }
-    let header = |name: &str| -> Result<&str, Status> {
+    let header = |name: &str| -> Result<&str, FieldError> {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty() && v.len() <= MAX_IDEMPOTENCY_KEY)
-            .ok_or_else(|| Status::invalid_argument(format!("{name} is missing or malformed")))
+            .ok_or_else(|| FieldError::new(name, "is missing or malformed"))
     };
     let org = OrgId::from_stored(
         org.to_str()
-            .map_err(|_| Status::invalid_argument(format!("{ACTING_ORG_HEADER} is not text")))?
+            .map_err(|_| FieldError::new(ACTING_ORG_HEADER, "is not text"))?
             .to_owned(),
     );
     let person = header(ACTING_PERSON_HEADER)?;
-    let role = Role::parse(ACTING_ROLE_HEADER, header(ACTING_ROLE_HEADER)?)
-        .map_err(|e| Status::invalid_argument(e.to_string()))?;
+    let role = Role::parse(ACTING_ROLE_HEADER, header(ACTING_ROLE_HEADER)?)?;
     let key = header(IDEMPOTENCY_HEADER)?;
     let mut hosted = peer.organizations.contains(&org);
     if !hosted {
@@ -125,209 +419,28 @@ pub async fn acting_principal(
     Ok(Some((principal, forwarded)))
 }
 
-/// Runs a write once per idempotency key of a forwarded call. The key is
-/// the forwarding node's, for one acting person, and reserved in the
-/// database before the write runs (so replicas of the home node take turns
-/// too); the first success's answer is kept, and a retry with the same key
-/// and the same request gets it back without running again. A key reused
-/// for another request is refused; a retry while the first is still running
-/// is UNAVAILABLE. A failed write frees its key. Calls that were not
-/// forwarded just run.
-pub async fn once<Q, R, Fut>(
-    store: &Store,
-    forwarded: Option<Forwarded>,
-    method: &str,
-    request: &Q,
-    run: Fut,
-) -> Result<Response<R>, Status>
-where
-    Q: prost::Message,
-    R: prost::Message + Default,
-    Fut: Future<Output = Result<Response<R>, Status>>,
-{
-    use edufed_store::federation::Reservation;
-    use sha2::{Digest as _, Sha256};
-    let Some(forwarded) = forwarded else {
-        return run.await;
-    };
-    let key = format!("{}/{}", forwarded.person, forwarded.key);
-    let fingerprint = format!(
-        "{method}#{}",
-        hex::encode(Sha256::digest(request.encode_to_vec()))
-    );
-    let store_status = |e: edufed_domain::federation::Error| to_status(&e);
-    match store
-        .reserve_forwarded(&forwarded.node_id, &key, &fingerprint)
-        .await
-        .map_err(store_status)?
-    {
-        Reservation::Reserved => {}
-        Reservation::Answered { request, response } => {
-            if request != fingerprint {
-                return Err(reused_key());
-            }
-            tracing::info!(peer = %forwarded.node_id, method, "forwarded write repeated; stored answer returned");
-            let answer = R::decode(response.as_slice()).map_err(|e| {
-                tracing::error!(error = %e, "stored answer unreadable");
-                Status::internal("the stored answer to this write is unreadable")
-            })?;
-            return Ok(Response::new(answer));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_forwardable_call_is_listed_once() {
+        let mut paths = FORWARDABLE.to_vec();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), FORWARDABLE.len());
+        for path in FORWARDABLE {
+            let (service, method) = path
+                .trim_start_matches('/')
+                .split_once('/')
+                .expect("a gRPC path");
+            let descriptor = crate::export::descriptor_pool()
+                .get_service_by_name(service)
+                .unwrap_or_else(|| panic!("no service {service}"));
+            assert!(
+                descriptor.methods().any(|m| m.name() == method),
+                "{path} is not a method of {service}"
+            );
         }
-        Reservation::InProgress { request } => {
-            if request != fingerprint {
-                return Err(reused_key());
-            }
-            return Err(Status::unavailable(
-                "a write with this idempotency key is still running; retry shortly for its answer",
-            ));
-        }
-    }
-    match run.await {
-        Ok(response) => {
-            store
-                .record_forwarded(
-                    &forwarded.node_id,
-                    &key,
-                    &response.get_ref().encode_to_vec(),
-                )
-                .await
-                .map_err(store_status)?;
-            Ok(response)
-        }
-        Err(status) => {
-            if let Err(error) = store.release_forwarded(&forwarded.node_id, &key).await {
-                tracing::warn!(%error, "idempotency key not released");
-            }
-            Err(status)
-        }
-    }
-}
-
-fn reused_key() -> Status {
-    crate::status::ApiError::from(edufed_domain::FieldError::new(
-        IDEMPOTENCY_HEADER,
-        "this key was used for another request",
-    ))
-    .into()
-}
-
-/// The forwarded call a request carries, if it does.
-pub fn forwarded<T>(request: &Request<T>) -> Option<Forwarded> {
-    request.extensions().get::<Forwarded>().cloned()
-}
-
-/// What a service needs to send writes for mirrored records home.
-#[derive(Debug, Clone)]
-pub struct Forwarding {
-    store: Store,
-    forwarder: Option<Forwarder>,
-}
-
-impl Forwarding {
-    /// Forwarding with `forwarder`; `None` refuses writes to mirrored
-    /// records as UNAVAILABLE.
-    pub fn new(store: Store, forwarder: Option<Forwarder>) -> Self {
-        Self { store, forwarder }
-    }
-
-    /// The mirrored record of `kind` and `id`, if this node mirrors one.
-    pub async fn mirror(
-        &self,
-        kind: EntityKind,
-        id: &str,
-    ) -> Result<Option<edufed_store::federation::Mirror>, Status> {
-        self.store
-            .get_mirror(kind, id)
-            .await
-            .map_err(|e| to_status(&e))
-    }
-
-    /// Sends the client's `request` about a record of `kind` another node
-    /// keeps (a registration, a booking) to that node, acting for the
-    /// organization the mirrored record's payload names at `org_path`.
-    /// `Ok(None)` when this node keeps no mirror of it.
-    pub async fn about_mirrored<T, R, F, Fut>(
-        &self,
-        kind: EntityKind,
-        id: &str,
-        org_path: &[&str],
-        request: &Request<T>,
-        caller: &Principal,
-        call: F,
-    ) -> Result<Option<R>, Status>
-    where
-        T: Clone,
-        F: Fn(tonic::transport::Channel, Request<T>) -> Fut,
-        Fut: Future<Output = Result<Response<R>, Status>>,
-    {
-        let Some(mirror) = self.mirror(kind, id.trim()).await? else {
-            return Ok(None);
-        };
-        let payload: serde_json::Value =
-            serde_json::from_str(&mirror.entry.payload).unwrap_or_default();
-        let org = org_path
-            .iter()
-            .try_fold(&payload, |value, key| value.get(key))
-            .and_then(|v| v.as_str())
-            .map(|raw| OrgId::from_stored(raw.to_owned()))
-            .ok_or_else(|| {
-                Status::failed_precondition(format!(
-                    "the mirrored {} {id} does not say whose it is",
-                    kind.as_str()
-                ))
-            })?;
-        self.to_home(
-            &mirror.origin,
-            request,
-            request.get_ref().clone(),
-            caller,
-            &org,
-            call,
-        )
-        .await
-        .map(Some)
-    }
-
-    /// Forwards `message` (the client's `request`, with its references
-    /// resolved to ids) to the home node `to` for `caller` acting for `org`,
-    /// with the idempotency key the client sent (or a fresh one). A call that
-    /// was itself forwarded is never forwarded again: a node accepts writes
-    /// only for records it owns.
-    pub async fn to_home<T, U, R, F, Fut>(
-        &self,
-        to: &str,
-        request: &Request<U>,
-        message: T,
-        caller: &Principal,
-        org: &OrgId,
-        call: F,
-    ) -> Result<R, Status>
-    where
-        T: Clone,
-        F: Fn(tonic::transport::Channel, Request<T>) -> Fut,
-        Fut: Future<Output = Result<Response<R>, Status>>,
-    {
-        if let Some(from) = forwarded(request) {
-            tracing::warn!(peer = %from.node_id, home = %to, "forwarded write for a record this node does not own refused");
-            return Err(Status::failed_precondition(format!(
-                "this record belongs to node {to}, not to this node; send the write there"
-            )));
-        }
-        let Some(forwarder) = &self.forwarder else {
-            return Err(Status::unavailable(format!(
-                "this record belongs to node {to}, and this node does not forward writes"
-            )));
-        };
-        let role = caller.role_in(org).ok_or_else(|| {
-            Status::permission_denied(format!("you hold no role in organization {org}"))
-        })?;
-        let acting = Acting {
-            person: caller.person_id.to_string(),
-            org: org.clone(),
-            role,
-        };
-        let key = idempotency_key(request.metadata())?;
-        tracing::info!(home = %to, %org, key = %key, "write forwarded to the record's home node");
-        forwarder.forward(to, message, &acting, &key, call).await
     }
 }

@@ -1,5 +1,8 @@
-//! The one mapping from domain errors to `tonic::Status`. Handlers return
-//! `Result<_, ApiError>` and use `?`; every module error converts here.
+//! The one mapping to `tonic::Status`. Handlers return `Result<_, ApiError>`
+//! and use `?`; every module's error converts here, and nothing else in the
+//! node builds a status (a test holds it: `tests/tests/invariants.rs`).
+
+use std::collections::HashMap;
 
 use edufed_domain::{ErrorCode, ServiceError};
 use tonic::{Code, Status};
@@ -22,10 +25,24 @@ impl From<ApiError> for Status {
 }
 
 impl ApiError {
-    /// An error with a status made elsewhere.
-    pub fn status(status: Status) -> Self {
-        Self(status)
+    /// A forwarded call's failure: the home node's own answer passes on as
+    /// it came, so the client sees what the record's authority decided.
+    pub fn forwarded(error: edufed_federation::forward::Error) -> Self {
+        match error {
+            edufed_federation::forward::Error::Answered(status) => Self(status),
+            other => Self(to_status(&other)),
+        }
     }
+
+    /// The status an HTTP handler renders.
+    pub fn into_status(self) -> Status {
+        self.0
+    }
+}
+
+/// A handler's answer on the wire.
+pub(crate) fn reply<T>(result: Result<T, ApiError>) -> Result<tonic::Response<T>, Status> {
+    result.map(tonic::Response::new).map_err(Status::from)
 }
 
 /// The status code of an error code.
@@ -39,35 +56,51 @@ pub fn code(error: ErrorCode) -> Code {
         ErrorCode::Unauthenticated => Code::Unauthenticated,
         ErrorCode::OutOfRange => Code::OutOfRange,
         ErrorCode::Unavailable => Code::Unavailable,
+        ErrorCode::ResourceExhausted => Code::ResourceExhausted,
+        ErrorCode::DeadlineExceeded => Code::DeadlineExceeded,
         ErrorCode::Internal => Code::Internal,
     }
 }
 
 /// The status a client sees for `error`. An internal error is logged with
 /// its whole cause chain and reaches the client only as "internal error".
+/// A bad field travels as a `google.rpc.BadRequest` naming its path from the
+/// request's root; a refusal by a named rule as a `google.rpc.ErrorInfo`.
 pub fn to_status(error: &(dyn ServiceError + '_)) -> Status {
     let code = code(error.error_code());
-    match code {
-        Code::Internal => {
-            let mut chain = error.to_string();
-            let mut source = error.source();
-            while let Some(cause) = source {
-                chain.push_str(": ");
-                chain.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            tracing::error!(error = %chain, "internal error");
-            Status::internal("internal error; the node's log has the details")
+    if code == Code::Internal {
+        let mut chain = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
         }
-        Code::InvalidArgument => match error.field() {
-            Some(field) => Status::with_error_details(
-                code,
-                error.to_string(),
-                ErrorDetails::with_bad_request_violation(field, error.to_string()),
-            ),
-            None => Status::new(code, error.to_string()),
-        },
-        _ => Status::new(code, error.to_string()),
+        tracing::error!(error = %chain, "internal error");
+        return Status::internal("internal error; the node's log has the details");
+    }
+    let message = error.to_string();
+    let details = match (code, error.field(), error.reason()) {
+        (Code::InvalidArgument, Some(field), _) => {
+            Some(ErrorDetails::with_bad_request_violation(field, &message))
+        }
+        (_, _, Some(reason)) => {
+            let metadata: HashMap<String, String> = reason
+                .metadata
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
+            Some(ErrorDetails::with_error_info(
+                reason.reason,
+                "edufed.v1",
+                metadata,
+            ))
+        }
+        _ => None,
+    };
+    match details {
+        Some(details) => Status::with_error_details(code, message, details),
+        None => Status::new(code, message),
     }
 }
 
@@ -92,5 +125,19 @@ mod tests {
         let status = to_status(&StorageError::msg("password=hunter2 connection refused"));
         assert_eq!(status.code(), Code::Internal);
         assert!(!status.message().contains("hunter2"));
+    }
+
+    #[test]
+    fn a_rule_travels_as_error_info() {
+        let refused = edufed_domain::booking::Error::rule(
+            edufed_domain::booking::Rule::BookableHours,
+            "outside the hours",
+        );
+        let status = to_status(&refused);
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        let details = status.get_error_details();
+        let info = details.error_info().unwrap();
+        assert_eq!(info.reason, "BOOKING_RULE");
+        assert_eq!(info.metadata["rule"], "bookable_hours");
     }
 }

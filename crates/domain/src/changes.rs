@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::directory::string_enum;
+use crate::stable::string_enum;
 use crate::error::{ErrorCode, ServiceError, StorageError};
 use crate::ids::{OrgId, PersonId};
 
@@ -185,7 +185,7 @@ impl ChangeEntry {
     /// id. Ed25519 is deterministic, so the same entry always carries the
     /// same signature, which a relaying node can pass on unchanged.
     pub fn statement(&self, node_id: &str) -> String {
-        crate::agreement::signing::canonical_json(&serde_json::json!({
+        crate::stable::canonical_json(&serde_json::json!({
             "format": ENTRY_FORMAT,
             "node_id": node_id,
             "sequence": self.sequence,

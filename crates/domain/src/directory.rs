@@ -127,51 +127,7 @@ impl ServiceError for Error {
     }
 }
 
-macro_rules! string_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),+
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            /// The stable name used in storage, JSON and the CLI.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text),+
-                }
-            }
-
-            /// Parses a stable name; `field` names the input field on error.
-            pub fn parse(field: &str, raw: &str) -> Result<Self, $crate::error::FieldError> {
-                match raw {
-                    $($text => Ok(Self::$variant),)+
-                    _ => Err($crate::error::FieldError::new(
-                        field,
-                        format!(
-                            "unknown value {}; expected one of {}",
-                            $crate::text::excerpt(raw),
-                            [$($text),+].join(", ")
-                        ),
-                    )),
-                }
-            }
-        }
-
-        impl ::std::fmt::Display for $name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-pub(crate) use string_enum;
+use crate::stable::string_enum;
 
 string_enum!(
     /// What kind of institution an organization is.

@@ -22,6 +22,10 @@ pub enum ErrorCode {
     OutOfRange,
     /// A dependency is unavailable; retrying later may succeed.
     Unavailable,
+    /// A limit of the node is reached (open streams, say); retry later.
+    ResourceExhausted,
+    /// The call did not finish in the time it had.
+    DeadlineExceeded,
     /// A bug or an infrastructure failure; details go to the log only.
     Internal,
 }
@@ -31,9 +35,36 @@ pub trait ServiceError: std::error::Error {
     /// What kind of failure this is.
     fn error_code(&self) -> ErrorCode;
 
-    /// The input field at fault, for `InvalidArgument`.
+    /// The input field at fault, for `InvalidArgument`: its path from the
+    /// request's root (`details.title`, `cohort.headcount`).
     fn field(&self) -> Option<&str> {
         None
+    }
+
+    /// Why, for programs: a refusal by a named rule, sent beside the
+    /// message (as `google.rpc.ErrorInfo`) so a client can act on it
+    /// without reading the text.
+    fn reason(&self) -> Option<Reason> {
+        None
+    }
+}
+
+/// A machine-readable cause of a refusal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// A constant in UPPER_SNAKE_CASE, e.g. `BOOKING_RULE`.
+    pub reason: &'static str,
+    /// Details, e.g. `rule` = `bookable_hours`.
+    pub metadata: Vec<(&'static str, String)>,
+}
+
+impl Reason {
+    /// A reason with one detail.
+    pub fn new(reason: &'static str, key: &'static str, value: impl Into<String>) -> Self {
+        Self {
+            reason,
+            metadata: vec![(key, value.into())],
+        }
     }
 }
 

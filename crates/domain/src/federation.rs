@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
 use serde_json::json;
 
-use crate::agreement::signing::{canonical_json, fingerprint};
+use crate::agreement::signing::fingerprint;
+use crate::stable::canonical_json;
 use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
 use crate::ids::OrgId;
 
@@ -15,6 +16,33 @@ pub const DESCRIPTOR_FORMAT: &str = "edufed.descriptor.v1";
 pub const AUTH_FORMAT: &str = "edufed.node-auth.v1";
 /// How far a node credential's time may be from the receiver's clock, in seconds.
 pub const AUTH_SKEW_SECS: i64 = 300;
+
+/// The header with the idempotency key of a write. A client may send it to
+/// its own node; the node passes it on when it forwards the write, and the
+/// home node answers a retried key with what the first write answered.
+pub const IDEMPOTENCY_HEADER: &str = "x-edufed-idempotency-key";
+/// The longest idempotency key, in bytes.
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+
+/// A forwarded write's idempotency key, as the home node keeps it: scoped
+/// to the forwarding node and the person it acts for, with a fingerprint of
+/// the request, so that the same key with another request is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    /// The forwarding node.
+    pub node_id: String,
+    /// The acting person and the key they sent, `person/key`.
+    pub key: String,
+    /// The method and a hash of the request the key first came with.
+    pub request: String,
+}
+
+impl Idempotency {
+    /// The refusal of a key already used for another request.
+    pub fn reused() -> crate::FieldError {
+        crate::FieldError::new(IDEMPOTENCY_HEADER, "this key was used for another request")
+    }
+}
 
 /// What a node signs to call a peer as itself: who calls whom, when. The
 /// receiver accepts it from a pinned peer within [`AUTH_SKEW_SECS`] of its

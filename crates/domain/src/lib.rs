@@ -15,7 +15,8 @@ pub mod ids;
 pub mod page;
 pub mod policy;
 pub mod report;
+pub mod stable;
 pub mod text;
 pub mod time;
 
-pub use error::{ErrorCode, FieldError, ServiceError, StorageError};
+pub use error::{ErrorCode, FieldError, Reason, ServiceError, StorageError};

@@ -19,6 +19,16 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// Who the change log names as having made the caller's changes.
+    pub fn actor(&self) -> crate::changes::Actor {
+        crate::changes::Actor::Person(self.person_id.clone())
+    }
+
+    /// The organizations the caller is a member of, whatever the role.
+    pub fn organizations(&self) -> impl Iterator<Item = &OrgId> {
+        self.memberships.iter().map(|(org, _)| org)
+    }
+
     /// The caller's role in `org`, if any.
     pub fn role_in(&self, org: &OrgId) -> Option<Role> {
         self.memberships
@@ -71,6 +81,8 @@ pub enum Action {
     StateEnrolment,
     /// Set targets for the organization's indicators.
     SetTargets,
+    /// See every record of the node, whoever it belongs to.
+    ViewAllRecords,
 }
 
 impl Action {
@@ -96,6 +108,7 @@ impl Action {
             Action::ViewReports => "read the node's reports",
             Action::StateEnrolment => "state the organization's enrolment",
             Action::SetTargets => "set the organization's targets",
+            Action::ViewAllRecords => "see every record of the node",
         }
     }
 }
@@ -155,7 +168,7 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
             Some(_),
         ) => true,
         // Organizations are created by the operator; tokens follow the person rule.
-        (CreateOrganization | ManageTokens | ManagePeers, _) => false,
+        (CreateOrganization | ManageTokens | ManagePeers | ViewAllRecords, _) => false,
         _ => false,
     }
 }
@@ -271,6 +284,7 @@ mod tests {
             (ViewReports, [true, true, true, true]),
             (StateEnrolment, [true, true, false, false]),
             (SetTargets, [true, true, false, false]),
+            (ViewAllRecords, [false, false, false, false]),
         ];
         for (action, expected) in table {
             for (role, allowed) in [Admin, Coordinator, Teacher, Viewer]

@@ -14,6 +14,9 @@ use crate::error::FieldError;
 pub struct TimeZone(chrono_tz::Tz);
 
 impl TimeZone {
+    /// UTC.
+    pub const UTC: TimeZone = TimeZone(chrono_tz::Tz::UTC);
+
     /// Parses an IANA zone name; `field` names the input field on error.
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         let name = raw.trim();
@@ -59,9 +62,21 @@ impl From<TimeZone> for String {
     }
 }
 
+/// An instant as people in `zone` read it, for messages: "2026-12-11 17:00
+/// Asia/Tomsk".
+pub fn local_label(at: DateTime<Utc>, zone: TimeZone) -> String {
+    format!(
+        "{} {}",
+        at.with_timezone(&zone.tz()).format("%Y-%m-%d %H:%M"),
+        zone.name()
+    )
+}
+
 /// The current time, truncated to microseconds, the precision the stores keep,
-/// so a value read back equals the value written.
-pub fn now() -> DateTime<Utc> {
+/// so a value read back equals the value written. Only [`Clock`] reads it:
+/// every rule that fires with time reads the node's clock, which a test can
+/// set.
+fn now() -> DateTime<Utc> {
     let now = Utc::now();
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
@@ -134,6 +149,15 @@ impl fmt::Debug for Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_labels_read_in_the_zone() {
+        let at = DateTime::parse_from_rfc3339("2026-12-11T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let tomsk = TimeZone::parse("z", "Asia/Tomsk").unwrap();
+        assert_eq!(local_label(at, tomsk), "2026-12-11 17:00 Asia/Tomsk");
+    }
 
     #[test]
     fn parses_real_zones_and_refuses_others() {

@@ -14,11 +14,14 @@ use std::time::Duration;
 
 use edufed_domain::directory::Role;
 use edufed_domain::ids::OrgId;
+use edufed_domain::{ErrorCode, FieldError, ServiceError};
 use edufed_store::Store;
 use rand::RngCore as _;
 use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
+
+pub use edufed_domain::federation::{IDEMPOTENCY_HEADER, MAX_IDEMPOTENCY_KEY};
 
 use crate::{NODE_AUTH_HEADER, NODE_HEADER, NodeIdentity, PeerTls, credential};
 
@@ -29,11 +32,6 @@ pub const ACTING_PERSON_HEADER: &str = "x-edufed-acting-person";
 pub const ACTING_ORG_HEADER: &str = "x-edufed-acting-org";
 /// The header with the person's role in that organization.
 pub const ACTING_ROLE_HEADER: &str = "x-edufed-acting-role";
-/// The header with the idempotency key of a write. A client may send it to
-/// its own node too; the node passes it on when it forwards the write.
-pub const IDEMPOTENCY_HEADER: &str = "x-edufed-idempotency-key";
-/// The longest idempotency key, in bytes.
-pub const MAX_IDEMPOTENCY_KEY: usize = 128;
 
 /// How many times a forward is tried when the home node cannot be reached.
 const ATTEMPTS: u32 = 2;
@@ -52,8 +50,68 @@ pub struct Acting {
     pub role: Role,
 }
 
+/// Why a forwarded write did not reach its home node's decision.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The record's home node is not a pinned peer of this node.
+    #[error(
+        "the record's home node {node} is not a pinned peer of this node, so this node cannot send the write there: {why}"
+    )]
+    NotPinned {
+        /// The home node.
+        node: String,
+        /// What the store said.
+        why: String,
+    },
+    /// The home node could not be reached, after retries.
+    #[error(
+        "the record's home node {node} is unreachable, and only it may accept this write: {why}"
+    )]
+    Unreachable {
+        /// The home node.
+        node: String,
+        /// The last failure.
+        why: String,
+    },
+    /// The home node refused this node's credential.
+    #[error(
+        "the record's home node {node} refused this node's credential (does it pin this node?): {why}"
+    )]
+    Refused {
+        /// The home node.
+        node: String,
+        /// What it said.
+        why: String,
+    },
+    /// A header value cannot be sent.
+    #[error(transparent)]
+    Header(#[from] FieldError),
+    /// The home node's own answer, passed on as it is.
+    #[error("{}", .0.message())]
+    Answered(Status),
+}
+
+impl ServiceError for Error {
+    fn error_code(&self) -> ErrorCode {
+        match self {
+            Error::NotPinned { .. } | Error::Refused { .. } => ErrorCode::FailedPrecondition,
+            Error::Unreachable { .. } => ErrorCode::Unavailable,
+            Error::Header(_) => ErrorCode::InvalidArgument,
+            // Passed on by the API's status mapping as the home node sent it.
+            Error::Answered(_) => ErrorCode::Internal,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Error::Header(e) => Some(&e.field),
+            _ => None,
+        }
+    }
+}
+
 /// The idempotency key a client sent with its call, or a fresh one.
-pub fn idempotency_key(metadata: &tonic::metadata::MetadataMap) -> Result<String, Status> {
+pub fn idempotency_key(metadata: &tonic::metadata::MetadataMap) -> Result<String, FieldError> {
     match metadata.get(IDEMPOTENCY_HEADER) {
         Some(value) => {
             let key = value
@@ -62,9 +120,10 @@ pub fn idempotency_key(metadata: &tonic::metadata::MetadataMap) -> Result<String
                 .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY)
                 .filter(|k| k.bytes().all(|b| b.is_ascii_graphic()))
                 .ok_or_else(|| {
-                    Status::invalid_argument(format!(
-                        "{IDEMPOTENCY_HEADER}: 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
-                    ))
+                    FieldError::new(
+                        IDEMPOTENCY_HEADER,
+                        format!("1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+                    )
                 })?;
             Ok(key.to_owned())
         }
@@ -104,13 +163,15 @@ impl Forwarder {
     }
 
     /// A channel to the pinned peer `node_id`.
-    async fn channel(&self, node_id: &str) -> Result<Channel, Status> {
-        let peer = self.store.get_peer(node_id).await.map_err(|e| {
-            Status::failed_precondition(format!(
-                "the record's home node {node_id} is not a pinned peer of this node, \
-                 so this node cannot send the write there: {e}"
-            ))
-        })?;
+    async fn channel(&self, node_id: &str) -> Result<Channel, Error> {
+        let peer = self
+            .store
+            .get_peer(node_id)
+            .await
+            .map_err(|e| Error::NotPinned {
+                node: node_id.to_owned(),
+                why: e.to_string(),
+            })?;
         let url = peer.descriptor.url;
         let mut channels = self
             .channels
@@ -124,7 +185,10 @@ impl Forwarder {
         let channel = self
             .tls
             .endpoint(&url)
-            .map_err(|e| Status::unavailable(format!("cannot reach node {node_id}: {e}")))?
+            .map_err(|e| Error::Unreachable {
+                node: node_id.to_owned(),
+                why: e.to_string(),
+            })?
             .timeout(CALL_TIMEOUT)
             .connect_lazy();
         channels.insert(node_id.to_owned(), (url, channel.clone()));
@@ -143,7 +207,7 @@ impl Forwarder {
         acting: &Acting,
         key: &str,
         call: F,
-    ) -> Result<R, Status>
+    ) -> Result<R, Error>
     where
         T: Clone,
         F: Fn(Channel, Request<T>) -> Fut,
@@ -170,18 +234,18 @@ impl Forwarder {
                 }
                 Err(status) if status.code() == Code::Unauthenticated => {
                     tracing::warn!(peer = %to, error = %status.message(), "home node refused this node's credential");
-                    return Err(Status::failed_precondition(format!(
-                        "the record's home node {to} refused this node's credential (does it pin this node?): {}",
-                        status.message()
-                    )));
+                    return Err(Error::Refused {
+                        node: to.to_owned(),
+                        why: status.message().to_owned(),
+                    });
                 }
-                Err(status) => return Err(status),
+                Err(status) => return Err(Error::Answered(status)),
             }
         }
-        let why = last.map(|s| s.message().to_owned()).unwrap_or_default();
-        Err(Status::unavailable(format!(
-            "the record's home node {to} is unreachable, and only it may accept this write: {why}"
-        )))
+        Err(Error::Unreachable {
+            node: to.to_owned(),
+            why: last.map(|s| s.message().to_owned()).unwrap_or_default(),
+        })
     }
 
     fn request<T>(
@@ -190,12 +254,12 @@ impl Forwarder {
         message: T,
         acting: &Acting,
         key: &str,
-    ) -> Result<Request<T>, Status> {
-        let (from, auth) = credential(&self.identity, to, chrono::Utc::now().timestamp());
+    ) -> Result<Request<T>, Error> {
+        let (from, auth) = credential(&self.identity, to, self.store.clock().now().timestamp());
         let mut request = Request::new(message);
         let header = |value: &str| {
             MetadataValue::try_from(value)
-                .map_err(|_| Status::invalid_argument(format!("{} cannot be sent", text(value))))
+                .map_err(|_| FieldError::new("header", format!("{} cannot be sent", text(value))))
         };
         let metadata = request.metadata_mut();
         metadata.insert(NODE_HEADER, header(&from)?);

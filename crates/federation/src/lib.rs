@@ -1,5 +1,5 @@
 //! How nodes know each other: the node's Ed25519 identity and signatures.
-//! Peer sync and forwarding will live here too.
+//! Following peers' change logs, and sending writes to their home nodes.
 
 pub mod credential;
 pub mod forward;

@@ -3,7 +3,6 @@
 //! transition runs under the agreement's lock and writes its history entry
 //! and change-log entry in the same transaction.
 
-use std::collections::BTreeSet;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use edufed_domain::agreement::lifecycle::start_of_day;
@@ -25,7 +24,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
 use crate::Store;
-use crate::db::{QueryText, Value, WriteTx, instant, micros, optional_instant, signed, unsigned};
+use crate::sql::{QueryText, Value, instant, micros, optional_instant, signed, unsigned};
+use crate::tx::{Locked, WriteTx};
 use crate::error::storage;
 
 /// A new agreement's draft.
@@ -105,7 +105,7 @@ impl Store {
     ) -> Result<Agreement, Error> {
         let now = self.clock().now();
         let mut tx = self.write_tx().await?;
-        let zone = org_zone(&mut tx.tx, &new.initiator).await?;
+        let zone = org_zone(tx.conn(), &new.initiator).await?;
         if !new.content.is_party(&new.initiator) {
             return Err(FieldError::new(
                 "content.parties",
@@ -113,7 +113,7 @@ impl Store {
             )
             .into());
         }
-        check_references(&mut tx.tx, &new.content).await?;
+        check_references(tx.conn(), &new.content).await?;
         let agreement = Agreement {
             id: AgreementId::generate(),
             initiator: new.initiator.clone(),
@@ -141,7 +141,7 @@ impl Store {
         .bind(agreement.initiator.to_string())
         .bind(zone.name())
         .bind(micros(now))
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
         let step = Step::new("drafted", 1, Some(&new.initiator)).touching(1);
@@ -167,7 +167,7 @@ impl Store {
                 )
                 .into());
             }
-            check_references(&mut tx.tx, &content).await?;
+            check_references(tx.conn(), &content).await?;
             let next = a.lifecycle.edit()?;
             let Some(number) = next.ballot().map(|b| b.version).or(match next.phase {
                 edufed_domain::agreement::Phase::Draft { version } => Some(version),
@@ -222,7 +222,7 @@ impl Store {
                 .content
                 .check_complete()
                 .map_err(|e| e.within("content"))?;
-            check_references(&mut tx.tx, &version.content).await?;
+            check_references(tx.conn(), &version.content).await?;
             let term = Term::of(&version.content, zone);
             a.lifecycle = a.lifecycle.propose(version.content.party_orgs(), term)?;
             freeze(&agreement_id, version, now);
@@ -346,7 +346,7 @@ impl Store {
                 .into());
             }
             content.check_complete().map_err(|e| e.within("content"))?;
-            check_references(&mut tx.tx, &content).await?;
+            check_references(tx.conn(), &content).await?;
             let term = Term::of(&content, a.time_zone);
             // Every party to the version in force signs too: a party the
             // amendment would drop must agree to leave.
@@ -612,24 +612,6 @@ impl Store {
             .collect()
     }
 
-    /// The organizations that share an agreement in force (signed or
-    /// active) with `org`.
-    #[tracing::instrument(name = "store.agreement.partners", skip(self))]
-    pub async fn agreement_partners(&self, org: &OrgId) -> Result<BTreeSet<OrgId>, Error> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT p.org_id FROM agreement_parties p \
-             JOIN agreement_parties mine ON mine.agreement_id = p.agreement_id \
-             JOIN agreements a ON a.id = p.agreement_id \
-             WHERE mine.org_id = $1 AND mine.in_force = 1 AND p.in_force = 1 \
-             AND a.state IN ('signed', 'active') AND p.org_id <> $1",
-        )
-        .bind(org.to_string())
-        .fetch_all(self.reader())
-        .await
-        .map_err(storage)?;
-        Ok(rows.into_iter().map(OrgId::from_stored).collect())
-    }
-
     /// What the agreement delivered, as of the store's clock: its
     /// activities and their occurrences, the cohorts registered for them,
     /// and the bookings made under it.
@@ -754,8 +736,8 @@ impl Store {
     ) -> Result<Agreement, Error> {
         let now = self.clock().now();
         let mut tx = self.write_tx().await?;
-        self.lock_agreement(&mut tx, id).await?;
-        let mut agreement = load(&mut tx.tx, id).await?;
+        tx.lock(Locked::Agreements, id.as_str()).await?;
+        let mut agreement = load(tx.conn(), id).await?;
         if let Some(expected) = expected_revision
             && expected != agreement.revision
         {
@@ -780,19 +762,6 @@ impl Store {
         Ok(agreement)
     }
 
-    async fn lock_agreement(&self, tx: &mut WriteTx<'_>, id: &AgreementId) -> Result<(), Error> {
-        if self.backend() == crate::Backend::Postgres {
-            let found = sqlx::query("SELECT id FROM agreements WHERE id = $1 FOR UPDATE")
-                .bind(id.to_string())
-                .fetch_optional(&mut *tx.tx)
-                .await
-                .map_err(storage)?;
-            if found.is_none() {
-                return Err(Error::NotFound(id.to_string()));
-            }
-        }
-        Ok(())
-    }
 }
 
 fn storage_err(e: impl std::error::Error + Send + Sync + 'static) -> edufed_domain::StorageError {
@@ -900,7 +869,7 @@ async fn save(
     .bind(signed(agreement.revision))
     .bind(micros(now))
     .bind(agreement.id.to_string())
-    .execute(&mut *tx.tx)
+    .execute(tx.conn())
     .await
     .map_err(storage)?;
     for number in &step.touched {
@@ -931,7 +900,7 @@ async fn save(
         .bind(version.proposed_at.map(micros))
         .bind(declined)
         .bind(micros(now))
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
     }
@@ -951,14 +920,14 @@ async fn save(
         .bind(s.node_id.clone())
         .bind(hex::encode(s.public_key))
         .bind(hex::encode(&s.signature))
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
     }
     // Parties: of every version, and which are parties to the one in force.
     sqlx::query("DELETE FROM agreement_parties WHERE agreement_id = $1")
         .bind(agreement.id.to_string())
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
     let in_force = agreement
@@ -972,7 +941,7 @@ async fn save(
         .bind(agreement.id.to_string())
         .bind(org.to_string())
         .bind(i64::from(in_force.contains(&org)))
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
     }
@@ -1035,7 +1004,7 @@ async fn record_history(
         "UPDATE agreements SET history_seq = history_seq + 1 WHERE id = $1 RETURNING history_seq",
     )
     .bind(agreement.id.to_string())
-    .fetch_one(&mut *tx.tx)
+    .fetch_one(tx.conn())
     .await
     .map_err(storage)?;
     sqlx::query(
@@ -1051,10 +1020,23 @@ async fn record_history(
     .bind(step.org.as_ref().map(|o| o.to_string()))
     .bind(step.comment.clone())
     .bind(micros(now))
-    .execute(&mut *tx.tx)
+    .execute(tx.conn())
     .await
     .map_err(storage)?;
     Ok(())
+}
+
+/// The agreement, if this node keeps it.
+pub(crate) async fn find(
+    conn: &mut AnyConnection,
+    id: &AgreementId,
+) -> Result<Option<Agreement>, edufed_domain::StorageError> {
+    match load(conn, id).await {
+        Ok(agreement) => Ok(Some(agreement)),
+        Err(Error::NotFound(_)) => Ok(None),
+        Err(Error::Storage(e)) => Err(e),
+        Err(other) => Err(edufed_domain::StorageError::msg(other.to_string())),
+    }
 }
 
 pub(crate) async fn load(conn: &mut AnyConnection, id: &AgreementId) -> Result<Agreement, Error> {

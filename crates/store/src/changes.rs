@@ -3,17 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use edufed_domain::StorageError;
-use edufed_domain::changes::{ChangeEntry, EntityKind, Error, LogBounds, NewChange, Operation};
+use edufed_domain::changes::{ChangeEntry, EntityKind, Error, LogBounds, Operation};
 use edufed_domain::ids::OrgId;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row as _, Transaction};
+use sqlx::Row as _;
 
 use crate::Store;
-use crate::db::{instant, micros, placeholders, signed, unsigned};
+use crate::sql::{instant, micros, placeholders, signed, unsigned};
 use crate::error::storage;
-
-/// Key of the PostgreSQL advisory lock that orders log appends.
-pub(crate) const LOG_LOCK_KEY: i64 = 0x6564_7566_6564_0002;
 
 const COMPACTED_THROUGH: &str = "change_log_compacted_through";
 
@@ -25,43 +22,6 @@ pub struct ChangeFilter {
     /// Only entries of these organizations (or concerning them, or shared
     /// with the whole network); every entry when `None`.
     pub organizations: Option<Vec<OrgId>>,
-}
-
-pub(crate) async fn insert(
-    tx: &mut Transaction<'static, Any>,
-    change: NewChange,
-) -> Result<u64, StorageError> {
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO change_log \
-         (entity_kind, entity_id, version, operation, org_id, payload, actor, created_at, \
-          also_org_id, shared) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
-    )
-    .bind(change.kind.as_str())
-    .bind(change.entity_id)
-    .bind(signed(change.version))
-    .bind(change.operation.as_str())
-    .bind(change.org_id.map(|id| id.to_string()))
-    .bind(change.payload.to_string())
-    .bind(change.actor.as_string())
-    .bind(micros(edufed_domain::time::now()))
-    .bind(change.also_org_id.map(|id| id.to_string()))
-    .bind(i64::from(change.shared))
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(storage)?;
-    let mut audience = change.audience;
-    audience.sort();
-    audience.dedup();
-    for org in audience {
-        sqlx::query("INSERT INTO change_log_audience (seq, org_id) VALUES ($1, $2)")
-            .bind(seq)
-            .bind(org.to_string())
-            .execute(&mut **tx)
-            .await
-            .map_err(storage)?;
-    }
-    unsigned(seq)
 }
 
 impl Store {
@@ -184,7 +144,7 @@ impl Store {
         let previous: Option<String> =
             sqlx::query_scalar("SELECT value FROM node_meta WHERE key = $1")
                 .bind(COMPACTED_THROUGH)
-                .fetch_optional(&mut *tx.tx)
+                .fetch_optional(tx.conn())
                 .await
                 .map_err(storage)?;
         let previous: i64 = previous
@@ -195,7 +155,7 @@ impl Store {
         let through: Option<i64> =
             sqlx::query_scalar("SELECT MAX(seq) FROM change_log WHERE created_at < $1")
                 .bind(micros(before))
-                .fetch_one(&mut *tx.tx)
+                .fetch_one(tx.conn())
                 .await
                 .map_err(storage)?;
         let Some(through) = through.filter(|t| *t > previous) else {
@@ -213,14 +173,14 @@ impl Store {
             "DELETE FROM change_log_audience WHERE seq IN ({SUPERSEDED})"
         ))
         .bind(through)
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
         let deleted = sqlx::query(&format!(
             "DELETE FROM change_log WHERE seq IN ({SUPERSEDED})"
         ))
         .bind(through)
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?
         .rows_affected();
@@ -230,7 +190,7 @@ impl Store {
         )
         .bind(COMPACTED_THROUGH)
         .bind(through.to_string())
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
         tx.commit().await?;

@@ -1,14 +1,11 @@
 //! Pools, migrations and write transactions.
 
-use edufed_domain::time::Clock;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use edufed_domain::StorageError;
-use edufed_domain::changes::NewChange;
+use edufed_domain::time::Clock;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Connection as _, Executor as _, Transaction};
+use sqlx::{AnyPool, Connection as _, Executor as _};
 use tokio::sync::watch;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -214,68 +211,14 @@ impl Store {
         });
     }
 
-    /// The pool for single-statement writes that need no transaction.
-    pub(crate) fn write_pool(&self) -> &AnyPool {
+    /// The pool writes go through: one connection on SQLite.
+    pub(crate) fn writer(&self) -> &AnyPool {
         &self.write
     }
 
     /// The pool for reads.
     pub(crate) fn reader(&self) -> &AnyPool {
         &self.read
-    }
-
-    /// Starts a write transaction.
-    pub(crate) async fn write_tx(&self) -> Result<WriteTx<'_>, StorageError> {
-        let tx = self.write.begin().await.map_err(StorageError::new)?;
-        Ok(WriteTx {
-            tx,
-            store: self,
-            appended: None,
-            log_locked: false,
-        })
-    }
-}
-
-/// A write transaction that may append to the change log; committing it
-/// wakes the log's watchers.
-pub(crate) struct WriteTx<'s> {
-    pub(crate) tx: Transaction<'static, Any>,
-    pub(crate) store: &'s Store,
-    appended: Option<u64>,
-    log_locked: bool,
-}
-
-impl WriteTx<'_> {
-    /// Takes the change log's lock until this transaction ends (PostgreSQL;
-    /// SQLite's writes are serialized already). Log writers hold it so that
-    /// sequences commit in order and no reader skips one that commits late.
-    pub(crate) async fn lock_log(&mut self) -> Result<(), StorageError> {
-        if self.store.backend == Backend::Postgres && !self.log_locked {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(crate::changes::LOG_LOCK_KEY)
-                .execute(&mut *self.tx)
-                .await
-                .map_err(StorageError::new)?;
-            self.log_locked = true;
-        }
-        Ok(())
-    }
-
-    /// Appends `change` to the log, in this transaction.
-    pub(crate) async fn append(&mut self, change: NewChange) -> Result<u64, StorageError> {
-        self.lock_log().await?;
-        let seq = crate::changes::insert(&mut self.tx, change).await?;
-        self.appended = Some(seq);
-        Ok(seq)
-    }
-
-    /// Commits, then tells watchers about the new entries.
-    pub(crate) async fn commit(self) -> Result<(), StorageError> {
-        self.tx.commit().await.map_err(StorageError::new)?;
-        if let Some(seq) = self.appended {
-            self.store.observe_latest(seq);
-        }
-        Ok(())
     }
 }
 
@@ -318,52 +261,6 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// An instant as stored.
-pub(crate) fn micros(at: DateTime<Utc>) -> i64 {
-    at.timestamp_micros()
-}
-
-/// A stored instant.
-pub(crate) fn instant(micros: i64) -> Result<DateTime<Utc>, StorageError> {
-    DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| StorageError::msg(format!("stored instant {micros} is out of range")))
-}
-
-/// A stored optional instant.
-pub(crate) fn optional_instant(micros: Option<i64>) -> Result<Option<DateTime<Utc>>, StorageError> {
-    micros.map(instant).transpose()
-}
-
-/// A stored version or sequence, never negative.
-pub(crate) fn unsigned(value: i64) -> Result<u64, StorageError> {
-    u64::try_from(value).map_err(|_| StorageError::msg(format!("stored count {value} is negative")))
-}
-
-/// A version or sequence to store.
-pub(crate) fn signed(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-/// Numbered placeholders `$from..$from+count`, comma-separated, for `IN (...)`.
-pub(crate) fn placeholders(from: usize, count: usize) -> String {
-    (from..from + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
-pub(crate) fn like_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,12 +279,6 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_are_numbered() {
-        assert_eq!(placeholders(3, 3), "$3, $4, $5");
-        assert_eq!(like_escape("50%_a\\"), "50\\%\\_a\\\\");
-    }
-
-    #[test]
     fn sqlite_urls_create_files() {
         assert_eq!(sqlite_url("sqlite://a.db"), "sqlite://a.db?mode=rwc");
         assert_eq!(
@@ -397,57 +288,3 @@ mod tests {
     }
 }
 
-/// A value bound to a query built at run time.
-#[derive(Debug, Clone)]
-pub(crate) enum Value {
-    Text(String),
-    Int(i64),
-}
-
-/// A query built clause by clause, with numbered placeholders: each `$?` in
-/// a clause becomes the next number, bound to the value pushed with it.
-#[derive(Debug, Default)]
-pub(crate) struct QueryText {
-    pub(crate) sql: String,
-    values: Vec<Value>,
-}
-
-impl QueryText {
-    pub(crate) fn new(sql: impl Into<String>) -> Self {
-        Self {
-            sql: sql.into(),
-            values: Vec::new(),
-        }
-    }
-
-    /// Appends `clause`, its `$?` standing for `value`.
-    pub(crate) fn push(&mut self, clause: &str, value: Value) {
-        self.values.push(value);
-        self.sql += &clause.replace("$?", &format!("${}", self.values.len()));
-    }
-
-    /// Appends `clause` with `$list` standing for `values` as placeholders.
-    pub(crate) fn push_list(&mut self, clause: &str, values: Vec<Value>) {
-        let first = self.values.len() + 1;
-        let list = placeholders(first, values.len());
-        self.values.extend(values);
-        self.sql += &clause.replace("$list", &list);
-    }
-
-    /// Appends text with no value.
-    pub(crate) fn raw(&mut self, text: &str) {
-        self.sql += text;
-    }
-
-    /// The query with its values bound.
-    pub(crate) fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
-        let mut query = sqlx::query(&self.sql);
-        for value in &self.values {
-            query = match value {
-                Value::Text(v) => query.bind(v.clone()),
-                Value::Int(v) => query.bind(*v),
-            };
-        }
-        query
-    }
-}

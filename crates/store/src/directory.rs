@@ -1,5 +1,6 @@
 //! The Directory's repository: organizations, people, memberships, tokens.
 
+use chrono::{DateTime, Utc};
 use edufed_domain::StorageError;
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::directory::{
@@ -10,13 +11,14 @@ use edufed_domain::directory::{
 use edufed_domain::ids::{OrgId, PersonId, TokenId};
 use edufed_domain::page::{PageSize, PageToken};
 use edufed_domain::policy::Principal;
-use edufed_domain::time::{TimeZone, now};
+use edufed_domain::time::TimeZone;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
-use crate::db::{Backend, instant, like_escape, micros, optional_instant, signed, unsigned};
-use crate::error::{Constraint, DbFailure, storage};
-use crate::{Store, db::WriteTx};
+use crate::sql::{instant, like_escape, micros, optional_instant, signed, unsigned};
+use crate::error::{Constraint, on, storage};
+use crate::Store;
+use crate::tx::{Locked, WriteTx};
 
 const ORG_COLUMNS: &str = "id, slug, kind, full_name, short_name, city, time_zone, contacts, inn, \
                            version, created_at, updated_at, home_node";
@@ -59,7 +61,7 @@ impl Store {
         new: NewOrganization,
         actor: &Actor,
     ) -> Result<Organization, Error> {
-        let org = new.into_organization(now());
+        let org = new.into_organization(self.clock().now());
         let mut tx = self.write_tx().await?;
         sqlx::query(&format!(
             "INSERT INTO organizations ({ORG_COLUMNS}, city_folded, search_text) \
@@ -80,14 +82,11 @@ impl Store {
         .bind(org.home_node.clone())
         .bind(edufed_domain::text::fold(&org.city))
         .bind(org.search_text())
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
-        .map_err(|e| match DbFailure::classify(e) {
-            DbFailure::Unique(Some(Constraint::OrganizationSlug)) => {
-                Error::SlugTaken(org.slug.to_string())
-            }
-            other => other.into_storage().into(),
-        })?;
+        .map_err(on(Constraint::OrganizationSlug, || {
+            Error::SlugTaken(org.slug.to_string())
+        }))?;
         tx.append(NewChange::upsert(
             EntityKind::Organization,
             org.id.to_string(),
@@ -166,11 +165,11 @@ impl Store {
         actor: &Actor,
     ) -> Result<Organization, Error> {
         let mut tx = self.write_tx().await?;
-        let current = find_org(&mut tx.tx, org).await?;
+        let current = find_org(tx.conn(), org).await?;
         current.ensure_hosted_here()?;
-        self.lock_org(&mut tx, &current.id).await?;
-        let current = find_org(&mut tx.tx, &OrgRef::Id(current.id)).await?;
-        let next = current.apply(patch, now())?;
+        tx.lock(Locked::Organizations, current.id.as_str()).await?;
+        let current = find_org(tx.conn(), &OrgRef::Id(current.id)).await?;
+        let next = current.apply(patch, self.clock().now())?;
         sqlx::query(
             "UPDATE organizations SET kind = $1, full_name = $2, short_name = $3, city = $4, \
              city_folded = $5, time_zone = $6, contacts = $7, inn = $8, search_text = $9, \
@@ -188,7 +187,7 @@ impl Store {
         .bind(signed(next.version))
         .bind(micros(next.updated_at))
         .bind(next.id.to_string())
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
         tx.append(NewChange::upsert(
@@ -215,14 +214,14 @@ impl Store {
         actor: &Actor,
     ) -> Result<Member, Error> {
         let mut tx = self.write_tx().await?;
-        let org = find_org(&mut tx.tx, org).await?;
+        let org = find_org(tx.conn(), org).await?;
         org.ensure_hosted_here()?;
-        self.lock_org(&mut tx, &org.id).await?;
+        tx.lock(Locked::Organizations, org.id.as_str()).await?;
         let person = match who {
-            MemberRef::Existing(id) => find_person(&mut tx.tx, &id).await?,
+            MemberRef::Existing(id) => find_person(tx.conn(), &id).await?,
             MemberRef::New(new) => {
                 let existing = match &new.email {
-                    Some(email) => find_person_by_email(&mut tx.tx, email).await?,
+                    Some(email) => find_person_by_email(tx.conn(), email).await?,
                     None => None,
                 };
                 match existing {
@@ -235,7 +234,7 @@ impl Store {
             org_id: org.id.clone(),
             person_id: person.id.clone(),
             role,
-            created_at: now(),
+            created_at: self.clock().now(),
         };
         sqlx::query(
             "INSERT INTO memberships (org_id, person_id, role, version, created_at) \
@@ -245,15 +244,12 @@ impl Store {
         .bind(membership.person_id.to_string())
         .bind(role.as_str())
         .bind(micros(membership.created_at))
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
-        .map_err(|e| match DbFailure::classify(e) {
-            DbFailure::Unique(Some(Constraint::Membership)) => Error::AlreadyMember {
-                person: person.id.clone(),
-                organization: org.id.clone(),
-            },
-            other => other.into_storage().into(),
-        })?;
+        .map_err(on(Constraint::Membership, || Error::AlreadyMember {
+            person: person.id.clone(),
+            organization: org.id.clone(),
+        }))?;
         tx.append(NewChange::upsert(
             EntityKind::Membership,
             membership.entity_id(),
@@ -316,9 +312,9 @@ impl Store {
         actor: &Actor,
     ) -> Result<Member, Error> {
         let mut tx = self.write_tx().await?;
-        let org = find_org(&mut tx.tx, org).await?;
+        let org = find_org(tx.conn(), org).await?;
         org.ensure_hosted_here()?;
-        self.lock_org(&mut tx, &org.id).await?;
+        tx.lock(Locked::Organizations, org.id.as_str()).await?;
         let row = sqlx::query(&format!(
             "SELECT {PERSON_COLUMNS}, m.org_id, m.role, m.created_at, m.version AS membership_version \
              FROM memberships m JOIN people p ON p.id = m.person_id \
@@ -326,7 +322,7 @@ impl Store {
         ))
         .bind(org.id.to_string())
         .bind(person.to_string())
-        .fetch_optional(&mut *tx.tx)
+        .fetch_optional(tx.conn())
         .await
         .map_err(storage)?
         .ok_or_else(|| Error::NotAMember {
@@ -341,7 +337,7 @@ impl Store {
             )
             .bind(org.id.to_string())
             .bind(Role::Admin.as_str())
-            .fetch_one(&mut *tx.tx)
+            .fetch_one(tx.conn())
             .await
             .map_err(storage)?;
             if admins <= 1 {
@@ -354,7 +350,7 @@ impl Store {
         sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND person_id = $2")
             .bind(org.id.to_string())
             .bind(person.to_string())
-            .execute(&mut *tx.tx)
+            .execute(tx.conn())
             .await
             .map_err(storage)?;
         tx.append(NewChange::delete(
@@ -399,7 +395,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<(ApiToken, TokenSecret), Error> {
         let mut tx = self.write_tx().await?;
-        find_person(&mut tx.tx, &new.person_id).await?;
+        find_person(tx.conn(), &new.person_id).await?;
         let (token, secret) = insert_token(&mut tx, new, actor).await?;
         tx.commit().await?;
         Ok((token, secret))
@@ -440,7 +436,7 @@ impl Store {
             "SELECT {TOKEN_COLUMNS}, version FROM api_tokens WHERE id = $1"
         ))
         .bind(id.to_string())
-        .fetch_optional(&mut *tx.tx)
+        .fetch_optional(tx.conn())
         .await
         .map_err(storage)?
         .ok_or_else(|| Error::TokenNotFound(id.to_string()))?;
@@ -449,7 +445,7 @@ impl Store {
             return Err(Error::AlreadyRevoked(id.clone()));
         }
         let version = unsigned(row.try_get("version").map_err(storage)?)? + 1;
-        let at = now();
+        let at = self.clock().now();
         let updated = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1, version = $2 \
              WHERE id = $3 AND revoked_at IS NULL",
@@ -457,7 +453,7 @@ impl Store {
         .bind(micros(at))
         .bind(signed(version))
         .bind(id.to_string())
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
         if updated.rows_affected() == 0 {
@@ -490,7 +486,7 @@ impl Store {
         .await
         .map_err(storage)?
         .ok_or(Error::UnknownToken)?;
-        principal_of(&mut conn, token_from_row(&row)?).await
+        principal_of(&mut conn, token_from_row(&row)?, self.clock().now()).await
     }
 
     /// The caller behind a token already accepted once, as it is now: for
@@ -507,7 +503,7 @@ impl Store {
         .await
         .map_err(storage)?
         .ok_or(Error::UnknownToken)?;
-        principal_of(&mut conn, token_from_row(&row)?).await
+        principal_of(&mut conn, token_from_row(&row)?, self.clock().now()).await
     }
 
     /// The key of a token's private feed URLs, recorded so feeds can find
@@ -517,7 +513,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let hash: String = sqlx::query_scalar("SELECT secret_hash FROM api_tokens WHERE id = $1")
             .bind(token.to_string())
-            .fetch_optional(&mut *tx.tx)
+            .fetch_optional(tx.conn())
             .await
             .map_err(storage)?
             .ok_or_else(|| Error::TokenNotFound(token.to_string()))?;
@@ -525,7 +521,7 @@ impl Store {
         sqlx::query("UPDATE api_tokens SET feed_key = $1 WHERE id = $2")
             .bind(key.clone())
             .bind(token.to_string())
-            .execute(&mut *tx.tx)
+            .execute(tx.conn())
             .await
             .map_err(storage)?;
         tx.commit().await?;
@@ -544,7 +540,7 @@ impl Store {
         .await
         .map_err(storage)?
         .ok_or(Error::UnknownToken)?;
-        principal_of(&mut conn, token_from_row(&row)?).await
+        principal_of(&mut conn, token_from_row(&row)?, self.clock().now()).await
     }
 
     /// The node operator, created on first call. Safe when several
@@ -564,7 +560,7 @@ impl Store {
             display_name: "Node operator".to_owned(),
             email: None,
         }
-        .into_person(true, now());
+        .into_person(true, self.clock().now());
         let inserted = sqlx::query(
             "INSERT INTO people (id, display_name, email, operator, version, created_at) \
              VALUES ($1, $2, NULL, 1, $3, $4) ON CONFLICT DO NOTHING",
@@ -573,7 +569,7 @@ impl Store {
         .bind(operator.display_name.clone())
         .bind(signed(operator.version))
         .bind(micros(operator.created_at))
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?
         .rows_affected();
@@ -614,23 +610,14 @@ impl Store {
         Ok(issued)
     }
 
-    /// On PostgreSQL, locks an organization's row until the transaction ends,
-    /// so that checks over its members (the last admin) hold under
-    /// concurrency. SQLite's writes are serialized already.
-    async fn lock_org(&self, tx: &mut WriteTx<'_>, id: &OrgId) -> Result<(), StorageError> {
-        if self.backend() == Backend::Postgres {
-            sqlx::query("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
-                .bind(id.to_string())
-                .execute(&mut *tx.tx)
-                .await
-                .map_err(storage)?;
-        }
-        Ok(())
-    }
 }
 
-async fn principal_of(conn: &mut AnyConnection, token: ApiToken) -> Result<Principal, Error> {
-    token.check_usable(now())?;
+async fn principal_of(
+    conn: &mut AnyConnection,
+    token: ApiToken,
+    now: DateTime<Utc>,
+) -> Result<Principal, Error> {
+    token.check_usable(now)?;
     let person = find_person(conn, &token.person_id).await?;
     let memberships = roles_of(conn, &person.id).await?;
     Ok(Principal {
@@ -646,7 +633,7 @@ async fn insert_person(
     new: NewPerson,
     actor: &Actor,
 ) -> Result<Person, Error> {
-    let person = new.into_person(false, now());
+    let person = new.into_person(false, tx.now());
     sqlx::query(
         "INSERT INTO people (id, display_name, email, operator, version, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -657,19 +644,18 @@ async fn insert_person(
     .bind(0_i64)
     .bind(signed(person.version))
     .bind(micros(person.created_at))
-    .execute(&mut *tx.tx)
+    .execute(tx.conn())
     .await
-    .map_err(|e| match DbFailure::classify(e) {
-        // Another call added a person with this e-mail since we looked.
-        DbFailure::Unique(Some(Constraint::PersonEmail)) => Error::EmailTaken(
+    // Another call may have added a person with this e-mail since we looked.
+    .map_err(on(Constraint::PersonEmail, || {
+        Error::EmailTaken(
             person
                 .email
                 .as_ref()
                 .map(|e| e.as_str().to_owned())
                 .unwrap_or_default(),
-        ),
-        other => other.into_storage().into(),
-    })?;
+        )
+    }))?;
     tx.append(NewChange::upsert(
         EntityKind::Person,
         person.id.to_string(),
@@ -687,7 +673,7 @@ async fn insert_token(
     new: NewToken,
     actor: &Actor,
 ) -> Result<(ApiToken, TokenSecret), Error> {
-    let (token, secret) = new.issue(now());
+    let (token, secret) = new.issue(tx.now());
     sqlx::query(
         "INSERT INTO api_tokens (id, person_id, name, secret_hash, version, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, 1, $5, $6)",
@@ -698,12 +684,11 @@ async fn insert_token(
     .bind(secret.hash().as_str().to_owned())
     .bind(micros(token.created_at))
     .bind(token.expires_at.map(micros))
-    .execute(&mut *tx.tx)
+    .execute(tx.conn())
     .await
-    .map_err(|e| match DbFailure::classify(e) {
-        DbFailure::ForeignKey => Error::PersonNotFound(token.person_id.to_string()),
-        other => other.into_storage().into(),
-    })?;
+    .map_err(on(Constraint::TokenPerson, || {
+        Error::PersonNotFound(token.person_id.to_string())
+    }))?;
     tx.append(NewChange::upsert(
         EntityKind::ApiToken,
         token.id.to_string(),

@@ -1,12 +1,17 @@
 //! The one translator from database errors to what the domain understands.
-//! Constraints are named here once, with their PostgreSQL names and the
-//! columns SQLite reports for them.
+//! Constraints are named here once, with their PostgreSQL names and how
+//! SQLite reports them; a statement that may break one says which domain
+//! error it means with [`on`], and everything else is a storage failure.
 
 use edufed_domain::StorageError;
 use sqlx::error::ErrorKind;
 
 /// SQLSTATE of an exclusion-constraint violation (PostgreSQL).
 pub const SQLSTATE_EXCLUSION_VIOLATION: &str = "23P01";
+
+/// SQLSTATEs of failures a retry may get past: a deadlock, a serialization
+/// failure.
+const TRANSIENT: [&str; 2] = ["40P01", "40001"];
 
 /// A constraint the schema declares and the domain cares about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,16 +26,63 @@ pub enum Constraint {
     TokenHash,
     /// One operator per node.
     SingleOperator,
+    /// A peer is pinned once.
+    Peer,
+    /// A peer is subscribed to once.
+    Subscription,
+    /// Confirmed and held occurrences of one resource never overlap.
+    BookingOverlap,
+    /// A resource's owner is an organization known here.
+    ResourceOwner,
+    /// A booking's requester is an organization known here.
+    BookingRequester,
+    /// An activity's publisher is an organization known here.
+    ActivityPublisher,
+    /// A registration's organization is one known here.
+    RegistrationOrganization,
+    /// A token belongs to a person known here.
+    TokenPerson,
+}
+
+/// What kind of constraint refused a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A unique key.
+    Unique,
+    /// A foreign key.
+    ForeignKey,
+    /// An exclusion constraint (PostgreSQL).
+    Exclusion,
 }
 
 impl Constraint {
-    const ALL: [Constraint; 5] = [
+    const ALL: [Constraint; 13] = [
         Constraint::OrganizationSlug,
         Constraint::PersonEmail,
         Constraint::Membership,
         Constraint::TokenHash,
         Constraint::SingleOperator,
+        Constraint::Peer,
+        Constraint::Subscription,
+        Constraint::BookingOverlap,
+        Constraint::ResourceOwner,
+        Constraint::BookingRequester,
+        Constraint::ActivityPublisher,
+        Constraint::RegistrationOrganization,
+        Constraint::TokenPerson,
     ];
+
+    fn kind(self) -> Kind {
+        match self {
+            Constraint::BookingOverlap => Kind::Exclusion,
+            Constraint::ResourceOwner
+            | Constraint::BookingRequester
+            | Constraint::ActivityPublisher
+            | Constraint::RegistrationOrganization
+            | Constraint::TokenPerson => Kind::ForeignKey,
+            _ => Kind::Unique,
+        }
+    }
 
     fn postgres_name(self) -> &'static str {
         match self {
@@ -39,17 +91,29 @@ impl Constraint {
             Constraint::Membership => "memberships_pkey",
             Constraint::TokenHash => "api_tokens_secret_hash_key",
             Constraint::SingleOperator => "people_single_operator",
+            Constraint::Peer => "peers_pkey",
+            Constraint::Subscription => "subscriptions_pkey",
+            Constraint::BookingOverlap => "booking_occurrences_no_overlap",
+            Constraint::ResourceOwner => "resources_owner_id_fkey",
+            Constraint::BookingRequester => "bookings_requester_org_id_fkey",
+            Constraint::ActivityPublisher => "activities_publisher_id_fkey",
+            Constraint::RegistrationOrganization => "registrations_org_id_fkey",
+            Constraint::TokenPerson => "api_tokens_person_id_fkey",
         }
     }
 
-    /// How SQLite's message names the constraint: "UNIQUE constraint failed: <columns>".
-    fn sqlite_columns(self) -> &'static str {
+    /// How SQLite's message names a unique constraint: "UNIQUE constraint
+    /// failed: <columns>". Its foreign-key messages name none.
+    fn sqlite_columns(self) -> Option<&'static str> {
         match self {
-            Constraint::OrganizationSlug => "organizations.slug",
-            Constraint::PersonEmail => "people.email",
-            Constraint::Membership => "memberships.org_id, memberships.person_id",
-            Constraint::TokenHash => "api_tokens.secret_hash",
-            Constraint::SingleOperator => "people.operator",
+            Constraint::OrganizationSlug => Some("organizations.slug"),
+            Constraint::PersonEmail => Some("people.email"),
+            Constraint::Membership => Some("memberships.org_id, memberships.person_id"),
+            Constraint::TokenHash => Some("api_tokens.secret_hash"),
+            Constraint::SingleOperator => Some("people.operator"),
+            Constraint::Peer => Some("peers.node_id"),
+            Constraint::Subscription => Some("subscriptions.peer_id"),
+            _ => None,
         }
     }
 }
@@ -57,12 +121,9 @@ impl Constraint {
 /// What a failed statement means.
 #[derive(Debug)]
 pub enum DbFailure {
-    /// A unique constraint refused the row; which one, when recognised.
-    Unique(Option<Constraint>),
-    /// A foreign key refused the row.
-    ForeignKey,
-    /// An exclusion constraint refused the row (PostgreSQL).
-    Exclusion(Option<String>),
+    /// A constraint refused the row: its kind, and which one when the
+    /// database says (SQLite names no foreign key).
+    Violation(Kind, Option<Constraint>),
     /// Anything else: a storage failure.
     Other(sqlx::Error),
 }
@@ -73,28 +134,41 @@ impl DbFailure {
         let sqlx::Error::Database(db) = &error else {
             return DbFailure::Other(error);
         };
+        let by_name = || {
+            db.constraint().and_then(|name| {
+                Constraint::ALL
+                    .into_iter()
+                    .find(|c| c.postgres_name() == name)
+            })
+        };
         if db.code().as_deref() == Some(SQLSTATE_EXCLUSION_VIOLATION) {
-            return DbFailure::Exclusion(db.constraint().map(str::to_owned));
+            return DbFailure::Violation(Kind::Exclusion, by_name());
         }
         match db.kind() {
             ErrorKind::UniqueViolation => {
-                let by_name = db.constraint().and_then(|name| {
-                    Constraint::ALL
-                        .into_iter()
-                        .find(|c| c.postgres_name() == name)
-                });
                 let message = db.message();
                 let by_columns = || {
-                    Constraint::ALL.into_iter().find(|c| {
-                        message
-                            .strip_prefix("UNIQUE constraint failed: ")
-                            .is_some_and(|cols| cols == c.sqlite_columns())
-                    })
+                    let columns = message.strip_prefix("UNIQUE constraint failed: ")?;
+                    Constraint::ALL
+                        .into_iter()
+                        .find(|c| c.sqlite_columns() == Some(columns))
                 };
-                DbFailure::Unique(by_name.or_else(by_columns))
+                DbFailure::Violation(Kind::Unique, by_name().or_else(by_columns))
             }
-            ErrorKind::ForeignKeyViolation => DbFailure::ForeignKey,
+            ErrorKind::ForeignKeyViolation => DbFailure::Violation(Kind::ForeignKey, by_name()),
             _ => DbFailure::Other(error),
+        }
+    }
+
+    /// Whether this is a violation of `constraint`: named so, or of its kind
+    /// where the database names none (a statement names the one foreign key
+    /// it can break).
+    pub fn is(&self, constraint: Constraint) -> bool {
+        match self {
+            DbFailure::Violation(kind, named) => {
+                *kind == constraint.kind() && named.is_none_or(|c| c == constraint)
+            }
+            DbFailure::Other(_) => false,
         }
     }
 
@@ -107,8 +181,21 @@ impl DbFailure {
     }
 }
 
-/// SQLSTATEs of failures a retry may get past.
-const TRANSIENT: [&str; 2] = ["40P01", "40001"];
+/// Translates a failed statement: a violation of `constraint` becomes the
+/// domain error `then` makes; anything else is a storage failure.
+pub(crate) fn on<E: From<StorageError>>(
+    constraint: Constraint,
+    then: impl FnOnce() -> E,
+) -> impl FnOnce(sqlx::Error) -> E {
+    move |error| {
+        let failure = DbFailure::classify(error);
+        if failure.is(constraint) {
+            then()
+        } else {
+            failure.into_storage().into()
+        }
+    }
+}
 
 /// Any sqlx error as a storage error; deadlocks and serialization failures
 /// are marked transient, so clients get UNAVAILABLE and may retry.

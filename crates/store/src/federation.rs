@@ -13,8 +13,9 @@ use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
 use crate::Store;
-use crate::db::{WriteTx, instant, micros, optional_instant, signed, unsigned};
-use crate::error::{DbFailure, storage};
+use crate::sql::{instant, micros, optional_instant, signed, unsigned};
+use crate::tx::WriteTx;
+use crate::error::{Constraint, on, storage};
 
 #[derive(Serialize)]
 struct PeerPayload<'a> {
@@ -77,12 +78,11 @@ impl Store {
         .bind(hex::encode(descriptor.public_key))
         .bind(serde_json::to_string(&descriptor.organizations).map_err(edufed_domain::StorageError::new)?)
         .bind(micros(at))
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
-        .map_err(|e| match DbFailure::classify(e) {
-            DbFailure::Unique(_) => Error::AlreadyPinned(descriptor.node_id.clone()),
-            other => other.into_storage().into(),
-        })?;
+        .map_err(on(Constraint::Peer, || {
+            Error::AlreadyPinned(descriptor.node_id.clone())
+        }))?;
         know_peer_organizations(&mut tx, &descriptor, at).await?;
         tx.append(NewChange::upsert(
             EntityKind::Peer,
@@ -118,7 +118,7 @@ impl Store {
         .bind(micros(at))
         .bind(descriptor.node_id.clone())
         .bind(hex::encode(descriptor.public_key))
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?
         .rows_affected();
@@ -149,7 +149,7 @@ impl Store {
         .bind(key.to_owned())
         .bind(fingerprint.to_owned())
         .bind(micros(at))
-        .execute(self.write_pool())
+        .execute(self.writer())
         .await
         .map_err(storage)?
         .rows_affected();
@@ -162,7 +162,7 @@ impl Store {
         )
         .bind(node_id.to_owned())
         .bind(key.to_owned())
-        .fetch_one(self.write_pool())
+        .fetch_one(self.writer())
         .await
         .map_err(storage)?;
         let request: String = row.try_get("method").map_err(storage)?;
@@ -184,7 +184,7 @@ impl Store {
             .bind(node_id.to_owned())
             .bind(key.to_owned())
             .bind(since)
-            .execute(self.write_pool())
+            .execute(self.writer())
             .await
             .map_err(storage)?
             .rows_affected();
@@ -208,7 +208,7 @@ impl Store {
         .bind(hex::encode(response))
         .bind(node_id.to_owned())
         .bind(key.to_owned())
-        .execute(self.write_pool())
+        .execute(self.writer())
         .await
         .map_err(storage)?;
         Ok(())
@@ -221,7 +221,7 @@ impl Store {
         )
         .bind(node_id.to_owned())
         .bind(key.to_owned())
-        .execute(self.write_pool())
+        .execute(self.writer())
         .await
         .map_err(storage)?;
         Ok(())
@@ -382,7 +382,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let removed = sqlx::query("DELETE FROM peers WHERE node_id = $1")
             .bind(node_id.to_owned())
-            .execute(&mut *tx.tx)
+            .execute(tx.conn())
             .await
             .map_err(storage)?
             .rows_affected();
@@ -391,7 +391,7 @@ impl Store {
         }
         sqlx::query("DELETE FROM subscriptions WHERE peer_id = $1 OR via = $1")
             .bind(node_id.to_owned())
-            .execute(&mut *tx.tx)
+            .execute(tx.conn())
             .await
             .map_err(storage)?;
         tx.append(NewChange::delete(
@@ -447,6 +447,13 @@ pub struct Mirror {
     pub signature: Vec<u8>,
 }
 
+impl Mirror {
+    /// The record as the origin published it.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, edufed_domain::StorageError> {
+        crate::sql::from_json(&self.entry.payload)
+    }
+}
+
 const SUBSCRIPTION_COLUMNS: &str = "peer_id, kinds, cursor, latest_seen, connected, last_error, last_contact, created_at, via, \
      activity_filter";
 
@@ -497,12 +504,11 @@ impl Store {
         } else {
             Some(serde_json::to_string(filter).map_err(edufed_domain::StorageError::new)?)
         })
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
-        .map_err(|e| match DbFailure::classify(e) {
-            DbFailure::Unique(_) => Error::AlreadySubscribed(peer_id.to_owned()),
-            other => other.into_storage().into(),
-        })?;
+        .map_err(on(Constraint::Subscription, || {
+            Error::AlreadySubscribed(peer_id.to_owned())
+        }))?;
         tx.append(NewChange::upsert(
             EntityKind::Peer,
             peer_id.to_owned(),
@@ -522,7 +528,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let removed = sqlx::query("DELETE FROM subscriptions WHERE peer_id = $1")
             .bind(peer_id.to_owned())
-            .execute(&mut *tx.tx)
+            .execute(tx.conn())
             .await
             .map_err(storage)?
             .rows_affected();
@@ -617,7 +623,7 @@ impl Store {
         .bind(micros(entry.created_at))
         .bind(entry.actor.clone())
         .bind(hex::encode(signature))
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?
         .rows_affected()
@@ -632,7 +638,7 @@ impl Store {
         .bind(signed(entry.sequence))
         .bind(micros(self.clock().now()))
         .bind(origin.to_owned())
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
         tx.commit().await?;
@@ -650,7 +656,7 @@ impl Store {
         .bind(signed(latest))
         .bind(at)
         .bind(peer_id.to_owned())
-        .execute(self.write_pool())
+        .execute(self.writer())
         .await
         .map_err(storage)?;
         Ok(())
@@ -670,7 +676,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let rows = sqlx::query("SELECT entity_kind, entity_id FROM mirrors WHERE origin = $1")
             .bind(origin.to_owned())
-            .fetch_all(&mut *tx.tx)
+            .fetch_all(tx.conn())
             .await
             .map_err(storage)?;
         let mut dropped = 0;
@@ -689,7 +695,7 @@ impl Store {
             .bind(origin.to_owned())
             .bind(kind.as_str())
             .bind(id.clone())
-            .execute(&mut *tx.tx)
+            .execute(tx.conn())
             .await
             .map_err(storage)?;
             if kind == EntityKind::Activity {
@@ -710,7 +716,7 @@ impl Store {
         .bind(signed(latest))
         .bind(at)
         .bind(origin.to_owned())
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
         tx.commit().await?;
@@ -726,7 +732,7 @@ impl Store {
         .bind(message)
         .bind(micros(self.clock().now()))
         .bind(peer_id.to_owned())
-        .execute(self.write_pool())
+        .execute(self.writer())
         .await
         .map_err(storage)?;
         Ok(())
@@ -798,7 +804,7 @@ async fn materialize(tx: &mut WriteTx<'_>, origin: &str, entry: &ChangeEntry) ->
             let filter: Option<String> =
                 sqlx::query_scalar("SELECT activity_filter FROM subscriptions WHERE peer_id = $1")
                     .bind(origin.to_owned())
-                    .fetch_optional(&mut *tx.tx)
+                    .fetch_optional(tx.conn())
                     .await
                     .map_err(storage)?
                     .flatten();
@@ -822,7 +828,7 @@ async fn materialize(tx: &mut WriteTx<'_>, origin: &str, entry: &ChangeEntry) ->
                     )
                     .bind(origin.to_owned())
                     .bind(entry.entity_id.clone())
-                    .fetch_optional(&mut *tx.tx)
+                    .fetch_optional(tx.conn())
                     .await
                     .map_err(storage)?;
                     if let Some(seats) = seats.and_then(|s| serde_json::from_str(&s).ok()) {
@@ -868,7 +874,7 @@ async fn know_peer_organizations(
             sqlx::query_scalar("SELECT id FROM organizations WHERE slug = $1 AND id <> $2")
                 .bind(hosted.slug.clone())
                 .bind(hosted.id.to_string())
-                .fetch_optional(&mut *tx.tx)
+                .fetch_optional(tx.conn())
                 .await
                 .map_err(storage)?;
         let slug = match taken {
@@ -916,7 +922,7 @@ async fn know_peer_organizations(
         .bind(micros(at))
         .bind(org.id.to_string())
         .bind(descriptor.node_id.clone())
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?
         .rows_affected();
@@ -940,7 +946,7 @@ async fn know_peer_organizations(
         .bind(org.search_text())
         .bind(micros(at))
         .bind(descriptor.node_id.clone())
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
     }
@@ -952,7 +958,7 @@ async fn origin_hosts(tx: &mut WriteTx<'_>, origin: &str, org: &OrgId) -> Result
     let orgs: Option<String> =
         sqlx::query_scalar("SELECT organizations FROM peers WHERE node_id = $1")
             .bind(origin.to_owned())
-            .fetch_optional(&mut *tx.tx)
+            .fetch_optional(tx.conn())
             .await
             .map_err(storage)?;
     let hosted: Vec<HostedOrg> = match orgs {
@@ -964,7 +970,7 @@ async fn origin_hosts(tx: &mut WriteTx<'_>, origin: &str, org: &OrgId) -> Result
             let home: Option<Option<String>> =
                 sqlx::query_scalar("SELECT home_node FROM organizations WHERE id = $1")
                     .bind(org.to_string())
-                    .fetch_optional(&mut *tx.tx)
+                    .fetch_optional(tx.conn())
                     .await
                     .map_err(storage)?;
             return Ok(match home {

@@ -15,6 +15,8 @@ mod error;
 pub mod federation;
 mod meta;
 pub mod report;
+mod sql;
+mod tx;
 
 pub use db::{Backend, ConnectOptions, OpenError, Store, redact as redact_url};
 pub use error::{Constraint, DbFailure};

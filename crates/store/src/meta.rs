@@ -19,12 +19,12 @@ impl Store {
         )
         .bind(NODE_ID)
         .bind(node_id)
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
         let bound: String = sqlx::query_scalar("SELECT value FROM node_meta WHERE key = $1")
             .bind(NODE_ID)
-            .fetch_one(&mut *tx.tx)
+            .fetch_one(tx.conn())
             .await
             .map_err(storage)?;
         tx.commit().await?;

@@ -23,7 +23,7 @@ use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
 use crate::Store;
-use crate::db::{instant, micros};
+use crate::sql::{instant, micros};
 use crate::error::storage;
 
 fn bad(e: impl std::error::Error + Send + Sync + 'static) -> StorageError {
@@ -357,7 +357,7 @@ impl Store {
         .bind(i64::from(students))
         .bind(actor.as_string())
         .bind(micros(now))
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
         tx.commit().await.map_err(Error::Storage)?;
@@ -407,7 +407,7 @@ impl Store {
         .bind(target.note.clone())
         .bind(actor.as_string())
         .bind(micros(now))
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
         tx.commit().await.map_err(Error::Storage)?;
@@ -429,7 +429,7 @@ impl Store {
         .bind(indicator.as_str())
         .bind(scope.stored())
         .bind(due.to_string())
-        .execute(&mut *tx.tx)
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
         if done.rows_affected() == 0 {

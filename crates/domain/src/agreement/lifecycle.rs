@@ -12,7 +12,7 @@ use chrono::{DateTime, Days, NaiveDate, TimeZone as _, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Content, Error};
-use crate::directory::string_enum;
+use crate::stable::string_enum;
 use crate::ids::OrgId;
 use crate::time::TimeZone;
 

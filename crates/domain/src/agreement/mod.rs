@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::directory::string_enum;
+use crate::stable::string_enum;
 use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
 use crate::ids::{AgreementId, OrgId, PersonId, ResourceId};
 use crate::text;

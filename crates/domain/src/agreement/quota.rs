@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 
 use super::{Content, Pledge, PledgePeriod};
-use crate::booking::{Error, Interval};
+use crate::booking::{Error, Interval, Rule};
 use crate::ids::{OrgId, ResourceId};
 use crate::time::TimeZone;
 
@@ -80,10 +80,7 @@ pub fn check(
     used: &[Used],
     new: &[Interval],
 ) -> Result<(), Error> {
-    let refuse = |detail: String| Error::Rule {
-        rule: "quota".into(),
-        detail,
-    };
+    let refuse = |detail: String| Error::rule(Rule::Quota, detail);
     let Some(pledge) = pledge_for(content, owner, resource) else {
         return Err(refuse(format!(
             "agreement {label} pledges no hours of this resource"

@@ -7,10 +7,16 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Datelike as _, Duration, NaiveDateTime, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
+mod access;
+pub mod request;
 pub mod slots;
 
+pub use request::{
+    Admitted, Booked, Cancel, Decide, Grounds, Request, UpdateResource, Verdict,
+};
+
 use crate::calendar::schedule::{Recurrence, Schedule, to_utc};
-use crate::directory::string_enum;
+use crate::stable::string_enum;
 use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
 use crate::ids::{OrgId, ResourceId};
 use crate::text;
@@ -59,6 +65,39 @@ string_enum!(
         AgreementPartners = "agreement_partners",
         /// Every organization of the network.
         Network = "network",
+    }
+);
+
+string_enum!(
+    /// The rules a booking request is refused by, named in the refusal so a
+    /// client can act on it without reading the message.
+    Rule {
+        /// The resource is not open to the requester.
+        Access = "access",
+        /// The resource needs its owner's approval, so its time cannot be held.
+        Approval = "approval",
+        /// The end is not after the start.
+        Duration = "duration",
+        /// Shorter than the resource's minimum.
+        MinDuration = "min_duration",
+        /// Longer than the resource's maximum.
+        MaxDuration = "max_duration",
+        /// More people than the resource holds.
+        Capacity = "capacity",
+        /// Outside the resource's weekly bookable hours.
+        BookableHours = "bookable_hours",
+        /// During a blackout (holidays, maintenance).
+        Blackout = "blackout",
+        /// Asked for with less notice than the resource needs.
+        MinNotice = "min_notice",
+        /// Further ahead than the resource takes requests.
+        MaxAdvance = "max_advance",
+        /// The series' own occurrences overlap once the buffer is added.
+        SeriesOverlap = "series_overlap",
+        /// The agreement named is not in force, or does not cover it.
+        Agreement = "agreement",
+        /// More hours than the owner pledged under the agreement.
+        Quota = "quota",
     }
 );
 
@@ -300,19 +339,19 @@ impl Resource {
     ) -> Result<(), Error> {
         let rules = self.details.rules;
         if start < now + Duration::minutes(i64::from(rules.min_notice_minutes)) {
-            return Err(Error::Rule {
-                rule: "min_notice".into(),
-                detail: format!("bookings need {} minutes' notice", rules.min_notice_minutes),
-            });
+            return Err(Error::rule(
+                Rule::MinNotice,
+                format!("bookings need {} minutes' notice", rules.min_notice_minutes),
+            ));
         }
         if start > now + Duration::days(i64::from(rules.max_advance_days)) {
-            return Err(Error::Rule {
-                rule: "max_advance".into(),
-                detail: format!(
+            return Err(Error::rule(
+                Rule::MaxAdvance,
+                format!(
                     "bookings open at most {} days ahead",
                     rules.max_advance_days
                 ),
-            });
+            ));
         }
         self.check_place(start, end, headcount, blackouts)
     }
@@ -327,19 +366,14 @@ impl Resource {
         blackouts: &[(Interval, String)],
     ) -> Result<(), Error> {
         let rules = self.details.rules;
-        let refuse = |rule: &str, why: String| {
-            Err(Error::Rule {
-                rule: rule.to_owned(),
-                detail: why,
-            })
-        };
+        let refuse = |rule: Rule, why: String| Err(Error::rule(rule, why));
         let minutes = (end - start).num_minutes();
         if end <= start {
-            return refuse("duration", "the end must be after the start".into());
+            return refuse(Rule::Duration, "the end must be after the start".into());
         }
         if minutes < i64::from(rules.min_minutes) {
             return refuse(
-                "min_duration",
+                Rule::MinDuration,
                 format!(
                     "{minutes} minutes is shorter than the minimum of {}",
                     rules.min_minutes
@@ -348,7 +382,7 @@ impl Resource {
         }
         if minutes > i64::from(rules.max_minutes) {
             return refuse(
-                "max_duration",
+                Rule::MaxDuration,
                 format!(
                     "{minutes} minutes is longer than the maximum of {}",
                     rules.max_minutes
@@ -359,7 +393,7 @@ impl Resource {
             && headcount > capacity
         {
             return refuse(
-                "capacity",
+                Rule::Capacity,
                 format!("{headcount} people exceed the capacity of {capacity}"),
             );
         }
@@ -377,7 +411,7 @@ impl Resource {
                 });
             if !fits {
                 return refuse(
-                    "bookable_hours",
+                    Rule::BookableHours,
                     format!(
                         "{local_start} – {local_end} is outside the bookable hours of {}",
                         self.details.name
@@ -389,7 +423,7 @@ impl Resource {
             .iter()
             .find(|((from, to), _)| *from < end && start < *to)
         {
-            return refuse("blackout", format!("the resource is closed: {reason}"));
+            return refuse(Rule::Blackout, format!("the resource is closed: {reason}"));
         }
         Ok(())
     }
@@ -433,13 +467,13 @@ pub fn check_series(times: &[Interval], buffer: Duration) -> Result<(), Error> {
     sorted.sort();
     for pair in sorted.windows(2) {
         if pair[0].1 + buffer > pair[1].0 {
-            return Err(Error::Rule {
-                rule: "series_overlap".into(),
-                detail: format!(
+            return Err(Error::rule(
+                Rule::SeriesOverlap,
+                format!(
                     "the occurrences at {} and {} overlap (buffer included)",
                     pair[0].0, pair[1].0
                 ),
-            });
+            ));
         }
     }
     Ok(())
@@ -454,9 +488,9 @@ pub enum Error {
     /// A rule of the resource refused the request.
     #[error("refused by the {rule} rule: {detail}")]
     Rule {
-        /// The rule's name.
-        rule: String,
-        /// Why.
+        /// The rule.
+        rule: Rule,
+        /// Why, for people.
         detail: String,
     },
     /// The time is taken.
@@ -468,12 +502,28 @@ pub enum Error {
     /// No such booking.
     #[error("booking {0} not found")]
     BookingNotFound(String),
+    /// The organization a request names is not known on this node.
+    #[error("organization {0} is not known on this node")]
+    OrganizationNotFound(String),
+    /// The caller may not do this.
+    #[error(transparent)]
+    Denied(#[from] crate::policy::Denied),
     /// The state does not allow the operation.
     #[error("{0}")]
     WrongState(String),
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+impl Error {
+    /// A refusal by `rule`.
+    pub fn rule(rule: Rule, detail: impl Into<String>) -> Self {
+        Error::Rule {
+            rule,
+            detail: detail.into(),
+        }
+    }
 }
 
 impl ServiceError for Error {
@@ -483,7 +533,10 @@ impl ServiceError for Error {
             Error::Rule { .. } | Error::Conflict(_) | Error::WrongState(_) => {
                 ErrorCode::FailedPrecondition
             }
-            Error::ResourceNotFound(_) | Error::BookingNotFound(_) => ErrorCode::NotFound,
+            Error::ResourceNotFound(_)
+            | Error::BookingNotFound(_)
+            | Error::OrganizationNotFound(_) => ErrorCode::NotFound,
+            Error::Denied(_) => ErrorCode::PermissionDenied,
             Error::Storage(e) => e.error_code(),
         }
     }
@@ -491,6 +544,14 @@ impl ServiceError for Error {
     fn field(&self) -> Option<&str> {
         match self {
             Error::Invalid(e) => Some(&e.field),
+            _ => None,
+        }
+    }
+
+    fn reason(&self) -> Option<crate::Reason> {
+        match self {
+            Error::Rule { rule, .. } => Some(crate::Reason::new("BOOKING_RULE", "rule", rule.as_str())),
+            Error::Conflict(_) => Some(crate::Reason::new("BOOKING_CONFLICT", "rule", "no_overlap")),
             _ => None,
         }
     }
@@ -514,16 +575,16 @@ pub struct Booking {
     pub resource_id: ResourceId,
     /// The requesting organization.
     pub requester_org: OrgId,
-    /// The requesting person (or "node").
-    pub requester: String,
+    /// The person who asked (on another node: `person@node`).
+    pub requester: crate::ids::PersonId,
     /// What it is for.
     pub purpose: String,
     /// How many people come.
     pub headcount: u32,
-    /// The activity it serves, by id.
-    pub activity_id: Option<String>,
-    /// The agreement it is under, by id.
-    pub agreement_id: Option<String>,
+    /// The activity it serves.
+    pub activity_id: Option<crate::ids::ActivityId>,
+    /// The agreement it is under.
+    pub agreement_id: Option<crate::ids::AgreementId>,
     /// Increases on every change.
     pub version: u64,
     /// Created at.
@@ -580,33 +641,8 @@ impl Initial {
     }
 }
 
-/// A validated booking request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewBooking {
-    /// The resource.
-    pub resource_id: ResourceId,
-    /// The requesting organization.
-    pub requester_org: OrgId,
-    /// The requesting person.
-    pub requester: String,
-    /// What it is for.
-    pub purpose: String,
-    /// How many people come.
-    pub headcount: u32,
-    /// The activity it serves.
-    pub activity_id: Option<String>,
-    /// The agreement it is under.
-    pub agreement_id: Option<String>,
-    /// The occurrences' times, in order.
-    pub times: Vec<Interval>,
-    /// Book the free occurrences and report the others, instead of all or nothing.
-    pub skip_conflicts: bool,
-    /// How the occurrences start out.
-    pub initial: Initial,
-}
-
 /// What a booking request came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingOutcome {
     /// The booking.
     pub booking: Booking,

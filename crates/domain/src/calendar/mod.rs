@@ -1,6 +1,7 @@
 //! The network's shared calendar: joint activities with their audiences,
 //! schedules and seats, and the cohorts registered for them.
 
+pub mod decide;
 pub mod ics;
 pub mod registration;
 pub mod schedule;
@@ -8,7 +9,7 @@ pub mod schedule;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::directory::string_enum;
+use crate::stable::string_enum;
 use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
 use crate::ids::{ActivityId, OrgId, RegistrationId};
 use crate::text;
@@ -522,7 +523,16 @@ impl Viewer {
     pub fn of(principal: Option<&crate::policy::Principal>) -> Self {
         match principal {
             None => Viewer::Anonymous,
-            Some(p) if p.operator => Viewer::Operator,
+            Some(p)
+                if crate::policy::authorize(
+                    p,
+                    crate::policy::Action::ViewAllRecords,
+                    crate::policy::Target::Node,
+                )
+                .is_ok() =>
+            {
+                Viewer::Operator
+            }
             Some(p) => Viewer::Member(p.memberships.iter().map(|(org, _)| org.clone()).collect()),
         }
     }
@@ -616,6 +626,12 @@ pub enum Error {
     /// No registration with this id.
     #[error("registration {0} not found")]
     RegistrationNotFound(RegistrationId),
+    /// The organization a request names is not known on this node.
+    #[error("organization {0} is not known on this node")]
+    OrganizationNotFound(String),
+    /// The caller may not do this.
+    #[error(transparent)]
+    Denied(#[from] crate::policy::Denied),
     /// The activity changed since the caller's version.
     #[error("activity {id} is at version {actual}, not the expected {expected}")]
     VersionMismatch {
@@ -651,7 +667,10 @@ impl ServiceError for Error {
     fn error_code(&self) -> ErrorCode {
         match self {
             Error::Invalid(_) => ErrorCode::InvalidArgument,
-            Error::ActivityNotFound(_) | Error::RegistrationNotFound(_) => ErrorCode::NotFound,
+            Error::ActivityNotFound(_)
+            | Error::RegistrationNotFound(_)
+            | Error::OrganizationNotFound(_) => ErrorCode::NotFound,
+            Error::Denied(_) => ErrorCode::PermissionDenied,
             Error::VersionMismatch { .. }
             | Error::WrongStatus { .. }
             | Error::RegistrationClosed(_)

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{GradeRange, SeatQuota};
-use crate::directory::string_enum;
+use crate::stable::string_enum;
 use crate::error::FieldError;
 use crate::ids::{ActivityId, OrgId, RegistrationId};
 use crate::text;

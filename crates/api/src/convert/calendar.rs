@@ -13,35 +13,9 @@ use edufed_domain::text;
 use edufed_domain::time::TimeZone;
 use edufed_proto::v1 as pb;
 
-use crate::convert::{ToProto, timestamp};
+use crate::convert::{ToProto, enum_map, instant, local, local_out, recurrence, required, timestamp};
 
-/// Maps a protobuf enum onto a domain enum by name: `ACTIVITY_KIND_OLYMPIAD`
-/// is `olympiad`. A test checks every domain value round-trips.
-macro_rules! enum_map {
-    ($to_domain:ident, $to_proto:ident, $pb:ty, $prefix:literal, $domain:ty) => {
-        #[allow(dead_code, reason = "not every enum is read from the wire")]
-        pub(crate) fn $to_domain(field: &str, raw: i32) -> Result<Option<$domain>, FieldError> {
-            let value = <$pb>::try_from(raw)
-                .map_err(|_| FieldError::new(field, format!("unknown value {raw}")))?;
-            let name = value
-                .as_str_name()
-                .trim_start_matches($prefix)
-                .to_ascii_lowercase();
-            if name == "unspecified" {
-                return Ok(None);
-            }
-            <$domain>::parse(field, &name).map(Some)
-        }
 
-        #[allow(dead_code, reason = "not every enum is written to the wire")]
-        pub(crate) fn $to_proto(value: $domain) -> i32 {
-            let name = format!("{}{}", $prefix, value.as_str().to_ascii_uppercase());
-            <$pb>::from_str_name(&name).map_or(0, |v| v as i32)
-        }
-    };
-}
-
-pub(crate) use enum_map;
 
 enum_map!(
     kind_in,
@@ -79,52 +53,6 @@ enum_map!(
     "REGISTRATION_STATE_",
     RegistrationState
 );
-
-/// A required enum value.
-pub(crate) fn required<T>(field: &str, value: Option<T>) -> Result<T, FieldError> {
-    value.ok_or_else(|| FieldError::new(field, "is required"))
-}
-
-/// A local date-time: `2024-09-03T14:00`, with optional seconds, or a date
-/// alone (midnight).
-pub(crate) fn local(field: &str, raw: &str) -> Result<NaiveDateTime, FieldError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(FieldError::new(field, "is required"));
-    }
-    for format in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(raw, format) {
-            return Ok(t);
-        }
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        return Ok(d.and_time(chrono::NaiveTime::MIN));
-    }
-    Err(FieldError::new(
-        field,
-        format!(
-            "{} is not a local date-time like 2024-09-03T14:00",
-            text::excerpt(raw)
-        ),
-    ))
-}
-
-/// A local date-time as sent back.
-pub(crate) fn local_out(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S").to_string()
-}
-
-/// An instant from the wire.
-pub(crate) fn instant(
-    field: &str,
-    ts: Option<&prost_types::Timestamp>,
-) -> Result<Option<DateTime<Utc>>, FieldError> {
-    ts.map(|ts| {
-        DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).unwrap_or(u32::MAX))
-            .ok_or_else(|| FieldError::new(field, "is not a valid timestamp"))
-    })
-    .transpose()
-}
 
 fn grades(field: &str, range: &pb::GradeRange) -> Result<GradeRange, FieldError> {
     GradeRange::new(field, range.min, range.max)
@@ -172,21 +100,7 @@ pub(crate) fn details(
     let recurrence = schedule
         .recurrence
         .as_ref()
-        .map(|r| -> Result<Recurrence, FieldError> {
-            Ok(Recurrence {
-                rule: r.rule.clone(),
-                exdates: r
-                    .exdates
-                    .iter()
-                    .map(|d| local("schedule.recurrence.exdates", d))
-                    .collect::<Result<_, _>>()?,
-                rdates: r
-                    .rdates
-                    .iter()
-                    .map(|d| local("schedule.recurrence.rdates", d))
-                    .collect::<Result<_, _>>()?,
-            })
-        })
+        .map(|r| recurrence(r, "schedule.recurrence"))
         .transpose()?;
     let coordinator = match &raw.coordinator {
         Some(c)

@@ -1,30 +1,17 @@
-//! Conversions between the wire types of `edufed.v1` and the domain. Input
-//! is parsed here into domain values (errors name the proto field); output
-//! goes through [`ToProto`].
+//! Wire ↔ domain conversions of the Directory service and the change feed.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use edufed_domain::FieldError;
 use edufed_domain::changes::{ChangeEntry, Operation};
 use edufed_domain::directory::{
-    ApiToken, Contacts, Inn, Member, NewOrganization, NewPerson, OrgKind, OrgRef, Organization,
+    ApiToken, Contacts, Inn, Member, NewOrganization, NewPerson, OrgKind, Organization,
     OrganizationPatch, Person, Role, Slug,
 };
 use edufed_domain::text;
 use edufed_domain::time::TimeZone;
 use edufed_proto::v1 as pb;
 
-/// Turns a domain value into its wire form.
-pub(crate) trait ToProto {
-    type Proto;
-    fn to_proto(&self) -> Self::Proto;
-}
-
-pub(crate) fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+use super::{ToProto, timestamp};
 
 pub(crate) fn org_kind(field: &str, raw: i32) -> Result<OrgKind, FieldError> {
     use pb::OrganizationKind as K;
@@ -101,10 +88,6 @@ fn inn(raw: &str) -> Result<Option<Inn>, FieldError> {
     } else {
         Inn::parse("inn", raw).map(Some)
     }
-}
-
-pub(crate) fn org_ref(field: &str, raw: &str) -> Result<OrgRef, FieldError> {
-    OrgRef::parse(field, raw)
 }
 
 pub(crate) fn new_organization(
@@ -285,20 +268,6 @@ impl ToProto for ChangeEntry {
             public_key: Vec::new(),
         }
     }
-}
-
-/// A date, "YYYY-MM-DD"; `field` names the input on error.
-pub(crate) fn date(field: &str, raw: &str) -> Result<chrono::NaiveDate, FieldError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(FieldError::new(field, "is required"));
-    }
-    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-        FieldError::new(
-            field,
-            format!("{} is not a date (YYYY-MM-DD)", text::excerpt(raw)),
-        )
-    })
 }
 
 #[cfg(test)]

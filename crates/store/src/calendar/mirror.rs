@@ -1,0 +1,135 @@
+//! The mirrored calendar: peers' activities, as their entries carried them,
+//! in tables of the same shape as the node's own, so a window query reads
+//! both.
+
+use chrono::{DateTime, Utc};
+use edufed_domain::StorageError;
+use edufed_domain::calendar::{Activity, Error};
+use edufed_domain::ids::ActivityId;
+
+use super::{BindActivity as _, insert_occurrences_into};
+use crate::error::storage;
+use crate::sql::{micros, signed};
+use crate::tx::WriteTx;
+
+/// Writes a peer's activity, as its entry carried it, into the mirrored
+/// calendar: the row and its occurrences, replacing what was there.
+pub(crate) async fn mirror_activity(
+    tx: &mut WriteTx<'_>,
+    origin: &str,
+    activity: &Activity,
+) -> Result<(), Error> {
+    let occurrences = activity.occurrences()?;
+    let held: Option<String> =
+        sqlx::query_scalar("SELECT origin FROM mirror_activities WHERE id = $1")
+            .bind(activity.id.to_string())
+            .fetch_optional(tx.conn())
+            .await
+            .map_err(storage)?;
+    if held.as_deref().is_some_and(|o| o != origin) {
+        tracing::warn!(%origin, id = %activity.id, "a peer sent an activity another origin owns; ignored");
+        return Ok(());
+    }
+    // Seats are reported separately; an edit keeps the last counts.
+    let seats: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT start_at, seats_taken FROM mirror_occurrences WHERE activity_id = $1",
+    )
+    .bind(activity.id.to_string())
+    .fetch_all(tx.conn())
+    .await
+    .map_err(storage)?;
+    forget_mirrored_activity(tx, origin, &activity.id).await?;
+    sqlx::query(
+        "INSERT INTO mirror_activities (id, origin, publisher_id, kind, direction, format, visibility, status, \
+         grade_min, grade_max, subjects_key, agreement_id, capacity, search_text, details, overrides, \
+         version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+    )
+    .bind(activity.id.to_string())
+    .bind(origin.to_owned())
+    .bind(activity.publisher.to_string())
+    .bind_activity(activity)?
+    .bind(signed(activity.version))
+    .bind(micros(activity.created_at))
+    .bind(micros(activity.updated_at))
+    .execute(tx.conn())
+    .await
+    .map_err(storage)?;
+    insert_occurrences_into(tx, "mirror_occurrences", &activity.id, &occurrences).await?;
+    for (start, taken) in seats {
+        sqlx::query(
+            "UPDATE mirror_occurrences SET seats_taken = $1 WHERE activity_id = $2 AND start_at = $3",
+        )
+        .bind(taken)
+        .bind(activity.id.to_string())
+        .bind(start)
+        .execute(tx.conn())
+        .await
+        .map_err(storage)?;
+    }
+    Ok(())
+}
+
+/// Removes `origin`'s mirrored activity (deleted, or no longer shared).
+pub(crate) async fn forget_mirrored_activity(
+    tx: &mut WriteTx<'_>,
+    origin: &str,
+    id: &ActivityId,
+) -> Result<(), StorageError> {
+    let owned: Option<String> =
+        sqlx::query_scalar("SELECT origin FROM mirror_activities WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(tx.conn())
+            .await
+            .map_err(storage)?;
+    if owned.as_deref() != Some(origin) {
+        return Ok(());
+    }
+    sqlx::query("DELETE FROM mirror_occurrences WHERE activity_id = $1")
+        .bind(id.to_string())
+        .execute(tx.conn())
+        .await
+        .map_err(storage)?;
+    sqlx::query("DELETE FROM mirror_activities WHERE id = $1 AND origin = $2")
+        .bind(id.to_string())
+        .bind(origin.to_owned())
+        .execute(tx.conn())
+        .await
+        .map_err(storage)?;
+    Ok(())
+}
+
+/// The seats a peer reports taken on its mirrored activity's occurrences.
+#[derive(serde::Deserialize)]
+pub(crate) struct MirroredSeats {
+    activity_id: ActivityId,
+    occurrences: Vec<MirroredSeatsOf>,
+}
+
+#[derive(serde::Deserialize)]
+struct MirroredSeatsOf {
+    start: DateTime<Utc>,
+    taken: u32,
+}
+
+/// Records the seats `origin` reports on its own mirrored activity.
+pub(crate) async fn mirror_seats(
+    tx: &mut WriteTx<'_>,
+    origin: &str,
+    seats: &MirroredSeats,
+) -> Result<(), StorageError> {
+    for o in &seats.occurrences {
+        sqlx::query(
+            "UPDATE mirror_occurrences SET seats_taken = $1 WHERE activity_id = $2 AND start_at = $3 \
+             AND activity_id IN (SELECT id FROM mirror_activities WHERE origin = $4)",
+        )
+        .bind(i64::from(o.taken))
+        .bind(seats.activity_id.to_string())
+        .bind(micros(o.start))
+        .bind(origin.to_owned())
+        .execute(tx.conn())
+        .await
+        .map_err(storage)?;
+    }
+    Ok(())
+}
