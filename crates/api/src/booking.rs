@@ -164,7 +164,11 @@ impl BookingService {
         }
         // The busy times its own origin shared, for this resource.
         let shared = store
-            .get_mirror_of(&mirror.origin, EntityKind::ResourceBusy, resource.id.as_str())
+            .get_mirror_of(
+                &mirror.origin,
+                EntityKind::ResourceBusy,
+                resource.id.as_str(),
+            )
             .await?
             .map(|m| m.decode::<SharedBusy>())
             .transpose()?;
@@ -257,7 +261,9 @@ impl BookingService {
                     .await?
             }
             _ => {
-                return Err(FieldError::new("resource_id", "give a resource or a requester").into());
+                return Err(
+                    FieldError::new("resource_id", "give a resource or a requester").into(),
+                );
             }
         };
         Ok(pb::ListBookingsResponse {
@@ -438,7 +444,11 @@ impl BookingApi for BookingService {
             let command = decide(request.get_ref(), true)?;
             Ok(self.ctx.store.decide_booking(command, &caller).await?)
         };
-        reply(decided.await.map(|b: edufed_domain::booking::Booked| b.to_proto()))
+        reply(
+            decided
+                .await
+                .map(|b: edufed_domain::booking::Booked| b.to_proto()),
+        )
     }
 
     async fn reject_booking(
@@ -450,7 +460,11 @@ impl BookingApi for BookingService {
             let command = decide(request.get_ref(), false)?;
             Ok(self.ctx.store.decide_booking(command, &caller).await?)
         };
-        reply(decided.await.map(|b: edufed_domain::booking::Booked| b.to_proto()))
+        reply(
+            decided
+                .await
+                .map(|b: edufed_domain::booking::Booked| b.to_proto()),
+        )
     }
 
     async fn cancel_booking(

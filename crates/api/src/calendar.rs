@@ -1,145 +1,44 @@
-//! The Calendar service.
+//! The Calendar service. Writes become typed commands that the store decides
+//! inside its write transaction; registrations for another node's activity
+//! pass [`forward::route`].
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use edufed_domain::FieldError;
-use edufed_domain::calendar::registration::{Cohort, check_results, check_withdrawal};
+use edufed_domain::calendar::decide::{Headcount, Publish};
+use edufed_domain::calendar::schedule::{self, MAX_OCCURRENCE_DAYS};
 use edufed_domain::calendar::{
-    Activity, ActivityDetails, ActivityStatus, Error, MAX_WINDOW_DAYS, OccurrenceFilter,
-    OverrideChange, Viewer,
+    Activity, ActivityStatus, Error, MAX_WINDOW_DAYS, OccurrenceFilter, OverrideChange, Viewer,
 };
-use edufed_domain::changes::{Actor, EntityKind};
-use edufed_domain::directory::{OrgRef, Organization};
-use edufed_domain::ids::{ActivityId, AgreementId, OrgId, RegistrationId};
+use edufed_domain::ids::{ActivityId, RegistrationId};
 use edufed_domain::page::{PageSize, PageToken};
 use edufed_domain::policy::{Action, Principal, Target, authorize};
 use edufed_domain::text;
 use edufed_proto::v1 as pb;
-use edufed_proto::v1::calendar_client::CalendarClient;
 use edufed_proto::v1::calendar_server::Calendar;
-use edufed_store::Store;
+use edufed_store::calendar::ActivityWithSeats;
 use tonic::{Request, Response, Status};
 
 use crate::auth::principal;
-use crate::calendar_convert::{self as convert, occurrence_out};
-use crate::convert::{ToProto as _, org_ref};
-use crate::forward::Forwarding;
-use crate::status::ApiError;
+use crate::context::Context;
+use crate::convert::calendar::{
+    details, direction_in, format_in, kind_in, occurrence_out, register, results, status_in,
+};
+use crate::convert::{ToProto as _, instant, local, org_ref, required};
+use crate::forward;
+use crate::status::{ApiError, reply};
 
 /// The `edufed.v1.Calendar` service.
 #[derive(Debug, Clone)]
 pub struct CalendarService {
-    store: Store,
-    forwarding: Forwarding,
+    ctx: Context,
 }
 
+type RpcResult<T> = Result<Response<T>, Status>;
+
 impl CalendarService {
-    /// A service over `store` that does not forward writes.
-    pub fn new(store: Store) -> Self {
-        Self {
-            forwarding: Forwarding::new(store.clone(), None),
-            store,
-        }
-    }
-
-    /// The service, sending registrations for mirrored activities to their
-    /// home nodes with `forwarder`.
-    pub fn forwarding_with(mut self, forwarder: edufed_federation::Forwarder) -> Self {
-        self.forwarding = Forwarding::new(self.store.clone(), Some(forwarder));
-        self
-    }
-
-    /// Registers a cohort for one of this node's activities.
-    async fn register_here(
-        &self,
-        caller: &Principal,
-        request: &Request<pb::RegisterRequest>,
-    ) -> RpcResult<pb::Registration> {
-        let caller = caller.clone();
-        let registration = async {
-            let req = request.get_ref();
-            let id = ActivityId::parse("activity_id", &req.activity_id)?;
-            let raw = req
-                .cohort
-                .as_ref()
-                .ok_or_else(|| FieldError::new("cohort", "is required"))?;
-            let org = self
-                .store
-                .get_organization(&org_ref("cohort.organization", &raw.organization)?)
-                .await?;
-            authorize(
-                &caller,
-                Action::RegisterCohorts,
-                Target::Organization(&org.id),
-            )?;
-            let cohort = Cohort {
-                org_id: org.id,
-                grades: convert::cohort_grades(raw.grades.as_ref())?,
-                headcount: raw.headcount,
-                teacher: raw.teacher.clone(),
-                teacher_contact: Some(raw.teacher_contact.clone()),
-            }
-            .validate()?;
-            self.visible(Some(&caller), &id).await?;
-            let occurrence = convert::instant("occurrence_start", req.occurrence_start.as_ref())?
-                .map(|t: DateTime<Utc>| t.timestamp_micros());
-            Ok::<_, ApiError>(
-                self.store
-                    .register(
-                        &id,
-                        occurrence,
-                        cohort,
-                        &Actor::Person(caller.person_id.clone()),
-                    )
-                    .await?,
-            )
-        }
-        .await?;
-        tracing::info!(registration = %registration.id, state = %registration.state, "cohort registered");
-        Ok(Response::new(registration.to_proto()))
-    }
-
-    /// Sends a registration for an activity another node owns to that node,
-    /// with the cohort's organization resolved to its id.
-    async fn register_at_home(
-        &self,
-        home: &str,
-        caller: &Principal,
-        request: &Request<pb::RegisterRequest>,
-    ) -> RpcResult<pb::Registration> {
-        let mut message = request.get_ref().clone();
-        let raw = message
-            .cohort
-            .as_mut()
-            .ok_or_else(|| ApiError::from(FieldError::new("cohort", "is required")))?;
-        let org = self
-            .store
-            .get_organization(
-                &org_ref("cohort.organization", &raw.organization).map_err(ApiError::from)?,
-            )
-            .await
-            .map_err(ApiError::from)?;
-        authorize(
-            caller,
-            Action::RegisterCohorts,
-            Target::Organization(&org.id),
-        )
-        .map_err(ApiError::from)?;
-        raw.organization = org.id.to_string();
-        let registration = self
-            .forwarding
-            .to_home(
-                home,
-                request,
-                message,
-                caller,
-                &org.id,
-                |channel, forwarded| async move {
-                    CalendarClient::new(channel).register(forwarded).await
-                },
-            )
-            .await?;
-        tracing::info!(registration = %registration.id, %home, "cohort registered at the activity's home node");
-        Ok(Response::new(registration))
+    /// The service of the node `ctx` describes.
+    pub fn new(ctx: Context) -> Self {
+        Self { ctx }
     }
 
     /// The activity, if the caller may see it (NOT_FOUND otherwise, so that
@@ -147,327 +46,157 @@ impl CalendarService {
     async fn visible(
         &self,
         caller: Option<&Principal>,
-        id: &ActivityId,
-    ) -> Result<edufed_store::calendar::ActivityWithSeats, ApiError> {
-        let found = self.store.get_activity(id).await?;
+        raw: &str,
+    ) -> Result<ActivityWithSeats, ApiError> {
+        let id = ActivityId::parse("activity_id", raw)?;
+        let found = self.ctx.store.get_activity(&id).await?;
         if !Viewer::of(caller).can_see(&found.activity) {
             return Err(Error::ActivityNotFound(id.to_string()).into());
         }
         Ok(found)
     }
 
-    /// Loads an activity the caller manages.
-    async fn managed(
+    async fn publish(
         &self,
         caller: &Principal,
-        raw_id: &str,
-    ) -> Result<(Activity, Organization), ApiError> {
-        let id = ActivityId::parse("activity_id", raw_id)?;
-        let activity = self.visible(Some(caller), &id).await?.activity;
+        req: pb::PublishActivityRequest,
+    ) -> Result<pb::Activity, ApiError> {
+        let publisher = self
+            .ctx
+            .store
+            .get_organization(&org_ref("publisher", &req.publisher)?)
+            .await?;
         authorize(
             caller,
             Action::ManageActivities,
-            Target::Organization(&activity.publisher),
+            Target::Organization(&publisher.id),
         )?;
-        let publisher = self
-            .store
-            .get_organization(&OrgRef::Id(activity.publisher.clone()))
-            .await?;
-        Ok((activity, publisher))
+        let command = Publish {
+            details: details(req.details.as_ref(), publisher.time_zone)?,
+            publisher: publisher.id,
+            status: if req.draft {
+                ActivityStatus::Draft
+            } else {
+                ActivityStatus::Published
+            },
+        };
+        let activity = self.ctx.store.publish_activity(command, caller).await?;
+        tracing::info!(activity = %activity.id, publisher = %activity.publisher, "activity published");
+        Ok(activity.to_proto())
     }
 
-    /// Applies an override to one occurrence named by its original start.
+    /// Changes an activity the caller manages with `change`, decided on the
+    /// activity as it stands under its lock.
+    async fn modify(
+        &self,
+        caller: &Principal,
+        raw_id: &str,
+        change: impl FnOnce(&Activity) -> Result<Activity, Error>,
+    ) -> Result<pb::Activity, ApiError> {
+        let id = ActivityId::parse("activity_id", raw_id)?;
+        let activity = self.ctx.store.modify_activity(&id, caller, change).await?;
+        Ok(activity.to_proto())
+    }
+
+    async fn update(
+        &self,
+        caller: &Principal,
+        req: pb::UpdateActivityRequest,
+    ) -> Result<pb::Activity, ApiError> {
+        let expected = (req.expected_version != 0).then_some(req.expected_version);
+        // A schedule that names no zone keeps the activity's own.
+        let zone_given = req
+            .details
+            .as_ref()
+            .and_then(|d| d.schedule.as_ref())
+            .is_some_and(|s| !s.time_zone.trim().is_empty());
+        let given = details(req.details.as_ref(), edufed_domain::time::TimeZone::UTC)?;
+        self.modify(caller, &req.activity_id, |current| {
+            let mut details = given;
+            if !zone_given {
+                details.schedule.time_zone = current.details.schedule.time_zone;
+                details = details.validate().map_err(|e| e.within("details"))?;
+            }
+            current.edited(expected, details)
+        })
+        .await
+    }
+
+    /// Applies an override to the occurrence that originally started at
+    /// `original`.
     async fn override_occurrence(
         &self,
         caller: &Principal,
         raw_id: &str,
         original: Option<&prost_types::Timestamp>,
         change: impl FnOnce(&Activity) -> Result<OverrideChange, FieldError>,
-    ) -> Result<Activity, ApiError> {
-        let (activity, _) = self.managed(caller, raw_id).await?;
-        let original = convert::instant("original_start", original)?
+    ) -> Result<pb::Activity, ApiError> {
+        let original = instant("original_start", original)?
             .ok_or_else(|| FieldError::new("original_start", "is required"))?;
-        let change = change(&activity)?;
-        let local = original
-            .with_timezone(&activity.details.schedule.time_zone.tz())
-            .naive_local();
-        Ok(self
-            .store
-            .modify_activity(
-                &activity.id,
-                &Actor::Person(caller.person_id.clone()),
-                |current| current.with_override(local, change),
-            )
-            .await?)
-    }
-}
-
-fn caller_of<T>(request: &Request<T>) -> Option<Principal> {
-    request.extensions().get::<Principal>().cloned()
-}
-
-type RpcResult<T> = Result<Response<T>, Status>;
-
-impl CalendarService {
-    /// An activity may deliver an agreement on this node that its publisher
-    /// is a party to; its id is stored in canonical form.
-    async fn check_agreement(
-        &self,
-        details: &ActivityDetails,
-        publisher: &OrgId,
-    ) -> Result<(), ApiError> {
-        let Some(raw) = &details.agreement_id else {
-            return Ok(());
-        };
-        let id = AgreementId::parse("agreement_id", raw)?;
-        if id.as_str() != raw {
-            return Err(
-                FieldError::new("agreement_id", "give the agreement's id as listed").into(),
-            );
-        }
-        let agreement = self.store.get_agreement(&id).await.map_err(|e| match e {
-            edufed_domain::agreement::Error::NotFound(_) => ApiError::from(FieldError::new(
-                "agreement_id",
-                format!("agreement {id} is not on this node"),
-            )),
-            other => other.into(),
-        })?;
-        if !agreement.involves(publisher) {
-            return Err(FieldError::new(
-                "agreement_id",
-                format!("agreement {id} is not on this node"),
-            )
-            .into());
-        }
-        Ok(())
-    }
-}
-
-#[tonic::async_trait]
-impl Calendar for CalendarService {
-    async fn publish_activity(
-        &self,
-        request: Request<pb::PublishActivityRequest>,
-    ) -> RpcResult<pb::Activity> {
-        let caller = principal(&request)?;
-        let activity = async {
-            let req = request.get_ref();
-            let publisher = self
-                .store
-                .get_organization(&org_ref("publisher", &req.publisher)?)
-                .await?;
-            authorize(
-                &caller,
-                Action::ManageActivities,
-                Target::Organization(&publisher.id),
-            )?;
-            let details = convert::details(req.details.as_ref(), publisher.time_zone)?;
-            self.check_agreement(&details, &publisher.id).await?;
-            let status = if req.draft {
-                ActivityStatus::Draft
-            } else {
-                ActivityStatus::Published
-            };
-            Ok::<_, ApiError>(
-                self.store
-                    .publish_activity(
-                        &publisher.id,
-                        details,
-                        status,
-                        &Actor::Person(caller.person_id.clone()),
-                    )
-                    .await?,
-            )
-        }
-        .await?;
-        tracing::info!(activity = %activity.id, publisher = %activity.publisher, "activity published");
-        Ok(Response::new(activity.to_proto()))
-    }
-
-    async fn update_activity(
-        &self,
-        request: Request<pb::UpdateActivityRequest>,
-    ) -> RpcResult<pb::Activity> {
-        let caller = principal(&request)?;
-        let activity = async {
-            let req = request.get_ref();
-            let (activity, publisher) = self.managed(&caller, &req.activity_id).await?;
-            let details = convert::details(req.details.as_ref(), publisher.time_zone)?;
-            self.check_agreement(&details, &publisher.id).await?;
-            let expected = (req.expected_version != 0).then_some(req.expected_version);
-            Ok::<_, ApiError>(
-                self.store
-                    .modify_activity(
-                        &activity.id,
-                        &Actor::Person(caller.person_id.clone()),
-                        |current| current.edited(expected, details),
-                    )
-                    .await?,
-            )
-        }
-        .await?;
-        Ok(Response::new(activity.to_proto()))
-    }
-
-    async fn set_activity_status(
-        &self,
-        request: Request<pb::SetActivityStatusRequest>,
-    ) -> RpcResult<pb::Activity> {
-        let caller = principal(&request)?;
-        let activity = async {
-            let req = request.get_ref();
-            let (activity, _) = self.managed(&caller, &req.activity_id).await?;
-            let status = convert::required("status", convert::status_in("status", req.status)?)?;
-            Ok::<_, ApiError>(
-                self.store
-                    .modify_activity(
-                        &activity.id,
-                        &Actor::Person(caller.person_id.clone()),
-                        |current| current.with_status(status),
-                    )
-                    .await?,
-            )
-        }
-        .await?;
-        Ok(Response::new(activity.to_proto()))
-    }
-
-    async fn cancel_occurrence(
-        &self,
-        request: Request<pb::CancelOccurrenceRequest>,
-    ) -> RpcResult<pb::Activity> {
-        let caller = principal(&request)?;
-        let req = request.get_ref();
-        let activity = self
-            .override_occurrence(
-                &caller,
-                &req.activity_id,
-                req.original_start.as_ref(),
-                |_| Ok(OverrideChange::Cancelled),
-            )
-            .await?;
-        Ok(Response::new(activity.to_proto()))
-    }
-
-    async fn move_occurrence(
-        &self,
-        request: Request<pb::MoveOccurrenceRequest>,
-    ) -> RpcResult<pb::Activity> {
-        let caller = principal(&request)?;
-        let req = request.get_ref();
-        let activity = self
-            .override_occurrence(
-                &caller,
-                &req.activity_id,
-                req.original_start.as_ref(),
-                |activity| {
-                    let start = convert::local("start", &req.start)?;
-                    let end = convert::local("end", &req.end)?;
-                    let zone = activity.details.schedule.time_zone;
-                    let (from, to) = (
-                        edufed_domain::calendar::schedule::to_utc("start", zone, start)?,
-                        edufed_domain::calendar::schedule::to_utc("end", zone, end)?,
-                    );
-                    if to <= from
-                        || to - from
-                            > Duration::days(edufed_domain::calendar::schedule::MAX_OCCURRENCE_DAYS)
-                    {
-                        return Err(FieldError::new(
-                            "end",
-                            "must be after the start, within 366 days",
-                        ));
-                    }
-                    Ok(OverrideChange::Moved { start, end })
-                },
-            )
-            .await?;
-        Ok(Response::new(activity.to_proto()))
-    }
-
-    async fn get_activity(
-        &self,
-        request: Request<pb::GetActivityRequest>,
-    ) -> RpcResult<pb::ActivityWithOccurrences> {
-        let caller = caller_of(&request);
-        let found = async {
-            let id = ActivityId::parse("activity_id", &request.get_ref().activity_id)?;
-            self.visible(caller.as_ref(), &id).await
-        }
-        .await?;
-        let capacity = found.activity.details.capacity;
-        Ok(Response::new(pb::ActivityWithOccurrences {
-            occurrences: found
-                .occurrences
-                .iter()
-                .map(|(o, taken)| occurrence_out(o, *taken, capacity))
-                .collect(),
-            activity: Some(found.activity.to_proto()),
-            waitlisted: found.waitlisted,
-        }))
+        self.modify(caller, raw_id, |current| {
+            let change = change(current)?;
+            let local = original
+                .with_timezone(&current.details.schedule.time_zone.tz())
+                .naive_local();
+            current.with_override(local, change)
+        })
+        .await
     }
 
     async fn list_occurrences(
         &self,
-        request: Request<pb::ListOccurrencesRequest>,
-    ) -> RpcResult<pb::ListOccurrencesResponse> {
-        let caller = caller_of(&request);
-        let page = async {
-            let req = request.get_ref();
-            let from = convert::instant("from", req.from.as_ref())?
-                .ok_or_else(|| FieldError::new("from", "is required"))?;
-            let to = convert::instant("to", req.to.as_ref())?
-                .ok_or_else(|| FieldError::new("to", "is required"))?;
-            use chrono::Datelike as _;
-            for (field, t) in [("from", from), ("to", to)] {
-                if !edufed_domain::calendar::schedule::YEARS.contains(&t.year()) {
-                    return Err(FieldError::new(field, "must fall between 1970 and 2200").into());
-                }
+        caller: Option<&Principal>,
+        req: pb::ListOccurrencesRequest,
+    ) -> Result<pb::ListOccurrencesResponse, ApiError> {
+        use chrono::Datelike as _;
+        let from = instant("from", req.from.as_ref())?
+            .ok_or_else(|| FieldError::new("from", "is required"))?;
+        let to =
+            instant("to", req.to.as_ref())?.ok_or_else(|| FieldError::new("to", "is required"))?;
+        for (field, t) in [("from", from), ("to", to)] {
+            if !schedule::YEARS.contains(&t.year()) {
+                return Err(FieldError::new(field, "must fall between 1970 and 2200").into());
             }
-            if to <= from || to - from > Duration::days(MAX_WINDOW_DAYS) {
-                return Err(FieldError::new(
-                    "to",
-                    format!("must be after from, within {MAX_WINDOW_DAYS} days"),
-                )
-                .into());
-            }
-            let publisher = match req.publisher.trim() {
-                "" => None,
-                raw => Some(
-                    self.store
-                        .get_organization(&org_ref("publisher", raw)?)
-                        .await?
-                        .id,
-                ),
-            };
-            let grade = match req.grade {
-                0 => None,
-                g @ 1..=11 => Some(g as u8),
-                _ => return Err(FieldError::new("grade", "grades are 1 to 11").into()),
-            };
-            let filter = OccurrenceFilter {
-                from,
-                to,
-                publisher,
-                kind: convert::kind_in("kind", req.kind)?,
-                direction: convert::direction_in("direction", req.direction)?,
-                grade,
-                subject: text::optional_line("subject", &req.subject, 60)?.map(|s| text::fold(&s)),
-                format: convert::format_in("format", req.format)?,
-                min_free_seats: (req.min_free_seats != 0).then_some(req.min_free_seats),
-                agreement_id: text::optional_line("agreement_id", &req.agreement_id, 100)?,
-                query: text::optional_line("query", &req.query, 200)?.map(|q| text::fold(&q)),
-                include_cancelled: req.include_cancelled,
-            };
-            let size = PageSize::new("page_size", req.page_size, 100, 500)?;
-            let after = PageToken::decode("page_token", &req.page_token, 3)?;
-            Ok::<_, ApiError>(
-                self.store
-                    .find_occurrences(&filter, &Viewer::of(caller.as_ref()), size, after.as_ref())
-                    .await?,
-            )
         }
-        .await?;
-        Ok(Response::new(pb::ListOccurrencesResponse {
+        if to <= from || to - from > Duration::days(MAX_WINDOW_DAYS) {
+            return Err(FieldError::new(
+                "to",
+                format!("must be after from, within {MAX_WINDOW_DAYS} days"),
+            )
+            .into());
+        }
+        let publisher = match req.publisher.trim() {
+            "" => None,
+            raw => Some(
+                self.ctx
+                    .store
+                    .get_organization(&org_ref("publisher", raw)?)
+                    .await?
+                    .id,
+            ),
+        };
+        let filter = OccurrenceFilter {
+            from,
+            to,
+            publisher,
+            kind: kind_in("kind", req.kind)?,
+            direction: direction_in("direction", req.direction)?,
+            grade: grade(req.grade)?,
+            subject: text::optional_line("subject", &req.subject, 60)?.map(|s| text::fold(&s)),
+            format: format_in("format", req.format)?,
+            min_free_seats: (req.min_free_seats != 0).then_some(req.min_free_seats),
+            agreement_id: text::optional_line("agreement_id", &req.agreement_id, 100)?,
+            query: text::optional_line("query", &req.query, 200)?.map(|q| text::fold(&q)),
+            include_cancelled: req.include_cancelled,
+        };
+        let size = PageSize::new("page_size", req.page_size, 100, 500)?;
+        let after = PageToken::decode("page_token", &req.page_token, 3)?;
+        let page = self
+            .ctx
+            .store
+            .find_occurrences(&filter, &Viewer::of(caller), size, after.as_ref())
+            .await?;
+        Ok(pb::ListOccurrencesResponse {
             occurrences: page
                 .items
                 .iter()
@@ -481,120 +210,256 @@ impl Calendar for CalendarService {
                 })
                 .collect(),
             next_page_token: page.next.map(|t| t.encode()).unwrap_or_default(),
+        })
+    }
+
+    async fn list_registrations(
+        &self,
+        caller: &Principal,
+        req: pb::ListRegistrationsRequest,
+    ) -> Result<pb::ListRegistrationsResponse, ApiError> {
+        let activity = self.visible(Some(caller), &req.activity_id).await?.activity;
+        // The publisher sees every registration; others only their own.
+        let own = edufed_domain::policy::permitted(caller, Action::ViewRegistrations);
+        let orgs = own.beside(&activity.publisher);
+        let registrations = self
+            .ctx
+            .store
+            .list_registrations(&activity.id, orgs.as_deref())
+            .await?;
+        Ok(pb::ListRegistrationsResponse {
+            registrations: registrations.iter().map(|r| r.to_proto()).collect(),
+        })
+    }
+
+    async fn feed_urls(
+        &self,
+        caller: &Principal,
+        req: pb::GetFeedUrlsRequest,
+    ) -> Result<pb::GetFeedUrlsResponse, ApiError> {
+        let scope = match (req.organization.trim(), req.activity_id.trim()) {
+            ("", "") => "network.ics".to_owned(),
+            (org, "") => {
+                let org = self
+                    .ctx
+                    .store
+                    .get_organization(&org_ref("organization", org)?)
+                    .await?;
+                format!("organizations/{}.ics", org.slug)
+            }
+            ("", activity) => format!(
+                "activities/{}.ics",
+                ActivityId::parse("activity_id", activity)?
+            ),
+            _ => {
+                return Err(FieldError::new(
+                    "activity_id",
+                    "give an organization or an activity, not both",
+                )
+                .into());
+            }
+        };
+        let mut query = Vec::new();
+        if let Some(g) = grade(req.grade)? {
+            query.push(format!("grade={g}"));
+        }
+        if let Some(kind) = kind_in("kind", req.kind)? {
+            query.push(format!("kind={kind}"));
+        }
+        if let Some(direction) = direction_in("direction", req.direction)? {
+            query.push(format!("direction={direction}"));
+        }
+        if let Some(format) = format_in("format", req.format)? {
+            query.push(format!("format={format}"));
+        }
+        if let Some(subject) = text::optional_line("subject", &req.subject, 60)? {
+            query.push(format!("subject={}", percent_encode(&text::fold(&subject))));
+        }
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", query.join("&"))
+        };
+        let key = self.ctx.store.feed_key(&caller.token_id).await?;
+        Ok(pb::GetFeedUrlsResponse {
+            public_path: format!("/ics/{scope}{query}"),
+            private_path: format!("/ics/private/{key}/{scope}{query}"),
+        })
+    }
+}
+
+/// A grade filter: 0 for none, else 1 to 11.
+fn grade(raw: u32) -> Result<Option<u8>, FieldError> {
+    match raw {
+        0 => Ok(None),
+        g @ 1..=11 => Ok(Some(g as u8)),
+        _ => Err(FieldError::new("grade", "grades are 1 to 11")),
+    }
+}
+
+#[tonic::async_trait]
+impl Calendar for CalendarService {
+    async fn publish_activity(
+        &self,
+        request: Request<pb::PublishActivityRequest>,
+    ) -> RpcResult<pb::Activity> {
+        let caller = principal(&request)?;
+        reply(self.publish(&caller, request.into_inner()).await)
+    }
+
+    async fn update_activity(
+        &self,
+        request: Request<pb::UpdateActivityRequest>,
+    ) -> RpcResult<pb::Activity> {
+        let caller = principal(&request)?;
+        reply(self.update(&caller, request.into_inner()).await)
+    }
+
+    async fn set_activity_status(
+        &self,
+        request: Request<pb::SetActivityStatusRequest>,
+    ) -> RpcResult<pb::Activity> {
+        let caller = principal(&request)?;
+        let req = request.get_ref();
+        let status = async { Ok(required("status", status_in("status", req.status)?)?) };
+        let changed = match status.await {
+            Ok(status) => {
+                self.modify(&caller, &req.activity_id, |current| {
+                    current.with_status(status)
+                })
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        reply(changed)
+    }
+
+    async fn cancel_occurrence(
+        &self,
+        request: Request<pb::CancelOccurrenceRequest>,
+    ) -> RpcResult<pb::Activity> {
+        let caller = principal(&request)?;
+        let req = request.get_ref();
+        reply(
+            self.override_occurrence(
+                &caller,
+                &req.activity_id,
+                req.original_start.as_ref(),
+                |_| Ok(OverrideChange::Cancelled),
+            )
+            .await,
+        )
+    }
+
+    async fn move_occurrence(
+        &self,
+        request: Request<pb::MoveOccurrenceRequest>,
+    ) -> RpcResult<pb::Activity> {
+        let caller = principal(&request)?;
+        let req = request.get_ref();
+        let moved = self
+            .override_occurrence(
+                &caller,
+                &req.activity_id,
+                req.original_start.as_ref(),
+                |activity| {
+                    let start = local("start", &req.start)?;
+                    let end = local("end", &req.end)?;
+                    let zone = activity.details.schedule.time_zone;
+                    let (from, to) = (
+                        schedule::to_utc("start", zone, start)?,
+                        schedule::to_utc("end", zone, end)?,
+                    );
+                    if to <= from || to - from > Duration::days(MAX_OCCURRENCE_DAYS) {
+                        return Err(FieldError::new(
+                            "end",
+                            "must be after the start, within 366 days",
+                        ));
+                    }
+                    Ok(OverrideChange::Moved { start, end })
+                },
+            )
+            .await;
+        reply(moved)
+    }
+
+    async fn get_activity(
+        &self,
+        request: Request<pb::GetActivityRequest>,
+    ) -> RpcResult<pb::ActivityWithOccurrences> {
+        let caller = request.extensions().get::<Principal>().cloned();
+        let found = self
+            .visible(caller.as_ref(), &request.get_ref().activity_id)
+            .await;
+        reply(found.map(|found| {
+            let capacity = found.activity.details.capacity;
+            pb::ActivityWithOccurrences {
+                occurrences: found
+                    .occurrences
+                    .iter()
+                    .map(|(o, taken)| occurrence_out(o, *taken, capacity))
+                    .collect(),
+                activity: Some(found.activity.to_proto()),
+                waitlisted: found.waitlisted,
+            }
         }))
     }
 
-    async fn register(&self, request: Request<pb::RegisterRequest>) -> RpcResult<pb::Registration> {
-        let caller = principal(&request)?;
-        if let Some(home) = self
-            .forwarding
-            .mirror(EntityKind::Activity, request.get_ref().activity_id.trim())
-            .await?
-        {
-            return self.register_at_home(&home.origin, &caller, &request).await;
-        }
-        let forwarded = crate::forward::forwarded(&request);
-        crate::forward::once(
-            &self.store,
-            forwarded,
-            "Register",
-            request.get_ref(),
-            async { self.register_here(&caller, &request).await },
+    async fn list_occurrences(
+        &self,
+        request: Request<pb::ListOccurrencesRequest>,
+    ) -> RpcResult<pb::ListOccurrencesResponse> {
+        let caller = request.extensions().get::<Principal>().cloned();
+        reply(
+            self.list_occurrences(caller.as_ref(), request.into_inner())
+                .await,
         )
+    }
+
+    async fn register(&self, request: Request<pb::RegisterRequest>) -> RpcResult<pb::Registration> {
+        forward::route(&self.ctx, request, async |caller, req, key| {
+            let raw = req.cohort.as_ref().map_or("", |c| c.organization.as_str());
+            let org = self
+                .ctx
+                .store
+                .get_organization(&org_ref("cohort.organization", raw)?)
+                .await?;
+            authorize(&caller, Action::RegisterCohorts, Target::Organization(&org.id))?;
+            let command = register(&req, org.id)?;
+            let registration = self
+                .ctx
+                .store
+                .register(command, &caller, key.as_ref())
+                .await?;
+            tracing::info!(registration = %registration.id, state = %registration.state, "cohort registered");
+            Ok(registration.to_proto())
+        })
         .await
     }
 
     async fn withdraw(&self, request: Request<pb::WithdrawRequest>) -> RpcResult<pb::Registration> {
-        let caller = principal(&request)?;
-        // A registration for another node's activity is withdrawn there.
-        if let Some(answer) = self
-            .forwarding
-            .about_mirrored(
-                EntityKind::Registration,
-                &request.get_ref().registration_id,
-                &["cohort", "org_id"],
-                &request,
-                &caller,
-                |channel, forwarded| async move {
-                    CalendarClient::new(channel).withdraw(forwarded).await
-                },
-            )
-            .await?
-        {
-            return Ok(Response::new(answer));
-        }
-        let registration = async {
-            let id = RegistrationId::parse("registration_id", &request.get_ref().registration_id)?;
-            let (registration, activity) = self.store.get_registration(&id).await?;
-            // The school withdraws its own; the publisher may withdraw any.
-            if authorize(
-                &caller,
-                Action::RegisterCohorts,
-                Target::Organization(&registration.cohort.org_id),
-            )
-            .is_err()
-            {
-                authorize(
-                    &caller,
-                    Action::ManageActivities,
-                    Target::Organization(&activity.publisher),
-                )?;
-            }
-            check_withdrawal(
-                &registration,
-                &activity.occurrences()?,
-                self.store.clock().now(),
-            )?;
-            Ok::<_, ApiError>(
-                self.store
-                    .withdraw(&id, &Actor::Person(caller.person_id.clone()))
-                    .await?,
-            )
-        }
-        .await?;
-        Ok(Response::new(registration.to_proto()))
+        forward::route(&self.ctx, request, async |caller, req, key| {
+            let id = RegistrationId::parse("registration_id", &req.registration_id)?;
+            let registration = self.ctx.store.withdraw(&id, &caller, key.as_ref()).await?;
+            Ok(registration.to_proto())
+        })
+        .await
     }
 
     async fn change_headcount(
         &self,
         request: Request<pb::ChangeHeadcountRequest>,
     ) -> RpcResult<pb::Registration> {
-        let caller = principal(&request)?;
-        if let Some(answer) = self
-            .forwarding
-            .about_mirrored(
-                EntityKind::Registration,
-                &request.get_ref().registration_id,
-                &["cohort", "org_id"],
-                &request,
-                &caller,
-                |channel, forwarded| async move {
-                    CalendarClient::new(channel)
-                        .change_headcount(forwarded)
-                        .await
-                },
-            )
-            .await?
-        {
-            return Ok(Response::new(answer));
-        }
-        let registration = async {
-            let req = request.get_ref();
+        forward::route(&self.ctx, request, async |caller, req, key| {
             let id = RegistrationId::parse("registration_id", &req.registration_id)?;
-            let (registration, _) = self.store.get_registration(&id).await?;
-            authorize(
-                &caller,
-                Action::RegisterCohorts,
-                Target::Organization(&registration.cohort.org_id),
-            )?;
-            Ok::<_, ApiError>(
-                self.store
-                    .change_headcount(&id, req.headcount, &Actor::Person(caller.person_id.clone()))
-                    .await?,
-            )
-        }
-        .await?;
-        Ok(Response::new(registration.to_proto()))
+            let registration = self
+                .ctx
+                .store
+                .change_headcount(&id, Headcount(req.headcount), &caller, key.as_ref())
+                .await?;
+            Ok(registration.to_proto())
+        })
+        .await
     }
 
     async fn list_registrations(
@@ -602,38 +467,7 @@ impl Calendar for CalendarService {
         request: Request<pb::ListRegistrationsRequest>,
     ) -> RpcResult<pb::ListRegistrationsResponse> {
         let caller = principal(&request)?;
-        let registrations = async {
-            let id = ActivityId::parse("activity_id", &request.get_ref().activity_id)?;
-            let activity = self.visible(Some(&caller), &id).await?.activity;
-            let all = authorize(
-                &caller,
-                Action::ViewRegistrations,
-                Target::Organization(&activity.publisher),
-            )
-            .is_ok();
-            let own: Vec<_> = caller
-                .memberships
-                .iter()
-                .map(|(org, _)| org.clone())
-                .filter(|org| {
-                    authorize(
-                        &caller,
-                        Action::ViewRegistrations,
-                        Target::Organization(org),
-                    )
-                    .is_ok()
-                })
-                .collect();
-            Ok::<_, ApiError>(
-                self.store
-                    .list_registrations(&id, if all { None } else { Some(&own) })
-                    .await?,
-            )
-        }
-        .await?;
-        Ok(Response::new(pb::ListRegistrationsResponse {
-            registrations: registrations.iter().map(|r| r.to_proto()).collect(),
-        }))
+        reply(self.list_registrations(&caller, request.into_inner()).await)
     }
 
     async fn record_results(
@@ -641,31 +475,14 @@ impl Calendar for CalendarService {
         request: Request<pb::RecordResultsRequest>,
     ) -> RpcResult<pb::Registration> {
         let caller = principal(&request)?;
-        let registration = async {
+        let recorded = async {
             let req = request.get_ref();
             let id = RegistrationId::parse("registration_id", &req.registration_id)?;
-            let results = convert::results(req.results.as_ref())?;
-            let (registration, activity) = self.store.get_registration(&id).await?;
-            authorize(
-                &caller,
-                Action::ManageActivities,
-                Target::Organization(&activity.publisher),
-            )?;
-            check_results(
-                activity.details.kind,
-                &registration,
-                &activity.occurrences()?,
-                &results,
-                edufed_domain::time::now(),
-            )?;
-            Ok::<_, ApiError>(
-                self.store
-                    .record_results(&id, results, &Actor::Person(caller.person_id.clone()))
-                    .await?,
-            )
-        }
-        .await?;
-        Ok(Response::new(registration.to_proto()))
+            let results = results(req.results.as_ref())?;
+            let registration = self.ctx.store.record_results(&id, results, &caller).await?;
+            Ok(registration.to_proto())
+        };
+        reply(recorded.await)
     }
 
     async fn get_feed_urls(
@@ -673,60 +490,7 @@ impl Calendar for CalendarService {
         request: Request<pb::GetFeedUrlsRequest>,
     ) -> RpcResult<pb::GetFeedUrlsResponse> {
         let caller = principal(&request)?;
-        let paths = async {
-            let req = request.get_ref();
-            let scope = match (req.organization.trim(), req.activity_id.trim()) {
-                ("", "") => "network.ics".to_owned(),
-                (org, "") => {
-                    let org = self
-                        .store
-                        .get_organization(&org_ref("organization", org)?)
-                        .await?;
-                    format!("organizations/{}.ics", org.slug)
-                }
-                ("", activity) => format!(
-                    "activities/{}.ics",
-                    ActivityId::parse("activity_id", activity)?
-                ),
-                _ => {
-                    return Err(FieldError::new(
-                        "activity_id",
-                        "give an organization or an activity, not both",
-                    )
-                    .into());
-                }
-            };
-            let mut query = Vec::new();
-            match req.grade {
-                0 => {}
-                g @ 1..=11 => query.push(format!("grade={g}")),
-                _ => return Err(FieldError::new("grade", "grades are 1 to 11").into()),
-            }
-            if let Some(kind) = convert::kind_in("kind", req.kind)? {
-                query.push(format!("kind={kind}"));
-            }
-            if let Some(direction) = convert::direction_in("direction", req.direction)? {
-                query.push(format!("direction={direction}"));
-            }
-            if let Some(format) = convert::format_in("format", req.format)? {
-                query.push(format!("format={format}"));
-            }
-            if let Some(subject) = text::optional_line("subject", &req.subject, 60)? {
-                query.push(format!("subject={}", percent_encode(&text::fold(&subject))));
-            }
-            let query = if query.is_empty() {
-                String::new()
-            } else {
-                format!("?{}", query.join("&"))
-            };
-            let key = self.store.feed_key(&caller.token_id).await?;
-            Ok::<_, ApiError>(pb::GetFeedUrlsResponse {
-                public_path: format!("/ics/{scope}{query}"),
-                private_path: format!("/ics/private/{key}/{scope}{query}"),
-            })
-        }
-        .await?;
-        Ok(Response::new(paths))
+        reply(self.feed_urls(&caller, request.into_inner()).await)
     }
 }
 

@@ -1,13 +1,12 @@
 //! The ChangeFeed service: `Watch` streams the change log from a cursor.
 
-use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use edufed_domain::FieldError;
-use edufed_domain::changes::{EntityKind, Error as LogError};
-use edufed_domain::policy::{Action, Principal, Target, authorize};
+use edufed_domain::{ErrorCode, FieldError, ServiceError};
+use edufed_domain::changes::EntityKind;
+use edufed_domain::policy::{Action, Principal, permitted};
 use edufed_federation::NodeIdentity;
 use edufed_proto::v1 as pb;
 use edufed_proto::v1::change_feed_server::ChangeFeed;
@@ -17,8 +16,7 @@ use futures::Stream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
-use tonic::{Code, Request, Response, Status};
-use tonic_types::{ErrorDetails, StatusExt as _};
+use tonic::{Request, Response, Status};
 
 use crate::auth::{PeerCaller, principal};
 use crate::convert::{ToProto as _, timestamp};
@@ -81,38 +79,41 @@ const MAX_KINDS: usize = 32;
 /// The entries `caller` may see: all for the operator, else those of the
 /// organizations where the policy lets them watch.
 fn visible_to(caller: &Principal, kinds: Vec<EntityKind>) -> ChangeFilter {
-    let organizations = (!caller.operator).then(|| {
-        caller
-            .memberships
-            .iter()
-            .map(|(org, _)| org)
-            .filter(|org| {
-                authorize(caller, Action::WatchChanges, Target::Organization(org)).is_ok()
-            })
-            .cloned()
-            .collect()
-    });
+    let organizations = permitted(caller, Action::WatchChanges).organizations();
     ChangeFilter {
         kinds,
         organizations,
     }
 }
 
-/// The resync answer: OUT_OF_RANGE with a machine-readable reason.
-fn log_status(error: &LogError) -> Status {
-    match error {
-        LogError::CursorExpired { oldest, latest, .. } => {
-            let metadata = HashMap::from([
-                ("oldest_sequence".to_owned(), oldest.to_string()),
-                ("latest_sequence".to_owned(), latest.to_string()),
-            ]);
-            Status::with_error_details(
-                Code::OutOfRange,
-                error.to_string(),
-                ErrorDetails::with_error_info("CURSOR_EXPIRED", "edufed.v1", metadata),
-            )
+/// Why a stream was refused or ended.
+#[derive(Debug, thiserror::Error)]
+enum Refused {
+    /// The node serves as many streams as it may.
+    #[error("this node serves as many Watch streams as it may; retry later")]
+    Busy,
+    /// Relay is for peers.
+    #[error("Relay is for pinned peer nodes, with a node credential")]
+    NotPeer,
+    /// The node does not follow the origin asked for.
+    #[error("this node does not follow node {0}, so it has nothing of it to relay")]
+    NotFollowed(String),
+    /// The reading node is no longer pinned.
+    #[error("node {0} is no longer a pinned peer of this node")]
+    Unpinned(String),
+    /// The node is stopping.
+    #[error("the node is shutting down; reconnect with your last cursor")]
+    ShuttingDown,
+}
+
+impl ServiceError for Refused {
+    fn error_code(&self) -> ErrorCode {
+        match self {
+            Refused::Busy => ErrorCode::ResourceExhausted,
+            Refused::NotPeer | Refused::Unpinned(_) => ErrorCode::Unauthenticated,
+            Refused::NotFollowed(_) => ErrorCode::NotFound,
+            Refused::ShuttingDown => ErrorCode::Unavailable,
         }
-        other => to_status(other),
     }
 }
 
@@ -194,13 +195,11 @@ impl ChangeFeed for ChangeFeedService {
             let bounds = self.store.log_bounds().await.map_err(|e| to_status(&e))?;
             bounds
                 .check_cursor(req.after_sequence)
-                .map_err(|e| log_status(&e))?;
+                .map_err(|e| to_status(&e))?;
         }
 
         let permit = self.streams.clone().try_acquire_owned().map_err(|_| {
-            Status::resource_exhausted(
-                "this node serves as many Watch streams as it may; retry later",
-            )
+            to_status(&Refused::Busy)
         })?;
         let (tx, rx) = mpsc::channel(64);
         let pump = Pump {
@@ -232,7 +231,7 @@ impl ChangeFeed for ChangeFeedService {
             .get::<PeerCaller>()
             .cloned()
             .ok_or_else(|| {
-                Status::unauthenticated("Relay is for pinned peer nodes, with a node credential")
+                to_status(&Refused::NotPeer)
             })?;
         let req = request.into_inner();
         let origin = edufed_domain::federation::parse_fingerprint("origin", &req.origin)
@@ -252,16 +251,12 @@ impl ChangeFeed for ChangeFeedService {
         let public_key = match self.store.get_peer(&origin).await {
             Ok(pinned) => pinned.descriptor.public_key.to_vec(),
             Err(edufed_domain::federation::Error::NotFound(_)) => {
-                return Err(Status::not_found(format!(
-                    "this node does not follow node {origin}, so it has nothing of it to relay"
-                )));
+                return Err(to_status(&Refused::NotFollowed(origin)));
             }
             Err(other) => return Err(to_status(&other)),
         };
         let permit = self.streams.clone().try_acquire_owned().map_err(|_| {
-            Status::resource_exhausted(
-                "this node serves as many Watch streams as it may; retry later",
-            )
+            to_status(&Refused::Busy)
         })?;
         let (tx, rx) = mpsc::channel(64);
         let relay = Relayer {
@@ -307,9 +302,7 @@ impl Relayer {
 
     async fn send(&self, message: pb::WatchResponse) -> Result<(), Option<Status>> {
         tokio::select! {
-            () = self.shutdown.cancelled() => Err(Some(Status::unavailable(
-                "the node is shutting down; reconnect with your last cursor",
-            ))),
+            () = self.shutdown.cancelled() => Err(Some(to_status(&Refused::ShuttingDown))),
             sent = self.tx.send(Ok(message)) => sent.map_err(|_| None),
         }
     }
@@ -350,10 +343,7 @@ impl Relayer {
             if last_heartbeat.elapsed() >= self.heartbeat {
                 // The reader must still be pinned here.
                 if self.store.get_peer(&self.reader).await.is_err() {
-                    return Err(Status::unauthenticated(format!(
-                        "node {} is no longer a pinned peer of this node",
-                        self.reader
-                    )));
+                    return Err(to_status(&Refused::Unpinned(self.reader.clone())));
                 }
                 let heartbeat = pb::WatchResponse {
                     event: Some(pb::watch_response::Event::Heartbeat(pb::Heartbeat {
@@ -369,9 +359,7 @@ impl Relayer {
             }
             tokio::select! {
                 () = self.shutdown.cancelled() => {
-                    return Err(Status::unavailable(
-                        "the node is shutting down; reconnect with your last cursor",
-                    ));
+                    return Err(to_status(&Refused::ShuttingDown));
                 }
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
@@ -429,7 +417,7 @@ impl Pump {
         let status = match stop {
             Stop::ClientGone => return,
             Stop::ShuttingDown => {
-                Status::unavailable("the node is shutting down; reconnect with your last cursor")
+                to_status(&Refused::ShuttingDown)
             }
             Stop::Failed(status) => status,
         };
@@ -457,7 +445,7 @@ impl Pump {
                     !self.snapshot,
                 )
                 .await
-                .map_err(|e| Stop::Failed(log_status(&e)))?;
+                .map_err(|e| Stop::Failed(to_status(&e)))?;
             let full = batch.len() as u32 == self.settings.batch_size;
             let node_id = self.identity.node_id();
             for entry in batch {
@@ -497,9 +485,9 @@ impl Pump {
                     .get_peer(&peer.node_id)
                     .await
                     .map_err(|e| match e {
-                        edufed_domain::federation::Error::NotFound(_) => Stop::Failed(
-                            Status::unauthenticated("this node no longer pins yours as a peer"),
-                        ),
+                        edufed_domain::federation::Error::NotFound(_) => {
+                            Stop::Failed(to_status(&Refused::Unpinned(peer.node_id.clone())))
+                        }
                         other => Stop::Failed(to_status(&other)),
                     })?;
                 Reader::Peer(PeerCaller {
@@ -526,7 +514,7 @@ impl Pump {
         self.send(pb::WatchResponse {
             event: Some(pb::watch_response::Event::Heartbeat(pb::Heartbeat {
                 latest_sequence: self.cursor,
-                time: Some(timestamp(edufed_domain::time::now())),
+                time: Some(timestamp(self.store.clock().now())),
             })),
         })
         .await

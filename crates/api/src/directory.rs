@@ -1,7 +1,6 @@
 //! The Directory service.
 
 use edufed_domain::FieldError;
-use edufed_domain::changes::Actor;
 use edufed_domain::directory::{MemberRef, NewToken, OrgRef, OrganizationFilter};
 use edufed_domain::ids::{PersonId, TokenId};
 use edufed_domain::page::{PageSize, PageToken};
@@ -13,8 +12,12 @@ use edufed_store::Store;
 use tonic::{Request, Response, Status};
 
 use crate::auth::principal;
-use crate::convert::{self, ToProto as _};
-use crate::status::ApiError;
+use crate::context::Context;
+use crate::convert::directory::{
+    new_organization, new_person, org_kind, organization_patch, role, ttl,
+};
+use crate::convert::{ToProto as _, org_ref};
+use crate::status::{ApiError, reply};
 
 /// The `edufed.v1.Directory` service.
 #[derive(Debug, Clone)]
@@ -24,9 +27,12 @@ pub struct DirectoryService {
 }
 
 impl DirectoryService {
-    /// A service over `store` on the node `node_id`.
-    pub fn new(store: Store, node_id: String) -> Self {
-        Self { store, node_id }
+    /// The service of the node `ctx` describes.
+    pub fn new(ctx: Context) -> Self {
+        Self {
+            node_id: ctx.identity.node_id(),
+            store: ctx.store,
+        }
     }
 
     /// Checks that `caller` may manage `person`'s tokens.
@@ -61,253 +67,189 @@ impl DirectoryService {
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
-#[tonic::async_trait]
-impl Directory for DirectoryService {
+impl DirectoryService {
     async fn get_organization(
         &self,
-        request: Request<pb::GetOrganizationRequest>,
-    ) -> RpcResult<pb::Organization> {
-        let org = async {
-            let org = convert::org_ref("organization", &request.get_ref().organization)?;
-            Ok::<_, ApiError>(self.store.get_organization(&org).await?)
-        }
-        .await?;
-        Ok(Response::new(org.to_proto()))
+        req: pb::GetOrganizationRequest,
+    ) -> Result<pb::Organization, ApiError> {
+        let org = org_ref("organization", &req.organization)?;
+        let org = self.store.get_organization(&org).await?;
+        Ok(org.to_proto())
     }
 
     async fn list_organizations(
         &self,
-        request: Request<pb::ListOrganizationsRequest>,
-    ) -> RpcResult<pb::ListOrganizationsResponse> {
-        let req = request.get_ref();
-        let page = async {
-            let size = PageSize::new("page_size", req.page_size, 50, 500)?;
-            let after = PageToken::decode("page_token", &req.page_token, 1)?;
-            let filter = OrganizationFilter {
-                kind: match req.kind {
-                    0 => None,
-                    kind => Some(convert::org_kind("kind", kind)?),
-                },
-                city: text::optional_line("city", &req.city, 100)?.map(|c| text::fold(&c)),
-                query: text::optional_line("query", &req.query, 200)?.map(|q| text::fold(&q)),
-            };
-            Ok::<_, ApiError>(
-                self.store
-                    .list_organizations(&filter, size, after.as_ref())
-                    .await?,
-            )
-        }
-        .await?;
-        Ok(Response::new(pb::ListOrganizationsResponse {
+        req: pb::ListOrganizationsRequest,
+    ) -> Result<pb::ListOrganizationsResponse, ApiError> {
+        let size = PageSize::new("page_size", req.page_size, 50, 500)?;
+        let after = PageToken::decode("page_token", &req.page_token, 1)?;
+        let filter = OrganizationFilter {
+            kind: match req.kind {
+                0 => None,
+                kind => Some(org_kind("kind", kind)?),
+            },
+            city: text::optional_line("city", &req.city, 100)?.map(|c| text::fold(&c)),
+            query: text::optional_line("query", &req.query, 200)?.map(|q| text::fold(&q)),
+        };
+        let page = self
+            .store
+            .list_organizations(&filter, size, after.as_ref())
+            .await?;
+        Ok(pb::ListOrganizationsResponse {
             organizations: page.items.iter().map(|o| o.to_proto()).collect(),
             next_page_token: page.next.map(|t| t.encode()).unwrap_or_default(),
-        }))
+        })
     }
 
     async fn create_organization(
         &self,
-        request: Request<pb::CreateOrganizationRequest>,
-    ) -> RpcResult<pb::Organization> {
-        let caller = principal(&request)?;
-        let org = async {
-            authorize(&caller, Action::CreateOrganization, Target::Node)?;
-            let new = convert::new_organization(request.get_ref())?;
-            Ok::<_, ApiError>(
-                self.store
-                    .create_organization(new, &Actor::Person(caller.person_id.clone()))
-                    .await?,
-            )
-        }
-        .await?;
+        caller: &Principal,
+        req: pb::CreateOrganizationRequest,
+    ) -> Result<pb::Organization, ApiError> {
+        authorize(caller, Action::CreateOrganization, Target::Node)?;
+        let new = new_organization(&req)?;
+        let org = self.store.create_organization(new, &caller.actor()).await?;
         tracing::info!(org = %org.id, slug = %org.slug, "organization created");
-        Ok(Response::new(org.to_proto()))
+        Ok(org.to_proto())
     }
 
     async fn update_organization(
         &self,
-        request: Request<pb::UpdateOrganizationRequest>,
-    ) -> RpcResult<pb::Organization> {
-        let caller = principal(&request)?;
-        let org = async {
-            let req = request.get_ref();
-            let target = convert::org_ref("organization", &req.organization)?;
-            let current = self.store.get_organization(&target).await?;
-            authorize(
-                &caller,
-                Action::UpdateOrganization,
-                Target::Organization(&current.id),
-            )?;
-            let patch = convert::organization_patch(req)?;
-            Ok::<_, ApiError>(
-                self.store
-                    .update_organization(
-                        &OrgRef::Id(current.id),
-                        patch,
-                        &Actor::Person(caller.person_id.clone()),
-                    )
-                    .await?,
-            )
-        }
-        .await?;
-        Ok(Response::new(org.to_proto()))
+        caller: &Principal,
+        req: pb::UpdateOrganizationRequest,
+    ) -> Result<pb::Organization, ApiError> {
+        let target = org_ref("organization", &req.organization)?;
+        let current = self.store.get_organization(&target).await?;
+        authorize(
+            caller,
+            Action::UpdateOrganization,
+            Target::Organization(&current.id),
+        )?;
+        let patch = organization_patch(&req)?;
+        let org = self
+            .store
+            .update_organization(&OrgRef::Id(current.id), patch, &caller.actor())
+            .await?;
+        Ok(org.to_proto())
     }
 
-    async fn add_member(&self, request: Request<pb::AddMemberRequest>) -> RpcResult<pb::Member> {
-        let caller = principal(&request)?;
-        let member = async {
-            let req = request.get_ref();
-            let target = convert::org_ref("organization", &req.organization)?;
-            let org = self.store.get_organization(&target).await?;
-            authorize(&caller, Action::AddMember, Target::Organization(&org.id))?;
-            let who = match &req.person {
-                Some(pb::add_member_request::Person::PersonId(id)) => {
-                    MemberRef::Existing(PersonId::parse("person_id", id)?)
-                }
-                Some(pb::add_member_request::Person::NewPerson(new)) => {
-                    MemberRef::New(convert::new_person(new)?)
-                }
-                None => {
-                    return Err(FieldError::new("person", "give person_id or new_person").into());
-                }
-            };
-            let role = convert::role("role", req.role)?;
-            Ok::<_, ApiError>(
-                self.store
-                    .add_member(
-                        &OrgRef::Id(org.id),
-                        who,
-                        role,
-                        &Actor::Person(caller.person_id.clone()),
-                    )
-                    .await?,
-            )
-        }
-        .await?;
-        Ok(Response::new(member.to_proto()))
+    async fn add_member(
+        &self,
+        caller: &Principal,
+        req: pb::AddMemberRequest,
+    ) -> Result<pb::Member, ApiError> {
+        let target = org_ref("organization", &req.organization)?;
+        let org = self.store.get_organization(&target).await?;
+        authorize(caller, Action::AddMember, Target::Organization(&org.id))?;
+        let who = match &req.person {
+            Some(pb::add_member_request::Person::PersonId(id)) => {
+                MemberRef::Existing(PersonId::parse("person_id", id)?)
+            }
+            Some(pb::add_member_request::Person::NewPerson(new)) => {
+                MemberRef::New(new_person(new)?)
+            }
+            None => {
+                return Err(FieldError::new("person", "give person_id or new_person").into());
+            }
+        };
+        let role = role("role", req.role)?;
+        let member = self
+            .store
+            .add_member(&OrgRef::Id(org.id), who, role, &caller.actor())
+            .await?;
+        Ok(member.to_proto())
     }
 
     async fn list_members(
         &self,
-        request: Request<pb::ListMembersRequest>,
-    ) -> RpcResult<pb::ListMembersResponse> {
-        let caller = principal(&request)?;
-        let page = async {
-            let req = request.get_ref();
-            let target = convert::org_ref("organization", &req.organization)?;
-            let org = self.store.get_organization(&target).await?;
-            authorize(&caller, Action::ListMembers, Target::Organization(&org.id))?;
-            let size = PageSize::new("page_size", req.page_size, 100, 500)?;
-            let after = PageToken::decode("page_token", &req.page_token, 2)?;
-            Ok::<_, ApiError>(
-                self.store
-                    .list_members(&org.id, size, after.as_ref())
-                    .await?,
-            )
-        }
-        .await?;
-        Ok(Response::new(pb::ListMembersResponse {
+        caller: &Principal,
+        req: pb::ListMembersRequest,
+    ) -> Result<pb::ListMembersResponse, ApiError> {
+        let target = org_ref("organization", &req.organization)?;
+        let org = self.store.get_organization(&target).await?;
+        authorize(caller, Action::ListMembers, Target::Organization(&org.id))?;
+        let size = PageSize::new("page_size", req.page_size, 100, 500)?;
+        let after = PageToken::decode("page_token", &req.page_token, 2)?;
+        let page = self
+            .store
+            .list_members(&org.id, size, after.as_ref())
+            .await?;
+        Ok(pb::ListMembersResponse {
             members: page.items.iter().map(|m| m.to_proto()).collect(),
             next_page_token: page.next.map(|t| t.encode()).unwrap_or_default(),
-        }))
+        })
     }
 
     async fn remove_member(
         &self,
-        request: Request<pb::RemoveMemberRequest>,
-    ) -> RpcResult<pb::RemoveMemberResponse> {
-        let caller = principal(&request)?;
-        let removed = async {
-            let req = request.get_ref();
-            let target = convert::org_ref("organization", &req.organization)?;
-            let person = PersonId::parse("person_id", &req.person_id)?;
-            let org = self.store.get_organization(&target).await?;
-            authorize(&caller, Action::RemoveMember, Target::Organization(&org.id))?;
-            Ok::<_, ApiError>(
-                self.store
-                    .remove_member(
-                        &OrgRef::Id(org.id),
-                        &person,
-                        &Actor::Person(caller.person_id.clone()),
-                    )
-                    .await?,
-            )
-        }
-        .await?;
-        Ok(Response::new(pb::RemoveMemberResponse {
+        caller: &Principal,
+        req: pb::RemoveMemberRequest,
+    ) -> Result<pb::RemoveMemberResponse, ApiError> {
+        let target = org_ref("organization", &req.organization)?;
+        let person = PersonId::parse("person_id", &req.person_id)?;
+        let org = self.store.get_organization(&target).await?;
+        authorize(caller, Action::RemoveMember, Target::Organization(&org.id))?;
+        let removed = self
+            .store
+            .remove_member(&OrgRef::Id(org.id), &person, &caller.actor())
+            .await?;
+        Ok(pb::RemoveMemberResponse {
             removed: Some(removed.to_proto()),
-        }))
+        })
     }
 
     async fn create_token(
         &self,
-        request: Request<pb::CreateTokenRequest>,
-    ) -> RpcResult<pb::CreateTokenResponse> {
-        let caller = principal(&request)?;
-        let (token, secret) = async {
-            let req = request.get_ref();
-            let person = Self::person_or_caller(&caller, &req.person_id)?;
-            let new = NewToken::parse(person.clone(), &req.name, convert::ttl(req.ttl.as_ref())?)?;
-            self.authorize_tokens_of(&caller, &person).await?;
-            Ok::<_, ApiError>(
-                self.store
-                    .create_token(new, &Actor::Person(caller.person_id.clone()))
-                    .await?,
-            )
-        }
-        .await?;
+        caller: &Principal,
+        req: pb::CreateTokenRequest,
+    ) -> Result<pb::CreateTokenResponse, ApiError> {
+        let person = Self::person_or_caller(caller, &req.person_id)?;
+        let new = NewToken::parse(person.clone(), &req.name, ttl(req.ttl.as_ref())?)?;
+        self.authorize_tokens_of(caller, &person).await?;
+        let (token, secret) = self.store.create_token(new, &caller.actor()).await?;
         tracing::info!(token = %token.id, person = %token.person_id, "token created");
-        Ok(Response::new(pb::CreateTokenResponse {
+        Ok(pb::CreateTokenResponse {
             token: Some(token.to_proto()),
             secret: secret.expose().to_owned(),
-        }))
+        })
     }
 
     async fn list_tokens(
         &self,
-        request: Request<pb::ListTokensRequest>,
-    ) -> RpcResult<pb::ListTokensResponse> {
-        let caller = principal(&request)?;
-        let tokens = async {
-            let person = Self::person_or_caller(&caller, &request.get_ref().person_id)?;
-            self.authorize_tokens_of(&caller, &person).await?;
-            Ok::<_, ApiError>(self.store.list_tokens(&person).await?)
-        }
-        .await?;
-        Ok(Response::new(pb::ListTokensResponse {
+        caller: &Principal,
+        req: pb::ListTokensRequest,
+    ) -> Result<pb::ListTokensResponse, ApiError> {
+        let person = Self::person_or_caller(caller, &req.person_id)?;
+        self.authorize_tokens_of(caller, &person).await?;
+        let tokens = self.store.list_tokens(&person).await?;
+        Ok(pb::ListTokensResponse {
             tokens: tokens.iter().map(|t| t.to_proto()).collect(),
-        }))
+        })
     }
 
     async fn revoke_token(
         &self,
-        request: Request<pb::RevokeTokenRequest>,
-    ) -> RpcResult<pb::ApiToken> {
-        let caller = principal(&request)?;
-        let token = async {
-            let id = TokenId::parse("token_id", &request.get_ref().token_id)?;
-            let token = self.store.get_token(&id).await?;
-            self.authorize_tokens_of(&caller, &token.person_id).await?;
-            Ok::<_, ApiError>(
-                self.store
-                    .revoke_token(&id, &Actor::Person(caller.person_id.clone()))
-                    .await?,
-            )
-        }
-        .await?;
+        caller: &Principal,
+        req: pb::RevokeTokenRequest,
+    ) -> Result<pb::ApiToken, ApiError> {
+        let id = TokenId::parse("token_id", &req.token_id)?;
+        let token = self.store.get_token(&id).await?;
+        self.authorize_tokens_of(caller, &token.person_id).await?;
+        let token = self.store.revoke_token(&id, &caller.actor()).await?;
         tracing::info!(token = %token.id, "token revoked");
-        Ok(Response::new(token.to_proto()))
+        Ok(token.to_proto())
     }
 
-    async fn who_am_i(&self, request: Request<pb::WhoAmIRequest>) -> RpcResult<pb::WhoAmIResponse> {
-        let caller = principal(&request)?;
-        let (person, slugs) = async {
-            let (person, roles) = self.store.get_person(&caller.person_id).await?;
-            let ids: Vec<_> = roles.iter().map(|(org, _)| org.clone()).collect();
-            let slugs = self.store.organization_slugs(&ids).await?;
-            Ok::<_, ApiError>((person, roles.into_iter().zip(slugs).collect::<Vec<_>>()))
-        }
-        .await?;
-        Ok(Response::new(pb::WhoAmIResponse {
+    async fn who_am_i(
+        &self,
+        caller: &Principal,
+        _: pb::WhoAmIRequest,
+    ) -> Result<pb::WhoAmIResponse, ApiError> {
+        let (person, roles) = self.store.get_person(&caller.person_id).await?;
+        let ids: Vec<_> = roles.iter().map(|(org, _)| org.clone()).collect();
+        let slugs = self.store.organization_slugs(&ids).await?;
+        let (person, slugs) = (person, roles.into_iter().zip(slugs).collect::<Vec<_>>());
+        Ok(pb::WhoAmIResponse {
             person: Some(person.to_proto()),
             token_id: caller.token_id.to_string(),
             memberships: slugs
@@ -319,6 +261,95 @@ impl Directory for DirectoryService {
                 })
                 .collect(),
             node_id: self.node_id.clone(),
-        }))
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl Directory for DirectoryService {
+    async fn get_organization(
+        &self,
+        request: Request<pb::GetOrganizationRequest>,
+    ) -> RpcResult<pb::Organization> {
+        reply(self.get_organization(request.into_inner()).await)
+    }
+
+    async fn list_organizations(
+        &self,
+        request: Request<pb::ListOrganizationsRequest>,
+    ) -> RpcResult<pb::ListOrganizationsResponse> {
+        reply(self.list_organizations(request.into_inner()).await)
+    }
+
+    async fn create_organization(
+        &self,
+        request: Request<pb::CreateOrganizationRequest>,
+    ) -> RpcResult<pb::Organization> {
+        let caller = principal(&request)?;
+        reply(
+            self.create_organization(&caller, request.into_inner())
+                .await,
+        )
+    }
+
+    async fn update_organization(
+        &self,
+        request: Request<pb::UpdateOrganizationRequest>,
+    ) -> RpcResult<pb::Organization> {
+        let caller = principal(&request)?;
+        reply(
+            self.update_organization(&caller, request.into_inner())
+                .await,
+        )
+    }
+
+    async fn add_member(&self, request: Request<pb::AddMemberRequest>) -> RpcResult<pb::Member> {
+        let caller = principal(&request)?;
+        reply(self.add_member(&caller, request.into_inner()).await)
+    }
+
+    async fn list_members(
+        &self,
+        request: Request<pb::ListMembersRequest>,
+    ) -> RpcResult<pb::ListMembersResponse> {
+        let caller = principal(&request)?;
+        reply(self.list_members(&caller, request.into_inner()).await)
+    }
+
+    async fn remove_member(
+        &self,
+        request: Request<pb::RemoveMemberRequest>,
+    ) -> RpcResult<pb::RemoveMemberResponse> {
+        let caller = principal(&request)?;
+        reply(self.remove_member(&caller, request.into_inner()).await)
+    }
+
+    async fn create_token(
+        &self,
+        request: Request<pb::CreateTokenRequest>,
+    ) -> RpcResult<pb::CreateTokenResponse> {
+        let caller = principal(&request)?;
+        reply(self.create_token(&caller, request.into_inner()).await)
+    }
+
+    async fn list_tokens(
+        &self,
+        request: Request<pb::ListTokensRequest>,
+    ) -> RpcResult<pb::ListTokensResponse> {
+        let caller = principal(&request)?;
+        reply(self.list_tokens(&caller, request.into_inner()).await)
+    }
+
+    async fn revoke_token(
+        &self,
+        request: Request<pb::RevokeTokenRequest>,
+    ) -> RpcResult<pb::ApiToken> {
+        let caller = principal(&request)?;
+        reply(self.revoke_token(&caller, request.into_inner()).await)
+    }
+
+    async fn who_am_i(&self, request: Request<pb::WhoAmIRequest>) -> RpcResult<pb::WhoAmIResponse> {
+        let caller = principal(&request)?;
+        reply(self.who_am_i(&caller, request.into_inner()).await)
     }
 }

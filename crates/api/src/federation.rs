@@ -92,7 +92,7 @@ fn subscription_out(
                 .filter
                 .directions
                 .iter()
-                .map(|d| crate::calendar_convert::direction_out(*d))
+                .map(|d| crate::convert::calendar::direction_out(*d))
                 .collect(),
             grades: s.filter.grades.map(|g| pb::GradeRange {
                 min: u32::from(g.min),
@@ -102,7 +102,7 @@ fn subscription_out(
                 .filter
                 .visibility
                 .iter()
-                .map(|v| crate::calendar_convert::visibility_out(*v))
+                .map(|v| crate::convert::calendar::visibility_out(*v))
                 .collect(),
         }),
     }
@@ -140,7 +140,8 @@ impl FederationService {
         &self,
         raw: Option<&pb::ActivityFilter>,
     ) -> Result<ActivityFilter, ApiError> {
-        use crate::calendar_convert::{direction_in, required, visibility_in};
+        use crate::convert::calendar::{direction_in, visibility_in};
+        use crate::convert::required;
         let Some(raw) = raw else {
             return Ok(ActivityFilter::default());
         };

@@ -120,15 +120,15 @@ macro_rules! forwardable {
 }
 
 forwardable!(pb::RegisterRequest => pb::Registration, "/edufed.v1.Calendar/Register",
-    CalendarClient::register, Some(Action::RegisterCohorts),
-    |r| (EntityKind::Activity, &r.activity_id),
-    |r| Acts::Named {
-        field: "cohort.organization",
-        value: r.cohort.as_ref().map_or("", |c| c.organization.as_str()),
-    },
-    |r, org| if let Some(cohort) = r.cohort.as_mut() {
-        cohort.organization = org.to_string();
-    });
+CalendarClient::register, Some(Action::RegisterCohorts),
+|r| (EntityKind::Activity, &r.activity_id),
+|r| Acts::Named {
+    field: "cohort.organization",
+    value: r.cohort.as_ref().map_or("", |c| c.organization.as_str()),
+},
+|r, org| if let Some(cohort) = r.cohort.as_mut() {
+    cohort.organization = org.to_string();
+});
 forwardable!(pb::WithdrawRequest => pb::Registration, "/edufed.v1.Calendar/Withdraw",
     CalendarClient::withdraw, None,
     |r| (EntityKind::Registration, &r.registration_id),

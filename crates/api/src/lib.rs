@@ -1,13 +1,18 @@
 //! The gRPC face of a node: tonic services of `edufed.v1`, the conversions
-//! between protobuf and domain types, and the one mapping from domain errors
-//! to `tonic::Status`.
+//! between protobuf and domain types, forwarded calls, and the one mapping
+//! from domain errors to `tonic::Status`.
+//!
+//! Every handler has one shape: convert the request into a typed command
+//! (naming the field at fault), authorize what the request alone decides,
+//! call the store (which decides the rest inside its write transaction),
+//! convert the answer.
 
 mod agreement;
 pub mod auth;
 mod booking;
 mod calendar;
-mod calendar_convert;
 mod change_feed;
+mod context;
 mod convert;
 mod directory;
 pub mod export;
@@ -20,6 +25,7 @@ pub use agreement::AgreementsService;
 pub use booking::BookingService;
 pub use calendar::CalendarService;
 pub use change_feed::{ChangeFeedService, FeedSettings};
+pub use context::Context;
 pub use directory::DirectoryService;
 pub use federation::FederationService;
 pub use report::ReportsService;

@@ -19,7 +19,7 @@ use edufed_store::Store;
 use tonic::{Request, Response, Status};
 
 use crate::auth::principal;
-use crate::calendar_convert::enum_map;
+use crate::convert::enum_map;
 use crate::convert::{date, timestamp};
 use crate::status::ApiError;
 

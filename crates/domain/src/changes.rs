@@ -253,6 +253,21 @@ impl ServiceError for Error {
             Error::Storage(e) => e.error_code(),
         }
     }
+
+    /// A reader told its cursor expired resyncs from a snapshot: the reason
+    /// and the bounds travel machine-readably.
+    fn reason(&self) -> Option<crate::Reason> {
+        match self {
+            Error::CursorExpired { oldest, latest, .. } => Some(crate::Reason {
+                reason: "CURSOR_EXPIRED",
+                metadata: vec![
+                    ("oldest_sequence", oldest.to_string()),
+                    ("latest_sequence", latest.to_string()),
+                ],
+            }),
+            Error::Storage(_) => None,
+        }
+    }
 }
 
 #[cfg(test)]

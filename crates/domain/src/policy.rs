@@ -173,6 +173,53 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
     }
 }
 
+/// The organizations whose records the caller may `action`: every one for
+/// the operator, else those of their organizations where their role allows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every organization's.
+    All,
+    /// These organizations' only.
+    Only(Vec<OrgId>),
+}
+
+impl Scope {
+    /// The organizations to keep records of, or `None` for all of them:
+    /// everything when the caller may act for `owner` (an activity's
+    /// publisher sees all its registrations), else only their own.
+    pub fn beside(self, owner: &OrgId) -> Option<Vec<OrgId>> {
+        match self {
+            Scope::Only(orgs) if !orgs.contains(owner) => Some(orgs),
+            _ => None,
+        }
+    }
+
+    /// The organizations to keep records of, or `None` for all of them.
+    pub fn organizations(self) -> Option<Vec<OrgId>> {
+        match self {
+            Scope::All => None,
+            Scope::Only(orgs) => Some(orgs),
+        }
+    }
+}
+
+/// Where `principal` may do `action`: the one answer to "which of my
+/// organizations may do this".
+pub fn permitted(principal: &Principal, action: Action) -> Scope {
+    if authorize(principal, Action::ViewAllRecords, Target::Node).is_ok()
+        && authorize(principal, action, Target::Node).is_ok()
+    {
+        return Scope::All;
+    }
+    Scope::Only(
+        principal
+            .organizations()
+            .filter(|org| authorize(principal, action, Target::Organization(org)).is_ok())
+            .cloned()
+            .collect(),
+    )
+}
+
 /// Decides whether `principal` may do `action` to `target`.
 ///
 /// The operator may do everything but sign for an organization. Within an organization, the caller's role

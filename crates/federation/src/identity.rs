@@ -100,3 +100,17 @@ mod tests {
         assert!(!verify(&other.public_key(), b"payload", &signature));
     }
 }
+
+impl edufed_domain::agreement::decide::Signer for NodeIdentity {
+    fn node_id(&self) -> String {
+        NodeIdentity::node_id(self)
+    }
+
+    fn public_key(&self) -> [u8; 32] {
+        NodeIdentity::public_key(self).to_bytes()
+    }
+
+    fn sign(&self, message: &[u8]) -> Vec<u8> {
+        NodeIdentity::sign(self, message).to_vec()
+    }
+}

@@ -9,7 +9,7 @@ use edufed_domain::agreement::lifecycle::start_of_day;
 use edufed_domain::agreement::report::{self, ActivityFacts, BookingFacts, CohortFacts};
 use edufed_domain::agreement::signing::{Signature, canonical_document, content_hash};
 use edufed_domain::agreement::{
-    Agreement, AgreementFilter, Content, Decline, Error, HistoryEntry, Lifecycle, REGISTER, State,
+    Agreement, AgreementFilter, Content, Error, HistoryEntry, Lifecycle, REGISTER, State,
     Term, Version,
 };
 use edufed_domain::booking::OccurrenceState;
@@ -17,7 +17,10 @@ use edufed_domain::calendar::ActivityDetails;
 use edufed_domain::calendar::registration::Results;
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::error::FieldError;
+use edufed_domain::agreement::decide::{Ballot, Signer, Vote};
+use edufed_domain::federation::Idempotency;
 use edufed_domain::ids::{ActivityId, AgreementId, BookingId, OrgId, PersonId, ResourceId};
+use edufed_domain::policy::{Action, Principal, Target, authorize};
 use edufed_domain::time::TimeZone;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -151,15 +154,16 @@ impl Store {
     }
 
     /// Replaces the draft's content; a declined proposal becomes a new draft version.
-    #[tracing::instrument(name = "store.agreement.update", skip(self, content, actor))]
+    #[tracing::instrument(name = "store.agreement.update", skip(self, content, caller))]
     pub async fn update_agreement(
         &self,
         id: &AgreementId,
         expected_revision: Option<u64>,
         content: Content,
-        actor: &Actor,
+        caller: &Principal,
     ) -> Result<Agreement, Error> {
-        self.mutate(id, expected_revision, actor, async |tx, a, _now| {
+        self.mutate(id, expected_revision, Some(caller), None, async |tx, a, _now| {
+            authorize(caller, Action::ManageAgreements, Target::Organization(&a.initiator))?;
             if !content.is_party(&a.initiator) {
                 return Err(FieldError::new(
                     "content.parties",
@@ -196,14 +200,15 @@ impl Store {
 
     /// Freezes the draft: its canonical document and hash are fixed, and
     /// every party is asked to sign.
-    #[tracing::instrument(name = "store.agreement.propose", skip(self, actor))]
+    #[tracing::instrument(name = "store.agreement.propose", skip(self, caller))]
     pub async fn propose_agreement(
         &self,
         id: &AgreementId,
         expected_revision: Option<u64>,
-        actor: &Actor,
+        caller: &Principal,
     ) -> Result<Agreement, Error> {
-        self.mutate(id, expected_revision, actor, async |tx, a, now| {
+        self.mutate(id, expected_revision, Some(caller), None, async |tx, a, now| {
+            authorize(caller, Action::ManageAgreements, Target::Organization(&a.initiator))?;
             let edufed_domain::agreement::Phase::Draft { version: number } = a.lifecycle.phase
             else {
                 return Err(Error::WrongState(format!(
@@ -232,84 +237,31 @@ impl Store {
         .await
     }
 
-    /// Records a party's signature of the version awaiting signatures. The
-    /// signature must cover that version's content hash.
-    #[tracing::instrument(name = "store.agreement.sign", skip_all, fields(agreement = %id, org = %signature.org_id))]
-    pub async fn sign_agreement(
+    /// A party's signature of the version awaiting signatures, made with
+    /// this node's key by `signer`, or its refusal; for `caller`, decided
+    /// on the agreement as it stands under its lock. A forwarded write's
+    /// `key` makes a retry get this answer instead of a second ballot.
+    #[tracing::instrument(name = "store.agreement.ballot", skip_all, fields(agreement = %ballot.agreement, org = %ballot.org))]
+    pub async fn cast_ballot(
         &self,
-        id: &AgreementId,
-        signature: Signature,
-        actor: &Actor,
+        ballot: Ballot,
+        caller: &Principal,
+        signer: &dyn Signer,
+        key: Option<&Idempotency>,
     ) -> Result<Agreement, Error> {
-        self.mutate(id, None, actor, async |_tx, a, _now| {
-            let awaiting = a.lifecycle.ballot().map(|b| b.version).ok_or_else(|| {
-                Error::WrongState(format!(
-                    "the agreement is {}: no version awaits signatures",
-                    a.lifecycle.state()
-                ))
-            })?;
-            if awaiting != signature.version {
-                return Err(Error::Stale(format!(
-                    "version {awaiting} awaits signatures, not version {}",
-                    signature.version
-                )));
+        let id = ballot.agreement.clone();
+        self.mutate(&id, None, Some(caller), key, async |_tx, a, now| {
+            authorize(caller, Action::SignAgreements, Target::Organization(&ballot.org))?;
+            let signature = a.cast(&ballot, caller, now, signer)?;
+            let mut step = match &signature {
+                Some(_) => Step::new("signed", ballot.version, Some(&ballot.org)),
+                None => Step::new("declined", ballot.version, Some(&ballot.org))
+                    .touching(ballot.version),
+            };
+            if let Vote::Decline { comment } = &ballot.vote {
+                step.comment = comment.clone();
             }
-            let version = a
-                .versions
-                .iter_mut()
-                .find(|v| v.number == awaiting)
-                .ok_or_else(|| Error::WrongState(format!("version {awaiting} is missing")))?;
-            if version.content_hash.as_deref() != Some(signature.content_hash.as_str()) {
-                return Err(Error::Stale(format!(
-                    "version {awaiting} has content hash {}, not the {} signed",
-                    version.content_hash.as_deref().unwrap_or("-"),
-                    signature.content_hash
-                )));
-            }
-            a.lifecycle = a.lifecycle.sign(&signature.org_id, signature.signed_at)?;
-            version.signatures.push(signature.clone());
-            let mut step = Step::new("signed", awaiting, Some(&signature.org_id));
-            step.signature = Some(signature);
-            Ok(step)
-        })
-        .await
-    }
-
-    /// Records a party's refusal of the version awaiting signatures.
-    #[tracing::instrument(name = "store.agreement.decline", skip(self, comment, actor))]
-    pub async fn decline_agreement(
-        &self,
-        id: &AgreementId,
-        version: u32,
-        org: &OrgId,
-        person: &PersonId,
-        comment: &str,
-        actor: &Actor,
-    ) -> Result<Agreement, Error> {
-        self.mutate(id, None, actor, async |_tx, a, now| {
-            let awaiting = a.lifecycle.ballot().map(|b| b.version);
-            if awaiting != Some(version) {
-                return Err(match awaiting {
-                    Some(v) => Error::Stale(format!(
-                        "version {v} awaits signatures, not version {version}"
-                    )),
-                    None => Error::WrongState(format!(
-                        "the agreement is {}: no version awaits signatures",
-                        a.lifecycle.state()
-                    )),
-                });
-            }
-            a.lifecycle = a.lifecycle.decline(org)?;
-            if let Some(v) = a.versions.iter_mut().find(|v| v.number == version) {
-                v.declined = Some(Decline {
-                    org_id: org.clone(),
-                    person_id: person.clone(),
-                    comment: comment.to_owned(),
-                    at: now,
-                });
-            }
-            let mut step = Step::new("declined", version, Some(org)).touching(version);
-            step.comment = comment.to_owned();
+            step.signature = signature;
             Ok(step)
         })
         .await
@@ -317,16 +269,17 @@ impl Store {
 
     /// Proposes an amendment of the agreement in force: a new version that
     /// replaces the current one once every party has signed it.
-    #[tracing::instrument(name = "store.agreement.amend", skip(self, content, actor))]
+    #[tracing::instrument(name = "store.agreement.amend", skip(self, content, caller))]
     pub async fn amend_agreement(
         &self,
         id: &AgreementId,
         expected_revision: Option<u64>,
         org: &OrgId,
         content: Content,
-        actor: &Actor,
+        caller: &Principal,
     ) -> Result<Agreement, Error> {
-        self.mutate(id, expected_revision, actor, async |tx, a, now| {
+        self.mutate(id, expected_revision, Some(caller), None, async |tx, a, now| {
+            authorize(caller, Action::ManageAgreements, Target::Organization(org))?;
             let in_force = a.in_force().ok_or_else(|| {
                 Error::WrongState(format!(
                     "the agreement is {}: only an agreement in force can be amended",
@@ -375,16 +328,17 @@ impl Store {
     /// requires is enforced: `effective` (the first day no longer in force)
     /// may be no earlier than today plus the notice; without it, the
     /// earliest day allowed, or at once when no notice is required.
-    #[tracing::instrument(name = "store.agreement.terminate", skip(self, comment, actor))]
+    #[tracing::instrument(name = "store.agreement.terminate", skip(self, comment, caller))]
     pub async fn terminate_agreement(
         &self,
         id: &AgreementId,
         org: &OrgId,
         effective: Option<NaiveDate>,
         comment: &str,
-        actor: &Actor,
+        caller: &Principal,
     ) -> Result<Agreement, Error> {
-        self.mutate(id, None, actor, async |_tx, a, now| {
+        self.mutate(id, None, Some(caller), None, async |_tx, a, now| {
+            authorize(caller, Action::SignAgreements, Target::Organization(org))?;
             // What time has brought comes first: an agreement whose term has
             // run out is expired, not terminated.
             if let Some(next) = a.lifecycle.tick(now) {
@@ -469,7 +423,7 @@ impl Store {
         for id in due {
             let id = AgreementId::from_stored(id);
             let result = self
-                .mutate(&id, None, &Actor::Node, async |_tx, a, now| {
+                .mutate(&id, None, None, None, async |_tx, a, now| {
                     let Some(next) = a.lifecycle.tick(now) else {
                         return Err(Error::Stale("nothing due".into()));
                     };
@@ -731,13 +685,21 @@ impl Store {
         &self,
         id: &AgreementId,
         expected_revision: Option<u64>,
-        actor: &Actor,
+        caller: Option<&Principal>,
+        key: Option<&Idempotency>,
         change: impl AsyncFnOnce(&mut WriteTx<'_>, &mut Agreement, DateTime<Utc>) -> Result<Step, Error>,
     ) -> Result<Agreement, Error> {
-        let now = self.clock().now();
+        let actor = &caller.map_or(Actor::Node, Principal::actor);
         let mut tx = self.write_tx().await?;
+        if let Some(answered) = tx.claim::<_, Error>(key).await? {
+            return Ok(answered);
+        }
+        let now = tx.now();
         tx.lock(Locked::Agreements, id.as_str()).await?;
         let mut agreement = load(tx.conn(), id).await?;
+        if let Some(caller) = caller {
+            agreement.seen_by(caller)?;
+        }
         if let Some(expected) = expected_revision
             && expected != agreement.revision
         {
@@ -758,7 +720,7 @@ impl Store {
             let step = Step::new("in_force", version, None);
             record_history(&mut tx, &agreement, &step, &Actor::Node, now).await?;
         }
-        tx.commit().await?;
+        tx.commit_with(&agreement).await?;
         Ok(agreement)
     }
 

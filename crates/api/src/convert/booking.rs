@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, NaiveTime, Utc, Weekday};
 use edufed_domain::FieldError;
 use edufed_domain::booking::request::MAX_HOLD_SECONDS;
 use edufed_domain::booking::{
-    Access, ApprovalPolicy, Blackout, BookedOccurrence, Booked, Booking, BookingOutcome,
+    Access, ApprovalPolicy, Blackout, Booked, BookedOccurrence, Booking, BookingOutcome,
     BookingRules, Cancel, CancelScope, Decide, Listed, OccurrenceState, Request, Resource,
     ResourceDetails, ResourceKind, UpdateResource, Verdict, WeeklyHours,
 };
@@ -57,7 +57,10 @@ pub(crate) fn update(req: &pb::UpdateResourceRequest) -> Result<UpdateResource, 
 
 /// A booking request for `requester` (resolved by the caller from the
 /// request's `requester`, id or slug).
-pub(crate) fn request(req: &pb::RequestBookingRequest, requester: OrgId) -> Result<Request, FieldError> {
+pub(crate) fn request(
+    req: &pb::RequestBookingRequest,
+    requester: OrgId,
+) -> Result<Request, FieldError> {
     if req.headcount == 0 {
         return Err(FieldError::new("headcount", "is required"));
     }
@@ -69,7 +72,7 @@ pub(crate) fn request(req: &pb::RequestBookingRequest, requester: OrgId) -> Resu
         recurrence: req
             .recurrence
             .as_ref()
-            .map(|r| recurrence(r, "recurrence"))
+            .map(|r| recurrence("recurrence", &r.rule, &r.exdates, &[]))
             .transpose()?,
         purpose: text::line("purpose", &req.purpose, 300)?,
         headcount: req.headcount,
@@ -355,7 +358,6 @@ pub(crate) fn window(
     Ok((from, to))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,10 +387,9 @@ mod tests {
             end: "2026-09-07T10:00".into(),
             purpose: "Технология".into(),
             headcount: 12,
-            recurrence: Some(pb::Recurrence {
+            recurrence: Some(pb::BookingRecurrence {
                 rule: "FREQ=WEEKLY".into(),
                 exdates: vec!["7 сентября".into()],
-                rdates: vec![],
             }),
             ..Default::default()
         };
@@ -399,7 +400,10 @@ mod tests {
         );
         let mut no_headcount = good.clone();
         no_headcount.headcount = 0;
-        assert_eq!(request(&no_headcount, org.clone()).unwrap_err().field, "headcount");
+        assert_eq!(
+            request(&no_headcount, org.clone()).unwrap_err().field,
+            "headcount"
+        );
         let mut long_hold = good;
         long_hold.recurrence = None;
         long_hold.hold_seconds = MAX_HOLD_SECONDS + 1;

@@ -1,21 +1,23 @@
 //! Wire ↔ domain conversions of the Calendar service.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::DateTime;
 use edufed_domain::FieldError;
+use edufed_domain::calendar::decide::Register;
+use edufed_domain::calendar::registration::Cohort;
 use edufed_domain::calendar::registration::{Registration, RegistrationState, Results};
 use edufed_domain::calendar::{
     Activity, ActivityDetails, ActivityKind, ActivityStatus, Audience, Coordinator, Direction,
-    Format, GradeRange, Occurrence, OverrideChange, Place, Recurrence, RegistrationWindow,
+    Format, GradeRange, Occurrence, OverrideChange, Place, RegistrationWindow,
     Schedule, SeatQuota, Visibility,
 };
-use edufed_domain::ids::OrgId;
+use edufed_domain::ids::{ActivityId, AgreementId, OrgId};
 use edufed_domain::text;
 use edufed_domain::time::TimeZone;
 use edufed_proto::v1 as pb;
 
-use crate::convert::{ToProto, enum_map, instant, local, local_out, recurrence, required, timestamp};
-
-
+use crate::convert::{
+    ToProto, enum_map, instant, local, local_out, recurrence, required, timestamp,
+};
 
 enum_map!(
     kind_in,
@@ -65,13 +67,27 @@ pub(crate) fn cohort_grades(range: Option<&pb::GradeRange>) -> Result<GradeRange
     )
 }
 
-/// The publisher's activity details; `zone` is the publisher's time zone,
-/// used when the schedule names none.
+/// The publisher's activity details, from the request's `details`; `zone`
+/// is the publisher's time zone, used when the schedule names none.
 pub(crate) fn details(
     raw: Option<&pb::ActivityDetails>,
     zone: TimeZone,
 ) -> Result<ActivityDetails, FieldError> {
     let raw = raw.ok_or_else(|| FieldError::new("details", "is required"))?;
+    details_of(raw, zone).map_err(|e| e.within("details"))
+}
+
+fn details_of(raw: &pb::ActivityDetails, zone: TimeZone) -> Result<ActivityDetails, FieldError> {
+    if let Some(raw) = text::optional_line("agreement_id", &raw.agreement_id, 100)? {
+        // Stored as listed, so the agreement's report finds the activity.
+        let id = AgreementId::parse("agreement_id", &raw)?;
+        if id.as_str() != raw {
+            return Err(FieldError::new(
+                "agreement_id",
+                "give the agreement's id as listed",
+            ));
+        }
+    }
     let audience = raw
         .audience
         .as_ref()
@@ -100,7 +116,7 @@ pub(crate) fn details(
     let recurrence = schedule
         .recurrence
         .as_ref()
-        .map(|r| recurrence(r, "schedule.recurrence"))
+        .map(|r| recurrence("schedule.recurrence", &r.rule, &r.exdates, &r.rdates))
         .transpose()?;
     let coordinator = match &raw.coordinator {
         Some(c)
@@ -173,6 +189,30 @@ pub(crate) fn details(
         },
     }
     .validate()
+}
+
+/// A cohort's registration for the activity the request names, for
+/// `org` (resolved by the caller from `cohort.organization`).
+pub(crate) fn register(req: &pb::RegisterRequest, org: OrgId) -> Result<Register, FieldError> {
+    let raw = req
+        .cohort
+        .as_ref()
+        .ok_or_else(|| FieldError::new("cohort", "is required"))?;
+    let cohort = Cohort {
+        org_id: org,
+        grades: cohort_grades(raw.grades.as_ref())?,
+        headcount: raw.headcount,
+        teacher: raw.teacher.clone(),
+        teacher_contact: Some(raw.teacher_contact.clone()),
+    }
+    .validate()
+    .map_err(|e| e.within("cohort"))?;
+    Ok(Register {
+        activity: ActivityId::parse("activity_id", &req.activity_id)?,
+        occurrence: instant("occurrence_start", req.occurrence_start.as_ref())?
+            .map(|t| t.timestamp_micros()),
+        cohort,
+    })
 }
 
 pub(crate) fn results(raw: Option<&pb::Results>) -> Result<Results, FieldError> {

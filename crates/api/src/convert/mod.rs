@@ -13,7 +13,6 @@ use edufed_domain::FieldError;
 use edufed_domain::calendar::Recurrence;
 use edufed_domain::directory::OrgRef;
 use edufed_domain::text;
-use edufed_proto::v1 as pb;
 
 /// Turns a domain value into its wire form.
 pub(crate) trait ToProto {
@@ -116,9 +115,14 @@ pub(crate) fn date(field: &str, raw: &str) -> Result<chrono::NaiveDate, FieldErr
     })
 }
 
-/// A recurrence as the wire states it, at `path`: the rule and local
-/// EXDATEs and RDATEs.
-pub(crate) fn recurrence(raw: &pb::Recurrence, path: &str) -> Result<Recurrence, FieldError> {
+/// A recurrence as the wire states it at `path`: the rule and local EXDATEs
+/// and RDATEs (a booking has no RDATEs).
+pub(crate) fn recurrence(
+    path: &str,
+    rule: &str,
+    exdates: &[String],
+    rdates: &[String],
+) -> Result<Recurrence, FieldError> {
     let dates = |name: &str, values: &[String]| {
         let field = format!("{path}.{name}");
         values
@@ -127,9 +131,9 @@ pub(crate) fn recurrence(raw: &pb::Recurrence, path: &str) -> Result<Recurrence,
             .collect::<Result<Vec<_>, _>>()
     };
     Ok(Recurrence {
-        rule: raw.rule.clone(),
-        exdates: dates("exdates", &raw.exdates)?,
-        rdates: dates("rdates", &raw.rdates)?,
+        rule: rule.to_owned(),
+        exdates: dates("exdates", exdates)?,
+        rdates: dates("rdates", rdates)?,
     })
 }
 

@@ -3,6 +3,7 @@
 //! that a third party can verify, the resource hours parties pledge, and
 //! what an agreement delivered.
 
+pub mod decide;
 pub mod html;
 pub mod lifecycle;
 pub mod quota;
@@ -596,7 +597,7 @@ impl Content {
 }
 
 /// One version of an agreement's content.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {
     /// 1, 2, …
     pub number: u32,
@@ -628,7 +629,7 @@ pub struct Decline {
 }
 
 /// An agreement as stored: who started it, its lifecycle, its versions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agreement {
     /// Its id.
     pub id: AgreementId,
@@ -730,6 +731,9 @@ pub enum Error {
     /// No such agreement, or not visible to the caller.
     #[error("agreement {0} not found")]
     NotFound(String),
+    /// The caller may not do this.
+    #[error(transparent)]
+    Denied(#[from] crate::policy::Denied),
     /// The state does not allow the operation; names the state.
     #[error("{0}")]
     WrongState(String),
@@ -747,6 +751,7 @@ impl ServiceError for Error {
             Error::Invalid(e) => e.error_code(),
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::WrongState(_) | Error::Stale(_) => ErrorCode::FailedPrecondition,
+            Error::Denied(_) => ErrorCode::PermissionDenied,
             Error::Storage(e) => e.error_code(),
         }
     }
