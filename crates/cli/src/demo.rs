@@ -1936,13 +1936,17 @@ fn guide(
 
 fn init_logging() {
     // Quiet by default, so that the guide stands out; EDUFED_LOG as for
-    // serve. Links to peers are left out too: a reused demo's nodes first
-    // try their peers' old ports, and the demo reports a link that does not
-    // come up itself (as `edufed peer status` does).
+    // serve. Links to peers are left out too, and with them the worker
+    // runner's errors (a link going down is one; so would be any worker's):
+    // a reused demo's nodes first try their peers' old ports, and the demo
+    // reports a link that does not come up itself (as `edufed peer status`
+    // does).
     let filter = std::env::var("EDUFED_LOG")
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new("warn,edufed_federation::sync=error"));
+        .unwrap_or_else(|| {
+            EnvFilter::new("warn,edufed_federation::sync=error,edufed_worker=error")
+        });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())

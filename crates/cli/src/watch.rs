@@ -2,12 +2,10 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
 use edufed_proto::v1 as pb;
-use rand::Rng as _;
 use tonic::Code;
 
 use crate::client::Connection;
@@ -64,7 +62,8 @@ pub async fn watch(conn: Connection, args: WatchArgs, format: Format) -> anyhow:
         (None, None) => 0,
     };
     let mut client = conn.change_feed();
-    let mut backoff = Duration::from_millis(500);
+    // Failed reconnections since the stream last delivered a message.
+    let mut attempt: u32 = 0;
     loop {
         let request = pb::WatchRequest {
             after_sequence: cursor,
@@ -78,7 +77,7 @@ pub async fn watch(conn: Connection, args: WatchArgs, format: Format) -> anyhow:
                 loop {
                     match stream.message().await {
                         Ok(Some(message)) => {
-                            backoff = Duration::from_millis(500);
+                            attempt = 0;
                             match message.event {
                                 Some(pb::watch_response::Event::Entry(entry)) => {
                                     print_entry(&entry, format)?;
@@ -114,15 +113,14 @@ pub async fn watch(conn: Connection, args: WatchArgs, format: Format) -> anyhow:
         };
         match status.code() {
             Code::Unavailable | Code::Unknown | Code::Cancelled => {
-                let jitter = rand::thread_rng().gen_range(0..=backoff.as_millis() as u64 / 2);
-                let wait = backoff + Duration::from_millis(jitter);
+                attempt = attempt.saturating_add(1);
+                let wait = edufed_worker::backoff(attempt);
                 eprintln!(
                     "watch interrupted ({}); reconnecting after sequence {cursor} in {:.1} s",
                     status.message(),
                     wait.as_secs_f64()
                 );
                 tokio::time::sleep(wait).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
             }
             _ => return Err(status.into()),
         }

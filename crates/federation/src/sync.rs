@@ -1,21 +1,25 @@
-//! Following peers' change logs: one task per subscription streams the
-//! peer's Watch from the stored cursor, checks every entry's signature with
-//! the pinned key before applying it, and applies it to the mirrors and the
-//! cursor in one transaction. A broken link is retried with exponential
-//! backoff and jitter; a peer that sends a badly signed entry is cut off
-//! until an operator looks (the entry is never applied).
+//! Following peers' change logs. A [`Supervisor`] starts one follower per
+//! subscription; each streams the peer's Watch from the stored cursor, checks
+//! every entry's signature with the pinned key before applying it, and
+//! applies it to the mirrors and the cursor in one transaction. Both are
+//! workers: a broken link is an error of the follower, retried by the runner
+//! with exponential backoff and jitter. A badly signed entry is never
+//! applied: it breaks the link each time it arrives, so the link stays at it
+//! until an operator looks.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use edufed_domain::changes::{ChangeEntry, EntityKind, Operation};
+use edufed_domain::federation::Subscription;
 use edufed_domain::ids::OrgId;
 use edufed_proto::v1 as pb;
 use edufed_proto::v1::change_feed_client::ChangeFeedClient;
+use edufed_proto::v1::watch_response::Event;
 use edufed_store::Store;
-use rand::Rng as _;
+use edufed_worker::{Worker, WorkerState, Workers};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -25,41 +29,54 @@ use crate::{NODE_AUTH_HEADER, NODE_HEADER, NodeIdentity, PeerTls, PublicKey, cre
 const SUPERVISE_EVERY: Duration = Duration::from_secs(1);
 /// The heartbeat asked of peers.
 const HEARTBEAT_SECS: u32 = 5;
+/// Heartbeats come every few seconds: silence for three of them means the
+/// link is gone even if no reset ever arrives.
+const SILENCE: Duration = Duration::from_secs(HEARTBEAT_SECS as u64 * 3 + 5);
 
-/// The delay before retry `attempt` (from 1): 0.5 s doubling to at most
-/// 30 s, with up to half of it again as jitter, so that nodes cut off
-/// together do not reconnect together.
-pub fn backoff(attempt: u32) -> Duration {
-    let base = 500u64
-        .saturating_mul(1 << attempt.saturating_sub(1).min(6))
-        .min(30_000);
-    let jitter = rand::thread_rng().gen_range(0..=base / 2);
-    Duration::from_millis(base + jitter)
-}
-
-/// Runs until `shutdown`: starts a follower for every subscription and
-/// stops the followers of subscriptions that were removed.
-pub async fn run(
+/// Starts a follower for every subscription and stops the followers of
+/// subscriptions that were removed.
+pub struct Supervisor {
     store: Store,
     identity: Arc<NodeIdentity>,
     tls: PeerTls,
-    shutdown: CancellationToken,
-) {
-    let mut followers: HashMap<String, JoinHandle<()>> = HashMap::new();
-    let mut tick = tokio::time::interval(SUPERVISE_EVERY);
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            _ = tick.tick() => {}
+    workers: Workers,
+    followers: HashMap<String, JoinHandle<()>>,
+    tick: tokio::time::Interval,
+}
+
+impl Supervisor {
+    /// A supervisor that starts its followers among `workers`, so that they
+    /// stop with the node and the node waits for them.
+    pub fn new(store: Store, identity: Arc<NodeIdentity>, tls: PeerTls, workers: Workers) -> Self {
+        let tick = tokio::time::interval_at(
+            tokio::time::Instant::now() + SUPERVISE_EVERY,
+            SUPERVISE_EVERY,
+        );
+        Self {
+            store,
+            identity,
+            tls,
+            workers,
+            followers: HashMap::new(),
+            tick,
         }
-        let subscriptions = match store.list_subscriptions().await {
-            Ok(list) => list,
-            Err(error) => {
-                tracing::warn!(%error, "cannot read subscriptions");
-                continue;
-            }
-        };
-        followers.retain(|peer, task| {
+    }
+}
+
+impl Worker for Supervisor {
+    fn name(&self) -> String {
+        "subscription supervisor".into()
+    }
+
+    async fn work(&mut self, _must_exit: &CancellationToken) -> anyhow::Result<WorkerState> {
+        let subscriptions = self
+            .store
+            .list_subscriptions()
+            .await
+            .context("cannot read subscriptions")?;
+        // A follower that finished while its subscription stays (its peer
+        // was unpinned) is started again, to see whether it is back.
+        self.followers.retain(|peer, task| {
             let keep = !task.is_finished() && subscriptions.iter().any(|s| &s.peer_id == peer);
             if !keep {
                 task.abort();
@@ -67,52 +84,216 @@ pub async fn run(
             keep
         });
         for s in subscriptions {
-            followers.entry(s.peer_id.clone()).or_insert_with(|| {
-                tokio::spawn(follow(
-                    store.clone(),
-                    identity.clone(),
-                    tls.clone(),
-                    s.peer_id,
-                    shutdown.clone(),
-                ))
+            self.followers.entry(s.peer_id.clone()).or_insert_with(|| {
+                self.workers.spawn(Follower {
+                    store: self.store.clone(),
+                    identity: self.identity.clone(),
+                    tls: self.tls.clone(),
+                    peer: s.peer_id,
+                    link: Link::default(),
+                    stream: None,
+                })
             });
         }
+        Ok(WorkerState::Idle)
     }
-    for (_, task) in followers {
-        let _ = task.await;
+
+    async fn wait_for_work(&mut self) -> WorkerState {
+        self.tick.tick().await;
+        WorkerState::Busy
     }
 }
 
-/// Follows one peer until shutdown or until the subscription is removed.
-async fn follow(
+/// Follows one peer, directly or through a relay, until its subscription
+/// is removed. Each call of `work` reads and applies one message (opening
+/// the stream first when none is open), so the runner's count of
+/// consecutive errors starts again whenever the link delivers something.
+struct Follower {
     store: Store,
     identity: Arc<NodeIdentity>,
     tls: PeerTls,
     peer: String,
-    shutdown: CancellationToken,
-) {
-    let mut attempt = 0;
-    let mut link = Link::default();
-    loop {
+    link: Link,
+    stream: Option<Stream>,
+}
+
+impl Worker for Follower {
+    fn name(&self) -> String {
+        format!("follower of {}", self.peer)
+    }
+
+    async fn work(&mut self, must_exit: &CancellationToken) -> anyhow::Result<WorkerState> {
+        // Connecting and reading wait on the peer for as long as it takes.
+        // Dropping the step is safe: an entry half applied is rolled back
+        // with its transaction, and read again from the cursor.
         let outcome = tokio::select! {
-            () = shutdown.cancelled() => return,
-            outcome = stream_once(&store, &identity, &tls, &peer, &mut attempt, &mut link) => outcome,
+            biased;
+            () = must_exit.cancelled() => return Ok(WorkerState::Done),
+            outcome = self.step() => outcome,
         };
-        match outcome {
-            Ok(()) => return,
-            Err(error) => {
-                attempt += 1;
-                let message = format!("{error:#}");
-                tracing::warn!(%peer, attempt, error = %message, "link to peer down");
-                if let Err(error) = store.note_link_down(&peer, &message).await {
-                    tracing::warn!(%peer, %error, "cannot record the link's state");
-                }
+        if let Err(error) = &outcome {
+            self.stream = None;
+            if let Err(error) = self
+                .store
+                .note_link_down(&self.peer, &format!("{error:#}"))
+                .await
+            {
+                tracing::warn!(peer = %self.peer, %error, "cannot record the link's state");
             }
         }
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(backoff(attempt)) => {}
+        outcome
+    }
+
+    async fn wait_for_work(&mut self) -> WorkerState {
+        // Only reached after an error and its backoff: time to try again.
+        WorkerState::Busy
+    }
+}
+
+impl Follower {
+    /// Reads and applies one message, opening a stream first if none is
+    /// open. `Done` when there is nothing left to follow.
+    async fn step(&mut self) -> anyhow::Result<WorkerState> {
+        let stream = match &mut self.stream {
+            Some(stream) => stream,
+            None => match self.open().await? {
+                Some(stream) => self.stream.insert(stream),
+                None => return Ok(WorkerState::Done),
+            },
+        };
+        stream
+            .next(&self.store, &self.tls, &self.peer, &mut self.link)
+            .await?;
+        Ok(WorkerState::Busy)
+    }
+
+    /// Opens a stream of the peer's log, or `None` when the subscription or
+    /// the pinned peer is gone.
+    async fn open(&mut self) -> anyhow::Result<Option<Stream>> {
+        let subscription = match self.store.get_subscription(&self.peer).await {
+            Ok(s) => s,
+            Err(edufed_domain::federation::Error::NoSubscription(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        match &subscription.via {
+            Some(relay) => self.open_relayed(relay, subscription.cursor).await,
+            None => self.open_direct(&subscription).await,
         }
+    }
+
+    /// Opens the peer's own Watch, from its snapshot if the peer no longer
+    /// retains the log after the cursor.
+    async fn open_direct(&mut self, subscription: &Subscription) -> anyhow::Result<Option<Stream>> {
+        let (store, tls, peer_id) = (&self.store, &self.tls, self.peer.as_str());
+        let peer = match store.get_peer(peer_id).await {
+            Ok(p) => p,
+            Err(edufed_domain::federation::Error::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let key = PublicKey::from_bytes(&peer.descriptor.public_key).context("the pinned key")?;
+        let hosted: Vec<OrgId> = match Link::refresh(store, tls, peer_id).await {
+            Some(fresh) => fresh,
+            None => peer
+                .descriptor
+                .organizations
+                .iter()
+                .map(|o| o.id.clone())
+                .collect(),
+        };
+        let url = peer.descriptor.url.clone();
+        let endpoint = tls.endpoint(&url).map_err(|e| anyhow!(e))?;
+        let channel = endpoint
+            .connect()
+            .await
+            .with_context(|| format!("cannot reach {url}"))?;
+        let watch = |snapshot: bool| -> anyhow::Result<tonic::Request<pb::WatchRequest>> {
+            let now = store.clock().now().timestamp();
+            let (from, auth) = credential(&self.identity, peer_id, now);
+            let mut request = tonic::Request::new(pb::WatchRequest {
+                after_sequence: subscription.cursor,
+                entity_kinds: subscription
+                    .kinds
+                    .iter()
+                    .map(|k| k.as_str().to_owned())
+                    .collect(),
+                heartbeat_seconds: HEARTBEAT_SECS,
+                snapshot,
+            });
+            request.metadata_mut().insert(NODE_HEADER, from.parse()?);
+            request
+                .metadata_mut()
+                .insert(NODE_AUTH_HEADER, auth.parse()?);
+            Ok(request)
+        };
+        let mut client = ChangeFeedClient::new(channel);
+        let refused =
+            |status: tonic::Status| anyhow!("{url} refused the stream: {}", status.message());
+        let messages = match client.watch(watch(self.link.resync)?).await {
+            Ok(stream) => stream,
+            // The peer compacted its log past this node's cursor: read its
+            // snapshot (every record's latest entry), then follow on.
+            Err(status) if status.code() == tonic::Code::OutOfRange => {
+                tracing::warn!(peer = %peer_id, cursor = subscription.cursor, "cursor expired at the peer; resyncing from its snapshot");
+                self.link.resync = true;
+                client.watch(watch(true)?).await.map_err(refused)?
+            }
+            Err(status) => return Err(refused(status)),
+        }
+        .into_inner();
+        tracing::info!(peer = %peer_id, cursor = subscription.cursor, snapshot = self.link.resync, "following peer");
+        Ok(Some(Stream {
+            url,
+            messages,
+            source: Source::Direct(Direct {
+                key,
+                hosted,
+                snapshot: self.link.resync.then(HashSet::new),
+            }),
+        }))
+    }
+
+    /// Opens the stream of the origin's records as the pinned peer `relay`
+    /// relays them.
+    async fn open_relayed(&self, relay: &str, cursor: u64) -> anyhow::Result<Option<Stream>> {
+        let origin = self.peer.as_str();
+        let peer = match self.store.get_peer(relay).await {
+            Ok(p) => p,
+            Err(edufed_domain::federation::Error::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let url = peer.descriptor.url.clone();
+        let channel = self
+            .tls
+            .endpoint(&url)
+            .map_err(|e| anyhow!(e))?
+            .connect()
+            .await
+            .with_context(|| format!("cannot reach {url}"))?;
+        let now = self.store.clock().now().timestamp();
+        let (from, auth) = credential(&self.identity, relay, now);
+        let mut request = tonic::Request::new(pb::RelayRequest {
+            origin: origin.to_owned(),
+            after_sequence: cursor,
+            heartbeat_seconds: HEARTBEAT_SECS,
+        });
+        request.metadata_mut().insert(NODE_HEADER, from.parse()?);
+        request
+            .metadata_mut()
+            .insert(NODE_AUTH_HEADER, auth.parse()?);
+        let messages = ChangeFeedClient::new(channel)
+            .relay(request)
+            .await
+            .map_err(|status| anyhow!("{url} refused to relay {origin}: {}", status.message()))?
+            .into_inner();
+        tracing::info!(%origin, %relay, cursor, "following a peer's relay");
+        Ok(Some(Stream {
+            url,
+            messages,
+            source: Source::Relayed(Relayed {
+                relay: relay.to_owned(),
+                key: None,
+            }),
+        }))
     }
 }
 
@@ -124,7 +305,7 @@ struct Link {
     resync: bool,
     /// Organizations named by entries that the peer's descriptor did not
     /// list even when fetched again: not asked about twice.
-    unknown: std::collections::HashSet<OrgId>,
+    unknown: HashSet<OrgId>,
 }
 
 impl Link {
@@ -148,134 +329,105 @@ impl Link {
     }
 }
 
-/// One stream: connect, then apply entries until the link breaks. `Ok`
-/// only when there is nothing left to follow.
-async fn stream_once(
-    store: &Store,
-    identity: &NodeIdentity,
-    tls: &PeerTls,
-    peer_id: &str,
-    attempt: &mut u32,
-    link: &mut Link,
-) -> anyhow::Result<()> {
-    let subscription = match store.get_subscription(peer_id).await {
-        Ok(s) => s,
-        Err(edufed_domain::federation::Error::NoSubscription(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(relay) = &subscription.via {
-        return relayed_once(
-            store,
-            identity,
-            tls,
-            peer_id,
-            relay,
-            subscription.cursor,
-            attempt,
-        )
-        .await;
-    }
-    let peer = match store.get_peer(peer_id).await {
-        Ok(p) => p,
-        Err(edufed_domain::federation::Error::NotFound(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
-    };
-    let key = PublicKey::from_bytes(&peer.descriptor.public_key).context("the pinned key")?;
-    let mut hosted: Vec<OrgId> = match Link::refresh(store, tls, peer_id).await {
-        Some(fresh) => fresh,
-        None => peer
-            .descriptor
-            .organizations
-            .iter()
-            .map(|o| o.id.clone())
-            .collect(),
-    };
-    let url = peer.descriptor.url.clone();
-    let endpoint = tls.endpoint(&url).map_err(|e| anyhow!(e))?;
-    let channel = endpoint
-        .connect()
-        .await
-        .with_context(|| format!("cannot reach {url}"))?;
-    let watch = |snapshot: bool| -> anyhow::Result<tonic::Request<pb::WatchRequest>> {
-        let (from, auth) = credential(identity, peer_id, chrono::Utc::now().timestamp());
-        let mut request = tonic::Request::new(pb::WatchRequest {
-            after_sequence: subscription.cursor,
-            entity_kinds: subscription
-                .kinds
-                .iter()
-                .map(|k| k.as_str().to_owned())
-                .collect(),
-            heartbeat_seconds: HEARTBEAT_SECS,
-            snapshot,
-        });
-        request.metadata_mut().insert(NODE_HEADER, from.parse()?);
-        request
-            .metadata_mut()
-            .insert(NODE_AUTH_HEADER, auth.parse()?);
-        Ok(request)
-    };
-    let mut client = ChangeFeedClient::new(channel);
-    let refused = |status: tonic::Status| anyhow!("{url} refused the stream: {}", status.message());
-    let mut stream = match client.watch(watch(link.resync)?).await {
-        Ok(stream) => stream,
-        // The peer compacted its log past this node's cursor: read its
-        // snapshot (every record's latest entry), then follow on.
-        Err(status) if status.code() == tonic::Code::OutOfRange => {
-            tracing::warn!(peer = %peer_id, cursor = subscription.cursor, "cursor expired at the peer; resyncing from its snapshot");
-            link.resync = true;
-            client.watch(watch(true)?).await.map_err(refused)?
+/// An open stream of a peer's log.
+struct Stream {
+    url: String,
+    messages: tonic::Streaming<pb::WatchResponse>,
+    source: Source,
+}
+
+/// Whose stream it is.
+enum Source {
+    Direct(Direct),
+    Relayed(Relayed),
+}
+
+impl Stream {
+    /// Reads one message and applies it; an error when the link broke or
+    /// the message cannot be applied.
+    async fn next(
+        &mut self,
+        store: &Store,
+        tls: &PeerTls,
+        peer_id: &str,
+        link: &mut Link,
+    ) -> anyhow::Result<()> {
+        let url = &self.url;
+        let relayed = matches!(self.source, Source::Relayed(_));
+        let received = tokio::time::timeout(SILENCE, self.messages.message())
+            .await
+            .map_err(|_| anyhow!("{url} fell silent for {} s", SILENCE.as_secs()))?;
+        let message = match received {
+            Ok(Some(message)) => message,
+            Ok(None) if relayed => bail!("{url} closed the relay"),
+            Ok(None) => bail!("{url} closed the stream"),
+            Err(status) if relayed => bail!("the relay from {url} ended: {}", status.message()),
+            Err(status) => {
+                // Compacted while this node was reading: resync on the next stream.
+                link.resync |= status.code() == tonic::Code::OutOfRange;
+                bail!("the stream from {url} ended: {}", status.message())
+            }
+        };
+        let Some(event) = message.event else {
+            return Ok(());
+        };
+        match &mut self.source {
+            Source::Direct(direct) => direct.apply(event, store, tls, peer_id, link).await,
+            Source::Relayed(relayed) => relayed.apply(event, store, peer_id).await,
         }
-        Err(status) => return Err(refused(status)),
     }
-    .into_inner();
-    tracing::info!(peer = %peer_id, cursor = subscription.cursor, snapshot = link.resync, "following peer");
-    // Reading a snapshot: the records it holds, until its first heartbeat
-    // marks its end; mirrors of the peer's records it lacks are then gone.
-    // Until then `link.resync` stays set, so a broken link reads it again.
-    let mut snapshot: Option<std::collections::HashSet<(EntityKind, String)>> =
-        link.resync.then(std::collections::HashSet::new);
-    // Heartbeats come every few seconds: silence for three of them means the
-    // link is gone even if no reset ever arrives.
-    let silence = Duration::from_secs(u64::from(HEARTBEAT_SECS) * 3 + 5);
-    while let Some(message) = tokio::time::timeout(silence, stream.message())
-        .await
-        .map_err(|_| anyhow!("{url} fell silent for {} s", silence.as_secs()))?
-        .map_err(|status| {
-            // Compacted while this node was reading: resync on the next stream.
-            link.resync |= status.code() == tonic::Code::OutOfRange;
-            anyhow!("the stream from {url} ended: {}", status.message())
-        })?
-    {
-        *attempt = 0;
-        match message.event {
-            Some(pb::watch_response::Event::Entry(entry)) if unknown_kind(&entry) => {
+}
+
+/// Reading the peer's own Watch.
+struct Direct {
+    /// The pinned key.
+    key: PublicKey,
+    /// The organizations the peer hosts, as its descriptor last said.
+    hosted: Vec<OrgId>,
+    /// Reading a snapshot: the records it holds, until its first heartbeat
+    /// marks its end; mirrors of the peer's records it lacks are then gone.
+    /// Until then `Link::resync` stays set, so a broken link reads it again.
+    snapshot: Option<HashSet<(EntityKind, String)>>,
+}
+
+impl Direct {
+    async fn apply(
+        &mut self,
+        event: Event,
+        store: &Store,
+        tls: &PeerTls,
+        peer_id: &str,
+        link: &mut Link,
+    ) -> anyhow::Result<()> {
+        match event {
+            Event::Entry(entry) if unknown_kind(&entry) => {
                 // A kind a newer peer publishes: passed over, not a stall.
                 tracing::debug!(peer = %peer_id, kind = %entry.entity_kind, "entry of an unknown kind skipped");
             }
-            Some(pb::watch_response::Event::Entry(entry)) => {
-                let (entry, signature) = checked(entry, peer_id, &key)?;
+            Event::Entry(entry) => {
+                let (entry, signature) = checked(entry, peer_id, &self.key)?;
                 // An organization the pinned descriptor does not list may be
                 // new there: learn it before applying, or retry the link
                 // (its records would not be mirrored, and never revisited).
                 if let Some(org) = &entry.org_id
-                    && !hosted.contains(org)
+                    && !self.hosted.contains(org)
                     && !link.unknown.contains(org)
                 {
-                    hosted = Link::refresh(store, tls, peer_id).await.ok_or_else(|| {
+                    self.hosted = Link::refresh(store, tls, peer_id).await.ok_or_else(|| {
                         anyhow!(
                             "cannot fetch the descriptor of {peer_id} to learn organization {org}"
                         )
                     })?;
-                    if !hosted.contains(org) {
+                    if !self.hosted.contains(org) {
                         link.unknown.insert(org.clone());
                     }
                 }
-                if let Some(seen) = &mut snapshot {
+                if let Some(seen) = &mut self.snapshot {
                     seen.insert((entry.kind, entry.entity_id.clone()));
                 }
                 store.apply_mirrored(peer_id, &entry, &signature).await?;
             }
-            Some(pb::watch_response::Event::Heartbeat(h)) => match snapshot.take() {
+            Event::Heartbeat(h) => match self.snapshot.take() {
                 Some(seen) => {
                     let dropped = store
                         .finish_snapshot(peer_id, &seen, h.latest_sequence)
@@ -285,67 +437,30 @@ async fn stream_once(
                 }
                 None => store.note_heartbeat(peer_id, h.latest_sequence).await?,
             },
-            None => {}
         }
+        Ok(())
     }
-    bail!("{url} closed the stream")
 }
 
-/// One stream of `origin`'s records as the pinned peer `relay` relays them.
-/// Each entry must carry the origin's public key (whose fingerprint is the
-/// origin's id) and the origin's signature with it: the relay cannot forge
-/// or alter what it passes on.
-async fn relayed_once(
-    store: &Store,
-    identity: &NodeIdentity,
-    tls: &PeerTls,
-    origin: &str,
-    relay: &str,
-    cursor: u64,
-    attempt: &mut u32,
-) -> anyhow::Result<()> {
-    let peer = match store.get_peer(relay).await {
-        Ok(p) => p,
-        Err(edufed_domain::federation::Error::NotFound(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
-    };
-    let url = peer.descriptor.url.clone();
-    let channel = tls
-        .endpoint(&url)
-        .map_err(|e| anyhow!(e))?
-        .connect()
-        .await
-        .with_context(|| format!("cannot reach {url}"))?;
-    let (from, auth) = credential(identity, relay, chrono::Utc::now().timestamp());
-    let mut request = tonic::Request::new(pb::RelayRequest {
-        origin: origin.to_owned(),
-        after_sequence: cursor,
-        heartbeat_seconds: HEARTBEAT_SECS,
-    });
-    request.metadata_mut().insert(NODE_HEADER, from.parse()?);
-    request
-        .metadata_mut()
-        .insert(NODE_AUTH_HEADER, auth.parse()?);
-    let mut stream = ChangeFeedClient::new(channel)
-        .relay(request)
-        .await
-        .map_err(|status| anyhow!("{url} refused to relay {origin}: {}", status.message()))?
-        .into_inner();
-    tracing::info!(%origin, %relay, cursor, "following a peer's relay");
-    let mut key: Option<PublicKey> = None;
-    let silence = Duration::from_secs(u64::from(HEARTBEAT_SECS) * 3 + 5);
-    while let Some(message) = tokio::time::timeout(silence, stream.message())
-        .await
-        .map_err(|_| anyhow!("{url} fell silent for {} s", silence.as_secs()))?
-        .map_err(|status| anyhow!("the relay from {url} ended: {}", status.message()))?
-    {
-        *attempt = 0;
-        match message.event {
-            Some(pb::watch_response::Event::Entry(entry)) if unknown_kind(&entry) => {
+/// Reading `origin`'s records as a pinned peer relays them. Each entry must
+/// carry the origin's public key (whose fingerprint is the origin's id) and
+/// the origin's signature with it: the relay cannot forge or alter what it
+/// passes on.
+struct Relayed {
+    relay: String,
+    /// The origin's key, from the first entry that carried it.
+    key: Option<PublicKey>,
+}
+
+impl Relayed {
+    async fn apply(&mut self, event: Event, store: &Store, origin: &str) -> anyhow::Result<()> {
+        let relay = self.relay.as_str();
+        match event {
+            Event::Entry(entry) if unknown_kind(&entry) => {
                 tracing::debug!(%origin, kind = %entry.entity_kind, "relayed entry of an unknown kind skipped");
             }
-            Some(pb::watch_response::Event::Entry(entry)) => {
-                let origin_key = match key {
+            Event::Entry(entry) => {
+                let origin_key = match self.key {
                     Some(k) => k,
                     None => {
                         let bytes: [u8; 32] =
@@ -359,7 +474,7 @@ async fn relayed_once(
                             tracing::error!(%origin, %relay, "relayed entry under another key");
                             bail!("{relay} relayed an entry under a key that is not {origin}'s");
                         }
-                        key = Some(k);
+                        self.key = Some(k);
                         k
                     }
                 };
@@ -369,13 +484,12 @@ async fn relayed_once(
                 let (entry, signature) = checked(entry, origin, &origin_key)?;
                 store.apply_mirrored(origin, &entry, &signature).await?;
             }
-            Some(pb::watch_response::Event::Heartbeat(h)) => {
+            Event::Heartbeat(h) => {
                 store.note_heartbeat(origin, h.latest_sequence).await?;
             }
-            None => {}
         }
+        Ok(())
     }
-    bail!("{url} closed the relay")
 }
 
 /// Whether the entry is of a kind this node does not know.
@@ -428,18 +542,4 @@ fn checked(
         return Err(refuse("its signature does not verify with the pinned key"));
     }
     Ok((domain, signature.to_vec()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_to_a_cap_with_jitter() {
-        for attempt in 1..20 {
-            let d = backoff(attempt);
-            let base = (500u64 << (attempt - 1).min(6)).min(30_000);
-            assert!(d >= Duration::from_millis(base) && d <= Duration::from_millis(base * 3 / 2));
-        }
-    }
 }

@@ -15,6 +15,7 @@ mod reports;
 mod serve;
 mod startup;
 mod tls;
+mod workers;
 
 pub use config::{Overrides, Settings};
 pub use datadir::{KEY_FILE, OPERATOR_TOKEN_FILE};

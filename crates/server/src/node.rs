@@ -18,6 +18,7 @@ use edufed_proto::v1::directory_server::DirectoryServer;
 use edufed_proto::v1::federation_server::FederationServer;
 use edufed_proto::v1::reports_server::ReportsServer;
 use edufed_store::{Backend, Store};
+use edufed_worker::Workers;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -27,10 +28,8 @@ use crate::config::Settings;
 use crate::http::{Edge, router};
 use crate::metrics::Metrics;
 use crate::startup::{InitReport, prepare};
+use crate::workers::{AgreementLifecycle, Compactor, LogPoller};
 use crate::{serve, tls};
-
-/// How often the change log is compacted.
-const COMPACTION_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// A running node.
 pub struct Node {
@@ -207,20 +206,18 @@ impl Node {
             let store = store.clone();
             let shutdown = shutdown.clone();
             async move {
-                let compactor = tokio::spawn(compact(store.clone(), retention, shutdown.clone()));
-                let followers = tokio::spawn(edufed_federation::sync::run(
+                let workers = Workers::new(shutdown.clone());
+                workers.spawn(Compactor::new(store.clone(), retention));
+                workers.spawn(edufed_federation::sync::Supervisor::new(
                     store.clone(),
-                    identity.clone(),
+                    identity,
                     peer_tls,
-                    shutdown.clone(),
+                    workers.clone(),
                 ));
-                let lifecycle = tokio::spawn(advance_agreements(
-                    store.clone(),
-                    agreement_check,
-                    shutdown.clone(),
-                ));
-                let poller = (store.backend() == Backend::Postgres)
-                    .then(|| tokio::spawn(poll_log(store.clone(), shutdown.clone())));
+                workers.spawn(AgreementLifecycle::new(store.clone(), agreement_check));
+                if store.backend() == Backend::Postgres {
+                    workers.spawn(LogPoller::new(store.clone()));
+                }
                 // Health says NOT_SERVING as soon as the drain begins.
                 let not_serving = {
                     let shutdown = shutdown.clone();
@@ -235,12 +232,7 @@ impl Node {
                     serve::serve(listener, tls_config, app, shutdown.clone(), grace),
                     not_serving
                 );
-                let _ = compactor.await;
-                let _ = lifecycle.await;
-                let _ = followers.await;
-                if let Some(poller) = poller {
-                    let _ = poller.await;
-                }
+                workers.join().await;
                 if tokio::time::timeout(grace, store.close()).await.is_err() {
                     tracing::warn!("database connections still busy after the grace period");
                 }
@@ -296,63 +288,5 @@ impl Node {
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         self.wait().await
-    }
-}
-
-/// How often a PostgreSQL node looks for log entries written by another
-/// replica, to wake its Watch streams.
-const POLL_INTERVAL: Duration = Duration::from_secs(1);
-
-/// One poller per process, instead of one per stream.
-async fn poll_log(store: Store, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(POLL_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            _ = tick.tick() => {}
-        }
-        match store.latest_sequence().await {
-            Ok(latest) => store.observe_latest(latest),
-            Err(error) => tracing::warn!(%error, "cannot read the change log's latest sequence"),
-        }
-    }
-}
-
-/// Applies the transitions time brings to agreements (in force from the
-/// first day, expired after the last, terminated when notice runs out), as
-/// the store's clock reads, every `every`.
-async fn advance_agreements(store: Store, every: Duration, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            _ = tick.tick() => {}
-        }
-        match store.advance_agreements().await {
-            Ok(0) => {}
-            Ok(changed) => tracing::info!(changed, "agreements moved on by time"),
-            Err(error) => tracing::warn!(%error, "agreement lifecycle check failed"),
-        }
-    }
-}
-
-/// Deletes change-log entries older than the retention, hourly.
-async fn compact(store: Store, retention: chrono::Duration, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(COMPACTION_INTERVAL);
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            _ = tick.tick() => {}
-        }
-        match store
-            .compact_changes(edufed_domain::time::now() - retention)
-            .await
-        {
-            Ok(0) => {}
-            Ok(deleted) => tracing::info!(deleted, "change log compacted"),
-            Err(error) => tracing::warn!(%error, "change log compaction failed"),
-        }
     }
 }

@@ -1,0 +1,143 @@
+//! The node's own background workers; the followers of peers are
+//! edufed-federation's.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use edufed_store::Store;
+use edufed_worker::{Worker, WorkerState};
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+/// How often a PostgreSQL node looks for log entries written by another
+/// replica, to wake its Watch streams.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How often the change log is compacted.
+const COMPACTION_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Ticks every `period`, the first one a period from now: the runner works
+/// once at start.
+fn ticks(period: Duration, missed: MissedTickBehavior) -> Interval {
+    let mut tick = tokio::time::interval_at(Instant::now() + period, period);
+    tick.set_missed_tick_behavior(missed);
+    tick
+}
+
+/// One poller per process, instead of one per stream.
+pub(crate) struct LogPoller {
+    store: Store,
+    tick: Interval,
+}
+
+impl LogPoller {
+    pub(crate) fn new(store: Store) -> Self {
+        Self {
+            store,
+            tick: ticks(POLL_INTERVAL, MissedTickBehavior::Delay),
+        }
+    }
+}
+
+impl Worker for LogPoller {
+    fn name(&self) -> String {
+        "change log poller".into()
+    }
+
+    async fn work(&mut self, _must_exit: &CancellationToken) -> anyhow::Result<WorkerState> {
+        let latest = self
+            .store
+            .latest_sequence()
+            .await
+            .context("cannot read the change log's latest sequence")?;
+        self.store.observe_latest(latest);
+        Ok(WorkerState::Idle)
+    }
+
+    async fn wait_for_work(&mut self) -> WorkerState {
+        self.tick.tick().await;
+        WorkerState::Busy
+    }
+}
+
+/// Applies the transitions time brings to agreements (in force from the
+/// first day, expired after the last, terminated when notice runs out), as
+/// the store's clock reads.
+pub(crate) struct AgreementLifecycle {
+    store: Store,
+    tick: Interval,
+}
+
+impl AgreementLifecycle {
+    pub(crate) fn new(store: Store, every: Duration) -> Self {
+        Self {
+            store,
+            tick: ticks(every, MissedTickBehavior::Delay),
+        }
+    }
+}
+
+impl Worker for AgreementLifecycle {
+    fn name(&self) -> String {
+        "agreement lifecycle".into()
+    }
+
+    async fn work(&mut self, _must_exit: &CancellationToken) -> anyhow::Result<WorkerState> {
+        let changed = self
+            .store
+            .advance_agreements()
+            .await
+            .context("agreement lifecycle check failed")?;
+        if changed > 0 {
+            tracing::info!(changed, "agreements moved on by time");
+        }
+        Ok(WorkerState::Idle)
+    }
+
+    async fn wait_for_work(&mut self) -> WorkerState {
+        self.tick.tick().await;
+        WorkerState::Busy
+    }
+}
+
+/// Deletes change-log entries older than the retention, by the store's
+/// clock.
+pub(crate) struct Compactor {
+    store: Store,
+    retention: chrono::Duration,
+    tick: Interval,
+}
+
+impl Compactor {
+    pub(crate) fn new(store: Store, retention: chrono::Duration) -> Self {
+        Self {
+            store,
+            retention,
+            tick: ticks(COMPACTION_INTERVAL, MissedTickBehavior::Burst),
+        }
+    }
+}
+
+impl Worker for Compactor {
+    fn name(&self) -> String {
+        "change log compaction".into()
+    }
+
+    async fn work(&mut self, _must_exit: &CancellationToken) -> anyhow::Result<WorkerState> {
+        let before = self.store.clock().now() - self.retention;
+        let deleted = self
+            .store
+            .compact_changes(before)
+            .await
+            .context("change log compaction failed")?;
+        if deleted > 0 {
+            tracing::info!(deleted, "change log compacted");
+        }
+        Ok(WorkerState::Idle)
+    }
+
+    async fn wait_for_work(&mut self) -> WorkerState {
+        self.tick.tick().await;
+        WorkerState::Busy
+    }
+}
