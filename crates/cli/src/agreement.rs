@@ -14,6 +14,7 @@ use prost_reflect::DynamicMessage;
 use crate::ClientArgs;
 use crate::client::{Authed, Connection};
 use crate::output::{Format, print_json, table, time};
+use crate::values::{AgreementKind, AgreementState};
 
 /// `edufed agreement …`
 #[derive(Debug, Subcommand)]
@@ -109,12 +110,12 @@ pub enum AgreementCommand {
         /// Only those this organization (id or slug) is a party to.
         #[arg(long)]
         party: Option<String>,
-        /// network_form, cooperation, network_interaction, innovation_site or other; repeatable.
-        #[arg(long = "kind", value_name = "KIND")]
-        kinds: Vec<String>,
-        /// draft, proposed, declined, signed, active, expired or terminated; repeatable.
-        #[arg(long = "state", value_name = "STATE")]
-        states: Vec<String>,
+        /// Only agreements of this kind; repeatable.
+        #[arg(long = "kind", value_name = "KIND", value_enum, ignore_case = true)]
+        kinds: Vec<AgreementKind>,
+        /// Only agreements in this state; repeatable.
+        #[arg(long = "state", value_name = "STATE", value_enum, ignore_case = true)]
+        states: Vec<AgreementState>,
         /// Only those in force whose term ends within this many days.
         #[arg(long, value_name = "DAYS")]
         expiring_within: Option<u32>,
@@ -178,30 +179,6 @@ fn read_content(path: &Path) -> anyhow::Result<pb::AgreementContent> {
         .map_err(|error| anyhow!("{name} is not an AgreementContent in protobuf JSON: {error:#}"))
 }
 
-const KINDS: &str = "network_form, cooperation, network_interaction, innovation_site, other";
-const STATES: &str = "draft, proposed, declined, signed, active, expired, terminated";
-
-/// Lowercase names given on the command line as enum values.
-fn enum_values(
-    raw: &[String],
-    prefix: &str,
-    from_name: fn(&str) -> Option<i32>,
-    known: &str,
-) -> anyhow::Result<Vec<i32>> {
-    raw.iter()
-        .map(|r| {
-            let name = format!(
-                "{prefix}{}",
-                r.trim().to_ascii_uppercase().replace('-', "_")
-            );
-            match from_name(&name) {
-                Some(v) if v != 0 => Ok(v),
-                _ => bail!("unknown {r:?}: one of {known}"),
-            }
-        })
-        .collect()
-}
-
 /// An enum value's name without its prefix, lowercase.
 macro_rules! label {
     ($ty:ty, $value:expr, $prefix:literal) => {
@@ -211,14 +188,6 @@ macro_rules! label {
                 .to_ascii_lowercase()
         })
     };
-}
-
-fn kind_value(name: &str) -> Option<i32> {
-    pb::AgreementKind::from_str_name(name).map(|v| v as i32)
-}
-
-fn state_value(name: &str) -> Option<i32> {
-    pb::AgreementState::from_str_name(name).map(|v| v as i32)
 }
 
 fn state_name(state: i32) -> String {
@@ -682,12 +651,10 @@ pub async fn agreement(args: &ClientArgs, command: AgreementCommand) -> anyhow::
             page_size,
             all,
         } => {
-            let kinds = enum_values(&kinds, "AGREEMENT_KIND_", kind_value, KINDS)?;
-            let states = enum_values(&states, "AGREEMENT_STATE_", state_value, STATES)?;
             let mut request = pb::ListAgreementsRequest {
                 party: party.unwrap_or_default(),
-                kinds,
-                states,
+                kinds: kinds.into_iter().map(i32::from).collect(),
+                states: states.into_iter().map(i32::from).collect(),
                 expiring_within_days: expiring_within.unwrap_or(0),
                 page_size,
                 page_token: String::new(),

@@ -7,19 +7,7 @@ use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
 use crate::output::{Format, instant, print_json, table, time};
-
-fn named<T>(
-    prefix: &str,
-    raw: &str,
-    from_name: impl Fn(&str) -> Option<T>,
-    what: &str,
-) -> anyhow::Result<T> {
-    from_name(&format!(
-        "{prefix}{}",
-        raw.trim().to_ascii_uppercase().replace('-', "_")
-    ))
-    .with_context(|| format!("unknown {what} {raw:?}"))
-}
+use crate::values::{Access, ApprovalPolicy, ResourceKind};
 
 fn window(
     from: &Option<String>,
@@ -80,9 +68,9 @@ fn hours(raw: &str) -> anyhow::Result<Vec<pb::WeeklyHours>> {
 /// A resource's settings; in `update`, only those given change.
 #[derive(Debug, Args)]
 pub struct ResourceArgs {
-    /// room, lab, hall, sports_facility, equipment, specialist, transport, online_room.
-    #[arg(long)]
-    kind: Option<String>,
+    /// What the resource is.
+    #[arg(long, value_enum, ignore_case = true)]
+    kind: Option<ResourceKind>,
     /// Name.
     #[arg(long)]
     name: Option<String>,
@@ -113,23 +101,18 @@ pub struct ResourceArgs {
     /// Free time after each booking, minutes.
     #[arg(long)]
     buffer_minutes: Option<u32>,
-    /// automatic, approval_required or automatic_for_partners.
-    #[arg(long)]
-    approval: Option<String>,
-    /// own_organization, agreement_partners or network.
-    #[arg(long)]
-    access: Option<String>,
+    /// How requests are confirmed [add's default: approval_required].
+    #[arg(long, value_enum, ignore_case = true)]
+    approval: Option<ApprovalPolicy>,
+    /// Who may book it [add's default: network].
+    #[arg(long, value_enum, ignore_case = true)]
+    access: Option<Access>,
 }
 
 impl ResourceArgs {
     fn apply(&self, r: &mut pb::Resource) -> anyhow::Result<()> {
-        if let Some(v) = &self.kind {
-            r.kind = named(
-                "RESOURCE_KIND_",
-                v,
-                |n| pb::ResourceKind::from_str_name(n).map(|k| k as i32),
-                "kind",
-            )?;
+        if let Some(v) = self.kind {
+            r.kind = v.into();
         }
         if let Some(v) = &self.name {
             r.name = v.clone();
@@ -167,21 +150,11 @@ impl ResourceArgs {
         if let Some(v) = self.buffer_minutes {
             rules.buffer_minutes = v;
         }
-        if let Some(v) = &self.approval {
-            r.approval = named(
-                "APPROVAL_POLICY_",
-                v,
-                |n| pb::ApprovalPolicy::from_str_name(n).map(|k| k as i32),
-                "approval policy",
-            )?;
+        if let Some(v) = self.approval {
+            r.approval = v.into();
         }
-        if let Some(v) = &self.access {
-            r.access = named(
-                "ACCESS_",
-                v,
-                |n| pb::Access::from_str_name(n).map(|k| k as i32),
-                "access",
-            )?;
+        if let Some(v) = self.access {
+            r.access = v.into();
         }
         Ok(())
     }

@@ -7,63 +7,7 @@ use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
 use crate::output::{Format, instant, print_json, table, time};
-
-fn enum_value(
-    prefix: &str,
-    raw: &str,
-    from_name: impl Fn(&str) -> Option<i32>,
-    what: &str,
-) -> anyhow::Result<i32> {
-    let name = format!(
-        "{prefix}{}",
-        raw.trim().to_ascii_uppercase().replace('-', "_")
-    );
-    match from_name(&name) {
-        Some(v) if v != 0 => Ok(v),
-        _ => bail!("unknown {what} {raw:?}"),
-    }
-}
-
-fn kind(raw: &str) -> anyhow::Result<i32> {
-    enum_value(
-        "ACTIVITY_KIND_",
-        raw,
-        |n| pb::ActivityKind::from_str_name(n).map(|v| v as i32),
-        "kind",
-    )
-}
-pub(crate) fn direction(raw: &str) -> anyhow::Result<i32> {
-    enum_value(
-        "DIRECTION_",
-        raw,
-        |n| pb::Direction::from_str_name(n).map(|v| v as i32),
-        "direction",
-    )
-}
-fn format_of(raw: &str) -> anyhow::Result<i32> {
-    enum_value(
-        "FORMAT_",
-        raw,
-        |n| pb::Format::from_str_name(n).map(|v| v as i32),
-        "format",
-    )
-}
-pub(crate) fn visibility(raw: &str) -> anyhow::Result<i32> {
-    enum_value(
-        "VISIBILITY_",
-        raw,
-        |n| pb::Visibility::from_str_name(n).map(|v| v as i32),
-        "visibility",
-    )
-}
-fn status(raw: &str) -> anyhow::Result<i32> {
-    enum_value(
-        "ACTIVITY_STATUS_",
-        raw,
-        |n| pb::ActivityStatus::from_str_name(n).map(|v| v as i32),
-        "status",
-    )
-}
+use crate::values::{ActivityFormat, ActivityKind, ActivityStatus, Direction, Visibility};
 
 fn name_of(full: &str, prefix: &str) -> String {
     full.trim_start_matches(prefix).to_ascii_lowercase()
@@ -111,13 +55,12 @@ pub struct DetailArgs {
     /// Description.
     #[arg(long)]
     description: Option<String>,
-    /// olympiad, olympiad_prep_course, course, network_lesson, excursion, master_class, …
-    #[arg(long)]
-    kind: Option<String>,
-    /// research_and_projects, distance_and_gifted, upbringing, sport_and_health,
-    /// innovation, teacher_development, career_guidance, additional_education.
-    #[arg(long)]
-    direction: Option<String>,
+    /// What kind of event it is.
+    #[arg(long, value_enum, ignore_case = true)]
+    kind: Option<ActivityKind>,
+    /// The network's line of work it belongs to.
+    #[arg(long, value_enum, ignore_case = true)]
+    direction: Option<Direction>,
     /// A subject tag; repeatable.
     #[arg(long = "subject")]
     subjects: Vec<String>,
@@ -133,9 +76,9 @@ pub struct DetailArgs {
     /// For university students.
     #[arg(long)]
     university_students: bool,
-    /// in_person, online, blended or correspondence.
-    #[arg(long)]
-    format: Option<String>,
+    /// How participants take part [publish's default: in_person].
+    #[arg(long, value_enum, ignore_case = true)]
+    format: Option<ActivityFormat>,
     /// at-publisher, outbound, address:<text>, resource:<id> or online:<url>.
     #[arg(long)]
     place: Option<String>,
@@ -151,9 +94,9 @@ pub struct DetailArgs {
     /// Seats per occurrence; 0 is unlimited.
     #[arg(long)]
     capacity: Option<u32>,
-    /// public, network or organization.
-    #[arg(long)]
-    visibility: Option<String>,
+    /// Who may see it [publish's default: public].
+    #[arg(long, value_enum, ignore_case = true)]
+    visibility: Option<Visibility>,
     /// The network agreement's id.
     #[arg(long)]
     agreement: Option<String>,
@@ -194,11 +137,11 @@ impl DetailArgs {
         if let Some(v) = &self.description {
             d.description = v.clone();
         }
-        if let Some(v) = &self.kind {
-            d.kind = kind(v)?;
+        if let Some(v) = self.kind {
+            d.kind = v.into();
         }
-        if let Some(v) = &self.direction {
-            d.direction = direction(v)?;
+        if let Some(v) = self.direction {
+            d.direction = v.into();
         }
         if !self.subjects.is_empty() {
             d.subjects = self.subjects.clone();
@@ -210,8 +153,8 @@ impl DetailArgs {
         audience.teachers |= self.teachers;
         audience.parents |= self.parents;
         audience.university_students |= self.university_students;
-        if let Some(v) = &self.format {
-            d.format = format_of(v)?;
+        if let Some(v) = self.format {
+            d.format = v.into();
         }
         if let Some(v) = &self.place {
             d.place = Some(place(v)?);
@@ -234,8 +177,8 @@ impl DetailArgs {
         if let Some(v) = self.capacity {
             d.capacity = v;
         }
-        if let Some(v) = &self.visibility {
-            d.visibility = visibility(v)?;
+        if let Some(v) = self.visibility {
+            d.visibility = v.into();
         }
         if let Some(v) = &self.agreement {
             d.agreement_id = v.clone();
@@ -325,8 +268,9 @@ pub enum ActivityCommand {
     Status {
         /// The activity's id.
         activity: String,
-        /// published, cancelled or completed.
-        status: String,
+        /// The new status.
+        #[arg(value_enum, ignore_case = true)]
+        status: ActivityStatus,
     },
     /// List occurrences in a window [default: the next 30 days].
     List(ListArgs),
@@ -366,21 +310,21 @@ pub struct ListArgs {
     /// Publisher (id or slug).
     #[arg(long, default_value = "")]
     publisher: String,
-    /// Kind.
-    #[arg(long)]
-    kind: Option<String>,
-    /// Direction.
-    #[arg(long)]
-    direction: Option<String>,
+    /// Only activities of this kind.
+    #[arg(long, value_enum, ignore_case = true)]
+    kind: Option<ActivityKind>,
+    /// Only activities of this line of work.
+    #[arg(long, value_enum, ignore_case = true)]
+    direction: Option<Direction>,
     /// A grade the audience includes.
     #[arg(long, default_value_t = 0)]
     grade: u32,
     /// Subject tag.
     #[arg(long, default_value = "")]
     subject: String,
-    /// Format.
-    #[arg(long)]
-    format: Option<String>,
+    /// Only activities held this way.
+    #[arg(long, value_enum, ignore_case = true)]
+    format: Option<ActivityFormat>,
     /// At least this many free seats.
     #[arg(long, default_value_t = 0)]
     free_seats: u32,
@@ -531,7 +475,7 @@ pub async fn activity(
             let a = cal
                 .set_activity_status(pb::SetActivityStatusRequest {
                     activity_id: activity,
-                    status: status(&s)?,
+                    status: s.into(),
                 })
                 .await?
                 .into_inner();
@@ -556,21 +500,11 @@ pub async fn activity(
                 from: Some(from),
                 to: Some(to),
                 publisher: args.publisher.clone(),
-                kind: args.kind.as_deref().map(kind).transpose()?.unwrap_or(0),
-                direction: args
-                    .direction
-                    .as_deref()
-                    .map(direction)
-                    .transpose()?
-                    .unwrap_or(0),
+                kind: args.kind.map_or(0, i32::from),
+                direction: args.direction.map_or(0, i32::from),
                 grade: args.grade,
                 subject: args.subject.clone(),
-                format: args
-                    .format
-                    .as_deref()
-                    .map(format_of)
-                    .transpose()?
-                    .unwrap_or(0),
+                format: args.format.map_or(0, i32::from),
                 min_free_seats: args.free_seats,
                 agreement_id: args.agreement.clone(),
                 query: args.query.clone(),
@@ -858,17 +792,17 @@ pub enum IcsCommand {
         #[arg(long, default_value_t = 0)]
         grade: u32,
         /// Only this kind.
-        #[arg(long)]
-        kind: Option<String>,
+        #[arg(long, value_enum, ignore_case = true)]
+        kind: Option<ActivityKind>,
         /// Only this direction.
-        #[arg(long)]
-        direction: Option<String>,
+        #[arg(long, value_enum, ignore_case = true)]
+        direction: Option<Direction>,
         /// Only this subject.
         #[arg(long, default_value = "")]
         subject: String,
         /// Only this format.
-        #[arg(long)]
-        format: Option<String>,
+        #[arg(long, value_enum, ignore_case = true)]
+        format: Option<ActivityFormat>,
     },
 }
 
@@ -889,10 +823,10 @@ pub async fn ics(conn: Connection, server: &str, command: IcsCommand) -> anyhow:
             organization: org,
             activity_id: activity,
             grade,
-            kind: k.as_deref().map(kind).transpose()?.unwrap_or(0),
-            direction: d.as_deref().map(direction).transpose()?.unwrap_or(0),
+            kind: k.map_or(0, i32::from),
+            direction: d.map_or(0, i32::from),
             subject,
-            format: f.as_deref().map(format_of).transpose()?.unwrap_or(0),
+            format: f.map_or(0, i32::from),
         })
         .await?
         .into_inner();

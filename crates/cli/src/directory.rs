@@ -6,6 +6,7 @@ use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
 use crate::output::{Format, print_json, table, time};
+use crate::values::{OrganizationKind, Role};
 
 /// `edufed org …`
 #[derive(Debug, Subcommand)]
@@ -15,10 +16,9 @@ pub enum OrgCommand {
         /// Unique slug, e.g. gym24-tomsk.
         #[arg(long)]
         slug: String,
-        /// school, university, college, technopark, museum, theatre,
-        /// additional_education, methodical_centre, enterprise or other.
-        #[arg(long)]
-        kind: String,
+        /// What the organization is.
+        #[arg(long, value_enum, ignore_case = true)]
+        kind: OrganizationKind,
         /// Full official name.
         #[arg(long)]
         full_name: String,
@@ -40,8 +40,8 @@ pub enum OrgCommand {
     /// List organizations.
     List {
         /// Only this kind.
-        #[arg(long)]
-        kind: Option<String>,
+        #[arg(long, value_enum, ignore_case = true)]
+        kind: Option<OrganizationKind>,
         /// Only this city.
         #[arg(long, default_value = "")]
         city: String,
@@ -68,8 +68,8 @@ pub enum OrgCommand {
         #[arg(long, default_value_t = 0)]
         expected_version: u64,
         /// New kind.
-        #[arg(long)]
-        kind: Option<String>,
+        #[arg(long, value_enum, ignore_case = true)]
+        kind: Option<OrganizationKind>,
         /// New full name.
         #[arg(long)]
         full_name: Option<String>,
@@ -121,20 +121,6 @@ impl ContactArgs {
     }
 }
 
-fn kind(raw: &str) -> anyhow::Result<i32> {
-    let name = format!(
-        "ORGANIZATION_KIND_{}",
-        raw.trim().to_ascii_uppercase().replace('-', "_")
-    );
-    match pb::OrganizationKind::from_str_name(&name) {
-        Some(kind) if kind != pb::OrganizationKind::Unspecified => Ok(kind.into()),
-        _ => bail!(
-            "unknown kind {raw:?}; expected school, university, college, technopark, museum, \
-             theatre, additional_education, methodical_centre, enterprise or other"
-        ),
-    }
-}
-
 fn kind_name(raw: i32) -> String {
     pb::OrganizationKind::try_from(raw)
         .map(|k| {
@@ -143,13 +129,6 @@ fn kind_name(raw: i32) -> String {
                 .to_ascii_lowercase()
         })
         .unwrap_or_else(|_| raw.to_string())
-}
-
-fn role(raw: &str) -> anyhow::Result<i32> {
-    match pb::Role::from_str_name(&format!("ROLE_{}", raw.trim().to_ascii_uppercase())) {
-        Some(role) if role != pb::Role::Unspecified => Ok(role.into()),
-        _ => bail!("unknown role {raw:?}; expected admin, coordinator, teacher or viewer"),
-    }
 }
 
 fn role_name(raw: i32) -> String {
@@ -208,7 +187,7 @@ pub async fn org(conn: Connection, command: OrgCommand, format: Format) -> anyho
             let org = client
                 .create_organization(pb::CreateOrganizationRequest {
                     slug,
-                    kind: kind(&k)?,
+                    kind: k.into(),
                     full_name,
                     short_name,
                     city,
@@ -227,7 +206,7 @@ pub async fn org(conn: Connection, command: OrgCommand, format: Format) -> anyho
             page_size,
             all,
         } => {
-            let kind = k.as_deref().map(kind).transpose()?.unwrap_or(0);
+            let kind = k.map_or(0, i32::from);
             let mut page_token = String::new();
             let mut response = pb::ListOrganizationsResponse::default();
             loop {
@@ -290,7 +269,7 @@ pub async fn org(conn: Connection, command: OrgCommand, format: Format) -> anyho
                 .update_organization(pb::UpdateOrganizationRequest {
                     organization,
                     expected_version,
-                    kind: k.as_deref().map(kind).transpose()?,
+                    kind: k.map(i32::from),
                     full_name,
                     short_name,
                     city,
@@ -323,9 +302,9 @@ pub enum MemberCommand {
         /// A new person's e-mail (an existing person with it is added instead).
         #[arg(long)]
         email: Option<String>,
-        /// admin, coordinator, teacher or viewer.
-        #[arg(long)]
-        role: String,
+        /// What the person may do in the organization.
+        #[arg(long, value_enum, ignore_case = true)]
+        role: Role,
     },
     /// List an organization's members.
     List {
@@ -388,7 +367,7 @@ pub async fn member(
                 .add_member(pb::AddMemberRequest {
                     organization: org,
                     person: Some(person),
-                    role: role(&r)?,
+                    role: r.into(),
                 })
                 .await?
                 .into_inner();
@@ -609,13 +588,7 @@ mod tests {
     }
 
     #[test]
-    fn kinds_and_roles_by_name() {
-        assert_eq!(
-            kind("methodical_centre").unwrap(),
-            pb::OrganizationKind::MethodicalCentre as i32
-        );
-        assert!(kind("castle").is_err());
-        assert_eq!(role("viewer").unwrap(), pb::Role::Viewer as i32);
+    fn kinds_by_name() {
         assert_eq!(kind_name(pb::OrganizationKind::School as i32), "school");
     }
 }

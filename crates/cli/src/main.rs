@@ -12,6 +12,7 @@ mod node;
 mod output;
 mod peer;
 mod report;
+mod values;
 mod watch;
 
 use std::path::PathBuf;
