@@ -4,10 +4,6 @@
 //! and with `-` for `_` as well, as they always have; the demo's seed file
 //! names them the same way.
 
-use clap::ValueEnum;
-use edufed_proto::v1 as pb;
-use serde::Deserialize;
-
 /// An enum whose variants are those of the protobuf enum `pb::$proto` but
 /// its UNSPECIFIED, named alike, so that the conversion matches them by name.
 macro_rules! proto_enum {
@@ -18,28 +14,30 @@ macro_rules! proto_enum {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, ::clap::ValueEnum, ::serde::Deserialize)]
         #[value(rename_all = "snake_case")]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $( $(#[$variant_meta])* $variant, )+
         }
 
-        impl From<$name> for pb::$proto {
+        impl From<$name> for ::edufed_proto::v1::$proto {
             fn from(value: $name) -> Self {
                 match value {
-                    $( $name::$variant => pb::$proto::$variant, )+
+                    $( $name::$variant => ::edufed_proto::v1::$proto::$variant, )+
                 }
             }
         }
 
         impl From<$name> for i32 {
             fn from(value: $name) -> Self {
-                pb::$proto::from(value).into()
+                ::edufed_proto::v1::$proto::from(value).into()
             }
         }
     };
 }
+
+pub(crate) use proto_enum;
 
 proto_enum! {
     /// What an organization is.
@@ -318,6 +316,9 @@ proto_enum! {
 
 #[cfg(test)]
 mod tests {
+    use clap::ValueEnum;
+    use edufed_proto::v1 as pb;
+
     use super::*;
 
     /// Every value but UNSPECIFIED is named as the protobuf enum names it,

@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{Datelike as _, NaiveDate, Weekday};
 
 use super::nodes::{DemoNode, Site};
-use super::seeds::ORGANIZATIONS;
+use super::seeds::seeds;
 use super::timing::plus_days;
 use super::{Manifest, TOKENS_DIR, token_file};
 
@@ -59,9 +59,10 @@ pub(super) fn guide(
         sh_path(dir)
     )?;
     for n in nodes {
-        let hosted: Vec<&str> = ORGANIZATIONS
+        let hosted: Vec<&str> = seeds()?
+            .organizations
             .iter()
-            .filter_map(|seed| manifest.organizations.get(seed.slug))
+            .filter_map(|seed| manifest.organizations.get(&seed.slug))
             .filter(|o| o.node == n.site.dir_name())
             .map(|o| o.short_name.as_str())
             .collect();

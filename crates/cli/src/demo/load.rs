@@ -12,7 +12,7 @@ use edufed_proto::v1 as pb;
 
 use super::nodes::{DemoNode, Site, connect, federate};
 use super::records::{activity_details, agreement_content};
-use super::seeds::{ACTIVITIES, AGREEMENTS, GUIDE_LAB, ORGANIZATIONS, RESOURCES};
+use super::seeds::{GUIDE_LAB, GUIDE_LAB_OWNER, seeds};
 use super::{
     AGREEMENTS_DIR, LoadedOrg, MANIFEST_FILE, Manifest, TOKENS_DIR, token_file, write_private,
 };
@@ -66,31 +66,31 @@ async fn load_organizations(
         operators.push(connect(&n.url, &n.operator_token).await?);
     }
     let mut orgs = BTreeMap::new();
-    for seed in ORGANIZATIONS {
-        let site = Site::of(seed.kind);
+    for seed in &seeds()?.organizations {
+        let site = Site::of(seed.kind.into());
         let mut directory = operators[site.index()].directory();
         let created = directory
             .create_organization(pb::CreateOrganizationRequest {
-                slug: seed.slug.to_owned(),
+                slug: seed.slug.clone(),
                 kind: seed.kind.into(),
-                full_name: seed.full_name.to_owned(),
-                short_name: seed.short_name.to_owned(),
-                city: seed.city.to_owned(),
-                time_zone: seed.time_zone.to_owned(),
+                full_name: seed.full_name.clone(),
+                short_name: seed.short_name.clone(),
+                city: seed.city.clone(),
+                time_zone: seed.time_zone.clone(),
                 contacts: Some(pb::Contacts {
-                    email: seed.email.to_owned(),
+                    email: seed.email.clone(),
                     phone: String::new(),
                     website: String::new(),
-                    address: seed.address.to_owned(),
+                    address: seed.address.clone(),
                 }),
-                inn: seed.inn.to_owned(),
+                inn: seed.inn.clone(),
             })
             .await
             .with_context(|| format!("cannot create organization {}", seed.slug))?
             .into_inner();
         let member = directory
             .add_member(pb::AddMemberRequest {
-                organization: seed.slug.to_owned(),
+                organization: seed.slug.clone(),
                 person: Some(pb::add_member_request::Person::NewPerson(pb::NewPerson {
                     display_name: format!("Администратор ({})", seed.short_name),
                     email: String::new(),
@@ -111,13 +111,13 @@ async fn load_organizations(
             .with_context(|| format!("cannot issue a token for the admin of {}", seed.slug))?
             .into_inner()
             .secret;
-        write_private(&token_file(dir, seed.slug), &format!("{secret}\n"))?;
+        write_private(&token_file(dir, &seed.slug), &format!("{secret}\n"))?;
         orgs.insert(
-            seed.slug.to_owned(),
+            seed.slug.clone(),
             LoadedOrg {
                 id: created.id,
                 node: site.dir_name().to_owned(),
-                short_name: seed.short_name.to_owned(),
+                short_name: seed.short_name.clone(),
             },
         );
     }
@@ -151,9 +151,10 @@ pub(super) async fn load(
 
     let mut lab_id = None;
     let mut resources = Vec::new();
-    for seed in RESOURCES {
+    let seeds = seeds()?;
+    for seed in &seeds.resources {
         let created = admins
-            .of(seed.owner)
+            .of(&seed.owner)
             .await?
             .booking()
             .create_resource(pb::CreateResourceRequest {
@@ -162,7 +163,7 @@ pub(super) async fn load(
                     kind: seed.kind.into(),
                     name: seed.name.to_owned(),
                     capacity: seed.capacity,
-                    features: seed.features.iter().map(|f| (*f).to_owned()).collect(),
+                    features: seed.features.clone(),
                     approval: pb::ApprovalPolicy::ApprovalRequired.into(),
                     access: pb::Access::Network.into(),
                     ..Default::default()
@@ -171,7 +172,7 @@ pub(super) async fn load(
             .await
             .with_context(|| format!("cannot add resource {} of {}", seed.name, seed.owner))?
             .into_inner();
-        if seed.owner == "kvantorium-mgn" && seed.name == GUIDE_LAB {
+        if seed.owner == GUIDE_LAB_OWNER && seed.name == GUIDE_LAB {
             lab_id = Some(created.id.clone());
         }
         resources.push(format!(
@@ -193,10 +194,10 @@ pub(super) async fn load(
     ));
 
     let mut university_activities = 0;
-    for seed in ACTIVITIES {
+    for seed in &seeds.activities {
         let details = activity_details(seed, today, &orgs)?;
         admins
-            .of(seed.publisher)
+            .of(&seed.publisher)
             .await?
             .calendar()
             .publish_activity(pb::PublishActivityRequest {
@@ -207,7 +208,7 @@ pub(super) async fn load(
             .await
             .with_context(|| format!("cannot publish «{}» of {}", seed.title, seed.publisher))?;
         if orgs
-            .get(seed.publisher)
+            .get(&seed.publisher)
             .is_some_and(|o| o.node == Site::University.dir_name())
         {
             university_activities += 1;
@@ -216,7 +217,7 @@ pub(super) async fn load(
     summary.push(format!(
         "{} public activities with the seeds' dates and grades ({university_activities} of the universities); \
          where the seeds give no date or grades, the activity's description says what is assumed",
-        ACTIVITIES.len()
+        seeds.activities.len()
     ));
 
     std::fs::create_dir_all(dir.join(AGREEMENTS_DIR))
@@ -225,24 +226,17 @@ pub(super) async fn load(
     let mut skipped = Vec::new();
     let mut agreement_id = None;
     let mut agreement_file = PathBuf::new();
-    for seed in AGREEMENTS {
+    for seed in &seeds.agreements {
         let content = agreement_content(seed, today)?;
-        let Some((initiator, _)) = seed.parties.first() else {
+        let Some(initiator) = seed.parties.first().map(|p| p.org.as_str()) else {
             bail!("«{}» has no parties", seed.title);
         };
         let home = |slug: &str| orgs.get(slug).map(|o| o.node.clone());
-        let cross_node = seed
-            .parties
-            .iter()
-            .any(|(slug, _)| home(slug) != home(initiator));
-        let file = dir.join(AGREEMENTS_DIR).join(format!(
-            "{}.json",
-            seed.parties
-                .iter()
-                .map(|(slug, _)| *slug)
-                .collect::<Vec<_>>()
-                .join("+")
-        ));
+        let cross_node = seed.parties.iter().any(|p| home(&p.org) != home(initiator));
+        let slugs: Vec<&str> = seed.parties.iter().map(|p| p.org.as_str()).collect();
+        let file = dir
+            .join(AGREEMENTS_DIR)
+            .join(format!("{}.json", slugs.join("+")));
         write_private(&file, &format!("{}\n", to_json(&content, true)))?;
         if seed.propose {
             agreement_file = file.clone();
@@ -250,7 +244,7 @@ pub(super) async fn load(
         let mut client = admins.of(initiator).await?.agreements();
         let agreement = match client
             .draft_agreement(pb::DraftAgreementRequest {
-                initiator: (*initiator).to_owned(),
+                initiator: initiator.to_owned(),
                 content: Some(content),
             })
             .await
@@ -260,11 +254,7 @@ pub(super) async fn load(
                 skipped.push(format!(
                     "«{}» ({}): the initiator's node refused a party on another node ({:?}: {})",
                     seed.title,
-                    seed.parties
-                        .iter()
-                        .map(|(slug, _)| *slug)
-                        .collect::<Vec<_>>()
-                        .join(" and "),
+                    slugs.join(" and "),
                     status.code(),
                     status.message()
                 ));
@@ -296,7 +286,7 @@ pub(super) async fn load(
     summary.push(format!(
         "{} agreements: {drafted} drafts, {proposed} proposed for signatures \
          ({across} of them with a party on another node, on the initiator's node){}",
-        AGREEMENTS.len(),
+        seeds.agreements.len(),
         if skipped.is_empty() {
             String::new()
         } else {

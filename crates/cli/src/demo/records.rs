@@ -8,8 +8,12 @@ use chrono::NaiveDate;
 use edufed_proto::v1 as pb;
 
 use super::LoadedOrg;
-use super::seeds::{ActivitySeed, AgreementSeed, Audience, NETWORK_FORM_PARTS, Term, seed_org};
+use super::seeds::{ActivitySeed, AgreementSeed, Audience, Term, seeds};
 use super::timing::{Timing, school_year};
+use crate::values::ActivityFormat;
+
+/// A part of the network-form agreement's programme: (name, hours).
+const NETWORK_FORM_PARTS: &[(&str, u32)] = &[("Технология", 68), ("Информатика", 68)];
 
 pub(super) fn activity_details(
     seed: &ActivitySeed,
@@ -40,7 +44,7 @@ pub(super) fn activity_details(
         }
         Audience::Teachers => None,
     };
-    let mut description = [Some(seed.facts.to_owned()), stated]
+    let mut description = [Some(seed.facts.clone()), stated]
         .into_iter()
         .flatten()
         .filter(|s| !s.is_empty())
@@ -57,7 +61,7 @@ pub(super) fn activity_details(
         let (name, position) = seed
             .coordinator
             .split_once(", ")
-            .unwrap_or((seed.coordinator, ""));
+            .unwrap_or((&seed.coordinator, ""));
         pb::Coordinator {
             name: name.to_owned(),
             position: position.to_owned(),
@@ -65,25 +69,25 @@ pub(super) fn activity_details(
         }
     });
     let mut partners = Vec::new();
-    for slug in seed.partners {
+    for slug in &seed.partners {
         let org = orgs
-            .get(*slug)
+            .get(slug)
             .with_context(|| format!("partner {slug} of «{}» was not loaded", seed.title))?;
         partners.push(org.id.clone());
     }
     Ok(pb::ActivityDetails {
-        title: seed.title.to_owned(),
+        title: seed.title.clone(),
         description,
         kind: seed.kind.into(),
         direction: seed.direction.map_or(0, Into::into),
-        subjects: seed.subjects.iter().map(|s| (*s).to_owned()).collect(),
+        subjects: seed.subjects.clone(),
         audience: Some(pb::Audience {
             students,
             teachers: matches!(seed.audience, Audience::Teachers),
             parents: false,
             university_students: false,
         }),
-        format: seed.format.unwrap_or(pb::Format::InPerson).into(),
+        format: seed.format.unwrap_or(ActivityFormat::InPerson).into(),
         place: Some(pb::Place {
             kind: pb::PlaceKind::AtPublisher.into(),
             value: String::new(),
@@ -103,7 +107,7 @@ pub(super) fn agreement_content(
 ) -> anyhow::Result<pb::AgreementContent> {
     let mut notes = Vec::new();
     let (from, to) = match seed.term {
-        Term::Dates(from, to) => (from.to_owned(), to.to_owned()),
+        Term::Dates(ref from, ref to) => (from.clone(), to.clone()),
         Term::SchoolYear(year) => {
             notes.push(format!("Срок: {year}–{} учебный год.", year + 1));
             (format!("{year}-09-01"), format!("{}-08-31", year + 1))
@@ -121,12 +125,12 @@ pub(super) fn agreement_content(
         notes.push(format!("Условно, для демонстрации: {}", seed.assumed));
     }
     let mut parties = Vec::new();
-    for (slug, role) in seed.parties {
+    for party in &seed.parties {
         let signatory = if seed.propose {
             Some(pb::Signatory {
                 name: format!(
                     "ФИО не указано в источнике ({})",
-                    seed_org(slug)?.short_name
+                    seeds()?.org(&party.org)?.short_name
                 ),
                 position: "руководитель организации".to_owned(),
                 basis: "Устава".to_owned(),
@@ -135,16 +139,16 @@ pub(super) fn agreement_content(
             None
         };
         parties.push(pb::Party {
-            org: (*slug).to_owned(),
-            role: (*role).into(),
+            org: party.org.clone(),
+            role: party.role.into(),
             signatory,
         });
     }
     let mut content = pb::AgreementContent {
         kind: seed.kind.into(),
-        number: seed.number.to_owned(),
-        dated: seed.dated.to_owned(),
-        title: seed.title.to_owned(),
+        number: seed.number.clone(),
+        dated: seed.dated.clone(),
+        title: seed.title.clone(),
         valid_from: from,
         valid_to: to,
         parties,
@@ -153,8 +157,7 @@ pub(super) fn agreement_content(
         ..Default::default()
     };
     if seed.propose {
-        let (Some((base, _)), Some((participant, _))) = (seed.parties.first(), seed.parties.get(1))
-        else {
+        let (Some(base), Some(participant)) = (seed.parties.first(), seed.parties.get(1)) else {
             bail!(
                 "«{}» needs a base organization and a participant",
                 seed.title
@@ -187,7 +190,7 @@ pub(super) fn agreement_content(
         content.duties = NETWORK_FORM_PARTS
             .iter()
             .map(|(name, hours)| pb::Duty {
-                org: (*participant).to_owned(),
+                org: participant.org.clone(),
                 part: (*name).to_owned(),
                 hours: *hours,
                 description: format!(
@@ -195,7 +198,7 @@ pub(super) fn agreement_content(
                 ),
             })
             .chain(std::iter::once(pb::Duty {
-                org: (*base).to_owned(),
+                org: base.org.clone(),
                 part: String::new(),
                 hours: 0,
                 description: "Формирует группы и проводит промежуточную аттестацию.".to_owned(),
@@ -203,7 +206,7 @@ pub(super) fn agreement_content(
             .collect();
         content.documents = vec![pb::CompletionDocument {
             name: "Документ об освоении части программы в сетевой форме".to_owned(),
-            issuer: (*base).to_owned(),
+            issuer: base.org.clone(),
         }];
         content.amendment_procedure =
             "Дополнительным соглашением, подписанным всеми сторонами.".to_owned();

@@ -94,7 +94,7 @@ fn rule(rule: String, rdates: Vec<String>) -> Option<pb::Recurrence> {
 impl When {
     /// The schedule, in the publisher's zone; the period the seeds state
     /// when they give no days; and what of the schedule is assumed.
-    pub(super) fn schedule(self, today: NaiveDate) -> anyhow::Result<Timing> {
+    pub(super) fn schedule(&self, today: NaiveDate) -> anyhow::Result<Timing> {
         let (schedule, assumed) = match self {
             When::Days {
                 from,
@@ -103,14 +103,16 @@ impl When {
                 stated,
             } => {
                 let until = plus_days(date(to)?, 1)?;
-                let recurrence = (years > 1).then(|| format!("FREQ=YEARLY;COUNT={years}"));
+                let recurrence = (*years > 1).then(|| format!("FREQ=YEARLY;COUNT={years}"));
                 (
                     all_day(
                         date(from)?,
                         until,
                         recurrence.and_then(|r| rule(r, Vec::new())),
                     ),
-                    stated.map(|_| "Дни в источнике не указаны: показан весь период.".to_owned()),
+                    stated
+                        .as_ref()
+                        .map(|_| "Дни в источнике не указаны: показан весь период.".to_owned()),
                 )
             }
             When::Rule { first, rule: r } => {
@@ -134,7 +136,7 @@ impl When {
                 },
                 Some("Дни и время занятий условны.".to_owned()),
             ),
-            When::NextMonths { first, last } => {
+            &When::NextMonths { first, last } => {
                 let mut year = today.year();
                 let (from, until) = loop {
                     let from = first_of(year, first)?;
@@ -188,7 +190,7 @@ impl When {
                     ),
                 )
             }
-            When::NextDays { month, day, days } => {
+            &When::NextDays { month, day, days } => {
                 let soon = plus_days(today, 7)?;
                 let mut year = today.year();
                 let from = loop {
@@ -204,7 +206,7 @@ impl When {
                     Some("Даты условны: источник их не называет.".to_owned()),
                 )
             }
-            When::NextMonthly {
+            &When::NextMonthly {
                 nth,
                 weekday,
                 count,
