@@ -114,7 +114,7 @@ pub async fn subscribe(
                 grades: args
                     .grades
                     .as_deref()
-                    .map(crate::calendar::grades)
+                    .map(crate::activity::grades)
                     .transpose()?,
                 visibility: args.visibility.into_iter().map(i32::from).collect(),
             }),
