@@ -51,10 +51,11 @@ fn place(raw: &str) -> anyhow::Result<pb::Place> {
 /// The publisher's fields; in `update`, only those given change.
 #[derive(Debug, Args)]
 pub struct DetailArgs {
-    /// Title.
+    /// The title the calendar and the feeds show.
     #[arg(long)]
     title: Option<String>,
-    /// Description.
+    /// Free text shown with the activity, e.g. its programme; `activity
+    /// list -q` searches it.
     #[arg(long)]
     description: Option<String>,
     /// What kind of event it is.
@@ -69,13 +70,14 @@ pub struct DetailArgs {
     /// Students' grades, e.g. 8-11.
     #[arg(long)]
     grades: Option<String>,
-    /// For teachers.
+    /// Teachers are among the audience (update adds them, never removes them).
     #[arg(long)]
     teachers: bool,
-    /// For parents.
+    /// Parents are among the audience (update adds them, never removes them).
     #[arg(long)]
     parents: bool,
-    /// For university students.
+    /// University students are among the audience (update adds them, never
+    /// removes them).
     #[arg(long)]
     university_students: bool,
     /// How participants take part [publish's default: in_person].
@@ -84,10 +86,10 @@ pub struct DetailArgs {
     /// at-publisher, outbound, address:<text>, resource:<id> or online:<url>.
     #[arg(long)]
     place: Option<String>,
-    /// Coordinator's name.
+    /// The person to ask about it, e.g. Иванова Анна Петровна.
     #[arg(long)]
     coordinator: Option<String>,
-    /// Coordinator's position.
+    /// The coordinator's position, e.g. учитель физики.
     #[arg(long)]
     coordinator_position: Option<String>,
     /// Coordinator's e-mail or phone.
@@ -99,19 +101,21 @@ pub struct DetailArgs {
     /// Who may see it [publish's default: public].
     #[arg(long, value_enum, ignore_case = true)]
     visibility: Option<Visibility>,
-    /// The network agreement's id.
+    /// The id of the network agreement it is held under.
     #[arg(long)]
     agreement: Option<String>,
-    /// Local start, e.g. 2024-09-03T14:00.
+    /// Local start of the first occurrence, e.g. 2024-09-03T14:00, or a
+    /// date with --all-day.
     #[arg(long)]
     start: Option<String>,
-    /// Local end.
+    /// Local end of the first occurrence, e.g. 2024-09-03T15:30; later ones
+    /// last as long. With --all-day, the day after the last one.
     #[arg(long)]
     end: Option<String>,
     /// IANA zone [default: the publisher's].
     #[arg(long)]
     time_zone: Option<String>,
-    /// Whole days.
+    /// Whole days: --start and --end are dates, shown and exported as such.
     #[arg(long)]
     all_day: bool,
     /// RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20250531T235959Z.
@@ -123,10 +127,11 @@ pub struct DetailArgs {
     /// A local start added to the rule; repeatable.
     #[arg(long = "rdate")]
     rdates: Vec<String>,
-    /// Registration opens (RFC 3339).
+    /// When registration opens: RFC 3339, e.g. 2025-09-01T09:00:00+07:00, or
+    /// a date (midnight UTC).
     #[arg(long)]
     registration_opens: Option<String>,
-    /// Registration closes (RFC 3339).
+    /// When registration closes, written as --registration-opens.
     #[arg(long)]
     registration_closes: Option<String>,
 }
@@ -231,7 +236,8 @@ pub enum ActivityCommand {
         /// The publishing organization (id or slug).
         #[arg(long)]
         publisher: String,
-        /// Save as a draft.
+        /// Save it as a draft, seen only by the publisher, to publish later
+        /// with `activity status ID published`.
         #[arg(long)]
         draft: bool,
         #[command(flatten)]
@@ -239,14 +245,14 @@ pub enum ActivityCommand {
     },
     /// Change an activity: the fields given replace the current ones.
     Update {
-        /// The activity's id.
+        /// The activity's id, as `activity list` prints it.
         activity: String,
         #[command(flatten)]
         details: DetailArgs,
     },
     /// Cancel an activity, or one occurrence of it with --occurrence.
     Cancel {
-        /// The activity's id.
+        /// The activity's id, as `activity list` prints it.
         activity: String,
         /// The occurrence's original start (as `activity show` prints it).
         #[arg(long)]
@@ -254,23 +260,22 @@ pub enum ActivityCommand {
     },
     /// Move one occurrence to another local time.
     Move {
-        /// The activity's id.
+        /// The activity's id, as `activity list` prints it.
         activity: String,
-        /// The occurrence's original start.
+        /// The occurrence's original start, as `activity show` prints it.
         #[arg(long)]
         occurrence: String,
-        /// New local start.
+        /// Its new local start, e.g. 2024-09-10T14:00.
         #[arg(long)]
         start: String,
-        /// New local end.
+        /// Its new local end, e.g. 2024-09-10T15:30.
         #[arg(long)]
         end: String,
     },
     /// Publish a draft, or mark an activity completed: published or completed.
     Status {
-        /// The activity's id.
+        /// The activity's id, as `activity list` prints it.
         activity: String,
-        /// The new status.
         #[arg(value_enum, ignore_case = true)]
         status: ActivityStatus,
     },
@@ -278,12 +283,12 @@ pub enum ActivityCommand {
     List(ListArgs),
     /// Show an activity and its occurrences.
     Show {
-        /// The activity's id.
+        /// The activity's id, as `activity list` prints it.
         activity: String,
     },
     /// Record a cohort's attendance and results.
     Results {
-        /// The registration's id.
+        /// The registration's id, as `registration list` prints it.
         registration: String,
         /// Students who came.
         #[arg(long)]
@@ -291,10 +296,10 @@ pub enum ActivityCommand {
         /// Of them, those who competed [default: all who came].
         #[arg(long)]
         participants: Option<u32>,
-        /// Prize-winners.
+        /// Of them, prize-winners (призёры).
         #[arg(long, default_value_t = 0)]
         prize_winners: u32,
-        /// Winners.
+        /// Of them, winners (победители).
         #[arg(long, default_value_t = 0)]
         winners: u32,
     },
@@ -306,10 +311,11 @@ pub struct ListArgs {
     /// From (RFC 3339 or date) [default: now].
     #[arg(long)]
     from: Option<String>,
-    /// To [default: 30 days after from].
+    /// To (RFC 3339 or date), at most 400 days after --from [default: 30
+    /// days after --from].
     #[arg(long)]
     to: Option<String>,
-    /// Publisher (id or slug).
+    /// Only this publisher's activities (id or slug).
     #[arg(long, default_value = "")]
     publisher: String,
     /// Only activities of this kind.
@@ -321,7 +327,7 @@ pub struct ListArgs {
     /// A grade the audience includes.
     #[arg(long, default_value_t = 0)]
     grade: u32,
-    /// Subject tag.
+    /// Only activities with this subject tag, e.g. физика.
     #[arg(long, default_value = "")]
     subject: String,
     /// Only activities held this way.
@@ -330,16 +336,16 @@ pub struct ListArgs {
     /// At least this many free seats.
     #[arg(long, default_value_t = 0)]
     free_seats: u32,
-    /// Network agreement id.
+    /// Only activities held under this agreement (its id).
     #[arg(long, default_value = "")]
     agreement: String,
     /// Text in the title or description.
     #[arg(long, short = 'q', default_value = "")]
     query: String,
-    /// Include cancelled ones.
+    /// Include cancelled activities and occurrences.
     #[arg(long)]
     include_cancelled: bool,
-    /// Fetch every page.
+    /// Fetch every page, not just the first 200 occurrences.
     #[arg(long)]
     all: bool,
 }

@@ -30,7 +30,7 @@ pub enum AgreementCommand {
     },
     /// Replace a draft's content.
     Update {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
         /// The new content; - reads stdin.
         #[arg(long)]
@@ -41,7 +41,7 @@ pub enum AgreementCommand {
     },
     /// Freeze the draft and ask every party to sign.
     Propose {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
         /// Refuse unless the agreement is still at this revision.
         #[arg(long = "expected-revision", value_name = "N")]
@@ -49,7 +49,7 @@ pub enum AgreementCommand {
     },
     /// Sign the version awaiting signatures for one party.
     Sign {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
         /// The party signing (id or slug).
         #[arg(long)]
@@ -60,12 +60,12 @@ pub enum AgreementCommand {
     },
     /// Decline the version awaiting signatures, with a comment.
     Decline {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
         /// The party declining (id or slug).
         #[arg(long)]
         org: String,
-        /// Why.
+        /// Why, shown with the declined version in `agreement show`.
         #[arg(long)]
         comment: String,
         /// The version [default: the one awaiting signatures].
@@ -74,7 +74,7 @@ pub enum AgreementCommand {
     },
     /// Propose an amendment of an agreement in force: new content, signed again.
     Amend {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
         /// The party proposing it (id or slug).
         #[arg(long)]
@@ -88,7 +88,7 @@ pub enum AgreementCommand {
     },
     /// End an agreement in force early, with the notice it requires.
     Terminate {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
         /// The party terminating it (id or slug).
         #[arg(long)]
@@ -96,13 +96,13 @@ pub enum AgreementCommand {
         /// The first day no longer in force, YYYY-MM-DD [default: the earliest allowed].
         #[arg(long, value_name = "DATE")]
         effective_on: Option<String>,
-        /// The grounds.
+        /// The grounds, recorded in the agreement's history.
         #[arg(long, default_value = "")]
         comment: String,
     },
     /// Show an agreement: its terms, parties and signatures.
     Show {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
     },
     /// List agreements by party, kind, state or expiry.
@@ -128,12 +128,12 @@ pub enum AgreementCommand {
     },
     /// Every transition of an agreement, oldest first.
     History {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
     },
     /// Fetch the printable HTML page of an agreement.
     Render {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
         /// The version [default: the latest].
         #[arg(long)]
@@ -144,7 +144,7 @@ pub enum AgreementCommand {
     },
     /// What an agreement delivered: hours by part, pledged hours used, cohorts reached.
     Report {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
     },
 }

@@ -104,7 +104,7 @@ fn print_booking(b: &pb::BookingRecord, format: Format) -> anyhow::Result<()> {
 pub enum BookingCommand {
     /// Request a booking: one interval or a series, all or nothing unless --skip-conflicts.
     Request {
-        /// The resource's id.
+        /// The resource's id, as `resource list` prints it.
         #[arg(long)]
         resource: String,
         /// The requesting organization (id or slug).
@@ -113,7 +113,8 @@ pub enum BookingCommand {
         /// Local start, e.g. 2025-09-02T14:00.
         #[arg(long)]
         start: String,
-        /// Local end.
+        /// Local end of the first occurrence, e.g. 2025-09-02T15:30; later
+        /// ones last as long.
         #[arg(long)]
         end: String,
         /// RRULE for a series, e.g. FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20260531T235959Z.
@@ -122,7 +123,7 @@ pub enum BookingCommand {
         /// A local start left out of the series; repeatable.
         #[arg(long = "exdate")]
         exdates: Vec<String>,
-        /// What it is for.
+        /// What it is for, shown to the resource's owner.
         #[arg(long)]
         purpose: String,
         /// People who come.
@@ -131,64 +132,64 @@ pub enum BookingCommand {
         /// Book the free occurrences and report the others.
         #[arg(long)]
         skip_conflicts: bool,
-        /// The activity it serves.
+        /// The id of the activity it serves, if any.
         #[arg(long, default_value = "")]
         activity: String,
-        /// The agreement it is under.
+        /// The id of the agreement it is under, if any.
         #[arg(long, default_value = "")]
         agreement: String,
     },
     /// Approve pending occurrences (all, or one with --occurrence).
     Approve {
-        /// The booking's id.
+        /// The booking's id, as `booking request` and `booking list` print it.
         booking: String,
-        /// One occurrence's start.
+        /// Only the occurrence starting then, as `booking show` prints it.
         #[arg(long)]
         occurrence: Option<String>,
     },
     /// Reject pending occurrences with a comment.
     Reject {
-        /// The booking's id.
+        /// The booking's id, as `booking request` and `booking list` print it.
         booking: String,
-        /// One occurrence's start.
+        /// Only the occurrence starting then, as `booking show` prints it.
         #[arg(long)]
         occurrence: Option<String>,
-        /// Why.
+        /// Why, for the requester.
         #[arg(long, default_value = "")]
         comment: String,
     },
     /// Cancel the series, one occurrence, or (with --following) it and those after it.
     Cancel {
-        /// The booking's id.
+        /// The booking's id, as `booking request` and `booking list` print it.
         booking: String,
-        /// One occurrence's start.
+        /// Only the occurrence starting then, as `booking show` prints it.
         #[arg(long)]
         occurrence: Option<String>,
         /// Also the occurrences after it.
         #[arg(long, requires = "occurrence")]
         following: bool,
-        /// Why.
+        /// Why, recorded with the cancellation.
         #[arg(long, default_value = "")]
         comment: String,
     },
     /// List booked occurrences of a resource or a requester [default: the next 30 days].
     List {
-        /// A resource's id.
+        /// This resource's bookings (its id).
         #[arg(long, conflicts_with = "requester")]
         resource: Option<String>,
-        /// A requesting organization.
+        /// This organization's requests (id or slug).
         #[arg(long)]
         requester: Option<String>,
-        /// From (RFC 3339 or date).
+        /// From (RFC 3339 or date) [default: now].
         #[arg(long)]
         from: Option<String>,
-        /// To.
+        /// To (RFC 3339 or date) [default: 30 days after --from].
         #[arg(long)]
         to: Option<String>,
     },
     /// Show a booking and its occurrences.
     Show {
-        /// The booking's id.
+        /// The booking's id, as `booking request` and `booking list` print it.
         booking: String,
     },
 }
@@ -334,10 +335,10 @@ pub struct FreeBusyArgs {
     /// A resource's id; repeatable.
     #[arg(long = "resource", required = true)]
     resources: Vec<String>,
-    /// From [default: now].
+    /// From (RFC 3339 or date) [default: now].
     #[arg(long)]
     from: Option<String>,
-    /// To [default: 7 days after from].
+    /// To (RFC 3339 or date) [default: 7 days after --from].
     #[arg(long)]
     to: Option<String>,
 }
@@ -380,7 +381,7 @@ pub enum SlotCommand {
         /// The organization that would book.
         #[arg(long)]
         requester: String,
-        /// Minutes.
+        /// How long each slot is, in minutes.
         #[arg(long)]
         duration: u32,
         /// People to seat.
@@ -389,13 +390,13 @@ pub enum SlotCommand {
         /// A required feature; repeatable.
         #[arg(long = "feature")]
         features: Vec<String>,
-        /// From [default: now].
+        /// From (RFC 3339 or date) [default: now].
         #[arg(long)]
         from: Option<String>,
-        /// To [default: 14 days after from].
+        /// To (RFC 3339 or date) [default: 14 days after --from].
         #[arg(long)]
         to: Option<String>,
-        /// At most this many.
+        /// At most this many slots.
         #[arg(long, default_value_t = 10)]
         limit: u32,
     },

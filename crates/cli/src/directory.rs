@@ -22,10 +22,10 @@ pub enum OrgCommand {
         /// Full official name.
         #[arg(long)]
         full_name: String,
-        /// Short name.
+        /// The name lists and tables show, e.g. Гимназия №24.
         #[arg(long)]
         short_name: String,
-        /// City.
+        /// The city it is in, e.g. Томск; `org list --city` filters by it.
         #[arg(long)]
         city: String,
         /// IANA time zone, e.g. Asia/Tomsk.
@@ -57,29 +57,29 @@ pub enum OrgCommand {
     },
     /// Show one organization by id or slug.
     Show {
-        /// Id or slug.
+        /// The organization's id or slug.
         organization: String,
     },
     /// Change an organization's fields.
     Update {
-        /// Id or slug.
+        /// The organization's id or slug.
         organization: String,
         /// Apply only if the organization is still at this version.
         #[arg(long, default_value_t = 0)]
         expected_version: u64,
-        /// New kind.
+        /// What the organization now is.
         #[arg(long, value_enum, ignore_case = true)]
         kind: Option<OrganizationKind>,
-        /// New full name.
+        /// The new full official name.
         #[arg(long)]
         full_name: Option<String>,
-        /// New short name.
+        /// The new name lists and tables show.
         #[arg(long)]
         short_name: Option<String>,
-        /// New city.
+        /// The city it is now in; `org list --city` filters by it.
         #[arg(long)]
         city: Option<String>,
-        /// New IANA time zone.
+        /// New IANA time zone, e.g. Asia/Yekaterinburg.
         #[arg(long)]
         time_zone: Option<String>,
         /// New taxpayer number; "" removes it.
@@ -96,16 +96,16 @@ pub enum OrgCommand {
 /// Contact flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ContactArgs {
-    /// Contact e-mail.
+    /// Public contact e-mail, shown by `org show`.
     #[arg(long, default_value = "")]
     email: String,
-    /// Contact phone.
+    /// Public contact phone, shown by `org show`.
     #[arg(long, default_value = "")]
     phone: String,
-    /// Web site URL.
+    /// Its web site, e.g. https://gym24.tomsk.ru.
     #[arg(long, default_value = "")]
     website: String,
-    /// Postal address.
+    /// Postal address, e.g. Белозерская ул., 12/1, Томск, 634003.
     #[arg(long, default_value = "")]
     address: String,
 }
@@ -293,10 +293,10 @@ pub enum MemberCommand {
         /// The organization's id or slug.
         #[arg(long)]
         org: String,
-        /// An existing person's id.
+        /// An existing person's id, as `member list` prints it.
         #[arg(long, conflicts_with_all = ["name", "email"])]
         person: Option<String>,
-        /// A new person's name.
+        /// A new person's display name, e.g. Иванова Анна Петровна.
         #[arg(long, required_unless_present = "person")]
         name: Option<String>,
         /// A new person's e-mail (an existing person with it is added instead).
@@ -317,7 +317,7 @@ pub enum MemberCommand {
         /// The organization's id or slug.
         #[arg(long)]
         org: String,
-        /// The person's id.
+        /// The person's id, as `member list` prints it.
         #[arg(long)]
         person: String,
     },
@@ -430,7 +430,7 @@ pub async fn member(
 pub enum TokenCommand {
     /// Create a token; its secret is printed once.
     Create {
-        /// Whose token [default: yours].
+        /// The id of the person it is for [default: yours].
         #[arg(long, default_value = "")]
         person: String,
         /// A label, e.g. "laptop".
@@ -448,7 +448,7 @@ pub enum TokenCommand {
     },
     /// Revoke a token at once.
     Revoke {
-        /// The token's id.
+        /// The token's id, as `token list` prints it.
         token_id: String,
     },
 }

@@ -14,7 +14,7 @@ pub enum IcsCommand {
         /// One organization's activities (id or slug).
         #[arg(long, default_value = "")]
         org: String,
-        /// One activity.
+        /// Only this activity (its id).
         #[arg(long, default_value = "")]
         activity: String,
         /// Only for this grade.
@@ -26,7 +26,7 @@ pub enum IcsCommand {
         /// Only this direction.
         #[arg(long, value_enum, ignore_case = true)]
         direction: Option<Direction>,
-        /// Only this subject.
+        /// Only activities with this subject tag, e.g. физика.
         #[arg(long, default_value = "")]
         subject: String,
         /// Only this format.

@@ -40,7 +40,7 @@ struct Cli {
 /// How client subcommands reach a node.
 #[derive(Debug, Clone, Args)]
 pub struct ClientArgs {
-    /// The node's URL.
+    /// The node's URL: http:// for plain gRPC, https:// for TLS.
     #[arg(
         long,
         global = true,
@@ -48,7 +48,8 @@ pub struct ClientArgs {
         default_value = "http://127.0.0.1:50051"
     )]
     server: String,
-    /// A bearer token.
+    /// An API token, as `edufed token create` prints it; --token-file keeps
+    /// it out of the process list.
     #[arg(long, global = true, env = "EDUFED_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// A file holding the bearer token. Without --token or --token-file, the

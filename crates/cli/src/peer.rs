@@ -19,11 +19,11 @@ pub enum PeerCommand {
         #[arg(long)]
         fingerprint: String,
     },
-    /// The pinned peers.
+    /// List the pinned peers: node id, name, URL and the organizations each hosts.
     List,
     /// Unpin a peer (and stop following it).
     Remove {
-        /// The peer's node id.
+        /// The peer's node id, as `peer list` prints it.
         node_id: String,
     },
     /// How each subscription is doing: cursor, lag, link, last error.
@@ -33,7 +33,7 @@ pub enum PeerCommand {
 /// `edufed subscribe`: follow a pinned peer's change log.
 #[derive(Debug, clap::Args)]
 pub struct SubscribeArgs {
-    /// The peer's node id.
+    /// The peer's node id, as `peer list` prints it.
     node_id: String,
     /// Only these entity kinds (activity, activity_seats, agreement, …); all it shares when none.
     #[arg(long = "kind")]
@@ -60,7 +60,7 @@ pub struct SubscribeArgs {
 /// `edufed unsubscribe`: stop following a peer; its mirrors stay.
 #[derive(Debug, clap::Args)]
 pub struct UnsubscribeArgs {
-    /// The peer's node id.
+    /// The peer's node id, as `peer list` prints it.
     node_id: String,
 }
 

@@ -12,7 +12,7 @@ use crate::output::{Format, instant, print_json, table, time};
 pub enum RegistrationCommand {
     /// Register a cohort: confirmed if seats allow, else waitlisted.
     Create {
-        /// The activity's id.
+        /// The activity's id, as `activity list` prints it.
         #[arg(long)]
         activity: String,
         /// The registering organization (id or slug).
@@ -21,7 +21,7 @@ pub enum RegistrationCommand {
         /// The group's grades, e.g. 9 or 9-10.
         #[arg(long)]
         grades: String,
-        /// How many students.
+        /// How many students come, 1 to 1000.
         #[arg(long)]
         headcount: u32,
         /// The responsible teacher's name.
@@ -36,19 +36,19 @@ pub enum RegistrationCommand {
     },
     /// Withdraw a registration.
     Withdraw {
-        /// The registration's id.
+        /// The registration's id, as `registration list` prints it.
         registration: String,
     },
     /// Change a registration's headcount.
     Headcount {
-        /// The registration's id.
+        /// The registration's id, as `registration list` prints it.
         registration: String,
-        /// The new headcount.
+        /// How many students come now, 1 to 1000.
         headcount: u32,
     },
     /// List an activity's registrations you may see.
     List {
-        /// The activity's id.
+        /// The activity's id, as `activity list` prints it.
         #[arg(long)]
         activity: String,
     },

@@ -42,7 +42,6 @@ pub enum ReportFormat {
 /// `edufed report NAME`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The report.
     #[arg(value_enum)]
     name: ReportName,
     /// First day (YYYY-MM-DD); with --to. The current school year without both.
@@ -121,10 +120,10 @@ pub enum TargetCommand {
         /// For one organization (id or slug).
         #[arg(long)]
         org: Option<String>,
-        /// For a city.
+        /// For the organizations of a city, e.g. Томск.
         #[arg(long, conflicts_with = "org")]
         city: Option<String>,
-        /// Where it comes from.
+        /// Where the target comes from, e.g. a programme or an order.
         #[arg(long, default_value = "")]
         note: String,
     },
@@ -132,7 +131,7 @@ pub enum TargetCommand {
     List,
     /// Remove a target.
     Remove {
-        /// The indicator.
+        /// The indicator, as `target list` prints it.
         indicator: String,
         /// Its date, YYYY-MM-DD.
         #[arg(long)]
@@ -140,7 +139,7 @@ pub enum TargetCommand {
         /// For one organization (id or slug).
         #[arg(long)]
         org: Option<String>,
-        /// For a city.
+        /// For the organizations of a city, e.g. Томск.
         #[arg(long, conflicts_with = "org")]
         city: Option<String>,
     },
@@ -160,7 +159,7 @@ pub enum EnrolmentCommand {
     },
     /// Enrolments stated on the node.
     List {
-        /// Only this organization's.
+        /// Only this organization's (id or slug).
         #[arg(long)]
         org: Option<String>,
     },

@@ -49,7 +49,7 @@ pub struct ResourceArgs {
     /// What the resource is.
     #[arg(long, value_enum, ignore_case = true)]
     kind: Option<ResourceKind>,
-    /// Name.
+    /// The name it is booked by, e.g. IT-квантум.
     #[arg(long)]
     name: Option<String>,
     /// People it holds; 0 is unlimited.
@@ -151,14 +151,14 @@ pub enum ResourceCommand {
     },
     /// Change a resource's settings: those given replace the current ones.
     Update {
-        /// The resource's id.
+        /// The resource's id, as `resource list` prints it.
         resource: String,
         #[command(flatten)]
         settings: ResourceArgs,
     },
     /// Replace a resource's bookable hours.
     Hours {
-        /// The resource's id.
+        /// The resource's id, as `resource list` prints it.
         resource: String,
         /// Hours, e.g. "mon-fri 09:00-18:00"; repeatable; none makes it always bookable.
         #[arg(long = "hours")]
@@ -166,12 +166,12 @@ pub enum ResourceCommand {
     },
     /// Add a blackout (or --clear them all); prints the bookings it falls on.
     Blackout {
-        /// The resource's id.
+        /// The resource's id, as `resource list` prints it.
         resource: String,
         /// Local start, e.g. 2025-12-30 or 2025-12-30T00:00.
         #[arg(long, required_unless_present = "clear")]
         from: Option<String>,
-        /// Local end.
+        /// Local end, written as --from.
         #[arg(long, required_unless_present = "clear")]
         to: Option<String>,
         /// Why, shown to requesters.
@@ -192,7 +192,7 @@ pub enum ResourceCommand {
     },
     /// Show a resource.
     Show {
-        /// The resource's id.
+        /// The resource's id, as `resource list` prints it.
         resource: String,
     },
 }

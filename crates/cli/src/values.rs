@@ -50,9 +50,7 @@ proto_enum! {
         College,
         /// A technopark such as «Кванториум».
         Technopark,
-        /// A museum.
         Museum,
-        /// A theatre.
         Theatre,
         /// A centre of additional education for children.
         #[value(alias = "additional-education")]
@@ -84,31 +82,24 @@ proto_enum! {
 proto_enum! {
     /// What kind of event an activity is.
     ActivityKind => ActivityKind {
-        /// An olympiad.
         Olympiad,
         /// A course preparing for olympiads.
         #[value(alias = "olympiad-prep-course")]
         OlympiadPrepCourse,
-        /// A course.
         Course,
         /// A lesson taught in network form (Article 15 of 273-FZ).
         #[value(alias = "network-lesson")]
         NetworkLesson,
-        /// An excursion.
         Excursion,
-        /// A master class.
         #[value(alias = "master-class")]
         MasterClass,
-        /// A conference.
         Conference,
-        /// A contest.
         Contest,
         /// An intellectual game or quiz.
         Game,
         /// A profile camp (профильная смена).
         #[value(alias = "profile-camp")]
         ProfileCamp,
-        /// An open day.
         #[value(alias = "open-day")]
         OpenDay,
         /// A professional trial (профессиональная проба).
@@ -117,16 +108,11 @@ proto_enum! {
         /// An internship for teachers (стажировка).
         #[value(alias = "teacher-internship")]
         TeacherInternship,
-        /// A seminar.
         Seminar,
-        /// A round table.
         #[value(alias = "round-table")]
         RoundTable,
-        /// A festival.
         Festival,
-        /// A sports event.
         Sport,
-        /// Anything else.
         Other,
     }
 }
@@ -134,7 +120,6 @@ proto_enum! {
 proto_enum! {
     /// The line of work of the network an activity belongs to.
     Direction => Direction {
-        /// Research and project work.
         #[value(alias = "research-and-projects")]
         ResearchAndProjects,
         /// Distance learning and gifted children.
@@ -142,18 +127,14 @@ proto_enum! {
         DistanceAndGifted,
         /// Upbringing and education programmes.
         Upbringing,
-        /// Sport and health.
         #[value(alias = "sport-and-health")]
         SportAndHealth,
         /// Innovation and experiments.
         Innovation,
-        /// Teacher development.
         #[value(alias = "teacher-development")]
         TeacherDevelopment,
-        /// Career guidance.
         #[value(alias = "career-guidance")]
         CareerGuidance,
-        /// Additional education.
         #[value(alias = "additional-education")]
         AdditionalEducation,
     }
@@ -165,7 +146,6 @@ proto_enum! {
         /// In person (очный).
         #[value(alias = "in-person")]
         InPerson,
-        /// Online, at a distance.
         Online,
         /// Partly in person, partly online.
         Blended,
@@ -205,20 +185,14 @@ proto_enum! {
     ResourceKind => ResourceKind {
         /// A classroom.
         Room,
-        /// A laboratory.
         Lab,
-        /// A hall.
         Hall,
-        /// A sports facility.
         #[value(alias = "sports-facility")]
         SportsFacility,
-        /// A piece of equipment.
         Equipment,
         /// A specialist's time.
         Specialist,
-        /// Transport.
         Transport,
-        /// An online room.
         #[value(alias = "online-room")]
         OnlineRoom,
     }
@@ -260,13 +234,11 @@ proto_enum! {
         NetworkForm,
         /// A cooperation agreement (договор о сотрудничестве).
         Cooperation,
-        /// A network-interaction agreement.
         #[value(alias = "network-interaction")]
         NetworkInteraction,
         /// An innovation-site status.
         #[value(alias = "innovation-site")]
         InnovationSite,
-        /// Anything else.
         Other,
     }
 }
@@ -299,7 +271,6 @@ proto_enum! {
         Organization,
         /// The activity's publisher (participation).
         Publisher,
-        /// The activity's direction.
         Direction,
         /// The activity's, agreement's or resource's kind.
         Kind,
