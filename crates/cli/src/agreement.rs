@@ -14,6 +14,7 @@ use prost_reflect::DynamicMessage;
 use crate::ClientArgs;
 use crate::client::{Authed, Connection};
 use crate::output::{Format, print_json, table, time};
+use crate::values::{AgreementKind, AgreementState};
 
 /// `edufed agreement …`
 #[derive(Debug, Subcommand)]
@@ -29,7 +30,7 @@ pub enum AgreementCommand {
     },
     /// Replace a draft's content.
     Update {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
         /// The new content; - reads stdin.
         #[arg(long)]
@@ -40,7 +41,7 @@ pub enum AgreementCommand {
     },
     /// Freeze the draft and ask every party to sign.
     Propose {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
         /// Refuse unless the agreement is still at this revision.
         #[arg(long = "expected-revision", value_name = "N")]
@@ -48,7 +49,7 @@ pub enum AgreementCommand {
     },
     /// Sign the version awaiting signatures for one party.
     Sign {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
         /// The party signing (id or slug).
         #[arg(long)]
@@ -59,12 +60,12 @@ pub enum AgreementCommand {
     },
     /// Decline the version awaiting signatures, with a comment.
     Decline {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
         /// The party declining (id or slug).
         #[arg(long)]
         org: String,
-        /// Why.
+        /// Why, shown with the declined version in `agreement show`.
         #[arg(long)]
         comment: String,
         /// The version [default: the one awaiting signatures].
@@ -73,7 +74,7 @@ pub enum AgreementCommand {
     },
     /// Propose an amendment of an agreement in force: new content, signed again.
     Amend {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
         /// The party proposing it (id or slug).
         #[arg(long)]
@@ -87,7 +88,7 @@ pub enum AgreementCommand {
     },
     /// End an agreement in force early, with the notice it requires.
     Terminate {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
         /// The party terminating it (id or slug).
         #[arg(long)]
@@ -95,13 +96,13 @@ pub enum AgreementCommand {
         /// The first day no longer in force, YYYY-MM-DD [default: the earliest allowed].
         #[arg(long, value_name = "DATE")]
         effective_on: Option<String>,
-        /// The grounds.
+        /// The grounds, recorded in the agreement's history.
         #[arg(long, default_value = "")]
         comment: String,
     },
     /// Show an agreement: its terms, parties and signatures.
     Show {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
     },
     /// List agreements by party, kind, state or expiry.
@@ -109,12 +110,12 @@ pub enum AgreementCommand {
         /// Only those this organization (id or slug) is a party to.
         #[arg(long)]
         party: Option<String>,
-        /// network_form, cooperation, network_interaction, innovation_site or other; repeatable.
-        #[arg(long = "kind", value_name = "KIND")]
-        kinds: Vec<String>,
-        /// draft, proposed, declined, signed, active, expired or terminated; repeatable.
-        #[arg(long = "state", value_name = "STATE")]
-        states: Vec<String>,
+        /// Only agreements of this kind; repeatable.
+        #[arg(long = "kind", value_name = "KIND", value_enum, ignore_case = true)]
+        kinds: Vec<AgreementKind>,
+        /// Only agreements in this state; repeatable.
+        #[arg(long = "state", value_name = "STATE", value_enum, ignore_case = true)]
+        states: Vec<AgreementState>,
         /// Only those in force whose term ends within this many days.
         #[arg(long, value_name = "DAYS")]
         expiring_within: Option<u32>,
@@ -127,12 +128,12 @@ pub enum AgreementCommand {
     },
     /// Every transition of an agreement, oldest first.
     History {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
     },
     /// Fetch the printable HTML page of an agreement.
     Render {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
         /// The version [default: the latest].
         #[arg(long)]
@@ -143,7 +144,7 @@ pub enum AgreementCommand {
     },
     /// What an agreement delivered: hours by part, pledged hours used, cohorts reached.
     Report {
-        /// The agreement's id.
+        /// The agreement's id, as `agreement list` prints it.
         id: String,
     },
 }
@@ -178,30 +179,6 @@ fn read_content(path: &Path) -> anyhow::Result<pb::AgreementContent> {
         .map_err(|error| anyhow!("{name} is not an AgreementContent in protobuf JSON: {error:#}"))
 }
 
-const KINDS: &str = "network_form, cooperation, network_interaction, innovation_site, other";
-const STATES: &str = "draft, proposed, declined, signed, active, expired, terminated";
-
-/// Lowercase names given on the command line as enum values.
-fn enum_values(
-    raw: &[String],
-    prefix: &str,
-    from_name: fn(&str) -> Option<i32>,
-    known: &str,
-) -> anyhow::Result<Vec<i32>> {
-    raw.iter()
-        .map(|r| {
-            let name = format!(
-                "{prefix}{}",
-                r.trim().to_ascii_uppercase().replace('-', "_")
-            );
-            match from_name(&name) {
-                Some(v) if v != 0 => Ok(v),
-                _ => bail!("unknown {r:?}: one of {known}"),
-            }
-        })
-        .collect()
-}
-
 /// An enum value's name without its prefix, lowercase.
 macro_rules! label {
     ($ty:ty, $value:expr, $prefix:literal) => {
@@ -211,14 +188,6 @@ macro_rules! label {
                 .to_ascii_lowercase()
         })
     };
-}
-
-fn kind_value(name: &str) -> Option<i32> {
-    pb::AgreementKind::from_str_name(name).map(|v| v as i32)
-}
-
-fn state_value(name: &str) -> Option<i32> {
-    pb::AgreementState::from_str_name(name).map(|v| v as i32)
 }
 
 fn state_name(state: i32) -> String {
@@ -682,12 +651,10 @@ pub async fn agreement(args: &ClientArgs, command: AgreementCommand) -> anyhow::
             page_size,
             all,
         } => {
-            let kinds = enum_values(&kinds, "AGREEMENT_KIND_", kind_value, KINDS)?;
-            let states = enum_values(&states, "AGREEMENT_STATE_", state_value, STATES)?;
             let mut request = pb::ListAgreementsRequest {
                 party: party.unwrap_or_default(),
-                kinds,
-                states,
+                kinds: kinds.into_iter().map(i32::from).collect(),
+                states: states.into_iter().map(i32::from).collect(),
                 expiring_within_days: expiring_within.unwrap_or(0),
                 page_size,
                 page_token: String::new(),

@@ -75,12 +75,13 @@ impl Connection {
         })
     }
 
-    /// The Directory service.
+    // A client of each of the node's services, on the one channel, each call
+    // carrying the caller's token.
+
     pub fn directory(&self) -> DirectoryClient<Authed> {
         DirectoryClient::with_interceptor(self.channel.clone(), self.bearer.clone())
     }
 
-    /// The Booking service.
     pub fn booking(&self) -> edufed_proto::v1::booking_client::BookingClient<Authed> {
         edufed_proto::v1::booking_client::BookingClient::with_interceptor(
             self.channel.clone(),
@@ -88,7 +89,6 @@ impl Connection {
         )
     }
 
-    /// The Calendar service.
     pub fn calendar(&self) -> edufed_proto::v1::calendar_client::CalendarClient<Authed> {
         edufed_proto::v1::calendar_client::CalendarClient::with_interceptor(
             self.channel.clone(),
@@ -96,12 +96,10 @@ impl Connection {
         )
     }
 
-    /// The ChangeFeed service.
     pub fn change_feed(&self) -> ChangeFeedClient<Authed> {
         ChangeFeedClient::with_interceptor(self.channel.clone(), self.bearer.clone())
     }
 
-    /// The Federation service.
     pub fn federation(&self) -> edufed_proto::v1::federation_client::FederationClient<Authed> {
         edufed_proto::v1::federation_client::FederationClient::with_interceptor(
             self.channel.clone(),
@@ -109,7 +107,6 @@ impl Connection {
         )
     }
 
-    /// The Agreements service.
     pub fn agreements(&self) -> edufed_proto::v1::agreements_client::AgreementsClient<Authed> {
         edufed_proto::v1::agreements_client::AgreementsClient::with_interceptor(
             self.channel.clone(),
@@ -117,7 +114,6 @@ impl Connection {
         )
     }
 
-    /// The Reports service.
     pub fn reports(&self) -> edufed_proto::v1::reports_client::ReportsClient<Authed> {
         edufed_proto::v1::reports_client::ReportsClient::with_interceptor(
             self.channel.clone(),

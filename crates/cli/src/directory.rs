@@ -6,6 +6,7 @@ use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
 use crate::output::{Format, print_json, table, time};
+use crate::values::{OrganizationKind, Role};
 
 /// `edufed org …`
 #[derive(Debug, Subcommand)]
@@ -15,17 +16,16 @@ pub enum OrgCommand {
         /// Unique slug, e.g. gym24-tomsk.
         #[arg(long)]
         slug: String,
-        /// school, university, college, technopark, museum, theatre,
-        /// additional_education, methodical_centre, enterprise or other.
-        #[arg(long)]
-        kind: String,
+        /// What the organization is.
+        #[arg(long, value_enum, ignore_case = true)]
+        kind: OrganizationKind,
         /// Full official name.
         #[arg(long)]
         full_name: String,
-        /// Short name.
+        /// The name lists and tables show, e.g. Гимназия №24.
         #[arg(long)]
         short_name: String,
-        /// City.
+        /// The city it is in, e.g. Томск; `org list --city` filters by it.
         #[arg(long)]
         city: String,
         /// IANA time zone, e.g. Asia/Tomsk.
@@ -40,8 +40,8 @@ pub enum OrgCommand {
     /// List organizations.
     List {
         /// Only this kind.
-        #[arg(long)]
-        kind: Option<String>,
+        #[arg(long, value_enum, ignore_case = true)]
+        kind: Option<OrganizationKind>,
         /// Only this city.
         #[arg(long, default_value = "")]
         city: String,
@@ -57,29 +57,29 @@ pub enum OrgCommand {
     },
     /// Show one organization by id or slug.
     Show {
-        /// Id or slug.
+        /// The organization's id or slug.
         organization: String,
     },
     /// Change an organization's fields.
     Update {
-        /// Id or slug.
+        /// The organization's id or slug.
         organization: String,
         /// Apply only if the organization is still at this version.
         #[arg(long, default_value_t = 0)]
         expected_version: u64,
-        /// New kind.
-        #[arg(long)]
-        kind: Option<String>,
-        /// New full name.
+        /// What the organization now is.
+        #[arg(long, value_enum, ignore_case = true)]
+        kind: Option<OrganizationKind>,
+        /// The new full official name.
         #[arg(long)]
         full_name: Option<String>,
-        /// New short name.
+        /// The new name lists and tables show.
         #[arg(long)]
         short_name: Option<String>,
-        /// New city.
+        /// The city it is now in; `org list --city` filters by it.
         #[arg(long)]
         city: Option<String>,
-        /// New IANA time zone.
+        /// New IANA time zone, e.g. Asia/Yekaterinburg.
         #[arg(long)]
         time_zone: Option<String>,
         /// New taxpayer number; "" removes it.
@@ -96,16 +96,16 @@ pub enum OrgCommand {
 /// Contact flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ContactArgs {
-    /// Contact e-mail.
+    /// Public contact e-mail, shown by `org show`.
     #[arg(long, default_value = "")]
     email: String,
-    /// Contact phone.
+    /// Public contact phone, shown by `org show`.
     #[arg(long, default_value = "")]
     phone: String,
-    /// Web site URL.
+    /// Its web site, e.g. https://gym24.tomsk.ru.
     #[arg(long, default_value = "")]
     website: String,
-    /// Postal address.
+    /// Postal address, e.g. Белозерская ул., 12/1, Томск, 634003.
     #[arg(long, default_value = "")]
     address: String,
 }
@@ -121,20 +121,6 @@ impl ContactArgs {
     }
 }
 
-fn kind(raw: &str) -> anyhow::Result<i32> {
-    let name = format!(
-        "ORGANIZATION_KIND_{}",
-        raw.trim().to_ascii_uppercase().replace('-', "_")
-    );
-    match pb::OrganizationKind::from_str_name(&name) {
-        Some(kind) if kind != pb::OrganizationKind::Unspecified => Ok(kind.into()),
-        _ => bail!(
-            "unknown kind {raw:?}; expected school, university, college, technopark, museum, \
-             theatre, additional_education, methodical_centre, enterprise or other"
-        ),
-    }
-}
-
 fn kind_name(raw: i32) -> String {
     pb::OrganizationKind::try_from(raw)
         .map(|k| {
@@ -143,13 +129,6 @@ fn kind_name(raw: i32) -> String {
                 .to_ascii_lowercase()
         })
         .unwrap_or_else(|_| raw.to_string())
-}
-
-fn role(raw: &str) -> anyhow::Result<i32> {
-    match pb::Role::from_str_name(&format!("ROLE_{}", raw.trim().to_ascii_uppercase())) {
-        Some(role) if role != pb::Role::Unspecified => Ok(role.into()),
-        _ => bail!("unknown role {raw:?}; expected admin, coordinator, teacher or viewer"),
-    }
 }
 
 fn role_name(raw: i32) -> String {
@@ -208,7 +187,7 @@ pub async fn org(conn: Connection, command: OrgCommand, format: Format) -> anyho
             let org = client
                 .create_organization(pb::CreateOrganizationRequest {
                     slug,
-                    kind: kind(&k)?,
+                    kind: k.into(),
                     full_name,
                     short_name,
                     city,
@@ -227,7 +206,7 @@ pub async fn org(conn: Connection, command: OrgCommand, format: Format) -> anyho
             page_size,
             all,
         } => {
-            let kind = k.as_deref().map(kind).transpose()?.unwrap_or(0);
+            let kind = k.map_or(0, i32::from);
             let mut page_token = String::new();
             let mut response = pb::ListOrganizationsResponse::default();
             loop {
@@ -290,7 +269,7 @@ pub async fn org(conn: Connection, command: OrgCommand, format: Format) -> anyho
                 .update_organization(pb::UpdateOrganizationRequest {
                     organization,
                     expected_version,
-                    kind: k.as_deref().map(kind).transpose()?,
+                    kind: k.map(i32::from),
                     full_name,
                     short_name,
                     city,
@@ -314,18 +293,18 @@ pub enum MemberCommand {
         /// The organization's id or slug.
         #[arg(long)]
         org: String,
-        /// An existing person's id.
+        /// An existing person's id, as `member list` prints it.
         #[arg(long, conflicts_with_all = ["name", "email"])]
         person: Option<String>,
-        /// A new person's name.
+        /// A new person's display name, e.g. Иванова Анна Петровна.
         #[arg(long, required_unless_present = "person")]
         name: Option<String>,
         /// A new person's e-mail (an existing person with it is added instead).
         #[arg(long)]
         email: Option<String>,
-        /// admin, coordinator, teacher or viewer.
-        #[arg(long)]
-        role: String,
+        /// What the person may do in the organization.
+        #[arg(long, value_enum, ignore_case = true)]
+        role: Role,
     },
     /// List an organization's members.
     List {
@@ -338,7 +317,7 @@ pub enum MemberCommand {
         /// The organization's id or slug.
         #[arg(long)]
         org: String,
-        /// The person's id.
+        /// The person's id, as `member list` prints it.
         #[arg(long)]
         person: String,
     },
@@ -388,7 +367,7 @@ pub async fn member(
                 .add_member(pb::AddMemberRequest {
                     organization: org,
                     person: Some(person),
-                    role: role(&r)?,
+                    role: r.into(),
                 })
                 .await?
                 .into_inner();
@@ -451,7 +430,7 @@ pub async fn member(
 pub enum TokenCommand {
     /// Create a token; its secret is printed once.
     Create {
-        /// Whose token [default: yours].
+        /// The id of the person it is for [default: yours].
         #[arg(long, default_value = "")]
         person: String,
         /// A label, e.g. "laptop".
@@ -469,7 +448,7 @@ pub enum TokenCommand {
     },
     /// Revoke a token at once.
     Revoke {
-        /// The token's id.
+        /// The token's id, as `token list` prints it.
         token_id: String,
     },
 }
@@ -609,13 +588,7 @@ mod tests {
     }
 
     #[test]
-    fn kinds_and_roles_by_name() {
-        assert_eq!(
-            kind("methodical_centre").unwrap(),
-            pb::OrganizationKind::MethodicalCentre as i32
-        );
-        assert!(kind("castle").is_err());
-        assert_eq!(role("viewer").unwrap(), pb::Role::Viewer as i32);
+    fn kinds_by_name() {
         assert_eq!(kind_name(pb::OrganizationKind::School as i32), "school");
     }
 }

@@ -2,16 +2,20 @@
 //! (`demo`), and is the command-line client of one (`org`, `member`, `token`,
 //! `agreement`, `watch`, `report`, `target`, `whoami`).
 
+mod activity;
 mod agreement;
 mod booking;
-mod calendar;
 mod client;
 mod demo;
 mod directory;
+mod ics;
 mod node;
 mod output;
 mod peer;
+mod registration;
 mod report;
+mod resource;
+mod values;
 mod watch;
 
 use std::path::PathBuf;
@@ -36,7 +40,7 @@ struct Cli {
 /// How client subcommands reach a node.
 #[derive(Debug, Clone, Args)]
 pub struct ClientArgs {
-    /// The node's URL.
+    /// The node's URL: http:// for plain gRPC, https:// for TLS.
     #[arg(
         long,
         global = true,
@@ -44,7 +48,8 @@ pub struct ClientArgs {
         default_value = "http://127.0.0.1:50051"
     )]
     server: String,
-    /// A bearer token.
+    /// An API token, as `edufed token create` prints it; --token-file keeps
+    /// it out of the process list.
     #[arg(long, global = true, env = "EDUFED_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// A file holding the bearer token. Without --token or --token-file, the
@@ -81,13 +86,13 @@ enum Command {
     Token(directory::TokenCommand),
     /// Activities of the network's calendar.
     #[command(subcommand)]
-    Activity(Box<calendar::ActivityCommand>),
+    Activity(Box<activity::ActivityCommand>),
     /// Cohorts registered for activities.
     #[command(subcommand)]
-    Registration(calendar::RegistrationCommand),
+    Registration(registration::RegistrationCommand),
     /// Bookable resources: labs, rooms, equipment, specialists.
     #[command(subcommand)]
-    Resource(Box<booking::ResourceCommand>),
+    Resource(Box<resource::ResourceCommand>),
     /// Bookings of resources.
     #[command(subcommand)]
     Booking(Box<booking::BookingCommand>),
@@ -98,7 +103,7 @@ enum Command {
     Slot(booking::SlotCommand),
     /// iCalendar feeds.
     #[command(subcommand)]
-    Ics(calendar::IcsCommand),
+    Ics(ics::IcsCommand),
     /// Network agreements: draft, propose, sign, amend, terminate, report.
     #[command(subcommand)]
     Agreement(Box<agreement::AgreementCommand>),
@@ -165,15 +170,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Activity(command) => {
             let conn = Connection::open(&cli.client).await?;
-            calendar::activity(conn, *command, cli.client.output).await
+            activity::activity(conn, *command, cli.client.output).await
         }
         Command::Registration(command) => {
             let conn = Connection::open(&cli.client).await?;
-            calendar::registration(conn, command, cli.client.output).await
+            registration::registration(conn, command, cli.client.output).await
         }
         Command::Resource(command) => {
             let conn = Connection::open(&cli.client).await?;
-            booking::resource(conn, *command, cli.client.output).await
+            resource::resource(conn, *command, cli.client.output).await
         }
         Command::Booking(command) => {
             let conn = Connection::open(&cli.client).await?;
@@ -189,7 +194,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Ics(command) => {
             let conn = Connection::open(&cli.client).await?;
-            calendar::ics(conn, &cli.client.server, command).await
+            ics::ics(conn, &cli.client.server, command).await
         }
         Command::Agreement(command) => agreement::agreement(&cli.client, *command).await,
         Command::Peer(command) => {

@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 /// `--config` file, flags winning.
 #[derive(Debug, Clone, Args)]
 pub struct SettingsArgs {
-    /// A TOML configuration file.
+    /// A TOML file of these settings; flags given win over it.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Address for gRPC and HTTP [default: 127.0.0.1:50051].
@@ -36,14 +36,16 @@ pub struct SettingsArgs {
     /// Allow plaintext on a non-loopback address.
     #[arg(long)]
     insecure: bool,
-    /// Log format.
+    /// How logs are written to stderr.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum LogFormat {
+    /// Lines for people.
     Text,
+    /// One JSON object a line, for a log collector.
     Json,
 }
 

@@ -5,6 +5,7 @@ use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
 use crate::output::{Format, print_json, table, time};
+use crate::values::{Direction, Visibility};
 
 /// Peer nodes (operator only).
 #[derive(Debug, Subcommand)]
@@ -18,11 +19,11 @@ pub enum PeerCommand {
         #[arg(long)]
         fingerprint: String,
     },
-    /// The pinned peers.
+    /// List the pinned peers: node id, name, URL and the organizations each hosts.
     List,
     /// Unpin a peer (and stop following it).
     Remove {
-        /// The peer's node id.
+        /// The peer's node id, as `peer list` prints it.
         node_id: String,
     },
     /// How each subscription is doing: cursor, lag, link, last error.
@@ -32,7 +33,7 @@ pub enum PeerCommand {
 /// `edufed subscribe`: follow a pinned peer's change log.
 #[derive(Debug, clap::Args)]
 pub struct SubscribeArgs {
-    /// The peer's node id.
+    /// The peer's node id, as `peer list` prints it.
     node_id: String,
     /// Only these entity kinds (activity, activity_seats, agreement, …); all it shares when none.
     #[arg(long = "kind")]
@@ -45,21 +46,21 @@ pub struct SubscribeArgs {
     /// Keep only these publishers' activities (id or slug); repeatable.
     #[arg(long = "publisher")]
     publishers: Vec<String>,
-    /// Keep only activities of these directions (e.g. career_guidance); repeatable.
-    #[arg(long = "direction")]
-    directions: Vec<String>,
+    /// Keep only activities of these directions; repeatable.
+    #[arg(long = "direction", value_enum, ignore_case = true)]
+    directions: Vec<Direction>,
     /// Keep only activities for some of these grades, e.g. 9 or 9-11.
     #[arg(long)]
     grades: Option<String>,
-    /// Keep only activities of these visibilities (public, network); repeatable.
-    #[arg(long = "visibility")]
-    visibility: Vec<String>,
+    /// Keep only activities of these visibilities; repeatable.
+    #[arg(long = "visibility", value_enum, ignore_case = true)]
+    visibility: Vec<Visibility>,
 }
 
 /// `edufed unsubscribe`: stop following a peer; its mirrors stay.
 #[derive(Debug, clap::Args)]
 pub struct UnsubscribeArgs {
-    /// The peer's node id.
+    /// The peer's node id, as `peer list` prints it.
     node_id: String,
 }
 
@@ -109,21 +110,13 @@ pub async fn subscribe(
             via: args.via.unwrap_or_default(),
             activity_filter: Some(pb::ActivityFilter {
                 publishers: args.publishers,
-                directions: args
-                    .directions
-                    .iter()
-                    .map(|d| crate::calendar::direction(d))
-                    .collect::<anyhow::Result<_>>()?,
+                directions: args.directions.into_iter().map(i32::from).collect(),
                 grades: args
                     .grades
                     .as_deref()
-                    .map(crate::calendar::grades)
+                    .map(crate::activity::grades)
                     .transpose()?,
-                visibility: args
-                    .visibility
-                    .iter()
-                    .map(|v| crate::calendar::visibility(v))
-                    .collect::<anyhow::Result<_>>()?,
+                visibility: args.visibility.into_iter().map(i32::from).collect(),
             }),
         })
         .await?

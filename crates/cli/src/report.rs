@@ -2,12 +2,16 @@
 //! methodical centre's reports, the targets they are measured against, and
 //! the enrolment each organization states.
 
+use std::ffi::OsStr;
+
+use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
 use clap::{Args, Subcommand, ValueEnum};
 use edufed_api::export::{table as rows_of, to_csv, to_json};
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
 use crate::output::{Format, table, time};
+use crate::values::ReportDimension;
 
 /// Which report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -38,7 +42,6 @@ pub enum ReportFormat {
 /// `edufed report NAME`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The report.
     #[arg(value_enum)]
     name: ReportName,
     /// First day (YYYY-MM-DD); with --to. The current school year without both.
@@ -56,16 +59,48 @@ pub struct ReportArgs {
     /// Every organization the node knows, its peers' included.
     #[arg(long, conflicts_with_all = ["org", "city"])]
     network: bool,
-    /// Group rows by these (organization, publisher, direction, kind, month,
-    /// grade, state, resource), comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    group_by: Vec<String>,
+    /// Group rows by these, comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', value_parser = Dimensions, ignore_case = true)]
+    group_by: Vec<Option<ReportDimension>>,
     /// Agreements: "expiring soon" looks this many days ahead (default 60).
     #[arg(long)]
     expiring_within_days: Option<u32>,
     /// table, csv or json; the global --output when not given.
     #[arg(long, value_enum)]
     format: Option<ReportFormat>,
+}
+
+/// `--group-by`'s parser: a dimension, blanks around it ignored, or none
+/// for a blank item, so that `organization,` or an empty variable in a
+/// script still means what it says.
+#[derive(Debug, Clone, Copy)]
+struct Dimensions;
+
+impl TypedValueParser for Dimensions {
+    type Value = Option<ReportDimension>;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let value = value.to_str().map_or(value, |v| OsStr::new(v.trim()));
+        if value.is_empty() {
+            return Ok(None);
+        }
+        EnumValueParser::<ReportDimension>::new()
+            .parse_ref(cmd, arg, value)
+            .map(Some)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            ReportDimension::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
 }
 
 /// `edufed target …`.
@@ -85,10 +120,10 @@ pub enum TargetCommand {
         /// For one organization (id or slug).
         #[arg(long)]
         org: Option<String>,
-        /// For a city.
+        /// For the organizations of a city, e.g. Томск.
         #[arg(long, conflicts_with = "org")]
         city: Option<String>,
-        /// Where it comes from.
+        /// Where the target comes from, e.g. a programme or an order.
         #[arg(long, default_value = "")]
         note: String,
     },
@@ -96,7 +131,7 @@ pub enum TargetCommand {
     List,
     /// Remove a target.
     Remove {
-        /// The indicator.
+        /// The indicator, as `target list` prints it.
         indicator: String,
         /// Its date, YYYY-MM-DD.
         #[arg(long)]
@@ -104,7 +139,7 @@ pub enum TargetCommand {
         /// For one organization (id or slug).
         #[arg(long)]
         org: Option<String>,
-        /// For a city.
+        /// For the organizations of a city, e.g. Томск.
         #[arg(long, conflicts_with = "org")]
         city: Option<String>,
     },
@@ -124,23 +159,10 @@ pub enum EnrolmentCommand {
     },
     /// Enrolments stated on the node.
     List {
-        /// Only this organization's.
+        /// Only this organization's (id or slug).
         #[arg(long)]
         org: Option<String>,
     },
-}
-
-fn dimension(name: &str) -> anyhow::Result<i32> {
-    let upper = format!("REPORT_DIMENSION_{}", name.trim().to_ascii_uppercase());
-    pb::ReportDimension::from_str_name(&upper)
-        .filter(|d| *d != pb::ReportDimension::Unspecified)
-        .map(|d| d as i32)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "--group-by: unknown dimension {name:?}; use organization, publisher, direction, \
-                 kind, month, grade, state or resource"
-            )
-        })
 }
 
 /// Prints a response: the table drops the grouping columns no row fills.
@@ -177,12 +199,7 @@ pub async fn report(conn: Connection, args: ReportArgs, output: Format) -> anyho
         organization: args.org.unwrap_or_default(),
         city: args.city.unwrap_or_default(),
         network: args.network,
-        group_by: args
-            .group_by
-            .iter()
-            .filter(|g| !g.trim().is_empty())
-            .map(|g| dimension(g))
-            .collect::<anyhow::Result<_>>()?,
+        group_by: args.group_by.into_iter().flatten().map(i32::from).collect(),
         expiring_within_days: args.expiring_within_days.unwrap_or(0),
     };
     let format = args.format.unwrap_or(match output {

@@ -1,4 +1,5 @@
-//! `edufed activity|registration|ics`.
+//! `edufed activity …`: publishing activities on the network's calendar,
+//! changing, cancelling and listing them, and recording a cohort's results.
 
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Duration, Utc};
@@ -7,65 +8,10 @@ use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
 use crate::output::{Format, instant, print_json, table, time};
+use crate::registration::print_registrations;
+use crate::values::{ActivityFormat, ActivityKind, ActivityStatus, Direction, Visibility};
 
-fn enum_value(
-    prefix: &str,
-    raw: &str,
-    from_name: impl Fn(&str) -> Option<i32>,
-    what: &str,
-) -> anyhow::Result<i32> {
-    let name = format!(
-        "{prefix}{}",
-        raw.trim().to_ascii_uppercase().replace('-', "_")
-    );
-    match from_name(&name) {
-        Some(v) if v != 0 => Ok(v),
-        _ => bail!("unknown {what} {raw:?}"),
-    }
-}
-
-fn kind(raw: &str) -> anyhow::Result<i32> {
-    enum_value(
-        "ACTIVITY_KIND_",
-        raw,
-        |n| pb::ActivityKind::from_str_name(n).map(|v| v as i32),
-        "kind",
-    )
-}
-pub(crate) fn direction(raw: &str) -> anyhow::Result<i32> {
-    enum_value(
-        "DIRECTION_",
-        raw,
-        |n| pb::Direction::from_str_name(n).map(|v| v as i32),
-        "direction",
-    )
-}
-fn format_of(raw: &str) -> anyhow::Result<i32> {
-    enum_value(
-        "FORMAT_",
-        raw,
-        |n| pb::Format::from_str_name(n).map(|v| v as i32),
-        "format",
-    )
-}
-pub(crate) fn visibility(raw: &str) -> anyhow::Result<i32> {
-    enum_value(
-        "VISIBILITY_",
-        raw,
-        |n| pb::Visibility::from_str_name(n).map(|v| v as i32),
-        "visibility",
-    )
-}
-fn status(raw: &str) -> anyhow::Result<i32> {
-    enum_value(
-        "ACTIVITY_STATUS_",
-        raw,
-        |n| pb::ActivityStatus::from_str_name(n).map(|v| v as i32),
-        "status",
-    )
-}
-
-fn name_of(full: &str, prefix: &str) -> String {
+pub(crate) fn name_of(full: &str, prefix: &str) -> String {
     full.trim_start_matches(prefix).to_ascii_lowercase()
 }
 
@@ -105,44 +51,45 @@ fn place(raw: &str) -> anyhow::Result<pb::Place> {
 /// The publisher's fields; in `update`, only those given change.
 #[derive(Debug, Args)]
 pub struct DetailArgs {
-    /// Title.
+    /// The title the calendar and the feeds show.
     #[arg(long)]
     title: Option<String>,
-    /// Description.
+    /// Free text shown with the activity, e.g. its programme; `activity
+    /// list -q` searches it.
     #[arg(long)]
     description: Option<String>,
-    /// olympiad, olympiad_prep_course, course, network_lesson, excursion, master_class, …
-    #[arg(long)]
-    kind: Option<String>,
-    /// research_and_projects, distance_and_gifted, upbringing, sport_and_health,
-    /// innovation, teacher_development, career_guidance, additional_education.
-    #[arg(long)]
-    direction: Option<String>,
+    /// What kind of event it is.
+    #[arg(long, value_enum, ignore_case = true)]
+    kind: Option<ActivityKind>,
+    /// The network's line of work it belongs to.
+    #[arg(long, value_enum, ignore_case = true)]
+    direction: Option<Direction>,
     /// A subject tag; repeatable.
     #[arg(long = "subject")]
     subjects: Vec<String>,
     /// Students' grades, e.g. 8-11.
     #[arg(long)]
     grades: Option<String>,
-    /// For teachers.
+    /// Teachers are among the audience (update adds them, never removes them).
     #[arg(long)]
     teachers: bool,
-    /// For parents.
+    /// Parents are among the audience (update adds them, never removes them).
     #[arg(long)]
     parents: bool,
-    /// For university students.
+    /// University students are among the audience (update adds them, never
+    /// removes them).
     #[arg(long)]
     university_students: bool,
-    /// in_person, online, blended or correspondence.
-    #[arg(long)]
-    format: Option<String>,
+    /// How participants take part [publish's default: in_person].
+    #[arg(long, value_enum, ignore_case = true)]
+    format: Option<ActivityFormat>,
     /// at-publisher, outbound, address:<text>, resource:<id> or online:<url>.
     #[arg(long)]
     place: Option<String>,
-    /// Coordinator's name.
+    /// The person to ask about it, e.g. Иванова Анна Петровна.
     #[arg(long)]
     coordinator: Option<String>,
-    /// Coordinator's position.
+    /// The coordinator's position, e.g. учитель физики.
     #[arg(long)]
     coordinator_position: Option<String>,
     /// Coordinator's e-mail or phone.
@@ -151,22 +98,24 @@ pub struct DetailArgs {
     /// Seats per occurrence; 0 is unlimited.
     #[arg(long)]
     capacity: Option<u32>,
-    /// public, network or organization.
-    #[arg(long)]
-    visibility: Option<String>,
-    /// The network agreement's id.
+    /// Who may see it [publish's default: public].
+    #[arg(long, value_enum, ignore_case = true)]
+    visibility: Option<Visibility>,
+    /// The id of the network agreement it is held under.
     #[arg(long)]
     agreement: Option<String>,
-    /// Local start, e.g. 2024-09-03T14:00.
+    /// Local start of the first occurrence, e.g. 2024-09-03T14:00, or a
+    /// date with --all-day.
     #[arg(long)]
     start: Option<String>,
-    /// Local end.
+    /// Local end of the first occurrence, e.g. 2024-09-03T15:30; later ones
+    /// last as long. With --all-day, the day after the last one.
     #[arg(long)]
     end: Option<String>,
     /// IANA zone [default: the publisher's].
     #[arg(long)]
     time_zone: Option<String>,
-    /// Whole days.
+    /// Whole days: --start and --end are dates, shown and exported as such.
     #[arg(long)]
     all_day: bool,
     /// RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20250531T235959Z.
@@ -178,10 +127,11 @@ pub struct DetailArgs {
     /// A local start added to the rule; repeatable.
     #[arg(long = "rdate")]
     rdates: Vec<String>,
-    /// Registration opens (RFC 3339).
+    /// When registration opens: RFC 3339, e.g. 2025-09-01T09:00:00+07:00, or
+    /// a date (midnight UTC).
     #[arg(long)]
     registration_opens: Option<String>,
-    /// Registration closes (RFC 3339).
+    /// When registration closes, written as --registration-opens.
     #[arg(long)]
     registration_closes: Option<String>,
 }
@@ -194,11 +144,11 @@ impl DetailArgs {
         if let Some(v) = &self.description {
             d.description = v.clone();
         }
-        if let Some(v) = &self.kind {
-            d.kind = kind(v)?;
+        if let Some(v) = self.kind {
+            d.kind = v.into();
         }
-        if let Some(v) = &self.direction {
-            d.direction = direction(v)?;
+        if let Some(v) = self.direction {
+            d.direction = v.into();
         }
         if !self.subjects.is_empty() {
             d.subjects = self.subjects.clone();
@@ -210,8 +160,8 @@ impl DetailArgs {
         audience.teachers |= self.teachers;
         audience.parents |= self.parents;
         audience.university_students |= self.university_students;
-        if let Some(v) = &self.format {
-            d.format = format_of(v)?;
+        if let Some(v) = self.format {
+            d.format = v.into();
         }
         if let Some(v) = &self.place {
             d.place = Some(place(v)?);
@@ -234,8 +184,8 @@ impl DetailArgs {
         if let Some(v) = self.capacity {
             d.capacity = v;
         }
-        if let Some(v) = &self.visibility {
-            d.visibility = visibility(v)?;
+        if let Some(v) = self.visibility {
+            d.visibility = v.into();
         }
         if let Some(v) = &self.agreement {
             d.agreement_id = v.clone();
@@ -286,7 +236,8 @@ pub enum ActivityCommand {
         /// The publishing organization (id or slug).
         #[arg(long)]
         publisher: String,
-        /// Save as a draft.
+        /// Save it as a draft, seen only by the publisher, to publish later
+        /// with `activity status ID published`.
         #[arg(long)]
         draft: bool,
         #[command(flatten)]
@@ -294,14 +245,14 @@ pub enum ActivityCommand {
     },
     /// Change an activity: the fields given replace the current ones.
     Update {
-        /// The activity's id.
+        /// The activity's id, as `activity list` prints it.
         activity: String,
         #[command(flatten)]
         details: DetailArgs,
     },
     /// Cancel an activity, or one occurrence of it with --occurrence.
     Cancel {
-        /// The activity's id.
+        /// The activity's id, as `activity list` prints it.
         activity: String,
         /// The occurrence's original start (as `activity show` prints it).
         #[arg(long)]
@@ -309,35 +260,35 @@ pub enum ActivityCommand {
     },
     /// Move one occurrence to another local time.
     Move {
-        /// The activity's id.
+        /// The activity's id, as `activity list` prints it.
         activity: String,
-        /// The occurrence's original start.
+        /// The occurrence's original start, as `activity show` prints it.
         #[arg(long)]
         occurrence: String,
-        /// New local start.
+        /// Its new local start, e.g. 2024-09-10T14:00.
         #[arg(long)]
         start: String,
-        /// New local end.
+        /// Its new local end, e.g. 2024-09-10T15:30.
         #[arg(long)]
         end: String,
     },
     /// Publish a draft, or mark an activity completed: published or completed.
     Status {
-        /// The activity's id.
+        /// The activity's id, as `activity list` prints it.
         activity: String,
-        /// published, cancelled or completed.
-        status: String,
+        #[arg(value_enum, ignore_case = true)]
+        status: ActivityStatus,
     },
     /// List occurrences in a window [default: the next 30 days].
     List(ListArgs),
     /// Show an activity and its occurrences.
     Show {
-        /// The activity's id.
+        /// The activity's id, as `activity list` prints it.
         activity: String,
     },
     /// Record a cohort's attendance and results.
     Results {
-        /// The registration's id.
+        /// The registration's id, as `registration list` prints it.
         registration: String,
         /// Students who came.
         #[arg(long)]
@@ -345,10 +296,10 @@ pub enum ActivityCommand {
         /// Of them, those who competed [default: all who came].
         #[arg(long)]
         participants: Option<u32>,
-        /// Prize-winners.
+        /// Of them, prize-winners (призёры).
         #[arg(long, default_value_t = 0)]
         prize_winners: u32,
-        /// Winners.
+        /// Of them, winners (победители).
         #[arg(long, default_value_t = 0)]
         winners: u32,
     },
@@ -360,40 +311,41 @@ pub struct ListArgs {
     /// From (RFC 3339 or date) [default: now].
     #[arg(long)]
     from: Option<String>,
-    /// To [default: 30 days after from].
+    /// To (RFC 3339 or date), at most 400 days after --from [default: 30
+    /// days after --from].
     #[arg(long)]
     to: Option<String>,
-    /// Publisher (id or slug).
+    /// Only this publisher's activities (id or slug).
     #[arg(long, default_value = "")]
     publisher: String,
-    /// Kind.
-    #[arg(long)]
-    kind: Option<String>,
-    /// Direction.
-    #[arg(long)]
-    direction: Option<String>,
+    /// Only activities of this kind.
+    #[arg(long, value_enum, ignore_case = true)]
+    kind: Option<ActivityKind>,
+    /// Only activities of this line of work.
+    #[arg(long, value_enum, ignore_case = true)]
+    direction: Option<Direction>,
     /// A grade the audience includes.
     #[arg(long, default_value_t = 0)]
     grade: u32,
-    /// Subject tag.
+    /// Only activities with this subject tag, e.g. физика.
     #[arg(long, default_value = "")]
     subject: String,
-    /// Format.
-    #[arg(long)]
-    format: Option<String>,
+    /// Only activities held this way.
+    #[arg(long, value_enum, ignore_case = true)]
+    format: Option<ActivityFormat>,
     /// At least this many free seats.
     #[arg(long, default_value_t = 0)]
     free_seats: u32,
-    /// Network agreement id.
+    /// Only activities held under this agreement (its id).
     #[arg(long, default_value = "")]
     agreement: String,
     /// Text in the title or description.
     #[arg(long, short = 'q', default_value = "")]
     query: String,
-    /// Include cancelled ones.
+    /// Include cancelled activities and occurrences.
     #[arg(long)]
     include_cancelled: bool,
-    /// Fetch every page.
+    /// Fetch every page, not just the first 200 occurrences.
     #[arg(long)]
     all: bool,
 }
@@ -531,7 +483,7 @@ pub async fn activity(
             let a = cal
                 .set_activity_status(pb::SetActivityStatusRequest {
                     activity_id: activity,
-                    status: status(&s)?,
+                    status: s.into(),
                 })
                 .await?
                 .into_inner();
@@ -556,21 +508,11 @@ pub async fn activity(
                 from: Some(from),
                 to: Some(to),
                 publisher: args.publisher.clone(),
-                kind: args.kind.as_deref().map(kind).transpose()?.unwrap_or(0),
-                direction: args
-                    .direction
-                    .as_deref()
-                    .map(direction)
-                    .transpose()?
-                    .unwrap_or(0),
+                kind: args.kind.map_or(0, i32::from),
+                direction: args.direction.map_or(0, i32::from),
                 grade: args.grade,
                 subject: args.subject.clone(),
-                format: args
-                    .format
-                    .as_deref()
-                    .map(format_of)
-                    .transpose()?
-                    .unwrap_or(0),
+                format: args.format.map_or(0, i32::from),
                 min_free_seats: args.free_seats,
                 agreement_id: args.agreement.clone(),
                 query: args.query.clone(),
@@ -679,228 +621,4 @@ pub async fn activity(
             print_registrations(&[r], format)
         }
     }
-}
-
-/// `edufed registration …`
-#[derive(Debug, Subcommand)]
-pub enum RegistrationCommand {
-    /// Register a cohort: confirmed if seats allow, else waitlisted.
-    Create {
-        /// The activity's id.
-        #[arg(long)]
-        activity: String,
-        /// The registering organization (id or slug).
-        #[arg(long)]
-        org: String,
-        /// The group's grades, e.g. 9 or 9-10.
-        #[arg(long)]
-        grades: String,
-        /// How many students.
-        #[arg(long)]
-        headcount: u32,
-        /// The responsible teacher's name.
-        #[arg(long)]
-        teacher: String,
-        /// The teacher's e-mail or phone.
-        #[arg(long, default_value = "")]
-        contact: String,
-        /// One occurrence's original start [default: the whole series].
-        #[arg(long)]
-        occurrence: Option<String>,
-    },
-    /// Withdraw a registration.
-    Withdraw {
-        /// The registration's id.
-        registration: String,
-    },
-    /// Change a registration's headcount.
-    Headcount {
-        /// The registration's id.
-        registration: String,
-        /// The new headcount.
-        headcount: u32,
-    },
-    /// List an activity's registrations you may see.
-    List {
-        /// The activity's id.
-        #[arg(long)]
-        activity: String,
-    },
-}
-
-fn print_registrations(list: &[pb::Registration], format: Format) -> anyhow::Result<()> {
-    if format == Format::Json {
-        return print_json(&pb::ListRegistrationsResponse {
-            registrations: list.to_vec(),
-        });
-    }
-    let mut t = table(&[
-        "#",
-        "state",
-        "organization",
-        "grades",
-        "headcount",
-        "teacher",
-        "occurrence",
-        "results",
-        "id",
-    ]);
-    for r in list {
-        let c = r.cohort.clone().unwrap_or_default();
-        let g = c.grades.unwrap_or_default();
-        let results = r
-            .results
-            .map(|x| {
-                format!(
-                    "{} came, {} winners, {} prize-winners",
-                    x.attended, x.winners, x.prize_winners
-                )
-            })
-            .unwrap_or_default();
-        t.add_row(vec![
-            r.position.to_string(),
-            name_of(
-                pb::RegistrationState::try_from(r.state)
-                    .map(|s| s.as_str_name())
-                    .unwrap_or(""),
-                "REGISTRATION_STATE_",
-            ),
-            c.organization,
-            if g.min == g.max {
-                g.min.to_string()
-            } else {
-                format!("{}–{}", g.min, g.max)
-            },
-            c.headcount.to_string(),
-            c.teacher,
-            r.occurrence_start
-                .as_ref()
-                .map_or("series".to_owned(), |t| time(Some(t))),
-            results,
-            r.id.clone(),
-        ]);
-    }
-    println!("{t}");
-    Ok(())
-}
-
-/// Runs `edufed registration …`.
-pub async fn registration(
-    conn: Connection,
-    command: RegistrationCommand,
-    format: Format,
-) -> anyhow::Result<()> {
-    let mut cal = conn.calendar();
-    let r = match command {
-        RegistrationCommand::Create {
-            activity,
-            org,
-            grades: g,
-            headcount,
-            teacher,
-            contact,
-            occurrence,
-        } => cal
-            .register(pb::RegisterRequest {
-                activity_id: activity,
-                occurrence_start: occurrence.as_deref().map(instant).transpose()?,
-                cohort: Some(pb::Cohort {
-                    organization: org,
-                    grades: Some(grades(&g)?),
-                    headcount,
-                    teacher,
-                    teacher_contact: contact,
-                }),
-            })
-            .await?
-            .into_inner(),
-        RegistrationCommand::Withdraw { registration } => cal
-            .withdraw(pb::WithdrawRequest {
-                registration_id: registration,
-            })
-            .await?
-            .into_inner(),
-        RegistrationCommand::Headcount {
-            registration,
-            headcount,
-        } => cal
-            .change_headcount(pb::ChangeHeadcountRequest {
-                registration_id: registration,
-                headcount,
-            })
-            .await?
-            .into_inner(),
-        RegistrationCommand::List { activity } => {
-            let list = cal
-                .list_registrations(pb::ListRegistrationsRequest {
-                    activity_id: activity,
-                })
-                .await?
-                .into_inner();
-            return print_registrations(&list.registrations, format);
-        }
-    };
-    print_registrations(&[r], format)
-}
-
-/// `edufed ics url`
-#[derive(Debug, Subcommand)]
-pub enum IcsCommand {
-    /// Print the URLs of a feed to subscribe to from a calendar app.
-    Url {
-        /// One organization's activities (id or slug).
-        #[arg(long, default_value = "")]
-        org: String,
-        /// One activity.
-        #[arg(long, default_value = "")]
-        activity: String,
-        /// Only for this grade.
-        #[arg(long, default_value_t = 0)]
-        grade: u32,
-        /// Only this kind.
-        #[arg(long)]
-        kind: Option<String>,
-        /// Only this direction.
-        #[arg(long)]
-        direction: Option<String>,
-        /// Only this subject.
-        #[arg(long, default_value = "")]
-        subject: String,
-        /// Only this format.
-        #[arg(long)]
-        format: Option<String>,
-    },
-}
-
-/// Runs `edufed ics …`.
-pub async fn ics(conn: Connection, server: &str, command: IcsCommand) -> anyhow::Result<()> {
-    let IcsCommand::Url {
-        org,
-        activity,
-        grade,
-        kind: k,
-        direction: d,
-        subject,
-        format: f,
-    } = command;
-    let urls = conn
-        .calendar()
-        .get_feed_urls(pb::GetFeedUrlsRequest {
-            organization: org,
-            activity_id: activity,
-            grade,
-            kind: k.as_deref().map(kind).transpose()?.unwrap_or(0),
-            direction: d.as_deref().map(direction).transpose()?.unwrap_or(0),
-            subject,
-            format: f.as_deref().map(format_of).transpose()?.unwrap_or(0),
-        })
-        .await?
-        .into_inner();
-    let base = server.trim_end_matches('/');
-    println!("public:  {base}{}", urls.public_path);
-    println!(
-        "private: {base}{}   (keep it secret: it shows what your token may see)",
-        urls.private_path
-    );
-    Ok(())
 }

@@ -1,0 +1,170 @@
+//! `edufed registration …`: cohorts registered for activities.
+
+use clap::Subcommand;
+use edufed_proto::v1 as pb;
+
+use crate::activity::{grades, name_of};
+use crate::client::Connection;
+use crate::output::{Format, instant, print_json, table, time};
+
+/// `edufed registration …`
+#[derive(Debug, Subcommand)]
+pub enum RegistrationCommand {
+    /// Register a cohort: confirmed if seats allow, else waitlisted.
+    Create {
+        /// The activity's id, as `activity list` prints it.
+        #[arg(long)]
+        activity: String,
+        /// The registering organization (id or slug).
+        #[arg(long)]
+        org: String,
+        /// The group's grades, e.g. 9 or 9-10.
+        #[arg(long)]
+        grades: String,
+        /// How many students come, 1 to 1000.
+        #[arg(long)]
+        headcount: u32,
+        /// The responsible teacher's name.
+        #[arg(long)]
+        teacher: String,
+        /// The teacher's e-mail or phone.
+        #[arg(long, default_value = "")]
+        contact: String,
+        /// One occurrence's original start [default: the whole series].
+        #[arg(long)]
+        occurrence: Option<String>,
+    },
+    /// Withdraw a registration.
+    Withdraw {
+        /// The registration's id, as `registration list` prints it.
+        registration: String,
+    },
+    /// Change a registration's headcount.
+    Headcount {
+        /// The registration's id, as `registration list` prints it.
+        registration: String,
+        /// How many students come now, 1 to 1000.
+        headcount: u32,
+    },
+    /// List an activity's registrations you may see.
+    List {
+        /// The activity's id, as `activity list` prints it.
+        #[arg(long)]
+        activity: String,
+    },
+}
+
+pub(crate) fn print_registrations(list: &[pb::Registration], format: Format) -> anyhow::Result<()> {
+    if format == Format::Json {
+        return print_json(&pb::ListRegistrationsResponse {
+            registrations: list.to_vec(),
+        });
+    }
+    let mut t = table(&[
+        "#",
+        "state",
+        "organization",
+        "grades",
+        "headcount",
+        "teacher",
+        "occurrence",
+        "results",
+        "id",
+    ]);
+    for r in list {
+        let c = r.cohort.clone().unwrap_or_default();
+        let g = c.grades.unwrap_or_default();
+        let results = r
+            .results
+            .map(|x| {
+                format!(
+                    "{} came, {} winners, {} prize-winners",
+                    x.attended, x.winners, x.prize_winners
+                )
+            })
+            .unwrap_or_default();
+        t.add_row(vec![
+            r.position.to_string(),
+            name_of(
+                pb::RegistrationState::try_from(r.state)
+                    .map(|s| s.as_str_name())
+                    .unwrap_or(""),
+                "REGISTRATION_STATE_",
+            ),
+            c.organization,
+            if g.min == g.max {
+                g.min.to_string()
+            } else {
+                format!("{}–{}", g.min, g.max)
+            },
+            c.headcount.to_string(),
+            c.teacher,
+            r.occurrence_start
+                .as_ref()
+                .map_or("series".to_owned(), |t| time(Some(t))),
+            results,
+            r.id.clone(),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+/// Runs `edufed registration …`.
+pub async fn registration(
+    conn: Connection,
+    command: RegistrationCommand,
+    format: Format,
+) -> anyhow::Result<()> {
+    let mut cal = conn.calendar();
+    let r = match command {
+        RegistrationCommand::Create {
+            activity,
+            org,
+            grades: g,
+            headcount,
+            teacher,
+            contact,
+            occurrence,
+        } => cal
+            .register(pb::RegisterRequest {
+                activity_id: activity,
+                occurrence_start: occurrence.as_deref().map(instant).transpose()?,
+                cohort: Some(pb::Cohort {
+                    organization: org,
+                    grades: Some(grades(&g)?),
+                    headcount,
+                    teacher,
+                    teacher_contact: contact,
+                }),
+            })
+            .await?
+            .into_inner(),
+        RegistrationCommand::Withdraw { registration } => cal
+            .withdraw(pb::WithdrawRequest {
+                registration_id: registration,
+            })
+            .await?
+            .into_inner(),
+        RegistrationCommand::Headcount {
+            registration,
+            headcount,
+        } => cal
+            .change_headcount(pb::ChangeHeadcountRequest {
+                registration_id: registration,
+                headcount,
+            })
+            .await?
+            .into_inner(),
+        RegistrationCommand::List { activity } => {
+            let list = cal
+                .list_registrations(pb::ListRegistrationsRequest {
+                    activity_id: activity,
+                })
+                .await?
+                .into_inner();
+            return print_registrations(&list.registrations, format);
+        }
+    };
+    print_registrations(&[r], format)
+}
