@@ -418,3 +418,14 @@ pub fn public_course(title: &str, days: i64) -> edufed_proto::v1::ActivityDetail
         ..Default::default()
     }
 }
+
+/// The node's operator as the store's decisions see a caller: may act on
+/// every organization's records (but sign for none).
+pub fn operator() -> edufed_domain::policy::Principal {
+    edufed_domain::policy::Principal {
+        person_id: edufed_domain::ids::PersonId::from_stored("operator".into()),
+        token_id: edufed_domain::ids::TokenId::from_stored("operator-token".into()),
+        operator: true,
+        memberships: Vec::new(),
+    }
+}

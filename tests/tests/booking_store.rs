@@ -2,20 +2,24 @@
 //! school-year series, skip_conflicts, approvals and holds.
 
 use chrono::{DateTime, Datelike as _, Duration, NaiveTime, Utc, Weekday};
+use std::sync::LazyLock;
+
 use edufed_domain::booking::{
-    Access, ApprovalPolicy, BookingRules, CancelScope, Error, Initial, NewBooking, OccurrenceState,
-    ResourceDetails, ResourceKind, WeeklyHours,
+    Access, ApprovalPolicy, BookingRules, Cancel, CancelScope, Decide, Error, OccurrenceState,
+    Request, ResourceDetails, ResourceKind, UpdateResource, Verdict, WeeklyHours,
 };
 use edufed_domain::calendar::{Recurrence, Schedule};
 use edufed_domain::changes::Actor;
 use edufed_domain::directory::{Contacts, NewOrganization, OrgKind, Slug};
-use edufed_domain::ids::{OrgId, ResourceId};
-use edufed_domain::time::TimeZone;
+use edufed_domain::ids::{BookingId, OrgId, ResourceId};
+use edufed_domain::policy::Principal;
+use edufed_domain::time::{Clock, TimeZone};
 use edufed_store::{ConnectOptions, Store};
 use edufed_tests::{Backend, TestDb, both_backends};
 use rand::{Rng as _, SeedableRng as _};
 
 const NODE: Actor = Actor::Node;
+static OPERATOR: LazyLock<Principal> = LazyLock::new(edufed_tests::operator);
 
 async fn open(backend: Backend) -> (Store, TestDb) {
     let db = TestDb::new(backend).await;
@@ -84,23 +88,54 @@ fn lab(hours: bool, buffer: u32) -> ResourceDetails {
     .unwrap()
 }
 
+/// A request for `times` (UTC; the first is the start, the others extra
+/// dates of the same length), local to the lab's zone as a client sends it.
+/// The lab with requests from other organizations waiting for approval.
+fn approval_required(mut details: ResourceDetails) -> ResourceDetails {
+    details.approval = ApprovalPolicy::ApprovalRequired;
+    details
+}
+
 fn request(
     resource: &ResourceId,
     org: &OrgId,
     times: Vec<(DateTime<Utc>, DateTime<Utc>)>,
-    initial: Initial,
-) -> NewBooking {
-    NewBooking {
-        resource_id: resource.clone(),
-        requester_org: org.clone(),
-        requester: "teacher".into(),
+) -> Request {
+    let zone = TimeZone::parse("tz", "Asia/Yekaterinburg").unwrap().tz();
+    let local = |t: DateTime<Utc>| t.with_timezone(&zone).naive_local();
+    let (start, end) = times[0];
+    Request {
+        resource: resource.clone(),
+        requester: org.clone(),
+        start: local(start),
+        end: local(end),
+        recurrence: (times.len() > 1).then(|| Recurrence {
+            rule: "FREQ=DAILY;COUNT=1".into(),
+            exdates: vec![],
+            rdates: times[1..].iter().map(|t| local(t.0)).collect(),
+        }),
         purpose: "Технология".into(),
         headcount: 12,
-        activity_id: None,
-        agreement_id: None,
-        times,
+        activity: None,
+        agreement: None,
+        hold: None,
         skip_conflicts: false,
-        initial,
+    }
+}
+
+fn approve(id: &BookingId) -> Decide {
+    Decide {
+        booking: id.clone(),
+        occurrence: None,
+        verdict: Verdict::Approve,
+    }
+}
+
+fn cancel(id: &BookingId, scope: CancelScope, comment: &str) -> Cancel {
+    Cancel {
+        booking: id.clone(),
+        scope,
+        comment: comment.into(),
     }
 }
 
@@ -109,8 +144,9 @@ both_backends!(
     |backend| async move {
         let (store, db) = open(backend).await;
         let owner = org(&store, "kvantorium").await;
+        let school = org(&store, "mgml").await;
         let resource = store
-            .create_resource(&owner, lab(false, 10), &NODE)
+            .create_resource(&owner, approval_required(lab(false, 10)), &NODE)
             .await
             .unwrap();
         let base = (Utc::now() + Duration::days(2))
@@ -123,6 +159,7 @@ both_backends!(
                 let store = store.clone();
                 let resource = resource.id.clone();
                 let owner = owner.clone();
+                let school = school.clone();
                 tokio::spawn(async move {
                     let mut rng = rand::rngs::StdRng::seed_from_u64(client);
                     let mut pending = Vec::new();
@@ -135,25 +172,22 @@ both_backends!(
                             let gap = Duration::minutes(15 * rng.gen_range(0..8));
                             times.push((end + gap, end + gap + (end - start)));
                         }
-                        let initial = if rng.gen_bool(0.5) {
-                            Initial::Confirmed
-                        } else {
-                            Initial::Pending
-                        };
+                        // The owner's requests are confirmed at once; the
+                        // school's wait for approval.
+                        let pending_request = rng.gen_bool(0.5);
+                        let requester = if pending_request { &school } else { &owner };
                         match store
-                            .request_booking(request(&resource, &owner, times, initial), &NODE)
+                            .request_booking(request(&resource, requester, times), &OPERATOR, None)
                             .await
                         {
-                            Ok(outcome) if initial == Initial::Pending => {
-                                pending.push(outcome.booking.id)
-                            }
+                            Ok(outcome) if pending_request => pending.push(outcome.booking.id),
                             Ok(_) | Err(Error::Conflict(_)) | Err(Error::Rule { .. }) => {}
                             Err(other) => panic!("unexpected {other:?}"),
                         }
                         // Random confirmations of pending requests.
                         if rng.gen_bool(0.3) && !pending.is_empty() {
                             let id = pending.swap_remove(rng.gen_range(0..pending.len()));
-                            match store.approve_booking(&id, None, &NODE).await {
+                            match store.decide_booking(approve(&id), &OPERATOR).await {
                                 Ok(_) | Err(Error::Conflict(_)) | Err(Error::WrongState(_)) => {}
                                 Err(other) => panic!("unexpected {other:?}"),
                             }
@@ -265,17 +299,15 @@ both_backends!(
         // Another school already has one Thursday.
         let taken = times[5];
         let first = store
-            .request_booking(
-                request(&resource.id, &other, vec![taken], Initial::Confirmed),
-                &NODE,
-            )
+            .request_booking(request(&resource.id, &other, vec![taken]), &OPERATOR, None)
             .await
             .unwrap();
         // All or nothing: refused, naming the collision.
         let err = store
             .request_booking(
-                request(&resource.id, &school, times.clone(), Initial::Confirmed),
-                &NODE,
+                request(&resource.id, &school, times.clone()),
+                &OPERATOR,
+                None,
             )
             .await
             .unwrap_err();
@@ -284,9 +316,12 @@ both_backends!(
             "{err:?}"
         );
         // With skip_conflicts: the rest is booked and the conflict reported.
-        let mut around = request(&resource.id, &school, times.clone(), Initial::Confirmed);
+        let mut around = request(&resource.id, &school, times.clone());
         around.skip_conflicts = true;
-        let outcome = store.request_booking(around, &NODE).await.unwrap();
+        let outcome = store
+            .request_booking(around, &OPERATOR, None)
+            .await
+            .unwrap();
         assert_eq!(outcome.occurrences.len(), 73);
         assert_eq!(outcome.skipped.len(), 1);
         assert_eq!(outcome.skipped[0].with, first.booking.id);
@@ -295,22 +330,32 @@ both_backends!(
         // Cancel one, then this and the following ones.
         let id = outcome.booking.id.clone();
         let cancelled = store
-            .cancel_booking(&id, CancelScope::One(times[0].0), "", &NODE)
+            .cancel_booking(
+                cancel(&id, CancelScope::One(times[0].0), ""),
+                &OPERATOR,
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(
             cancelled
+                .occurrences
                 .iter()
                 .filter(|o| o.state == OccurrenceState::Cancelled)
                 .count(),
             1
         );
         let cancelled = store
-            .cancel_booking(&id, CancelScope::FromOn(times[50].0), "конец года", &NODE)
+            .cancel_booking(
+                cancel(&id, CancelScope::FromOn(times[50].0), "конец года"),
+                &OPERATOR,
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(
             cancelled
+                .occurrences
                 .iter()
                 .filter(|o| o.state == OccurrenceState::Cancelled)
                 .count(),
@@ -320,8 +365,9 @@ both_backends!(
         // The freed time books again.
         store
             .request_booking(
-                request(&resource.id, &other, vec![times[0]], Initial::Confirmed),
-                &NODE,
+                request(&resource.id, &other, vec![times[0]]),
+                &OPERATOR,
+                None,
             )
             .await
             .unwrap();
@@ -338,7 +384,7 @@ both_backends!(rules_are_named, |backend| async move {
     let times = school_year(zone);
     let (start, end) = times[0];
     let rule = |result: Result<_, Error>| match result {
-        Err(Error::Rule { rule, .. }) => rule,
+        Err(Error::Rule { rule, .. }) => rule.to_string(),
         other => format!("{other:?}"),
     };
     let evening = (start + Duration::hours(4), end + Duration::hours(4));
@@ -346,8 +392,9 @@ both_backends!(rules_are_named, |backend| async move {
         rule(
             store
                 .request_booking(
-                    request(&resource.id, &owner, vec![evening], Initial::Confirmed),
-                    &NODE
+                    request(&resource.id, &owner, vec![evening]),
+                    &OPERATOR,
+                    None
                 )
                 .await
         ),
@@ -357,26 +404,29 @@ both_backends!(rules_are_named, |backend| async move {
     assert_eq!(
         rule(
             store
-                .request_booking(
-                    request(&resource.id, &owner, vec![short], Initial::Confirmed),
-                    &NODE
-                )
+                .request_booking(request(&resource.id, &owner, vec![short]), &OPERATOR, None)
                 .await
         ),
         "min_duration"
     );
-    let mut crowd = request(&resource.id, &owner, vec![(start, end)], Initial::Confirmed);
+    let mut crowd = request(&resource.id, &owner, vec![(start, end)]);
     crowd.headcount = 30;
-    assert_eq!(rule(store.request_booking(crowd, &NODE).await), "capacity");
+    assert_eq!(
+        rule(store.request_booking(crowd, &OPERATOR, None).await),
+        "capacity"
+    );
 });
 
 both_backends!(approvals_and_holds, |backend| async move {
     let (store, _db) = open(backend).await;
+    // Holds lapse on the store's clock, which the test moves.
+    let clock = Clock::manual(Utc::now());
+    let store = store.with_clock(clock.clone());
     let owner = org(&store, "kvantorium").await;
     let a = org(&store, "mgml").await;
     let b = org(&store, "school21-mgn").await;
     let resource = store
-        .create_resource(&owner, lab(false, 0), &NODE)
+        .create_resource(&owner, approval_required(lab(false, 0)), &NODE)
         .await
         .unwrap();
     let start = (Utc::now() + Duration::days(3))
@@ -387,24 +437,22 @@ both_backends!(approvals_and_holds, |backend| async move {
     let slot = (start, start + Duration::hours(1));
     // Pending requests may overlap; confirming one rejects the other with a reason.
     let first = store
-        .request_booking(
-            request(&resource.id, &a, vec![slot], Initial::Pending),
-            &NODE,
-        )
+        .request_booking(request(&resource.id, &a, vec![slot]), &OPERATOR, None)
         .await
         .unwrap();
     let second = store
-        .request_booking(
-            request(&resource.id, &b, vec![slot], Initial::Pending),
-            &NODE,
-        )
+        .request_booking(request(&resource.id, &b, vec![slot]), &OPERATOR, None)
         .await
         .unwrap();
     store
-        .approve_booking(&first.booking.id, None, &NODE)
+        .decide_booking(approve(&first.booking.id), &OPERATOR)
         .await
         .unwrap();
-    let (_, occurrences) = store.get_booking(&second.booking.id).await.unwrap();
+    let occurrences = store
+        .get_booking(&second.booking.id, &OPERATOR)
+        .await
+        .unwrap()
+        .occurrences;
     assert_eq!(occurrences[0].state, OccurrenceState::Rejected);
     assert!(
         occurrences[0]
@@ -414,10 +462,16 @@ both_backends!(approvals_and_holds, |backend| async move {
             .contains(first.booking.id.as_str())
     );
     assert!(matches!(
-        store.approve_booking(&second.booking.id, None, &NODE).await,
+        store
+            .decide_booking(approve(&second.booking.id), &OPERATOR)
+            .await,
         Err(Error::WrongState(_))
     ));
-    let (rejected, _) = store.get_booking(&second.booking.id).await.unwrap();
+    let rejected = store
+        .get_booking(&second.booking.id, &OPERATOR)
+        .await
+        .unwrap()
+        .booking;
     assert_eq!(
         rejected.version, 2,
         "the rejected request changed, so its requester sees it in the feed"
@@ -430,46 +484,34 @@ both_backends!(approvals_and_holds, |backend| async move {
         (own.0 + Duration::minutes(30), own.1 + Duration::minutes(30)),
     ];
     assert!(matches!(
-        store.request_booking(request(&resource.id, &a, overlapping, Initial::Pending), &NODE).await,
+        store.request_booking(request(&resource.id, &a, overlapping), &OPERATOR, None).await,
         Err(Error::Rule { ref rule, .. }) if rule == "series_overlap"
     ));
 
-    // A hold blocks until it lapses.
+    // A hold (the owner's: a hold never jumps an approval) blocks until it
+    // lapses, even a request waiting for approval.
+    let held = |times| {
+        let mut hold = request(&resource.id, &owner, times);
+        hold.hold = Some(Duration::minutes(10));
+        hold
+    };
     let later = (slot.0 + Duration::hours(2), slot.1 + Duration::hours(2));
     store
-        .request_booking(
-            request(
-                &resource.id,
-                &a,
-                vec![later],
-                Initial::Held(Utc::now() + Duration::minutes(10)),
-            ),
-            &NODE,
-        )
+        .request_booking(held(vec![later]), &OPERATOR, None)
         .await
         .unwrap();
     assert!(matches!(
         store
-            .request_booking(
-                request(&resource.id, &b, vec![later], Initial::Confirmed),
-                &NODE
-            )
+            .request_booking(request(&resource.id, &b, vec![later]), &OPERATOR, None)
             .await,
         Err(Error::Conflict(_))
     ));
     let even_later = (later.0 + Duration::hours(2), later.1 + Duration::hours(2));
     store
-        .request_booking(
-            request(
-                &resource.id,
-                &a,
-                vec![even_later],
-                Initial::Held(Utc::now() - Duration::seconds(1)),
-            ),
-            &NODE,
-        )
+        .request_booking(held(vec![even_later]), &OPERATOR, None)
         .await
         .unwrap();
+    clock.advance(Duration::minutes(11));
     // A lapsed hold is not busy time, even before anything sweeps it.
     let resource_now = store.get_resource(&resource.id).await.unwrap();
     let busy = store
@@ -482,10 +524,7 @@ both_backends!(approvals_and_holds, |backend| async move {
         .unwrap();
     assert!(busy[0].1.is_empty(), "{busy:?}");
     store
-        .request_booking(
-            request(&resource.id, &b, vec![even_later], Initial::Confirmed),
-            &NODE,
-        )
+        .request_booking(request(&resource.id, &b, vec![even_later]), &OPERATOR, None)
         .await
         .expect("a lapsed hold frees its time");
 });
@@ -497,7 +536,7 @@ both_backends!(
         let owner = org(&store, "kvantorium").await;
         let school = org(&store, "mgml").await;
         let resource = store
-            .create_resource(&owner, lab(false, 0), &NODE)
+            .create_resource(&owner, approval_required(lab(false, 0)), &NODE)
             .await
             .unwrap();
         let start = (Utc::now() + Duration::days(5))
@@ -511,9 +550,9 @@ both_backends!(
                     &resource.id,
                     &school,
                     vec![(start, start + Duration::hours(1))],
-                    Initial::Pending,
                 ),
-                &NODE,
+                &OPERATOR,
+                None,
             )
             .await
             .unwrap();
@@ -529,14 +568,14 @@ both_backends!(
                     reason: "профилактика".into(),
                     rule: None,
                 }],
-                &NODE,
+                &OPERATOR,
             )
             .await
             .unwrap();
         assert_eq!(affected.len(), 1);
         // Approving it now is refused by the blackout.
         assert!(matches!(
-            store.approve_booking(&pending.booking.id, None, &NODE).await,
+            store.decide_booking(approve(&pending.booking.id), &OPERATOR).await,
             Err(Error::Rule { ref rule, .. }) if rule == "blackout"
         ));
     }
@@ -563,10 +602,7 @@ both_backends!(
         );
         for slot in [first, second] {
             store
-                .request_booking(
-                    request(&resource.id, &owner, vec![slot], Initial::Confirmed),
-                    &NODE,
-                )
+                .request_booking(request(&resource.id, &owner, vec![slot]), &OPERATOR, None)
                 .await
                 .unwrap();
         }
@@ -577,13 +613,29 @@ both_backends!(
         };
         // Fifteen minutes would make the two overlap: refused.
         let err = store
-            .update_resource(&resource.id, None, with_buffer(15), &NODE)
+            .update_resource(
+                UpdateResource {
+                    id: resource.id.clone(),
+                    expected_version: None,
+                    details: with_buffer(15),
+                    keep_zone: false,
+                },
+                &OPERATOR,
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, Error::Conflict(_)), "{err:?}");
         // Five fits; the stored busy time grows with it.
         let updated = store
-            .update_resource(&resource.id, None, with_buffer(5), &NODE)
+            .update_resource(
+                UpdateResource {
+                    id: resource.id.clone(),
+                    expected_version: None,
+                    details: with_buffer(5),
+                    keep_zone: false,
+                },
+                &OPERATOR,
+            )
             .await
             .unwrap();
         let busy = store
@@ -603,8 +655,9 @@ both_backends!(
         assert!(matches!(
             store
                 .request_booking(
-                    request(&resource.id, &owner, vec![squeezed], Initial::Confirmed),
-                    &NODE
+                    request(&resource.id, &owner, vec![squeezed]),
+                    &OPERATOR,
+                    None
                 )
                 .await,
             Err(Error::Conflict(_))

@@ -8,15 +8,36 @@ use edufed_domain::calendar::{
     OccurrenceFilter, Override, OverrideChange, Place, Recurrence, RegistrationWindow, Schedule,
     Viewer, Visibility,
 };
+use std::sync::LazyLock;
+
+use edufed_domain::calendar::decide::{Headcount, Publish, Register};
 use edufed_domain::changes::Actor;
 use edufed_domain::directory::{Contacts, NewOrganization, OrgKind, Slug};
-use edufed_domain::ids::OrgId;
+use edufed_domain::ids::{ActivityId, OrgId};
 use edufed_domain::page::PageSize;
+use edufed_domain::policy::Principal;
 use edufed_domain::time::TimeZone;
 use edufed_store::{ConnectOptions, Store};
 use edufed_tests::{Backend, TestDb, both_backends};
 
 const NODE: Actor = Actor::Node;
+static OPERATOR: LazyLock<Principal> = LazyLock::new(edufed_tests::operator);
+
+fn publish(publisher: &OrgId, details: ActivityDetails, status: ActivityStatus) -> Publish {
+    Publish {
+        publisher: publisher.clone(),
+        details,
+        status,
+    }
+}
+
+fn register(activity: &ActivityId, occurrence: Option<i64>, cohort: Cohort) -> Register {
+    Register {
+        activity: activity.clone(),
+        occurrence,
+        cohort,
+    }
+}
 
 async fn open(backend: Backend) -> (Store, TestDb) {
     let db = TestDb::new(backend).await;
@@ -119,10 +140,12 @@ both_backends!(fifty_pupils_for_forty_five_seats, |backend| async move {
     let school = org(&store, "gym24-tomsk", OrgKind::School).await;
     let activity = store
         .publish_activity(
-            &tusur,
-            excursion("Экскурсия", 45, local(10, 15)),
-            ActivityStatus::Published,
-            &NODE,
+            publish(
+                &tusur,
+                excursion("Экскурсия", 45, local(10, 15)),
+                ActivityStatus::Published,
+            ),
+            &OPERATOR,
         )
         .await
         .unwrap();
@@ -133,7 +156,7 @@ both_backends!(fifty_pupils_for_forty_five_seats, |backend| async move {
             let school = school.clone();
             tokio::spawn(async move {
                 store
-                    .register(&id, None, cohort(&school, 1), &NODE)
+                    .register(register(&id, None, cohort(&school, 1)), &OPERATOR, None)
                     .await
                     .unwrap()
             })
@@ -165,7 +188,7 @@ both_backends!(fifty_pupils_for_forty_five_seats, |backend| async move {
         .iter()
         .find(|r| r.state == RegistrationState::Confirmed)
         .unwrap();
-    store.withdraw(&leaving.id, &NODE).await.unwrap();
+    store.withdraw(&leaving.id, &OPERATOR, None).await.unwrap();
     let (promoted, _) = store.get_registration(&first_waiting).await.unwrap();
     assert_eq!(promoted.state, RegistrationState::Confirmed);
     let seen = store.get_activity(&activity.id).await.unwrap();
@@ -187,29 +210,30 @@ both_backends!(finding_filters_and_pages, |backend| async move {
     });
     let course = store
         .publish_activity(
-            &tsu,
-            course.validate().unwrap(),
-            ActivityStatus::Published,
-            &NODE,
+            publish(&tsu, course.validate().unwrap(), ActivityStatus::Published),
+            &OPERATOR,
         )
         .await
         .unwrap();
     let mut young = excursion("Ёлка в лаборатории", 10, local(3, 11));
     young.audience.students = Some(GradeRange::new("grades", 1, 4).unwrap());
     store
-        .publish_activity(&tusur, young, ActivityStatus::Published, &NODE)
+        .publish_activity(publish(&tusur, young, ActivityStatus::Published), &OPERATOR)
         .await
         .unwrap();
     let mut draft = excursion("Черновик", 10, local(2, 9));
     draft.visibility = Visibility::Public;
     store
-        .publish_activity(&tusur, draft, ActivityStatus::Draft, &NODE)
+        .publish_activity(publish(&tusur, draft, ActivityStatus::Draft), &OPERATOR)
         .await
         .unwrap();
     let mut members_only = excursion("Для своих", 10, local(2, 12));
     members_only.visibility = Visibility::Organization;
     store
-        .publish_activity(&tusur, members_only, ActivityStatus::Published, &NODE)
+        .publish_activity(
+            publish(&tusur, members_only, ActivityStatus::Published),
+            &OPERATOR,
+        )
         .await
         .unwrap();
 
@@ -279,7 +303,7 @@ both_backends!(finding_filters_and_pages, |backend| async move {
     let first = course.occurrences().unwrap()[0].clone();
     let tz = course.details.schedule.time_zone.tz();
     store
-        .modify_activity(&course.id, &NODE, |a| {
+        .modify_activity(&course.id, &OPERATOR, |a| {
             let mut next = a.clone();
             next.overrides.push(Override {
                 original_start: first.original_start.with_timezone(&tz).naive_local(),
@@ -309,7 +333,10 @@ both_backends!(registration_rules, |backend| async move {
     let mut details = excursion("Мастер-класс", 15, local(5, 15));
     details.kind = ActivityKind::Olympiad;
     let activity = store
-        .publish_activity(&tusur, details, ActivityStatus::Published, &NODE)
+        .publish_activity(
+            publish(&tusur, details, ActivityStatus::Published),
+            &OPERATOR,
+        )
         .await
         .unwrap();
 
@@ -317,16 +344,26 @@ both_backends!(registration_rules, |backend| async move {
     let mut small = cohort(&school, 5);
     small.grades = GradeRange::new("grades", 2, 3).unwrap();
     assert!(matches!(
-        store.register(&activity.id, None, small, &NODE).await,
+        store
+            .register(register(&activity.id, None, small), &OPERATOR, None)
+            .await,
         Err(Error::RegistrationRefused(_))
     ));
 
     let a = store
-        .register(&activity.id, None, cohort(&school, 10), &NODE)
+        .register(
+            register(&activity.id, None, cohort(&school, 10)),
+            &OPERATOR,
+            None,
+        )
         .await
         .unwrap();
     let b = store
-        .register(&activity.id, None, cohort(&school, 8), &NODE)
+        .register(
+            register(&activity.id, None, cohort(&school, 8)),
+            &OPERATOR,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -334,8 +371,16 @@ both_backends!(registration_rules, |backend| async move {
         (RegistrationState::Confirmed, RegistrationState::Waitlisted)
     );
     // Growing past the seats is refused; shrinking frees seats for the queue.
-    assert!(store.change_headcount(&a.id, 20, &NODE).await.is_err());
-    store.change_headcount(&a.id, 7, &NODE).await.unwrap();
+    assert!(
+        store
+            .change_headcount(&a.id, Headcount(20), &OPERATOR, None)
+            .await
+            .is_err()
+    );
+    store
+        .change_headcount(&a.id, Headcount(7), &OPERATOR, None)
+        .await
+        .unwrap();
     assert_eq!(
         store.get_registration(&b.id).await.unwrap().0.state,
         RegistrationState::Confirmed
@@ -347,20 +392,23 @@ both_backends!(registration_rules, |backend| async move {
         prize_winners: 2,
         winners: 1,
     };
-    let recorded = store.record_results(&a.id, results, &NODE).await.unwrap();
+    let recorded = store
+        .record_results(&a.id, results, &OPERATOR)
+        .await
+        .unwrap();
     assert_eq!(recorded.results, Some(results));
     let too_many = Results {
         winners: 9,
         ..results
     };
     assert!(matches!(
-        store.record_results(&a.id, too_many, &NODE).await,
+        store.record_results(&a.id, too_many, &OPERATOR).await,
         Err(Error::Invalid(_))
     ));
 
     // A closed window refuses; a cancelled activity takes no one.
     store
-        .modify_activity(&activity.id, &NODE, |current| {
+        .modify_activity(&activity.id, &OPERATOR, |current| {
             let mut next = current.clone();
             next.details.registration.closes_at = Some(Utc::now() - Duration::hours(1));
             next.details.registration.opens_at = Some(Utc::now() - Duration::days(1));
@@ -370,12 +418,16 @@ both_backends!(registration_rules, |backend| async move {
         .unwrap();
     assert!(matches!(
         store
-            .register(&activity.id, None, cohort(&school, 1), &NODE)
+            .register(
+                register(&activity.id, None, cohort(&school, 1)),
+                &OPERATOR,
+                None
+            )
             .await,
         Err(Error::RegistrationClosed(_))
     ));
     store
-        .modify_activity(&activity.id, &NODE, |current| {
+        .modify_activity(&activity.id, &OPERATOR, |current| {
             let mut next = current.clone();
             next.status = ActivityStatus::Cancelled;
             Ok(next)
@@ -384,7 +436,11 @@ both_backends!(registration_rules, |backend| async move {
         .unwrap();
     assert!(matches!(
         store
-            .register(&activity.id, None, cohort(&school, 1), &NODE)
+            .register(
+                register(&activity.id, None, cohort(&school, 1)),
+                &OPERATOR,
+                None
+            )
             .await,
         Err(Error::WrongStatus { .. })
     ));
@@ -398,17 +454,23 @@ both_backends!(
         let school = org(&store, "gym24-tomsk", OrgKind::School).await;
         let activity = store
             .publish_activity(
-                &tusur,
-                excursion("Экскурсия", 45, local(10, 15)),
-                ActivityStatus::Published,
-                &NODE,
+                publish(
+                    &tusur,
+                    excursion("Экскурсия", 45, local(10, 15)),
+                    ActivityStatus::Published,
+                ),
+                &OPERATOR,
             )
             .await
             .unwrap();
         // A group larger than the excursion is refused, not queued (it would
         // hold up everyone behind it forever).
         let err = store
-            .register(&activity.id, None, cohort(&school, 46), &NODE)
+            .register(
+                register(&activity.id, None, cohort(&school, 46)),
+                &OPERATOR,
+                None,
+            )
             .await
             .unwrap_err();
         assert!(
@@ -416,13 +478,17 @@ both_backends!(
             "{err:?}"
         );
         let first = store
-            .register(&activity.id, None, cohort(&school, 40), &NODE)
+            .register(
+                register(&activity.id, None, cohort(&school, 40)),
+                &OPERATOR,
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(first.state, RegistrationState::Confirmed);
         // The capacity cannot drop below the seats already confirmed.
         let err = store
-            .modify_activity(&activity.id, &NODE, |a| {
+            .modify_activity(&activity.id, &OPERATOR, |a| {
                 let mut next = a.clone();
                 next.details.capacity = Some(30);
                 Ok(next)
@@ -432,12 +498,24 @@ both_backends!(
         assert!(matches!(err, Error::RegistrationRefused(_)), "{err:?}");
         // Growing is refused past a waiting group; shrinking promotes it.
         let waiting = store
-            .register(&activity.id, None, cohort(&school, 10), &NODE)
+            .register(
+                register(&activity.id, None, cohort(&school, 10)),
+                &OPERATOR,
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(waiting.state, RegistrationState::Waitlisted);
-        assert!(store.change_headcount(&first.id, 42, &NODE).await.is_err());
-        store.change_headcount(&first.id, 35, &NODE).await.unwrap();
+        assert!(
+            store
+                .change_headcount(&first.id, Headcount(42), &OPERATOR, None)
+                .await
+                .is_err()
+        );
+        store
+            .change_headcount(&first.id, Headcount(35), &OPERATOR, None)
+            .await
+            .unwrap();
         assert_eq!(
             store.get_registration(&waiting.id).await.unwrap().0.state,
             RegistrationState::Confirmed
@@ -453,24 +531,31 @@ both_backends!(
             university_students: false,
         };
         let for_teachers = store
-            .publish_activity(&tusur, for_teachers, ActivityStatus::Published, &NODE)
+            .publish_activity(
+                publish(&tusur, for_teachers, ActivityStatus::Published),
+                &OPERATOR,
+            )
             .await
             .unwrap();
         assert!(matches!(
             store
-                .register(&for_teachers.id, None, cohort(&school, 5), &NODE)
+                .register(
+                    register(&for_teachers.id, None, cohort(&school, 5)),
+                    &OPERATOR,
+                    None
+                )
                 .await,
             Err(Error::RegistrationRefused(_))
         ));
         let mut own = excursion("Для своих", 20, local(12, 12));
         own.visibility = Visibility::Organization;
         let own = store
-            .publish_activity(&tusur, own, ActivityStatus::Published, &NODE)
+            .publish_activity(publish(&tusur, own, ActivityStatus::Published), &OPERATOR)
             .await
             .unwrap();
         assert!(matches!(
             store
-                .register(&own.id, None, cohort(&school, 5), &NODE)
+                .register(register(&own.id, None, cohort(&school, 5)), &OPERATOR, None)
                 .await,
             Err(Error::RegistrationRefused(_))
         ));
@@ -488,10 +573,8 @@ both_backends!(
         game.schedule.end = game.schedule.start + Duration::days(31);
         let game = store
             .publish_activity(
-                &gym,
-                game.validate().unwrap(),
-                ActivityStatus::Published,
-                &NODE,
+                publish(&gym, game.validate().unwrap(), ActivityStatus::Published),
+                &OPERATOR,
             )
             .await
             .unwrap();
@@ -513,10 +596,8 @@ both_backends!(
         lesson.schedule.end = lesson.schedule.start + Duration::hours(3);
         store
             .publish_activity(
-                &gym,
-                lesson.validate().unwrap(),
-                ActivityStatus::Published,
-                &NODE,
+                publish(&gym, lesson.validate().unwrap(), ActivityStatus::Published),
+                &OPERATOR,
             )
             .await
             .unwrap();

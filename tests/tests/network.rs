@@ -661,57 +661,63 @@ both_backends!(
                 .request_booking(request)
                 .await
         };
-        let err = forwarder
-            .forward(
-                hub.node.node_id(),
-                elsewhere.clone(),
-                &as_rector(&university_id),
-                "k1",
-                call,
-            )
-            .await
-            .unwrap_err();
+        let err = answered(
+            forwarder
+                .forward(
+                    hub.node.node_id(),
+                    elsewhere.clone(),
+                    &as_rector(&university_id),
+                    "k1",
+                    call,
+                )
+                .await
+                .unwrap_err(),
+        );
         assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
         assert!(
             err.message().contains("not to this node"),
             "{}",
             err.message()
         );
-        let err = forwarder
-            .forward(
-                technopark.node.node_id(),
-                pb::RequestBookingRequest {
-                    requester: school_id.clone(),
-                    ..elsewhere.clone()
-                },
-                &as_rector(&school_id),
-                "k2",
-                call,
-            )
-            .await
-            .unwrap_err();
+        let err = answered(
+            forwarder
+                .forward(
+                    technopark.node.node_id(),
+                    pb::RequestBookingRequest {
+                        requester: school_id.clone(),
+                        ..elsewhere.clone()
+                    },
+                    &as_rector(&school_id),
+                    "k2",
+                    call,
+                )
+                .await
+                .unwrap_err(),
+        );
         assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
         assert!(err.message().contains("does not host"), "{}", err.message());
         // Acting for a person is for the forwarded calls only: the university
         // cannot publish on the hub for its own organization.
-        let err = forwarder
-            .forward(
-                hub.node.node_id(),
-                pb::PublishActivityRequest {
-                    publisher: university_id.clone(),
-                    details: Some(course("Не по адресу", 20)),
-                    draft: false,
-                },
-                &as_rector(&university_id),
-                "k3",
-                |channel, request| async move {
-                    pb::calendar_client::CalendarClient::new(channel)
-                        .publish_activity(request)
-                        .await
-                },
-            )
-            .await
-            .unwrap_err();
+        let err = answered(
+            forwarder
+                .forward(
+                    hub.node.node_id(),
+                    pb::PublishActivityRequest {
+                        publisher: university_id.clone(),
+                        details: Some(course("Не по адресу", 20)),
+                        draft: false,
+                    },
+                    &as_rector(&university_id),
+                    "k3",
+                    |channel, request| async move {
+                        pb::calendar_client::CalendarClient::new(channel)
+                            .publish_activity(request)
+                            .await
+                    },
+                )
+                .await
+                .unwrap_err(),
+        );
         assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
 
         // 6. With the technopark down, a write for its record fails with
@@ -1290,3 +1296,11 @@ both_backends!(
         .await;
     }
 );
+
+/// The home node's own answer to a forwarded call.
+fn answered(error: edufed_federation::forward::Error) -> tonic::Status {
+    match error {
+        edufed_federation::forward::Error::Answered(status) => status,
+        other => panic!("the home node did not answer: {other}"),
+    }
+}

@@ -603,7 +603,7 @@ both_backends!(log_filters_and_compaction, |backend| async move {
         .unwrap();
     let latest = store.latest_sequence().await.unwrap();
     let deleted = store
-        .compact_changes(edufed_domain::time::now() + chrono::Duration::seconds(1))
+        .compact_changes(store.clock().now() + chrono::Duration::seconds(1))
         .await
         .unwrap();
     assert_eq!(deleted, 1, "only a's creation, which its update supersedes");
@@ -637,7 +637,7 @@ both_backends!(log_filters_and_compaction, |backend| async move {
     // An older horizon never lowers the bound.
     assert_eq!(
         store
-            .compact_changes(edufed_domain::time::now() - chrono::Duration::days(1))
+            .compact_changes(store.clock().now() - chrono::Duration::days(1))
             .await
             .unwrap(),
         0

@@ -224,7 +224,7 @@ both_backends!(an_expired_cursor_asks_for_a_resync, |backend| async move {
     let latest = node.node.store().latest_sequence().await.unwrap();
     node.node
         .store()
-        .compact_changes(edufed_domain::time::now() + chrono::Duration::seconds(1))
+        .compact_changes(node.node.store().clock().now() + chrono::Duration::seconds(1))
         .await
         .unwrap();
     let mut feed = node.change_feed(&node.operator_token).await;

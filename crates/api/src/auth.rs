@@ -6,11 +6,27 @@
 
 use edufed_domain::directory::TokenSecret;
 use edufed_domain::policy::Principal;
+use edufed_domain::{ErrorCode, ServiceError};
 use edufed_store::Store;
 use http::HeaderMap;
 use tonic::Status;
 
 use crate::status::to_status;
+
+/// Why a caller could not be identified.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unauthenticated(String);
+
+impl ServiceError for Unauthenticated {
+    fn error_code(&self) -> ErrorCode {
+        ErrorCode::Unauthenticated
+    }
+}
+
+fn refuse(why: impl Into<String>) -> Status {
+    to_status(&Unauthenticated(why.into()))
+}
 
 /// Resolves the `authorization: Bearer <token>` header, or basic
 /// credentials whose password is the token (what a browser's login prompt
@@ -23,7 +39,7 @@ pub async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<Option<P
     };
     let value = value
         .to_str()
-        .map_err(|_| Status::unauthenticated("the authorization header is not text"))?;
+        .map_err(|_| refuse("the authorization header is not text"))?;
     let basic: String;
     let secret = match value.split_once(' ') {
         Some((scheme, secret))
@@ -33,13 +49,12 @@ pub async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<Option<P
         }
         // A browser's login prompt sends the token as the password.
         Some((scheme, encoded)) if scheme.eq_ignore_ascii_case("basic") => {
-            basic = basic_password(encoded.trim()).ok_or_else(|| {
-                Status::unauthenticated("the basic credentials must be base64 of \"name:token\"")
-            })?;
+            basic = basic_password(encoded.trim())
+                .ok_or_else(|| refuse("the basic credentials must be base64 of \"name:token\""))?;
             basic.as_str()
         }
         _ => {
-            return Err(Status::unauthenticated(
+            return Err(refuse(
                 "the authorization header must be \"Bearer <token>\"",
             ));
         }
@@ -68,7 +83,7 @@ pub fn principal<T>(request: &tonic::Request<T>) -> Result<Principal, Status> {
         .extensions()
         .get::<Principal>()
         .cloned()
-        .ok_or_else(|| Status::unauthenticated("this call needs a bearer token"))
+        .ok_or_else(|| refuse("this call needs a bearer token"))
 }
 
 /// A peer node calling as itself.
@@ -99,7 +114,7 @@ pub async fn authenticate_peer(
     };
     let refuse = |why: String| {
         tracing::warn!(%why, "peer credential refused");
-        Status::unauthenticated(why)
+        refuse(why)
     };
     let from = from
         .to_str()

@@ -4,9 +4,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use edufed_domain::{ErrorCode, FieldError, ServiceError};
 use edufed_domain::changes::EntityKind;
 use edufed_domain::policy::{Action, Principal, permitted};
+use edufed_domain::{ErrorCode, FieldError, ServiceError};
 use edufed_federation::NodeIdentity;
 use edufed_proto::v1 as pb;
 use edufed_proto::v1::change_feed_server::ChangeFeed;
@@ -198,9 +198,11 @@ impl ChangeFeed for ChangeFeedService {
                 .map_err(|e| to_status(&e))?;
         }
 
-        let permit = self.streams.clone().try_acquire_owned().map_err(|_| {
-            to_status(&Refused::Busy)
-        })?;
+        let permit = self
+            .streams
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| to_status(&Refused::Busy))?;
         let (tx, rx) = mpsc::channel(64);
         let pump = Pump {
             store: self.store.clone(),
@@ -230,9 +232,7 @@ impl ChangeFeed for ChangeFeedService {
             .extensions()
             .get::<PeerCaller>()
             .cloned()
-            .ok_or_else(|| {
-                to_status(&Refused::NotPeer)
-            })?;
+            .ok_or_else(|| to_status(&Refused::NotPeer))?;
         let req = request.into_inner();
         let origin = edufed_domain::federation::parse_fingerprint("origin", &req.origin)
             .map_err(|e| Status::from(ApiError::from(e)))?;
@@ -255,9 +255,11 @@ impl ChangeFeed for ChangeFeedService {
             }
             Err(other) => return Err(to_status(&other)),
         };
-        let permit = self.streams.clone().try_acquire_owned().map_err(|_| {
-            to_status(&Refused::Busy)
-        })?;
+        let permit = self
+            .streams
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| to_status(&Refused::Busy))?;
         let (tx, rx) = mpsc::channel(64);
         let relay = Relayer {
             store: self.store.clone(),
@@ -416,9 +418,7 @@ impl Pump {
         };
         let status = match stop {
             Stop::ClientGone => return,
-            Stop::ShuttingDown => {
-                to_status(&Refused::ShuttingDown)
-            }
+            Stop::ShuttingDown => to_status(&Refused::ShuttingDown),
             Stop::Failed(status) => status,
         };
         // The client may be stuck; do not wait for it long.

@@ -17,6 +17,7 @@ mod convert;
 mod directory;
 pub mod export;
 mod federation;
+pub mod feeds;
 pub mod forward;
 mod report;
 pub mod status;

@@ -40,6 +40,21 @@ impl ApiError {
     }
 }
 
+/// The call did not finish within `deadline`.
+pub fn deadline_exceeded(deadline: std::time::Duration) -> Status {
+    to_status(&DeadlineExceeded(deadline.as_millis()))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the call did not finish within {0} ms")]
+struct DeadlineExceeded(u128);
+
+impl ServiceError for DeadlineExceeded {
+    fn error_code(&self) -> ErrorCode {
+        ErrorCode::DeadlineExceeded
+    }
+}
+
 /// A handler's answer on the wire.
 pub(crate) fn reply<T>(result: Result<T, ApiError>) -> Result<tonic::Response<T>, Status> {
     result.map(tonic::Response::new).map_err(Status::from)

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use edufed_domain::booking::{
-    Access, ApprovalPolicy, BookingRules, Error, Initial, NewBooking, ResourceDetails, ResourceKind,
+    Access, ApprovalPolicy, BookingRules, Error, Request, ResourceDetails, ResourceKind,
 };
 use edufed_domain::changes::Actor;
 use edufed_domain::directory::{Contacts, NewOrganization, OrgKind, Slug};
@@ -136,6 +136,8 @@ async fn hammer(
             let org = org.clone();
             let resources = resources.clone();
             tokio::spawn(async move {
+                let operator = edufed_tests::operator();
+                let zone = chrono_tz::Asia::Yekaterinburg;
                 let mut rng = StdRng::seed_from_u64(client + if hot { 0 } else { 1_000 });
                 let mut booked = 0;
                 for _ in 0..REQUESTS {
@@ -145,19 +147,22 @@ async fn hammer(
                         resources[rng.gen_range(0..resources.len())].clone()
                     };
                     let start = base + Duration::minutes(15 * rng.gen_range(0..(20 * 24 * 4)));
-                    let request = NewBooking {
-                        resource_id: resource,
-                        requester_org: org.clone(),
-                        requester: "bench".into(),
+                    // A client sends local times, in the lab's zone.
+                    let local = |t: chrono::DateTime<Utc>| t.with_timezone(&zone).naive_local();
+                    let request = Request {
+                        resource,
+                        requester: org.clone(),
+                        start: local(start),
+                        end: local(start + Duration::hours(1)),
+                        recurrence: None,
                         purpose: "Технология".into(),
                         headcount: 12,
-                        activity_id: None,
-                        agreement_id: None,
-                        times: vec![(start, start + Duration::hours(1))],
+                        activity: None,
+                        agreement: None,
+                        hold: None,
                         skip_conflicts: false,
-                        initial: Initial::Confirmed,
                     };
-                    match store.request_booking(request, &Actor::Node).await {
+                    match store.request_booking(request, &operator, None).await {
                         Ok(_) => booked += 1,
                         Err(Error::Conflict(_)) => {}
                         Err(other) => panic!("unexpected {other:?}"),

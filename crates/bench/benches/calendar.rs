@@ -10,6 +10,7 @@
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Datelike as _, Duration, NaiveDate, TimeZone as _, Utc};
+use edufed_domain::calendar::decide::Publish;
 use edufed_domain::calendar::{
     ActivityDetails, ActivityKind, ActivityStatus, Audience, Direction, Format, GradeRange,
     OccurrenceFilter, Place, Recurrence, RegistrationWindow, Schedule, Viewer, Visibility,
@@ -221,7 +222,14 @@ async fn seed(store: &Store, orgs: usize, activities: usize) {
         .validate()
         .expect("valid activity");
         store
-            .publish_activity(publisher, details, ActivityStatus::Published, &Actor::Node)
+            .publish_activity(
+                Publish {
+                    publisher: publisher.clone(),
+                    details,
+                    status: ActivityStatus::Published,
+                },
+                &edufed_tests::operator(),
+            )
             .await
             .expect("activity");
     }

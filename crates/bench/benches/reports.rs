@@ -27,7 +27,7 @@ use std::fmt::Write as _;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Days, Duration, NaiveDate, TimeZone as _, Utc};
-use edufed_domain::agreement::signing::Signature;
+use edufed_domain::agreement::decide::{Ballot, Signer, Vote};
 use edufed_domain::agreement::{
     AgreementKind, CompletionDocument, Content, Duty, PartKind, Party, PartyRole, Programme,
     ProgrammePart, Signatory, Students,
@@ -39,8 +39,9 @@ use edufed_domain::calendar::{
     Visibility,
 };
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
-use edufed_domain::directory::{Contacts, NewOrganization, OrgKind, Slug};
-use edufed_domain::ids::{ActivityId, AgreementId, OrgId, PersonId, RegistrationId};
+use edufed_domain::directory::{Contacts, NewOrganization, OrgKind, Role, Slug};
+use edufed_domain::ids::{ActivityId, AgreementId, OrgId, RegistrationId};
+use edufed_domain::policy::Principal;
 use edufed_domain::report::{
     self, Facts, Indicator, Query, ReportKind, SchoolYear, Scope, TargetScope,
 };
@@ -634,33 +635,26 @@ async fn seed(store: &Store, clock: &Clock, url: &str, scale: usize) -> Seeded {
             .await
             .expect("agreement drafted");
         let proposed = store
-            .propose_agreement(&drafted.id, None, &Actor::Node)
+            .propose_agreement(&drafted.id, None, &edufed_tests::operator())
             .await
             .expect("agreement proposed");
         let version = &proposed.versions[0];
-        let hash = version
-            .content_hash
-            .clone()
-            .expect("a proposed version's hash");
         for (n, party) in version.content.parties.iter().enumerate() {
             clock.set(at(signed_on, 10 + n as u32));
+            // The party's director signs.
+            let director = Principal {
+                memberships: vec![(party.org_id.clone(), Role::Admin)],
+                operator: false,
+                ..edufed_tests::operator()
+            };
+            let ballot = Ballot {
+                agreement: drafted.id.clone(),
+                org: party.org_id.clone(),
+                version: version.number,
+                vote: Vote::Sign { content_hash: None },
+            };
             store
-                .sign_agreement(
-                    &drafted.id,
-                    Signature {
-                        version: version.number,
-                        content_hash: hash.clone(),
-                        org_id: party.org_id.clone(),
-                        person_id: PersonId::generate(),
-                        signatory: party.signatory.name.clone(),
-                        signed_at: clock.now(),
-                        // Not verified by the store; reports do not read them.
-                        node_id: "00".repeat(32),
-                        public_key: [0; 32],
-                        signature: vec![0; 64],
-                    },
-                    &Actor::Node,
-                )
+                .cast_ballot(ballot, &director, &Unverified, None)
                 .await
                 .expect("agreement signed");
         }
@@ -1221,4 +1215,21 @@ fn cpu_ticks() -> (u64, u64) {
         .filter_map(|field| field.parse().ok())
         .collect();
     (ticks.get(7).copied().unwrap_or(0), ticks.iter().sum())
+}
+
+/// Signs with no key: reports never read signatures.
+struct Unverified;
+
+impl Signer for Unverified {
+    fn node_id(&self) -> String {
+        "00".repeat(32)
+    }
+
+    fn public_key(&self) -> [u8; 32] {
+        [0; 32]
+    }
+
+    fn sign(&self, _: &[u8]) -> Vec<u8> {
+        vec![0; 64]
+    }
 }

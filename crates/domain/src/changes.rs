@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::stable::string_enum;
 use crate::error::{ErrorCode, ServiceError, StorageError};
 use crate::ids::{OrgId, PersonId};
+use crate::stable::string_enum;
 
 string_enum!(
     /// The kinds of entity the log records.

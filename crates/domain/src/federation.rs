@@ -5,9 +5,9 @@ use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
 use serde_json::json;
 
 use crate::agreement::signing::fingerprint;
-use crate::stable::canonical_json;
 use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
 use crate::ids::OrgId;
+use crate::stable::canonical_json;
 
 /// The format tag of a descriptor statement.
 pub const DESCRIPTOR_FORMAT: &str = "edufed.descriptor.v1";

@@ -27,6 +27,7 @@ pub(crate) struct Edge {
     pub(crate) request_timeout: Duration,
     pub(crate) peer_tls: edufed_federation::PeerTls,
     pub(crate) reports: edufed_api::ReportsService,
+    pub(crate) feeds: edufed_api::feeds::Feeds,
 }
 
 /// The gRPC routes plus `/healthz` and `/metrics`, behind the edge.
@@ -37,7 +38,7 @@ pub(crate) fn router(grpc: axum::Router, edge: Edge) -> axum::Router {
         .route("/agreements/{file}", get(agreement_page))
         .with_state(edge.clone());
     grpc.merge(plain)
-        .merge(crate::ics::routes(edge.store.clone()))
+        .merge(crate::ics::routes(edge.feeds.clone()))
         .merge(crate::reports::routes(crate::reports::ReportRoutes {
             store: edge.store.clone(),
             reports: edge.reports.clone(),
@@ -195,7 +196,7 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
                         )
                         .await
                         {
-                            Err(status) => return status.into_http::<Body>(),
+                            Err(error) => return error.into_status().into_http::<Body>(),
                             Ok(Some((principal, forwarded))) => {
                                 tracing::Span::current()
                                     .record("person", principal.person_id.as_str());
@@ -216,11 +217,7 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
             client_deadline(&request).map_or(edge.request_timeout, |d| d.min(edge.request_timeout));
         match tokio::time::timeout(deadline, next.run(request)).await {
             Ok(response) => response,
-            Err(_) => Status::deadline_exceeded(format!(
-                "the call did not finish within {} ms",
-                deadline.as_millis()
-            ))
-            .into_http::<Body>(),
+            Err(_) => edufed_api::status::deadline_exceeded(deadline).into_http::<Body>(),
         }
     }
     .instrument(span)

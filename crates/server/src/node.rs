@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use edufed_api::{
-    AgreementsService, BookingService, CalendarService, ChangeFeedService, DirectoryService,
-    FederationService, FeedSettings, ReportsService,
+    AgreementsService, BookingService, CalendarService, ChangeFeedService, Context,
+    DirectoryService, FederationService, FeedSettings, ReportsService,
 };
 use edufed_domain::time::Clock;
 use edufed_proto::v1::agreements_server::AgreementsServer;
@@ -78,20 +78,14 @@ impl Node {
         let shutdown = CancellationToken::new();
 
         let limit = settings.max_message_bytes;
-        let directory = DirectoryServer::new(DirectoryService::new(store.clone(), node_id.clone()))
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit);
-        let feed = ChangeFeedServer::new(ChangeFeedService::new(
-            store.clone(),
-            identity.clone(),
-            FeedSettings {
-                max_streams: settings.max_watch_streams,
-                ..FeedSettings::default()
-            },
-            shutdown.clone(),
-        ))
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
+        // Every service takes and sends messages up to the same size.
+        macro_rules! server {
+            ($server:ident, $service:expr) => {
+                $server::new($service)
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit)
+            };
+        }
         let peer_tls = edufed_federation::PeerTls {
             ca_pem: match &settings.peer_ca {
                 Some(path) => Some(
@@ -110,23 +104,26 @@ impl Node {
             },
         };
         // Writes to records other nodes own go to their home nodes.
-        let forwarder =
-            edufed_federation::Forwarder::new(store.clone(), identity.clone(), peer_tls.clone());
-        let calendar = CalendarServer::new(
-            CalendarService::new(store.clone()).forwarding_with(forwarder.clone()),
-        )
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
-        let booking = BookingServer::new(
-            BookingService::new(store.clone()).forwarding_with(forwarder.clone()),
-        )
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
-        let agreements =
-            AgreementsService::new(store.clone(), identity.clone()).forwarding_with(forwarder);
-        let agreements_server = AgreementsServer::new(agreements.clone())
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit);
+        let ctx = Context::new(store.clone(), identity.clone()).forwarding_with(
+            edufed_federation::Forwarder::new(store.clone(), identity.clone(), peer_tls.clone()),
+        );
+        let directory = server!(DirectoryServer, DirectoryService::new(ctx.clone()));
+        let feed = server!(
+            ChangeFeedServer,
+            ChangeFeedService::new(
+                store.clone(),
+                identity.clone(),
+                FeedSettings {
+                    max_streams: settings.max_watch_streams,
+                    ..FeedSettings::default()
+                },
+                shutdown.clone(),
+            )
+        );
+        let calendar = server!(CalendarServer, CalendarService::new(ctx.clone()));
+        let booking = server!(BookingServer, BookingService::new(ctx.clone()));
+        let agreements = AgreementsService::new(ctx.clone());
+        let agreements_server = server!(AgreementsServer, agreements.clone());
         let public_url = settings.public_url.clone().unwrap_or_else(|| {
             let scheme = if tls_config.is_some() {
                 "https"
@@ -135,19 +132,18 @@ impl Node {
             };
             format!("{scheme}://{addr}")
         });
-        let federation = FederationServer::new(FederationService::new(
-            store.clone(),
-            identity.clone(),
-            peer_tls.clone(),
-            settings.node_name.clone(),
-            public_url,
-        ))
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
+        let federation = server!(
+            FederationServer,
+            FederationService::new(
+                store.clone(),
+                identity.clone(),
+                peer_tls.clone(),
+                settings.node_name.clone(),
+                public_url,
+            )
+        );
         let reports = ReportsService::new(store.clone(), settings.node_name.clone());
-        let reports_server = ReportsServer::new(reports.clone())
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit);
+        let reports_server = server!(ReportsServer, reports.clone());
         let (health, health_service) = tonic_health::server::health_reporter();
         health
             .set_serving::<FederationServer<FederationService>>()
@@ -196,6 +192,7 @@ impl Node {
                 request_timeout: Duration::from_secs(settings.request_timeout_secs),
                 peer_tls: peer_tls.clone(),
                 reports,
+                feeds: edufed_api::feeds::Feeds::new(ctx.clone()),
             },
         );
 

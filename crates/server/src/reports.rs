@@ -10,6 +10,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use edufed_api::ReportsService;
 use edufed_api::export::{to_csv, to_json};
+use edufed_api::status::ApiError;
+use edufed_domain::FieldError;
 use edufed_domain::policy::Principal;
 use edufed_proto::v1 as pb;
 use edufed_store::Store;
@@ -30,7 +32,7 @@ pub(crate) fn routes(state: ReportRoutes) -> axum::Router {
         .with_state(state)
 }
 
-fn plain(status: StatusCode, message: &str) -> Response {
+pub(crate) fn plain(status: StatusCode, message: &str) -> Response {
     let mut response = (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -78,6 +80,11 @@ async fn caller(store: &Store, headers: &HeaderMap) -> Result<Principal, Respons
 
 /// The request a query string asks for; `field` errors name the parameter.
 fn request(pairs: &[(String, String)]) -> Result<pb::ReportRequest, Status> {
+    request_of(pairs).map_err(|e| ApiError::from(e).into_status())
+}
+
+/// The request a query string asks for; errors name the parameter.
+fn request_of(pairs: &[(String, String)]) -> Result<pb::ReportRequest, FieldError> {
     let mut req = pb::ReportRequest::default();
     for (key, value) in pairs {
         match key.as_str() {
@@ -89,9 +96,12 @@ fn request(pairs: &[(String, String)]) -> Result<pb::ReportRequest, Status> {
                 "network" => req.network = true,
                 "" | "node" => req.network = false,
                 other => {
-                    return Err(Status::invalid_argument(format!(
-                        "scope: {other:?} is not a scope; use network or node (or organization=, city=)"
-                    )));
+                    return Err(FieldError::new(
+                        "scope",
+                        format!(
+                            "{other:?} is not a scope; use network or node (or organization=, city=)"
+                        ),
+                    ));
                 }
             },
             "group_by" => {
@@ -99,17 +109,15 @@ fn request(pairs: &[(String, String)]) -> Result<pb::ReportRequest, Status> {
                     let upper = format!("REPORT_DIMENSION_{}", name.to_ascii_uppercase());
                     let dimension =
                         pb::ReportDimension::from_str_name(&upper).ok_or_else(|| {
-                            Status::invalid_argument(format!(
-                                "group_by: unknown dimension {name:?}"
-                            ))
+                            FieldError::new("group_by", format!("unknown dimension {name:?}"))
                         })?;
                     req.group_by.push(dimension as i32);
                 }
             }
             "expiring_within_days" => {
-                req.expiring_within_days = value.parse().map_err(|_| {
-                    Status::invalid_argument("expiring_within_days: not a number of days")
-                })?;
+                req.expiring_within_days = value
+                    .parse()
+                    .map_err(|_| FieldError::new("expiring_within_days", "not a number of days"))?;
             }
             _ => {}
         }

@@ -3,21 +3,20 @@
 //! transition runs under the agreement's lock and writes its history entry
 //! and change-log entry in the same transaction.
 
-
 use chrono::{DateTime, Days, NaiveDate, Utc};
+use edufed_domain::agreement::decide::{Ballot, Signer, Vote};
 use edufed_domain::agreement::lifecycle::start_of_day;
 use edufed_domain::agreement::report::{self, ActivityFacts, BookingFacts, CohortFacts};
 use edufed_domain::agreement::signing::{Signature, canonical_document, content_hash};
 use edufed_domain::agreement::{
-    Agreement, AgreementFilter, Content, Error, HistoryEntry, Lifecycle, REGISTER, State,
-    Term, Version,
+    Agreement, AgreementFilter, Content, Error, HistoryEntry, Lifecycle, REGISTER, State, Term,
+    Version,
 };
 use edufed_domain::booking::OccurrenceState;
 use edufed_domain::calendar::ActivityDetails;
 use edufed_domain::calendar::registration::Results;
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::error::FieldError;
-use edufed_domain::agreement::decide::{Ballot, Signer, Vote};
 use edufed_domain::federation::Idempotency;
 use edufed_domain::ids::{ActivityId, AgreementId, BookingId, OrgId, PersonId, ResourceId};
 use edufed_domain::policy::{Action, Principal, Target, authorize};
@@ -27,9 +26,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
 use crate::Store;
+use crate::error::storage;
 use crate::sql::{QueryText, Value, instant, micros, optional_instant, signed, unsigned};
 use crate::tx::{Locked, WriteTx};
-use crate::error::storage;
 
 /// A new agreement's draft.
 #[derive(Debug, Clone)]
@@ -162,39 +161,49 @@ impl Store {
         content: Content,
         caller: &Principal,
     ) -> Result<Agreement, Error> {
-        self.mutate(id, expected_revision, Some(caller), None, async |tx, a, _now| {
-            authorize(caller, Action::ManageAgreements, Target::Organization(&a.initiator))?;
-            if !content.is_party(&a.initiator) {
-                return Err(FieldError::new(
-                    "content.parties",
-                    format!("the initiator {} must remain a party", a.initiator),
-                )
-                .into());
-            }
-            check_references(tx.conn(), &content).await?;
-            let next = a.lifecycle.edit()?;
-            let Some(number) = next.ballot().map(|b| b.version).or(match next.phase {
-                edufed_domain::agreement::Phase::Draft { version } => Some(version),
-                _ => None,
-            }) else {
-                return Err(Error::WrongState("the agreement is not a draft".into()));
-            };
-            a.lifecycle = next;
-            match a.versions.iter_mut().find(|v| v.number == number) {
-                Some(version) => version.content = content,
-                None => a.versions.push(Version {
-                    number,
-                    content,
-                    content_hash: None,
-                    canonical: None,
-                    proposed_at: None,
-                    signatures: Vec::new(),
-                    declined: None,
-                }),
-            }
-            let initiator = a.initiator.clone();
-            Ok(Step::new("updated", number, Some(&initiator)).touching(number))
-        })
+        self.mutate(
+            id,
+            expected_revision,
+            Some(caller),
+            None,
+            async |tx, a, _now| {
+                authorize(
+                    caller,
+                    Action::ManageAgreements,
+                    Target::Organization(&a.initiator),
+                )?;
+                if !content.is_party(&a.initiator) {
+                    return Err(FieldError::new(
+                        "content.parties",
+                        format!("the initiator {} must remain a party", a.initiator),
+                    )
+                    .into());
+                }
+                check_references(tx.conn(), &content).await?;
+                let next = a.lifecycle.edit()?;
+                let Some(number) = next.ballot().map(|b| b.version).or(match next.phase {
+                    edufed_domain::agreement::Phase::Draft { version } => Some(version),
+                    _ => None,
+                }) else {
+                    return Err(Error::WrongState("the agreement is not a draft".into()));
+                };
+                a.lifecycle = next;
+                match a.versions.iter_mut().find(|v| v.number == number) {
+                    Some(version) => version.content = content,
+                    None => a.versions.push(Version {
+                        number,
+                        content,
+                        content_hash: None,
+                        canonical: None,
+                        proposed_at: None,
+                        signatures: Vec::new(),
+                        declined: None,
+                    }),
+                }
+                let initiator = a.initiator.clone();
+                Ok(Step::new("updated", number, Some(&initiator)).touching(number))
+            },
+        )
         .await
     }
 
@@ -207,33 +216,43 @@ impl Store {
         expected_revision: Option<u64>,
         caller: &Principal,
     ) -> Result<Agreement, Error> {
-        self.mutate(id, expected_revision, Some(caller), None, async |tx, a, now| {
-            authorize(caller, Action::ManageAgreements, Target::Organization(&a.initiator))?;
-            let edufed_domain::agreement::Phase::Draft { version: number } = a.lifecycle.phase
-            else {
-                return Err(Error::WrongState(format!(
-                    "the agreement is {}: only a draft can be proposed",
-                    a.lifecycle.state()
-                )));
-            };
-            let zone = a.time_zone;
-            let agreement_id = a.id.clone();
-            let version = a
-                .versions
-                .iter_mut()
-                .find(|v| v.number == number)
-                .ok_or_else(|| Error::WrongState(format!("version {number} is missing")))?;
-            version
-                .content
-                .check_complete()
-                .map_err(|e| e.within("content"))?;
-            check_references(tx.conn(), &version.content).await?;
-            let term = Term::of(&version.content, zone);
-            a.lifecycle = a.lifecycle.propose(version.content.party_orgs(), term)?;
-            freeze(&agreement_id, version, now);
-            let initiator = a.initiator.clone();
-            Ok(Step::new("proposed", number, Some(&initiator)).touching(number))
-        })
+        self.mutate(
+            id,
+            expected_revision,
+            Some(caller),
+            None,
+            async |tx, a, now| {
+                authorize(
+                    caller,
+                    Action::ManageAgreements,
+                    Target::Organization(&a.initiator),
+                )?;
+                let edufed_domain::agreement::Phase::Draft { version: number } = a.lifecycle.phase
+                else {
+                    return Err(Error::WrongState(format!(
+                        "the agreement is {}: only a draft can be proposed",
+                        a.lifecycle.state()
+                    )));
+                };
+                let zone = a.time_zone;
+                let agreement_id = a.id.clone();
+                let version = a
+                    .versions
+                    .iter_mut()
+                    .find(|v| v.number == number)
+                    .ok_or_else(|| Error::WrongState(format!("version {number} is missing")))?;
+                version
+                    .content
+                    .check_complete()
+                    .map_err(|e| e.within("content"))?;
+                check_references(tx.conn(), &version.content).await?;
+                let term = Term::of(&version.content, zone);
+                a.lifecycle = a.lifecycle.propose(version.content.party_orgs(), term)?;
+                freeze(&agreement_id, version, now);
+                let initiator = a.initiator.clone();
+                Ok(Step::new("proposed", number, Some(&initiator)).touching(number))
+            },
+        )
         .await
     }
 
@@ -251,7 +270,11 @@ impl Store {
     ) -> Result<Agreement, Error> {
         let id = ballot.agreement.clone();
         self.mutate(&id, None, Some(caller), key, async |_tx, a, now| {
-            authorize(caller, Action::SignAgreements, Target::Organization(&ballot.org))?;
+            authorize(
+                caller,
+                Action::SignAgreements,
+                Target::Organization(&ballot.org),
+            )?;
             let signature = a.cast(&ballot, caller, now, signer)?;
             let mut step = match &signature {
                 Some(_) => Step::new("signed", ballot.version, Some(&ballot.org)),
@@ -278,49 +301,55 @@ impl Store {
         content: Content,
         caller: &Principal,
     ) -> Result<Agreement, Error> {
-        self.mutate(id, expected_revision, Some(caller), None, async |tx, a, now| {
-            authorize(caller, Action::ManageAgreements, Target::Organization(org))?;
-            let in_force = a.in_force().ok_or_else(|| {
-                Error::WrongState(format!(
-                    "the agreement is {}: only an agreement in force can be amended",
-                    a.lifecycle.state()
-                ))
-            })?;
-            if !in_force.content.is_party(org) {
-                return Err(Error::WrongState(format!(
-                    "organization {org} is not a party to the version in force"
-                )));
-            }
-            if !content.is_party(&a.initiator) {
-                return Err(FieldError::new(
-                    "content.parties",
-                    format!("the initiator {} must remain a party", a.initiator),
-                )
-                .into());
-            }
-            content.check_complete().map_err(|e| e.within("content"))?;
-            check_references(tx.conn(), &content).await?;
-            let term = Term::of(&content, a.time_zone);
-            // Every party to the version in force signs too: a party the
-            // amendment would drop must agree to leave.
-            let mut signers = in_force.content.party_orgs();
-            signers.extend(content.party_orgs());
-            let next = a.lifecycle.amend(signers, term)?;
-            let number = next.latest_version;
-            let mut version = Version {
-                number,
-                content,
-                content_hash: None,
-                canonical: None,
-                proposed_at: None,
-                signatures: Vec::new(),
-                declined: None,
-            };
-            freeze(&a.id, &mut version, now);
-            a.lifecycle = next;
-            a.versions.push(version);
-            Ok(Step::new("amendment_proposed", number, Some(org)).touching(number))
-        })
+        self.mutate(
+            id,
+            expected_revision,
+            Some(caller),
+            None,
+            async |tx, a, now| {
+                authorize(caller, Action::ManageAgreements, Target::Organization(org))?;
+                let in_force = a.in_force().ok_or_else(|| {
+                    Error::WrongState(format!(
+                        "the agreement is {}: only an agreement in force can be amended",
+                        a.lifecycle.state()
+                    ))
+                })?;
+                if !in_force.content.is_party(org) {
+                    return Err(Error::WrongState(format!(
+                        "organization {org} is not a party to the version in force"
+                    )));
+                }
+                if !content.is_party(&a.initiator) {
+                    return Err(FieldError::new(
+                        "content.parties",
+                        format!("the initiator {} must remain a party", a.initiator),
+                    )
+                    .into());
+                }
+                content.check_complete().map_err(|e| e.within("content"))?;
+                check_references(tx.conn(), &content).await?;
+                let term = Term::of(&content, a.time_zone);
+                // Every party to the version in force signs too: a party the
+                // amendment would drop must agree to leave.
+                let mut signers = in_force.content.party_orgs();
+                signers.extend(content.party_orgs());
+                let next = a.lifecycle.amend(signers, term)?;
+                let number = next.latest_version;
+                let mut version = Version {
+                    number,
+                    content,
+                    content_hash: None,
+                    canonical: None,
+                    proposed_at: None,
+                    signatures: Vec::new(),
+                    declined: None,
+                };
+                freeze(&a.id, &mut version, now);
+                a.lifecycle = next;
+                a.versions.push(version);
+                Ok(Step::new("amendment_proposed", number, Some(org)).touching(number))
+            },
+        )
         .await
     }
 
@@ -723,7 +752,6 @@ impl Store {
         tx.commit_with(&agreement).await?;
         Ok(agreement)
     }
-
 }
 
 fn storage_err(e: impl std::error::Error + Send + Sync + 'static) -> edufed_domain::StorageError {

@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use edufed_domain::StorageError;
 use edufed_domain::changes::{ChangeEntry, EntityKind, Error, LogBounds, Operation};
 use edufed_domain::ids::OrgId;
-use sqlx::any::AnyRow;
 use sqlx::Row as _;
+use sqlx::any::AnyRow;
 
 use crate::Store;
-use crate::sql::{instant, micros, placeholders, signed, unsigned};
 use crate::error::storage;
+use crate::sql::{instant, micros, placeholders, signed, unsigned};
 
 const COMPACTED_THROUGH: &str = "change_log_compacted_through";
 

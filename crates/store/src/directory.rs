@@ -15,9 +15,9 @@ use edufed_domain::time::TimeZone;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
-use crate::sql::{instant, like_escape, micros, optional_instant, signed, unsigned};
-use crate::error::{Constraint, on, storage};
 use crate::Store;
+use crate::error::{Constraint, on, storage};
+use crate::sql::{instant, like_escape, micros, optional_instant, signed, unsigned};
 use crate::tx::{Locked, WriteTx};
 
 const ORG_COLUMNS: &str = "id, slug, kind, full_name, short_name, city, time_zone, contacts, inn, \
@@ -609,7 +609,6 @@ impl Store {
         tx.commit().await?;
         Ok(issued)
     }
-
 }
 
 async fn principal_of(

@@ -13,9 +13,9 @@ use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
 use crate::Store;
+use crate::error::{Constraint, on, storage};
 use crate::sql::{instant, micros, optional_instant, signed, unsigned};
 use crate::tx::WriteTx;
-use crate::error::{Constraint, on, storage};
 
 #[derive(Serialize)]
 struct PeerPayload<'a> {

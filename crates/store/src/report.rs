@@ -23,8 +23,8 @@ use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
 use crate::Store;
-use crate::sql::{instant, micros};
 use crate::error::storage;
+use crate::sql::{instant, micros};
 
 fn bad(e: impl std::error::Error + Send + Sync + 'static) -> StorageError {
     StorageError::new(e)

@@ -190,14 +190,20 @@ impl WriteTx<'_> {
             return Err(Idempotency::reused().into());
         }
         let outcome = serde_json::from_str(&answer).map_err(|e| {
-            StorageError::msg(format!("the stored answer to key {} is unreadable: {e}", key.key))
+            StorageError::msg(format!(
+                "the stored answer to key {} is unreadable: {e}",
+                key.key
+            ))
         })?;
         Ok(Some(outcome))
     }
 
     /// Commits a write whose key [`WriteTx::claim`] took, with `outcome` as
     /// the answer a retry with the key gets.
-    pub(crate) async fn commit_with<T: Serialize>(mut self, outcome: &T) -> Result<(), StorageError> {
+    pub(crate) async fn commit_with<T: Serialize>(
+        mut self,
+        outcome: &T,
+    ) -> Result<(), StorageError> {
         if let Some(key) = self.claimed.take() {
             let answer = serde_json::to_string(outcome).map_err(StorageError::new)?;
             sqlx::query(

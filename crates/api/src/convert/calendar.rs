@@ -7,8 +7,8 @@ use edufed_domain::calendar::registration::Cohort;
 use edufed_domain::calendar::registration::{Registration, RegistrationState, Results};
 use edufed_domain::calendar::{
     Activity, ActivityDetails, ActivityKind, ActivityStatus, Audience, Coordinator, Direction,
-    Format, GradeRange, Occurrence, OverrideChange, Place, RegistrationWindow,
-    Schedule, SeatQuota, Visibility,
+    Format, GradeRange, Occurrence, OverrideChange, Place, RegistrationWindow, Schedule, SeatQuota,
+    Visibility,
 };
 use edufed_domain::ids::{ActivityId, AgreementId, OrgId};
 use edufed_domain::text;

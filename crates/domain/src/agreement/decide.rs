@@ -130,13 +130,22 @@ impl Agreement {
         Ok(Some(signature))
     }
 
-    fn decline(&mut self, ballot: &Ballot, caller: &Principal, now: DateTime<Utc>) -> Result<(), Error> {
+    fn decline(
+        &mut self,
+        ballot: &Ballot,
+        caller: &Principal,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
         let Vote::Decline { comment } = &ballot.vote else {
             return Ok(());
         };
         self.awaiting(ballot.version)?;
         self.lifecycle = self.lifecycle.decline(&ballot.org)?;
-        if let Some(v) = self.versions.iter_mut().find(|v| v.number == ballot.version) {
+        if let Some(v) = self
+            .versions
+            .iter_mut()
+            .find(|v| v.number == ballot.version)
+        {
             v.declined = Some(Decline {
                 org_id: ballot.org.clone(),
                 person_id: caller.person_id.clone(),

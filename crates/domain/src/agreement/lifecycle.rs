@@ -12,8 +12,8 @@ use chrono::{DateTime, Days, NaiveDate, TimeZone as _, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Content, Error};
-use crate::stable::string_enum;
 use crate::ids::OrgId;
+use crate::stable::string_enum;
 use crate::time::TimeZone;
 
 string_enum!(

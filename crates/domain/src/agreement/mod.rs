@@ -15,9 +15,9 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::stable::string_enum;
 use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
 use crate::ids::{AgreementId, OrgId, PersonId, ResourceId};
+use crate::stable::string_enum;
 use crate::text;
 
 pub use lifecycle::{Lifecycle, Phase, State, Term};

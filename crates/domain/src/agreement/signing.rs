@@ -65,7 +65,6 @@ pub enum VerifyError {
     Invalid(String),
 }
 
-
 /// The canonical document of version `version` of agreement `id`.
 pub fn canonical_document(id: &AgreementId, version: u32, content: &Content) -> String {
     canonical_json(&json!({

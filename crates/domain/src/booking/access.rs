@@ -28,7 +28,11 @@ impl Resource {
         caller: &Principal,
         partners: &BTreeMap<OrgId, BTreeSet<OrgId>>,
     ) -> Result<(), Error> {
-        match authorize(caller, Action::ManageResources, Target::Organization(&self.owner)) {
+        match authorize(
+            caller,
+            Action::ManageResources,
+            Target::Organization(&self.owner),
+        ) {
             Ok(()) => Ok(()),
             Err(_) if !self.seen_by(caller, partners) => {
                 Err(Error::ResourceNotFound(self.id.to_string()))

@@ -11,14 +11,12 @@ mod access;
 pub mod request;
 pub mod slots;
 
-pub use request::{
-    Admitted, Booked, Cancel, Decide, Grounds, Request, UpdateResource, Verdict,
-};
+pub use request::{Admitted, Booked, Cancel, Decide, Grounds, Request, UpdateResource, Verdict};
 
 use crate::calendar::schedule::{Recurrence, Schedule, to_utc};
-use crate::stable::string_enum;
 use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
 use crate::ids::{OrgId, ResourceId};
+use crate::stable::string_enum;
 use crate::text;
 use crate::time::TimeZone;
 
@@ -550,8 +548,12 @@ impl ServiceError for Error {
 
     fn reason(&self) -> Option<crate::Reason> {
         match self {
-            Error::Rule { rule, .. } => Some(crate::Reason::new("BOOKING_RULE", "rule", rule.as_str())),
-            Error::Conflict(_) => Some(crate::Reason::new("BOOKING_CONFLICT", "rule", "no_overlap")),
+            Error::Rule { rule, .. } => {
+                Some(crate::Reason::new("BOOKING_RULE", "rule", rule.as_str()))
+            }
+            Error::Conflict(_) => {
+                Some(crate::Reason::new("BOOKING_CONFLICT", "rule", "no_overlap"))
+            }
             _ => None,
         }
     }
@@ -801,7 +803,7 @@ mod tests {
 
     fn rule_of(result: Result<(), Error>) -> String {
         match result {
-            Err(Error::Rule { rule, .. }) => rule,
+            Err(Error::Rule { rule, .. }) => rule.to_string(),
             other => format!("{other:?}"),
         }
     }

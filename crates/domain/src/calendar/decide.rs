@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 
 use super::registration::{
-    Cohort, Registration, RegistrationState, Results, SeatBook, check_headcount,
-    check_results, check_withdrawal,
+    Cohort, Registration, RegistrationState, Results, SeatBook, check_headcount, check_results,
+    check_withdrawal,
 };
 use super::{Activity, ActivityStatus, Error, Occurrence, Viewer, Visibility};
 use crate::FieldError;
@@ -189,7 +189,11 @@ impl<'a> Seats<'a> {
 
     /// Withdraws `registration` for `caller`: the school withdraws its own,
     /// the publisher any, until what it covers is over.
-    pub fn withdraw(&self, registration: &mut Registration, caller: &Principal) -> Result<(), Error> {
+    pub fn withdraw(
+        &self,
+        registration: &mut Registration,
+        caller: &Principal,
+    ) -> Result<(), Error> {
         if authorize(
             caller,
             Action::RegisterCohorts,

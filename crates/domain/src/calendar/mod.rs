@@ -9,9 +9,9 @@ pub mod schedule;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::stable::string_enum;
 use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
 use crate::ids::{ActivityId, OrgId, RegistrationId};
+use crate::stable::string_enum;
 use crate::text;
 pub use schedule::{Occurrence, Override, OverrideChange, Recurrence, Schedule};
 

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{GradeRange, SeatQuota};
-use crate::stable::string_enum;
 use crate::error::FieldError;
 use crate::ids::{ActivityId, OrgId, RegistrationId};
+use crate::stable::string_enum;
 use crate::text;
 
 string_enum!(

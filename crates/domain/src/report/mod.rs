@@ -21,9 +21,9 @@ use crate::booking::{Blackout, Interval, ResourceKind, WeeklyHours};
 use crate::calendar::registration::{RegistrationState, Results};
 use crate::calendar::{ActivityKind, Direction};
 use crate::directory::OrgKind;
-use crate::stable::string_enum;
 use crate::error::FieldError;
 use crate::ids::{ActivityId, AgreementId, OrgId, ResourceId};
+use crate::stable::string_enum;
 use crate::time::TimeZone;
 
 pub use compute::{activities, agreements, indicators, participation, resources};

@@ -2,10 +2,10 @@
 //! network resource shares with peers (when, not who or why).
 
 use chrono::{DateTime, Utc};
+use edufed_domain::StorageError;
 use edufed_domain::booking::{Access, Busy, Error, Resource, SharedBusy, SharedInterval};
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::ids::ResourceId;
-use edufed_domain::StorageError;
 
 use crate::Store;
 use crate::error::storage;

@@ -149,7 +149,10 @@ impl Store {
                 resource.blackouts = blackouts
                     .into_iter()
                     .enumerate()
-                    .map(|(i, b)| b.validate(zone).map_err(|e| e.within(&format!("blackouts[{i}]"))))
+                    .map(|(i, b)| {
+                        b.validate(zone)
+                            .map_err(|e| e.within(&format!("blackouts[{i}]")))
+                    })
                     .collect::<Result<_, _>>()?;
                 Ok(())
             })
@@ -452,4 +455,3 @@ fn booking_change(
     )
     .also_for(booking.requester_org.clone())
 }
-

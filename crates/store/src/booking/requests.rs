@@ -14,7 +14,7 @@ use edufed_domain::agreement::Agreement;
 use edufed_domain::agreement::quota::Used;
 use edufed_domain::booking::request::{check_agreement, unknown_agreement};
 use edufed_domain::booking::{
-    BookedOccurrence, Booked, Booking, BookingOutcome, Cancel, CancelScope, Collision, Decide,
+    Booked, BookedOccurrence, Booking, BookingOutcome, Cancel, CancelScope, Collision, Decide,
     Error, Grounds, Initial, Interval, OccurrenceState, Request, Resource, Verdict,
 };
 use edufed_domain::changes::Actor;
@@ -51,7 +51,8 @@ impl Store {
             return Ok(answered);
         }
         let at = tx.now();
-        tx.lock(Locked::Resources, request.resource.as_str()).await?;
+        tx.lock(Locked::Resources, request.resource.as_str())
+            .await?;
         let resource = load_resource(tx.conn(), &request.resource).await?;
         let agreement = match &request.agreement {
             Some(id) => Some(agreement_for(&mut tx, id, &request.requester).await?),
@@ -144,8 +145,15 @@ impl Store {
         }
         if let Some(agreement) = &agreement {
             let times: Vec<Interval> = occurrences.iter().map(|o| (o.start, o.end)).collect();
-            let used = used_under(tx.conn(), &agreement.id, &resource.owner, &booking.id, at).await?;
-            check_agreement(agreement, &booking.requester_org, &resource, &times, Some(&used))?;
+            let used =
+                used_under(tx.conn(), &agreement.id, &resource.owner, &booking.id, at).await?;
+            check_agreement(
+                agreement,
+                &booking.requester_org,
+                &resource,
+                &times,
+                Some(&used),
+            )?;
         }
         let actor = caller.actor();
         tx.append(booking_change(&resource, &booking, &occurrences, &actor))
@@ -170,7 +178,9 @@ impl Store {
         caller: &Principal,
     ) -> Result<Booked, Error> {
         let Verdict::Reject { comment } = decide.verdict else {
-            return self.approve_booking(&decide.booking, decide.occurrence, caller).await;
+            return self
+                .approve_booking(&decide.booking, decide.occurrence, caller)
+                .await;
         };
         let at = decide.occurrence;
         self.set_state(

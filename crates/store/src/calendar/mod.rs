@@ -105,7 +105,8 @@ impl Store {
             Error::OrganizationNotFound(publisher.to_string())
         }))?;
         insert_occurrences(&mut tx, &activity.id, &occurrences).await?;
-        tx.append(activity_change(&activity, &caller.actor())).await?;
+        tx.append(activity_change(&activity, &caller.actor()))
+            .await?;
         tx.commit().await?;
         Ok(activity)
     }
@@ -211,10 +212,7 @@ impl Store {
         {
             let registrations = load_registrations(tx.conn(), id).await?;
             let book = seat_book(&next, &occurrences, &registrations, at);
-            for occurrence in occurrences
-                .iter()
-                .filter(|o| !o.cancelled && o.end > at)
-            {
+            for occurrence in occurrences.iter().filter(|o| !o.cancelled && o.end > at) {
                 let taken = book.taken(occurrence.key(), None);
                 if next.details.capacity.is_some_and(|c| taken > c) {
                     return Err(Error::RegistrationRefused(format!(
@@ -294,7 +292,6 @@ fn subjects_key(subjects: &[String]) -> String {
         format!("|{}|", subjects.join("|"))
     }
 }
-
 
 /// A query built by sqlx's `Any` driver.
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
@@ -393,4 +390,3 @@ pub(super) async fn occurrence_seats(
         .map(|(key, taken)| (key, u32::try_from(taken).unwrap_or(u32::MAX)))
         .collect())
 }
-

@@ -2,6 +2,7 @@
 //! the seats as they stand, and the waitlist is promoted in the same
 //! transaction.
 
+use edufed_domain::StorageError;
 use edufed_domain::calendar::decide::{Headcount, Register, Seats, seat_book};
 use edufed_domain::calendar::registration::{Registration, RegistrationState, Results};
 use edufed_domain::calendar::{Activity, ActivityStatus, Error, Viewer};
@@ -9,7 +10,6 @@ use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::federation::Idempotency;
 use edufed_domain::ids::{ActivityId, OrgId, RegistrationId};
 use edufed_domain::policy::Principal;
-use edufed_domain::StorageError;
 
 use super::rows::{load_activity, load_registration, load_registrations};
 use super::{SeatsOf, SeatsPayload, is_shared, occurrence_seats, set_seats};
@@ -319,4 +319,3 @@ async fn save_registration(
     .map_err(storage)?;
     Ok(())
 }
-

@@ -106,8 +106,11 @@ impl Store {
                     " ORDER BY o.start_at, o.activity_id, o.occurrence_key LIMIT $?",
                     Value::Int((want - before.min(want)) as i64),
                 );
-                let rows: Vec<FoundRow> =
-                    q.query_as().fetch_all(self.reader()).await.map_err(storage)?;
+                let rows: Vec<FoundRow> = q
+                    .query_as()
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(storage)?;
                 for row in rows {
                     items.push(row.try_into()?);
                 }
@@ -161,7 +164,11 @@ impl Store {
             " ORDER BY a.updated_at DESC, a.id LIMIT $?",
             Value::Int(i64::from(MAX_FEED_ACTIVITIES)),
         );
-        let rows: Vec<FeedRow> = q.query_as().fetch_all(self.reader()).await.map_err(storage)?;
+        let rows: Vec<FeedRow> = q
+            .query_as()
+            .fetch_all(self.reader())
+            .await
+            .map_err(storage)?;
         rows.into_iter()
             .map(|row| {
                 let activity = Activity::try_from(row.activity)?;
@@ -292,4 +299,3 @@ fn invalid_token() -> Error {
         "is not a token returned by this list",
     ))
 }
-
