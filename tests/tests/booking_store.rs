@@ -664,3 +664,204 @@ both_backends!(
         ));
     }
 );
+
+/// The change-log sequence of the entry with this kind, id and version.
+async fn logged(backend: Backend, url: &str, kind: &str, id: &str, version: i64) -> i64 {
+    use sqlx::Connection as _;
+    let sql =
+        "SELECT seq FROM change_log WHERE entity_kind = $1 AND entity_id = $2 AND version = $3";
+    match backend {
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(sql)
+                .bind(kind)
+                .bind(id)
+                .bind(version)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        }
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(sql)
+                .bind(kind)
+                .bind(id)
+                .bind(version)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        }
+    }
+}
+
+both_backends!(
+    access_is_decided_on_the_state_under_the_lock,
+    |backend| async move {
+        // A school's request races the owner closing the lab to outsiders.
+        // Both take the lab's lock, so the request is decided either before
+        // the close (and committed before it) or after (and refused): never
+        // on an access read before the lock and no longer true at commit.
+        let (store, db) = open(backend).await;
+        let owner = org(&store, "kvantorium").await;
+        let school = org(&store, "mgml").await;
+        let resource = store
+            .create_resource(&owner, lab(false, 0), &NODE)
+            .await
+            .unwrap();
+        let base = (Utc::now() + Duration::days(3))
+            .date_naive()
+            .and_hms_opt(6, 0, 0)
+            .unwrap()
+            .and_utc();
+        let with_access = |access| UpdateResource {
+            id: resource.id.clone(),
+            expected_version: None,
+            details: ResourceDetails {
+                access,
+                ..lab(false, 0)
+            },
+            keep_zone: false,
+        };
+        let (mut admitted, mut refused) = (0, 0);
+        for round in 0..24 {
+            store
+                .update_resource(with_access(Access::Network), &OPERATOR)
+                .await
+                .unwrap();
+            let start = base + Duration::minutes(45 * round);
+            let slot = vec![(start, start + Duration::minutes(30))];
+            let (booked, closed) = tokio::join!(
+                store.request_booking(request(&resource.id, &school, slot), &OPERATOR, None),
+                store.update_resource(with_access(Access::OwnOrganization), &OPERATOR),
+            );
+            let closed = closed.unwrap();
+            match booked {
+                Ok(outcome) => {
+                    admitted += 1;
+                    let booking =
+                        logged(backend, &db.url, "booking", outcome.booking.id.as_str(), 1).await;
+                    let close = logged(
+                        backend,
+                        &db.url,
+                        "resource",
+                        closed.id.as_str(),
+                        closed.version as i64,
+                    )
+                    .await;
+                    assert!(
+                        booking < close,
+                        "round {round}: the booking (entry {booking}) committed after the lab closed (entry {close})"
+                    );
+                }
+                Err(Error::Rule { rule, .. }) if rule == "access" => refused += 1,
+                Err(other) => panic!("round {round}: {other:?}"),
+            }
+        }
+        assert_eq!(admitted + refused, 24);
+    }
+);
+
+both_backends!(
+    a_request_waiting_for_the_lock_is_decided_on_what_it_then_reads,
+    |backend| async move {
+        let (store, db) = open(backend).await;
+        if backend != Backend::Postgres {
+            // SQLite's one writer connection serializes the store's writes
+            // in the process: the race above is its test.
+            return;
+        }
+        let owner = org(&store, "kvantorium").await;
+        let school = org(&store, "mgml").await;
+        let resource = store
+            .create_resource(&owner, lab(false, 0), &NODE)
+            .await
+            .unwrap();
+        // Another transaction holds the lab's row while it closes the lab.
+        use sqlx::Connection as _;
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        let mut closing = conn.begin().await.unwrap();
+        sqlx::query("SELECT id FROM resources WHERE id = $1 FOR UPDATE")
+            .bind(resource.id.as_str())
+            .execute(&mut *closing)
+            .await
+            .unwrap();
+        let start = (Utc::now() + Duration::days(3))
+            .date_naive()
+            .and_hms_opt(10, 0, 0)
+            .unwrap()
+            .and_utc();
+        let request = tokio::spawn({
+            let store = store.clone();
+            let request = request(
+                &resource.id,
+                &school,
+                vec![(start, start + Duration::hours(1))],
+            );
+            async move { store.request_booking(request, &OPERATOR, None).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(
+            !request.is_finished(),
+            "the request waits for the lab's lock"
+        );
+        let closed = serde_json::to_string(&ResourceDetails {
+            access: Access::OwnOrganization,
+            ..lab(false, 0)
+        })
+        .unwrap();
+        sqlx::query("UPDATE resources SET details = $1, access = 'own_organization' WHERE id = $2")
+            .bind(closed)
+            .bind(resource.id.as_str())
+            .execute(&mut *closing)
+            .await
+            .unwrap();
+        closing.commit().await.unwrap();
+        match request.await.unwrap() {
+            Err(Error::Rule { rule, .. }) => assert_eq!(rule, "access"),
+            other => panic!("decided on the lab as it was before the lock: {other:?}"),
+        }
+    }
+);
+
+both_backends!(
+    an_unknown_requester_is_named_as_an_organization,
+    |backend| async move {
+        let (store, _db) = open(backend).await;
+        let owner = org(&store, "kvantorium").await;
+        let resource = store
+            .create_resource(&owner, lab(false, 0), &NODE)
+            .await
+            .unwrap();
+        let stranger = OrgId::generate();
+        let start = (Utc::now() + Duration::days(3))
+            .date_naive()
+            .and_hms_opt(10, 0, 0)
+            .unwrap()
+            .and_utc();
+        let err = store
+            .request_booking(
+                request(
+                    &resource.id,
+                    &stranger,
+                    vec![(start, start + Duration::hours(1))],
+                ),
+                &OPERATOR,
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::OrganizationNotFound(_)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!("organization {stranger} is not known on this node")
+        );
+        let err = store
+            .create_resource(&stranger, lab(false, 0), &NODE)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("organization {stranger} is not known on this node")
+        );
+    }
+);

@@ -627,3 +627,51 @@ both_backends!(
         assert!(next.next.is_none());
     }
 );
+
+both_backends!(
+    an_unknown_organization_is_named_as_one,
+    |backend| async move {
+        let (store, _db) = open(backend).await;
+        let tusur = org(&store, "tusur", OrgKind::University).await;
+        let stranger = OrgId::generate();
+        let course = store
+            .publish_activity(
+                publish(
+                    &tusur,
+                    excursion("Экскурсия", 45, local(10, 15)),
+                    ActivityStatus::Published,
+                ),
+                &OPERATOR,
+            )
+            .await
+            .unwrap();
+        let err = store
+            .register(
+                register(&course.id, None, cohort(&stranger, 5)),
+                &OPERATOR,
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::OrganizationNotFound(_)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!("organization {stranger} is not known on this node")
+        );
+        let err = store
+            .publish_activity(
+                publish(
+                    &stranger,
+                    excursion("Экскурсия", 45, local(10, 15)),
+                    ActivityStatus::Published,
+                ),
+                &OPERATOR,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("organization {stranger} is not known on this node")
+        );
+    }
+);

@@ -1353,3 +1353,267 @@ async fn demo_starts_a_federated_network_and_says_what_to_try() {
     .unwrap();
     assert!(status.success());
 }
+
+/// A hub forwarding its schools' registrations to a university is killed
+/// with SIGKILL again and again while the writes are in flight, each
+/// retried by its client with the same idempotency key. After every restart
+/// each key gets the university's answer (never "still running"), and no
+/// registration happens twice, not even for a retry long after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_forwarder_never_runs_a_write_twice() {
+    use edufed_proto::v1 as pb;
+    use rand::Rng as _;
+    use tonic::metadata::MetadataValue;
+
+    let university = edufed_tests::TestNode::start(edufed_tests::Backend::Sqlite).await;
+    university
+        .operator()
+        .await
+        .create_organization(edufed_tests::org_request("tusur"))
+        .await
+        .unwrap();
+    let coordinator = university
+        .member_token("tusur", pb::Role::Coordinator)
+        .await;
+    let mut uni_calendar = pb::calendar_client::CalendarClient::with_interceptor(
+        university.channel().await,
+        edufed_tests::Bearer::new(&coordinator),
+    );
+    let mut course = edufed_tests::public_course("Олимпиадная подготовка", 20);
+    course.capacity = 1000;
+    let course = uni_calendar
+        .publish_activity(pb::PublishActivityRequest {
+            publisher: "tusur".into(),
+            details: Some(course),
+            draft: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    // The hub, a process, hosts the school; the two nodes pin each other and
+    // the hub follows the university's activities.
+    let hub_dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut hub = serve(edufed(hub_dir.path()), &["--listen", &listen]).await;
+    let hub_url = hub.url.clone();
+    let hub_operator = std::fs::read_to_string(hub_dir.path().join("edufed-data/operator.token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let hub_channel = || async {
+        tonic::transport::Channel::from_shared(hub_url.clone())
+            .unwrap()
+            .connect()
+            .await
+    };
+    let mut directory = pb::directory_client::DirectoryClient::with_interceptor(
+        hub_channel().await.unwrap(),
+        edufed_tests::Bearer::new(&hub_operator),
+    );
+    directory
+        .create_organization(edufed_tests::org_request("gym24"))
+        .await
+        .unwrap();
+    let teacher = directory
+        .add_member(pb::AddMemberRequest {
+            organization: "gym24".into(),
+            person: Some(pb::add_member_request::Person::NewPerson(pb::NewPerson {
+                display_name: "Казак Ольга Геннадьевна".into(),
+                email: String::new(),
+            })),
+            role: pb::Role::Teacher.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let teacher_token = directory
+        .create_token(pb::CreateTokenRequest {
+            person_id: teacher.person.unwrap().id,
+            name: "journal".into(),
+            ttl: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .secret;
+    let hub_id = directory
+        .who_am_i(pb::WhoAmIRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .node_id;
+    let mut uni_federation = pb::federation_client::FederationClient::with_interceptor(
+        university.channel().await,
+        edufed_tests::Bearer::new(&university.operator_token),
+    );
+    uni_federation
+        .add_peer(pb::AddPeerRequest {
+            url: hub_url.clone(),
+            fingerprint: hub_id,
+        })
+        .await
+        .unwrap();
+    let uni_id = university.node.node_id().to_owned();
+    let (ok, _, err) = run(
+        {
+            let mut c = edufed(hub_dir.path());
+            c.env("EDUFED_SERVER", &hub_url);
+            c
+        },
+        &[
+            "peer",
+            "add",
+            &university.node.url(),
+            "--fingerprint",
+            &uni_id,
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(
+        {
+            let mut c = edufed(hub_dir.path());
+            c.env("EDUFED_SERVER", &hub_url);
+            c
+        },
+        &["subscribe", &uni_id, "--kind", "activity"],
+    )
+    .await;
+    assert!(ok, "{err}");
+
+    // Forty groups, each registered by a client that retries its own key
+    // until the university's answer comes back.
+    const KEYS: usize = 40;
+    let course_id = course.id.clone();
+    let register = move |key: String| {
+        let hub_url = hub_url.clone();
+        let token = teacher_token.clone();
+        let activity = course_id.clone();
+        async move {
+            let channel = tonic::transport::Channel::from_shared(hub_url)
+                .unwrap()
+                .connect_timeout(Duration::from_secs(2))
+                .connect()
+                .await
+                .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+            let mut calendar = pb::calendar_client::CalendarClient::with_interceptor(
+                channel,
+                edufed_tests::Bearer::new(&token),
+            );
+            let mut request = tonic::Request::new(pb::RegisterRequest {
+                activity_id: activity,
+                occurrence_start: None,
+                cohort: Some(pb::Cohort {
+                    organization: "gym24".into(),
+                    grades: Some(pb::GradeRange { min: 9, max: 11 }),
+                    headcount: 1,
+                    teacher: "Казак О.Г.".into(),
+                    teacher_contact: String::new(),
+                }),
+            });
+            request.metadata_mut().insert(
+                "x-edufed-idempotency-key",
+                MetadataValue::try_from(key.as_str()).unwrap(),
+            );
+            request.set_timeout(Duration::from_secs(10));
+            calendar.register(request).await.map(|r| r.into_inner().id)
+        }
+    };
+    let retrying = move |key: String| {
+        let register = register.clone();
+        async move {
+            for _ in 0..600 {
+                match register(key.clone()).await {
+                    Ok(id) => return id,
+                    Err(status) => {
+                        assert!(
+                            !status.message().contains("still running"),
+                            "key {key}: {status:?}"
+                        );
+                        // The course is not mirrored yet, or the hub is down.
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+            panic!("key {key} got no answer")
+        }
+    };
+    let clients: Vec<_> = (0..KEYS)
+        .map(|i| {
+            let retrying = retrying.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(50 * i as u64)).await;
+                let key = format!("group-{i}");
+                (key.clone(), retrying(key).await)
+            })
+        })
+        .collect();
+    let mut kills = 0;
+    while clients.iter().any(|c| !c.is_finished()) && kills < 12 {
+        tokio::time::sleep(Duration::from_millis(
+            rand::thread_rng().gen_range(100..400),
+        ))
+        .await;
+        hub.child.start_kill().unwrap();
+        hub.child.wait().await.unwrap();
+        kills += 1;
+        hub = serve(edufed(hub_dir.path()), &["--listen", &listen]).await;
+    }
+    let mut answers = BTreeMap::new();
+    for client in clients {
+        let (key, id) = client.await.unwrap();
+        answers.insert(key, id);
+    }
+    assert!(kills >= 3, "the hub was killed only {kills} times");
+
+    // The university holds exactly one registration per key, the one each
+    // client was told of.
+    let held = |calendar: &mut pb::calendar_client::CalendarClient<
+        tonic::service::interceptor::InterceptedService<
+            tonic::transport::Channel,
+            edufed_tests::Bearer,
+        >,
+    >| {
+        let request = pb::ListRegistrationsRequest {
+            activity_id: course.id.clone(),
+        };
+        let mut calendar = calendar.clone();
+        async move {
+            calendar
+                .list_registrations(request)
+                .await
+                .unwrap()
+                .into_inner()
+                .registrations
+                .into_iter()
+                .map(|r| r.id)
+                .collect::<std::collections::BTreeSet<_>>()
+        }
+    };
+    let registered = held(&mut uni_calendar).await;
+    let told: std::collections::BTreeSet<_> = answers.values().cloned().collect();
+    assert_eq!(told.len(), KEYS, "each key has its own registration");
+    assert_eq!(
+        registered, told,
+        "the university holds exactly what was answered"
+    );
+
+    // Eleven minutes on (the university's record of each key aged so: a
+    // peer's credential may not be that far from the clock), every key still
+    // gets its first answer.
+    university
+        .db
+        .execute("UPDATE forwarded_writes SET created_at = created_at - 660000000")
+        .await;
+    for (key, id) in &answers {
+        assert_eq!(&retrying(key.clone()).await, id, "key {key}");
+    }
+    assert_eq!(held(&mut uni_calendar).await, told);
+    terminate(hub).await;
+}

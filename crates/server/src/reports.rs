@@ -257,9 +257,9 @@ mod tests {
         assert_eq!(req.city, "Томск");
         assert!(req.network);
         assert_eq!(req.group_by.len(), 2);
-        let err = request(&pairs(&[("group_by", "planet")])).unwrap_err();
-        assert!(err.message().starts_with("group_by"));
-        let err = request(&pairs(&[("scope", "galaxy")])).unwrap_err();
-        assert!(err.message().starts_with("scope"));
+        let err = request_of(&pairs(&[("group_by", "planet")])).unwrap_err();
+        assert_eq!(err.field, "group_by");
+        let err = request_of(&pairs(&[("scope", "galaxy")])).unwrap_err();
+        assert_eq!(err.field, "scope");
     }
 }
