@@ -232,7 +232,11 @@ impl TestNode {
         op.create_token(pb::CreateTokenRequest {
             person_id: member.person.expect("person").id,
             name: "test".into(),
-            ttl: None,
+            // The longest a token lives: tests move a node's clock by months.
+            ttl: Some(prost_types::Duration {
+                seconds: 2 * 365 * 24 * 3600,
+                nanos: 0,
+            }),
         })
         .await
         .expect("create token")

@@ -128,12 +128,13 @@ both_backends!(
         let mut ends_first = good();
         ends_first.schedule.as_mut().unwrap().end = local_in(9, 15);
         for (field, details) in [
-            ("schedule.recurrence.rule", every_second),
-            ("schedule.recurrence.rule", many_a_day),
-            ("audience.students", grades),
-            ("title", title),
-            ("kind", kind),
-            ("schedule.end", ends_first),
+            // Fields are named by their path from the request's root.
+            ("details.schedule.recurrence.rule", every_second),
+            ("details.schedule.recurrence.rule", many_a_day),
+            ("details.audience.students", grades),
+            ("details.title", title),
+            ("details.kind", kind),
+            ("details.schedule.end", ends_first),
         ] {
             let err = cal
                 .publish_activity(pb::PublishActivityRequest {

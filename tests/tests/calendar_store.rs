@@ -328,6 +328,10 @@ both_backends!(finding_filters_and_pages, |backend| async move {
 
 both_backends!(registration_rules, |backend| async move {
     let (store, _db) = open(backend).await;
+    // Results are recorded once the activity has started: the test moves
+    // the store's clock there and back.
+    let clock = edufed_domain::time::Clock::manual(Utc::now());
+    let store = store.with_clock(clock.clone());
     let tusur = org(&store, "tusur", OrgKind::University).await;
     let school = org(&store, "gym24-tomsk", OrgKind::School).await;
     let mut details = excursion("Мастер-класс", 15, local(5, 15));
@@ -392,6 +396,7 @@ both_backends!(registration_rules, |backend| async move {
         prize_winners: 2,
         winners: 1,
     };
+    clock.advance(Duration::days(6));
     let recorded = store
         .record_results(&a.id, results, &OPERATOR)
         .await
@@ -405,6 +410,7 @@ both_backends!(registration_rules, |backend| async move {
         store.record_results(&a.id, too_many, &OPERATOR).await,
         Err(Error::Invalid(_))
     ));
+    clock.set(Utc::now());
 
     // A closed window refuses; a cancelled activity takes no one.
     store

@@ -1360,7 +1360,7 @@ both_backends!(bad_requests_name_their_field, |backend| async move {
     )
     .await;
     assert_eq!(status, 400, "{body}");
-    assert!(body.starts_with("group_by"), "{body}");
+    assert!(body.starts_with("invalid group_by"), "{body}");
 });
 
 /// The CSV export is the gRPC report's rows, a total line last.

@@ -372,25 +372,20 @@ impl ReportsService {
             return Ok(TargetScope::Organization(org.id));
         }
         // A city's or the network's targets: the methodical centre's.
-        let mut allowed = caller.operator;
-        for (org, _) in &caller.memberships {
-            if allowed {
-                break;
-            }
-            let Ok(found) = self.store.get_organization(&OrgRef::Id(org.clone())).await else {
-                continue;
-            };
-            allowed = found.kind == OrgKind::MethodicalCentre
+        let mut centres = Vec::new();
+        for org in caller.organizations() {
+            if let Ok(found) = self.store.get_organization(&OrgRef::Id(org.clone())).await
+                && found.kind == OrgKind::MethodicalCentre
                 && found.home_node.is_none()
-                && authorize(caller, Action::SetTargets, PolicyTarget::Organization(org)).is_ok();
+            {
+                centres.push(found.id);
+            }
         }
-        if !allowed {
-            return Err(edufed_domain::policy::Denied::new(
-                "only the operator or an admin or coordinator of a methodical centre on this node \
-                 may set targets for a city or the whole network",
-            )
-            .into());
-        }
+        authorize(
+            caller,
+            Action::SetTargets,
+            PolicyTarget::Network { centres: &centres },
+        )?;
         if city.trim().is_empty() {
             Ok(TargetScope::Network)
         } else {

@@ -71,7 +71,9 @@ pub async fn watch(conn: Connection, args: WatchArgs, format: Format) -> anyhow:
             heartbeat_seconds: args.heartbeat,
             snapshot: false,
         };
-        let status: tonic::Status = match client.watch(request).await {
+        // Why the stream ended: the node's status, or none when the
+        // connection just went away (the node ends streams only with one).
+        let status: Option<tonic::Status> = match client.watch(request).await {
             Ok(response) => {
                 let mut stream = response.into_inner();
                 loop {
@@ -102,28 +104,32 @@ pub async fn watch(conn: Connection, args: WatchArgs, format: Format) -> anyhow:
                                 write_cursor(path, cursor)?;
                             }
                         }
-                        // The node ends streams only with a status; a bare end
-                        // means the connection went away.
-                        Ok(None) => break tonic::Status::unavailable("the stream ended"),
-                        Err(status) => break status,
+                        Ok(None) => break None,
+                        Err(status) => break Some(status),
                     }
                 }
             }
-            Err(status) => status,
+            Err(status) => Some(status),
         };
-        match status.code() {
-            Code::Unavailable | Code::Unknown | Code::Cancelled => {
-                attempt = attempt.saturating_add(1);
-                let wait = edufed_worker::backoff(attempt);
-                eprintln!(
-                    "watch interrupted ({}); reconnecting after sequence {cursor} in {:.1} s",
-                    status.message(),
-                    wait.as_secs_f64()
-                );
-                tokio::time::sleep(wait).await;
+        let why = match &status {
+            None => "the stream ended",
+            Some(status)
+                if matches!(
+                    status.code(),
+                    Code::Unavailable | Code::Unknown | Code::Cancelled
+                ) =>
+            {
+                status.message()
             }
-            _ => return Err(status.into()),
-        }
+            Some(status) => return Err(status.clone().into()),
+        };
+        attempt = attempt.saturating_add(1);
+        let wait = edufed_worker::backoff(attempt);
+        eprintln!(
+            "watch interrupted ({why}); reconnecting after sequence {cursor} in {:.1} s",
+            wait.as_secs_f64()
+        );
+        tokio::time::sleep(wait).await;
     }
 }
 

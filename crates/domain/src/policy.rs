@@ -120,6 +120,13 @@ pub enum Target<'a> {
     Node,
     /// One organization.
     Organization(&'a OrgId),
+    /// A city or the whole network, for the methodical centres among the
+    /// caller's organizations on this node (their admins and coordinators
+    /// set the network's targets).
+    Network {
+        /// The caller's organizations that are methodical centres here.
+        centres: &'a [OrgId],
+    },
     /// One person, with what decides who may act for them.
     Person {
         /// The person.
@@ -220,6 +227,15 @@ pub fn permitted(principal: &Principal, action: Action) -> Scope {
     )
 }
 
+/// Whether removing a member with `role` leaves the organization someone to
+/// manage it, given how many admins it has: the last admin stays.
+pub fn leaves_an_admin(role: Role, admins: u64) -> bool {
+    role != Role::Admin || admins > 1
+}
+
+/// The role whose holders manage an organization's members.
+pub const MANAGING_ROLE: Role = Role::Admin;
+
 /// Decides whether `principal` may do `action` to `target`.
 ///
 /// The operator may do everything but sign for an organization. Within an organization, the caller's role
@@ -241,6 +257,20 @@ pub fn authorize(principal: &Principal, action: Action, target: Target<'_>) -> R
             "only the node operator may {}",
             action.describe()
         ))),
+        Target::Network { centres } => {
+            if centres
+                .iter()
+                .any(|org| role_permits(principal.role_in(org), action))
+            {
+                Ok(())
+            } else {
+                Err(Denied(format!(
+                    "only the operator or an admin or coordinator of a methodical centre on this \
+                     node may {} for a city or the whole network",
+                    action.describe()
+                )))
+            }
+        }
         Target::Organization(org) => {
             let role = principal.role_in(org);
             if role_permits(role, action) {

@@ -17,7 +17,7 @@ use edufed_proto::v1::change_feed_server::ChangeFeedServer;
 use edufed_proto::v1::directory_server::DirectoryServer;
 use edufed_proto::v1::federation_server::FederationServer;
 use edufed_proto::v1::reports_server::ReportsServer;
-use edufed_store::{Backend, Store};
+use edufed_store::Store;
 use edufed_worker::Workers;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -212,7 +212,7 @@ impl Node {
                     workers.clone(),
                 ));
                 workers.spawn(AgreementLifecycle::new(store.clone(), agreement_check));
-                if store.backend() == Backend::Postgres {
+                if store.has_other_writers() {
                     workers.spawn(LogPoller::new(store.clone()));
                 }
                 // Health says NOT_SERVING as soon as the drain begins.

@@ -182,6 +182,13 @@ impl Store {
         &self.clock
     }
 
+    /// Whether other processes may write to this database (replicas of the
+    /// node on PostgreSQL): then this process learns of their log entries
+    /// by polling. SQLite has one writer, this process.
+    pub fn has_other_writers(&self) -> bool {
+        self.backend == Backend::Postgres
+    }
+
     /// The database this store runs on.
     pub fn backend(&self) -> Backend {
         self.backend

@@ -10,7 +10,7 @@ use edufed_domain::directory::{
 };
 use edufed_domain::ids::{OrgId, PersonId, TokenId};
 use edufed_domain::page::{PageSize, PageToken};
-use edufed_domain::policy::Principal;
+use edufed_domain::policy::{self, Principal};
 use edufed_domain::time::TimeZone;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
@@ -331,21 +331,18 @@ impl Store {
         })?;
         let member = member_from_row(&row)?;
         let version = unsigned(row.try_get("membership_version").map_err(storage)?)?;
-        if member.membership.role == Role::Admin {
-            let admins: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = $2",
-            )
-            .bind(org.id.to_string())
-            .bind(Role::Admin.as_str())
-            .fetch_one(tx.conn())
-            .await
-            .map_err(storage)?;
-            if admins <= 1 {
-                return Err(Error::LastAdmin {
-                    person: person.clone(),
-                    organization: org.id.clone(),
-                });
-            }
+        let admins: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = $2")
+                .bind(org.id.to_string())
+                .bind(policy::MANAGING_ROLE.as_str())
+                .fetch_one(tx.conn())
+                .await
+                .map_err(storage)?;
+        if !policy::leaves_an_admin(member.membership.role, unsigned(admins)?) {
+            return Err(Error::LastAdmin {
+                person: person.clone(),
+                organization: org.id.clone(),
+            });
         }
         sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND person_id = $2")
             .bind(org.id.to_string())
