@@ -27,7 +27,7 @@ use crate::convert::agreement::{
     revision, state_in, verified,
 };
 use crate::forward;
-use crate::status::{ApiError, reply};
+use crate::status::ApiError;
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
@@ -312,7 +312,9 @@ impl AgreementsApi for AgreementsService {
         request: Request<pb::DraftAgreementRequest>,
     ) -> RpcResult<pb::Agreement> {
         let caller = principal(&request)?;
-        reply(self.draft(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.draft(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn update_agreement(
@@ -320,7 +322,9 @@ impl AgreementsApi for AgreementsService {
         request: Request<pb::UpdateAgreementRequest>,
     ) -> RpcResult<pb::Agreement> {
         let caller = principal(&request)?;
-        reply(self.update(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.update(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn propose_agreement(
@@ -328,7 +332,9 @@ impl AgreementsApi for AgreementsService {
         request: Request<pb::ProposeAgreementRequest>,
     ) -> RpcResult<pb::Agreement> {
         let caller = principal(&request)?;
-        reply(self.propose(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.propose(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn sign_agreement(
@@ -362,7 +368,9 @@ impl AgreementsApi for AgreementsService {
         request: Request<pb::AmendAgreementRequest>,
     ) -> RpcResult<pb::Agreement> {
         let caller = principal(&request)?;
-        reply(self.amend(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.amend(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn terminate_agreement(
@@ -370,7 +378,9 @@ impl AgreementsApi for AgreementsService {
         request: Request<pb::TerminateAgreementRequest>,
     ) -> RpcResult<pb::Agreement> {
         let caller = principal(&request)?;
-        reply(self.terminate(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.terminate(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn get_agreement(
@@ -388,7 +398,9 @@ impl AgreementsApi for AgreementsService {
         request: Request<pb::ListAgreementsRequest>,
     ) -> RpcResult<pb::ListAgreementsResponse> {
         let caller = principal(&request)?;
-        reply(self.list(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.list(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn get_agreement_history(
@@ -396,7 +408,9 @@ impl AgreementsApi for AgreementsService {
         request: Request<pb::GetAgreementRequest>,
     ) -> RpcResult<pb::AgreementHistory> {
         let caller = principal(&request)?;
-        reply(self.history(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.history(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn get_agreement_report(
@@ -404,6 +418,8 @@ impl AgreementsApi for AgreementsService {
         request: Request<pb::GetAgreementRequest>,
     ) -> RpcResult<pb::AgreementReport> {
         let caller = principal(&request)?;
-        reply(self.report(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.report(&caller, request.into_inner()).await)
+            .await
     }
 }

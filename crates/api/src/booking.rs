@@ -23,7 +23,7 @@ use crate::convert::booking::{
 };
 use crate::convert::{ToProto as _, org_ref, timestamp};
 use crate::forward;
-use crate::status::{ApiError, reply};
+use crate::status::ApiError;
 
 /// The `edufed.v1.Booking` service.
 #[derive(Debug, Clone)]
@@ -349,7 +349,9 @@ impl BookingApi for BookingService {
         request: Request<pb::CreateResourceRequest>,
     ) -> RpcResult<pb::Resource> {
         let caller = principal(&request)?;
-        reply(self.create_resource(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.create_resource(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn get_resource(
@@ -358,7 +360,7 @@ impl BookingApi for BookingService {
     ) -> RpcResult<pb::Resource> {
         let caller = principal(&request)?;
         let found = self.visible(&caller, &request.get_ref().resource_id).await;
-        reply(found.map(|r| resource_out(&r)))
+        self.ctx.reply(found.map(|r| resource_out(&r))).await
     }
 
     async fn list_resources(
@@ -366,7 +368,9 @@ impl BookingApi for BookingService {
         request: Request<pb::ListResourcesRequest>,
     ) -> RpcResult<pb::ListResourcesResponse> {
         let caller = principal(&request)?;
-        reply(self.list_resources(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.list_resources(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn update_resource(
@@ -374,7 +378,9 @@ impl BookingApi for BookingService {
         request: Request<pb::UpdateResourceRequest>,
     ) -> RpcResult<pb::Resource> {
         let caller = principal(&request)?;
-        reply(self.update_resource(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.update_resource(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn set_blackouts(
@@ -382,7 +388,9 @@ impl BookingApi for BookingService {
         request: Request<pb::SetBlackoutsRequest>,
     ) -> RpcResult<pb::SetBlackoutsResponse> {
         let caller = principal(&request)?;
-        reply(self.set_blackouts(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.set_blackouts(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn free_busy(
@@ -390,7 +398,9 @@ impl BookingApi for BookingService {
         request: Request<pb::FreeBusyRequest>,
     ) -> RpcResult<pb::FreeBusyResponse> {
         let caller = principal(&request)?;
-        reply(self.free_busy(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.free_busy(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn list_bookings(
@@ -398,7 +408,9 @@ impl BookingApi for BookingService {
         request: Request<pb::ListBookingsRequest>,
     ) -> RpcResult<pb::ListBookingsResponse> {
         let caller = principal(&request)?;
-        reply(self.list_bookings(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.list_bookings(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn find_slots(
@@ -406,7 +418,9 @@ impl BookingApi for BookingService {
         request: Request<pb::FindSlotsRequest>,
     ) -> RpcResult<pb::FindSlotsResponse> {
         let caller = principal(&request)?;
-        reply(self.find_slots(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.find_slots(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn request_booking(
@@ -444,11 +458,13 @@ impl BookingApi for BookingService {
             let command = decide(request.get_ref(), true)?;
             Ok(self.ctx.store.decide_booking(command, &caller).await?)
         };
-        reply(
-            decided
-                .await
-                .map(|b: edufed_domain::booking::Booked| b.to_proto()),
-        )
+        self.ctx
+            .reply(
+                decided
+                    .await
+                    .map(|b: edufed_domain::booking::Booked| b.to_proto()),
+            )
+            .await
     }
 
     async fn reject_booking(
@@ -460,11 +476,13 @@ impl BookingApi for BookingService {
             let command = decide(request.get_ref(), false)?;
             Ok(self.ctx.store.decide_booking(command, &caller).await?)
         };
-        reply(
-            decided
-                .await
-                .map(|b: edufed_domain::booking::Booked| b.to_proto()),
-        )
+        self.ctx
+            .reply(
+                decided
+                    .await
+                    .map(|b: edufed_domain::booking::Booked| b.to_proto()),
+            )
+            .await
     }
 
     async fn cancel_booking(

@@ -25,7 +25,7 @@ use crate::convert::calendar::{
 };
 use crate::convert::{ToProto as _, instant, local, org_ref, required};
 use crate::forward;
-use crate::status::{ApiError, reply};
+use crate::status::ApiError;
 
 /// The `edufed.v1.Calendar` service.
 #[derive(Debug, Clone)]
@@ -304,7 +304,9 @@ impl Calendar for CalendarService {
         request: Request<pb::PublishActivityRequest>,
     ) -> RpcResult<pb::Activity> {
         let caller = principal(&request)?;
-        reply(self.publish(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.publish(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn update_activity(
@@ -312,7 +314,9 @@ impl Calendar for CalendarService {
         request: Request<pb::UpdateActivityRequest>,
     ) -> RpcResult<pb::Activity> {
         let caller = principal(&request)?;
-        reply(self.update(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.update(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn set_activity_status(
@@ -331,7 +335,7 @@ impl Calendar for CalendarService {
             }
             Err(e) => Err(e),
         };
-        reply(changed)
+        self.ctx.reply(changed).await
     }
 
     async fn cancel_occurrence(
@@ -340,15 +344,17 @@ impl Calendar for CalendarService {
     ) -> RpcResult<pb::Activity> {
         let caller = principal(&request)?;
         let req = request.get_ref();
-        reply(
-            self.override_occurrence(
-                &caller,
-                &req.activity_id,
-                req.original_start.as_ref(),
-                |_| Ok(OverrideChange::Cancelled),
+        self.ctx
+            .reply(
+                self.override_occurrence(
+                    &caller,
+                    &req.activity_id,
+                    req.original_start.as_ref(),
+                    |_| Ok(OverrideChange::Cancelled),
+                )
+                .await,
             )
-            .await,
-        )
+            .await
     }
 
     async fn move_occurrence(
@@ -380,7 +386,7 @@ impl Calendar for CalendarService {
                 },
             )
             .await;
-        reply(moved)
+        self.ctx.reply(moved).await
     }
 
     async fn get_activity(
@@ -391,18 +397,20 @@ impl Calendar for CalendarService {
         let found = self
             .visible(caller.as_ref(), &request.get_ref().activity_id)
             .await;
-        reply(found.map(|found| {
-            let capacity = found.activity.details.capacity;
-            pb::ActivityWithOccurrences {
-                occurrences: found
-                    .occurrences
-                    .iter()
-                    .map(|(o, taken)| occurrence_out(o, *taken, capacity))
-                    .collect(),
-                activity: Some(found.activity.to_proto()),
-                waitlisted: found.waitlisted,
-            }
-        }))
+        self.ctx
+            .reply(found.map(|found| {
+                let capacity = found.activity.details.capacity;
+                pb::ActivityWithOccurrences {
+                    occurrences: found
+                        .occurrences
+                        .iter()
+                        .map(|(o, taken)| occurrence_out(o, *taken, capacity))
+                        .collect(),
+                    activity: Some(found.activity.to_proto()),
+                    waitlisted: found.waitlisted,
+                }
+            }))
+            .await
     }
 
     async fn list_occurrences(
@@ -410,10 +418,12 @@ impl Calendar for CalendarService {
         request: Request<pb::ListOccurrencesRequest>,
     ) -> RpcResult<pb::ListOccurrencesResponse> {
         let caller = request.extensions().get::<Principal>().cloned();
-        reply(
-            self.list_occurrences(caller.as_ref(), request.into_inner())
-                .await,
-        )
+        self.ctx
+            .reply(
+                self.list_occurrences(caller.as_ref(), request.into_inner())
+                    .await,
+            )
+            .await
     }
 
     async fn register(&self, request: Request<pb::RegisterRequest>) -> RpcResult<pb::Registration> {
@@ -467,7 +477,9 @@ impl Calendar for CalendarService {
         request: Request<pb::ListRegistrationsRequest>,
     ) -> RpcResult<pb::ListRegistrationsResponse> {
         let caller = principal(&request)?;
-        reply(self.list_registrations(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.list_registrations(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn record_results(
@@ -482,7 +494,7 @@ impl Calendar for CalendarService {
             let registration = self.ctx.store.record_results(&id, results, &caller).await?;
             Ok(registration.to_proto())
         };
-        reply(recorded.await)
+        self.ctx.reply(recorded.await).await
     }
 
     async fn get_feed_urls(
@@ -490,7 +502,9 @@ impl Calendar for CalendarService {
         request: Request<pb::GetFeedUrlsRequest>,
     ) -> RpcResult<pb::GetFeedUrlsResponse> {
         let caller = principal(&request)?;
-        reply(self.feed_urls(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.feed_urls(&caller, request.into_inner()).await)
+            .await
     }
 }
 

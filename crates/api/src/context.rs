@@ -2,8 +2,13 @@
 
 use std::sync::Arc;
 
+use edufed_domain::directory::OrgRef;
+use edufed_domain::ids::OrgId;
 use edufed_federation::{Forwarder, NodeIdentity};
 use edufed_store::Store;
+use tonic::{Response, Status};
+
+use crate::status::{ApiError, ids_in, renamed};
 
 /// A node's store, its identity, and how it sends writes for records other
 /// nodes keep to their home nodes. Every service is built from one.
@@ -34,6 +39,30 @@ impl Context {
     /// The node's store.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// A handler's answer on the wire.
+    pub(crate) async fn reply<T>(
+        &self,
+        result: Result<T, ApiError>,
+    ) -> Result<Response<T>, Status> {
+        match result {
+            Ok(answer) => Ok(Response::new(answer)),
+            Err(error) => Err(self.named(error.into_status()).await),
+        }
+    }
+
+    /// `status` with the organizations its message names by id named by
+    /// their slugs, which people know them by; other ids stay as they are.
+    pub(crate) async fn named(&self, status: Status) -> Status {
+        let mut names = Vec::new();
+        for id in ids_in(&status) {
+            let org = OrgRef::Id(OrgId::from_stored(id.clone()));
+            if let Ok(found) = self.store.get_organization(&org).await {
+                names.push((id, found.slug.to_string()));
+            }
+        }
+        renamed(status, &names)
     }
 }
 

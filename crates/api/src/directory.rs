@@ -17,11 +17,12 @@ use crate::convert::directory::{
     new_organization, new_person, org_kind, organization_patch, role, ttl,
 };
 use crate::convert::{ToProto as _, org_ref};
-use crate::status::{ApiError, reply};
+use crate::status::ApiError;
 
 /// The `edufed.v1.Directory` service.
 #[derive(Debug, Clone)]
 pub struct DirectoryService {
+    ctx: Context,
     store: Store,
     node_id: String,
 }
@@ -31,7 +32,8 @@ impl DirectoryService {
     pub fn new(ctx: Context) -> Self {
         Self {
             node_id: ctx.identity.node_id(),
-            store: ctx.store,
+            store: ctx.store.clone(),
+            ctx,
         }
     }
 
@@ -271,14 +273,18 @@ impl Directory for DirectoryService {
         &self,
         request: Request<pb::GetOrganizationRequest>,
     ) -> RpcResult<pb::Organization> {
-        reply(self.get_organization(request.into_inner()).await)
+        self.ctx
+            .reply(self.get_organization(request.into_inner()).await)
+            .await
     }
 
     async fn list_organizations(
         &self,
         request: Request<pb::ListOrganizationsRequest>,
     ) -> RpcResult<pb::ListOrganizationsResponse> {
-        reply(self.list_organizations(request.into_inner()).await)
+        self.ctx
+            .reply(self.list_organizations(request.into_inner()).await)
+            .await
     }
 
     async fn create_organization(
@@ -286,10 +292,12 @@ impl Directory for DirectoryService {
         request: Request<pb::CreateOrganizationRequest>,
     ) -> RpcResult<pb::Organization> {
         let caller = principal(&request)?;
-        reply(
-            self.create_organization(&caller, request.into_inner())
-                .await,
-        )
+        self.ctx
+            .reply(
+                self.create_organization(&caller, request.into_inner())
+                    .await,
+            )
+            .await
     }
 
     async fn update_organization(
@@ -297,15 +305,19 @@ impl Directory for DirectoryService {
         request: Request<pb::UpdateOrganizationRequest>,
     ) -> RpcResult<pb::Organization> {
         let caller = principal(&request)?;
-        reply(
-            self.update_organization(&caller, request.into_inner())
-                .await,
-        )
+        self.ctx
+            .reply(
+                self.update_organization(&caller, request.into_inner())
+                    .await,
+            )
+            .await
     }
 
     async fn add_member(&self, request: Request<pb::AddMemberRequest>) -> RpcResult<pb::Member> {
         let caller = principal(&request)?;
-        reply(self.add_member(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.add_member(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn list_members(
@@ -313,7 +325,9 @@ impl Directory for DirectoryService {
         request: Request<pb::ListMembersRequest>,
     ) -> RpcResult<pb::ListMembersResponse> {
         let caller = principal(&request)?;
-        reply(self.list_members(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.list_members(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn remove_member(
@@ -321,7 +335,9 @@ impl Directory for DirectoryService {
         request: Request<pb::RemoveMemberRequest>,
     ) -> RpcResult<pb::RemoveMemberResponse> {
         let caller = principal(&request)?;
-        reply(self.remove_member(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.remove_member(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn create_token(
@@ -329,7 +345,9 @@ impl Directory for DirectoryService {
         request: Request<pb::CreateTokenRequest>,
     ) -> RpcResult<pb::CreateTokenResponse> {
         let caller = principal(&request)?;
-        reply(self.create_token(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.create_token(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn list_tokens(
@@ -337,7 +355,9 @@ impl Directory for DirectoryService {
         request: Request<pb::ListTokensRequest>,
     ) -> RpcResult<pb::ListTokensResponse> {
         let caller = principal(&request)?;
-        reply(self.list_tokens(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.list_tokens(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn revoke_token(
@@ -345,11 +365,15 @@ impl Directory for DirectoryService {
         request: Request<pb::RevokeTokenRequest>,
     ) -> RpcResult<pb::ApiToken> {
         let caller = principal(&request)?;
-        reply(self.revoke_token(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.revoke_token(&caller, request.into_inner()).await)
+            .await
     }
 
     async fn who_am_i(&self, request: Request<pb::WhoAmIRequest>) -> RpcResult<pb::WhoAmIResponse> {
         let caller = principal(&request)?;
-        reply(self.who_am_i(&caller, request.into_inner()).await)
+        self.ctx
+            .reply(self.who_am_i(&caller, request.into_inner()).await)
+            .await
     }
 }

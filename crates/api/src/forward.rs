@@ -276,7 +276,7 @@ where
             here(caller, request.into_inner(), key).await
         }
     };
-    reply.map(Response::new).map_err(Status::from)
+    ctx.reply(reply).await
 }
 
 async fn send_home<Q: Forwardable>(

@@ -55,9 +55,49 @@ impl ServiceError for DeadlineExceeded {
     }
 }
 
-/// A handler's answer on the wire.
-pub(crate) fn reply<T>(result: Result<T, ApiError>) -> Result<tonic::Response<T>, Status> {
-    result.map(tonic::Response::new).map_err(Status::from)
+/// The ids in a status's message, for [`renamed`] to name: UUIDs, as the
+/// domain writes ids.
+pub(crate) fn ids_in(status: &Status) -> Vec<String> {
+    let message = status.message();
+    let bytes = message.as_bytes();
+    let mut ids = Vec::new();
+    let mut at = 0;
+    while at + 36 <= bytes.len() {
+        let candidate = &message[at..];
+        let is_id = candidate.len() >= 36
+            && candidate.is_char_boundary(36)
+            && uuid_shaped(&candidate[..36])
+            && (at == 0 || !bytes[at - 1].is_ascii_alphanumeric());
+        if is_id {
+            ids.push(candidate[..36].to_owned());
+            at += 36;
+        } else {
+            at += 1;
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn uuid_shaped(text: &str) -> bool {
+    text.bytes().enumerate().all(|(i, b)| match i {
+        8 | 13 | 18 | 23 => b == b'-',
+        _ => b.is_ascii_hexdigit(),
+    })
+}
+
+/// The same status with each id of `names` in its message replaced by the
+/// name people know the record by (an organization's slug).
+pub(crate) fn renamed(status: Status, names: &[(String, String)]) -> Status {
+    if names.is_empty() {
+        return status;
+    }
+    let mut message = status.message().to_owned();
+    for (id, name) in names {
+        message = message.replace(id.as_str(), name);
+    }
+    Status::with_details(status.code(), message, status.details().to_vec().into())
 }
 
 /// The status code of an error code.
@@ -140,6 +180,32 @@ mod tests {
         let status = to_status(&StorageError::msg("password=hunter2 connection refused"));
         assert_eq!(status.code(), Code::Internal);
         assert!(!status.message().contains("hunter2"));
+    }
+
+    #[test]
+    fn organizations_are_named_by_slug() {
+        let id = edufed_domain::ids::OrgId::generate().to_string();
+        let status = to_status(&FieldError::new(
+            "requester",
+            format!("organization {id} is not a party"),
+        ));
+        assert_eq!(ids_in(&status), vec![id.clone()]);
+        let named = renamed(status, &[(id, "gym24-tomsk".into())]);
+        assert_eq!(named.code(), Code::InvalidArgument);
+        assert!(
+            named
+                .message()
+                .contains("organization gym24-tomsk is not a party")
+        );
+        assert_eq!(
+            named
+                .get_error_details()
+                .bad_request()
+                .unwrap()
+                .field_violations[0]
+                .field,
+            "requester"
+        );
     }
 
     #[test]
