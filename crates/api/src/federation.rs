@@ -4,12 +4,11 @@
 use std::sync::Arc;
 
 use edufed_domain::FieldError;
-use edufed_domain::changes::Actor;
 use edufed_domain::changes::EntityKind;
 use edufed_domain::federation::{
     ActivityFilter, Error, NodeDescriptor, Peer, Subscription, parse_fingerprint,
 };
-use edufed_domain::policy::{Action, Target, authorize};
+use edufed_domain::policy::{Action, Principal, Target, authorize};
 use edufed_domain::text;
 use edufed_federation::peering::{check_claims, fetch};
 use edufed_federation::{NodeIdentity, PeerTls};
@@ -20,7 +19,7 @@ use tonic::{Request, Response, Status};
 
 use crate::auth::principal;
 use crate::convert::timestamp;
-use crate::status::ApiError;
+use crate::status::{ApiError, reply};
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
@@ -203,6 +202,120 @@ impl FederationService {
     }
 }
 
+impl FederationService {
+    async fn add_peer(
+        &self,
+        caller: &Principal,
+        req: pb::AddPeerRequest,
+    ) -> Result<pb::Peer, ApiError> {
+        authorize(caller, Action::ManagePeers, Target::Node)?;
+        let expected = parse_fingerprint("fingerprint", &req.fingerprint)?;
+        let url = text::line("url", &req.url, 500)?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(FieldError::new("url", "must start with http:// or https://").into());
+        }
+        if expected == self.identity.node_id() {
+            return Err(Error::KeyMismatch("that fingerprint is this node's own".into()).into());
+        }
+        let descriptor = match fetch(&self.tls, &url, &expected).await {
+            Ok(descriptor) => descriptor,
+            Err(error) => {
+                tracing::warn!(%url, %expected, %error, "peer refused");
+                return Err(error.into());
+            }
+        };
+        match self.store.get_peer(&descriptor.node_id).await {
+            Ok(_) => return Err(Error::AlreadyPinned(descriptor.node_id).into()),
+            Err(Error::NotFound(_)) => {}
+            Err(other) => return Err(other.into()),
+        }
+        check_claims(&self.store, &descriptor).await?;
+        let peer = self.store.add_peer(descriptor, &caller.actor()).await?;
+        tracing::info!(peer = %peer.descriptor.node_id, %url, "peer pinned");
+        let peer = peer;
+        Ok(peer_out(&peer))
+    }
+
+    async fn list_peers(
+        &self,
+        caller: &Principal,
+        _: pb::ListPeersRequest,
+    ) -> Result<pb::ListPeersResponse, ApiError> {
+        authorize(caller, Action::ManagePeers, Target::Node)?;
+        let peers = self.store.list_peers().await?;
+        Ok(pb::ListPeersResponse {
+            peers: peers.iter().map(peer_out).collect(),
+        })
+    }
+
+    async fn remove_peer(
+        &self,
+        caller: &Principal,
+        req: pb::RemovePeerRequest,
+    ) -> Result<pb::RemovePeerResponse, ApiError> {
+        authorize(caller, Action::ManagePeers, Target::Node)?;
+        let node_id = parse_fingerprint("node_id", &req.node_id)?;
+        self.store.remove_peer(&node_id, &caller.actor()).await?;
+
+        Ok(pb::RemovePeerResponse {})
+    }
+
+    async fn subscribe(
+        &self,
+        caller: &Principal,
+        req: pb::SubscribeRequest,
+    ) -> Result<pb::SubscriptionStatus, ApiError> {
+        authorize(caller, Action::ManagePeers, Target::Node)?;
+        let node_id = parse_fingerprint("node_id", &req.node_id)?;
+        if req.entity_kinds.len() > 32 {
+            return Err(FieldError::new("entity_kinds", "at most 32 kinds").into());
+        }
+        let kinds = req
+            .entity_kinds
+            .iter()
+            .map(|k| EntityKind::parse("entity_kinds", k))
+            .collect::<Result<Vec<_>, _>>()?;
+        let via = match req.via.trim() {
+            "" => None,
+            raw => Some(parse_fingerprint("via", raw)?),
+        };
+        if node_id == self.identity.node_id() {
+            return Err(FieldError::new("node_id", "is this node's own").into());
+        }
+        let filter = self.activity_filter(req.activity_filter.as_ref()).await?;
+        let subscription = self
+            .store
+            .subscribe(&node_id, &kinds, via.as_deref(), &filter, &caller.actor())
+            .await?;
+        Ok(subscription_out(&subscription, self.store.clock().now()))
+    }
+
+    async fn unsubscribe(
+        &self,
+        caller: &Principal,
+        req: pb::UnsubscribeRequest,
+    ) -> Result<pb::UnsubscribeResponse, ApiError> {
+        authorize(caller, Action::ManagePeers, Target::Node)?;
+        let node_id = parse_fingerprint("node_id", &req.node_id)?;
+        self.store.unsubscribe(&node_id, &caller.actor()).await?;
+
+        Ok(pb::UnsubscribeResponse {})
+    }
+
+    async fn list_subscriptions(
+        &self,
+        caller: &Principal,
+        _: pb::ListSubscriptionsRequest,
+    ) -> Result<pb::ListSubscriptionsResponse, ApiError> {
+        authorize(caller, Action::ManagePeers, Target::Node)?;
+        let list = self.store.list_subscriptions().await?;
+        let now = self.store.clock().now();
+        Ok(pb::ListSubscriptionsResponse {
+            subscriptions: list.iter().map(|s| subscription_out(s, now)).collect(),
+        })
+    }
+}
+
 #[tonic::async_trait]
 impl Federation for FederationService {
     async fn get_descriptor(
@@ -223,41 +336,7 @@ impl Federation for FederationService {
 
     async fn add_peer(&self, request: Request<pb::AddPeerRequest>) -> RpcResult<pb::Peer> {
         let caller = principal(&request)?;
-        let peer = async {
-            authorize(&caller, Action::ManagePeers, Target::Node)?;
-            let req = request.get_ref();
-            let expected = parse_fingerprint("fingerprint", &req.fingerprint)?;
-            let url = text::line("url", &req.url, 500)?;
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(FieldError::new("url", "must start with http:// or https://").into());
-            }
-            if expected == self.identity.node_id() {
-                return Err(
-                    Error::KeyMismatch("that fingerprint is this node's own".into()).into(),
-                );
-            }
-            let descriptor = match fetch(&self.tls, &url, &expected).await {
-                Ok(descriptor) => descriptor,
-                Err(error) => {
-                    tracing::warn!(%url, %expected, %error, "peer refused");
-                    return Err(error.into());
-                }
-            };
-            match self.store.get_peer(&descriptor.node_id).await {
-                Ok(_) => return Err(Error::AlreadyPinned(descriptor.node_id).into()),
-                Err(Error::NotFound(_)) => {}
-                Err(other) => return Err(other.into()),
-            }
-            check_claims(&self.store, &descriptor).await?;
-            let peer = self
-                .store
-                .add_peer(descriptor, &Actor::Person(caller.person_id.clone()))
-                .await?;
-            tracing::info!(peer = %peer.descriptor.node_id, %url, "peer pinned");
-            Ok::<_, ApiError>(peer)
-        }
-        .await?;
-        Ok(Response::new(peer_out(&peer)))
+        reply(self.add_peer(&caller, request.into_inner()).await)
     }
 
     async fn list_peers(
@@ -265,14 +344,7 @@ impl Federation for FederationService {
         request: Request<pb::ListPeersRequest>,
     ) -> RpcResult<pb::ListPeersResponse> {
         let caller = principal(&request)?;
-        let peers = async {
-            authorize(&caller, Action::ManagePeers, Target::Node)?;
-            Ok::<_, ApiError>(self.store.list_peers().await?)
-        }
-        .await?;
-        Ok(Response::new(pb::ListPeersResponse {
-            peers: peers.iter().map(peer_out).collect(),
-        }))
+        reply(self.list_peers(&caller, request.into_inner()).await)
     }
 
     async fn remove_peer(
@@ -280,16 +352,7 @@ impl Federation for FederationService {
         request: Request<pb::RemovePeerRequest>,
     ) -> RpcResult<pb::RemovePeerResponse> {
         let caller = principal(&request)?;
-        async {
-            authorize(&caller, Action::ManagePeers, Target::Node)?;
-            let node_id = parse_fingerprint("node_id", &request.get_ref().node_id)?;
-            self.store
-                .remove_peer(&node_id, &Actor::Person(caller.person_id.clone()))
-                .await?;
-            Ok::<_, ApiError>(())
-        }
-        .await?;
-        Ok(Response::new(pb::RemovePeerResponse {}))
+        reply(self.remove_peer(&caller, request.into_inner()).await)
     }
 
     async fn subscribe(
@@ -297,43 +360,7 @@ impl Federation for FederationService {
         request: Request<pb::SubscribeRequest>,
     ) -> RpcResult<pb::SubscriptionStatus> {
         let caller = principal(&request)?;
-        let subscription = async {
-            authorize(&caller, Action::ManagePeers, Target::Node)?;
-            let req = request.get_ref();
-            let node_id = parse_fingerprint("node_id", &req.node_id)?;
-            if req.entity_kinds.len() > 32 {
-                return Err(FieldError::new("entity_kinds", "at most 32 kinds").into());
-            }
-            let kinds = req
-                .entity_kinds
-                .iter()
-                .map(|k| EntityKind::parse("entity_kinds", k))
-                .collect::<Result<Vec<_>, _>>()?;
-            let via = match req.via.trim() {
-                "" => None,
-                raw => Some(parse_fingerprint("via", raw)?),
-            };
-            if node_id == self.identity.node_id() {
-                return Err(FieldError::new("node_id", "is this node's own").into());
-            }
-            let filter = self.activity_filter(req.activity_filter.as_ref()).await?;
-            Ok::<_, ApiError>(
-                self.store
-                    .subscribe(
-                        &node_id,
-                        &kinds,
-                        via.as_deref(),
-                        &filter,
-                        &Actor::Person(caller.person_id.clone()),
-                    )
-                    .await?,
-            )
-        }
-        .await?;
-        Ok(Response::new(subscription_out(
-            &subscription,
-            self.store.clock().now(),
-        )))
+        reply(self.subscribe(&caller, request.into_inner()).await)
     }
 
     async fn unsubscribe(
@@ -341,16 +368,7 @@ impl Federation for FederationService {
         request: Request<pb::UnsubscribeRequest>,
     ) -> RpcResult<pb::UnsubscribeResponse> {
         let caller = principal(&request)?;
-        async {
-            authorize(&caller, Action::ManagePeers, Target::Node)?;
-            let node_id = parse_fingerprint("node_id", &request.get_ref().node_id)?;
-            self.store
-                .unsubscribe(&node_id, &Actor::Person(caller.person_id.clone()))
-                .await?;
-            Ok::<_, ApiError>(())
-        }
-        .await?;
-        Ok(Response::new(pb::UnsubscribeResponse {}))
+        reply(self.unsubscribe(&caller, request.into_inner()).await)
     }
 
     async fn list_subscriptions(
@@ -358,14 +376,6 @@ impl Federation for FederationService {
         request: Request<pb::ListSubscriptionsRequest>,
     ) -> RpcResult<pb::ListSubscriptionsResponse> {
         let caller = principal(&request)?;
-        let list = async {
-            authorize(&caller, Action::ManagePeers, Target::Node)?;
-            Ok::<_, ApiError>(self.store.list_subscriptions().await?)
-        }
-        .await?;
-        let now = self.store.clock().now();
-        Ok(Response::new(pb::ListSubscriptionsResponse {
-            subscriptions: list.iter().map(|s| subscription_out(s, now)).collect(),
-        }))
+        reply(self.list_subscriptions(&caller, request.into_inner()).await)
     }
 }

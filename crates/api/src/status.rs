@@ -55,6 +55,12 @@ impl ServiceError for DeadlineExceeded {
     }
 }
 
+/// A handler's answer on the wire, for services whose errors name no
+/// organization (the node's own peering).
+pub(crate) fn reply<T>(result: Result<T, ApiError>) -> Result<tonic::Response<T>, Status> {
+    result.map(tonic::Response::new).map_err(Status::from)
+}
+
 /// The ids in a status's message, for [`renamed`] to name: UUIDs, as the
 /// domain writes ids.
 pub(crate) fn ids_in(status: &Status) -> Vec<String> {

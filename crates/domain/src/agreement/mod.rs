@@ -762,6 +762,18 @@ impl ServiceError for Error {
             _ => None,
         }
     }
+
+    fn reason(&self) -> Option<crate::Reason> {
+        let reason = match self {
+            Error::WrongState(_) => "AGREEMENT_STATE",
+            Error::Stale(_) => "AGREEMENT_CHANGED",
+            _ => return None,
+        };
+        Some(crate::Reason {
+            reason,
+            metadata: Vec::new(),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -460,7 +460,7 @@ pub type Interval = (DateTime<Utc>, DateTime<Utc>);
 
 /// Refuses a series whose own occurrences would overlap once the buffer is
 /// added: they could never all be confirmed.
-pub fn check_series(times: &[Interval], buffer: Duration) -> Result<(), Error> {
+pub fn check_series(times: &[Interval], buffer: Duration, zone: TimeZone) -> Result<(), Error> {
     let mut sorted: Vec<Interval> = times.to_vec();
     sorted.sort();
     for pair in sorted.windows(2) {
@@ -469,7 +469,8 @@ pub fn check_series(times: &[Interval], buffer: Duration) -> Result<(), Error> {
                 Rule::SeriesOverlap,
                 format!(
                     "the occurrences at {} and {} overlap (buffer included)",
-                    pair[0].0, pair[1].0
+                    crate::time::local_label(pair[0].0, zone),
+                    crate::time::local_label(pair[1].0, zone)
                 ),
             ));
         }
@@ -869,9 +870,9 @@ mod tests {
         assert_eq!(r.blocked_until(tue(15, 30)), tue(15, 45));
         let series = [(tue(14, 0), tue(15, 0)), (tue(15, 10), tue(16, 0))];
         assert_eq!(
-            rule_of(check_series(&series, Duration::minutes(15))),
+            rule_of(check_series(&series, Duration::minutes(15), TimeZone::UTC)),
             "series_overlap"
         );
-        assert!(check_series(&series, Duration::minutes(5)).is_ok());
+        assert!(check_series(&series, Duration::minutes(5), TimeZone::UTC).is_ok());
     }
 }

@@ -121,7 +121,11 @@ impl Request {
         for (start, end) in &times {
             resource.check(*start, *end, self.headcount, grounds.now, &blackouts)?;
         }
-        check_series(&times, resource.blocked_until(grounds.now) - grounds.now)?;
+        check_series(
+            &times,
+            resource.blocked_until(grounds.now) - grounds.now,
+            resource.details.time_zone,
+        )?;
         let under_agreement = grounds.agreement.is_some_and(|a| {
             a.in_force().is_some_and(|v| {
                 v.content.is_party(&self.requester) && v.content.is_party(&resource.owner)

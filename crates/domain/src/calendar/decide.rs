@@ -14,6 +14,7 @@ use crate::FieldError;
 use crate::agreement::Agreement;
 use crate::ids::{ActivityId, OrgId};
 use crate::policy::{Action, Principal, Target, authorize};
+use crate::time::local_label;
 
 /// A new activity, for a publisher the caller was authorized to publish for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,12 +151,19 @@ impl<'a> Seats<'a> {
                 .unwrap_or(now),
         };
         let window = activity.details.registration;
+        let zone = activity.details.schedule.time_zone;
         if let Some(opens) = window.opens_at.filter(|opens| now < *opens) {
-            return Err(Error::RegistrationClosed(format!("it opens at {opens}")));
+            return Err(Error::RegistrationClosed(format!(
+                "it opens at {}",
+                local_label(opens, zone)
+            )));
         }
         let closes = window.closes_at.map_or(closes, |c| c.min(closes));
         if now >= closes {
-            return Err(Error::RegistrationClosed(format!("it closed at {closes}")));
+            return Err(Error::RegistrationClosed(format!(
+                "it closed at {}",
+                local_label(closes, zone)
+            )));
         }
         let cohort = &register.cohort;
         let Some(grades) = activity.details.audience.students else {

@@ -685,6 +685,30 @@ impl ServiceError for Error {
             _ => None,
         }
     }
+
+    fn reason(&self) -> Option<crate::Reason> {
+        match self {
+            Error::RegistrationClosed(_) => Some(crate::Reason {
+                reason: "REGISTRATION_CLOSED",
+                metadata: Vec::new(),
+            }),
+            Error::RegistrationRefused(_) => Some(crate::Reason {
+                reason: "REGISTRATION_REFUSED",
+                metadata: Vec::new(),
+            }),
+            Error::WrongStatus { status, .. } => Some(crate::Reason::new(
+                "ACTIVITY_STATUS",
+                "status",
+                status.as_str(),
+            )),
+            Error::VersionMismatch { actual, .. } => Some(crate::Reason::new(
+                "VERSION_MISMATCH",
+                "version",
+                actual.to_string(),
+            )),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

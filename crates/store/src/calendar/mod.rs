@@ -15,6 +15,7 @@ use edufed_domain::calendar::{Activity, ActivityStatus, Error, Occurrence, Visib
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::ids::{ActivityId, AgreementId};
 use edufed_domain::policy::Principal;
+use edufed_domain::time::local_label;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -190,7 +191,7 @@ impl Store {
                 .iter()
                 .find(|k| !occurrences.iter().any(|o| o.key() == **k))
             {
-                let at = instant(*orphan)?;
+                let at = local_label(instant(*orphan)?, current.details.schedule.time_zone);
                 return Err(Error::RegistrationRefused(format!(
                     "the occurrence at {at} holds registrations and would disappear; cancel that \
                      occurrence instead of removing it from the schedule"
@@ -217,7 +218,7 @@ impl Store {
                 if next.details.capacity.is_some_and(|c| taken > c) {
                     return Err(Error::RegistrationRefused(format!(
                         "{taken} seats are already confirmed on {}; withdraw registrations before lowering the capacity",
-                        occurrence.start
+                        local_label(occurrence.start, next.details.schedule.time_zone)
                     )));
                 }
                 for quota in &next.details.quotas {
@@ -225,7 +226,8 @@ impl Store {
                     if held > quota.seats {
                         return Err(Error::RegistrationRefused(format!(
                             "organization {} already holds {held} seats on {}, above the new quota",
-                            quota.org_id, occurrence.start
+                            quota.org_id,
+                            local_label(occurrence.start, next.details.schedule.time_zone)
                         )));
                     }
                 }
