@@ -208,3 +208,62 @@ fn no_file_grows_past_a_reader() {
     }
     assert!(long.is_empty(), "files to split:\n{}", long.join("\n"));
 }
+
+/// The `[dependencies]` a crate's manifest names.
+fn dependencies(krate: &str) -> Vec<String> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates")
+        .join(krate)
+        .join("Cargo.toml");
+    let text = std::fs::read_to_string(manifest).expect("a manifest");
+    let value: toml::Value = toml::from_str(&text).expect("TOML");
+    value
+        .get("dependencies")
+        .and_then(|d| d.as_table())
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn each_layer_knows_only_what_it_needs() {
+    // The domain knows nothing of protobuf, SQL or sockets; the store
+    // nothing of the wire; the API nothing of SQL.
+    let forbidden = [
+        ("domain", &["tonic", "prost", "sqlx", "tokio", "edufed-store", "edufed-api"][..]),
+        ("store", &["tonic", "prost", "edufed-api", "edufed-proto"][..]),
+        ("api", &["sqlx"][..]),
+        ("worker", &["edufed-domain", "edufed-store", "edufed-api"][..]),
+    ];
+    for (krate, names) in forbidden {
+        let deps = dependencies(krate);
+        for name in names {
+            assert!(
+                !deps.iter().any(|d| d == name || d.starts_with(&format!("{name}-"))),
+                "edufed-{krate} depends on {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn only_the_proto_crate_builds_code() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates");
+    let with_build: Vec<_> = std::fs::read_dir(crates)
+        .expect("crates")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("build.rs").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(with_build, ["proto"]);
+}
+
+#[test]
+fn sql_lives_in_the_store() {
+    let found = offending(&[], |line| {
+        line.contains("sqlx::query") || line.contains("SELECT ") || line.contains("INSERT INTO")
+    })
+    .into_iter()
+    .filter(|l| !l.starts_with("crates/store/"))
+    .collect::<Vec<_>>();
+    assert!(found.is_empty(), "SQL outside the store:\n{}", found.join("\n"));
+}
