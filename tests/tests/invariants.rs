@@ -229,16 +229,34 @@ fn each_layer_knows_only_what_it_needs() {
     // The domain knows nothing of protobuf, SQL or sockets; the store
     // nothing of the wire; the API nothing of SQL.
     let forbidden = [
-        ("domain", &["tonic", "prost", "sqlx", "tokio", "edufed-store", "edufed-api"][..]),
-        ("store", &["tonic", "prost", "edufed-api", "edufed-proto"][..]),
+        (
+            "domain",
+            &[
+                "tonic",
+                "prost",
+                "sqlx",
+                "tokio",
+                "edufed-store",
+                "edufed-api",
+            ][..],
+        ),
+        (
+            "store",
+            &["tonic", "prost", "edufed-api", "edufed-proto"][..],
+        ),
         ("api", &["sqlx"][..]),
-        ("worker", &["edufed-domain", "edufed-store", "edufed-api"][..]),
+        (
+            "worker",
+            &["edufed-domain", "edufed-store", "edufed-api"][..],
+        ),
     ];
     for (krate, names) in forbidden {
         let deps = dependencies(krate);
         for name in names {
             assert!(
-                !deps.iter().any(|d| d == name || d.starts_with(&format!("{name}-"))),
+                !deps
+                    .iter()
+                    .any(|d| d == name || d.starts_with(&format!("{name}-"))),
                 "edufed-{krate} depends on {name}"
             );
         }
@@ -265,5 +283,9 @@ fn sql_lives_in_the_store() {
     .into_iter()
     .filter(|l| !l.starts_with("crates/store/"))
     .collect::<Vec<_>>();
-    assert!(found.is_empty(), "SQL outside the store:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "SQL outside the store:\n{}",
+        found.join("\n")
+    );
 }

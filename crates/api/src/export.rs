@@ -48,7 +48,7 @@ pub fn to_json<M: prost::Message + prost::Name>(message: &M, pretty: bool) -> St
 /// first column `row`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
-    /// Column names.
+    /// Column names, the row message's fields in declaration order.
     pub header: Vec<String>,
     /// Cells, as text.
     pub rows: Vec<Vec<String>>,

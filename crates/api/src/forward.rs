@@ -43,7 +43,7 @@ use crate::status::ApiError;
 /// A call a peer forwarded, as the edge found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forwarded {
-    /// The forwarding node.
+    /// The forwarding node's id (its key's fingerprint).
     pub node_id: String,
     /// The idempotency key it sent.
     pub key: String,
@@ -75,7 +75,7 @@ pub(crate) trait Forwardable: prost::Message + Clone + Default + 'static {
     /// for, before the call leaves; `None`: holding a role there is enough
     /// (the home node decides the rest).
     const ACTION: Option<Action>;
-    /// The answer.
+    /// The home node's answer, passed back as it came.
     type Reply: Send + 'static;
     /// The kind and id of the record the call is about, as the client sent it.
     fn record(&self) -> (EntityKind, &str);
@@ -198,17 +198,17 @@ pub enum Refusal {
     /// The mirrored record names no organization to act for.
     #[error("the mirrored {kind} {id} does not say whose it is")]
     Ownerless {
-        /// Its kind.
+        /// The record's entity kind, e.g. `booking`.
         kind: &'static str,
-        /// Its id.
+        /// The record's id as the client sent it.
         id: String,
     },
     /// None of the caller's organizations is one the record lists.
     #[error("{kind} {id} not found")]
     Unrelated {
-        /// Its kind.
+        /// The record's entity kind, e.g. `agreement`.
         kind: &'static str,
-        /// Its id.
+        /// The record's id as the client sent it.
         id: String,
     },
     /// The caller holds no role in the organization the call acts for.

@@ -164,7 +164,8 @@ impl ReportsService {
         }
     }
 
-    /// The activities report.
+    /// Occurrences held, to come and cancelled in the period, grouped as
+    /// asked; also served as `/reports/activities.csv|json`.
     pub async fn activities(
         &self,
         caller: &Principal,
@@ -194,7 +195,8 @@ impl ReportsService {
         })
     }
 
-    /// The participation report.
+    /// Cohorts registered, attended and waitlisted, with results; also
+    /// served as `/reports/participation.csv|json`.
     pub async fn participation(
         &self,
         caller: &Principal,
@@ -230,7 +232,8 @@ impl ReportsService {
         })
     }
 
-    /// The agreements report.
+    /// Agreements by kind and state, coming into force and expiring, planned
+    /// against delivered hours; also served as `/reports/agreements.csv|json`.
     pub async fn agreements(
         &self,
         caller: &Principal,
@@ -262,7 +265,8 @@ impl ReportsService {
         })
     }
 
-    /// The resources report.
+    /// Booked over bookable hours per resource, the busiest and idlest;
+    /// also served as `/reports/resources.csv|json`.
     pub async fn resources(
         &self,
         caller: &Principal,
@@ -294,7 +298,8 @@ impl ReportsService {
         })
     }
 
-    /// The indicators report.
+    /// The network's indicators against the previous period and the
+    /// targets in force; also served as `/reports/indicators.csv|json`.
     pub async fn indicators(
         &self,
         caller: &Principal,

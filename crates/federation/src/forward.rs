@@ -58,7 +58,7 @@ pub enum Error {
         "the record's home node {node} is not a pinned peer of this node, so this node cannot send the write there: {why}"
     )]
     NotPinned {
-        /// The home node.
+        /// The record's home node, by id.
         node: String,
         /// What the store said.
         why: String,
@@ -68,9 +68,9 @@ pub enum Error {
         "the record's home node {node} is unreachable, and only it may accept this write: {why}"
     )]
     Unreachable {
-        /// The home node.
+        /// The record's home node, by id.
         node: String,
-        /// The last failure.
+        /// What the last try ran into.
         why: String,
     },
     /// The home node refused this node's credential.
@@ -78,7 +78,7 @@ pub enum Error {
         "the record's home node {node} refused this node's credential (does it pin this node?): {why}"
     )]
     Refused {
-        /// The home node.
+        /// The record's home node, by id.
         node: String,
         /// What it said.
         why: String,

@@ -50,7 +50,7 @@ impl NodeIdentity {
             .unwrap_or_default()
     }
 
-    /// The public key.
+    /// The public key peers pin (by its fingerprint, the node id).
     pub fn public_key(&self) -> VerifyingKey {
         self.key.verifying_key()
     }

@@ -380,7 +380,7 @@ impl Stream {
 
 /// Reading the peer's own Watch.
 struct Direct {
-    /// The pinned key.
+    /// The key entries must verify with: the origin's, pinned or relayed.
     key: PublicKey,
     /// The organizations the peer hosts, as its descriptor last said.
     hosted: Vec<OrgId>,

@@ -43,7 +43,7 @@ impl DataDir {
         })
     }
 
-    /// The directory.
+    /// Its path, as configured.
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }

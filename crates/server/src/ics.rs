@@ -21,7 +21,7 @@ use axum::routing::get;
 use edufed_api::feeds::{Feed, Feeds, Scope};
 use edufed_api::status::ApiError;
 
-/// The feed routes.
+/// The public and private feed paths listed above.
 pub(crate) fn routes(feeds: Feeds) -> axum::Router {
     axum::Router::new()
         .route("/ics/network.ics", get(network))

@@ -24,7 +24,7 @@ pub(crate) struct ReportRoutes {
     pub(crate) reports: ReportsService,
 }
 
-/// The routes.
+/// `/reports` and `/reports/<name>.csv|json`.
 pub(crate) fn routes(state: ReportRoutes) -> axum::Router {
     axum::Router::new()
         .route("/reports", axum::routing::get(page))

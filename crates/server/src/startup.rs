@@ -16,7 +16,7 @@ use crate::datadir::{DataDir, OPERATOR_TOKEN_FILE};
 pub struct InitReport {
     /// The node's id (its key's fingerprint).
     pub node_id: String,
-    /// The data directory.
+    /// Where the key, the tokens and an SQLite database live.
     pub data_dir: PathBuf,
     /// The database, without password.
     pub database: String,
