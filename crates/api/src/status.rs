@@ -65,22 +65,11 @@ pub(crate) fn reply<T>(result: Result<T, ApiError>) -> Result<tonic::Response<T>
 /// domain writes ids.
 pub(crate) fn ids_in(status: &Status) -> Vec<String> {
     let message = status.message();
-    let bytes = message.as_bytes();
-    let mut ids = Vec::new();
-    let mut at = 0;
-    while at + 36 <= bytes.len() {
-        let candidate = &message[at..];
-        let is_id = candidate.len() >= 36
-            && candidate.is_char_boundary(36)
-            && uuid_shaped(&candidate[..36])
-            && (at == 0 || !bytes[at - 1].is_ascii_alphanumeric());
-        if is_id {
-            ids.push(candidate[..36].to_owned());
-            at += 36;
-        } else {
-            at += 1;
-        }
-    }
+    let mut ids: Vec<String> = message
+        .split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+        .filter(|word| word.len() == 36 && uuid_shaped(word))
+        .map(str::to_owned)
+        .collect();
     ids.sort();
     ids.dedup();
     ids
@@ -186,6 +175,16 @@ mod tests {
         let status = to_status(&StorageError::msg("password=hunter2 connection refused"));
         assert_eq!(status.code(), Code::Internal);
         assert!(!status.message().contains("hunter2"));
+    }
+
+    #[test]
+    fn ids_are_found_among_any_text() {
+        let id = edufed_domain::ids::OrgId::generate().to_string();
+        let status = to_status(&FieldError::new(
+            "org",
+            format!("организация «{id}» не участвует; (id {id})"),
+        ));
+        assert_eq!(ids_in(&status), vec![id]);
     }
 
     #[test]
