@@ -108,14 +108,21 @@ impl TestDb {
 /// Creates a fresh database on the test server and returns its URL.
 pub async fn create_postgres_database() -> String {
     let admin = postgres_admin_url().expect("EDUFED_TEST_POSTGRES_URL");
-    let name = format!("edufed_test_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin)
+    create_database(&admin, "edufed_test").await
+}
+
+/// Creates a database named `prefix` and a fresh UUID on the PostgreSQL
+/// server that the URL `admin` reaches, and returns its URL: the
+/// benchmarks make theirs on a server of their own choosing this way.
+pub async fn create_database(admin: &str, prefix: &str) -> String {
+    let name = format!("{prefix}_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(admin)
         .await
-        .expect("connect to the test PostgreSQL server");
+        .expect("connect to the PostgreSQL server");
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await
-        .expect("create a test database");
+        .expect("create a database");
     conn.close().await.ok();
     let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
     let query = admin
@@ -431,5 +438,87 @@ pub fn operator() -> edufed_domain::policy::Principal {
         token_id: edufed_domain::ids::TokenId::from_stored("operator-token".into()),
         operator: true,
         memberships: Vec::new(),
+    }
+}
+
+/// The calendar's search over `from`..`to` with no other filter, for a
+/// test or benchmark to narrow with struct update syntax.
+pub fn occurrences_between(
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> edufed_domain::calendar::OccurrenceFilter {
+    edufed_domain::calendar::OccurrenceFilter {
+        from,
+        to,
+        publisher: None,
+        kind: None,
+        direction: None,
+        grade: None,
+        subject: None,
+        format: None,
+        min_free_seats: None,
+        agreement_id: None,
+        query: None,
+        include_cancelled: false,
+    }
+}
+
+/// A one-off request of `org`'s to book `resource` for a technology lesson
+/// of twelve, from `start` to `end` local to the resource's zone (as a
+/// client sends them).
+pub fn lesson_request(
+    resource: &edufed_domain::ids::ResourceId,
+    org: &edufed_domain::ids::OrgId,
+    start: chrono::NaiveDateTime,
+    end: chrono::NaiveDateTime,
+) -> edufed_domain::booking::Request {
+    edufed_domain::booking::Request {
+        resource: resource.clone(),
+        requester: org.clone(),
+        start,
+        end,
+        recurrence: None,
+        purpose: "Технология".into(),
+        headcount: 12,
+        activity: None,
+        agreement: None,
+        hold: None,
+        skip_conflicts: false,
+    }
+}
+
+/// A public in-person activity for pupils of `grades` at its publisher's,
+/// nothing else set and not yet validated: the domain's counterpart of
+/// [`public_course`], for store tests and benchmarks to complete with struct
+/// update syntax.
+pub fn pupils_activity(
+    title: String,
+    kind: edufed_domain::calendar::ActivityKind,
+    grades: edufed_domain::calendar::GradeRange,
+    schedule: edufed_domain::calendar::Schedule,
+) -> edufed_domain::calendar::ActivityDetails {
+    use edufed_domain::calendar as c;
+    c::ActivityDetails {
+        title,
+        description: String::new(),
+        kind,
+        direction: None,
+        subjects: vec![],
+        audience: c::Audience {
+            students: Some(grades),
+            teachers: false,
+            parents: false,
+            university_students: false,
+        },
+        format: c::Format::InPerson,
+        place: c::Place::AtPublisher,
+        coordinator: None,
+        partners: vec![],
+        capacity: None,
+        quotas: vec![],
+        registration: c::RegistrationWindow::default(),
+        visibility: c::Visibility::Public,
+        agreement_id: None,
+        schedule,
     }
 }

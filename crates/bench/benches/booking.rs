@@ -9,44 +9,24 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{Duration, Utc};
+use edufed_bench::{on_each_backend, open_store, organization};
 use edufed_domain::booking::{
-    Access, ApprovalPolicy, BookingRules, Error, Request, ResourceDetails, ResourceKind,
+    Access, ApprovalPolicy, BookingRules, Error, ResourceDetails, ResourceKind,
 };
 use edufed_domain::changes::Actor;
-use edufed_domain::directory::{Contacts, NewOrganization, OrgKind, Slug};
+use edufed_domain::directory::OrgKind;
 use edufed_domain::ids::{OrgId, ResourceId};
 use edufed_domain::time::TimeZone;
 use edufed_store::{ConnectOptions, Store};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
-use sqlx::Connection as _;
 
 const CLIENTS: u64 = 64;
 const REQUESTS: u64 = 40;
 const RESOURCES: usize = 1_000;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
-        run("SQLite", &sqlite).await;
-        if let Ok(admin) = std::env::var("EDUFED_BENCH_POSTGRES_URL") {
-            let name = format!("edufed_bench_{}", uuid::Uuid::now_v7().simple());
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("connect to PostgreSQL");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create database");
-            let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
-            run("PostgreSQL", &format!("{base}/{name}")).await;
-        }
-    });
+    on_each_backend(async |backend, url| run(backend, url).await);
 }
 
 async fn run(backend: &str, url: &str) {
@@ -54,25 +34,18 @@ async fn run(backend: &str, url: &str) {
         max_connections: 32,
         ..ConnectOptions::default()
     };
-    let store = Store::connect(url, &options).await.expect("connect");
-    store.migrate().await.expect("migrate");
-    let owner = store
-        .create_organization(
-            NewOrganization {
-                slug: Slug::parse("slug", "kvantorium").unwrap(),
-                kind: OrgKind::Technopark,
-                full_name: "Кванториум".into(),
-                short_name: "Кванториум".into(),
-                city: "Магнитогорск".into(),
-                time_zone: TimeZone::parse("tz", "Asia/Yekaterinburg").unwrap(),
-                contacts: Contacts::default(),
-                inn: None,
-            },
-            &Actor::Node,
-        )
-        .await
-        .expect("organization")
-        .id;
+    let store = open_store(url, &options).await;
+    let owner = organization(
+        &store,
+        "kvantorium",
+        OrgKind::Technopark,
+        "Кванториум",
+        "Кванториум",
+        "Магнитогорск",
+        "Asia/Yekaterinburg",
+    )
+    .await
+    .id;
     let mut resources = Vec::with_capacity(RESOURCES);
     for i in 0..RESOURCES {
         let details = ResourceDetails {
@@ -142,26 +115,19 @@ async fn hammer(
                 let mut booked = 0;
                 for _ in 0..REQUESTS {
                     let resource = if hot {
-                        resources[0].clone()
+                        &resources[0]
                     } else {
-                        resources[rng.gen_range(0..resources.len())].clone()
+                        &resources[rng.gen_range(0..resources.len())]
                     };
                     let start = base + Duration::minutes(15 * rng.gen_range(0..(20 * 24 * 4)));
                     // A client sends local times, in the lab's zone.
                     let local = |t: chrono::DateTime<Utc>| t.with_timezone(&zone).naive_local();
-                    let request = Request {
+                    let request = edufed_tests::lesson_request(
                         resource,
-                        requester: org.clone(),
-                        start: local(start),
-                        end: local(start + Duration::hours(1)),
-                        recurrence: None,
-                        purpose: "Технология".into(),
-                        headcount: 12,
-                        activity: None,
-                        agreement: None,
-                        hold: None,
-                        skip_conflicts: false,
-                    };
+                        &org,
+                        local(start),
+                        local(start + Duration::hours(1)),
+                    );
                     match store.request_booking(request, &operator, None).await {
                         Ok(_) => booked += 1,
                         Err(Error::Conflict(_)) => {}

@@ -28,6 +28,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use edufed_bench::{Steal, millis, runtime, scale};
 use edufed_domain::changes::{Actor, EntityKind};
 use edufed_domain::federation::NodeDescriptor;
 use edufed_federation::{NodeIdentity, PublicKey};
@@ -41,26 +42,6 @@ use tonic::transport::Channel;
 
 /// The parts, by the names that run them alone.
 const PARTS: [&str; 3] = ["latency", "catch-up", "streams"];
-/// Published activities timed per publishing node.
-const LATENCY_SAMPLES: usize = 200;
-/// Publications before the timed ones, not counted.
-const WARM_UP: usize = 5;
-/// How often the other nodes' mirrors are looked at.
-const POLL: Duration = Duration::from_millis(1);
-/// Activities published while the hub is cut off, per outage.
-const OUTAGE_ACTIVITIES: usize = 5_000;
-/// Concurrent gRPC clients publishing them.
-const PUBLISHERS: usize = 8;
-/// Rounds of outages, each on fresh nodes.
-const ROUNDS: usize = 3;
-/// Peers whose Watch streams one node serves.
-const SUBSCRIBERS: usize = 1_000;
-/// The heartbeat the peers ask for (what a following node asks for).
-const HEARTBEAT_SECS: u32 = 5;
-/// Heartbeat periods the open streams are watched for.
-const OBSERVED_PERIODS: u32 = 4;
-/// Streams opened at once.
-const OPENING: usize = 50;
 /// Set in the child process that runs the node serving the streams.
 const NODE_PROCESS: &str = "EDUFED_BENCH_FEDERATION_NODE";
 /// How long anything the benchmark waits for may take before it gives up.
@@ -71,19 +52,12 @@ type Calendar = pb::calendar_client::CalendarClient<Intercepted>;
 type Federation = pb::federation_client::FederationClient<Intercepted>;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     if let Some(peers) = std::env::var_os(NODE_PROCESS) {
         runtime.block_on(serve_peers(peers.into()));
         return;
     }
-    let scale: usize = std::env::var("EDUFED_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1)
-        .max(1);
+    let scale = scale();
     // Parts named on the command line run alone; all run when none is named.
     let named: Vec<String> = std::env::args()
         .skip(1)
@@ -104,6 +78,13 @@ fn main() {
 }
 
 // 1. Publish-to-visible latency.
+
+/// Published activities timed per publishing node.
+const LATENCY_SAMPLES: usize = 200;
+/// Publications before the timed ones, not counted.
+const WARM_UP: usize = 5;
+/// How often the other nodes' mirrors are looked at.
+const POLL: Duration = Duration::from_millis(1);
 
 /// Times activities published on the university and on the technopark
 /// until the two other nodes of the mesh mirror them.
@@ -155,7 +136,7 @@ async fn latency(samples: usize) {
             &mut times.everywhere,
         );
     }
-    steal.report("the publications");
+    println!("SQLite: {} during the publications", steal.taken());
     for node in [university, technopark, hub] {
         stop(node).await;
     }
@@ -239,6 +220,13 @@ async fn visibility(
 
 // 2. Catch-up after an outage.
 
+/// Activities published while the hub is cut off, per outage.
+const OUTAGE_ACTIVITIES: usize = 5_000;
+/// Concurrent gRPC clients publishing them.
+const PUBLISHERS: usize = 8;
+/// Rounds of outages, each on fresh nodes.
+const ROUNDS: usize = 3;
+
 /// How long one outage took to catch up from.
 struct CatchUp {
     /// Entries the hub's stream carried.
@@ -296,16 +284,7 @@ async fn outages(round: usize, count: usize) -> [CatchUp; 2] {
     let link = Partition::start(tap.addr).await;
     pin(&hub, &link.url(), university.node.node_id()).await;
     pin(&university, &hub.node.url(), hub.node.node_id()).await;
-    federation(&hub)
-        .await
-        .subscribe(pb::SubscribeRequest {
-            node_id: university.node.node_id().into(),
-            entity_kinds: vec![],
-            via: String::new(),
-            activity_filter: None,
-        })
-        .await
-        .expect("subscribe");
+    subscribe(&hub, university.node.node_id()).await;
     publish_many(&university, &token, 10, 1, "Разминка").await;
     let (_, latest) = shared_after(&university, 0).await;
     cursor_reaches(&hub, university.node.node_id(), latest).await;
@@ -526,6 +505,15 @@ impl Drop for Tap {
 
 // 3. A node serving a thousand peers' Watch streams.
 
+/// Peers whose Watch streams one node serves.
+const SUBSCRIBERS: usize = 1_000;
+/// The heartbeat the peers ask for (what a following node asks for).
+const HEARTBEAT_SECS: u32 = 5;
+/// Heartbeat periods the open streams are watched for.
+const OBSERVED_PERIODS: u32 = 4;
+/// Streams opened at once.
+const OPENING: usize = 50;
+
 /// Starts a node in a child process with `peers` pinned, opens a Watch
 /// stream as each of them, and reads the node's resident set before and
 /// while they are open and heartbeating.
@@ -617,7 +605,7 @@ async fn subscribers(peers: usize) {
         mib(bench_after.saturating_sub(bench_before))
     );
     heartbeat_health(&arrivals, ended, peers);
-    steal.report("the streams' life");
+    println!("SQLite: {} during the streams' life", steal.taken());
 
     if let Some(mut stdin) = child.stdin.take() {
         // Closing stdin tells the node process to stop.
@@ -815,31 +803,39 @@ async fn pin(node: &TestNode, url: &str, fingerprint: &str) {
         .expect("pin a peer");
 }
 
-/// Every node pins every other and follows its log.
+/// `node` follows the log of its pinned peer `fingerprint`.
+async fn subscribe(node: &TestNode, fingerprint: &str) {
+    federation(node)
+        .await
+        .subscribe(pb::SubscribeRequest {
+            node_id: fingerprint.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("subscribe");
+}
+
+/// Every node pins every other, then follows its log: a node follows only
+/// a pinned peer.
 async fn full_mesh(nodes: &[&TestNode]) {
-    for from in nodes {
-        for to in nodes {
-            if from.node.node_id() != to.node.node_id() {
-                pin(from, &to.node.url(), to.node.node_id()).await;
-            }
-        }
+    for (from, to) in ordered_pairs(nodes) {
+        pin(from, &to.node.url(), to.node.node_id()).await;
     }
-    for from in nodes {
-        for to in nodes {
-            if from.node.node_id() != to.node.node_id() {
-                federation(from)
-                    .await
-                    .subscribe(pb::SubscribeRequest {
-                        node_id: to.node.node_id().into(),
-                        entity_kinds: vec![],
-                        via: String::new(),
-                        activity_filter: None,
-                    })
-                    .await
-                    .expect("subscribe");
-            }
-        }
+    for (from, to) in ordered_pairs(nodes) {
+        subscribe(from, to.node.node_id()).await;
     }
+}
+
+/// Every (from, to) of two different nodes of `nodes`.
+fn ordered_pairs<'a>(
+    nodes: &'a [&'a TestNode],
+) -> impl Iterator<Item = (&'a TestNode, &'a TestNode)> {
+    nodes.iter().flat_map(move |from| {
+        nodes
+            .iter()
+            .filter(move |to| from.node.node_id() != to.node.node_id())
+            .map(move |to| (*from, *to))
+    })
 }
 
 /// Waits until `node` has `count` subscriptions, each with its stream open.
@@ -890,14 +886,10 @@ fn report(what: &str, samples: &mut [Duration]) {
     let n = samples.len();
     let (median, p99) = percentiles(samples);
     println!(
-        "SQLite: {what}: median {}, p99 {} ({n} samples)",
+        "SQLite: {what}: median {:.1} ms, p99 {:.1} ms ({n} samples)",
         millis(median),
         millis(p99)
     );
-}
-
-fn millis(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
 fn secs(d: Duration) -> String {
@@ -918,53 +910,4 @@ fn resident_kib(pid: &str) -> u64 {
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmRSS in /proc/<pid>/status")
-}
-
-/// The CPU time the host took from this machine while something ran
-/// (`steal` in `/proc/stat`): a virtual machine loses it to its neighbours,
-/// and it slows everything measured here.
-struct Steal {
-    /// (stolen, all) CPU time so far, in clock ticks.
-    start: (u64, u64),
-}
-
-impl Steal {
-    /// Starts counting.
-    fn start() -> Self {
-        Self { start: cpu_ticks() }
-    }
-
-    /// The share of all CPU time stolen since the start, in percent.
-    fn percent(&self) -> f64 {
-        let (stolen, all) = cpu_ticks();
-        let all = all.saturating_sub(self.start.1);
-        if all == 0 {
-            return 0.0;
-        }
-        100.0 * stolen.saturating_sub(self.start.0) as f64 / all as f64
-    }
-
-    /// Prints the share stolen during `what`.
-    fn report(&self, what: &str) {
-        println!(
-            "SQLite: the host took {:.0}% of the CPU time (steal) during {what}",
-            self.percent()
-        );
-    }
-}
-
-/// (stolen, all) CPU time of every CPU since boot, in clock ticks; zeros
-/// where `/proc/stat` is missing.
-fn cpu_ticks() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let ticks: Vec<u64> = stat
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(1)
-        .take(8)
-        .filter_map(|field| field.parse().ok())
-        .collect();
-    (ticks.get(7).copied().unwrap_or(0), ticks.iter().sum())
 }

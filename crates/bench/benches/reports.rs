@@ -27,6 +27,10 @@ use std::fmt::Write as _;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Days, Duration, NaiveDate, TimeZone as _, Utc};
+use edufed_bench::{
+    Steal, activity, millis, numbered_organization, on_each_backend, open_store, percentile, scale,
+    schedule, timed,
+};
 use edufed_domain::agreement::decide::{Ballot, Signer, Vote};
 use edufed_domain::agreement::{
     AgreementKind, CompletionDocument, Content, Duty, PartKind, Party, PartyRole, Programme,
@@ -34,16 +38,15 @@ use edufed_domain::agreement::{
 };
 use edufed_domain::calendar::registration::{Cohort, RegistrationState, Results};
 use edufed_domain::calendar::{
-    Activity, ActivityDetails, ActivityKind, ActivityStatus, Audience, Direction, Format,
-    GradeRange, Override, OverrideChange, Place, Recurrence, RegistrationWindow, Schedule,
-    Visibility,
+    Activity, ActivityKind, ActivityStatus, Direction, GradeRange, Override, OverrideChange,
 };
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
-use edufed_domain::directory::{Contacts, NewOrganization, OrgKind, Role, Slug};
+use edufed_domain::directory::{OrgKind, Role};
 use edufed_domain::ids::{ActivityId, AgreementId, OrgId, RegistrationId};
 use edufed_domain::policy::Principal;
 use edufed_domain::report::{
-    self, Facts, Indicator, Query, ReportKind, SchoolYear, Scope, TargetScope,
+    self, ActivityRow, AgreementRow, Facts, Indicator, ParticipationRow, Query, Report, ReportKind,
+    SchoolYear, Scope, TargetScope,
 };
 use edufed_domain::time::{Clock, TimeZone};
 use edufed_store::agreement::NewAgreement;
@@ -66,32 +69,8 @@ const BATCH: usize = 10_000;
 const EXPIRING_WITHIN_DAYS: u32 = 60;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let scale: usize = std::env::var("EDUFED_BENCH_SCALE")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(1)
-            .max(1);
-        let dir = tempfile::tempdir().expect("temp dir");
-        let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
-        run("SQLite", &sqlite, scale).await;
-        if let Ok(admin) = std::env::var("EDUFED_BENCH_POSTGRES_URL") {
-            let name = format!("edufed_bench_{}", uuid::Uuid::now_v7().simple());
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("connect to PostgreSQL");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create database");
-            let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
-            run("PostgreSQL", &format!("{base}/{name}"), scale).await;
-        }
-    });
+    let scale = scale();
+    on_each_backend(async |backend, url| run(backend, url, scale).await);
 }
 
 /// When the reports are asked for: the school year 2025/26 is over but for
@@ -106,11 +85,9 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 
 async fn run(backend: &str, url: &str, scale: usize) {
     let clock = Clock::manual(Utc.with_ymd_and_hms(2024, 8, 1, 9, 0, 0).unwrap());
-    let store = Store::connect(url, &ConnectOptions::default())
+    let store = open_store(url, &ConnectOptions::default())
         .await
-        .expect("connect")
         .with_clock(clock.clone());
-    store.migrate().await.expect("migrate");
     let seeded = Instant::now();
     let seed = seed(&store, &clock, url, scale).await;
     println!(
@@ -135,14 +112,14 @@ async fn run(backend: &str, url: &str, scale: usize) {
     let periods = [period, period.previous()];
     let steal = Steal::start();
 
-    // Loading the facts.
-    let mut load = Vec::new();
+    // Loading the facts. Each run's facts are assigned inside the timing,
+    // dropping the previous run's there, as in the runs BENCHMARKS.md
+    // records.
     let mut facts = Facts::default();
-    for _ in 0..RUNS {
-        let started = Instant::now();
+    let (mut load, ()) = timed(RUNS, async || {
         facts = store.report_facts(&periods).await.expect("report facts");
-        load.push(started.elapsed());
-    }
+    })
+    .await;
     let occurrences: usize = facts.activities.iter().map(|a| a.occurrences.len()).sum();
     println!(
         "{backend}: report_facts({period} and {}): {} (loaded {} organizations, {} activities \
@@ -172,20 +149,7 @@ async fn run(backend: &str, url: &str, scale: usize) {
     assert_eq!(facts.enrolments.len(), 2 * SCHOOLS);
 
     // Computing the reports from them.
-    let query = |kind: Option<ReportKind>| Query {
-        period,
-        scope: Scope::Network,
-        group_by: kind.map_or_else(Vec::new, |k| k.default_grouping().to_vec()),
-        expiring_within_days: EXPIRING_WITHIN_DAYS,
-    };
-    let q = query(None);
-    let mut times = Vec::new();
-    let mut rows = Vec::new();
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        rows = report::indicators(&facts, &q);
-        times.push(started.elapsed());
-    }
+    let (mut times, rows) = computed(&facts, &query(period, None), report::indicators).await;
     let mut by_indicator: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for r in rows.iter().filter(|r| !r.organization.is_empty()) {
         let e = by_indicator.entry(r.indicator.as_str()).or_default();
@@ -223,95 +187,132 @@ async fn run(backend: &str, url: &str, scale: usize) {
         );
     }
 
-    let q = query(Some(ReportKind::Activities));
-    let mut times = Vec::new();
-    let mut activities = None;
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        activities = Some(report::activities(&facts, &q));
-        times.push(started.elapsed());
-    }
-    let activities = activities.expect("a run");
-    println!(
-        "{backend}: activities report: {} ({} rows; {} activities held, {} cancelled, {} \
-         occurrences held, {} to come)",
-        spread(&mut times),
-        activities.rows.len(),
-        activities.total.activities_held,
-        activities.total.activities_cancelled,
-        activities.total.occurrences_held,
-        activities.total.occurrences_scheduled,
-    );
+    let reports = Reports {
+        backend,
+        facts: &facts,
+        period,
+    };
+    let activities = reports.time("activities", report::activities).await;
     assert!(activities.total.activities_held as usize > seed.activities * 8 / 10);
-
-    let q = query(Some(ReportKind::Participation));
-    let mut times = Vec::new();
-    let mut participation = None;
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        participation = Some(report::participation(&facts, &q));
-        times.push(started.elapsed());
-    }
-    let participation = participation.expect("a run");
-    println!(
-        "{backend}: participation report: {} ({} rows; {} cohorts of {} pupils, {} with results)",
-        spread(&mut times),
-        participation.rows.len(),
-        participation.total.cohorts,
-        participation.total.registered,
-        participation.total.cohorts_with_results,
-    );
+    let participation = reports.time("participation", report::participation).await;
     assert!(participation.total.cohorts as usize > seed.confirmed * 9 / 10);
-
-    let q = query(Some(ReportKind::Agreements));
-    let mut times = Vec::new();
-    let mut agreements = None;
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        agreements = Some(report::agreements(&facts, &q));
-        times.push(started.elapsed());
-    }
-    let agreements = agreements.expect("a run");
-    println!(
-        "{backend}: agreements report: {} ({} rows; {} agreements, {} signed in the year, {} \
-         expiring soon, {:.0} hours delivered, {} students reached)",
-        spread(&mut times),
-        agreements.rows.len(),
-        agreements.total.agreements,
-        agreements.total.signed_in_period,
-        agreements.total.expiring_soon,
-        agreements.total.delivered_hours,
-        agreements.total.students_reached,
-    );
+    let agreements = reports.time("agreements", report::agreements).await;
     assert!(agreements.total.delivered_hours > 0.0);
-    println!(
-        "{backend}: the host took {:.0}% of the CPU time (steal) while timing",
-        steal.percent()
-    );
+    println!("{backend}: {} while timing", steal.taken());
 
     breakdown(backend, &store, url, &periods).await;
     store.close().await;
 }
 
+/// The Reports service's query over the network for `period`, grouped as
+/// it groups `kind` by default (not at all for the indicators).
+fn query(period: report::Period, kind: Option<ReportKind>) -> Query {
+    Query {
+        period,
+        scope: Scope::Network,
+        group_by: kind.map_or_else(Vec::new, |k| k.default_grouping().to_vec()),
+        expiring_within_days: EXPIRING_WITHIN_DAYS,
+    }
+}
+
+/// What a run's reports are computed from, and the backend their lines
+/// name.
+struct Reports<'a> {
+    backend: &'a str,
+    facts: &'a Facts,
+    period: report::Period,
+}
+
+impl Reports<'_> {
+    /// Times the `name` report over the facts and prints the times with
+    /// its total; returns the report.
+    async fn time<R: Total>(
+        &self,
+        name: &str,
+        compute: fn(&Facts, &Query) -> Report<R>,
+    ) -> Report<R> {
+        let query = query(self.period, Some(R::KIND));
+        let (mut times, report) = computed(self.facts, &query, compute).await;
+        println!(
+            "{}: {name} report: {} ({} rows; {})",
+            self.backend,
+            spread(&mut times),
+            report.rows.len(),
+            R::summary(&report.total)
+        );
+        report
+    }
+}
+
+/// A report's row type, and the figures of its total that the bench
+/// prints to show the report covered the network.
+trait Total {
+    const KIND: ReportKind;
+
+    fn summary(t: &Self) -> String;
+}
+
+impl Total for ActivityRow {
+    const KIND: ReportKind = ReportKind::Activities;
+
+    fn summary(t: &Self) -> String {
+        format!(
+            "{} activities held, {} cancelled, {} occurrences held, {} to come",
+            t.activities_held, t.activities_cancelled, t.occurrences_held, t.occurrences_scheduled
+        )
+    }
+}
+
+impl Total for ParticipationRow {
+    const KIND: ReportKind = ReportKind::Participation;
+
+    fn summary(t: &Self) -> String {
+        format!(
+            "{} cohorts of {} pupils, {} with results",
+            t.cohorts, t.registered, t.cohorts_with_results
+        )
+    }
+}
+
+impl Total for AgreementRow {
+    const KIND: ReportKind = ReportKind::Agreements;
+
+    fn summary(t: &Self) -> String {
+        format!(
+            "{} agreements, {} signed in the year, {} expiring soon, {:.0} hours delivered, {} students reached",
+            t.agreements,
+            t.signed_in_period,
+            t.expiring_soon,
+            t.delivered_hours,
+            t.students_reached
+        )
+    }
+}
+
+/// Times `compute` over `facts` for `query` in [`RUNS`] runs; returns the
+/// times and the last report. Each run's report is assigned inside the
+/// timing, dropping the previous run's there, as in the runs BENCHMARKS.md
+/// records, so that new numbers compare with those.
+async fn computed<R>(
+    facts: &Facts,
+    query: &Query,
+    compute: impl Fn(&Facts, &Query) -> R,
+) -> (Vec<StdDuration>, R) {
+    let mut report = None;
+    let (times, ()) = timed(RUNS, async || report = Some(compute(facts, query))).await;
+    (times, report.expect("a run"))
+}
+
 /// "median M ms (min A, max B)" of the runs.
 fn spread(times: &mut [StdDuration]) -> String {
-    times.sort();
+    let median = percentile(times, 50);
     format!(
-        "median {} ms (min {}, max {}; {} runs)",
-        ms(times[times.len() / 2]),
-        ms(times[0]),
-        ms(times[times.len() - 1]),
+        "median {:.1} ms (min {:.1}, max {:.1}; {} runs)",
+        millis(median),
+        millis(times[0]),
+        millis(times[times.len() - 1]),
         times.len()
     )
-}
-
-fn ms(d: StdDuration) -> String {
-    format!("{:.1}", d.as_secs_f64() * 1000.0)
-}
-
-fn median(mut times: Vec<StdDuration>) -> StdDuration {
-    times.sort();
-    times[times.len() / 2]
 }
 
 /// Where loading the facts spends its time: the statements `report_facts`
@@ -345,18 +346,15 @@ async fn breakdown(backend: &str, store: &Store, url: &str, periods: &[report::P
     ];
     let mut parts = Vec::new();
     for (what, sql, windowed) in statements {
-        let mut times = Vec::new();
-        let mut n = 0;
-        for _ in 0..3 {
-            let started = Instant::now();
+        let (mut times, n) = timed(3, async || {
             let mut q = sqlx::query(sql);
             if windowed {
                 q = q.bind(start).bind(end);
             }
-            n = q.fetch_all(&mut conn).await.expect("statement").len();
-            times.push(started.elapsed());
-        }
-        parts.push((what.to_owned(), median(times), n));
+            q.fetch_all(&mut conn).await.expect("statement").len()
+        })
+        .await;
+        parts.push((what.to_owned(), percentile(&mut times, 50), n));
     }
     // Agreements: the ids, then each agreement read whole (its row, its
     // versions with their documents, its signatures), one after another.
@@ -364,9 +362,7 @@ async fn breakdown(backend: &str, store: &Store, url: &str, periods: &[report::P
         .fetch_all(&mut conn)
         .await
         .expect("agreement ids");
-    let mut times = Vec::new();
-    for _ in 0..3 {
-        let started = Instant::now();
+    let (mut times, ()) = timed(3, async || {
         for id in &ids {
             for sql in [
                 "SELECT id, initiator_id, time_zone, lifecycle, revision, created_at, updated_at \
@@ -383,38 +379,36 @@ async fn breakdown(backend: &str, store: &Store, url: &str, periods: &[report::P
                     .expect("agreement");
             }
         }
-        times.push(started.elapsed());
-    }
+    })
+    .await;
     parts.push((
         format!(
             "agreements, 3 statements each ({} round trips)",
             3 * ids.len()
         ),
-        median(times),
+        percentile(&mut times, 50),
         ids.len(),
     ));
     // The same agreements read through the store's public call, which
     // parses them too.
-    let mut times = Vec::new();
-    for _ in 0..3 {
-        let started = Instant::now();
+    let (mut times, ()) = timed(3, async || {
         for id in &ids {
             store
                 .get_agreement(&AgreementId::from_stored(id.clone()))
                 .await
                 .expect("agreement");
         }
-        times.push(started.elapsed());
-    }
+    })
+    .await;
     parts.push((
         "agreements through Store::get_agreement, parsed".to_owned(),
-        median(times),
+        percentile(&mut times, 50),
         ids.len(),
     ));
     for (what, time, n) in parts {
         println!(
-            "{backend}:   load breakdown: {what}: {} ms, {n} rows",
-            ms(time)
+            "{backend}:   load breakdown: {what}: {:.1} ms, {n} rows",
+            millis(time)
         );
     }
     conn.close().await.expect("close");
@@ -559,22 +553,7 @@ async fn seed(store: &Store, clock: &Clock, url: &str, scale: usize) -> Seeded {
             _ => OrgKind::School,
         };
         let (city, zone) = zones[i % zones.len()];
-        let org = store
-            .create_organization(
-                NewOrganization {
-                    slug: Slug::parse("slug", &format!("org-{i}")).unwrap(),
-                    kind,
-                    full_name: format!("Организация {i}"),
-                    short_name: format!("Орг {i}"),
-                    city: city.into(),
-                    time_zone: TimeZone::parse("time_zone", zone).unwrap(),
-                    contacts: Contacts::default(),
-                    inn: None,
-                },
-                &Actor::Node,
-            )
-            .await
-            .expect("organization");
+        let org = numbered_organization(store, i, kind, city, zone).await;
         let org = Org {
             id: org.id,
             zone: org.time_zone,
@@ -822,48 +801,24 @@ async fn seed(store: &Store, clock: &Clock, url: &str, scale: usize) -> Seeded {
                 let low = rng.gen_range(1..=11);
                 (low, rng.gen_range(low..=11))
             };
-            let details = ActivityDetails {
-                title: format!(
-                    "{} №{i}",
-                    match kind {
-                        ActivityKind::Olympiad => "Олимпиада",
-                        ActivityKind::NetworkLesson => "Технология",
-                        _ => "Занятие",
-                    }
-                ),
-                description: "Совместное мероприятие сети".into(),
+            let title = format!(
+                "{} №{i}",
+                match kind {
+                    ActivityKind::Olympiad => "Олимпиада",
+                    ActivityKind::NetworkLesson => "Технология",
+                    _ => "Занятие",
+                }
+            );
+            let rule = (count > 1).then(|| format!("FREQ=WEEKLY;COUNT={count}"));
+            let details = activity(
+                title,
                 kind,
-                direction: Some(directions[rng.gen_range(0..directions.len())]),
-                subjects: vec![],
-                audience: Audience {
-                    students: Some(GradeRange::new("grades", low, high).unwrap()),
-                    teachers: false,
-                    parents: false,
-                    university_students: false,
-                },
-                format: Format::InPerson,
-                place: Place::AtPublisher,
-                coordinator: None,
-                partners: vec![],
-                capacity: Some(60),
-                quotas: vec![],
-                registration: RegistrationWindow::default(),
-                visibility: Visibility::Public,
-                agreement_id: agreement.map(|a| a.id.to_string()),
-                schedule: Schedule {
-                    time_zone: publisher.zone,
-                    start,
-                    end: start + Duration::minutes(minutes),
-                    all_day: false,
-                    recurrence: (count > 1).then(|| Recurrence {
-                        rule: format!("FREQ=WEEKLY;COUNT={count}"),
-                        exdates: vec![],
-                        rdates: vec![],
-                    }),
-                },
-            }
-            .validate()
-            .expect("valid activity");
+                directions[rng.gen_range(0..directions.len())],
+                GradeRange::new("grades", low, high).unwrap(),
+                60,
+                agreement.map(|a| a.id.to_string()),
+                schedule(publisher.zone, start, minutes, rule),
+            );
             // A few activities are called off, a few single occurrences.
             let cancelled = rng.gen_bool(0.02);
             let overrides = if count > 1 && rng.gen_bool(0.05) {
@@ -1176,45 +1131,6 @@ fn agreement_content(
     }
     .validated()
     .expect("valid agreement")
-}
-
-/// The CPU time the host took from this machine while something ran
-/// (`steal` in `/proc/stat`).
-struct Steal {
-    /// (stolen, all) CPU time so far, in clock ticks.
-    start: (u64, u64),
-}
-
-impl Steal {
-    fn start() -> Self {
-        Self { start: cpu_ticks() }
-    }
-
-    /// The share of all CPU time stolen since the start, in percent.
-    fn percent(&self) -> f64 {
-        let (stolen, all) = cpu_ticks();
-        let all = all.saturating_sub(self.start.1);
-        if all == 0 {
-            return 0.0;
-        }
-        100.0 * stolen.saturating_sub(self.start.0) as f64 / all as f64
-    }
-}
-
-/// (stolen, all) CPU time of every CPU since boot, in clock ticks; zeros
-/// where `/proc/stat` is missing.
-fn cpu_ticks() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let ticks: Vec<u64> = stat
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(1)
-        .take(8)
-        .filter_map(|field| field.parse().ok())
-        .collect();
-    (ticks.get(7).copied().unwrap_or(0), ticks.iter().sum())
 }
 
 /// Signs with no key: reports never read signatures.
