@@ -105,21 +105,12 @@ fn request(
     let local = |t: DateTime<Utc>| t.with_timezone(&zone).naive_local();
     let (start, end) = times[0];
     Request {
-        resource: resource.clone(),
-        requester: org.clone(),
-        start: local(start),
-        end: local(end),
         recurrence: (times.len() > 1).then(|| Recurrence {
             rule: "FREQ=DAILY;COUNT=1".into(),
             exdates: vec![],
             rdates: times[1..].iter().map(|t| local(t.0)).collect(),
         }),
-        purpose: "Технология".into(),
-        headcount: 12,
-        activity: None,
-        agreement: None,
-        hold: None,
-        skip_conflicts: false,
+        ..edufed_tests::lesson_request(resource, org, local(start), local(end))
     }
 }
 

@@ -118,20 +118,7 @@ fn cohort(org: &OrgId, headcount: u32) -> Cohort {
 }
 
 fn window(days: i64) -> OccurrenceFilter {
-    OccurrenceFilter {
-        from: Utc::now(),
-        to: Utc::now() + Duration::days(days),
-        publisher: None,
-        kind: None,
-        direction: None,
-        grade: None,
-        subject: None,
-        format: None,
-        min_free_seats: None,
-        agreement_id: None,
-        query: None,
-        include_cancelled: false,
-    }
+    edufed_tests::occurrences_between(Utc::now(), Utc::now() + Duration::days(days))
 }
 
 both_backends!(fifty_pupils_for_forty_five_seats, |backend| async move {
