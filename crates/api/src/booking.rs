@@ -271,6 +271,18 @@ impl BookingService {
         })
     }
 
+    /// The owner's verdict: approve, or reject with a comment.
+    async fn decide(
+        &self,
+        caller: &Principal,
+        req: &pb::DecideBookingRequest,
+        approve: bool,
+    ) -> Result<pb::BookingRecord, ApiError> {
+        let command = decide(req, approve)?;
+        let booked = self.ctx.store.decide_booking(command, caller).await?;
+        Ok(booked.to_proto())
+    }
+
     async fn find_slots(
         &self,
         caller: &Principal,
@@ -454,17 +466,8 @@ impl BookingApi for BookingService {
         request: Request<pb::DecideBookingRequest>,
     ) -> RpcResult<pb::BookingRecord> {
         let caller = principal(&request)?;
-        let decided = async {
-            let command = decide(request.get_ref(), true)?;
-            Ok(self.ctx.store.decide_booking(command, &caller).await?)
-        };
-        self.ctx
-            .reply(
-                decided
-                    .await
-                    .map(|b: edufed_domain::booking::Booked| b.to_proto()),
-            )
-            .await
+        let decided = self.decide(&caller, request.get_ref(), true).await;
+        self.ctx.reply(decided).await
     }
 
     async fn reject_booking(
@@ -472,17 +475,8 @@ impl BookingApi for BookingService {
         request: Request<pb::DecideBookingRequest>,
     ) -> RpcResult<pb::BookingRecord> {
         let caller = principal(&request)?;
-        let decided = async {
-            let command = decide(request.get_ref(), false)?;
-            Ok(self.ctx.store.decide_booking(command, &caller).await?)
-        };
-        self.ctx
-            .reply(
-                decided
-                    .await
-                    .map(|b: edufed_domain::booking::Booked| b.to_proto()),
-            )
-            .await
+        let decided = self.decide(&caller, request.get_ref(), false).await;
+        self.ctx.reply(decided).await
     }
 
     async fn cancel_booking(

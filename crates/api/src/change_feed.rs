@@ -74,6 +74,16 @@ impl ChangeFeedService {
     }
 }
 
+impl ChangeFeedService {
+    /// A place for one more stream, of the node's `max_streams`.
+    fn permit(&self) -> Result<OwnedSemaphorePermit, Status> {
+        self.streams
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| to_status(&Refused::Busy))
+    }
+}
+
 const MAX_KINDS: usize = 32;
 
 /// The entries `caller` may see: all for the operator, else those of the
@@ -198,11 +208,7 @@ impl ChangeFeed for ChangeFeedService {
                 .map_err(|e| to_status(&e))?;
         }
 
-        let permit = self
-            .streams
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| to_status(&Refused::Busy))?;
+        let permit = self.permit()?;
         let (tx, rx) = mpsc::channel(64);
         let pump = Pump {
             store: self.store.clone(),
@@ -255,11 +261,7 @@ impl ChangeFeed for ChangeFeedService {
             }
             Err(other) => return Err(to_status(&other)),
         };
-        let permit = self
-            .streams
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| to_status(&Refused::Busy))?;
+        let permit = self.permit()?;
         let (tx, rx) = mpsc::channel(64);
         let relay = Relayer {
             store: self.store.clone(),
