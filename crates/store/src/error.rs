@@ -47,11 +47,11 @@ pub enum Constraint {
 /// What kind of constraint refused a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// A unique key.
+    /// A second row with a key already taken.
     Unique,
-    /// A foreign key.
+    /// A row naming one that does not exist.
     ForeignKey,
-    /// An exclusion constraint (PostgreSQL).
+    /// Two rows overlapping where the schema forbids it (PostgreSQL only).
     Exclusion,
 }
 
