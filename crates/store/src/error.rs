@@ -102,8 +102,8 @@ impl Constraint {
         }
     }
 
-    /// How SQLite's message names a unique constraint: "UNIQUE constraint
-    /// failed: <columns>". Its foreign-key messages name none.
+    /// How SQLite's message names a unique constraint: `UNIQUE constraint
+    /// failed: <columns>`. Its foreign-key messages name none.
     fn sqlite_columns(self) -> Option<&'static str> {
         match self {
             Constraint::OrganizationSlug => Some("organizations.slug"),

@@ -70,13 +70,13 @@ string_enum!(
 /// Which report; for the dimensions each allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportKind {
-    /// [`activities`].
+    /// [`activities`](super::activities).
     Activities,
-    /// [`participation`].
+    /// [`participation`](super::participation).
     Participation,
-    /// [`agreements`].
+    /// [`agreements`](super::agreements).
     Agreements,
-    /// [`resources`].
+    /// [`resources`](super::resources).
     Resources,
 }
 

@@ -65,7 +65,7 @@ pub enum TargetScope {
 }
 
 impl TargetScope {
-    /// The stored form: "org:<id>", "city:<folded>", "network".
+    /// The stored form: `org:<id>`, `city:<folded>` or `network`.
     pub fn stored(&self) -> String {
         match self {
             TargetScope::Organization(id) => format!("org:{id}"),

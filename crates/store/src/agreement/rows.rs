@@ -46,7 +46,7 @@ struct AgreementRow {
 impl TryFrom<AgreementRow> for Agreement {
     type Error = StorageError;
 
-    /// The agreement without its versions, which [`load`] adds.
+    /// The agreement without its versions, which `load` adds.
     fn try_from(row: AgreementRow) -> Result<Self, StorageError> {
         Ok(Agreement {
             id: AgreementId::from_stored(row.id),
@@ -77,7 +77,7 @@ struct VersionRow {
 impl TryFrom<VersionRow> for Version {
     type Error = StorageError;
 
-    /// The version without its signatures, which [`load`] adds.
+    /// The version without its signatures, which `load` adds.
     fn try_from(row: VersionRow) -> Result<Self, StorageError> {
         // A proposed version is read back from the very document its
         // hash covers, so what is shown is what was signed.
