@@ -11,21 +11,25 @@ use crate::stable::string_enum;
 string_enum!(
     /// The kinds of entity the log records.
     EntityKind {
-        /// An organization.
+        /// An organization's profile; the payload is the
+        /// [`Organization`](crate::directory::Organization).
         Organization = "organization",
-        /// A person.
+        /// A person's record; the payload is the [`Person`](crate::directory::Person).
         Person = "person",
         /// A person's role in an organization.
         Membership = "membership",
         /// An API token's public record.
         ApiToken = "api_token",
-        /// A calendar activity.
+        /// A calendar activity; the payload is the
+        /// [`Activity`](crate::calendar::Activity).
         Activity = "activity",
         /// An activity's seat counts per occurrence.
         ActivitySeats = "activity_seats",
-        /// A cohort's registration.
+        /// A cohort's registration for an activity, under the activity's
+        /// publisher and readable by the registering school.
         Registration = "registration",
-        /// A bookable resource.
+        /// A bookable resource; the payload is the
+        /// [`Resource`](crate::booking::Resource).
         Resource = "resource",
         /// A booking and its occurrences.
         Booking = "booking",
@@ -34,7 +38,7 @@ string_enum!(
         ResourceBusy = "resource_busy",
         /// A network agreement: its lifecycle and versions.
         Agreement = "agreement",
-        /// A pinned peer node.
+        /// A peer pinned, unpinned or followed; the payload names its node.
         Peer = "peer",
     }
 );
@@ -71,13 +75,11 @@ impl Actor {
 /// A change to append to the log.
 #[derive(Debug, Clone)]
 pub struct NewChange {
-    /// The entity's kind.
     pub kind: EntityKind,
-    /// The entity's id.
+    /// The id of the record changed, unique within its kind.
     pub entity_id: String,
     /// The entity's version after the change.
     pub version: u64,
-    /// What happened.
     pub operation: Operation,
     /// The organization the entity belongs to, if any.
     pub org_id: Option<OrgId>,
@@ -89,7 +91,6 @@ pub struct NewChange {
     pub shared: bool,
     /// The entity's state, as JSON.
     pub payload: serde_json::Value,
-    /// Who did it.
     pub actor: Actor,
 }
 
@@ -100,13 +101,14 @@ impl NewChange {
         self
     }
 
-    /// The same change, readable by every member of the network.
     /// The same entry, readable by members of each of `orgs` too.
     pub fn for_orgs(mut self, orgs: impl IntoIterator<Item = OrgId>) -> Self {
         self.audience.extend(orgs);
         self
     }
 
+    /// The same change, readable by every member of the network when
+    /// `shared`.
     pub fn shared(mut self, shared: bool) -> Self {
         self.shared = shared;
         self
@@ -156,25 +158,22 @@ impl NewChange {
 pub struct ChangeEntry {
     /// Position in the log, strictly increasing.
     pub sequence: u64,
-    /// The entity's kind.
     pub kind: EntityKind,
-    /// The entity's id.
+    /// The id of the record changed, unique within its kind.
     pub entity_id: String,
     /// The entity's version after the change.
     pub version: u64,
-    /// What happened.
     pub operation: Operation,
     /// The organization the entity belongs to, if any.
     pub org_id: Option<OrgId>,
     /// The entity's state as JSON text.
     pub payload: String,
-    /// When it was committed.
+    /// When the change was written, by the writing node's clock.
     pub created_at: DateTime<Utc>,
     /// Who did it, as recorded.
     pub actor: String,
 }
 
-/// The bounds of the retained log.
 /// The format tag of a signed change-log statement.
 pub const ENTRY_FORMAT: &str = "edufed.change.v1";
 
@@ -201,6 +200,7 @@ impl ChangeEntry {
     }
 }
 
+/// The bounds of the retained log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogBounds {
     /// Entries up to and including this sequence have been compacted away.
@@ -234,14 +234,14 @@ pub enum Error {
          re-read the current state and watch from the latest sequence"
     )]
     CursorExpired {
-        /// The cursor asked for.
+        /// The sequence the reader asked to resume after.
         cursor: u64,
         /// The oldest sequence that may still be read.
         oldest: u64,
-        /// The latest sequence.
+        /// The latest sequence written.
         latest: u64,
     },
-    /// The store failed.
+    /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

@@ -33,9 +33,7 @@ pub enum Error {
     /// The person holds no role in the organization.
     #[error("person {person} is not a member of organization {organization}")]
     NotAMember {
-        /// The person.
         person: PersonId,
-        /// The organization.
         organization: OrgId,
     },
     /// Another organization has this slug.
@@ -47,19 +45,16 @@ pub enum Error {
     /// The person already holds a role in the organization.
     #[error("person {person} is already a member of organization {organization}")]
     AlreadyMember {
-        /// The person.
         person: PersonId,
-        /// The organization.
         organization: OrgId,
     },
     /// The organization changed since the version the caller saw.
     #[error("organization {id} is at version {actual}, not the expected {expected}")]
     VersionMismatch {
-        /// The organization.
         id: OrgId,
         /// The version the caller expected.
         expected: u64,
-        /// The version stored.
+        /// The version stored now.
         actual: u64,
     },
     /// Removing this member would leave the organization without an admin.
@@ -67,15 +62,12 @@ pub enum Error {
         "person {person} is the last admin of organization {organization}; add another admin first"
     )]
     LastAdmin {
-        /// The person.
         person: PersonId,
-        /// The organization.
         organization: OrgId,
     },
     /// The organization is hosted on another node, which alone changes it.
     #[error("organization {organization} is hosted on node {node}; change it or its members there")]
     HostedElsewhere {
-        /// The organization.
         organization: OrgId,
         /// The node that hosts it.
         node: String,
@@ -92,7 +84,7 @@ pub enum Error {
     /// The bearer token presented has expired.
     #[error("the bearer token expired at {0}")]
     ExpiredToken(DateTime<Utc>),
-    /// The store failed.
+    /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -136,21 +128,19 @@ string_enum!(
         School = "school",
         /// A university or institute.
         University = "university",
-        /// A college.
+        /// A college of secondary vocational education.
         College = "college",
-        /// A technopark.
+        /// A children's technopark.
         Technopark = "technopark",
-        /// A museum.
         Museum = "museum",
-        /// A theatre.
         Theatre = "theatre",
         /// A centre of additional education.
         AdditionalEducation = "additional_education",
         /// The methodical centre overseeing the network.
         MethodicalCentre = "methodical_centre",
-        /// An enterprise.
+        /// A business or an industrial company.
         Enterprise = "enterprise",
-        /// Anything else.
+        /// Anything else; also a peer's kind this node does not know.
         Other = "other",
     }
 );
@@ -164,7 +154,7 @@ string_enum!(
         Coordinator = "coordinator",
         /// Teaches; registers groups and requests bookings.
         Teacher = "teacher",
-        /// Reads.
+        /// Sees what members see; changes nothing.
         Viewer = "viewer",
     }
 );
@@ -304,13 +294,13 @@ impl Email {
 /// How to reach an organization.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contacts {
-    /// E-mail.
     pub email: Option<Email>,
-    /// Phone number.
+    /// Digits, spaces and `+()-`, at least five digits, at most 32
+    /// characters.
     pub phone: Option<String>,
-    /// Web site.
+    /// An http(s) URL.
     pub website: Option<String>,
-    /// Postal address.
+    /// A postal address, one line of at most 500 characters.
     pub address: Option<String>,
 }
 
@@ -375,29 +365,28 @@ pub const MAX_TOKEN_NAME: usize = 100;
 /// An organization hosted on the node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organization {
-    /// Id.
+    /// The same on every node that knows the organization.
     pub id: OrgId,
-    /// Unique slug.
+    /// Unique on the node; an organization taken in from a peer may carry
+    /// a suffix here.
     pub slug: Slug,
-    /// Kind.
     pub kind: OrgKind,
-    /// Full official name.
+    /// The full official name, as in its charter.
     pub full_name: String,
-    /// Short name.
+    /// The name reports and listings show.
     pub short_name: String,
-    /// City.
+    /// As written; searches compare it folded.
     pub city: String,
-    /// IANA zone.
+    /// The zone its local days and hours are read in.
     pub time_zone: TimeZone,
-    /// Contacts.
     pub contacts: Contacts,
-    /// Taxpayer number.
+    /// Its taxpayer number (ИНН), when stated.
     pub inn: Option<Inn>,
     /// Increases on every change.
     pub version: u64,
-    /// Created at.
+    /// By the hosting node's clock.
     pub created_at: DateTime<Utc>,
-    /// Last changed at.
+    /// By the hosting node's clock; equal to `created_at` until a change.
     pub updated_at: DateTime<Utc>,
     /// The pinned peer that hosts it, for an organization of another node
     /// known here; `None` for this node's own.
@@ -408,21 +397,17 @@ pub struct Organization {
 /// A validated organization to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrganization {
-    /// Unique slug.
+    /// Refused when another organization on the node has it.
     pub slug: Slug,
-    /// Kind.
     pub kind: OrgKind,
-    /// Full official name.
+    /// At most [`MAX_FULL_NAME`] characters.
     pub full_name: String,
-    /// Short name.
+    /// At most [`MAX_SHORT_NAME`] characters.
     pub short_name: String,
-    /// City.
+    /// At most [`MAX_CITY`] characters.
     pub city: String,
-    /// IANA zone.
     pub time_zone: TimeZone,
-    /// Contacts.
     pub contacts: Contacts,
-    /// Taxpayer number.
     pub inn: Option<Inn>,
 }
 
@@ -452,15 +437,10 @@ impl NewOrganization {
 pub struct OrganizationPatch {
     /// Apply only at this version, when set.
     pub expected_version: Option<u64>,
-    /// New kind.
     pub kind: Option<OrgKind>,
-    /// New full name.
     pub full_name: Option<String>,
-    /// New short name.
     pub short_name: Option<String>,
-    /// New city.
     pub city: Option<String>,
-    /// New zone.
     pub time_zone: Option<TimeZone>,
     /// New contacts, replacing the old.
     pub contacts: Option<Contacts>,
@@ -531,7 +511,6 @@ impl Organization {
 /// Filters of an organization listing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrganizationFilter {
-    /// Only this kind.
     pub kind: Option<OrgKind>,
     /// Only this city, folded.
     pub city: Option<String>,
@@ -542,26 +521,27 @@ pub struct OrganizationFilter {
 /// A person known to the node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
-    /// Id.
     pub id: PersonId,
     /// Name shown to others.
     pub display_name: String,
     /// E-mail, unique on the node.
     pub email: Option<Email>,
-    /// The node operator.
+    /// Whether this is the node's operator, who may do everything on it but
+    /// sign for an organization; one person per node.
     pub operator: bool,
     /// Increases on every change.
     pub version: u64,
-    /// Created at.
+    /// By the node's clock.
     pub created_at: DateTime<Utc>,
 }
 
 /// A validated person to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPerson {
-    /// Name shown to others.
+    /// Name shown to others, at most [`MAX_PERSON_NAME`] characters.
     pub display_name: String,
-    /// E-mail.
+    /// A person already on the node with this e-mail is added instead of a
+    /// new one.
     pub email: Option<Email>,
 }
 
@@ -597,7 +577,7 @@ impl NewPerson {
 /// Who to add as a member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemberRef {
-    /// An existing person.
+    /// A person already on the node, by id.
     Existing(PersonId),
     /// A new person, or the existing one with the same e-mail.
     New(NewPerson),
@@ -606,13 +586,10 @@ pub enum MemberRef {
 /// A person's role in an organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Membership {
-    /// The organization.
     pub org_id: OrgId,
-    /// The person.
     pub person_id: PersonId,
-    /// The role.
     pub role: Role,
-    /// Created at.
+    /// When the person was added, by the node's clock.
     pub created_at: DateTime<Utc>,
 }
 
@@ -626,26 +603,23 @@ impl Membership {
 /// A membership with its person, as members are listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
-    /// The person.
     pub person: Person,
-    /// The membership.
     pub membership: Membership,
 }
 
 /// An API token's record. The secret itself is never stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiToken {
-    /// Id.
     pub id: TokenId,
     /// The person it acts for.
     pub person_id: PersonId,
-    /// A label.
+    /// A label its owner chose, e.g. "laptop" or "timetable sync".
     pub name: String,
-    /// Created at.
+    /// By the node's clock.
     pub created_at: DateTime<Utc>,
     /// Stops working at; never when `None`.
     pub expires_at: Option<DateTime<Utc>>,
-    /// Revoked at.
+    /// When it was revoked; a revoked token never works again.
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -674,7 +648,7 @@ pub const DEFAULT_TOKEN_TTL: Duration = Duration::days(90);
 pub struct NewToken {
     /// The person it acts for.
     pub person_id: PersonId,
-    /// A label.
+    /// A label its owner chose, at most [`MAX_TOKEN_NAME`] characters.
     pub name: String,
     /// Lifetime; `None` never expires (only the operator's bootstrap token).
     pub ttl: Option<Duration>,

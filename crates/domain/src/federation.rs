@@ -29,7 +29,7 @@ pub const MAX_IDEMPOTENCY_KEY: usize = 128;
 /// the request, so that the same key with another request is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Idempotency {
-    /// The forwarding node.
+    /// The id of the node that forwarded the write.
     pub node_id: String,
     /// The acting person and the key they sent, `person/key`.
     pub key: String,
@@ -59,22 +59,22 @@ pub fn auth_statement(from: &str, to: &str, unix_seconds: i64) -> String {
 /// An organization a node hosts.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HostedOrg {
-    /// Its id.
+    /// The same on every node that knows the organization.
     pub id: OrgId,
-    /// Its slug.
+    /// The slug on its home node; another node that already uses it
+    /// suffixes it when it takes the organization in.
     pub slug: String,
-    /// Its full name.
     pub full_name: String,
-    /// Its kind ("school", "university", …).
+    /// An [`OrgKind`](crate::directory::OrgKind) by name ("school",
+    /// "university", …); a kind this node does not know reads as "other".
     #[serde(default)]
     pub kind: String,
-    /// Its short name.
     #[serde(default)]
     pub short_name: String,
-    /// Its city.
     #[serde(default)]
     pub city: String,
-    /// Its IANA time zone.
+    /// An IANA name, e.g. "Asia/Tomsk"; one this node cannot read is taken
+    /// as UTC.
     #[serde(default)]
     pub time_zone: String,
 }
@@ -84,7 +84,7 @@ pub struct HostedOrg {
 pub struct NodeDescriptor {
     /// Hex SHA-256 of the public key.
     pub node_id: String,
-    /// Its name.
+    /// The name its operator gave it, for people.
     pub name: String,
     /// Where peers reach it.
     pub url: String,
@@ -173,7 +173,7 @@ pub fn parse_fingerprint(field: &str, raw: &str) -> Result<String, FieldError> {
 pub struct Peer {
     /// Its descriptor as last fetched.
     pub descriptor: NodeDescriptor,
-    /// When it was pinned.
+    /// When it was pinned, by this node's clock.
     pub added_at: DateTime<Utc>,
 }
 
@@ -189,13 +189,13 @@ pub enum Error {
     /// The peer could not be reached.
     #[error("{0}")]
     Unreachable(String),
-    /// No such peer.
+    /// No peer with that node id is pinned.
     #[error("peer {0} not found")]
     NotFound(String),
     /// The peer is pinned already.
     #[error("peer {0} is already pinned")]
     AlreadyPinned(String),
-    /// The subscription exists already.
+    /// This node follows that peer already.
     #[error("this node already subscribes to peer {0}")]
     AlreadySubscribed(String),
     /// No subscription to that peer.
@@ -204,7 +204,7 @@ pub enum Error {
     /// Two peers publish a record under the same id: neither is trusted.
     #[error("{0}")]
     Ambiguous(String),
-    /// The storage failed.
+    /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

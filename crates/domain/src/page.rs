@@ -19,7 +19,7 @@ impl PageSize {
         }
     }
 
-    /// The size.
+    /// The number of rows a page holds at most.
     pub fn get(self) -> u32 {
         self.0
     }

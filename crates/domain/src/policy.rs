@@ -10,7 +10,8 @@ use crate::ids::{OrgId, PersonId, TokenId};
 pub struct Principal {
     /// The person the token belongs to.
     pub person_id: PersonId,
-    /// The token used.
+    /// The token the call came with: a long-lived stream checks it again,
+    /// to stop when it is revoked or expires.
     pub token_id: TokenId,
     /// Whether the person is the node operator.
     pub operator: bool,
@@ -129,7 +130,6 @@ pub enum Target<'a> {
     },
     /// One person, with what decides who may act for them.
     Person {
-        /// The person.
         id: &'a PersonId,
         /// Whether they are the node operator.
         operator: bool,

@@ -19,7 +19,7 @@ pub fn line(field: &str, raw: &str, max_chars: usize) -> Result<String, FieldErr
     Ok(value.to_owned())
 }
 
-/// Like [`line`], but an empty value is `None`.
+/// Like [`line()`], but an empty value is `None`.
 pub fn optional_line(
     field: &str,
     raw: &str,

@@ -14,7 +14,6 @@ use crate::error::FieldError;
 pub struct TimeZone(chrono_tz::Tz);
 
 impl TimeZone {
-    /// UTC.
     pub const UTC: TimeZone = TimeZone(chrono_tz::Tz::UTC);
 
     /// Parses an IANA zone name; `field` names the input field on error.

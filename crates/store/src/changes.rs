@@ -5,8 +5,6 @@ use chrono::{DateTime, Utc};
 use edufed_domain::StorageError;
 use edufed_domain::changes::{ChangeEntry, EntityKind, Error, LogBounds, Operation};
 use edufed_domain::ids::OrgId;
-use sqlx::Row as _;
-use sqlx::any::AnyRow;
 
 use crate::Store;
 use crate::error::storage;
@@ -33,7 +31,7 @@ impl Store {
     /// What part of the log is retained.
     #[tracing::instrument(name = "store.changes.bounds", skip(self))]
     pub async fn log_bounds(&self) -> Result<LogBounds, StorageError> {
-        let row = sqlx::query(
+        let row: BoundsRow = sqlx::query_as(
             "SELECT COALESCE((SELECT MAX(seq) FROM change_log), 0) AS latest, \
              (SELECT value FROM node_meta WHERE key = $1) AS compacted",
         )
@@ -41,9 +39,9 @@ impl Store {
         .fetch_one(self.reader())
         .await
         .map_err(storage)?;
-        let latest = unsigned(row.try_get::<i64, _>("latest").map_err(storage)?)?;
-        let compacted: Option<String> = row.try_get("compacted").map_err(storage)?;
-        let compacted_through = compacted
+        let latest = unsigned(row.latest)?;
+        let compacted_through = row
+            .compacted
             .map(|v| v.parse::<u64>())
             .transpose()
             .map_err(StorageError::new)?
@@ -104,7 +102,7 @@ impl Store {
             }
         }
         sql += &format!(" ORDER BY seq LIMIT ${next}");
-        let mut query = sqlx::query(&sql).bind(signed(after));
+        let mut query = sqlx::query_as::<_, EntryRow>(&sql).bind(signed(after));
         for kind in &filter.kinds {
             query = query.bind(kind.as_str());
         }
@@ -117,8 +115,8 @@ impl Store {
             .await
             .map_err(storage)?;
         let entries = rows
-            .iter()
-            .map(entry_from_row)
+            .into_iter()
+            .map(ChangeEntry::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         // Checked after the read: compaction deletes and moves the bound in
         // one transaction, so if it removed anything this read needed, the
@@ -198,23 +196,43 @@ impl Store {
     }
 }
 
-fn entry_from_row(row: &AnyRow) -> Result<ChangeEntry, StorageError> {
-    let get_text = |name: &str| row.try_get::<String, _>(name).map_err(storage);
-    let get_int = |name: &str| row.try_get::<i64, _>(name).map_err(storage);
-    let kind = get_text("entity_kind")?;
-    let operation = get_text("operation")?;
-    Ok(ChangeEntry {
-        sequence: unsigned(get_int("seq")?)?,
-        kind: EntityKind::parse("entity_kind", &kind).map_err(StorageError::new)?,
-        entity_id: get_text("entity_id")?,
-        version: unsigned(get_int("version")?)?,
-        operation: Operation::parse("operation", &operation).map_err(StorageError::new)?,
-        org_id: row
-            .try_get::<Option<String>, _>("org_id")
-            .map_err(storage)?
-            .map(OrgId::from_stored),
-        payload: get_text("payload")?,
-        created_at: instant(get_int("created_at")?)?,
-        actor: get_text("actor")?,
-    })
+/// A change-log entry's columns, as `change_log` and `mirrors` both keep
+/// them.
+#[derive(sqlx::FromRow)]
+pub(crate) struct EntryRow {
+    seq: i64,
+    entity_kind: String,
+    entity_id: String,
+    version: i64,
+    operation: String,
+    org_id: Option<String>,
+    payload: String,
+    created_at: i64,
+    actor: String,
+}
+
+impl TryFrom<EntryRow> for ChangeEntry {
+    type Error = StorageError;
+
+    fn try_from(row: EntryRow) -> Result<Self, StorageError> {
+        Ok(ChangeEntry {
+            sequence: unsigned(row.seq)?,
+            kind: EntityKind::parse("entity_kind", &row.entity_kind).map_err(StorageError::new)?,
+            entity_id: row.entity_id,
+            version: unsigned(row.version)?,
+            operation: Operation::parse("operation", &row.operation).map_err(StorageError::new)?,
+            org_id: row.org_id.map(OrgId::from_stored),
+            payload: row.payload,
+            created_at: instant(row.created_at)?,
+            actor: row.actor,
+        })
+    }
+}
+
+/// The log's latest sequence and how far it was compacted.
+#[derive(sqlx::FromRow)]
+struct BoundsRow {
+    latest: i64,
+    /// `node_meta`'s value, a decimal sequence; NULL before any compaction.
+    compacted: Option<String>,
 }

@@ -30,10 +30,12 @@ pub enum OpenError {
     /// The URL names no supported database.
     #[error("unsupported database URL {0:?}: expected sqlite:// or postgres://")]
     UnsupportedUrl(String),
-    /// Connecting failed.
+    /// No connection could be opened: the server is unreachable or refuses
+    /// the credentials, or the SQLite file cannot be created.
     #[error("cannot connect to the database: {0}")]
     Connect(#[source] sqlx::Error),
-    /// Migrating failed.
+    /// The schema could not be brought to this version's migrations: one
+    /// failed, or the database has one applied that this version lacks.
     #[error("cannot migrate the database: {0}")]
     Migrate(#[source] sqlx::migrate::MigrateError),
     /// A statement of the start-up failed.
@@ -41,7 +43,7 @@ pub enum OpenError {
     Prepare(#[source] sqlx::Error),
 }
 
-/// Pool settings.
+/// How many connections a store opens, and how long a call waits for one.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
     /// Connections of the read pool (and of the only pool on PostgreSQL).
@@ -223,7 +225,7 @@ impl Store {
         &self.write
     }
 
-    /// The pool for reads.
+    /// The pool reads go through; on PostgreSQL, the one pool writes use too.
     pub(crate) fn reader(&self) -> &AnyPool {
         &self.read
     }

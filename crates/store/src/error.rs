@@ -47,11 +47,11 @@ pub enum Constraint {
 /// What kind of constraint refused a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// A unique key.
+    /// A second row with a key already taken.
     Unique,
-    /// A foreign key.
+    /// A row naming one that does not exist.
     ForeignKey,
-    /// An exclusion constraint (PostgreSQL).
+    /// Two rows overlapping where the schema forbids it (PostgreSQL only).
     Exclusion,
 }
 
@@ -102,8 +102,8 @@ impl Constraint {
         }
     }
 
-    /// How SQLite's message names a unique constraint: "UNIQUE constraint
-    /// failed: <columns>". Its foreign-key messages name none.
+    /// How SQLite's message names a unique constraint: `UNIQUE constraint
+    /// failed: <columns>`. Its foreign-key messages name none.
     fn sqlite_columns(self) -> Option<&'static str> {
         match self {
             Constraint::OrganizationSlug => Some("organizations.slug"),

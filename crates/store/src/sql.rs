@@ -4,18 +4,18 @@
 use chrono::{DateTime, Utc};
 use edufed_domain::StorageError;
 
-/// An instant as stored.
+/// An instant as stored: microseconds since the Unix epoch.
 pub(crate) fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }
 
-/// A stored instant.
+/// The instant stored as `micros`; an error past chrono's range.
 pub(crate) fn instant(micros: i64) -> Result<DateTime<Utc>, StorageError> {
     DateTime::from_timestamp_micros(micros)
         .ok_or_else(|| StorageError::msg(format!("stored instant {micros} is out of range")))
 }
 
-/// A stored optional instant.
+/// [`instant`] of a nullable column.
 pub(crate) fn optional_instant(micros: Option<i64>) -> Result<Option<DateTime<Utc>>, StorageError> {
     micros.map(instant).transpose()
 }
@@ -110,18 +110,6 @@ impl QueryText {
         R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
     {
         let mut query = sqlx::query_as(&self.sql);
-        for value in &self.values {
-            query = match value {
-                Value::Text(v) => query.bind(v.clone()),
-                Value::Int(v) => query.bind(*v),
-            };
-        }
-        query
-    }
-
-    /// The query with its values bound.
-    pub(crate) fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
-        let mut query = sqlx::query(&self.sql);
         for value in &self.values {
             query = match value {
                 Value::Text(v) => query.bind(v.clone()),

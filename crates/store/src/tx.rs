@@ -8,7 +8,7 @@ use edufed_domain::federation::Idempotency;
 use edufed_domain::{FieldError, StorageError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sqlx::{Any, AnyConnection, Row as _, Transaction};
+use sqlx::{Any, AnyConnection, Transaction};
 
 use crate::db::{Backend, Store};
 use crate::error::storage;
@@ -176,7 +176,8 @@ impl WriteTx<'_> {
             self.claimed = Some(key.clone());
             return Ok(None);
         }
-        let row = sqlx::query(
+        // `method` holds the request's fingerprint.
+        let (request, answer): (String, String) = sqlx::query_as(
             "SELECT method, response FROM forwarded_writes WHERE node_id = $1 AND idem_key = $2",
         )
         .bind(key.node_id.clone())
@@ -184,8 +185,6 @@ impl WriteTx<'_> {
         .fetch_one(&mut *self.tx)
         .await
         .map_err(storage)?;
-        let request: String = row.try_get("method").map_err(storage)?;
-        let answer: String = row.try_get("response").map_err(storage)?;
         if request != key.request {
             return Err(Idempotency::reused().into());
         }

@@ -22,13 +22,11 @@ pub trait Signer: Send + Sync {
 /// A party's answer to the version awaiting signatures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ballot {
-    /// The agreement.
     pub agreement: AgreementId,
     /// The party answering; the caller was authorized to sign for it.
     pub org: OrgId,
     /// The version the caller read.
     pub version: u32,
-    /// Sign or decline.
     pub vote: Vote,
 }
 

@@ -27,7 +27,7 @@ string_enum!(
         Declined = "declined",
         /// Signed by every party; its term has not begun.
         Signed = "signed",
-        /// In force.
+        /// In force: signed by every party, within its term.
         Active = "active",
         /// Its term is over.
         Expired = "expired",
@@ -82,13 +82,13 @@ impl Term {
 /// The signatures a version collects.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ballot {
-    /// The version.
+    /// The version being signed.
     pub version: u32,
     /// Who must sign.
     pub parties: BTreeSet<OrgId>,
-    /// Who has.
+    /// Who has; the version is in force once it equals `parties`.
     pub signed: BTreeSet<OrgId>,
-    /// The version's term.
+    /// The version's term, in force once signed.
     pub term: Term,
 }
 
@@ -140,26 +140,23 @@ impl Ballot {
 pub enum Phase {
     /// A version being written.
     Draft {
-        /// The version.
+        /// The version being written.
         version: u32,
     },
     /// A version proposed, collecting signatures.
-    Proposed {
-        /// Its ballot.
-        ballot: Ballot,
-    },
+    Proposed { ballot: Ballot },
     /// A proposal a party declined.
     Declined {
-        /// The version.
+        /// The version declined.
         version: u32,
-        /// Who declined.
+        /// The party that declined it.
         by: OrgId,
     },
     /// Fully signed.
     InForce {
         /// The version in force.
         version: u32,
-        /// Its term.
+        /// The term of the version in force.
         term: Term,
         /// Whether the term has begun.
         active: bool,
@@ -180,7 +177,6 @@ pub enum Phase {
 /// An agreement's lifecycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lifecycle {
-    /// The phase.
     pub phase: Phase,
     /// The highest version number written so far.
     pub latest_version: u32,

@@ -38,11 +38,10 @@ string_enum!(
         NetworkForm = "network_form",
         /// A cooperation agreement (договор о сотрудничестве).
         Cooperation = "cooperation",
-        /// A network-interaction agreement.
+        /// A network-interaction agreement (договор о сетевом взаимодействии).
         NetworkInteraction = "network_interaction",
         /// An innovation-site status with its programme.
         InnovationSite = "innovation_site",
-        /// Anything else.
         Other = "other",
     }
 );
@@ -114,9 +113,7 @@ pub struct Signatory {
 /// A party to an agreement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Party {
-    /// The organization.
     pub org_id: OrgId,
-    /// Its role.
     pub role: PartyRole,
     /// Who signs for it.
     pub signatory: Signatory,
@@ -159,18 +156,18 @@ pub struct Students {
     pub status: String,
     /// How they are admitted.
     pub admission: String,
-    /// The lowest grade.
+    /// The lowest grade admitted.
     pub grade_min: u8,
-    /// The highest grade.
+    /// The highest grade admitted.
     pub grade_max: u8,
-    /// How many are planned.
+    /// Students planned over the term.
     pub planned_headcount: u32,
 }
 
 /// What one party delivers (Article 15, item 3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Duty {
-    /// The party.
+    /// The party that delivers it.
     pub org_id: OrgId,
     /// The programme part it delivers, by name; empty for a duty outside the parts.
     pub part: String,
@@ -207,13 +204,12 @@ pub struct CompletionDocument {
 /// The content of one version of an agreement: what parties sign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Content {
-    /// The kind.
     pub kind: AgreementKind,
     /// Its number, e.g. «№314-мип».
     pub number: Option<String>,
     /// The date it is dated, e.g. 2020-04-30.
     pub dated: Option<NaiveDate>,
-    /// The title.
+    /// At most [`MAX_TITLE`] characters.
     pub title: String,
     /// The first day in force.
     pub valid_from: NaiveDate,
@@ -601,7 +597,8 @@ impl Content {
 pub struct Version {
     /// 1, 2, …
     pub number: u32,
-    /// The content.
+    /// Once proposed, read back from `canonical`, so what is shown is what
+    /// was signed.
     pub content: Content,
     /// The SHA-256 of the canonical document, once proposed.
     pub content_hash: Option<String>,
@@ -622,16 +619,15 @@ pub struct Decline {
     pub org_id: OrgId,
     /// Who declined for it.
     pub person_id: PersonId,
-    /// Why.
+    /// Why, for the other parties.
     pub comment: String,
-    /// When.
+    /// When it was cast, by the node's clock.
     pub at: DateTime<Utc>,
 }
 
 /// An agreement as stored: who started it, its lifecycle, its versions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agreement {
-    /// Its id.
     pub id: AgreementId,
     /// The organization that drafted it.
     pub initiator: OrgId,
@@ -639,7 +635,8 @@ pub struct Agreement {
     pub time_zone: crate::time::TimeZone,
     /// Where it stands.
     pub lifecycle: Lifecycle,
-    /// Bumped by every change.
+    /// Bumped by every change; a caller's expected revision guards
+    /// against writing over a change it has not seen.
     pub revision: u64,
     /// Its versions, oldest first.
     pub versions: Vec<Version>,
@@ -702,7 +699,7 @@ pub struct HistoryEntry {
     pub org_id: Option<OrgId>,
     /// A comment (a decline's reason, a termination's grounds).
     pub comment: String,
-    /// When.
+    /// When it happened, by the node's clock.
     pub at: DateTime<Utc>,
 }
 
@@ -711,9 +708,9 @@ pub struct HistoryEntry {
 pub struct AgreementFilter {
     /// Only agreements this organization is a party to.
     pub party: Option<OrgId>,
-    /// Only of these kinds.
+    /// Only of these kinds; any kind when empty.
     pub kinds: Vec<AgreementKind>,
-    /// Only in these states.
+    /// Only in these states; any state when empty.
     pub states: Vec<State>,
     /// Only those in force whose term ends before this instant.
     pub ending_before: Option<DateTime<Utc>>,
@@ -740,7 +737,7 @@ pub enum Error {
     /// Someone changed it since the caller read it.
     #[error("{0}")]
     Stale(String),
-    /// The storage failed.
+    /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

@@ -13,11 +13,8 @@ use crate::time::TimeZone;
 /// A booked occurrence already counted against an agreement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Used {
-    /// The resource booked.
     pub resource_id: ResourceId,
-    /// When.
     pub start: DateTime<Utc>,
-    /// Until.
     pub end: DateTime<Utc>,
 }
 

@@ -14,9 +14,8 @@ use crate::ids::{ActivityId, BookingId, OrgId, ResourceId};
 /// An activity under the agreement, with its occurrences.
 #[derive(Debug, Clone)]
 pub struct ActivityFacts {
-    /// The activity.
     pub id: ActivityId,
-    /// Who delivers it.
+    /// The party that delivers it.
     pub publisher: OrgId,
     /// The programme part it delivers, resolved by [`super::Content::part_for`].
     pub part: Option<String>,
@@ -38,15 +37,13 @@ pub struct CohortFacts {
 /// A booked occurrence under the agreement.
 #[derive(Debug, Clone)]
 pub struct BookingFacts {
-    /// The booking.
     pub booking_id: BookingId,
-    /// The resource.
     pub resource_id: ResourceId,
-    /// Its owner.
+    /// The resource's owner: the party whose pledge the hours count against.
     pub owner: OrgId,
-    /// The occurrence's state.
+    /// The occurrence's state; a lapsed hold is left out before.
     pub state: OccurrenceState,
-    /// When.
+    /// Without the resource's buffer.
     pub interval: Interval,
 }
 
@@ -72,11 +69,10 @@ pub struct PledgeLine {
     pub org_id: OrgId,
     /// The resource, when the pledge names one.
     pub resource_id: Option<ResourceId>,
-    /// The resource in words.
+    /// The resource in words, as the pledge states it.
     pub description: String,
-    /// Hours per period.
+    /// Hours pledged per `period`.
     pub hours_per_period: u32,
-    /// The period.
     pub period: PledgePeriod,
     /// Hours over the whole term.
     pub pledged_hours: f64,
@@ -91,7 +87,7 @@ pub struct PledgeLine {
 /// Cohorts one organization sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reach {
-    /// The organization.
+    /// The registering organization.
     pub org_id: OrgId,
     /// Cohorts registered (confirmed).
     pub cohorts: u32,
@@ -120,9 +116,9 @@ pub struct Report {
     pub planned_students: Option<u32>,
     /// Activities under the agreement with at least one occurrence held.
     pub activities_held: u32,
-    /// Occurrences held.
+    /// Occurrences that ended and were not cancelled.
     pub occurrences_held: u32,
-    /// Occurrences cancelled.
+    /// Occurrences cancelled alone or with their activity.
     pub occurrences_cancelled: u32,
     /// Bookings under the agreement with at least one confirmed occurrence.
     pub bookings_used: u32,

@@ -36,7 +36,7 @@ pub struct Signature {
     pub person_id: PersonId,
     /// The signatory's name as the content states it.
     pub signatory: String,
-    /// When.
+    /// By the signing node's clock.
     pub signed_at: DateTime<Utc>,
     /// The signing node's id: the hex SHA-256 of its public key.
     pub node_id: String,

@@ -35,9 +35,9 @@ string_enum!(
         Equipment = "equipment",
         /// A specialist's time.
         Specialist = "specialist",
-        /// Transport.
+        /// A bus or another vehicle.
         Transport = "transport",
-        /// An online room.
+        /// A video-conference room, booked like a place.
         OnlineRoom = "online_room",
     }
 );
@@ -106,7 +106,7 @@ string_enum!(
         Held = "held",
         /// Waiting for the owner's decision.
         Pending = "pending",
-        /// Booked.
+        /// Booked: the time is the requester's.
         Confirmed = "confirmed",
         /// Refused by the owner, or by a confirmed booking that overlaps it.
         Rejected = "rejected",
@@ -133,9 +133,8 @@ impl OccurrenceState {
 /// Hours a resource can be booked on one weekday, local.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WeeklyHours {
-    /// The weekday.
     pub weekday: Weekday,
-    /// Opens at.
+    /// Bookings start no earlier.
     pub opens: NaiveTime,
     /// Closes at (after opens; bookings end by then).
     pub closes: NaiveTime,
@@ -144,9 +143,9 @@ pub struct WeeklyHours {
 /// A period the resource cannot be booked (holidays, maintenance).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Blackout {
-    /// Local start.
+    /// Local to the resource's zone.
     pub start: NaiveDateTime,
-    /// Local end.
+    /// Local to the resource's zone; after `start`.
     pub end: NaiveDateTime,
     /// Why, shown to requesters.
     pub reason: String,
@@ -184,7 +183,6 @@ impl Default for BookingRules {
 /// Everything the owner decides about a resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceDetails {
-    /// Kind.
     pub kind: ResourceKind,
     /// Name, e.g. "IT-квантум".
     pub name: String,
@@ -253,19 +251,17 @@ impl ResourceDetails {
 /// A resource as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resource {
-    /// Id.
     pub id: ResourceId,
-    /// The owning organization.
+    /// The owning organization, hosted on the node that keeps the resource.
     pub owner: OrgId,
-    /// The owner's settings.
     pub details: ResourceDetails,
-    /// Blackout periods.
+    /// Changed by a call of their own, not with the details.
     pub blackouts: Vec<Blackout>,
     /// Increases on every change.
     pub version: u64,
-    /// Created at.
+    /// By the owner's node's clock.
     pub created_at: DateTime<Utc>,
-    /// Last changed at.
+    /// By the owner's node's clock; equal to `created_at` until a change.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -487,18 +483,18 @@ pub enum Error {
     /// A rule of the resource refused the request.
     #[error("refused by the {rule} rule: {detail}")]
     Rule {
-        /// The rule.
         rule: Rule,
         /// Why, for people.
         detail: String,
     },
-    /// The time is taken.
+    /// The time is taken by a confirmed or held occurrence of another
+    /// booking.
     #[error("{0}")]
     Conflict(String),
     /// No such resource, or not visible to the caller.
     #[error("resource {0} not found")]
     ResourceNotFound(String),
-    /// No such booking.
+    /// No such booking, or not visible to the caller.
     #[error("booking {0} not found")]
     BookingNotFound(String),
     /// The organization a request names is not known on this node.
@@ -510,7 +506,7 @@ pub enum Error {
     /// The state does not allow the operation.
     #[error("{0}")]
     WrongState(String),
-    /// The store failed.
+    /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -572,40 +568,37 @@ pub fn interval(
 /// A booking request: who asks, for what, and its occurrences' times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Booking {
-    /// Id.
     pub id: crate::ids::BookingId,
-    /// The resource.
     pub resource_id: ResourceId,
-    /// The requesting organization.
+    /// The organization it was booked for.
     pub requester_org: OrgId,
     /// The person who asked (on another node: `person@node`).
     pub requester: crate::ids::PersonId,
-    /// What it is for.
+    /// What it is for, shown to the owner.
     pub purpose: String,
-    /// How many people come.
+    /// How many people come, checked against the resource's capacity.
     pub headcount: u32,
-    /// The activity it serves.
+    /// The activity it serves, if any.
     pub activity_id: Option<crate::ids::ActivityId>,
-    /// The agreement it is under.
+    /// The agreement whose pledged hours it uses, if any.
     pub agreement_id: Option<crate::ids::AgreementId>,
     /// Increases on every change.
     pub version: u64,
-    /// Created at.
+    /// By the owner's node's clock.
     pub created_at: DateTime<Utc>,
-    /// Last changed at.
+    /// By the owner's node's clock; equal to `created_at` until a change.
     pub updated_at: DateTime<Utc>,
 }
 
 /// One occurrence of a booking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookedOccurrence {
-    /// Starts at.
+    /// Identifies the occurrence within its booking.
     pub start: DateTime<Utc>,
-    /// Ends at.
+    /// Without the resource's buffer, which only blocks others.
     pub end: DateTime<Utc>,
-    /// Where it stands.
     pub state: OccurrenceState,
-    /// When a hold lapses.
+    /// For a held occurrence: when the hold lapses unless confirmed.
     pub hold_expires_at: Option<DateTime<Utc>>,
     /// The reason of the last decision, if any.
     pub note: Option<String>,
@@ -614,9 +607,7 @@ pub struct BookedOccurrence {
 /// A requested occurrence that collides with a booked one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Collision {
-    /// The requested start.
     pub start: DateTime<Utc>,
-    /// The requested end.
     pub end: DateTime<Utc>,
     /// The booking it collides with.
     pub with: crate::ids::BookingId,
@@ -634,7 +625,7 @@ pub enum Initial {
 }
 
 impl Initial {
-    /// The state it stores.
+    /// The state new occurrences are stored in.
     pub fn state(self) -> OccurrenceState {
         match self {
             Initial::Confirmed => OccurrenceState::Confirmed,
@@ -647,7 +638,6 @@ impl Initial {
 /// What a booking request came to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingOutcome {
-    /// The booking.
     pub booking: Booking,
     /// Its occurrences as booked.
     pub occurrences: Vec<BookedOccurrence>,
@@ -658,18 +648,15 @@ pub struct BookingOutcome {
 /// A booked occurrence as listed, with its booking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
-    /// The booking.
     pub booking: Booking,
-    /// The occurrence.
     pub occurrence: BookedOccurrence,
 }
 
 /// Busy time of one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Busy {
-    /// From.
     pub start: DateTime<Utc>,
-    /// Until.
+    /// Excluded: the resource is free again at `end`.
     pub end: DateTime<Utc>,
     /// Why: "booked", "held", or a blackout's reason.
     pub why: String,
@@ -679,9 +666,8 @@ pub struct Busy {
 /// not who or why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharedBusy {
-    /// The resource.
     pub resource_id: ResourceId,
-    /// Its owner.
+    /// The resource's owner, hosted on the node that shares this.
     pub owner: OrgId,
     /// Booked and held times that end after the entry was written.
     pub busy: Vec<SharedInterval>,
@@ -690,9 +676,8 @@ pub struct SharedBusy {
 /// One busy time of a [`SharedBusy`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharedInterval {
-    /// From.
     pub start: DateTime<Utc>,
-    /// Until (buffer included).
+    /// Excluded, and the resource's buffer included.
     pub end: DateTime<Utc>,
     /// For a hold: when it lapses unless confirmed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -726,7 +711,7 @@ pub enum CancelScope {
     One(DateTime<Utc>),
     /// This one and all after it.
     FromOn(DateTime<Utc>),
-    /// The whole series.
+    /// Every occurrence of the booking not yet ended.
     All,
 }
 

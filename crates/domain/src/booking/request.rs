@@ -53,7 +53,7 @@ pub struct Request {
 /// What a request is decided on, read under the locks of its transaction.
 #[derive(Debug, Clone, Copy)]
 pub struct Grounds<'a> {
-    /// The resource.
+    /// The resource as locked by the request's transaction.
     pub resource: &'a Resource,
     /// The organizations sharing an agreement in force with the requester,
     /// when [`Request::needs_partners`] says they matter; empty otherwise.
@@ -242,11 +242,10 @@ pub fn check_agreement(
 /// New settings for a resource, by its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpdateResource {
-    /// The resource.
     pub id: ResourceId,
     /// The version the owner read; the change is refused if it moved on.
     pub expected_version: Option<u64>,
-    /// The settings.
+    /// Replace the resource's whole settings; blackouts are kept.
     pub details: super::ResourceDetails,
     /// Keep the zone the resource has (the request named none).
     pub keep_zone: bool,
@@ -267,20 +266,16 @@ pub enum Verdict {
 /// The owner decides on a booking: one occurrence, or every one waiting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decide {
-    /// The booking.
     pub booking: BookingId,
     /// The occurrence, by its start; every pending or held one when `None`.
     pub occurrence: Option<DateTime<Utc>>,
-    /// Approve or reject.
     pub verdict: Verdict,
 }
 
 /// The requester or the owner cancels occurrences of a booking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cancel {
-    /// The booking.
     pub booking: BookingId,
-    /// Which occurrences.
     pub scope: CancelScope,
     /// Why, shown to the other side.
     pub comment: String,
@@ -289,7 +284,6 @@ pub struct Cancel {
 /// A booking with its occurrences, as a change left it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Booked {
-    /// The booking.
     pub booking: Booking,
     /// Its occurrences, in order.
     pub occurrences: Vec<BookedOccurrence>,

@@ -9,15 +9,15 @@ use super::{Busy, Resource};
 /// What a slot search asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotQuery {
-    /// How long.
+    /// How long each slot is.
     pub duration: Duration,
-    /// Starting no earlier.
+    /// Slots start no earlier.
     pub from: DateTime<Utc>,
-    /// Ending no later.
+    /// Slots end no later.
     pub to: DateTime<Utc>,
     /// Feature tags every candidate has (folded).
     pub features: Vec<String>,
-    /// People to seat.
+    /// People to seat: a resource of smaller capacity is left out.
     pub headcount: u32,
     /// At most this many slots.
     pub limit: usize,
@@ -26,11 +26,10 @@ pub struct SlotQuery {
 /// A free slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
-    /// The resource.
     pub resource: Resource,
-    /// Start.
+    /// On a 15-minute grid.
     pub start: DateTime<Utc>,
-    /// End.
+    /// `start` plus the query's duration.
     pub end: DateTime<Utc>,
 }
 

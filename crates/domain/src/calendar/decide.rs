@@ -19,7 +19,6 @@ use crate::time::local_label;
 /// A new activity, for a publisher the caller was authorized to publish for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Publish {
-    /// The publishing organization.
     pub publisher: OrgId,
     /// What it is, when and for whom.
     pub details: super::ActivityDetails,
@@ -46,7 +45,6 @@ impl Activity {
 /// A cohort's registration as the school asks for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Register {
-    /// The activity.
     pub activity: ActivityId,
     /// One occurrence, by its original start (as a key), or the series.
     pub occurrence: Option<i64>,
@@ -61,9 +59,8 @@ pub struct Headcount(pub u32);
 /// An activity and its registrations as a decision on its seats reads them.
 #[derive(Debug)]
 pub struct Seats<'a> {
-    /// The activity.
     pub activity: &'a Activity,
-    /// Its occurrences.
+    /// Its occurrences, expanded with its overrides.
     pub occurrences: &'a [Occurrence],
     /// Its registrations, in arrival order.
     pub registrations: &'a [Registration],

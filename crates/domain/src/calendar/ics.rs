@@ -25,7 +25,6 @@ const PRODID: &str = "-//edufed//edufed calendar//RU";
 /// store knows without expanding the schedule).
 #[derive(Debug, Clone)]
 pub struct FeedEntry {
-    /// The activity.
     pub activity: Activity,
     /// When its last occurrence ends.
     pub last_end: DateTime<Utc>,
@@ -63,9 +62,8 @@ pub fn render(name: &str, entries: &[FeedEntry], now: DateTime<Utc>) -> String {
 pub struct BusyEntry {
     /// A stable id for the interval.
     pub uid: String,
-    /// From.
     pub start: DateTime<Utc>,
-    /// Until.
+    /// Excluded, as iCalendar's DTEND.
     pub end: DateTime<Utc>,
     /// What the viewer may see (purpose and headcount), or `None` for "busy".
     pub details: Option<String>,

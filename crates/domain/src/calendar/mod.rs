@@ -18,41 +18,30 @@ pub use schedule::{Occurrence, Override, OverrideChange, Recurrence, Schedule};
 string_enum!(
     /// What kind of activity it is.
     ActivityKind {
-        /// An olympiad.
         Olympiad = "olympiad",
         /// A course preparing for olympiads.
         OlympiadPrepCourse = "olympiad_prep_course",
-        /// A course.
         Course = "course",
         /// A lesson taught in network form (Article 15).
         NetworkLesson = "network_lesson",
-        /// An excursion.
         Excursion = "excursion",
-        /// A master class.
         MasterClass = "master_class",
-        /// A conference.
         Conference = "conference",
-        /// A contest.
         Contest = "contest",
         /// An intellectual game or quiz.
         Game = "game",
         /// A profile camp (профильная смена).
         ProfileCamp = "profile_camp",
-        /// An open day.
         OpenDay = "open_day",
         /// A professional trial (профессиональная проба).
         ProfessionalTrial = "professional_trial",
         /// An internship for teachers (стажировка).
         TeacherInternship = "teacher_internship",
-        /// A seminar.
         Seminar = "seminar",
-        /// A round table.
         RoundTable = "round_table",
-        /// A festival.
         Festival = "festival",
-        /// A sports event.
+        /// A sports event; its results are recorded like an olympiad's.
         Sport = "sport",
-        /// Anything else.
         Other = "other",
     }
 );
@@ -70,21 +59,14 @@ impl ActivityKind {
 string_enum!(
     /// The direction of network cooperation (the seeds' taxonomy).
     Direction {
-        /// Research and project work.
         ResearchAndProjects = "research_and_projects",
         /// Distance learning and gifted children.
         DistanceAndGifted = "distance_and_gifted",
-        /// Upbringing and education programmes.
         Upbringing = "upbringing",
-        /// Sport and health.
         SportAndHealth = "sport_and_health",
-        /// Innovation and experiments.
         Innovation = "innovation",
-        /// Teacher development.
         TeacherDevelopment = "teacher_development",
-        /// Career guidance.
         CareerGuidance = "career_guidance",
-        /// Additional education.
         AdditionalEducation = "additional_education",
     }
 );
@@ -96,7 +78,7 @@ string_enum!(
         InPerson = "in_person",
         /// Online, at a distance.
         Online = "online",
-        /// Blended.
+        /// Partly in person, partly online.
         Blended = "blended",
         /// By correspondence (заочный).
         Correspondence = "correspondence",
@@ -122,9 +104,9 @@ string_enum!(
         Draft = "draft",
         /// Open to see and to register for.
         Published = "published",
-        /// Called off.
+        /// Called off by the publisher, before or after publication.
         Cancelled = "cancelled",
-        /// Took place.
+        /// Took place; no longer editable.
         Completed = "completed",
     }
 );
@@ -152,9 +134,9 @@ impl ActivityStatus {
 /// A range of school grades, 1 to 11.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GradeRange {
-    /// Lowest grade.
+    /// Included.
     pub min: u8,
-    /// Highest grade.
+    /// Included; at least `min`.
     pub max: u8,
 }
 
@@ -192,11 +174,8 @@ impl GradeRange {
 pub struct Audience {
     /// Students of these grades, if students.
     pub students: Option<GradeRange>,
-    /// Teachers.
     pub teachers: bool,
-    /// Parents.
     pub parents: bool,
-    /// University students.
     pub university_students: bool,
 }
 
@@ -218,31 +197,29 @@ pub enum Place {
     AtPublisher,
     /// The publisher comes to the school (выездной).
     Outbound,
-    /// At an address.
+    /// At an address, as written for people.
     Address(String),
     /// At one of the publisher's resources (a lab, a hall), by id.
     Resource(String),
-    /// Online, at a URL.
+    /// Online; the URL to join.
     Online(String),
 }
 
 /// The person who coordinates an activity (named publicly on purpose).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Coordinator {
-    /// Name.
     pub name: String,
     /// Position, e.g. "заместитель директора по НМР".
     pub position: Option<String>,
-    /// E-mail or phone.
+    /// An e-mail or a phone, as written.
     pub contact: Option<String>,
 }
 
 /// The most seats one organization may hold on each occurrence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeatQuota {
-    /// The organization.
     pub org_id: OrgId,
-    /// Its seats at most.
+    /// Seats on each occurrence, at most the activity's capacity.
     pub seats: u32,
 }
 
@@ -258,25 +235,19 @@ pub struct RegistrationWindow {
 /// Everything the publisher decides about an activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityDetails {
-    /// Title.
+    /// At most [`MAX_TITLE`] characters.
     pub title: String,
-    /// Description.
+    /// At most [`MAX_DESCRIPTION`] characters.
     pub description: String,
-    /// Kind.
     pub kind: ActivityKind,
-    /// Direction, if given.
     pub direction: Option<Direction>,
-    /// Subject tags, lowercase.
+    /// Subject tags, lowercase, at most [`MAX_SUBJECTS`].
     pub subjects: Vec<String>,
-    /// Audience.
     pub audience: Audience,
-    /// Format.
     pub format: Format,
-    /// Place.
     pub place: Place,
-    /// Coordinator.
     pub coordinator: Option<Coordinator>,
-    /// Co-organizing partners.
+    /// Organizations that co-organize it, at most [`MAX_PARTNERS`].
     pub partners: Vec<OrgId>,
     /// Seats per occurrence; unlimited when unset.
     pub capacity: Option<u32>,
@@ -394,9 +365,9 @@ impl ActivityDetails {
 /// An activity as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Activity {
-    /// Id.
     pub id: ActivityId,
-    /// The publishing organization.
+    /// The organization whose coordinators manage it; hosted on the node
+    /// that keeps it.
     pub publisher: OrgId,
     /// What the publisher decided.
     pub details: ActivityDetails,
@@ -406,9 +377,10 @@ pub struct Activity {
     pub status: ActivityStatus,
     /// Increases on every change.
     pub version: u64,
-    /// Created at.
+    /// By the publisher's node's clock.
     pub created_at: DateTime<Utc>,
-    /// Last changed at.
+    /// By the publisher's node's clock; equal to `created_at` until a
+    /// change.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -556,17 +528,13 @@ pub struct OccurrenceFilter {
     pub from: DateTime<Utc>,
     /// Occurrences starting before this.
     pub to: DateTime<Utc>,
-    /// Only this publisher's.
     pub publisher: Option<OrgId>,
-    /// Only this kind.
     pub kind: Option<ActivityKind>,
-    /// Only this direction.
     pub direction: Option<Direction>,
     /// Only activities whose audience includes this grade.
     pub grade: Option<u8>,
     /// Only activities with this subject tag (folded).
     pub subject: Option<String>,
-    /// Only this format.
     pub format: Option<Format>,
     /// Only occurrences with at least this many free seats.
     pub min_free_seats: Option<u32>,
@@ -581,19 +549,14 @@ pub struct OccurrenceFilter {
 /// What an iCalendar feed holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeedFilter {
-    /// One activity.
     pub activity: Option<ActivityId>,
-    /// One publisher's activities.
     pub publisher: Option<OrgId>,
-    /// Only this kind.
     pub kind: Option<ActivityKind>,
-    /// Only this direction.
     pub direction: Option<Direction>,
     /// Only activities whose audience includes this grade.
     pub grade: Option<u8>,
     /// Only activities with this subject tag (folded).
     pub subject: Option<String>,
-    /// Only this format.
     pub format: Option<Format>,
 }
 
@@ -606,11 +569,9 @@ pub const MAX_WINDOW_DAYS: i64 = 400;
 /// An occurrence as found: its activity, when, and its seats.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoundOccurrence {
-    /// The activity.
     pub activity: Activity,
-    /// The occurrence.
     pub occurrence: Occurrence,
-    /// Seats held.
+    /// Seats held on this occurrence.
     pub seats_taken: u32,
 }
 
@@ -635,30 +596,27 @@ pub enum Error {
     /// The activity changed since the caller's version.
     #[error("activity {id} is at version {actual}, not the expected {expected}")]
     VersionMismatch {
-        /// The activity.
         id: ActivityId,
         /// The version the caller expected.
         expected: u64,
-        /// The stored version.
+        /// The version stored now.
         actual: u64,
     },
     /// The activity's status does not allow the operation.
     #[error("activity {id} is {status}: {why}")]
     WrongStatus {
-        /// The activity.
         id: ActivityId,
-        /// Its status.
         status: ActivityStatus,
         /// What was refused.
         why: &'static str,
     },
-    /// Registration is not open.
+    /// The activity's registration window is not open now.
     #[error("registration is closed: {0}")]
     RegistrationClosed(String),
     /// A registration rule refused the change.
     #[error("{0}")]
     RegistrationRefused(String),
-    /// The store failed.
+    /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

@@ -31,9 +31,9 @@ pub const MAX_HEADCOUNT: u32 = 1000;
 pub struct Cohort {
     /// The registering organization.
     pub org_id: OrgId,
-    /// The group's grades.
+    /// Checked against the activity's audience.
     pub grades: GradeRange,
-    /// How many students.
+    /// Students, 1 to [`MAX_HEADCOUNT`]: the seats the group takes.
     pub headcount: u32,
     /// The responsible teacher's name.
     pub teacher: String,
@@ -162,25 +162,22 @@ pub fn check_results(
 /// A cohort's registration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
-    /// Id.
     pub id: RegistrationId,
-    /// The activity.
     pub activity_id: ActivityId,
     /// One occurrence (its key), or the whole series when `None`.
     pub occurrence: Option<i64>,
-    /// The group.
     pub cohort: Cohort,
-    /// Where it stands.
     pub state: RegistrationState,
     /// Arrival order within the activity.
     pub position: u64,
-    /// Results, once recorded.
+    /// Results, once the publisher records them.
     pub results: Option<Results>,
     /// Increases on every change.
     pub version: u64,
-    /// Created at.
+    /// By the node that keeps the activity.
     pub created_at: DateTime<Utc>,
-    /// Last changed at.
+    /// By the node that keeps the activity; equal to `created_at` until a
+    /// change.
     pub updated_at: DateTime<Utc>,
 }
 

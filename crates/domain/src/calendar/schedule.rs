@@ -53,7 +53,6 @@ pub struct Schedule {
 pub struct Override {
     /// The occurrence's original local start (its RECURRENCE-ID).
     pub original_start: NaiveDateTime,
-    /// What changed.
     pub change: OverrideChange,
 }
 
@@ -65,9 +64,9 @@ pub enum OverrideChange {
     Cancelled,
     /// It takes place at another local time.
     Moved {
-        /// New local start.
+        /// Local to the schedule's zone.
         start: NaiveDateTime,
-        /// New local end.
+        /// Local to the schedule's zone.
         end: NaiveDateTime,
     },
 }
@@ -79,7 +78,7 @@ pub struct Occurrence {
     pub original_start: DateTime<Utc>,
     /// When it starts (after any move).
     pub start: DateTime<Utc>,
-    /// When it ends.
+    /// When it ends (after any move).
     pub end: DateTime<Utc>,
     /// Whether this single occurrence was cancelled.
     pub cancelled: bool,

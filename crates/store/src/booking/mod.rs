@@ -19,7 +19,7 @@ use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::ids::{BookingId, OrgId, ResourceId};
 use edufed_domain::policy::Principal;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row as _};
+use sqlx::AnyConnection;
 
 use self::busy::append_busy;
 use self::requests::partners_of_caller;
@@ -341,7 +341,7 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
-    /// A resource.
+    /// The resource `id`, one of this node's own.
     pub async fn get_resource(&self, id: &ResourceId) -> Result<Resource, Error> {
         let mut conn = self.reader().acquire().await.map_err(storage)?;
         load_resource(&mut conn, id).await
@@ -398,7 +398,7 @@ async fn reblock(
     at: DateTime<Utc>,
 ) -> Result<(), Error> {
     let buffer = i64::from(resource.details.rules.buffer_minutes) * 60_000_000;
-    let rows = sqlx::query(
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT booking_id, start_at, end_at FROM booking_occurrences \
          WHERE resource_id = $1 AND end_at > $2 AND state IN ('confirmed', 'held') ORDER BY start_at",
     )
@@ -408,10 +408,7 @@ async fn reblock(
     .await
     .map_err(storage)?;
     let mut previous: Option<(String, i64)> = None;
-    for row in &rows {
-        let booking: String = row.try_get("booking_id").map_err(storage)?;
-        let start: i64 = row.try_get("start_at").map_err(storage)?;
-        let end: i64 = row.try_get("end_at").map_err(storage)?;
+    for (booking, start, end) in rows {
         if let Some((other, busy_until)) = &previous
             && *busy_until > start
         {

@@ -22,7 +22,7 @@ use edufed_domain::federation::Idempotency;
 use edufed_domain::ids::{AgreementId, BookingId, OrgId, ResourceId};
 use edufed_domain::policy::Principal;
 use edufed_domain::time::local_label;
-use sqlx::{AnyConnection, Row as _};
+use sqlx::AnyConnection;
 
 use super::busy::append_busy;
 use super::rows::{load_booking, load_occurrences, load_resource};
@@ -444,7 +444,7 @@ async fn used_under(
     booking: &BookingId,
     at: DateTime<Utc>,
 ) -> Result<Vec<Used>, StorageError> {
-    sqlx::query(
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT o.resource_id, o.start_at, o.end_at FROM booking_occurrences o \
          JOIN bookings b ON b.id = o.booking_id JOIN resources r ON r.id = o.resource_id \
          WHERE b.agreement_id = $1 AND r.owner_id = $2 AND b.id <> $4 \
@@ -456,16 +456,16 @@ async fn used_under(
     .bind(booking.to_string())
     .fetch_all(&mut *conn)
     .await
-    .map_err(storage)?
-    .iter()
-    .map(|row| {
-        Ok(Used {
-            resource_id: ResourceId::from_stored(row.try_get("resource_id").map_err(storage)?),
-            start: instant(row.try_get("start_at").map_err(storage)?)?,
-            end: instant(row.try_get("end_at").map_err(storage)?)?,
+    .map_err(storage)?;
+    rows.into_iter()
+        .map(|(resource, start, end)| {
+            Ok(Used {
+                resource_id: ResourceId::from_stored(resource),
+                start: instant(start)?,
+                end: instant(end)?,
+            })
         })
-    })
-    .collect()
+        .collect()
 }
 
 /// Inserts one occurrence under a savepoint. `Ok(Err(with))`: a request

@@ -32,7 +32,6 @@ pub(super) const ACTIVITY_COLUMNS: &str = "a.id, a.publisher_id, a.status, a.det
 /// An activity with its occurrences and the seats held on each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityWithSeats {
-    /// The activity.
     pub activity: Activity,
     /// Its occurrences, each with the seats held.
     pub occurrences: Vec<(Occurrence, u32)>,

@@ -2,53 +2,30 @@
 //! agreements and resources, the mirrors of its peers', and the enrolments
 //! and targets stated here.
 
+mod rows;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use edufed_domain::StorageError;
 use edufed_domain::agreement::{AgreementKind, State as AgreementState};
-use edufed_domain::booking::{Blackout, Interval, ResourceDetails};
-use edufed_domain::calendar::registration::{Registration, RegistrationState, Results};
-use edufed_domain::calendar::{ActivityKind, Direction};
+use edufed_domain::booking::Interval;
+use edufed_domain::calendar::registration::{Registration, RegistrationState};
 use edufed_domain::changes::Actor;
-use edufed_domain::directory::OrgKind;
-use edufed_domain::ids::{ActivityId, AgreementId, OrgId, ResourceId};
+use edufed_domain::ids::{AgreementId, OrgId};
 use edufed_domain::report::{
     ActivityFacts, AgreementFacts, Enrolment, Error, Facts, Indicator, OccurrenceFacts, OrgFacts,
-    Period, RegistrationFacts, ResourceFacts, SchoolYear, Target, TargetScope,
+    Period, RegistrationFacts, SchoolYear, Target, TargetScope,
 };
-use edufed_domain::time::TimeZone;
 use serde::Deserialize;
-use sqlx::Row as _;
-use sqlx::any::AnyRow;
 
+use self::rows::{
+    ActivityFactsRow, BookedRow, EnrolmentRow, OccurrenceFactsRow, OrgFactsRow,
+    RegistrationFactsRow, ResourceFactsRow, TargetRow,
+};
 use crate::Store;
 use crate::error::storage;
-use crate::sql::{instant, micros};
-
-fn bad(e: impl std::error::Error + Send + Sync + 'static) -> StorageError {
-    StorageError::new(e)
-}
-
-fn text(row: &AnyRow, c: &str) -> Result<String, StorageError> {
-    row.try_get::<String, _>(c).map_err(storage)
-}
-
-fn int(row: &AnyRow, c: &str) -> Result<i64, StorageError> {
-    row.try_get::<i64, _>(c).map_err(storage)
-}
-
-/// The grades of a stored cohort; the rest of it is not read.
-#[derive(Deserialize)]
-struct StoredCohort {
-    grades: StoredGrades,
-}
-
-#[derive(Deserialize)]
-struct StoredGrades {
-    min: u8,
-    max: u8,
-}
+use crate::sql::micros;
 
 /// A peer's agreement as its change log summarizes it.
 #[derive(Deserialize)]
@@ -83,27 +60,15 @@ impl Store {
         let mut conn = self.reader().acquire().await.map_err(storage)?;
 
         let mut orgs = BTreeMap::new();
-        for row in sqlx::query(
+        for row in sqlx::query_as::<_, OrgFactsRow>(
             "SELECT id, short_name, kind, city, time_zone, home_node FROM organizations",
         )
         .fetch_all(&mut *conn)
         .await
         .map_err(storage)?
         {
-            let id = OrgId::from_stored(text(&row, "id")?);
-            let home: Option<String> = row.try_get("home_node").map_err(storage)?;
-            orgs.insert(
-                id.clone(),
-                OrgFacts {
-                    id,
-                    name: text(&row, "short_name")?,
-                    kind: OrgKind::parse("kind", &text(&row, "kind")?).map_err(bad)?,
-                    city: text(&row, "city")?,
-                    time_zone: TimeZone::parse("time_zone", &text(&row, "time_zone")?)
-                        .map_err(bad)?,
-                    hosted_here: home.is_none(),
-                },
-            );
+            let org = OrgFacts::try_from(row)?;
+            orgs.insert(org.id.clone(), org);
         }
 
         // Activities, own then mirrored, with their occurrences in the window.
@@ -114,7 +79,7 @@ impl Store {
             ("mirror_activities", "mirror_occurrences"),
         ] {
             let mut by_activity: HashMap<String, Vec<OccurrenceFacts>> = HashMap::new();
-            for row in sqlx::query(&format!(
+            for row in sqlx::query_as::<_, OccurrenceFactsRow>(&format!(
                 "SELECT activity_id, occurrence_key, start_at, end_at, cancelled FROM {occurrences} \
                  WHERE start_at >= $1 AND start_at < $2"
             ))
@@ -124,17 +89,10 @@ impl Store {
             .await
             .map_err(storage)?
             {
-                by_activity
-                    .entry(text(&row, "activity_id")?)
-                    .or_default()
-                    .push(OccurrenceFacts {
-                        key: int(&row, "occurrence_key")?,
-                        start: instant(int(&row, "start_at")?)?,
-                        end: instant(int(&row, "end_at")?)?,
-                        cancelled: int(&row, "cancelled")? != 0,
-                    });
+                let (activity, occurrence) = row.facts()?;
+                by_activity.entry(activity).or_default().push(occurrence);
             }
-            for row in sqlx::query(&format!(
+            for row in sqlx::query_as::<_, ActivityFactsRow>(&format!(
                 "SELECT id, publisher_id, kind, direction, agreement_id, status FROM {table} \
                  WHERE status <> 'draft'"
             ))
@@ -142,30 +100,15 @@ impl Store {
             .await
             .map_err(storage)?
             {
-                let id = text(&row, "id")?;
-                let Some(mut occurrences) = by_activity.remove(&id) else {
+                let Some(mut occurrences) = by_activity.remove(&row.id) else {
                     continue;
                 };
-                if seen.contains_key(&id) {
+                if seen.contains_key(&row.id) {
                     continue;
                 }
                 occurrences.sort_by_key(|o| o.start);
-                let cancelled = text(&row, "status")? == "cancelled";
-                let direction: Option<String> = row.try_get("direction").map_err(storage)?;
-                let agreement: Option<String> = row.try_get("agreement_id").map_err(storage)?;
-                seen.insert(id.clone(), activities.len());
-                activities.push(ActivityFacts {
-                    id: ActivityId::from_stored(id),
-                    publisher: OrgId::from_stored(text(&row, "publisher_id")?),
-                    kind: ActivityKind::parse("kind", &text(&row, "kind")?).map_err(bad)?,
-                    direction: direction
-                        .map(|d| Direction::parse("direction", &d))
-                        .transpose()
-                        .map_err(bad)?,
-                    agreement_id: agreement.map(AgreementId::from_stored),
-                    cancelled,
-                    occurrences,
-                });
+                seen.insert(row.id.clone(), activities.len());
+                activities.push(row.facts(occurrences)?);
             }
         }
 
@@ -173,7 +116,7 @@ impl Store {
         // organizations for peers' activities.
         let mut registrations = Vec::new();
         let mut own_registrations: HashSet<String> = HashSet::new();
-        for row in sqlx::query(
+        for row in sqlx::query_as::<_, RegistrationFactsRow>(
             "SELECT id, activity_id, occurrence_key, org_id, state, headcount, cohort, results \
              FROM registrations WHERE state <> 'withdrawn'",
         )
@@ -181,37 +124,23 @@ impl Store {
         .await
         .map_err(storage)?
         {
-            let activity = text(&row, "activity_id")?;
-            own_registrations.insert(text(&row, "id")?);
-            if !seen.contains_key(&activity) {
+            own_registrations.insert(row.id.clone());
+            if !seen.contains_key(&row.activity_id) {
                 continue;
             }
-            let cohort: StoredCohort = serde_json::from_str(&text(&row, "cohort")?).map_err(bad)?;
-            let results: Option<String> = row.try_get("results").map_err(storage)?;
-            registrations.push(RegistrationFacts {
-                activity_id: ActivityId::from_stored(activity),
-                occurrence: row.try_get("occurrence_key").map_err(storage)?,
-                org_id: OrgId::from_stored(text(&row, "org_id")?),
-                state: RegistrationState::parse("state", &text(&row, "state")?).map_err(bad)?,
-                headcount: u32::try_from(int(&row, "headcount")?).unwrap_or(0),
-                grades: (cohort.grades.min, cohort.grades.max),
-                results: results
-                    .map(|r| serde_json::from_str::<Results>(&r))
-                    .transpose()
-                    .map_err(bad)?,
-            });
+            registrations.push(row.try_into()?);
         }
-        for row in sqlx::query(
+        for (entity_id, payload) in sqlx::query_as::<_, (String, String)>(
             "SELECT entity_id, payload FROM mirrors WHERE entity_kind = 'registration' AND operation <> 'delete'",
         )
         .fetch_all(&mut *conn)
         .await
         .map_err(storage)?
         {
-            if own_registrations.contains(&text(&row, "entity_id")?) {
+            if own_registrations.contains(&entity_id) {
                 continue;
             }
-            let Ok(r) = serde_json::from_str::<Registration>(&text(&row, "payload")?) else {
+            let Ok(r) = serde_json::from_str::<Registration>(&payload) else {
                 tracing::warn!("a mirrored registration could not be read; left out of reports");
                 continue;
             };
@@ -248,17 +177,17 @@ impl Store {
                     })?;
             agreements.extend(AgreementFacts::of(&agreement));
         }
-        for row in sqlx::query(
+        for (entity_id, payload) in sqlx::query_as::<_, (String, String)>(
             "SELECT entity_id, payload FROM mirrors WHERE entity_kind = 'agreement' AND operation <> 'delete'",
         )
         .fetch_all(&mut *conn)
         .await
         .map_err(storage)?
         {
-            if own.contains(&text(&row, "entity_id")?) {
+            if own.contains(&entity_id) {
                 continue;
             }
-            let Ok(m) = serde_json::from_str::<MirroredAgreement>(&text(&row, "payload")?) else {
+            let Ok(m) = serde_json::from_str::<MirroredAgreement>(&payload) else {
                 tracing::warn!("a mirrored agreement could not be read; left out of reports");
                 continue;
             };
@@ -277,7 +206,7 @@ impl Store {
 
         // Resources of this node and their confirmed time in the window.
         let mut booked: HashMap<String, Vec<Interval>> = HashMap::new();
-        for row in sqlx::query(
+        for row in sqlx::query_as::<_, BookedRow>(
             "SELECT resource_id, start_at, end_at FROM booking_occurrences \
              WHERE state = 'confirmed' AND start_at >= $1 AND start_at < $2",
         )
@@ -287,32 +216,19 @@ impl Store {
         .await
         .map_err(storage)?
         {
-            booked.entry(text(&row, "resource_id")?).or_default().push((
-                instant(int(&row, "start_at")?)?,
-                instant(int(&row, "end_at")?)?,
-            ));
+            let (resource, interval) = row.interval()?;
+            booked.entry(resource).or_default().push(interval);
         }
         let mut resources = Vec::new();
-        for row in sqlx::query("SELECT id, owner_id, details, blackouts FROM resources ORDER BY id")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(storage)?
+        for row in sqlx::query_as::<_, ResourceFactsRow>(
+            "SELECT id, owner_id, details, blackouts FROM resources ORDER BY id",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(storage)?
         {
-            let id = text(&row, "id")?;
-            let details: ResourceDetails =
-                serde_json::from_str(&text(&row, "details")?).map_err(bad)?;
-            let blackouts: Vec<Blackout> =
-                serde_json::from_str(&text(&row, "blackouts")?).map_err(bad)?;
-            resources.push(ResourceFacts {
-                booked: booked.remove(&id).unwrap_or_default(),
-                id: ResourceId::from_stored(id),
-                owner: OrgId::from_stored(text(&row, "owner_id")?),
-                kind: details.kind,
-                name: details.name,
-                time_zone: details.time_zone,
-                hours: details.hours,
-                blackouts,
-            });
+            let booked = booked.remove(&row.id).unwrap_or_default();
+            resources.push(row.facts(booked)?);
         }
 
         let enrolments = enrolments(&mut conn, None).await?;
@@ -455,40 +371,31 @@ async fn enrolments(
     conn: &mut sqlx::AnyConnection,
     org: Option<&OrgId>,
 ) -> Result<Vec<Enrolment>, StorageError> {
-    let rows = match org {
+    let rows: Vec<EnrolmentRow> = match org {
         Some(org) => {
-            sqlx::query(
+            sqlx::query_as(
                 "SELECT org_id, school_year, students, updated_at FROM enrolments \
-             WHERE org_id = $1 ORDER BY org_id, school_year",
+                 WHERE org_id = $1 ORDER BY org_id, school_year",
             )
             .bind(org.to_string())
             .fetch_all(&mut *conn)
             .await
         }
         None => {
-            sqlx::query(
+            sqlx::query_as(
                 "SELECT org_id, school_year, students, updated_at FROM enrolments \
-             ORDER BY org_id, school_year",
+                 ORDER BY org_id, school_year",
             )
             .fetch_all(&mut *conn)
             .await
         }
     }
     .map_err(storage)?;
-    rows.iter()
-        .map(|row| {
-            Ok(Enrolment {
-                org_id: OrgId::from_stored(text(row, "org_id")?),
-                school_year: SchoolYear(i32::try_from(int(row, "school_year")?).unwrap_or(0)),
-                students: u32::try_from(int(row, "students")?).unwrap_or(0),
-                updated_at: instant(int(row, "updated_at")?)?,
-            })
-        })
-        .collect()
+    rows.into_iter().map(Enrolment::try_from).collect()
 }
 
 async fn targets(conn: &mut sqlx::AnyConnection) -> Result<Vec<Target>, StorageError> {
-    let rows = sqlx::query(
+    let rows: Vec<TargetRow> = sqlx::query_as(
         "SELECT indicator, scope, due, value, note, updated_at FROM report_targets \
          ORDER BY indicator, scope, due",
     )
@@ -496,18 +403,8 @@ async fn targets(conn: &mut sqlx::AnyConnection) -> Result<Vec<Target>, StorageE
     .await
     .map_err(storage)?;
     let mut out = Vec::new();
-    for row in &rows {
-        let Some(scope) = TargetScope::from_stored(&text(row, "scope")?) else {
-            continue;
-        };
-        out.push(Target {
-            indicator: Indicator::parse("indicator", &text(row, "indicator")?).map_err(bad)?,
-            scope,
-            due: text(row, "due")?.parse().map_err(bad)?,
-            value: row.try_get::<f64, _>("value").map_err(storage)?,
-            note: text(row, "note")?,
-            updated_at: instant(int(row, "updated_at")?)?,
-        });
+    for row in rows {
+        out.extend(row.target()?);
     }
     Ok(out)
 }
