@@ -232,7 +232,6 @@ impl FederationService {
         check_claims(&self.store, &descriptor).await?;
         let peer = self.store.add_peer(descriptor, &caller.actor()).await?;
         tracing::info!(peer = %peer.descriptor.node_id, %url, "peer pinned");
-        let peer = peer;
         Ok(peer_out(&peer))
     }
 

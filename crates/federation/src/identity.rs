@@ -77,6 +77,20 @@ pub fn verify(key: &VerifyingKey, message: &[u8], signature: &[u8; 64]) -> bool 
         .is_ok()
 }
 
+impl edufed_domain::agreement::decide::Signer for NodeIdentity {
+    fn node_id(&self) -> String {
+        NodeIdentity::node_id(self)
+    }
+
+    fn public_key(&self) -> [u8; 32] {
+        NodeIdentity::public_key(self).to_bytes()
+    }
+
+    fn sign(&self, message: &[u8]) -> Vec<u8> {
+        NodeIdentity::sign(self, message).to_vec()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,19 +112,5 @@ mod tests {
         assert!(!verify(&id.public_key(), b"pay1oad", &signature));
         let other = NodeIdentity::generate();
         assert!(!verify(&other.public_key(), b"payload", &signature));
-    }
-}
-
-impl edufed_domain::agreement::decide::Signer for NodeIdentity {
-    fn node_id(&self) -> String {
-        NodeIdentity::node_id(self)
-    }
-
-    fn public_key(&self) -> [u8; 32] {
-        NodeIdentity::public_key(self).to_bytes()
-    }
-
-    fn sign(&self, message: &[u8]) -> Vec<u8> {
-        NodeIdentity::sign(self, message).to_vec()
     }
 }
