@@ -40,9 +40,9 @@ use crate::context::Context;
 use crate::convert::org_ref;
 use crate::status::ApiError;
 
-/// A call a peer forwarded, as the edge found it.
+/// A call a peer sent on for one of its people, as the edge found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Forwarded {
+pub struct Incoming {
     /// The forwarding node's id (its key's fingerprint).
     pub node_id: String,
     /// The idempotency key it sent.
@@ -264,7 +264,7 @@ where
     let reply = match mirror {
         Some(mirror) => send_home(ctx, &caller, request, mirror).await,
         None => {
-            let key = forwarded(&request).map(|f| Idempotency {
+            let key = Incoming::of(&request).map(|f| Idempotency {
                 key: format!("{}/{}", f.person, f.key),
                 node_id: f.node_id,
                 request: format!(
@@ -286,7 +286,7 @@ async fn send_home<Q: Forwardable>(
     mirror: Mirror,
 ) -> Result<Q::Reply, ApiError> {
     let home = mirror.origin.clone();
-    if let Some(from) = forwarded(&request) {
+    if let Some(from) = Incoming::of(&request) {
         tracing::warn!(peer = %from.node_id, %home, "forwarded call for a record this node does not own refused");
         return Err(Refusal::NotOwned { home }.into());
     }
@@ -339,12 +339,14 @@ async fn send_home<Q: Forwardable>(
     forwarder
         .forward(&home, message, &acting, &key, Q::send)
         .await
-        .map_err(ApiError::forwarded)
+        .map_err(ApiError::from_home)
 }
 
-/// The forwarded call a request carries, if it does.
-pub fn forwarded<T>(request: &Request<T>) -> Option<Forwarded> {
-    request.extensions().get::<Forwarded>().cloned()
+impl Incoming {
+    /// The peer's call `request` is, if it is one.
+    pub fn of<T>(request: &Request<T>) -> Option<Incoming> {
+        request.extensions().get::<Incoming>().cloned()
+    }
 }
 
 /// Resolves the acting headers of a pinned peer's call to `path`. No acting
@@ -358,7 +360,7 @@ pub async fn acting_principal(
     peer: &PeerCaller,
     path: &str,
     headers: &HeaderMap,
-) -> Result<Option<(Principal, Forwarded)>, ApiError> {
+) -> Result<Option<(Principal, Incoming)>, ApiError> {
     let Some(org) = headers.get(ACTING_ORG_HEADER) else {
         return Ok(None);
     };
@@ -411,12 +413,12 @@ pub async fn acting_principal(
         operator: false,
         memberships: vec![(org, role)],
     };
-    let forwarded = Forwarded {
+    let incoming = Incoming {
         node_id: peer.node_id.clone(),
         key: key.to_owned(),
         person: principal.person_id.to_string(),
     };
-    Ok(Some((principal, forwarded)))
+    Ok(Some((principal, incoming)))
 }
 
 #[cfg(test)]

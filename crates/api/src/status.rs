@@ -27,7 +27,7 @@ impl From<ApiError> for Status {
 impl ApiError {
     /// A forwarded call's failure: the home node's own answer passes on as
     /// it came, so the client sees what the record's authority decided.
-    pub fn forwarded(error: edufed_federation::forward::Error) -> Self {
+    pub fn from_home(error: edufed_federation::forward::Error) -> Self {
         match error {
             edufed_federation::forward::Error::Answered(status) => Self(status),
             other => Self(to_status(&other)),

@@ -197,11 +197,11 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
                         .await
                         {
                             Err(error) => return error.into_status().into_http::<Body>(),
-                            Ok(Some((principal, forwarded))) => {
+                            Ok(Some((principal, incoming))) => {
                                 tracing::Span::current()
                                     .record("person", principal.person_id.as_str());
                                 request.extensions_mut().insert(principal);
-                                request.extensions_mut().insert(forwarded);
+                                request.extensions_mut().insert(incoming);
                             }
                             Ok(None) => {}
                         }

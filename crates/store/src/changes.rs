@@ -8,7 +8,7 @@ use edufed_domain::ids::OrgId;
 
 use crate::Store;
 use crate::error::storage;
-use crate::sql::{instant, micros, placeholders, signed, unsigned};
+use crate::sql::{decode_all, instant, micros, placeholders, signed, unsigned};
 
 const COMPACTED_THROUGH: &str = "change_log_compacted_through";
 
@@ -114,10 +114,7 @@ impl Store {
             .fetch_all(self.reader())
             .await
             .map_err(storage)?;
-        let entries = rows
-            .into_iter()
-            .map(ChangeEntry::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let entries = decode_all(rows)?;
         // Checked after the read: compaction deletes and moves the bound in
         // one transaction, so if it removed anything this read needed, the
         // new bound is visible now.

@@ -30,6 +30,16 @@ pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<String, StorageEr
     serde_json::to_string(value).map_err(StorageError::new)
 }
 
+/// Rows decoded into the domain's values, each by its row type's
+/// `TryFrom`.
+pub(crate) fn decode_all<R, T, C>(rows: Vec<R>) -> Result<C, StorageError>
+where
+    T: TryFrom<R, Error = StorageError>,
+    C: FromIterator<T>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}
+
 /// A stored version or sequence, never negative.
 pub(crate) fn unsigned(value: i64) -> Result<u64, StorageError> {
     u64::try_from(value).map_err(|_| StorageError::msg(format!("stored count {value} is negative")))

@@ -28,6 +28,40 @@ use crate::tx::{Locked, WriteTx};
 
 pub(crate) use self::rows::{find, load};
 
+/// Who changes an agreement: the node itself (what time brings), or a
+/// person doing `action` for `org` (the initiator when `None`), decided
+/// under the agreement's lock: someone who may not see it is told it does
+/// not exist.
+#[derive(Clone, Copy)]
+enum By<'a> {
+    Node,
+    Person {
+        caller: &'a Principal,
+        action: Action,
+        org: Option<&'a OrgId>,
+    },
+}
+
+impl<'a> By<'a> {
+    /// The initiator's preparer: drafts, edits and proposes.
+    fn initiator(caller: &'a Principal) -> Self {
+        By::Person {
+            caller,
+            action: Action::ManageAgreements,
+            org: None,
+        }
+    }
+
+    /// A party acting for `org`.
+    fn party(caller: &'a Principal, action: Action, org: &'a OrgId) -> Self {
+        By::Person {
+            caller,
+            action,
+            org: Some(org),
+        }
+    }
+}
+
 /// A new agreement's draft.
 #[derive(Debug, Clone)]
 pub struct NewAgreement {
@@ -130,49 +164,39 @@ impl Store {
         content: Content,
         caller: &Principal,
     ) -> Result<Agreement, Error> {
-        self.mutate(
-            id,
-            expected_revision,
-            Some(caller),
-            None,
-            async |tx, a, _now| {
-                authorize(
-                    caller,
-                    Action::ManageAgreements,
-                    Target::Organization(&a.initiator),
-                )?;
-                if !content.is_party(&a.initiator) {
-                    return Err(FieldError::new(
-                        "content.parties",
-                        format!("the initiator {} must remain a party", a.initiator),
-                    )
-                    .into());
-                }
-                check_references(tx.conn(), &content).await?;
-                let next = a.lifecycle.edit()?;
-                let Some(number) = next.ballot().map(|b| b.version).or(match next.phase {
-                    Phase::Draft { version } => Some(version),
-                    _ => None,
-                }) else {
-                    return Err(Error::WrongState("the agreement is not a draft".into()));
-                };
-                a.lifecycle = next;
-                match a.versions.iter_mut().find(|v| v.number == number) {
-                    Some(version) => version.content = content,
-                    None => a.versions.push(Version {
-                        number,
-                        content,
-                        content_hash: None,
-                        canonical: None,
-                        proposed_at: None,
-                        signatures: Vec::new(),
-                        declined: None,
-                    }),
-                }
-                let initiator = a.initiator.clone();
-                Ok(Step::new("updated", number, Some(&initiator)).touching(number))
-            },
-        )
+        let by = By::initiator(caller);
+        self.mutate(id, expected_revision, by, None, async |tx, a, _now| {
+            if !content.is_party(&a.initiator) {
+                return Err(FieldError::new(
+                    "content.parties",
+                    format!("the initiator {} must remain a party", a.initiator),
+                )
+                .into());
+            }
+            check_references(tx.conn(), &content).await?;
+            let next = a.lifecycle.edit()?;
+            let Some(number) = next.ballot().map(|b| b.version).or(match next.phase {
+                Phase::Draft { version } => Some(version),
+                _ => None,
+            }) else {
+                return Err(Error::WrongState("the agreement is not a draft".into()));
+            };
+            a.lifecycle = next;
+            match a.versions.iter_mut().find(|v| v.number == number) {
+                Some(version) => version.content = content,
+                None => a.versions.push(Version {
+                    number,
+                    content,
+                    content_hash: None,
+                    canonical: None,
+                    proposed_at: None,
+                    signatures: Vec::new(),
+                    declined: None,
+                }),
+            }
+            let initiator = a.initiator.clone();
+            Ok(Step::new("updated", number, Some(&initiator)).touching(number))
+        })
         .await
     }
 
@@ -185,42 +209,32 @@ impl Store {
         expected_revision: Option<u64>,
         caller: &Principal,
     ) -> Result<Agreement, Error> {
-        self.mutate(
-            id,
-            expected_revision,
-            Some(caller),
-            None,
-            async |tx, a, now| {
-                authorize(
-                    caller,
-                    Action::ManageAgreements,
-                    Target::Organization(&a.initiator),
-                )?;
-                let Phase::Draft { version: number } = a.lifecycle.phase else {
-                    return Err(Error::WrongState(format!(
-                        "the agreement is {}: only a draft can be proposed",
-                        a.lifecycle.state()
-                    )));
-                };
-                let zone = a.time_zone;
-                let agreement_id = a.id.clone();
-                let version = a
-                    .versions
-                    .iter_mut()
-                    .find(|v| v.number == number)
-                    .ok_or_else(|| Error::WrongState(format!("version {number} is missing")))?;
-                version
-                    .content
-                    .check_complete()
-                    .map_err(|e| e.within("content"))?;
-                check_references(tx.conn(), &version.content).await?;
-                let term = Term::of(&version.content, zone);
-                a.lifecycle = a.lifecycle.propose(version.content.party_orgs(), term)?;
-                freeze(&agreement_id, version, now);
-                let initiator = a.initiator.clone();
-                Ok(Step::new("proposed", number, Some(&initiator)).touching(number))
-            },
-        )
+        let by = By::initiator(caller);
+        self.mutate(id, expected_revision, by, None, async |tx, a, now| {
+            let Phase::Draft { version: number } = a.lifecycle.phase else {
+                return Err(Error::WrongState(format!(
+                    "the agreement is {}: only a draft can be proposed",
+                    a.lifecycle.state()
+                )));
+            };
+            let zone = a.time_zone;
+            let agreement_id = a.id.clone();
+            let version = a
+                .versions
+                .iter_mut()
+                .find(|v| v.number == number)
+                .ok_or_else(|| Error::WrongState(format!("version {number} is missing")))?;
+            version
+                .content
+                .check_complete()
+                .map_err(|e| e.within("content"))?;
+            check_references(tx.conn(), &version.content).await?;
+            let term = Term::of(&version.content, zone);
+            a.lifecycle = a.lifecycle.propose(version.content.party_orgs(), term)?;
+            freeze(&agreement_id, version, now);
+            let initiator = a.initiator.clone();
+            Ok(Step::new("proposed", number, Some(&initiator)).touching(number))
+        })
         .await
     }
 
@@ -237,12 +251,8 @@ impl Store {
         key: Option<&Idempotency>,
     ) -> Result<Agreement, Error> {
         let id = ballot.agreement.clone();
-        self.mutate(&id, None, Some(caller), key, async |_tx, a, now| {
-            authorize(
-                caller,
-                Action::SignAgreements,
-                Target::Organization(&ballot.org),
-            )?;
+        let by = By::party(caller, Action::SignAgreements, &ballot.org);
+        self.mutate(&id, None, by, key, async |_tx, a, now| {
             let signature = a.cast(&ballot, caller, now, signer)?;
             let mut step = match &signature {
                 Some(_) => Step::new("signed", ballot.version, Some(&ballot.org)),
@@ -269,55 +279,49 @@ impl Store {
         content: Content,
         caller: &Principal,
     ) -> Result<Agreement, Error> {
-        self.mutate(
-            id,
-            expected_revision,
-            Some(caller),
-            None,
-            async |tx, a, now| {
-                authorize(caller, Action::ManageAgreements, Target::Organization(org))?;
-                let in_force = a.in_force().ok_or_else(|| {
-                    Error::WrongState(format!(
-                        "the agreement is {}: only an agreement in force can be amended",
-                        a.lifecycle.state()
-                    ))
-                })?;
-                if !in_force.content.is_party(org) {
-                    return Err(Error::WrongState(format!(
-                        "organization {org} is not a party to the version in force"
-                    )));
-                }
-                if !content.is_party(&a.initiator) {
-                    return Err(FieldError::new(
-                        "content.parties",
-                        format!("the initiator {} must remain a party", a.initiator),
-                    )
-                    .into());
-                }
-                content.check_complete().map_err(|e| e.within("content"))?;
-                check_references(tx.conn(), &content).await?;
-                let term = Term::of(&content, a.time_zone);
-                // Every party to the version in force signs too: a party the
-                // amendment would drop must agree to leave.
-                let mut signers = in_force.content.party_orgs();
-                signers.extend(content.party_orgs());
-                let next = a.lifecycle.amend(signers, term)?;
-                let number = next.latest_version;
-                let mut version = Version {
-                    number,
-                    content,
-                    content_hash: None,
-                    canonical: None,
-                    proposed_at: None,
-                    signatures: Vec::new(),
-                    declined: None,
-                };
-                freeze(&a.id, &mut version, now);
-                a.lifecycle = next;
-                a.versions.push(version);
-                Ok(Step::new("amendment_proposed", number, Some(org)).touching(number))
-            },
-        )
+        let by = By::party(caller, Action::ManageAgreements, org);
+        self.mutate(id, expected_revision, by, None, async |tx, a, now| {
+            let in_force = a.in_force().ok_or_else(|| {
+                Error::WrongState(format!(
+                    "the agreement is {}: only an agreement in force can be amended",
+                    a.lifecycle.state()
+                ))
+            })?;
+            if !in_force.content.is_party(org) {
+                return Err(Error::WrongState(format!(
+                    "organization {org} is not a party to the version in force"
+                )));
+            }
+            if !content.is_party(&a.initiator) {
+                return Err(FieldError::new(
+                    "content.parties",
+                    format!("the initiator {} must remain a party", a.initiator),
+                )
+                .into());
+            }
+            content.check_complete().map_err(|e| e.within("content"))?;
+            check_references(tx.conn(), &content).await?;
+            let term = Term::of(&content, a.time_zone);
+            // Every party to the version in force signs too: a party the
+            // amendment would drop must agree to leave.
+            let mut signers = in_force.content.party_orgs();
+            signers.extend(content.party_orgs());
+            let next = a.lifecycle.amend(signers, term)?;
+            let number = next.latest_version;
+            let mut version = Version {
+                number,
+                content,
+                content_hash: None,
+                canonical: None,
+                proposed_at: None,
+                signatures: Vec::new(),
+                declined: None,
+            };
+            freeze(&a.id, &mut version, now);
+            a.lifecycle = next;
+            a.versions.push(version);
+            Ok(Step::new("amendment_proposed", number, Some(org)).touching(number))
+        })
         .await
     }
 
@@ -334,8 +338,8 @@ impl Store {
         comment: &str,
         caller: &Principal,
     ) -> Result<Agreement, Error> {
-        self.mutate(id, None, Some(caller), None, async |_tx, a, now| {
-            authorize(caller, Action::SignAgreements, Target::Organization(org))?;
+        let by = By::party(caller, Action::SignAgreements, org);
+        self.mutate(id, None, by, None, async |_tx, a, now| {
             // What time has brought comes first: an agreement whose term has
             // run out is expired, not terminated.
             if let Some(next) = a.lifecycle.tick(now) {
@@ -420,7 +424,7 @@ impl Store {
         for id in due {
             let id = AgreementId::from_stored(id);
             let result = self
-                .mutate(&id, None, None, None, async |_tx, a, now| {
+                .mutate(&id, None, By::Node, None, async |_tx, a, now| {
                     let Some(next) = a.lifecycle.tick(now) else {
                         return Err(Error::Stale("nothing due".into()));
                     };
@@ -454,10 +458,14 @@ impl Store {
         &self,
         id: &AgreementId,
         expected_revision: Option<u64>,
-        caller: Option<&Principal>,
+        by: By<'_>,
         key: Option<&Idempotency>,
         change: impl AsyncFnOnce(&mut WriteTx<'_>, &mut Agreement, DateTime<Utc>) -> Result<Step, Error>,
     ) -> Result<Agreement, Error> {
+        let caller = match by {
+            By::Node => None,
+            By::Person { caller, .. } => Some(caller),
+        };
         let actor = &caller.map_or(Actor::Node, Principal::actor);
         let mut tx = self.write_tx().await?;
         if let Some(answered) = tx.claim::<_, Error>(key).await? {
@@ -466,8 +474,15 @@ impl Store {
         let now = tx.now();
         tx.lock(Locked::Agreements, id.as_str()).await?;
         let mut agreement = load(tx.conn(), id).await?;
-        if let Some(caller) = caller {
+        if let By::Person {
+            caller,
+            action,
+            org,
+        } = by
+        {
             agreement.seen_by(caller)?;
+            let org = org.unwrap_or(&agreement.initiator);
+            authorize(caller, action, Target::Organization(org))?;
         }
         if let Some(expected) = expected_revision
             && expected != agreement.revision

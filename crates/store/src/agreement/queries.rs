@@ -8,7 +8,7 @@ use edufed_domain::ids::AgreementId;
 use super::rows::{BookedRow, CohortRow, DeliveredRow, HISTORY_COLUMNS, HistoryRow, SlotRow, load};
 use crate::Store;
 use crate::error::storage;
-use crate::sql::{QueryText, Value, micros};
+use crate::sql::{QueryText, Value, decode_all, micros};
 
 impl Store {
     /// The agreement, with its versions and signatures.
@@ -96,10 +96,7 @@ impl Store {
         .fetch_all(self.reader())
         .await
         .map_err(storage)?;
-        Ok(rows
-            .into_iter()
-            .map(HistoryEntry::try_from)
-            .collect::<Result<_, _>>()?)
+        Ok(decode_all(rows)?)
     }
 
     /// What the agreement delivered, as of the store's clock: its
@@ -142,10 +139,7 @@ impl Store {
         .fetch_all(&mut *conn)
         .await
         .map_err(storage)?;
-        let cohorts = cohorts
-            .into_iter()
-            .map(CohortFacts::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let cohorts: Vec<CohortFacts> = decode_all(cohorts)?;
         let bookings: Vec<BookedRow> = sqlx::query_as(
             "SELECT o.booking_id, o.resource_id, r.owner_id, o.state, o.start_at, o.end_at, o.hold_expires_at \
              FROM booking_occurrences o JOIN bookings b ON b.id = o.booking_id \

@@ -21,7 +21,9 @@ use sqlx::AnyConnection;
 
 use super::Step;
 use crate::error::storage;
-use crate::sql::{from_json, instant, micros, optional_instant, signed, to_json, unsigned};
+use crate::sql::{
+    decode_all, from_json, instant, micros, optional_instant, signed, to_json, unsigned,
+};
 use crate::tx::WriteTx;
 
 pub(super) const HISTORY_COLUMNS: &str = "seq, action, version, state, actor, org_id, comment, at";
@@ -519,10 +521,7 @@ pub(crate) async fn load(conn: &mut AnyConnection, id: &AgreementId) -> Result<A
     .fetch_all(&mut *conn)
     .await
     .map_err(storage)?;
-    let signatures = signatures
-        .into_iter()
-        .map(Signature::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
+    let signatures: Vec<Signature> = decode_all(signatures)?;
     let mut agreement = Agreement::try_from(row)?;
     for row in versions {
         let mut version = Version::try_from(row)?;

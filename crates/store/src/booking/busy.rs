@@ -9,7 +9,7 @@ use edufed_domain::ids::ResourceId;
 
 use crate::Store;
 use crate::error::storage;
-use crate::sql::{instant, micros, optional_instant};
+use crate::sql::{decode_all, instant, micros, optional_instant};
 use crate::tx::WriteTx;
 
 /// How far ahead a resource's busy times are shared with peers, in days:
@@ -118,10 +118,7 @@ pub(super) async fn append_busy(
     let payload = SharedBusy {
         resource_id: resource.id.clone(),
         owner: resource.owner.clone(),
-        busy: rows
-            .into_iter()
-            .map(SharedInterval::try_from)
-            .collect::<Result<_, _>>()?,
+        busy: decode_all(rows)?,
     };
     // Versions are the times the busy times were taken: they only grow.
     let version = u64::try_from(at.timestamp_micros()).unwrap_or(0);

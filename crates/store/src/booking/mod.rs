@@ -11,6 +11,7 @@ mod rows;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
+use edufed_domain::StorageError;
 use edufed_domain::booking::{
     Access, Blackout, BookedOccurrence, Booking, Error, Listed, OccurrenceState, Resource,
     ResourceDetails, UpdateResource,
@@ -26,7 +27,7 @@ use self::requests::partners_of_caller;
 use self::rows::{OccurrenceRow, ResourceRow, load_booking, load_resource};
 use crate::Store;
 use crate::error::{Constraint, on, storage};
-use crate::sql::{like_escape, micros, signed, to_json};
+use crate::sql::{decode_all, like_escape, micros, signed, to_json};
 use crate::tx::{Locked, WriteTx};
 
 const RESOURCE_COLUMNS: &str = "id, owner_id, details, blackouts, version, created_at, updated_at";
@@ -64,13 +65,7 @@ impl Store {
         )
         .bind(resource.id.to_string())
         .bind(owner.to_string())
-        .bind(resource.details.kind.as_str())
-        .bind(resource.details.name.clone())
-        .bind(resource.details.capacity.map(i64::from))
-        .bind(format!("|{}|", resource.details.features.join("|")))
-        .bind(resource.details.access.as_str())
-        .bind(to_json(&resource.details)?)
-        .bind(to_json(&resource.blackouts)?)
+        .bind_resource(&resource)?
         .bind(signed(resource.version))
         .bind(micros(at))
         .bind(micros(at))
@@ -104,10 +99,7 @@ impl Store {
         .fetch_all(self.reader())
         .await
         .map_err(storage)?;
-        Ok(rows
-            .into_iter()
-            .map(Resource::try_from)
-            .collect::<Result<_, _>>()?)
+        Ok(decode_all(rows)?)
     }
 
     /// Replaces a resource's settings, for `caller` if its owner lets them.
@@ -218,13 +210,7 @@ impl Store {
             "UPDATE resources SET kind = $1, name = $2, capacity = $3, features_key = $4, access = $5, \
              details = $6, blackouts = $7, version = $8, updated_at = $9 WHERE id = $10",
         )
-        .bind(resource.details.kind.as_str())
-        .bind(resource.details.name.clone())
-        .bind(resource.details.capacity.map(i64::from))
-        .bind(format!("|{}|", resource.details.features.join("|")))
-        .bind(resource.details.access.as_str())
-        .bind(to_json(&resource.details)?)
-        .bind(to_json(&resource.blackouts)?)
+        .bind_resource(&resource)?
         .bind(signed(resource.version))
         .bind(micros(at))
         .bind(id.to_string())
@@ -335,10 +321,7 @@ impl Store {
             .fetch_all(self.reader())
             .await
             .map_err(storage)?;
-        Ok(rows
-            .into_iter()
-            .map(Resource::try_from)
-            .collect::<Result<_, _>>()?)
+        Ok(decode_all(rows)?)
     }
 
     /// The resource `id`, one of this node's own.
@@ -451,4 +434,26 @@ fn booking_change(
         actor,
     )
     .also_for(booking.requester_org.clone())
+}
+
+/// A query built by sqlx's `Any` driver.
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds the columns a resource's row keeps of its settings, `kind`
+/// through `blackouts` in that order, for an insert and an update alike.
+trait BindResource: Sized {
+    fn bind_resource(self, resource: &Resource) -> Result<Self, StorageError>;
+}
+
+impl BindResource for AnyQuery<'_> {
+    fn bind_resource(self, r: &Resource) -> Result<Self, StorageError> {
+        Ok(self
+            .bind(r.details.kind.as_str())
+            .bind(r.details.name.clone())
+            .bind(r.details.capacity.map(i64::from))
+            .bind(format!("|{}|", r.details.features.join("|")))
+            .bind(r.details.access.as_str())
+            .bind(to_json(&r.details)?)
+            .bind(to_json(&r.blackouts)?))
+    }
 }

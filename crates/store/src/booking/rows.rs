@@ -6,7 +6,7 @@ use edufed_domain::ids::{ActivityId, AgreementId, BookingId, OrgId, PersonId, Re
 use sqlx::AnyConnection;
 
 use crate::error::storage;
-use crate::sql::{from_json, instant, optional_instant, unsigned};
+use crate::sql::{decode_all, from_json, instant, optional_instant, unsigned};
 
 pub(super) const OCCURRENCE_COLUMNS: &str =
     "booking_id, start_at, end_at, state, hold_expires_at, note";
@@ -140,8 +140,5 @@ pub(super) async fn load_occurrences(
     .fetch_all(&mut *conn)
     .await
     .map_err(storage)?;
-    Ok(rows
-        .into_iter()
-        .map(BookedOccurrence::try_from)
-        .collect::<Result<_, _>>()?)
+    Ok(decode_all(rows)?)
 }

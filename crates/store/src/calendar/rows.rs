@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 
 use super::ACTIVITY_COLUMNS;
 use crate::error::storage;
-use crate::sql::{from_json, instant, unsigned};
+use crate::sql::{decode_all, from_json, instant, unsigned};
 
 const REGISTRATION_COLUMNS: &str = "id, activity_id, occurrence_key, state, position, cohort, results, \
                                     version, created_at, updated_at";
@@ -148,8 +148,5 @@ pub(super) async fn load_registrations(
     .fetch_all(&mut *conn)
     .await
     .map_err(storage)?;
-    Ok(rows
-        .into_iter()
-        .map(Registration::try_from)
-        .collect::<Result<_, _>>()?)
+    Ok(decode_all(rows)?)
 }

@@ -16,7 +16,7 @@ use sqlx::AnyConnection;
 use self::rows::{ORG_COLUMNS, OrgRow};
 use crate::Store;
 use crate::error::{Constraint, on, storage};
-use crate::sql::{like_escape, micros, signed, to_json};
+use crate::sql::{decode_all, like_escape, micros, signed, to_json};
 use crate::tx::Locked;
 
 /// A page of results and where the next one starts.
@@ -140,10 +140,7 @@ impl Store {
             .fetch_all(self.reader())
             .await
             .map_err(storage)?;
-        let items = rows
-            .into_iter()
-            .map(Organization::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = decode_all(rows)?;
         Ok(Page::from_overfetch(items, size, |org| {
             vec![org.slug.to_string()]
         }))

@@ -14,7 +14,7 @@ use super::rows::{MemberRow, PERSON_COLUMNS, PersonRow, RoleRow, VersionedMember
 use super::{Page, find_org};
 use crate::Store;
 use crate::error::{Constraint, on, storage};
-use crate::sql::{micros, signed, unsigned};
+use crate::sql::{decode_all, micros, signed, unsigned};
 use crate::tx::{Locked, WriteTx};
 
 impl Store {
@@ -106,10 +106,7 @@ impl Store {
             .fetch_all(self.reader())
             .await
             .map_err(storage)?;
-        let items = rows
-            .into_iter()
-            .map(Member::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = decode_all(rows)?;
         Ok(Page::from_overfetch(items, size, |member| {
             vec![
                 member.person.display_name.clone(),

@@ -11,7 +11,7 @@ use super::people::{find_person, roles_of};
 use super::rows::{TOKEN_COLUMNS, TokenRow, VersionedTokenRow};
 use crate::Store;
 use crate::error::{Constraint, on, storage};
-use crate::sql::{micros, signed, unsigned};
+use crate::sql::{decode_all, micros, signed, unsigned};
 use crate::tx::WriteTx;
 
 impl Store {
@@ -54,10 +54,7 @@ impl Store {
         .fetch_all(self.reader())
         .await
         .map_err(storage)?;
-        Ok(rows
-            .into_iter()
-            .map(ApiToken::try_from)
-            .collect::<Result<_, _>>()?)
+        Ok(decode_all(rows)?)
     }
 
     /// Revokes a token.

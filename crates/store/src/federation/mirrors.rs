@@ -14,7 +14,7 @@ use super::origin_hosts;
 use super::rows::{MIRROR_COLUMNS, MirrorRow};
 use crate::Store;
 use crate::error::storage;
-use crate::sql::{from_json, micros, signed};
+use crate::sql::{decode_all, from_json, micros, signed};
 use crate::tx::WriteTx;
 
 /// The kinds a node relays from its mirrors: every entry of them it
@@ -312,10 +312,7 @@ impl Store {
 }
 
 fn decode(rows: Vec<MirrorRow>) -> Result<Vec<Mirror>, Error> {
-    Ok(rows
-        .into_iter()
-        .map(Mirror::try_from)
-        .collect::<Result<_, _>>()?)
+    Ok(decode_all(rows)?)
 }
 
 /// Keeps the queryable copies of a mirrored record in step with its newest

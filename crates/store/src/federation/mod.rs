@@ -16,7 +16,7 @@ use serde::Serialize;
 use self::rows::{HOSTED_COLUMNS, HostedRow, PEER_COLUMNS, PeerRow};
 use crate::Store;
 use crate::error::{Constraint, on, storage};
-use crate::sql::{from_json, micros, to_json};
+use crate::sql::{decode_all, from_json, micros, to_json};
 use crate::tx::WriteTx;
 
 pub use self::mirrors::{Mirror, RELAYED};
@@ -126,10 +126,7 @@ impl Store {
         .fetch_all(self.reader())
         .await
         .map_err(storage)?;
-        Ok(rows
-            .into_iter()
-            .map(Peer::try_from)
-            .collect::<Result<_, _>>()?)
+        Ok(decode_all(rows)?)
     }
 
     /// The pinned peer `node_id`; `NotFound` when it is not pinned.

@@ -8,7 +8,7 @@ use edufed_domain::federation::{ActivityFilter, Error, Subscription};
 use super::rows::{SUBSCRIPTION_COLUMNS, SubscriptionRow};
 use crate::Store;
 use crate::error::{Constraint, on, storage};
-use crate::sql::{micros, signed, to_json};
+use crate::sql::{decode_all, micros, signed, to_json};
 
 impl Store {
     /// Subscribes to a pinned peer's change log, from its beginning.
@@ -122,10 +122,7 @@ impl Store {
         .fetch_all(self.reader())
         .await
         .map_err(storage)?;
-        Ok(rows
-            .into_iter()
-            .map(Subscription::try_from)
-            .collect::<Result<_, _>>()?)
+        Ok(decode_all(rows)?)
     }
 
     /// Records a heartbeat from a peer: every entry up to `latest` that this
