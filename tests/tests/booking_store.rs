@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use edufed_domain::booking::{
     Access, ApprovalPolicy, BookingRules, Cancel, CancelScope, Decide, Error, OccurrenceState,
-    Request, ResourceDetails, ResourceKind, UpdateResource, Verdict, WeeklyHours,
+    Request, Resource, ResourceDetails, ResourceKind, UpdateResource, Verdict, WeeklyHours,
 };
 use edufed_domain::calendar::{Recurrence, Schedule};
 use edufed_domain::changes::Actor;
@@ -114,6 +114,27 @@ fn request(
     }
 }
 
+/// The technopark and its lab with `details`.
+async fn kvantorium_lab(store: &Store, details: ResourceDetails) -> (OrgId, Resource) {
+    let owner = org(store, "kvantorium").await;
+    let resource = store.create_resource(&owner, details, &NODE).await.unwrap();
+    (owner, resource)
+}
+
+/// `hour`:00 UTC, `days` from today.
+fn days_ahead(days: i64, hour: u32) -> DateTime<Utc> {
+    (Utc::now() + Duration::days(days))
+        .date_naive()
+        .and_hms_opt(hour, 0, 0)
+        .unwrap()
+        .and_utc()
+}
+
+/// One hour from `start`.
+fn an_hour(start: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    vec![(start, start + Duration::hours(1))]
+}
+
 fn approve(id: &BookingId) -> Decide {
     Decide {
         booking: id.clone(),
@@ -134,17 +155,9 @@ both_backends!(
     no_two_confirmed_occurrences_ever_overlap,
     |backend| async move {
         let (store, db) = open(backend).await;
-        let owner = org(&store, "kvantorium").await;
+        let (owner, resource) = kvantorium_lab(&store, approval_required(lab(false, 10))).await;
         let school = org(&store, "mgml").await;
-        let resource = store
-            .create_resource(&owner, approval_required(lab(false, 10)), &NODE)
-            .await
-            .unwrap();
-        let base = (Utc::now() + Duration::days(2))
-            .date_naive()
-            .and_hms_opt(8, 0, 0)
-            .unwrap()
-            .and_utc();
+        let base = days_ahead(2, 8);
         let clients: Vec<_> = (0..16u64)
             .map(|client| {
                 let store = store.clone();
@@ -413,18 +426,10 @@ both_backends!(approvals_and_holds, |backend| async move {
     // Holds lapse on the store's clock, which the test moves.
     let clock = Clock::manual(Utc::now());
     let store = store.with_clock(clock.clone());
-    let owner = org(&store, "kvantorium").await;
+    let (owner, resource) = kvantorium_lab(&store, approval_required(lab(false, 0))).await;
     let a = org(&store, "mgml").await;
     let b = org(&store, "school21-mgn").await;
-    let resource = store
-        .create_resource(&owner, approval_required(lab(false, 0)), &NODE)
-        .await
-        .unwrap();
-    let start = (Utc::now() + Duration::days(3))
-        .date_naive()
-        .and_hms_opt(10, 0, 0)
-        .unwrap()
-        .and_utc();
+    let start = days_ahead(3, 10);
     let slot = (start, start + Duration::hours(1));
     // Pending requests may overlap; confirming one rejects the other with a reason.
     let first = store
@@ -524,24 +529,12 @@ both_backends!(
     approval_checks_the_rules_as_they_are_now,
     |backend| async move {
         let (store, _db) = open(backend).await;
-        let owner = org(&store, "kvantorium").await;
+        let (_, resource) = kvantorium_lab(&store, approval_required(lab(false, 0))).await;
         let school = org(&store, "mgml").await;
-        let resource = store
-            .create_resource(&owner, approval_required(lab(false, 0)), &NODE)
-            .await
-            .unwrap();
-        let start = (Utc::now() + Duration::days(5))
-            .date_naive()
-            .and_hms_opt(10, 0, 0)
-            .unwrap()
-            .and_utc();
+        let start = days_ahead(5, 10);
         let pending = store
             .request_booking(
-                request(
-                    &resource.id,
-                    &school,
-                    vec![(start, start + Duration::hours(1))],
-                ),
+                request(&resource.id, &school, an_hour(start)),
                 &OPERATOR,
                 None,
             )
@@ -576,16 +569,9 @@ both_backends!(
     a_new_buffer_applies_to_bookings_already_made,
     |backend| async move {
         let (store, _db) = open(backend).await;
-        let owner = org(&store, "kvantorium").await;
-        let resource = store
-            .create_resource(&owner, lab(false, 0), &NODE)
-            .await
-            .unwrap();
-        let start = (Utc::now() + Duration::days(4))
-            .date_naive()
-            .and_hms_opt(10, 0, 0)
-            .unwrap()
-            .and_utc();
+        let (owner, resource) = kvantorium_lab(&store, lab(false, 0)).await;
+
+        let start = days_ahead(4, 10);
         let first = (start, start + Duration::hours(1));
         let second = (
             first.1 + Duration::minutes(10),
@@ -693,17 +679,9 @@ both_backends!(
         // the close (and committed before it) or after (and refused): never
         // on an access read before the lock and no longer true at commit.
         let (store, db) = open(backend).await;
-        let owner = org(&store, "kvantorium").await;
+        let (_, resource) = kvantorium_lab(&store, lab(false, 0)).await;
         let school = org(&store, "mgml").await;
-        let resource = store
-            .create_resource(&owner, lab(false, 0), &NODE)
-            .await
-            .unwrap();
-        let base = (Utc::now() + Duration::days(3))
-            .date_naive()
-            .and_hms_opt(6, 0, 0)
-            .unwrap()
-            .and_utc();
+        let base = days_ahead(3, 6);
         let with_access = |access| UpdateResource {
             id: resource.id.clone(),
             expected_version: None,
@@ -761,12 +739,8 @@ both_backends!(
             // in the process: the race above is its test.
             return;
         }
-        let owner = org(&store, "kvantorium").await;
+        let (_, resource) = kvantorium_lab(&store, lab(false, 0)).await;
         let school = org(&store, "mgml").await;
-        let resource = store
-            .create_resource(&owner, lab(false, 0), &NODE)
-            .await
-            .unwrap();
         // Another transaction holds the lab's row while it closes the lab.
         use sqlx::Connection as _;
         let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
@@ -776,18 +750,10 @@ both_backends!(
             .execute(&mut *closing)
             .await
             .unwrap();
-        let start = (Utc::now() + Duration::days(3))
-            .date_naive()
-            .and_hms_opt(10, 0, 0)
-            .unwrap()
-            .and_utc();
+        let start = days_ahead(3, 10);
         let request = tokio::spawn({
             let store = store.clone();
-            let request = request(
-                &resource.id,
-                &school,
-                vec![(start, start + Duration::hours(1))],
-            );
+            let request = request(&resource.id, &school, an_hour(start));
             async move { store.request_booking(request, &OPERATOR, None).await }
         });
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -818,24 +784,13 @@ both_backends!(
     an_unknown_requester_is_named_as_an_organization,
     |backend| async move {
         let (store, _db) = open(backend).await;
-        let owner = org(&store, "kvantorium").await;
-        let resource = store
-            .create_resource(&owner, lab(false, 0), &NODE)
-            .await
-            .unwrap();
+        let (_, resource) = kvantorium_lab(&store, lab(false, 0)).await;
+
         let stranger = OrgId::generate();
-        let start = (Utc::now() + Duration::days(3))
-            .date_naive()
-            .and_hms_opt(10, 0, 0)
-            .unwrap()
-            .and_utc();
+        let start = days_ahead(3, 10);
         let err = store
             .request_booking(
-                request(
-                    &resource.id,
-                    &stranger,
-                    vec![(start, start + Duration::hours(1))],
-                ),
+                request(&resource.id, &stranger, an_hour(start)),
                 &OPERATOR,
                 None,
             )

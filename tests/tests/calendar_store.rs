@@ -4,9 +4,9 @@
 use chrono::{Duration, NaiveDateTime, Timelike as _, Utc};
 use edufed_domain::calendar::registration::{Cohort, RegistrationState, Results};
 use edufed_domain::calendar::{
-    ActivityDetails, ActivityKind, ActivityStatus, Audience, Direction, Error, Format, GradeRange,
-    OccurrenceFilter, Override, OverrideChange, Place, Recurrence, RegistrationWindow, Schedule,
-    Viewer, Visibility,
+    Activity, ActivityDetails, ActivityKind, ActivityStatus, Audience, Direction, Error, Format,
+    GradeRange, OccurrenceFilter, Override, OverrideChange, Place, Recurrence, RegistrationWindow,
+    Schedule, Viewer, Visibility,
 };
 use std::sync::LazyLock;
 
@@ -117,6 +117,21 @@ fn cohort(org: &OrgId, headcount: u32) -> Cohort {
     }
 }
 
+/// A published excursion of `publisher`'s for 45, in ten days.
+async fn excursion_of(store: &Store, publisher: &OrgId) -> Activity {
+    store
+        .publish_activity(
+            publish(
+                publisher,
+                excursion("Экскурсия", 45, local(10, 15)),
+                ActivityStatus::Published,
+            ),
+            &OPERATOR,
+        )
+        .await
+        .unwrap()
+}
+
 fn window(days: i64) -> OccurrenceFilter {
     edufed_tests::occurrences_between(Utc::now(), Utc::now() + Duration::days(days))
 }
@@ -125,17 +140,7 @@ both_backends!(fifty_pupils_for_forty_five_seats, |backend| async move {
     let (store, _db) = open(backend).await;
     let tusur = org(&store, "tusur", OrgKind::University).await;
     let school = org(&store, "gym24-tomsk", OrgKind::School).await;
-    let activity = store
-        .publish_activity(
-            publish(
-                &tusur,
-                excursion("Экскурсия", 45, local(10, 15)),
-                ActivityStatus::Published,
-            ),
-            &OPERATOR,
-        )
-        .await
-        .unwrap();
+    let activity = excursion_of(&store, &tusur).await;
     let tasks: Vec<_> = (0..50)
         .map(|_| {
             let store = store.clone();
@@ -445,17 +450,7 @@ both_backends!(
         let (store, _db) = open(backend).await;
         let tusur = org(&store, "tusur", OrgKind::University).await;
         let school = org(&store, "gym24-tomsk", OrgKind::School).await;
-        let activity = store
-            .publish_activity(
-                publish(
-                    &tusur,
-                    excursion("Экскурсия", 45, local(10, 15)),
-                    ActivityStatus::Published,
-                ),
-                &OPERATOR,
-            )
-            .await
-            .unwrap();
+        let activity = excursion_of(&store, &tusur).await;
         // A group larger than the excursion is refused, not queued (it would
         // hold up everyone behind it forever).
         let err = store
@@ -627,17 +622,7 @@ both_backends!(
         let (store, _db) = open(backend).await;
         let tusur = org(&store, "tusur", OrgKind::University).await;
         let stranger = OrgId::generate();
-        let course = store
-            .publish_activity(
-                publish(
-                    &tusur,
-                    excursion("Экскурсия", 45, local(10, 15)),
-                    ActivityStatus::Published,
-                ),
-                &OPERATOR,
-            )
-            .await
-            .unwrap();
+        let course = excursion_of(&store, &tusur).await;
         let err = store
             .register(
                 register(&course.id, None, cohort(&stranger, 5)),

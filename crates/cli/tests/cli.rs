@@ -919,13 +919,9 @@ async fn hub_activities(url: &str, days: i64) -> Vec<(String, u64)> {
     found
 }
 
-/// A hub process killed with SIGKILL again and again while it follows a
-/// university publishing a stream of changes converges, after each
-/// restart, to exactly the university's state: nothing lost, nothing twice.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_killed_subscriber_converges_exactly() {
-    use edufed_proto::v1 as pb;
-    use rand::Rng as _;
+/// A university node (SQLite, in this process) hosting `tusur`, and a
+/// token of a coordinator there.
+async fn university_with_coordinator() -> (edufed_tests::TestNode, String) {
     let university = edufed_tests::TestNode::start(edufed_tests::Backend::Sqlite).await;
     university
         .operator()
@@ -934,16 +930,32 @@ async fn a_killed_subscriber_converges_exactly() {
         .await
         .unwrap();
     let coordinator = university
-        .member_token("tusur", pb::Role::Coordinator)
+        .member_token("tusur", edufed_proto::v1::Role::Coordinator)
         .await;
+    (university, coordinator)
+}
 
-    let hub_dir = tempfile::tempdir().unwrap();
+/// A loopback address with a port free now, for a node restarted on it.
+fn free_loopback() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let listen = format!("127.0.0.1:{port}");
+    format!("127.0.0.1:{port}")
+}
+
+/// A hub process killed with SIGKILL again and again while it follows a
+/// university publishing a stream of changes converges, after each
+/// restart, to exactly the university's state: nothing lost, nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_subscriber_converges_exactly() {
+    use edufed_proto::v1 as pb;
+    use rand::Rng as _;
+    let (university, coordinator) = university_with_coordinator().await;
+
+    let hub_dir = tempfile::tempdir().unwrap();
+    let listen = free_loopback();
     let mut hub = serve(edufed(hub_dir.path()), &["--listen", &listen]).await;
     let hub_url = hub.url.clone();
     let client = || {
@@ -1365,16 +1377,7 @@ async fn a_killed_forwarder_never_runs_a_write_twice() {
     use rand::Rng as _;
     use tonic::metadata::MetadataValue;
 
-    let university = edufed_tests::TestNode::start(edufed_tests::Backend::Sqlite).await;
-    university
-        .operator()
-        .await
-        .create_organization(edufed_tests::org_request("tusur"))
-        .await
-        .unwrap();
-    let coordinator = university
-        .member_token("tusur", pb::Role::Coordinator)
-        .await;
+    let (university, coordinator) = university_with_coordinator().await;
     let mut uni_calendar = pb::calendar_client::CalendarClient::with_interceptor(
         university.channel().await,
         edufed_tests::Bearer::new(&coordinator),
@@ -1394,12 +1397,7 @@ async fn a_killed_forwarder_never_runs_a_write_twice() {
     // The hub, a process, hosts the school; the two nodes pin each other and
     // the hub follows the university's activities.
     let hub_dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_loopback();
     let mut hub = serve(edufed(hub_dir.path()), &["--listen", &listen]).await;
     let hub_url = hub.url.clone();
     let hub_operator = std::fs::read_to_string(hub_dir.path().join("edufed-data/operator.token"))

@@ -11,7 +11,7 @@ use edufed_domain::StorageError;
 use edufed_domain::agreement::{AgreementKind, State as AgreementState};
 use edufed_domain::booking::Interval;
 use edufed_domain::calendar::registration::{Registration, RegistrationState};
-use edufed_domain::changes::Actor;
+use edufed_domain::changes::{Actor, EntityKind};
 use edufed_domain::ids::{AgreementId, OrgId};
 use edufed_domain::report::{
     ActivityFacts, AgreementFacts, Enrolment, Error, Facts, Indicator, OccurrenceFacts, OrgFacts,
@@ -130,13 +130,7 @@ impl Store {
             }
             registrations.push(row.try_into()?);
         }
-        for (entity_id, payload) in sqlx::query_as::<_, (String, String)>(
-            "SELECT entity_id, payload FROM mirrors WHERE entity_kind = 'registration' AND operation <> 'delete'",
-        )
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(storage)?
-        {
+        for (entity_id, payload) in mirrored(&mut conn, EntityKind::Registration).await? {
             if own_registrations.contains(&entity_id) {
                 continue;
             }
@@ -144,8 +138,7 @@ impl Store {
                 tracing::warn!("a mirrored registration could not be read; left out of reports");
                 continue;
             };
-            if r.state == RegistrationState::Withdrawn
-                || !seen.contains_key(r.activity_id.as_str())
+            if r.state == RegistrationState::Withdrawn || !seen.contains_key(r.activity_id.as_str())
             {
                 continue;
             }
@@ -177,13 +170,7 @@ impl Store {
                     })?;
             agreements.extend(AgreementFacts::of(&agreement));
         }
-        for (entity_id, payload) in sqlx::query_as::<_, (String, String)>(
-            "SELECT entity_id, payload FROM mirrors WHERE entity_kind = 'agreement' AND operation <> 'delete'",
-        )
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(storage)?
-        {
+        for (entity_id, payload) in mirrored(&mut conn, EntityKind::Agreement).await? {
             if own.contains(&entity_id) {
                 continue;
             }
@@ -407,4 +394,18 @@ async fn targets(conn: &mut sqlx::AnyConnection) -> Result<Vec<Target>, StorageE
         out.extend(row.target()?);
     }
     Ok(out)
+}
+
+/// The ids and payloads of the live mirrors of `kind`.
+async fn mirrored(
+    conn: &mut sqlx::AnyConnection,
+    kind: EntityKind,
+) -> Result<Vec<(String, String)>, StorageError> {
+    sqlx::query_as(
+        "SELECT entity_id, payload FROM mirrors WHERE entity_kind = $1 AND operation <> 'delete'",
+    )
+    .bind(kind.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(storage)
 }
