@@ -435,7 +435,9 @@ pub fn public_course(title: &str, days: i64) -> edufed_proto::v1::ActivityDetail
 pub fn operator() -> edufed_domain::policy::Principal {
     edufed_domain::policy::Principal {
         person_id: edufed_domain::ids::PersonId::from_stored("operator".into()),
-        token_id: edufed_domain::ids::TokenId::from_stored("operator-token".into()),
+        credential: edufed_domain::policy::Credential::Token(
+            edufed_domain::ids::TokenId::from_stored("operator-token".into()),
+        ),
         operator: true,
         memberships: Vec::new(),
     }

@@ -401,7 +401,10 @@ both_backends!(
             .unwrap();
         let principal = store.authenticate(&secret).await.unwrap();
         assert_eq!(principal.person_id, member.person.id);
-        assert_eq!(principal.token_id, token.id);
+        assert_eq!(
+            principal.credential,
+            edufed_domain::policy::Credential::Token(token.id.clone())
+        );
         assert_eq!(
             principal.memberships,
             vec![(org.id.clone(), Role::Coordinator)]

@@ -66,6 +66,30 @@ pub async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<Option<P
         .map_err(|e| to_status(&e))
 }
 
+/// A console session's secret, which the web console puts in the
+/// extensions of the calls it makes in process for the signed-in person.
+/// It never comes from the wire: a remote client cannot set extensions.
+#[derive(Clone)]
+pub struct SessionSecret(pub String);
+
+impl std::fmt::Debug for SessionSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionSecret(..)")
+    }
+}
+
+/// Resolves a console session's secret to the caller, or UNAUTHENTICATED
+/// saying why (ended, expired, unknown).
+pub async fn authenticate_session(
+    store: &Store,
+    secret: &SessionSecret,
+) -> Result<Principal, Status> {
+    store
+        .authenticate_session(&TokenSecret::presented(&secret.0))
+        .await
+        .map_err(|e| to_status(&e))
+}
+
 /// The password of HTTP basic credentials (`name:password`, base64).
 fn basic_password(encoded: &str) -> Option<String> {
     use base64::Engine as _;

@@ -11,7 +11,7 @@ use edufed_domain::calendar::{
 };
 use edufed_domain::ids::{ActivityId, RegistrationId};
 use edufed_domain::page::{PageSize, PageToken};
-use edufed_domain::policy::{Action, Principal, Target, authorize};
+use edufed_domain::policy::{Action, Credential, Principal, Target, authorize};
 use edufed_domain::text;
 use edufed_proto::v1 as pb;
 use edufed_proto::v1::calendar_server::Calendar;
@@ -280,7 +280,15 @@ impl CalendarService {
         } else {
             format!("?{}", query.join("&"))
         };
-        let key = self.ctx.store.feed_key(&caller.token_id).await?;
+        let key = match &caller.credential {
+            Credential::Token(token) => self.ctx.store.feed_key(token).await?,
+            Credential::Session(_) | Credential::Peer(_) => {
+                self.ctx
+                    .store
+                    .subscription_feed_key(&caller.person_id)
+                    .await?
+            }
+        };
         Ok(pb::GetFeedUrlsResponse {
             public_path: format!("/ics/{scope}{query}"),
             private_path: format!("/ics/private/{key}/{scope}{query}"),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use edufed_domain::changes::EntityKind;
-use edufed_domain::policy::{Action, Principal, permitted};
+use edufed_domain::policy::{Action, Credential, Principal, permitted};
 use edufed_domain::{ErrorCode, FieldError, ServiceError};
 use edufed_federation::NodeIdentity;
 use edufed_proto::v1 as pb;
@@ -475,10 +475,14 @@ impl Pump {
     async fn send_heartbeat(&mut self) -> Result<(), Stop> {
         let caller = match &self.caller {
             Reader::Person(person) => Reader::Person(
-                self.store
-                    .reauthenticate(&person.token_id)
-                    .await
-                    .map_err(|e| Stop::Failed(to_status(&e)))?,
+                match &person.credential {
+                    Credential::Token(token) => self.store.reauthenticate(token).await,
+                    Credential::Session(session) => {
+                        self.store.reauthenticate_session(session).await
+                    }
+                    Credential::Peer(_) => Ok(person.clone()),
+                }
+                .map_err(|e| Stop::Failed(to_status(&e)))?,
             ),
             // A peer unpinned meanwhile loses its stream.
             Reader::Peer(peer) => {

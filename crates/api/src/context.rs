@@ -17,6 +17,9 @@ pub struct Context {
     pub(crate) store: Store,
     pub(crate) identity: Arc<NodeIdentity>,
     pub(crate) forwarder: Option<Forwarder>,
+    /// Where people reach the node (`https://hub.example`), for the links
+    /// it hands out.
+    pub(crate) public_url: Option<String>,
 }
 
 impl Context {
@@ -27,7 +30,23 @@ impl Context {
             store,
             identity,
             forwarder: None,
+            public_url: None,
         }
+    }
+
+    /// The same node, reached by people at `url`.
+    pub fn reached_at(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// The URL that opens a sign-in link's secret: on the node's public URL
+    /// when it is known, else a path.
+    pub(crate) fn sign_in_url(&self, secret: &str) -> String {
+        format!(
+            "{}/sign-in/{secret}",
+            self.public_url.as_deref().unwrap_or_default()
+        )
     }
 
     /// The same node, forwarding writes for mirrored records with `forwarder`.

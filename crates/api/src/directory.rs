@@ -1,10 +1,11 @@
 //! The Directory service.
 
 use edufed_domain::FieldError;
-use edufed_domain::directory::{MemberRef, NewToken, OrgRef, OrganizationFilter};
-use edufed_domain::ids::{PersonId, TokenId};
+use edufed_domain::directory::{MemberRef, NewToken, OrgRef, OrganizationFilter, TokenSecret};
+use edufed_domain::ids::{PersonId, SessionId, TokenId};
 use edufed_domain::page::{PageSize, PageToken};
-use edufed_domain::policy::{Action, Principal, Target, authorize};
+use edufed_domain::policy::{Action, Credential, Principal, Target, authorize};
+use edufed_domain::session::{EndReason, NewSignInLink};
 use edufed_domain::text;
 use edufed_proto::v1 as pb;
 use edufed_proto::v1::directory_server::Directory;
@@ -14,9 +15,10 @@ use tonic::{Request, Response, Status};
 use crate::auth::principal;
 use crate::context::Context;
 use crate::convert::directory::{
-    new_organization, new_person, org_kind, organization_patch, role, ttl,
+    new_organization, new_person, org_kind, organization_patch, role, session as convert_session,
+    ttl,
 };
-use crate::convert::{ToProto as _, org_ref};
+use crate::convert::{ToProto as _, org_ref, timestamp};
 use crate::status::ApiError;
 
 /// The `edufed.v1.Directory` service.
@@ -242,6 +244,83 @@ impl DirectoryService {
         Ok(token.to_proto())
     }
 
+    async fn create_sign_in_link(
+        &self,
+        caller: &Principal,
+        req: pb::CreateSignInLinkRequest,
+    ) -> Result<pb::CreateSignInLinkResponse, ApiError> {
+        let person = Self::person_or_caller(caller, &req.person_id)?;
+        let new = NewSignInLink::parse(
+            person.clone(),
+            Some(caller.person_id.clone()),
+            ttl(req.ttl.as_ref())?,
+        )?;
+        self.authorize_tokens_of(caller, &person).await?;
+        let (link, secret) = self.store.create_sign_in_link(new).await?;
+        tracing::info!(link = %link.id, person = %link.person_id, "sign-in link issued");
+        Ok(pb::CreateSignInLinkResponse {
+            id: link.id.to_string(),
+            person_id: link.person_id.to_string(),
+            expire_time: Some(timestamp(link.expires_at)),
+            url: self.ctx.sign_in_url(secret.expose()),
+            secret: secret.expose().to_owned(),
+        })
+    }
+
+    async fn start_session(
+        &self,
+        req: pb::StartSessionRequest,
+    ) -> Result<pb::StartSessionResponse, ApiError> {
+        let secret = text::line("link_secret", &req.link_secret, 200)?;
+        let (session, secret) = self
+            .store
+            .redeem_sign_in_link(&TokenSecret::presented(&secret), &req.user_agent)
+            .await?;
+        tracing::info!(session = %session.id, person = %session.person_id, "session started");
+        let now = self.store.clock().now();
+        Ok(pb::StartSessionResponse {
+            session: Some(convert_session(&session, now, Some(&session.id))),
+            secret: secret.expose().to_owned(),
+        })
+    }
+
+    async fn list_sessions(
+        &self,
+        caller: &Principal,
+        req: pb::ListSessionsRequest,
+    ) -> Result<pb::ListSessionsResponse, ApiError> {
+        let person = Self::person_or_caller(caller, &req.person_id)?;
+        self.authorize_tokens_of(caller, &person).await?;
+        let sessions = self.store.list_sessions(&person).await?;
+        let now = self.store.clock().now();
+        let current = current_session(caller);
+        Ok(pb::ListSessionsResponse {
+            sessions: sessions
+                .iter()
+                .map(|s| convert_session(s, now, current))
+                .collect(),
+        })
+    }
+
+    async fn end_session(
+        &self,
+        caller: &Principal,
+        req: pb::EndSessionRequest,
+    ) -> Result<pb::Session, ApiError> {
+        let id = SessionId::parse("session_id", &req.session_id)?;
+        let session = self.store.get_session(&id).await?;
+        self.authorize_tokens_of(caller, &session.person_id).await?;
+        let current = current_session(caller);
+        let reason = if current == Some(&id) {
+            EndReason::SignedOut
+        } else {
+            EndReason::Ended
+        };
+        let session = self.store.end_session(&id, reason).await?;
+        tracing::info!(session = %session.id, ?reason, "session ended");
+        Ok(convert_session(&session, self.store.clock().now(), current))
+    }
+
     async fn who_am_i(
         &self,
         caller: &Principal,
@@ -251,9 +330,15 @@ impl DirectoryService {
         let ids: Vec<_> = roles.iter().map(|(org, _)| org.clone()).collect();
         let slugs = self.store.organization_slugs(&ids).await?;
         let (person, slugs) = (person, roles.into_iter().zip(slugs).collect::<Vec<_>>());
+        let (token_id, session_id) = match &caller.credential {
+            Credential::Token(id) => (id.to_string(), String::new()),
+            Credential::Session(id) => (String::new(), id.to_string()),
+            Credential::Peer(_) => (String::new(), String::new()),
+        };
         Ok(pb::WhoAmIResponse {
             person: Some(person.to_proto()),
-            token_id: caller.token_id.to_string(),
+            token_id,
+            session_id,
             memberships: slugs
                 .into_iter()
                 .map(|((org, role), (_, slug))| pb::Membership {
@@ -264,6 +349,14 @@ impl DirectoryService {
                 .collect(),
             node_id: self.node_id.clone(),
         })
+    }
+}
+
+/// The caller's own session, when the call came from one.
+fn current_session(caller: &Principal) -> Option<&SessionId> {
+    match &caller.credential {
+        Credential::Session(id) => Some(id),
+        _ => None,
     }
 }
 
@@ -374,6 +467,45 @@ impl Directory for DirectoryService {
         let caller = principal(&request)?;
         self.ctx
             .reply(self.who_am_i(&caller, request.into_inner()).await)
+            .await
+    }
+
+    async fn create_sign_in_link(
+        &self,
+        request: Request<pb::CreateSignInLinkRequest>,
+    ) -> RpcResult<pb::CreateSignInLinkResponse> {
+        let caller = principal(&request)?;
+        self.ctx
+            .reply(
+                self.create_sign_in_link(&caller, request.into_inner())
+                    .await,
+            )
+            .await
+    }
+
+    async fn start_session(
+        &self,
+        request: Request<pb::StartSessionRequest>,
+    ) -> RpcResult<pb::StartSessionResponse> {
+        self.ctx
+            .reply(self.start_session(request.into_inner()).await)
+            .await
+    }
+
+    async fn list_sessions(
+        &self,
+        request: Request<pb::ListSessionsRequest>,
+    ) -> RpcResult<pb::ListSessionsResponse> {
+        let caller = principal(&request)?;
+        self.ctx
+            .reply(self.list_sessions(&caller, request.into_inner()).await)
+            .await
+    }
+
+    async fn end_session(&self, request: Request<pb::EndSessionRequest>) -> RpcResult<pb::Session> {
+        let caller = principal(&request)?;
+        self.ctx
+            .reply(self.end_session(&caller, request.into_inner()).await)
             .await
     }
 }

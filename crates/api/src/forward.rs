@@ -17,8 +17,8 @@ use std::future::Future;
 use edufed_domain::changes::EntityKind;
 use edufed_domain::directory::Role;
 use edufed_domain::federation::{IDEMPOTENCY_HEADER, Idempotency, MAX_IDEMPOTENCY_KEY};
-use edufed_domain::ids::{OrgId, PersonId, TokenId};
-use edufed_domain::policy::{Action, Principal, Target, authorize};
+use edufed_domain::ids::{OrgId, PersonId};
+use edufed_domain::policy::{Action, Credential, Principal, Target, authorize};
 use edufed_domain::{ErrorCode, FieldError, ServiceError};
 use edufed_federation::forward::{
     ACTING_ORG_HEADER, ACTING_PERSON_HEADER, ACTING_ROLE_HEADER, idempotency_key,
@@ -409,7 +409,7 @@ pub async fn acting_principal(
     let principal = Principal {
         // Unique across the network, and naming where the person lives.
         person_id: PersonId::from_stored(format!("{person}@{}", peer.node_id)),
-        token_id: TokenId::from_stored(format!("node:{}", peer.node_id)),
+        credential: Credential::Peer(peer.node_id.clone()),
         operator: false,
         memberships: vec![(org, role)],
     };

@@ -453,7 +453,7 @@ pub enum TokenCommand {
     },
 }
 
-fn parse_ttl(raw: &str) -> Result<prost_types::Duration, String> {
+pub(crate) fn parse_ttl(raw: &str) -> Result<prost_types::Duration, String> {
     let raw = raw.trim();
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (number, unit) = raw.split_at(split);
@@ -562,7 +562,11 @@ pub async fn whoami(conn: Connection, format: Format) -> anyhow::Result<()> {
             ""
         }
     );
-    println!("token {} on node {}", me.token_id, me.node_id);
+    if me.session_id.is_empty() {
+        println!("token {} on node {}", me.token_id, me.node_id);
+    } else {
+        println!("session {} on node {}", me.session_id, me.node_id);
+    }
     let mut t = table(&["organization", "role", "organization id"]);
     for m in &me.memberships {
         t.add_row(vec![

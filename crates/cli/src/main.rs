@@ -15,6 +15,7 @@ mod peer;
 mod registration;
 mod report;
 mod resource;
+mod session;
 mod values;
 mod watch;
 
@@ -84,6 +85,11 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(directory::TokenCommand),
+    /// Issue a one-time link that signs a person in to the web console.
+    LoginLink(session::LoginLinkArgs),
+    /// People's web console sessions.
+    #[command(subcommand)]
+    Session(session::SessionCommand),
     /// Activities of the network's calendar.
     #[command(subcommand)]
     Activity(Box<activity::ActivityCommand>),
@@ -224,6 +230,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Enrolment(command) => {
             let conn = Connection::open(&cli.client).await?;
             report::enrolment(conn, command, cli.client.output).await
+        }
+        Command::LoginLink(args) => {
+            let conn = Connection::open(&cli.client).await?;
+            session::login_link(conn, args, cli.client.output).await
+        }
+        Command::Session(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            session::session(conn, command, cli.client.output).await
         }
         Command::Whoami => {
             let conn = Connection::open(&cli.client).await?;

@@ -84,6 +84,30 @@ pub enum Error {
     /// The bearer token presented has expired.
     #[error("the bearer token expired at {0}")]
     ExpiredToken(DateTime<Utc>),
+    /// No session has this id.
+    #[error("session {0} not found")]
+    SessionNotFound(String),
+    /// The session was already ended.
+    #[error("session {0} has already ended")]
+    SessionAlreadyEnded(crate::ids::SessionId),
+    /// The sign-in link presented is not known.
+    #[error("the sign-in link is not valid")]
+    UnknownLink,
+    /// The sign-in link presented has started a session already.
+    #[error("the sign-in link was already used at {0}; ask for a new one")]
+    LinkUsed(DateTime<Utc>),
+    /// The sign-in link presented has expired.
+    #[error("the sign-in link expired at {0}; ask for a new one")]
+    LinkExpired(DateTime<Utc>),
+    /// The session presented is not known.
+    #[error("the session is not valid; sign in again")]
+    UnknownSession,
+    /// The session presented was ended.
+    #[error("the session ended at {0}; sign in again")]
+    SessionEnded(DateTime<Utc>),
+    /// The session presented has expired.
+    #[error("the session expired at {0}; sign in again")]
+    SessionExpired(DateTime<Utc>),
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -96,6 +120,7 @@ impl ServiceError for Error {
             Error::OrganizationNotFound(_)
             | Error::PersonNotFound(_)
             | Error::TokenNotFound(_)
+            | Error::SessionNotFound(_)
             | Error::NotAMember { .. } => ErrorCode::NotFound,
             Error::SlugTaken(_) | Error::AlreadyMember { .. } | Error::EmailTaken(_) => {
                 ErrorCode::AlreadyExists
@@ -103,10 +128,17 @@ impl ServiceError for Error {
             Error::VersionMismatch { .. }
             | Error::LastAdmin { .. }
             | Error::AlreadyRevoked(_)
+            | Error::SessionAlreadyEnded(_)
             | Error::HostedElsewhere { .. } => ErrorCode::FailedPrecondition,
-            Error::UnknownToken | Error::RevokedToken | Error::ExpiredToken(_) => {
-                ErrorCode::Unauthenticated
-            }
+            Error::UnknownToken
+            | Error::RevokedToken
+            | Error::ExpiredToken(_)
+            | Error::UnknownLink
+            | Error::LinkUsed(_)
+            | Error::LinkExpired(_)
+            | Error::UnknownSession
+            | Error::SessionEnded(_)
+            | Error::SessionExpired(_) => ErrorCode::Unauthenticated,
             Error::Storage(e) => e.error_code(),
         }
     }
@@ -699,9 +731,15 @@ pub const TOKEN_PREFIX: &str = "edufed_";
 
 impl TokenSecret {
     fn generate() -> Self {
+        Self::generate_with(TOKEN_PREFIX)
+    }
+
+    /// 256 random bits behind `prefix`: sign-in links and sessions have
+    /// secrets of their own kind.
+    pub(crate) fn generate_with(prefix: &str) -> Self {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        Self(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+        Self(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
     }
 
     /// Wraps a secret presented by a client.

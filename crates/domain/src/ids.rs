@@ -61,6 +61,14 @@ id_type!(
     TokenId
 );
 id_type!(
+    /// Identifies a person's session in the web console (not its secret).
+    SessionId
+);
+id_type!(
+    /// Identifies a one-time sign-in link (not its secret).
+    SignInLinkId
+);
+id_type!(
     /// Identifies an activity of the calendar.
     ActivityId
 );

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod page;
 pub mod policy;
 pub mod report;
+pub mod session;
 pub mod stable;
 pub mod text;
 pub mod time;

@@ -3,20 +3,31 @@
 
 use crate::directory::Role;
 use crate::error::{ErrorCode, ServiceError};
-use crate::ids::{OrgId, PersonId, TokenId};
+use crate::ids::{OrgId, PersonId, SessionId, TokenId};
 
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// The person the token belongs to.
+    /// The person the credential belongs to.
     pub person_id: PersonId,
-    /// The token the call came with: a long-lived stream checks it again,
-    /// to stop when it is revoked or expires.
-    pub token_id: TokenId,
+    /// What the call came with: a long-lived stream checks it again, to
+    /// stop when it is revoked or expires.
+    pub credential: Credential,
     /// Whether the person is the node operator.
     pub operator: bool,
     /// The person's roles, one per organization.
     pub memberships: Vec<(OrgId, Role)>,
+}
+
+/// What a caller proved who they are with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// An API token.
+    Token(TokenId),
+    /// A session of the web console.
+    Session(SessionId),
+    /// A peer node, acting for one of its people on a forwarded write.
+    Peer(String),
 }
 
 impl Principal {
@@ -323,7 +334,7 @@ mod tests {
     fn principal(memberships: &[(&OrgId, Role)]) -> Principal {
         Principal {
             person_id: PersonId::generate(),
-            token_id: TokenId::generate(),
+            credential: Credential::Token(TokenId::generate()),
             operator: false,
             memberships: memberships
                 .iter()

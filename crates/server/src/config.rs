@@ -50,6 +50,10 @@ pub struct Settings {
     /// How often the node applies the transitions time brings to
     /// agreements (in force from the first day, expired after the last).
     pub agreement_check_secs: u64,
+    /// A console session unused this long ends, in minutes.
+    pub session_idle_minutes: u64,
+    /// A console session ends this long after it started, in hours.
+    pub session_max_age_hours: u64,
 }
 
 impl Default for Settings {
@@ -72,6 +76,8 @@ impl Default for Settings {
             node_name: "edufed".to_owned(),
             public_url: None,
             peer_ca: None,
+            session_idle_minutes: 7 * 24 * 60,
+            session_max_age_hours: 30 * 24,
         }
     }
 }
@@ -121,6 +127,8 @@ pub const ENV_KEYS: &[&str] = &[
     "node_name",
     "public_url",
     "peer_ca",
+    "session_idle_minutes",
+    "session_max_age_hours",
 ];
 
 impl Settings {
@@ -188,7 +196,28 @@ impl Settings {
         if self.max_connections == 0 {
             bail!("max_connections must be at least 1");
         }
+        self.session_lifetimes()?;
         Ok(())
+    }
+
+    /// How long console sessions last.
+    pub fn session_lifetimes(&self) -> anyhow::Result<edufed_domain::session::Lifetimes> {
+        const YEAR_HOURS: u64 = 366 * 24;
+        if self.session_max_age_hours == 0 || self.session_max_age_hours > YEAR_HOURS {
+            bail!("session_max_age_hours must be between 1 and {YEAR_HOURS}");
+        }
+        if self.session_idle_minutes < 5
+            || self.session_idle_minutes > self.session_max_age_hours * 60
+        {
+            bail!("session_idle_minutes must be at least 5 and at most session_max_age_hours × 60");
+        }
+        // Both are bounded above, so they fit.
+        let minutes = |m: u64| chrono::Duration::minutes(m as i64);
+        edufed_domain::session::Lifetimes::new(
+            minutes(self.session_idle_minutes),
+            minutes(self.session_max_age_hours * 60),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     /// The database URL: the configured one, or SQLite in the data directory.

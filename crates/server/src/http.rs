@@ -168,7 +168,19 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
     let started = Instant::now();
     let span = tracing::info_span!("rpc", method = %path, person = tracing::field::Empty);
     let response = async {
-        match edufed_api::auth::authenticate(&edge.store, request.headers()).await {
+        // The console's calls carry the person's session in their
+        // extensions; every other call its credential in its headers.
+        let session = request
+            .extensions()
+            .get::<edufed_api::auth::SessionSecret>()
+            .cloned();
+        let authenticated = match session {
+            Some(secret) => edufed_api::auth::authenticate_session(&edge.store, &secret)
+                .await
+                .map(Some),
+            None => edufed_api::auth::authenticate(&edge.store, request.headers()).await,
+        };
+        match authenticated {
             Err(status) => return status.into_http::<Body>(),
             Ok(Some(principal)) => {
                 tracing::Span::current().record("person", principal.person_id.as_str());

@@ -64,7 +64,10 @@ impl Node {
             _ => None,
         };
         let prepared = prepare(&settings, false).await?;
-        let store = prepared.store.with_clock(clock);
+        let store = prepared
+            .store
+            .with_clock(clock)
+            .with_session_lifetimes(settings.session_lifetimes()?);
         let identity = Arc::new(prepared.identity);
         let node_id = identity.node_id();
         let listener = match TcpListener::bind(settings.listen).await {
@@ -103,10 +106,22 @@ impl Node {
                 _ => None,
             },
         };
+        let public_url = settings.public_url.clone().unwrap_or_else(|| {
+            let scheme = if tls_config.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{addr}")
+        });
         // Writes to records other nodes own go to their home nodes.
-        let ctx = Context::new(store.clone(), identity.clone()).forwarding_with(
-            edufed_federation::Forwarder::new(store.clone(), identity.clone(), peer_tls.clone()),
-        );
+        let ctx = Context::new(store.clone(), identity.clone())
+            .forwarding_with(edufed_federation::Forwarder::new(
+                store.clone(),
+                identity.clone(),
+                peer_tls.clone(),
+            ))
+            .reached_at(public_url.clone());
         let directory = server!(DirectoryServer, DirectoryService::new(ctx.clone()));
         let feed = server!(
             ChangeFeedServer,
@@ -124,14 +139,6 @@ impl Node {
         let booking = server!(BookingServer, BookingService::new(ctx.clone()));
         let agreements = AgreementsService::new(ctx.clone());
         let agreements_server = server!(AgreementsServer, agreements.clone());
-        let public_url = settings.public_url.clone().unwrap_or_else(|| {
-            let scheme = if tls_config.is_some() {
-                "https"
-            } else {
-                "http"
-            };
-            format!("{scheme}://{addr}")
-        });
         let federation = server!(
             FederationServer,
             FederationService::new(

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use edufed_domain::session::Lifetimes;
 use edufed_domain::time::Clock;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
@@ -75,6 +76,7 @@ pub struct Store {
     backend: Backend,
     latest: watch::Sender<u64>,
     clock: Clock,
+    sessions: Lifetimes,
 }
 
 impl Store {
@@ -133,6 +135,7 @@ impl Store {
             backend,
             latest: watch::channel(0).0,
             clock: Clock::system(),
+            sessions: Lifetimes::default(),
         };
         Ok(store)
     }
@@ -177,6 +180,17 @@ impl Store {
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// The same store ending console sessions after `lifetimes`.
+    pub fn with_session_lifetimes(mut self, lifetimes: Lifetimes) -> Self {
+        self.sessions = lifetimes;
+        self
+    }
+
+    /// How long console sessions last.
+    pub fn session_lifetimes(&self) -> Lifetimes {
+        self.sessions
     }
 
     /// The clock the store reads.

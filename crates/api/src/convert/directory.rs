@@ -1,12 +1,14 @@
 //! Wire ↔ domain conversions of the Directory service and the change feed.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use edufed_domain::FieldError;
 use edufed_domain::changes::{ChangeEntry, Operation};
 use edufed_domain::directory::{
     ApiToken, Contacts, Inn, Member, NewOrganization, NewPerson, OrgKind, Organization,
     OrganizationPatch, Person, Role, Slug,
 };
+use edufed_domain::ids::SessionId;
+use edufed_domain::session::{EndReason, Origin, Session};
 use edufed_domain::text;
 use edufed_domain::time::TimeZone;
 use edufed_proto::v1 as pb;
@@ -155,7 +157,7 @@ pub(crate) fn new_person(raw: &pb::NewPerson) -> Result<NewPerson, FieldError> {
 
 pub(crate) fn ttl(raw: Option<&prost_types::Duration>) -> Result<Option<Duration>, FieldError> {
     let Some(raw) = raw else { return Ok(None) };
-    let out_of_range = || FieldError::new("ttl", "must be between 1 minute and 2 years");
+    let out_of_range = || FieldError::new("ttl", "must be a positive duration");
     if raw.seconds < 0 || raw.nanos < 0 {
         return Err(out_of_range());
     }
@@ -267,6 +269,39 @@ impl ToProto for ChangeEntry {
             signature: Vec::new(),
             public_key: Vec::new(),
         }
+    }
+}
+
+/// A session as the wire shows it at `now`, to the caller whose own session
+/// is `current`.
+pub(crate) fn session(
+    session: &Session,
+    now: DateTime<Utc>,
+    current: Option<&SessionId>,
+) -> pb::Session {
+    pb::Session {
+        id: session.id.to_string(),
+        person_id: session.person_id.to_string(),
+        origin: match session.origin {
+            Origin::Link => pb::SessionOrigin::Link,
+            Origin::OpenIdConnect => pb::SessionOrigin::OpenidConnect,
+        }
+        .into(),
+        user_agent: session.user_agent.clone(),
+        start_time: Some(timestamp(session.started_at)),
+        last_seen_time: Some(timestamp(session.last_seen_at)),
+        idle_expire_time: Some(timestamp(session.idle_expires_at)),
+        expire_time: Some(timestamp(session.expires_at)),
+        end_time: session.ended.map(|(at, _)| timestamp(at)),
+        end_reason: match session.ended.map(|(_, reason)| reason) {
+            None => pb::SessionEndReason::Unspecified,
+            Some(EndReason::SignedOut) => pb::SessionEndReason::SignedOut,
+            Some(EndReason::Ended) => pb::SessionEndReason::Ended,
+            Some(EndReason::MembershipRemoved) => pb::SessionEndReason::MembershipRemoved,
+        }
+        .into(),
+        active: session.is_active(now),
+        current: current == Some(&session.id),
     }
 }
 

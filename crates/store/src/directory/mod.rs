@@ -1,9 +1,13 @@
 //! The Directory's repository: organizations here; people and their
-//! memberships in `people`; tokens and the callers behind them in `tokens`.
+//! memberships in `people`; tokens and the callers behind them in `tokens`;
+//! console sessions and their sign-in links in `sessions`.
 
 mod people;
 mod rows;
+mod sessions;
 mod tokens;
+
+pub use tokens::SUBSCRIPTION_TOKEN;
 
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::directory::{

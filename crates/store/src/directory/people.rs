@@ -8,6 +8,7 @@ use edufed_domain::directory::{
 use edufed_domain::ids::{OrgId, PersonId};
 use edufed_domain::page::{PageSize, PageToken};
 use edufed_domain::policy;
+use edufed_domain::session::EndReason;
 use sqlx::AnyConnection;
 
 use super::rows::{MemberRow, PERSON_COLUMNS, PersonRow, RoleRow, VersionedMemberRow};
@@ -171,6 +172,8 @@ impl Store {
             actor,
         ))
         .await?;
+        // Whoever loses a role is signed out everywhere at once.
+        super::sessions::end_sessions_of(&mut tx, person, EndReason::MembershipRemoved).await?;
         tx.commit().await?;
         Ok(member)
     }

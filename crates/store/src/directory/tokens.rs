@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use edufed_domain::changes::{Actor, EntityKind, NewChange};
 use edufed_domain::directory::{ApiToken, Error, NewToken, TokenHash, TokenSecret};
 use edufed_domain::ids::{PersonId, TokenId};
-use edufed_domain::policy::Principal;
+use edufed_domain::policy::{Credential, Principal};
 use sqlx::AnyConnection;
 
 use super::people::{find_person, roles_of};
@@ -13,6 +13,9 @@ use crate::Store;
 use crate::error::{Constraint, on, storage};
 use crate::sql::{decode_all, micros, signed, unsigned};
 use crate::tx::WriteTx;
+
+/// The name of the token behind a person's calendar subscriptions.
+pub const SUBSCRIPTION_TOKEN: &str = "calendar subscription";
 
 impl Store {
     /// Issues a token for a person; the secret is returned once and only its
@@ -157,6 +160,35 @@ impl Store {
         Ok(key)
     }
 
+    /// The key of a person's private feed URLs when they have no token of
+    /// their own at hand (a console session): that of their working token
+    /// named [`SUBSCRIPTION_TOKEN`], issued here the first time with its
+    /// secret thrown away, so it serves feeds and nothing else. They see it
+    /// among their tokens, and revoking it ends the feed.
+    #[tracing::instrument(name = "store.directory.subscription_feed_key", skip(self))]
+    pub async fn subscription_feed_key(&self, person: &PersonId) -> Result<String, Error> {
+        let now = self.clock().now();
+        let usable = self
+            .list_tokens(person)
+            .await?
+            .into_iter()
+            .find(|t| t.name == SUBSCRIPTION_TOKEN && t.check_usable(now).is_ok());
+        let token = match usable {
+            Some(token) => token,
+            None => {
+                let new = NewToken::parse(
+                    person.clone(),
+                    SUBSCRIPTION_TOKEN,
+                    Some(chrono::Duration::days(366)),
+                )?;
+                self.create_token(new, &Actor::Person(person.clone()))
+                    .await?
+                    .0
+            }
+        };
+        self.feed_key(&token.id).await
+    }
+
     /// The caller behind a private feed URL's key.
     #[tracing::instrument(name = "store.directory.authenticate_feed", skip_all)]
     pub async fn authenticate_feed(&self, key: &str) -> Result<Principal, Error> {
@@ -199,7 +231,7 @@ async fn principal_of(
     let memberships = roles_of(conn, &person.id).await?;
     Ok(Principal {
         person_id: person.id,
-        token_id: token.id,
+        credential: Credential::Token(token.id),
         operator: person.operator,
         memberships,
     })

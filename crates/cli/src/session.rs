@@ -1,0 +1,118 @@
+//! `edufed login-link` and `edufed session …`: how people get into the web
+//! console, and how they leave it.
+
+use clap::{Args, Subcommand};
+use edufed_proto::v1 as pb;
+
+use crate::client::Connection;
+use crate::directory::parse_ttl;
+use crate::output::{Format, print_json, table, time};
+
+/// `edufed login-link`.
+#[derive(Debug, Args)]
+pub struct LoginLinkArgs {
+    /// The id of the person it signs in, as `member list` prints it
+    /// [default: you].
+    #[arg(long, default_value = "")]
+    person: String,
+    /// How long it works if unused: a number with s, m, h or d, from 1m to
+    /// 3d [default: 15m].
+    #[arg(long, value_parser = parse_ttl)]
+    ttl: Option<prost_types::Duration>,
+}
+
+/// `edufed session …`.
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// List a person's console sessions, newest first.
+    List {
+        /// Whose sessions [default: yours].
+        #[arg(long, default_value = "")]
+        person: String,
+    },
+    /// End a console session at once.
+    End {
+        /// The session's id, as `session list` prints it.
+        session_id: String,
+    },
+}
+
+/// Runs `edufed login-link`.
+pub async fn login_link(
+    conn: Connection,
+    args: LoginLinkArgs,
+    format: Format,
+) -> anyhow::Result<()> {
+    let link = conn
+        .directory()
+        .create_sign_in_link(pb::CreateSignInLinkRequest {
+            person_id: args.person,
+            ttl: args.ttl,
+        })
+        .await?
+        .into_inner();
+    if format == Format::Json {
+        return print_json(&link);
+    }
+    println!(
+        "sign-in link for person {}, one use, until {}:",
+        link.person_id,
+        time(link.expire_time.as_ref())
+    );
+    println!("{}", link.url);
+    Ok(())
+}
+
+/// Runs `edufed session …`.
+pub async fn session(
+    conn: Connection,
+    command: SessionCommand,
+    format: Format,
+) -> anyhow::Result<()> {
+    let mut client = conn.directory();
+    match command {
+        SessionCommand::List { person } => {
+            let response = client
+                .list_sessions(pb::ListSessionsRequest { person_id: person })
+                .await?
+                .into_inner();
+            if format == Format::Json {
+                return print_json(&response);
+            }
+            let mut t = table(&["id", "state", "browser", "started", "last seen", "ends"]);
+            for s in &response.sessions {
+                t.add_row(vec![
+                    s.id.clone(),
+                    state(s).to_owned(),
+                    s.user_agent.clone(),
+                    time(s.start_time.as_ref()),
+                    time(s.last_seen_time.as_ref()),
+                    time(s.end_time.as_ref().or(s.expire_time.as_ref())),
+                ]);
+            }
+            println!("{t}");
+        }
+        SessionCommand::End { session_id } => {
+            let ended = client
+                .end_session(pb::EndSessionRequest { session_id })
+                .await?
+                .into_inner();
+            if format == Format::Json {
+                return print_json(&ended);
+            }
+            println!("ended session {} ({})", ended.id, ended.user_agent);
+        }
+    }
+    Ok(())
+}
+
+fn state(session: &pb::Session) -> &'static str {
+    use pb::SessionEndReason as R;
+    match R::try_from(session.end_reason).unwrap_or(R::Unspecified) {
+        R::SignedOut => "signed out",
+        R::Ended => "ended",
+        R::MembershipRemoved => "ended: membership removed",
+        R::Unspecified if session.active => "active",
+        R::Unspecified => "expired",
+    }
+}
