@@ -45,7 +45,7 @@ string_enum!(
 
 string_enum!(
     /// What a change did.
-    Operation {
+    Operation as ChangeOperation {
         /// Created or changed; the payload is the new state.
         Upsert = "upsert",
         /// Deleted; the payload is the last state.

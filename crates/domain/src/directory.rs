@@ -155,7 +155,7 @@ use crate::stable::string_enum;
 
 string_enum!(
     /// What kind of institution an organization is.
-    OrgKind {
+    OrgKind as OrganizationKind {
         /// A school, gymnasium or lyceum.
         School = "school",
         /// A university or institute.

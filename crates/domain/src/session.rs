@@ -35,7 +35,7 @@ pub const MAX_USER_AGENT: usize = 200;
 
 string_enum!(
     /// How a session started.
-    Origin {
+    Origin as SessionOrigin {
         /// From a one-time sign-in link.
         Link = "link",
         /// From the region's OpenID Connect identity provider.
@@ -45,7 +45,7 @@ string_enum!(
 
 string_enum!(
     /// Why a session ended before its deadlines.
-    EndReason {
+    EndReason as SessionEndReason {
         /// The person signed out.
         SignedOut = "signed_out",
         /// The person, an admin or the operator ended it from the list of

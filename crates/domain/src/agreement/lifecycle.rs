@@ -18,7 +18,7 @@ use crate::time::TimeZone;
 
 string_enum!(
     /// Where an agreement stands, as clients see it.
-    State {
+    State as AgreementState {
         /// Being written by its initiator.
         Draft = "draft",
         /// Content frozen; parties are signing.

@@ -69,7 +69,7 @@ string_enum!(
 string_enum!(
     /// The rules a booking request is refused by, named in the refusal so a
     /// client can act on it without reading the message.
-    Rule {
+    Rule as BookingRule {
         /// The resource is not open to the requester.
         Access = "access",
         /// The resource needs its owner's approval, so its time cannot be held.

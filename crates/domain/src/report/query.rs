@@ -45,7 +45,7 @@ impl Scope {
 
 string_enum!(
     /// What rows are grouped by.
-    Dimension {
+    Dimension as ReportDimension {
         /// The organization a row is about: the publisher of activities,
         /// the registering school of cohorts, a party of agreements, the
         /// owner of resources.
