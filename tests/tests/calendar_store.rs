@@ -168,7 +168,11 @@ both_backends!(fifty_pupils_for_forty_five_seats, |backend| async move {
     assert_eq!(seen.waitlisted, 5);
 
     // A withdrawal promotes the first waiting group.
-    let registrations = store.list_registrations(&activity.id, None).await.unwrap();
+    let listed = store.list_registrations(&activity.id, None).await.unwrap();
+    // The waiting groups stand in line 1 to 5 in arrival order.
+    let places: Vec<u32> = listed.iter().filter_map(|(_, place)| *place).collect();
+    assert_eq!(places, vec![1, 2, 3, 4, 5]);
+    let registrations: Vec<_> = listed.into_iter().map(|(r, _)| r).collect();
     let first_waiting = registrations
         .iter()
         .filter(|r| r.state == RegistrationState::Waitlisted)

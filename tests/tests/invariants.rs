@@ -245,6 +245,13 @@ fn each_layer_knows_only_what_it_needs() {
             &["tonic", "prost", "edufed-api", "edufed-proto"][..],
         ),
         ("api", &["sqlx"][..]),
+        // The console calls the API in process: no store, no SQL, no
+        // second policy.
+        (
+            "web",
+            &["sqlx", "edufed-store", "edufed-api", "edufed-federation"][..],
+        ),
+        ("i18n", &["tonic", "sqlx", "edufed-store", "edufed-api"][..]),
         (
             "worker",
             &["edufed-domain", "edufed-store", "edufed-api"][..],

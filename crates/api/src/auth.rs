@@ -6,6 +6,7 @@
 
 use edufed_domain::directory::TokenSecret;
 use edufed_domain::policy::Principal;
+use edufed_domain::session::PresentedSession;
 use edufed_domain::{ErrorCode, ServiceError};
 use edufed_store::Store;
 use http::HeaderMap;
@@ -66,23 +67,11 @@ pub async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<Option<P
         .map_err(|e| to_status(&e))
 }
 
-/// A console session's secret, which the web console puts in the
-/// extensions of the calls it makes in process for the signed-in person.
-/// It never comes from the wire: a remote client cannot set extensions.
-#[derive(Clone)]
-pub struct SessionSecret(pub String);
-
-impl std::fmt::Debug for SessionSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionSecret(..)")
-    }
-}
-
 /// Resolves a console session's secret to the caller, or UNAUTHENTICATED
 /// saying why (ended, expired, unknown).
 pub async fn authenticate_session(
     store: &Store,
-    secret: &SessionSecret,
+    secret: &PresentedSession,
 ) -> Result<Principal, Status> {
     store
         .authenticate_session(&TokenSecret::presented(&secret.0))

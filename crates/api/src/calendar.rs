@@ -228,7 +228,13 @@ impl CalendarService {
             .list_registrations(&activity.id, orgs.as_deref())
             .await?;
         Ok(pb::ListRegistrationsResponse {
-            registrations: registrations.iter().map(|r| r.to_proto()).collect(),
+            registrations: registrations
+                .iter()
+                .map(|(r, place)| pb::Registration {
+                    waitlist_place: place.unwrap_or(0),
+                    ..r.to_proto()
+                })
+                .collect(),
         })
     }
 

@@ -190,6 +190,19 @@ pub struct Session {
     pub ended: Option<(DateTime<Utc>, EndReason)>,
 }
 
+/// A session's secret as a browser presented it, which the web console
+/// puts in the extensions of the calls it makes in process for the
+/// signed-in person. It never comes from the wire: a remote client cannot
+/// set extensions.
+#[derive(Clone)]
+pub struct PresentedSession(pub String);
+
+impl std::fmt::Debug for PresentedSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PresentedSession(..)")
+    }
+}
+
 /// How often a session's last use is written: reading pages does not write
 /// on every request.
 pub const TOUCH_EVERY: Duration = Duration::minutes(1);

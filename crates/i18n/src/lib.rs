@@ -3,8 +3,10 @@
 //! `locales/`), and dates and times in the local, human form that people
 //! read. The web console, the report page, the printable agreement, the
 //! iCalendar feeds' categories and the command line's tables all name
-//! things from here, so a kind of activity is called the same everywhere
+//! things from here (`locales/ru/*.ftl`), so a kind of activity is called the same everywhere
 //! and a second language is a second file.
+
+pub mod errors;
 
 use std::sync::LazyLock;
 
@@ -19,9 +21,18 @@ pub struct Catalogue {
     bundle: FluentBundle<FluentResource>,
 }
 
+/// The Russian files: one per part of the product, so that each part's
+/// words live together.
+const RU_FILES: &[(&str, &str)] = &[
+    (
+        "vocabulary.ftl",
+        include_str!("../locales/ru/vocabulary.ftl"),
+    ),
+    ("console.ftl", include_str!("../locales/ru/console.ftl")),
+];
+
 static RU: LazyLock<Catalogue> = LazyLock::new(|| {
-    Catalogue::parse("ru", include_str!("../locales/ru.ftl"))
-        .unwrap_or_else(|error| panic!("locales/ru.ftl: {error}"))
+    Catalogue::parse("ru", RU_FILES).unwrap_or_else(|error| panic!("locales/ru: {error}"))
 });
 
 /// The Russian catalogue: the language of the network's people.
@@ -61,23 +72,24 @@ impl From<u32> for Arg<'_> {
 }
 
 impl Catalogue {
-    fn parse(locale: &str, source: &str) -> Result<Self, String> {
+    fn parse(locale: &str, files: &[(&str, &str)]) -> Result<Self, String> {
         let language = locale
             .parse()
             .map_err(|e| format!("locale {locale}: {e}"))?;
-        let resource = FluentResource::try_new(source.to_owned()).map_err(|(_, errors)| {
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
         let mut bundle = FluentBundle::new_concurrent(vec![language]);
         // The pages are HTML; bidi isolation marks would only be noise.
         bundle.set_use_isolating(false);
-        bundle
-            .add_resource(resource)
-            .map_err(|errors| format!("{errors:?}"))?;
+        for (name, source) in files {
+            let resource =
+                FluentResource::try_new((*source).to_owned()).map_err(|(_, errors)| {
+                    let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                    format!("{name}: {}", errors.join("; "))
+                })?;
+            // A key defined twice is a mistake, not an override.
+            bundle
+                .add_resource(resource)
+                .map_err(|errors| format!("{name}: {errors:?}"))?;
+        }
         Ok(Self { bundle })
     }
 

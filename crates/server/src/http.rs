@@ -172,7 +172,7 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
         // extensions; every other call its credential in its headers.
         let session = request
             .extensions()
-            .get::<edufed_api::auth::SessionSecret>()
+            .get::<edufed_domain::session::PresentedSession>()
             .cloned();
         let authenticated = match session {
             Some(secret) => edufed_api::auth::authenticate_session(&edge.store, &secret)

@@ -202,6 +202,16 @@ impl Node {
                 feeds: edufed_api::feeds::Feeds::new(ctx.clone()),
             },
         );
+        // The console calls the same router in process, as the signed-in
+        // person; its pages sit beside the API on the same port.
+        let console = edufed_web::Console::new(
+            edufed_web::Rpc::new(app.clone()),
+            edufed_web::Settings {
+                secure_cookies: tls_config.is_some(),
+            },
+            store.clock().clone(),
+        );
+        let app = app.merge(console.routes());
 
         let retention = chrono::Duration::days(i64::from(settings.changelog_retention_days));
         let grace = Duration::from_secs(settings.shutdown_grace_secs);

@@ -368,6 +368,7 @@ impl ToProto for Registration {
             version: self.version,
             create_time: Some(timestamp(self.created_at)),
             update_time: Some(timestamp(self.updated_at)),
+            waitlist_place: 0,
         }
     }
 }

@@ -181,6 +181,26 @@ pub struct Registration {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Registration {
+    /// Where a waiting registration stands in line among `all` of its
+    /// activity: 1 for the first of those competing for the same seats
+    /// (arrival order); `None` unless it waits.
+    pub fn waitlist_place(&self, all: &[Registration]) -> Option<u32> {
+        if self.state != RegistrationState::Waitlisted {
+            return None;
+        }
+        let ahead = all
+            .iter()
+            .filter(|other| {
+                other.state == RegistrationState::Waitlisted
+                    && other.position < self.position
+                    && overlaps(other.occurrence, self.occurrence)
+            })
+            .count();
+        Some(u32::try_from(ahead).unwrap_or(u32::MAX).saturating_add(1))
+    }
+}
+
 /// Whether two scopes compete for the same seats.
 fn overlaps(a: Option<i64>, b: Option<i64>) -> bool {
     match (a, b) {

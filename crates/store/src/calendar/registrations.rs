@@ -147,18 +147,19 @@ impl Store {
         Ok((registration, activity))
     }
 
-    /// An activity's registrations in arrival order; only those of `orgs`
-    /// when given.
+    /// An activity's registrations in arrival order, each waiting one with
+    /// its place in line; only those of `orgs` when given.
     pub async fn list_registrations(
         &self,
         activity: &ActivityId,
         orgs: Option<&[OrgId]>,
-    ) -> Result<Vec<Registration>, Error> {
+    ) -> Result<Vec<(Registration, Option<u32>)>, Error> {
         let mut conn = self.reader().acquire().await.map_err(storage)?;
         let all = load_registrations(&mut conn, activity).await?;
         Ok(all
-            .into_iter()
+            .iter()
             .filter(|r| orgs.is_none_or(|orgs| orgs.contains(&r.cohort.org_id)))
+            .map(|r| (r.clone(), r.waitlist_place(&all)))
             .collect())
     }
 

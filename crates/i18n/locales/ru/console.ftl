@@ -1,0 +1,132 @@
+# The web console's own words: its frame, signing in, the account, the
+# calendar and an activity.
+
+## Refusals: the lead of one no template translates
+
+error-invalid-argument = Неверное значение
+error-not-found = Не найдено
+error-already-exists = Уже существует
+error-failed-precondition = Нельзя сейчас
+error-permission-denied = Нет прав
+error-unauthenticated = Нужно войти
+error-unavailable = Узел сейчас недоступен
+error-internal = Внутренняя ошибка узла
+
+## The web console: frame and navigation
+
+nav-skip = Перейти к содержанию
+nav-label = Разделы
+nav-calendar = Календарь
+nav-resources = Ресурсы
+nav-agreements = Договоры
+nav-reports = Отчёты
+nav-node = Узел
+nav-sign-out = Выйти
+nav-anonymous = Вход — по ссылке от администратора
+page-broken = Страница не построилась; подробности в журнале узла.
+notice-session-lost = Сеанс закончился.
+refused-heading = Запрос отклонён
+refused-cross-site = Форма отправлена не с этой страницы или устарела. Ничего не изменено; откройте страницу заново и повторите.
+refused-too-large = Форма слишком велика. Ничего не изменено.
+refused-bad-form = Форма заполнена неверно. Ничего не изменено.
+failure-heading = Не получилось
+problem-back = Вернуться к календарю
+
+## Signing in
+
+sign-in-title = Вход в edufed
+sign-in-explain = Эта ссылка одноразовая: нажмите кнопку, чтобы войти в этом браузере.
+sign-in-button = Войти
+signed-out-title = Нужно войти
+signed-out-explain = Попросите администратора своей организации прислать ссылку для входа.
+signed-out-calendar = Открыть календарь сети
+
+## Account
+
+account-title = Мой профиль
+account-roles = Роли
+account-no-roles = Вы пока не состоите ни в одной организации этого узла.
+account-organization = Организация
+account-role = Роль
+account-sessions = Сеансы
+account-sessions-explain = Где вы вошли в edufed. Завершите сеанс, которым больше не пользуетесь.
+account-browser = Браузер
+account-started = Начат
+account-last-seen = Последнее действие
+account-state = Состояние
+account-actions = Действия
+account-this-session = этот сеанс
+account-end-session = Завершить
+session-active = Активен
+session-expired = Истёк
+
+## Calendar
+
+calendar-title = Календарь сети
+calendar-filters = Фильтры календаря
+calendar-search = Поиск
+calendar-grade = Класс
+calendar-any = Любой
+calendar-direction = Направление
+calendar-kind = Вид
+calendar-publisher = Организатор
+calendar-subject = Предмет
+calendar-free = Есть свободные места
+calendar-apply = Показать
+calendar-previous = Предыдущий период
+calendar-next = Следующий период
+calendar-today = Сегодня
+calendar-views = Вид календаря
+calendar-month = Месяц
+calendar-week = Неделя
+calendar-list = Список
+calendar-empty = В этот период ничего не найдено.
+calendar-all-day = весь день
+calendar-no-seats = мест нет
+calendar-cancelled = отменено
+calendar-zone-note = Время — местное время мероприятия; ваш пояс:
+calendar-subscribe = Подписка на календарь
+calendar-subscribe-explain = Добавьте эту ссылку в календарь на телефоне или компьютере: мероприятия с этими фильтрами появятся там и будут обновляться.
+calendar-subscription-url = Ссылка для подписки
+calendar-subscribe-open = Открыть в приложении календаря
+
+## Activity
+
+activity-back = К календарю
+activity-cancelled = Мероприятие отменено.
+activity-kind = Вид
+activity-publisher = Организатор
+activity-direction = Направление
+activity-grades = Классы
+activity-format = Формат
+activity-place = Место
+activity-subjects = Предметы
+activity-capacity = Мест на занятие
+activity-capacity-unlimited = без ограничения
+activity-coordinator = Координатор
+activity-zone = Часовой пояс
+activity-status = Статус
+activity-occurrences = Даты
+activity-waitlisted = Групп в листе ожидания
+activity-when = Когда
+activity-seats = Свободно
+activity-registrations = Заявки групп
+activity-no-registrations = Заявок пока нет.
+activity-organization = Организация
+activity-headcount = Человек
+activity-teacher = Ответственный педагог
+activity-teacher-contact = Контакт педагога (почта или телефон)
+activity-state = Состояние
+activity-whole-series = Весь цикл
+activity-new-headcount = Новое число участников
+activity-change-headcount = Изменить
+activity-withdraw = Отозвать
+activity-register = Записать группу
+activity-which = На какое занятие
+activity-grade-from = с
+activity-grade-to = по
+activity-no-names = Записывается группа: класс и число участников. Имена детей не нужны и не хранятся.
+activity-register-button = Записать
+registered-confirmed = Заявка подтверждена: места за группой.
+registered-waitlisted = Мест не хватило: группа в листе ожидания, место { $place }. Как только места освободятся, заявка подтвердится сама.
+registration-waitlisted-place = В листе ожидания, место { $place }

@@ -1,0 +1,477 @@
+//! One activity: what, when (in its own zone), where and for whom; its
+//! occurrences with their seats; the cohorts registered and waiting; and
+//! the form that registers a group, withdraws it or changes its headcount.
+
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::response::Response;
+use edufed_i18n::ru;
+use edufed_proto::v1 as pb;
+
+use crate::errors::{Problem, russian};
+use crate::page::{Layout, Section, failure, render, see_other, t};
+use crate::view::{DEFAULT_ZONE, Names, instant, named, organizations, zone_of};
+use crate::visitor::{Posted, Visitor};
+
+/// The roles that may register a group.
+const REGISTERING: [pb::Role; 3] = [pb::Role::Admin, pb::Role::Coordinator, pb::Role::Teacher];
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct Shown {
+    /// The occurrence the visitor came from (its original start, Unix
+    /// seconds), preselected in the form.
+    #[serde(default)]
+    occurrence: Option<i64>,
+    /// The registration just made, to say where it stands.
+    #[serde(default)]
+    registered: Option<String>,
+}
+
+/// The registration form as posted.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub(crate) struct RegisterForm {
+    #[serde(default)]
+    organization: String,
+    /// An occurrence's original start (Unix seconds), or empty for the
+    /// whole series.
+    #[serde(default)]
+    occurrence: String,
+    #[serde(default)]
+    grade_min: String,
+    #[serde(default)]
+    grade_max: String,
+    #[serde(default)]
+    headcount: String,
+    #[serde(default)]
+    teacher: String,
+    #[serde(default)]
+    teacher_contact: String,
+}
+
+struct OccurrenceRow {
+    value: String,
+    when: String,
+    seats: String,
+    cancelled: bool,
+    selected: bool,
+}
+
+struct RegistrationRow {
+    id: String,
+    organization: String,
+    grades: String,
+    headcount: u32,
+    teacher: String,
+    when: String,
+    state: String,
+    waiting: bool,
+    withdrawn: bool,
+    /// The visitor may withdraw it or change its headcount.
+    own: bool,
+}
+
+struct OrgChoice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "activity.html")]
+struct ActivityPage {
+    layout: Layout,
+    id: String,
+    title: String,
+    description: String,
+    facts: Vec<(String, String)>,
+    status: String,
+    cancelled: bool,
+    occurrences: Vec<OccurrenceRow>,
+    waitlisted: u32,
+    registrations: Vec<RegistrationRow>,
+    can_register: bool,
+    organizations: Vec<OrgChoice>,
+    form: RegisterForm,
+    problem: Option<Problem>,
+    signed_in: bool,
+}
+
+impl ActivityPage {
+    /// The problem's message if it is about `field`.
+    fn error(&self, field: &str) -> String {
+        self.problem
+            .as_ref()
+            .and_then(|p| p.about(field))
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The problem's message when it names no field of the form.
+    fn general_error(&self) -> String {
+        match &self.problem {
+            Some(p)
+                if ["organization", "occurrence_start", "cohort"]
+                    .iter()
+                    .all(|f| p.about(f).is_none()) =>
+            {
+                p.message.clone()
+            }
+            _ => String::new(),
+        }
+    }
+}
+
+/// `GET /activities/{id}`.
+pub(crate) async fn show(
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Query(shown): Query<Shown>,
+) -> Response {
+    let notice = match &shown.registered {
+        Some(registration) => registered_notice(&visitor, &id, registration).await,
+        None => None,
+    };
+    let form = RegisterForm {
+        occurrence: shown.occurrence.map(|s| s.to_string()).unwrap_or_default(),
+        ..RegisterForm::default()
+    };
+    page(&visitor, &id, form, None, notice).await
+}
+
+/// `POST /activities/{id}/register`.
+pub(crate) async fn register(Path(id): Path<String>, posted: Posted<RegisterForm>) -> Response {
+    let Posted { visitor, form } = posted;
+    let number = |raw: &str| raw.trim().parse::<u32>().unwrap_or(0);
+    let request = pb::RegisterRequest {
+        activity_id: id.clone(),
+        occurrence_start: form
+            .occurrence
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .map(|seconds| prost_types::Timestamp { seconds, nanos: 0 }),
+        cohort: Some(pb::Cohort {
+            organization: form.organization.trim().to_owned(),
+            grades: Some(pb::GradeRange {
+                min: number(&form.grade_min),
+                max: number(&form.grade_max),
+            }),
+            headcount: number(&form.headcount),
+            teacher: form.teacher.trim().to_owned(),
+            teacher_contact: form.teacher_contact.trim().to_owned(),
+        }),
+    };
+    match visitor.api().calendar().register(request).await {
+        Ok(registration) => see_other(&format!(
+            "/activities/{id}?registered={}",
+            registration.into_inner().id
+        )),
+        Err(status) => {
+            let problem = russian(&status);
+            page(&visitor, &id, form, Some(problem), None).await
+        }
+    }
+}
+
+/// «Заявка подтверждена» or «Группа в листе ожидания, место 2».
+async fn registered_notice(visitor: &Visitor, activity: &str, id: &str) -> Option<String> {
+    let list = visitor
+        .api()
+        .calendar()
+        .list_registrations(pb::ListRegistrationsRequest {
+            activity_id: activity.to_owned(),
+        })
+        .await
+        .ok()?
+        .into_inner()
+        .registrations;
+    let registration = list.iter().find(|r| r.id == id)?;
+    Some(match registration.state() {
+        pb::RegistrationState::Waitlisted => ru().text_with(
+            "registered-waitlisted",
+            &[("place", i64::from(registration.waitlist_place).into())],
+        ),
+        _ => t("registered-confirmed"),
+    })
+}
+
+async fn page(
+    visitor: &Visitor,
+    id: &str,
+    form: RegisterForm,
+    problem: Option<Problem>,
+    notice: Option<String>,
+) -> Response {
+    let api = visitor.api();
+    let found = match api
+        .calendar()
+        .get_activity(pb::GetActivityRequest {
+            activity_id: id.to_owned(),
+        })
+        .await
+    {
+        Ok(found) => found.into_inner(),
+        Err(status) => return failure(&status),
+    };
+    let orgs = match organizations(api).await {
+        Ok(orgs) => orgs,
+        Err(status) => return failure(&status),
+    };
+    let names = Names::of(&orgs);
+    let activity = found.activity.clone().unwrap_or_default();
+    let details = activity.details.clone().unwrap_or_default();
+    let viewer_zone = visitor.zone.unwrap_or(DEFAULT_ZONE);
+    let zone = zone_of(
+        details
+            .schedule
+            .as_ref()
+            .map_or("", |s| s.time_zone.as_str()),
+        viewer_zone,
+    );
+    let when = |ts: Option<&prost_types::Timestamp>| {
+        instant(ts)
+            .map(|at| ru().instant(at, zone, Some(viewer_zone)))
+            .unwrap_or_default()
+    };
+    let registrations = if visitor.signed_in() {
+        match api
+            .calendar()
+            .list_registrations(pb::ListRegistrationsRequest {
+                activity_id: id.to_owned(),
+            })
+            .await
+        {
+            Ok(list) => list.into_inner().registrations,
+            Err(status) if status.code() == tonic::Code::PermissionDenied => Vec::new(),
+            Err(status) => return failure(&status),
+        }
+    } else {
+        Vec::new()
+    };
+    let mut facts = vec![
+        (t("activity-kind"), named::<pb::ActivityKind>(details.kind)),
+        (t("activity-publisher"), names.name(&activity.publisher_id)),
+    ];
+    let direction = named::<pb::Direction>(details.direction);
+    if !direction.is_empty() {
+        facts.push((t("activity-direction"), direction));
+    }
+    if let Some(students) = details.audience.as_ref().and_then(|a| a.students.as_ref()) {
+        facts.push((
+            t("activity-grades"),
+            ru().grades(students.min, students.max),
+        ));
+    }
+    facts.push((t("activity-format"), named::<pb::Format>(details.format)));
+    if let Some(place) = &details.place {
+        let kind = named::<pb::PlaceKind>(place.kind);
+        facts.push((
+            t("activity-place"),
+            if place.value.is_empty() {
+                kind
+            } else {
+                format!("{kind}: {}", place.value)
+            },
+        ));
+    }
+    if !details.subjects.is_empty() {
+        facts.push((t("activity-subjects"), details.subjects.join(", ")));
+    }
+    facts.push((
+        t("activity-capacity"),
+        if details.capacity == 0 {
+            t("activity-capacity-unlimited")
+        } else {
+            ru().count("places", i64::from(details.capacity))
+        },
+    ));
+    if let Some(coordinator) = &details.coordinator
+        && !coordinator.name.is_empty()
+    {
+        let mut text = coordinator.name.clone();
+        for extra in [&coordinator.position, &coordinator.contact] {
+            if !extra.is_empty() {
+                text.push_str(", ");
+                text.push_str(extra);
+            }
+        }
+        facts.push((t("activity-coordinator"), text));
+    }
+    facts.push((t("activity-zone"), ru().zone(zone, visitor.now)));
+
+    let selected = form.occurrence.trim().to_owned();
+    let now = visitor.now;
+    let occurrences: Vec<OccurrenceRow> = found
+        .occurrences
+        .iter()
+        .filter(|o| {
+            instant(o.end.as_ref()).is_some_and(|end| end > now) || found.occurrences.len() <= 12
+        })
+        .take(200)
+        .map(|o| {
+            let value = o
+                .original_start
+                .as_ref()
+                .map_or(String::new(), |ts| ts.seconds.to_string());
+            OccurrenceRow {
+                selected: value == selected,
+                value,
+                when: when(o.start.as_ref()),
+                seats: match o.seats_free {
+                    None => t("activity-capacity-unlimited"),
+                    Some(0) => t("calendar-no-seats"),
+                    Some(n) => ru().count("places", i64::from(n)),
+                },
+                cancelled: o.cancelled,
+            }
+        })
+        .collect();
+    let own_orgs: Vec<&pb::Membership> = visitor
+        .memberships()
+        .iter()
+        .filter(|m| REGISTERING.iter().any(|r| *r as i32 == m.role))
+        .collect();
+    let chosen = if form.organization.is_empty() {
+        own_orgs
+            .first()
+            .map(|m| m.organization_slug.clone())
+            .unwrap_or_default()
+    } else {
+        form.organization.clone()
+    };
+    let organizations = own_orgs
+        .iter()
+        .map(|m| OrgChoice {
+            value: m.organization_slug.clone(),
+            label: names.name(&m.organization_id),
+            selected: m.organization_slug == chosen || m.organization_id == chosen,
+        })
+        .collect();
+    let registrations = registrations
+        .iter()
+        .map(|r| {
+            let cohort = r.cohort.clone().unwrap_or_default();
+            let grades = cohort
+                .grades
+                .as_ref()
+                .map(|g| ru().grades(g.min, g.max))
+                .unwrap_or_default();
+            let state = r.state();
+            RegistrationRow {
+                id: r.id.clone(),
+                own: visitor.holds_in(&cohort.organization, &REGISTERING),
+                organization: names.name(&cohort.organization),
+                grades,
+                headcount: cohort.headcount,
+                teacher: cohort.teacher,
+                when: if r.occurrence_start.is_some() {
+                    when(r.occurrence_start.as_ref())
+                } else {
+                    t("activity-whole-series")
+                },
+                state: if state == pb::RegistrationState::Waitlisted && r.waitlist_place > 0 {
+                    ru().text_with(
+                        "registration-waitlisted-place",
+                        &[("place", i64::from(r.waitlist_place).into())],
+                    )
+                } else {
+                    named::<pb::RegistrationState>(r.state)
+                },
+                waiting: state == pb::RegistrationState::Waitlisted,
+                withdrawn: state == pb::RegistrationState::Withdrawn,
+            }
+        })
+        .collect();
+    let cancelled = activity.status == pb::ActivityStatus::Cancelled as i32;
+    let layout = Layout::new(visitor, Section::Calendar, details.title.clone()).with_notice(notice);
+    render(&ActivityPage {
+        layout,
+        id: activity.id.clone(),
+        title: details.title,
+        description: details.description,
+        facts,
+        status: named::<pb::ActivityStatus>(activity.status),
+        cancelled,
+        occurrences,
+        waitlisted: found.waitlisted,
+        registrations,
+        can_register: !cancelled && visitor.holds_any(&REGISTERING),
+        organizations,
+        form,
+        problem,
+        signed_in: visitor.signed_in(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct HeadcountForm {
+    #[serde(default)]
+    headcount: String,
+    #[serde(default)]
+    activity: String,
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct WithdrawForm {
+    #[serde(default)]
+    activity: String,
+}
+
+/// `POST /registrations/{id}/withdraw`.
+pub(crate) async fn withdraw(Path(id): Path<String>, posted: Posted<WithdrawForm>) -> Response {
+    let Posted { visitor, form } = posted;
+    match visitor
+        .api()
+        .calendar()
+        .withdraw(pb::WithdrawRequest {
+            registration_id: id,
+        })
+        .await
+    {
+        Ok(registration) => see_other(&format!(
+            "/activities/{}",
+            registration.into_inner().activity_id
+        )),
+        Err(status) => {
+            let problem = russian(&status);
+            page(
+                &visitor,
+                &form.activity,
+                RegisterForm::default(),
+                Some(problem),
+                None,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /registrations/{id}/headcount`.
+pub(crate) async fn headcount(Path(id): Path<String>, posted: Posted<HeadcountForm>) -> Response {
+    let Posted { visitor, form } = posted;
+    match visitor
+        .api()
+        .calendar()
+        .change_headcount(pb::ChangeHeadcountRequest {
+            registration_id: id.clone(),
+            headcount: form.headcount.trim().parse().unwrap_or(0),
+        })
+        .await
+    {
+        Ok(registration) => see_other(&format!(
+            "/activities/{}?registered={id}",
+            registration.into_inner().activity_id
+        )),
+        Err(status) => {
+            let problem = russian(&status);
+            page(
+                &visitor,
+                &form.activity,
+                RegisterForm::default(),
+                Some(problem),
+                None,
+            )
+            .await
+        }
+    }
+}

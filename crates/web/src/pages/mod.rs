@@ -1,0 +1,15 @@
+//! The console's pages, one module per part of the work.
+
+pub(crate) mod account;
+pub(crate) mod activity;
+pub(crate) mod calendar;
+
+use axum::response::Response;
+
+use crate::page::see_other;
+use crate::visitor::Visitor;
+
+/// `/`: the calendar, which everyone starts from.
+pub(crate) async fn home(_: Visitor) -> Response {
+    see_other("/calendar")
+}
