@@ -6,6 +6,8 @@
 //! a fresh database per test. Without it they are skipped, unless
 //! `EDUFED_REQUIRE_POSTGRES=1`, when they fail.
 
+pub mod console;
+
 use std::path::{Path, PathBuf};
 
 use edufed_proto::v1::change_feed_client::ChangeFeedClient;
@@ -251,10 +253,71 @@ impl TestNode {
         .secret
     }
 
+    /// The operator's Federation client.
+    pub async fn federation(
+        &self,
+    ) -> edufed_proto::v1::federation_client::FederationClient<InterceptedService<Channel, Bearer>>
+    {
+        edufed_proto::v1::federation_client::FederationClient::with_interceptor(
+            self.channel().await,
+            Bearer::new(&self.operator_token),
+        )
+    }
+
     /// The operator's Directory client.
     pub async fn operator(&self) -> DirectoryClient<InterceptedService<Channel, Bearer>> {
         self.directory(&self.operator_token).await
     }
+}
+
+/// Every node pins every other and follows its log.
+pub async fn full_mesh(nodes: &[&TestNode]) {
+    for from in nodes {
+        for to in nodes {
+            if from.node.node_id() == to.node.node_id() {
+                continue;
+            }
+            from.federation()
+                .await
+                .add_peer(edufed_proto::v1::AddPeerRequest {
+                    url: to.node.url(),
+                    fingerprint: to.node.node_id().into(),
+                })
+                .await
+                .unwrap();
+        }
+    }
+    for from in nodes {
+        for to in nodes {
+            if from.node.node_id() != to.node.node_id() {
+                from.federation()
+                    .await
+                    .subscribe(edufed_proto::v1::SubscribeRequest {
+                        node_id: to.node.node_id().into(),
+                        entity_kinds: vec![],
+                        via: String::new(),
+                        activity_filter: None,
+                    })
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// Waits up to fifteen seconds for `found` to give something.
+pub async fn eventually<T, F, Fut>(what: &str, mut found: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..150 {
+        if let Some(value) = found().await {
+            return value;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what} never happened");
 }
 
 /// Sends `authorization: Bearer <token>` when the token is not empty.

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use edufed_proto::v1 as pb;
-use edufed_tests::{Backend, Bearer, TestNode, both_backends, org_request};
+use edufed_tests::{Backend, Bearer, TestNode, both_backends, eventually, full_mesh, org_request};
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -36,56 +36,6 @@ async fn federation(node: &TestNode) -> Federation {
         node.channel().await,
         Bearer::new(&node.operator_token),
     )
-}
-
-/// Every node pins every other and follows its log.
-async fn full_mesh(nodes: &[&TestNode]) {
-    for from in nodes {
-        for to in nodes {
-            if from.node.node_id() == to.node.node_id() {
-                continue;
-            }
-            federation(from)
-                .await
-                .add_peer(pb::AddPeerRequest {
-                    url: to.node.url(),
-                    fingerprint: to.node.node_id().into(),
-                })
-                .await
-                .unwrap();
-        }
-    }
-    for from in nodes {
-        for to in nodes {
-            if from.node.node_id() != to.node.node_id() {
-                federation(from)
-                    .await
-                    .subscribe(pb::SubscribeRequest {
-                        node_id: to.node.node_id().into(),
-                        entity_kinds: vec![],
-                        via: String::new(),
-                        activity_filter: None,
-                    })
-                    .await
-                    .unwrap();
-            }
-        }
-    }
-}
-
-/// Waits up to fifteen seconds for `found` to give something.
-async fn eventually<T, F, Fut>(what: &str, mut found: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    for _ in 0..150 {
-        if let Some(value) = found().await {
-            return value;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what} never happened");
 }
 
 /// The payload of the record `id` of `kind` that `node` mirrors, if it does.

@@ -5,6 +5,7 @@
 use chrono::Duration;
 use edufed_domain::FieldError;
 use edufed_domain::calendar::decide::{Headcount, Publish};
+use edufed_domain::calendar::registration::RegistrationState;
 use edufed_domain::calendar::schedule::{self, MAX_OCCURRENCE_DAYS};
 use edufed_domain::calendar::{
     Activity, ActivityStatus, Error, MAX_WINDOW_DAYS, OccurrenceFilter, OverrideChange, Viewer,
@@ -54,6 +55,31 @@ impl CalendarService {
             return Err(Error::ActivityNotFound(id.to_string()).into());
         }
         Ok(found)
+    }
+
+    /// A registration on the wire with its place in line, if it waits.
+    async fn placed(
+        &self,
+        registration: edufed_domain::calendar::registration::Registration,
+    ) -> Result<pb::Registration, ApiError> {
+        let place = if registration.state == RegistrationState::Waitlisted {
+            self.ctx
+                .store
+                .list_registrations(
+                    &registration.activity_id,
+                    Some(std::slice::from_ref(&registration.cohort.org_id)),
+                )
+                .await?
+                .into_iter()
+                .find(|(r, _)| r.id == registration.id)
+                .and_then(|(_, place)| place)
+        } else {
+            None
+        };
+        Ok(pb::Registration {
+            waitlist_place: place.unwrap_or(0),
+            ..registration.to_proto()
+        })
     }
 
     async fn publish(
@@ -456,7 +482,7 @@ impl Calendar for CalendarService {
                 .register(command, &caller, key.as_ref())
                 .await?;
             tracing::info!(registration = %registration.id, state = %registration.state, "cohort registered");
-            Ok(registration.to_proto())
+            self.placed(registration).await
         })
         .await
     }
@@ -481,7 +507,7 @@ impl Calendar for CalendarService {
                 .store
                 .change_headcount(&id, Headcount(req.headcount), &caller, key.as_ref())
                 .await?;
-            Ok(registration.to_proto())
+            self.placed(registration).await
         })
         .await
     }

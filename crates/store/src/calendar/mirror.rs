@@ -4,12 +4,16 @@
 
 use chrono::{DateTime, Utc};
 use edufed_domain::StorageError;
+use edufed_domain::calendar::registration::Registration;
 use edufed_domain::calendar::{Activity, Error};
+use edufed_domain::changes::{EntityKind, Operation};
 use edufed_domain::ids::ActivityId;
+use sqlx::AnyConnection;
 
-use super::{BindActivity as _, insert_occurrences_into};
+use super::rows::ActivityRow;
+use super::{ACTIVITY_COLUMNS, BindActivity as _, insert_occurrences_into};
 use crate::error::storage;
-use crate::sql::{micros, signed};
+use crate::sql::{like_escape, micros, signed};
 use crate::tx::WriteTx;
 
 /// Writes a peer's activity, as its entry carried it, into the mirrored
@@ -132,4 +136,66 @@ pub(crate) async fn mirror_seats(
         .map_err(storage)?;
     }
     Ok(())
+}
+
+/// A peer's activity as this node mirrors it.
+pub(super) async fn load_mirrored_activity(
+    conn: &mut AnyConnection,
+    id: &ActivityId,
+) -> Result<Activity, Error> {
+    let row: ActivityRow = sqlx::query_as(&format!(
+        "SELECT {ACTIVITY_COLUMNS} FROM mirror_activities a WHERE a.id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(storage)?
+    .ok_or_else(|| Error::ActivityNotFound(id.to_string()))?;
+    Ok(row.try_into()?)
+}
+
+/// The seats taken on a mirrored activity's occurrences, by occurrence key,
+/// as its home node last reported them.
+pub(super) async fn mirrored_seats(
+    conn: &mut AnyConnection,
+    id: &ActivityId,
+) -> Result<Vec<(i64, u32)>, StorageError> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT occurrence_key, seats_taken FROM mirror_occurrences WHERE activity_id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(storage)?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, taken)| (key, u32::try_from(taken).unwrap_or(u32::MAX)))
+        .collect())
+}
+
+/// The registrations for a peer's activity that this node mirrors: those
+/// of the organizations it hosts, as their home node sent them.
+pub(super) async fn mirrored_registrations(
+    conn: &mut AnyConnection,
+    id: &ActivityId,
+) -> Result<Vec<Registration>, StorageError> {
+    // Payloads are canonical JSON: the activity's id reads exactly so.
+    let needle = format!("%\"activity_id\":\"{}\"%", like_escape(id.as_str()));
+    let payloads: Vec<String> = sqlx::query_scalar(
+        "SELECT payload FROM mirrors WHERE entity_kind = $1 AND operation = $2 \
+         AND payload LIKE $3 ESCAPE '\\'",
+    )
+    .bind(EntityKind::Registration.as_str())
+    .bind(Operation::Upsert.as_str())
+    .bind(needle)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(storage)?;
+    let mut found: Vec<Registration> = payloads
+        .iter()
+        .filter_map(|p| serde_json::from_str::<Registration>(p).ok())
+        .filter(|r| r.activity_id == *id)
+        .collect();
+    found.sort_by_key(|r| r.position);
+    Ok(found)
 }

@@ -115,17 +115,29 @@ impl Store {
     #[tracing::instrument(name = "store.calendar.get", skip(self))]
     pub async fn get_activity(&self, id: &ActivityId) -> Result<ActivityWithSeats, Error> {
         let mut conn = self.reader().acquire().await.map_err(storage)?;
-        let activity = load_activity(&mut conn, id).await?;
+        // A peer's activity is answered from its mirror, with the seats its
+        // home node last reported; how many wait there only the home knows.
+        let (activity, seats, waitlisted) = match load_activity(&mut conn, id).await {
+            Ok(activity) => {
+                let seats = occurrence_seats(&mut conn, id).await?;
+                let waitlisted: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM registrations WHERE activity_id = $1 AND state = $2",
+                )
+                .bind(id.to_string())
+                .bind(RegistrationState::Waitlisted.as_str())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(storage)?;
+                (activity, seats, waitlisted)
+            }
+            Err(Error::ActivityNotFound(_)) => {
+                let activity = mirror::load_mirrored_activity(&mut conn, id).await?;
+                let seats = mirror::mirrored_seats(&mut conn, id).await?;
+                (activity, seats, 0)
+            }
+            Err(other) => return Err(other),
+        };
         let occurrences = activity.occurrences()?;
-        let seats = occurrence_seats(&mut conn, id).await?;
-        let waitlisted: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM registrations WHERE activity_id = $1 AND state = $2",
-        )
-        .bind(id.to_string())
-        .bind(RegistrationState::Waitlisted.as_str())
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(storage)?;
         let occurrences = occurrences
             .into_iter()
             .map(|o| {

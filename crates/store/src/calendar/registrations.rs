@@ -155,6 +155,24 @@ impl Store {
         orgs: Option<&[OrgId]>,
     ) -> Result<Vec<(Registration, Option<u32>)>, Error> {
         let mut conn = self.reader().acquire().await.map_err(storage)?;
+        let own: bool =
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM activities WHERE id = $1")
+                .bind(activity.to_string())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(storage)?
+                > 0;
+        if !own {
+            // A peer's activity: the registrations of this node's own
+            // organizations, as the home node sent them. Their places in
+            // line are the home node's to tell.
+            let mirrored = super::mirror::mirrored_registrations(&mut conn, activity).await?;
+            return Ok(mirrored
+                .into_iter()
+                .filter(|r| orgs.is_none_or(|orgs| orgs.contains(&r.cohort.org_id)))
+                .map(|r| (r, None))
+                .collect());
+        }
         let all = load_registrations(&mut conn, activity).await?;
         Ok(all
             .iter()

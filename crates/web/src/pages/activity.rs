@@ -9,7 +9,7 @@ use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
 use crate::errors::{Problem, russian};
-use crate::page::{Layout, Section, failure, render, see_other, t};
+use crate::page::{Layout, Section, failure, render_with, see_other, t};
 use crate::view::{DEFAULT_ZONE, Names, instant, named, organizations, zone_of};
 use crate::visitor::{Posted, Visitor};
 
@@ -22,9 +22,10 @@ pub(crate) struct Shown {
     /// seconds), preselected in the form.
     #[serde(default)]
     occurrence: Option<i64>,
-    /// The registration just made, to say where it stands.
+    /// A registration was just made or changed: its place in line when it
+    /// waits, 0 when it is confirmed.
     #[serde(default)]
-    registered: Option<String>,
+    place: Option<u32>,
 }
 
 /// The registration form as posted.
@@ -106,6 +107,14 @@ impl ActivityPage {
             .to_owned()
     }
 
+    /// The problem's message when there is no form to show it in.
+    fn top_error(&self) -> String {
+        match &self.problem {
+            Some(p) if !self.can_register => p.message.clone(),
+            _ => String::new(),
+        }
+    }
+
     /// The problem's message when it names no field of the form.
     fn general_error(&self) -> String {
         match &self.problem {
@@ -127,10 +136,10 @@ pub(crate) async fn show(
     Path(id): Path<String>,
     Query(shown): Query<Shown>,
 ) -> Response {
-    let notice = match &shown.registered {
-        Some(registration) => registered_notice(&visitor, &id, registration).await,
-        None => None,
-    };
+    let notice = shown.place.map(|place| match place {
+        0 => t("registered-confirmed"),
+        place => ru().text_with("registered-waitlisted", &[("place", place.into())]),
+    });
     let form = RegisterForm {
         occurrence: shown.occurrence.map(|s| s.to_string()).unwrap_or_default(),
         ..RegisterForm::default()
@@ -163,36 +172,14 @@ pub(crate) async fn register(Path(id): Path<String>, posted: Posted<RegisterForm
     };
     match visitor.api().calendar().register(request).await {
         Ok(registration) => see_other(&format!(
-            "/activities/{id}?registered={}",
-            registration.into_inner().id
+            "/activities/{id}?place={}#registrations",
+            registration.into_inner().waitlist_place
         )),
         Err(status) => {
             let problem = russian(&status);
             page(&visitor, &id, form, Some(problem), None).await
         }
     }
-}
-
-/// «Заявка подтверждена» or «Группа в листе ожидания, место 2».
-async fn registered_notice(visitor: &Visitor, activity: &str, id: &str) -> Option<String> {
-    let list = visitor
-        .api()
-        .calendar()
-        .list_registrations(pb::ListRegistrationsRequest {
-            activity_id: activity.to_owned(),
-        })
-        .await
-        .ok()?
-        .into_inner()
-        .registrations;
-    let registration = list.iter().find(|r| r.id == id)?;
-    Some(match registration.state() {
-        pb::RegistrationState::Waitlisted => ru().text_with(
-            "registered-waitlisted",
-            &[("place", i64::from(registration.waitlist_place).into())],
-        ),
-        _ => t("registered-confirmed"),
-    })
 }
 
 async fn page(
@@ -384,23 +371,31 @@ async fn page(
         .collect();
     let cancelled = activity.status == pb::ActivityStatus::Cancelled as i32;
     let layout = Layout::new(visitor, Section::Calendar, details.title.clone()).with_notice(notice);
-    render(&ActivityPage {
-        layout,
-        id: activity.id.clone(),
-        title: details.title,
-        description: details.description,
-        facts,
-        status: named::<pb::ActivityStatus>(activity.status),
-        cancelled,
-        occurrences,
-        waitlisted: found.waitlisted,
-        registrations,
-        can_register: !cancelled && visitor.holds_any(&REGISTERING),
-        organizations,
-        form,
-        problem,
-        signed_in: visitor.signed_in(),
-    })
+    let status = if problem.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    render_with(
+        status,
+        &ActivityPage {
+            layout,
+            id: activity.id.clone(),
+            title: details.title,
+            description: details.description,
+            facts,
+            status: named::<pb::ActivityStatus>(activity.status),
+            cancelled,
+            occurrences,
+            waitlisted: found.waitlisted,
+            registrations,
+            can_register: !cancelled && visitor.holds_any(&REGISTERING),
+            organizations,
+            form,
+            problem,
+            signed_in: visitor.signed_in(),
+        },
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -458,10 +453,13 @@ pub(crate) async fn headcount(Path(id): Path<String>, posted: Posted<HeadcountFo
         })
         .await
     {
-        Ok(registration) => see_other(&format!(
-            "/activities/{}?registered={id}",
-            registration.into_inner().activity_id
-        )),
+        Ok(registration) => {
+            let registration = registration.into_inner();
+            see_other(&format!(
+                "/activities/{}?place={}#registrations",
+                registration.activity_id, registration.waitlist_place
+            ))
+        }
         Err(status) => {
             let problem = russian(&status);
             page(
