@@ -22,7 +22,7 @@ mod visitor;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse as _;
-use axum::routing::{get, post};
+use axum::routing::get;
 
 pub use rpc::Rpc;
 
@@ -59,26 +59,10 @@ impl Console {
     /// plain HTTP paths the server keeps.
     pub fn routes(self) -> Router {
         Router::new()
-            .route("/", get(pages::home))
-            .route("/sign-in/{secret}", get(pages::account::landing))
-            .route("/sign-in", post(pages::account::sign_in))
-            .route("/sign-out", post(pages::account::sign_out))
-            .route("/account", get(pages::account::show))
-            .route(
-                "/account/sessions/{id}/end",
-                post(pages::account::end_session),
-            )
-            .route("/calendar", get(pages::calendar::show))
-            .route(
-                "/registrations/{id}/withdraw",
-                post(pages::activity::withdraw),
-            )
-            .route(
-                "/registrations/{id}/headcount",
-                post(pages::activity::headcount),
-            )
-            .route("/activities/{id}", get(pages::activity::show))
-            .route("/activities/{id}/register", post(pages::activity::register))
+            .merge(pages::routes())
+            .merge(pages::account::routes())
+            .merge(pages::calendar::routes())
+            .merge(pages::activity::routes())
             .route("/static/console.css", get(stylesheet))
             .route("/static/console.js", get(script))
             .layer(axum::middleware::from_fn(page::protect))

@@ -14,6 +14,16 @@ use crate::errors::russian;
 use crate::page::{Layout, Section, failure, render, role_name, see_other, t};
 use crate::visitor::{Posted, Visitor, cookie_name};
 
+pub(crate) fn routes() -> axum::Router<Console> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/sign-in/{secret}", get(landing))
+        .route("/sign-in", post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/account", get(show))
+        .route("/account/sessions/{id}/end", post(end_session))
+}
+
 #[derive(Template)]
 #[template(path = "sign_in.html")]
 struct Landing {

@@ -13,6 +13,15 @@ use crate::page::{Layout, Section, failure, render_with, see_other, t};
 use crate::view::{DEFAULT_ZONE, Names, instant, named, organizations, zone_of};
 use crate::visitor::{Posted, Visitor};
 
+pub(crate) fn routes() -> axum::Router<crate::Console> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/activities/{id}", get(show))
+        .route("/activities/{id}/register", post(register))
+        .route("/registrations/{id}/withdraw", post(withdraw))
+        .route("/registrations/{id}/headcount", post(headcount))
+}
+
 /// The roles that may register a group.
 const REGISTERING: [pb::Role; 3] = [pb::Role::Admin, pb::Role::Coordinator, pb::Role::Teacher];
 

@@ -17,6 +17,10 @@ use crate::pages::account::forget_lost_session;
 use crate::view::{Choice, DEFAULT_ZONE, Names, choices, instant, named, organizations, zone_of};
 use crate::visitor::Visitor;
 
+pub(crate) fn routes() -> axum::Router<Console> {
+    axum::Router::new().route("/calendar", axum::routing::get(show))
+}
+
 /// The calendar's query: what is shown and how.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 pub(crate) struct Filters {

@@ -4,12 +4,19 @@ pub(crate) mod account;
 pub(crate) mod activity;
 pub(crate) mod calendar;
 
+use axum::Router;
 use axum::response::Response;
+use axum::routing::get;
 
+use crate::Console;
 use crate::page::see_other;
 use crate::visitor::Visitor;
 
 /// `/`: the calendar, which everyone starts from.
 pub(crate) async fn home(_: Visitor) -> Response {
     see_other("/calendar")
+}
+
+pub(crate) fn routes() -> Router<Console> {
+    Router::new().route("/", get(home))
 }
