@@ -29,6 +29,7 @@ const RU_FILES: &[(&str, &str)] = &[
         include_str!("../locales/ru/vocabulary.ftl"),
     ),
     ("console.ftl", include_str!("../locales/ru/console.ftl")),
+    ("refusals.ftl", include_str!("../locales/ru/refusals.ftl")),
 ];
 
 static RU: LazyLock<Catalogue> = LazyLock::new(|| {
@@ -190,10 +191,10 @@ impl Catalogue {
         format!("{:02}:{:02}", time.hour(), time.minute())
     }
 
-    /// A zone as people know it: «Томск (UTC+7)».
-    pub fn zone(&self, zone: Tz, at: DateTime<Utc>) -> String {
+    /// A zone's city: «Томск».
+    pub fn city(&self, zone: Tz) -> String {
         let key = format!("zone-{}", zone.name().replace('/', "-").to_lowercase());
-        let city = if self.has(&key) {
+        if self.has(&key) {
             self.text(&key)
         } else {
             zone.name()
@@ -201,7 +202,11 @@ impl Catalogue {
                 .next()
                 .unwrap_or_default()
                 .replace('_', " ")
-        };
+        }
+    }
+
+    /// A zone as people know it: «Томск (UTC+7)».
+    pub fn zone(&self, zone: Tz, at: DateTime<Utc>) -> String {
         let seconds = at.with_timezone(&zone).offset().fix().local_minus_utc();
         let (sign, seconds) = if seconds < 0 {
             ('−', -seconds)
@@ -213,7 +218,7 @@ impl Catalogue {
         } else {
             format!("{}:{:02}", seconds / 3600, seconds % 3600 / 60)
         };
-        format!("{city} (UTC{sign}{offset})")
+        format!("{} (UTC{sign}{offset})", self.city(zone))
     }
 
     /// An instant in `zone`, named when it differs from the viewer's:
@@ -231,6 +236,27 @@ impl Catalogue {
             text.push_str(&self.zone(zone, at));
         }
         text
+    }
+
+    /// An instant in `zone`, always named: «пт, 11 декабря 2026, 17:00,
+    /// Томск (UTC+7)», for text read without knowing the reader's zone.
+    pub fn instant_named(&self, at: DateTime<Utc>, zone: Tz) -> String {
+        format!("{}, {}", self.instant(at, zone, None), self.zone(zone, at))
+    }
+
+    /// An instant in `zone`, short for tables: «сб, 12 дек 2026, 17:00
+    /// (Томск)».
+    pub fn short_instant(&self, at: DateTime<Utc>, zone: Tz) -> String {
+        let local = at.with_timezone(&zone);
+        format!(
+            "{}, {} {} {}, {} ({})",
+            self.weekday_short(local.date_naive()),
+            local.day(),
+            self.text(&format!("month-short-{}", local.month())),
+            local.year(),
+            self.time(local.time()),
+            self.city(zone)
+        )
     }
 }
 

@@ -27,7 +27,7 @@ export async function run({ setting, signIn, newPage, check, text, accessible, p
   const forced = await viewer.request.post(`${activity}/register`, {
     form: { csrf: viewerToken, organization: "gym24", grade_min: "9", grade_max: "9", headcount: "5", teacher: "X" },
   });
-  check(forced.status() === 422 && (await forced.text()).includes("Нет прав"),
+  check(forced.status() === 422 && (await forced.text()).includes("не позволяет записывать группы"),
     `the API refuses the viewer (${forced.status()})`);
 
   // The deputy's forms need their token and this site.

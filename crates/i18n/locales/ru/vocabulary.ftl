@@ -233,6 +233,18 @@ month-of-9 = сентября
 month-of-10 = октября
 month-of-11 = ноября
 month-of-12 = декабря
+month-short-1 = янв
+month-short-2 = фев
+month-short-3 = мар
+month-short-4 = апр
+month-short-5 = мая
+month-short-6 = июн
+month-short-7 = июл
+month-short-8 = авг
+month-short-9 = сен
+month-short-10 = окт
+month-short-11 = ноя
+month-short-12 = дек
 
 grades-all = все классы
 grades-range = { $from }–{ $to } классы
@@ -266,3 +278,7 @@ zone-europe-moscow = Москва
 zone-europe-kaliningrad = Калининград
 zone-europe-samara = Самара
 zone-utc = UTC
+
+## Units
+
+unit-hours = ч
