@@ -144,6 +144,15 @@ both_backends!(feeds_parse_and_show_what_they_may, |backend| async move {
         parsed[0].get_description(),
         Some("Описание; с запятой, и переводом\nстроки")
     );
+    // Kind and direction are named as people read them, in Russian.
+    assert_eq!(
+        parsed[0].property_value("CATEGORIES"),
+        Some("Урок в сетевой форме,Дополнительное образование,технология")
+    );
+    assert!(
+        !text.contains("network_lesson"),
+        "no machine keys in the feed"
+    );
     let recurrence_ids = parsed
         .iter()
         .filter(|e| e.property_value("RECURRENCE-ID").is_some())

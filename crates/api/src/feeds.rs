@@ -117,7 +117,8 @@ impl Feeds {
             (Scope::Activity(_), None) => return Err(Missing("activity").into()),
             _ => name,
         };
-        let body = ics::render(&name, &activities, store.clock().now());
+        let names = |key: &str| edufed_i18n::ru().text(key);
+        let body = ics::render(&name, &activities, store.clock().now(), &names);
         Ok(Feed { name, body })
     }
 

@@ -2,17 +2,27 @@
 //! changing, cancelling and listing them, and recording a cohort's results.
 
 use anyhow::{Context as _, bail};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, NaiveDateTime, TimeZone as _, Utc};
 use clap::{Args, Subcommand};
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
-use crate::output::{Format, instant, print_json, table, time};
+use crate::output::{Format, given, instant, named, print_json, table, time};
 use crate::registration::print_registrations;
 use crate::values::{ActivityFormat, ActivityKind, ActivityStatus, Direction, Visibility};
+use crate::zones::{self, Zones};
 
-pub(crate) fn name_of(full: &str, prefix: &str) -> String {
-    full.trim_start_matches(prefix).to_ascii_lowercase()
+/// A schedule's local date-time ("2027-09-07T14:00") as people read it in
+/// its zone; as given when it is not one.
+fn local(raw: &str, zone: chrono_tz::Tz) -> String {
+    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
+        .and_then(|t| zone.from_local_datetime(&t).earliest())
+        .map_or_else(
+            || raw.to_owned(),
+            |at| edufed_i18n::ru().short_instant(at.with_timezone(&Utc), zone),
+        )
 }
 
 /// `8-11` or `9`.
@@ -366,24 +376,15 @@ fn print_activity(a: &pb::Activity, format: Format) -> anyhow::Result<()> {
     }
     let d = a.details.clone().unwrap_or_default();
     let s = d.schedule.clone().unwrap_or_default();
+    let zone = zones::parse(&s.time_zone);
     println!("{} ({})", d.title, a.id);
     println!(
         "  {} · {} · version {}",
-        name_of(
-            pb::ActivityKind::try_from(d.kind)
-                .map(|k| k.as_str_name())
-                .unwrap_or(""),
-            "ACTIVITY_KIND_"
-        ),
-        name_of(
-            pb::ActivityStatus::try_from(a.status)
-                .map(|k| k.as_str_name())
-                .unwrap_or(""),
-            "ACTIVITY_STATUS_"
-        ),
+        named!(pb::ActivityKind, d.kind),
+        named!(pb::ActivityStatus, a.status),
         a.version
     );
-    println!("  {} – {} {}", s.start, s.end, s.time_zone);
+    println!("  {} – {}", local(&s.start, zone), local(&s.end, zone));
     if let Some(r) = &s.recurrence {
         println!("  repeats {}", r.rule);
     }
@@ -538,16 +539,12 @@ pub async fn activity(
                 let a = found.activity.clone().unwrap_or_default();
                 let o = found.occurrence.unwrap_or_default();
                 let d = a.details.unwrap_or_default();
+                let zone = zones::parse(&d.schedule.unwrap_or_default().time_zone);
                 t.add_row(vec![
-                    time(o.start.as_ref()),
-                    time(o.end.as_ref()),
+                    time(o.start.as_ref(), zone),
+                    time(o.end.as_ref(), zone),
                     d.title,
-                    name_of(
-                        pb::ActivityKind::try_from(d.kind)
-                            .map(|k| k.as_str_name())
-                            .unwrap_or(""),
-                        "ACTIVITY_KIND_",
-                    ),
+                    named!(pb::ActivityKind, d.kind),
                     o.seats_free.map_or("∞".to_owned(), |f| f.to_string()),
                     a.id,
                 ]);
@@ -563,7 +560,15 @@ pub async fn activity(
             if format == Format::Json {
                 return print_json(&found);
             }
-            print_activity(&found.activity.clone().unwrap_or_default(), format)?;
+            let activity = found.activity.clone().unwrap_or_default();
+            print_activity(&activity, format)?;
+            let zone = zones::parse(
+                &activity
+                    .details
+                    .and_then(|d| d.schedule)
+                    .unwrap_or_default()
+                    .time_zone,
+            );
             let mut t = table(&[
                 "original start (for --occurrence)",
                 "start",
@@ -574,23 +579,17 @@ pub async fn activity(
             ]);
             for o in &found.occurrences {
                 let state = if o.cancelled {
-                    "cancelled"
+                    edufed_i18n::ru().text("occurrence-cancelled")
                 } else if o.moved {
-                    "moved"
+                    edufed_i18n::ru().text("occurrence-moved")
                 } else {
-                    ""
+                    String::new()
                 };
-                let original = o
-                    .original_start
-                    .as_ref()
-                    .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
-                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                    .unwrap_or_default();
                 t.add_row(vec![
-                    original,
-                    time(o.start.as_ref()),
-                    time(o.end.as_ref()),
-                    state.to_owned(),
+                    given(o.original_start.as_ref(), zone),
+                    time(o.start.as_ref(), zone),
+                    time(o.end.as_ref(), zone),
+                    state,
                     o.seats_taken.to_string(),
                     o.seats_free.map_or("∞".to_owned(), |f| f.to_string()),
                 ]);
@@ -618,7 +617,7 @@ pub async fn activity(
                 })
                 .await?
                 .into_inner();
-            print_registrations(&[r], format)
+            print_registrations(&[r], format, &mut Zones::new(&conn)).await
         }
     }
 }

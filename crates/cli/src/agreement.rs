@@ -5,6 +5,7 @@ use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow, bail};
+use chrono_tz::Tz;
 use clap::Subcommand;
 use edufed_proto::v1 as pb;
 use edufed_proto::v1::agreements_client::AgreementsClient;
@@ -13,8 +14,9 @@ use prost_reflect::DynamicMessage;
 
 use crate::ClientArgs;
 use crate::client::{Authed, Connection};
-use crate::output::{Format, print_json, table, time};
+use crate::output::{Format, named, print_json, table, time};
 use crate::values::{AgreementKind, AgreementState};
+use crate::zones;
 
 /// `edufed agreement …`
 #[derive(Debug, Subcommand)]
@@ -179,23 +181,12 @@ fn read_content(path: &Path) -> anyhow::Result<pb::AgreementContent> {
         .map_err(|error| anyhow!("{name} is not an AgreementContent in protobuf JSON: {error:#}"))
 }
 
-/// An enum value's name without its prefix, lowercase.
-macro_rules! label {
-    ($ty:ty, $value:expr, $prefix:literal) => {
-        <$ty>::try_from($value).map_or(String::new(), |v| {
-            v.as_str_name()
-                .trim_start_matches($prefix)
-                .to_ascii_lowercase()
-        })
-    };
-}
-
 fn state_name(state: i32) -> String {
-    label!(pb::AgreementState, state, "AGREEMENT_STATE_")
+    named!(pb::AgreementState, state)
 }
 
 fn kind_name(kind: i32) -> String {
-    label!(pb::AgreementKind, kind, "AGREEMENT_KIND_")
+    named!(pb::AgreementKind, kind)
 }
 
 /// Hours without needless decimals.
@@ -291,13 +282,17 @@ async fn print_agreement(
     } else {
         String::new()
     };
+    let zone = zones::parse(&a.time_zone);
     let mut lines = vec![
         ("agreement", a.id.clone()),
         ("state", format!("{}{in_force}", state_name(a.state))),
         ("number", c.number.clone()),
         ("title", c.title.clone()),
         ("kind", kind_name(c.kind)),
-        ("term", format!("{} ({})", term(&c), a.time_zone)),
+        (
+            "term",
+            format!("{} ({})", term(&c), edufed_i18n::ru().city(zone)),
+        ),
         ("initiator", names.of(&a.initiator_id).await),
     ];
     if a.awaiting_version != 0 {
@@ -313,7 +308,7 @@ async fn print_agreement(
         ));
         lines.push(("to sign", names.all(&a.awaiting_parties).await));
     }
-    lines.push(("ends", time(a.ends_at.as_ref())));
+    lines.push(("ends", time(a.ends_at.as_ref(), zone)));
     lines.push(("revision", a.revision.to_string()));
     for (key, value) in lines {
         println!("{key:<10} {value}");
@@ -345,7 +340,7 @@ async fn print_agreement(
                 format!(
                     "v{} {}, verified: {}",
                     sig.version,
-                    time(sig.signed_at.as_ref()),
+                    time(sig.signed_at.as_ref(), zone),
                     if sig.verified { "yes" } else { "no" }
                 )
             })
@@ -353,7 +348,7 @@ async fn print_agreement(
             .join("\n");
         t.add_row(vec![
             names.of(&p.org).await,
-            label!(pb::PartyRole, p.role, "PARTY_ROLE_"),
+            named!(pb::PartyRole, p.role),
             format!("{}, {}", s.name, s.position),
             signed,
         ]);
@@ -365,7 +360,7 @@ async fn print_agreement(
                 "version {} declined by {} at {}: {}",
                 v.number,
                 names.of(&d.org_id).await,
-                time(d.at.as_ref()),
+                time(d.at.as_ref(), zone),
                 d.comment
             );
         }
@@ -386,7 +381,7 @@ fn print_list(list: &[pb::Agreement]) {
             c.number.clone(),
             c.title.clone(),
             term(&c),
-            time(a.ends_at.as_ref()),
+            time(a.ends_at.as_ref(), zones::parse(&a.time_zone)),
         ]);
     }
     println!("{t}");
@@ -396,6 +391,7 @@ async fn print_history(
     h: &pb::AgreementHistory,
     format: Format,
     names: &mut Names,
+    zone: Tz,
 ) -> anyhow::Result<()> {
     if format == Format::Json {
         return print_json(h);
@@ -406,7 +402,7 @@ async fn print_history(
     for e in &h.events {
         t.add_row(vec![
             e.seq.to_string(),
-            time(e.at.as_ref()),
+            time(e.at.as_ref(), zone),
             e.action.clone(),
             e.version.to_string(),
             state_name(e.state),
@@ -423,6 +419,7 @@ async fn print_report(
     r: &pb::AgreementReport,
     format: Format,
     names: &mut Names,
+    zone: Tz,
 ) -> anyhow::Result<()> {
     if format == Format::Json {
         return print_json(r);
@@ -431,7 +428,7 @@ async fn print_report(
         "agreement {}, version {}, as of {}",
         r.agreement_id,
         r.version,
-        time(r.as_of.as_ref())
+        time(r.as_of.as_ref(), zone)
     );
     let mut parts = table(&["part", "party", "planned h", "delivered h", "scheduled h"]);
     for p in &r.parts {
@@ -465,7 +462,7 @@ async fn print_report(
             format!(
                 "{} h / {}",
                 p.hours_per_period,
-                label!(pb::PledgePeriod, p.period, "PLEDGE_PERIOD_")
+                named!(pb::PledgePeriod, p.period)
             ),
             hours(p.pledged_hours),
             hours(p.used_hours),
@@ -540,6 +537,14 @@ async fn awaiting(
         .map(|v| v.content_hash.clone())
         .unwrap_or_default();
     Ok((a.awaiting_version, hash))
+}
+
+/// The zone an agreement's dates are read in; UTC when it cannot be read.
+async fn zone_of(client: &mut AgreementsClient<Authed>, id: &str) -> Tz {
+    client
+        .get_agreement(get(id.to_owned()))
+        .await
+        .map_or(Tz::UTC, |a| zones::parse(&a.into_inner().time_zone))
 }
 
 fn get(id: String) -> pb::GetAgreementRequest {
@@ -679,8 +684,9 @@ pub async fn agreement(args: &ClientArgs, command: AgreementCommand) -> anyhow::
             return Ok(());
         }
         C::History { id } => {
+            let zone = zone_of(&mut client, &id).await;
             let h = client.get_agreement_history(get(id)).await?.into_inner();
-            return print_history(&h, format, &mut names).await;
+            return print_history(&h, format, &mut names, zone).await;
         }
         C::Render { id, version, out } => {
             let mut path = format!("/agreements/{}.html", path_segment(&id));
@@ -701,8 +707,9 @@ pub async fn agreement(args: &ClientArgs, command: AgreementCommand) -> anyhow::
             return Ok(());
         }
         C::Report { id } => {
+            let zone = zone_of(&mut client, &id).await;
             let r = client.get_agreement_report(get(id)).await?.into_inner();
-            return print_report(&r, format, &mut names).await;
+            return print_report(&r, format, &mut names, zone).await;
         }
     };
     print_outcome(&changed.into_inner(), format, &mut names).await

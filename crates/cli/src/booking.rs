@@ -2,12 +2,13 @@
 //! free slots across them.
 
 use anyhow::bail;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use clap::{Args, Subcommand};
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
-use crate::output::{Format, instant, print_json, table, time};
+use crate::output::{Format, given, instant, named, print_json, table, time};
+use crate::zones::{self, Zones};
 
 fn window(
     from: &Option<String>,
@@ -31,7 +32,11 @@ fn window(
     Ok((from, to))
 }
 
-pub(crate) fn print_listed(list: &[pb::ListedOccurrence], format: Format) -> anyhow::Result<()> {
+pub(crate) async fn print_listed(
+    list: &[pb::ListedOccurrence],
+    format: Format,
+    zones: &mut Zones<'_>,
+) -> anyhow::Result<()> {
     if format == Format::Json {
         return print_json(&pb::ListBookingsResponse {
             occurrences: list.to_vec(),
@@ -48,10 +53,11 @@ pub(crate) fn print_listed(list: &[pb::ListedOccurrence], format: Format) -> any
     ]);
     for l in list {
         let o = l.occurrence.clone().unwrap_or_default();
+        let zone = zones.booking(&l.booking_id).await;
         t.add_row(vec![
-            time(o.start.as_ref()),
-            time(o.end.as_ref()),
-            state_name(o.state),
+            time(o.start.as_ref(), zone),
+            time(o.end.as_ref(), zone),
+            named!(pb::OccurrenceState, o.state),
             l.requester_id.clone(),
             l.purpose.clone(),
             o.note,
@@ -62,17 +68,11 @@ pub(crate) fn print_listed(list: &[pb::ListedOccurrence], format: Format) -> any
     Ok(())
 }
 
-fn state_name(state: i32) -> String {
-    pb::OccurrenceState::try_from(state)
-        .map(|s| {
-            s.as_str_name()
-                .trim_start_matches("OCCURRENCE_STATE_")
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default()
-}
-
-fn print_booking(b: &pb::BookingRecord, format: Format) -> anyhow::Result<()> {
+async fn print_booking(
+    b: &pb::BookingRecord,
+    format: Format,
+    zones: &mut Zones<'_>,
+) -> anyhow::Result<()> {
     if format == Format::Json {
         return print_json(b);
     }
@@ -80,18 +80,13 @@ fn print_booking(b: &pb::BookingRecord, format: Format) -> anyhow::Result<()> {
         "booking {} of resource {} by {} ({}, {} people)",
         b.id, b.resource_id, b.requester_id, b.purpose, b.headcount
     );
+    let zone = zones.resource(&b.resource_id).await;
     let mut t = table(&["start (for --occurrence)", "end", "state", "note"]);
     for o in &b.occurrences {
-        let start = o
-            .start
-            .as_ref()
-            .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default();
         t.add_row(vec![
-            start,
-            time(o.end.as_ref()),
-            state_name(o.state),
+            given(o.start.as_ref(), zone),
+            time(o.end.as_ref(), zone),
+            named!(pb::OccurrenceState, o.state),
             o.note.clone(),
         ]);
     }
@@ -201,6 +196,7 @@ pub async fn booking(
     format: Format,
 ) -> anyhow::Result<()> {
     let mut client = conn.booking();
+    let zones = &mut Zones::new(&conn);
     match command {
         BookingCommand::Request {
             resource,
@@ -234,12 +230,14 @@ pub async fn booking(
             if format == Format::Json {
                 return print_json(&response);
             }
-            print_booking(&response.booking.unwrap_or_default(), format)?;
+            let booking = response.booking.unwrap_or_default();
+            print_booking(&booking, format, zones).await?;
+            let zone = zones.resource(&booking.resource_id).await;
             for c in &response.skipped {
                 println!(
                     "skipped {} – {}: collides with booking {}",
-                    time(c.start.as_ref()),
-                    time(c.end.as_ref()),
+                    time(c.start.as_ref(), zone),
+                    time(c.end.as_ref(), zone),
                     c.booking_id
                 );
             }
@@ -257,7 +255,7 @@ pub async fn booking(
                 })
                 .await?
                 .into_inner();
-            print_booking(&b, format)
+            print_booking(&b, format, zones).await
         }
         BookingCommand::Reject {
             booking,
@@ -272,7 +270,7 @@ pub async fn booking(
                 })
                 .await?
                 .into_inner();
-            print_booking(&b, format)
+            print_booking(&b, format, zones).await
         }
         BookingCommand::Cancel {
             booking,
@@ -294,7 +292,7 @@ pub async fn booking(
                 })
                 .await?
                 .into_inner();
-            print_booking(&b, format)
+            print_booking(&b, format, zones).await
         }
         BookingCommand::List {
             resource,
@@ -315,7 +313,7 @@ pub async fn booking(
                 })
                 .await?
                 .into_inner();
-            print_listed(&list.occurrences, format)
+            print_listed(&list.occurrences, format, zones).await
         }
         BookingCommand::Show { booking } => {
             let b = client
@@ -324,7 +322,7 @@ pub async fn booking(
                 })
                 .await?
                 .into_inner();
-            print_booking(&b, format)
+            print_booking(&b, format, zones).await
         }
     }
 }
@@ -358,13 +356,15 @@ pub async fn freebusy(conn: Connection, args: FreeBusyArgs, format: Format) -> a
     if format == Format::Json {
         return print_json(&response);
     }
+    let zones = &mut Zones::new(&conn);
     let mut t = table(&["resource", "busy from", "until", "why"]);
     for r in &response.resources {
+        let zone = zones.resource(&r.resource_id).await;
         for b in &r.busy {
             t.add_row(vec![
                 r.resource_id.clone(),
-                time(b.start.as_ref()),
-                time(b.end.as_ref()),
+                time(b.start.as_ref(), zone),
+                time(b.end.as_ref(), zone),
                 b.why.clone(),
             ]);
         }
@@ -433,9 +433,10 @@ pub async fn slot(conn: Connection, command: SlotCommand, format: Format) -> any
     let mut t = table(&["start", "end", "resource", "capacity", "resource id"]);
     for s in &response.slots {
         let r = s.resource.clone().unwrap_or_default();
+        let zone = zones::parse(&r.time_zone);
         t.add_row(vec![
-            time(s.start.as_ref()),
-            time(s.end.as_ref()),
+            time(s.start.as_ref(), zone),
+            time(s.end.as_ref(), zone),
             r.name,
             r.capacity.to_string(),
             r.id,

@@ -1,12 +1,14 @@
 //! `edufed org|member|token|whoami`.
 
 use anyhow::bail;
+use chrono_tz::Tz;
 use clap::Subcommand;
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
-use crate::output::{Format, print_json, table, time};
+use crate::output::{Format, named, print_json, table, time};
 use crate::values::{OrganizationKind, Role};
+use crate::zones::{self, Zones};
 
 /// `edufed org …`
 #[derive(Debug, Subcommand)]
@@ -122,23 +124,11 @@ impl ContactArgs {
 }
 
 fn kind_name(raw: i32) -> String {
-    pb::OrganizationKind::try_from(raw)
-        .map(|k| {
-            k.as_str_name()
-                .trim_start_matches("ORGANIZATION_KIND_")
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_else(|_| raw.to_string())
+    named!(pb::OrganizationKind, raw)
 }
 
 fn role_name(raw: i32) -> String {
-    pb::Role::try_from(raw)
-        .map(|r| {
-            r.as_str_name()
-                .trim_start_matches("ROLE_")
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_else(|_| raw.to_string())
+    named!(pb::Role, raw)
 }
 
 fn print_org(org: &pb::Organization, format: Format) -> anyhow::Result<()> {
@@ -146,6 +136,7 @@ fn print_org(org: &pb::Organization, format: Format) -> anyhow::Result<()> {
         return print_json(org);
     }
     let contacts = org.contacts.clone().unwrap_or_default();
+    let zone = zones::parse(&org.time_zone);
     let mut t = table(&["field", "value"]);
     for (k, v) in [
         ("id", org.id.clone()),
@@ -161,8 +152,8 @@ fn print_org(org: &pb::Organization, format: Format) -> anyhow::Result<()> {
         ("address", contacts.address),
         ("INN", org.inn.clone()),
         ("version", org.version.to_string()),
-        ("created", time(org.create_time.as_ref())),
-        ("updated", time(org.update_time.as_ref())),
+        ("created", time(org.create_time.as_ref(), zone)),
+        ("updated", time(org.update_time.as_ref(), zone)),
     ] {
         t.add_row(vec![k.to_owned(), v]);
     }
@@ -323,7 +314,7 @@ pub enum MemberCommand {
     },
 }
 
-fn member_rows(members: &[pb::Member]) -> comfy_table::Table {
+fn member_rows(members: &[pb::Member], zone: Tz) -> comfy_table::Table {
     let mut t = table(&["name", "e-mail", "role", "person id", "since"]);
     for m in members {
         let person = m.person.clone().unwrap_or_default();
@@ -332,7 +323,7 @@ fn member_rows(members: &[pb::Member]) -> comfy_table::Table {
             person.email,
             role_name(m.role),
             person.id,
-            time(m.create_time.as_ref()),
+            time(m.create_time.as_ref(), zone),
         ]);
     }
     t
@@ -363,6 +354,7 @@ pub async fn member(
                 }
                 (None, None) => bail!("give --person or --name"),
             };
+            let zone = Zones::new(&conn).organization(&org).await;
             let member = client
                 .add_member(pb::AddMemberRequest {
                     organization: org,
@@ -374,7 +366,7 @@ pub async fn member(
             if format == Format::Json {
                 return print_json(&member);
             }
-            println!("{}", member_rows(std::slice::from_ref(&member)));
+            println!("{}", member_rows(std::slice::from_ref(&member), zone));
         }
         MemberCommand::List { org } => {
             let mut members = Vec::new();
@@ -401,7 +393,8 @@ pub async fn member(
             if format == Format::Json {
                 return print_json(&response);
             }
-            println!("{}", member_rows(&response.members));
+            let zone = Zones::new(&conn).organization(&org).await;
+            println!("{}", member_rows(&response.members, zone));
         }
         MemberCommand::Remove { org, person } => {
             let removed = client
@@ -503,7 +496,8 @@ pub async fn token(conn: Connection, command: TokenCommand, format: Format) -> a
             }
             let token = created.token.unwrap_or_default();
             println!("token {} for person {}", token.id, token.person_id);
-            println!("expires {}", time(token.expire_time.as_ref()));
+            let zone = Zones::new(&conn).caller().await;
+            println!("expires {}", time(token.expire_time.as_ref(), zone));
             println!("secret (shown once, store it now):");
             println!("{}", created.secret);
         }
@@ -515,14 +509,15 @@ pub async fn token(conn: Connection, command: TokenCommand, format: Format) -> a
             if format == Format::Json {
                 return print_json(&response);
             }
+            let zone = Zones::new(&conn).caller().await;
             let mut t = table(&["id", "name", "state", "created", "expires"]);
             for token in &response.tokens {
                 t.add_row(vec![
                     token.id.clone(),
                     token.name.clone(),
                     token_state(token).to_owned(),
-                    time(token.create_time.as_ref()),
-                    time(token.expire_time.as_ref()),
+                    time(token.create_time.as_ref(), zone),
+                    time(token.expire_time.as_ref(), zone),
                 ]);
             }
             println!("{t}");
@@ -593,6 +588,8 @@ mod tests {
 
     #[test]
     fn kinds_by_name() {
-        assert_eq!(kind_name(pb::OrganizationKind::School as i32), "school");
+        assert_eq!(kind_name(pb::OrganizationKind::School as i32), "Школа");
+        assert_eq!(role_name(pb::Role::Teacher as i32), "Педагог");
+        assert_eq!(role_name(0), "—");
     }
 }

@@ -18,6 +18,7 @@ mod resource;
 mod session;
 mod values;
 mod watch;
+mod zones;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

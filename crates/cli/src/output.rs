@@ -1,7 +1,9 @@
 //! Printing results: tables for people, protobuf JSON for scripts.
 
+use chrono_tz::Tz;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
+use edufed_i18n::ru;
 use tonic_types::StatusExt as _;
 
 /// How results are printed.
@@ -32,14 +34,46 @@ pub fn table(header: &[&str]) -> Table {
     table
 }
 
-/// A timestamp as RFC 3339 in UTC, or "—".
-pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
+fn utc(ts: Option<&prost_types::Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
     ts.and_then(|ts| {
         chrono::DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).unwrap_or(0))
     })
-    .map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
-    .unwrap_or_else(|| "—".to_owned())
 }
+
+/// A timestamp as people in `zone` read it, «сб, 12 дек 2026, 17:00
+/// (Томск)», or "—".
+pub fn time(ts: Option<&prost_types::Timestamp>, zone: Tz) -> String {
+    utc(ts).map_or_else(|| "—".to_owned(), |at| ru().short_instant(at, zone))
+}
+
+/// A timestamp to give back on the command line (`--occurrence`): RFC 3339
+/// with `zone`'s offset, "2026-12-12T17:00:00+07:00".
+pub fn given(ts: Option<&prost_types::Timestamp>, zone: Tz) -> String {
+    utc(ts)
+        .map(|at| {
+            at.with_timezone(&zone)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        })
+        .unwrap_or_default()
+}
+
+/// A protobuf enum value's name for people, from the catalogue
+/// («Подтверждена» for `REGISTRATION_STATE_CONFIRMED`); "—" for none.
+pub fn enum_name(value_name: Option<&str>) -> String {
+    match value_name {
+        Some(name) if ru().has(&edufed_i18n::proto_key(name)) => ru().proto_name(name),
+        _ => "—".to_owned(),
+    }
+}
+
+/// The name of `value` of the protobuf enum `$ty`, as [`enum_name`].
+macro_rules! named {
+    ($ty:ty, $value:expr) => {
+        $crate::output::enum_name(<$ty>::try_from($value).ok().map(|v| v.as_str_name()))
+    };
+}
+
+pub(crate) use named;
 
 /// An instant given on the command line: RFC 3339, or a date (midnight UTC).
 pub fn instant(raw: &str) -> anyhow::Result<prost_types::Timestamp> {

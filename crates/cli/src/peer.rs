@@ -4,8 +4,11 @@ use clap::Subcommand;
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
+use chrono_tz::Tz;
+
 use crate::output::{Format, print_json, table, time};
 use crate::values::{Direction, Visibility};
+use crate::zones::Zones;
 
 /// Peer nodes (operator only).
 #[derive(Debug, Subcommand)]
@@ -64,7 +67,7 @@ pub struct UnsubscribeArgs {
     node_id: String,
 }
 
-fn print_subscriptions(list: &[pb::SubscriptionStatus]) {
+fn print_subscriptions(list: &[pb::SubscriptionStatus], zone: Tz) {
     let mut t = table(&[
         "peer",
         "kinds",
@@ -89,7 +92,7 @@ fn print_subscriptions(list: &[pb::SubscriptionStatus]) {
             s.cursor.to_string(),
             format!("{} entries, {} s", s.lag_entries, s.lag_seconds),
             if s.connected { "up" } else { "down" }.to_owned(),
-            time(s.last_contact.as_ref()),
+            time(s.last_contact.as_ref(), zone),
             s.last_error.clone(),
         ]);
     }
@@ -124,7 +127,10 @@ pub async fn subscribe(
     if format == Format::Json {
         return print_json(&status);
     }
-    print_subscriptions(std::slice::from_ref(&status));
+    print_subscriptions(
+        std::slice::from_ref(&status),
+        Zones::new(&conn).caller().await,
+    );
     Ok(())
 }
 
@@ -139,7 +145,7 @@ pub async fn unsubscribe(conn: Connection, args: UnsubscribeArgs) -> anyhow::Res
     Ok(())
 }
 
-fn print_peers(peers: &[pb::Peer]) {
+fn print_peers(peers: &[pb::Peer], zone: Tz) {
     let mut t = table(&["node id", "name", "url", "organizations", "pinned"]);
     for peer in peers {
         let d = peer.descriptor.clone().unwrap_or_default();
@@ -149,7 +155,7 @@ fn print_peers(peers: &[pb::Peer]) {
             d.name.clone(),
             d.url.clone(),
             orgs.join(", "),
-            time(peer.added_at.as_ref()),
+            time(peer.added_at.as_ref(), zone),
         ]);
     }
     println!("{t}");
@@ -167,7 +173,10 @@ pub async fn peer(conn: Connection, command: PeerCommand, format: Format) -> any
             if format == Format::Json {
                 return print_json(&peer);
             }
-            print_peers(std::slice::from_ref(&peer));
+            print_peers(
+                std::slice::from_ref(&peer),
+                Zones::new(&conn).caller().await,
+            );
         }
         PeerCommand::List => {
             let response = client
@@ -177,7 +186,7 @@ pub async fn peer(conn: Connection, command: PeerCommand, format: Format) -> any
             if format == Format::Json {
                 return print_json(&response);
             }
-            print_peers(&response.peers);
+            print_peers(&response.peers, Zones::new(&conn).caller().await);
         }
         PeerCommand::Remove { node_id } => {
             client
@@ -195,7 +204,7 @@ pub async fn peer(conn: Connection, command: PeerCommand, format: Format) -> any
             if format == Format::Json {
                 return print_json(&response);
             }
-            print_subscriptions(&response.subscriptions);
+            print_subscriptions(&response.subscriptions, Zones::new(&conn).caller().await);
         }
     }
     Ok(())

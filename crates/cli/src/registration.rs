@@ -3,9 +3,12 @@
 use clap::Subcommand;
 use edufed_proto::v1 as pb;
 
-use crate::activity::{grades, name_of};
+use edufed_i18n::ru;
+
+use crate::activity::grades;
 use crate::client::Connection;
-use crate::output::{Format, instant, print_json, table, time};
+use crate::output::{Format, instant, named, print_json, table, time};
+use crate::zones::Zones;
 
 /// `edufed registration …`
 #[derive(Debug, Subcommand)]
@@ -54,7 +57,11 @@ pub enum RegistrationCommand {
     },
 }
 
-pub(crate) fn print_registrations(list: &[pb::Registration], format: Format) -> anyhow::Result<()> {
+pub(crate) async fn print_registrations(
+    list: &[pb::Registration],
+    format: Format,
+    zones: &mut Zones<'_>,
+) -> anyhow::Result<()> {
     if format == Format::Json {
         return print_json(&pb::ListRegistrationsResponse {
             registrations: list.to_vec(),
@@ -83,14 +90,13 @@ pub(crate) fn print_registrations(list: &[pb::Registration], format: Format) -> 
                 )
             })
             .unwrap_or_default();
+        let occurrence = match &r.occurrence_start {
+            Some(start) => time(Some(start), zones.activity(&r.activity_id).await),
+            None => ru().text("activity-whole-series"),
+        };
         t.add_row(vec![
             r.position.to_string(),
-            name_of(
-                pb::RegistrationState::try_from(r.state)
-                    .map(|s| s.as_str_name())
-                    .unwrap_or(""),
-                "REGISTRATION_STATE_",
-            ),
+            named!(pb::RegistrationState, r.state),
             c.organization,
             if g.min == g.max {
                 g.min.to_string()
@@ -99,9 +105,7 @@ pub(crate) fn print_registrations(list: &[pb::Registration], format: Format) -> 
             },
             c.headcount.to_string(),
             c.teacher,
-            r.occurrence_start
-                .as_ref()
-                .map_or("series".to_owned(), |t| time(Some(t))),
+            occurrence,
             results,
             r.id.clone(),
         ]);
@@ -163,8 +167,8 @@ pub async fn registration(
                 })
                 .await?
                 .into_inner();
-            return print_registrations(&list.registrations, format);
+            return print_registrations(&list.registrations, format, &mut Zones::new(&conn)).await;
         }
     };
-    print_registrations(&[r], format)
+    print_registrations(&[r], format, &mut Zones::new(&conn)).await
 }

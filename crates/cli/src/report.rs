@@ -9,9 +9,24 @@ use clap::{Args, Subcommand, ValueEnum};
 use edufed_api::export::{table as rows_of, to_csv, to_json};
 use edufed_proto::v1 as pb;
 
+use edufed_i18n::ru;
+
 use crate::client::Connection;
 use crate::output::{Format, table, time};
 use crate::values::ReportDimension;
+use crate::zones::Zones;
+
+/// The catalogue's name of `value` of `vocabulary` (`indicator` and
+/// `network_coverage`: «Охват сетевой формой»); the value itself when the
+/// catalogue has none.
+fn vocabulary_name(vocabulary: &str, value: &str) -> String {
+    let key = format!("{vocabulary}-{}", value.replace('_', "-"));
+    if value.is_empty() || !ru().has(&key) {
+        value.to_owned()
+    } else {
+        ru().text(&key)
+    }
+}
 
 /// Which report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -165,8 +180,14 @@ pub enum EnrolmentCommand {
     },
 }
 
-/// Prints a response: the table drops the grouping columns no row fills.
-fn print<M: prost::Message + prost::Name>(message: &M, format: ReportFormat) {
+/// Prints a response: the table drops the grouping columns no row fills,
+/// and names the values of `named` columns (column, vocabulary) from the
+/// catalogue.
+fn print<M: prost::Message + prost::Name>(
+    message: &M,
+    format: ReportFormat,
+    named: &[(&str, &str)],
+) {
     match format {
         ReportFormat::Csv => print!("{}", to_csv(message)),
         ReportFormat::Json => println!("{}", to_json(message, true)),
@@ -184,12 +205,24 @@ fn print<M: prost::Message + prost::Name>(message: &M, format: ReportFormat) {
             let header: Vec<&str> = keep.iter().map(|&i| rows.header[i].as_str()).collect();
             let mut t = table(&header);
             for row in &rows.rows {
-                t.add_row(keep.iter().map(|&i| row[i].clone()).collect::<Vec<_>>());
+                t.add_row(
+                    keep.iter()
+                        .map(|&i| {
+                            match named.iter().find(|(column, _)| *column == rows.header[i]) {
+                                Some((_, vocabulary)) => vocabulary_name(vocabulary, &row[i]),
+                                None => row[i].clone(),
+                            }
+                        })
+                        .collect::<Vec<_>>(),
+                );
             }
             println!("{t}");
         }
     }
 }
+
+/// The columns of the activity reports named from the catalogue.
+const ACTIVITY_COLUMNS: &[(&str, &str)] = &[("kind", "activity-kind"), ("direction", "direction")];
 
 /// Runs `report`.
 pub async fn report(conn: Connection, args: ReportArgs, output: Format) -> anyhow::Result<()> {
@@ -209,20 +242,29 @@ pub async fn report(conn: Connection, args: ReportArgs, output: Format) -> anyho
     let mut client = conn.reports();
     match args.name {
         ReportName::Activities => {
-            print(&client.activities_report(req).await?.into_inner(), format);
+            print(
+                &client.activities_report(req).await?.into_inner(),
+                format,
+                ACTIVITY_COLUMNS,
+            );
         }
         ReportName::Participation => {
             print(
                 &client.participation_report(req).await?.into_inner(),
                 format,
+                ACTIVITY_COLUMNS,
             );
         }
         ReportName::Agreements => {
-            print(&client.agreements_report(req).await?.into_inner(), format);
+            print(
+                &client.agreements_report(req).await?.into_inner(),
+                format,
+                &[("kind", "agreement-kind"), ("state", "agreement-state")],
+            );
         }
         ReportName::Resources => {
             let response = client.resources_report(req).await?.into_inner();
-            print(&response, format);
+            print(&response, format, &[("kind", "resource-kind")]);
             if format == ReportFormat::Table {
                 for (title, rows) in [("busiest", &response.busiest), ("idlest", &response.idlest)]
                 {
@@ -243,7 +285,7 @@ pub async fn report(conn: Connection, args: ReportArgs, output: Format) -> anyho
         ReportName::Indicators => {
             let response = client.indicators_report(req).await?.into_inner();
             if format != ReportFormat::Table {
-                print(&response, format);
+                print(&response, format, &[]);
                 return Ok(());
             }
             let shown = |has: bool, v: f64| if has { v.to_string() } else { "—".to_owned() };
@@ -260,7 +302,7 @@ pub async fn report(conn: Connection, args: ReportArgs, output: Format) -> anyho
             ]);
             for r in &response.rows {
                 t.add_row(vec![
-                    r.indicator.clone(),
+                    vocabulary_name("indicator", &r.indicator),
                     if r.organization.is_empty() {
                         "all in scope".to_owned()
                     } else {
@@ -284,16 +326,21 @@ pub async fn report(conn: Connection, args: ReportArgs, output: Format) -> anyho
     Ok(())
 }
 
-fn print_targets(targets: &[pb::Target]) {
+fn print_targets(targets: &[pb::Target], zone: chrono_tz::Tz) {
     let mut t = table(&["indicator", "scope", "due", "value", "note", "set"]);
     for target in targets {
         t.add_row(vec![
-            target.indicator.clone(),
+            // The key beside the name: `target remove` takes it.
+            format!(
+                "{} ({})",
+                vocabulary_name("indicator", &target.indicator),
+                target.indicator
+            ),
             target.scope.clone(),
             target.due.clone(),
             target.value.to_string(),
             target.note.clone(),
-            time(target.update_time.as_ref()),
+            time(target.update_time.as_ref(), zone),
         ]);
     }
     println!("{t}");
@@ -329,7 +376,10 @@ pub async fn target(
             if output == Format::Json {
                 println!("{}", to_json(&target, true));
             } else {
-                print_targets(std::slice::from_ref(&target));
+                print_targets(
+                    std::slice::from_ref(&target),
+                    Zones::new(&conn).caller().await,
+                );
             }
         }
         TargetCommand::List => {
@@ -340,7 +390,7 @@ pub async fn target(
             if output == Format::Json {
                 println!("{}", to_json(&list, true));
             } else {
-                print_targets(&list.targets);
+                print_targets(&list.targets, Zones::new(&conn).caller().await);
             }
         }
         TargetCommand::Remove {
@@ -402,13 +452,14 @@ pub async fn enrolment(
         );
         return Ok(());
     }
+    let mut zones = Zones::new(&conn);
     let mut t = table(&["organization", "school year", "students", "stated"]);
     for e in &list {
         t.add_row(vec![
             e.org_id.clone(),
             e.school_year.clone(),
             e.students.to_string(),
-            time(e.update_time.as_ref()),
+            time(e.update_time.as_ref(), zones.organization(&e.org_id).await),
         ]);
     }
     println!("{t}");

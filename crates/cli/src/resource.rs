@@ -2,12 +2,14 @@
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
 use crate::booking::print_listed;
 use crate::client::Connection;
-use crate::output::{Format, print_json, table};
+use crate::output::{Format, named, print_json, table};
 use crate::values::{Access, ApprovalPolicy, ResourceKind};
+use crate::zones::Zones;
 
 /// `mon-fri 09:00-18:00`, `sat 10:00-14:00` or `mon,wed 09:00-12:00`.
 fn hours(raw: &str) -> anyhow::Result<Vec<pb::WeeklyHours>> {
@@ -210,18 +212,20 @@ fn print_resources(list: &[pb::Resource], format: Format) -> anyhow::Result<()> 
         let hours = r
             .hours
             .iter()
-            .map(|h| format!("{} {}-{}", h.weekday, h.opens, h.closes))
+            .map(|h| {
+                let day = format!("weekday-short-{}", h.weekday);
+                let day = if ru().has(&day) {
+                    ru().text(&day)
+                } else {
+                    h.weekday.to_string()
+                };
+                format!("{day} {}-{}", h.opens, h.closes)
+            })
             .collect::<Vec<_>>()
             .join(", ");
         t.add_row(vec![
             r.name.clone(),
-            pb::ResourceKind::try_from(r.kind)
-                .map(|k| {
-                    k.as_str_name()
-                        .trim_start_matches("RESOURCE_KIND_")
-                        .to_ascii_lowercase()
-                })
-                .unwrap_or_default(),
+            named!(pb::ResourceKind, r.kind),
             if r.capacity == 0 {
                 "∞".into()
             } else {
@@ -233,20 +237,8 @@ fn print_resources(list: &[pb::Resource], format: Format) -> anyhow::Result<()> 
             } else {
                 hours
             },
-            pb::ApprovalPolicy::try_from(r.approval)
-                .map(|k| {
-                    k.as_str_name()
-                        .trim_start_matches("APPROVAL_POLICY_")
-                        .to_ascii_lowercase()
-                })
-                .unwrap_or_default(),
-            pb::Access::try_from(r.access)
-                .map(|k| {
-                    k.as_str_name()
-                        .trim_start_matches("ACCESS_")
-                        .to_ascii_lowercase()
-                })
-                .unwrap_or_default(),
+            named!(pb::ApprovalPolicy, r.approval),
+            named!(pb::Access, r.access),
             r.id.clone(),
         ]);
     }
@@ -371,7 +363,7 @@ pub async fn resource(
                 println!(
                     "bookings that fall on them (left in place; settle them with the requesters):"
                 );
-                print_listed(&set.affected, format)
+                print_listed(&set.affected, format, &mut Zones::new(&conn)).await
             }
         }
         ResourceCommand::List { owner } => {

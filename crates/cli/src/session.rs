@@ -6,7 +6,8 @@ use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
 use crate::directory::parse_ttl;
-use crate::output::{Format, print_json, table, time};
+use crate::output::{Format, named, print_json, table, time};
+use crate::zones::Zones;
 
 /// `edufed login-link`.
 #[derive(Debug, Args)]
@@ -57,7 +58,7 @@ pub async fn login_link(
     println!(
         "sign-in link for person {}, one use, until {}:",
         link.person_id,
-        time(link.expire_time.as_ref())
+        time(link.expire_time.as_ref(), Zones::new(&conn).caller().await)
     );
     println!("{}", link.url);
     Ok(())
@@ -79,15 +80,16 @@ pub async fn session(
             if format == Format::Json {
                 return print_json(&response);
             }
+            let zone = Zones::new(&conn).caller().await;
             let mut t = table(&["id", "state", "browser", "started", "last seen", "ends"]);
             for s in &response.sessions {
                 t.add_row(vec![
                     s.id.clone(),
-                    state(s).to_owned(),
+                    state(s),
                     s.user_agent.clone(),
-                    time(s.start_time.as_ref()),
-                    time(s.last_seen_time.as_ref()),
-                    time(s.end_time.as_ref().or(s.expire_time.as_ref())),
+                    time(s.start_time.as_ref(), zone),
+                    time(s.last_seen_time.as_ref(), zone),
+                    time(s.end_time.as_ref().or(s.expire_time.as_ref()), zone),
                 ]);
             }
             println!("{t}");
@@ -106,13 +108,13 @@ pub async fn session(
     Ok(())
 }
 
-fn state(session: &pb::Session) -> &'static str {
+/// A session's state as the console names it: how it ended, or whether it
+/// is active or expired.
+fn state(session: &pb::Session) -> String {
     use pb::SessionEndReason as R;
     match R::try_from(session.end_reason).unwrap_or(R::Unspecified) {
-        R::SignedOut => "signed out",
-        R::Ended => "ended",
-        R::MembershipRemoved => "ended: membership removed",
-        R::Unspecified if session.active => "active",
-        R::Unspecified => "expired",
+        R::Unspecified if session.active => edufed_i18n::ru().text("session-active"),
+        R::Unspecified => edufed_i18n::ru().text("session-expired"),
+        _ => named!(pb::SessionEndReason, session.end_reason),
     }
 }

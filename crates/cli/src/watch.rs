@@ -9,7 +9,10 @@ use edufed_proto::v1 as pb;
 use tonic::Code;
 
 use crate::client::Connection;
-use crate::output::{Format, time, to_json};
+use chrono_tz::Tz;
+
+use crate::output::{Format, named, time, to_json};
+use crate::zones::Zones;
 
 /// Arguments of `edufed watch`.
 #[derive(Debug, Args)]
@@ -62,6 +65,10 @@ pub async fn watch(conn: Connection, args: WatchArgs, format: Format) -> anyhow:
         (None, None) => 0,
     };
     let mut client = conn.change_feed();
+    let zone = match format {
+        Format::Table => Zones::new(&conn).caller().await,
+        Format::Json => Tz::UTC,
+    };
     // Failed reconnections since the stream last delivered a message.
     let mut attempt: u32 = 0;
     loop {
@@ -82,12 +89,12 @@ pub async fn watch(conn: Connection, args: WatchArgs, format: Format) -> anyhow:
                             attempt = 0;
                             match message.event {
                                 Some(pb::watch_response::Event::Entry(entry)) => {
-                                    print_entry(&entry, format)?;
+                                    print_entry(&entry, format, zone)?;
                                     cursor = entry.sequence;
                                 }
                                 Some(pb::watch_response::Event::Heartbeat(beat)) => {
                                     if args.show_heartbeats {
-                                        print_heartbeat(&beat, format)?;
+                                        print_heartbeat(&beat, format, zone)?;
                                     }
                                     cursor = cursor.max(beat.latest_sequence);
                                     if let Some(path) = &args.cursor_file {
@@ -133,24 +140,24 @@ pub async fn watch(conn: Connection, args: WatchArgs, format: Format) -> anyhow:
     }
 }
 
-fn print_entry(entry: &pb::ChangeEntry, format: Format) -> anyhow::Result<()> {
+fn print_entry(entry: &pb::ChangeEntry, format: Format, zone: Tz) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => writeln!(out, "{}", to_json(entry, false))?,
         Format::Table => {
-            let op = pb::ChangeOperation::try_from(entry.operation)
-                .map(|o| {
-                    o.as_str_name()
-                        .trim_start_matches("CHANGE_OPERATION_")
-                        .to_ascii_lowercase()
-                })
-                .unwrap_or_default();
+            let op = named!(pb::ChangeOperation, entry.operation);
+            let kind = format!("entity-kind-{}", entry.entity_kind.replace('_', "-"));
+            let kind = if edufed_i18n::ru().has(&kind) {
+                edufed_i18n::ru().text(&kind)
+            } else {
+                entry.entity_kind.clone()
+            };
             writeln!(
                 out,
                 "{:>8}  {}  {:<12} {:<7} {}  by {}",
                 entry.sequence,
-                time(entry.time.as_ref()),
-                entry.entity_kind,
+                time(entry.time.as_ref(), zone),
+                kind,
                 op,
                 entry.entity_id,
                 entry.actor
@@ -161,7 +168,7 @@ fn print_entry(entry: &pb::ChangeEntry, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_heartbeat(beat: &pb::Heartbeat, format: Format) -> anyhow::Result<()> {
+fn print_heartbeat(beat: &pb::Heartbeat, format: Format, zone: Tz) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => writeln!(out, "{{\"heartbeat\":{}}}", to_json(beat, false))?,
@@ -169,7 +176,7 @@ fn print_heartbeat(beat: &pb::Heartbeat, format: Format) -> anyhow::Result<()> {
             out,
             "{:>8}  {}  heartbeat",
             beat.latest_sequence,
-            time(beat.time.as_ref())
+            time(beat.time.as_ref(), zone)
         )?,
     }
     out.flush()?;

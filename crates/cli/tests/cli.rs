@@ -415,6 +415,36 @@ async fn calendar_from_the_command_line() {
     assert!(ok);
     let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(listed["occurrences"].as_array().unwrap().len(), 3);
+    // The table reads the activity's own zone, in Russian; JSON stays UTC.
+    assert!(
+        listed["occurrences"][0]["occurrence"]["start"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("2030-10-15T08:00:00")),
+        "{out}"
+    );
+    let (ok, out, err) = run(
+        client(),
+        &[
+            "activity",
+            "list",
+            "--from",
+            "2030-10-01",
+            "--to",
+            "2031-01-01",
+            "--grade",
+            "9",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("вт, 15 окт 2030, 15:00 (Томск)") && out.contains("Экскурсия"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("08:00:00Z") && !out.contains("excursion"),
+        "{out}"
+    );
 
     let (ok, out, err) = run(
         client(),
@@ -435,7 +465,7 @@ async fn calendar_from_the_command_line() {
     )
     .await;
     assert!(ok, "{err}");
-    assert!(out.contains("confirmed"), "{out}");
+    assert!(out.contains("Подтверждена"), "{out}");
     let (ok, out, _) = run(client(), &["activity", "show", &id]).await;
     assert!(ok);
     assert!(
@@ -552,7 +582,13 @@ async fn booking_from_the_command_line() {
     )
     .await;
     assert!(ok, "{err}");
-    assert_eq!(out.matches("confirmed").count(), 9, "{out}");
+    assert_eq!(out.matches("Подтверждено").count(), 9, "{out}");
+    // Local times in the resource's zone, and the start to give back to
+    // --occurrence with its offset.
+    assert!(
+        out.contains("вт, 7 сен 2027, 15:30 (Томск)") && out.contains("2027-09-07T14:00:00+07:00"),
+        "{out}"
+    );
 
     // Outside the hours: refused, naming the rule.
     let (ok, _, err) = run(
@@ -695,7 +731,7 @@ async fn agreement_from_draft_to_printable_page() {
 
     let (ok, out, err) = run(client(), &["agreement", "propose", &id]).await;
     assert!(ok, "{err}");
-    assert!(out.contains("proposed"), "{out}");
+    assert!(out.contains("На подписании"), "{out}");
     // The operator may not sign for an organization; its director does.
     let (ok, _, err) = run(client(), &["agreement", "sign", &id, "--org", "mgml"]).await;
     assert!(!ok && err.contains("PermissionDenied"), "{err}");

@@ -16,6 +16,7 @@ use chrono::{
 use chrono_tz::OffsetComponents as _;
 
 use super::{Activity, ActivityStatus, OverrideChange, Place};
+use crate::stable::Named as _;
 use crate::time::TimeZone;
 
 /// The product identifier of the feeds.
@@ -30,8 +31,14 @@ pub struct FeedEntry {
     pub last_end: DateTime<Utc>,
 }
 
-/// A calendar of `entries` named `name`, stamped at `now`.
-pub fn render(name: &str, entries: &[FeedEntry], now: DateTime<Utc>) -> String {
+/// The names people read for vocabulary values, by their key in the
+/// vocabulary (`activity-kind-course` → «Курс»): the catalogue's, which
+/// the domain does not know.
+pub type Names<'a> = &'a dyn Fn(&str) -> String;
+
+/// A calendar of `entries` named `name`, stamped at `now`; kinds and
+/// directions in CATEGORIES by their `names`.
+pub fn render(name: &str, entries: &[FeedEntry], now: DateTime<Utc>, names: Names<'_>) -> String {
     let mut out = Lines::default();
     out.line("BEGIN:VCALENDAR");
     out.line("VERSION:2.0");
@@ -51,7 +58,7 @@ pub fn render(name: &str, entries: &[FeedEntry], now: DateTime<Utc>) -> String {
         }
     }
     for entry in entries {
-        vevent(&mut out, &entry.activity, now);
+        vevent(&mut out, &entry.activity, now, names);
     }
     out.line("END:VCALENDAR");
     out.text
@@ -202,7 +209,7 @@ fn until_as_date(rule: &str, zone: TimeZone) -> String {
         .join(";")
 }
 
-fn vevent(out: &mut Lines, activity: &Activity, now: DateTime<Utc>) {
+fn vevent(out: &mut Lines, activity: &Activity, now: DateTime<Utc>, names: Names<'_>) {
     let details = &activity.details;
     let schedule = &details.schedule;
     let uid = format!("{}@edufed", activity.id);
@@ -231,8 +238,8 @@ fn vevent(out: &mut Lines, activity: &Activity, now: DateTime<Utc>) {
         if let Place::Online(url) = &details.place {
             out.property("URL", url);
         }
-        let mut categories = vec![details.kind.as_str().to_owned()];
-        categories.extend(details.direction.map(|d| d.as_str().to_owned()));
+        let mut categories = vec![names(&details.kind.vocabulary_key())];
+        categories.extend(details.direction.map(|d| names(&d.vocabulary_key())));
         categories.extend(details.subjects.iter().cloned());
         out.property(
             "CATEGORIES",
@@ -489,7 +496,9 @@ mod tests {
             last_end: a.occurrences().unwrap().last().unwrap().end,
             activity: a.clone(),
         };
-        let text = render("ТУСУР", &[entry], Utc::now());
+        let text = render("ТУСУР", &[entry], Utc::now(), &|key: &str| {
+            format!("«{key}»")
+        });
         assert!(text.starts_with("BEGIN:VCALENDAR\r\n"));
         assert!(text.ends_with("END:VCALENDAR\r\n"));
         assert!(text.contains("DTSTART;TZID=Asia/Tomsk:20160517T140000"));
@@ -500,6 +509,15 @@ mod tests {
         assert!(text.contains("SEQUENCE:3"));
         assert!(text.contains(&format!("UID:{}@edufed", a.id)));
         assert!(text.contains("SUMMARY:Технология\\; практика\\, 7–8 классы"));
+        // Kind and direction by the names the caller gives their keys.
+        let categories = text
+            .split("\r\n")
+            .find(|l| l.starts_with("CATEGORIES:"))
+            .unwrap();
+        assert!(
+            categories.starts_with(&format!("CATEGORIES:«{}»", a.details.kind.vocabulary_key())),
+            "{categories}"
+        );
         // Tomsk's 2016 change from +06 to +07 is in the VTIMEZONE.
         assert!(text.contains("TZOFFSETFROM:+0600"), "{text}");
         assert!(text.contains("TZOFFSETTO:+0700"));
@@ -526,7 +544,7 @@ mod tests {
             last_end: Utc::now(),
             activity: a.clone(),
         };
-        let text = render("x", &[entry], Utc::now());
+        let text = render("x", &[entry], Utc::now(), &|key: &str| key.to_owned());
         assert!(
             text.contains("RRULE:FREQ=YEARLY;BYMONTH=2;BYDAY=-1SA;UNTIL=20270101"),
             "{text}"
@@ -544,7 +562,7 @@ mod tests {
             last_end: Utc::now(),
             activity: single,
         };
-        let text = render("x", &[entry], Utc::now());
+        let text = render("x", &[entry], Utc::now(), &|key: &str| key.to_owned());
         assert!(!text.contains("RECURRENCE-ID"));
         assert!(text.contains("STATUS:CANCELLED"));
     }

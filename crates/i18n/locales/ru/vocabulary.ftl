@@ -279,6 +279,9 @@ zone-europe-kaliningrad = Калининград
 zone-europe-samara = Самара
 zone-utc = UTC
 
-## Units
+## Occurrences and units
+
+occurrence-cancelled = отменено
+occurrence-moved = перенесено
 
 unit-hours = ч
