@@ -27,6 +27,9 @@ const REGISTERING: [pb::Role; 3] = [pb::Role::Admin, pb::Role::Coordinator, pb::
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct Shown {
+    /// Results were just recorded.
+    #[serde(default)]
+    recorded: Option<u8>,
     /// The occurrence the visitor came from (its original start, Unix
     /// seconds), preselected in the form.
     #[serde(default)]
@@ -78,6 +81,14 @@ struct RegistrationRow {
     withdrawn: bool,
     /// The visitor may withdraw it or change its headcount.
     own: bool,
+    /// The publisher may record its results (it is confirmed).
+    recordable: bool,
+    /// «пришли 12, участвовали 12, призёров 3, победителей 1», once recorded.
+    results: String,
+    attended: String,
+    participants: String,
+    prize_winners: String,
+    winners: String,
 }
 
 struct OrgChoice {
@@ -100,6 +111,10 @@ struct ActivityPage {
     waitlisted: u32,
     registrations: Vec<RegistrationRow>,
     can_register: bool,
+    /// The visitor publishes it: they see every cohort and record results.
+    publisher: bool,
+    /// Its results name winners and prize-winners, not only attendance.
+    competitive: bool,
     organizations: Vec<OrgChoice>,
     form: RegisterForm,
     problem: Option<Problem>,
@@ -145,10 +160,13 @@ pub(crate) async fn show(
     Path(id): Path<String>,
     Query(shown): Query<Shown>,
 ) -> Response {
-    let notice = shown.place.map(|place| match place {
-        0 => t("registered-confirmed"),
-        place => ru().text_with("registered-waitlisted", &[("place", place.into())]),
-    });
+    let notice = shown
+        .place
+        .map(|place| match place {
+            0 => t("registered-confirmed"),
+            place => ru().text_with("registered-waitlisted", &[("place", place.into())]),
+        })
+        .or_else(|| shown.recorded.map(|_| t("results-recorded")));
     let form = RegisterForm {
         occurrence: shown.occurrence.map(|s| s.to_string()).unwrap_or_default(),
         ..RegisterForm::default()
@@ -343,6 +361,29 @@ async fn page(
             selected: m.organization_slug == chosen || m.organization_id == chosen,
         })
         .collect();
+    // Winners and prize-winners only for competitions (the domain's rule);
+    // results once the activity has begun.
+    let competitive = pb::ActivityKind::try_from(details.kind)
+        .ok()
+        .and_then(|k| {
+            edufed_domain::calendar::ActivityKind::parse(
+                "kind",
+                &k.as_str_name()
+                    .trim_start_matches("ACTIVITY_KIND_")
+                    .to_lowercase(),
+            )
+            .ok()
+        })
+        .is_some_and(|k| k.has_results());
+    let begun = found
+        .occurrences
+        .first()
+        .and_then(|o| instant(o.start.as_ref()))
+        .is_some_and(|start| start <= visitor.now);
+    let is_publisher = visitor.holds_in(
+        &activity.publisher_id,
+        &[pb::Role::Admin, pb::Role::Coordinator],
+    ) || visitor.operator();
     let registrations = registrations
         .iter()
         .map(|r| {
@@ -375,6 +416,38 @@ async fn page(
                 },
                 waiting: state == pb::RegistrationState::Waitlisted,
                 withdrawn: state == pb::RegistrationState::Withdrawn,
+                recordable: is_publisher && begun && state == pb::RegistrationState::Confirmed,
+                results: r
+                    .results
+                    .as_ref()
+                    .map(|x| {
+                        ru().text_with(
+                            if competitive {
+                                "results-summary"
+                            } else {
+                                "results-summary-attendance"
+                            },
+                            &[
+                                ("attended", x.attended.into()),
+                                ("participants", x.participants.into()),
+                                ("prize", x.prize_winners.into()),
+                                ("winners", x.winners.into()),
+                            ],
+                        )
+                    })
+                    .unwrap_or_default(),
+                attended: r
+                    .results
+                    .as_ref()
+                    .map_or(cohort.headcount, |x| x.attended)
+                    .to_string(),
+                participants: r.results.as_ref().map_or(0, |x| x.participants).to_string(),
+                prize_winners: r
+                    .results
+                    .as_ref()
+                    .map_or(0, |x| x.prize_winners)
+                    .to_string(),
+                winners: r.results.as_ref().map_or(0, |x| x.winners).to_string(),
             }
         })
         .collect();
@@ -399,6 +472,8 @@ async fn page(
             waitlisted: found.waitlisted,
             registrations,
             can_register: !cancelled && visitor.holds_any(&REGISTERING),
+            publisher: is_publisher,
+            competitive,
             organizations,
             form,
             problem,
@@ -419,6 +494,18 @@ pub(crate) struct HeadcountForm {
 pub(crate) struct WithdrawForm {
     #[serde(default)]
     activity: String,
+}
+
+/// The activity's page with a refusal of one of its forms.
+pub(crate) async fn refused(visitor: &Visitor, activity: &str, problem: Problem) -> Response {
+    page(
+        visitor,
+        activity,
+        RegisterForm::default(),
+        Some(problem),
+        None,
+    )
+    .await
 }
 
 /// `POST /registrations/{id}/withdraw`.

@@ -150,6 +150,8 @@ struct CalendarPage {
     date_value: String,
     zone_note: String,
     subscribe: String,
+    /// The visitor publishes for some organization.
+    publisher: bool,
 }
 
 /// `GET /calendar`.
@@ -348,6 +350,7 @@ pub(crate) async fn show(
             ru().zone(zone, visitor.now)
         ),
         subscribe,
+        publisher: visitor.holds_any(&[pb::Role::Admin, pb::Role::Coordinator]),
     });
     forget_lost_session(&mut response, &console, &visitor);
     response
