@@ -5,6 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::response::Response;
+use edufed_domain::policy::Action;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
@@ -21,9 +22,6 @@ pub(crate) fn routes() -> axum::Router<crate::Console> {
         .route("/registrations/{id}/withdraw", post(withdraw))
         .route("/registrations/{id}/headcount", post(headcount))
 }
-
-/// The roles that may register a group.
-const REGISTERING: [pb::Role; 3] = [pb::Role::Admin, pb::Role::Coordinator, pb::Role::Teacher];
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct Shown {
@@ -340,11 +338,7 @@ async fn page(
             }
         })
         .collect();
-    let own_orgs: Vec<&pb::Membership> = visitor
-        .memberships()
-        .iter()
-        .filter(|m| REGISTERING.iter().any(|r| *r as i32 == m.role))
-        .collect();
+    let own_orgs = visitor.memberships_for(Action::RegisterCohorts);
     let chosen = if form.organization.is_empty() {
         own_orgs
             .first()
@@ -380,10 +374,7 @@ async fn page(
         .first()
         .and_then(|o| instant(o.start.as_ref()))
         .is_some_and(|start| start <= visitor.now);
-    let is_publisher = visitor.holds_in(
-        &activity.publisher_id,
-        &[pb::Role::Admin, pb::Role::Coordinator],
-    ) || visitor.operator();
+    let is_publisher = visitor.may(Action::ManageActivities, &activity.publisher_id);
     let registrations = registrations
         .iter()
         .map(|r| {
@@ -396,7 +387,7 @@ async fn page(
             let state = r.state();
             RegistrationRow {
                 id: r.id.clone(),
-                own: visitor.holds_in(&cohort.organization, &REGISTERING),
+                own: visitor.may(Action::RegisterCohorts, &cohort.organization),
                 organization: names.name(&cohort.organization),
                 grades,
                 headcount: cohort.headcount,
@@ -471,7 +462,7 @@ async fn page(
             occurrences,
             waitlisted: found.waitlisted,
             registrations,
-            can_register: !cancelled && visitor.holds_any(&REGISTERING),
+            can_register: !cancelled && visitor.may_somewhere(Action::RegisterCohorts),
             publisher: is_publisher,
             competitive,
             organizations,

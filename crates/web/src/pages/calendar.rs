@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use chrono::{DateTime, Datelike as _, Duration, NaiveDate, TimeZone as _, Utc};
 use chrono_tz::Tz;
+use edufed_domain::policy::Action;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
@@ -350,7 +351,7 @@ pub(crate) async fn show(
             ru().zone(zone, visitor.now)
         ),
         subscribe,
-        publisher: visitor.holds_any(&[pb::Role::Admin, pb::Role::Coordinator]),
+        publisher: visitor.may_somewhere(Action::ManageActivities),
     });
     forget_lost_session(&mut response, &console, &visitor);
     response

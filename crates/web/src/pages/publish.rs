@@ -8,15 +8,13 @@ use axum::extract::Path;
 use axum::response::Response;
 use chrono::{Datelike as _, NaiveDate, NaiveTime, TimeZone as _, Weekday};
 use chrono_tz::Tz;
+use edufed_domain::policy::Action;
 use edufed_proto::v1 as pb;
 
 use crate::errors::{Problem, russian};
 use crate::page::{Layout, Section, render_with, see_other, t};
 use crate::view::{Choice, DEFAULT_ZONE, choices, organizations};
 use crate::visitor::{Posted, Visitor};
-
-/// The roles that publish.
-const PUBLISHING: [pb::Role; 2] = [pb::Role::Admin, pb::Role::Coordinator];
 
 pub(crate) fn routes() -> axum::Router<crate::Console> {
     use axum::routing::{get, post};
@@ -317,9 +315,8 @@ impl PublishPage {
 async fn page(visitor: &Visitor, form: PublishForm, problem: Option<Problem>) -> Response {
     let orgs = organizations(visitor.api()).await.unwrap_or_default();
     let publishers: Vec<OrgChoice> = visitor
-        .memberships()
-        .iter()
-        .filter(|m| PUBLISHING.iter().any(|r| *r as i32 == m.role))
+        .memberships_for(Action::ManageActivities)
+        .into_iter()
         .map(|m| {
             let org = orgs.iter().find(|o| o.id == m.organization_id);
             OrgChoice {
@@ -365,7 +362,7 @@ async fn page(visitor: &Visitor, form: PublishForm, problem: Option<Problem>) ->
 
 /// `GET /activities/new`.
 pub(crate) async fn form(visitor: Visitor) -> Response {
-    if !visitor.holds_any(&PUBLISHING) {
+    if !visitor.may_somewhere(Action::ManageActivities) {
         return crate::page::render(&crate::pages::calendar::signed_out(&visitor));
     }
     page(&visitor, PublishForm::default(), None).await
