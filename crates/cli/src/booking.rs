@@ -58,7 +58,7 @@ pub(crate) async fn print_listed(
             time(o.start.as_ref(), zone),
             time(o.end.as_ref(), zone),
             named!(pb::OccurrenceState, o.state),
-            l.requester_id.clone(),
+            zones.organization_name(&l.requester_id).await,
             l.purpose.clone(),
             o.note,
             l.booking_id.clone(),
@@ -77,8 +77,12 @@ async fn print_booking(
         return print_json(b);
     }
     println!(
-        "booking {} of resource {} by {} ({}, {} people)",
-        b.id, b.resource_id, b.requester_id, b.purpose, b.headcount
+        "booking {} of {} by {} ({}, {} people)",
+        b.id,
+        zones.resource_name(&b.resource_id).await,
+        zones.organization_name(&b.requester_id).await,
+        b.purpose,
+        b.headcount
     );
     let zone = zones.resource(&b.resource_id).await;
     let mut t = table(&["start (for --occurrence)", "end", "state", "note"]);
@@ -362,7 +366,7 @@ pub async fn freebusy(conn: Connection, args: FreeBusyArgs, format: Format) -> a
         let zone = zones.resource(&r.resource_id).await;
         for b in &r.busy {
             t.add_row(vec![
-                r.resource_id.clone(),
+                zones.resource_name(&r.resource_id).await,
                 time(b.start.as_ref(), zone),
                 time(b.end.as_ref(), zone),
                 b.why.clone(),

@@ -97,7 +97,7 @@ pub(crate) async fn print_registrations(
         t.add_row(vec![
             r.position.to_string(),
             named!(pb::RegistrationState, r.state),
-            c.organization,
+            zones.organization_name(&c.organization).await,
             if g.min == g.max {
                 g.min.to_string()
             } else {

@@ -456,7 +456,7 @@ pub async fn enrolment(
     let mut t = table(&["organization", "school year", "students", "stated"]);
     for e in &list {
         t.add_row(vec![
-            e.org_id.clone(),
+            zones.organization_name(&e.org_id).await,
             e.school_year.clone(),
             e.students.to_string(),
             time(e.update_time.as_ref(), zones.organization(&e.org_id).await),

@@ -1,8 +1,10 @@
-//! The zone a record's times are read in, for tables: an activity's
-//! schedule zone, a resource's (its bookings' too), an organization's. A
-//! record of no place (a token, a session, a peer, the change log) reads
-//! in the caller's zone: that of their first organization, as in the web
-//! console, or UTC. Each zone is asked of the node once.
+//! What tables print for the records they refer to: the zone a record's
+//! times are read in (an activity's schedule zone, a resource's, its
+//! bookings' too, an organization's) and the names people know
+//! organizations and resources by instead of their ids. A record of no
+//! place (a token, a session, a peer, the change log) reads in the
+//! caller's zone: that of their first organization, as in the web console,
+//! or UTC. Each record is asked of the node once.
 
 use std::collections::HashMap;
 
@@ -20,6 +22,7 @@ pub fn parse(zone: &str) -> Tz {
 pub struct Zones<'c> {
     conn: &'c Connection,
     known: HashMap<(&'static str, String), Tz>,
+    names: HashMap<(&'static str, String), String>,
 }
 
 impl<'c> Zones<'c> {
@@ -27,6 +30,7 @@ impl<'c> Zones<'c> {
         Self {
             conn,
             known: HashMap::new(),
+            names: HashMap::new(),
         }
     }
 
@@ -53,10 +57,62 @@ impl<'c> Zones<'c> {
                 .directory()
                 .get_organization(pb::GetOrganizationRequest { organization: id })
                 .await
-                .ok()?;
-            Some(org.into_inner().time_zone)
+                .ok()?
+                .into_inner();
+            Some(org.time_zone)
         })
         .await
+    }
+
+    /// The name people know an organization by (its short name, else its
+    /// full name); its id when the node cannot say.
+    pub async fn organization_name(&mut self, id: &str) -> String {
+        self.named("organization", id, async |conn, id| {
+            let org = conn
+                .directory()
+                .get_organization(pb::GetOrganizationRequest { organization: id })
+                .await
+                .ok()?
+                .into_inner();
+            Some(if org.short_name.is_empty() {
+                org.full_name
+            } else {
+                org.short_name
+            })
+        })
+        .await
+    }
+
+    /// A resource's name; its id when the node cannot say.
+    pub async fn resource_name(&mut self, id: &str) -> String {
+        self.named("resource", id, async |conn, id| {
+            let resource = conn
+                .booking()
+                .get_resource(pb::GetResourceRequest { resource_id: id })
+                .await
+                .ok()?;
+            Some(resource.into_inner().name)
+        })
+        .await
+    }
+
+    async fn named<F>(&mut self, kind: &'static str, id: &str, ask: F) -> String
+    where
+        F: AsyncFnOnce(&'c Connection, String) -> Option<String>,
+    {
+        if id.is_empty() {
+            return "—".to_owned();
+        }
+        let key = (kind, id.to_owned());
+        if let Some(name) = self.names.get(&key) {
+            return name.clone();
+        }
+        let name = ask(self.conn, id.to_owned())
+            .await
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| id.to_owned());
+        self.names.insert(key, name.clone());
+        name
     }
 
     /// An activity's schedule zone.

@@ -589,6 +589,11 @@ async fn booking_from_the_command_line() {
         out.contains("вт, 7 сен 2027, 15:30 (Томск)") && out.contains("2027-09-07T14:00:00+07:00"),
         "{out}"
     );
+    // The resource and the requester by their names, not their ids.
+    assert!(
+        out.contains("of IT-квантум by Гимназия №24") && !out.contains(&lab),
+        "{out}"
+    );
 
     // Outside the hours: refused, naming the rule.
     let (ok, _, err) = run(
@@ -653,6 +658,24 @@ async fn booking_from_the_command_line() {
         busy["resources"][0]["busy"].as_array().unwrap().len(),
         4,
         "lessons on the 7th, 14th and 16th, and the blackout"
+    );
+    let (ok, out, err) = run(
+        client(),
+        &[
+            "freebusy",
+            "--resource",
+            &lab,
+            "--from",
+            "2027-09-06",
+            "--to",
+            "2027-09-08",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("IT-квантум") && out.contains("вт, 7 сен 2027, 14:00 (Томск)"),
+        "{out}"
     );
 
     let (ok, out, err) = run(
