@@ -5,7 +5,7 @@ use std::str::FromStr as _;
 
 use edufed_proto::v1 as pb;
 use edufed_tests::{TestNode, both_backends, http_get, org_request};
-use icalendar::{Calendar, CalendarComponent, Component as _};
+use icalendar::{Calendar, CalendarComponent, Component as _, EventLike as _};
 
 type Cal = pb::calendar_client::CalendarClient<
     tonic::service::interceptor::InterceptedService<
@@ -146,8 +146,12 @@ both_backends!(feeds_parse_and_show_what_they_may, |backend| async move {
     );
     // Kind and direction are named as people read them, in Russian.
     assert_eq!(
-        parsed[0].property_value("CATEGORIES"),
-        Some("Урок в сетевой форме,Дополнительное образование,технология")
+        parsed[0].get_categories(),
+        Some(vec![
+            "Урок в сетевой форме".to_owned(),
+            "Дополнительное образование".to_owned(),
+            "технология".to_owned()
+        ])
     );
     assert!(
         !text.contains("network_lesson"),

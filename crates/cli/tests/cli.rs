@@ -465,7 +465,10 @@ async fn calendar_from_the_command_line() {
     )
     .await;
     assert!(ok, "{err}");
-    assert!(out.contains("Подтверждена"), "{out}");
+    assert!(
+        out.contains("Подтверждена") && out.contains("Гимназия №24"),
+        "{out}"
+    );
     let (ok, out, _) = run(client(), &["activity", "show", &id]).await;
     assert!(ok);
     assert!(
