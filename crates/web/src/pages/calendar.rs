@@ -220,7 +220,7 @@ pub(crate) async fn show(
             ru().time(local.time())
         };
         if own_zone != zone {
-            time = format!("{time} ({})", ru().zone(own_zone, start));
+            time = format!("{time}, {}", ru().zone(own_zone, start));
         }
         let grades = details
             .audience
