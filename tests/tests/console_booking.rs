@@ -108,7 +108,12 @@ both_backends!(
             .into_inner();
         park.create_resource(pb::CreateResourceRequest {
             owner: "kvantorium".into(),
-            resource: Some(lab("Переговорная", pb::ResourceKind::Room, 6, &["проектор"])),
+            resource: Some(lab(
+                "Переговорная",
+                pb::ResourceKind::Room,
+                6,
+                &["проектор"],
+            )),
         })
         .await
         .unwrap();
@@ -148,7 +153,10 @@ both_backends!(
                     .await
                     .ok()?
                     .into_inner();
-                busy.resources.first().filter(|r| !r.busy.is_empty()).map(|_| ())
+                busy.resources
+                    .first()
+                    .filter(|r| !r.busy.is_empty())
+                    .map(|_| ())
             }
         })
         .await;
@@ -190,7 +198,10 @@ both_backends!(
         };
 
         // The technopark, the lab's home, holds what the people did.
-        let id = found["booking"].as_str().expect("the booking's id").to_owned();
+        let id = found["booking"]
+            .as_str()
+            .expect("the booking's id")
+            .to_owned();
         let held = park
             .get_booking(pb::GetBookingRequest {
                 booking_id: id.clone(),
@@ -199,7 +210,10 @@ both_backends!(
             .unwrap()
             .into_inner();
         assert_eq!(held.requester_id, known_id(&technopark, "gym24").await);
-        assert_eq!((held.purpose.as_str(), held.headcount), ("Технология, 7 класс", 12));
+        assert_eq!(
+            (held.purpose.as_str(), held.headcount),
+            ("Технология, 7 класс", 12)
+        );
         let starts: Vec<i64> = held
             .occurrences
             .iter()
@@ -209,7 +223,10 @@ both_backends!(
             .iter()
             .map(|d| tomsk(monday + Duration::days(*d), 14, 0).timestamp())
             .collect();
-        assert_eq!(starts, lessons, "the holiday and the taken Thursday left out");
+        assert_eq!(
+            starts, lessons,
+            "the holiday and the taken Thursday left out"
+        );
         assert!(!starts.contains(&tomsk(holiday, 14, 0).timestamp()));
         assert!(!starts.contains(&tomsk(taken, 14, 0).timestamp()));
         let states: Vec<(pb::OccurrenceState, &str)> = held
@@ -239,8 +256,14 @@ both_backends!(
             .into_inner();
         assert_eq!(refused.occurrences.len(), 1);
         assert_eq!(
-            (refused.occurrences[0].state(), refused.occurrences[0].note.as_str()),
-            (pb::OccurrenceState::Rejected, "Лаборатория занята олимпиадой")
+            (
+                refused.occurrences[0].state(),
+                refused.occurrences[0].note.as_str()
+            ),
+            (
+                pb::OccurrenceState::Rejected,
+                "Лаборатория занята олимпиадой"
+            )
         );
     }
 );

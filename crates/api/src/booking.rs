@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use edufed_domain::FieldError;
-use edufed_domain::booking::slots::{self, SlotQuery};
 use edufed_domain::booking::filter::{MAX_LISTED, ResourceFilter};
+use edufed_domain::booking::slots::{self, SlotQuery};
 use edufed_domain::booking::{Access, Booked, Busy, Error, Listed, Resource, SharedBusy};
 use edufed_domain::changes::EntityKind;
 use edufed_domain::ids::{OrgId, ResourceId};

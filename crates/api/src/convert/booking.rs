@@ -114,7 +114,9 @@ pub(crate) fn decide(req: &pb::DecideBookingRequest, approve: bool) -> Result<De
 }
 
 /// What a listing of resources looks for.
-pub(crate) fn resource_filter(req: &pb::ListResourcesRequest) -> Result<ResourceFilter, FieldError> {
+pub(crate) fn resource_filter(
+    req: &pb::ListResourcesRequest,
+) -> Result<ResourceFilter, FieldError> {
     ResourceFilter::new(
         kind_in("kind", req.kind)?,
         &req.features,

@@ -117,10 +117,16 @@ mod tests {
         assert!(search(Some(ResourceKind::Lab), &["3D-Принтеры"], 12, "").admits(&it));
         assert!(!search(Some(ResourceKind::Room), &[], 0, "").admits(&it));
         assert!(!search(None, &["3d-принтеры", "станки"], 0, "").admits(&it));
-        assert!(!search(None, &[], 15, "").admits(&it), "14 seats are too few");
+        assert!(
+            !search(None, &[], 15, "").admits(&it),
+            "14 seats are too few"
+        );
         assert!(search(None, &[], 500, "").admits(&hall), "unlimited room");
         assert!(search(None, &[], 0, "ИТ квантум").admits(&lab("ИТ-Квантум", None, &[])));
-        assert!(search(None, &[], 0, "принтер").admits(&it), "words find tags");
+        assert!(
+            search(None, &[], 0, "принтер").admits(&it),
+            "words find tags"
+        );
         assert!(!search(None, &[], 0, "актовыи").admits(&lab("Актовый", None, &[])));
         assert!(search(None, &[], 0, "ёлка").admits(&lab("Елка", None, &[])));
     }

@@ -540,9 +540,7 @@ impl ServiceError for Error {
             Error::Rule { .. }
             | Error::Conflict(_)
             | Error::Collides { .. }
-            | Error::WrongState(_) => {
-                ErrorCode::FailedPrecondition
-            }
+            | Error::WrongState(_) => ErrorCode::FailedPrecondition,
             Error::ResourceNotFound(_)
             | Error::BookingNotFound(_)
             | Error::OrganizationNotFound(_) => ErrorCode::NotFound,

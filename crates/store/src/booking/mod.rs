@@ -121,7 +121,13 @@ impl Store {
         sql += " ORDER BY name, id LIMIT 5000";
         let mut query = sqlx::query_as::<_, ResourceRow>(&sql)
             .bind(i64::from(filter.min_capacity))
-            .bind(filter.kind.map(|k| k.as_str()).unwrap_or_default().to_owned());
+            .bind(
+                filter
+                    .kind
+                    .map(|k| k.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
         for feature in &filter.features {
             query = query.bind(format!("%|{}|%", like_escape(feature)));
         }

@@ -100,7 +100,11 @@ impl Store {
 
     /// Every mirrored record of `kind` that its origin did not delete, by
     /// origin and id, at most `limit`.
-    pub async fn mirrors_of_kind(&self, kind: EntityKind, limit: u32) -> Result<Vec<Mirror>, Error> {
+    pub async fn mirrors_of_kind(
+        &self,
+        kind: EntityKind,
+        limit: u32,
+    ) -> Result<Vec<Mirror>, Error> {
         let rows: Vec<MirrorRow> = sqlx::query_as(&format!(
             "SELECT {MIRROR_COLUMNS} FROM mirrors WHERE entity_kind = $1 AND operation = $2 \
              ORDER BY origin, entity_id LIMIT $3"

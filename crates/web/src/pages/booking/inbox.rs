@@ -3,6 +3,7 @@
 //! comment; for everyone, their organizations' own requests and where
 //! their lessons stand.
 
+use edufed_domain::policy::Action;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -11,7 +12,7 @@ use axum::response::Response;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
-use super::{MANAGING, REQUESTING, ahead, by_booking, lesson, states_summary, zones};
+use super::{ahead, by_booking, lesson, states_summary, zones};
 use crate::page::{Layout, Section, failure, render, see_other, t};
 use crate::view::{DEFAULT_ZONE, Names, instant, organizations};
 use crate::visitor::Visitor;
@@ -69,11 +70,7 @@ pub(crate) async fn show(visitor: Visitor, Query(shown): Query<Shown>) -> Respon
         Err(status) => return failure(&status),
     };
     let (from, to) = ahead(visitor.now);
-    let managed: Vec<&pb::Membership> = visitor
-        .memberships()
-        .iter()
-        .filter(|m| MANAGING.iter().any(|r| *r as i32 == m.role))
-        .collect();
+    let managed = visitor.memberships_for(Action::ManageResources);
     // Resources by id, for their names and zones.
     let mut resources: HashMap<String, pb::Resource> = HashMap::new();
     let mut incoming = Vec::new();
@@ -160,9 +157,7 @@ pub(crate) async fn show(visitor: Visitor, Query(shown): Query<Shown>) -> Respon
                 resources.insert(resource_id.clone(), resource);
             }
             let resource = &resources[&resource_id];
-            let requester = REQUESTING
-                .iter()
-                .any(|r| *r as i32 == membership.role);
+            let requester = visitor.may(Action::RequestBookings, &membership.organization_id);
             outgoing.push(outgoing_of(&visitor, resource, &names, &group, requester));
         }
     }
@@ -206,7 +201,10 @@ fn incoming_of(
         resource: resource.name.clone(),
         purpose: first.purpose.clone(),
         headcount: ru().count("pupils", i64::from(first.headcount)),
-        count: ru().text_with("bookings-lessons", &[("count", (group.len() as i64).into())]),
+        count: ru().text_with(
+            "bookings-lessons",
+            &[("count", (group.len() as i64).into())],
+        ),
         lessons,
         more: if rest > 0 {
             ru().text_with("conflicts-more", &[("count", rest.into())])

@@ -33,11 +33,6 @@ pub(crate) fn routes() -> axum::Router<crate::Console> {
         .route("/bookings/{id}/cancel", post(record::cancel))
 }
 
-/// The roles that may request a booking for their organization.
-const REQUESTING: [pb::Role; 3] = [pb::Role::Admin, pb::Role::Coordinator, pb::Role::Teacher];
-/// The roles that decide requests for their organization's resources.
-const MANAGING: [pb::Role; 2] = [pb::Role::Admin, pb::Role::Coordinator];
-
 /// A window of the API's longest span (400 days), from a day ago.
 fn ahead(now: DateTime<Utc>) -> (prost_types::Timestamp, prost_types::Timestamp) {
     let from = now - chrono::Duration::days(1);
@@ -65,7 +60,12 @@ fn when(at: Option<&prost_types::Timestamp>, zone: Tz, viewer: Tz) -> String {
 }
 
 /// A lesson's span: «вт, 3 ноября 2026, 14:00–15:30».
-fn lesson(start: Option<&prost_types::Timestamp>, end: Option<&prost_types::Timestamp>, zone: Tz, viewer: Tz) -> String {
+fn lesson(
+    start: Option<&prost_types::Timestamp>,
+    end: Option<&prost_types::Timestamp>,
+    zone: Tz,
+    viewer: Tz,
+) -> String {
     let (Some(start), Some(end)) = (instant(start), instant(end)) else {
         return String::new();
     };
@@ -86,9 +86,13 @@ fn hours_summary(hours: &[pb::WeeklyHours]) -> String {
         return t("resources-always");
     }
     let short = |n: u32| {
-        chrono::NaiveDate::from_isoywd_opt(2030, 10, series::weekday(n).unwrap_or(chrono::Weekday::Mon))
-            .map(|d| ru().weekday_short(d))
-            .unwrap_or_default()
+        chrono::NaiveDate::from_isoywd_opt(
+            2030,
+            10,
+            series::weekday(n).unwrap_or(chrono::Weekday::Mon),
+        )
+        .map(|d| ru().weekday_short(d))
+        .unwrap_or_default()
     };
     let mut days: Vec<(u32, String)> = (1..=7)
         .map(|n| {

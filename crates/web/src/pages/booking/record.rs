@@ -6,10 +6,11 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
+use edufed_domain::policy::Action;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
-use super::{MANAGING, REQUESTING, lesson, note_text, refusal, state_name, states_summary, zones};
+use super::{lesson, note_text, refusal, state_name, states_summary, zones};
 use crate::errors::Problem;
 use crate::page::{Layout, Section, failure, render_with, see_other, t};
 use crate::view::{Names, instant, organizations};
@@ -172,12 +173,19 @@ async fn page(
             let state = o.state();
             let upcoming = instant(o.end.as_ref()).is_some_and(|end| end > now);
             Lesson {
-                start: o.start.as_ref().map(|s| s.seconds.to_string()).unwrap_or_default(),
+                start: o
+                    .start
+                    .as_ref()
+                    .map(|s| s.seconds.to_string())
+                    .unwrap_or_default(),
                 when: lesson(o.start.as_ref(), o.end.as_ref(), zone, viewer),
                 state: state_name(o.state),
                 class: state_class(state),
                 note: note_text(&o.note),
-                pending: matches!(state, pb::OccurrenceState::Pending | pb::OccurrenceState::Held),
+                pending: matches!(
+                    state,
+                    pb::OccurrenceState::Pending | pb::OccurrenceState::Held
+                ),
                 active: upcoming
                     && matches!(
                         state,
@@ -197,8 +205,8 @@ async fn page(
             ru().count("pupils", i64::from(booking.headcount)),
         ),
     ];
-    let decides = visitor.holds_in(&resource.owner_id, &MANAGING);
-    let cancels = decides || visitor.holds_in(&booking.requester_id, &REQUESTING);
+    let decides = visitor.may(Action::ManageResources, &resource.owner_id);
+    let cancels = decides || visitor.may(Action::RequestBookings, &booking.requester_id);
     let title = ru().text_with("booking-title", &[("resource", (&resource.name).into())]);
     let status = if problem.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY

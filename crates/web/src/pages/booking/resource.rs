@@ -9,13 +9,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
+use edufed_domain::policy::Action;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 use tonic_types::StatusExt as _;
 
 use super::series::{self, weekday};
 use super::week::{self, Busy, Week, instant_in, monday_of};
-use super::{MANAGING, REQUESTING, hours_summary, refusal, stamp, zones};
+use super::{hours_summary, refusal, stamp, zones};
 use crate::errors::Problem;
 use crate::page::{Layout, Section, failure, render_with, see_other, t};
 use crate::view::{Names, named, organizations};
@@ -280,10 +281,9 @@ fn build(id: &str, form: &RequestForm, zone: Tz) -> Result<pb::RequestBookingReq
         field: Some(field.to_owned()),
         message,
     };
-    let date = series::date(&form.date)
-        .ok_or_else(|| problem("date", t("request-error-date")))?;
-    let start = series::time(&form.start)
-        .ok_or_else(|| problem("start", t("request-error-time")))?;
+    let date = series::date(&form.date).ok_or_else(|| problem("date", t("request-error-date")))?;
+    let start =
+        series::time(&form.start).ok_or_else(|| problem("start", t("request-error-time")))?;
     let end = series::time(&form.end).ok_or_else(|| problem("end", t("request-error-time")))?;
     let (first, recurrence) = if form.weekly() {
         let days: Vec<chrono::Weekday> = form
@@ -293,8 +293,8 @@ fn build(id: &str, form: &RequestForm, zone: Tz) -> Result<pb::RequestBookingReq
             .filter(|(_, on)| **on)
             .filter_map(|(n, _)| weekday(n as u32 + 1))
             .collect();
-        let until = series::date(&form.until)
-            .ok_or_else(|| problem("until", t("request-error-until")))?;
+        let until =
+            series::date(&form.until).ok_or_else(|| problem("until", t("request-error-until")))?;
         let skipped = series::dates(&form.skip).map_err(|bad| {
             problem(
                 "skip",
@@ -391,11 +391,7 @@ async fn page(
         ],
     );
     let link = |d: NaiveDate| format!("/resources/{id}?week={d}#week");
-    let own: Vec<&pb::Membership> = visitor
-        .memberships()
-        .iter()
-        .filter(|m| REQUESTING.iter().any(|r| *r as i32 == m.role))
-        .collect();
+    let own = visitor.memberships_for(Action::RequestBookings);
     let chosen = if form.requester.is_empty() {
         own.first()
             .map(|m| m.organization_slug.clone())
@@ -451,7 +447,7 @@ async fn page(
             id: resource.id.clone(),
             name: resource.name.clone(),
             facts,
-            manages: visitor.holds_in(&resource.owner_id, &MANAGING),
+            manages: visitor.may(Action::ManageResources, &resource.owner_id),
             week: grid,
             caption,
             previous: link(monday - Duration::days(7)),

@@ -4,10 +4,11 @@
 use askama::Template;
 use axum::extract::Query;
 use axum::response::Response;
+use edufed_domain::policy::Action;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
-use super::{MANAGING, hours_summary};
+use super::hours_summary;
 use crate::page::{Layout, Section, failure, render, see_other, t};
 use crate::view::{Choice, Names, choices, named, organizations};
 use crate::visitor::Visitor;
@@ -105,6 +106,6 @@ pub(crate) async fn list(visitor: Visitor, Query(search): Query<Search>) -> Resp
         search,
         rows,
         found,
-        decides: visitor.holds_any(&MANAGING),
+        decides: visitor.may_somewhere(Action::ManageResources),
     })
 }

@@ -188,7 +188,11 @@ mod tests {
             series.rule,
             "FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20261130T165959Z"
         );
-        assert_eq!(series.exdates, ["2026-11-05T14:00"], "a Friday is no lesson");
+        assert_eq!(
+            series.exdates,
+            ["2026-11-05T14:00"],
+            "a Friday is no lesson"
+        );
         assert_eq!(series.lessons, 7);
     }
 

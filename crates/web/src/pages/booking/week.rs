@@ -2,7 +2,9 @@
 //! working day, each cell free, busy (with the booked time), closed or
 //! past, in the resource's own zone.
 
-use chrono::{DateTime, Datelike as _, Duration, NaiveDate, NaiveTime, TimeZone as _, Timelike as _, Utc};
+use chrono::{
+    DateTime, Datelike as _, Duration, NaiveDate, NaiveTime, TimeZone as _, Timelike as _, Utc,
+};
 use chrono_tz::Tz;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
@@ -84,7 +86,10 @@ pub(crate) fn instant_in(zone: Tz, date: NaiveDate, at: NaiveTime) -> DateTime<U
 /// whole day when the resource sets no hours.
 fn hours_on(hours: &[pb::WeeklyHours], weekday: u32) -> Vec<(NaiveTime, NaiveTime)> {
     if hours.is_empty() {
-        return vec![(NaiveTime::MIN, NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default())];
+        return vec![(
+            NaiveTime::MIN,
+            NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default(),
+        )];
     }
     hours
         .iter()
@@ -100,7 +105,11 @@ fn span(hours: &[pb::WeeklyHours]) -> (u32, u32) {
     let closes = hours.iter().filter_map(|h| time(&h.closes)).max();
     match (opens, closes) {
         (Some(o), Some(c)) if o < c => {
-            let last = if c.minute() > 0 { c.hour() + 1 } else { c.hour() };
+            let last = if c.minute() > 0 {
+                c.hour() + 1
+            } else {
+                c.hour()
+            };
             (o.hour(), last.clamp(o.hour() + 1, 24))
         }
         _ => (8, 20),
@@ -154,7 +163,11 @@ fn cell(
     let end = if hour + 1 >= 24 {
         instant_in(zone, date + Duration::days(1), NaiveTime::MIN)
     } else {
-        instant_in(zone, date, NaiveTime::from_hms_opt(hour + 1, 0, 0).unwrap_or_default())
+        instant_in(
+            zone,
+            date,
+            NaiveTime::from_hms_opt(hour + 1, 0, 0).unwrap_or_default(),
+        )
     };
     let key = format!("{date}T{hour:02}");
     let open = hours_on(hours, date.weekday().number_from_monday())
@@ -245,11 +258,17 @@ mod tests {
         assert_eq!(find("2030-09-02T11").slot, Slot::Free);
         for hour in ["15", "16"] {
             let cell = find(&format!("2030-09-05T{hour}"));
-            assert_eq!((cell.slot, cell.detail.as_str()), (Slot::Busy, "15:00–16:15"));
+            assert_eq!(
+                (cell.slot, cell.detail.as_str()),
+                (Slot::Busy, "15:00–16:15")
+            );
         }
         assert_eq!(find("2030-09-05T14").slot, Slot::Free);
         let blackout = find("2030-09-06T10");
-        assert_eq!((blackout.slot, blackout.detail.as_str()), (Slot::Closed, "профилактика"));
+        assert_eq!(
+            (blackout.slot, blackout.detail.as_str()),
+            (Slot::Closed, "профилактика")
+        );
         assert_eq!(find("2030-09-07T10").slot, Slot::Closed, "Saturday");
     }
 
@@ -263,6 +282,11 @@ mod tests {
             "2030-01-01T00:00:00Z".parse().unwrap(),
         );
         assert_eq!(week.rows.len(), 12);
-        assert!(week.rows.iter().flat_map(|r| &r.cells).all(|c| c.slot == Slot::Free));
+        assert!(
+            week.rows
+                .iter()
+                .flat_map(|r| &r.cells)
+                .all(|c| c.slot == Slot::Free)
+        );
     }
 }
