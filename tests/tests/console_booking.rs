@@ -139,7 +139,7 @@ both_backends!(
         .unwrap();
 
         // The hub learns of the lab and of its busy time.
-        let mut on_hub = booking(&hub, &deputy.token).await;
+        let on_hub = booking(&hub, &deputy.token).await;
         eventually("the lab's busy time on the hub", || {
             let mut on_hub = on_hub.clone();
             let id = resource.id.clone();

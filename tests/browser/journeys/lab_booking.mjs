@@ -1,6 +1,7 @@
 // A school's deputy on the hub books the technopark's lab: finds it by its
 // equipment and room, reads its week, asks for every Tuesday and Thursday
-// of a month but a holiday, meets a Thursday the technopark holds and sends
+// of a month but a holiday, is told beside the field that the lab holds
+// fewer pupils, meets a Thursday the technopark holds and sends
 // the request again without it. The technopark's admin, on the
 // technopark's node, approves it with a comment and rejects another
 // school's request; the deputy then sees the decision and cancels the last
@@ -60,6 +61,15 @@ export async function run({ setting, signIn, check, text, accessible }) {
   await school.getByLabel("Последний день серии").fill(setting.until);
   await school.getByLabel("Кроме дат (каникулы, праздники)").fill(setting.holiday);
   await school.getByLabel("Цель (что будет на занятии)").fill("Технология, 7 класс");
+  // More pupils than the lab holds: the technopark's refusal beside the field.
+  await school.getByLabel("Человек", { exact: true }).fill("20");
+  await school.getByRole("button", { name: "Отправить заявку" }).click();
+  await school.locator("#headcount-error").waitFor();
+  const tooMany = await text(school, "#headcount-error");
+  check(tooMany.includes("Вместимость") || tooMany.includes("вмещает"), `the capacity refusal beside the field: ${tooMany}`);
+  check((await school.getByLabel("Человек", { exact: true }).getAttribute("aria-invalid")) === "true", "the field is marked");
+  check((await school.getByLabel("четверг").isChecked()) && (await school.getByLabel("Последний день серии").inputValue()) === setting.until, "the form keeps what was typed");
+  await accessible(school, "the refusal");
   await school.getByLabel("Человек", { exact: true }).fill("12");
   await school.getByRole("button", { name: "Отправить заявку" }).click();
 

@@ -162,8 +162,25 @@ fn refusal(status: &tonic::Status) -> Problem {
             message.push_str(&ru().text(&explain));
         }
         problem.message = message;
+        if problem.field.is_none() {
+            problem.field = field_of_rule(rule).map(str::to_owned);
+        }
     }
     problem
+}
+
+/// The field of the request form a refused rule is about, to show the
+/// refusal beside it.
+fn field_of_rule(rule: &str) -> Option<&'static str> {
+    Some(match rule {
+        "access" | "agreement" | "quota" => "requester",
+        "duration" | "min_duration" | "max_duration" => "end",
+        "capacity" => "headcount",
+        "bookable_hours" => "start",
+        "blackout" | "min_notice" | "max_advance" => "date",
+        "series_overlap" => "days",
+        _ => return None,
+    })
 }
 
 /// The occurrences of a listing grouped by booking, in order of their
