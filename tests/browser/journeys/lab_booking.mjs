@@ -6,7 +6,19 @@
 // technopark's node, approves it with a comment and rejects another
 // school's request; the deputy then sees the decision and cancels the last
 // lesson.
-export async function run({ setting, signIn, check, text, accessible }) {
+export async function run({ setting, signIn, check, text, accessible, weight }) {
+  const SHOTS = process.env.EDUFED_SHOTS;
+  // At 360 px the page does not scroll sideways (wide tables scroll in
+  // their own box); with EDUFED_SHOTS set, screenshots at 1280 and 360 px.
+  async function narrow(page, name) {
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}-1280.png`, fullPage: true });
+    const size = page.viewportSize();
+    await page.setViewportSize({ width: 360, height: 780 });
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}-360.png`, fullPage: true });
+    await page.setViewportSize(size);
+    check(wide <= 360, `${name} is ${wide} px wide at 360 px`);
+  }
   // Reloads until `what` shows in `selector` (copies of records made on
   // another node arrive within seconds).
   async function untilShown(page, selector, what) {
@@ -33,6 +45,7 @@ export async function run({ setting, signIn, check, text, accessible }) {
     check(listed.includes(fact), `the list shows ${fact}: ${listed}`);
   }
   await accessible(school, "the resources found");
+  await narrow(school, "resources");
 
   // 2. Its week: the Thursday the technopark holds is busy.
   await school.getByRole("link", { name: "IT-квантум" }).click();
@@ -49,6 +62,7 @@ export async function run({ setting, signIn, check, text, accessible }) {
   check((await taken.innerText()).includes("занято"), `the held Thursday is busy: ${await taken.innerText()}`);
   check((await taken.innerText()).includes("15:00–16:00"), "with its time");
   await accessible(school, "the lab's week");
+  await narrow(school, "week");
 
   // 3. Every Tuesday and Thursday but the holiday.
   await school.getByLabel("От организации").selectOption({ label: "Гимназия №24" });
@@ -70,6 +84,7 @@ export async function run({ setting, signIn, check, text, accessible }) {
   check((await school.getByLabel("Человек", { exact: true }).getAttribute("aria-invalid")) === "true", "the field is marked");
   check((await school.getByLabel("четверг").isChecked()) && (await school.getByLabel("Последний день серии").inputValue()) === setting.until, "the form keeps what was typed");
   await accessible(school, "the refusal");
+  await narrow(school, "refusal");
   await school.getByLabel("Человек", { exact: true }).fill("12");
   await school.getByRole("button", { name: "Отправить заявку" }).click();
 
@@ -81,6 +96,7 @@ export async function run({ setting, signIn, check, text, accessible }) {
   check((await school.locator(".conflicts li").count()) === 1, `one lesson collides: ${said}`);
   check(said.includes(`чт, ${setting.takenDay} `) && said.includes("14:00–15:30"), `the colliding lesson: ${said}`);
   await accessible(school, "the conflict");
+  await narrow(school, "conflict");
   await school.getByRole("button", { name: "Отправить без занятых дат" }).click();
   await school.waitForURL(/\/bookings\/[^/?]+\?made=1/);
   const booking = new URL(school.url()).pathname.split("/").pop();
@@ -90,16 +106,19 @@ export async function run({ setting, signIn, check, text, accessible }) {
   check((await rows.count()) === 6, `six lessons: ${await text(school)}`);
   check((await text(school, "table.lessons")).split("Ждёт решения").length - 1 === 6, "each waits for the technopark");
   await accessible(school, "the request");
+  await narrow(school, "request");
 
   // The school's own requests, as the hub hears of them.
   await school.getByRole("link", { name: "К заявкам" }).click();
   await untilShown(school, "#outgoing + .scroll", "Ждёт решения: 6");
   await accessible(school, "the school's requests");
+  await narrow(school, "outgoing");
 
   // 5. The technopark's admin decides on the technopark's node.
   const park = await signIn(setting.park);
   await park.goto(new URL("/bookings", setting.park).href);
   await accessible(park, "the technopark's inbox");
+  await narrow(park, "inbox");
   const gymnasium = park.locator("article.request", { hasText: "Гимназия №24" });
   const lyceum = park.locator("article.request", { hasText: "Лицей №7" });
   check((await gymnasium.count()) === 1 && (await lyceum.count()) === 1, `both requests wait: ${await text(park)}`);
@@ -124,5 +143,6 @@ export async function run({ setting, signIn, check, text, accessible }) {
   const last = await text(school, "table.lessons tbody tr >> nth=5");
   check(last.includes("Отменено"), `the last lesson cancelled: ${last}`);
   await accessible(school, "the booking after cancelling");
+  await narrow(school, "cancelled");
   return { booking };
 }

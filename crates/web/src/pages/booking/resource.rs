@@ -264,6 +264,11 @@ pub(crate) async fn request(Path(id): Path<String>, posted: Posted<RequestForm>)
                     // Those not listed are counted, as blanks.
                     let mut listed: Vec<String> = starts.iter().map(|s| s.to_rfc3339()).collect();
                     listed.resize(count.max(listed.len()), String::new());
+                    // The week shown is the first colliding lesson's.
+                    let day = starts
+                        .first()
+                        .map(|s| s.with_timezone(&zone).date_naive())
+                        .or(day);
                     page(&visitor, &id, day, form, None, listed).await
                 }
                 _ => {
