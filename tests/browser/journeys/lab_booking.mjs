@@ -62,6 +62,8 @@ export async function run({ setting, signIn, check, text, accessible, weight }) 
   check((await taken.innerText()).includes("занято"), `the held Thursday is busy: ${await taken.innerText()}`);
   check((await taken.innerText()).includes("15:00–16:00"), "with its time");
   await accessible(school, "the lab's week");
+  const bytes = await weight(school, school.url());
+  check(bytes < 100_000, `the lab's page weighs ${bytes} bytes`);
   await narrow(school, "week");
 
   // 3. Every Tuesday and Thursday but the holiday.
