@@ -106,6 +106,7 @@ both_backends!(a_school_books_a_technopark_lab, |backend| async move {
     let seen = school
         .list_resources(pb::ListResourcesRequest {
             owner: "kvantorium".into(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -471,3 +472,221 @@ both_backends!(a_school_books_a_technopark_lab, |backend| async move {
         .into_inner();
     assert!(none.slots.is_empty());
 });
+
+both_backends!(
+    a_school_finds_the_network_s_resources_and_sees_every_conflict,
+    |backend| async move {
+        let node = TestNode::start(backend).await;
+        let mut op = node.operator().await;
+        op.create_organization(pb::CreateOrganizationRequest {
+            kind: pb::OrganizationKind::Technopark.into(),
+            ..org_request("kvantorium")
+        })
+        .await
+        .unwrap();
+        op.create_organization(org_request("gym53")).await.unwrap();
+        op.create_organization(org_request("mgml")).await.unwrap();
+        let coordinator = node.member_token("kvantorium", pb::Role::Coordinator).await;
+        let gym53 = node.member_token("gym53", pb::Role::Admin).await;
+        let teacher = node.member_token("mgml", pb::Role::Teacher).await;
+        let mut owner = client(&node, &coordinator).await;
+        let mut school = client(&node, &teacher).await;
+        let create = |owner: &str, resource: pb::Resource| pb::CreateResourceRequest {
+            owner: owner.into(),
+            resource: Some(resource),
+        };
+        let resource = owner
+            .create_resource(create("kvantorium", lab(pb::Access::Network)))
+            .await
+            .unwrap()
+            .into_inner();
+        owner
+            .create_resource(create(
+                "kvantorium",
+                pb::Resource {
+                    name: "Склад".into(),
+                    ..lab(pb::Access::OwnOrganization)
+                },
+            ))
+            .await
+            .unwrap();
+        let hall = client(&node, &gym53)
+            .await
+            .create_resource(create(
+                "gym53",
+                pb::Resource {
+                    kind: pb::ResourceKind::Hall.into(),
+                    name: "Актовый зал".into(),
+                    capacity: 120,
+                    features: vec!["Проектор".into()],
+                    ..lab(pb::Access::Network)
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+
+        // Every owner's resources the school may see, filtered.
+        let find = |request: pb::ListResourcesRequest| {
+            let mut school = school.clone();
+            async move {
+                let listed = school.list_resources(request).await.unwrap().into_inner();
+                listed
+                    .resources
+                    .into_iter()
+                    .map(|r| r.name)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            find(Default::default()).await,
+            ["IT-квантум", "Актовый зал"],
+            "by name; the store room is the technopark's own"
+        );
+        let labs = find(pb::ListResourcesRequest {
+            kind: pb::ResourceKind::Lab.into(),
+            ..Default::default()
+        });
+        assert_eq!(labs.await, ["IT-квантум"]);
+        let projector = find(pb::ListResourcesRequest {
+            features: vec!["проектор".into()],
+            ..Default::default()
+        });
+        assert_eq!(projector.await, ["Актовый зал"]);
+        let thirty = find(pb::ListResourcesRequest {
+            min_capacity: 30,
+            ..Default::default()
+        });
+        assert_eq!(thirty.await, ["Актовый зал"]);
+        let words = find(pb::ListResourcesRequest {
+            query: "КВАНТ".into(),
+            ..Default::default()
+        });
+        assert_eq!(words.await, ["IT-квантум"]);
+        let one_owner = find(pb::ListResourcesRequest {
+            owner: "gym53".into(),
+            kind: pb::ResourceKind::Lab.into(),
+            ..Default::default()
+        });
+        assert!(one_owner.await.is_empty());
+        assert_eq!(
+            school
+                .get_resource(pb::GetResourceRequest {
+                    resource_id: hall.id.clone(),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .name,
+            "Актовый зал"
+        );
+
+        // The technopark holds two Thursdays; a Tuesday-Thursday series
+        // over them is refused, listing both.
+        let day = next_tuesday();
+        let thursdays = [day + Duration::days(2), day + Duration::days(16)];
+        for thursday in thursdays {
+            owner
+                .request_booking(pb::RequestBookingRequest {
+                    resource_id: resource.id.clone(),
+                    requester: "kvantorium".into(),
+                    start: format!("{thursday}T15:00"),
+                    end: format!("{thursday}T16:00"),
+                    purpose: "Кружок".into(),
+                    headcount: 10,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+        }
+        let series = pb::RequestBookingRequest {
+            resource_id: resource.id.clone(),
+            requester: "mgml".into(),
+            start: format!("{day}T14:00"),
+            end: format!("{day}T15:30"),
+            recurrence: Some(pb::BookingRecurrence {
+                rule: "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=8".into(),
+                exdates: vec![],
+            }),
+            purpose: "Технология, 7 класс".into(),
+            headcount: 12,
+            ..Default::default()
+        };
+        let refused = school.request_booking(series.clone()).await.unwrap_err();
+        assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+        let details = refused.get_error_details();
+        let info = details.error_info().expect("an ErrorInfo");
+        assert_eq!(info.reason, "BOOKING_CONFLICT");
+        assert_eq!(info.metadata["count"], "2");
+        let tomsk = |date: chrono::NaiveDate| {
+            (date.and_hms_opt(14, 0, 0).unwrap().and_utc() - Duration::hours(7))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        };
+        assert_eq!(
+            info.metadata["starts"],
+            format!("{},{}", tomsk(thursdays[0]), tomsk(thursdays[1]))
+        );
+        assert!(refused.message().contains("2 of the 8"), "{refused:?}");
+        let nothing = school
+            .list_bookings(pb::ListBookingsRequest {
+                requester: "mgml".into(),
+                from: Some(ts(Utc::now())),
+                to: Some(ts(Utc::now() + Duration::days(60))),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(nothing.occurrences.is_empty(), "all or nothing");
+
+        // Again, skipping them: six lessons wait for the owner, who
+        // approves them with a word for the school.
+        let booked = school
+            .request_booking(pb::RequestBookingRequest {
+                skip_conflicts: true,
+                ..series
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(booked.skipped.len(), 2);
+        let booking = booked.booking.unwrap();
+        assert_eq!(booking.occurrences.len(), 6);
+        let approved = owner
+            .approve_booking(pb::DecideBookingRequest {
+                booking_id: booking.id.clone(),
+                occurrence_start: None,
+                comment: "Ждём вас, вход со двора".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(approved.occurrences.iter().all(|o| {
+            o.state == pb::OccurrenceState::Confirmed as i32 && o.note == "Ждём вас, вход со двора"
+        }));
+        let listed = school
+            .list_bookings(pb::ListBookingsRequest {
+                requester: "mgml".into(),
+                from: Some(ts(Utc::now())),
+                to: Some(ts(Utc::now() + Duration::days(60))),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(listed.occurrences.len(), 6);
+        assert!(
+            listed
+                .occurrences
+                .iter()
+                .all(|o| o.resource_id == resource.id && o.headcount == 12)
+        );
+    }
+);
+
+fn ts(t: chrono::DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: 0,
+    }
+}

@@ -139,7 +139,9 @@ fn approve(id: &BookingId) -> Decide {
     Decide {
         booking: id.clone(),
         occurrence: None,
-        verdict: Verdict::Approve,
+        verdict: Verdict::Approve {
+            comment: String::new(),
+        },
     }
 }
 
@@ -185,7 +187,10 @@ both_backends!(
                             .await
                         {
                             Ok(outcome) if pending_request => pending.push(outcome.booking.id),
-                            Ok(_) | Err(Error::Conflict(_)) | Err(Error::Rule { .. }) => {}
+                            Ok(_)
+                            | Err(Error::Collides { .. })
+                            | Err(Error::Conflict(_))
+                            | Err(Error::Rule { .. }) => {}
                             Err(other) => panic!("unexpected {other:?}"),
                         }
                         // Random confirmations of pending requests.
@@ -316,7 +321,8 @@ both_backends!(
             .await
             .unwrap_err();
         assert!(
-            matches!(err, Error::Conflict(ref why) if why.contains(first.booking.id.as_str())),
+            matches!(err, Error::Collides { ref detail, ref starts }
+                if detail.contains(first.booking.id.as_str()) && starts == &[taken.0]),
             "{err:?}"
         );
         // With skip_conflicts: the rest is booked and the conflict reported.
@@ -500,7 +506,7 @@ both_backends!(approvals_and_holds, |backend| async move {
         store
             .request_booking(request(&resource.id, &b, vec![later]), &OPERATOR, None)
             .await,
-        Err(Error::Conflict(_))
+        Err(Error::Collides { .. })
     ));
     let even_later = (later.0 + Duration::hours(2), later.1 + Duration::hours(2));
     store
@@ -637,7 +643,7 @@ both_backends!(
                     None
                 )
                 .await,
-            Err(Error::Conflict(_))
+            Err(Error::Collides { .. })
         ));
     }
 );

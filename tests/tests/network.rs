@@ -363,6 +363,7 @@ both_backends!(
                 let list = hub_booking
                     .list_resources(pb::ListResourcesRequest {
                         owner: "kvantorium".into(),
+                        ..Default::default()
                     })
                     .await
                     .unwrap()
@@ -445,6 +446,55 @@ both_backends!(
         assert_eq!(
             busy[0].start, requested.occurrences[0].start,
             "the confirmed lesson"
+        );
+
+        // The hub shows the lab itself, finds it among every owner's, and
+        // lists the school's booking of it as the technopark shared it.
+        let shown = hub_booking
+            .get_resource(pb::GetResourceRequest {
+                resource_id: resource.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(shown.name, "IT-квантум");
+        let found = hub_booking
+            .list_resources(pb::ListResourcesRequest {
+                kind: pb::ResourceKind::Lab.into(),
+                query: "квантум".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .resources;
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].id, resource.id);
+        let ours = hub_booking
+            .list_bookings(pb::ListBookingsRequest {
+                requester: "gym24".into(),
+                from: Some(prost_types::Timestamp {
+                    seconds: chrono::Utc::now().timestamp(),
+                    nanos: 0,
+                }),
+                to: Some(prost_types::Timestamp {
+                    seconds: (chrono::Utc::now() + chrono::Duration::days(40)).timestamp(),
+                    nanos: 0,
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .occurrences;
+        assert_eq!(ours.len(), 1, "{ours:?}");
+        assert_eq!(
+            (ours[0].booking_id.as_str(), ours[0].resource_id.as_str()),
+            (requested.id.as_str(), resource.id.as_str())
+        );
+        assert_eq!(
+            ours[0].occurrence.as_ref().unwrap().state,
+            pb::OccurrenceState::Confirmed as i32
         );
 
         // The school reads its booking through the hub as it stands at home,

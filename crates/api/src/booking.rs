@@ -4,10 +4,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 use edufed_domain::FieldError;
+use edufed_domain::booking::filter::{MAX_LISTED, ResourceFilter};
 use edufed_domain::booking::slots::{self, SlotQuery};
-use edufed_domain::booking::{Access, Busy, Error, Resource, SharedBusy};
+use edufed_domain::booking::{Access, Booked, Busy, Error, Listed, Resource, SharedBusy};
 use edufed_domain::changes::EntityKind;
-use edufed_domain::ids::ResourceId;
+use edufed_domain::ids::{OrgId, ResourceId};
 use edufed_domain::policy::{Action, Principal, Target, authorize};
 use edufed_domain::text;
 use edufed_proto::v1 as pb;
@@ -18,12 +19,15 @@ use tonic::{Request, Response, Status};
 use crate::auth::principal;
 use crate::context::Context;
 use crate::convert::booking::{
-    blackouts, cancel, decide, details, listed_out, request as booking_request, resource_out,
-    update, window,
+    blackouts, cancel, decide, details, listed_out, request as booking_request, resource_filter,
+    resource_out, update, window,
 };
 use crate::convert::{ToProto as _, org_ref, timestamp};
 use crate::forward;
 use crate::status::ApiError;
+
+/// The most mirrored records of one kind a listing reads.
+const MAX_MIRRORS: u32 = 20_000;
 
 /// The `edufed.v1.Booking` service.
 #[derive(Debug, Clone)]
@@ -99,7 +103,11 @@ impl BookingService {
         caller: &Principal,
         req: pb::ListResourcesRequest,
     ) -> Result<pb::ListResourcesResponse, ApiError> {
+        let filter = resource_filter(&req)?;
         let store = &self.ctx.store;
+        if req.owner.trim().is_empty() {
+            return self.every_resource(caller, &filter).await;
+        }
         let owner = store
             .get_organization(&org_ref("owner", &req.owner)?)
             .await?;
@@ -131,8 +139,63 @@ impl BookingService {
             }
         };
         Ok(pb::ListResourcesResponse {
-            resources: resources.iter().map(resource_out).collect(),
+            resources: resources
+                .iter()
+                .filter(|r| filter.admits(r))
+                .map(resource_out)
+                .collect(),
         })
+    }
+
+    /// Every resource `filter` admits that the caller may see: this node's,
+    /// and other nodes' resources open to the network as mirrored here.
+    async fn every_resource(
+        &self,
+        caller: &Principal,
+        filter: &ResourceFilter,
+    ) -> Result<pb::ListResourcesResponse, ApiError> {
+        let store = &self.ctx.store;
+        let partners = store.partners_of(caller.organizations()).await?;
+        let mut found: Vec<Resource> = store
+            .find_resources(filter, MAX_LISTED as u32)
+            .await?
+            .into_iter()
+            .filter(|r| r.seen_by(caller, &partners))
+            .collect();
+        for mirror in store
+            .mirrors_of_kind(EntityKind::Resource, MAX_MIRRORS)
+            .await?
+        {
+            let resource: Resource = mirror.decode()?;
+            if resource.details.access == Access::Network && filter.admits(&resource) {
+                found.push(resource);
+            }
+        }
+        found.sort_by(|a, b| {
+            (&a.details.name, a.id.as_str()).cmp(&(&b.details.name, b.id.as_str()))
+        });
+        found.truncate(MAX_LISTED);
+        Ok(pb::ListResourcesResponse {
+            resources: found.iter().map(resource_out).collect(),
+        })
+    }
+
+    /// The resource, if the caller may see it: one of this node's, or
+    /// another node's open to the network as mirrored here.
+    async fn shown(&self, caller: &Principal, raw: &str) -> Result<Resource, ApiError> {
+        if let Some(mirror) = self
+            .ctx
+            .store
+            .get_mirror(EntityKind::Resource, raw.trim())
+            .await?
+        {
+            let resource: Resource = mirror.decode()?;
+            if resource.details.access != Access::Network {
+                return Err(Error::ResourceNotFound(raw.trim().to_owned()).into());
+            }
+            return Ok(resource);
+        }
+        self.visible(caller, raw).await
     }
 
     /// The resource, if the caller's organizations may see it; NOT_FOUND
@@ -256,9 +319,16 @@ impl BookingService {
                     .get_organization(&org_ref("requester", requester)?)
                     .await?;
                 authorize(caller, Action::ViewBookings, Target::Organization(&org.id))?;
-                store
+                let mut listed = store
                     .list_bookings(None, Some(&org.id), from, to, false)
-                    .await?
+                    .await?;
+                listed.extend(self.mirrored_bookings(&org.id, from, to).await?);
+                listed.sort_by(|a, b| {
+                    (a.occurrence.start, a.booking.id.as_str())
+                        .cmp(&(b.occurrence.start, b.booking.id.as_str()))
+                });
+                listed.truncate(5000);
+                listed
             }
             _ => {
                 return Err(
@@ -269,6 +339,37 @@ impl BookingService {
         Ok(pb::ListBookingsResponse {
             occurrences: listed.iter().map(listed_out).collect(),
         })
+    }
+
+    /// The occurrences within `[from, to)` of `requester`'s bookings of other
+    /// nodes' resources, as their home nodes last shared them with this one.
+    async fn mirrored_bookings(
+        &self,
+        requester: &OrgId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Listed>, ApiError> {
+        let mut listed = Vec::new();
+        for mirror in self
+            .ctx
+            .store
+            .mirrors_of_kind(EntityKind::Booking, MAX_MIRRORS)
+            .await?
+        {
+            let booked: Booked = mirror.decode()?;
+            if &booked.booking.requester_org != requester {
+                continue;
+            }
+            for occurrence in booked.occurrences {
+                if occurrence.start < to && occurrence.end > from {
+                    listed.push(Listed {
+                        booking: booked.booking.clone(),
+                        occurrence,
+                    });
+                }
+            }
+        }
+        Ok(listed)
     }
 
     /// The owner's verdict: approve, or reject with a comment.
@@ -371,7 +472,7 @@ impl BookingApi for BookingService {
         request: Request<pb::GetResourceRequest>,
     ) -> RpcResult<pb::Resource> {
         let caller = principal(&request)?;
-        let found = self.visible(&caller, &request.get_ref().resource_id).await;
+        let found = self.shown(&caller, &request.get_ref().resource_id).await;
         self.ctx.reply(found.map(|r| resource_out(&r))).await
     }
 

@@ -368,7 +368,10 @@ pub async fn resource(
         }
         ResourceCommand::List { owner } => {
             let list = client
-                .list_resources(pb::ListResourcesRequest { owner })
+                .list_resources(pb::ListResourcesRequest {
+                    owner,
+                    ..Default::default()
+                })
                 .await?
                 .into_inner();
             print_resources(&list.resources, format)

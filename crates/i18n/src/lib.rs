@@ -30,6 +30,7 @@ const RU_FILES: &[(&str, &str)] = &[
     ),
     ("console.ftl", include_str!("../locales/ru/console.ftl")),
     ("refusals.ftl", include_str!("../locales/ru/refusals.ftl")),
+    ("booking.ftl", include_str!("../locales/ru/booking.ftl")),
 ];
 
 static RU: LazyLock<Catalogue> = LazyLock::new(|| {

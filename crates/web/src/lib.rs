@@ -64,6 +64,7 @@ impl Console {
             .merge(pages::calendar::routes())
             .merge(pages::activity::routes())
             .merge(pages::publish::routes())
+            .merge(pages::booking::routes())
             .route("/static/console.css", get(stylesheet))
             .route("/static/console.js", get(script))
             .layer(axum::middleware::from_fn(page::protect))

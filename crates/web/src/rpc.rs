@@ -12,6 +12,7 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use edufed_domain::session::PresentedSession;
+use edufed_proto::v1::booking_client::BookingClient;
 use edufed_proto::v1::calendar_client::CalendarClient;
 use edufed_proto::v1::directory_client::DirectoryClient;
 use futures::future::BoxFuture;
@@ -80,5 +81,9 @@ impl Clients {
 
     pub(crate) fn calendar(&self) -> CalendarClient<InProcess> {
         CalendarClient::new(self.channel.clone())
+    }
+
+    pub(crate) fn booking(&self) -> BookingClient<InProcess> {
+        BookingClient::new(self.channel.clone())
     }
 }

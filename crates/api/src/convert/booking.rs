@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveTime, Utc, Weekday};
 use edufed_domain::FieldError;
+use edufed_domain::booking::filter::ResourceFilter;
 use edufed_domain::booking::request::MAX_HOLD_SECONDS;
 use edufed_domain::booking::{
     Access, ApprovalPolicy, Blackout, Booked, BookedOccurrence, Booking, BookingOutcome,
@@ -101,14 +102,27 @@ pub(crate) fn decide(req: &pb::DecideBookingRequest, approve: bool) -> Result<De
     Ok(Decide {
         booking: BookingId::parse("booking_id", &req.booking_id)?,
         occurrence: instant("occurrence_start", req.occurrence_start.as_ref())?,
-        verdict: if approve {
-            Verdict::Approve
-        } else {
-            Verdict::Reject {
-                comment: text::optional_line("comment", &req.comment, 500)?.unwrap_or_default(),
+        verdict: {
+            let comment = text::optional_line("comment", &req.comment, 500)?.unwrap_or_default();
+            if approve {
+                Verdict::Approve { comment }
+            } else {
+                Verdict::Reject { comment }
             }
         },
     })
+}
+
+/// What a listing of resources looks for.
+pub(crate) fn resource_filter(
+    req: &pb::ListResourcesRequest,
+) -> Result<ResourceFilter, FieldError> {
+    ResourceFilter::new(
+        kind_in("kind", req.kind)?,
+        &req.features,
+        req.min_capacity,
+        &req.query,
+    )
 }
 
 /// A cancellation of one occurrence, the following ones or the series.
@@ -329,6 +343,8 @@ pub(crate) fn listed_out(listed: &Listed) -> pb::ListedOccurrence {
         booking_id: listed.booking.id.to_string(),
         requester_id: listed.booking.requester_org.to_string(),
         purpose: listed.booking.purpose.clone(),
+        resource_id: listed.booking.resource_id.to_string(),
+        headcount: listed.booking.headcount,
         occurrence: Some(pb::BookedOccurrence {
             start: Some(timestamp(o.start)),
             end: Some(timestamp(o.end)),

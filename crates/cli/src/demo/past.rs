@@ -466,6 +466,7 @@ async fn book_lessons(admins: &mut Admins<'_>, lab: &str, year: i32) -> anyhow::
             .booking()
             .list_resources(pb::ListResourcesRequest {
                 owner: super::seeds::GUIDE_LAB_OWNER.to_owned(),
+                ..Default::default()
             })
             .await
             .context("cannot list the technopark's resources on the hub")?

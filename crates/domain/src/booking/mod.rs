@@ -8,6 +8,7 @@ use chrono::{DateTime, Datelike as _, Duration, NaiveDateTime, NaiveTime, Utc, W
 use serde::{Deserialize, Serialize};
 
 mod access;
+pub mod filter;
 pub mod request;
 pub mod slots;
 
@@ -474,6 +475,9 @@ pub fn check_series(times: &[Interval], buffer: Duration, zone: TimeZone) -> Res
     Ok(())
 }
 
+/// The most colliding starts a refusal lists.
+pub const MAX_LISTED_COLLISIONS: usize = 100;
+
 /// Why a booking operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -491,6 +495,14 @@ pub enum Error {
     /// booking.
     #[error("{0}")]
     Conflict(String),
+    /// Requested occurrences collide with booked time: nothing was booked.
+    #[error("{detail}")]
+    Collides {
+        /// Why, for people.
+        detail: String,
+        /// The requested starts that collide, in order.
+        starts: Vec<DateTime<Utc>>,
+    },
     /// No such resource, or not visible to the caller.
     #[error("resource {0} not found")]
     ResourceNotFound(String),
@@ -525,9 +537,10 @@ impl ServiceError for Error {
     fn error_code(&self) -> ErrorCode {
         match self {
             Error::Invalid(_) => ErrorCode::InvalidArgument,
-            Error::Rule { .. } | Error::Conflict(_) | Error::WrongState(_) => {
-                ErrorCode::FailedPrecondition
-            }
+            Error::Rule { .. }
+            | Error::Conflict(_)
+            | Error::Collides { .. }
+            | Error::WrongState(_) => ErrorCode::FailedPrecondition,
             Error::ResourceNotFound(_)
             | Error::BookingNotFound(_)
             | Error::OrganizationNotFound(_) => ErrorCode::NotFound,
@@ -550,6 +563,17 @@ impl ServiceError for Error {
             }
             Error::Conflict(_) => {
                 Some(crate::Reason::new("BOOKING_CONFLICT", "rule", "no_overlap"))
+            }
+            Error::Collides { starts, .. } => {
+                let mut reason = crate::Reason::new("BOOKING_CONFLICT", "rule", "no_overlap");
+                reason.metadata.push(("count", starts.len().to_string()));
+                let listed: Vec<String> = starts
+                    .iter()
+                    .take(MAX_LISTED_COLLISIONS)
+                    .map(|s| s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .collect();
+                reason.metadata.push(("starts", listed.join(",")));
+                Some(reason)
             }
             _ => None,
         }

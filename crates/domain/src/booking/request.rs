@@ -255,7 +255,10 @@ pub struct UpdateResource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Confirm them; overlapping pending requests are rejected.
-    Approve,
+    Approve {
+        /// A word to the requester, kept as the occurrences' note; may be empty.
+        comment: String,
+    },
     /// Reject them, saying why.
     Reject {
         /// Why, shown to the requester.

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use edufed_domain::StorageError;
+use edufed_domain::booking::filter::ResourceFilter;
 use edufed_domain::booking::{
     Access, Blackout, BookedOccurrence, Booking, Error, Listed, OccurrenceState, Resource,
     ResourceDetails, UpdateResource,
@@ -100,6 +101,48 @@ impl Store {
         .await
         .map_err(storage)?;
         Ok(decode_all(rows)?)
+    }
+
+    /// This node's resources of every owner that `filter` admits, by name,
+    /// at most `limit` (whom they are open to is for the caller to judge).
+    pub async fn find_resources(
+        &self,
+        filter: &ResourceFilter,
+        limit: u32,
+    ) -> Result<Vec<Resource>, Error> {
+        let mut sql = format!(
+            "SELECT {RESOURCE_COLUMNS} FROM resources WHERE (capacity IS NULL OR capacity >= $1) \
+             AND ($2 = '' OR kind = $2)"
+        );
+        for n in 0..filter.features.len() {
+            sql += &format!(" AND features_key LIKE ${} ESCAPE '\\'", n + 3);
+        }
+        // The words are matched here, on the names as people wrote them.
+        sql += " ORDER BY name, id LIMIT 5000";
+        let mut query = sqlx::query_as::<_, ResourceRow>(&sql)
+            .bind(i64::from(filter.min_capacity))
+            .bind(
+                filter
+                    .kind
+                    .map(|k| k.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        for feature in &filter.features {
+            query = query.bind(format!("%|{}|%", like_escape(feature)));
+        }
+        let rows = query.fetch_all(self.reader()).await.map_err(storage)?;
+        let mut found = Vec::new();
+        for row in rows {
+            let resource = Resource::try_from(row)?;
+            if filter.admits(&resource) {
+                found.push(resource);
+                if found.len() >= limit as usize {
+                    break;
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Replaces a resource's settings, for `caller` if its owner lets them.

@@ -117,6 +117,9 @@ impl Store {
             // never be approved.
             let taken = match collision(tx.conn(), &resource.id, start, block_end, None).await? {
                 Some(with) => Some(with),
+                // Refused already: the rest are only looked at, to list
+                // every collision in the refusal.
+                None if !request.skip_conflicts && !skipped.is_empty() => None,
                 None => insert_occurrence(&mut tx, &booking, &resource, (start, end), state, hold)
                     .await?
                     .err(),
@@ -129,14 +132,11 @@ impl Store {
                     hold_expires_at: hold,
                     note: None,
                 }),
-                Some(with) => {
-                    let collision = Collision { start, end, with };
-                    if !request.skip_conflicts {
-                        return Err(conflict(&collision, &resource, requested));
-                    }
-                    skipped.push(collision);
-                }
+                Some(with) => skipped.push(Collision { start, end, with }),
             }
+        }
+        if !request.skip_conflicts && !skipped.is_empty() {
+            return Err(conflicts(&skipped, &resource, requested));
         }
         if occurrences.is_empty() {
             return Err(Error::Conflict(
@@ -177,10 +177,13 @@ impl Store {
         decide: Decide,
         caller: &Principal,
     ) -> Result<Booked, Error> {
-        let Verdict::Reject { comment } = decide.verdict else {
-            return self
-                .approve_booking(&decide.booking, decide.occurrence, caller)
-                .await;
+        let comment = match decide.verdict {
+            Verdict::Approve { comment } => {
+                return self
+                    .approve_booking(&decide.booking, decide.occurrence, &comment, caller)
+                    .await;
+            }
+            Verdict::Reject { comment } => comment,
         };
         let at = decide.occurrence;
         self.set_state(
@@ -202,8 +205,10 @@ impl Store {
         &self,
         id: &BookingId,
         at: Option<DateTime<Utc>>,
+        comment: &str,
         caller: &Principal,
     ) -> Result<Booked, Error> {
+        let note = (!comment.trim().is_empty()).then(|| comment.trim().to_owned());
         let mut tx = self.write_tx().await?;
         let moment = tx.now();
         let booking = load_booking(tx.conn(), id).await?;
@@ -260,7 +265,7 @@ impl Store {
                 return Err(conflict(&collision, &resource, 1));
             }
             sqlx::query(
-                "UPDATE booking_occurrences SET state = $1, hold_expires_at = NULL, note = NULL, updated_at = $2, \
+                "UPDATE booking_occurrences SET state = $1, hold_expires_at = NULL, note = $6, updated_at = $2, \
                  block_end = $5 WHERE booking_id = $3 AND start_at = $4",
             )
             .bind(OccurrenceState::Confirmed.as_str())
@@ -268,6 +273,7 @@ impl Store {
             .bind(id.to_string())
             .bind(micros(occurrence.start))
             .bind(micros(block_end))
+            .bind(note.clone())
             .execute(tx.conn())
             .await
             .map_err(on(Constraint::BookingOverlap, || {
@@ -293,7 +299,7 @@ impl Store {
             rejected.extend(others);
             occurrence.state = OccurrenceState::Confirmed;
             occurrence.hold_expires_at = None;
-            occurrence.note = None;
+            occurrence.note = note.clone();
             changed += 1;
         }
         if changed == 0 {
@@ -533,6 +539,31 @@ fn conflict(collision: &Collision, resource: &Resource, requested: usize) -> Err
         local_label(collision.end, zone),
         collision.with
     ))
+}
+
+/// The refusal of a request whose occurrences collide with booked time:
+/// one named as [`conflict`] does, several counted and listed.
+fn conflicts(collided: &[Collision], resource: &Resource, requested: usize) -> Error {
+    let detail = match collided {
+        [one] => conflict(one, resource, requested).to_string(),
+        [first, ..] => {
+            let zone = resource.details.time_zone;
+            format!(
+                "{} of the {requested} requested occurrences collide with bookings, the first \
+                 {} – {} with booking {} (the whole request was refused; book around them with \
+                 skip_conflicts)",
+                collided.len(),
+                local_label(first.start, zone),
+                local_label(first.end, zone),
+                first.with
+            )
+        }
+        [] => "no occurrence collides".to_owned(),
+    };
+    Error::Collides {
+        detail,
+        starts: collided.iter().map(|c| c.start).collect(),
+    }
 }
 
 /// A blocking occurrence of another booking overlapping `[start, block_end)`.

@@ -98,6 +98,26 @@ impl Store {
         decode(rows)
     }
 
+    /// Every mirrored record of `kind` that its origin did not delete, by
+    /// origin and id, at most `limit`.
+    pub async fn mirrors_of_kind(
+        &self,
+        kind: EntityKind,
+        limit: u32,
+    ) -> Result<Vec<Mirror>, Error> {
+        let rows: Vec<MirrorRow> = sqlx::query_as(&format!(
+            "SELECT {MIRROR_COLUMNS} FROM mirrors WHERE entity_kind = $1 AND operation = $2 \
+             ORDER BY origin, entity_id LIMIT $3"
+        ))
+        .bind(kind.as_str())
+        .bind(Operation::Upsert.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await
+        .map_err(storage)?;
+        decode(rows)
+    }
+
     /// The mirrored record of `kind` and `id` that `origin` published.
     pub async fn get_mirror_of(
         &self,

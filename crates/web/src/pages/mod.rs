@@ -2,6 +2,7 @@
 
 pub(crate) mod account;
 pub(crate) mod activity;
+pub(crate) mod booking;
 pub(crate) mod calendar;
 pub(crate) mod publish;
 
