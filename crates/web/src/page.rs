@@ -16,6 +16,7 @@ use crate::visitor::Visitor;
 pub(crate) enum Section {
     Calendar,
     Account,
+    Agreements,
     None,
 }
 
@@ -80,6 +81,7 @@ impl Layout {
         let name = match self.section {
             Section::Calendar => "calendar",
             Section::Account => "account",
+            Section::Agreements => "agreements",
             Section::None => "",
         };
         name == section

@@ -2,6 +2,7 @@
 
 pub(crate) mod account;
 pub(crate) mod activity;
+pub(crate) mod agreements;
 pub(crate) mod calendar;
 
 use axum::Router;
