@@ -33,7 +33,13 @@ struct Network {
     park_director: edufed_tests::console::Person,
 }
 
-async fn organization(node: &TestNode, slug: &str, kind: pb::OrganizationKind, short: &str, full: &str) {
+async fn organization(
+    node: &TestNode,
+    slug: &str,
+    kind: pb::OrganizationKind,
+    short: &str,
+    full: &str,
+) {
     let mut request = edufed_tests::org_request(slug);
     request.kind = kind.into();
     request.short_name = short.into();
@@ -48,8 +54,10 @@ async fn organization(node: &TestNode, slug: &str, kind: pb::OrganizationKind, s
 }
 
 async fn network(backend: edufed_tests::Backend) -> Network {
-    let hub = TestNode::start_with(TestDb::new(backend).await, |s| s.agreement_check_secs = 1).await;
-    let park = TestNode::start_with(TestDb::new(backend).await, |s| s.agreement_check_secs = 1).await;
+    let hub =
+        TestNode::start_with(TestDb::new(backend).await, |s| s.agreement_check_secs = 1).await;
+    let park =
+        TestNode::start_with(TestDb::new(backend).await, |s| s.agreement_check_secs = 1).await;
     organization(
         &hub,
         SCHOOL,
@@ -109,7 +117,11 @@ fn example() -> pb::AgreementContent {
     };
     for (org, role, name) in [
         (SCHOOL, pb::PartyRole::Base, "Иванова Елена Петровна"),
-        (PARK, pb::PartyRole::Participant, "Соколов Андрей Викторович"),
+        (
+            PARK,
+            pb::PartyRole::Participant,
+            "Соколов Андрей Викторович",
+        ),
     ] {
         c.parties.push(pb::Party {
             org: org.into(),
@@ -282,9 +294,10 @@ both_backends!(
         // The term began yesterday in Magnitogorsk and ends in 50 days:
         // in force at once, and expiring soon.
         let today = (Utc::now() + Duration::hours(5)).date_naive();
-        let mut second: serde_json::Value =
-            serde_json::from_str(include_str!("../../deploy/examples/agreement-network-form.json"))
-                .unwrap();
+        let mut second: serde_json::Value = serde_json::from_str(include_str!(
+            "../../deploy/examples/agreement-network-form.json"
+        ))
+        .unwrap();
         second["title"] = json!("Договор о сетевой форме: «Информатика»");
         let Some(found) = journey(
             "agreement_signing",
@@ -302,8 +315,14 @@ both_backends!(
         else {
             return;
         };
-        let signed_id = found["signed"].as_str().expect("the signed agreement's id").to_owned();
-        let declined_id = found["declined"].as_str().expect("the declined one's id").to_owned();
+        let signed_id = found["signed"]
+            .as_str()
+            .expect("the signed agreement's id")
+            .to_owned();
+        let declined_id = found["declined"]
+            .as_str()
+            .expect("the declined one's id")
+            .to_owned();
 
         // The hub, the agreements' home, holds what the directors did.
         let mut school = agreements(&net.hub, &net.school_director.token).await;
@@ -314,7 +333,11 @@ both_backends!(
             .await
             .unwrap()
             .into_inner();
-        assert_eq!(signed.state, pb::AgreementState::Active as i32, "{signed:?}");
+        assert_eq!(
+            signed.state,
+            pb::AgreementState::Active as i32,
+            "{signed:?}"
+        );
         assert_eq!(signed.in_force_version, 1);
         let version = &signed.versions[0];
         let content = version.content.clone().unwrap();
@@ -325,11 +348,18 @@ both_backends!(
         assert_eq!(programme.parts[0].hours, 68);
         assert_eq!(content.duties[0].hours, 68);
         assert_eq!(content.resources[0].hours, 70);
-        assert_eq!(content.parties[1].signatory.clone().unwrap().name, "Соколов Андрей Викторович");
+        assert_eq!(
+            content.parties[1].signatory.clone().unwrap().name,
+            "Соколов Андрей Викторович"
+        );
         assert_eq!(version.signatures.len(), 2);
         assert!(version.signatures.iter().all(|s| s.verified), "{version:?}");
         let park_id = content.parties[1].org.clone();
-        let by_park = version.signatures.iter().find(|s| s.org_id == park_id).unwrap();
+        let by_park = version
+            .signatures
+            .iter()
+            .find(|s| s.org_id == park_id)
+            .unwrap();
         // The technopark's director signed on their node, which sent it home.
         assert!(
             by_park.person_id.ends_with(net.park.node.node_id()),
@@ -347,7 +377,10 @@ both_backends!(
         assert_eq!(declined.state, pb::AgreementState::Declined as i32);
         let decline = declined.versions[0].declined.clone().unwrap();
         assert_eq!(decline.org_id, park_id);
-        assert_eq!(decline.comment, "Лаборатории заняты по вторникам; предлагаем четверг.");
+        assert_eq!(
+            decline.comment,
+            "Лаборатории заняты по вторникам; предлагаем четверг."
+        );
         assert!(declined.versions[0].signatures.is_empty());
 
         // The technopark's node lists both, from the hub's change log.

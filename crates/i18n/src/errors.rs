@@ -61,11 +61,26 @@ const TEMPLATES: &[(&str, &str)] = &[
         "at most one party is the base organization",
         "базовой организацией может быть только одна сторона",
     ),
-    ("organization {} is a party twice", "организация указана стороной дважды"),
-    ("organization {} is not a party", "эта организация не сторона договора"),
-    ("no organization {} on this node", "организации {1} нет на этом узле"),
-    ("{} is not a part of the programme", "{1} — не часть программы"),
-    ("no party delivers {}", "ни одна сторона не реализует часть «{1}»"),
+    (
+        "organization {} is a party twice",
+        "организация указана стороной дважды",
+    ),
+    (
+        "organization {} is not a party",
+        "эта организация не сторона договора",
+    ),
+    (
+        "no organization {} on this node",
+        "организации {1} нет на этом узле",
+    ),
+    (
+        "{} is not a part of the programme",
+        "{1} — не часть программы",
+    ),
+    (
+        "no party delivers {}",
+        "ни одна сторона не реализует часть «{1}»",
+    ),
     (
         "the duties give {} hours of {}, which has {}",
         "обязанности распределяют {1} ч части «{2}», а в ней {3} ч",

@@ -29,7 +29,10 @@ const RU_FILES: &[(&str, &str)] = &[
         include_str!("../locales/ru/vocabulary.ftl"),
     ),
     ("console.ftl", include_str!("../locales/ru/console.ftl")),
-    ("agreements.ftl", include_str!("../locales/ru/agreements.ftl")),
+    (
+        "agreements.ftl",
+        include_str!("../locales/ru/agreements.ftl"),
+    ),
 ];
 
 static RU: LazyLock<Catalogue> = LazyLock::new(|| {

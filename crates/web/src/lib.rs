@@ -63,6 +63,7 @@ impl Console {
             .merge(pages::account::routes())
             .merge(pages::calendar::routes())
             .merge(pages::activity::routes())
+            .merge(pages::publish::routes())
             .merge(pages::agreements::routes())
             .route("/static/console.css", get(stylesheet))
             .route("/static/console.js", get(script))

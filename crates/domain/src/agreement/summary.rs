@@ -51,9 +51,10 @@ impl AgreementFilter {
             && self
                 .ending_before
                 .is_none_or(|before| summary.ends_at.is_some_and(|end| end < before))
-            && self.visible_to.as_ref().is_none_or(|orgs| {
-                REGISTER.contains(&summary.state) || orgs.iter().any(party)
-            })
+            && self
+                .visible_to
+                .as_ref()
+                .is_none_or(|orgs| REGISTER.contains(&summary.state) || orgs.iter().any(party))
     }
 }
 

@@ -121,7 +121,9 @@ impl Store {
                         out.push((summary, origin));
                     }
                 }
-                _ => tracing::warn!(%id, %origin, "a mirrored agreement could not be read; not listed"),
+                _ => {
+                    tracing::warn!(%id, %origin, "a mirrored agreement could not be read; not listed")
+                }
             }
             if out.len() >= limit as usize {
                 break;

@@ -4,6 +4,7 @@ pub(crate) mod account;
 pub(crate) mod activity;
 pub(crate) mod agreements;
 pub(crate) mod calendar;
+pub(crate) mod publish;
 
 use axum::Router;
 use axum::response::Response;

@@ -135,7 +135,10 @@ impl Document {
         let c = version.content.clone().unwrap_or_default();
         let mut number = c.number.clone();
         if !c.dated.is_empty() {
-            let dated = ru().text_with("agreement-dated", &[("date", date(&c.dated).as_str().into())]);
+            let dated = ru().text_with(
+                "agreement-dated",
+                &[("date", date(&c.dated).as_str().into())],
+            );
             number = format!("{number} {dated}").trim().to_owned();
         }
         let awaiting = a.awaiting_version == version.number;

@@ -65,13 +65,21 @@ const PARTIES: Group = Group {
     fields: &[
         ("org", Kind::Org, "agreement-organization"),
         ("role", Kind::PartyRole, "agreement-role"),
-        ("signatory.name", Kind::Text, "agreement-form-signatory-name"),
+        (
+            "signatory.name",
+            Kind::Text,
+            "agreement-form-signatory-name",
+        ),
         (
             "signatory.position",
             Kind::Text,
             "agreement-form-signatory-position",
         ),
-        ("signatory.basis", Kind::Text, "agreement-form-signatory-basis"),
+        (
+            "signatory.basis",
+            Kind::Text,
+            "agreement-form-signatory-basis",
+        ),
     ],
     min: 2,
 };
@@ -193,26 +201,33 @@ pub(crate) fn content(values: &Values) -> (pb::AgreementContent, Sent) {
         })
         .collect();
     let programme_fields = ["name", "kind", "level", "focus"].map(|f| v(&format!("programme.{f}")));
-    let programme = (!parts.is_empty() || programme_fields.iter().any(|f| !f.is_empty())).then(|| {
-        let [name, kind, level, focus] = programme_fields;
-        pb::Programme {
-            name,
-            kind,
-            level,
-            focus,
-            parts,
-        }
-    });
-    let students = ["status", "admission", "grade_min", "grade_max", "planned_headcount"]
-        .iter()
-        .any(|f| !v(&format!("students.{f}")).is_empty())
-        .then(|| pb::Students {
-            status: v("students.status"),
-            admission: v("students.admission"),
-            grade_min: number(values, "students.grade_min"),
-            grade_max: number(values, "students.grade_max"),
-            planned_headcount: number(values, "students.planned_headcount"),
+    let programme =
+        (!parts.is_empty() || programme_fields.iter().any(|f| !f.is_empty())).then(|| {
+            let [name, kind, level, focus] = programme_fields;
+            pb::Programme {
+                name,
+                kind,
+                level,
+                focus,
+                parts,
+            }
         });
+    let students = [
+        "status",
+        "admission",
+        "grade_min",
+        "grade_max",
+        "planned_headcount",
+    ]
+    .iter()
+    .any(|f| !v(&format!("students.{f}")).is_empty())
+    .then(|| pb::Students {
+        status: v("students.status"),
+        admission: v("students.admission"),
+        grade_min: number(values, "students.grade_min"),
+        grade_max: number(values, "students.grade_max"),
+        planned_headcount: number(values, "students.planned_headcount"),
+    });
     let duties = filled(values, &DUTIES, &mut sent)
         .into_iter()
         .map(|r| pb::Duty {
@@ -325,10 +340,7 @@ pub(crate) fn values_of(c: &pb::AgreementContent) -> Values {
         put(format!("documents[{i}].name"), d.name.clone());
         put(format!("documents[{i}].issuer"), d.issuer.clone());
     }
-    put(
-        "amendment_procedure".into(),
-        c.amendment_procedure.clone(),
-    );
+    put("amendment_procedure".into(), c.amendment_procedure.clone());
     put(
         "termination_procedure".into(),
         c.termination_procedure.clone(),
@@ -524,8 +536,16 @@ impl<'a> Builder<'a> {
                         Kind::Area,
                         "agreement-students-admission",
                     ),
-                    self.single("students.grade_min", Kind::Number, "agreement-form-grade-min"),
-                    self.single("students.grade_max", Kind::Number, "agreement-form-grade-max"),
+                    self.single(
+                        "students.grade_min",
+                        Kind::Number,
+                        "agreement-form-grade-min",
+                    ),
+                    self.single(
+                        "students.grade_max",
+                        Kind::Number,
+                        "agreement-form-grade-max",
+                    ),
                     self.single(
                         "students.planned_headcount",
                         Kind::Number,
@@ -560,8 +580,16 @@ impl<'a> Builder<'a> {
                         Kind::Number,
                         "agreement-form-notice-days",
                     ),
-                    self.single("planned_teachers", Kind::Number, "agreement-planned-teachers"),
-                    self.single("planned_students", Kind::Number, "agreement-planned-students"),
+                    self.single(
+                        "planned_teachers",
+                        Kind::Number,
+                        "agreement-planned-teachers",
+                    ),
+                    self.single(
+                        "planned_students",
+                        Kind::Number,
+                        "agreement-planned-students",
+                    ),
                     self.single("notes", Kind::Area, "agreement-notes"),
                 ],
                 Vec::new(),

@@ -5,9 +5,10 @@
 use askama::Template;
 use axum::extract::Query;
 use axum::response::Response;
+use edufed_domain::policy::Action;
 use edufed_proto::v1 as pb;
 
-use super::{MANAGING, Orgs, effective, expiring, expiry, state_class, term};
+use super::{Orgs, effective, expiring, expiry, state_class, term};
 use crate::page::{Layout, Section, failure, render, t};
 use crate::view::{Choice, choices, named};
 use crate::visitor::Visitor;
@@ -178,7 +179,8 @@ pub(crate) async fn show(visitor: Visitor, Query(filter): Query<Filter>) -> Resp
             ("party", filter.party.as_str()),
             ("after", next.as_str()),
         ];
-        let mut query: Vec<(&str, &str)> = query.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        let mut query: Vec<(&str, &str)> =
+            query.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         if expiring_only {
             query.push(("expiring", "1"));
         }
@@ -193,7 +195,7 @@ pub(crate) async fn show(visitor: Visitor, Query(filter): Query<Filter>) -> Resp
         states: choices::<pb::AgreementState>(state),
         parties: party_choices,
         expiring: expiring_only,
-        can_draft: visitor.holds_any(&MANAGING),
+        can_draft: visitor.may_somewhere(Action::ManageAgreements),
         next,
         signed_in: true,
     })

@@ -33,7 +33,10 @@ pub(crate) fn routes() -> Router<Console> {
         .route("/agreements/{id}", get(show::show))
         .route("/agreements/{id}/print", get(print::show))
         .route("/agreements/{id}/edit", get(new::edit).post(new::update))
-        .route("/agreements/{id}/amend", get(new::amend_form).post(new::amend))
+        .route(
+            "/agreements/{id}/amend",
+            get(new::amend_form).post(new::amend),
+        )
         .route("/agreements/{id}/sign", post(show::sign))
         .route("/agreements/{id}/decline", post(show::decline))
         .route("/agreements/{id}/propose", post(show::propose))
@@ -55,11 +58,6 @@ async fn script() -> axum::response::Response {
         include_str!("../../../static/agreements.js"),
     )
 }
-
-/// The roles that sign, decline and terminate for a party.
-const SIGNING: [pb::Role; 1] = [pb::Role::Admin];
-/// The roles that draft, propose and amend.
-const MANAGING: [pb::Role; 2] = [pb::Role::Admin, pb::Role::Coordinator];
 
 /// An agreement expiring within this many days is highlighted.
 const EXPIRING_DAYS: i64 = 60;

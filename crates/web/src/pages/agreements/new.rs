@@ -9,12 +9,13 @@ use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
+use edufed_domain::policy::Action;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 use prost_reflect::{DescriptorPool, DynamicMessage};
 
 use super::form::{Block, Builder, Sent, Values, content, values_of};
-use super::{MANAGING, Orgs, effective};
+use super::{Orgs, effective};
 use crate::errors::{Problem, russian};
 use crate::page::{Layout, Section, failure, render_with, see_other, t};
 use crate::view::Choice;
@@ -89,11 +90,9 @@ async fn form_page(visitor: &Visitor, shown: Shown<'_>) -> Response {
     let chosen = shown.values.get(acting_field).cloned().unwrap_or_default();
     let mut seen = std::collections::BTreeSet::new();
     let acting: Vec<Choice> = visitor
-        .memberships()
-        .iter()
-        .filter(|m| {
-            MANAGING.iter().any(|r| *r as i32 == m.role) && seen.insert(m.organization_id.clone())
-        })
+        .memberships_for(Action::ManageAgreements)
+        .into_iter()
+        .filter(|m| seen.insert(m.organization_id.clone()))
         .map(|m| Choice {
             value: m.organization_id.clone(),
             label: orgs.short(&m.organization_id),
@@ -168,19 +167,17 @@ async fn form_page(visitor: &Visitor, shown: Shown<'_>) -> Response {
 /// `GET /agreements/new`: the form, the visitor's organization as the
 /// base organization of a network-form agreement.
 pub(crate) async fn blank(visitor: Visitor) -> Response {
-    if !visitor.holds_any(&MANAGING) {
-        return failure(&tonic::Status::permission_denied(t("agreement-may-not-draft")));
+    if !visitor.may_somewhere(Action::ManageAgreements) {
+        return failure(&tonic::Status::permission_denied(t(
+            "agreement-may-not-draft",
+        )));
     }
     let mut values = Values::new();
     values.insert(
         "kind".into(),
         (pb::AgreementKind::NetworkForm as i32).to_string(),
     );
-    if let Some(m) = visitor
-        .memberships()
-        .iter()
-        .find(|m| MANAGING.iter().any(|r| *r as i32 == m.role))
-    {
+    if let Some(m) = visitor.memberships_for(Action::ManageAgreements).first() {
         values.insert("parties[0].org".into(), m.organization_id.clone());
         values.insert(
             "parties[0].role".into(),
@@ -273,7 +270,10 @@ pub(crate) async fn draft_json(posted: Posted<JsonForm>) -> Response {
     let content = match parse_content(&form.json) {
         Ok(content) => content,
         Err(error) => {
-            let message = ru().text_with("agreement-json-unreadable", &[("error", error.as_str().into())]);
+            let message = ru().text_with(
+                "agreement-json-unreadable",
+                &[("error", error.as_str().into())],
+            );
             let problem = Problem {
                 field: Some("json".into()),
                 message: message.clone(),

@@ -7,14 +7,12 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use edufed_domain::policy::Action;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
 use super::document::{Document, Naming};
-use super::{
-    MANAGING, OrgOption, Orgs, SIGNING, expiring, expiry, in_force, shown_version, state_class,
-    zone,
-};
+use super::{OrgOption, Orgs, expiring, expiry, in_force, shown_version, state_class, zone};
 use crate::Console;
 use crate::errors::{Problem, russian};
 use crate::page::{Layout, Section, failure, render_with, see_other, t};
@@ -102,7 +100,9 @@ impl AgreementPage {
         match &self.problem {
             Some(p)
                 if self.typed.action == action
-                    && ["comment", "effective_on"].iter().all(|f| p.about(f).is_none()) =>
+                    && ["comment", "effective_on"]
+                        .iter()
+                        .all(|f| p.about(f).is_none()) =>
             {
                 p.message.clone()
             }
@@ -266,7 +266,7 @@ async fn page(
     } else {
         a.awaiting_parties
             .iter()
-            .filter(|org| visitor.holds_in(org, &SIGNING))
+            .filter(|org| visitor.may(Action::SignAgreements, org))
             .map(|org| option(org))
             .collect()
     };
@@ -277,17 +277,20 @@ async fn page(
         .map(|v| v.content_hash.clone())
         .unwrap_or_default();
     let state = pb::AgreementState::try_from(a.state).unwrap_or_default();
-    let initiates = visitor.holds_in(&a.initiator_id, &MANAGING);
+    let initiates = visitor.may(Action::ManageAgreements, &a.initiator_id);
     let parties: Vec<String> = super::effective(&a)
         .and_then(|v| v.content.as_ref())
         .map(|c| c.parties.iter().map(|p| p.org.clone()).collect())
         .unwrap_or_default();
     let steady = in_force(&a) && a.awaiting_version == 0 && home;
-    let amend = steady && parties.iter().any(|p| visitor.holds_in(p, &MANAGING));
+    let amend = steady
+        && parties
+            .iter()
+            .any(|p| visitor.may(Action::ManageAgreements, p));
     let terminate_as = if steady {
         parties
             .iter()
-            .filter(|p| visitor.holds_in(p, &SIGNING))
+            .filter(|p| visitor.may(Action::SignAgreements, p))
             .map(|p| option(p))
             .collect()
     } else {
@@ -465,7 +468,12 @@ pub(crate) async fn terminate(Path(id): Path<String>, posted: Posted<BallotForm>
         effective_on: form.effective_on.trim().to_owned(),
         comment: form.comment.trim().to_owned(),
     };
-    match visitor.api().agreements().terminate_agreement(request).await {
+    match visitor
+        .api()
+        .agreements()
+        .terminate_agreement(request)
+        .await
+    {
         Ok(_) => done(&id, "terminated"),
         Err(status) => refused(&visitor, &id, &status, "terminate", form).await,
     }
