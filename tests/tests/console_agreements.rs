@@ -101,6 +101,11 @@ async fn network(backend: edufed_tests::Backend) -> Network {
     }
 }
 
+/// The first day of the cooperation agreement's term.
+fn starts() -> chrono::NaiveDate {
+    (Utc::now() + Duration::days(30)).date_naive()
+}
+
 /// The deploy example's content (`edufed agreement draft --file` reads it).
 fn example() -> pb::AgreementContent {
     serde_json::from_str::<serde_json::Value>(include_str!(
@@ -111,8 +116,9 @@ fn example() -> pb::AgreementContent {
     let mut c = pb::AgreementContent {
         kind: pb::AgreementKind::Cooperation.into(),
         title: "Договор о сотрудничестве".into(),
-        valid_from: "2026-09-01".into(),
-        valid_to: "2027-05-31".into(),
+        // A term that begins in a month: signed, not yet in force.
+        valid_from: starts().to_string(),
+        valid_to: (starts() + Duration::days(270)).to_string(),
         ..Default::default()
     };
     for (org, role, name) in [
@@ -185,7 +191,10 @@ both_backends!(
         let content = listed.versions[0].content.clone().unwrap();
         assert_eq!(
             (content.title.as_str(), content.valid_from.as_str()),
-            ("Договор о сотрудничестве", "2026-09-01")
+            (
+                "Договор о сотрудничестве",
+                starts().to_string().as_str()
+            )
         );
         assert_eq!(content.parties.len(), 2);
         // Filters apply to the summaries too.

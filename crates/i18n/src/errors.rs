@@ -40,55 +40,6 @@ const TEMPLATES: &[(&str, &str)] = &[
         "the session expired at {}; sign in again",
         "срок сеанса истёк; войдите снова",
     ),
-    // Agreements.
-    (
-        "is required before the agreement is proposed",
-        "нужно заполнить до отправки на подписание",
-    ),
-    (
-        "is required of a network-form agreement (Article 15 of 273-FZ)",
-        "обязательно для договора о сетевой форме (статья 15 Федерального закона № 273-ФЗ)",
-    ),
-    (
-        "a network-form agreement names its base organization",
-        "в договоре о сетевой форме указывается базовая организация",
-    ),
-    (
-        "an agreement needs at least two parties",
-        "у договора должно быть не меньше двух сторон",
-    ),
-    (
-        "at most one party is the base organization",
-        "базовой организацией может быть только одна сторона",
-    ),
-    (
-        "organization {} is a party twice",
-        "организация указана стороной дважды",
-    ),
-    (
-        "organization {} is not a party",
-        "эта организация не сторона договора",
-    ),
-    (
-        "no organization {} on this node",
-        "организации {1} нет на этом узле",
-    ),
-    (
-        "{} is not a part of the programme",
-        "{1} — не часть программы",
-    ),
-    (
-        "no party delivers {}",
-        "ни одна сторона не реализует часть «{1}»",
-    ),
-    (
-        "the duties give {} hours of {}, which has {}",
-        "обязанности распределяют {1} ч части «{2}», а в ней {3} ч",
-    ),
-    ("grades run from 1 to 11", "классы — от 1 до 11"),
-    ("must be between 1 and 10000", "от 1 до 10000"),
-    ("{} is before valid_from {}", "окончание раньше начала"),
-    ("{} is not a date (YYYY-MM-DD)", "это не дата"),
 ];
 
 /// The Russian form of an English refusal, if a template matches it whole.
