@@ -191,10 +191,7 @@ both_backends!(
         let content = listed.versions[0].content.clone().unwrap();
         assert_eq!(
             (content.title.as_str(), content.valid_from.as_str()),
-            (
-                "Договор о сотрудничестве",
-                starts().to_string().as_str()
-            )
+            ("Договор о сотрудничестве", starts().to_string().as_str())
         );
         assert_eq!(content.parties.len(), 2);
         // Filters apply to the summaries too.

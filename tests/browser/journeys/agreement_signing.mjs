@@ -92,21 +92,6 @@ export async function run({ setting, signIn, check, text, accessible }) {
   check(page.includes("подпись проверена"), "signatures verified");
   check(page.includes("Подписан всеми сторонами"), "the history says so");
   await accessible(school, "the agreement in force");
-  if (process.env.AGR_SHOTS) {
-    const dir = process.env.AGR_SHOTS;
-    const shots = async (name, width) => {
-      await school.setViewportSize({ width, height: 900 });
-      const height = await school.evaluate(() => document.documentElement.scrollHeight);
-      for (let y = 0, i = 0; y < height && i < 4; y += 1400, i++) {
-        await school.screenshot({ path: `${dir}/${name}-${width}-${i}.png`, fullPage: true,
-          clip: { x: 0, y, width, height: Math.min(1400, height - y) } });
-      }
-    };
-    await shots("show", 360);
-    await school.goto(new URL("/agreements", setting.hub).href);
-    await shots("list", 360);
-    await shots("list", 1280);
-  }
   await school.goto(new URL("/agreements?expiring=1", setting.hub).href);
   const expiring = await text(school, "table");
   check(expiring.includes("«Технология»") && !expiring.includes("«Информатика»"), "only the one in force expires soon");

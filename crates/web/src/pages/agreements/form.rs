@@ -45,9 +45,9 @@ enum Kind {
     Area,
     Org,
     PartyRole,
-    PartKind,
+    Part,
     Period,
-    AgreementKind,
+    Agreement,
 }
 
 /// A repeated group: its path, its fields (suffix, kind, label) and how
@@ -88,7 +88,7 @@ const PARTS: Group = Group {
     path: "programme.parts",
     legend: "agreement-form-part",
     fields: &[
-        ("kind", Kind::PartKind, "agreement-part-kind"),
+        ("kind", Kind::Part, "agreement-part-kind"),
         ("name", Kind::Text, "agreement-part-name"),
         ("hours", Kind::Number, "agreement-hours"),
         ("grade_min", Kind::Number, "agreement-form-grade-min"),
@@ -439,9 +439,9 @@ impl<'a> Builder<'a> {
             Kind::Area => ("area", Vec::new()),
             Kind::Org => ("select", self.orgs.choices(&value)),
             Kind::PartyRole => ("select", blank_first(choices::<pb::PartyRole>(selected))),
-            Kind::PartKind => ("select", blank_first(choices::<pb::PartKind>(selected))),
+            Kind::Part => ("select", blank_first(choices::<pb::PartKind>(selected))),
             Kind::Period => ("select", blank_first(choices::<pb::PledgePeriod>(selected))),
-            Kind::AgreementKind => (
+            Kind::Agreement => (
                 "select",
                 blank_first(choices::<pb::AgreementKind>(selected)),
             ),
@@ -504,7 +504,7 @@ impl<'a> Builder<'a> {
                 "main",
                 "agreement-form-main",
                 vec![
-                    self.single("kind", Kind::AgreementKind, "agreement-kind"),
+                    self.single("kind", Kind::Agreement, "agreement-kind"),
                     self.single("title", Kind::Text, "agreement-title"),
                     self.single("number", Kind::Text, "agreement-number"),
                     self.single("dated", Kind::Date, "agreement-form-dated"),

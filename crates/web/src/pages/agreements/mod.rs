@@ -226,3 +226,37 @@ pub(crate) fn state_class(state: i32) -> &'static str {
         _ => "over",
     }
 }
+
+#[derive(askama::Template)]
+#[template(path = "problem.html")]
+struct TurnedAway {
+    layout: crate::page::Layout,
+    heading: String,
+    message: String,
+}
+
+/// A page saying why the console itself turned a request away, before
+/// asking the API (which decides again on any call).
+pub(crate) fn turned_away(
+    code: axum::http::StatusCode,
+    message: String,
+) -> axum::response::Response {
+    let heading = t("failure-heading");
+    let layout = crate::page::Layout {
+        title: heading.clone(),
+        section: crate::page::Section::Agreements,
+        who: None,
+        operator: false,
+        csrf: String::new(),
+        notice: None,
+        member: false,
+    };
+    crate::page::render_with(
+        code,
+        &TurnedAway {
+            layout,
+            heading,
+            message,
+        },
+    )
+}

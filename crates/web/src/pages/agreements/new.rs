@@ -168,9 +168,7 @@ async fn form_page(visitor: &Visitor, shown: Shown<'_>) -> Response {
 /// base organization of a network-form agreement.
 pub(crate) async fn blank(visitor: Visitor) -> Response {
     if !visitor.may_somewhere(Action::ManageAgreements) {
-        return failure(&tonic::Status::permission_denied(t(
-            "agreement-may-not-draft",
-        )));
+        return super::turned_away(StatusCode::FORBIDDEN, t("agreement-may-not-draft"));
     }
     let mut values = Values::new();
     values.insert(

@@ -44,7 +44,7 @@ pub(crate) async fn show(
     Query(wanted): Query<Wanted>,
 ) -> Response {
     if !visitor.signed_in() {
-        return failure(&tonic::Status::unauthenticated(t("agreements-sign-in")));
+        return super::turned_away(StatusCode::UNAUTHORIZED, t("agreements-sign-in"));
     }
     printable(visitor.api(), &id, wanted.version, true, visitor.now).await
 }
@@ -99,10 +99,13 @@ async fn printable(
         None => shown_version(&a, None),
     };
     let Some(shown) = shown else {
-        return failure(&tonic::Status::not_found(ru().text_with(
-            "agreement-no-version",
-            &[("version", version.unwrap_or(0).into())],
-        )));
+        return super::turned_away(
+            StatusCode::NOT_FOUND,
+            ru().text_with(
+                "agreement-no-version",
+                &[("version", version.unwrap_or(0).into())],
+            ),
+        );
     };
     let zone = zone(&a, DEFAULT_ZONE);
     render(&PrintPage {

@@ -174,7 +174,13 @@ async fn page(
         Err(status) => return failure(&status),
     };
     let Some(shown) = shown_version(&a, version) else {
-        return failure(&tonic::Status::not_found(id.to_owned()));
+        return super::turned_away(
+            StatusCode::NOT_FOUND,
+            ru().text_with(
+                "agreement-no-version",
+                &[("version", version.unwrap_or(0).into())],
+            ),
+        );
     };
     let viewer = visitor.zone.unwrap_or(DEFAULT_ZONE);
     let zone = zone(&a, viewer);
