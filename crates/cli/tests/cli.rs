@@ -1317,6 +1317,43 @@ async fn demo_starts_a_federated_network_and_says_what_to_try() {
             .collect()
     };
     let hub_url = url_of("hub");
+
+    // Each start invites one person of each kind into the console with a
+    // fresh one-time link; the school's deputy director's signs in on the hub
+    // once.
+    let links: Vec<&str> = again
+        .split_whitespace()
+        .filter(|w| w.contains("/sign-in/"))
+        .collect();
+    assert_eq!(links.len(), 5, "{again}");
+    assert!(!out.contains(links[0]), "links are made afresh");
+    assert!(
+        links[0].starts_with(&format!("{hub_url}/sign-in/")),
+        "{again}"
+    );
+    let secret = links[0].rsplit('/').next().unwrap().to_owned();
+    let mut directory =
+        edufed_proto::v1::directory_client::DirectoryClient::connect(hub_url.clone())
+            .await
+            .unwrap();
+    let started = directory
+        .start_session(edufed_proto::v1::StartSessionRequest {
+            link_secret: secret.clone(),
+            user_agent: "test".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(started.session.is_some());
+    let again_used = directory
+        .start_session(edufed_proto::v1::StartSessionRequest {
+            link_secret: secret,
+            user_agent: "test".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_ne!(again_used.code(), tonic::Code::Ok);
+
     for (site, label) in [
         ("university", "university node"),
         ("technopark", "technopark node"),

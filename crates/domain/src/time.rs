@@ -88,7 +88,8 @@ pub struct Clock(std::sync::Arc<ClockSource>);
 
 enum ClockSource {
     System,
-    Manual(std::sync::Mutex<DateTime<Utc>>),
+    /// A set time; `None` once released to the system clock.
+    Manual(std::sync::Mutex<Option<DateTime<Utc>>>),
 }
 
 impl Clock {
@@ -100,7 +101,7 @@ impl Clock {
     /// A clock that shows `at` until it is set or advanced.
     pub fn manual(at: DateTime<Utc>) -> Self {
         Self(std::sync::Arc::new(ClockSource::Manual(
-            std::sync::Mutex::new(at),
+            std::sync::Mutex::new(Some(at)),
         )))
     }
 
@@ -109,8 +110,12 @@ impl Clock {
         match &*self.0 {
             ClockSource::System => now(),
             ClockSource::Manual(at) => {
-                let at = *at.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at)
+                match *at.lock().unwrap_or_else(std::sync::PoisonError::into_inner) {
+                    Some(at) => {
+                        DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at)
+                    }
+                    None => now(),
+                }
             }
         }
     }
@@ -120,7 +125,17 @@ impl Clock {
         if let ClockSource::Manual(current) = &*self.0 {
             *current
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(at);
+        }
+    }
+
+    /// Lets a manual clock follow the system clock from now on: the demo
+    /// loads a past school year at its dates, then runs in the present.
+    pub fn release(&self) {
+        if let ClockSource::Manual(current) = &*self.0 {
+            *current
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         }
     }
 
@@ -148,6 +163,19 @@ impl fmt::Debug for Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_released_clock_follows_the_system_clock() {
+        let past = DateTime::parse_from_rfc3339("2025-09-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let clock = Clock::manual(past);
+        let shared = clock.clone();
+        shared.advance(chrono::Duration::days(1));
+        assert_eq!(clock.now(), past + chrono::Duration::days(1));
+        clock.release();
+        assert!(shared.now() > past + chrono::Duration::days(365));
+    }
 
     #[test]
     fn local_labels_read_in_the_zone() {

@@ -6,6 +6,7 @@ use std::path::Path;
 use chrono::{Datelike as _, NaiveDate, Weekday};
 
 use super::nodes::{DemoNode, Site};
+use super::people::Invitation;
 use super::seeds::seeds;
 use super::timing::plus_days;
 use super::{Manifest, TOKENS_DIR, token_file};
@@ -41,6 +42,7 @@ pub(super) fn guide(
     nodes: &[DemoNode],
     manifest: &Manifest,
     mirrored: usize,
+    invitations: &[Invitation],
     today: NaiveDate,
 ) -> anyhow::Result<String> {
     use std::fmt::Write as _;
@@ -90,6 +92,18 @@ pub(super) fn guide(
     writeln!(
         out,
         "  the hub's calendar shows all {mirrored} of the university node's activities of the coming year"
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "The web console, in a browser (each link signs one person in, once, within a day):"
+    )?;
+    for invitation in invitations {
+        writeln!(out, "  {}:\n    {}", invitation.role, invitation.url)?;
+    }
+    writeln!(
+        out,
+        "  a new link for anyone with a token: edufed login-link --server <node> --token-file <file>"
     )?;
     writeln!(out)?;
     writeln!(out, "Tokens (files, mode 0600):")?;

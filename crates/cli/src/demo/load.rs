@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
+use edufed_domain::time::Clock;
 use edufed_proto::v1 as pb;
 
 use super::nodes::{DemoNode, Site, connect, federate};
@@ -20,7 +21,7 @@ use crate::client::Connection;
 use crate::output::to_json;
 
 /// Connections as each organization's admin, opened on first use.
-struct Admins<'a> {
+pub(super) struct Admins<'a> {
     dir: &'a Path,
     nodes: &'a [DemoNode],
     orgs: &'a BTreeMap<String, LoadedOrg>,
@@ -128,6 +129,7 @@ async fn load_organizations(
 pub(super) async fn load(
     dir: &Path,
     nodes: &[DemoNode],
+    clock: &Clock,
     today: NaiveDate,
 ) -> anyhow::Result<Manifest> {
     let orgs = load_organizations(dir, nodes).await?;
@@ -192,6 +194,7 @@ pub(super) async fn load(
         resources.len(),
         resources.join(", ")
     ));
+    summary.extend(super::past::load_past(&mut admins, &lab_id, clock, today).await?);
 
     let mut university_activities = 0;
     for seed in &seeds.activities {

@@ -12,6 +12,8 @@
 mod guide;
 mod load;
 mod nodes;
+mod past;
+mod people;
 mod records;
 mod seeds;
 mod timing;
@@ -25,6 +27,7 @@ use std::time::Instant;
 use anyhow::{Context as _, anyhow, bail};
 use chrono::{NaiveDate, Utc};
 use clap::Args;
+use edufed_domain::time::Clock;
 use tracing_subscriber::EnvFilter;
 
 use self::nodes::{DemoNode, Site, await_mirrors, federate, start_node, stop_all};
@@ -184,6 +187,7 @@ async fn prepare(
     dir: &Path,
     nodes: &[DemoNode],
     found: Option<Manifest>,
+    clock: &Clock,
     today: NaiveDate,
 ) -> anyhow::Result<String> {
     let started = Instant::now();
@@ -195,7 +199,7 @@ async fn prepare(
         None => {
             let marker = dir.join(LOADING_FILE);
             write_private(&marker, "")?;
-            let manifest = load::load(dir, nodes, today).await?;
+            let manifest = load::load(dir, nodes, clock, today).await?;
             std::fs::remove_file(&marker)
                 .with_context(|| format!("cannot remove {}", marker.display()))?;
             manifest
@@ -207,8 +211,9 @@ async fn prepare(
         &manifest.organizations,
     )
     .await?;
+    let invitations = people::invitations(dir, nodes).await?;
     tracing::info!(elapsed_ms = started.elapsed().as_millis(), "demo ready");
-    guide::guide(dir, nodes, &manifest, mirrored, today)
+    guide::guide(dir, nodes, &manifest, mirrored, &invitations, today)
 }
 
 /// Runs `edufed demo`.
@@ -232,9 +237,16 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         println!("starting a demo network in {}", dir.display());
     }
 
+    // A fresh demo loads its past at its dates: the nodes share one clock,
+    // which the loading sets back and then lets go to the present.
+    let clock = if found.is_none() {
+        Clock::manual(Utc::now())
+    } else {
+        Clock::system()
+    };
     let mut nodes = Vec::new();
     for site in Site::ALL {
-        match start_node(&dir, site, args.base_port).await {
+        match start_node(&dir, site, args.base_port, &clock).await {
             Ok(node) => nodes.push(node),
             Err(error) => {
                 stop_all(nodes).await;
@@ -245,7 +257,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
 
     let today = Utc::now().date_naive();
     let ready = tokio::select! {
-        ready = prepare(&dir, &nodes, found, today) => ready,
+        ready = prepare(&dir, &nodes, found, &clock, today) => ready,
         () = signals.next() => Err(anyhow!("interrupted before the demo was ready")),
     };
     let guide = match ready {

@@ -108,7 +108,12 @@ pub(super) async fn connect(url: &str, token: &str) -> anyhow::Result<Connection
     .await
 }
 
-pub(super) async fn start_node(dir: &Path, site: Site, base_port: u16) -> anyhow::Result<DemoNode> {
+pub(super) async fn start_node(
+    dir: &Path,
+    site: Site,
+    base_port: u16,
+    clock: &edufed_domain::time::Clock,
+) -> anyhow::Result<DemoNode> {
     let port = if base_port == 0 {
         0
     } else {
@@ -124,13 +129,15 @@ pub(super) async fn start_node(dir: &Path, site: Site, base_port: u16) -> anyhow
         shutdown_grace_secs: 5,
         ..Settings::default()
     };
-    let (node, report) = Node::start(settings).await.with_context(|| {
-        format!(
-            "cannot start the {} in {} (another --base-port may help)",
-            site.label(),
-            data_dir.display()
-        )
-    })?;
+    let (node, report) = Node::start_with_clock(settings, clock.clone())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot start the {} in {} (another --base-port may help)",
+                site.label(),
+                data_dir.display()
+            )
+        })?;
     let operator_token_file = report
         .operator_token_file
         .unwrap_or_else(|| data_dir.join(OPERATOR_TOKEN_FILE));

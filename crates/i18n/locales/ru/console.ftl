@@ -83,6 +83,11 @@ calendar-list = Список
 calendar-empty = В этот период ничего не найдено.
 calendar-all-day = весь день
 calendar-no-seats = мест нет
+calendar-more = { $count ->
+    [one] ещё { $count } мероприятие
+    [few] ещё { $count } мероприятия
+   *[many] ещё { $count } мероприятий
+}
 calendar-cancelled = отменено
 calendar-zone-note = Время — местное время мероприятия; ваш пояс:
 calendar-subscribe = Подписка на календарь

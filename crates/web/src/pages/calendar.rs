@@ -115,11 +115,53 @@ struct Item {
 }
 
 struct Day {
+    date: NaiveDate,
     label: String,
     number: u32,
     in_period: bool,
     today: bool,
     items: Vec<Item>,
+    /// «ещё 12» when some of the day's items are not shown, and where they are.
+    more: String,
+    more_href: String,
+}
+
+/// How many of a day's items a month cell shows; the rest are a link.
+const MONTH_DAY_ITEMS: usize = 4;
+/// How many of a day's items a week column shows.
+const WEEK_DAY_ITEMS: usize = 12;
+/// How many items a list shows before it stops at the end of a day.
+const LIST_ITEMS: usize = 150;
+
+/// Keeps a page light over a busy network: a month cell or week column
+/// shows a day's first items and links the rest to the list from that day;
+/// a list stops after the day at which it has shown `LIST_ITEMS`. Returns
+/// the first day the list did not reach, if it stopped early.
+fn trim(days: &mut Vec<Day>, view: View, filters: &Filters) -> Option<NaiveDate> {
+    let per_day = match view {
+        View::Month => MONTH_DAY_ITEMS,
+        View::Week => WEEK_DAY_ITEMS,
+        View::List => LIST_ITEMS,
+    };
+    let mut shown = 0;
+    let mut stop = None;
+    for (i, day) in days.iter_mut().enumerate() {
+        if day.items.len() > per_day {
+            let hidden = day.items.len() - per_day;
+            day.items.truncate(per_day);
+            day.more = ru().count("calendar-more", i64::try_from(hidden).unwrap_or(i64::MAX));
+            day.more_href = filters.link(View::List, day.date);
+        }
+        shown += day.items.len();
+        if view == View::List && shown >= LIST_ITEMS {
+            stop = Some(i + 1);
+            break;
+        }
+    }
+    let stop = stop.filter(|&i| i < days.len())?;
+    let next = days[stop].date;
+    days.truncate(stop);
+    Some(next)
 }
 
 struct Tab {
@@ -185,11 +227,14 @@ pub(crate) async fn show(
         .map(|i| {
             let date = shown.0 + Duration::days(i);
             Day {
+                date,
                 label: ru().day(date),
                 number: date.day(),
                 in_period: date >= first && date <= last,
                 today: date == today,
                 items: Vec::new(),
+                more: String::new(),
+                more_href: String::new(),
             }
         })
         .collect();
@@ -220,7 +265,7 @@ pub(crate) async fn show(
             ru().time(local.time())
         };
         if own_zone != zone {
-            time = format!("{time} ({})", ru().zone(own_zone, start));
+            time = format!("{time}, {}", ru().zone(own_zone, start));
         }
         let grades = details
             .audience
@@ -261,17 +306,22 @@ pub(crate) async fn show(
         });
     }
     let empty = days.iter().all(|d| d.items.is_empty());
+    let stopped = trim(&mut days, view, &filters);
     let (previous, next) = match view {
         View::Month => (first - Duration::days(1), last + Duration::days(1)),
         View::Week => (anchor - Duration::days(7), anchor + Duration::days(7)),
         View::List => (
             anchor - Duration::days(LIST_DAYS),
-            anchor + Duration::days(LIST_DAYS),
+            stopped.unwrap_or(anchor + Duration::days(LIST_DAYS)),
         ),
     };
     let period_label = match view {
         View::Month => capitalized(&ru().month(anchor.year(), anchor.month())),
-        _ => format!("{} — {}", ru().date(first), ru().date(last)),
+        _ => format!(
+            "{} — {}",
+            ru().date(first),
+            ru().date(stopped.map_or(last, |next| next - Duration::days(1)))
+        ),
     };
     let tabs = [
         (View::Month, "calendar-month"),
@@ -512,6 +562,59 @@ mod tests {
         let (monday, sunday) = period(View::Week, day);
         assert_eq!(monday.weekday(), Weekday::Mon);
         assert_eq!(sunday - monday, Duration::days(6));
+    }
+
+    #[test]
+    fn busy_days_link_the_rest_and_lists_stop_after_a_day() {
+        let start = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let item = || Item {
+            href: String::new(),
+            title: String::new(),
+            time: String::new(),
+            about: String::new(),
+            seats: String::new(),
+            full: false,
+            cancelled: false,
+        };
+        let days = |per_day: usize| -> Vec<Day> {
+            (0..31)
+                .map(|i| {
+                    let date = start + Duration::days(i);
+                    Day {
+                        date,
+                        label: String::new(),
+                        number: 1,
+                        in_period: true,
+                        today: false,
+                        items: (0..per_day).map(|_| item()).collect(),
+                        more: String::new(),
+                        more_href: String::new(),
+                    }
+                })
+                .collect()
+        };
+        let filters = Filters::default();
+
+        let mut month = days(7);
+        assert_eq!(trim(&mut month, View::Month, &filters), None);
+        assert_eq!(month.len(), 31);
+        assert!(month.iter().all(|d| d.items.len() == MONTH_DAY_ITEMS));
+        assert_eq!(month[0].more, "ещё 3 мероприятия");
+        assert!(
+            month[0].more_href.contains("date=2026-12-01"),
+            "{}",
+            month[0].more_href
+        );
+
+        let mut list = days(40);
+        let next = trim(&mut list, View::List, &filters);
+        assert_eq!(list.len(), 4, "40 a day: stops after the day reaching 150");
+        assert_eq!(next, NaiveDate::from_ymd_opt(2026, 12, 5));
+        assert!(list.iter().all(|d| d.more.is_empty()));
+
+        let mut quiet = days(2);
+        assert_eq!(trim(&mut quiet, View::List, &filters), None);
+        assert_eq!(quiet.len(), 31);
     }
 
     #[test]
