@@ -670,13 +670,13 @@ both_backends!(
             .into_inner();
         assert!(after.versions[0].signatures.iter().all(|s| !s.verified));
         let (_, page) = http_get_with(net.node.node.addr(), &path, Some(&net.coordinator)).await;
-        assert!(page.contains("ПОДПИСЬ НЕ ПРОШЛА ПРОВЕРКУ"));
+        assert!(page.contains("подпись не прошла проверку"));
 
         // After its last day it expires, by itself.
         net.clock.set(Utc::now() + Duration::days(202));
         wait_for_state(&mut school, &id, pb::AgreementState::Expired).await;
         let history = school
-            .get_agreement_history(pb::GetAgreementRequest {
+            .get_agreement_history(pb::GetAgreementHistoryRequest {
                 agreement_id: id.clone(),
             })
             .await
@@ -972,7 +972,7 @@ both_backends!(amendments_declines_and_termination, |backend| async move {
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(err.message().contains("terminated"), "{}", err.message());
     let history = school
-        .get_agreement_history(pb::GetAgreementRequest {
+        .get_agreement_history(pb::GetAgreementHistoryRequest {
             agreement_id: id.clone(),
         })
         .await

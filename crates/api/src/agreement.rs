@@ -1,16 +1,15 @@
 //! The `edufed.v1.Agreements` service: drafting, proposing, signing with the
 //! node's key, amending, terminating, finding, history and the delivery
-//! report; and the printable rendering the HTTP side serves. Every
+//! report. Every
 //! transition is decided by the store under the agreement's lock; a ballot
 //! on another node's agreement passes [`forward::route`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::Duration;
 use edufed_domain::FieldError;
 use edufed_domain::agreement::decide::{Ballot, Vote};
-use edufed_domain::agreement::{Agreement, AgreementFilter, Error, html};
-use edufed_domain::directory::OrgRef;
+use edufed_domain::agreement::{Agreement, AgreementFilter};
 use edufed_domain::ids::{AgreementId, OrgId};
 use edufed_domain::page::{PageSize, PageToken};
 use edufed_domain::policy::{Action, Principal, Target, authorize, permitted};
@@ -24,7 +23,7 @@ use crate::auth::principal;
 use crate::context::Context;
 use crate::convert::agreement::{
     agreement_out, content, history_out, kind_in, optional_date, org_id, report_out, required_text,
-    revision, state_in, verified,
+    revision, state_in, summary_out,
 };
 use crate::forward;
 use crate::status::ApiError;
@@ -44,7 +43,11 @@ impl AgreementsService {
     }
 
     fn out(&self, agreement: &Agreement) -> pb::Agreement {
-        agreement_out(agreement, &self.ctx.identity.public_key().to_bytes())
+        agreement_out(
+            agreement,
+            &self.ctx.identity.public_key().to_bytes(),
+            &self.ctx.identity.node_id(),
+        )
     }
 
     /// An organization the request names in `field`, as its id.
@@ -222,21 +225,33 @@ impl AgreementsService {
         let after = PageToken::decode("page_token", &req.page_token, 1)?
             .map(|t| AgreementId::parse("page_token", &t.key()[0]))
             .transpose()?;
-        let mut items = self
+        // This node's own and its copies of peers' ones, in one order by id.
+        let own = self
             .ctx
             .store
             .list_agreements(&filter, after.as_ref(), size.get() + 1)
             .await?;
+        let mirrored = self
+            .ctx
+            .store
+            .list_mirrored_agreements(&filter, after.as_ref(), size.get() + 1)
+            .await?;
+        let mut items: Vec<pb::Agreement> = own
+            .iter()
+            .map(|a| self.out(a))
+            .chain(mirrored.iter().map(|(s, home)| summary_out(s, home)))
+            .collect();
+        items.sort_by(|a, b| a.id.cmp(&b.id));
         let next = if items.len() > size.get() as usize {
             items.truncate(size.get() as usize);
             items
                 .last()
-                .map(|a| PageToken::after(vec![a.id.to_string()]).encode())
+                .map(|a| PageToken::after(vec![a.id.clone()]).encode())
         } else {
             None
         };
         Ok(pb::ListAgreementsResponse {
-            agreements: items.iter().map(|a| self.out(a)).collect(),
+            agreements: items,
             next_page_token: next.unwrap_or_default(),
         })
     }
@@ -244,7 +259,7 @@ impl AgreementsService {
     async fn history(
         &self,
         caller: &Principal,
-        req: pb::GetAgreementRequest,
+        req: pb::GetAgreementHistoryRequest,
     ) -> Result<pb::AgreementHistory, ApiError> {
         let agreement = self.visible(caller, &req.agreement_id).await?;
         let events = self.ctx.store.agreement_history(&agreement.id).await?;
@@ -263,45 +278,6 @@ impl AgreementsService {
             &report,
             self.ctx.store.clock().now(),
         ))
-    }
-
-    /// The printable HTML of an agreement's latest version (or `version`),
-    /// for a caller who may see it.
-    pub async fn render(
-        &self,
-        caller: &Principal,
-        raw_id: &str,
-        version: Option<u32>,
-    ) -> Result<String, ApiError> {
-        let agreement = self.visible(caller, raw_id).await?;
-        let chosen = match version {
-            Some(n) => agreement
-                .versions
-                .iter()
-                .find(|v| v.number == n)
-                .ok_or_else(|| FieldError::new("version", format!("there is no version {n}")))?,
-            None => agreement
-                .latest()
-                .ok_or_else(|| Error::NotFound(agreement.id.to_string()))?,
-        };
-        let mut names = BTreeMap::new();
-        for org in agreement.all_parties() {
-            if let Ok(found) = self
-                .ctx
-                .store
-                .get_organization(&OrgRef::Id(org.clone()))
-                .await
-            {
-                names.insert(org, found.full_name);
-            }
-        }
-        let own = self.ctx.identity.public_key().to_bytes();
-        let verified: Vec<bool> = chosen
-            .signatures
-            .iter()
-            .map(|s| verified(&agreement, s, &own))
-            .collect();
-        Ok(html::render(&agreement, chosen, &names, &verified))
     }
 }
 
@@ -405,12 +381,12 @@ impl AgreementsApi for AgreementsService {
 
     async fn get_agreement_history(
         &self,
-        request: Request<pb::GetAgreementRequest>,
+        request: Request<pb::GetAgreementHistoryRequest>,
     ) -> RpcResult<pb::AgreementHistory> {
-        let caller = principal(&request)?;
-        self.ctx
-            .reply(self.history(&caller, request.into_inner()).await)
-            .await
+        forward::route(&self.ctx, request, async |caller, req, _| {
+            self.history(&caller, req).await
+        })
+        .await
     }
 
     async fn get_agreement_report(

@@ -164,6 +164,10 @@ forwardable!(pb::GetAgreementRequest => pb::Agreement, "/edufed.v1.Agreements/Ge
     AgreementsClient::get_agreement, None,
     |r| (EntityKind::Agreement, &r.agreement_id),
     |_r| Acts::MemberOf("parties"));
+forwardable!(pb::GetAgreementHistoryRequest => pb::AgreementHistory, "/edufed.v1.Agreements/GetAgreementHistory",
+    AgreementsClient::get_agreement_history, None,
+    |r| (EntityKind::Agreement, &r.agreement_id),
+    |_r| Acts::MemberOf("parties"));
 
 /// The calls a peer may make for one of its people: those forwarded to a
 /// record's home node.
@@ -177,6 +181,7 @@ pub const FORWARDABLE: &[&str] = &[
     pb::SignAgreementRequest::PATH,
     pb::DeclineAgreementRequest::PATH,
     pb::GetAgreementRequest::PATH,
+    pb::GetAgreementHistoryRequest::PATH,
 ];
 
 /// Why a call about a mirrored record was not sent home, or a peer's

@@ -685,7 +685,8 @@ pub async fn agreement(args: &ClientArgs, command: AgreementCommand) -> anyhow::
         }
         C::History { id } => {
             let zone = zone_of(&mut client, &id).await;
-            let h = client.get_agreement_history(get(id)).await?.into_inner();
+            let request = pb::GetAgreementHistoryRequest { agreement_id: id };
+            let h = client.get_agreement_history(request).await?.into_inner();
             return print_history(&h, format, &mut names, zone).await;
         }
         C::Render { id, version, out } => {

@@ -31,6 +31,10 @@ const RU_FILES: &[(&str, &str)] = &[
     ("console.ftl", include_str!("../locales/ru/console.ftl")),
     ("refusals.ftl", include_str!("../locales/ru/refusals.ftl")),
     ("booking.ftl", include_str!("../locales/ru/booking.ftl")),
+    (
+        "agreements.ftl",
+        include_str!("../locales/ru/agreements.ftl"),
+    ),
 ];
 
 static RU: LazyLock<Catalogue> = LazyLock::new(|| {

@@ -5,15 +5,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::HeaderMap;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use edufed_api::AgreementsService;
 use edufed_store::Store;
-use tonic::Status;
 use tracing::Instrument as _;
 
 use crate::metrics::Metrics;
@@ -22,7 +19,6 @@ use crate::metrics::Metrics;
 pub(crate) struct Edge {
     pub(crate) store: Store,
     pub(crate) node_id: String,
-    pub(crate) agreements: AgreementsService,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) request_timeout: Duration,
     pub(crate) peer_tls: edufed_federation::PeerTls,
@@ -35,7 +31,6 @@ pub(crate) fn router(grpc: axum::Router, edge: Edge) -> axum::Router {
     let plain = axum::Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route("/agreements/{file}", get(agreement_page))
         .with_state(edge.clone());
     grpc.merge(plain)
         .merge(crate::ics::routes(edge.feeds.clone()))
@@ -75,68 +70,11 @@ async fn metrics(State(edge): State<Edge>) -> Response {
         .into_response()
 }
 
-/// `GET /agreements/{id}.html[?version=N]`: the printable agreement, for
-/// a bearer token that may see it.
-async fn agreement_page(
-    State(edge): State<Edge>,
-    Path(file): Path<String>,
-    Query(query): Query<PageQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let plain = |status: StatusCode, message: String| {
-        (
-            status,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("{message}\n"),
-        )
-            .into_response()
-    };
-    let Some(id) = file.strip_suffix(".html") else {
-        return plain(
-            StatusCode::NOT_FOUND,
-            "agreements are served as <id>.html".into(),
-        );
-    };
-    let principal = match edufed_api::auth::authenticate(&edge.store, &headers).await {
-        Ok(Some(principal)) => principal,
-        Ok(None) => {
-            return plain(
-                StatusCode::UNAUTHORIZED,
-                "this page needs an Authorization: Bearer token".into(),
-            );
-        }
-        Err(status) => return plain(StatusCode::UNAUTHORIZED, status.message().to_owned()),
-    };
-    match edge.agreements.render(&principal, id, query.version).await {
-        Ok(html) => (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CACHE_CONTROL, "private, no-store"),
-            ],
-            html,
-        )
-            .into_response(),
-        Err(error) => {
-            let status = Status::from(error);
-            plain(
-                crate::reports::http_code(status.code()),
-                status.message().to_owned(),
-            )
-        }
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct PageQuery {
-    version: Option<u32>,
-}
-
 /// The plain HTTP paths; everything else is a call and passes the edge.
 fn is_plain(request: &Request) -> bool {
     let path = request.uri().path();
     matches!(path, "/healthz" | "/metrics")
         || path.starts_with("/ics/")
-        || path.starts_with("/agreements/")
         || path == "/reports"
         || path.starts_with("/reports/")
 }

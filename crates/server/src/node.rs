@@ -137,8 +137,7 @@ impl Node {
         );
         let calendar = server!(CalendarServer, CalendarService::new(ctx.clone()));
         let booking = server!(BookingServer, BookingService::new(ctx.clone()));
-        let agreements = AgreementsService::new(ctx.clone());
-        let agreements_server = server!(AgreementsServer, agreements.clone());
+        let agreements_server = server!(AgreementsServer, AgreementsService::new(ctx.clone()));
         let federation = server!(
             FederationServer,
             FederationService::new(
@@ -194,7 +193,6 @@ impl Node {
             Edge {
                 store: store.clone(),
                 node_id: node_id.clone(),
-                agreements,
                 metrics: Arc::new(Metrics::new()),
                 request_timeout: Duration::from_secs(settings.request_timeout_secs),
                 peer_tls: peer_tls.clone(),

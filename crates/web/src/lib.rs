@@ -65,6 +65,7 @@ impl Console {
             .merge(pages::activity::routes())
             .merge(pages::publish::routes())
             .merge(pages::booking::routes())
+            .merge(pages::agreements::routes())
             .route("/static/console.css", get(stylesheet))
             .route("/static/console.js", get(script))
             .layer(axum::middleware::from_fn(page::protect))

@@ -17,6 +17,7 @@ pub(crate) enum Section {
     Calendar,
     Account,
     Resources,
+    Agreements,
     None,
 }
 
@@ -82,6 +83,7 @@ impl Layout {
             Section::Calendar => "calendar",
             Section::Account => "account",
             Section::Resources => "resources",
+            Section::Agreements => "agreements",
             Section::None => "",
         };
         name == section

@@ -12,6 +12,7 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use edufed_domain::session::PresentedSession;
+use edufed_proto::v1::agreements_client::AgreementsClient;
 use edufed_proto::v1::booking_client::BookingClient;
 use edufed_proto::v1::calendar_client::CalendarClient;
 use edufed_proto::v1::directory_client::DirectoryClient;
@@ -35,6 +36,17 @@ impl Rpc {
         InProcess {
             router: self.router.clone(),
             session: session.cloned(),
+            authorization: None,
+        }
+    }
+
+    /// A channel that calls with a program's `Authorization` header, which
+    /// the node's edge checks as it checks any remote client's.
+    pub(crate) fn bearer_channel(&self, authorization: http::HeaderValue) -> InProcess {
+        InProcess {
+            router: self.router.clone(),
+            session: None,
+            authorization: Some(authorization),
         }
     }
 }
@@ -44,6 +56,7 @@ impl Rpc {
 pub(crate) struct InProcess {
     router: axum::Router,
     session: Option<PresentedSession>,
+    authorization: Option<http::HeaderValue>,
 }
 
 impl tower::Service<http::Request<tonic::body::Body>> for InProcess {
@@ -59,6 +72,11 @@ impl tower::Service<http::Request<tonic::body::Body>> for InProcess {
         let mut request = request.map(Body::new);
         if let Some(session) = &self.session {
             request.extensions_mut().insert(session.clone());
+        }
+        if let Some(authorization) = &self.authorization {
+            request
+                .headers_mut()
+                .insert(http::header::AUTHORIZATION, authorization.clone());
         }
         let router = self.router.clone();
         Box::pin(async move { router.oneshot(request).await })
@@ -85,5 +103,9 @@ impl Clients {
 
     pub(crate) fn booking(&self) -> BookingClient<InProcess> {
         BookingClient::new(self.channel.clone())
+    }
+
+    pub(crate) fn agreements(&self) -> AgreementsClient<InProcess> {
+        AgreementsClient::new(self.channel.clone())
     }
 }

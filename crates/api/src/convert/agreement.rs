@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use edufed_domain::FieldError;
 use edufed_domain::agreement::report::Report;
 use edufed_domain::agreement::signing::Signature;
+use edufed_domain::agreement::summary::Summary;
 use edufed_domain::agreement::{
     Agreement, AgreementKind, CompletionDocument, Content, Duty, HistoryEntry, PartKind, Party,
     PartyRole, Pledge, PledgePeriod, Programme, ProgrammePart, Signatory, State, Students,
@@ -249,8 +250,8 @@ pub(crate) fn verified(agreement: &Agreement, signature: &Signature, own: &[u8; 
 }
 
 /// The agreement on the wire; `own` is this node's public key, which
-/// vouches for the signatures made with it.
-pub(crate) fn agreement_out(a: &Agreement, own: &[u8; 32]) -> pb::Agreement {
+/// vouches for the signatures made with it, and `home` this node's id.
+pub(crate) fn agreement_out(a: &Agreement, own: &[u8; 32], home: &str) -> pb::Agreement {
     let ballot = a.lifecycle.ballot();
     pb::Agreement {
         id: a.id.to_string(),
@@ -304,6 +305,50 @@ pub(crate) fn agreement_out(a: &Agreement, own: &[u8; 32]) -> pb::Agreement {
             .collect(),
         created_at: Some(timestamp(a.created_at)),
         updated_at: Some(timestamp(a.updated_at)),
+        home_node: home.to_owned(),
+        summary: false,
+    }
+}
+
+/// A peer's agreement as this node's copy of it summarizes it, with the
+/// node it came from.
+pub(crate) fn summary_out(s: &Summary, home: &str) -> pb::Agreement {
+    let (valid_from, valid_to) = s
+        .term()
+        .map(|(from, to)| (from.to_string(), to.to_string()))
+        .unwrap_or_default();
+    let shown = s.in_force_version.unwrap_or(s.latest_version);
+    pb::Agreement {
+        id: s.id.to_string(),
+        initiator_id: s.initiator.to_string(),
+        state: state_out(s.state),
+        in_force_version: s.in_force_version.unwrap_or(0),
+        awaiting_version: s.awaiting_version.unwrap_or(0),
+        ends_at: s.ends_at.map(timestamp),
+        revision: s.revision,
+        versions: vec![pb::AgreementVersion {
+            number: shown,
+            content: Some(pb::AgreementContent {
+                kind: kind_out(s.kind),
+                number: s.number.clone().unwrap_or_default(),
+                title: s.title.clone(),
+                valid_from,
+                valid_to,
+                parties: s
+                    .parties
+                    .iter()
+                    .map(|org| pb::Party {
+                        org: org.to_string(),
+                        ..pb::Party::default()
+                    })
+                    .collect(),
+                ..pb::AgreementContent::default()
+            }),
+            ..pb::AgreementVersion::default()
+        }],
+        home_node: home.to_owned(),
+        summary: true,
+        ..pb::Agreement::default()
     }
 }
 

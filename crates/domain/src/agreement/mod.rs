@@ -4,11 +4,11 @@
 //! what an agreement delivered.
 
 pub mod decide;
-pub mod html;
 pub mod lifecycle;
 pub mod quota;
 pub mod report;
 pub mod signing;
+pub mod summary;
 
 use std::collections::BTreeSet;
 

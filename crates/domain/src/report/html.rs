@@ -8,7 +8,22 @@ use super::{
     ActivityRow, Dimension, Facts, Indicator, IndicatorRow, ParticipationRow, Query, Report,
     ResourceRow, activities, agreements, indicators, participation, resources,
 };
-use crate::agreement::html::esc;
+
+/// `text` with the characters HTML gives meaning to escaped.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 const STYLE: &str = "\
 body{font-family:system-ui,sans-serif;margin:0;color:#1d2733;background:#f6f7f9}

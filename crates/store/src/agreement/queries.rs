@@ -2,6 +2,7 @@
 //! delivered.
 
 use edufed_domain::agreement::report::{self, CohortFacts};
+use edufed_domain::agreement::summary::Summary;
 use edufed_domain::agreement::{Agreement, AgreementFilter, Error, HistoryEntry, REGISTER};
 use edufed_domain::ids::AgreementId;
 
@@ -82,6 +83,51 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         for (id,) in ids {
             out.push(load(&mut conn, &AgreementId::from_stored(id)).await?);
+        }
+        Ok(out)
+    }
+
+    /// Peers' agreements this node mirrors (and does not keep itself) that
+    /// `filter` lets through, by id, after `after`, as their home nodes'
+    /// summaries, each with the node it came from. A copy that cannot be
+    /// read is left out.
+    #[tracing::instrument(name = "store.agreement.list_mirrored", skip(self, filter))]
+    pub async fn list_mirrored_agreements(
+        &self,
+        filter: &AgreementFilter,
+        after: Option<&AgreementId>,
+        limit: u32,
+    ) -> Result<Vec<(Summary, String)>, Error> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT entity_id, origin, payload FROM mirrors WHERE entity_kind = 'agreement' \
+             AND operation <> 'delete' AND entity_id > $1 \
+             AND entity_id NOT IN (SELECT id FROM agreements) ORDER BY entity_id, version DESC",
+        )
+        .bind(after.map(|a| a.to_string()).unwrap_or_default())
+        .fetch_all(self.reader())
+        .await
+        .map_err(storage)?;
+        let mut out: Vec<(Summary, String)> = Vec::new();
+        let mut seen = String::new();
+        for (id, origin, payload) in rows {
+            // A record relayed by several peers: the newest copy.
+            if id == seen {
+                continue;
+            }
+            seen.clone_from(&id);
+            match serde_json::from_str::<Summary>(&payload) {
+                Ok(summary) if summary.id.as_str() == id => {
+                    if filter.admits(&summary) {
+                        out.push((summary, origin));
+                    }
+                }
+                _ => {
+                    tracing::warn!(%id, %origin, "a mirrored agreement could not be read; not listed")
+                }
+            }
+            if out.len() >= limit as usize {
+                break;
+            }
         }
         Ok(out)
     }

@@ -288,6 +288,8 @@ struct AgreementPayload<'a> {
     parties: Vec<&'a OrgId>,
     valid_from: Option<NaiveDate>,
     valid_to: Option<NaiveDate>,
+    /// The effective version's term, for peers' lists.
+    term: (NaiveDate, NaiveDate),
     ends_at: Option<DateTime<Utc>>,
     revision: u64,
     /// When the version in force got its last signature.
@@ -423,6 +425,7 @@ pub(super) async fn save(
             .collect(),
         valid_from: in_force_content.map(|c| c.valid_from),
         valid_to: in_force_content.map(|c| c.valid_to),
+        term: (effective.content.valid_from, effective.content.valid_to),
         ends_at: agreement.lifecycle.ends_at(),
         revision: agreement.revision,
         in_force_since: facts.as_ref().and_then(|f| f.in_force_since),
