@@ -29,6 +29,8 @@ const RU_FILES: &[(&str, &str)] = &[
         include_str!("../locales/ru/vocabulary.ftl"),
     ),
     ("console.ftl", include_str!("../locales/ru/console.ftl")),
+    ("reports.ftl", include_str!("../locales/ru/reports.ftl")),
+    ("node.ftl", include_str!("../locales/ru/node.ftl")),
 ];
 
 static RU: LazyLock<Catalogue> = LazyLock::new(|| {

@@ -137,7 +137,6 @@ fn is_plain(request: &Request) -> bool {
     matches!(path, "/healthz" | "/metrics")
         || path.starts_with("/ics/")
         || path.starts_with("/agreements/")
-        || path == "/reports"
         || path.starts_with("/reports/")
 }
 

@@ -63,6 +63,8 @@ impl Console {
             .merge(pages::account::routes())
             .merge(pages::calendar::routes())
             .merge(pages::activity::routes())
+            .merge(pages::reports::routes())
+            .merge(pages::node::routes())
             .route("/static/console.css", get(stylesheet))
             .route("/static/console.js", get(script))
             .layer(axum::middleware::from_fn(page::protect))

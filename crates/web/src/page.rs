@@ -16,6 +16,8 @@ use crate::visitor::Visitor;
 pub(crate) enum Section {
     Calendar,
     Account,
+    Reports,
+    Node,
     None,
 }
 
@@ -80,6 +82,8 @@ impl Layout {
         let name = match self.section {
             Section::Calendar => "calendar",
             Section::Account => "account",
+            Section::Reports => "reports",
+            Section::Node => "node",
             Section::None => "",
         };
         name == section

@@ -14,6 +14,8 @@ use axum::body::Body;
 use edufed_domain::session::PresentedSession;
 use edufed_proto::v1::calendar_client::CalendarClient;
 use edufed_proto::v1::directory_client::DirectoryClient;
+use edufed_proto::v1::federation_client::FederationClient;
+use edufed_proto::v1::reports_client::ReportsClient;
 use futures::future::BoxFuture;
 use tower::ServiceExt as _;
 
@@ -80,5 +82,13 @@ impl Clients {
 
     pub(crate) fn calendar(&self) -> CalendarClient<InProcess> {
         CalendarClient::new(self.channel.clone())
+    }
+
+    pub(crate) fn reports(&self) -> ReportsClient<InProcess> {
+        ReportsClient::new(self.channel.clone())
+    }
+
+    pub(crate) fn federation(&self) -> FederationClient<InProcess> {
+        FederationClient::new(self.channel.clone())
     }
 }

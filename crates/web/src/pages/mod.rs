@@ -3,6 +3,8 @@
 pub(crate) mod account;
 pub(crate) mod activity;
 pub(crate) mod calendar;
+pub(crate) mod node;
+pub(crate) mod reports;
 
 use axum::Router;
 use axum::response::Response;
