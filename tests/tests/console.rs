@@ -256,3 +256,124 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_university_coordinator_publishes_a_course_and_records_results,
+    |backend| async move {
+        let clock = edufed_domain::time::Clock::manual(chrono::Utc::now());
+        let university =
+            TestNode::start_with_clock(TestDb::new(backend).await, clock.clone(), |_| {}).await;
+        organization(
+            &university,
+            "tusur",
+            pb::OrganizationKind::University,
+            "ТУСУР",
+        )
+        .await;
+        organization(
+            &university,
+            "gym24",
+            pb::OrganizationKind::School,
+            "Гимназия №24",
+        )
+        .await;
+        organization(
+            &university,
+            "lyceum7",
+            pb::OrganizationKind::School,
+            "Лицей №7",
+        )
+        .await;
+        let coordinator = person(&university, "tusur", pb::Role::Coordinator, "Координатор").await;
+        let gym = person(&university, "gym24", pb::Role::Teacher, "Учитель гимназии").await;
+        let lyceum = person(&university, "lyceum7", pb::Role::Teacher, "Учитель лицея").await;
+        let cohort = |org: &str, headcount| pb::Cohort {
+            organization: org.into(),
+            grades: Some(pb::GradeRange { min: 9, max: 9 }),
+            headcount,
+            teacher: "Сидорова Е. В.".into(),
+            teacher_contact: String::new(),
+        };
+        let university = &university;
+        let coordinator = &coordinator;
+        let Some(found) = journey_with(
+            "publish_course",
+            json!({ "link": sign_in_link(university, coordinator).await }),
+            |label, found| {
+                let (gym, lyceum, clock) = (gym.clone(), lyceum.clone(), clock.clone());
+                async move {
+                    match label.as_str() {
+                        "published" => {
+                            let activity = found["activity"].as_str().unwrap().to_owned();
+                            for (who, org, headcount) in
+                                [(&gym, "gym24", 15), (&lyceum, "lyceum7", 10)]
+                            {
+                                calendar(university, &who.token)
+                                    .await
+                                    .register(pb::RegisterRequest {
+                                        activity_id: activity.clone(),
+                                        occurrence_start: None,
+                                        cohort: Some(cohort(org, headcount)),
+                                    })
+                                    .await
+                                    .unwrap();
+                            }
+                            json!({})
+                        }
+                        // The course has begun: its first lessons are held.
+                        "begun" => {
+                            clock.set("2027-10-08T10:00:00Z".parse().unwrap());
+                            json!({ "link": sign_in_link(university, coordinator).await })
+                        }
+                        other => panic!("unexpected pause {other}"),
+                    }
+                }
+            },
+        )
+        .await
+        else {
+            return;
+        };
+        let activity = found["activity"].as_str().unwrap().to_owned();
+        let mut api = calendar(university, &coordinator.token).await;
+        let stored = api
+            .get_activity(pb::GetActivityRequest {
+                activity_id: activity.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let details = stored.activity.unwrap().details.unwrap();
+        assert_eq!(details.kind(), pb::ActivityKind::OlympiadPrepCourse);
+        assert_eq!(
+            details.audience.unwrap().students,
+            Some(pb::GradeRange { min: 9, max: 11 })
+        );
+        let recurrence = details.schedule.unwrap().recurrence.unwrap();
+        assert_eq!(
+            recurrence.rule,
+            "FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20271223T165959Z"
+        );
+        assert_eq!(recurrence.exdates, vec!["2027-11-04T15:00:00"]);
+        assert_eq!(stored.occurrences.len(), 23);
+        let registrations = api
+            .list_registrations(pb::ListRegistrationsRequest {
+                activity_id: activity,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .registrations;
+        let gym = registrations
+            .iter()
+            .find(|r| r.cohort.as_ref().unwrap().headcount == 15)
+            .unwrap();
+        assert_eq!(
+            gym.results,
+            Some(pb::Results {
+                attended: 14,
+                ..Default::default()
+            })
+        );
+    }
+);

@@ -65,6 +65,7 @@ impl Console {
             .merge(pages::activity::routes())
             .merge(pages::reports::routes())
             .merge(pages::node::routes())
+            .merge(pages::publish::routes())
             .route("/static/console.css", get(stylesheet))
             .route("/static/console.js", get(script))
             .layer(axum::middleware::from_fn(page::protect))

@@ -32,7 +32,7 @@ pub(crate) struct Layout {
     pub(crate) csrf: String,
     /// A one-line notice at the top (a success, or why a session ended).
     pub(crate) notice: Option<String>,
-    /// Whether the visitor publishes or coordinates anywhere (so sees the
+    /// Whether the visitor belongs to an organization here (so sees the
     /// resources and agreements sections).
     pub(crate) member: bool,
 }
@@ -60,7 +60,7 @@ impl Layout {
             title: title.into(),
             section,
             who,
-            operator: visitor.operator(),
+            operator: visitor.may_on_node(edufed_domain::policy::Action::ManagePeers),
             csrf: visitor.csrf(),
             notice: visitor
                 .session_lost

@@ -7,6 +7,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use chrono_tz::Tz;
+use edufed_domain::directory::Role;
+use edufed_domain::ids::{OrgId, PersonId, SessionId};
+use edufed_domain::policy::{Action, Credential, Principal, Target, authorize};
 use edufed_domain::session::PresentedSession;
 use edufed_proto::v1 as pb;
 use serde::de::DeserializeOwned;
@@ -68,26 +71,60 @@ impl Visitor {
         self.me.as_ref().map_or(&[], |me| me.memberships.as_slice())
     }
 
-    /// Whether they hold one of `roles` in some organization.
-    pub(crate) fn holds_any(&self, roles: &[pb::Role]) -> bool {
-        self.memberships()
-            .iter()
-            .any(|m| roles.iter().any(|r| *r as i32 == m.role))
+    /// The visitor as the domain's policy sees them (from WhoAmI): the
+    /// console asks the same policy function the API decides with, to show
+    /// only the buttons a person may use; the API decides again on the call.
+    fn principal(&self) -> Option<Principal> {
+        let me = self.me.as_ref()?;
+        let person = me.person.as_ref()?;
+        Some(Principal {
+            person_id: PersonId::from_stored(person.id.clone()),
+            credential: Credential::Session(SessionId::from_stored(me.session_id.clone())),
+            operator: person.operator,
+            memberships: me
+                .memberships
+                .iter()
+                .filter_map(|m| {
+                    let role = pb::Role::try_from(m.role).ok()?;
+                    let name = role
+                        .as_str_name()
+                        .trim_start_matches("ROLE_")
+                        .to_lowercase();
+                    Some((
+                        OrgId::from_stored(m.organization_id.clone()),
+                        Role::parse("role", &name).ok()?,
+                    ))
+                })
+                .collect(),
+        })
     }
 
-    /// Whether they hold one of `roles` in `organization` (its id).
-    pub(crate) fn holds_in(&self, organization: &str, roles: &[pb::Role]) -> bool {
-        self.memberships()
-            .iter()
-            .any(|m| m.organization_id == organization && roles.iter().any(|r| *r as i32 == m.role))
+    /// Whether they may do `action` for the organization `org` (its id).
+    pub(crate) fn may(&self, action: Action, org: &str) -> bool {
+        self.principal().is_some_and(|p| {
+            let org = OrgId::from_stored(org.to_owned());
+            authorize(&p, action, Target::Organization(&org)).is_ok()
+        })
     }
 
-    /// Whether they are the node's operator.
-    pub(crate) fn operator(&self) -> bool {
-        self.me
-            .as_ref()
-            .and_then(|me| me.person.as_ref())
-            .is_some_and(|p| p.operator)
+    /// Their memberships in organizations where they may do `action`.
+    pub(crate) fn memberships_for(&self, action: Action) -> Vec<&pb::Membership> {
+        self.memberships()
+            .iter()
+            .filter(|m| self.may(action, &m.organization_id))
+            .collect()
+    }
+
+    /// Whether they may do `action` for one of their organizations.
+    pub(crate) fn may_somewhere(&self, action: Action) -> bool {
+        !self.memberships_for(action).is_empty()
+    }
+
+    /// Whether they may do `action` to the node as a whole (the operator's
+    /// business: peers, every organization).
+    pub(crate) fn may_on_node(&self, action: Action) -> bool {
+        self.principal()
+            .is_some_and(|p| authorize(&p, action, Target::Node).is_ok())
     }
 
     /// Their current session's id.

@@ -5,6 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::response::Response;
+use edufed_domain::policy::Action;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
@@ -22,11 +23,11 @@ pub(crate) fn routes() -> axum::Router<crate::Console> {
         .route("/registrations/{id}/headcount", post(headcount))
 }
 
-/// The roles that may register a group.
-const REGISTERING: [pb::Role; 3] = [pb::Role::Admin, pb::Role::Coordinator, pb::Role::Teacher];
-
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct Shown {
+    /// Results were just recorded.
+    #[serde(default)]
+    recorded: Option<u8>,
     /// The occurrence the visitor came from (its original start, Unix
     /// seconds), preselected in the form.
     #[serde(default)]
@@ -78,6 +79,14 @@ struct RegistrationRow {
     withdrawn: bool,
     /// The visitor may withdraw it or change its headcount.
     own: bool,
+    /// The publisher may record its results (it is confirmed).
+    recordable: bool,
+    /// «пришли 12, участвовали 12, призёров 3, победителей 1», once recorded.
+    results: String,
+    attended: String,
+    participants: String,
+    prize_winners: String,
+    winners: String,
 }
 
 struct OrgChoice {
@@ -100,6 +109,10 @@ struct ActivityPage {
     waitlisted: u32,
     registrations: Vec<RegistrationRow>,
     can_register: bool,
+    /// The visitor publishes it: they see every cohort and record results.
+    publisher: bool,
+    /// Its results name winners and prize-winners, not only attendance.
+    competitive: bool,
     organizations: Vec<OrgChoice>,
     form: RegisterForm,
     problem: Option<Problem>,
@@ -145,10 +158,13 @@ pub(crate) async fn show(
     Path(id): Path<String>,
     Query(shown): Query<Shown>,
 ) -> Response {
-    let notice = shown.place.map(|place| match place {
-        0 => t("registered-confirmed"),
-        place => ru().text_with("registered-waitlisted", &[("place", place.into())]),
-    });
+    let notice = shown
+        .place
+        .map(|place| match place {
+            0 => t("registered-confirmed"),
+            place => ru().text_with("registered-waitlisted", &[("place", place.into())]),
+        })
+        .or_else(|| shown.recorded.map(|_| t("results-recorded")));
     let form = RegisterForm {
         occurrence: shown.occurrence.map(|s| s.to_string()).unwrap_or_default(),
         ..RegisterForm::default()
@@ -322,11 +338,7 @@ async fn page(
             }
         })
         .collect();
-    let own_orgs: Vec<&pb::Membership> = visitor
-        .memberships()
-        .iter()
-        .filter(|m| REGISTERING.iter().any(|r| *r as i32 == m.role))
-        .collect();
+    let own_orgs = visitor.memberships_for(Action::RegisterCohorts);
     let chosen = if form.organization.is_empty() {
         own_orgs
             .first()
@@ -343,6 +355,26 @@ async fn page(
             selected: m.organization_slug == chosen || m.organization_id == chosen,
         })
         .collect();
+    // Winners and prize-winners only for competitions (the domain's rule);
+    // results once the activity has begun.
+    let competitive = pb::ActivityKind::try_from(details.kind)
+        .ok()
+        .and_then(|k| {
+            edufed_domain::calendar::ActivityKind::parse(
+                "kind",
+                &k.as_str_name()
+                    .trim_start_matches("ACTIVITY_KIND_")
+                    .to_lowercase(),
+            )
+            .ok()
+        })
+        .is_some_and(|k| k.has_results());
+    let begun = found
+        .occurrences
+        .first()
+        .and_then(|o| instant(o.start.as_ref()))
+        .is_some_and(|start| start <= visitor.now);
+    let is_publisher = visitor.may(Action::ManageActivities, &activity.publisher_id);
     let registrations = registrations
         .iter()
         .map(|r| {
@@ -355,7 +387,7 @@ async fn page(
             let state = r.state();
             RegistrationRow {
                 id: r.id.clone(),
-                own: visitor.holds_in(&cohort.organization, &REGISTERING),
+                own: visitor.may(Action::RegisterCohorts, &cohort.organization),
                 organization: names.name(&cohort.organization),
                 grades,
                 headcount: cohort.headcount,
@@ -375,6 +407,38 @@ async fn page(
                 },
                 waiting: state == pb::RegistrationState::Waitlisted,
                 withdrawn: state == pb::RegistrationState::Withdrawn,
+                recordable: is_publisher && begun && state == pb::RegistrationState::Confirmed,
+                results: r
+                    .results
+                    .as_ref()
+                    .map(|x| {
+                        ru().text_with(
+                            if competitive {
+                                "results-summary"
+                            } else {
+                                "results-summary-attendance"
+                            },
+                            &[
+                                ("attended", x.attended.into()),
+                                ("participants", x.participants.into()),
+                                ("prize", x.prize_winners.into()),
+                                ("winners", x.winners.into()),
+                            ],
+                        )
+                    })
+                    .unwrap_or_default(),
+                attended: r
+                    .results
+                    .as_ref()
+                    .map_or(cohort.headcount, |x| x.attended)
+                    .to_string(),
+                participants: r.results.as_ref().map_or(0, |x| x.participants).to_string(),
+                prize_winners: r
+                    .results
+                    .as_ref()
+                    .map_or(0, |x| x.prize_winners)
+                    .to_string(),
+                winners: r.results.as_ref().map_or(0, |x| x.winners).to_string(),
             }
         })
         .collect();
@@ -398,7 +462,9 @@ async fn page(
             occurrences,
             waitlisted: found.waitlisted,
             registrations,
-            can_register: !cancelled && visitor.holds_any(&REGISTERING),
+            can_register: !cancelled && visitor.may_somewhere(Action::RegisterCohorts),
+            publisher: is_publisher,
+            competitive,
             organizations,
             form,
             problem,
@@ -419,6 +485,18 @@ pub(crate) struct HeadcountForm {
 pub(crate) struct WithdrawForm {
     #[serde(default)]
     activity: String,
+}
+
+/// The activity's page with a refusal of one of its forms.
+pub(crate) async fn refused(visitor: &Visitor, activity: &str, problem: Problem) -> Response {
+    page(
+        visitor,
+        activity,
+        RegisterForm::default(),
+        Some(problem),
+        None,
+    )
+    .await
 }
 
 /// `POST /registrations/{id}/withdraw`.

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use chrono::{DateTime, Datelike as _, Duration, NaiveDate, TimeZone as _, Utc};
 use chrono_tz::Tz;
+use edufed_domain::policy::Action;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
@@ -150,6 +151,8 @@ struct CalendarPage {
     date_value: String,
     zone_note: String,
     subscribe: String,
+    /// The visitor publishes for some organization.
+    publisher: bool,
 }
 
 /// `GET /calendar`.
@@ -348,6 +351,7 @@ pub(crate) async fn show(
             ru().zone(zone, visitor.now)
         ),
         subscribe,
+        publisher: visitor.may_somewhere(Action::ManageActivities),
     });
     forget_lost_session(&mut response, &console, &visitor);
     response

@@ -4,6 +4,7 @@ pub(crate) mod account;
 pub(crate) mod activity;
 pub(crate) mod calendar;
 pub(crate) mod node;
+pub(crate) mod publish;
 pub(crate) mod reports;
 
 use axum::Router;

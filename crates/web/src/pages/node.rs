@@ -9,6 +9,7 @@ mod members;
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::response::Response;
+use edufed_domain::policy::Action;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
@@ -32,14 +33,7 @@ pub(crate) fn routes() -> axum::Router<Console> {
 /// Whether the visitor runs this node: a hint for what a page offers (the
 /// API decides what they may do).
 pub(crate) fn runs_the_node(visitor: &Visitor) -> bool {
-    let Hint { operator } = Hint {
-        operator: visitor.operator(),
-    };
-    operator
-}
-
-struct Hint {
-    operator: bool,
+    visitor.may_on_node(Action::ManagePeers)
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]

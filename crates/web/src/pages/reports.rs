@@ -19,6 +19,7 @@ use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
+use edufed_domain::policy::Action;
 use edufed_domain::report::{Indicator, SchoolYear};
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
@@ -519,7 +520,7 @@ pub(crate) async fn indicators(
     );
     let (overall, by_organization): (Vec<_>, Vec<_>) =
         lines.into_iter().partition(|(whole, _)| *whole);
-    let may_set = visitor.holds_any(&[pb::Role::Admin, pb::Role::Coordinator]);
+    let may_set = visitor.may_somewhere(Action::SetTargets);
     let page = IndicatorsPage {
         layout: Layout::new(&visitor, Section::Reports, t("reports-indicators-title")),
         filter,

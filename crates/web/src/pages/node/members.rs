@@ -8,6 +8,7 @@
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::response::Response;
+use edufed_domain::policy::Action;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
@@ -66,8 +67,7 @@ pub(crate) struct Empty {}
 
 /// What the visitor may be offered here: a hint, the API decides.
 fn manages(visitor: &Visitor, organization: &pb::Organization) -> bool {
-    organization.home_node.is_empty()
-        && (runs_the_node(visitor) || visitor.holds_in(&organization.id, &[pb::Role::Admin]))
+    organization.home_node.is_empty() && visitor.may(Action::AddMember, &organization.id)
 }
 
 async fn organization(visitor: &Visitor, slug: &str) -> Result<pb::Organization, tonic::Status> {

@@ -7,6 +7,7 @@
 use askama::Template;
 use axum::extract::Query;
 use axum::response::Response;
+use edufed_domain::policy::Action;
 use edufed_domain::report::{Indicator, TargetScope};
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
@@ -25,9 +26,6 @@ pub(super) fn routes() -> axum::Router<Console> {
         .route("/reports/targets/remove", post(remove_target))
         .route("/reports/enrolments", post(set_enrolment))
 }
-
-/// The roles that state enrolments and set targets.
-const SETTING: [pb::Role; 2] = [pb::Role::Admin, pb::Role::Coordinator];
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 pub(crate) struct TargetForm {
@@ -255,14 +253,18 @@ async fn page(
     // What the forms offer: the visitor's own organizations where they set
     // figures, the cities and the network when they work for a methodical
     // centre (or run the node). A hint only: the API decides.
-    let setting = |org: &pb::Organization| visitor.holds_in(&org.id, &SETTING);
+    let setting = |org: &pb::Organization| {
+        org.home_node.is_empty()
+            && (visitor.may(Action::SetTargets, &org.id)
+                || visitor.may(Action::StateEnrolment, &org.id))
+    };
     let centre = orgs
         .iter()
         .any(|o| o.kind == pb::OrganizationKind::MethodicalCentre as i32 && setting(o));
     let everywhere = crate::pages::node::runs_the_node(visitor);
     let mut own: Vec<(String, String)> = orgs
         .iter()
-        .filter(|o| setting(o) || (everywhere && o.home_node.is_empty()))
+        .filter(|o| setting(o))
         .map(|o| (names.name(&o.id), o.slug.clone()))
         .collect();
     own.sort();
