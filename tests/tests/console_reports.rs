@@ -232,8 +232,8 @@ both_backends!(
             .publish_activity(pb::PublishActivityRequest {
                 publisher: "tusur".into(),
                 details: Some(activity(
-                    "Олимпиадная физика",
-                    pb::ActivityKind::OlympiadPrepCourse,
+                    "Олимпиада по физике",
+                    pb::ActivityKind::Olympiad,
                     pb::Direction::DistanceAndGifted,
                     "2025-10-15T10:00",
                     "2025-10-15T13:00",
@@ -390,12 +390,12 @@ both_backends!(
                         "Проведено мероприятий", "Гимназия №24",
                     ],
                     "activities": [
-                        "ТУСУР", "МАУ ИМЦ", "Подготовка к олимпиаде", "Интеллектуальная игра",
+                        "ТУСУР", "МАУ ИМЦ", "Олимпиада", "Интеллектуальная игра",
                         "Дистанционное обучение и одарённые дети", "Воспитание",
                         "Октябрь 2025", "Ноябрь 2025", "Итого",
                     ],
                     "participation": [
-                        "Гимназия №24", "Подготовка к олимпиаде", "9–10 классы", "7 класс",
+                        "Гимназия №24", "Олимпиада", "9–10 классы", "7 класс",
                         "записано 12, пришли 11",
                     ],
                     "agreements": ["Договор о сотрудничестве", "Черновик"],
@@ -410,7 +410,7 @@ both_backends!(
                     "shown": ["25 %", "осталось 0,86 п. п."],
                 },
                 "raw": [
-                    "olympiad_prep_course", "distance_and_gifted", "winners_share",
+                    "olympiad", "distance_and_gifted", "winners_share",
                     "network_coverage", "cooperation", "draft", "room", "upbringing",
                 ],
             }),
@@ -442,7 +442,7 @@ both_backends!(
         assert_eq!(held.hours_held, 3.0);
         assert!(
             lines.contains(
-                &"ТУСУР;Дистанционное обучение и одарённые дети;Подготовка к олимпиаде;\
+                &"ТУСУР;Дистанционное обучение и одарённые дети;Олимпиада;\
                   Октябрь 2025;1;0;1;0;0;3"
             ),
             "{csv}"

@@ -45,9 +45,20 @@ export async function run({ setting, signIn, check, text, accessible }) {
       const drawn = await page.locator(`#${chart} svg.bar rect:not(.track)`).count();
       check(drawn >= 1, `${chart} draws its bars`);
     }
+    const size = Buffer.byteLength(await page.content());
+    check(size < 100_000, `${what} weighs ${size} bytes`);
     await accessible(page, what);
+    await shoot(page, what);
     visited.push(what);
     return shown;
+  }
+
+  /** With EDUFED_SCREENSHOTS set (a directory), keeps a picture of the page. */
+  async function shoot(page, what) {
+    const dir = process.env.EDUFED_SCREENSHOTS;
+    if (!dir) return;
+    const { width } = page.viewportSize();
+    await page.screenshot({ path: `${dir}/reports-${what}-${width}.png`, fullPage: true });
   }
 
   const page = await signIn(setting.link);
@@ -99,6 +110,23 @@ export async function run({ setting, signIn, check, text, accessible }) {
     await looks(page, what);
     if (what === (setting.csv || "activities")) csvPage = page.url();
   }
+
+  // On a phone's screen, 360 px wide, nothing but a table's own scroller
+  // is wider than the screen.
+  await page.setViewportSize({ width: 360, height: 780 });
+  for (const url of [indicatorsUrl, csvPage]) {
+    await page.goto(url);
+    const wide = await page.evaluate(() => ({
+      width: document.documentElement.scrollWidth,
+      past: [...document.querySelectorAll("main *")]
+        .filter((e) => e.getBoundingClientRect().right > innerWidth + 1 && !e.parentElement.closest(".scroll"))
+        .slice(0, 6)
+        .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}.${e.className}`),
+    }));
+    check(wide.width <= 360, `${url} is ${wide.width} px wide at 360 px: ${wide.past.join(", ")}`);
+    await shoot(page, url === csvPage ? "narrow-table" : "narrow");
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   // The table as a file a spreadsheet opens.
   await page.goto(csvPage);

@@ -92,6 +92,50 @@ struct SubscriptionRow {
     last_error: String,
 }
 
+/// How the node keeps up with its neighbours, in one line.
+struct Health {
+    /// `ok`, `waiting` or `bad`: the line's colour.
+    class: &'static str,
+    headline: String,
+}
+
+impl Health {
+    fn of(subscriptions: &[pb::SubscriptionStatus]) -> Self {
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        let down = subscriptions.iter().filter(|s| !s.connected).count();
+        let behind = subscriptions
+            .iter()
+            .map(|s| s.lag_entries)
+            .max()
+            .unwrap_or(0);
+        let (class, headline) = if subscriptions.is_empty() {
+            ("", t("node-health-alone"))
+        } else if down > 0 {
+            (
+                "bad",
+                ru().text_with(
+                    "node-health-down",
+                    &[
+                        ("down", count(down).into()),
+                        ("total", count(subscriptions.len()).into()),
+                    ],
+                ),
+            )
+        } else if behind > 0 {
+            (
+                "waiting",
+                ru().text_with(
+                    "node-health-behind",
+                    &[("n", i64::try_from(behind).unwrap_or(i64::MAX).into())],
+                ),
+            )
+        } else {
+            ("ok", t("node-health-ok"))
+        };
+        Self { class, headline }
+    }
+}
+
 struct OrganizationRow {
     slug: String,
     name: String,
@@ -111,6 +155,7 @@ struct NodePage {
     layout: Layout,
     node_id: String,
     node_name: String,
+    health: Health,
     peers: Vec<PeerRow>,
     subscriptions: Vec<SubscriptionRow>,
     organizations: Vec<OrganizationRow>,
@@ -333,6 +378,7 @@ async fn page(
             layout: Layout::new(visitor, Section::Node, t("node-title")).with_notice(notice),
             node_id,
             node_name,
+            health: Health::of(&subscriptions),
             peers: peer_rows,
             subscriptions: subscription_rows,
             organizations: hosted,

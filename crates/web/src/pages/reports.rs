@@ -494,8 +494,11 @@ pub(crate) async fn indicators(
                 class: chart::SERIES[2],
             },
         ],
+        // Only a target gives a bar its scale: figures without one are in
+        // the table below.
         overall_rows
             .iter()
+            .filter(|r| r.has_target)
             .map(|r| {
                 let line = indicator_line(r);
                 let text = if r.has_target {
