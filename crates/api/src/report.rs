@@ -1,7 +1,6 @@
 //! The `edufed.v1.Reports` service: activities, participation, agreements,
 //! resources and indicators over the node's records and mirrors; the
-//! enrolments and targets they use; and the HTML page and exports the HTTP
-//! side serves.
+//! enrolments and targets they use; and the exports the HTTP side serves.
 
 use edufed_domain::FieldError;
 use edufed_domain::changes::Actor;
@@ -10,7 +9,6 @@ use edufed_domain::ids::OrgId;
 use edufed_domain::policy::{Action, Principal, Target as PolicyTarget, authorize};
 use edufed_domain::report::{
     self, Dimension, Facts, Indicator, Period, Query, ReportKind, SchoolYear, Scope, TargetScope,
-    html,
 };
 use edufed_domain::text;
 use edufed_proto::v1 as pb;
@@ -40,7 +38,6 @@ pub const DEFAULT_EXPIRING_DAYS: u32 = 60;
 #[derive(Clone)]
 pub struct ReportsService {
     store: Store,
-    node_name: String,
 }
 
 impl std::fmt::Debug for ReportsService {
@@ -64,12 +61,9 @@ fn may_read(caller: &Principal) -> Result<(), ApiError> {
 }
 
 impl ReportsService {
-    /// A service over `store`; `node_name` heads the HTML page.
-    pub fn new(store: Store, node_name: impl Into<String>) -> Self {
-        Self {
-            store,
-            node_name: node_name.into(),
-        }
+    /// A service over `store`.
+    pub fn new(store: Store) -> Self {
+        Self { store }
     }
 
     async fn org(
@@ -330,31 +324,6 @@ impl ReportsService {
             scope: Some(Self::scope_out(&q, &facts)),
             rows,
         })
-    }
-
-    /// The HTML page; `query` is the page request's query string, repeated
-    /// in its export links.
-    pub async fn page(
-        &self,
-        caller: &Principal,
-        req: &pb::ReportRequest,
-        query: &str,
-    ) -> Result<String, ApiError> {
-        let (q, facts) = self.prepare(caller, req, None).await?;
-        let links = html::PageLinks {
-            query: query.to_owned(),
-            form: [
-                ("from".into(), q.period.from.to_string()),
-                ("to".into(), q.period.to.to_string()),
-                ("organization".into(), req.organization.clone()),
-                ("city".into(), req.city.clone()),
-                (
-                    "scope".into(),
-                    if req.network { "network" } else { "" }.to_owned(),
-                ),
-            ],
-        };
-        Ok(html::render(&facts, &q, &self.node_name, &links))
     }
 
     /// Whom a target is for, and whether the caller may set it.

@@ -35,6 +35,8 @@ const RU_FILES: &[(&str, &str)] = &[
         "agreements.ftl",
         include_str!("../locales/ru/agreements.ftl"),
     ),
+    ("reports.ftl", include_str!("../locales/ru/reports.ftl")),
+    ("node.ftl", include_str!("../locales/ru/node.ftl")),
 ];
 
 static RU: LazyLock<Catalogue> = LazyLock::new(|| {

@@ -75,7 +75,6 @@ fn is_plain(request: &Request) -> bool {
     let path = request.uri().path();
     matches!(path, "/healthz" | "/metrics")
         || path.starts_with("/ics/")
-        || path == "/reports"
         || path.starts_with("/reports/")
 }
 

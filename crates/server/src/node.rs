@@ -148,7 +148,7 @@ impl Node {
                 public_url,
             )
         );
-        let reports = ReportsService::new(store.clone(), settings.node_name.clone());
+        let reports = ReportsService::new(store.clone());
         let reports_server = server!(ReportsServer, reports.clone());
         let (health, health_service) = tonic_health::server::health_reporter();
         health

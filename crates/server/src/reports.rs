@@ -1,11 +1,12 @@
-//! `GET /reports`: the methodical centre's page, and
-//! `GET /reports/<name>.csv|json`: every report as an export. Both take the
-//! report's request as query parameters (`from`, `to`, `organization`,
-//! `city`, `scope=network`, `group_by=month,kind`, `expiring_within_days`)
-//! and a token: a bearer header, or the password of a browser's login
-//! prompt.
+//! `GET /reports/<name>.csv|json`: every report as an export for
+//! programs and spreadsheets. It takes the report's request as query
+//! parameters (`from`, `to`, `organization`, `city`, `scope=network`,
+//! `group_by=month,kind`, `expiring_within_days`) and a token: a bearer
+//! header, or the password of a login prompt. People read the same reports
+//! in the web console (`/reports`, a session instead of a token), which
+//! serves this path's pages.
 
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use edufed_api::ReportsService;
@@ -24,10 +25,9 @@ pub(crate) struct ReportRoutes {
     pub(crate) reports: ReportsService,
 }
 
-/// `/reports` and `/reports/<name>.csv|json`.
+/// `/reports/<name>.csv|json`.
 pub(crate) fn routes(state: ReportRoutes) -> axum::Router {
     axum::Router::new()
-        .route("/reports", axum::routing::get(page))
         .route("/reports/{file}", axum::routing::get(export))
         .with_state(state)
 }
@@ -123,34 +123,6 @@ fn request_of(pairs: &[(String, String)]) -> Result<pb::ReportRequest, FieldErro
         }
     }
     Ok(req)
-}
-
-async fn page(
-    State(state): State<ReportRoutes>,
-    RawQuery(query): RawQuery,
-    Query(pairs): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
-) -> Response {
-    let principal = match caller(&state.store, &headers).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
-    let query = query.unwrap_or_default();
-    let req = match request(&pairs) {
-        Ok(req) => req,
-        Err(status) => return from_status(&status),
-    };
-    match state.reports.page(&principal, &req, &query).await {
-        Ok(html) => (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CACHE_CONTROL, "private, no-store"),
-            ],
-            html,
-        )
-            .into_response(),
-        Err(error) => from_status(&Status::from(error)),
-    }
 }
 
 async fn export(

@@ -63,6 +63,8 @@ impl Console {
             .merge(pages::account::routes())
             .merge(pages::calendar::routes())
             .merge(pages::activity::routes())
+            .merge(pages::reports::routes())
+            .merge(pages::node::routes())
             .merge(pages::publish::routes())
             .merge(pages::booking::routes())
             .merge(pages::agreements::routes())

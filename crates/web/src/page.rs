@@ -18,6 +18,8 @@ pub(crate) enum Section {
     Account,
     Resources,
     Agreements,
+    Reports,
+    Node,
     None,
 }
 
@@ -84,6 +86,8 @@ impl Layout {
             Section::Account => "account",
             Section::Resources => "resources",
             Section::Agreements => "agreements",
+            Section::Reports => "reports",
+            Section::Node => "node",
             Section::None => "",
         };
         name == section

@@ -16,6 +16,8 @@ use edufed_proto::v1::agreements_client::AgreementsClient;
 use edufed_proto::v1::booking_client::BookingClient;
 use edufed_proto::v1::calendar_client::CalendarClient;
 use edufed_proto::v1::directory_client::DirectoryClient;
+use edufed_proto::v1::federation_client::FederationClient;
+use edufed_proto::v1::reports_client::ReportsClient;
 use futures::future::BoxFuture;
 use tower::ServiceExt as _;
 
@@ -107,5 +109,13 @@ impl Clients {
 
     pub(crate) fn agreements(&self) -> AgreementsClient<InProcess> {
         AgreementsClient::new(self.channel.clone())
+    }
+
+    pub(crate) fn reports(&self) -> ReportsClient<InProcess> {
+        ReportsClient::new(self.channel.clone())
+    }
+
+    pub(crate) fn federation(&self) -> FederationClient<InProcess> {
+        FederationClient::new(self.channel.clone())
     }
 }

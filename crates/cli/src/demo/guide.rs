@@ -250,7 +250,7 @@ pub(super) fn guide(
     )?;
     writeln!(
         out,
-        "   and in a browser (any name, a token as the password):\n     {}/reports?scope=network&from={today}&to={year_on}",
+        "   and in the web console, signed in as a member (`edufed login-link`):\n     {}/reports?scope=network&from={today}&to={year_on}",
         hub.url
     )?;
     writeln!(out)?;

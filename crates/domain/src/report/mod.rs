@@ -11,7 +11,6 @@
 
 mod compute;
 mod facts;
-pub mod html;
 mod period;
 mod query;
 mod rows;

@@ -5,7 +5,9 @@ pub(crate) mod activity;
 pub(crate) mod booking;
 pub(crate) mod agreements;
 pub(crate) mod calendar;
+pub(crate) mod node;
 pub(crate) mod publish;
+pub(crate) mod reports;
 
 use axum::Router;
 use axum::response::Response;

@@ -1,0 +1,105 @@
+# The operator's pages in the console: the node, its peers and
+# subscriptions; an organization's members, their tokens and sign-in links.
+
+## The node
+
+node-title = Узел
+node-fingerprint = Отпечаток ключа
+node-fingerprint-explain = Сообщите отпечаток операторам узлов, с которыми связываетесь: по нему они закрепляют ваш узел.
+node-health = Состояние
+node-health-ok = Все подписки на связи, журналы соседей получены полностью.
+node-health-behind = Все подписки на связи; ещё не получено записей журнала: { $n }.
+node-health-down = Нет связи с соседями: { $down } из { $total }.
+node-health-alone = Подписок нет: узел видит только записи своих организаций.
+node-peers = Соседние узлы
+node-no-peers = Узел пока ни с кем не связан.
+node-peer = Узел
+node-url = Адрес
+node-peer-organizations = Организации
+node-added = Закреплён
+node-remove-peer = Открепить
+node-subscriptions = Подписки
+node-subscriptions-explain = Узел следит за журналом изменений соседей и хранит копии их записей. Отставание — сколько записей журнала ещё не получено и как давно сосед был на связи.
+node-no-subscriptions = Подписок нет.
+node-link = Связь
+node-connected = На связи
+node-disconnected = Нет связи
+node-last-contact = Последний контакт
+node-lag-entries = Отставание, записей
+node-lag = Давность связи
+node-position-heading = Получено
+node-position = { $cursor } из { $latest }
+node-last-error = Последняя ошибка
+node-no-error = нет
+node-never = никогда
+node-kinds-all = все записи
+node-via = через
+node-unsubscribe = Отписаться
+node-add-peer = Закрепить узел
+node-add-peer-button = Закрепить
+node-subscribe = Подписаться на узел
+node-subscribe-button = Подписаться
+node-via-label = Получать
+node-direct = напрямую
+node-organizations = Организации узла
+node-no-organizations = Узел пока не обслуживает ни одной организации.
+node-lag-seconds = { $n } с
+node-lag-minutes = { $n } мин
+node-lag-hours = { $n } ч
+node-lag-days = { $n } дн.
+node-done-peer-added = Узел закреплён.
+node-done-peer-removed = Узел откреплён.
+node-done-subscribed = Подписка оформлена.
+node-done-unsubscribed = Подписка отменена.
+
+## An organization's members
+
+members-back-node = К узлу
+members-organization = Организация
+members-full-name = Полное название
+members-kind = Тип
+members-city = Город
+members-zone = Часовой пояс
+members-home = Где ведётся
+members-mirrored = на другом узле сети; состав меняет его администратор
+members-managed-at-home = Состав этой организации ведётся на её собственном узле.
+members-title = Сотрудники
+members-none = В организации пока нет сотрудников.
+members-name = Имя
+members-email = Эл. почта
+members-email-optional = Эл. почта (необязательно)
+members-role = Роль
+members-since = В организации с
+members-remove = Исключить
+members-removed = Сотрудник исключён; его сеансы завершены.
+members-add = Добавить сотрудника
+members-add-button = Добавить
+members-added = Сотрудник добавлен. Выдайте ему ссылку для входа.
+
+## One member
+
+members-link = Ссылка для входа
+members-link-explain = Одноразовая ссылка: открыв её, сотрудник войдёт в edufed в своём браузере. Передайте её лично или по почте.
+members-link-ttl = Действует
+members-link-button = Выдать ссылку для входа
+members-link-issued = Ссылка для входа сотрудника
+members-link-once = Ссылка показана один раз: скопируйте её сейчас.
+members-link-until = Действует до
+members-ttl-15m = 15 минут
+members-ttl-1h = 1 час
+members-ttl-1d = 1 сутки
+members-ttl-3d = 3 суток
+members-tokens = Ключи API
+members-tokens-explain = Ключи, с которыми программы работают от имени сотрудника. Отозванный ключ перестаёт работать сразу.
+members-no-tokens = Ключей нет.
+members-token-name = Название
+members-token-created = Создан
+members-token-expires = Действует до
+members-token-forever = бессрочно
+members-token-active = Действует
+members-token-expired = Истёк
+members-token-revoked-state = Отозван
+members-token-revoke = Отозвать
+members-token-revoked = Ключ отозван.
+members-sessions = Открытые сеансы
+members-no-sessions = Открытых сеансов нет.
