@@ -36,7 +36,8 @@ async function text(page, selector = "main") {
 }
 
 /** axe-core's serious and critical violations on the page, as a list of
- * "rule: target" lines; the journey fails on any. */
+ * "rule: target" lines; the journey fails on any, and on a page wider
+ * than a 360 px screen. */
 async function accessible(page, what) {
   // Evaluated through the browser's debugging protocol: the page's strict
   // Content-Security-Policy would refuse it as a script tag.
@@ -47,6 +48,13 @@ async function accessible(page, what) {
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("; ")}`);
   check(bad.length === 0, `axe-core on ${what}: ${bad.join(" | ")}`);
+  // And on a phone's screen, 360 px wide, the page does not scroll
+  // sideways (a wide table scrolls in its own box).
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 360, height: 780 });
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  await page.setViewportSize(size);
+  check(wide <= 360, `${what} is ${wide} px wide on a 360 px screen`);
   return result.violations.length;
 }
 

@@ -1,6 +1,7 @@
 //! The web console's pages over a busy node: the calendar's month, week
-//! and list, an activity's page as its publisher and as a school, each
-//! rendered by a real node over HTTP for a signed-in person, with its size.
+//! and list, an activity's page as its publisher and as a school, the
+//! indicators and the activities report of the school year, each rendered
+//! by a real node over HTTP for a signed-in person, with its size.
 //!
 //! `cargo bench -p edufed-bench --bench console` runs it on SQLite; with
 //! `EDUFED_BENCH_POSTGRES_URL=postgres://…/postgres` also on PostgreSQL.
@@ -73,7 +74,7 @@ async fn run(backend: &'static str, url: &str, scale: usize) {
     let school = cookie(&node, &network.school).await;
     let publisher = cookie(&node, &network.publisher).await;
     let popular = format!("/activities/{}", network.popular);
-    let pages: [(&str, String, &str); 6] = [
+    let pages: [(&str, String, &str); 8] = [
         (
             "calendar, month (November)",
             "/calendar?date=2025-11-12".into(),
@@ -96,6 +97,16 @@ async fn run(backend: &'static str, url: &str, scale: usize) {
         ),
         ("activity, as its publisher", popular.clone(), &publisher),
         ("activity, as a school", popular, &school),
+        (
+            "indicators, the school year",
+            "/reports?from=2025-09-01&to=2026-08-31".into(),
+            &school,
+        ),
+        (
+            "activities report, the school year",
+            "/reports/activities?from=2025-09-01&to=2026-08-31".into(),
+            &school,
+        ),
     ];
     let steal = Steal::start();
     println!("| page | median | p95 | size |");
