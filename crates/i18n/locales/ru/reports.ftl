@@ -151,3 +151,7 @@ enrolment-students = Учащихся
 enrolment-set = Указать численность
 enrolment-save = Сохранить численность
 enrolment-saved = Численность сохранена.
+reports-rows-shown = Строки { $from }–{ $to } из { $count }; все строки — в файле CSV.
+reports-rows-pages = Страницы таблицы
+reports-rows-previous = ← Предыдущие
+reports-rows-next = Следующие →

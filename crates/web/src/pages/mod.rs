@@ -2,8 +2,8 @@
 
 pub(crate) mod account;
 pub(crate) mod activity;
-pub(crate) mod booking;
 pub(crate) mod agreements;
+pub(crate) mod booking;
 pub(crate) mod calendar;
 pub(crate) mod node;
 pub(crate) mod publish;

@@ -423,6 +423,8 @@ struct IndicatorsPage {
     filter: Filter,
     overall: Vec<IndicatorLine>,
     by_organization: Vec<IndicatorLine>,
+    /// Which of the organizations' lines are shown, when there are many.
+    paging: Option<csv::Paging>,
     chart: Chart,
     /// The visitor may state enrolments or set targets somewhere (a hint;
     /// the API decides).
@@ -524,11 +526,17 @@ pub(crate) async fn indicators(
     let (overall, by_organization): (Vec<_>, Vec<_>) =
         lines.into_iter().partition(|(whole, _)| *whole);
     let may_set = visitor.may_somewhere(Action::SetTargets);
+    let mut by_organization: Vec<IndicatorLine> =
+        by_organization.into_iter().map(|(_, l)| l).collect();
+    let paging = csv::page_of(&mut by_organization, tables::page_asked(&pairs), |n| {
+        tables::page_link("/reports", &pairs, n)
+    });
     let page = IndicatorsPage {
         layout: Layout::new(&visitor, Section::Reports, t("reports-indicators-title")),
         filter,
         overall: overall.into_iter().map(|(_, l)| l).collect(),
-        by_organization: by_organization.into_iter().map(|(_, l)| l).collect(),
+        by_organization,
+        paging,
         chart,
         may_set,
     };

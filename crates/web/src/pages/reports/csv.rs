@@ -7,6 +7,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse as _, Response};
 use edufed_proto::v1 as pb;
 
+use edufed_i18n::{Arg, ru};
+
 use super::number;
 
 /// One cell of a table.
@@ -52,6 +54,55 @@ pub(crate) struct Table {
     pub(crate) columns: Vec<String>,
     pub(crate) rows: Vec<Vec<Cell>>,
     pub(crate) total: Option<Vec<Cell>>,
+    /// Which rows a page shows when there are more than `PAGE_ROWS`.
+    pub(crate) paging: Option<Paging>,
+}
+
+/// Rows a page shows at most; the CSV has them all.
+pub(crate) const PAGE_ROWS: usize = 200;
+
+/// Keeps page `number` (from 1) of `rows` when there are more than
+/// `PAGE_ROWS`, and says where it stands, with the links `href` makes to
+/// the pages around it.
+pub(crate) fn page_of<T>(
+    rows: &mut Vec<T>,
+    number: usize,
+    href: impl Fn(usize) -> String,
+) -> Option<Paging> {
+    let count = rows.len();
+    if count <= PAGE_ROWS {
+        return None;
+    }
+    let pages = count.div_ceil(PAGE_ROWS);
+    let number = number.clamp(1, pages);
+    let from = (number - 1) * PAGE_ROWS;
+    let to = (from + PAGE_ROWS).min(count);
+    *rows = rows.drain(from..to).collect();
+    let n = |x: usize| Arg::Number(i64::try_from(x).unwrap_or(i64::MAX));
+    Some(Paging {
+        note: ru().text_with(
+            "reports-rows-shown",
+            &[("from", n(from + 1)), ("to", n(to)), ("count", n(count))],
+        ),
+        previous: if number > 1 {
+            href(number - 1)
+        } else {
+            String::new()
+        },
+        next: if number < pages {
+            href(number + 1)
+        } else {
+            String::new()
+        },
+    })
+}
+
+/// Where a long table's page stands: «Строки 201–400 из 4 512» and the
+/// links to the pages before and after (empty at either end).
+pub(crate) struct Paging {
+    pub(crate) note: String,
+    pub(crate) previous: String,
+    pub(crate) next: String,
 }
 
 impl Table {
@@ -69,7 +120,15 @@ impl Table {
             columns: column_keys.iter().map(|k| crate::t(k)).collect(),
             rows,
             total,
+            paging: None,
         }
+    }
+
+    /// Keeps page `number` (from 1) of a table longer than `PAGE_ROWS`,
+    /// with the links `href` makes to the pages around it; the total stays
+    /// the whole table's.
+    pub(crate) fn page(&mut self, number: usize, href: impl Fn(usize) -> String) {
+        self.paging = page_of(&mut self.rows, number, href);
     }
 
     /// The table as CSV text, the total last.
@@ -138,6 +197,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn long_tables_show_a_page_and_link_the_others() {
+        let rows = (0..450)
+            .map(|i| vec![Cell::Text(format!("строка {i}"))])
+            .collect();
+        let mut table = Table::new("t", "Таблица".into(), &[], rows, None);
+        table.page(2, |n| format!("?page={n}"));
+        assert_eq!(table.rows.len(), PAGE_ROWS);
+        assert_eq!(table.rows[0][0].csv(), "строка 200");
+        let paging = table.paging.as_ref().expect("paged");
+        assert_eq!(
+            paging.note,
+            "Строки 201–400 из 450; все строки — в файле CSV."
+        );
+        assert_eq!(
+            (paging.previous.as_str(), paging.next.as_str()),
+            ("?page=1", "?page=3")
+        );
+
+        let mut last = Table::new(
+            "t",
+            "Таблица".into(),
+            &[],
+            (0..450).map(|_| Vec::new()).collect(),
+            None,
+        );
+        last.page(99, |n| format!("?page={n}"));
+        assert_eq!(last.rows.len(), 50, "past the end: the last page");
+        assert!(last.paging.as_ref().unwrap().next.is_empty());
+
+        let mut short = Table::new(
+            "t",
+            "Таблица".into(),
+            &[],
+            (0..10).map(|_| Vec::new()).collect(),
+            None,
+        );
+        short.page(1, |n| format!("?page={n}"));
+        assert!(short.paging.is_none());
+    }
+
+    #[test]
     fn csv_opens_in_a_russian_spreadsheet() {
         let table = Table {
             id: "t".into(),
@@ -148,6 +248,7 @@ mod tests {
                 Cell::Number(4.5),
             ]],
             total: Some(vec![Cell::Text("Итого".into()), Cell::Number(12345.0)]),
+            paging: None,
         };
         assert_eq!(
             table.csv(),

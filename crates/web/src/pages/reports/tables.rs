@@ -397,7 +397,31 @@ fn table(which: Which, fetched: &Fetched, group_by: &[Dimension]) -> Table {
         columns,
         rows,
         total: Some(total),
+        paging: None,
     }
+}
+
+/// The page of a long table asked for (`page=`), the first by default.
+pub(crate) fn page_asked(pairs: &[(String, String)]) -> usize {
+    pairs
+        .iter()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(1)
+}
+
+/// The page's own address with the table's page `page`.
+pub(crate) fn page_link(path: &str, pairs: &[(String, String)], page: usize) -> String {
+    let mut kept: Vec<(&str, String)> = pairs
+        .iter()
+        .filter(|(k, _)| k != "page")
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    kept.push(("page", page.to_string()));
+    format!(
+        "{path}?{}",
+        serde_urlencoded::to_string(&kept).unwrap_or_default()
+    )
 }
 
 fn copy(cell: &Cell) -> Cell {
@@ -564,11 +588,14 @@ async fn show(which: Which, visitor: Visitor, pairs: &[(String, String)]) -> Res
             Err(status) => return failure(&status),
         };
     let grouped = dimensions(&group_by);
-    let table = fetched.as_ref().map(|f| table(which, f, &grouped));
+    let mut table = fetched.as_ref().map(|f| table(which, f, &grouped));
     if asked.csv
         && let (Some(fetched), Some(table)) = (&fetched, &table)
     {
         return csv::download(which.name(), fetched.scope.as_ref(), table);
+    }
+    if let Some(table) = table.as_mut() {
+        table.page(page_asked(pairs), |n| page_link(which.path(), pairs, n));
     }
     let charted = which.charted();
     let chart = match &fetched {
