@@ -12,6 +12,7 @@ pub mod directory;
 pub mod error;
 pub mod federation;
 pub mod ids;
+pub mod notify;
 pub mod page;
 pub mod policy;
 pub mod report;

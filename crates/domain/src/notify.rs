@@ -1,0 +1,323 @@
+//! What people are told: the events a change to a record means for the
+//! organizations it concerns, decided from the record before and after
+//! the change. Pure: the notifier reads the change log, finds the record's
+//! previous state, asks here what happened, and turns each event into a
+//! message for each member who wants it.
+
+use chrono::{DateTime, Utc};
+
+use crate::booking::{BookedOccurrence, Booking, OccurrenceState};
+use crate::calendar::registration::{Registration, RegistrationState};
+use crate::ids::OrgId;
+use crate::stable::string_enum;
+
+string_enum!(
+    /// The kinds of news a person may be told, each on or off and
+    /// immediately or in the daily digest.
+    Kind as NotificationKind {
+        /// The school's group was registered and holds its seats.
+        RegistrationConfirmed = "registration_confirmed",
+        /// The school's group waits for seats, at a place in line.
+        RegistrationWaitlisted = "registration_waitlisted",
+        /// The school's waiting group got its seats.
+        RegistrationPromoted = "registration_promoted",
+        /// A school registered a group for the publisher's activity.
+        RegistrationReceived = "registration_received",
+        /// A school withdrew its group from the publisher's activity.
+        RegistrationWithdrawn = "registration_withdrawn",
+        /// A booking request waits for the owner's decision.
+        BookingRequested = "booking_requested",
+        /// The owner approved some of the requester's lessons.
+        BookingApproved = "booking_approved",
+        /// The owner rejected some of the requester's lessons.
+        BookingRejected = "booking_rejected",
+        /// Booked lessons were cancelled.
+        BookingCancelled = "booking_cancelled",
+    }
+);
+
+string_enum!(
+    /// How a person wants one kind of news.
+    Delivery as NotificationDelivery {
+        /// A message as soon as it happens.
+        Immediately = "immediately",
+        /// Once a day, with the rest of the day's news.
+        Digest = "digest",
+        /// Not at all.
+        Off = "off",
+    }
+);
+
+/// Something that happened to an organization's record, for its people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub kind: Kind,
+    /// Whose people are told.
+    pub org: OrgId,
+    /// The lessons concerned, for booking news; empty otherwise.
+    pub starts: Vec<DateTime<Utc>>,
+    /// The owner's comment on a decision, if any.
+    pub comment: Option<String>,
+}
+
+impl Event {
+    fn about(kind: Kind, org: &OrgId) -> Self {
+        Self {
+            kind,
+            org: org.clone(),
+            starts: Vec::new(),
+            comment: None,
+        }
+    }
+}
+
+/// What a registration's change means: for the school that registered
+/// and for the activity's `publisher`. `before` is the registration as the
+/// log last had it (`None` when it is new).
+pub fn registration_events(
+    before: Option<&Registration>,
+    after: &Registration,
+    publisher: &OrgId,
+) -> Vec<Event> {
+    use RegistrationState::{Confirmed, Waitlisted, Withdrawn};
+    let school = &after.cohort.org_id;
+    let was = before.map(|r| r.state);
+    let mut events = Vec::new();
+    match (was, after.state) {
+        (None, Confirmed) => {
+            events.push(Event::about(Kind::RegistrationConfirmed, school));
+            events.push(Event::about(Kind::RegistrationReceived, publisher));
+        }
+        (None, Waitlisted) => {
+            events.push(Event::about(Kind::RegistrationWaitlisted, school));
+            events.push(Event::about(Kind::RegistrationReceived, publisher));
+        }
+        (Some(Waitlisted), Confirmed) => {
+            events.push(Event::about(Kind::RegistrationPromoted, school));
+        }
+        (Some(Confirmed), Waitlisted) => {
+            // A larger group no longer fits: it waits again.
+            events.push(Event::about(Kind::RegistrationWaitlisted, school));
+        }
+        (Some(Confirmed | Waitlisted), Withdrawn) => {
+            events.push(Event::about(Kind::RegistrationWithdrawn, publisher));
+        }
+        _ => {}
+    }
+    events
+}
+
+/// What a booking's change means: for the organization that booked and
+/// for the resource's `owner`. `before` are the booking's occurrences as
+/// the log last had them (`None` when the booking is new).
+pub fn booking_events(
+    before: Option<&[BookedOccurrence]>,
+    booking: &Booking,
+    after: &[BookedOccurrence],
+    owner: &OrgId,
+) -> Vec<Event> {
+    let was = |start: DateTime<Utc>| {
+        before.and_then(|b| b.iter().find(|o| o.start == start).map(|o| o.state))
+    };
+    let mut requested = Vec::new();
+    let mut approved = Vec::new();
+    let mut rejected = Vec::new();
+    let mut cancelled = Vec::new();
+    let mut comment = None;
+    for occurrence in after {
+        let previous = was(occurrence.start);
+        if previous == Some(occurrence.state) {
+            continue;
+        }
+        let decided = |into: &mut Vec<DateTime<Utc>>, comment: &mut Option<String>| {
+            into.push(occurrence.start);
+            if comment.is_none() {
+                comment.clone_from(&occurrence.note);
+            }
+        };
+        match (previous, occurrence.state) {
+            (None, OccurrenceState::Pending) => requested.push(occurrence.start),
+            (
+                Some(OccurrenceState::Pending | OccurrenceState::Held),
+                OccurrenceState::Confirmed,
+            ) => {
+                decided(&mut approved, &mut comment);
+            }
+            (Some(OccurrenceState::Pending | OccurrenceState::Held), OccurrenceState::Rejected) => {
+                decided(&mut rejected, &mut comment)
+            }
+            (Some(OccurrenceState::Confirmed), OccurrenceState::Cancelled) => {
+                decided(&mut cancelled, &mut comment);
+            }
+            _ => {}
+        }
+    }
+    let requester = &booking.requester_org;
+    let mut events = Vec::new();
+    let mut push = |kind: Kind, org: &OrgId, starts: Vec<DateTime<Utc>>| {
+        if !starts.is_empty() {
+            events.push(Event {
+                kind,
+                org: org.clone(),
+                starts,
+                comment: if kind == Kind::BookingRequested {
+                    None
+                } else {
+                    comment.clone()
+                },
+            });
+        }
+    };
+    push(Kind::BookingRequested, owner, requested);
+    push(Kind::BookingApproved, requester, approved);
+    push(Kind::BookingRejected, requester, rejected);
+    // Both sides hear of a cancellation; the notifier leaves out the
+    // person who made it.
+    push(Kind::BookingCancelled, requester, cancelled.clone());
+    push(Kind::BookingCancelled, owner, cancelled);
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone as _;
+
+    use super::*;
+    use crate::calendar::GradeRange;
+    use crate::calendar::registration::Cohort;
+    use crate::ids::{ActivityId, BookingId, PersonId, RegistrationId, ResourceId};
+
+    fn org(slug: &str) -> OrgId {
+        OrgId::from_stored(slug.into())
+    }
+
+    fn registration(state: RegistrationState) -> Registration {
+        let at = Utc.with_ymd_and_hms(2026, 9, 1, 8, 0, 0).unwrap();
+        Registration {
+            id: RegistrationId::from_stored("r1".into()),
+            activity_id: ActivityId::from_stored("a1".into()),
+            occurrence: None,
+            cohort: Cohort {
+                org_id: org("school"),
+                grades: GradeRange::new("grades", 9, 9).unwrap(),
+                headcount: 12,
+                teacher: "Учитель".into(),
+                teacher_contact: None,
+            },
+            state,
+            position: 1,
+            results: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn kinds(events: &[Event]) -> Vec<(Kind, &str)> {
+        events.iter().map(|e| (e.kind, e.org.as_str())).collect()
+    }
+
+    #[test]
+    fn a_registration_tells_the_school_where_it_stands_and_the_publisher_who_came() {
+        use RegistrationState::{Confirmed, Waitlisted, Withdrawn};
+        let publisher = org("university");
+        let of = |before: Option<RegistrationState>, after| {
+            let before = before.map(registration);
+            registration_events(before.as_ref(), &registration(after), &publisher)
+        };
+        assert_eq!(
+            kinds(&of(None, Confirmed)),
+            [
+                (Kind::RegistrationConfirmed, "school"),
+                (Kind::RegistrationReceived, "university")
+            ]
+        );
+        assert_eq!(
+            kinds(&of(None, Waitlisted)),
+            [
+                (Kind::RegistrationWaitlisted, "school"),
+                (Kind::RegistrationReceived, "university")
+            ]
+        );
+        assert_eq!(
+            kinds(&of(Some(Waitlisted), Confirmed)),
+            [(Kind::RegistrationPromoted, "school")]
+        );
+        assert_eq!(
+            kinds(&of(Some(Confirmed), Withdrawn)),
+            [(Kind::RegistrationWithdrawn, "university")]
+        );
+        assert!(
+            of(Some(Confirmed), Confirmed).is_empty(),
+            "a new headcount that still fits, or results, tell nobody"
+        );
+    }
+
+    fn lesson(day: u32, state: OccurrenceState, note: Option<&str>) -> BookedOccurrence {
+        let start = Utc.with_ymd_and_hms(2026, 9, day, 8, 0, 0).unwrap();
+        BookedOccurrence {
+            start,
+            end: start + chrono::Duration::minutes(90),
+            state,
+            hold_expires_at: None,
+            note: note.map(str::to_owned),
+        }
+    }
+
+    fn booking() -> Booking {
+        let at = Utc.with_ymd_and_hms(2026, 8, 20, 8, 0, 0).unwrap();
+        Booking {
+            id: BookingId::from_stored("b1".into()),
+            resource_id: ResourceId::from_stored("lab".into()),
+            requester_org: org("school"),
+            requester: PersonId::from_stored("deputy".into()),
+            purpose: "Технология".into(),
+            headcount: 12,
+            activity_id: None,
+            agreement_id: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn a_booking_tells_the_owner_of_requests_and_the_school_of_decisions() {
+        use OccurrenceState::{Cancelled, Confirmed, Pending, Rejected};
+        let owner = org("technopark");
+        let requested = [lesson(1, Pending, None), lesson(3, Pending, None)];
+        let events = booking_events(None, &booking(), &requested, &owner);
+        assert_eq!(kinds(&events), [(Kind::BookingRequested, "technopark")]);
+        assert_eq!(events[0].starts.len(), 2);
+
+        let decided = [
+            lesson(1, Confirmed, Some("Ждём вас")),
+            lesson(3, Rejected, Some("Лаборатория закрыта")),
+        ];
+        let events = booking_events(Some(&requested), &booking(), &decided, &owner);
+        assert_eq!(
+            kinds(&events),
+            [
+                (Kind::BookingApproved, "school"),
+                (Kind::BookingRejected, "school")
+            ]
+        );
+        assert_eq!(events[0].comment.as_deref(), Some("Ждём вас"));
+
+        let cancelled = [lesson(1, Cancelled, None), lesson(3, Rejected, None)];
+        let events = booking_events(Some(&decided), &booking(), &cancelled, &owner);
+        assert_eq!(
+            kinds(&events),
+            [
+                (Kind::BookingCancelled, "school"),
+                (Kind::BookingCancelled, "technopark")
+            ]
+        );
+        assert_eq!(events[0].starts, [decided[0].start]);
+
+        assert!(
+            booking_events(Some(&decided), &booking(), &decided, &owner).is_empty(),
+            "nothing changed, nothing to tell"
+        );
+    }
+}
