@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 
 use crate::booking::{BookedOccurrence, Booking, OccurrenceState};
 use crate::calendar::registration::{Registration, RegistrationState};
+use crate::directory::Role;
 use crate::ids::OrgId;
+use crate::policy::{self, Action};
 use crate::stable::string_enum;
 
 string_enum!(
@@ -47,6 +49,30 @@ string_enum!(
         Off = "off",
     }
 );
+
+impl Kind {
+    /// What a member's role must permit in the organization for them to
+    /// be told this kind of news: those who register groups hear of their
+    /// registrations, those who run activities or resources of what comes
+    /// in, those who request bookings of their decisions.
+    pub fn concerns(self) -> Action {
+        match self {
+            Kind::RegistrationConfirmed
+            | Kind::RegistrationWaitlisted
+            | Kind::RegistrationPromoted => Action::RegisterCohorts,
+            Kind::RegistrationReceived | Kind::RegistrationWithdrawn => Action::ManageActivities,
+            Kind::BookingRequested => Action::ManageResources,
+            Kind::BookingApproved | Kind::BookingRejected | Kind::BookingCancelled => {
+                Action::RequestBookings
+            }
+        }
+    }
+
+    /// Whether a member with `role` in the organization is told this kind.
+    pub fn told_to(self, role: Role) -> bool {
+        policy::role_permits(Some(role), self.concerns())
+    }
+}
 
 /// Something that happened to an organization's record, for its people.
 #[derive(Debug, Clone, PartialEq, Eq)]

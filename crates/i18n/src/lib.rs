@@ -299,7 +299,9 @@ mod tests {
 
     #[test]
     fn every_domain_enum_value_has_a_russian_name() {
-        use edufed_domain::{agreement, booking, calendar, changes, directory, report, session};
+        use edufed_domain::{
+            agreement, booking, calendar, changes, directory, notify, report, session,
+        };
         fn check<N: Named>(all: &[N], missing: &mut Vec<String>) {
             for value in all {
                 if !ru().has(&value.vocabulary_key()) {
@@ -332,6 +334,8 @@ mod tests {
         check(report::Indicator::ALL, &mut missing);
         check(changes::EntityKind::ALL, &mut missing);
         check(changes::Operation::ALL, &mut missing);
+        check(notify::Kind::ALL, &mut missing);
+        check(notify::Delivery::ALL, &mut missing);
         assert!(missing.is_empty(), "ru.ftl lacks {missing:?}");
     }
 

@@ -14,6 +14,7 @@ pub mod directory;
 mod error;
 pub mod federation;
 mod meta;
+pub mod notify;
 pub mod report;
 mod sql;
 mod tx;

@@ -285,3 +285,18 @@ occurrence-cancelled = отменено
 occurrence-moved = перенесено
 
 unit-hours = ч
+
+## Notifications
+
+notification-kind-registration-confirmed = Группа записана
+notification-kind-registration-waitlisted = Группа в листе ожидания
+notification-kind-registration-promoted = Группа переведена из листа ожидания
+notification-kind-registration-received = Новая запись группы
+notification-kind-registration-withdrawn = Группа отозвана
+notification-kind-booking-requested = Новая заявка на бронирование
+notification-kind-booking-approved = Бронирование подтверждено
+notification-kind-booking-rejected = Бронирование отклонено
+notification-kind-booking-cancelled = Бронирование отменено
+notification-delivery-immediately = Сразу
+notification-delivery-digest = В ежедневной сводке
+notification-delivery-off = Не присылать
