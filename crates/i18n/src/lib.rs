@@ -7,6 +7,7 @@
 //! and a second language is a second file.
 
 pub mod errors;
+pub mod notify;
 
 use std::sync::LazyLock;
 
@@ -37,6 +38,10 @@ const RU_FILES: &[(&str, &str)] = &[
     ),
     ("reports.ftl", include_str!("../locales/ru/reports.ftl")),
     ("node.ftl", include_str!("../locales/ru/node.ftl")),
+    (
+        "notifications.ftl",
+        include_str!("../locales/ru/notifications.ftl"),
+    ),
 ];
 
 static RU: LazyLock<Catalogue> = LazyLock::new(|| {

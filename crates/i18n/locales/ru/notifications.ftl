@@ -1,0 +1,39 @@
+# What people are told, by kind of news: a subject and a message in
+# plain text. Variables: $activity, $resource (titles), $counterpart (the
+# other organization), $place (a waiting group's place in line), $lessons
+# (the lessons' local times, one a line), $count (how many lessons).
+
+notify-registration-confirmed-subject = Группа записана: { $activity }
+notify-registration-confirmed = Группа записана на «{ $activity }» ({ $counterpart }), места за ней закреплены.
+notify-registration-waitlisted-subject = Группа в листе ожидания: { $activity }
+notify-registration-waitlisted = Мест на «{ $activity }» ({ $counterpart }) пока нет: группа в листе ожидания, { $place }-е место в очереди. Если места освободятся, группа будет записана, и вы получите письмо.
+notify-registration-promoted-subject = Группа записана из листа ожидания: { $activity }
+notify-registration-promoted = Места освободились: группа записана на «{ $activity }» ({ $counterpart }).
+notify-registration-received-subject = Новая запись: { $activity }
+notify-registration-received = { $counterpart } записывает группу на «{ $activity }».
+notify-registration-withdrawn-subject = Группа отозвана: { $activity }
+notify-registration-withdrawn = { $counterpart } отозвала группу с «{ $activity }».
+notify-booking-requested-subject = Заявка на «{ $resource }» ждёт решения
+notify-booking-requested = { $counterpart } просит { $resource } на { $count ->
+    [one] { $count } занятие
+    [few] { $count } занятия
+   *[many] { $count } занятий
+}:
+notify-booking-approved-subject = Бронирование подтверждено: { $resource }
+notify-booking-approved = { $counterpart } { $count ->
+    [one] подтверждает занятие
+   *[other] подтверждает занятия
+} в «{ $resource }»:
+notify-booking-rejected-subject = Бронирование отклонено: { $resource }
+notify-booking-rejected = { $counterpart } { $count ->
+    [one] отклоняет занятие
+   *[other] отклоняет занятия
+} в «{ $resource }»:
+notify-booking-cancelled-subject = Бронирование отменено: { $resource }
+notify-booking-cancelled = { $count ->
+    [one] Отменено занятие
+   *[other] Отменены занятия
+} в «{ $resource }» ({ $counterpart }):
+notify-comment = Комментарий: { $comment }
+notify-open = Открыть в консоли: { $link }
+notify-footer = Это письмо отправил узел edufed вашей организации. Настроить уведомления или отписаться: { $unsubscribe }
