@@ -77,7 +77,7 @@ impl SmtpSink {
                 found.push((modified, read(&path)));
             }
         }
-        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found.sort_by_key(|(modified, _)| *modified);
         found.into_iter().map(|(_, text)| text).collect()
     }
 
