@@ -194,6 +194,31 @@ both_backends!(
         assert_eq!(queued[0].address, "lecturer@tusur.example");
         assert_eq!(queued[0].entity_id, lyceum.id);
 
+        // The sender takes what is wanted immediately, not the digest's.
+        let due = store.due_notifications(100).await.unwrap();
+        assert!(due.iter().all(|q| q.delivery == Delivery::Immediately));
+        assert!(!due.iter().any(|q| q.person_id == director));
+        let count = due.len();
+        assert_eq!(count, 6, "{due:?}");
+        // Sent, it is done; failed, it waits its retry; failed for longer
+        // than the sender may try, it is given up.
+        store.notification_sent(&due[0].key).await.unwrap();
+        store
+            .notification_failed(&due[1].key, "421 try later", chrono::Duration::hours(24))
+            .await
+            .unwrap();
+        store
+            .notification_failed(&due[2].key, "550 no such user", chrono::Duration::zero())
+            .await
+            .unwrap();
+        let left = store.due_notifications(100).await.unwrap();
+        assert_eq!(left.len(), count - 3);
+        assert!(
+            !left
+                .iter()
+                .any(|q| [&due[0].key, &due[1].key, &due[2].key].contains(&&q.key))
+        );
+
         // Replaying the log from the start writes nothing twice.
         node.db.execute("UPDATE notifier_cursor SET seq = 0").await;
         while store.fill_outbox(1000).await.unwrap() > 0 {}

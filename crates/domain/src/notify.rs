@@ -97,6 +97,13 @@ impl Event {
     }
 }
 
+/// How long a failed delivery waits before attempt `attempt` + 1: half a
+/// minute, doubling, at most an hour.
+pub fn retry_delay(attempt: u32) -> chrono::Duration {
+    let seconds = 30_i64.saturating_mul(1_i64 << attempt.saturating_sub(1).min(20));
+    chrono::Duration::seconds(seconds.min(3600))
+}
+
 /// What a registration's change means: for the school that registered
 /// and for the activity's `publisher`. `before` is the registration as the
 /// log last had it (`None` when it is new).
@@ -237,6 +244,13 @@ mod tests {
             created_at: at,
             updated_at: at,
         }
+    }
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_an_hour() {
+        let waits: Vec<i64> = (1..=9).map(|a| retry_delay(a).num_seconds()).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        assert_eq!(retry_delay(1000).num_seconds(), 3600);
     }
 
     fn kinds(events: &[Event]) -> Vec<(Kind, &str)> {

@@ -18,6 +18,9 @@ use crate::Store;
 use crate::error::storage;
 use crate::sql::{from_json, instant, micros, to_json, unsigned};
 
+/// How much of a delivery's error is kept.
+const ERROR_CHARS: usize = 500;
+
 /// A notification waiting in the outbox, or sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queued {
@@ -139,6 +142,78 @@ impl Store {
             .map_err(storage)?;
         tx.commit().await?;
         Ok(entries.len())
+    }
+
+    /// Up to `limit` notifications due to be sent now (those wanted
+    /// immediately whose next attempt has come), oldest first.
+    pub async fn due_notifications(&self, limit: u32) -> Result<Vec<Queued>, StorageError> {
+        let rows: Vec<OutboxRow> = sqlx::query_as(
+            "SELECT dedupe_key, change_seq, person_id, address, kind, org_id, entity_kind, \
+             entity_id, detail, delivery, created_at FROM notification_outbox \
+             WHERE state = 'queued' AND delivery = 'immediately' AND next_attempt_at <= $1 \
+             ORDER BY next_attempt_at, change_seq, dedupe_key LIMIT $2",
+        )
+        .bind(micros(self.clock().now()))
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await
+        .map_err(storage)?;
+        rows.into_iter().map(decode).collect()
+    }
+
+    /// Records that the notification `key` was delivered.
+    pub async fn notification_sent(&self, key: &str) -> Result<(), StorageError> {
+        let mut tx = self.write_tx().await?;
+        let now = micros(tx.now());
+        sqlx::query(
+            "UPDATE notification_outbox SET state = 'sent', sent_at = $1, attempts = attempts + 1, \
+             last_error = NULL WHERE dedupe_key = $2",
+        )
+        .bind(now)
+        .bind(key)
+        .execute(tx.conn())
+        .await
+        .map_err(storage)?;
+        tx.commit().await
+    }
+
+    /// Records a failed delivery of `key` and why: it is tried again after
+    /// [`notify::retry_delay`], or given up (state `failed`) once it has
+    /// waited `give_up_after` since it was queued.
+    pub async fn notification_failed(
+        &self,
+        key: &str,
+        error: &str,
+        give_up_after: chrono::Duration,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.write_tx().await?;
+        let now = tx.now();
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT attempts, created_at FROM notification_outbox WHERE dedupe_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(storage)?;
+        let Some((attempts, created_at)) = row else {
+            return tx.commit().await;
+        };
+        let attempts = u32::try_from(attempts.saturating_add(1)).unwrap_or(u32::MAX);
+        let give_up = now - instant(created_at)? >= give_up_after;
+        let next = now + notify::retry_delay(attempts);
+        sqlx::query(
+            "UPDATE notification_outbox SET attempts = $1, last_error = $2, next_attempt_at = $3, \
+             state = $4 WHERE dedupe_key = $5",
+        )
+        .bind(i64::from(attempts))
+        .bind(error.chars().take(ERROR_CHARS).collect::<String>())
+        .bind(micros(next))
+        .bind(if give_up { "failed" } else { "queued" })
+        .bind(key)
+        .execute(tx.conn())
+        .await
+        .map_err(storage)?;
+        tx.commit().await
     }
 
     /// The outbox's notifications for `person`, oldest first.
