@@ -21,6 +21,29 @@ pub struct Person {
     pub token: String,
 }
 
+/// Creates, as the operator, the organization `request` describes.
+pub async fn create_organization(node: &TestNode, request: pb::CreateOrganizationRequest) {
+    node.operator()
+        .await
+        .create_organization(request)
+        .await
+        .expect("organization");
+}
+
+/// Creates `slug` on `node`, a Tomsk organization of `kind` called `name`.
+pub async fn organization(node: &TestNode, slug: &str, kind: pb::OrganizationKind, name: &str) {
+    create_organization(
+        node,
+        pb::CreateOrganizationRequest {
+            kind: kind.into(),
+            short_name: name.into(),
+            full_name: name.into(),
+            ..crate::org_request(slug)
+        },
+    )
+    .await;
+}
+
 /// Adds `name` to `org` on `node` with `role` (as the operator) and gives
 /// them a token.
 pub async fn person(node: &TestNode, org: &str, role: pb::Role, name: &str) -> Person {

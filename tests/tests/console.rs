@@ -3,8 +3,8 @@
 //! console's defences (escaping, cross-site forms, sessions ending).
 
 use edufed_proto::v1 as pb;
-use edufed_tests::console::{journey, journey_with, person, sign_in_link};
-use edufed_tests::{Bearer, TestDb, TestNode, both_backends, eventually, full_mesh, org_request};
+use edufed_tests::console::{journey, journey_with, organization, person, sign_in_link};
+use edufed_tests::{Bearer, TestDb, TestNode, both_backends, eventually, full_mesh};
 use serde_json::json;
 
 type Calendar = pb::calendar_client::CalendarClient<
@@ -13,18 +13,6 @@ type Calendar = pb::calendar_client::CalendarClient<
 
 async fn calendar(node: &TestNode, token: &str) -> Calendar {
     pb::calendar_client::CalendarClient::with_interceptor(node.channel().await, Bearer::new(token))
-}
-
-async fn organization(node: &TestNode, slug: &str, kind: pb::OrganizationKind, name: &str) {
-    let mut request = org_request(slug);
-    request.kind = kind.into();
-    request.short_name = name.into();
-    request.full_name = name.into();
-    node.operator()
-        .await
-        .create_organization(request)
-        .await
-        .expect("organization");
 }
 
 both_backends!(

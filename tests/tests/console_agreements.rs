@@ -6,7 +6,7 @@
 
 use chrono::{Duration, Utc};
 use edufed_proto::v1 as pb;
-use edufed_tests::console::{journey, person, sign_in_link};
+use edufed_tests::console::{create_organization, journey, person, sign_in_link};
 use edufed_tests::{Bearer, TestDb, TestNode, both_backends, eventually, full_mesh, http_get_with};
 use serde_json::json;
 use tonic::service::interceptor::InterceptedService;
@@ -40,17 +40,18 @@ async fn organization(
     short: &str,
     full: &str,
 ) {
-    let mut request = edufed_tests::org_request(slug);
-    request.kind = kind.into();
-    request.short_name = short.into();
-    request.full_name = full.into();
-    request.city = "Магнитогорск".into();
-    request.time_zone = "Asia/Yekaterinburg".into();
-    node.operator()
-        .await
-        .create_organization(request)
-        .await
-        .expect("organization");
+    create_organization(
+        node,
+        pb::CreateOrganizationRequest {
+            kind: kind.into(),
+            short_name: short.into(),
+            full_name: full.into(),
+            city: "Магнитогорск".into(),
+            time_zone: "Asia/Yekaterinburg".into(),
+            ..edufed_tests::org_request(slug)
+        },
+    )
+    .await;
 }
 
 async fn network(backend: edufed_tests::Backend) -> Network {

@@ -7,8 +7,8 @@
 
 use chrono::{Datelike as _, Duration, NaiveDate};
 use edufed_proto::v1 as pb;
-use edufed_tests::console::{journey, person, sign_in_link};
-use edufed_tests::{Bearer, TestNode, both_backends, eventually, full_mesh, org_request};
+use edufed_tests::console::{journey, organization, person, sign_in_link};
+use edufed_tests::{Bearer, TestNode, both_backends, eventually, full_mesh};
 use serde_json::json;
 
 type Booking = pb::booking_client::BookingClient<
@@ -17,18 +17,6 @@ type Booking = pb::booking_client::BookingClient<
 
 async fn booking(node: &TestNode, token: &str) -> Booking {
     pb::booking_client::BookingClient::with_interceptor(node.channel().await, Bearer::new(token))
-}
-
-async fn organization(node: &TestNode, slug: &str, kind: pb::OrganizationKind, name: &str) {
-    let mut request = org_request(slug);
-    request.kind = kind.into();
-    request.short_name = name.into();
-    request.full_name = name.into();
-    node.operator()
-        .await
-        .create_organization(request)
-        .await
-        .expect("organization");
 }
 
 fn lab(name: &str, kind: pb::ResourceKind, capacity: u32, features: &[&str]) -> pb::Resource {

@@ -6,7 +6,7 @@
 use chrono::{DateTime, TimeZone as _, Utc};
 use edufed_domain::time::Clock;
 use edufed_proto::v1 as pb;
-use edufed_tests::console::{Person, journey, person, sign_in_link};
+use edufed_tests::console::{Person, create_organization, journey, person, sign_in_link};
 use edufed_tests::{Bearer, TestDb, TestNode, both_backends, eventually, full_mesh, org_request};
 use serde_json::json;
 use tonic::service::interceptor::InterceptedService;
@@ -42,17 +42,17 @@ async fn organization(
     name: &str,
     city: &str,
 ) {
-    node.operator()
-        .await
-        .create_organization(pb::CreateOrganizationRequest {
+    create_organization(
+        node,
+        pb::CreateOrganizationRequest {
             kind: kind.into(),
             short_name: name.into(),
             full_name: name.into(),
             city: city.into(),
             ..org_request(slug)
-        })
-        .await
-        .expect("organization");
+        },
+    )
+    .await;
 }
 
 /// A one-off activity of `kind` and `direction`, `start`–`end` local.

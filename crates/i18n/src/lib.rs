@@ -235,6 +235,18 @@ impl Catalogue {
 
     /// An instant in `zone`, named when it differs from the viewer's:
     /// «сб, 12 декабря 2026, 17:00» or «сб, 12 декабря 2026, 17:00, Томск (UTC+7)».
+    /// An all-day occurrence's day in its zone: «сб, 12 декабря 2026, весь
+    /// день», with no time of day (its start is midnight only by storage).
+    pub fn all_day(&self, at: DateTime<Utc>, zone: Tz) -> String {
+        let day = at.with_timezone(&zone).date_naive();
+        format!(
+            "{} {}, {}",
+            self.day(day),
+            day.year(),
+            self.text("calendar-all-day")
+        )
+    }
+
     pub fn instant(&self, at: DateTime<Utc>, zone: Tz, viewer: Option<Tz>) -> String {
         let local = at.with_timezone(&zone);
         let mut text = format!(
@@ -354,6 +366,15 @@ mod tests {
         assert_eq!(ru.grades(9, 11), "9–11 классы");
         assert_eq!(ru.grades(7, 7), "7 класс");
         assert_eq!(ru.grades(0, 0), "все классы");
+    }
+
+    #[test]
+    fn all_day_occurrences_read_as_their_day() {
+        let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 11, 17, 0, 0).unwrap();
+        assert_eq!(
+            ru().all_day(at, chrono_tz::Asia::Tomsk),
+            "сб, 12 декабря 2026, весь день"
+        );
     }
 
     #[test]

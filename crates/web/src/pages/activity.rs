@@ -240,9 +240,16 @@ async fn page(
             .map_or("", |s| s.time_zone.as_str()),
         viewer_zone,
     );
+    let all_day = details.schedule.as_ref().is_some_and(|s| s.all_day);
     let when = |ts: Option<&prost_types::Timestamp>| {
         instant(ts)
-            .map(|at| ru().instant(at, zone, Some(viewer_zone)))
+            .map(|at| {
+                if all_day {
+                    ru().all_day(at, zone)
+                } else {
+                    ru().instant(at, zone, Some(viewer_zone))
+                }
+            })
             .unwrap_or_default()
     };
     let registrations = if visitor.signed_in() {
