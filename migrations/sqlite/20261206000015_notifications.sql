@@ -3,7 +3,8 @@
 -- same transaction as the rows it writes) and a sender empties. A row's
 -- dedupe key (change entry × recipient × kind) makes a replay of the log
 -- write nothing twice; its message id makes a retried send the same
--- message in a mailbox. None of it enters the change log.
+-- message in a mailbox. A row goes by e-mail to a person or by webhook
+-- to an organization. None of it enters the change log.
 CREATE TABLE notification_preferences (
     person_id TEXT NOT NULL REFERENCES people (id),
     kind      TEXT NOT NULL,
@@ -23,7 +24,8 @@ INSERT INTO notifier_cursor (id, seq) SELECT 1, COALESCE(MAX(seq), 0) FROM chang
 CREATE TABLE notification_outbox (
     dedupe_key      TEXT PRIMARY KEY NOT NULL,
     change_seq      INTEGER NOT NULL,
-    person_id       TEXT NOT NULL REFERENCES people (id),
+    channel         TEXT NOT NULL,
+    person_id       TEXT REFERENCES people (id),
     address         TEXT NOT NULL,
     kind            TEXT NOT NULL,
     org_id          TEXT NOT NULL,
@@ -38,5 +40,14 @@ CREATE TABLE notification_outbox (
     created_at      INTEGER NOT NULL,
     sent_at         INTEGER
 );
-CREATE INDEX notification_outbox_due ON notification_outbox (state, next_attempt_at);
+CREATE INDEX notification_outbox_due ON notification_outbox (state, channel, next_attempt_at);
 CREATE INDEX notification_outbox_person ON notification_outbox (person_id, created_at);
+
+-- An organization's webhook: news of its records posted as JSON, signed
+-- with HMAC-SHA256 under its secret.
+CREATE TABLE webhooks (
+    org_id     TEXT PRIMARY KEY NOT NULL REFERENCES organizations (id),
+    url        TEXT NOT NULL,
+    secret     TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);

@@ -56,6 +56,12 @@ impl Context {
     }
 
     /// The node's store.
+    /// The node's key, which signs what it hands out.
+    pub fn identity(&self) -> &NodeIdentity {
+        &self.identity
+    }
+
+    /// The node's store.
     pub fn store(&self) -> &Store {
         &self.store
     }

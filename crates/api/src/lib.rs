@@ -19,6 +19,7 @@ pub mod export;
 mod federation;
 pub mod feeds;
 pub mod forward;
+mod notifications;
 mod report;
 pub mod status;
 
@@ -29,4 +30,5 @@ pub use change_feed::{ChangeFeedService, FeedSettings};
 pub use context::Context;
 pub use directory::DirectoryService;
 pub use federation::FederationService;
+pub use notifications::NotificationsService;
 pub use report::ReportsService;

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::booking::{BookedOccurrence, Booking, OccurrenceState};
 use crate::calendar::registration::{Registration, RegistrationState};
 use crate::directory::Role;
-use crate::ids::OrgId;
+use crate::ids::{OrgId, PersonId};
 use crate::policy::{self, Action};
 use crate::stable::string_enum;
 
@@ -35,6 +35,16 @@ string_enum!(
         BookingRejected = "booking_rejected",
         /// Booked lessons were cancelled.
         BookingCancelled = "booking_cancelled",
+    }
+);
+
+string_enum!(
+    /// How news goes out.
+    Channel as NotificationChannel {
+        /// An e-mail to a member of the organization.
+        Email = "email",
+        /// A signed JSON post to the organization's webhook.
+        Webhook = "webhook",
     }
 );
 
@@ -80,6 +90,9 @@ pub struct Event {
     pub kind: Kind,
     /// Whose people are told.
     pub org: OrgId,
+    /// The other side: the publisher or owner for a school, the school
+    /// for a publisher or owner.
+    pub counterpart: OrgId,
     /// The lessons concerned, for booking news; empty otherwise.
     pub starts: Vec<DateTime<Utc>>,
     /// The owner's comment on a decision, if any.
@@ -87,13 +100,128 @@ pub struct Event {
 }
 
 impl Event {
-    fn about(kind: Kind, org: &OrgId) -> Self {
+    fn about(kind: Kind, org: &OrgId, counterpart: &OrgId) -> Self {
         Self {
             kind,
             org: org.clone(),
+            counterpart: counterpart.clone(),
             starts: Vec::new(),
             comment: None,
         }
+    }
+}
+
+/// What a message's unsubscribe link says: turn off `kind` for `person`.
+/// The link carries it with the node's signature, so that it works
+/// without signing in and cannot be made for someone else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsubscribe {
+    pub person: PersonId,
+    pub kind: Kind,
+}
+
+impl Unsubscribe {
+    /// The bytes the node signs.
+    fn message(&self) -> Vec<u8> {
+        format!("edufed-unsubscribe\n{}\n{}", self.person, self.kind.as_str()).into_bytes()
+    }
+
+    /// The token for the link, signed by `sign` (the node's key).
+    pub fn token(&self, sign: impl Fn(&[u8]) -> [u8; 64]) -> String {
+        use base64::Engine as _;
+        let signature = sign(&self.message());
+        format!(
+            "{}.{}.{}",
+            self.person,
+            self.kind.as_str(),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature)
+        )
+    }
+
+    /// Reads a token and checks it was signed with `key`; errors name
+    /// `field`.
+    pub fn verify(
+        field: &str,
+        token: &str,
+        key: &ed25519_dalek::VerifyingKey,
+    ) -> Result<Self, crate::FieldError> {
+        use base64::Engine as _;
+        let invalid = || crate::FieldError::new(field, "is not a valid unsubscribe link");
+        let mut parts = token.trim().splitn(3, '.');
+        let (Some(person), Some(kind), Some(signature)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid());
+        };
+        let kind = Kind::parse(field, kind).map_err(|_| invalid())?;
+        let signature: [u8; 64] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature)
+            .ok()
+            .and_then(|s| s.try_into().ok())
+            .ok_or_else(invalid)?;
+        let claim = Self {
+            person: PersonId::from_stored(person.to_owned()),
+            kind,
+        };
+        let signature = ed25519_dalek::Signature::from_bytes(&signature);
+        key.verify_strict(&claim.message(), &signature)
+            .map_err(|_| invalid())?;
+        Ok(claim)
+    }
+}
+
+/// The longest webhook URL accepted.
+pub const MAX_WEBHOOK_URL: usize = 2000;
+
+/// A new webhook secret: 256 random bits, shown once.
+pub fn webhook_secret() -> String {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// Checks a webhook's URL: `https://`, or `http://` only to this machine
+/// (a receiver beside the node); errors name `field`.
+pub fn webhook_url(field: &str, raw: &str) -> Result<String, crate::FieldError> {
+    let url = raw.trim();
+    if url.is_empty() {
+        return Err(crate::FieldError::new(field, "is required"));
+    }
+    if url.chars().count() > MAX_WEBHOOK_URL || url.chars().any(char::is_whitespace) {
+        return Err(crate::FieldError::new(
+            field,
+            format!("must be one URL of at most {MAX_WEBHOOK_URL} characters"),
+        ));
+    }
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| crate::FieldError::new(field, "must start with https://"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    if host.is_empty() {
+        return Err(crate::FieldError::new(field, "has no host"));
+    }
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match scheme {
+        "https" => Ok(url.to_owned()),
+        "http" if loopback => Ok(url.to_owned()),
+        "http" => Err(crate::FieldError::new(
+            field,
+            "must use https:// (http:// only to this machine)",
+        )),
+        _ => Err(crate::FieldError::new(field, "must start with https://")),
     }
 }
 
@@ -118,22 +246,22 @@ pub fn registration_events(
     let mut events = Vec::new();
     match (was, after.state) {
         (None, Confirmed) => {
-            events.push(Event::about(Kind::RegistrationConfirmed, school));
-            events.push(Event::about(Kind::RegistrationReceived, publisher));
+            events.push(Event::about(Kind::RegistrationConfirmed, school, publisher));
+            events.push(Event::about(Kind::RegistrationReceived, publisher, school));
         }
         (None, Waitlisted) => {
-            events.push(Event::about(Kind::RegistrationWaitlisted, school));
-            events.push(Event::about(Kind::RegistrationReceived, publisher));
+            events.push(Event::about(Kind::RegistrationWaitlisted, school, publisher));
+            events.push(Event::about(Kind::RegistrationReceived, publisher, school));
         }
         (Some(Waitlisted), Confirmed) => {
-            events.push(Event::about(Kind::RegistrationPromoted, school));
+            events.push(Event::about(Kind::RegistrationPromoted, school, publisher));
         }
         (Some(Confirmed), Waitlisted) => {
             // A larger group no longer fits: it waits again.
-            events.push(Event::about(Kind::RegistrationWaitlisted, school));
+            events.push(Event::about(Kind::RegistrationWaitlisted, school, publisher));
         }
         (Some(Confirmed | Waitlisted), Withdrawn) => {
-            events.push(Event::about(Kind::RegistrationWithdrawn, publisher));
+            events.push(Event::about(Kind::RegistrationWithdrawn, publisher, school));
         }
         _ => {}
     }
@@ -189,9 +317,11 @@ pub fn booking_events(
     let mut events = Vec::new();
     let mut push = |kind: Kind, org: &OrgId, starts: Vec<DateTime<Utc>>| {
         if !starts.is_empty() {
+            let counterpart = if org == owner { requester } else { owner };
             events.push(Event {
                 kind,
                 org: org.clone(),
+                counterpart: counterpart.clone(),
                 starts,
                 comment: if kind == Kind::BookingRequested {
                     None
@@ -244,6 +374,40 @@ mod tests {
             created_at: at,
             updated_at: at,
         }
+    }
+
+    #[test]
+    fn webhooks_go_over_https_or_to_this_machine() {
+        assert!(webhook_url("url", "https://crm.gym24.example/hooks/edufed").is_ok());
+        assert!(webhook_url("url", "http://127.0.0.1:8080/hook").is_ok());
+        assert!(webhook_url("url", "http://[::1]:8080/hook").is_ok());
+        assert!(webhook_url("url", "http://localhost/hook").is_ok());
+        for bad in ["", "http://crm.gym24.example/hook", "ftp://x", "https://", "a b"] {
+            assert_eq!(webhook_url("url", bad).unwrap_err().field, "url", "{bad}");
+        }
+        assert!(webhook_secret().starts_with("whsec_"));
+        assert_ne!(webhook_secret(), webhook_secret());
+    }
+
+    #[test]
+    fn an_unsubscribe_link_works_only_as_signed() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let other = ed25519_dalek::SigningKey::from_bytes(&[8; 32]);
+        let claim = Unsubscribe {
+            person: PersonId::from_stored("0190a0b0-0000-7000-8000-000000000001".into()),
+            kind: Kind::BookingApproved,
+        };
+        let sign = |m: &[u8]| ed25519_dalek::Signer::sign(&key, m).to_bytes();
+        let token = claim.token(sign);
+        assert_eq!(
+            Unsubscribe::verify("token", &token, &key.verifying_key()).unwrap(),
+            claim
+        );
+        let refused = Unsubscribe::verify("token", &token, &other.verifying_key()).unwrap_err();
+        assert_eq!(refused.field, "token");
+        let forged = token.replace("booking_approved", "booking_rejected");
+        assert!(Unsubscribe::verify("token", &forged, &key.verifying_key()).is_err());
+        assert!(Unsubscribe::verify("token", "nonsense", &key.verifying_key()).is_err());
     }
 
     #[test]

@@ -95,6 +95,10 @@ pub enum Action {
     SetTargets,
     /// See every record of the node, whoever it belongs to.
     ViewAllRecords,
+    /// Choose what a person is told (the person rule, as for tokens).
+    ManageNotifications,
+    /// See and retry the node's outbox and send test messages.
+    OperateNotifications,
 }
 
 impl Action {
@@ -121,6 +125,8 @@ impl Action {
             Action::StateEnrolment => "state the organization's enrolment",
             Action::SetTargets => "set the organization's targets",
             Action::ViewAllRecords => "see every record of the node",
+            Action::ManageNotifications => "choose what this person is told",
+            Action::OperateNotifications => "operate the node's notifications",
         }
     }
 }
@@ -186,7 +192,11 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
             Some(_),
         ) => true,
         // Organizations are created by the operator; tokens follow the person rule.
-        (CreateOrganization | ManageTokens | ManagePeers | ViewAllRecords, _) => false,
+        (
+            CreateOrganization | ManageTokens | ManagePeers | ViewAllRecords | ManageNotifications
+            | OperateNotifications,
+            _,
+        ) => false,
         _ => false,
     }
 }
@@ -304,7 +314,7 @@ pub fn authorize(principal: &Principal, action: Action, target: Target<'_>) -> R
             operator,
             organizations,
         } => {
-            if action != Action::ManageTokens {
+            if !matches!(action, Action::ManageTokens | Action::ManageNotifications) {
                 return Err(Denied(format!("you may not {}", action.describe())));
             }
             if *id == principal.person_id {

@@ -353,6 +353,7 @@ mod tests {
         check(changes::Operation::ALL, &mut missing);
         check(notify::Kind::ALL, &mut missing);
         check(notify::Delivery::ALL, &mut missing);
+        check(notify::Channel::ALL, &mut missing);
         assert!(missing.is_empty(), "ru.ftl lacks {missing:?}");
     }
 

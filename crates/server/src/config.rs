@@ -54,6 +54,28 @@ pub struct Settings {
     pub session_idle_minutes: u64,
     /// A console session ends this long after it started, in hours.
     pub session_max_age_hours: u64,
+    /// The mail server notifications go through; without one, e-mail
+    /// waits in the outbox (webhooks still go).
+    pub smtp_host: Option<String>,
+    /// Its port: 587 for STARTTLS, 465 for implicit TLS, 25 for a relay.
+    pub smtp_port: u16,
+    /// `starttls` (required, not opportunistic), `tls` (implicit) or
+    /// `none` (a relay on the same machine).
+    pub smtp_tls: String,
+    /// The login, when the server asks for one.
+    pub smtp_username: Option<String>,
+    /// A file holding the password; `EDUFED_SMTP_PASSWORD` also works.
+    /// Never logged.
+    pub smtp_password_file: Option<PathBuf>,
+    /// `From:` of notifications, e.g. `edufed ТУСУР <edufed@tusur.ru>`.
+    pub mail_from: Option<String>,
+    /// `Reply-To:` of notifications.
+    pub mail_reply_to: Option<String>,
+    /// A notification not delivered this long is given up, in hours.
+    pub notify_give_up_hours: u64,
+    /// How long a sender holds the notifications it took before another
+    /// replica (or this one, restarted) may try them, in seconds.
+    pub notify_lease_secs: u64,
 }
 
 impl Default for Settings {
@@ -78,6 +100,15 @@ impl Default for Settings {
             peer_ca: None,
             session_idle_minutes: 7 * 24 * 60,
             session_max_age_hours: 30 * 24,
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_tls: "starttls".to_owned(),
+            smtp_username: None,
+            smtp_password_file: None,
+            mail_from: None,
+            mail_reply_to: None,
+            notify_give_up_hours: 48,
+            notify_lease_secs: 120,
         }
     }
 }
@@ -129,6 +160,15 @@ pub const ENV_KEYS: &[&str] = &[
     "peer_ca",
     "session_idle_minutes",
     "session_max_age_hours",
+    "smtp_host",
+    "smtp_port",
+    "smtp_tls",
+    "smtp_username",
+    "smtp_password_file",
+    "mail_from",
+    "mail_reply_to",
+    "notify_give_up_hours",
+    "notify_lease_secs",
 ];
 
 impl Settings {
@@ -197,7 +237,48 @@ impl Settings {
             bail!("max_connections must be at least 1");
         }
         self.session_lifetimes()?;
+        if edufed_notify::TlsMode::parse(&self.smtp_tls).is_none() {
+            bail!("smtp_tls must be starttls, tls or none");
+        }
+        if self.smtp_host.is_some() && self.mail_from.is_none() {
+            bail!("smtp_host needs mail_from: the address notifications come from");
+        }
+        if self.notify_give_up_hours == 0 || self.notify_give_up_hours > 30 * 24 {
+            bail!("notify_give_up_hours must be between 1 and 720");
+        }
+        if self.notify_lease_secs < 1 || self.notify_lease_secs > 3600 {
+            bail!("notify_lease_secs must be between 1 and 3600");
+        }
         Ok(())
+    }
+
+    /// The mail server's settings, with the password read from
+    /// `smtp_password_file` or `EDUFED_SMTP_PASSWORD`; `None` without
+    /// `smtp_host`.
+    pub fn smtp(&self) -> anyhow::Result<Option<edufed_notify::SmtpSettings>> {
+        let Some(host) = &self.smtp_host else {
+            return Ok(None);
+        };
+        let password = match &self.smtp_password_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read smtp_password_file {}", path.display()))?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned(),
+            ),
+            None => std::env::var("EDUFED_SMTP_PASSWORD").ok(),
+        };
+        Ok(Some(edufed_notify::SmtpSettings {
+            host: host.clone(),
+            port: self.smtp_port,
+            tls: edufed_notify::TlsMode::parse(&self.smtp_tls)
+                .context("smtp_tls must be starttls, tls or none")?,
+            username: self.smtp_username.clone(),
+            password,
+            from: self.mail_from.clone().unwrap_or_default(),
+            reply_to: self.mail_reply_to.clone(),
+            timeout: std::time::Duration::from_secs(30),
+        }))
     }
 
     /// How long console sessions last.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use edufed_api::{
     AgreementsService, BookingService, CalendarService, ChangeFeedService, Context,
-    DirectoryService, FederationService, FeedSettings, ReportsService,
+    DirectoryService, FederationService, NotificationsService, FeedSettings, ReportsService,
 };
 use edufed_domain::time::Clock;
 use edufed_proto::v1::agreements_server::AgreementsServer;
@@ -16,6 +16,7 @@ use edufed_proto::v1::calendar_server::CalendarServer;
 use edufed_proto::v1::change_feed_server::ChangeFeedServer;
 use edufed_proto::v1::directory_server::DirectoryServer;
 use edufed_proto::v1::federation_server::FederationServer;
+use edufed_proto::v1::notifications_server::NotificationsServer;
 use edufed_proto::v1::reports_server::ReportsServer;
 use edufed_store::Store;
 use edufed_worker::Workers;
@@ -122,6 +123,36 @@ impl Node {
                 peer_tls.clone(),
             ))
             .reached_at(public_url.clone());
+        // Notifications: the notifier fills the outbox from the log, the
+        // sender delivers it; neither is on a write's path.
+        let smtp = settings.smtp()?;
+        let mailer = smtp.as_ref().map(edufed_notify::Mailer::new).transpose()?;
+        let wake_sender = Arc::new(tokio::sync::Notify::new());
+        let sender = edufed_notify::Sender::new(
+            store.clone(),
+            edufed_notify::Composer::new(store.clone(), identity.clone(), &public_url),
+            mailer.clone(),
+            edufed_notify::Settings {
+                smtp,
+                public_url: public_url.clone(),
+                give_up_after: chrono::Duration::hours(
+                    i64::try_from(settings.notify_give_up_hours).unwrap_or(48),
+                ),
+                poll: Duration::from_secs(5),
+                lease: chrono::Duration::seconds(
+                    i64::try_from(settings.notify_lease_secs).unwrap_or(120),
+                ),
+                concurrency: 8,
+            },
+            wake_sender.clone(),
+        )?;
+        let notifications = server!(
+            NotificationsServer,
+            NotificationsService::new(
+                ctx.clone(),
+                edufed_notify::Tester::new(store.clone(), mailer, &public_url)?
+            )
+        );
         let directory = server!(DirectoryServer, DirectoryService::new(ctx.clone()));
         let feed = server!(
             ChangeFeedServer,
@@ -145,7 +176,7 @@ impl Node {
                 identity.clone(),
                 peer_tls.clone(),
                 settings.node_name.clone(),
-                public_url,
+                public_url.clone(),
             )
         );
         let reports = ReportsService::new(store.clone());
@@ -159,6 +190,9 @@ impl Node {
             .await;
         health.set_serving::<BookingServer<BookingService>>().await;
         health.set_serving::<ReportsServer<ReportsService>>().await;
+        health
+            .set_serving::<NotificationsServer<NotificationsService>>()
+            .await;
         health
             .set_serving::<CalendarServer<CalendarService>>()
             .await;
@@ -183,6 +217,7 @@ impl Node {
             .add_service(agreements_server)
             .add_service(federation)
             .add_service(reports_server)
+            .add_service(notifications)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -227,6 +262,8 @@ impl Node {
                     workers.clone(),
                 ));
                 workers.spawn(AgreementLifecycle::new(store.clone(), agreement_check));
+                workers.spawn(edufed_notify::Notifier::new(store.clone(), wake_sender));
+                workers.spawn(sender);
                 if store.has_other_writers() {
                     workers.spawn(LogPoller::new(store.clone()));
                 }

@@ -68,6 +68,7 @@ impl Console {
             .merge(pages::publish::routes())
             .merge(pages::booking::routes())
             .merge(pages::agreements::routes())
+            .merge(pages::notifications::routes())
             .route("/static/console.css", get(stylesheet))
             .route("/static/console.js", get(script))
             .layer(axum::middleware::from_fn(page::protect))

@@ -94,6 +94,11 @@ impl Layout {
     }
 }
 
+/// A message from the catalogue with one variable, for templates.
+pub(crate) fn t_with(key: &str, name: &str, value: &str) -> String {
+    ru().text_with(key, &[(name, edufed_i18n::Arg::Text(value))])
+}
+
 /// A label from the catalogue, for templates: `{{ crate::t("nav-calendar") }}`.
 pub(crate) fn t(key: &str) -> String {
     ru().text(key)
@@ -212,7 +217,9 @@ pub(crate) async fn protect(
     next: axum::middleware::Next,
 ) -> Response {
     let is_static = request.uri().path().starts_with("/static/");
-    let sign_in = request.uri().path().starts_with("/sign-in");
+    // Secrets in the path (sign-in links, unsubscribe tokens) go to no one.
+    let sign_in = request.uri().path().starts_with("/sign-in")
+        || request.uri().path().starts_with("/notifications/unsubscribe/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(

@@ -37,3 +37,5 @@ notify-booking-cancelled = { $count ->
 notify-comment = Комментарий: { $comment }
 notify-open = Открыть в консоли: { $link }
 notify-footer = Это письмо отправил узел edufed вашей организации. Настроить уведомления или отписаться: { $unsubscribe }
+notify-test-subject = Проверка уведомлений edufed
+notify-test = Это проверочное сообщение: узел edufed может отправлять уведомления по этому адресу.

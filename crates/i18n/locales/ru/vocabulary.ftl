@@ -300,3 +300,5 @@ notification-kind-booking-cancelled = Бронирование отменено
 notification-delivery-immediately = Сразу
 notification-delivery-digest = В ежедневной сводке
 notification-delivery-off = Не присылать
+notification-channel-email = Электронная почта
+notification-channel-webhook = Вебхук

@@ -1,0 +1,234 @@
+//! The two loops: the notifier fills the outbox from the change log as it
+//! grows; the sender empties it, a few messages at a time.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use edufed_domain::notify::Channel;
+use edufed_store::Store;
+use edufed_store::notify::Queued;
+use edufed_worker::{Worker, WorkerState};
+use futures::StreamExt as _;
+use tokio::sync::{Notify, watch};
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use crate::compose::Composer;
+use crate::mail::Mailer;
+use crate::settings::Settings;
+use crate::webhook::Webhooks;
+
+/// Log entries the notifier reads in one transaction.
+const FILL_BATCH: u32 = 500;
+/// Notifications the sender takes at once.
+const CLAIM_BATCH: u32 = 200;
+/// How often the notifier looks at the log without being woken (another
+/// replica's writes on PostgreSQL wake it through the log poller too).
+const FILL_TICK: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn ticks(period: std::time::Duration) -> Interval {
+    let mut tick = tokio::time::interval_at(Instant::now() + period, period);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    tick
+}
+
+/// Follows the node's change log and writes the news it means to the
+/// outbox; wakes the sender when it wrote some.
+pub struct Notifier {
+    store: Store,
+    latest: watch::Receiver<u64>,
+    tick: Interval,
+    wake_sender: Arc<Notify>,
+}
+
+impl Notifier {
+    /// A notifier over `store` that wakes `wake_sender` after each fill.
+    pub fn new(store: Store, wake_sender: Arc<Notify>) -> Self {
+        Self {
+            latest: store.subscribe_latest(),
+            store,
+            tick: ticks(FILL_TICK),
+            wake_sender,
+        }
+    }
+}
+
+impl Worker for Notifier {
+    fn name(&self) -> String {
+        "notifier".into()
+    }
+
+    async fn work(&mut self, _must_exit: &CancellationToken) -> anyhow::Result<WorkerState> {
+        self.latest.borrow_and_update();
+        let passed = self
+            .store
+            .fill_outbox(FILL_BATCH)
+            .await
+            .context("cannot fill the notification outbox")?;
+        if passed > 0 {
+            self.wake_sender.notify_one();
+        }
+        Ok(if passed >= FILL_BATCH as usize {
+            WorkerState::Busy
+        } else {
+            WorkerState::Idle
+        })
+    }
+
+    async fn wait_for_work(&mut self) -> WorkerState {
+        tokio::select! {
+            changed = self.latest.changed() => {
+                if changed.is_err() {
+                    // The store is gone; the tick still works.
+                    self.tick.tick().await;
+                }
+            }
+            _ = self.tick.tick() => {}
+        }
+        WorkerState::Busy
+    }
+}
+
+/// Delivers what the outbox holds due: e-mail when the node has a mail
+/// server, webhooks always.
+pub struct Sender {
+    store: Store,
+    composer: Composer,
+    mailer: Option<Mailer>,
+    webhooks: Webhooks,
+    settings: Settings,
+    wake: Arc<Notify>,
+    tick: Interval,
+}
+
+/// What became of one attempt.
+enum Outcome {
+    Sent(String),
+    Failed(String, String),
+}
+
+impl Sender {
+    /// A sender woken by `wake` and every `settings.poll`.
+    pub fn new(
+        store: Store,
+        composer: Composer,
+        mailer: Option<Mailer>,
+        settings: Settings,
+        wake: Arc<Notify>,
+    ) -> anyhow::Result<Self> {
+        let timeout = settings
+            .smtp
+            .as_ref()
+            .map_or(std::time::Duration::from_secs(30), |s| s.timeout);
+        Ok(Self {
+            webhooks: Webhooks::new(timeout)?,
+            tick: ticks(settings.poll),
+            store,
+            composer,
+            mailer,
+            settings,
+            wake,
+        })
+    }
+
+    /// Delivers one notification.
+    async fn deliver(&self, queued: Queued) -> Outcome {
+        let result = match queued.channel {
+            Channel::Email => self.email(&queued).await,
+            Channel::Webhook => self.webhook(&queued).await,
+        };
+        match result {
+            Ok(()) => Outcome::Sent(queued.key),
+            Err(error) => {
+                tracing::warn!(
+                    key = %queued.key,
+                    channel = %queued.channel,
+                    attempts = queued.attempts + 1,
+                    error = %format_args!("{error:#}"),
+                    "notification not delivered"
+                );
+                Outcome::Failed(queued.key, format!("{error:#}"))
+            }
+        }
+    }
+
+    async fn email(&self, queued: &Queued) -> anyhow::Result<()> {
+        let mailer = self.mailer.as_ref().context("no mail server is configured")?;
+        let mail = self.composer.email(queued, &mailer.host()).await?;
+        mailer.send(&mail).await
+    }
+
+    async fn webhook(&self, queued: &Queued) -> anyhow::Result<()> {
+        let hook = self
+            .store
+            .webhook(&queued.org_id)
+            .await?
+            .context("the organization no longer has a webhook")?;
+        let body = self.composer.webhook_body(queued).await?;
+        let now = self.store.clock().now();
+        self.webhooks
+            .post(&queued.address, &hook.secret, &queued.key, body, now)
+            .await
+    }
+}
+
+impl Worker for Sender {
+    fn name(&self) -> String {
+        "notification sender".into()
+    }
+
+    async fn work(&mut self, must_exit: &CancellationToken) -> anyhow::Result<WorkerState> {
+        let mut channels = vec![Channel::Webhook];
+        if self.mailer.is_some() {
+            channels.push(Channel::Email);
+        }
+        let mut claimed = Vec::new();
+        for channel in channels {
+            claimed.extend(
+                self.store
+                    .claim_due_notifications(channel, CLAIM_BATCH, self.settings.lease)
+                    .await
+                    .context("cannot claim notifications")?,
+            );
+        }
+        if claimed.is_empty() {
+            return Ok(WorkerState::Idle);
+        }
+        let full = claimed.len() >= CLAIM_BATCH as usize;
+        let this = &*self;
+        let outcomes: Vec<Outcome> = futures::stream::iter(claimed)
+            .map(|queued| this.deliver(queued))
+            .buffer_unordered(self.settings.concurrency.max(1))
+            .collect()
+            .await;
+        let mut sent = Vec::new();
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Sent(key) => sent.push(key),
+                Outcome::Failed(key, error) => {
+                    self.store
+                        .notification_failed(&key, &error, self.settings.give_up_after)
+                        .await
+                        .context("cannot record a failed delivery")?;
+                }
+            }
+        }
+        self.store
+            .notifications_sent(&sent)
+            .await
+            .context("cannot record deliveries")?;
+        Ok(if full && !must_exit.is_cancelled() {
+            WorkerState::Busy
+        } else {
+            WorkerState::Idle
+        })
+    }
+
+    async fn wait_for_work(&mut self) -> WorkerState {
+        tokio::select! {
+            () = self.wake.notified() => {}
+            _ = self.tick.tick() => {}
+        }
+        WorkerState::Busy
+    }
+}

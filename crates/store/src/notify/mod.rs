@@ -1,0 +1,361 @@
+//! The notifier's side of the store: what each person wants to be told,
+//! and the outbox filled from the node's own change log. The cursor moves
+//! in the same transaction as the rows written for the entries it passes,
+//! and each row's key (entry × person × kind) makes a replay write nothing
+//! twice, so a node killed at any moment resumes where it was.
+
+use chrono::{DateTime, Utc};
+use edufed_domain::StorageError;
+use edufed_domain::booking::{BookedOccurrence, Booking};
+use edufed_domain::calendar::registration::{Registration, RegistrationState};
+use edufed_domain::changes::EntityKind;
+use edufed_domain::directory::Role;
+use edufed_domain::ids::{OrgId, PersonId};
+use edufed_domain::notify::{self, Channel, Delivery, Event, Kind};
+use sqlx::AnyConnection;
+
+use crate::db::{Backend, Store};
+use crate::error::storage;
+use crate::sql::{from_json, signed};
+
+mod outbox;
+mod webhooks;
+
+pub use outbox::{OutboxCounts, Queued};
+pub use webhooks::Webhook;
+
+/// What an outbox row keeps of its event besides the columns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Detail {
+    /// The lessons concerned: a booking's, or the one occurrence a
+    /// registration holds (its original start).
+    pub starts: Vec<DateTime<Utc>>,
+    /// The owner's comment on a decision, if any.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// The activity (registration news) or resource (booking news) the
+    /// news is about.
+    #[serde(default)]
+    pub about: String,
+    /// The other side: the publisher or owner for a school, the school
+    /// for a publisher or owner.
+    #[serde(default)]
+    pub counterpart: Option<OrgId>,
+    /// A waiting group's place in line when the news was made.
+    #[serde(default)]
+    pub place: Option<u32>,
+}
+
+/// A booking as the change log carries it.
+#[derive(serde::Deserialize)]
+struct BookingPayload {
+    booking: Booking,
+    occurrences: Vec<BookedOccurrence>,
+}
+
+impl Store {
+    /// How `person` wants each kind of news; a kind never chosen comes
+    /// immediately.
+    pub async fn notification_preferences(
+        &self,
+        person: &PersonId,
+    ) -> Result<Vec<(Kind, Delivery)>, StorageError> {
+        let mut conn = self.reader().acquire().await.map_err(storage)?;
+        let mut out = Vec::new();
+        for kind in Kind::ALL {
+            out.push((*kind, preference(&mut conn, person, *kind).await?));
+        }
+        Ok(out)
+    }
+
+    /// Sets how `person` wants `kind` of news.
+    pub async fn set_notification_preference(
+        &self,
+        person: &PersonId,
+        kind: Kind,
+        delivery: Delivery,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO notification_preferences (person_id, kind, delivery) VALUES ($1, $2, $3) \
+             ON CONFLICT (person_id, kind) DO UPDATE SET delivery = $3",
+        )
+        .bind(person.to_string())
+        .bind(kind.as_str())
+        .bind(delivery.as_str())
+        .execute(tx.conn())
+        .await
+        .map_err(storage)?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Reads up to `batch` entries of the log after the notifier's cursor,
+    /// writes the notifications they mean to the outbox and moves the
+    /// cursor past them, all in one transaction. Returns how many entries
+    /// it passed (0 when it has caught up). Replicas of one node take
+    /// turns: the cursor's row is locked while one of them fills.
+    #[tracing::instrument(name = "store.notify.fill_outbox", skip(self))]
+    pub async fn fill_outbox(&self, batch: u32) -> Result<usize, StorageError> {
+        let mut tx = self.write_tx().await?;
+        let now = tx.now();
+        let postgres = self.backend() == Backend::Postgres;
+        let conn = tx.conn();
+        let cursor: i64 = sqlx::query_scalar(if postgres {
+            "SELECT seq FROM notifier_cursor WHERE id = 1 FOR UPDATE"
+        } else {
+            "SELECT seq FROM notifier_cursor WHERE id = 1"
+        })
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(storage)?
+        .unwrap_or(0);
+        let entries: Vec<(i64, String, String, Option<String>, String, String)> = sqlx::query_as(
+            "SELECT seq, entity_kind, entity_id, org_id, payload, actor FROM change_log \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(cursor)
+        .bind(i64::from(batch))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(storage)?;
+        let Some(last) = entries.last().map(|e| e.0) else {
+            return Ok(0);
+        };
+        for (seq, kind, entity_id, org_id, payload, actor) in &entries {
+            let Ok(kind) = EntityKind::parse("entity_kind", kind) else {
+                continue;
+            };
+            let Some(owner) = org_id.clone().map(OrgId::from_stored) else {
+                continue;
+            };
+            let before = previous(conn, kind, entity_id, *seq).await?;
+            for (event, detail) in events(conn, kind, before.as_deref(), payload, &owner).await? {
+                let news = News {
+                    seq: *seq,
+                    entity_kind: kind,
+                    entity_id,
+                    event: &event,
+                    detail: &detail,
+                    now,
+                };
+                queue(conn, &news, actor).await?;
+                queue_webhook(conn, &news).await?;
+            }
+        }
+        sqlx::query("UPDATE notifier_cursor SET seq = $1 WHERE id = 1 AND seq < $1")
+            .bind(last)
+            .execute(&mut *conn)
+            .await
+            .map_err(storage)?;
+        tx.commit().await?;
+        Ok(entries.len())
+    }
+}
+
+/// One event of one log entry, on its way to the outbox.
+struct News<'a> {
+    seq: i64,
+    entity_kind: EntityKind,
+    entity_id: &'a str,
+    event: &'a Event,
+    detail: &'a Detail,
+    now: DateTime<Utc>,
+}
+
+/// The record's payload as the log had it before entry `seq`, if the log
+/// still holds it.
+async fn previous(
+    conn: &mut AnyConnection,
+    kind: EntityKind,
+    entity_id: &str,
+    seq: i64,
+) -> Result<Option<String>, StorageError> {
+    if !matches!(kind, EntityKind::Registration | EntityKind::Booking) {
+        return Ok(None);
+    }
+    sqlx::query_scalar(
+        "SELECT payload FROM change_log WHERE entity_kind = $1 AND entity_id = $2 AND seq < $3 \
+         ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(kind.as_str())
+    .bind(entity_id)
+    .bind(seq)
+    .fetch_optional(conn)
+    .await
+    .map_err(storage)
+}
+
+/// What an entry of `kind` means, from the record before and after, with
+/// what each event's message will need.
+async fn events(
+    conn: &mut AnyConnection,
+    kind: EntityKind,
+    before: Option<&str>,
+    after: &str,
+    owner: &OrgId,
+) -> Result<Vec<(Event, Detail)>, StorageError> {
+    Ok(match kind {
+        EntityKind::Registration => {
+            let before: Option<Registration> = before.map(from_json).transpose()?;
+            let after: Registration = from_json(after)?;
+            let place = match after.state {
+                RegistrationState::Waitlisted => waitlist_place(conn, &after).await?,
+                _ => None,
+            };
+            let starts = after
+                .occurrence
+                .and_then(DateTime::<Utc>::from_timestamp_micros)
+                .into_iter()
+                .collect::<Vec<_>>();
+            notify::registration_events(before.as_ref(), &after, owner)
+                .into_iter()
+                .map(|event| {
+                    let detail = Detail {
+                        starts: starts.clone(),
+                        comment: None,
+                        about: after.activity_id.to_string(),
+                        counterpart: Some(event.counterpart.clone()),
+                        place: place.filter(|_| event.kind == Kind::RegistrationWaitlisted),
+                    };
+                    (event, detail)
+                })
+                .collect()
+        }
+        EntityKind::Booking => {
+            let before: Option<BookingPayload> = before.map(from_json).transpose()?;
+            let after: BookingPayload = from_json(after)?;
+            notify::booking_events(
+                before.as_ref().map(|b| b.occurrences.as_slice()),
+                &after.booking,
+                &after.occurrences,
+                owner,
+            )
+            .into_iter()
+            .map(|event| {
+                let detail = Detail {
+                    starts: event.starts.clone(),
+                    comment: event.comment.clone(),
+                    about: after.booking.resource_id.to_string(),
+                    counterpart: Some(event.counterpart.clone()),
+                    place: None,
+                };
+                (event, detail)
+            })
+            .collect()
+        }
+        _ => Vec::new(),
+    })
+}
+
+/// Where a waiting registration stands in line now: 1 + those waiting
+/// ahead of it for the same seats, as [`Registration::waitlist_place`]
+/// counts.
+async fn waitlist_place(
+    conn: &mut AnyConnection,
+    registration: &Registration,
+) -> Result<Option<u32>, StorageError> {
+    let base = "SELECT COUNT(*) FROM registrations WHERE activity_id = $1 \
+                AND state = 'waitlisted' AND position < $2";
+    let position = signed(registration.position);
+    let ahead: i64 = match registration.occurrence {
+        Some(key) => sqlx::query_scalar(&format!(
+            "{base} AND (occurrence_key IS NULL OR occurrence_key = $3)"
+        ))
+        .bind(registration.activity_id.to_string())
+        .bind(position)
+        .bind(key)
+        .fetch_one(conn)
+        .await
+        .map_err(storage)?,
+        None => sqlx::query_scalar(base)
+            .bind(registration.activity_id.to_string())
+            .bind(position)
+            .fetch_one(conn)
+            .await
+            .map_err(storage)?,
+    };
+    Ok(Some(
+        u32::try_from(ahead).unwrap_or(u32::MAX).saturating_add(1),
+    ))
+}
+
+/// How `person` wants `kind`: as chosen, or immediately.
+async fn preference(
+    conn: &mut AnyConnection,
+    person: &PersonId,
+    kind: Kind,
+) -> Result<Delivery, StorageError> {
+    let chosen: Option<String> = sqlx::query_scalar(
+        "SELECT delivery FROM notification_preferences WHERE person_id = $1 AND kind = $2",
+    )
+    .bind(person.to_string())
+    .bind(kind.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(storage)?;
+    Ok(chosen
+        .and_then(|d| Delivery::parse("delivery", &d).ok())
+        .unwrap_or(Delivery::Immediately))
+}
+
+/// Writes `news` to the outbox for each member of its organization with
+/// an address whose role the news concerns and who wants it, but the
+/// person who acted.
+async fn queue(conn: &mut AnyConnection, news: &News<'_>, actor: &str) -> Result<(), StorageError> {
+    let members: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT p.id, p.email, m.role FROM memberships m JOIN people p ON p.id = m.person_id \
+         WHERE m.org_id = $1 AND p.email IS NOT NULL AND p.email <> '' ORDER BY p.id",
+    )
+    .bind(news.event.org.to_string())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(storage)?;
+    for (person, address, role) in members {
+        let told = Role::parse("role", &role).is_ok_and(|r| news.event.kind.told_to(r));
+        if !told || person == actor {
+            continue;
+        }
+        let person = PersonId::from_stored(person);
+        let delivery = preference(conn, &person, news.event.kind).await?;
+        if delivery == Delivery::Off {
+            continue;
+        }
+        let key = format!("{}:{person}:{}", news.seq, news.event.kind.as_str());
+        let row = outbox::Row {
+            key: &key,
+            channel: Channel::Email,
+            person: Some(&person),
+            address: &address,
+            delivery,
+        };
+        outbox::insert(conn, news, &row).await?;
+    }
+    Ok(())
+}
+
+/// Writes `news` to the outbox for its organization's webhook, if it has one.
+async fn queue_webhook(conn: &mut AnyConnection, news: &News<'_>) -> Result<(), StorageError> {
+    let url: Option<String> = sqlx::query_scalar("SELECT url FROM webhooks WHERE org_id = $1")
+        .bind(news.event.org.to_string())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(storage)?;
+    let Some(url) = url else {
+        return Ok(());
+    };
+    let key = format!(
+        "{}:{}:{}:webhook",
+        news.seq,
+        news.event.org,
+        news.event.kind.as_str()
+    );
+    let row = outbox::Row {
+        key: &key,
+        channel: Channel::Webhook,
+        person: None,
+        address: &url,
+        delivery: Delivery::Immediately,
+    };
+    outbox::insert(conn, news, &row).await
+}
