@@ -8,6 +8,7 @@
 
 pub mod console;
 pub mod smtp;
+pub mod webhook;
 
 use std::path::{Path, PathBuf};
 
@@ -365,6 +366,33 @@ pub async fn http_get_with(
     http_get_headers(addr, path, &headers).await
 }
 
+/// A plain HTTP/1.1 POST of a form `body`, with no cookie and no fetch
+/// metadata (as a mail client's one-click unsubscribe), returning the
+/// status code and body.
+pub async fn http_post(addr: std::net::SocketAddr, path: &str, body: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
 /// A plain HTTP/1.1 GET with the given request headers (a session's
 /// `Cookie`, say), returning the status code and body.
 pub async fn http_get_headers(
@@ -394,6 +422,42 @@ pub async fn http_get_headers(
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
     (status, body)
+}
+
+/// Adds a person with the e-mail address `email` to `org` as `role`;
+/// their id and a token.
+pub async fn member(
+    node: &TestNode,
+    org: &str,
+    role: edufed_proto::v1::Role,
+    email: &str,
+) -> (edufed_domain::ids::PersonId, String) {
+    use edufed_proto::v1 as pb;
+    let mut op = node.operator().await;
+    let added = op
+        .add_member(pb::AddMemberRequest {
+            organization: org.into(),
+            person: Some(pb::add_member_request::Person::NewPerson(pb::NewPerson {
+                display_name: email.into(),
+                email: email.into(),
+            })),
+            role: role.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let id = added.person.unwrap().id;
+    let token = op
+        .create_token(pb::CreateTokenRequest {
+            person_id: id.clone(),
+            name: "test".into(),
+            ttl: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .secret;
+    (edufed_domain::ids::PersonId::from_stored(id), token)
 }
 
 /// A valid organization request with the given slug.

@@ -6,37 +6,7 @@
 use edufed_domain::ids::PersonId;
 use edufed_domain::notify::{Channel, Delivery, Kind};
 use edufed_proto::v1 as pb;
-use edufed_tests::{Backend, Bearer, TestNode, both_backends, org_request, public_course};
-
-/// Adds `name` with an e-mail address to `org` as `role`; their id and a
-/// token.
-async fn member(node: &TestNode, org: &str, role: pb::Role, email: &str) -> (PersonId, String) {
-    let mut op = node.operator().await;
-    let added = op
-        .add_member(pb::AddMemberRequest {
-            organization: org.into(),
-            person: Some(pb::add_member_request::Person::NewPerson(pb::NewPerson {
-                display_name: email.into(),
-                email: email.into(),
-            })),
-            role: role.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let id = added.person.unwrap().id;
-    let token = op
-        .create_token(pb::CreateTokenRequest {
-            person_id: id.clone(),
-            name: "test".into(),
-            ttl: None,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .secret;
-    (PersonId::from_stored(id), token)
-}
+use edufed_tests::{Backend, Bearer, TestNode, both_backends, member, org_request, public_course};
 
 both_backends!(
     registrations_fill_the_outbox_once_for_the_people_they_concern,
@@ -117,11 +87,7 @@ both_backends!(
                     .into_inner()
             }
         };
-        // The lyceum takes 15 of 20 seats; the gymnasium's 10 wait; the
-        // lyceum withdraws, and the gymnasium's group is promoted.
-        let lyceum = register(neighbour_token.clone(), "lyceum7", 15).await;
-        register(deputy_token.clone(), "gym24", 10).await;
-        // The director chose not to hear of promotions.
+        // The director chose not to hear of promotions, and of waits in the digest.
         store
             .set_notification_preference(&director, Kind::RegistrationPromoted, Delivery::Off)
             .await
@@ -130,6 +96,10 @@ both_backends!(
             .set_notification_preference(&director, Kind::RegistrationWaitlisted, Delivery::Digest)
             .await
             .unwrap();
+        // The lyceum takes 15 of 20 seats; the gymnasium's 10 wait; the
+        // lyceum withdraws, and the gymnasium's group is promoted.
+        let lyceum = register(neighbour_token.clone(), "lyceum7", 15).await;
+        register(deputy_token.clone(), "gym24", 10).await;
         calendar(&neighbour_token)
             .withdraw(pb::WithdrawRequest {
                 registration_id: lyceum.id.clone(),
