@@ -460,6 +460,90 @@ pub async fn member(
     (edufed_domain::ids::PersonId::from_stored(id), token)
 }
 
+/// A director signing under the charter.
+pub fn signatory(name: &str) -> Option<edufed_proto::v1::Signatory> {
+    use edufed_proto::v1 as pb;
+    Some(pb::Signatory {
+        name: name.into(),
+        position: "директор".into(),
+        basis: "Устава".into(),
+    })
+}
+
+/// A network-form agreement between the school `mgml` and the technopark
+/// `kvantorium`: 68 hours of «Технология» for grades 7–8, taught by the
+/// technopark, with `pledged` lab hours for the term.
+pub fn network_form(
+    valid_from: chrono::NaiveDate,
+    valid_to: chrono::NaiveDate,
+    pledged: u32,
+) -> edufed_proto::v1::AgreementContent {
+    use edufed_proto::v1 as pb;
+    pb::AgreementContent {
+        kind: pb::AgreementKind::NetworkForm.into(),
+        number: "№12-сф".into(),
+        dated: valid_from.to_string(),
+        title: "Договор о сетевой форме реализации программы: «Технология»".into(),
+        valid_from: valid_from.to_string(),
+        valid_to: valid_to.to_string(),
+        parties: vec![
+            pb::Party {
+                org: "mgml".into(),
+                role: pb::PartyRole::Base.into(),
+                signatory: signatory("Петрова Анна Сергеевна"),
+            },
+            pb::Party {
+                org: "kvantorium".into(),
+                role: pb::PartyRole::Participant.into(),
+                signatory: signatory("Сидоров Олег Игоревич"),
+            },
+        ],
+        programme: Some(pb::Programme {
+            name: "ООП основного общего образования".into(),
+            kind: "основная общеобразовательная".into(),
+            level: "основное общее образование".into(),
+            focus: "техническая".into(),
+            parts: vec![pb::ProgrammePart {
+                kind: pb::PartKind::Subject.into(),
+                name: "Технология".into(),
+                hours: 68,
+                grade_min: 7,
+                grade_max: 8,
+            }],
+        }),
+        students: Some(pb::Students {
+            status: "обучающиеся базовой организации".into(),
+            admission: "по приказу базовой организации".into(),
+            grade_min: 7,
+            grade_max: 8,
+            planned_headcount: 50,
+        }),
+        duties: vec![pb::Duty {
+            org: "kvantorium".into(),
+            part: "Технология".into(),
+            hours: 68,
+            description: "проводит уроки в лабораториях технопарка".into(),
+        }],
+        resources: vec![pb::Pledge {
+            org: "kvantorium".into(),
+            resource_id: String::new(),
+            description: "лаборатории технопарка".into(),
+            hours: pledged,
+            period: pb::PledgePeriod::Term.into(),
+        }],
+        documents: vec![pb::CompletionDocument {
+            name: "аттестат об основном общем образовании".into(),
+            issuer: "mgml".into(),
+        }],
+        amendment_procedure: "дополнительным соглашением".into(),
+        termination_procedure: "по соглашению сторон или с уведомлением за 30 дней".into(),
+        termination_notice_days: 30,
+        planned_teachers: 3,
+        planned_students: 50,
+        notes: String::new(),
+    }
+}
+
 /// A valid organization request with the given slug.
 pub fn org_request(slug: &str) -> edufed_proto::v1::CreateOrganizationRequest {
     edufed_proto::v1::CreateOrganizationRequest {

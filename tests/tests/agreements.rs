@@ -8,7 +8,7 @@ use edufed_domain::agreement::signing::{Signature, fingerprint};
 use edufed_domain::ids::{AgreementId, OrgId, PersonId};
 use edufed_domain::time::Clock;
 use edufed_proto::v1 as pb;
-use edufed_tests::{Bearer, TestNode, both_backends, http_get_with, org_request};
+use edufed_tests::{Bearer, TestNode, both_backends, http_get_with, network_form, org_request};
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -39,82 +39,6 @@ fn field_of(status: &tonic::Status) -> String {
         .bad_request()
         .and_then(|b| b.field_violations.first().map(|v| v.field.clone()))
         .unwrap_or_default()
-}
-
-fn signatory(name: &str) -> Option<pb::Signatory> {
-    Some(pb::Signatory {
-        name: name.into(),
-        position: "директор".into(),
-        basis: "Устава".into(),
-    })
-}
-
-/// 68 hours of «Технология» for grades 7–8, taught by the technopark; 70
-/// lab hours pledged for the term.
-fn network_form(valid_from: NaiveDate, valid_to: NaiveDate, pledged: u32) -> pb::AgreementContent {
-    pb::AgreementContent {
-        kind: pb::AgreementKind::NetworkForm.into(),
-        number: "№12-сф".into(),
-        dated: valid_from.to_string(),
-        title: "Договор о сетевой форме реализации программы: «Технология»".into(),
-        valid_from: valid_from.to_string(),
-        valid_to: valid_to.to_string(),
-        parties: vec![
-            pb::Party {
-                org: "mgml".into(),
-                role: pb::PartyRole::Base.into(),
-                signatory: signatory("Петрова Анна Сергеевна"),
-            },
-            pb::Party {
-                org: "kvantorium".into(),
-                role: pb::PartyRole::Participant.into(),
-                signatory: signatory("Сидоров Олег Игоревич"),
-            },
-        ],
-        programme: Some(pb::Programme {
-            name: "ООП основного общего образования".into(),
-            kind: "основная общеобразовательная".into(),
-            level: "основное общее образование".into(),
-            focus: "техническая".into(),
-            parts: vec![pb::ProgrammePart {
-                kind: pb::PartKind::Subject.into(),
-                name: "Технология".into(),
-                hours: 68,
-                grade_min: 7,
-                grade_max: 8,
-            }],
-        }),
-        students: Some(pb::Students {
-            status: "обучающиеся базовой организации".into(),
-            admission: "по приказу базовой организации".into(),
-            grade_min: 7,
-            grade_max: 8,
-            planned_headcount: 50,
-        }),
-        duties: vec![pb::Duty {
-            org: "kvantorium".into(),
-            part: "Технология".into(),
-            hours: 68,
-            description: "проводит уроки в лабораториях технопарка".into(),
-        }],
-        resources: vec![pb::Pledge {
-            org: "kvantorium".into(),
-            resource_id: String::new(),
-            description: "лаборатории технопарка".into(),
-            hours: pledged,
-            period: pb::PledgePeriod::Term.into(),
-        }],
-        documents: vec![pb::CompletionDocument {
-            name: "аттестат об основном общем образовании".into(),
-            issuer: "mgml".into(),
-        }],
-        amendment_procedure: "дополнительным соглашением".into(),
-        termination_procedure: "по соглашению сторон или с уведомлением за 30 дней".into(),
-        termination_notice_days: 30,
-        planned_teachers: 3,
-        planned_students: 50,
-        notes: String::new(),
-    }
 }
 
 fn lab() -> pb::Resource {

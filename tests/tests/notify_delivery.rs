@@ -98,15 +98,36 @@ both_backends!(
             .await
             .unwrap();
         }
-        let (_, lecturer) = member(&node, "tusur", pb::Role::Coordinator, "lecturer@tusur.example").await;
-        let (_, admin) = member(&node, "kvantorium", pb::Role::Coordinator, "admin@kvantorium.example").await;
-        let (_, deputy) = member(&node, "gym24", pb::Role::Coordinator, "deputy@gym24.example").await;
+        let (_, lecturer) = member(
+            &node,
+            "tusur",
+            pb::Role::Coordinator,
+            "lecturer@tusur.example",
+        )
+        .await;
+        let (_, admin) = member(
+            &node,
+            "kvantorium",
+            pb::Role::Coordinator,
+            "admin@kvantorium.example",
+        )
+        .await;
+        let (_, deputy) = member(
+            &node,
+            "gym24",
+            pb::Role::Coordinator,
+            "deputy@gym24.example",
+        )
+        .await;
         let (_, head) = member(&node, "lyceum7", pb::Role::Admin, "head@lyceum7.example").await;
         let (director, director_token) =
             member(&node, "gym24", pb::Role::Admin, "director@gym24.example").await;
         let channel = node.channel().await;
         let calendar = |token: &str| {
-            pb::calendar_client::CalendarClient::with_interceptor(channel.clone(), Bearer::new(token))
+            pb::calendar_client::CalendarClient::with_interceptor(
+                channel.clone(),
+                Bearer::new(token),
+            )
         };
         let booking = |token: &str| {
             pb::booking_client::BookingClient::with_interceptor(channel.clone(), Bearer::new(token))
@@ -176,8 +197,16 @@ both_backends!(
         }
 
         let waiting = mail_to(&sink, "director@gym24.example", "Группа в листе ожидания").await;
-        assert!(waiting.subject.contains("Олимпиадная математика"), "{}", waiting.subject);
-        assert!(waiting.text.contains("1-е место в очереди"), "{}", waiting.text);
+        assert!(
+            waiting.subject.contains("Олимпиадная математика"),
+            "{}",
+            waiting.subject
+        );
+        assert!(
+            waiting.text.contains("1-е место в очереди"),
+            "{}",
+            waiting.text
+        );
         assert!(waiting.text.contains("ТУСУР"), "{}", waiting.text);
         // The lesson in the course's zone (Tomsk), named for a reader in
         // Novosibirsk.
@@ -188,13 +217,21 @@ both_backends!(
             .and_local_timezone(chrono_tz::Asia::Tomsk)
             .unwrap()
             .with_timezone(&Utc);
-        let local = ru().instant(start, chrono_tz::Asia::Tomsk, Some(chrono_tz::Asia::Novosibirsk));
+        let local = ru().instant(
+            start,
+            chrono_tz::Asia::Tomsk,
+            Some(chrono_tz::Asia::Novosibirsk),
+        );
         assert!(local.contains("15:00, Томск"), "{local}");
         assert!(waiting.text.contains(&local), "{local} in {}", waiting.text);
         let link = format!("/activities/{}", activity.id);
         assert!(waiting.text.contains(&link) && waiting.html.contains(&link));
         assert!(waiting.html.contains("<a href="), "{}", waiting.html);
-        assert!(waiting.message_id.ends_with("@hub.example>"), "{}", waiting.message_id);
+        assert!(
+            waiting.message_id.ends_with("@hub.example>"),
+            "{}",
+            waiting.message_id
+        );
         eventually("the publisher told of each school's group", || async {
             let told: Vec<Mail> = sink
                 .messages()
@@ -208,7 +245,10 @@ both_backends!(
         })
         .await;
         assert!(
-            !sink.messages().iter().any(|m| parse(m).to.contains("deputy@")),
+            !sink
+                .messages()
+                .iter()
+                .any(|m| parse(m).to.contains("deputy@")),
             "the deputy registered the group and is not told of it"
         );
 
@@ -234,7 +274,11 @@ both_backends!(
         // changes nothing, pressing its button (or a mail client's
         // one-click post) turns that news off.
         let url = waiting.unsubscribe.trim_matches(['<', '>']).to_owned();
-        let path = url.split_once(&node.node.addr().to_string()).unwrap().1.to_owned();
+        let path = url
+            .split_once(&node.node.addr().to_string())
+            .unwrap()
+            .1
+            .to_owned();
         let (status, page) = edufed_tests::http_get(node.node.addr(), &path).await;
         assert_eq!(status, 200);
         assert!(page.contains("Отписаться"), "{page}");
@@ -257,12 +301,8 @@ both_backends!(
             wanted(director_token.clone()).await,
             pb::NotificationDelivery::Immediately as i32
         );
-        let (status, done) = edufed_tests::http_post(
-            node.node.addr(),
-            &path,
-            "List-Unsubscribe=One-Click",
-        )
-        .await;
+        let (status, done) =
+            edufed_tests::http_post(node.node.addr(), &path, "List-Unsubscribe=One-Click").await;
         assert_eq!(status, 200, "{done}");
         assert!(done.contains("больше не будут приходить"), "{done}");
         assert_eq!(
@@ -332,17 +372,30 @@ both_backends!(
             .await
             .unwrap();
         let approved = mail_to(&sink, "deputy@gym24.example", "Бронирование подтверждено").await;
-        assert!(approved.text.contains("Ключ у вахтёра, кабинет 204"), "{}", approved.text);
+        assert!(
+            approved.text.contains("Ключ у вахтёра, кабинет 204"),
+            "{}",
+            approved.text
+        );
         assert!(approved.text.contains("14:00"), "{}", approved.text);
-        assert!(approved.text.contains(&format!("/bookings/{}", requested.id)));
-        let told_director = mail_to(&sink, "director@gym24.example", "Бронирование подтверждено").await;
+        assert!(
+            approved
+                .text
+                .contains(&format!("/bookings/{}", requested.id))
+        );
+        let told_director =
+            mail_to(&sink, "director@gym24.example", "Бронирование подтверждено").await;
         assert_ne!(
             told_director.message_id, approved.message_id,
             "each person's message has its own id"
         );
 
         // Every notification went once: one message per Message-ID.
-        let ids: Vec<String> = sink.messages().iter().map(|m| parse(m).message_id).collect();
+        let ids: Vec<String> = sink
+            .messages()
+            .iter()
+            .map(|m| parse(m).message_id)
+            .collect();
         let mut unique = ids.clone();
         unique.sort();
         unique.dedup();

@@ -2,9 +2,9 @@
 //! how, the unsubscribe links in messages, organizations' webhooks, and
 //! the operator's view of the outbox.
 
-use edufed_domain::error::{ErrorCode, ServiceError};
 use edufed_domain::FieldError;
 use edufed_domain::directory::{OrgRef, Organization};
+use edufed_domain::error::{ErrorCode, ServiceError};
 use edufed_domain::ids::PersonId;
 use edufed_domain::notify::{self, Channel, Delivery, Kind, Unsubscribe};
 use edufed_domain::policy::{Action, Principal, Target, authorize};
@@ -103,7 +103,10 @@ impl NotificationsService {
         Ok(person.id)
     }
 
-    async fn preferences(&self, person: &PersonId) -> Result<pb::NotificationPreferences, ApiError> {
+    async fn preferences(
+        &self,
+        person: &PersonId,
+    ) -> Result<pb::NotificationPreferences, ApiError> {
         let chosen = self.store().notification_preferences(person).await?;
         Ok(pb::NotificationPreferences {
             person_id: person.to_string(),
@@ -183,11 +186,8 @@ impl NotificationsApi for NotificationsService {
         let req = request.get_ref();
         reply(
             async {
-                let claim = Unsubscribe::verify(
-                    "token",
-                    &req.token,
-                    &self.ctx.identity().public_key(),
-                )?;
+                let claim =
+                    Unsubscribe::verify("token", &req.token, &self.ctx.identity().public_key())?;
                 // The person must still be here; the link names no one else.
                 self.store().get_person(&claim.person).await?;
                 self.store()
@@ -281,9 +281,7 @@ impl NotificationsApi for NotificationsService {
                         authorize(&caller, Action::OperateNotifications, Target::Node)?;
                         let address = address.trim().to_owned();
                         if !address.contains('@') {
-                            return Err(
-                                FieldError::new("email", "is not an e-mail address").into()
-                            );
+                            return Err(FieldError::new("email", "is not an e-mail address").into());
                         }
                         if !self.tester.email_configured() {
                             return Err(FieldError::new(
@@ -369,11 +367,7 @@ impl NotificationsApi for NotificationsService {
                         Action::ListMembers,
                     )
                     .await?;
-                let hook = self
-                    .store()
-                    .webhook(&org.id)
-                    .await?
-                    .ok_or(NoWebhook)?;
+                let hook = self.store().webhook(&org.id).await?.ok_or(NoWebhook)?;
                 Ok(Self::webhook_out(&hook))
             }
             .await,

@@ -115,6 +115,11 @@ impl StorageError {
         Self(Box::new(cause), false)
     }
 
+    /// Whether the cause is an `E` (a payload that did not decode, say).
+    pub fn caused_by<E: std::error::Error + 'static>(&self) -> bool {
+        self.0.downcast_ref::<E>().is_some()
+    }
+
     /// Wraps a transient error (a deadlock, a serialization failure): the
     /// caller may retry, and gets UNAVAILABLE rather than INTERNAL.
     pub fn transient(cause: impl std::error::Error + Send + Sync + 'static) -> Self {

@@ -14,6 +14,12 @@ use crate::{Arg, ru};
 pub struct Facts {
     /// The activity's title, for registration news.
     pub activity: String,
+    /// The agreement's title, for agreement news.
+    pub agreement: String,
+    /// How many days ahead a reminder's lesson or an agreement's end is.
+    pub days: Option<u32>,
+    /// The day an agreement ends («31 мая 2027»).
+    pub until: Option<String>,
     /// The resource's name, for booking news.
     pub resource: String,
     /// The other organization: the publisher or owner for a school, the
@@ -45,18 +51,76 @@ fn key(kind: Kind) -> String {
     format!("notify-{}", kind.as_str().replace('_', "-"))
 }
 
-/// Composes the message of `kind` about `facts`.
-pub fn compose(kind: Kind, facts: &Facts) -> Message {
+/// The subject and first line of `kind`'s message about `facts`.
+fn headline(kind: Kind, facts: &Facts) -> (String, String) {
     let count = i64::try_from(facts.lessons.len()).unwrap_or(i64::MAX);
+    let until = facts.until.clone().unwrap_or_default();
     let args = [
         ("activity", Arg::Text(&facts.activity)),
         ("resource", Arg::Text(&facts.resource)),
+        ("agreement", Arg::Text(&facts.agreement)),
         ("counterpart", Arg::Text(&facts.counterpart)),
         ("place", Arg::Number(facts.place.map_or(0, i64::from))),
         ("count", Arg::Number(count)),
+        ("days", Arg::Number(facts.days.map_or(0, i64::from))),
+        ("until", Arg::Text(&until)),
     ];
-    let subject = ru().text_with(&format!("{}-subject", key(kind)), &args);
-    let lead = ru().text_with(&key(kind), &args);
+    (
+        ru().text_with(&format!("{}-subject", key(kind)), &args),
+        ru().text_with(&key(kind), &args),
+    )
+}
+
+/// Composes the daily digest of `items`, each a kind of news and its
+/// facts; `settings` is where the person changes what they are told.
+pub fn compose_digest(items: &[(Kind, Facts)], settings: &str) -> Message {
+    let count = i64::try_from(items.len()).unwrap_or(i64::MAX);
+    let subject = ru().text_with("notify-digest-subject", &[("count", Arg::Number(count))]);
+    let lead = ru().text_with("notify-digest", &[("count", Arg::Number(count))]);
+    let footer = ru().text_with("notify-footer", &[("unsubscribe", Arg::Text(settings))]);
+    let mut text = format!("{lead}\n");
+    let mut html = format!("<p>{}</p>\n", escape(&lead));
+    for (kind, facts) in items {
+        let (title, line) = headline(*kind, facts);
+        text.push_str(&format!("\n{title}\n{line}\n"));
+        html.push_str(&format!(
+            "<h3>{}</h3>\n<p>{}</p>\n",
+            escape(&title),
+            escape(&line)
+        ));
+        if !facts.lessons.is_empty() {
+            html.push_str("<ul>\n");
+            for lesson in &facts.lessons {
+                text.push_str(&format!("  • {lesson}\n"));
+                html.push_str(&format!("<li>{}</li>\n", escape(lesson)));
+            }
+            html.push_str("</ul>\n");
+        }
+        if let Some(comment) = facts.comment.as_deref().filter(|c| !c.trim().is_empty()) {
+            let comment = ru().text_with("notify-comment", &[("comment", Arg::Text(comment))]);
+            text.push_str(&format!("{comment}\n"));
+            html.push_str(&format!("<p>{}</p>\n", escape(&comment)));
+        }
+        if let Some(link) = &facts.link {
+            text.push_str(&format!("{link}\n"));
+            html.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>\n", escape(link)));
+        }
+    }
+    text.push_str(&format!("\n-- \n{footer}\n"));
+    html.push_str(&format!(
+        "<hr>\n<p style=\"color:#555;font-size:smaller\">{}</p>\n",
+        escape(&footer)
+    ));
+    Message {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// Composes the message of `kind` about `facts`.
+pub fn compose(kind: Kind, facts: &Facts) -> Message {
+    let (subject, lead) = headline(kind, facts);
     let comment = facts
         .comment
         .as_deref()

@@ -6,14 +6,15 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use chrono::Datelike as _;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use edufed_domain::changes::EntityKind;
 use edufed_domain::directory::OrgRef;
-use edufed_domain::ids::{ActivityId, OrgId, ResourceId};
+use edufed_domain::ids::{ActivityId, AgreementId, OrgId, ResourceId};
 use edufed_domain::notify::{Channel, Unsubscribe};
 use edufed_federation::identity::NodeIdentity;
-use edufed_i18n::notify::{Facts, compose};
+use edufed_i18n::notify::{Facts, compose, compose_digest};
 use edufed_i18n::ru;
 use edufed_store::Store;
 use edufed_store::notify::Queued;
@@ -37,6 +38,8 @@ struct Subject {
     lessons: Vec<String>,
     /// The record's page in the console.
     link: String,
+    /// An agreement's last day in force.
+    until: Option<String>,
 }
 
 /// The JSON a webhook receives.
@@ -79,7 +82,10 @@ impl Composer {
             kind: queued.kind,
         }
         .token(|m| self.identity.sign(m));
-        Some(format!("{}/notifications/unsubscribe/{token}", self.public_url))
+        Some(format!(
+            "{}/notifications/unsubscribe/{token}",
+            self.public_url
+        ))
     }
 
     /// The organization's name as people read it.
@@ -142,6 +148,7 @@ impl Composer {
                     title: activity.details.title.clone(),
                     lessons,
                     link: format!("{}/activities/{id}", self.public_url),
+                    until: None,
                 })
             }
             EntityKind::Booking => {
@@ -160,6 +167,65 @@ impl Composer {
                         .map(|at| ru().instant(*at, zone, viewer))
                         .collect(),
                     link: format!("{}/bookings/{}", self.public_url, queued.entity_id),
+                    until: None,
+                })
+            }
+            EntityKind::Activity => {
+                let id = ActivityId::from_stored(detail.about.clone());
+                let found = self
+                    .store
+                    .get_activity(&id)
+                    .await
+                    .with_context(|| format!("activity {id}"))?;
+                let schedule = &found.activity.details.schedule;
+                let zone = schedule.time_zone.tz();
+                Ok(Subject {
+                    title: found.activity.details.title.clone(),
+                    lessons: detail
+                        .starts
+                        .iter()
+                        .map(|at| {
+                            if schedule.all_day {
+                                ru().all_day(*at, zone)
+                            } else {
+                                ru().instant(*at, zone, viewer)
+                            }
+                        })
+                        .collect(),
+                    link: format!("{}/activities/{id}", self.public_url),
+                    until: None,
+                })
+            }
+            EntityKind::Agreement => {
+                let id = AgreementId::from_stored(detail.about.clone());
+                let agreement = self
+                    .store
+                    .get_agreement(&id)
+                    .await
+                    .with_context(|| format!("agreement {id}"))?;
+                let title = agreement
+                    .effective()
+                    .map(|v| v.content.title.clone())
+                    .unwrap_or_default();
+                let zone = agreement.time_zone.tz();
+                // The last day in force: the day before the first instant
+                // no longer in force.
+                let until = detail
+                    .starts
+                    .first()
+                    .copied()
+                    .or(agreement.lifecycle.ends_at())
+                    .map(|end| {
+                        let last = (end - chrono::Duration::seconds(1))
+                            .with_timezone(&zone)
+                            .date_naive();
+                        format!("{} {}", ru().day(last), last.year())
+                    });
+                Ok(Subject {
+                    title,
+                    lessons: Vec::new(),
+                    link: format!("{}/agreements/{id}", self.public_url),
+                    until,
                 })
             }
             other => anyhow::bail!("no message for news of a {}", other.as_str()),
@@ -177,6 +243,9 @@ impl Composer {
         let facts = Facts {
             activity: subject.title.clone(),
             resource: subject.title.clone(),
+            agreement: subject.title.clone(),
+            days: queued.detail.horizon_days,
+            until: subject.until.clone(),
             counterpart,
             place: queued.detail.place,
             lessons: subject.lessons.clone(),
@@ -200,6 +269,36 @@ impl Composer {
             html: message.html,
             message_id: message_id(&queued.key, host),
             unsubscribe: self.unsubscribe(queued),
+        })
+    }
+
+    /// One person's daily digest of `items` (all to the same address),
+    /// its `Message-ID` under `host` made from their keys. News about a
+    /// record gone since is left out.
+    pub async fn digest(&self, items: &[Queued], host: &str) -> anyhow::Result<Outgoing> {
+        let first = items.first().context("an empty digest")?;
+        let mut news = Vec::new();
+        for queued in items {
+            match self.facts(queued).await {
+                Ok((facts, _)) => news.push((queued.kind, facts)),
+                Err(error) => tracing::warn!(
+                    key = %queued.key,
+                    error = %format_args!("{error:#}"),
+                    "news left out of a digest"
+                ),
+            }
+        }
+        let settings = format!("{}/account/notifications", self.public_url);
+        let message = compose_digest(&news, &settings);
+        let mut keys: Vec<&str> = items.iter().map(|q| q.key.as_str()).collect();
+        keys.sort_unstable();
+        Ok(Outgoing {
+            to: first.address.clone(),
+            subject: message.subject,
+            text: message.text,
+            html: message.html,
+            message_id: message_id(&format!("digest:{}", keys.join(",")), host),
+            unsubscribe: None,
         })
     }
 

@@ -19,4 +19,4 @@ pub use mail::{Mailer, Outgoing, message_id};
 pub use settings::{Settings, SmtpSettings, TlsMode};
 pub use test_delivery::Tester;
 pub use webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, Webhooks, signature};
-pub use workers::{Notifier, Sender};
+pub use workers::{Notifier, Reminders, Sender};

@@ -58,12 +58,11 @@ impl Mailer {
                 AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&settings.host)
                     .context("smtp_host")?
             }
-            TlsMode::Implicit => AsyncSmtpTransport::<Tokio1Executor>::relay(&settings.host)
-                .context("smtp_host")?,
+            TlsMode::Implicit => {
+                AsyncSmtpTransport::<Tokio1Executor>::relay(&settings.host).context("smtp_host")?
+            }
         };
-        let mut builder = builder
-            .port(settings.port)
-            .timeout(Some(settings.timeout));
+        let mut builder = builder.port(settings.port).timeout(Some(settings.timeout));
         if let Some(user) = &settings.username {
             builder = builder.credentials(Credentials::new(
                 user.clone(),

@@ -36,15 +36,24 @@ impl Tester {
 
     /// Sends a test e-mail to `to`.
     pub async fn email(&self, to: &str) -> anyhow::Result<()> {
-        let mailer = self.mailer.as_ref().context("no mail server is configured")?;
+        let mailer = self
+            .mailer
+            .as_ref()
+            .context("no mail server is configured")?;
         let now = self.store.clock().now();
         let text = ru().text("notify-test");
         let mail = Outgoing {
             to: to.to_owned(),
             subject: ru().text("notify-test-subject"),
-            html: format!("<p>{text}</p>\n<p><a href=\"{0}\">{0}</a></p>\n", self.public_url),
+            html: format!(
+                "<p>{text}</p>\n<p><a href=\"{0}\">{0}</a></p>\n",
+                self.public_url
+            ),
             text: format!("{text}\n\n{}\n", self.public_url),
-            message_id: message_id(&format!("test:{to}:{}", now.timestamp_micros()), &mailer.host()),
+            message_id: message_id(
+                &format!("test:{to}:{}", now.timestamp_micros()),
+                &mailer.host(),
+            ),
             unsubscribe: None,
         };
         mailer.send(&mail).await
@@ -68,6 +77,8 @@ impl Tester {
             "text": ru().text("notify-test"),
             "link": self.public_url,
         }))?;
-        self.webhooks.post(&hook.url, &hook.secret, &key, body, now).await
+        self.webhooks
+            .post(&hook.url, &hook.secret, &key, body, now)
+            .await
     }
 }

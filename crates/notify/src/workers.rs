@@ -153,9 +153,60 @@ impl Sender {
     }
 
     async fn email(&self, queued: &Queued) -> anyhow::Result<()> {
-        let mailer = self.mailer.as_ref().context("no mail server is configured")?;
+        let mailer = self
+            .mailer
+            .as_ref()
+            .context("no mail server is configured")?;
         let mail = self.composer.email(queued, &mailer.host()).await?;
         mailer.send(&mail).await
+    }
+
+    /// Sends each person's digest of `claimed` (ordered by person) as one
+    /// message, and records it for every notification in it.
+    async fn send_digests(&self, claimed: Vec<Queued>) -> anyhow::Result<()> {
+        let Some(mailer) = &self.mailer else {
+            return Ok(());
+        };
+        let mut groups: Vec<Vec<Queued>> = Vec::new();
+        for queued in claimed {
+            match groups.last_mut() {
+                Some(group)
+                    if group[0].person_id == queued.person_id
+                        && group[0].address == queued.address =>
+                {
+                    group.push(queued);
+                }
+                _ => groups.push(vec![queued]),
+            }
+        }
+        for group in groups {
+            let keys: Vec<String> = group.iter().map(|q| q.key.clone()).collect();
+            let sent = async {
+                let mail = self.composer.digest(&group, &mailer.host()).await?;
+                mailer.send(&mail).await
+            }
+            .await;
+            match sent {
+                Ok(()) => self.store.notifications_sent(&keys).await?,
+                Err(error) => {
+                    tracing::warn!(
+                        to = %group[0].address,
+                        error = %format_args!("{error:#}"),
+                        "digest not delivered"
+                    );
+                    for key in &keys {
+                        self.store
+                            .notification_failed(
+                                key,
+                                &format!("{error:#}"),
+                                self.settings.give_up_after,
+                            )
+                            .await?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn webhook(&self, queued: &Queued) -> anyhow::Result<()> {
@@ -191,6 +242,15 @@ impl Worker for Sender {
                     .context("cannot claim notifications")?,
             );
         }
+        let digests = if self.mailer.is_some() {
+            self.store
+                .claim_due_digests(CLAIM_BATCH, self.settings.lease)
+                .await
+                .context("cannot claim digests")?
+        } else {
+            Vec::new()
+        };
+        self.send_digests(digests).await?;
         if claimed.is_empty() {
             return Ok(WorkerState::Idle);
         }
@@ -229,6 +289,55 @@ impl Worker for Sender {
             () = self.wake.notified() => {}
             _ = self.tick.tick() => {}
         }
+        WorkerState::Busy
+    }
+}
+
+/// Brings the news time brings: reminders before lessons and word of
+/// agreements ending, checked every minute.
+pub struct Reminders {
+    store: Store,
+    reminder_days: Vec<u32>,
+    expiring_days: Vec<u32>,
+    tick: Interval,
+    wake_sender: Arc<Notify>,
+}
+
+impl Reminders {
+    /// Reminders `reminder_days` before lessons and `expiring_days`
+    /// before agreements end.
+    pub fn new(
+        store: Store,
+        reminder_days: Vec<u32>,
+        expiring_days: Vec<u32>,
+        wake_sender: Arc<Notify>,
+    ) -> Self {
+        Self {
+            store,
+            reminder_days,
+            expiring_days,
+            tick: ticks(std::time::Duration::from_secs(60)),
+            wake_sender,
+        }
+    }
+}
+
+impl Worker for Reminders {
+    fn name(&self) -> String {
+        "reminders".into()
+    }
+
+    async fn work(&mut self, _must_exit: &CancellationToken) -> anyhow::Result<WorkerState> {
+        self.store
+            .queue_reminders(&self.reminder_days, &self.expiring_days)
+            .await
+            .context("cannot queue reminders")?;
+        self.wake_sender.notify_one();
+        Ok(WorkerState::Idle)
+    }
+
+    async fn wait_for_work(&mut self) -> WorkerState {
+        self.tick.tick().await;
         WorkerState::Busy
     }
 }

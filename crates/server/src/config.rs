@@ -76,6 +76,10 @@ pub struct Settings {
     /// How long a sender holds the notifications it took before another
     /// replica (or this one, restarted) may try them, in seconds.
     pub notify_lease_secs: u64,
+    /// Days before a lesson its registered schools are reminded.
+    pub reminder_days: Vec<u32>,
+    /// Days before an agreement ends its parties' admins are told.
+    pub agreement_expiring_days: Vec<u32>,
 }
 
 impl Default for Settings {
@@ -109,6 +113,8 @@ impl Default for Settings {
             mail_reply_to: None,
             notify_give_up_hours: 48,
             notify_lease_secs: 120,
+            reminder_days: vec![1, 7],
+            agreement_expiring_days: vec![14, 60],
         }
     }
 }
@@ -169,6 +175,8 @@ pub const ENV_KEYS: &[&str] = &[
     "mail_reply_to",
     "notify_give_up_hours",
     "notify_lease_secs",
+    "reminder_days",
+    "agreement_expiring_days",
 ];
 
 impl Settings {
@@ -248,6 +256,16 @@ impl Settings {
         }
         if self.notify_lease_secs < 1 || self.notify_lease_secs > 3600 {
             bail!("notify_lease_secs must be between 1 and 3600");
+        }
+        if self.reminder_days.iter().any(|d| *d == 0 || *d > 60) {
+            bail!("reminder_days must each be between 1 and 60");
+        }
+        if self
+            .agreement_expiring_days
+            .iter()
+            .any(|d| *d == 0 || *d > 366)
+        {
+            bail!("agreement_expiring_days must each be between 1 and 366");
         }
         Ok(())
     }

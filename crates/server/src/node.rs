@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use edufed_api::{
     AgreementsService, BookingService, CalendarService, ChangeFeedService, Context,
-    DirectoryService, FederationService, NotificationsService, FeedSettings, ReportsService,
+    DirectoryService, FederationService, FeedSettings, NotificationsService, ReportsService,
 };
 use edufed_domain::time::Clock;
 use edufed_proto::v1::agreements_server::AgreementsServer;
@@ -246,6 +246,8 @@ impl Node {
         );
         let app = app.merge(console.routes());
 
+        let reminder_days = settings.reminder_days.clone();
+        let expiring_days = settings.agreement_expiring_days.clone();
         let retention = chrono::Duration::days(i64::from(settings.changelog_retention_days));
         let grace = Duration::from_secs(settings.shutdown_grace_secs);
         let agreement_check = Duration::from_secs(settings.agreement_check_secs);
@@ -262,7 +264,16 @@ impl Node {
                     workers.clone(),
                 ));
                 workers.spawn(AgreementLifecycle::new(store.clone(), agreement_check));
-                workers.spawn(edufed_notify::Notifier::new(store.clone(), wake_sender));
+                workers.spawn(edufed_notify::Notifier::new(
+                    store.clone(),
+                    wake_sender.clone(),
+                ));
+                workers.spawn(edufed_notify::Reminders::new(
+                    store.clone(),
+                    reminder_days,
+                    expiring_days,
+                    wake_sender,
+                ));
                 workers.spawn(sender);
                 if store.has_other_writers() {
                     workers.spawn(LogPoller::new(store.clone()));

@@ -219,7 +219,10 @@ pub(crate) async fn protect(
     let is_static = request.uri().path().starts_with("/static/");
     // Secrets in the path (sign-in links, unsubscribe tokens) go to no one.
     let sign_in = request.uri().path().starts_with("/sign-in")
-        || request.uri().path().starts_with("/notifications/unsubscribe/");
+        || request
+            .uri()
+            .path()
+            .starts_with("/notifications/unsubscribe/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(

@@ -388,3 +388,14 @@ refusal-cannot-reach = cannot reach { $url }: { $error }
 refusal-claims-organization = the node at { $url } claims to host organization { $organization }, which { $owner } hosts
 refusal-ambiguous = peers { $first } and { $second } both publish { $entity-kind } { $id }; neither is trusted with it
 refusal-not-a-url = { $url } is not a URL
+
+## Notifications
+
+refusal-no-notification-given-up = names no notification given up
+refusal-no-mail-server = the node has no mail server (smtp_host)
+refusal-no-webhook = the organization has no webhook
+refusal-not-an-unsubscribe-link = is not a valid unsubscribe link
+refusal-one-url = must be one URL of at most { $max } characters
+refusal-https = must start with https://
+refusal-no-host = has no host
+refusal-https-or-loopback = must use https:// (http:// only to this machine)

@@ -469,3 +469,17 @@ refusal-cannot-reach = узел { $url } недоступен: { $error }
 refusal-claims-organization = узел по адресу { $url } заявляет организацию { $organization }, которую размещает { $owner }
 refusal-ambiguous = узлы { $first } и { $second } оба публикуют { $entity-kind } { $id }; ни одному из них это не доверено
 refusal-not-a-url = { $url } — не адрес
+
+## Notifications
+
+refusal-no-notification-given-up = не указывает ни одного уведомления, доставку которого прекратили
+refusal-no-mail-server = на узле не настроен почтовый сервер (smtp_host)
+refusal-no-webhook = у организации нет вебхука
+refusal-not-an-unsubscribe-link = ссылка для отписки недействительна
+refusal-one-url = должен быть один адрес не длиннее { $max } { $max ->
+    [one] символа
+   *[other] символов
+}
+refusal-https = должен начинаться с https://
+refusal-no-host = не содержит имени сервера
+refusal-https-or-loopback = должен начинаться с https:// (http:// допустим только для этого компьютера)

@@ -277,6 +277,12 @@ impl BookedRow {
 struct AgreementPayload<'a> {
     id: &'a AgreementId,
     action: &'a str,
+    /// The party that took the step, if a party did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by: Option<&'a OrgId>,
+    /// The party's reason (declining, terminating).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<&'a str>,
     state: State,
     initiator: &'a OrgId,
     in_force_version: Option<u32>,
@@ -409,6 +415,8 @@ pub(super) async fn save(
     let payload = AgreementPayload {
         id: &agreement.id,
         action: step.action,
+        by: step.org.as_ref(),
+        comment: Some(step.comment.as_str()).filter(|c| !c.is_empty()),
         state,
         initiator: &agreement.initiator,
         in_force_version: agreement.lifecycle.in_force_version(),

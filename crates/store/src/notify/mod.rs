@@ -7,11 +7,13 @@
 use chrono::{DateTime, Utc};
 use edufed_domain::StorageError;
 use edufed_domain::booking::{BookedOccurrence, Booking};
+use edufed_domain::calendar::Activity;
 use edufed_domain::calendar::registration::{Registration, RegistrationState};
 use edufed_domain::changes::EntityKind;
 use edufed_domain::directory::Role;
 use edufed_domain::ids::{OrgId, PersonId};
-use edufed_domain::notify::{self, Channel, Delivery, Event, Kind};
+use edufed_domain::notify::{self, AgreementNews, Channel, Delivery, Event, Kind};
+use edufed_domain::time::TimeZone;
 use sqlx::AnyConnection;
 
 use crate::db::{Backend, Store};
@@ -19,6 +21,7 @@ use crate::error::storage;
 use crate::sql::{from_json, signed};
 
 mod outbox;
+mod reminders;
 mod webhooks;
 
 pub use outbox::{OutboxCounts, Queued};
@@ -44,6 +47,9 @@ pub struct Detail {
     /// A waiting group's place in line when the news was made.
     #[serde(default)]
     pub place: Option<u32>,
+    /// For a reminder or an agreement's end: how many days ahead it is.
+    #[serde(default)]
+    pub horizon_days: Option<u32>,
 }
 
 /// A booking as the change log carries it.
@@ -110,29 +116,52 @@ impl Store {
         .await
         .map_err(storage)?
         .unwrap_or(0);
-        let entries: Vec<(i64, String, String, Option<String>, String, String)> = sqlx::query_as(
-            "SELECT seq, entity_kind, entity_id, org_id, payload, actor FROM change_log \
-             WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(cursor)
-        .bind(i64::from(batch))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(storage)?;
+        let entries: Vec<(i64, String, String, Option<String>, String, String, String)> =
+            sqlx::query_as(
+                "SELECT seq, entity_kind, entity_id, org_id, payload, actor, operation \
+                 FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+            )
+            .bind(cursor)
+            .bind(i64::from(batch))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(storage)?;
         let Some(last) = entries.last().map(|e| e.0) else {
             return Ok(0);
         };
-        for (seq, kind, entity_id, org_id, payload, actor) in &entries {
+        for (seq, kind, entity_id, org_id, payload, actor, operation) in &entries {
             let Ok(kind) = EntityKind::parse("entity_kind", kind) else {
                 continue;
             };
+            if operation != "upsert" {
+                continue;
+            }
             let Some(owner) = org_id.clone().map(OrgId::from_stored) else {
                 continue;
             };
             let before = previous(conn, kind, entity_id, *seq).await?;
-            for (event, detail) in events(conn, kind, before.as_deref(), payload, &owner).await? {
+            let change = Change {
+                kind,
+                entity_id,
+                before: before.as_deref(),
+                after: payload,
+                owner: &owner,
+                now,
+            };
+            let events = match events(conn, &change).await {
+                Ok(events) => events,
+                // A record this node cannot read is news to no one; the
+                // rest of the log still is.
+                Err(error) if error.caused_by::<serde_json::Error>() => {
+                    tracing::warn!(seq, %error, "a change-log entry the notifier cannot read");
+                    Vec::new()
+                }
+                Err(error) => return Err(error),
+            };
+            for (event, detail) in events {
                 let news = News {
                     seq: *seq,
+                    key: seq.to_string(),
                     entity_kind: kind,
                     entity_id,
                     event: &event,
@@ -155,7 +184,11 @@ impl Store {
 
 /// One event of one log entry, on its way to the outbox.
 struct News<'a> {
+    /// The log entry it comes from; 0 for news time brings.
     seq: i64,
+    /// What the rows' keys start with: the entry's sequence, or what time
+    /// brought (`reminder:<registration>:<lesson>:<days>`).
+    key: String,
     entity_kind: EntityKind,
     entity_id: &'a str,
     event: &'a Event,
@@ -171,7 +204,13 @@ async fn previous(
     entity_id: &str,
     seq: i64,
 ) -> Result<Option<String>, StorageError> {
-    if !matches!(kind, EntityKind::Registration | EntityKind::Booking) {
+    if !matches!(
+        kind,
+        EntityKind::Registration
+            | EntityKind::Booking
+            | EntityKind::Activity
+            | EntityKind::Agreement
+    ) {
         return Ok(None);
     }
     sqlx::query_scalar(
@@ -186,16 +225,37 @@ async fn previous(
     .map_err(storage)
 }
 
-/// What an entry of `kind` means, from the record before and after, with
-/// what each event's message will need.
+/// One entry of the log, with the record as it was before.
+struct Change<'a> {
+    kind: EntityKind,
+    entity_id: &'a str,
+    before: Option<&'a str>,
+    after: &'a str,
+    owner: &'a OrgId,
+    now: DateTime<Utc>,
+}
+
+/// What an entry means, from the record before and after, with what each
+/// event's message will need.
 async fn events(
     conn: &mut AnyConnection,
-    kind: EntityKind,
-    before: Option<&str>,
-    after: &str,
-    owner: &OrgId,
+    change: &Change<'_>,
 ) -> Result<Vec<(Event, Detail)>, StorageError> {
-    Ok(match kind {
+    let owner = change.owner;
+    let before = change.before;
+    let after = change.after;
+    let about = |event: Event, about: String| {
+        let detail = Detail {
+            starts: event.starts.clone(),
+            comment: event.comment.clone(),
+            about,
+            counterpart: Some(event.counterpart.clone()),
+            place: None,
+            horizon_days: None,
+        };
+        (event, detail)
+    };
+    Ok(match change.kind {
         EntityKind::Registration => {
             let before: Option<Registration> = before.map(from_json).transpose()?;
             let after: Registration = from_json(after)?;
@@ -211,13 +271,10 @@ async fn events(
             notify::registration_events(before.as_ref(), &after, owner)
                 .into_iter()
                 .map(|event| {
-                    let detail = Detail {
-                        starts: starts.clone(),
-                        comment: None,
-                        about: after.activity_id.to_string(),
-                        counterpart: Some(event.counterpart.clone()),
-                        place: place.filter(|_| event.kind == Kind::RegistrationWaitlisted),
-                    };
+                    let waits = event.kind == Kind::RegistrationWaitlisted;
+                    let (event, mut detail) = about(event, after.activity_id.to_string());
+                    detail.starts.clone_from(&starts);
+                    detail.place = place.filter(|_| waits);
                     (event, detail)
                 })
                 .collect()
@@ -232,17 +289,42 @@ async fn events(
                 owner,
             )
             .into_iter()
-            .map(|event| {
-                let detail = Detail {
-                    starts: event.starts.clone(),
-                    comment: event.comment.clone(),
-                    about: after.booking.resource_id.to_string(),
-                    counterpart: Some(event.counterpart.clone()),
-                    place: None,
-                };
-                (event, detail)
-            })
+            .map(|event| about(event, after.booking.resource_id.to_string()))
             .collect()
+        }
+        EntityKind::Activity => {
+            let Some(before) = before else {
+                return Ok(Vec::new());
+            };
+            let before: Activity = from_json(before)?;
+            let after: Activity = from_json(after)?;
+            let registered: Vec<(String, Option<i64>)> = sqlx::query_as(
+                "SELECT org_id, occurrence_key FROM registrations WHERE activity_id = $1 \
+                 AND state IN ('confirmed', 'waitlisted')",
+            )
+            .bind(after.id.to_string())
+            .fetch_all(conn)
+            .await
+            .map_err(storage)?;
+            let registered: Vec<_> = registered
+                .into_iter()
+                .map(|(org, key)| (OrgId::from_stored(org), key))
+                .collect();
+            notify::activity_events(&before, &after, &registered, change.now)
+                .into_iter()
+                .map(|event| about(event, after.id.to_string()))
+                .collect()
+        }
+        EntityKind::Agreement => {
+            let was_in_force = before
+                .map(from_json::<AgreementNews>)
+                .transpose()?
+                .and_then(|b| b.in_force_version);
+            let news: AgreementNews = from_json(after)?;
+            notify::agreement_events(was_in_force, &news)
+                .into_iter()
+                .map(|event| about(event, change.entity_id.to_owned()))
+                .collect()
         }
         _ => Vec::new(),
     })
@@ -311,6 +393,17 @@ async fn queue(conn: &mut AnyConnection, news: &News<'_>, actor: &str) -> Result
     .fetch_all(&mut *conn)
     .await
     .map_err(storage)?;
+    let zone: Option<String> =
+        sqlx::query_scalar("SELECT time_zone FROM organizations WHERE id = $1")
+            .bind(news.event.org.to_string())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(storage)?;
+    let digest_at = notify::next_digest(
+        news.now,
+        zone.and_then(|z| TimeZone::parse("time_zone", &z).ok())
+            .unwrap_or(TimeZone::UTC),
+    );
     for (person, address, role) in members {
         let told = Role::parse("role", &role).is_ok_and(|r| news.event.kind.told_to(r));
         if !told || person == actor {
@@ -321,13 +414,18 @@ async fn queue(conn: &mut AnyConnection, news: &News<'_>, actor: &str) -> Result
         if delivery == Delivery::Off {
             continue;
         }
-        let key = format!("{}:{person}:{}", news.seq, news.event.kind.as_str());
+        let key = format!("{}:{person}:{}", news.key, news.event.kind.as_str());
         let row = outbox::Row {
             key: &key,
             channel: Channel::Email,
             person: Some(&person),
             address: &address,
             delivery,
+            due: if delivery == Delivery::Digest {
+                digest_at
+            } else {
+                news.now
+            },
         };
         outbox::insert(conn, news, &row).await?;
     }
@@ -346,7 +444,7 @@ async fn queue_webhook(conn: &mut AnyConnection, news: &News<'_>) -> Result<(), 
     };
     let key = format!(
         "{}:{}:{}:webhook",
-        news.seq,
+        news.key,
         news.event.org,
         news.event.kind.as_str()
     );
@@ -356,6 +454,7 @@ async fn queue_webhook(conn: &mut AnyConnection, news: &News<'_>) -> Result<(), 
         person: None,
         address: &url,
         delivery: Delivery::Immediately,
+        due: news.now,
     };
     outbox::insert(conn, news, &row).await
 }

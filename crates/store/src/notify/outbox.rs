@@ -72,6 +72,8 @@ pub(super) struct Row<'a> {
     pub(super) person: Option<&'a PersonId>,
     pub(super) address: &'a str,
     pub(super) delivery: Delivery,
+    /// When it is first due: now, or the next digest.
+    pub(super) due: DateTime<Utc>,
 }
 
 /// Writes one row for `news`, unless a row with its key exists.
@@ -84,7 +86,7 @@ pub(super) async fn insert(
         "INSERT INTO notification_outbox (dedupe_key, change_seq, channel, person_id, address, \
          kind, org_id, entity_kind, entity_id, detail, delivery, state, attempts, \
          next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', 0, $12, $12) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', 0, $12, $13) \
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(row.key)
@@ -98,6 +100,7 @@ pub(super) async fn insert(
     .bind(news.entity_id)
     .bind(to_json(news.detail)?)
     .bind(row.delivery.as_str())
+    .bind(micros(row.due))
     .bind(micros(news.now))
     .execute(conn)
     .await
@@ -117,14 +120,42 @@ impl Store {
         limit: u32,
         lease: chrono::Duration,
     ) -> Result<Vec<Queued>, StorageError> {
+        self.claim(channel, Delivery::Immediately, limit, lease)
+            .await
+    }
+
+    /// Claims the e-mail notifications whose daily digest is due, at most
+    /// `limit`, for `lease`, ordered by person so that each person's come
+    /// together.
+    pub async fn claim_due_digests(
+        &self,
+        limit: u32,
+        lease: chrono::Duration,
+    ) -> Result<Vec<Queued>, StorageError> {
+        self.claim(Channel::Email, Delivery::Digest, limit, lease)
+            .await
+    }
+
+    async fn claim(
+        &self,
+        channel: Channel,
+        delivery: Delivery,
+        limit: u32,
+        lease: chrono::Duration,
+    ) -> Result<Vec<Queued>, StorageError> {
+        let order = match delivery {
+            Delivery::Digest => "person_id, address, change_seq, dedupe_key",
+            _ => "next_attempt_at, change_seq, dedupe_key",
+        };
         let mut tx = self.write_tx().await?;
         let now = tx.now();
         let rows: Vec<OutboxRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS}, next_attempt_at FROM notification_outbox \
-             WHERE state = 'queued' AND delivery = 'immediately' AND channel = $1 \
-             AND next_attempt_at <= $2 \
-             ORDER BY next_attempt_at, change_seq, dedupe_key LIMIT $3"
+             WHERE state = 'queued' AND delivery = $1 AND channel = $2 \
+             AND next_attempt_at <= $3 \
+             ORDER BY {order} LIMIT $4"
         ))
+        .bind(delivery.as_str())
         .bind(channel.as_str())
         .bind(micros(now))
         .bind(i64::from(limit))
@@ -177,7 +208,7 @@ impl Store {
         tx.commit().await
     }
 
-    /// Records a failed delivery of `key` and why: it is tried again after
+    /// Records a failed delivery of `key` and its reason: it is tried again after
     /// [`notify::retry_delay`], or given up (state `failed`) once it has
     /// waited `give_up_after` since it was queued.
     pub async fn notification_failed(
@@ -300,7 +331,7 @@ impl Store {
     pub async fn outbox_of(&self, person: &PersonId) -> Result<Vec<Queued>, StorageError> {
         let rows: Vec<OutboxRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS}, next_attempt_at FROM notification_outbox \
-             WHERE person_id = $1 ORDER BY change_seq, dedupe_key"
+             WHERE person_id = $1 ORDER BY created_at, change_seq, dedupe_key"
         ))
         .bind(person.to_string())
         .fetch_all(self.reader())

@@ -41,7 +41,12 @@ fn deliveries() -> Vec<(String, String)> {
         pb::NotificationDelivery::Off,
     ]
     .into_iter()
-    .map(|d| (stable(d.as_str_name(), "NOTIFICATION_DELIVERY_"), ru().proto_name(d.as_str_name())))
+    .map(|d| {
+        (
+            stable(d.as_str_name(), "NOTIFICATION_DELIVERY_"),
+            ru().proto_name(d.as_str_name()),
+        )
+    })
     .collect()
 }
 
@@ -182,4 +187,3 @@ pub(crate) async fn unsubscribe(visitor: Visitor, Path(token): Path<String>) -> 
         problem,
     })
 }
-

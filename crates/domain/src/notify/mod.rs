@@ -6,12 +6,16 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::booking::{BookedOccurrence, Booking, OccurrenceState};
-use crate::calendar::registration::{Registration, RegistrationState};
 use crate::directory::Role;
 use crate::ids::{OrgId, PersonId};
 use crate::policy::{self, Action};
 use crate::stable::string_enum;
+
+mod events;
+
+pub use events::{
+    AgreementNews, activity_events, agreement_events, booking_events, registration_events,
+};
 
 string_enum!(
     /// The kinds of news a person may be told, each on or off and
@@ -35,6 +39,26 @@ string_enum!(
         BookingRejected = "booking_rejected",
         /// Booked lessons were cancelled.
         BookingCancelled = "booking_cancelled",
+        /// A lesson the school registered for was cancelled.
+        OccurrenceCancelled = "occurrence_cancelled",
+        /// A lesson the school registered for was moved.
+        OccurrenceMoved = "occurrence_moved",
+        /// A lesson the school registered for is coming (a day or a week
+        /// before).
+        Reminder = "reminder",
+        /// An agreement (or its amendment) waits for the organization's
+        /// signature.
+        AgreementAwaitingSignature = "agreement_awaiting_signature",
+        /// Every party signed: the agreement is in force.
+        AgreementSigned = "agreement_signed",
+        /// A party declined to sign.
+        AgreementDeclined = "agreement_declined",
+        /// Every party signed an amendment: it is in force.
+        AgreementAmended = "agreement_amended",
+        /// A party gave notice of termination.
+        AgreementTerminated = "agreement_terminated",
+        /// The agreement's term ends soon (60 and 14 days before).
+        AgreementExpiring = "agreement_expiring",
     }
 );
 
@@ -69,7 +93,16 @@ impl Kind {
         match self {
             Kind::RegistrationConfirmed
             | Kind::RegistrationWaitlisted
-            | Kind::RegistrationPromoted => Action::RegisterCohorts,
+            | Kind::RegistrationPromoted
+            | Kind::OccurrenceCancelled
+            | Kind::OccurrenceMoved
+            | Kind::Reminder => Action::RegisterCohorts,
+            Kind::AgreementAwaitingSignature
+            | Kind::AgreementSigned
+            | Kind::AgreementDeclined
+            | Kind::AgreementAmended
+            | Kind::AgreementTerminated
+            | Kind::AgreementExpiring => Action::SignAgreements,
             Kind::RegistrationReceived | Kind::RegistrationWithdrawn => Action::ManageActivities,
             Kind::BookingRequested => Action::ManageResources,
             Kind::BookingApproved | Kind::BookingRejected | Kind::BookingCancelled => {
@@ -123,7 +156,12 @@ pub struct Unsubscribe {
 impl Unsubscribe {
     /// The bytes the node signs.
     fn message(&self) -> Vec<u8> {
-        format!("edufed-unsubscribe\n{}\n{}", self.person, self.kind.as_str()).into_bytes()
+        format!(
+            "edufed-unsubscribe\n{}\n{}",
+            self.person,
+            self.kind.as_str()
+        )
+        .into_bytes()
     }
 
     /// The token for the link, signed by `sign` (the node's key).
@@ -148,7 +186,8 @@ impl Unsubscribe {
         use base64::Engine as _;
         let invalid = || crate::FieldError::new(field, "is not a valid unsubscribe link");
         let mut parts = token.trim().splitn(3, '.');
-        let (Some(person), Some(kind), Some(signature)) = (parts.next(), parts.next(), parts.next())
+        let (Some(person), Some(kind), Some(signature)) =
+            (parts.next(), parts.next(), parts.next())
         else {
             return Err(invalid());
         };
@@ -225,6 +264,27 @@ pub fn webhook_url(field: &str, raw: &str) -> Result<String, crate::FieldError> 
     }
 }
 
+/// The hour of the day, in the organization's zone, the daily digest goes.
+pub const DIGEST_HOUR: u32 = 7;
+
+/// When the next daily digest goes after `now`: [`DIGEST_HOUR`] o'clock
+/// in `zone`, today if it has not come yet, else tomorrow.
+pub fn next_digest(now: DateTime<Utc>, zone: crate::time::TimeZone) -> DateTime<Utc> {
+    use chrono::TimeZone as _;
+    let tz = zone.tz();
+    let today = now.with_timezone(&tz).date_naive();
+    for day in [today, today.succ_opt().unwrap_or(today)] {
+        let local = day.and_hms_opt(DIGEST_HOUR, 0, 0).unwrap_or_default();
+        if let Some(at) = tz.from_local_datetime(&local).earliest() {
+            let at = at.with_timezone(&Utc);
+            if at > now {
+                return at;
+            }
+        }
+    }
+    now + chrono::Duration::days(1)
+}
+
 /// How long a failed delivery waits before attempt `attempt` + 1: half a
 /// minute, doubling, at most an hour.
 pub fn retry_delay(attempt: u32) -> chrono::Duration {
@@ -232,122 +292,15 @@ pub fn retry_delay(attempt: u32) -> chrono::Duration {
     chrono::Duration::seconds(seconds.min(3600))
 }
 
-/// What a registration's change means: for the school that registered
-/// and for the activity's `publisher`. `before` is the registration as the
-/// log last had it (`None` when it is new).
-pub fn registration_events(
-    before: Option<&Registration>,
-    after: &Registration,
-    publisher: &OrgId,
-) -> Vec<Event> {
-    use RegistrationState::{Confirmed, Waitlisted, Withdrawn};
-    let school = &after.cohort.org_id;
-    let was = before.map(|r| r.state);
-    let mut events = Vec::new();
-    match (was, after.state) {
-        (None, Confirmed) => {
-            events.push(Event::about(Kind::RegistrationConfirmed, school, publisher));
-            events.push(Event::about(Kind::RegistrationReceived, publisher, school));
-        }
-        (None, Waitlisted) => {
-            events.push(Event::about(Kind::RegistrationWaitlisted, school, publisher));
-            events.push(Event::about(Kind::RegistrationReceived, publisher, school));
-        }
-        (Some(Waitlisted), Confirmed) => {
-            events.push(Event::about(Kind::RegistrationPromoted, school, publisher));
-        }
-        (Some(Confirmed), Waitlisted) => {
-            // A larger group no longer fits: it waits again.
-            events.push(Event::about(Kind::RegistrationWaitlisted, school, publisher));
-        }
-        (Some(Confirmed | Waitlisted), Withdrawn) => {
-            events.push(Event::about(Kind::RegistrationWithdrawn, publisher, school));
-        }
-        _ => {}
-    }
-    events
-}
-
-/// What a booking's change means: for the organization that booked and
-/// for the resource's `owner`. `before` are the booking's occurrences as
-/// the log last had them (`None` when the booking is new).
-pub fn booking_events(
-    before: Option<&[BookedOccurrence]>,
-    booking: &Booking,
-    after: &[BookedOccurrence],
-    owner: &OrgId,
-) -> Vec<Event> {
-    let was = |start: DateTime<Utc>| {
-        before.and_then(|b| b.iter().find(|o| o.start == start).map(|o| o.state))
-    };
-    let mut requested = Vec::new();
-    let mut approved = Vec::new();
-    let mut rejected = Vec::new();
-    let mut cancelled = Vec::new();
-    let mut comment = None;
-    for occurrence in after {
-        let previous = was(occurrence.start);
-        if previous == Some(occurrence.state) {
-            continue;
-        }
-        let decided = |into: &mut Vec<DateTime<Utc>>, comment: &mut Option<String>| {
-            into.push(occurrence.start);
-            if comment.is_none() {
-                comment.clone_from(&occurrence.note);
-            }
-        };
-        match (previous, occurrence.state) {
-            (None, OccurrenceState::Pending) => requested.push(occurrence.start),
-            (
-                Some(OccurrenceState::Pending | OccurrenceState::Held),
-                OccurrenceState::Confirmed,
-            ) => {
-                decided(&mut approved, &mut comment);
-            }
-            (Some(OccurrenceState::Pending | OccurrenceState::Held), OccurrenceState::Rejected) => {
-                decided(&mut rejected, &mut comment)
-            }
-            (Some(OccurrenceState::Confirmed), OccurrenceState::Cancelled) => {
-                decided(&mut cancelled, &mut comment);
-            }
-            _ => {}
-        }
-    }
-    let requester = &booking.requester_org;
-    let mut events = Vec::new();
-    let mut push = |kind: Kind, org: &OrgId, starts: Vec<DateTime<Utc>>| {
-        if !starts.is_empty() {
-            let counterpart = if org == owner { requester } else { owner };
-            events.push(Event {
-                kind,
-                org: org.clone(),
-                counterpart: counterpart.clone(),
-                starts,
-                comment: if kind == Kind::BookingRequested {
-                    None
-                } else {
-                    comment.clone()
-                },
-            });
-        }
-    };
-    push(Kind::BookingRequested, owner, requested);
-    push(Kind::BookingApproved, requester, approved);
-    push(Kind::BookingRejected, requester, rejected);
-    // Both sides hear of a cancellation; the notifier leaves out the
-    // person who made it.
-    push(Kind::BookingCancelled, requester, cancelled.clone());
-    push(Kind::BookingCancelled, owner, cancelled);
-    events
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone as _;
 
     use super::*;
+    use crate::booking::{BookedOccurrence, Booking, OccurrenceState};
     use crate::calendar::GradeRange;
     use crate::calendar::registration::Cohort;
+    use crate::calendar::registration::{Registration, RegistrationState};
     use crate::ids::{ActivityId, BookingId, PersonId, RegistrationId, ResourceId};
 
     fn org(slug: &str) -> OrgId {
@@ -377,12 +330,35 @@ mod tests {
     }
 
     #[test]
+    fn the_digest_goes_at_seven_local_time() {
+        let tomsk = crate::time::TimeZone::parse("zone", "Asia/Tomsk").unwrap();
+        // 06:30 in Tomsk (UTC+7): today at 07:00.
+        let early = Utc.with_ymd_and_hms(2026, 9, 1, 23, 30, 0).unwrap();
+        assert_eq!(
+            next_digest(early, tomsk),
+            Utc.with_ymd_and_hms(2026, 9, 2, 0, 0, 0).unwrap()
+        );
+        // 07:00 exactly has gone: tomorrow.
+        let seven = Utc.with_ymd_and_hms(2026, 9, 2, 0, 0, 0).unwrap();
+        assert_eq!(
+            next_digest(seven, tomsk),
+            Utc.with_ymd_and_hms(2026, 9, 3, 0, 0, 0).unwrap()
+        );
+    }
+
+    #[test]
     fn webhooks_go_over_https_or_to_this_machine() {
         assert!(webhook_url("url", "https://crm.gym24.example/hooks/edufed").is_ok());
         assert!(webhook_url("url", "http://127.0.0.1:8080/hook").is_ok());
         assert!(webhook_url("url", "http://[::1]:8080/hook").is_ok());
         assert!(webhook_url("url", "http://localhost/hook").is_ok());
-        for bad in ["", "http://crm.gym24.example/hook", "ftp://x", "https://", "a b"] {
+        for bad in [
+            "",
+            "http://crm.gym24.example/hook",
+            "ftp://x",
+            "https://",
+            "a b",
+        ] {
             assert_eq!(webhook_url("url", bad).unwrap_err().field, "url", "{bad}");
         }
         assert!(webhook_secret().starts_with("whsec_"));
