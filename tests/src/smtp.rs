@@ -15,6 +15,7 @@ pub struct SmtpSink {
     /// Where it listens.
     pub addr: SocketAddr,
     maildir: TempDir,
+    program: PathBuf,
     child: Child,
 }
 
@@ -33,31 +34,19 @@ impl SmtpSink {
         };
         let maildir = tempfile::tempdir().expect("maildir");
         let addr = free_port();
-        let child = Command::new(&program)
-            .args([
-                "-n",
-                "-l",
-                &addr.to_string(),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
-            .arg(maildir.path().join("mail"))
-            .kill_on_drop(true)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{} starts: {e}", program.display()));
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                return Some(Self {
-                    addr,
-                    maildir,
-                    child,
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("aiosmtpd did not listen on {addr}");
+        let child = spawn(&program, addr, maildir.path()).await;
+        Some(Self {
+            addr,
+            maildir,
+            program,
+            child,
+        })
+    }
+
+    /// Starts the server again on the same address and Maildir, after
+    /// [`SmtpSink::stop`]: a mail server back from an outage.
+    pub async fn restart(&mut self) {
+        self.child = spawn(&self.program, self.addr, self.maildir.path()).await;
     }
 
     /// Every message received so far, as raw RFC 5322 text, oldest first.
@@ -102,6 +91,32 @@ impl SmtpSink {
     pub async fn stop(&mut self) {
         self.child.kill().await.ok();
     }
+}
+
+/// Runs aiosmtpd on `addr` into `maildir`/mail and waits until it accepts
+/// connections.
+async fn spawn(program: &Path, addr: SocketAddr, maildir: &Path) -> Child {
+    let child = Command::new(program)
+        .args([
+            "-n",
+            "-l",
+            &addr.to_string(),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(maildir.join("mail"))
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{} starts: {e}", program.display()));
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("aiosmtpd did not listen on {addr}");
 }
 
 fn read(path: &Path) -> String {

@@ -114,6 +114,15 @@ impl Connection {
         )
     }
 
+    pub fn notifications(
+        &self,
+    ) -> edufed_proto::v1::notifications_client::NotificationsClient<Authed> {
+        edufed_proto::v1::notifications_client::NotificationsClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer.clone(),
+        )
+    }
+
     pub fn reports(&self) -> edufed_proto::v1::reports_client::ReportsClient<Authed> {
         edufed_proto::v1::reports_client::ReportsClient::with_interceptor(
             self.channel.clone(),

@@ -10,6 +10,7 @@ mod demo;
 mod directory;
 mod ics;
 mod node;
+mod notify;
 mod output;
 mod peer;
 mod registration;
@@ -91,6 +92,10 @@ enum Command {
     /// People's web console sessions.
     #[command(subcommand)]
     Session(session::SessionCommand),
+    /// Notifications: preferences, webhooks, the outbox (status, retry,
+    /// test).
+    #[command(subcommand)]
+    Notify(notify::NotifyCommand),
     /// Activities of the network's calendar.
     #[command(subcommand)]
     Activity(Box<activity::ActivityCommand>),
@@ -239,6 +244,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Session(command) => {
             let conn = Connection::open(&cli.client).await?;
             session::session(conn, command, cli.client.output).await
+        }
+        Command::Notify(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            notify::notify(conn, command, cli.client.output).await
         }
         Command::Whoami => {
             let conn = Connection::open(&cli.client).await?;
