@@ -8,7 +8,6 @@ use edufed_domain::notify::Channel;
 use edufed_store::Store;
 use edufed_store::notify::Queued;
 use edufed_worker::{Worker, WorkerState};
-use futures::StreamExt as _;
 use tokio::sync::{Notify, watch};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -255,28 +254,38 @@ impl Worker for Sender {
             return Ok(WorkerState::Idle);
         }
         let full = claimed.len() >= CLAIM_BATCH as usize;
-        let this = &*self;
-        let outcomes: Vec<Outcome> = futures::stream::iter(claimed)
-            .map(|queued| this.deliver(queued))
-            .buffer_unordered(self.settings.concurrency.max(1))
-            .collect()
-            .await;
-        let mut sent = Vec::new();
-        for outcome in outcomes {
-            match outcome {
-                Outcome::Sent(key) => sent.push(key),
-                Outcome::Failed(key, error) => {
-                    self.store
-                        .notification_failed(&key, &error, self.settings.give_up_after)
-                        .await
-                        .context("cannot record a failed delivery")?;
+        // A few at a time, each few recorded as soon as it is done: a node
+        // killed mid-batch sends again only what it had not recorded.
+        let at_once = self.settings.concurrency.max(1);
+        let mut claimed = claimed.into_iter();
+        loop {
+            let chunk: Vec<Queued> = claimed.by_ref().take(at_once).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let outcomes =
+                futures::future::join_all(chunk.into_iter().map(|q| self.deliver(q))).await;
+            let mut sent = Vec::new();
+            for outcome in outcomes {
+                match outcome {
+                    Outcome::Sent(key) => sent.push(key),
+                    Outcome::Failed(key, error) => {
+                        self.store
+                            .notification_failed(&key, &error, self.settings.give_up_after)
+                            .await
+                            .context("cannot record a failed delivery")?;
+                    }
                 }
             }
+            self.store
+                .notifications_sent(&sent)
+                .await
+                .context("cannot record deliveries")?;
+            if must_exit.is_cancelled() {
+                // The rest go back to the queue when the lease runs out.
+                break;
+            }
         }
-        self.store
-            .notifications_sent(&sent)
-            .await
-            .context("cannot record deliveries")?;
         Ok(if full && !must_exit.is_cancelled() {
             WorkerState::Busy
         } else {

@@ -192,6 +192,9 @@ impl Store {
 
     /// Records that the notifications `keys` were delivered (one digest).
     pub async fn notifications_sent(&self, keys: &[String]) -> Result<(), StorageError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.write_tx().await?;
         let now = micros(tx.now());
         for key in keys {
