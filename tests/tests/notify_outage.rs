@@ -142,6 +142,12 @@ both_backends!(
             }
         })
         .await;
+        let (_, metrics) = edufed_tests::http_get(node.node.addr(), "/metrics").await;
+        assert!(
+            metrics.contains(r#"edufed_notifications{channel="email",state="sent"} 50"#)
+                && metrics.contains(r#"edufed_notifications{channel="email",state="queued"} 0"#),
+            "{metrics}"
+        );
         let ids = message_ids(&sink.wait_for(50).await);
         let mut unique = ids.clone();
         unique.sort();

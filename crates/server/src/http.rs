@@ -60,6 +60,10 @@ async fn metrics(State(edge): State<Edge>) -> Response {
             .set_peers(&subscriptions, edge.store.clock().now()),
         Err(error) => tracing::warn!(%error, "cannot read subscriptions for /metrics"),
     }
+    match edge.store.outbox_counts().await {
+        Ok(counts) => edge.metrics.set_outbox(&counts),
+        Err(error) => tracing::warn!(%error, "cannot read the outbox for /metrics"),
+    }
     (
         [(
             header::CONTENT_TYPE,

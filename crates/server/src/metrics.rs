@@ -25,6 +25,12 @@ struct PeerLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutboxLabels {
+    channel: String,
+    state: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct MethodLabels {
     method: String,
 }
@@ -42,6 +48,7 @@ pub(crate) struct Metrics {
     peer_connected: Family<PeerLabels, Gauge>,
     peer_lag_entries: Family<PeerLabels, Gauge>,
     peer_lag_seconds: Family<PeerLabels, Gauge>,
+    notifications: Family<OutboxLabels, Gauge>,
 }
 
 /// Every method the node serves, as `/package.Service/Method`, read from
@@ -117,7 +124,15 @@ impl Metrics {
             "Seconds since a subscribed peer was last heard from",
             peer_lag_seconds.clone(),
         );
+        let notifications = Family::<OutboxLabels, Gauge>::default();
+        registry.register(
+            "edufed_notifications",
+            "Notifications in the outbox by channel (email, webhook) and state: queued, \
+             retrying (queued after a failed attempt), sent, failed (given up)",
+            notifications.clone(),
+        );
         Self {
+            notifications,
             known: known_methods(),
             registry,
             rpcs,
@@ -153,6 +168,26 @@ impl Metrics {
             self.peer_lag_seconds
                 .get_or_create(&labels)
                 .set(s.last_contact.map_or(-1, |at| (now - at).num_seconds()));
+        }
+    }
+
+    /// Sets the outbox gauges from its counts now.
+    pub(crate) fn set_outbox(&self, counts: &[edufed_store::notify::OutboxCounts]) {
+        for c in counts {
+            let channel = c.channel.map_or("unknown", |c| c.as_str()).to_owned();
+            for (state, n) in [
+                ("queued", c.queued),
+                ("retrying", c.retrying),
+                ("sent", c.sent),
+                ("failed", c.failed),
+            ] {
+                self.notifications
+                    .get_or_create(&OutboxLabels {
+                        channel: channel.clone(),
+                        state: state.to_owned(),
+                    })
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
         }
     }
 
