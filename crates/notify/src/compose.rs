@@ -42,6 +42,14 @@ struct Subject {
     until: Option<String>,
 }
 
+/// What a mirrored agreement's entry says that a message needs.
+#[derive(serde::Deserialize)]
+struct MirroredAgreement {
+    title: String,
+    #[serde(default)]
+    ends_at: Option<DateTime<Utc>>,
+}
+
 /// The JSON a webhook receives.
 #[derive(Debug, Serialize)]
 struct WebhookBody<'a> {
@@ -88,6 +96,20 @@ impl Composer {
         ))
     }
 
+    /// The payload of a peer's record this node mirrors.
+    async fn mirrored<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: EntityKind,
+        id: &str,
+    ) -> anyhow::Result<T> {
+        let mirror = self
+            .store
+            .get_mirror(kind, id)
+            .await?
+            .context("neither kept nor mirrored here")?;
+        Ok(serde_json::from_str(&mirror.entry.payload)?)
+    }
+
     /// The organization's name as people read it.
     async fn org_name(&self, org: &OrgId) -> String {
         match self.store.get_organization(&OrgRef::Id(org.clone())).await {
@@ -111,16 +133,28 @@ impl Composer {
         match queued.entity_kind {
             EntityKind::Registration => {
                 let id = ActivityId::from_stored(detail.about.clone());
-                let found = self
-                    .store
-                    .get_activity(&id)
-                    .await
-                    .with_context(|| format!("activity {id}"))?;
-                let activity = &found.activity;
+                let (activity, occurrences) = match self.store.get_activity(&id).await {
+                    Ok(found) => (
+                        found.activity,
+                        found.occurrences.into_iter().map(|(o, _)| o).collect(),
+                    ),
+                    // A peer's activity this node mirrors but does not
+                    // show in its calendar.
+                    Err(error) => {
+                        let activity = self
+                            .mirrored::<edufed_domain::calendar::Activity>(
+                                EntityKind::Activity,
+                                &id.to_string(),
+                            )
+                            .await
+                            .with_context(|| format!("activity {id}: {error}"))?;
+                        let occurrences = activity.occurrences().unwrap_or_default();
+                        (activity, occurrences)
+                    }
+                };
                 let zone = activity.details.schedule.time_zone.tz();
                 let all_day = activity.details.schedule.all_day;
                 let now = self.store.clock().now();
-                let occurrences: Vec<_> = found.occurrences.iter().map(|(o, _)| o).collect();
                 // The one lesson registered for, or the next of the series.
                 let lesson = match detail.starts.first() {
                     Some(key) => occurrences
@@ -153,11 +187,17 @@ impl Composer {
             }
             EntityKind::Booking => {
                 let id = ResourceId::from_stored(detail.about.clone());
-                let resource = self
-                    .store
-                    .get_resource(&id)
-                    .await
-                    .with_context(|| format!("resource {id}"))?;
+                let resource = match self.store.get_resource(&id).await {
+                    Ok(resource) => resource,
+                    // A peer's resource this node mirrors.
+                    Err(error) => self
+                        .mirrored::<edufed_domain::booking::Resource>(
+                            EntityKind::Resource,
+                            &id.to_string(),
+                        )
+                        .await
+                        .with_context(|| format!("resource {id}: {error}"))?,
+                };
                 let zone = resource.details.time_zone.tz();
                 Ok(Subject {
                     title: resource.details.name.clone(),
@@ -198,29 +238,38 @@ impl Composer {
             }
             EntityKind::Agreement => {
                 let id = AgreementId::from_stored(detail.about.clone());
-                let agreement = self
-                    .store
-                    .get_agreement(&id)
-                    .await
-                    .with_context(|| format!("agreement {id}"))?;
-                let title = agreement
-                    .effective()
-                    .map(|v| v.content.title.clone())
-                    .unwrap_or_default();
-                let zone = agreement.time_zone.tz();
+                let (title, zone, ends_at) = match self.store.get_agreement(&id).await {
+                    Ok(agreement) => (
+                        agreement
+                            .effective()
+                            .map(|v| v.content.title.clone())
+                            .unwrap_or_default(),
+                        agreement.time_zone.tz(),
+                        agreement.lifecycle.ends_at(),
+                    ),
+                    // A peer's agreement this node mirrors: its entry says
+                    // the title and the end; days read in this node's zone
+                    // of the party told.
+                    Err(error) => {
+                        let mirrored = self
+                            .mirrored::<MirroredAgreement>(EntityKind::Agreement, &id.to_string())
+                            .await
+                            .with_context(|| format!("agreement {id}: {error}"))?;
+                        (
+                            mirrored.title,
+                            viewer.unwrap_or(chrono_tz::UTC),
+                            mirrored.ends_at,
+                        )
+                    }
+                };
                 // The last day in force: the day before the first instant
                 // no longer in force.
-                let until = detail
-                    .starts
-                    .first()
-                    .copied()
-                    .or(agreement.lifecycle.ends_at())
-                    .map(|end| {
-                        let last = (end - chrono::Duration::seconds(1))
-                            .with_timezone(&zone)
-                            .date_naive();
-                        format!("{} {}", ru().day(last), last.year())
-                    });
+                let until = detail.starts.first().copied().or(ends_at).map(|end| {
+                    let last = (end - chrono::Duration::seconds(1))
+                        .with_timezone(&zone)
+                        .date_naive();
+                    format!("{} {}", ru().day(last), last.year())
+                });
                 Ok(Subject {
                     title,
                     lessons: Vec::new(),

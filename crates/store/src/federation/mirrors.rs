@@ -215,6 +215,15 @@ impl Store {
         if !accepted {
             tracing::warn!(%origin, kind = entry.kind.as_str(), id = %entry.entity_id, "entry for an organization its origin does not host; not kept");
         }
+        let before: Option<String> = sqlx::query_scalar(
+            "SELECT payload FROM mirrors WHERE origin = $1 AND entity_kind = $2 AND entity_id = $3",
+        )
+        .bind(origin.to_owned())
+        .bind(entry.kind.as_str())
+        .bind(entry.entity_id.clone())
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(storage)?;
         let newer = accepted
             && sqlx::query(
             "INSERT INTO mirrors (origin, entity_kind, entity_id, version, operation, org_id, payload, seq, \
@@ -242,6 +251,8 @@ impl Store {
             > 0;
         if newer {
             materialize(&mut tx, origin, entry).await?;
+            let now = tx.now();
+            crate::notify::tell_mirrored(tx.conn(), entry, before.as_deref(), now).await?;
         }
         sqlx::query(
             "UPDATE subscriptions SET cursor = $1, connected = 1, last_error = NULL, last_contact = $2, \

@@ -147,30 +147,9 @@ impl Store {
                 after: payload,
                 owner: &owner,
                 now,
+                mirrored: false,
             };
-            let events = match events(conn, &change).await {
-                Ok(events) => events,
-                // A record this node cannot read is news to no one; the
-                // rest of the log still is.
-                Err(error) if error.caused_by::<serde_json::Error>() => {
-                    tracing::warn!(seq, %error, "a change-log entry the notifier cannot read");
-                    Vec::new()
-                }
-                Err(error) => return Err(error),
-            };
-            for (event, detail) in events {
-                let news = News {
-                    seq: *seq,
-                    key: seq.to_string(),
-                    entity_kind: kind,
-                    entity_id,
-                    event: &event,
-                    detail: &detail,
-                    now,
-                };
-                queue(conn, &news, actor).await?;
-                queue_webhook(conn, &news).await?;
-            }
+            tell(conn, &change, *seq, &seq.to_string(), actor).await?;
         }
         sqlx::query("UPDATE notifier_cursor SET seq = $1 WHERE id = 1 AND seq < $1")
             .bind(last)
@@ -180,6 +159,85 @@ impl Store {
         tx.commit().await?;
         Ok(entries.len())
     }
+}
+
+/// Writes what `change` means to the outbox, its rows' keys starting with
+/// `key`; `actor` is not told.
+async fn tell(
+    conn: &mut AnyConnection,
+    change: &Change<'_>,
+    seq: i64,
+    key: &str,
+    actor: &str,
+) -> Result<(), StorageError> {
+    let events = match events(conn, change).await {
+        Ok(events) => events,
+        // A record this node cannot read is news to no one; the rest of
+        // the log still is.
+        Err(error) if error.caused_by::<serde_json::Error>() => {
+            tracing::warn!(key, %error, "a change the notifier cannot read");
+            Vec::new()
+        }
+        Err(error) => return Err(error),
+    };
+    for (event, detail) in events {
+        let news = News {
+            seq,
+            key: key.to_owned(),
+            entity_kind: change.kind,
+            entity_id: change.entity_id,
+            event: &event,
+            detail: &detail,
+            now: change.now,
+        };
+        queue(conn, &news, actor).await?;
+        queue_webhook(conn, &news).await?;
+    }
+    Ok(())
+}
+
+/// What a peer's record that this node mirrors means for the people of
+/// the organizations hosted here: a school's registration with a
+/// university, its booking of a technopark's lab, an agreement it is party
+/// to. Called as the mirror is updated, in its transaction; `before` is
+/// the mirror's previous payload. Only this node's members are told (the
+/// peer has none of their addresses); the rows' keys name the record's
+/// version, so the same version arriving again (a resync, a forwarded
+/// call's answer) tells no one twice.
+pub(crate) async fn tell_mirrored(
+    conn: &mut AnyConnection,
+    entry: &edufed_domain::changes::ChangeEntry,
+    before: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let kind = entry.kind;
+    if entry.operation != edufed_domain::changes::Operation::Upsert
+        || !matches!(
+            kind,
+            EntityKind::Registration | EntityKind::Booking | EntityKind::Agreement
+        )
+    {
+        return Ok(());
+    }
+    let Some(owner) = entry.org_id.clone() else {
+        return Ok(());
+    };
+    let change = Change {
+        kind,
+        entity_id: &entry.entity_id,
+        before,
+        after: &entry.payload,
+        owner: &owner,
+        now,
+        mirrored: true,
+    };
+    let key = format!(
+        "mirror:{}:{}:{}",
+        kind.as_str(),
+        entry.entity_id,
+        entry.version
+    );
+    tell(conn, &change, 0, &key, &entry.actor).await
 }
 
 /// One event of one log entry, on its way to the outbox.
@@ -233,6 +291,8 @@ struct Change<'a> {
     after: &'a str,
     owner: &'a OrgId,
     now: DateTime<Utc>,
+    /// A peer's record this node mirrors, not its own.
+    mirrored: bool,
 }
 
 /// What an entry means, from the record before and after, with what each
@@ -259,8 +319,11 @@ async fn events(
         EntityKind::Registration => {
             let before: Option<Registration> = before.map(from_json).transpose()?;
             let after: Registration = from_json(after)?;
+            // A mirror's place in line is the home node's to count.
             let place = match after.state {
-                RegistrationState::Waitlisted => waitlist_place(conn, &after).await?,
+                RegistrationState::Waitlisted if !change.mirrored => {
+                    waitlist_place(conn, &after).await?
+                }
                 _ => None,
             };
             let starts = after
