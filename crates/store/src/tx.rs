@@ -17,6 +17,10 @@ use crate::sql::{micros, signed, unsigned};
 /// Key of the PostgreSQL advisory lock that orders log appends.
 pub(crate) const LOG_LOCK_KEY: i64 = 0x6564_7566_6564_0002;
 
+/// Key of the PostgreSQL advisory lock the notifier holds while it fills
+/// the outbox, so that replicas of one node take turns.
+pub(crate) const NOTIFIER_LOCK_KEY: i64 = 0x6564_7566_6564_0003;
+
 /// The tables whose rows a write locks before it reads what it decides on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Locked {
@@ -82,6 +86,20 @@ impl WriteTx<'_> {
             sqlx::query(table.statement())
                 .bind(id.to_owned())
                 .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(storage)?;
+        }
+        Ok(())
+    }
+
+    /// Takes the notifier's lock until this transaction ends (PostgreSQL;
+    /// SQLite's writes are serialized already): one replica fills the
+    /// outbox at a time.
+    pub(crate) async fn lock_notifier(&mut self) -> Result<(), StorageError> {
+        if self.store.backend() == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(NOTIFIER_LOCK_KEY)
+                .execute(&mut *self.tx)
                 .await
                 .map_err(storage)?;
         }

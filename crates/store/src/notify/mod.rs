@@ -16,7 +16,7 @@ use edufed_domain::notify::{self, AgreementNews, Channel, Delivery, Event, Kind}
 use edufed_domain::time::TimeZone;
 use sqlx::AnyConnection;
 
-use crate::db::{Backend, Store};
+use crate::db::Store;
 use crate::error::storage;
 use crate::sql::{from_json, signed};
 
@@ -104,18 +104,14 @@ impl Store {
     #[tracing::instrument(name = "store.notify.fill_outbox", skip(self))]
     pub async fn fill_outbox(&self, batch: u32) -> Result<usize, StorageError> {
         let mut tx = self.write_tx().await?;
+        tx.lock_notifier().await?;
         let now = tx.now();
-        let postgres = self.backend() == Backend::Postgres;
         let conn = tx.conn();
-        let cursor: i64 = sqlx::query_scalar(if postgres {
-            "SELECT seq FROM notifier_cursor WHERE id = 1 FOR UPDATE"
-        } else {
-            "SELECT seq FROM notifier_cursor WHERE id = 1"
-        })
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(storage)?
-        .unwrap_or(0);
+        let cursor: i64 = sqlx::query_scalar("SELECT seq FROM notifier_cursor WHERE id = 1")
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(storage)?
+            .unwrap_or(0);
         let entries: Vec<(i64, String, String, Option<String>, String, String, String)> =
             sqlx::query_as(
                 "SELECT seq, entity_kind, entity_id, org_id, payload, actor, operation \
