@@ -127,7 +127,7 @@ both_backends!(
         calendar(&lecturer)
             .cancel_occurrence(pb::CancelOccurrenceRequest {
                 activity_id: activity.id.clone(),
-                original_start: lessons[1].original_start.clone(),
+                original_start: lessons[1].original_start,
             })
             .await
             .unwrap();
@@ -141,7 +141,7 @@ both_backends!(
         calendar(&lecturer)
             .move_occurrence(pb::MoveOccurrenceRequest {
                 activity_id: activity.id.clone(),
-                original_start: lessons[2].original_start.clone(),
+                original_start: lessons[2].original_start,
                 start: format!("{third}T16:00"),
                 end: format!("{third}T18:00"),
             })

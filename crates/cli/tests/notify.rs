@@ -300,12 +300,11 @@ async fn a_killed_node_sends_each_notification_once() {
             .await
             .unwrap()
             .into_inner();
-        let email = status
+        let email = *status
             .channels
             .iter()
             .find(|c| c.channel == pb::NotificationChannel::Email as i32)
-            .unwrap()
-            .clone();
+            .unwrap();
         assert_eq!(email.failed, 0, "{status:?}");
         sent = email.sent;
         if email.queued == 0 && sent as usize == expected {

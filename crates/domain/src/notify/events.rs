@@ -149,7 +149,7 @@ pub fn activity_events(
             .iter()
             .find(|o| o.original_start == occurrence.original_start);
         let Some(was) = was else { continue };
-        if (occurrence.cancelled && !was.cancelled) || (called_off && !was.cancelled) {
+        if !was.cancelled && (occurrence.cancelled || called_off) {
             cancelled.push((occurrence.key(), was.start));
         } else if !occurrence.cancelled && occurrence.start != was.start {
             moved.push((occurrence.key(), occurrence.start));

@@ -112,16 +112,15 @@ impl Store {
             .await
             .map_err(storage)?
             .unwrap_or(0);
-        let entries: Vec<(i64, String, String, Option<String>, String, String, String)> =
-            sqlx::query_as(
-                "SELECT seq, entity_kind, entity_id, org_id, payload, actor, operation \
+        let entries: Vec<LogRow> = sqlx::query_as(
+            "SELECT seq, entity_kind, entity_id, org_id, payload, actor, operation \
                  FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
-            )
-            .bind(cursor)
-            .bind(i64::from(batch))
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(storage)?;
+        )
+        .bind(cursor)
+        .bind(i64::from(batch))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(storage)?;
         let Some(last) = entries.last().map(|e| e.0) else {
             return Ok(0);
         };
@@ -278,6 +277,10 @@ async fn previous(
     .await
     .map_err(storage)
 }
+
+/// A log entry as the notifier reads it: sequence, entity kind and id,
+/// organization, payload, actor, operation.
+type LogRow = (i64, String, String, Option<String>, String, String, String);
 
 /// One entry of the log, with the record as it was before.
 struct Change<'a> {
