@@ -81,7 +81,7 @@ async fn network(store: &Store) -> (OrgId, ActivityId) {
         ActivityKind::Course,
         Direction::DistanceAndGifted,
         GradeRange::new("grades", 9, 11).unwrap(),
-        1_000_000,
+        100_000,
         None,
         schedule(zone, start, 90, None),
     );

@@ -6,6 +6,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use edufed_domain::notify::Kind;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
@@ -59,6 +60,8 @@ fn stable(name: &str, prefix: &str) -> String {
 #[template(path = "notifications.html")]
 struct Preferences {
     layout: Layout,
+    /// Where the messages go; none without an address.
+    email: String,
     choices: Vec<Choice>,
     deliveries: Vec<(String, String)>,
     saved: bool,
@@ -82,11 +85,18 @@ async fn page(visitor: &Visitor, saved: bool) -> Response {
         Ok(found) => found.into_inner().preferences,
         Err(status) => return failure(&status),
     };
+    // Only the news their roles bring them: a teacher is not asked about
+    // agreements, nor a school's deputy about booking requests to decide.
     let choices = chosen
         .iter()
         .filter_map(|p| {
             let kind = pb::NotificationKind::try_from(p.kind).ok()?;
             let delivery = pb::NotificationDelivery::try_from(p.delivery).ok()?;
+            let news =
+                Kind::parse("kind", &stable(kind.as_str_name(), "NOTIFICATION_KIND_")).ok()?;
+            if !visitor.may_somewhere(news.concerns()) {
+                return None;
+            }
             Some(Choice {
                 kind: stable(kind.as_str_name(), "NOTIFICATION_KIND_"),
                 label: ru().proto_name(kind.as_str_name()),
@@ -94,8 +104,15 @@ async fn page(visitor: &Visitor, saved: bool) -> Response {
             })
         })
         .collect();
+    let email = visitor
+        .me
+        .as_ref()
+        .and_then(|me| me.person.as_ref())
+        .map(|p| p.email.clone())
+        .unwrap_or_default();
     render(&Preferences {
         layout: Layout::new(visitor, Section::Account, t("notifications-title")),
+        email,
         choices,
         deliveries: deliveries(),
         saved,
