@@ -275,6 +275,68 @@ both_backends!(
                 .any(|k| k.as_str().starts_with("agreement_"))
         );
 
+        // A hold on the technopark's lab, two hours long: an hour before it
+        // lapses, the school hears of it, once.
+        let lab = pb::booking_client::BookingClient::with_interceptor(
+            channel.clone(),
+            Bearer::new(&park_token),
+        )
+        .create_resource(pb::CreateResourceRequest {
+            owner: "kvantorium".into(),
+            resource: Some(pb::Resource {
+                kind: pb::ResourceKind::Lab.into(),
+                name: "IT-квантум".into(),
+                capacity: 14,
+                approval: pb::ApprovalPolicy::Automatic.into(),
+                access: pb::Access::Network.into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+        let day = (clock.now() + Duration::days(3)).date_naive();
+        pb::booking_client::BookingClient::with_interceptor(
+            channel.clone(),
+            Bearer::new(&deputy_token),
+        )
+        .request_booking(pb::RequestBookingRequest {
+            resource_id: lab.id.clone(),
+            requester: "mgml".into(),
+            start: format!("{day}T10:00"),
+            end: format!("{day}T11:30"),
+            purpose: "Робототехника".into(),
+            headcount: 12,
+            hold_seconds: 7200,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        store.queue_reminders(&[1, 7], &[14, 60]).await.unwrap();
+        let lapsing = |person: PersonId| async move {
+            store
+                .outbox_of(&person)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|q| q.kind == Kind::BookingHoldLapsing)
+                .count()
+        };
+        assert_eq!(
+            lapsing(director.clone()).await,
+            0,
+            "two hours left: not yet"
+        );
+        clock.advance(Duration::minutes(61));
+        store.queue_reminders(&[1, 7], &[14, 60]).await.unwrap();
+        store.queue_reminders(&[1, 7], &[14, 60]).await.unwrap();
+        assert_eq!(lapsing(director.clone()).await, 1, "an hour left: once");
+        assert_eq!(
+            lapsing(deputy.clone()).await,
+            1,
+            "the deputy held it, and is told too"
+        );
+
         // The digest: the director's reminders go at 07:00 in Tomsk, a
         // message a day with that day's news (the clock jumped days ahead,
         // so there may be one message or two).

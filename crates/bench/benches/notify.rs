@@ -1,7 +1,7 @@
-//! Notifications: the write rate of registrations with and without the
-//! notifier and sender running beside them, and how fast a backlog of
-//! 10 000 notifications is delivered to a local SMTP server (aiosmtpd,
-//! which `scripts/bench` installs).
+//! Notifications: how fast a backlog of 10 000 notifications is delivered
+//! to a local SMTP server (aiosmtpd, which `scripts/bench` installs), and
+//! the write rate of registrations with no notifier, with the notifier and
+//! sender delivering beside them, and with the mail server down.
 //!
 //! `cargo bench -p edufed-bench --bench notify`; with
 //! `EDUFED_BENCH_POSTGRES_URL=postgres://…/postgres` also on PostgreSQL.
@@ -31,9 +31,13 @@ fn main() {
     on_each_backend(async |backend, url| run(backend, url).await);
 }
 
+/// Courses the registrations spread over, as a term's calendar does.
+const COURSES: usize = 100;
+
 /// A university with a coordinator and a school with a director, both
-/// with addresses: each registration is news for both.
-async fn network(store: &Store) -> (OrgId, ActivityId) {
+/// with addresses (each registration is news for both), and the
+/// university's courses.
+async fn network(store: &Store) -> (OrgId, Vec<ActivityId>) {
     let tusur = organization(
         store,
         "tusur",
@@ -76,45 +80,49 @@ async fn network(store: &Store) -> (OrgId, ActivityId) {
         .date_naive()
         .and_hms_opt(15, 0, 0)
         .unwrap();
-    let details = activity(
-        "Олимпиадная математика".into(),
-        ActivityKind::Course,
-        Direction::DistanceAndGifted,
-        GradeRange::new("grades", 9, 11).unwrap(),
-        100_000,
-        None,
-        schedule(zone, start, 90, None),
-    );
-    let published = store
-        .publish_activity(
-            Publish {
-                publisher: tusur.id.clone(),
-                details,
-                status: ActivityStatus::Published,
-            },
-            &edufed_tests::operator(),
-        )
-        .await
-        .expect("activity");
-    (school.id, published.id)
+    let mut courses = Vec::with_capacity(COURSES);
+    for i in 0..COURSES {
+        let details = activity(
+            format!("Олимпиадная математика, группа {i}"),
+            ActivityKind::Course,
+            Direction::DistanceAndGifted,
+            GradeRange::new("grades", 9, 11).unwrap(),
+            100_000,
+            None,
+            schedule(zone, start, 90, None),
+        );
+        let published = store
+            .publish_activity(
+                Publish {
+                    publisher: tusur.id.clone(),
+                    details,
+                    status: ActivityStatus::Published,
+                },
+                &edufed_tests::operator(),
+            )
+            .await
+            .expect("activity");
+        courses.push(published.id);
+    }
+    (school.id, courses)
 }
 
-/// `count` registrations by `CLIENTS` concurrent writers; registrations
-/// per second.
-async fn register(store: &Store, school: &OrgId, activity: &ActivityId, count: usize) -> f64 {
+/// `count` registrations by `CLIENTS` concurrent writers, spread over
+/// `courses`; registrations per second.
+async fn register(store: &Store, school: &OrgId, courses: &[ActivityId], count: usize) -> f64 {
     let started = Instant::now();
     let per_client = count / CLIENTS;
     let mut writers = Vec::new();
-    for _ in 0..CLIENTS {
+    for client in 0..CLIENTS {
         let store = store.clone();
         let school = school.clone();
-        let activity = activity.clone();
+        let courses = courses.to_vec();
         writers.push(tokio::spawn(async move {
-            for _ in 0..per_client {
+            for n in 0..per_client {
                 store
                     .register(
                         Register {
-                            activity: activity.clone(),
+                            activity: courses[(client + n * CLIENTS) % courses.len()].clone(),
                             occurrence: None,
                             cohort: Cohort {
                                 org_id: school.clone(),
@@ -163,7 +171,7 @@ fn start_workers(store: &Store, sink: &SmtpSink, stop: &CancellationToken) {
             give_up_after: chrono::Duration::hours(48),
             poll: Duration::from_secs(1),
             lease: chrono::Duration::minutes(2),
-            concurrency: 8,
+            concurrency: 16,
         },
         wake.clone(),
     )
@@ -173,6 +181,26 @@ fn start_workers(store: &Store, sink: &SmtpSink, stop: &CancellationToken) {
         stop.clone(),
     ));
     tokio::spawn(edufed_worker::run(sender, stop.clone()));
+}
+
+/// Waits until `total` e-mails have been sent and none waits; panics
+/// after a minute without progress.
+async fn delivered(store: &Store, total: u64) {
+    let mut last = (0, Instant::now());
+    loop {
+        let (queued, sent) = email(store).await;
+        if queued == 0 && sent >= total {
+            return;
+        }
+        if sent != last.0 {
+            last = (sent, Instant::now());
+        }
+        assert!(
+            last.1.elapsed() < Duration::from_secs(60),
+            "stalled at {sent} of {total} sent, {queued} waiting"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// E-mail notifications waiting and sent.
@@ -199,25 +227,20 @@ async fn run(backend: &str, url: &str) {
         },
     )
     .await;
-    let (school, course) = network(&store).await;
-    let half = 5_000 / scale();
+    let (school, courses) = network(&store).await;
+    // Registrations come in whole rounds of the writers.
+    let half = (5_000 / scale()).div_ceil(CLIENTS) * CLIENTS;
     let backlog = 2 * half;
 
     // Registrations alone, no notifier: each is news for two people, so
     // they leave a backlog of 10 000 notifications in the log.
-    let alone = register(&store, &school, &course, half).await;
+    let alone = register(&store, &school, &courses, half).await;
 
     // The notifier and sender start: the backlog delivered.
     let started = Instant::now();
     let stop = CancellationToken::new();
     start_workers(&store, &sink, &stop);
-    loop {
-        let (queued, sent) = email(&store).await;
-        if queued == 0 && sent >= backlog as u64 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    delivered(&store, backlog as u64).await;
     let elapsed = started.elapsed().as_secs_f64();
     println!(
         "{backend}: a backlog of {backlog} notifications delivered to the SMTP server in \
@@ -227,22 +250,27 @@ async fn run(backend: &str, url: &str) {
 
     // Registrations again, with the notifier and sender delivering beside
     // them.
-    let beside = register(&store, &school, &course, half).await;
+    let beside = register(&store, &school, &courses, half).await;
     println!(
         "{backend}: {alone:.0} registrations/s with no notifier, {beside:.0}/s with the \
          notifier and sender delivering beside them ({:.0}%), {CLIENTS} writers",
         100.0 * beside / alone
     );
-    loop {
-        let (queued, sent) = email(&store).await;
-        if queued == 0 && sent >= 2 * backlog as u64 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    delivered(&store, 2 * backlog as u64).await;
+
+    // The mail server dies: the notifier still fills the outbox, the
+    // sender's attempts fail at once and wait their retry.
+    let mut sink = sink;
+    let received = sink.messages();
+    sink.stop().await;
+    let down = register(&store, &school, &courses, half).await;
+    println!(
+        "{backend}: {down:.0} registrations/s with the notifier running and the mail server \
+         down ({:.0}% of the rate with no notifier)",
+        100.0 * down / alone
+    );
     stop.cancel();
-    let ids: std::collections::HashSet<String> = sink
-        .messages()
+    let ids: std::collections::HashSet<String> = received
         .iter()
         .filter_map(|m| {
             m.lines()
@@ -252,7 +280,7 @@ async fn run(backend: &str, url: &str) {
         .collect();
     println!(
         "{backend}: {} messages received, {} Message-IDs",
-        sink.messages().len(),
+        received.len(),
         ids.len()
     );
 }

@@ -207,7 +207,7 @@ impl Composer {
                         .map(|at| ru().instant(*at, zone, viewer))
                         .collect(),
                     link: format!("{}/bookings/{}", self.public_url, queued.entity_id),
-                    until: None,
+                    until: detail.until.map(|at| ru().instant(at, zone, viewer)),
                 })
             }
             EntityKind::Activity => {

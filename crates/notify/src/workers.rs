@@ -98,12 +98,17 @@ pub struct Sender {
     settings: Settings,
     wake: Arc<Notify>,
     tick: Interval,
+    /// E-mail is not tried before this, after the mail server failed
+    /// every message of a chunk.
+    email_paused_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// How many chunks in a row the mail server failed entirely.
+    email_down: u32,
 }
 
 /// What became of one attempt.
 enum Outcome {
     Sent(String),
-    Failed(String, String),
+    Failed(String, String, Channel),
 }
 
 impl Sender {
@@ -127,6 +132,8 @@ impl Sender {
             mailer,
             settings,
             wake,
+            email_paused_until: None,
+            email_down: 0,
         })
     }
 
@@ -146,7 +153,7 @@ impl Sender {
                     error = %format_args!("{error:#}"),
                     "notification not delivered"
                 );
-                Outcome::Failed(queued.key, format!("{error:#}"))
+                Outcome::Failed(queued.key, format!("{error:#}"), queued.channel)
             }
         }
     }
@@ -193,15 +200,13 @@ impl Sender {
                         error = %format_args!("{error:#}"),
                         "digest not delivered"
                     );
-                    for key in &keys {
-                        self.store
-                            .notification_failed(
-                                key,
-                                &format!("{error:#}"),
-                                self.settings.give_up_after,
-                            )
-                            .await?;
-                    }
+                    let failed: Vec<(String, String)> = keys
+                        .into_iter()
+                        .map(|key| (key, format!("{error:#}")))
+                        .collect();
+                    self.store
+                        .notifications_failed(&failed, self.settings.give_up_after)
+                        .await?;
                 }
             }
         }
@@ -228,11 +233,13 @@ impl Worker for Sender {
     }
 
     async fn work(&mut self, must_exit: &CancellationToken) -> anyhow::Result<WorkerState> {
+        let now = self.store.clock().now();
+        let email_up = self.mailer.is_some() && self.email_paused_until.is_none_or(|t| t <= now);
         let mut channels = vec![Channel::Webhook];
-        if self.mailer.is_some() {
+        if email_up {
             channels.push(Channel::Email);
         }
-        let mut claimed = Vec::new();
+        let mut claimed = std::collections::VecDeque::new();
         for channel in channels {
             claimed.extend(
                 self.store
@@ -241,15 +248,14 @@ impl Worker for Sender {
                     .context("cannot claim notifications")?,
             );
         }
-        let digests = if self.mailer.is_some() {
-            self.store
+        if email_up {
+            let digests = self
+                .store
                 .claim_due_digests(CLAIM_BATCH, self.settings.lease)
                 .await
-                .context("cannot claim digests")?
-        } else {
-            Vec::new()
-        };
-        self.send_digests(digests).await?;
+                .context("cannot claim digests")?;
+            self.send_digests(digests).await?;
+        }
         if claimed.is_empty() {
             return Ok(WorkerState::Idle);
         }
@@ -257,23 +263,22 @@ impl Worker for Sender {
         // A few at a time, each few recorded as soon as it is done: a node
         // killed mid-batch sends again only what it had not recorded.
         let at_once = self.settings.concurrency.max(1);
-        let mut claimed = claimed.into_iter();
-        loop {
-            let chunk: Vec<Queued> = claimed.by_ref().take(at_once).collect();
-            if chunk.is_empty() {
-                break;
-            }
+        while !claimed.is_empty() {
+            let chunk: Vec<Queued> = claimed.drain(..at_once.min(claimed.len())).collect();
+            let emails = chunk.iter().filter(|q| q.channel == Channel::Email).count();
             let outcomes =
                 futures::future::join_all(chunk.into_iter().map(|q| self.deliver(q))).await;
             let mut sent = Vec::new();
+            let mut failed = Vec::new();
+            let mut emails_failed = 0;
             for outcome in outcomes {
                 match outcome {
                     Outcome::Sent(key) => sent.push(key),
-                    Outcome::Failed(key, error) => {
-                        self.store
-                            .notification_failed(&key, &error, self.settings.give_up_after)
-                            .await
-                            .context("cannot record a failed delivery")?;
+                    Outcome::Failed(key, error, channel) => {
+                        if channel == Channel::Email {
+                            emails_failed += 1;
+                        }
+                        failed.push((key, error));
                     }
                 }
             }
@@ -281,6 +286,31 @@ impl Worker for Sender {
                 .notifications_sent(&sent)
                 .await
                 .context("cannot record deliveries")?;
+            self.store
+                .notifications_failed(&failed, self.settings.give_up_after)
+                .await
+                .context("cannot record failed deliveries")?;
+            if emails > 0 && emails_failed == emails {
+                // The mail server is down (or refuses everything): stop
+                // trying it for a while instead of failing each message
+                // in turn, and give back the rest untried.
+                self.email_down = self.email_down.saturating_add(1);
+                let until =
+                    self.store.clock().now() + edufed_domain::notify::retry_delay(self.email_down);
+                self.email_paused_until = Some(until);
+                let (untried, rest): (Vec<Queued>, Vec<Queued>) =
+                    claimed.drain(..).partition(|q| q.channel == Channel::Email);
+                claimed.extend(rest);
+                let keys: Vec<String> = untried.into_iter().map(|q| q.key).collect();
+                self.store
+                    .release_notifications(&keys, until)
+                    .await
+                    .context("cannot give back notifications")?;
+                tracing::warn!(%until, failures = self.email_down, "the mail server fails every message; paused");
+            } else if emails > 0 {
+                self.email_down = 0;
+                self.email_paused_until = None;
+            }
             if must_exit.is_cancelled() {
                 // The rest go back to the queue when the lease runs out.
                 break;

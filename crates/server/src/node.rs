@@ -142,7 +142,7 @@ impl Node {
                 lease: chrono::Duration::seconds(
                     i64::try_from(settings.notify_lease_secs).unwrap_or(120),
                 ),
-                concurrency: 8,
+                concurrency: 16,
             },
             wake_sender.clone(),
         )?;

@@ -39,6 +39,8 @@ string_enum!(
         BookingRejected = "booking_rejected",
         /// Booked lessons were cancelled.
         BookingCancelled = "booking_cancelled",
+        /// A hold on lessons lapses within the hour unless confirmed.
+        BookingHoldLapsing = "booking_hold_lapsing",
         /// A lesson the school registered for was cancelled.
         OccurrenceCancelled = "occurrence_cancelled",
         /// A lesson the school registered for was moved.
@@ -105,9 +107,10 @@ impl Kind {
             | Kind::AgreementExpiring => Action::SignAgreements,
             Kind::RegistrationReceived | Kind::RegistrationWithdrawn => Action::ManageActivities,
             Kind::BookingRequested => Action::ManageResources,
-            Kind::BookingApproved | Kind::BookingRejected | Kind::BookingCancelled => {
-                Action::RequestBookings
-            }
+            Kind::BookingApproved
+            | Kind::BookingRejected
+            | Kind::BookingCancelled
+            | Kind::BookingHoldLapsing => Action::RequestBookings,
         }
     }
 

@@ -85,3 +85,11 @@ notify-digest-subject = Сводка edufed: { $count } { $count ->
    *[many] событий
 }
 notify-digest = События за день, о которых вы просили сообщать одной сводкой:
+notify-booking-hold-lapsing-subject = Предварительная бронь снимется { $until }: { $resource }
+notify-booking-hold-lapsing = { $count ->
+    [one] Занятие
+   *[other] Занятия
+} в «{ $resource }» ({ $counterpart }) { $count ->
+    [one] забронировано
+   *[other] забронированы
+} предварительно: бронь снимется { $until }, если её не подтвердить.

@@ -311,3 +311,4 @@ notification-kind-agreement-declined = Соглашение отклонено
 notification-kind-agreement-amended = Изменения соглашения вступили в силу
 notification-kind-agreement-terminated = Соглашение расторгается
 notification-kind-agreement-expiring = Срок соглашения истекает
+notification-kind-booking-hold-lapsing = Предварительная бронь скоро снимется

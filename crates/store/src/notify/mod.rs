@@ -50,6 +50,9 @@ pub struct Detail {
     /// For a reminder or an agreement's end: how many days ahead it is.
     #[serde(default)]
     pub horizon_days: Option<u32>,
+    /// When a hold lapses.
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
 }
 
 /// A booking as the change log carries it.
@@ -311,6 +314,7 @@ async fn events(
             counterpart: Some(event.counterpart.clone()),
             place: None,
             horizon_days: None,
+            until: None,
         };
         (event, detail)
     };
@@ -447,47 +451,46 @@ async fn preference(
 /// an address whose role the news concerns and who wants it, but the
 /// person who acted.
 async fn queue(conn: &mut AnyConnection, news: &News<'_>, actor: &str) -> Result<(), StorageError> {
-    let members: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT p.id, p.email, m.role FROM memberships m JOIN people p ON p.id = m.person_id \
+    // Each member with an address, their choice for this kind and their
+    // organization's zone, in one read.
+    let members: Vec<(String, String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT p.id, p.email, m.role, np.delivery, o.time_zone FROM memberships m \
+         JOIN people p ON p.id = m.person_id JOIN organizations o ON o.id = m.org_id \
+         LEFT JOIN notification_preferences np ON np.person_id = p.id AND np.kind = $2 \
          WHERE m.org_id = $1 AND p.email IS NOT NULL AND p.email <> '' ORDER BY p.id",
     )
     .bind(news.event.org.to_string())
+    .bind(news.event.kind.as_str())
     .fetch_all(&mut *conn)
     .await
     .map_err(storage)?;
-    let zone: Option<String> =
-        sqlx::query_scalar("SELECT time_zone FROM organizations WHERE id = $1")
-            .bind(news.event.org.to_string())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(storage)?;
-    let digest_at = notify::next_digest(
-        news.now,
-        zone.and_then(|z| TimeZone::parse("time_zone", &z).ok())
-            .unwrap_or(TimeZone::UTC),
-    );
-    for (person, address, role) in members {
+    for (person, address, role, chosen, zone) in members {
         let told = Role::parse("role", &role).is_ok_and(|r| news.event.kind.told_to(r));
         if !told || person == actor {
             continue;
         }
         let person = PersonId::from_stored(person);
-        let delivery = preference(conn, &person, news.event.kind).await?;
+        // A kind never chosen comes immediately.
+        let delivery = chosen
+            .and_then(|d| Delivery::parse("delivery", &d).ok())
+            .unwrap_or(Delivery::Immediately);
         if delivery == Delivery::Off {
             continue;
         }
         let key = format!("{}:{person}:{}", news.key, news.event.kind.as_str());
+        let due = if delivery == Delivery::Digest {
+            let zone = TimeZone::parse("time_zone", &zone).unwrap_or(TimeZone::UTC);
+            notify::next_digest(news.now, zone)
+        } else {
+            news.now
+        };
         let row = outbox::Row {
             key: &key,
             channel: Channel::Email,
             person: Some(&person),
             address: &address,
             delivery,
-            due: if delivery == Delivery::Digest {
-                digest_at
-            } else {
-                news.now
-            },
+            due,
         };
         outbox::insert(conn, news, &row).await?;
     }

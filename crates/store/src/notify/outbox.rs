@@ -211,42 +211,83 @@ impl Store {
         tx.commit().await
     }
 
-    /// Records a failed delivery of `key` and its reason: it is tried again after
-    /// [`notify::retry_delay`], or given up (state `failed`) once it has
-    /// waited `give_up_after` since it was queued.
+    /// Records a failed delivery of `key` and its reason: it is tried again
+    /// after [`notify::retry_delay`], or given up (state `failed`) once it
+    /// has waited `give_up_after` since it was queued.
     pub async fn notification_failed(
         &self,
         key: &str,
         error: &str,
         give_up_after: chrono::Duration,
     ) -> Result<(), StorageError> {
+        self.notifications_failed(&[(key.to_owned(), error.to_owned())], give_up_after)
+            .await
+    }
+
+    /// Records failed deliveries, each a key and its reason, in one
+    /// transaction, as [`Store::notification_failed`] does each.
+    pub async fn notifications_failed(
+        &self,
+        failures: &[(String, String)],
+        give_up_after: chrono::Duration,
+    ) -> Result<(), StorageError> {
+        if failures.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.write_tx().await?;
         let now = tx.now();
-        let row: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT attempts, created_at FROM notification_outbox WHERE dedupe_key = $1",
-        )
-        .bind(key)
-        .fetch_optional(tx.conn())
-        .await
-        .map_err(storage)?;
-        let Some((attempts, created_at)) = row else {
-            return tx.commit().await;
-        };
-        let attempts = u32::try_from(attempts.saturating_add(1)).unwrap_or(u32::MAX);
-        let give_up = now - instant(created_at)? >= give_up_after;
-        let next = now + notify::retry_delay(attempts);
-        sqlx::query(
-            "UPDATE notification_outbox SET attempts = $1, last_error = $2, next_attempt_at = $3, \
-             state = $4 WHERE dedupe_key = $5",
-        )
-        .bind(i64::from(attempts))
-        .bind(error.chars().take(ERROR_CHARS).collect::<String>())
-        .bind(micros(next))
-        .bind(if give_up { "failed" } else { "queued" })
-        .bind(key)
-        .execute(tx.conn())
-        .await
-        .map_err(storage)?;
+        for (key, error) in failures {
+            let row: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT attempts, created_at FROM notification_outbox WHERE dedupe_key = $1",
+            )
+            .bind(key)
+            .fetch_optional(tx.conn())
+            .await
+            .map_err(storage)?;
+            let Some((attempts, created_at)) = row else {
+                continue;
+            };
+            let attempts = u32::try_from(attempts.saturating_add(1)).unwrap_or(u32::MAX);
+            let give_up = now - instant(created_at)? >= give_up_after;
+            let next = now + notify::retry_delay(attempts);
+            sqlx::query(
+                "UPDATE notification_outbox SET attempts = $1, last_error = $2, \
+                 next_attempt_at = $3, state = $4 WHERE dedupe_key = $5",
+            )
+            .bind(i64::from(attempts))
+            .bind(error.chars().take(ERROR_CHARS).collect::<String>())
+            .bind(micros(next))
+            .bind(if give_up { "failed" } else { "queued" })
+            .bind(key)
+            .execute(tx.conn())
+            .await
+            .map_err(storage)?;
+        }
+        tx.commit().await
+    }
+
+    /// Gives back claimed notifications not tried, due again at `at` (a
+    /// channel found down): no attempt is counted.
+    pub async fn release_notifications(
+        &self,
+        keys: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write_tx().await?;
+        for key in keys {
+            sqlx::query(
+                "UPDATE notification_outbox SET next_attempt_at = $1 \
+                 WHERE dedupe_key = $2 AND state = 'queued'",
+            )
+            .bind(micros(at))
+            .bind(key)
+            .execute(tx.conn())
+            .await
+            .map_err(storage)?;
+        }
         tx.commit().await
     }
 

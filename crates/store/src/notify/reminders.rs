@@ -30,6 +30,9 @@ impl Store {
     /// groups were registered by then), and word `expiring_days` before an
     /// agreement in force ends (to every party's admins). Returns how many
     /// lessons and agreements it looked at.
+    ///
+    /// It also warns a requester an hour before a hold on its lessons
+    /// lapses.
     #[tracing::instrument(name = "store.notify.queue_reminders", skip(self))]
     pub async fn queue_reminders(
         &self,
@@ -152,9 +155,74 @@ impl Store {
                 }
             }
         }
+        looked += queue_lapsing_holds(tx.conn(), now).await?;
         tx.commit().await?;
         Ok(looked)
     }
+}
+
+/// How long before a hold lapses its requester is told (holds last a day
+/// at most).
+const HOLD_WARNING: chrono::Duration = chrono::Duration::hours(1);
+
+/// Warns each requester whose held lessons lapse within [`HOLD_WARNING`],
+/// once per booking and lapse, if the hold was placed before that; returns
+/// how many bookings it looked at.
+async fn queue_lapsing_holds(
+    conn: &mut sqlx::AnyConnection,
+    now: DateTime<Utc>,
+) -> Result<usize, StorageError> {
+    let held: Vec<(String, String, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT b.id, b.resource_id, b.requester_org_id, r.owner_id, o.start_at, \
+         o.hold_expires_at FROM booking_occurrences o \
+         JOIN bookings b ON b.id = o.booking_id JOIN resources r ON r.id = b.resource_id \
+         WHERE o.state = 'held' AND o.hold_expires_at > $1 AND o.hold_expires_at <= $2 \
+         AND o.updated_at <= o.hold_expires_at - $3 \
+         ORDER BY b.id, o.hold_expires_at, o.start_at",
+    )
+    .bind(micros(now))
+    .bind(micros(now + HOLD_WARNING))
+    .bind(HOLD_WARNING.num_microseconds().unwrap_or(i64::MAX))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(storage)?;
+    let mut bookings: Vec<(String, String, String, String, i64, Vec<DateTime<Utc>>)> = Vec::new();
+    for (booking, resource, requester, owner, start, lapses) in held {
+        let start = instant(start)?;
+        match bookings.last_mut() {
+            Some(last) if last.0 == booking && last.4 == lapses => last.5.push(start),
+            _ => bookings.push((booking, resource, requester, owner, lapses, vec![start])),
+        }
+    }
+    let looked = bookings.len();
+    for (booking, resource, requester, owner, lapses, starts) in bookings {
+        let event = Event {
+            kind: Kind::BookingHoldLapsing,
+            org: OrgId::from_stored(requester),
+            counterpart: OrgId::from_stored(owner),
+            starts: starts.clone(),
+            comment: None,
+        };
+        let detail = Detail {
+            starts,
+            about: resource,
+            counterpart: Some(event.counterpart.clone()),
+            until: Some(instant(lapses)?),
+            ..Detail::default()
+        };
+        let news = News {
+            seq: 0,
+            key: format!("hold:{booking}:{lapses}"),
+            entity_kind: EntityKind::Booking,
+            entity_id: &booking,
+            event: &event,
+            detail: &detail,
+            now,
+        };
+        queue(conn, &news, "").await?;
+        queue_webhook(conn, &news).await?;
+    }
+    Ok(looked)
 }
 
 #[cfg(test)]
