@@ -35,9 +35,9 @@ fn main() {
 const COURSES: usize = 100;
 
 /// A university with a coordinator and a school with a director, both
-/// with addresses (each registration is news for both), and the
-/// university's courses.
-async fn network(store: &Store) -> (OrgId, Vec<ActivityId>) {
+/// with addresses (each registration is news for both); the university's
+/// id and the school's.
+async fn network(store: &Store) -> (OrgId, OrgId) {
     let tusur = organization(
         store,
         "tusur",
@@ -75,6 +75,12 @@ async fn network(store: &Store) -> (OrgId, Vec<ActivityId>) {
             .await
             .expect("member");
     }
+    (tusur.id, school.id)
+}
+
+/// `COURSES` new courses of `publisher`: each phase registers into its
+/// own, so that every phase's registrations meet courses of the same size.
+async fn courses(store: &Store, publisher: &OrgId, phase: &str) -> Vec<ActivityId> {
     let zone = TimeZone::parse("zone", "Asia/Tomsk").unwrap();
     let start = (Utc::now() + chrono::Duration::days(30))
         .date_naive()
@@ -83,7 +89,7 @@ async fn network(store: &Store) -> (OrgId, Vec<ActivityId>) {
     let mut courses = Vec::with_capacity(COURSES);
     for i in 0..COURSES {
         let details = activity(
-            format!("Олимпиадная математика, группа {i}"),
+            format!("Олимпиадная математика, {phase}, группа {i}"),
             ActivityKind::Course,
             Direction::DistanceAndGifted,
             GradeRange::new("grades", 9, 11).unwrap(),
@@ -94,7 +100,7 @@ async fn network(store: &Store) -> (OrgId, Vec<ActivityId>) {
         let published = store
             .publish_activity(
                 Publish {
-                    publisher: tusur.id.clone(),
+                    publisher: publisher.clone(),
                     details,
                     status: ActivityStatus::Published,
                 },
@@ -104,7 +110,7 @@ async fn network(store: &Store) -> (OrgId, Vec<ActivityId>) {
             .expect("activity");
         courses.push(published.id);
     }
-    (school.id, courses)
+    courses
 }
 
 /// `count` registrations by `CLIENTS` concurrent writers, spread over
@@ -227,16 +233,37 @@ async fn run(backend: &str, url: &str) {
         },
     )
     .await;
-    let (school, courses) = network(&store).await;
+    let (university, school) = network(&store).await;
     // Registrations come in whole rounds of the writers.
     let half = (5_000 / scale()).div_ceil(CLIENTS) * CLIENTS;
     let backlog = 2 * half;
 
     // Registrations alone, no notifier: each is news for two people, so
     // they leave a backlog of 10 000 notifications in the log.
-    let alone = register(&store, &school, &courses, half).await;
+    let first = courses(&store, &university, "первая").await;
+    let second = courses(&store, &university, "вторая").await;
+    let third = courses(&store, &university, "третья").await;
+    let alone = register(&store, &school, &first, half).await;
 
-    // The notifier and sender start: the backlog delivered.
+    // The notifier's share alone: the backlog's log entries read and turned
+    // into outbox rows, in its batches.
+    let started = Instant::now();
+    let mut entries = 0;
+    loop {
+        let passed = store.fill_outbox(500).await.expect("fill");
+        if passed == 0 {
+            break;
+        }
+        entries += passed;
+    }
+    let filled = started.elapsed().as_secs_f64();
+    println!(
+        "{backend}: the notifier read {entries} log entries into {backlog} notifications in \
+         {filled:.1} s: {:.0} entries/s",
+        entries as f64 / filled
+    );
+
+    // The sender starts: the backlog delivered.
     let started = Instant::now();
     let stop = CancellationToken::new();
     start_workers(&store, &sink, &stop);
@@ -250,7 +277,7 @@ async fn run(backend: &str, url: &str) {
 
     // Registrations again, with the notifier and sender delivering beside
     // them.
-    let beside = register(&store, &school, &courses, half).await;
+    let beside = register(&store, &school, &second, half).await;
     println!(
         "{backend}: {alone:.0} registrations/s with no notifier, {beside:.0}/s with the \
          notifier and sender delivering beside them ({:.0}%), {CLIENTS} writers",
@@ -263,7 +290,7 @@ async fn run(backend: &str, url: &str) {
     let mut sink = sink;
     let received = sink.messages();
     sink.stop().await;
-    let down = register(&store, &school, &courses, half).await;
+    let down = register(&store, &school, &third, half).await;
     println!(
         "{backend}: {down:.0} registrations/s with the notifier running and the mail server \
          down ({:.0}% of the rate with no notifier)",

@@ -24,6 +24,9 @@ const CLAIM_BATCH: u32 = 200;
 /// How often the notifier looks at the log without being woken (another
 /// replica's writes on PostgreSQL wake it through the log poller too).
 const FILL_TICK: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long the notifier lets the log grow after a write wakes it, so that
+/// a burst of writes is read in one transaction rather than one each.
+const FILL_GATHER: std::time::Duration = std::time::Duration::from_millis(200);
 
 fn ticks(period: std::time::Duration) -> Interval {
     let mut tick = tokio::time::interval_at(Instant::now() + period, period);
@@ -80,6 +83,8 @@ impl Worker for Notifier {
                 if changed.is_err() {
                     // The store is gone; the tick still works.
                     self.tick.tick().await;
+                } else {
+                    tokio::time::sleep(FILL_GATHER).await;
                 }
             }
             _ = self.tick.tick() => {}

@@ -147,8 +147,10 @@ impl Store {
             Delivery::Digest => "person_id, address, change_seq, dedupe_key",
             _ => "next_attempt_at, change_seq, dedupe_key",
         };
-        let mut tx = self.write_tx().await?;
-        let now = tx.now();
+        // Read what is due without holding the writer (an idle sender's
+        // look costs writes nothing); each row is then claimed by a
+        // compare-and-set on when it is due.
+        let now = self.clock().now();
         let rows: Vec<OutboxRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS}, next_attempt_at FROM notification_outbox \
              WHERE state = 'queued' AND delivery = $1 AND channel = $2 \
@@ -159,9 +161,13 @@ impl Store {
         .bind(channel.as_str())
         .bind(micros(now))
         .bind(i64::from(limit))
-        .fetch_all(tx.conn())
+        .fetch_all(self.reader())
         .await
         .map_err(storage)?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.write_tx().await?;
         let mut claimed = Vec::new();
         for row in rows {
             let due = row.15;
