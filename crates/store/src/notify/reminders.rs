@@ -161,6 +161,10 @@ impl Store {
     }
 }
 
+/// A booking with lessons held: its id, resource, requester and owner,
+/// when the hold lapses, and the lessons held.
+type HeldBooking = (String, String, String, String, i64, Vec<DateTime<Utc>>);
+
 /// How long before a hold lapses its requester is told (holds last a day
 /// at most).
 const HOLD_WARNING: chrono::Duration = chrono::Duration::hours(1);
@@ -186,7 +190,7 @@ async fn queue_lapsing_holds(
     .fetch_all(&mut *conn)
     .await
     .map_err(storage)?;
-    let mut bookings: Vec<(String, String, String, String, i64, Vec<DateTime<Utc>>)> = Vec::new();
+    let mut bookings: Vec<HeldBooking> = Vec::new();
     for (booking, resource, requester, owner, start, lapses) in held {
         let start = instant(start)?;
         match bookings.last_mut() {
