@@ -49,6 +49,15 @@ impl SmtpSink {
         self.child = spawn(&self.program, self.addr, self.maildir.path()).await;
     }
 
+    /// Points a node's `settings` at this server, with no TLS, its mail
+    /// coming from `from` (`edufed <edufed@hub.example>`).
+    pub fn configure(&self, settings: &mut edufed_server::Settings, from: &str) {
+        settings.smtp_host = Some(self.addr.ip().to_string());
+        settings.smtp_port = self.addr.port();
+        settings.smtp_tls = "none".into();
+        settings.mail_from = Some(from.to_owned());
+    }
+
     /// Every message received so far, as raw RFC 5322 text, oldest first.
     pub fn messages(&self) -> Vec<String> {
         let dir = self.maildir.path().join("mail");

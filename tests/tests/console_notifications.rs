@@ -14,12 +14,8 @@ both_backends!(
         let Some(mut sink) = SmtpSink::start().await else {
             return;
         };
-        let smtp = sink.addr;
         let node = TestNode::start_with(edufed_tests::TestDb::new(backend).await, |s| {
-            s.smtp_host = Some(smtp.ip().to_string());
-            s.smtp_port = smtp.port();
-            s.smtp_tls = "none".into();
-            s.mail_from = Some("edufed <edufed@hub.example>".into());
+            sink.configure(s, "edufed <edufed@hub.example>");
         })
         .await;
         let mut op = node.operator().await;

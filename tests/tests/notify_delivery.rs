@@ -68,12 +68,8 @@ both_backends!(
             return;
         };
         let db = edufed_tests::TestDb::new(backend).await;
-        let smtp = sink.addr;
         let node = TestNode::start_with(db, |s| {
-            s.smtp_host = Some(smtp.ip().to_string());
-            s.smtp_port = smtp.port();
-            s.smtp_tls = "none".into();
-            s.mail_from = Some("edufed Томск <edufed@hub.example>".into());
+            sink.configure(s, "edufed Томск <edufed@hub.example>");
             s.mail_reply_to = Some("coordinators@hub.example".into());
         })
         .await;

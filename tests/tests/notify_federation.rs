@@ -25,24 +25,13 @@ both_backends!(
         let Some(mut sink) = SmtpSink::start().await else {
             return;
         };
-        let smtp = sink.addr;
-        let mail = move |from: &'static str| {
-            move |s: &mut edufed_server::config::Settings| {
-                s.smtp_host = Some(smtp.ip().to_string());
-                s.smtp_port = smtp.port();
-                s.smtp_tls = "none".into();
-                s.mail_from = Some(format!("edufed <edufed@{from}>"));
-            }
-        };
-        let park = TestNode::start_with(
-            edufed_tests::TestDb::new(Backend::Sqlite).await,
-            mail("park.example"),
-        )
+        let park = TestNode::start_with(edufed_tests::TestDb::new(Backend::Sqlite).await, |s| {
+            sink.configure(s, "edufed <edufed@park.example>");
+        })
         .await;
-        let hub = TestNode::start_with(
-            edufed_tests::TestDb::new(backend).await,
-            mail("hub.example"),
-        )
+        let hub = TestNode::start_with(edufed_tests::TestDb::new(backend).await, |s| {
+            sink.configure(s, "edufed <edufed@hub.example>");
+        })
         .await;
         park.operator()
             .await

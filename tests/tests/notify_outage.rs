@@ -27,14 +27,10 @@ both_backends!(
         let Some(mut sink) = SmtpSink::start().await else {
             return;
         };
-        let smtp = sink.addr;
         let clock = Clock::manual(Utc::now());
         let db = edufed_tests::TestDb::new(backend).await;
         let node = TestNode::start_with_clock(db, clock.clone(), |s| {
-            s.smtp_host = Some(smtp.ip().to_string());
-            s.smtp_port = smtp.port();
-            s.smtp_tls = "none".into();
-            s.mail_from = Some("edufed <edufed@hub.example>".into());
+            sink.configure(s, "edufed <edufed@hub.example>");
             s.notify_give_up_hours = 48;
         })
         .await;
