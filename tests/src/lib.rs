@@ -432,13 +432,29 @@ pub async fn member(
     role: edufed_proto::v1::Role,
     email: &str,
 ) -> (edufed_domain::ids::PersonId, String) {
+    member_through(&mut node.operator().await, org, role, email).await
+}
+
+/// [`member`] through `operator`, a directory client as the node's
+/// operator (for a node run as a process); a person without an address
+/// is named by their organization and role.
+pub async fn member_through(
+    operator: &mut DirectoryClient<InterceptedService<Channel, Bearer>>,
+    org: &str,
+    role: edufed_proto::v1::Role,
+    email: &str,
+) -> (edufed_domain::ids::PersonId, String) {
     use edufed_proto::v1 as pb;
-    let mut op = node.operator().await;
-    let added = op
+    let display_name = if email.is_empty() {
+        format!("{org} {role:?}")
+    } else {
+        email.to_owned()
+    };
+    let added = operator
         .add_member(pb::AddMemberRequest {
             organization: org.into(),
             person: Some(pb::add_member_request::Person::NewPerson(pb::NewPerson {
-                display_name: email.into(),
+                display_name,
                 email: email.into(),
             })),
             role: role.into(),
@@ -447,7 +463,7 @@ pub async fn member(
         .unwrap()
         .into_inner();
     let id = added.person.unwrap().id;
-    let token = op
+    let token = operator
         .create_token(pb::CreateTokenRequest {
             person_id: id.clone(),
             name: "test".into(),

@@ -47,36 +47,22 @@ async fn replicas_send_each_notification_once() {
         .create_organization(org_request("gym24"))
         .await
         .unwrap();
-    let token_of = |org: &'static str, role: pb::Role, email: &'static str| {
-        let mut directory = directory.clone();
-        async move {
-            let added = directory
-                .add_member(pb::AddMemberRequest {
-                    organization: org.into(),
-                    person: Some(pb::add_member_request::Person::NewPerson(pb::NewPerson {
-                        display_name: format!("{org} {role:?}"),
-                        email: email.into(),
-                    })),
-                    role: role.into(),
-                })
-                .await
-                .unwrap()
-                .into_inner();
-            directory
-                .create_token(pb::CreateTokenRequest {
-                    person_id: added.person.unwrap().id,
-                    name: "test".into(),
-                    ttl: None,
-                })
-                .await
-                .unwrap()
-                .into_inner()
-                .secret
-        }
-    };
-    let lecturer = token_of("tusur", pb::Role::Coordinator, "lecturer@tusur.example").await;
-    let deputy = token_of("gym24", pb::Role::Coordinator, "").await;
-    token_of("gym24", pb::Role::Admin, "director@gym24.example").await;
+    let (_, lecturer) = edufed_tests::member_through(
+        &mut directory,
+        "tusur",
+        pb::Role::Coordinator,
+        "lecturer@tusur.example",
+    )
+    .await;
+    let (_, deputy) =
+        edufed_tests::member_through(&mut directory, "gym24", pb::Role::Coordinator, "").await;
+    edufed_tests::member_through(
+        &mut directory,
+        "gym24",
+        pb::Role::Admin,
+        "director@gym24.example",
+    )
+    .await;
     let mut course = edufed_tests::public_course("Олимпиадная биология", 20);
     course.capacity = 10_000;
     let course =

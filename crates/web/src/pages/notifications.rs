@@ -4,7 +4,7 @@
 //! unsubscribe (RFC 8058).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::Response;
 use edufed_domain::notify::Kind;
 use edufed_i18n::ru;
@@ -68,7 +68,7 @@ struct Preferences {
 }
 
 /// `GET /account/notifications`.
-pub(crate) async fn show(State(_console): State<Console>, visitor: Visitor) -> Response {
+pub(crate) async fn show(visitor: Visitor) -> Response {
     page(&visitor, false).await
 }
 
