@@ -7,6 +7,7 @@
 //! `EDUFED_REQUIRE_POSTGRES=1`, when they fail.
 
 pub mod console;
+pub mod oidc;
 pub mod smtp;
 pub mod webhook;
 
