@@ -1,6 +1,7 @@
 //! The tests' OpenID Connect provider is a real one: it publishes its
 //! discovery document and signing keys, offers the code flow with PKCE and
-//! the device flow, and refuses a client it does not know.
+//! the device flow, and refuses a client it does not know; the node's
+//! relying party discovers it.
 
 use edufed_tests::http_get;
 use edufed_tests::oidc::{Account, Client, OidcProvider};
@@ -45,5 +46,18 @@ async fn the_provider_publishes_what_a_relying_party_discovers() {
     )
     .await;
     assert_eq!(status, 400);
+    // The relying party's discovery reads the same, and its keys.
+    let found = edufed_identity::discover(&provider.issuer).await.unwrap();
+    assert_eq!(found.issuer, provider.issuer);
+    assert!(found.keys >= 1 && found.pkce_s256);
+    assert!(found.device_authorization_endpoint.is_some());
+    assert!(found.end_session_endpoint.is_some());
+    // An issuer that is not there, or that names another, is refused.
+    let elsewhere = format!("{}/realms/nowhere", provider.issuer);
+    let refused = edufed_identity::discover(&elsewhere).await.unwrap_err();
+    assert!(
+        format!("{refused:#}").contains("discovery document"),
+        "{refused:#}"
+    );
     provider.stop().await;
 }
