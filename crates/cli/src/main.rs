@@ -11,6 +11,7 @@ mod directory;
 mod ics;
 mod node;
 mod notify;
+mod oidc;
 mod output;
 mod peer;
 mod registration;
@@ -96,6 +97,9 @@ enum Command {
     /// test).
     #[command(subcommand)]
     Notify(notify::NotifyCommand),
+    /// OpenID Connect sign-in: check the configured issuers.
+    #[command(subcommand)]
+    Oidc(oidc::OidcCommand),
     /// Activities of the network's calendar.
     #[command(subcommand)]
     Activity(Box<activity::ActivityCommand>),
@@ -245,6 +249,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let conn = Connection::open(&cli.client).await?;
             session::session(conn, command, cli.client.output).await
         }
+        Command::Oidc(command) => oidc::oidc(command).await,
         Command::Notify(command) => {
             let conn = Connection::open(&cli.client).await?;
             notify::notify(conn, command, cli.client.output).await

@@ -50,7 +50,7 @@ enum LogFormat {
 }
 
 impl SettingsArgs {
-    fn settings(&self) -> anyhow::Result<Settings> {
+    pub(crate) fn settings(&self) -> anyhow::Result<Settings> {
         let flags = Overrides {
             listen: self.listen,
             data_dir: self.data_dir.clone(),

@@ -80,6 +80,29 @@ pub struct Settings {
     pub reminder_days: Vec<u32>,
     /// Days before an agreement ends its parties' admins are told.
     pub agreement_expiring_days: Vec<u32>,
+    /// The OpenID Connect issuers people sign in through (`[[oidc]]` tables
+    /// in the TOML file).
+    #[serde(default)]
+    pub oidc: Vec<OidcIssuer>,
+}
+
+/// An OpenID Connect issuer the node is a relying party of: a regional
+/// broker (Keycloak in front of ЕСИА and VK ID) or an organization's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcIssuer {
+    /// Short and stable, in URLs and bindings: `region`, `tusur`.
+    pub name: String,
+    /// The sign-in button's words: «Войти через Госуслуги».
+    pub label: String,
+    /// The issuer URL, whose `/.well-known/openid-configuration` is read.
+    pub issuer: String,
+    /// The node's client id at the issuer.
+    pub client_id: String,
+    /// A file holding the client secret (never logged); none for a public
+    /// client.
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -115,6 +138,7 @@ impl Default for Settings {
             notify_lease_secs: 120,
             reminder_days: vec![1, 7],
             agreement_expiring_days: vec![14, 60],
+            oidc: Vec::new(),
         }
     }
 }
@@ -178,6 +202,53 @@ pub const ENV_KEYS: &[&str] = &[
     "reminder_days",
     "agreement_expiring_days",
 ];
+
+impl OidcIssuer {
+    /// Refuses what cannot work: a name that is not a short word, an issuer
+    /// that is not https (http only on this machine), no client id.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let name = &self.name;
+        if name.is_empty()
+            || name.len() > 32
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            bail!("oidc.name {name:?} must be 1 to 32 of a-z, 0-9 and -");
+        }
+        let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| self.issuer.starts_with(p));
+        if !(self.issuer.starts_with("https://") || local) {
+            bail!("oidc {name}: issuer must start with https:// (http:// only on this machine)");
+        }
+        if self.client_id.trim().is_empty() {
+            bail!("oidc {name}: client_id is required");
+        }
+        if self.label.trim().is_empty() {
+            bail!("oidc {name}: label is required (the sign-in button's words)");
+        }
+        Ok(())
+    }
+
+    /// The client secret from `client_secret_file`, if any.
+    pub fn client_secret(&self) -> anyhow::Result<Option<String>> {
+        self.client_secret_file
+            .as_ref()
+            .map(|path| {
+                std::fs::read_to_string(path)
+                    .map(|s| s.trim_end_matches(['\r', '\n']).to_owned())
+                    .with_context(|| {
+                        format!(
+                            "oidc {}: cannot read client_secret_file {}",
+                            self.name,
+                            path.display()
+                        )
+                    })
+            })
+            .transpose()
+    }
+}
 
 impl Settings {
     /// Layers the sources and checks the result.
@@ -266,6 +337,13 @@ impl Settings {
             .any(|d| *d == 0 || *d > 366)
         {
             bail!("agreement_expiring_days must each be between 1 and 366");
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for issuer in &self.oidc {
+            issuer.validate()?;
+            if !names.insert(issuer.name.as_str()) {
+                bail!("oidc: two issuers are named {:?}", issuer.name);
+            }
         }
         Ok(())
     }

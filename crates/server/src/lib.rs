@@ -17,7 +17,7 @@ mod startup;
 mod tls;
 mod workers;
 
-pub use config::{Overrides, Settings};
+pub use config::{OidcIssuer, Overrides, Settings};
 pub use datadir::{KEY_FILE, OPERATOR_TOKEN_FILE};
 pub use node::Node;
 pub use startup::{
