@@ -16,6 +16,9 @@ pub struct Client {
     pub client_id: String,
     pub client_secret: String,
     pub redirect_uris: Vec<String>,
+    /// Where the provider may send a browser back after signing out.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 /// An account at the provider, by its subject.
@@ -95,6 +98,13 @@ impl OidcProvider {
             .trim_start_matches("http://")
             .parse()
             .expect("a loopback address")
+    }
+
+    /// Signs with a new key from now on, publishing only it: a key
+    /// rotation at the provider.
+    pub async fn rotate_keys(&self) {
+        let (status, body) = crate::http_post(self.addr(), "/__test/rotate", "").await;
+        assert_eq!(status, 200, "{body}");
     }
 
     /// Stops the provider.

@@ -13,6 +13,7 @@ async fn the_provider_publishes_what_a_relying_party_discovers() {
             client_id: "edufed".into(),
             client_secret: "s3cret".into(),
             redirect_uris: vec!["http://127.0.0.1:9/oidc/callback".into()],
+            post_logout_redirect_uris: Vec::new(),
         }],
         &[(
             "deputy",

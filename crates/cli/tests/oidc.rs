@@ -14,6 +14,7 @@ async fn an_operator_checks_the_configured_issuers() {
             client_id: "edufed".into(),
             client_secret: "s3cret".into(),
             redirect_uris: vec!["http://127.0.0.1:9/oidc/callback".into()],
+            post_logout_redirect_uris: Vec::new(),
         }],
         &[],
     )

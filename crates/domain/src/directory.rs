@@ -108,6 +108,45 @@ pub enum Error {
     /// The session presented has expired.
     #[error("the session expired at {0}; sign in again")]
     SessionExpired(DateTime<Utc>),
+    /// No one on this node is bound to the account that signed in.
+    #[error(
+        "the account {account} at {issuer} is not bound to anyone on this node; ask an admin of your organization to add you with this e-mail or to send you an invitation"
+    )]
+    IdentityUnbound {
+        /// Its e-mail, else its subject.
+        account: String,
+        issuer: String,
+    },
+    /// The account's e-mail is someone's, but the issuer has not verified it.
+    #[error(
+        "the identity provider has not verified the e-mail {0}; ask an admin of your organization for an invitation"
+    )]
+    EmailNotVerified(String),
+    /// An organization of the person requires another way of signing in.
+    #[error("organization {organization} requires its members to sign in through {issuer}")]
+    IssuerRequired {
+        organization: OrgId,
+        /// The issuer's name on this node.
+        issuer: String,
+    },
+    /// The invited person is bound to another account at this issuer.
+    #[error("person {person} is already bound to another account at {issuer}; unbind it first")]
+    AlreadyBound { person: PersonId, issuer: String },
+    /// The account is bound to someone other than the invited person.
+    #[error("this account at {0} is already bound to another person")]
+    BoundToAnother(String),
+    /// The person has no account bound at the issuer.
+    #[error("person {person} has no account bound at {issuer}")]
+    IdentityNotFound { person: PersonId, issuer: String },
+    /// The sign-in presented was not started here, or has finished.
+    #[error("this sign-in was not started here or has already finished; start again")]
+    UnknownSignIn,
+    /// The sign-in presented was started too long ago.
+    #[error("this sign-in was started too long ago and lapsed at {0}; start again")]
+    SignInExpired(DateTime<Utc>),
+    /// A sign-in link that only binds an account was used to start a session.
+    #[error("this link is an invitation: sign in with it through an identity provider")]
+    InvitationOnly,
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -121,14 +160,22 @@ impl ServiceError for Error {
             | Error::PersonNotFound(_)
             | Error::TokenNotFound(_)
             | Error::SessionNotFound(_)
+            | Error::IdentityNotFound { .. }
             | Error::NotAMember { .. } => ErrorCode::NotFound,
-            Error::SlugTaken(_) | Error::AlreadyMember { .. } | Error::EmailTaken(_) => {
-                ErrorCode::AlreadyExists
+            Error::SlugTaken(_)
+            | Error::AlreadyMember { .. }
+            | Error::EmailTaken(_)
+            | Error::AlreadyBound { .. }
+            | Error::BoundToAnother(_) => ErrorCode::AlreadyExists,
+            Error::IdentityUnbound { .. } | Error::EmailNotVerified(_) => {
+                ErrorCode::PermissionDenied
             }
             Error::VersionMismatch { .. }
             | Error::LastAdmin { .. }
             | Error::AlreadyRevoked(_)
             | Error::SessionAlreadyEnded(_)
+            | Error::IssuerRequired { .. }
+            | Error::InvitationOnly
             | Error::HostedElsewhere { .. } => ErrorCode::FailedPrecondition,
             Error::UnknownToken
             | Error::RevokedToken
@@ -138,6 +185,8 @@ impl ServiceError for Error {
             | Error::LinkExpired(_)
             | Error::UnknownSession
             | Error::SessionEnded(_)
+            | Error::UnknownSignIn
+            | Error::SignInExpired(_)
             | Error::SessionExpired(_) => ErrorCode::Unauthenticated,
             Error::Storage(e) => e.error_code(),
         }

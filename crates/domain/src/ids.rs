@@ -69,6 +69,11 @@ id_type!(
     SignInLinkId
 );
 id_type!(
+    /// Identifies a sign-in started through an identity provider (not its
+    /// state).
+    SignInId
+);
+id_type!(
     /// Identifies an activity of the calendar.
     ActivityId
 );

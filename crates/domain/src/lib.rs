@@ -11,6 +11,7 @@ pub mod changes;
 pub mod directory;
 pub mod error;
 pub mod federation;
+pub mod identity;
 pub mod ids;
 pub mod notify;
 pub mod page;

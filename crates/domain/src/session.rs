@@ -53,6 +53,9 @@ string_enum!(
         Ended = "ended",
         /// The person lost a membership: every session of theirs ends.
         MembershipRemoved = "membership_removed",
+        /// The account at the identity provider it started from was
+        /// unbound from the person.
+        IdentityUnbound = "identity_unbound",
     }
 );
 
@@ -112,6 +115,9 @@ pub struct SignInLink {
     pub expires_at: DateTime<Utc>,
     /// When it started a session; it never works again.
     pub used_at: Option<DateTime<Utc>>,
+    /// An invitation: it starts no session itself, but binds the account
+    /// that completes a sign-in through an identity provider with it.
+    pub invitation: bool,
 }
 
 impl SignInLink {
@@ -133,6 +139,8 @@ pub struct NewSignInLink {
     pub person_id: PersonId,
     pub issued_by: Option<PersonId>,
     pub ttl: Duration,
+    /// An invitation (see [`SignInLink::invitation`]).
+    pub invitation: bool,
 }
 
 impl NewSignInLink {
@@ -153,6 +161,7 @@ impl NewSignInLink {
             person_id,
             issued_by,
             ttl,
+            invitation: false,
         })
     }
 
@@ -165,6 +174,7 @@ impl NewSignInLink {
             created_at: now,
             expires_at: now + self.ttl,
             used_at: None,
+            invitation: self.invitation,
         };
         (link, TokenSecret::generate_with(LINK_PREFIX))
     }
@@ -176,6 +186,8 @@ pub struct Session {
     pub id: SessionId,
     pub person_id: PersonId,
     pub origin: Origin,
+    /// The issuer it started through, for [`Origin::OpenIdConnect`].
+    pub issuer: Option<String>,
     /// The browser it started in, as it named itself (for the person to
     /// tell their sessions apart).
     pub user_agent: String,
@@ -221,6 +233,7 @@ impl Session {
             id: SessionId::generate(),
             person_id,
             origin,
+            issuer: None,
             user_agent: user_agent_label(user_agent),
             started_at: now,
             last_seen_at: now,

@@ -3,6 +3,13 @@
 //! issuers (a regional broker in front of ЕСИА and VK ID, a university's
 //! own), each found through its discovery document.
 
+mod rp;
+
+pub use rp::{
+    Authorization, CALLBACK_PATH, DevicePoll, DeviceStart, Failure, IssuerConfig, Issuers, Proven,
+    SIGNED_OUT_PATH,
+};
+
 use anyhow::Context as _;
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
@@ -17,9 +24,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Extra {
     #[serde(default)]
-    device_authorization_endpoint: Option<String>,
+    pub(crate) device_authorization_endpoint: Option<String>,
     #[serde(default)]
-    end_session_endpoint: Option<String>,
+    pub(crate) end_session_endpoint: Option<String>,
     #[serde(default)]
     code_challenge_methods_supported: Vec<String>,
 }

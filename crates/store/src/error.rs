@@ -42,6 +42,10 @@ pub enum Constraint {
     RegistrationOrganization,
     /// A token belongs to a person known here.
     TokenPerson,
+    /// An account at an issuer is bound to one person.
+    IdentityAccount,
+    /// A person is bound to one account per issuer.
+    IdentityPerson,
 }
 
 /// What kind of constraint refused a row.
@@ -56,7 +60,7 @@ pub enum Kind {
 }
 
 impl Constraint {
-    const ALL: [Constraint; 13] = [
+    const ALL: [Constraint; 15] = [
         Constraint::OrganizationSlug,
         Constraint::PersonEmail,
         Constraint::Membership,
@@ -70,6 +74,8 @@ impl Constraint {
         Constraint::ActivityPublisher,
         Constraint::RegistrationOrganization,
         Constraint::TokenPerson,
+        Constraint::IdentityAccount,
+        Constraint::IdentityPerson,
     ];
 
     fn kind(self) -> Kind {
@@ -99,6 +105,8 @@ impl Constraint {
             Constraint::ActivityPublisher => "activities_publisher_id_fkey",
             Constraint::RegistrationOrganization => "registrations_org_id_fkey",
             Constraint::TokenPerson => "api_tokens_person_id_fkey",
+            Constraint::IdentityAccount => "identities_pkey",
+            Constraint::IdentityPerson => "identities_person_issuer_key",
         }
     }
 
@@ -113,6 +121,8 @@ impl Constraint {
             Constraint::SingleOperator => Some("people.operator"),
             Constraint::Peer => Some("peers.node_id"),
             Constraint::Subscription => Some("subscriptions.peer_id"),
+            Constraint::IdentityAccount => Some("identities.issuer, identities.subject"),
+            Constraint::IdentityPerson => Some("identities.person_id, identities.issuer"),
             _ => None,
         }
     }

@@ -100,6 +100,30 @@ refusal-idle-timeout = must be at least 5 minutes
 refusal-max-age = must be at most a year
 refusal-idle-above-max-age = must not exceed session_max_age
 
+## Signing in through an identity provider
+
+refusal-identity-unbound = the account { $account } at { $issuer } is not bound to anyone on this node; ask an admin of your organization to add you with this e-mail or to send you an invitation
+refusal-email-not-verified = the identity provider has not verified the e-mail { $email }; ask an admin of your organization for an invitation
+refusal-issuer-required = organization { $organization } requires its members to sign in through { $issuer }
+refusal-already-bound = person { $person } is already bound to another account at { $issuer }; unbind it first
+refusal-bound-to-another = this account at { $issuer } is already bound to another person
+refusal-identity-not-found = person { $person } has no account bound at { $issuer }
+refusal-sign-in-unknown = this sign-in was not started here or has already finished; start again
+refusal-sign-in-expired = this sign-in was started too long ago and lapsed at { $at }; start again
+refusal-invitation-only = this link is an invitation: sign in with it through an identity provider
+refusal-issuer-unknown = no issuer is named { $issuer } on this node
+refusal-provider-unreachable = the identity provider cannot be reached: { $cause }
+refusal-provider-refused = the identity provider refused the sign-in: { $cause }
+refusal-id-token-signature = the ID token's signature is not the identity provider's
+refusal-id-token-audience = the ID token was issued to another client
+refusal-id-token-expired = the ID token has expired
+refusal-id-token-nonce = the ID token was not issued for this sign-in (nonce)
+refusal-id-token-issuer = the ID token names another issuer
+refusal-id-token-claims = the ID token is not acceptable: { $cause }
+refusal-device-refused = the sign-in on the other device was refused or has lapsed
+refusal-provider-unsupported = the identity provider does not offer { $feature }
+refusal-sign-in-state = the answer of the identity provider does not belong to this browser's sign-in; start again
+
 ## Who may do what (the policy)
 
 refusal-operator-only = only the node operator may { $action }

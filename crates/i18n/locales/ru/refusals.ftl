@@ -99,6 +99,30 @@ refusal-idle-timeout = не меньше 5 минут
 refusal-max-age = не больше года
 refusal-idle-above-max-age = не больше наибольшей длительности сеанса
 
+## Signing in through an identity provider
+
+refusal-identity-unbound = учётная запись { $account } в { $issuer } ни с кем на этом узле не связана; попросите администратора вашей организации добавить вас с этим адресом или прислать приглашение
+refusal-email-not-verified = поставщик входа не подтвердил адрес { $email }; попросите администратора вашей организации прислать приглашение
+refusal-issuer-required = организация { $organization } требует, чтобы её участники входили через { $issuer }
+refusal-already-bound = { $person } уже связан с другой учётной записью в { $issuer }; сначала отвяжите её
+refusal-bound-to-another = эта учётная запись в { $issuer } уже связана с другим человеком
+refusal-identity-not-found = у { $person } нет связанной учётной записи в { $issuer }
+refusal-sign-in-unknown = этот вход начат не здесь или уже завершён; начните заново
+refusal-sign-in-expired = вход начат слишком давно и больше не действует; начните заново
+refusal-invitation-only = эта ссылка — приглашение: войдите по ней через поставщика входа
+refusal-issuer-unknown = на этом узле нет поставщика входа { $issuer }
+refusal-provider-unreachable = поставщик входа недоступен: { $cause }
+refusal-provider-refused = поставщик входа отказал во входе: { $cause }
+refusal-id-token-signature = подпись ID-токена не принадлежит поставщику входа
+refusal-id-token-audience = ID-токен выдан другому приложению
+refusal-id-token-expired = срок действия ID-токена истёк
+refusal-id-token-nonce = ID-токен выдан не для этого входа (nonce не совпадает)
+refusal-id-token-issuer = ID-токен выдан другим поставщиком входа
+refusal-id-token-claims = ID-токен не принят: { $cause }
+refusal-device-refused = вход на другом устройстве отклонён или больше не действует
+refusal-provider-unsupported = поставщик входа не поддерживает { $feature }
+refusal-sign-in-state = ответ поставщика входа не относится ко входу, начатому в этом браузере; начните заново
+
 ## Who may do what (the policy)
 
 refusal-operator-only = только оператор узла может { $action }

@@ -2,11 +2,13 @@
 //! memberships in `people`; tokens and the callers behind them in `tokens`;
 //! console sessions and their sign-in links in `sessions`.
 
+mod identities;
 mod people;
 mod rows;
 mod sessions;
 mod tokens;
 
+pub use identities::{Grant, Granted, NewPendingSignIn};
 pub use tokens::SUBSCRIPTION_TOKEN;
 
 use edufed_domain::changes::{Actor, EntityKind, NewChange};

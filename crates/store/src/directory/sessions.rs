@@ -14,9 +14,10 @@ use crate::error::storage;
 use crate::sql::{decode_all, instant, micros, optional_instant};
 use crate::tx::WriteTx;
 
-const LINK_COLUMNS: &str = "id, person_id, issued_by, created_at, expires_at, used_at";
-const SESSION_COLUMNS: &str = "id, person_id, origin, user_agent, started_at, last_seen_at, \
-                               idle_expires_at, expires_at, ended_at, end_reason";
+pub(super) const LINK_COLUMNS: &str =
+    "id, person_id, issued_by, created_at, expires_at, used_at, invitation";
+const SESSION_COLUMNS: &str = "id, person_id, origin, issuer, user_agent, started_at, \
+                               last_seen_at, idle_expires_at, expires_at, ended_at, end_reason";
 
 /// The most sessions a listing shows: the newest.
 const LISTED_SESSIONS: i64 = 100;
@@ -31,10 +32,15 @@ impl Store {
     ) -> Result<(SignInLink, TokenSecret), Error> {
         let mut tx = self.write_tx().await?;
         find_person(tx.conn(), &new.person_id).await?;
+        if !new.invitation {
+            // A member of an organization that requires an identity
+            // provider signs in through it, not with a link.
+            super::identities::check_no_requirement(tx.conn(), &new.person_id, None).await?;
+        }
         let (link, secret) = new.issue(tx.now());
         sqlx::query(
-            "INSERT INTO sign_in_links (id, person_id, issued_by, secret_hash, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO sign_in_links (id, person_id, issued_by, secret_hash, created_at, \
+             expires_at, invitation) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(link.id.to_string())
         .bind(link.person_id.to_string())
@@ -42,6 +48,7 @@ impl Store {
         .bind(secret.hash().as_str().to_owned())
         .bind(micros(link.created_at))
         .bind(micros(link.expires_at))
+        .bind(i64::from(link.invitation))
         .execute(tx.conn())
         .await
         .map_err(storage)?;
@@ -68,6 +75,10 @@ impl Store {
         .ok_or(Error::UnknownLink)?
         .try_into()?;
         link.check_usable(now)?;
+        if link.invitation {
+            return Err(Error::InvitationOnly);
+        }
+        super::identities::check_no_requirement(tx.conn(), &link.person_id, None).await?;
         let used =
             sqlx::query("UPDATE sign_in_links SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
                 .bind(micros(now))
@@ -79,25 +90,7 @@ impl Store {
             return Err(Error::LinkUsed(now));
         }
         let started =
-            insert_session(&mut tx, self, link.person_id, Origin::Link, user_agent).await?;
-        tx.commit().await?;
-        Ok(started)
-    }
-
-    /// Starts a session for a person another way proved (the region's
-    /// identity provider).
-    #[tracing::instrument(name = "store.sessions.start_session", skip(self, user_agent))]
-    pub async fn start_session(
-        &self,
-        person: &PersonId,
-        origin: Origin,
-        user_agent: &str,
-    ) -> Result<(Session, TokenSecret), Error> {
-        let mut tx = self.write_tx().await?;
-        find_person(tx.conn(), person).await?;
-        // The person is read in this transaction: the session's row refers
-        // to someone who exists.
-        let started = insert_session(&mut tx, self, person.clone(), origin, user_agent).await?;
+            insert_session(&mut tx, self, link.person_id, Origin::Link, None, user_agent).await?;
         tx.commit().await?;
         Ok(started)
     }
@@ -226,28 +219,32 @@ pub(super) async fn end_sessions_of(
     Ok(())
 }
 
-async fn insert_session(
+pub(super) async fn insert_session(
     tx: &mut WriteTx<'_>,
     store: &Store,
     person: PersonId,
     origin: Origin,
+    issuer: Option<&str>,
     user_agent: &str,
 ) -> Result<(Session, TokenSecret), Error> {
-    let (session, secret) = Session::start(
+    let (mut session, secret) = Session::start(
         person,
         origin,
         user_agent,
         store.session_lifetimes(),
         tx.now(),
     );
+    session.issuer = issuer.map(str::to_owned);
     sqlx::query(
-        "INSERT INTO sessions (id, person_id, secret_hash, origin, user_agent, started_at, \
-         last_seen_at, idle_expires_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO sessions (id, person_id, secret_hash, origin, issuer, user_agent, \
+         started_at, last_seen_at, idle_expires_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(session.id.to_string())
     .bind(session.person_id.to_string())
     .bind(secret.hash().as_str().to_owned())
     .bind(session.origin.as_str())
+    .bind(session.issuer.clone())
     .bind(session.user_agent.clone())
     .bind(micros(session.started_at))
     .bind(micros(session.last_seen_at))
@@ -259,7 +256,7 @@ async fn insert_session(
     Ok((session, secret))
 }
 
-async fn session_by_id(conn: &mut AnyConnection, id: &SessionId) -> Result<Option<Session>, Error> {
+pub(super) async fn session_by_id(conn: &mut AnyConnection, id: &SessionId) -> Result<Option<Session>, Error> {
     let row: Option<SessionRow> = sqlx::query_as(&format!(
         "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"
     ))
@@ -282,13 +279,14 @@ async fn principal_of(conn: &mut AnyConnection, session: &Session) -> Result<Pri
 }
 
 #[derive(sqlx::FromRow)]
-struct LinkRow {
+pub(super) struct LinkRow {
     id: String,
     person_id: String,
     issued_by: Option<String>,
     created_at: i64,
     expires_at: i64,
     used_at: Option<i64>,
+    invitation: i64,
 }
 
 impl TryFrom<LinkRow> for SignInLink {
@@ -302,6 +300,7 @@ impl TryFrom<LinkRow> for SignInLink {
             created_at: instant(row.created_at)?,
             expires_at: instant(row.expires_at)?,
             used_at: optional_instant(row.used_at)?,
+            invitation: row.invitation != 0,
         })
     }
 }
@@ -311,6 +310,7 @@ struct SessionRow {
     id: String,
     person_id: String,
     origin: String,
+    issuer: Option<String>,
     user_agent: String,
     started_at: i64,
     last_seen_at: i64,
@@ -337,6 +337,7 @@ impl TryFrom<SessionRow> for Session {
             origin: Origin::parse("origin", &row.origin).map_err(|e| corrupt(&e.to_string()))?,
             id: SessionId::from_stored(row.id),
             person_id: PersonId::from_stored(row.person_id),
+            issuer: row.issuer,
             user_agent: row.user_agent,
             started_at: instant(row.started_at)?,
             last_seen_at: instant(row.last_seen_at)?,

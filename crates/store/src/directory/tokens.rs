@@ -64,43 +64,7 @@ impl Store {
     #[tracing::instrument(name = "store.directory.revoke_token", skip(self, actor))]
     pub async fn revoke_token(&self, id: &TokenId, actor: &Actor) -> Result<ApiToken, Error> {
         let mut tx = self.write_tx().await?;
-        let row: VersionedTokenRow = sqlx::query_as(&format!(
-            "SELECT {TOKEN_COLUMNS}, version FROM api_tokens WHERE id = $1"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(tx.conn())
-        .await
-        .map_err(storage)?
-        .ok_or_else(|| Error::TokenNotFound(id.to_string()))?;
-        let mut token = ApiToken::try_from(row.token)?;
-        if token.revoked_at.is_some() {
-            return Err(Error::AlreadyRevoked(id.clone()));
-        }
-        let version = unsigned(row.version)? + 1;
-        let at = self.clock().now();
-        let updated = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1, version = $2 \
-             WHERE id = $3 AND revoked_at IS NULL",
-        )
-        .bind(micros(at))
-        .bind(signed(version))
-        .bind(id.to_string())
-        .execute(tx.conn())
-        .await
-        .map_err(storage)?;
-        if updated.rows_affected() == 0 {
-            return Err(Error::AlreadyRevoked(id.clone()));
-        }
-        token.revoked_at = Some(at);
-        tx.append(NewChange::upsert(
-            EntityKind::ApiToken,
-            token.id.to_string(),
-            version,
-            None,
-            &token,
-            actor,
-        ))
-        .await?;
+        let token = revoke_in(&mut tx, id, actor).await?;
         tx.commit().await?;
         Ok(token)
     }
@@ -237,7 +201,7 @@ async fn principal_of(
     })
 }
 
-async fn insert_token(
+pub(super) async fn insert_token(
     tx: &mut WriteTx<'_>,
     new: NewToken,
     actor: &Actor,
@@ -268,4 +232,50 @@ async fn insert_token(
     ))
     .await?;
     Ok((token, secret))
+}
+
+/// Revokes a token inside `tx`, recording the change.
+pub(super) async fn revoke_in(
+    tx: &mut WriteTx<'_>,
+    id: &TokenId,
+    actor: &Actor,
+) -> Result<ApiToken, Error> {
+    let row: VersionedTokenRow = sqlx::query_as(&format!(
+        "SELECT {TOKEN_COLUMNS}, version FROM api_tokens WHERE id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(tx.conn())
+    .await
+    .map_err(storage)?
+    .ok_or_else(|| Error::TokenNotFound(id.to_string()))?;
+    let mut token = ApiToken::try_from(row.token)?;
+    if token.revoked_at.is_some() {
+        return Err(Error::AlreadyRevoked(id.clone()));
+    }
+    let version = unsigned(row.version)? + 1;
+    let at = tx.now();
+    let updated = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1, version = $2 \
+         WHERE id = $3 AND revoked_at IS NULL",
+    )
+    .bind(micros(at))
+    .bind(signed(version))
+    .bind(id.to_string())
+    .execute(tx.conn())
+    .await
+    .map_err(storage)?;
+    if updated.rows_affected() == 0 {
+        return Err(Error::AlreadyRevoked(id.clone()));
+    }
+    token.revoked_at = Some(at);
+    tx.append(NewChange::upsert(
+        EntityKind::ApiToken,
+        token.id.to_string(),
+        version,
+        None,
+        &token,
+        actor,
+    ))
+    .await?;
+    Ok(token)
 }
