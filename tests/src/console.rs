@@ -84,6 +84,7 @@ pub async fn sign_in_link(node: &TestNode, person: &Person) -> String {
         .create_sign_in_link(pb::CreateSignInLinkRequest {
             person_id: person.id.clone(),
             ttl: None,
+            invitation: false,
         })
         .await
         .expect("sign-in link")

@@ -139,10 +139,11 @@ both_backends!(
             let store = store.clone();
             let person = person.clone();
             async move {
-                store
-                    .start_session(&person, Origin::Link, "test")
+                let (_, link) = store
+                    .create_sign_in_link(NewSignInLink::parse(person, None, None).unwrap())
                     .await
-                    .unwrap()
+                    .unwrap();
+                store.redeem_sign_in_link(&link, "test").await.unwrap()
             }
         };
 
@@ -256,6 +257,7 @@ both_backends!(
                     seconds: 600,
                     nanos: 0,
                 }),
+                invitation: false,
             })
             .await
             .unwrap()
@@ -269,6 +271,7 @@ both_backends!(
             .create_sign_in_link(pb::CreateSignInLinkRequest {
                 person_id: admin_id,
                 ttl: None,
+                invitation: false,
             })
             .await
             .unwrap_err();
@@ -280,6 +283,7 @@ both_backends!(
                     seconds: 7 * 86_400,
                     nanos: 0,
                 }),
+                invitation: false,
             })
             .await
             .unwrap_err();

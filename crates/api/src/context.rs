@@ -20,6 +20,8 @@ pub struct Context {
     /// Where people reach the node (`https://hub.example`), for the links
     /// it hands out.
     pub(crate) public_url: Option<String>,
+    /// The identity providers people sign in through.
+    pub(crate) issuers: Option<edufed_identity::Issuers>,
 }
 
 impl Context {
@@ -31,7 +33,14 @@ impl Context {
             identity,
             forwarder: None,
             public_url: None,
+            issuers: None,
         }
+    }
+
+    /// The same node, signing people in through `issuers`.
+    pub fn signing_in_with(mut self, issuers: edufed_identity::Issuers) -> Self {
+        self.issuers = Some(issuers);
+        self
     }
 
     /// The same node, reached by people at `url`.
@@ -40,12 +49,14 @@ impl Context {
         self
     }
 
-    /// The URL that opens a sign-in link's secret: on the node's public URL
-    /// when it is known, else a path.
-    pub(crate) fn sign_in_url(&self, secret: &str) -> String {
+    /// The URL that opens a sign-in link's secret (`/sign-in/`, or
+    /// `/invitation/` for an invitation): on the node's public URL when it
+    /// is known, else a path.
+    pub(crate) fn sign_in_url(&self, secret: &str, invitation: bool) -> String {
         format!(
-            "{}/sign-in/{secret}",
-            self.public_url.as_deref().unwrap_or_default()
+            "{}/{}/{secret}",
+            self.public_url.as_deref().unwrap_or_default(),
+            if invitation { "invitation" } else { "sign-in" }
         )
     }
 

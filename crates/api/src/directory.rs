@@ -24,8 +24,8 @@ use crate::status::ApiError;
 /// The `edufed.v1.Directory` service.
 #[derive(Debug, Clone)]
 pub struct DirectoryService {
-    ctx: Context,
-    store: Store,
+    pub(crate) ctx: Context,
+    pub(crate) store: Store,
     node_id: String,
 }
 
@@ -40,7 +40,7 @@ impl DirectoryService {
     }
 
     /// Checks that `caller` may manage `person`'s tokens.
-    async fn authorize_tokens_of(
+    pub(crate) async fn authorize_tokens_of(
         &self,
         caller: &Principal,
         person: &PersonId,
@@ -60,7 +60,7 @@ impl DirectoryService {
     }
 
     /// The person a token request is about: the given id, or the caller.
-    fn person_or_caller(caller: &Principal, raw: &str) -> Result<PersonId, FieldError> {
+    pub(crate) fn person_or_caller(caller: &Principal, raw: &str) -> Result<PersonId, FieldError> {
         if raw.trim().is_empty() {
             Ok(caller.person_id.clone())
         } else {
@@ -250,11 +250,12 @@ impl DirectoryService {
         req: pb::CreateSignInLinkRequest,
     ) -> Result<pb::CreateSignInLinkResponse, ApiError> {
         let person = Self::person_or_caller(caller, &req.person_id)?;
-        let new = NewSignInLink::parse(
+        let mut new = NewSignInLink::parse(
             person.clone(),
             Some(caller.person_id.clone()),
             ttl(req.ttl.as_ref())?,
         )?;
+        new.invitation = req.invitation;
         self.authorize_tokens_of(caller, &person).await?;
         let (link, secret) = self.store.create_sign_in_link(new).await?;
         tracing::info!(link = %link.id, person = %link.person_id, "sign-in link issued");
@@ -262,7 +263,7 @@ impl DirectoryService {
             id: link.id.to_string(),
             person_id: link.person_id.to_string(),
             expire_time: Some(timestamp(link.expires_at)),
-            url: self.ctx.sign_in_url(secret.expose()),
+            url: self.ctx.sign_in_url(secret.expose(), link.invitation),
             secret: secret.expose().to_owned(),
         })
     }
@@ -506,6 +507,80 @@ impl Directory for DirectoryService {
         let caller = principal(&request)?;
         self.ctx
             .reply(self.end_session(&caller, request.into_inner()).await)
+            .await
+    }
+    async fn list_issuers(
+        &self,
+        _request: Request<pb::ListIssuersRequest>,
+    ) -> RpcResult<pb::ListIssuersResponse> {
+        self.ctx.reply(self.list_issuers().await).await
+    }
+
+    async fn begin_sign_in(
+        &self,
+        request: Request<pb::BeginSignInRequest>,
+    ) -> RpcResult<pb::BeginSignInResponse> {
+        self.ctx.reply(self.begin_sign_in(request.into_inner()).await).await
+    }
+
+    async fn finish_sign_in(
+        &self,
+        request: Request<pb::FinishSignInRequest>,
+    ) -> RpcResult<pb::StartSessionResponse> {
+        self.ctx.reply(self.finish_sign_in(request.into_inner()).await).await
+    }
+
+    async fn begin_device_sign_in(
+        &self,
+        request: Request<pb::BeginDeviceSignInRequest>,
+    ) -> RpcResult<pb::BeginDeviceSignInResponse> {
+        self.ctx.reply(self.begin_device_sign_in(request.into_inner()).await).await
+    }
+
+    async fn poll_device_sign_in(
+        &self,
+        request: Request<pb::PollDeviceSignInRequest>,
+    ) -> RpcResult<pb::PollDeviceSignInResponse> {
+        self.ctx.reply(self.poll_device_sign_in(request.into_inner()).await).await
+    }
+
+    async fn list_identities(
+        &self,
+        request: Request<pb::ListIdentitiesRequest>,
+    ) -> RpcResult<pb::ListIdentitiesResponse> {
+        let caller = principal(&request)?;
+        self.ctx
+            .reply(self.list_identities(&caller, request.into_inner()).await)
+            .await
+    }
+
+    async fn unbind_identity(
+        &self,
+        request: Request<pb::UnbindIdentityRequest>,
+    ) -> RpcResult<pb::Identity> {
+        let caller = principal(&request)?;
+        self.ctx
+            .reply(self.unbind_identity(&caller, request.into_inner()).await)
+            .await
+    }
+
+    async fn get_sign_in_requirement(
+        &self,
+        request: Request<pb::GetSignInRequirementRequest>,
+    ) -> RpcResult<pb::SignInRequirement> {
+        let caller = principal(&request)?;
+        self.ctx
+            .reply(self.get_sign_in_requirement(&caller, request.into_inner()).await)
+            .await
+    }
+
+    async fn set_sign_in_requirement(
+        &self,
+        request: Request<pb::SetSignInRequirementRequest>,
+    ) -> RpcResult<pb::SignInRequirement> {
+        let caller = principal(&request)?;
+        self.ctx
+            .reply(self.set_sign_in_requirement(&caller, request.into_inner()).await)
             .await
     }
 }

@@ -21,6 +21,7 @@ pub mod feeds;
 pub mod forward;
 mod notifications;
 mod report;
+mod sign_in;
 pub mod status;
 
 pub use agreement::AgreementsService;

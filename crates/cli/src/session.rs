@@ -20,6 +20,11 @@ pub struct LoginLinkArgs {
     /// 3d [default: 15m].
     #[arg(long, value_parser = parse_ttl)]
     ttl: Option<prost_types::Duration>,
+    /// Issue an invitation instead: it binds the account that signs in
+    /// with it through the node's identity provider to the person, and
+    /// starts no session itself.
+    #[arg(long)]
+    invitation: bool,
 }
 
 /// `edufed session …`.
@@ -49,6 +54,7 @@ pub async fn login_link(
         .create_sign_in_link(pb::CreateSignInLinkRequest {
             person_id: args.person,
             ttl: args.ttl,
+            invitation: args.invitation,
         })
         .await?
         .into_inner();
@@ -56,7 +62,12 @@ pub async fn login_link(
         return print_json(&link);
     }
     println!(
-        "sign-in link for person {}, one use, until {}:",
+        "{} for person {}, one use, until {}:",
+        if args.invitation {
+            "invitation"
+        } else {
+            "sign-in link"
+        },
         link.person_id,
         time(link.expire_time.as_ref(), Zones::new(&conn).caller().await)
     );

@@ -11,7 +11,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::directory::{Email, Error};
+use crate::directory::{Email, Error, TokenSecret};
 use crate::ids::{PersonId, SignInId, SignInLinkId};
 use crate::stable::string_enum;
 
@@ -19,6 +19,15 @@ use crate::stable::string_enum;
 pub const SIGN_IN_TTL: Duration = Duration::minutes(10);
 /// How long the command line's token from a device sign-in lasts.
 pub const CLI_TOKEN_TTL: Duration = Duration::hours(12);
+
+/// The prefix of a device sign-in's handle.
+pub const DEVICE_PREFIX: &str = "edufed_device_";
+
+/// A fresh handle for a device sign-in, which only the command line that
+/// started it holds.
+pub fn device_handle() -> TokenSecret {
+    TokenSecret::generate_with(DEVICE_PREFIX)
+}
 
 string_enum!(
     /// How an account came to be bound to a person.

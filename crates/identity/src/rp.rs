@@ -164,7 +164,11 @@ pub struct Issuers {
     redirect_uri: String,
     signed_out_uri: String,
     http: reqwest::Client,
+    observer: Option<Observer>,
 }
+
+/// Told each sign-in's issuer and outcome (`ok` or a failure's reason).
+pub type Observer = Arc<dyn Fn(&str, &str) + Send + Sync>;
 
 impl std::fmt::Debug for Issuers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -196,7 +200,31 @@ impl Issuers {
             redirect_uri: format!("{base}{CALLBACK_PATH}"),
             signed_out_uri: format!("{base}{SIGNED_OUT_PATH}"),
             http: crate::http_client()?,
+            observer: None,
         })
+    }
+
+    /// The same issuers, telling `observer` of each sign-in's outcome.
+    pub fn observed_by(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Records a sign-in's outcome through `issuer`: `ok`, or why it
+    /// failed.
+    pub fn record(&self, issuer: &str, outcome: &str) {
+        let issuer = if self.knows(issuer) { issuer } else { "unknown" };
+        if let Some(observer) = &self.observer {
+            observer(issuer, outcome);
+        }
+    }
+
+    /// The label of the issuer `name`.
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.issuers
+            .iter()
+            .find(|i| i.config.name == name)
+            .map(|i| i.config.label.as_str())
     }
 
     /// The redirect URI to register at each issuer.

@@ -231,8 +231,25 @@ impl OidcIssuer {
         Ok(())
     }
 
-    /// The client secret from `client_secret_file`, if any.
+    /// The environment variable that may hold the client secret instead of
+    /// a file: `EDUFED_OIDC_<NAME>_CLIENT_SECRET`, the name in capitals with
+    /// `-` as `_`.
+    pub fn secret_variable(&self) -> String {
+        format!(
+            "EDUFED_OIDC_{}_CLIENT_SECRET",
+            self.name.to_ascii_uppercase().replace('-', "_")
+        )
+    }
+
+    /// The client secret from `client_secret_file`, else from
+    /// [`Self::secret_variable`], if any.
     pub fn client_secret(&self) -> anyhow::Result<Option<String>> {
+        if self.client_secret_file.is_none()
+            && let Ok(secret) = std::env::var(self.secret_variable())
+            && !secret.is_empty()
+        {
+            return Ok(Some(secret));
+        }
         self.client_secret_file
             .as_ref()
             .map(|path| {
@@ -251,6 +268,28 @@ impl OidcIssuer {
 }
 
 impl Settings {
+    /// The relying party of the configured issuers, for a node reached at
+    /// `public_url`; `None` when none is configured.
+    pub fn issuers(&self, public_url: &str) -> anyhow::Result<Option<edufed_identity::Issuers>> {
+        if self.oidc.is_empty() {
+            return Ok(None);
+        }
+        let configs = self
+            .oidc
+            .iter()
+            .map(|issuer| {
+                Ok(edufed_identity::IssuerConfig {
+                    name: issuer.name.clone(),
+                    label: issuer.label.clone(),
+                    issuer: issuer.issuer.clone(),
+                    client_id: issuer.client_id.clone(),
+                    client_secret: issuer.client_secret()?,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Some(edufed_identity::Issuers::new(configs, public_url)?))
+    }
+
     /// Layers the sources and checks the result.
     pub fn load(config_file: Option<&Path>, flags: &Overrides) -> anyhow::Result<Self> {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));

@@ -31,6 +31,12 @@ struct OutboxLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SignInLabels {
+    issuer: String,
+    outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct MethodLabels {
     method: String,
 }
@@ -40,6 +46,7 @@ type HistogramFamily = Family<MethodLabels, Histogram, fn() -> Histogram>;
 /// The node's metrics.
 #[derive(Debug)]
 pub(crate) struct Metrics {
+    sign_ins: Family<SignInLabels, Counter>,
     known: HashSet<String>,
     registry: Registry,
     rpcs: Family<RpcLabels, Counter>,
@@ -131,7 +138,16 @@ impl Metrics {
              retrying (queued after a failed attempt), sent, failed (given up)",
             notifications.clone(),
         );
+        let sign_ins = Family::<SignInLabels, Counter>::default();
+        registry.register(
+            "edufed_sign_ins",
+            "Sign-ins through identity providers by issuer and outcome: ok, or why one was \
+             refused (state, signature, audience, expired, nonce, issuer, exchange, unbound, \
+             unverified_email, issuer_required, binding, invitation, unreachable…)",
+            sign_ins.clone(),
+        );
         Self {
+            sign_ins,
             notifications,
             known: known_methods(),
             registry,
@@ -189,6 +205,16 @@ impl Metrics {
                     .set(i64::try_from(n).unwrap_or(i64::MAX));
             }
         }
+    }
+
+    /// Counts one sign-in through an identity provider.
+    pub(crate) fn record_sign_in(&self, issuer: &str, outcome: &str) {
+        self.sign_ins
+            .get_or_create(&SignInLabels {
+                issuer: issuer.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     /// Records one gRPC call.

@@ -115,14 +115,25 @@ impl Node {
             };
             format!("{scheme}://{addr}")
         });
+        let metrics = Arc::new(Metrics::new());
+        // People sign in through the configured identity providers.
+        let issuers = settings.issuers(&public_url)?.map(|issuers| {
+            let metrics = metrics.clone();
+            issuers.observed_by(Arc::new(move |issuer: &str, outcome: &str| {
+                metrics.record_sign_in(issuer, outcome);
+            }))
+        });
         // Writes to records other nodes own go to their home nodes.
-        let ctx = Context::new(store.clone(), identity.clone())
+        let mut ctx = Context::new(store.clone(), identity.clone())
             .forwarding_with(edufed_federation::Forwarder::new(
                 store.clone(),
                 identity.clone(),
                 peer_tls.clone(),
             ))
             .reached_at(public_url.clone());
+        if let Some(issuers) = issuers {
+            ctx = ctx.signing_in_with(issuers);
+        }
         // Notifications: the notifier fills the outbox from the log, the
         // sender delivers it; neither is on a write's path.
         let smtp = settings.smtp()?;
@@ -228,7 +239,7 @@ impl Node {
             Edge {
                 store: store.clone(),
                 node_id: node_id.clone(),
-                metrics: Arc::new(Metrics::new()),
+                metrics,
                 request_timeout: Duration::from_secs(settings.request_timeout_secs),
                 peer_tls: peer_tls.clone(),
                 reports,

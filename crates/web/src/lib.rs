@@ -7,8 +7,8 @@
 //! page calls the node's gRPC services in process, as the signed-in person
 //! (see [`rpc`]), so it can do exactly what that person may do through the
 //! API, and shows the API's refusals beside the fields they name, in
-//! Russian. People sign in with a one-time link that starts a server-side
-//! session; its secret lives in an HttpOnly cookie, every form carries a
+//! Russian. People sign in through the region's identity provider (OpenID
+//! Connect) or with a one-time link; either starts a server-side session; its secret lives in an HttpOnly cookie, every form carries a
 //! token derived from it, and every page sends a strict
 //! Content-Security-Policy.
 
@@ -69,6 +69,7 @@ impl Console {
             .merge(pages::booking::routes())
             .merge(pages::agreements::routes())
             .merge(pages::notifications::routes())
+            .merge(pages::oidc::routes())
             .route("/static/console.css", get(stylesheet))
             .route("/static/console.js", get(script))
             .layer(axum::middleware::from_fn(page::protect))

@@ -72,6 +72,19 @@ impl Layout {
         }
     }
 
+    /// The frame of someone who has just signed out.
+    pub(crate) fn anonymous(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            section: Section::Account,
+            who: None,
+            operator: false,
+            csrf: String::new(),
+            notice: None,
+            member: false,
+        }
+    }
+
     /// The same frame with `notice` shown.
     pub(crate) fn with_notice(mut self, notice: Option<String>) -> Self {
         if notice.is_some() {

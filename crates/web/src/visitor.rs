@@ -143,7 +143,11 @@ fn csrf_of(secret: &str) -> String {
 
 /// The session secret in a request's cookies.
 fn session_cookie(headers: &HeaderMap, secure: bool) -> Option<String> {
-    let name = cookie_name(secure);
+    cookie(headers, cookie_name(secure))
+}
+
+/// The value of the cookie `name` in a request's cookies.
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

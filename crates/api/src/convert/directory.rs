@@ -1,5 +1,6 @@
 //! Wire ↔ domain conversions of the Directory service and the change feed.
 
+use edufed_domain::identity::{BoundBy, Identity};
 use chrono::{DateTime, Duration, Utc};
 use edufed_domain::FieldError;
 use edufed_domain::changes::{ChangeEntry, Operation};
@@ -298,10 +299,30 @@ pub(crate) fn session(
             Some(EndReason::SignedOut) => pb::SessionEndReason::SignedOut,
             Some(EndReason::Ended) => pb::SessionEndReason::Ended,
             Some(EndReason::MembershipRemoved) => pb::SessionEndReason::MembershipRemoved,
+            Some(EndReason::IdentityUnbound) => pb::SessionEndReason::IdentityUnbound,
         }
         .into(),
         active: session.is_active(now),
         current: current == Some(&session.id),
+        issuer: session.issuer.clone().unwrap_or_default(),
+    }
+}
+
+/// An account bound to a person, with its issuer's label.
+pub(crate) fn identity(identity: &Identity, label: &str) -> pb::Identity {
+    pb::Identity {
+        issuer: identity.issuer.clone(),
+        issuer_label: label.to_owned(),
+        subject: identity.subject.clone(),
+        person_id: identity.person_id.to_string(),
+        email: identity.email.clone().unwrap_or_default(),
+        bound_by: match identity.bound_by {
+            BoundBy::Email => pb::IdentityBinding::Email,
+            BoundBy::Invitation => pb::IdentityBinding::Invitation,
+        }
+        .into(),
+        bind_time: Some(timestamp(identity.bound_at)),
+        last_sign_in_time: identity.last_sign_in_at.map(timestamp),
     }
 }
 

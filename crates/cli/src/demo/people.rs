@@ -85,6 +85,7 @@ async fn link(node: &DemoNode, token: &str) -> anyhow::Result<String> {
         .create_sign_in_link(pb::CreateSignInLinkRequest {
             person_id: String::new(),
             ttl: Some(LINK_TTL),
+            invitation: false,
         })
         .await
         .with_context(|| format!("cannot make a sign-in link on {}", node.url))?

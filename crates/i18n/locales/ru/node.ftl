@@ -103,3 +103,17 @@ members-token-revoke = Отозвать
 members-token-revoked = Ключ отозван.
 members-sessions = Открытые сеансы
 members-no-sessions = Открытых сеансов нет.
+
+## Signing in through identity providers
+
+members-invitation-button = Создать приглашение
+members-invitation-explain = Приглашение связывает с участником учётную запись, которой он войдёт через поставщика входа региона, — любую, даже без подтверждённой почты. Оно срабатывает один раз.
+members-invitation-issued = Приглашение (передайте участнику)
+members-identity-unbound = Учётная запись отвязана; её сеансы завершены.
+identities-heading = Вход через поставщиков
+identities-none = С этим человеком не связано ни одной учётной записи поставщика входа.
+identities-issuer = Поставщик входа
+identities-email = Почта
+identities-bound-by = Как связана
+identities-last = Последний вход
+identities-unbind = Отвязать

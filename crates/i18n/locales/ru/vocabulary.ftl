@@ -84,6 +84,10 @@ session-origin-openid-connect = Региональный вход
 session-end-reason-signed-out = Выход
 session-end-reason-ended = Завершён вручную
 session-end-reason-membership-removed = Завершён: членство отозвано
+session-end-reason-identity-unbound = Завершён: учётная запись отвязана
+
+identity-binding-email = По подтверждённой почте
+identity-binding-invitation = По приглашению
 
 ## Resources and bookings
 

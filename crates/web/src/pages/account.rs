@@ -22,6 +22,7 @@ pub(crate) fn routes() -> axum::Router<Console> {
         .route("/sign-out", post(sign_out))
         .route("/account", get(show))
         .route("/account/sessions/{id}/end", post(end_session))
+        .route("/account/identities/{issuer}/unbind", post(unbind))
 }
 
 #[derive(Template)]
@@ -87,7 +88,7 @@ pub(crate) async fn sign_in(
     }
 }
 
-fn set_cookie(response: &mut Response, console: &Console, value: &str, max_age: i64) {
+pub(crate) fn set_cookie(response: &mut Response, console: &Console, value: &str, max_age: i64) {
     let secure = console.settings.secure_cookies;
     let cookie = format!(
         "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
@@ -103,8 +104,11 @@ fn set_cookie(response: &mut Response, console: &Console, value: &str, max_age: 
 pub(crate) struct Empty {}
 
 /// `POST /sign-out`: ends the visitor's session and forgets its cookie.
+/// A session that started at an identity provider offering RP-initiated
+/// logout ends on a page that offers to sign out there too.
 pub(crate) async fn sign_out(State(console): State<Console>, posted: Posted<Empty>) -> Response {
     let visitor = posted.visitor;
+    let mut issuer = None;
     if let Some(id) = visitor.session_id() {
         let ended = visitor
             .api()
@@ -113,15 +117,42 @@ pub(crate) async fn sign_out(State(console): State<Console>, posted: Posted<Empt
                 session_id: id.to_owned(),
             })
             .await;
-        if let Err(status) = ended
-            && status.code() != tonic::Code::FailedPrecondition
-        {
-            return failure(&status);
+        match ended {
+            Ok(session) => {
+                let session = session.into_inner();
+                if !session.issuer.is_empty() {
+                    issuer = logout_of(&visitor, &session.issuer).await;
+                }
+            }
+            Err(status) if status.code() == tonic::Code::FailedPrecondition => {}
+            Err(status) => return failure(&status),
         }
     }
-    let mut response = see_other("/calendar");
+    let mut response = match issuer {
+        Some(issuer) => render(&crate::pages::oidc::SignedOutHere {
+            layout: Layout::anonymous(t("signed-out-here-title")),
+            issuer: Some(issuer),
+        }),
+        None => see_other("/calendar"),
+    };
     set_cookie(&mut response, &console, "", 0);
     response
+}
+
+/// An issuer's label and where to sign out there, when it offers that.
+async fn logout_of(visitor: &Visitor, name: &str) -> Option<(String, String)> {
+    let issuers = visitor
+        .api()
+        .directory()
+        .list_issuers(pb::ListIssuersRequest {})
+        .await
+        .ok()?
+        .into_inner()
+        .issuers;
+    issuers
+        .into_iter()
+        .find(|i| i.name == name && !i.logout_url.is_empty())
+        .map(|i| (i.label, i.logout_url))
 }
 
 /// A session as the account page lists it.
@@ -148,6 +179,7 @@ struct Account {
     email: String,
     memberships: Vec<MembershipRow>,
     sessions: Vec<SessionRow>,
+    identities: Vec<crate::pages::oidc::IdentityRow>,
 }
 
 /// `GET /account`.
@@ -173,7 +205,9 @@ pub(crate) async fn show(State(console): State<Console>, visitor: Visitor) -> Re
             .unwrap_or_default()
     };
     let person = me.person.clone().unwrap_or_default();
+    let identities = crate::pages::oidc::identities(&visitor, "").await;
     render(&Account {
+        identities,
         layout: Layout::new(&visitor, Section::Account, t("account-title")),
         name: person.display_name,
         email: person.email,
@@ -206,6 +240,34 @@ pub(crate) async fn show(State(console): State<Console>, visitor: Visitor) -> Re
             })
             .collect(),
     })
+}
+
+/// `POST /account/identities/{issuer}/unbind`: unbinds the visitor's own
+/// account at an identity provider; the sessions it started end.
+pub(crate) async fn unbind(
+    State(console): State<Console>,
+    Path(issuer): Path<String>,
+    posted: Posted<Empty>,
+) -> Response {
+    let visitor = posted.visitor;
+    match crate::pages::oidc::unbind(&visitor, "", &issuer).await {
+        Ok(()) => {
+            // This very session may have started from it: see.
+            let mut response = see_other("/account");
+            let still = visitor
+                .api()
+                .directory()
+                .who_am_i(pb::WhoAmIRequest {})
+                .await
+                .is_ok();
+            if !still {
+                response = see_other("/calendar");
+                set_cookie(&mut response, &console, "", 0);
+            }
+            response
+        }
+        Err(status) => failure(&status),
+    }
 }
 
 /// `POST /account/sessions/{id}/end`.

@@ -7,6 +7,7 @@ pub(crate) mod booking;
 pub(crate) mod calendar;
 pub(crate) mod node;
 pub(crate) mod notifications;
+pub(crate) mod oidc;
 pub(crate) mod publish;
 pub(crate) mod reports;
 

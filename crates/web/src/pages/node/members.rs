@@ -37,6 +37,10 @@ pub(super) fn routes() -> axum::Router<Console> {
             "/organizations/{slug}/members/{person}/tokens/{token}/revoke",
             post(revoke_token),
         )
+        .route(
+            "/organizations/{slug}/members/{person}/identities/{issuer}/unbind",
+            post(unbind),
+        )
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -54,6 +58,10 @@ pub(crate) struct LinkForm {
     /// Minutes the link works if unused.
     #[serde(default)]
     ttl: String,
+    /// Set by the invitation's button: the link binds an account at an
+    /// identity provider instead of signing in.
+    #[serde(default)]
+    invitation: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -320,6 +328,8 @@ struct SessionRow {
 struct Issued {
     url: String,
     expires: String,
+    /// An invitation, not a sign-in link.
+    invitation: bool,
 }
 
 #[derive(Template)]
@@ -337,6 +347,10 @@ struct PersonPage {
     ttls: Vec<Choice>,
     issued: Option<Issued>,
     problem: Option<Problem>,
+    /// The accounts at identity providers bound to them.
+    identities: Vec<crate::pages::oidc::IdentityRow>,
+    /// Whether the node has identity providers to invite through.
+    invites: bool,
 }
 
 /// `GET /organizations/{slug}/members/{person}`.
@@ -348,6 +362,7 @@ pub(crate) async fn person(
     let notice = match shown.done.as_str() {
         "added" => Some(t("members-added")),
         "revoked" => Some(t("members-token-revoked")),
+        "unbound" => Some(t("members-identity-unbound")),
         _ => None,
     };
     person_page(&visitor, &slug, &person, None, None, notice).await
@@ -389,6 +404,14 @@ async fn person_page(
     };
     // Another person's tokens and sessions are for who manages them; a
     // member who merely reads the list sees neither.
+    let (identities, invites) = if manages {
+        (
+            crate::pages::oidc::identities(visitor, &person.id).await,
+            crate::pages::oidc::any_issuer(visitor).await,
+        )
+    } else {
+        (Vec::new(), false)
+    };
     let (tokens, sessions) = if manages {
         let api = visitor.api();
         let tokens = api
@@ -483,6 +506,8 @@ async fn person_page(
             ttls,
             issued,
             problem,
+            identities,
+            invites,
         },
     )
 }
@@ -505,6 +530,7 @@ pub(crate) async fn sign_in_link(
                 seconds: minutes.saturating_mul(60),
                 nanos: 0,
             }),
+            invitation: form.invitation.is_some(),
         })
         .await;
     match issued {
@@ -512,6 +538,7 @@ pub(crate) async fn sign_in_link(
             let link = link.into_inner();
             let zone = visitor.zone.unwrap_or(DEFAULT_ZONE);
             let issued = Issued {
+                invitation: form.invitation.is_some(),
                 url: link.url,
                 expires: instant(link.expire_time.as_ref())
                     .map(|at| ru().instant(at, zone, Some(zone)))
@@ -539,6 +566,24 @@ pub(crate) async fn revoke_token(
     {
         Ok(_) => see_other(&format!(
             "/organizations/{slug}/members/{person}?done=revoked"
+        )),
+        Err(status) => {
+            person_page(&visitor, &slug, &person, None, Some(russian(&status)), None).await
+        }
+    }
+}
+
+/// `POST /organizations/{slug}/members/{person}/identities/{issuer}/unbind`:
+/// unbinds the member's account at an identity provider; the sessions it
+/// started end at once.
+pub(crate) async fn unbind(
+    Path((slug, person, issuer)): Path<(String, String, String)>,
+    posted: Posted<Empty>,
+) -> Response {
+    let visitor = posted.visitor;
+    match crate::pages::oidc::unbind(&visitor, &person, &issuer).await {
+        Ok(()) => see_other(&format!(
+            "/organizations/{slug}/members/{person}?done=unbound"
         )),
         Err(status) => {
             person_page(&visitor, &slug, &person, None, Some(russian(&status)), None).await

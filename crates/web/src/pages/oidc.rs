@@ -1,0 +1,335 @@
+//! Signing in through the region's identity provider: the page that offers
+//! each issuer, the start that sends the browser there (with the state kept
+//! in a short-lived cookie of this browser), the callback that finishes the
+//! sign-in, the invitation page, the page for an account bound to no one,
+//! and the page after signing out at the issuer too.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse as _, Response};
+use edufed_proto::v1 as pb;
+
+use crate::Console;
+use crate::errors::russian;
+use crate::page::{Layout, Section, render, render_with, see_other, t};
+use crate::visitor::Visitor;
+
+/// The cookie that keeps a started sign-in's state in the browser that
+/// started it.
+fn state_cookie(secure: bool) -> &'static str {
+    if secure {
+        "__Host-edufed_sign_in"
+    } else {
+        "edufed_sign_in"
+    }
+}
+
+pub(crate) fn routes() -> axum::Router<Console> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/sign-in", get(choose))
+        .route("/sign-in/oidc/{issuer}", get(start))
+        .route("/sign-in/oidc/callback", get(callback))
+        .route("/invitation/{secret}", get(invitation))
+        .route("/signed-out", get(signed_out))
+}
+
+/// An issuer's button.
+pub(crate) struct Button {
+    pub(crate) label: String,
+    pub(crate) href: String,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in_choose.html")]
+struct Choose {
+    layout: Layout,
+    buttons: Vec<Button>,
+    invitation: bool,
+    problem: Option<String>,
+}
+
+/// The issuers' buttons, each starting a sign-in (for an invitation when
+/// `invitation` is its secret).
+pub(crate) async fn buttons(visitor: &Visitor, invitation: Option<&str>) -> Vec<Button> {
+    let listed = visitor
+        .api()
+        .directory()
+        .list_issuers(pb::ListIssuersRequest {})
+        .await
+        .map(|r| r.into_inner().issuers)
+        .unwrap_or_default();
+    listed
+        .into_iter()
+        .map(|issuer| Button {
+            href: match invitation {
+                Some(secret) => format!(
+                    "/sign-in/oidc/{}?invitation={}",
+                    issuer.name,
+                    urlencoding(secret)
+                ),
+                None => format!("/sign-in/oidc/{}", issuer.name),
+            },
+            label: issuer.label,
+        })
+        .collect()
+}
+
+fn urlencoding(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// `GET /sign-in`: the ways to sign in on this node.
+async fn choose(visitor: Visitor) -> Response {
+    if visitor.signed_in() {
+        return see_other("/calendar");
+    }
+    render(&Choose {
+        buttons: buttons(&visitor, None).await,
+        layout: Layout::new(&visitor, Section::Account, t("sign-in-title")),
+        invitation: false,
+        problem: None,
+    })
+}
+
+/// `GET /invitation/{secret}`: an admin's invitation, offering each issuer;
+/// the account that completes the sign-in is bound to the invited person.
+async fn invitation(visitor: Visitor, Path(secret): Path<String>) -> Response {
+    render(&Choose {
+        buttons: buttons(&visitor, Some(&secret)).await,
+        layout: Layout::new(&visitor, Section::Account, t("invitation-title")),
+        invitation: true,
+        problem: None,
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct StartQuery {
+    #[serde(default)]
+    invitation: Option<String>,
+}
+
+/// `GET /sign-in/oidc/{issuer}`: begins the sign-in and sends the browser
+/// to the issuer, keeping the state in a cookie of this browser for ten
+/// minutes.
+async fn start(
+    State(console): State<Console>,
+    visitor: Visitor,
+    Path(issuer): Path<String>,
+    Query(query): Query<StartQuery>,
+) -> Response {
+    let begun = visitor
+        .api()
+        .directory()
+        .begin_sign_in(pb::BeginSignInRequest {
+            issuer,
+            invitation_secret: query.invitation.clone().unwrap_or_default(),
+        })
+        .await;
+    match begun {
+        Ok(begun) => {
+            let begun = begun.into_inner();
+            let mut response = see_other(&begun.authorization_url);
+            set_state_cookie(&mut response, &console, &begun.state, 600);
+            response
+        }
+        Err(status) => render_with(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            &Choose {
+                buttons: buttons(&visitor, query.invitation.as_deref()).await,
+                layout: Layout::new(&visitor, Section::Account, t("sign-in-title")),
+                invitation: query.invitation.is_some(),
+                problem: Some(russian(&status).message),
+            },
+        ),
+    }
+}
+
+fn set_state_cookie(response: &mut Response, console: &Console, value: &str, max_age: i64) {
+    let secure = console.settings.secure_cookies;
+    let cookie = format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        state_cookie(secure),
+        if secure { "; Secure" } else { "" }
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Callback {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in_unbound.html")]
+struct Unbound {
+    layout: Layout,
+    reason: String,
+}
+
+/// `GET /sign-in/oidc/callback`: what the issuer sent back. Finishes the
+/// sign-in (the API checks the ID token and who the account is) and sets
+/// the session's cookie; an account bound to no one sees whom to ask.
+async fn callback(
+    State(console): State<Console>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Query(answer): Query<Callback>,
+) -> Response {
+    let kept = crate::visitor::cookie(&headers, state_cookie(console.settings.secure_cookies))
+        .unwrap_or_default();
+    let problem = |message: String| {
+        let mut response = render_with(
+            axum::http::StatusCode::UNAUTHORIZED,
+            &Choose {
+                buttons: Vec::new(),
+                layout: Layout::new(&visitor, Section::Account, t("sign-in-title")),
+                invitation: false,
+                problem: Some(message),
+            },
+        );
+        set_state_cookie(&mut response, &console, "", 0);
+        response
+    };
+    if let Some(error) = answer.error {
+        let said = answer.error_description.unwrap_or(error);
+        return problem(format!("{} {said}", t("sign-in-provider-said")));
+    }
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let finished = visitor
+        .api()
+        .directory()
+        .finish_sign_in(pb::FinishSignInRequest {
+            state: answer.state,
+            code: answer.code,
+            user_agent,
+            browser_state: kept,
+        })
+        .await;
+    match finished {
+        Ok(started) => {
+            let started = started.into_inner();
+            let max_age = started
+                .session
+                .as_ref()
+                .and_then(|s| s.expire_time.as_ref())
+                .map_or(0, |end| (end.seconds - visitor.now.timestamp()).max(0));
+            let mut response = see_other("/calendar");
+            crate::pages::account::set_cookie(&mut response, &console, &started.secret, max_age);
+            set_state_cookie(&mut response, &console, "", 0);
+            response
+        }
+        Err(status) if status.code() == tonic::Code::PermissionDenied => {
+            let mut response = render_with(
+                axum::http::StatusCode::FORBIDDEN,
+                &Unbound {
+                    layout: Layout::new(&visitor, Section::Account, t("unbound-title")),
+                    reason: russian(&status).message,
+                },
+            );
+            set_state_cookie(&mut response, &console, "", 0);
+            response
+        }
+        Err(status) => problem(russian(&status).message),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signed_out_everywhere.html")]
+pub(crate) struct SignedOutHere {
+    pub(crate) layout: Layout,
+    /// The issuer's label and where to sign out there too.
+    pub(crate) issuer: Option<(String, String)>,
+}
+
+/// `GET /signed-out`: where the issuer sends the browser back after
+/// signing out there.
+async fn signed_out(visitor: Visitor) -> Response {
+    render(&SignedOutHere {
+        layout: Layout::new(&visitor, Section::Account, t("signed-out-here-title")),
+        issuer: None,
+    })
+    .into_response()
+}
+
+/// An account bound to a person, as their pages list it.
+pub(crate) struct IdentityRow {
+    pub(crate) issuer: String,
+    pub(crate) label: String,
+    pub(crate) email: String,
+    pub(crate) bound_by: String,
+    pub(crate) last_sign_in: String,
+}
+
+/// The accounts bound to `person` (empty: the visitor's own), or none
+/// when the visitor may not see them.
+pub(crate) async fn identities(visitor: &Visitor, person: &str) -> Vec<IdentityRow> {
+    let zone = visitor.zone.unwrap_or(crate::view::DEFAULT_ZONE);
+    let listed = visitor
+        .api()
+        .directory()
+        .list_identities(pb::ListIdentitiesRequest {
+            person_id: person.to_owned(),
+        })
+        .await
+        .map(|r| r.into_inner().identities)
+        .unwrap_or_default();
+    listed
+        .into_iter()
+        .map(|i| IdentityRow {
+            bound_by: edufed_i18n::ru().proto_name(
+                pb::IdentityBinding::try_from(i.bound_by)
+                    .unwrap_or_default()
+                    .as_str_name(),
+            ),
+            last_sign_in: crate::view::instant(i.last_sign_in_time.as_ref())
+                .map(|at| edufed_i18n::ru().instant(at, zone, Some(zone)))
+                .unwrap_or_default(),
+            issuer: i.issuer,
+            label: i.issuer_label,
+            email: i.email,
+        })
+        .collect()
+}
+
+/// Whether the node signs people in through any identity provider.
+pub(crate) async fn any_issuer(visitor: &Visitor) -> bool {
+    visitor
+        .api()
+        .directory()
+        .list_issuers(pb::ListIssuersRequest {})
+        .await
+        .is_ok_and(|r| !r.into_inner().issuers.is_empty())
+}
+
+/// Unbinds `person`'s account at `issuer` (empty person: the visitor's
+/// own): its sessions end at once.
+pub(crate) async fn unbind(
+    visitor: &Visitor,
+    person: &str,
+    issuer: &str,
+) -> Result<(), tonic::Status> {
+    visitor
+        .api()
+        .directory()
+        .unbind_identity(pb::UnbindIdentityRequest {
+            person_id: person.to_owned(),
+            issuer: issuer.to_owned(),
+        })
+        .await
+        .map(|_| ())
+}
