@@ -207,8 +207,25 @@ impl DirectoryService {
             }
             Err(error) => {
                 self.refused(&account.issuer, reason_of(&error), &error);
-                Err(error.into())
+                Err(self.labelled(error).into())
             }
+        }
+    }
+
+    /// `error` naming the issuer by its label, as people know it.
+    fn labelled(&self, error: Error) -> Error {
+        let label = |name: String| self.issuer_label(&name).to_owned();
+        match error {
+            Error::IdentityUnbound { account, issuer } => Error::IdentityUnbound {
+                account,
+                issuer: label(issuer),
+            },
+            Error::AlreadyBound { person, issuer } => Error::AlreadyBound {
+                person,
+                issuer: label(issuer),
+            },
+            Error::BoundToAnother(issuer) => Error::BoundToAnother(label(issuer)),
+            other => other,
         }
     }
 

@@ -93,7 +93,8 @@ pub struct Settings {
 pub struct OidcIssuer {
     /// Short and stable, in URLs and bindings: `region`, `tusur`.
     pub name: String,
-    /// The sign-in button's words: «Войти через Госуслуги».
+    /// The provider's name as people know it: «Госуслуги». The sign-in
+    /// button reads «Войти через Госуслуги».
     pub label: String,
     /// The issuer URL, whose `/.well-known/openid-configuration` is read.
     pub issuer: String,
@@ -226,7 +227,7 @@ impl OidcIssuer {
             bail!("oidc {name}: client_id is required");
         }
         if self.label.trim().is_empty() {
-            bail!("oidc {name}: label is required (the sign-in button's words)");
+            bail!("oidc {name}: label is required (the provider's name on the sign-in button)");
         }
         Ok(())
     }

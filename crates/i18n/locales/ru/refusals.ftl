@@ -101,12 +101,12 @@ refusal-idle-above-max-age = не больше наибольшей длител
 
 ## Signing in through an identity provider
 
-refusal-identity-unbound = учётная запись { $account } в { $issuer } ни с кем на этом узле не связана; попросите администратора вашей организации добавить вас с этим адресом или прислать приглашение
+refusal-identity-unbound = учётная запись { $account } ({ $issuer }) ни с кем на этом узле не связана; попросите администратора вашей организации добавить вас с этим адресом или прислать приглашение
 refusal-email-not-verified = поставщик входа не подтвердил адрес { $email }; попросите администратора вашей организации прислать приглашение
 refusal-issuer-required = организация { $organization } требует, чтобы её участники входили через { $issuer }
-refusal-already-bound = { $person } уже связан с другой учётной записью в { $issuer }; сначала отвяжите её
-refusal-bound-to-another = эта учётная запись в { $issuer } уже связана с другим человеком
-refusal-identity-not-found = у { $person } нет связанной учётной записи в { $issuer }
+refusal-already-bound = { $person } уже связан с другой учётной записью ({ $issuer }); сначала отвяжите её
+refusal-bound-to-another = эта учётная запись ({ $issuer }) уже связана с другим человеком
+refusal-identity-not-found = у { $person } нет связанной учётной записи ({ $issuer })
 refusal-sign-in-unknown = этот вход начат не здесь или уже завершён; начните заново
 refusal-sign-in-expired = вход начат слишком давно и больше не действует; начните заново
 refusal-invitation-only = эта ссылка — приглашение: войдите по ней через поставщика входа

@@ -121,7 +121,7 @@ pub(crate) async fn sign_out(State(console): State<Console>, posted: Posted<Empt
             Ok(session) => {
                 let session = session.into_inner();
                 if !session.issuer.is_empty() {
-                    issuer = logout_of(&visitor, &session.issuer).await;
+                    issuer = logout_of(&console, &session.issuer).await;
                 }
             }
             Err(status) if status.code() == tonic::Code::FailedPrecondition => {}
@@ -139,10 +139,10 @@ pub(crate) async fn sign_out(State(console): State<Console>, posted: Posted<Empt
     response
 }
 
-/// An issuer's label and where to sign out there, when it offers that.
-async fn logout_of(visitor: &Visitor, name: &str) -> Option<(String, String)> {
-    let issuers = visitor
-        .api()
+/// An issuer's label and where to sign out there, when it offers that
+/// (asked anonymously: the session has just ended).
+async fn logout_of(console: &Console, name: &str) -> Option<(String, String)> {
+    let issuers = crate::rpc::Clients::new(console.rpc.channel(None))
         .directory()
         .list_issuers(pb::ListIssuersRequest {})
         .await
@@ -159,6 +159,8 @@ async fn logout_of(visitor: &Visitor, name: &str) -> Option<(String, String)> {
 struct SessionRow {
     id: String,
     browser: String,
+    /// How it started: a link, or the identity provider (named).
+    origin: String,
     started: String,
     last_seen: String,
     state: String,
@@ -206,6 +208,10 @@ pub(crate) async fn show(State(console): State<Console>, visitor: Visitor) -> Re
     };
     let person = me.person.clone().unwrap_or_default();
     let identities = crate::pages::oidc::identities(&visitor, "").await;
+    let labels: Vec<(String, String)> = identities
+        .iter()
+        .map(|i| (i.issuer.clone(), i.label.clone()))
+        .collect();
     render(&Account {
         identities,
         layout: Layout::new(&visitor, Section::Account, t("account-title")),
@@ -224,6 +230,17 @@ pub(crate) async fn show(State(console): State<Console>, visitor: Visitor) -> Re
             .map(|s| SessionRow {
                 id: s.id.clone(),
                 browser: s.user_agent.clone(),
+                origin: {
+                    let how = ru().proto_name(
+                        pb::SessionOrigin::try_from(s.origin)
+                            .unwrap_or_default()
+                            .as_str_name(),
+                    );
+                    match labels.iter().find(|(name, _)| *name == s.issuer) {
+                        Some((_, label)) => format!("{how} ({label})"),
+                        None => how,
+                    }
+                },
                 started: when(s.start_time.as_ref()),
                 last_seen: when(s.last_seen_time.as_ref()),
                 state: if s.active {

@@ -188,22 +188,10 @@ async fn callback(
 ) -> Response {
     let kept = crate::visitor::cookie(&headers, state_cookie(console.settings.secure_cookies))
         .unwrap_or_default();
-    let problem = |message: String| {
-        let mut response = render_with(
-            axum::http::StatusCode::UNAUTHORIZED,
-            &Choose {
-                buttons: Vec::new(),
-                layout: Layout::new(&visitor, Section::Account, t("sign-in-title")),
-                invitation: false,
-                problem: Some(message),
-            },
-        );
-        set_state_cookie(&mut response, &console, "", 0);
-        response
-    };
     if let Some(error) = answer.error {
         let said = answer.error_description.unwrap_or(error);
-        return problem(format!("{} {said}", t("sign-in-provider-said")));
+        let message = format!("{} {said}", t("sign-in-provider-said"));
+        return refused(&console, &visitor, message).await;
     }
     let user_agent = headers
         .get(header::USER_AGENT)
@@ -244,8 +232,24 @@ async fn callback(
             set_state_cookie(&mut response, &console, "", 0);
             response
         }
-        Err(status) => problem(russian(&status).message),
+        Err(status) => refused(&console, &visitor, russian(&status).message).await,
     }
+}
+
+/// The sign-in page again, saying why the sign-in did not finish; the
+/// started sign-in's cookie goes.
+async fn refused(console: &Console, visitor: &Visitor, message: String) -> Response {
+    let mut response = render_with(
+        axum::http::StatusCode::UNAUTHORIZED,
+        &Choose {
+            buttons: buttons(visitor, None).await,
+            layout: Layout::new(visitor, Section::Account, t("sign-in-title")),
+            invitation: false,
+            problem: Some(message),
+        },
+    );
+    set_state_cookie(&mut response, console, "", 0);
+    response
 }
 
 #[derive(Template)]
