@@ -85,6 +85,9 @@ impl OidcProvider {
         })
         .await
         .expect("the OpenID Connect provider listens");
+        // What it prints later is read and dropped: a closed pipe would
+        // stop it.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Some(Self {
             issuer,
             child,

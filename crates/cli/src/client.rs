@@ -41,9 +41,22 @@ pub struct Connection {
 pub type Authed = InterceptedService<Channel, Bearer>;
 
 impl Connection {
-    /// Connects to `--server`.
+    /// Connects to `--server` with the caller's token (see [`token`]).
     pub async fn open(args: &ClientArgs) -> anyhow::Result<Self> {
-        let token = token(args)?;
+        Self::connect_with(args, token(args)?).await
+    }
+
+    /// Connects to `--server` with no token.
+    pub async fn anonymous(args: &ClientArgs) -> anyhow::Result<Self> {
+        Self::connect_with(args, None).await
+    }
+
+    /// Connects to `--server` with `token`.
+    pub async fn with_token(args: &ClientArgs, token: &str) -> anyhow::Result<Self> {
+        Self::connect_with(args, Some(token.to_owned())).await
+    }
+
+    async fn connect_with(args: &ClientArgs, token: Option<String>) -> anyhow::Result<Self> {
         let bearer = match token {
             Some(token) => Some(
                 format!("Bearer {token}")
@@ -177,11 +190,17 @@ fn is_loopback(server: &str) -> bool {
     }
 }
 
-/// The token to use: `--token`, else `--token-file`, else, for a node on
-/// this machine, the operator token of the local data directory.
+/// The token to use: `--token`, else `--token-file`, else the one `edufed
+/// login` kept for this node, else, for a node on this machine, the
+/// operator token of the local data directory.
 fn token(args: &ClientArgs) -> anyhow::Result<Option<String>> {
     if let Some(token) = &args.token {
         return Ok(Some(token.trim().to_owned()));
+    }
+    if args.token_file.is_none()
+        && let Some(token) = crate::login::stored_token(&args.server)
+    {
+        return Ok(Some(token));
     }
     let (path, explicit) = match &args.token_file {
         Some(path) => (path.clone(), true),

@@ -9,6 +9,7 @@ mod client;
 mod demo;
 mod directory;
 mod ics;
+mod login;
 mod node;
 mod notify;
 mod oidc;
@@ -88,7 +89,14 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(directory::TokenCommand),
-    /// Issue a one-time link that signs a person in to the web console.
+    /// Sign the command line in through the node's identity provider (the
+    /// device flow: confirm a code in any browser); the token, good for 12
+    /// hours, is kept for this node in your configuration directory.
+    Login(login::LoginArgs),
+    /// Revoke and forget the token `edufed login` kept for this node.
+    Logout,
+    /// Issue a one-time link that signs a person in to the web console (or,
+    /// with --invitation, one that binds their identity provider's account).
     LoginLink(session::LoginLinkArgs),
     /// People's web console sessions.
     #[command(subcommand)]
@@ -241,6 +249,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let conn = Connection::open(&cli.client).await?;
             report::enrolment(conn, command, cli.client.output).await
         }
+        Command::Login(args) => login::login(&cli.client, args, cli.client.output).await,
+        Command::Logout => login::logout(&cli.client).await,
         Command::LoginLink(args) => {
             let conn = Connection::open(&cli.client).await?;
             session::login_link(conn, args, cli.client.output).await
