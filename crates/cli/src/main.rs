@@ -105,7 +105,9 @@ enum Command {
     /// test).
     #[command(subcommand)]
     Notify(notify::NotifyCommand),
-    /// OpenID Connect sign-in: check the configured issuers.
+    /// OpenID Connect sign-in: check the configured issuers, list them, the
+    /// accounts bound to people (and unbind one), an organization's
+    /// required issuer.
     #[command(subcommand)]
     Oidc(oidc::OidcCommand),
     /// Activities of the network's calendar.
@@ -259,7 +261,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let conn = Connection::open(&cli.client).await?;
             session::session(conn, command, cli.client.output).await
         }
-        Command::Oidc(command) => oidc::oidc(command).await,
+        Command::Oidc(command) => oidc::oidc(&cli.client, command).await,
         Command::Notify(command) => {
             let conn = Connection::open(&cli.client).await?;
             notify::notify(conn, command, cli.client.output).await

@@ -69,7 +69,7 @@ async fn a_person_signs_the_command_line_in_at_the_identity_provider() {
         .create_organization(edufed_tests::org_request("gym24"))
         .await
         .unwrap();
-    edufed_tests::member_through(
+    let (deputy, _) = edufed_tests::member_through(
         &mut directory,
         "gym24",
         pb::Role::Coordinator,
@@ -90,48 +90,7 @@ async fn a_person_signs_the_command_line_in_at_the_identity_provider() {
     let (ok, _, err) = run(person(), &["whoami"]).await;
     assert!(!ok, "no token yet: {err}");
 
-    let mut login = person()
-        .arg("login")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut said = BufReader::new(login.stderr.take().unwrap()).lines();
-    let (url, code) = tokio::time::timeout(Duration::from_secs(30), async {
-        let mut url = None;
-        while let Some(line) = said.next_line().await.unwrap() {
-            if line.starts_with("  http") {
-                url = Some(line.trim().to_owned());
-            }
-            if let Some(code) = line.strip_prefix("and confirm the code ") {
-                return (url.expect("the URL comes first"), code.trim().to_owned());
-            }
-        }
-        panic!("edufed login said no code");
-    })
-    .await
-    .expect("edufed login shows a code");
-    assert!(url.starts_with(&provider.issuer), "{url}");
-    let confirmed = edufed_tests::console::journey(
-        "device",
-        serde_json::json!({ "url": url, "code": code, "login": "deputy-sub" }),
-    )
-    .await;
-    if confirmed.is_none() {
-        return;
-    }
-    let out = tokio::time::timeout(Duration::from_secs(60), login.wait_with_output())
-        .await
-        .expect("edufed login finishes once the code is confirmed")
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let mut rest = String::new();
-    while let Ok(Some(line)) = said.next_line().await {
-        rest.push_str(&line);
-        rest.push('\n');
-    }
-    assert!(out.status.success(), "{stdout}{rest}");
-    assert!(stdout.contains("signed in as deputy@gym24.example"), "{stdout}");
+    sign_in(person()).await;
 
     // Kept for this node, for the person alone.
     let file = config.join("credentials.json");
@@ -158,6 +117,77 @@ async fn a_person_signs_the_command_line_in_at_the_identity_provider() {
     assert!(!ok, "forgotten");
     let (ok, _, err) = run(person(), &["logout"]).await;
     assert!(!ok && err.contains("not signed in"), "{err}");
+
+    // What the node offers, and the person's bound account.
+    let (ok, out, err) = run(person(), &["oidc", "issuers"]).await;
+    assert!(ok && out.contains("region") && out.contains("Госуслуги"), "{out}{err}");
+    sign_in(person()).await;
+    let (ok, out, err) = run(person(), &["oidc", "accounts"]).await;
+    assert!(ok && out.contains("deputy@gym24.example") && out.contains("email"), "{out}{err}");
+
+    // The school requires the region's provider: no one-time links then.
+    let operator = || {
+        let mut command = edufed(cwd.path());
+        command.env("EDUFED_SERVER", &served.url);
+        command
+    };
+    let (ok, out, err) = run(operator(), &["oidc", "require", "--org", "gym24", "--issuer", "region"]).await;
+    assert!(ok && out.contains("only through region"), "{out}{err}");
+    let (ok, _, err) = run(operator(), &["login-link", "--person", &deputy.to_string()]).await;
+    assert!(!ok && err.contains("requires its members to sign in through region"), "{err}");
+    let (ok, out, err) = run(operator(), &["login-link", "--person", &deputy.to_string(), "--invitation"]).await;
+    assert!(ok && out.contains("/invitation/"), "{out}{err}");
+
+    // Unbinding the account revokes the command line's token it issued.
+    let (ok, out, err) = run(operator(), &["oidc", "unbind", "--person", &deputy.to_string(), "--issuer", "region"]).await;
+    assert!(ok && out.contains("deputy@gym24.example"), "{out}{err}");
+    let (ok, _, err) = run(person(), &["whoami"]).await;
+    assert!(!ok && err.contains("revoked"), "{err}");
     terminate(served).await;
     drop(provider);
+}
+
+/// Runs `edufed login` as `command`, confirming its code at the provider in
+/// a real browser as the deputy; panics unless it signs in.
+async fn sign_in(mut command: tokio::process::Command) {
+    let mut login = command
+        .arg("login")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = BufReader::new(login.stderr.take().unwrap()).lines();
+    let (url, code) = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut url = None;
+        while let Some(line) = said.next_line().await.unwrap() {
+            if line.starts_with("  http") {
+                url = Some(line.trim().to_owned());
+            }
+            if let Some(code) = line.strip_prefix("and confirm the code ") {
+                return (url.expect("the URL comes first"), code.trim().to_owned());
+            }
+        }
+        panic!("edufed login said no code");
+    })
+    .await
+    .expect("edufed login shows a code");
+    let confirmed = edufed_tests::console::journey(
+        "device",
+        serde_json::json!({ "url": url, "code": code, "login": "deputy-sub" }),
+    )
+    .await;
+    assert!(confirmed.is_some(), "the browser is there when the provider is");
+    let out = tokio::time::timeout(Duration::from_secs(60), login.wait_with_output())
+        .await
+        .expect("edufed login finishes once the code is confirmed")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut rest = String::new();
+    while let Ok(Some(line)) = said.next_line().await {
+        rest.push_str(&line);
+        rest.push('\n');
+    }
+    assert!(out.status.success(), "{stdout}{rest}");
+    assert!(stdout.contains("signed in as deputy@gym24.example"), "{stdout}");
+
 }
