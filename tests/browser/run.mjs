@@ -53,8 +53,15 @@ async function accessible(page, what) {
   const size = page.viewportSize();
   await page.setViewportSize({ width: 360, height: 780 });
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  // The elements whose content sticks out (outside scrolling boxes), to
+  // name in the failure.
+  const out = wide <= 360 ? [] : await page.evaluate(() => [...document.querySelectorAll("main *, header *")]
+    .filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === "visible"
+      && !e.closest(".scroll") && !e.classList.contains("visually-hidden"))
+    .slice(0, 5)
+    .map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}${e.className ? "." + e.className : ""}`));
   await page.setViewportSize(size);
-  check(wide <= 360, `${what} is ${wide} px wide on a 360 px screen`);
+  check(wide <= 360, `${what} is ${wide} px wide on a 360 px screen: ${out.join(", ")}`);
   return result.violations.length;
 }
 

@@ -82,7 +82,18 @@ both_backends!(
         op.create_organization(org_request("gym24")).await.unwrap();
         let (deputy, _) = member(&node, "gym24", pb::Role::Coordinator, "deputy@gym24.example").await;
         let (teacher, _) = member(&node, "gym24", pb::Role::Teacher, "teacher@gym24.example").await;
-        member(&node, "gym24", pb::Role::Admin, "director@gym24.example").await;
+        let (director, _) =
+            member(&node, "gym24", pb::Role::Admin, "director@gym24.example").await;
+        let director_link = op
+            .create_sign_in_link(pb::CreateSignInLinkRequest {
+                person_id: director.to_string(),
+                ttl: None,
+                invitation: false,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .url;
         let invitation = op
             .create_sign_in_link(pb::CreateSignInLinkRequest {
                 person_id: teacher.to_string(),
@@ -109,7 +120,8 @@ both_backends!(
             json!({
                 "node": base,
                 "provider": provider.issuer,
-                "invitation": invitation.url,
+                "director": director_link,
+                "teacher": teacher.to_string(),
             }),
             |label, _| {
                 let mut op = op.clone();
@@ -166,6 +178,14 @@ both_backends!(
             identities[0].bound_by,
             pb::IdentityBinding::Invitation as i32
         );
+        let required = op
+            .get_sign_in_requirement(pb::GetSignInRequirementRequest {
+                organization: "gym24".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(required.issuer, "region", "set in the console");
         // The metrics count each outcome.
         let (_, metrics) = http_get(node.node.addr(), "/metrics").await;
         for outcome in [

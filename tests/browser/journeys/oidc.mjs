@@ -6,7 +6,7 @@
 // refused in Russian; a key rotation at the provider goes unnoticed; the
 // deputy signs out here and at the provider; a removed teacher and an
 // unbound deputy lose their sessions at once.
-export async function run({ setting, newPage, check, text, accessible, pause }) {
+export async function run({ setting, signIn: withLink, newPage, check, text, accessible, pause }) {
   const node = (path) => new URL(path, setting.node).href;
   const provider = (path) => new URL(path, setting.provider).href;
 
@@ -80,9 +80,20 @@ export async function run({ setting, newPage, check, text, accessible, pause }) 
   await unverified.waitForSelector("#unbound");
   check((await lower(unverified, "main")).includes("не подтвердил адрес director@gym24.example"), "an unverified e-mail is refused");
 
+  // The director, signed in with a one-time link, invites the teacher to
+  // bind a private account.
+  const director = await withLink(setting.director);
+  await director.goto(node(`/organizations/gym24/members/${setting.teacher}`));
+  await accessible(director, "a member's page with an invitation");
+  await director.getByRole("button", { name: "Создать приглашение" }).click();
+  await director.waitForSelector("#issued-link");
+  check((await text(director, ".issued")).includes("Приглашение"), "the invitation is named so");
+  const invitation = await director.inputValue("#issued-link");
+  check(invitation.includes("/invitation/"), `an invitation's link: ${invitation}`);
+
   // The teacher's private account, through the invitation.
   const teacher = await newPage();
-  await teacher.goto(setting.invitation);
+  await teacher.goto(invitation);
   await accessible(teacher, "the invitation page");
   check((await text(teacher)).includes("пригласил"), "the invitation explains itself");
   await teacher.getByRole("link", { name: "Войти через Госуслуги" }).click();
@@ -92,7 +103,7 @@ export async function run({ setting, newPage, check, text, accessible, pause }) 
   check((await text(teacher)).includes("По приглашению"), "bound by the invitation");
   // The invitation works once.
   const again = await newPage();
-  await again.goto(setting.invitation);
+  await again.goto(invitation);
   await again.getByRole("link", { name: "Войти через Госуслуги" }).click();
   await again.waitForSelector("#sign-in-error");
   check(/уже использована/.test(await lower(again, "#sign-in-error")), "a used invitation is refused");
@@ -164,6 +175,19 @@ export async function run({ setting, newPage, check, text, accessible, pause }) 
   // Signed out at the provider: the next sign-in asks for the login again.
   await rotated.goto(node("/sign-in/oidc/region"));
   await rotated.waitForSelector('input[name="login"]');
+
+  // The director now lets the school's members sign in only through the
+  // region's provider.
+  await director.goto(node("/organizations/gym24"));
+  await director.selectOption("#issuer", { label: "Только через Госуслуги" });
+  await director.getByRole("button", { name: "Сохранить" }).click();
+  await director.waitForSelector(".notice");
+  check((await text(director, ".notice")).includes("сохранён"), "the sign-in policy is saved");
+  check(await director.locator("#issuer option:checked").innerText() === "Только через Госуслуги", "and shown");
+  await accessible(director, "the organization's page with its sign-in policy");
+  // The teacher's page now lists the bound account.
+  await director.goto(node(`/organizations/gym24/members/${setting.teacher}`));
+  check((await text(director, "#identities")).includes("s.petrov@mail.example"), "the admin sees the teacher's account");
 
   // The teacher is removed from the school: their session ends at once.
   await pause("remove-teacher");

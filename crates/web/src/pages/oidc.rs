@@ -337,3 +337,43 @@ pub(crate) async fn unbind(
         .await
         .map(|_| ())
 }
+
+/// The choices of how an organization's members sign in: any way, or only
+/// through one of the node's identity providers (the current one
+/// selected); `None` when the node has none.
+pub(crate) async fn requirement_choices(
+    visitor: &Visitor,
+    organization: &str,
+) -> Option<Vec<crate::view::Choice>> {
+    let api = visitor.api();
+    let issuers = api
+        .directory()
+        .list_issuers(pb::ListIssuersRequest {})
+        .await
+        .ok()?
+        .into_inner()
+        .issuers;
+    if issuers.is_empty() {
+        return None;
+    }
+    let current = api
+        .directory()
+        .get_sign_in_requirement(pb::GetSignInRequirementRequest {
+            organization: organization.to_owned(),
+        })
+        .await
+        .ok()?
+        .into_inner()
+        .issuer;
+    let mut choices = vec![crate::view::Choice {
+        value: String::new(),
+        label: t("sign-in-policy-any"),
+        selected: current.is_empty(),
+    }];
+    choices.extend(issuers.into_iter().map(|i| crate::view::Choice {
+        selected: i.name == current,
+        label: crate::page::t_with("sign-in-policy-only", "issuer", &i.label),
+        value: i.name,
+    }));
+    Some(choices)
+}

@@ -24,6 +24,7 @@ pub(super) fn routes() -> axum::Router<Console> {
     axum::Router::new()
         .route("/organizations/{slug}", get(show))
         .route("/organizations/{slug}/members", post(add_member))
+        .route("/organizations/{slug}/sign-in", post(require_issuer))
         .route("/organizations/{slug}/members/{person}", get(person))
         .route(
             "/organizations/{slug}/members/{person}/remove",
@@ -141,6 +142,8 @@ struct OrganizationPage {
     roles: Vec<Choice>,
     form: MemberForm,
     problem: Option<Problem>,
+    /// How members may sign in, when the node has identity providers.
+    sign_in: Option<Vec<Choice>>,
 }
 
 impl OrganizationPage {
@@ -180,7 +183,11 @@ pub(crate) async fn show(
     Path(slug): Path<String>,
     Query(shown): Query<Shown>,
 ) -> Response {
-    let notice = (shown.done == "removed").then(|| t("members-removed"));
+    let notice = match shown.done.as_str() {
+        "removed" => Some(t("members-removed")),
+        "sign-in" => Some(t("sign-in-policy-saved")),
+        _ => None,
+    };
     organization_page(&visitor, &slug, MemberForm::default(), None, notice).await
 }
 
@@ -240,9 +247,15 @@ async fn organization_page(
     } else {
         axum::http::StatusCode::OK
     };
+    let sign_in = if manages && hosted {
+        crate::pages::oidc::requirement_choices(visitor, &org.id).await
+    } else {
+        None
+    };
     render_with(
         status,
         &OrganizationPage {
+            sign_in,
             layout: Layout::new(visitor, section(visitor), short_name(&org)).with_notice(notice),
             slug: org.slug.clone(),
             facts,
@@ -587,6 +600,36 @@ pub(crate) async fn unbind(
         )),
         Err(status) => {
             person_page(&visitor, &slug, &person, None, Some(russian(&status)), None).await
+        }
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct RequireForm {
+    #[serde(default)]
+    issuer: String,
+}
+
+/// `POST /organizations/{slug}/sign-in`: how the organization's members
+/// sign in: only through one identity provider, or any way.
+pub(crate) async fn require_issuer(
+    Path(slug): Path<String>,
+    posted: Posted<RequireForm>,
+) -> Response {
+    let Posted { visitor, form } = posted;
+    let set = visitor
+        .api()
+        .directory()
+        .set_sign_in_requirement(pb::SetSignInRequirementRequest {
+            organization: slug.clone(),
+            issuer: form.issuer,
+        })
+        .await;
+    match set {
+        Ok(_) => see_other(&format!("/organizations/{slug}?done=sign-in")),
+        Err(status) => {
+            organization_page(&visitor, &slug, MemberForm::default(), Some(russian(&status)), None)
+                .await
         }
     }
 }
