@@ -80,10 +80,15 @@ both_backends!(
         .await;
         let mut op = node.operator().await;
         op.create_organization(org_request("gym24")).await.unwrap();
-        let (deputy, _) = member(&node, "gym24", pb::Role::Coordinator, "deputy@gym24.example").await;
+        let (deputy, _) = member(
+            &node,
+            "gym24",
+            pb::Role::Coordinator,
+            "deputy@gym24.example",
+        )
+        .await;
         let (teacher, _) = member(&node, "gym24", pb::Role::Teacher, "teacher@gym24.example").await;
-        let (director, _) =
-            member(&node, "gym24", pb::Role::Admin, "director@gym24.example").await;
+        let (director, _) = member(&node, "gym24", pb::Role::Admin, "director@gym24.example").await;
         let director_link = op
             .create_sign_in_link(pb::CreateSignInLinkRequest {
                 person_id: director.to_string(),
@@ -103,7 +108,11 @@ both_backends!(
             .await
             .unwrap()
             .into_inner();
-        assert!(invitation.url.contains("/invitation/"), "{}", invitation.url);
+        assert!(
+            invitation.url.contains("/invitation/"),
+            "{}",
+            invitation.url
+        );
         // An invitation starts no session by itself.
         let refused = op
             .start_session(pb::StartSessionRequest {
@@ -246,7 +255,13 @@ both_backends!(
         .await;
         let mut op = node.operator().await;
         op.create_organization(org_request("gym24")).await.unwrap();
-        let (deputy, _) = member(&node, "gym24", pb::Role::Coordinator, "deputy@gym24.example").await;
+        let (deputy, _) = member(
+            &node,
+            "gym24",
+            pb::Role::Coordinator,
+            "deputy@gym24.example",
+        )
+        .await;
         let link = op
             .create_sign_in_link(pb::CreateSignInLinkRequest {
                 person_id: deputy.to_string(),
@@ -265,7 +280,11 @@ both_backends!(
             .await
             .unwrap_err();
         assert_eq!(unknown.code(), tonic::Code::InvalidArgument);
-        assert!(unknown.message().contains("issuer"), "{}", unknown.message());
+        assert!(
+            unknown.message().contains("issuer"),
+            "{}",
+            unknown.message()
+        );
         let required = op
             .set_sign_in_requirement(pb::SetSignInRequirementRequest {
                 organization: "gym24".into(),
@@ -337,7 +356,11 @@ both_backends!(
             .issuers;
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].label, "Госуслуги");
-        assert!(listed[0].logout_url.contains("post_logout_redirect_uri"), "{:?}", listed[0]);
+        assert!(
+            listed[0].logout_url.contains("post_logout_redirect_uri"),
+            "{:?}",
+            listed[0]
+        );
         node.node.stop().await.unwrap();
         drop(provider);
     }

@@ -520,28 +520,36 @@ impl Directory for DirectoryService {
         &self,
         request: Request<pb::BeginSignInRequest>,
     ) -> RpcResult<pb::BeginSignInResponse> {
-        self.ctx.reply(self.begin_sign_in(request.into_inner()).await).await
+        self.ctx
+            .reply(self.begin_sign_in(request.into_inner()).await)
+            .await
     }
 
     async fn finish_sign_in(
         &self,
         request: Request<pb::FinishSignInRequest>,
     ) -> RpcResult<pb::StartSessionResponse> {
-        self.ctx.reply(self.finish_sign_in(request.into_inner()).await).await
+        self.ctx
+            .reply(self.finish_sign_in(request.into_inner()).await)
+            .await
     }
 
     async fn begin_device_sign_in(
         &self,
         request: Request<pb::BeginDeviceSignInRequest>,
     ) -> RpcResult<pb::BeginDeviceSignInResponse> {
-        self.ctx.reply(self.begin_device_sign_in(request.into_inner()).await).await
+        self.ctx
+            .reply(self.begin_device_sign_in(request.into_inner()).await)
+            .await
     }
 
     async fn poll_device_sign_in(
         &self,
         request: Request<pb::PollDeviceSignInRequest>,
     ) -> RpcResult<pb::PollDeviceSignInResponse> {
-        self.ctx.reply(self.poll_device_sign_in(request.into_inner()).await).await
+        self.ctx
+            .reply(self.poll_device_sign_in(request.into_inner()).await)
+            .await
     }
 
     async fn list_identities(
@@ -570,7 +578,10 @@ impl Directory for DirectoryService {
     ) -> RpcResult<pb::SignInRequirement> {
         let caller = principal(&request)?;
         self.ctx
-            .reply(self.get_sign_in_requirement(&caller, request.into_inner()).await)
+            .reply(
+                self.get_sign_in_requirement(&caller, request.into_inner())
+                    .await,
+            )
             .await
     }
 
@@ -580,7 +591,10 @@ impl Directory for DirectoryService {
     ) -> RpcResult<pb::SignInRequirement> {
         let caller = principal(&request)?;
         self.ctx
-            .reply(self.set_sign_in_requirement(&caller, request.into_inner()).await)
+            .reply(
+                self.set_sign_in_requirement(&caller, request.into_inner())
+                    .await,
+            )
             .await
     }
 }

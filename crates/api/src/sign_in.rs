@@ -139,7 +139,11 @@ impl DirectoryService {
             self.refused("unknown", "state", &error);
             return Err(error.into());
         }
-        let pending = match self.store.take_sign_in(&TokenSecret::presented(&state)).await {
+        let pending = match self
+            .store
+            .take_sign_in(&TokenSecret::presented(&state))
+            .await
+        {
             Ok(pending) => pending,
             Err(error) => {
                 self.refused("unknown", reason_of(&error), &error);
@@ -256,9 +260,9 @@ impl DirectoryService {
                 invitation: None,
             })
             .await?;
-        let lapses = pending
-            .expires_at
-            .min(pending.created_at + chrono::Duration::from_std(started.expires_in).unwrap_or_default());
+        let lapses = pending.expires_at.min(
+            pending.created_at + chrono::Duration::from_std(started.expires_in).unwrap_or_default(),
+        );
         Ok(pb::BeginDeviceSignInResponse {
             handle: handle.expose().to_owned(),
             user_code: started.user_code,
@@ -383,7 +387,11 @@ impl DirectoryService {
             .into());
         }
         let org = self.store.get_organization(&target).await?;
-        authorize(caller, Action::UpdateOrganization, Target::Organization(&org.id))?;
+        authorize(
+            caller,
+            Action::UpdateOrganization,
+            Target::Organization(&org.id),
+        )?;
         let issuer = self
             .store
             .set_sign_in_requirement(&org.id, issuer.as_deref())

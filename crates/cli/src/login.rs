@@ -65,7 +65,9 @@ fn read_all(path: &Path) -> BTreeMap<String, Stored> {
 /// 0700 directory), replacing the file at once.
 fn write_all(path: &Path, all: &BTreeMap<String, Stored>) -> anyhow::Result<()> {
     use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
-    let dir = path.parent().context("the credentials file has no directory")?;
+    let dir = path
+        .parent()
+        .context("the credentials file has no directory")?;
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -98,8 +100,8 @@ pub fn stored_token(server: &str) -> Option<String> {
 
 /// Runs `edufed login`.
 pub async fn login(client: &ClientArgs, args: LoginArgs, format: Format) -> anyhow::Result<()> {
-    let path = credentials_file()
-        .context("no configuration directory: set HOME or EDUFED_CONFIG_DIR")?;
+    let path =
+        credentials_file().context("no configuration directory: set HOME or EDUFED_CONFIG_DIR")?;
     // Anonymously: a token kept from before may have lapsed.
     let conn = Connection::anonymous(client).await?;
     let mut directory = conn.directory();
@@ -116,10 +118,15 @@ pub async fn login(client: &ClientArgs, args: LoginArgs, format: Format) -> anyh
             .join(", ")
     };
     let issuer = match (&args.issuer, issuers.as_slice()) {
-        (_, []) => bail!("the node signs no one in through an identity provider; ask its operator for a token"),
+        (_, []) => bail!(
+            "the node signs no one in through an identity provider; ask its operator for a token"
+        ),
         (Some(name), _) => name.clone(),
         (None, [only]) => only.name.clone(),
-        (None, _) => bail!("the node has several identity providers; choose one with --issuer: {}", names()),
+        (None, _) => bail!(
+            "the node has several identity providers; choose one with --issuer: {}",
+            names()
+        ),
     };
     let started = directory
         .begin_device_sign_in(pb::BeginDeviceSignInRequest {
@@ -191,7 +198,9 @@ pub async fn login(client: &ClientArgs, args: LoginArgs, format: Format) -> anyh
     let name = me.person.map(|p| p.display_name).unwrap_or_default();
     println!(
         "signed in as {name} until {} (the token is kept in {})",
-        expires.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
+        expires
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M"),
         path.display()
     );
     Ok(())
@@ -199,8 +208,8 @@ pub async fn login(client: &ClientArgs, args: LoginArgs, format: Format) -> anyh
 
 /// Runs `edufed logout`: revokes the kept token at the node and forgets it.
 pub async fn logout(client: &ClientArgs) -> anyhow::Result<()> {
-    let path = credentials_file()
-        .context("no configuration directory: set HOME or EDUFED_CONFIG_DIR")?;
+    let path =
+        credentials_file().context("no configuration directory: set HOME or EDUFED_CONFIG_DIR")?;
     let mut all = read_all(&path);
     let Some(stored) = all.remove(&key(&client.server)) else {
         bail!("not signed in to {} (no kept token)", client.server);
@@ -217,7 +226,10 @@ pub async fn logout(client: &ClientArgs) -> anyhow::Result<()> {
     .await;
     write_all(&path, &all)?;
     match revoked {
-        Ok(()) => println!("signed out of {}: the token is revoked and forgotten", client.server),
+        Ok(()) => println!(
+            "signed out of {}: the token is revoked and forgotten",
+            client.server
+        ),
         Err(error) => println!(
             "the token is forgotten here, but the node did not revoke it ({error:#}); it lapses by {}",
             stored.expires

@@ -120,10 +120,16 @@ async fn a_person_signs_the_command_line_in_at_the_identity_provider() {
 
     // What the node offers, and the person's bound account.
     let (ok, out, err) = run(person(), &["oidc", "issuers"]).await;
-    assert!(ok && out.contains("region") && out.contains("Госуслуги"), "{out}{err}");
+    assert!(
+        ok && out.contains("region") && out.contains("Госуслуги"),
+        "{out}{err}"
+    );
     sign_in(person()).await;
     let (ok, out, err) = run(person(), &["oidc", "accounts"]).await;
-    assert!(ok && out.contains("deputy@gym24.example") && out.contains("email"), "{out}{err}");
+    assert!(
+        ok && out.contains("deputy@gym24.example") && out.contains("email"),
+        "{out}{err}"
+    );
 
     // The school requires the region's provider: no one-time links then.
     let operator = || {
@@ -131,15 +137,42 @@ async fn a_person_signs_the_command_line_in_at_the_identity_provider() {
         command.env("EDUFED_SERVER", &served.url);
         command
     };
-    let (ok, out, err) = run(operator(), &["oidc", "require", "--org", "gym24", "--issuer", "region"]).await;
+    let (ok, out, err) = run(
+        operator(),
+        &["oidc", "require", "--org", "gym24", "--issuer", "region"],
+    )
+    .await;
     assert!(ok && out.contains("only through region"), "{out}{err}");
     let (ok, _, err) = run(operator(), &["login-link", "--person", &deputy.to_string()]).await;
-    assert!(!ok && err.contains("requires its members to sign in through region"), "{err}");
-    let (ok, out, err) = run(operator(), &["login-link", "--person", &deputy.to_string(), "--invitation"]).await;
+    assert!(
+        !ok && err.contains("requires its members to sign in through region"),
+        "{err}"
+    );
+    let (ok, out, err) = run(
+        operator(),
+        &[
+            "login-link",
+            "--person",
+            &deputy.to_string(),
+            "--invitation",
+        ],
+    )
+    .await;
     assert!(ok && out.contains("/invitation/"), "{out}{err}");
 
     // Unbinding the account revokes the command line's token it issued.
-    let (ok, out, err) = run(operator(), &["oidc", "unbind", "--person", &deputy.to_string(), "--issuer", "region"]).await;
+    let (ok, out, err) = run(
+        operator(),
+        &[
+            "oidc",
+            "unbind",
+            "--person",
+            &deputy.to_string(),
+            "--issuer",
+            "region",
+        ],
+    )
+    .await;
     assert!(ok && out.contains("deputy@gym24.example"), "{out}{err}");
     let (ok, _, err) = run(person(), &["whoami"]).await;
     assert!(!ok && err.contains("revoked"), "{err}");
@@ -176,7 +209,10 @@ async fn sign_in(mut command: tokio::process::Command) {
         serde_json::json!({ "url": url, "code": code, "login": "deputy-sub" }),
     )
     .await;
-    assert!(confirmed.is_some(), "the browser is there when the provider is");
+    assert!(
+        confirmed.is_some(),
+        "the browser is there when the provider is"
+    );
     let out = tokio::time::timeout(Duration::from_secs(60), login.wait_with_output())
         .await
         .expect("edufed login finishes once the code is confirmed")
@@ -188,6 +224,8 @@ async fn sign_in(mut command: tokio::process::Command) {
         rest.push('\n');
     }
     assert!(out.status.success(), "{stdout}{rest}");
-    assert!(stdout.contains("signed in as deputy@gym24.example"), "{stdout}");
-
+    assert!(
+        stdout.contains("signed in as deputy@gym24.example"),
+        "{stdout}"
+    );
 }

@@ -6,8 +6,8 @@
 mod rp;
 
 pub use rp::{
-    Authorization, CALLBACK_PATH, DevicePoll, DeviceStart, Failure, IssuerConfig, Issuers, Observer,
-    Proven, SIGNED_OUT_PATH,
+    Authorization, CALLBACK_PATH, DevicePoll, DeviceStart, Failure, IssuerConfig, Issuers,
+    Observer, Proven, SIGNED_OUT_PATH,
 };
 
 use anyhow::Context as _;

@@ -142,7 +142,9 @@ pub struct DeviceStart {
 #[derive(Debug, Clone)]
 pub enum DevicePoll {
     /// Not yet; `slow_down` asks for a longer interval.
-    Pending { slow_down: bool },
+    Pending {
+        slow_down: bool,
+    },
     Done(Proven),
 }
 
@@ -213,7 +215,11 @@ impl Issuers {
     /// Records a sign-in's outcome through `issuer`: `ok`, or why it
     /// failed.
     pub fn record(&self, issuer: &str, outcome: &str) {
-        let issuer = if self.knows(issuer) { issuer } else { "unknown" };
+        let issuer = if self.knows(issuer) {
+            issuer
+        } else {
+            "unknown"
+        };
         if let Some(observer) = &self.observer {
             observer(issuer, outcome);
         }
@@ -450,7 +456,8 @@ impl Issuers {
         {
             let metadata = self.metadata(issuer).await?;
             let client = self.client(issuer, metadata)?;
-            if let Ok(request) = client.user_info(access_token.clone(), Some(claims.subject().clone()))
+            if let Ok(request) =
+                client.user_info(access_token.clone(), Some(claims.subject().clone()))
             {
                 let info: UserInfoClaims<EmptyAdditionalClaims, CoreGenderClaim> = request
                     .request_async(&self.http)
@@ -483,7 +490,8 @@ impl Issuers {
             .await?
             .map_err(|(status, body)| Failure::Exchange(format!("{status}: {body}")))?;
         let text = |key: &str| body.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-        let seconds = |key: &str, default: u64| body.get(key).and_then(|v| v.as_u64()).unwrap_or(default);
+        let seconds =
+            |key: &str, default: u64| body.get(key).and_then(|v| v.as_u64()).unwrap_or(default);
         Ok(DeviceStart {
             device_code: text("device_code")
                 .ok_or_else(|| Failure::Claims("no device_code".into()))?,
@@ -535,9 +543,7 @@ impl Issuers {
             .map_err(|e: serde_json::Error| Failure::Claims(e.to_string()))?;
         // The device flow carries no nonce: the device code, which only
         // this node holds, ties the token to this sign-in.
-        let claims = self
-            .verified(issuer, metadata, &token, |_| Ok(()))
-            .await?;
+        let claims = self.verified(issuer, metadata, &token, |_| Ok(())).await?;
         let access = body
             .get("access_token")
             .and_then(|t| t.as_str())

@@ -1,6 +1,5 @@
 //! Wire ↔ domain conversions of the Directory service and the change feed.
 
-use edufed_domain::identity::{BoundBy, Identity};
 use chrono::{DateTime, Duration, Utc};
 use edufed_domain::FieldError;
 use edufed_domain::changes::{ChangeEntry, Operation};
@@ -8,6 +7,7 @@ use edufed_domain::directory::{
     ApiToken, Contacts, Inn, Member, NewOrganization, NewPerson, OrgKind, Organization,
     OrganizationPatch, Person, Role, Slug,
 };
+use edufed_domain::identity::{BoundBy, Identity};
 use edufed_domain::ids::SessionId;
 use edufed_domain::session::{EndReason, Origin, Session};
 use edufed_domain::text;

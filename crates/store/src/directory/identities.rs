@@ -437,7 +437,10 @@ async fn bind(
     Ok(())
 }
 
-async fn link_by_secret(conn: &mut AnyConnection, secret: &TokenSecret) -> Result<SignInLink, Error> {
+async fn link_by_secret(
+    conn: &mut AnyConnection,
+    secret: &TokenSecret,
+) -> Result<SignInLink, Error> {
     let row: LinkRow = sqlx::query_as(&format!(
         "SELECT {} FROM sign_in_links WHERE secret_hash = $1",
         super::sessions::LINK_COLUMNS

@@ -89,8 +89,15 @@ impl Store {
         if used.rows_affected() == 0 {
             return Err(Error::LinkUsed(now));
         }
-        let started =
-            insert_session(&mut tx, self, link.person_id, Origin::Link, None, user_agent).await?;
+        let started = insert_session(
+            &mut tx,
+            self,
+            link.person_id,
+            Origin::Link,
+            None,
+            user_agent,
+        )
+        .await?;
         tx.commit().await?;
         Ok(started)
     }
@@ -256,7 +263,10 @@ pub(super) async fn insert_session(
     Ok((session, secret))
 }
 
-pub(super) async fn session_by_id(conn: &mut AnyConnection, id: &SessionId) -> Result<Option<Session>, Error> {
+pub(super) async fn session_by_id(
+    conn: &mut AnyConnection,
+    id: &SessionId,
+) -> Result<Option<Session>, Error> {
     let row: Option<SessionRow> = sqlx::query_as(&format!(
         "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"
     ))

@@ -628,8 +628,14 @@ pub(crate) async fn require_issuer(
     match set {
         Ok(_) => see_other(&format!("/organizations/{slug}?done=sign-in")),
         Err(status) => {
-            organization_page(&visitor, &slug, MemberForm::default(), Some(russian(&status)), None)
-                .await
+            organization_page(
+                &visitor,
+                &slug,
+                MemberForm::default(),
+                Some(russian(&status)),
+                None,
+            )
+            .await
         }
     }
 }
