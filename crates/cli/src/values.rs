@@ -362,6 +362,7 @@ mod tests {
                     " report format",
                     " serve log_format",
                     " init log_format",
+                    " oidc check log_format",
                 ];
                 if arg.get_action().takes_values()
                     && !arg.get_possible_values().is_empty()
