@@ -37,7 +37,10 @@ both_backends!(
             &[Client {
                 client_id: "edufed-gym24".into(),
                 client_secret: "a-long-client-secret-of-the-node".into(),
-                redirect_uris: vec![format!("{base}/sign-in/oidc/callback")],
+                redirect_uris: vec![
+                    format!("{base}/sign-in/oidc/region/callback"),
+                    format!("{base}/sign-in/oidc/university/callback"),
+                ],
                 post_logout_redirect_uris: vec![format!("{base}/signed-out")],
             }],
             &[
@@ -69,13 +72,24 @@ both_backends!(
         let issuer = provider.issuer.clone();
         let node = TestNode::start_with(db, |s| {
             s.listen = addr;
-            s.oidc = vec![edufed_server::OidcIssuer {
-                name: "region".into(),
-                label: "Госуслуги".into(),
-                issuer,
-                client_id: "edufed-gym24".into(),
-                client_secret_file: Some(secret_file),
-            }];
+            // Two issuers: the region's broker and a university's own (the
+            // same provider here, answering at its own door).
+            s.oidc = vec![
+                edufed_server::OidcIssuer {
+                    name: "region".into(),
+                    label: "Госуслуги".into(),
+                    issuer: issuer.clone(),
+                    client_id: "edufed-gym24".into(),
+                    client_secret_file: Some(secret_file.clone()),
+                },
+                edufed_server::OidcIssuer {
+                    name: "university".into(),
+                    label: "ТГУ".into(),
+                    issuer,
+                    client_id: "edufed-gym24".into(),
+                    client_secret_file: Some(secret_file),
+                },
+            ];
         })
         .await;
         let mut op = node.operator().await;
@@ -200,6 +214,7 @@ both_backends!(
         for outcome in [
             "ok",
             "unbound",
+            "mix_up",
             "unverified_email",
             "signature",
             "audience",
@@ -233,7 +248,7 @@ both_backends!(
             &[Client {
                 client_id: "edufed".into(),
                 client_secret: "s3cret-s3cret".into(),
-                redirect_uris: vec!["http://127.0.0.1:9/sign-in/oidc/callback".into()],
+                redirect_uris: vec!["http://127.0.0.1:9/sign-in/oidc/region/callback".into()],
                 post_logout_redirect_uris: Vec::new(),
             }],
             &[],
@@ -325,6 +340,17 @@ both_backends!(
         })
         .await
         .unwrap();
+        // No one invites themselves: an invitation binds whoever completes it.
+        let own = op
+            .create_sign_in_link(pb::CreateSignInLinkRequest {
+                person_id: String::new(),
+                ttl: None,
+                invitation: true,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(own.code(), tonic::Code::InvalidArgument);
+        assert!(own.message().contains("person_id"), "{}", own.message());
         // Lifted, links work again.
         op.set_sign_in_requirement(pb::SetSignInRequirementRequest {
             organization: "gym24".into(),
@@ -349,7 +375,7 @@ both_backends!(
         .unwrap();
         // The issuers are listed to anyone, with where to sign out there.
         let listed = edufed_proto::v1::directory_client::DirectoryClient::new(node.channel().await)
-            .list_issuers(pb::ListIssuersRequest {})
+            .list_issuers(pb::ListIssuersRequest { logout_urls: true })
             .await
             .unwrap()
             .into_inner()

@@ -256,6 +256,15 @@ impl DirectoryService {
             ttl(req.ttl.as_ref())?,
         )?;
         new.invitation = req.invitation;
+        // An invitation binds the account of whoever completes it: one
+        // sent to oneself could bind someone else's account to oneself.
+        if new.invitation && person == caller.person_id {
+            return Err(FieldError::new(
+                "person_id",
+                "must be someone else: an invitation binds the account of the person it is sent to",
+            )
+            .into());
+        }
         self.authorize_tokens_of(caller, &person).await?;
         let (link, secret) = self.store.create_sign_in_link(new).await?;
         tracing::info!(link = %link.id, person = %link.person_id, "sign-in link issued");
@@ -511,9 +520,11 @@ impl Directory for DirectoryService {
     }
     async fn list_issuers(
         &self,
-        _request: Request<pb::ListIssuersRequest>,
+        request: Request<pb::ListIssuersRequest>,
     ) -> RpcResult<pb::ListIssuersResponse> {
-        self.ctx.reply(self.list_issuers().await).await
+        self.ctx
+            .reply(self.list_issuers(request.into_inner()).await)
+            .await
     }
 
     async fn begin_sign_in(

@@ -54,6 +54,20 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The issuer's answer came back through another issuer's callback, or
+/// names another issuer: a mix-up.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the answer came from another identity provider than the one the sign-in began with; start again"
+)]
+struct MixedUp;
+
+impl ServiceError for MixedUp {
+    fn error_code(&self) -> ErrorCode {
+        ErrorCode::Unauthenticated
+    }
+}
+
 /// A refused sign-in's reason in metrics and logs.
 fn reason_of(error: &Error) -> &'static str {
     match error {
@@ -85,13 +99,20 @@ impl DirectoryService {
         }
     }
 
-    pub(crate) async fn list_issuers(&self) -> Result<pb::ListIssuersResponse, ApiError> {
+    pub(crate) async fn list_issuers(
+        &self,
+        req: pb::ListIssuersRequest,
+    ) -> Result<pb::ListIssuersResponse, ApiError> {
         let Some(issuers) = &self.ctx.issuers else {
             return Ok(pb::ListIssuersResponse::default());
         };
         let mut listed = Vec::new();
         for (name, label) in issuers.list() {
-            let logout_url = issuers.logout_url(&name).await.unwrap_or_default();
+            let logout_url = if req.logout_urls {
+                issuers.logout_url(&name).await.unwrap_or_default()
+            } else {
+                String::new()
+            };
             listed.push(pb::Issuer {
                 name,
                 label,
@@ -150,7 +171,20 @@ impl DirectoryService {
                 return Err(error.into());
             }
         };
+        // A device sign-in's handle is not a browser's state.
+        if pending.nonce.is_none() {
+            let error = Error::UnknownSignIn;
+            self.refused(&pending.issuer, "state", &error);
+            return Err(error.into());
+        }
         let issuers = self.issuers(&pending.issuer)?;
+        let iss = req.iss.trim().trim_end_matches('/');
+        if req.issuer != pending.issuer
+            || (!iss.is_empty() && Some(iss) != issuers.issuer_url(&pending.issuer))
+        {
+            self.refused(&pending.issuer, "mix_up", &MixedUp);
+            return Err(MixedUp.into());
+        }
         let proven = issuers
             .finish(
                 &pending.issuer,
@@ -260,9 +294,11 @@ impl DirectoryService {
                 invitation: None,
             })
             .await?;
-        let lapses = pending.expires_at.min(
-            pending.created_at + chrono::Duration::from_std(started.expires_in).unwrap_or_default(),
-        );
+        // The issuer's word on how long its code lasts, within reason.
+        let lapses = chrono::Duration::from_std(started.expires_in)
+            .ok()
+            .and_then(|d| pending.created_at.checked_add_signed(d))
+            .map_or(pending.expires_at, |at| at.min(pending.expires_at));
         Ok(pb::BeginDeviceSignInResponse {
             handle: handle.expose().to_owned(),
             user_code: started.user_code,
@@ -282,8 +318,11 @@ impl DirectoryService {
     ) -> Result<pb::PollDeviceSignInResponse, ApiError> {
         let handle = TokenSecret::presented(&text::line("handle", &req.handle, 200)?);
         let pending = self.store.pending_sign_in(&handle).await?;
+        // A browser's state is not a device sign-in's handle.
+        let Some(device_code) = pending.device_code.clone() else {
+            return Err(Error::UnknownSignIn.into());
+        };
         let issuers = self.issuers(&pending.issuer)?;
-        let device_code = pending.device_code.clone().unwrap_or_default();
         let proven = match issuers.device_poll(&pending.issuer, &device_code).await {
             Ok(DevicePoll::Pending { slow_down }) => {
                 return Ok(pb::PollDeviceSignInResponse {

@@ -175,7 +175,7 @@ impl Connection {
 }
 
 /// Whether the URL names this machine (where the local operator token may go).
-fn is_loopback(server: &str) -> bool {
+pub(crate) fn is_loopback(server: &str) -> bool {
     let Ok(uri) = server.parse::<http::Uri>() else {
         return false;
     };

@@ -74,10 +74,18 @@ fn write_all(path: &Path, all: &BTreeMap<String, Stored>) -> anyhow::Result<()> 
         .create(dir)
         .with_context(|| format!("cannot create {}", dir.display()))?;
     let partial = path.with_extension("json.partial");
+    // A fresh file (never one left there, nor a link to elsewhere) that
+    // only the user may read from its first byte.
+    match std::fs::remove_file(&partial) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => {
+            return Err(error).with_context(|| format!("cannot replace {}", partial.display()));
+        }
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&partial)
         .with_context(|| format!("cannot write {}", partial.display()))?;
@@ -91,8 +99,17 @@ fn key(server: &str) -> String {
     server.trim_end_matches('/').to_owned()
 }
 
-/// The token kept for `server`, unless it has expired.
+/// Whether a token may travel to `server`: over TLS, or to this machine.
+pub fn safe_to_send(server: &str) -> bool {
+    server.starts_with("https://") || crate::client::is_loopback(server)
+}
+
+/// The token kept for `server`, unless it has expired (or the server is
+/// reached in the clear elsewhere than this machine).
 pub fn stored_token(server: &str) -> Option<String> {
+    if !safe_to_send(server) {
+        return None;
+    }
     let stored = read_all(&credentials_file()?).remove(&key(server))?;
     let expires = chrono::DateTime::parse_from_rfc3339(&stored.expires).ok()?;
     (expires > chrono::Utc::now()).then_some(stored.token)
@@ -106,7 +123,7 @@ pub async fn login(client: &ClientArgs, args: LoginArgs, format: Format) -> anyh
     let conn = Connection::anonymous(client).await?;
     let mut directory = conn.directory();
     let issuers = directory
-        .list_issuers(pb::ListIssuersRequest {})
+        .list_issuers(pb::ListIssuersRequest::default())
         .await?
         .into_inner()
         .issuers;
@@ -241,6 +258,13 @@ pub async fn logout(client: &ClientArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_token_travels_only_over_tls_or_to_this_machine() {
+        assert!(safe_to_send("https://hub.example"));
+        assert!(safe_to_send("http://127.0.0.1:50051"));
+        assert!(!safe_to_send("http://hub.example:50051"));
+    }
 
     #[test]
     fn tokens_are_kept_for_the_user_alone() {

@@ -64,7 +64,7 @@ pub async fn oidc(client: &ClientArgs, command: OidcCommand) -> anyhow::Result<(
             let conn = Connection::anonymous(client).await?;
             let listed = conn
                 .directory()
-                .list_issuers(pb::ListIssuersRequest {})
+                .list_issuers(pb::ListIssuersRequest { logout_urls: true })
                 .await?
                 .into_inner();
             if format == Format::Json {

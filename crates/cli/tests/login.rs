@@ -30,7 +30,7 @@ async fn a_person_signs_the_command_line_in_at_the_identity_provider() {
         &[Client {
             client_id: "edufed".into(),
             client_secret: "a-secret-of-the-node".into(),
-            redirect_uris: vec!["http://127.0.0.1:9/sign-in/oidc/callback".into()],
+            redirect_uris: vec!["http://127.0.0.1:9/sign-in/oidc/region/callback".into()],
             post_logout_redirect_uris: Vec::new(),
         }],
         &[(

@@ -6,8 +6,8 @@
 mod rp;
 
 pub use rp::{
-    Authorization, CALLBACK_PATH, DevicePoll, DeviceStart, Failure, IssuerConfig, Issuers,
-    Observer, Proven, SIGNED_OUT_PATH,
+    Authorization, DevicePoll, DeviceStart, Failure, IssuerConfig, Issuers, Observer, Proven,
+    SIGNED_OUT_PATH, callback_path,
 };
 
 use anyhow::Context as _;

@@ -163,7 +163,8 @@ struct Issuer {
 #[derive(Clone)]
 pub struct Issuers {
     issuers: Arc<Vec<Issuer>>,
-    redirect_uri: String,
+    /// The node's public URL, without a trailing slash.
+    base: String,
     signed_out_uri: String,
     http: reqwest::Client,
     observer: Option<Observer>,
@@ -175,13 +176,17 @@ pub type Observer = Arc<dyn Fn(&str, &str) + Send + Sync>;
 impl std::fmt::Debug for Issuers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Issuers")
-            .field("redirect_uri", &self.redirect_uri)
+            .field("base", &self.base)
             .finish_non_exhaustive()
     }
 }
 
-/// The path issuers send browsers back to.
-pub const CALLBACK_PATH: &str = "/sign-in/oidc/callback";
+/// The path an issuer named `name` sends browsers back to: each issuer
+/// its own, so that an answer cannot be passed off as another issuer's
+/// (a mix-up).
+pub fn callback_path(name: &str) -> String {
+    format!("/sign-in/oidc/{name}/callback")
+}
 /// The path issuers send browsers to after signing out there.
 pub const SIGNED_OUT_PATH: &str = "/signed-out";
 
@@ -199,7 +204,7 @@ impl Issuers {
                     })
                     .collect(),
             ),
-            redirect_uri: format!("{base}{CALLBACK_PATH}"),
+            base: base.to_owned(),
             signed_out_uri: format!("{base}{SIGNED_OUT_PATH}"),
             http: crate::http_client()?,
             observer: None,
@@ -233,9 +238,17 @@ impl Issuers {
             .map(|i| i.config.label.as_str())
     }
 
-    /// The redirect URI to register at each issuer.
-    pub fn redirect_uri(&self) -> &str {
-        &self.redirect_uri
+    /// The redirect URI to register at the issuer `name`.
+    pub fn redirect_uri(&self, name: &str) -> String {
+        format!("{}{}", self.base, callback_path(name))
+    }
+
+    /// The issuer URL of `name`, as configured (no trailing slash).
+    pub fn issuer_url(&self, name: &str) -> Option<&str> {
+        self.issuers
+            .iter()
+            .find(|i| i.config.name == name)
+            .map(|i| i.config.issuer.trim_end_matches('/'))
     }
 
     /// The post-logout redirect URI to register at each issuer.
@@ -320,7 +333,7 @@ impl Issuers {
         >,
         Failure,
     > {
-        let redirect = RedirectUrl::new(self.redirect_uri.clone())
+        let redirect = RedirectUrl::new(self.redirect_uri(&issuer.config.name))
             .map_err(|e| Failure::Claims(format!("redirect URI: {e}")))?;
         Ok(CoreClient::from_provider_metadata(
             metadata,

@@ -217,9 +217,13 @@ impl OidcIssuer {
         {
             bail!("oidc.name {name:?} must be 1 to 32 of a-z, 0-9 and -");
         }
-        let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-            .iter()
-            .any(|p| self.issuer.starts_with(p));
+        let local = self.issuer.starts_with("http://")
+            && self.issuer.parse::<http::Uri>().is_ok_and(|uri| {
+                matches!(
+                    uri.host(),
+                    Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+                )
+            });
         if !(self.issuer.starts_with("https://") || local) {
             bail!("oidc {name}: issuer must start with https:// (http:// only on this machine)");
         }
@@ -448,6 +452,35 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_issuer_in_the_clear_must_be_this_machine() {
+        let issuer = |url: &str| OidcIssuer {
+            name: "region".into(),
+            label: "Госуслуги".into(),
+            issuer: url.into(),
+            client_id: "edufed".into(),
+            client_secret_file: None,
+        };
+        assert!(
+            issuer("https://id.region.example/realms/schools")
+                .validate()
+                .is_ok()
+        );
+        assert!(issuer("http://127.0.0.1:8080").validate().is_ok());
+        assert!(issuer("http://localhost:8080/realms/x").validate().is_ok());
+        for bad in [
+            "http://localhost.evil.example",
+            "http://127.0.0.1.evil.example",
+            "ftp://x",
+        ] {
+            assert!(issuer(bad).validate().is_err(), "{bad}");
+        }
+        let mut named = issuer("https://id.example");
+        named.name = "Region!".into();
+        assert!(named.validate().is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -230,12 +230,12 @@ pub(crate) async fn protect(
     next: axum::middleware::Next,
 ) -> Response {
     let is_static = request.uri().path().starts_with("/static/");
-    // Secrets in the path (sign-in links, unsubscribe tokens) go to no one.
-    let sign_in = request.uri().path().starts_with("/sign-in")
-        || request
-            .uri()
-            .path()
-            .starts_with("/notifications/unsubscribe/");
+    // Secrets in the path (sign-in links, invitations, the identity
+    // provider's answers, unsubscribe tokens) go to no one.
+    let path = request.uri().path();
+    let sign_in = path.starts_with("/sign-in")
+        || path.starts_with("/invitation/")
+        || path.starts_with("/notifications/unsubscribe/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(

@@ -36,13 +36,32 @@ export async function run({ setting, signIn: withLink, newPage, check, text, acc
     await page.goto(node("/sign-in"));
     await page.getByRole("link", { name: "Войти через Госуслуги" }).click();
     await atProvider(page, login);
-    await page.waitForURL((url) => url.href.startsWith(setting.node) && !url.pathname.startsWith("/sign-in/oidc/region"));
+    await page.waitForURL((url) => url.href.startsWith(setting.node) && url.pathname !== "/sign-in/oidc/region");
     return page;
   }
 
   /** The visible text of `selector`, in lower case. */
   async function lower(page, selector) {
     return (await text(page, selector)).toLowerCase();
+  }
+
+  /** Starts a sign-in in `page` as `login` and stops at the node's door:
+   * the URL the provider sends the browser back to, not yet opened. */
+  async function answerFor(page, login) {
+    await page.goto(node("/sign-in/oidc/region"));
+    await page.waitForSelector('input[name="login"]');
+    await page.fill('input[name="login"]', login);
+    await page.fill('input[name="password"]', "any");
+    await Promise.all([page.waitForNavigation(), page.click("button.login-submit")]);
+    const consent = page.locator('form:has(input[name="prompt"][value="consent"])');
+    const action = new URL(await consent.getAttribute("action"), page.url()).href;
+    let answer = await page.request.post(action, { form: { prompt: "consent" }, maxRedirects: 0 });
+    let location = new URL(answer.headers().location, action).href;
+    while (location.startsWith(setting.provider)) {
+      answer = await page.request.get(location, { maxRedirects: 0 });
+      location = new URL(answer.headers().location, location).href;
+    }
+    return location;
   }
 
   async function tamper(mode) {
@@ -130,7 +149,7 @@ export async function run({ setting, signIn: withLink, newPage, check, text, acc
   const victim = await newPage();
   let callback = null;
   victim.on("request", (request) => {
-    if (request.url().startsWith(node("/sign-in/oidc/callback"))) callback = request.url();
+    if (request.url().startsWith(node("/sign-in/oidc/region/callback"))) callback = request.url();
   });
   await victim.goto(node("/sign-in/oidc/region"));
   await atProvider(victim, "deputy-sub");
@@ -154,6 +173,25 @@ export async function run({ setting, signIn: withLink, newPage, check, text, acc
   await holder.goto(callback);
   await holder.waitForSelector("#sign-in-error");
   check((await lower(holder, "#sign-in-error")).includes("уже завершён"), "an answer used once is refused");
+
+  // A mix-up: the region's answer brought to the university's door, or
+  // naming another issuer, is refused.
+  const mixer = await newPage();
+  const regions = await answerFor(mixer, "deputy-sub");
+  check(regions.startsWith(node("/sign-in/oidc/region/callback")), `the region's door: ${regions}`);
+  await mixer.goto(regions.replace("/sign-in/oidc/region/", "/sign-in/oidc/university/"));
+  await mixer.waitForSelector("#sign-in-error");
+  check((await lower(mixer, "#sign-in-error")).includes("не от того поставщика"), "an answer at another issuer's door is refused");
+  const namer = await newPage();
+  const named = new URL(await answerFor(namer, "deputy-sub"));
+  named.searchParams.set("iss", "https://evil.example");
+  await namer.goto(named.href);
+  await namer.waitForSelector("#sign-in-error");
+  check((await lower(namer, "#sign-in-error")).includes("не от того поставщика"), "an answer naming another issuer is refused");
+  // The provider's own words show only for this browser's sign-in.
+  await mixer.goto(node("/sign-in/oidc/region/callback?error=server_error&error_description=Call+555&state=forged"));
+  await mixer.waitForSelector("#sign-in-error");
+  check(!(await text(mixer, "#sign-in-error")).includes("555"), "words in a forged answer are not shown");
 
   // The provider rotates its keys: the node reads them again.
   await pause("rotate");

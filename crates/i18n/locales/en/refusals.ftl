@@ -123,6 +123,8 @@ refusal-id-token-claims = the ID token is not acceptable: { $cause }
 refusal-device-refused = the sign-in on the other device was refused or has lapsed
 refusal-provider-unsupported = the identity provider does not offer { $feature }
 refusal-sign-in-state = the answer of the identity provider does not belong to this browser's sign-in; start again
+refusal-invitation-self = must be someone else: an invitation binds the account of the person it is sent to
+refusal-sign-in-mixed-up = the answer came from another identity provider than the one the sign-in began with; start again
 
 ## Who may do what (the policy)
 

@@ -122,6 +122,8 @@ refusal-id-token-claims = ID-токен не принят: { $cause }
 refusal-device-refused = вход на другом устройстве отклонён или больше не действует
 refusal-provider-unsupported = поставщик входа не поддерживает { $feature }
 refusal-sign-in-state = ответ поставщика входа не относится ко входу, начатому в этом браузере; начните заново
+refusal-invitation-self = укажите другого человека: приглашение связывает учётную запись того, кому его отправили
+refusal-sign-in-mixed-up = ответ пришёл не от того поставщика входа, с которого начат вход; начните заново
 
 ## Who may do what (the policy)
 

@@ -196,17 +196,25 @@ impl Store {
                 bind(&mut tx, account, &person, *how).await?;
             }
             Resolution::Known(_) => {
-                sqlx::query(
+                let seen = sqlx::query(
                     "UPDATE identities SET last_sign_in_at = $1, email = $2 \
-                     WHERE issuer = $3 AND subject = $4",
+                     WHERE issuer = $3 AND subject = $4 AND person_id = $5",
                 )
                 .bind(micros(now))
                 .bind(account.email.clone())
                 .bind(issuer.to_owned())
                 .bind(account.subject.clone())
+                .bind(person.to_string())
                 .execute(tx.conn())
                 .await
                 .map_err(storage)?;
+                // Unbound by a call that committed since it was read.
+                if seen.rows_affected() == 0 {
+                    return Err(Error::IdentityUnbound {
+                        account: account.label().to_owned(),
+                        issuer: issuer.to_owned(),
+                    });
+                }
             }
         }
         if let Some((link, _)) = &invitation {
@@ -344,18 +352,25 @@ impl Store {
         issuer: Option<&str>,
     ) -> Result<Option<String>, Error> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM organization_sign_in WHERE org_id = $1")
-            .bind(org.to_string())
-            .execute(tx.conn())
-            .await
-            .map_err(storage)?;
-        if let Some(issuer) = issuer {
-            sqlx::query("INSERT INTO organization_sign_in (org_id, issuer) VALUES ($1, $2)")
+        if issuer.is_none() {
+            sqlx::query("DELETE FROM organization_sign_in WHERE org_id = $1")
                 .bind(org.to_string())
-                .bind(issuer.to_owned())
                 .execute(tx.conn())
                 .await
                 .map_err(storage)?;
+        }
+        if let Some(issuer) = issuer {
+            // One statement, so concurrent settings do not collide: the
+            // last one stands.
+            sqlx::query(
+                "INSERT INTO organization_sign_in (org_id, issuer) VALUES ($1, $2) \
+                 ON CONFLICT (org_id) DO UPDATE SET issuer = excluded.issuer",
+            )
+            .bind(org.to_string())
+            .bind(issuer.to_owned())
+            .execute(tx.conn())
+            .await
+            .map_err(storage)?;
             // Links not yet used, of its members and not invitations,
             // lapse now.
             sqlx::query(
@@ -517,11 +532,14 @@ async fn person_by_email(
     conn: &mut AnyConnection,
     email: &Email,
 ) -> Result<Option<PersonId>, Error> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM people WHERE email = $1")
-        .bind(email.as_str().to_owned())
-        .fetch_optional(conn)
-        .await
-        .map_err(storage)?;
+    // The node's operator is never bound by e-mail: their account is the
+    // node's, not a person's to claim at a provider.
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM people WHERE email = $1 AND operator = 0")
+            .bind(email.as_str().to_owned())
+            .fetch_optional(conn)
+            .await
+            .map_err(storage)?;
     Ok(row.map(|(id,)| PersonId::from_stored(id)))
 }
 

@@ -144,7 +144,7 @@ pub(crate) async fn sign_out(State(console): State<Console>, posted: Posted<Empt
 async fn logout_of(console: &Console, name: &str) -> Option<(String, String)> {
     let issuers = crate::rpc::Clients::new(console.rpc.channel(None))
         .directory()
-        .list_issuers(pb::ListIssuersRequest {})
+        .list_issuers(pb::ListIssuersRequest { logout_urls: true })
         .await
         .ok()?
         .into_inner()

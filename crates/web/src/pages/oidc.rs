@@ -30,7 +30,7 @@ pub(crate) fn routes() -> axum::Router<Console> {
     axum::Router::new()
         .route("/sign-in", get(choose))
         .route("/sign-in/oidc/{issuer}", get(start))
-        .route("/sign-in/oidc/callback", get(callback))
+        .route("/sign-in/oidc/{issuer}/callback", get(callback))
         .route("/invitation/{secret}", get(invitation))
         .route("/signed-out", get(signed_out))
 }
@@ -56,7 +56,7 @@ pub(crate) async fn buttons(visitor: &Visitor, invitation: Option<&str>) -> Vec<
     let listed = visitor
         .api()
         .directory()
-        .list_issuers(pb::ListIssuersRequest {})
+        .list_issuers(pb::ListIssuersRequest::default())
         .await
         .map(|r| r.into_inner().issuers)
         .unwrap_or_default();
@@ -112,13 +112,25 @@ struct StartQuery {
 
 /// `GET /sign-in/oidc/{issuer}`: begins the sign-in and sends the browser
 /// to the issuer, keeping the state in a cookie of this browser for ten
-/// minutes.
+/// minutes. One that completes an invitation starts only from the
+/// invitation's page: another site cannot make a browser bind its account
+/// to someone.
 async fn start(
     State(console): State<Console>,
     visitor: Visitor,
+    headers: HeaderMap,
     Path(issuer): Path<String>,
     Query(query): Query<StartQuery>,
 ) -> Response {
+    if let Some(secret) = &query.invitation {
+        let site = headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("same-origin");
+        if site != "same-origin" {
+            return see_other(&format!("/invitation/{}", urlencoding(secret)));
+        }
+    }
     let begun = visitor
         .api()
         .directory()
@@ -164,6 +176,9 @@ struct Callback {
     state: String,
     #[serde(default)]
     code: String,
+    /// The issuer's URL (RFC 9207), when it says.
+    #[serde(default)]
+    iss: String,
     #[serde(default)]
     error: Option<String>,
     #[serde(default)]
@@ -177,20 +192,28 @@ struct Unbound {
     reason: String,
 }
 
-/// `GET /sign-in/oidc/callback`: what the issuer sent back. Finishes the
-/// sign-in (the API checks the ID token and who the account is) and sets
-/// the session's cookie; an account bound to no one sees whom to ask.
+/// `GET /sign-in/oidc/{issuer}/callback`: what the issuer sent back.
+/// Finishes the sign-in (the API checks the ID token and who the account
+/// is) and sets the session's cookie; an account bound to no one sees whom
+/// to ask.
 async fn callback(
     State(console): State<Console>,
     visitor: Visitor,
     headers: HeaderMap,
+    Path(issuer): Path<String>,
     Query(answer): Query<Callback>,
 ) -> Response {
     let kept = crate::visitor::cookie(&headers, state_cookie(console.settings.secure_cookies))
         .unwrap_or_default();
     if let Some(error) = answer.error {
-        let said = answer.error_description.unwrap_or(error);
-        let message = format!("{} {said}", t("sign-in-provider-said"));
+        // The provider's own words only for this browser's sign-in:
+        // anyone can put words in a link.
+        let ours = !kept.is_empty() && kept == answer.state;
+        let message = match (error.as_str(), answer.error_description) {
+            ("access_denied", _) => t("sign-in-denied"),
+            (_, Some(said)) if ours => format!("{} {said}", t("sign-in-provider-said")),
+            _ => format!("{} {error}", t("sign-in-provider-said")),
+        };
         return refused(&console, &visitor, message).await;
     }
     let user_agent = headers
@@ -206,11 +229,25 @@ async fn callback(
             code: answer.code,
             user_agent,
             browser_state: kept,
+            issuer,
+            iss: answer.iss,
         })
         .await;
     match finished {
         Ok(started) => {
             let started = started.into_inner();
+            // A session this browser had before ends: one browser, one
+            // person signed in.
+            if let Some(previous) = visitor.session_id() {
+                visitor
+                    .api()
+                    .directory()
+                    .end_session(pb::EndSessionRequest {
+                        session_id: previous.to_owned(),
+                    })
+                    .await
+                    .ok();
+            }
             let max_age = started
                 .session
                 .as_ref()
@@ -315,7 +352,7 @@ pub(crate) async fn any_issuer(visitor: &Visitor) -> bool {
     visitor
         .api()
         .directory()
-        .list_issuers(pb::ListIssuersRequest {})
+        .list_issuers(pb::ListIssuersRequest::default())
         .await
         .is_ok_and(|r| !r.into_inner().issuers.is_empty())
 }
@@ -348,7 +385,7 @@ pub(crate) async fn requirement_choices(
     let api = visitor.api();
     let issuers = api
         .directory()
-        .list_issuers(pb::ListIssuersRequest {})
+        .list_issuers(pb::ListIssuersRequest::default())
         .await
         .ok()?
         .into_inner()
