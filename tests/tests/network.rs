@@ -1304,3 +1304,117 @@ fn answered(error: edufed_federation::forward::Error) -> tonic::Status {
         other => panic!("the home node did not answer: {other}"),
     }
 }
+
+#[tokio::test]
+async fn a_badly_signed_entry_stops_a_catch_up_after_everything_before_it() {
+    // A school's node, a city hub that follows it, and a regional hub that
+    // follows the school through the city hub: the relay passes on the
+    // school's own signatures, so a relay that alters one is caught.
+    let school_node = TestNode::start(Backend::Sqlite).await;
+    let city = TestNode::start(Backend::Sqlite).await;
+    let region = TestNode::start(Backend::Sqlite).await;
+    school_node
+        .operator()
+        .await
+        .create_organization(org_request("lyceum7"))
+        .await
+        .unwrap();
+    let coordinator = school_node
+        .member_token("lyceum7", pb::Role::Coordinator)
+        .await;
+    pin(&city, &school_node).await;
+    pin(&school_node, &city).await;
+    pin(&city, &region).await;
+    pin(&region, &city).await;
+    let origin = school_node.node.node_id().to_owned();
+    federation(&city)
+        .await
+        .subscribe(pb::SubscribeRequest {
+            node_id: origin.clone(),
+            entity_kinds: vec![],
+            via: String::new(),
+            activity_filter: None,
+        })
+        .await
+        .unwrap();
+    let mut school_calendar = calendar(&school_node, &coordinator).await;
+    for i in 0..40 {
+        school_calendar
+            .publish_activity(pb::PublishActivityRequest {
+                publisher: "lyceum7".into(),
+                details: Some(course(&format!("Кружок {i}"), 10 + i)),
+                draft: false,
+            })
+            .await
+            .unwrap();
+    }
+    eventually("the city hub holding the school's 40 activities", || {
+        let (city, origin) = (&city, origin.clone());
+        async move { (mirrored_activities(city, &origin).await.len() == 40).then_some(()) }
+    })
+    .await;
+    // The relay alters the signature of one entry in the middle.
+    let mut seqs: Vec<u64> = city
+        .node
+        .store()
+        .list_mirrors(Some(&origin))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.entry.sequence)
+        .collect();
+    seqs.sort_unstable();
+    let bad = seqs[seqs.len() / 2];
+    let altered = city
+        .db
+        .execute(&format!(
+            "UPDATE mirrors SET signature = '{}' WHERE origin = '{origin}' AND seq = {bad}",
+            "00".repeat(64)
+        ))
+        .await;
+    assert_eq!(altered, 1);
+
+    // The region catches up through the relay: it applies everything before
+    // the altered entry (in one go: all of it waits in the stream) and stops
+    // there, and stays there.
+    federation(&region)
+        .await
+        .subscribe(pb::SubscribeRequest {
+            node_id: origin.clone(),
+            entity_kinds: vec![],
+            via: city.node.node_id().into(),
+            activity_filter: None,
+        })
+        .await
+        .unwrap();
+    let before: Vec<u64> = seqs.iter().copied().filter(|s| *s < bad).collect();
+    let stopped = eventually("the region stopping at the altered entry", || {
+        let region = &region;
+        async move {
+            region
+                .node
+                .store()
+                .list_subscriptions()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|s| s.last_error.as_deref().is_some_and(|e| e.contains("signature")))
+        }
+    })
+    .await;
+    assert_eq!(stopped.cursor, *before.last().unwrap());
+    let mirrored: Vec<u64> = region
+        .node
+        .store()
+        .list_mirrors(Some(&origin))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.entry.sequence)
+        .collect();
+    assert_eq!(mirrored.len(), before.len());
+    assert!(mirrored.iter().all(|s| *s < bad));
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let still = region.node.store().list_subscriptions().await.unwrap();
+    assert_eq!(still[0].cursor, stopped.cursor, "it stays at the altered entry");
+}

@@ -1,7 +1,9 @@
 //! Following peers' change logs. A [`Supervisor`] starts one follower per
 //! subscription; each streams the peer's Watch from the stored cursor, checks
 //! every entry's signature with the pinned key before applying it, and
-//! applies it to the mirrors and the cursor in one transaction. Both are
+//! applies it to the mirrors and the cursor in one transaction, together with
+//! the entries already received behind it (a catch-up applies hundreds per
+//! transaction). Both are
 //! workers: a broken link is an error of the follower, retried by the runner
 //! with exponential backoff and jitter. A badly signed entry is never
 //! applied: it breaks the link each time it arrives, so the link stays at it
@@ -32,6 +34,9 @@ const HEARTBEAT_SECS: u32 = 5;
 /// Heartbeats come every few seconds: silence for three of them means the
 /// link is gone even if no reset ever arrives.
 const SILENCE: Duration = Duration::from_secs(HEARTBEAT_SECS as u64 * 3 + 5);
+/// The most entries applied in one transaction: those already received
+/// when the first of them is read (a catch-up), never waiting for more.
+const BATCH: usize = 500;
 
 /// Starts a follower for every subscription and stops the followers of
 /// subscriptions that were removed.
@@ -343,8 +348,9 @@ enum Source {
 }
 
 impl Stream {
-    /// Reads one message and applies it; an error when the link broke or
-    /// the message cannot be applied.
+    /// Reads one message, and those already received behind it (up to
+    /// [`BATCH`]), and applies them; an error when the link broke or a
+    /// message cannot be applied (what came before it is applied).
     async fn next(
         &mut self,
         store: &Store,
@@ -352,29 +358,57 @@ impl Stream {
         peer_id: &str,
         link: &mut Link,
     ) -> anyhow::Result<()> {
-        let url = &self.url;
+        use futures::FutureExt as _;
+        let url = self.url.clone();
         let relayed = matches!(self.source, Source::Relayed(_));
         let received = tokio::time::timeout(SILENCE, self.messages.message())
             .await
             .map_err(|_| anyhow!("{url} fell silent for {} s", SILENCE.as_secs()))?;
-        let message = match received {
-            Ok(Some(message)) => message,
-            Ok(None) if relayed => bail!("{url} closed the relay"),
-            Ok(None) => bail!("{url} closed the stream"),
-            Err(status) if relayed => bail!("the relay from {url} ended: {}", status.message()),
-            Err(status) => {
+        let mut events = Vec::new();
+        let mut ended = None;
+        match received {
+            Ok(Some(message)) => events.extend(message.event),
+            other => ended = Some(other),
+        }
+        while ended.is_none() && events.len() < BATCH {
+            match self.messages.message().now_or_never() {
+                None => break,
+                Some(Ok(Some(message))) => events.extend(message.event),
+                Some(other) => ended = Some(other),
+            }
+        }
+        match &mut self.source {
+            Source::Direct(direct) => direct.apply(events, store, tls, peer_id, link).await?,
+            Source::Relayed(relayed) => relayed.apply(events, store, peer_id).await?,
+        }
+        match ended {
+            None | Some(Ok(Some(_))) => Ok(()),
+            Some(Ok(None)) if relayed => bail!("{url} closed the relay"),
+            Some(Ok(None)) => bail!("{url} closed the stream"),
+            Some(Err(status)) if relayed => {
+                bail!("the relay from {url} ended: {}", status.message())
+            }
+            Some(Err(status)) => {
                 // Compacted while this node was reading: resync on the next stream.
                 link.resync |= status.code() == tonic::Code::OutOfRange;
                 bail!("the stream from {url} ended: {}", status.message())
             }
-        };
-        let Some(event) = message.event else {
-            return Ok(());
-        };
-        match &mut self.source {
-            Source::Direct(direct) => direct.apply(event, store, tls, peer_id, link).await,
-            Source::Relayed(relayed) => relayed.apply(event, store, peer_id).await,
         }
+    }
+}
+
+/// Verified entries waiting to be applied together.
+#[derive(Default)]
+struct Batch(Vec<(ChangeEntry, Vec<u8>)>);
+
+impl Batch {
+    /// Applies what waits, in one transaction.
+    async fn flush(&mut self, store: &Store, origin: &str) -> anyhow::Result<()> {
+        if !self.0.is_empty() {
+            store.apply_mirrored_batch(origin, &self.0).await?;
+            self.0.clear();
+        }
+        Ok(())
     }
 }
 
@@ -391,9 +425,30 @@ struct Direct {
 }
 
 impl Direct {
+    /// Applies `events` in order: entries in batches, each verified first;
+    /// at a bad one, what came before it is applied and the link breaks.
     async fn apply(
         &mut self,
+        events: Vec<Event>,
+        store: &Store,
+        tls: &PeerTls,
+        peer_id: &str,
+        link: &mut Link,
+    ) -> anyhow::Result<()> {
+        let mut batch = Batch::default();
+        for event in events {
+            if let Err(error) = self.take(event, &mut batch, store, tls, peer_id, link).await {
+                batch.flush(store, peer_id).await?;
+                return Err(error);
+            }
+        }
+        batch.flush(store, peer_id).await
+    }
+
+    async fn take(
+        &mut self,
         event: Event,
+        batch: &mut Batch,
         store: &Store,
         tls: &PeerTls,
         peer_id: &str,
@@ -413,6 +468,8 @@ impl Direct {
                     && !self.hosted.contains(org)
                     && !link.unknown.contains(org)
                 {
+                    // What waits is applied under the descriptor it came with.
+                    batch.flush(store, peer_id).await?;
                     self.hosted = Link::refresh(store, tls, peer_id).await.ok_or_else(|| {
                         anyhow!(
                             "cannot fetch the descriptor of {peer_id} to learn organization {org}"
@@ -425,18 +482,21 @@ impl Direct {
                 if let Some(seen) = &mut self.snapshot {
                     seen.insert((entry.kind, entry.entity_id.clone()));
                 }
-                store.apply_mirrored(peer_id, &entry, &signature).await?;
+                batch.0.push((entry, signature));
             }
-            Event::Heartbeat(h) => match self.snapshot.take() {
-                Some(seen) => {
-                    let dropped = store
-                        .finish_snapshot(peer_id, &seen, h.latest_sequence)
-                        .await?;
-                    link.resync = false;
-                    tracing::info!(peer = %peer_id, records = seen.len(), dropped, "resynced from the peer's snapshot");
+            Event::Heartbeat(h) => {
+                batch.flush(store, peer_id).await?;
+                match self.snapshot.take() {
+                    Some(seen) => {
+                        let dropped = store
+                            .finish_snapshot(peer_id, &seen, h.latest_sequence)
+                            .await?;
+                        link.resync = false;
+                        tracing::info!(peer = %peer_id, records = seen.len(), dropped, "resynced from the peer's snapshot");
+                    }
+                    None => store.note_heartbeat(peer_id, h.latest_sequence).await?,
                 }
-                None => store.note_heartbeat(peer_id, h.latest_sequence).await?,
-            },
+            }
         }
         Ok(())
     }
@@ -453,7 +513,25 @@ struct Relayed {
 }
 
 impl Relayed {
-    async fn apply(&mut self, event: Event, store: &Store, origin: &str) -> anyhow::Result<()> {
+    /// Applies `events` in order, as [`Direct::apply`] does.
+    async fn apply(&mut self, events: Vec<Event>, store: &Store, origin: &str) -> anyhow::Result<()> {
+        let mut batch = Batch::default();
+        for event in events {
+            if let Err(error) = self.take(event, &mut batch, store, origin).await {
+                batch.flush(store, origin).await?;
+                return Err(error);
+            }
+        }
+        batch.flush(store, origin).await
+    }
+
+    async fn take(
+        &mut self,
+        event: Event,
+        batch: &mut Batch,
+        store: &Store,
+        origin: &str,
+    ) -> anyhow::Result<()> {
         let relay = self.relay.as_str();
         match event {
             Event::Entry(entry) if unknown_kind(&entry) => {
@@ -481,10 +559,10 @@ impl Relayed {
                 if entry.public_key.as_slice() != origin_key.as_bytes() {
                     bail!("{relay} relayed entries under two keys for {origin}");
                 }
-                let (entry, signature) = checked(entry, origin, &origin_key)?;
-                store.apply_mirrored(origin, &entry, &signature).await?;
+                batch.0.push(checked(entry, origin, &origin_key)?);
             }
             Event::Heartbeat(h) => {
+                batch.flush(store, origin).await?;
                 store.note_heartbeat(origin, h.latest_sequence).await?;
             }
         }

@@ -187,78 +187,39 @@ impl Store {
     /// Applies one verified entry from `origin`: the mirror keeps the newest
     /// entry per record, and the subscription's cursor moves to it, in one
     /// transaction, so a crash anywhere neither loses nor repeats an effect.
-    #[tracing::instrument(name = "store.federation.apply", skip_all, fields(origin, seq = entry.sequence))]
     pub async fn apply_mirrored(
         &self,
         origin: &str,
         entry: &ChangeEntry,
         signature: &[u8],
     ) -> Result<(), Error> {
-        let mut tx = self.write_tx().await?;
-        // A record an origin publishes must belong to an organization it
-        // hosts; anything else is not kept (nor relayed), only passed over.
-        let owned = matches!(
-            entry.kind,
-            EntityKind::Activity
-                | EntityKind::ActivitySeats
-                | EntityKind::Registration
-                | EntityKind::Resource
-                | EntityKind::ResourceBusy
-                | EntityKind::Booking
-                | EntityKind::Agreement
-        );
-        let accepted = match &entry.org_id {
-            _ if !owned => true,
-            Some(org) => origin_hosts(&mut tx, origin, org).await?,
-            None => false,
+        self.apply_mirrored_batch(origin, &[(entry.clone(), signature.to_vec())])
+            .await
+    }
+
+    /// Applies verified entries from `origin`, in their order, and moves the
+    /// subscription's cursor to the last, all in one transaction: a batch
+    /// is applied whole or not at all, and a crash neither loses nor
+    /// repeats an effect.
+    #[tracing::instrument(name = "store.federation.apply", skip_all, fields(origin, entries = entries.len()))]
+    pub async fn apply_mirrored_batch(
+        &self,
+        origin: &str,
+        entries: &[(ChangeEntry, Vec<u8>)],
+    ) -> Result<(), Error> {
+        let Some((last, _)) = entries.last() else {
+            return Ok(());
         };
-        if !accepted {
-            tracing::warn!(%origin, kind = entry.kind.as_str(), id = %entry.entity_id, "entry for an organization its origin does not host; not kept");
-        }
-        let before: Option<String> = sqlx::query_scalar(
-            "SELECT payload FROM mirrors WHERE origin = $1 AND entity_kind = $2 AND entity_id = $3",
-        )
-        .bind(origin.to_owned())
-        .bind(entry.kind.as_str())
-        .bind(entry.entity_id.clone())
-        .fetch_optional(tx.conn())
-        .await
-        .map_err(storage)?;
-        let newer = accepted
-            && sqlx::query(
-            "INSERT INTO mirrors (origin, entity_kind, entity_id, version, operation, org_id, payload, seq, \
-             created_at, actor, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-             ON CONFLICT (origin, entity_kind, entity_id) DO UPDATE SET version = excluded.version, \
-             operation = excluded.operation, org_id = excluded.org_id, payload = excluded.payload, \
-             seq = excluded.seq, created_at = excluded.created_at, actor = excluded.actor, \
-             signature = excluded.signature WHERE mirrors.seq < excluded.seq",
-        )
-        .bind(origin.to_owned())
-        .bind(entry.kind.as_str())
-        .bind(entry.entity_id.clone())
-        .bind(signed(entry.version))
-        .bind(entry.operation.as_str())
-        .bind(entry.org_id.as_ref().map(|o| o.to_string()))
-        .bind(entry.payload.clone())
-        .bind(signed(entry.sequence))
-        .bind(micros(entry.created_at))
-        .bind(entry.actor.clone())
-        .bind(hex::encode(signature))
-        .execute(tx.conn())
-        .await
-        .map_err(storage)?
-        .rows_affected()
-            > 0;
-        if newer {
-            materialize(&mut tx, origin, entry).await?;
-            let now = tx.now();
-            crate::notify::tell_mirrored(tx.conn(), entry, before.as_deref(), now).await?;
+        let mut tx = self.write_tx().await?;
+        let mut hosts = std::collections::HashMap::new();
+        for (entry, signature) in entries {
+            apply_one(&mut tx, origin, entry, signature, &mut hosts).await?;
         }
         sqlx::query(
             "UPDATE subscriptions SET cursor = $1, connected = 1, last_error = NULL, last_contact = $2, \
              updated_at = $2 WHERE peer_id = $3 AND cursor < $1",
         )
-        .bind(signed(entry.sequence))
+        .bind(signed(last.sequence))
         .bind(micros(self.clock().now()))
         .bind(origin.to_owned())
         .execute(tx.conn())
@@ -422,6 +383,89 @@ async fn materialize(tx: &mut WriteTx<'_>, origin: &str, entry: &ChangeEntry) ->
             }
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// Applies one verified entry from `origin` inside `tx`: the mirror keeps
+/// the newest entry per record; a newer one is materialized and told.
+/// `hosts` remembers, for the batch, which organizations the origin hosts.
+async fn apply_one(
+    tx: &mut WriteTx<'_>,
+    origin: &str,
+    entry: &ChangeEntry,
+    signature: &[u8],
+    hosts: &mut std::collections::HashMap<OrgId, bool>,
+) -> Result<(), Error> {
+    // A record an origin publishes must belong to an organization it
+    // hosts; anything else is not kept (nor relayed), only passed over.
+    let owned = matches!(
+        entry.kind,
+        EntityKind::Activity
+            | EntityKind::ActivitySeats
+            | EntityKind::Registration
+            | EntityKind::Resource
+            | EntityKind::ResourceBusy
+            | EntityKind::Booking
+            | EntityKind::Agreement
+    );
+    let accepted = match &entry.org_id {
+        _ if !owned => true,
+        Some(org) => match hosts.get(org) {
+            Some(known) => *known,
+            None => {
+                let known = origin_hosts(tx, origin, org).await?;
+                hosts.insert(org.clone(), known);
+                known
+            }
+        },
+        None => false,
+    };
+    if !accepted {
+        tracing::warn!(%origin, kind = entry.kind.as_str(), id = %entry.entity_id, "entry for an organization its origin does not host; not kept");
+        return Ok(());
+    }
+    let before: Option<String> = sqlx::query_scalar(
+        "SELECT payload FROM mirrors WHERE origin = $1 AND entity_kind = $2 AND entity_id = $3",
+    )
+    .bind(origin.to_owned())
+    .bind(entry.kind.as_str())
+    .bind(entry.entity_id.clone())
+    .fetch_optional(tx.conn())
+    .await
+    .map_err(storage)?;
+    let newer = sqlx::query(
+        "INSERT INTO mirrors (origin, entity_kind, entity_id, version, operation, org_id, payload, seq, \
+         created_at, actor, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (origin, entity_kind, entity_id) DO UPDATE SET version = excluded.version, \
+         operation = excluded.operation, org_id = excluded.org_id, payload = excluded.payload, \
+         seq = excluded.seq, created_at = excluded.created_at, actor = excluded.actor, \
+         signature = excluded.signature WHERE mirrors.seq < excluded.seq",
+    )
+    .bind(origin.to_owned())
+    .bind(entry.kind.as_str())
+    .bind(entry.entity_id.clone())
+    .bind(signed(entry.version))
+    .bind(entry.operation.as_str())
+    .bind(entry.org_id.as_ref().map(|o| o.to_string()))
+    .bind(entry.payload.clone())
+    .bind(signed(entry.sequence))
+    .bind(micros(entry.created_at))
+    .bind(entry.actor.clone())
+    .bind(hex::encode(signature))
+    .execute(tx.conn())
+    .await
+    .map_err(storage)?
+    .rows_affected()
+        > 0;
+    if newer {
+        materialize(tx, origin, entry).await?;
+        let now = tx.now();
+        crate::notify::tell_mirrored(tx.conn(), entry, before.as_deref(), now).await?;
+    }
+    // An organization's record may move where it is hosted.
+    if entry.kind == EntityKind::Organization {
+        hosts.clear();
     }
     Ok(())
 }
