@@ -1398,7 +1398,11 @@ async fn a_badly_signed_entry_stops_a_catch_up_after_everything_before_it() {
                 .await
                 .unwrap()
                 .into_iter()
-                .find(|s| s.last_error.as_deref().is_some_and(|e| e.contains("signature")))
+                .find(|s| {
+                    s.last_error
+                        .as_deref()
+                        .is_some_and(|e| e.contains("signature"))
+                })
         }
     })
     .await;
@@ -1416,5 +1420,8 @@ async fn a_badly_signed_entry_stops_a_catch_up_after_everything_before_it() {
     assert!(mirrored.iter().all(|s| *s < bad));
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let still = region.node.store().list_subscriptions().await.unwrap();
-    assert_eq!(still[0].cursor, stopped.cursor, "it stays at the altered entry");
+    assert_eq!(
+        still[0].cursor, stopped.cursor,
+        "it stays at the altered entry"
+    );
 }

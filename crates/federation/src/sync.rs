@@ -437,7 +437,10 @@ impl Direct {
     ) -> anyhow::Result<()> {
         let mut batch = Batch::default();
         for event in events {
-            if let Err(error) = self.take(event, &mut batch, store, tls, peer_id, link).await {
+            if let Err(error) = self
+                .take(event, &mut batch, store, tls, peer_id, link)
+                .await
+            {
                 batch.flush(store, peer_id).await?;
                 return Err(error);
             }
@@ -514,7 +517,12 @@ struct Relayed {
 
 impl Relayed {
     /// Applies `events` in order, as [`Direct::apply`] does.
-    async fn apply(&mut self, events: Vec<Event>, store: &Store, origin: &str) -> anyhow::Result<()> {
+    async fn apply(
+        &mut self,
+        events: Vec<Event>,
+        store: &Store,
+        origin: &str,
+    ) -> anyhow::Result<()> {
         let mut batch = Batch::default();
         for event in events {
             if let Err(error) = self.take(event, &mut batch, store, origin).await {
