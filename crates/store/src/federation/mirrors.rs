@@ -211,9 +211,9 @@ impl Store {
             return Ok(());
         };
         let mut tx = self.write_tx().await?;
-        let mut hosts = std::collections::HashMap::new();
+        let mut cache = BatchCache::default();
         for (entry, signature) in entries {
-            apply_one(&mut tx, origin, entry, signature, &mut hosts).await?;
+            apply_one(&mut tx, origin, entry, signature, &mut cache).await?;
         }
         sqlx::query(
             "UPDATE subscriptions SET cursor = $1, connected = 1, last_error = NULL, last_contact = $2, \
@@ -310,7 +310,12 @@ fn decode(rows: Vec<MirrorRow>) -> Result<Vec<Mirror>, Error> {
 /// Keeps the queryable copies of a mirrored record in step with its newest
 /// entry: activities and their seats feed the calendar's finding queries.
 /// An entry whose payload this node cannot read is kept as a mirror only.
-async fn materialize(tx: &mut WriteTx<'_>, origin: &str, entry: &ChangeEntry) -> Result<(), Error> {
+async fn materialize(
+    tx: &mut WriteTx<'_>,
+    origin: &str,
+    entry: &ChangeEntry,
+    cache: &mut BatchCache,
+) -> Result<(), Error> {
     let id = ActivityId::from_stored(entry.entity_id.clone());
     match (entry.kind, entry.operation) {
         (EntityKind::Activity, Operation::Upsert) => {
@@ -323,7 +328,7 @@ async fn materialize(tx: &mut WriteTx<'_>, origin: &str, entry: &ChangeEntry) ->
             };
             // The signed entry names the record and its organization; the
             // payload must agree, and the organization be one the origin hosts.
-            let hosted = origin_hosts(tx, origin, &activity.publisher).await?;
+            let hosted = cache.hosts(tx, origin, &activity.publisher).await?;
             let consistent =
                 activity.id == id && entry.org_id.as_ref() == Some(&activity.publisher);
             if !(hosted && consistent) {
@@ -331,15 +336,9 @@ async fn materialize(tx: &mut WriteTx<'_>, origin: &str, entry: &ChangeEntry) ->
                 return Ok(());
             }
             // The subscription's filter decides what joins the calendar.
-            let filter: Option<String> =
-                sqlx::query_scalar("SELECT activity_filter FROM subscriptions WHERE peer_id = $1")
-                    .bind(origin.to_owned())
-                    .fetch_optional(tx.conn())
-                    .await
-                    .map_err(storage)?
-                    .flatten();
-            let wanted = filter
-                .and_then(|json| serde_json::from_str::<ActivityFilter>(&json).ok())
+            let wanted = cache
+                .filter(tx, origin)
+                .await?
                 .is_none_or(|filter| filter.admits(&activity));
             let shared = activity.status != ActivityStatus::Draft
                 && activity.details.visibility != Visibility::Organization
@@ -387,15 +386,60 @@ async fn materialize(tx: &mut WriteTx<'_>, origin: &str, entry: &ChangeEntry) ->
     Ok(())
 }
 
+/// What a batch reads once: which organizations the origin hosts, and the
+/// subscription's activity filter.
+#[derive(Default)]
+struct BatchCache {
+    hosts: std::collections::HashMap<OrgId, bool>,
+    filter: Option<Option<ActivityFilter>>,
+}
+
+impl BatchCache {
+    /// Whether `origin` hosts `org`, asked once per batch.
+    async fn hosts(
+        &mut self,
+        tx: &mut WriteTx<'_>,
+        origin: &str,
+        org: &OrgId,
+    ) -> Result<bool, Error> {
+        if let Some(known) = self.hosts.get(org) {
+            return Ok(*known);
+        }
+        let known = origin_hosts(tx, origin, org).await?;
+        self.hosts.insert(org.clone(), known);
+        Ok(known)
+    }
+
+    /// The subscription's activity filter, read once per batch.
+    async fn filter(
+        &mut self,
+        tx: &mut WriteTx<'_>,
+        origin: &str,
+    ) -> Result<Option<ActivityFilter>, Error> {
+        if let Some(filter) = &self.filter {
+            return Ok(filter.clone());
+        }
+        let filter: Option<String> =
+            sqlx::query_scalar("SELECT activity_filter FROM subscriptions WHERE peer_id = $1")
+                .bind(origin.to_owned())
+                .fetch_optional(tx.conn())
+                .await
+                .map_err(storage)?
+                .flatten();
+        let filter = filter.and_then(|json| serde_json::from_str::<ActivityFilter>(&json).ok());
+        self.filter = Some(filter.clone());
+        Ok(filter)
+    }
+}
+
 /// Applies one verified entry from `origin` inside `tx`: the mirror keeps
 /// the newest entry per record; a newer one is materialized and told.
-/// `hosts` remembers, for the batch, which organizations the origin hosts.
 async fn apply_one(
     tx: &mut WriteTx<'_>,
     origin: &str,
     entry: &ChangeEntry,
     signature: &[u8],
-    hosts: &mut std::collections::HashMap<OrgId, bool>,
+    cache: &mut BatchCache,
 ) -> Result<(), Error> {
     // A record an origin publishes must belong to an organization it
     // hosts; anything else is not kept (nor relayed), only passed over.
@@ -411,29 +455,31 @@ async fn apply_one(
     );
     let accepted = match &entry.org_id {
         _ if !owned => true,
-        Some(org) => match hosts.get(org) {
-            Some(known) => *known,
-            None => {
-                let known = origin_hosts(tx, origin, org).await?;
-                hosts.insert(org.clone(), known);
-                known
-            }
-        },
+        Some(org) => cache.hosts(tx, origin, org).await?,
         None => false,
     };
     if !accepted {
         tracing::warn!(%origin, kind = entry.kind.as_str(), id = %entry.entity_id, "entry for an organization its origin does not host; not kept");
         return Ok(());
     }
-    let before: Option<String> = sqlx::query_scalar(
-        "SELECT payload FROM mirrors WHERE origin = $1 AND entity_kind = $2 AND entity_id = $3",
-    )
-    .bind(origin.to_owned())
-    .bind(entry.kind.as_str())
-    .bind(entry.entity_id.clone())
-    .fetch_optional(tx.conn())
-    .await
-    .map_err(storage)?;
+    // What the record was, for the news a change of it brings (only these
+    // kinds bring any).
+    let before: Option<String> = if matches!(
+        entry.kind,
+        EntityKind::Registration | EntityKind::Booking | EntityKind::Agreement
+    ) {
+        sqlx::query_scalar(
+            "SELECT payload FROM mirrors WHERE origin = $1 AND entity_kind = $2 AND entity_id = $3",
+        )
+        .bind(origin.to_owned())
+        .bind(entry.kind.as_str())
+        .bind(entry.entity_id.clone())
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(storage)?
+    } else {
+        None
+    };
     let newer = sqlx::query(
         "INSERT INTO mirrors (origin, entity_kind, entity_id, version, operation, org_id, payload, seq, \
          created_at, actor, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -459,13 +505,13 @@ async fn apply_one(
     .rows_affected()
         > 0;
     if newer {
-        materialize(tx, origin, entry).await?;
+        materialize(tx, origin, entry, cache).await?;
         let now = tx.now();
         crate::notify::tell_mirrored(tx.conn(), entry, before.as_deref(), now).await?;
     }
     // An organization's record may move where it is hosted.
     if entry.kind == EntityKind::Organization {
-        hosts.clear();
+        cache.hosts.clear();
     }
     Ok(())
 }
