@@ -34,15 +34,19 @@ pub(crate) async fn mirror_activity(
         tracing::warn!(%origin, id = %activity.id, "a peer sent an activity another origin owns; ignored");
         return Ok(());
     }
-    // Seats are reported separately; an edit keeps the last counts.
-    let seats: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT start_at, seats_taken FROM mirror_occurrences WHERE activity_id = $1",
-    )
-    .bind(activity.id.to_string())
-    .fetch_all(tx.conn())
-    .await
-    .map_err(storage)?;
-    forget_mirrored_activity(tx, origin, &activity.id).await?;
+    // Seats are reported separately; an edit keeps the last counts. A new
+    // activity (most of a catch-up) has neither seats nor rows to replace.
+    let mut seats: Vec<(i64, i64)> = Vec::new();
+    if held.is_some() {
+        seats = sqlx::query_as(
+            "SELECT start_at, seats_taken FROM mirror_occurrences WHERE activity_id = $1",
+        )
+        .bind(activity.id.to_string())
+        .fetch_all(tx.conn())
+        .await
+        .map_err(storage)?;
+        forget_mirrored_activity(tx, origin, &activity.id).await?;
+    }
     sqlx::query(
         "INSERT INTO mirror_activities (id, origin, publisher_id, kind, direction, format, visibility, status, \
          grade_min, grade_max, subjects_key, agreement_id, capacity, search_text, details, overrides, \

@@ -349,22 +349,44 @@ pub(super) async fn insert_occurrences_into(
     id: &ActivityId,
     occurrences: &[Occurrence],
 ) -> Result<(), StorageError> {
-    for o in occurrences {
-        sqlx::query(&format!(
+    // Many rows per statement: a statement's round trip costs more than
+    // its rows (seven parameters a row, well under either database's
+    // limit).
+    const ROWS: usize = 100;
+    for chunk in occurrences.chunks(ROWS) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = i * 7;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, 0, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 7
+                )
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO {table} \
              (activity_id, occurrence_key, start_at, end_at, cancelled, moved, seats_taken, long_running) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7)"
-        ))
-        .bind(id.to_string())
-        .bind(o.key())
-        .bind(micros(o.start))
-        .bind(micros(o.end))
-        .bind(i64::from(o.cancelled))
-        .bind(i64::from(o.moved))
-        .bind(i64::from(o.end - o.start > Duration::days(1)))
-        .execute(tx.conn())
-        .await
-        .map_err(storage)?;
+             VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for o in chunk {
+            query = query
+                .bind(id.to_string())
+                .bind(o.key())
+                .bind(micros(o.start))
+                .bind(micros(o.end))
+                .bind(i64::from(o.cancelled))
+                .bind(i64::from(o.moved))
+                .bind(i64::from(o.end - o.start > Duration::days(1)));
+        }
+        query.execute(tx.conn()).await.map_err(storage)?;
     }
     Ok(())
 }
