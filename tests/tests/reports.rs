@@ -1463,3 +1463,64 @@ async fn the_console_shows_the_reports_in_a_browser() {
     );
     assert_eq!(lines.last().copied(), Some("Итого;;;;2;1;5;1;2;9"));
 }
+
+both_backends!(
+    facts_are_kept_until_something_changes_and_read_at_the_hour_asked,
+    |backend| async move {
+        let net = dataset(backend).await;
+        let mut reports = net.reports("centre").await;
+        let total = |r: &pb::ActivitiesReportResponse| {
+            let t = r.total.clone().unwrap();
+            (t.occurrences_held, t.occurrences_scheduled)
+        };
+        let first = reports
+            .activities_report(period())
+            .await
+            .unwrap()
+            .into_inner();
+        let again = reports
+            .activities_report(period())
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(first.rows, again.rows, "asked again, the same figures");
+        // A new activity in the period shows at once.
+        net.calendar("uni")
+            .await
+            .publish_activity(pb::PublishActivityRequest {
+                publisher: "uni".into(),
+                details: Some(activity(
+                    "Зимняя школа",
+                    pb::ActivityKind::Course,
+                    pb::Direction::DistanceAndGifted,
+                    "2026-02-25T10:00:00",
+                    "2026-02-25T12:00:00",
+                )),
+                draft: false,
+            })
+            .await
+            .unwrap();
+        let published = reports
+            .activities_report(period())
+            .await
+            .unwrap()
+            .into_inner();
+        let (held, scheduled) = total(&first);
+        assert_eq!(total(&published), (held, scheduled + 1));
+        // Time passes with nothing written: the same facts, read at the new
+        // hour, count the occurrences past it as held.
+        net.clock.set(tomsk(2026, 3, 2, 10, 0));
+        let later = reports
+            .activities_report(period())
+            .await
+            .unwrap()
+            .into_inner();
+        let (held_later, scheduled_later) = total(&later);
+        assert_eq!(held_later + scheduled_later, held + scheduled + 1);
+        assert!(held_later > held, "{:?} after {:?}", total(&later), total(&published));
+        assert!(
+            later.scope.unwrap().as_of.unwrap().seconds
+                > published.scope.unwrap().as_of.unwrap().seconds
+        );
+    }
+);

@@ -77,6 +77,11 @@ pub struct Store {
     latest: watch::Sender<u64>,
     clock: Clock,
     sessions: Lifetimes,
+    /// Write transactions committed by this process, for caches of what
+    /// was read before them.
+    pub(crate) writes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The reports' facts of recent periods, kept until the next change.
+    pub(crate) facts: crate::report::FactsCache,
 }
 
 impl Store {
@@ -136,6 +141,8 @@ impl Store {
             latest: watch::channel(0).0,
             clock: Clock::system(),
             sessions: Lifetimes::default(),
+            writes: Default::default(),
+            facts: Default::default(),
         };
         Ok(store)
     }

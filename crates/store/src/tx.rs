@@ -246,6 +246,9 @@ impl WriteTx<'_> {
             )));
         }
         self.tx.commit().await.map_err(storage)?;
+        self.store
+            .writes
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
         if let Some(seq) = self.appended {
             self.store.observe_latest(seq);
         }

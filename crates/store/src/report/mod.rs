@@ -45,13 +45,92 @@ struct MirroredAgreement {
     planned_students: Option<u32>,
 }
 
+/// How long facts are kept at most: a write of another replica of the node
+/// that the log does not record (an enrolment, a target) shows after this.
+const FACTS_KEPT: std::time::Duration = std::time::Duration::from_secs(60);
+/// How many periods' facts are kept.
+const FACTS_PERIODS: usize = 4;
+
+/// What the facts were read after: this process's writes, the log's latest
+/// entry and where the subscriptions stand (other replicas' writes and
+/// mirrored entries move them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Epoch {
+    writes: u64,
+    latest: i64,
+    cursors: i64,
+}
+
+/// The facts of the last few periods asked for, each with the epoch it was
+/// read at.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FactsCache(
+    std::sync::Arc<std::sync::Mutex<Vec<(Vec<Period>, Epoch, std::time::Instant, Facts)>>>,
+);
+
 impl Store {
     /// Everything the reports need to cover `periods` (the period asked for
     /// and the one before it): activities with an occurrence in them, own
     /// and mirrored, their cohorts, every agreement, the resources with
-    /// their confirmed bookings, enrolments and targets.
+    /// their confirmed bookings, enrolments and targets. Kept until anything
+    /// changes (and a minute at most): asked again meanwhile, only the
+    /// clock's reading is new.
     #[tracing::instrument(name = "store.report.facts", skip(self))]
     pub async fn report_facts(&self, periods: &[Period]) -> Result<Facts, Error> {
+        let epoch = self.facts_epoch().await?;
+        let kept = self.facts.0.lock().ok().and_then(|cache| {
+            cache
+                .iter()
+                .find(|(p, e, at, _)| p == periods && *e == epoch && at.elapsed() < FACTS_KEPT)
+                .map(|(_, _, _, facts)| facts.clone())
+        });
+        if let Some(mut facts) = kept {
+            facts.as_of = self.clock().now();
+            return Ok(facts);
+        }
+        let facts = self.read_facts(periods).await?;
+        if let Ok(mut cache) = self.facts.0.lock() {
+            cache.retain(|(p, _, _, _)| p != periods);
+            cache.insert(
+                0,
+                (
+                    periods.to_vec(),
+                    epoch,
+                    std::time::Instant::now(),
+                    facts.clone(),
+                ),
+            );
+            cache.truncate(FACTS_PERIODS);
+        }
+        Ok(facts)
+    }
+
+    /// Forgets the reports' kept facts: the next request reads them anew.
+    pub fn forget_report_facts(&self) {
+        if let Ok(mut cache) = self.facts.0.lock() {
+            cache.clear();
+        }
+    }
+
+    async fn facts_epoch(&self) -> Result<Epoch, Error> {
+        // Read before the facts: a write after this reading makes the
+        // facts older than their epoch, never newer.
+        let writes = self.writes.load(std::sync::atomic::Ordering::Acquire);
+        let (latest, cursors): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COALESCE(MAX(seq), 0) FROM change_log), \
+             (SELECT CAST(COALESCE(SUM(cursor), 0) AS BIGINT) FROM subscriptions)",
+        )
+        .fetch_one(self.reader())
+        .await
+        .map_err(storage)?;
+        Ok(Epoch {
+            writes,
+            latest,
+            cursors,
+        })
+    }
+
+    async fn read_facts(&self, periods: &[Period]) -> Result<Facts, Error> {
         let as_of = self.clock().now();
         let from = periods.iter().map(|p| p.from).min().unwrap_or_default();
         let to = periods.iter().map(|p| p.to).max().unwrap_or_default();
