@@ -1517,7 +1517,12 @@ both_backends!(
             .into_inner();
         let (held_later, scheduled_later) = total(&later);
         assert_eq!(held_later + scheduled_later, held + scheduled + 1);
-        assert!(held_later > held, "{:?} after {:?}", total(&later), total(&published));
+        assert!(
+            held_later > held,
+            "{:?} after {:?}",
+            total(&later),
+            total(&published)
+        );
         assert!(
             later.scope.unwrap().as_of.unwrap().seconds
                 > published.scope.unwrap().as_of.unwrap().seconds

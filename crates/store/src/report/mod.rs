@@ -61,12 +61,19 @@ struct Epoch {
     cursors: i64,
 }
 
-/// The facts of the last few periods asked for, each with the epoch it was
-/// read at.
+/// The facts of one request's periods, with when and at what epoch they
+/// were read.
+#[derive(Debug)]
+struct Kept {
+    periods: Vec<Period>,
+    epoch: Epoch,
+    read_at: std::time::Instant,
+    facts: Facts,
+}
+
+/// The facts of the last few periods asked for.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct FactsCache(
-    std::sync::Arc<std::sync::Mutex<Vec<(Vec<Period>, Epoch, std::time::Instant, Facts)>>>,
-);
+pub(crate) struct FactsCache(std::sync::Arc<std::sync::Mutex<Vec<Kept>>>);
 
 impl Store {
     /// Everything the reports need to cover `periods` (the period asked for
@@ -81,8 +88,10 @@ impl Store {
         let kept = self.facts.0.lock().ok().and_then(|cache| {
             cache
                 .iter()
-                .find(|(p, e, at, _)| p == periods && *e == epoch && at.elapsed() < FACTS_KEPT)
-                .map(|(_, _, _, facts)| facts.clone())
+                .find(|k| {
+                    k.periods == periods && k.epoch == epoch && k.read_at.elapsed() < FACTS_KEPT
+                })
+                .map(|k| k.facts.clone())
         });
         if let Some(mut facts) = kept {
             facts.as_of = self.clock().now();
@@ -90,15 +99,15 @@ impl Store {
         }
         let facts = self.read_facts(periods).await?;
         if let Ok(mut cache) = self.facts.0.lock() {
-            cache.retain(|(p, _, _, _)| p != periods);
+            cache.retain(|k| k.periods != periods);
             cache.insert(
                 0,
-                (
-                    periods.to_vec(),
+                Kept {
+                    periods: periods.to_vec(),
                     epoch,
-                    std::time::Instant::now(),
-                    facts.clone(),
-                ),
+                    read_at: std::time::Instant::now(),
+                    facts: facts.clone(),
+                },
             );
             cache.truncate(FACTS_PERIODS);
         }
