@@ -89,10 +89,22 @@ pub(crate) async fn sign_in(
 }
 
 pub(crate) fn set_cookie(response: &mut Response, console: &Console, value: &str, max_age: i64) {
+    let name = cookie_name(console.settings.secure_cookies);
+    set_named_cookie(response, console, name, value, max_age);
+}
+
+/// Sets the console's cookie `name` (HttpOnly, SameSite=Lax, `Secure`
+/// under TLS); `max_age` 0 forgets it.
+pub(crate) fn set_named_cookie(
+    response: &mut Response,
+    console: &Console,
+    name: &str,
+    value: &str,
+    max_age: i64,
+) {
     let secure = console.settings.secure_cookies;
     let cookie = format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        cookie_name(secure),
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
         if secure { "; Secure" } else { "" }
     );
     if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -182,6 +194,8 @@ struct Account {
     memberships: Vec<MembershipRow>,
     sessions: Vec<SessionRow>,
     identities: Vec<crate::pages::oidc::IdentityRow>,
+    /// Where an account's unbind button posts, before `/{issuer}/unbind`.
+    unbind_base: &'static str,
 }
 
 /// `GET /account`.
@@ -214,6 +228,7 @@ pub(crate) async fn show(State(console): State<Console>, visitor: Visitor) -> Re
         .collect();
     render(&Account {
         identities,
+        unbind_base: "/account/identities",
         layout: Layout::new(&visitor, Section::Account, t("account-title")),
         name: person.display_name,
         email: person.email,

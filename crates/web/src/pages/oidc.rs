@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse as _, Response};
 use edufed_proto::v1 as pb;
 
@@ -159,15 +159,8 @@ async fn start(
 }
 
 fn set_state_cookie(response: &mut Response, console: &Console, value: &str, max_age: i64) {
-    let secure = console.settings.secure_cookies;
-    let cookie = format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        state_cookie(secure),
-        if secure { "; Secure" } else { "" }
-    );
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+    let name = state_cookie(console.settings.secure_cookies);
+    crate::pages::account::set_named_cookie(response, console, name, value, max_age);
 }
 
 #[derive(serde::Deserialize)]

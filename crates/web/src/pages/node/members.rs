@@ -364,6 +364,8 @@ struct PersonPage {
     identities: Vec<crate::pages::oidc::IdentityRow>,
     /// Whether the node has identity providers to invite through.
     invites: bool,
+    /// Where an account's unbind button posts, before `/{issuer}/unbind`.
+    unbind_base: String,
 }
 
 /// `GET /organizations/{slug}/members/{person}`.
@@ -519,6 +521,10 @@ async fn person_page(
             ttls,
             issued,
             problem,
+            unbind_base: format!(
+                "/organizations/{}/members/{}/identities",
+                org.slug, person.id
+            ),
             identities,
             invites,
         },
