@@ -553,6 +553,96 @@ both_backends!(
     }
 );
 
+/// PostgreSQL's writers commit concurrently, so the log cannot number an
+/// entry when it is written. A transaction that appended early and commits
+/// late, after readers have passed later entries, still reaches them: its
+/// entry is numbered after everything they saw, never in a gap below.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_transaction_that_commits_late_is_numbered_after_what_readers_saw() {
+    use sqlx::Connection as _;
+    if edufed_tests::postgres_admin_url().is_none() {
+        return;
+    }
+    let (store, db) = open(Backend::Postgres).await;
+    let first = store
+        .create_organization(new_org("early", OrgKind::School, "Томск", "Ранняя"), &NODE)
+        .await
+        .unwrap();
+    // A writer (another replica, say) appends in a transaction it has not
+    // committed yet: a second version of the first organization's entry.
+    let mut late = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut late).await.unwrap();
+    sqlx::query(
+        "INSERT INTO change_log_pending (entity_kind, entity_id, version, operation, org_id, \
+         payload, actor, created_at, also_org_id, shared, audience) \
+         SELECT entity_kind, entity_id, version + 1, operation, org_id, payload, actor, \
+         created_at, also_org_id, shared, '' FROM change_log ORDER BY seq LIMIT 1",
+    )
+    .execute(&mut late)
+    .await
+    .unwrap();
+    // Meanwhile others write, and a reader follows the log past them: the
+    // open transaction holds nobody up.
+    for slug in ["second", "third"] {
+        store
+            .create_organization(new_org(slug, OrgKind::School, "Томск", slug), &NODE)
+            .await
+            .unwrap();
+    }
+    let seen = store
+        .read_changes(0, 100, &ChangeFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(seen.len(), 3, "the committed entries only");
+    let cursor = seen.last().unwrap().sequence;
+    assert_eq!(store.latest_sequence().await.unwrap(), cursor);
+
+    sqlx::query("COMMIT").execute(&mut late).await.unwrap();
+    let mut latest = store.subscribe_latest();
+    assert_eq!(
+        store.sequence_log().await.unwrap(),
+        cursor + 1,
+        "the late entry is numbered right after the reader's cursor"
+    );
+    assert_eq!(*latest.borrow_and_update(), cursor + 1, "watchers are told");
+    let after = store
+        .read_changes(cursor, 100, &ChangeFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 1, "the reader gets the late entry");
+    assert_eq!(after[0].entity_id, first.id.to_string());
+    assert_eq!(after[0].version, 2);
+    assert_eq!(
+        store.sequence_log().await.unwrap(),
+        0,
+        "a pass with nothing committed numbers nothing"
+    );
+    // An entry committed and never numbered (its writer stopped) is
+    // numbered when a store opens the database.
+    sqlx::query(
+        "INSERT INTO change_log_pending (entity_kind, entity_id, version, operation, org_id, \
+         payload, actor, created_at, also_org_id, shared, audience) \
+         SELECT entity_kind, entity_id, version + 1, operation, org_id, payload, actor, \
+         created_at, also_org_id, shared, org_id FROM change_log ORDER BY seq DESC LIMIT 1",
+    )
+    .execute(&mut late)
+    .await
+    .unwrap();
+    let reopened = Store::connect(&db.url, &ConnectOptions::default())
+        .await
+        .unwrap();
+    reopened.migrate().await.unwrap();
+    assert_eq!(reopened.latest_sequence().await.unwrap(), cursor + 2);
+    let audience: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM change_log_audience WHERE seq = $1")
+            .bind(i64::try_from(cursor + 2).unwrap())
+            .fetch_one(&mut late)
+            .await
+            .unwrap();
+    assert_eq!(audience, 1, "its audience comes with it");
+    late.close().await.unwrap();
+}
+
 both_backends!(log_filters_and_compaction, |backend| async move {
     let (store, _db) = open(backend).await;
     let a = store

@@ -45,6 +45,10 @@ impl Worker for LogPoller {
     }
 
     async fn work(&mut self, _must_exit: &CancellationToken) -> anyhow::Result<WorkerState> {
+        self.store
+            .sequence_log()
+            .await
+            .context("cannot number the change log's new entries")?;
         let latest = self
             .store
             .latest_sequence()

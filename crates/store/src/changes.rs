@@ -10,7 +10,7 @@ use crate::Store;
 use crate::error::storage;
 use crate::sql::{decode_all, instant, micros, placeholders, signed, unsigned};
 
-const COMPACTED_THROUGH: &str = "change_log_compacted_through";
+pub(crate) const COMPACTED_THROUGH: &str = "change_log_compacted_through";
 
 /// Which entries a reader may see.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -82,6 +82,8 @@ pub struct Store {
     pub(crate) writes: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// The reports' facts of recent periods, kept until the next change.
     pub(crate) facts: crate::report::FactsCache,
+    /// Numbers the log's committed entries (PostgreSQL).
+    pub(crate) sequencer: std::sync::Arc<crate::tx::Sequencer>,
 }
 
 impl Store {
@@ -143,6 +145,7 @@ impl Store {
             sessions: Lifetimes::default(),
             writes: Default::default(),
             facts: Default::default(),
+            sequencer: Default::default(),
         };
         Ok(store)
     }
@@ -174,6 +177,10 @@ impl Store {
                 }
             }
         }
+        // Entries a previous run committed and did not number.
+        self.sequence_log()
+            .await
+            .map_err(|e| OpenError::Prepare(sqlx::Error::Protocol(e.to_string())))?;
         let latest = self
             .latest_sequence()
             .await

@@ -8,13 +8,16 @@ use edufed_domain::federation::Idempotency;
 use edufed_domain::{FieldError, StorageError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sqlx::{Any, AnyConnection, Transaction};
 
 use crate::db::{Backend, Store};
 use crate::error::storage;
 use crate::sql::{micros, signed, unsigned};
 
-/// Key of the PostgreSQL advisory lock that orders log appends.
+/// Key of the PostgreSQL advisory lock that orders the log's numbering
+/// passes and compaction.
 pub(crate) const LOG_LOCK_KEY: i64 = 0x6564_7566_6564_0002;
 
 /// Key of the PostgreSQL advisory lock the notifier holds while it fills
@@ -107,8 +110,9 @@ impl WriteTx<'_> {
     }
 
     /// Takes the change log's lock until this transaction ends (PostgreSQL;
-    /// SQLite's writes are serialized already). Log writers hold it so that
-    /// sequences commit in order and no reader skips one that commits late.
+    /// SQLite's writes are serialized already). The sequencer holds it for
+    /// each pass, and compaction to move the log's bound without a pass
+    /// numbering entries meanwhile.
     pub(crate) async fn lock_log(&mut self) -> Result<(), StorageError> {
         if self.store.backend() == Backend::Postgres && !self.log_locked {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -121,10 +125,41 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// Appends `change` to the log, in this transaction.
-    pub(crate) async fn append(&mut self, change: NewChange) -> Result<u64, StorageError> {
-        self.lock_log().await?;
+    /// Appends `change` to the log, in this transaction. On SQLite, whose
+    /// writes are serialized, the entry takes its sequence now, and that is
+    /// commit order. On PostgreSQL writers commit concurrently: the entry
+    /// waits in `change_log_pending` and is numbered once committed (see
+    /// [`Store::sequence_log`]), so no writer waits for another's commit.
+    pub(crate) async fn append(&mut self, change: NewChange) -> Result<(), StorageError> {
         let now = self.now();
+        let mut audience = change.audience;
+        audience.sort();
+        audience.dedup();
+        if self.store.backend() == Backend::Postgres {
+            let audience: Vec<String> = audience.iter().map(ToString::to_string).collect();
+            sqlx::query(
+                "INSERT INTO change_log_pending \
+                 (entity_kind, entity_id, version, operation, org_id, payload, actor, created_at, \
+                  also_org_id, shared, audience) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(change.kind.as_str())
+            .bind(change.entity_id)
+            .bind(signed(change.version))
+            .bind(change.operation.as_str())
+            .bind(change.org_id.map(|id| id.to_string()))
+            .bind(change.payload.to_string())
+            .bind(change.actor.as_string())
+            .bind(micros(now))
+            .bind(change.also_org_id.map(|id| id.to_string()))
+            .bind(i64::from(change.shared))
+            .bind(audience.join(","))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(storage)?;
+            self.appended = Some(0);
+            return Ok(());
+        }
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO change_log \
              (entity_kind, entity_id, version, operation, org_id, payload, actor, created_at, \
@@ -144,9 +179,6 @@ impl WriteTx<'_> {
         .fetch_one(&mut *self.tx)
         .await
         .map_err(storage)?;
-        let mut audience = change.audience;
-        audience.sort();
-        audience.dedup();
         for org in audience {
             sqlx::query("INSERT INTO change_log_audience (seq, org_id) VALUES ($1, $2)")
                 .bind(seq)
@@ -155,9 +187,8 @@ impl WriteTx<'_> {
                 .await
                 .map_err(storage)?;
         }
-        let seq = unsigned(seq)?;
-        self.appended = Some(seq);
-        Ok(seq)
+        self.appended = Some(unsigned(seq)?);
+        Ok(())
     }
 
     /// Claims the idempotency key of a forwarded write for this
@@ -249,9 +280,99 @@ impl WriteTx<'_> {
         self.store
             .writes
             .fetch_add(1, std::sync::atomic::Ordering::Release);
-        if let Some(seq) = self.appended {
-            self.store.observe_latest(seq);
+        match (self.store.backend(), self.appended) {
+            (_, None) => {}
+            (Backend::Sqlite, Some(seq)) => self.store.observe_latest(seq),
+            (Backend::Postgres, Some(_)) => self.store.sequence_committed().await,
         }
         Ok(())
+    }
+}
+
+/// Who numbers the PostgreSQL log's committed entries, and how far: one
+/// pass at a time in this process, each covering every write committed
+/// before it began.
+#[derive(Debug, Default)]
+pub(crate) struct Sequencer {
+    turn: tokio::sync::Mutex<()>,
+    /// Writes with log entries committed in this process so far.
+    committed: AtomicU64,
+    /// How many of them a finished pass is known to have numbered.
+    numbered: AtomicU64,
+}
+
+impl Store {
+    /// Numbers the log entries committed but not yet numbered (PostgreSQL;
+    /// on SQLite entries are numbered as they are written), in the order
+    /// they were written, after every entry numbered before; tells this
+    /// process's watchers. Returns the latest sequence it gave, 0 if none.
+    ///
+    /// A pass holds the log's advisory lock, so passes of replicas take
+    /// turns; writers never wait for it. An entry is numbered only once its
+    /// transaction committed, so a transaction that commits late gets a
+    /// sequence above everything a reader may have seen, never a gap below.
+    /// Writers run a pass after they commit; the log poller runs one on
+    /// every tick, for entries a replica committed and could not number
+    /// (it stopped, or the pass failed).
+    pub async fn sequence_log(&self) -> Result<u64, StorageError> {
+        if self.backend() != Backend::Postgres {
+            return Ok(0);
+        }
+        let mut tx = self.writer().begin().await.map_err(storage)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(LOG_LOCK_KEY)
+            .execute(&mut *tx)
+            .await
+            .map_err(storage)?;
+        // One statement: every sub-statement sees the same snapshot, taken
+        // after the lock was granted, so the base is the last pass's end.
+        let latest: i64 = sqlx::query_scalar(
+            "WITH base AS (SELECT GREATEST(\
+                 COALESCE((SELECT MAX(seq) FROM change_log), 0), \
+                 COALESCE((SELECT CAST(value AS BIGINT) FROM node_meta WHERE key = $1), 0)) AS b), \
+             moved AS (DELETE FROM change_log_pending RETURNING *), \
+             numbered AS (SELECT moved.*, base.b + row_number() OVER (ORDER BY moved.id) AS seq \
+                 FROM moved, base), \
+             logged AS (INSERT INTO change_log (seq, entity_kind, entity_id, version, operation, \
+                 org_id, payload, actor, created_at, also_org_id, shared) OVERRIDING SYSTEM VALUE \
+                 SELECT seq, entity_kind, entity_id, version, operation, org_id, payload, actor, \
+                 created_at, also_org_id, shared FROM numbered), \
+             heard AS (INSERT INTO change_log_audience (seq, org_id) \
+                 SELECT numbered.seq, listed.org_id FROM numbered, \
+                 unnest(string_to_array(numbered.audience, ',')) AS listed (org_id) \
+                 WHERE numbered.audience <> '') \
+             SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM numbered",
+        )
+        .bind(crate::changes::COMPACTED_THROUGH)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        let latest = unsigned(latest)?;
+        if latest > 0 {
+            self.observe_latest(latest);
+        }
+        Ok(latest)
+    }
+
+    /// After a write with log entries committed: returns once a pass has
+    /// numbered them (this one's, or one that began after the commit). A
+    /// failed pass is logged, not returned: the write is committed, and the
+    /// next pass (the next write's, or the poller's) numbers its entries.
+    async fn sequence_committed(&self) {
+        let sequencer = &self.sequencer;
+        let ticket = sequencer.committed.fetch_add(1, Ordering::AcqRel) + 1;
+        while sequencer.numbered.load(Ordering::Acquire) < ticket {
+            let _turn = sequencer.turn.lock().await;
+            if sequencer.numbered.load(Ordering::Acquire) >= ticket {
+                break;
+            }
+            let covers = sequencer.committed.load(Ordering::Acquire);
+            if let Err(e) = self.sequence_log().await {
+                tracing::warn!(error = %e, "cannot number the change log's new entries");
+                break;
+            }
+            sequencer.numbered.fetch_max(covers, Ordering::AcqRel);
+        }
     }
 }
