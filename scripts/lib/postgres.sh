@@ -1,7 +1,10 @@
 # Starts a throwaway PostgreSQL cluster for the calling script: Debian's
 # postgresql package (installed if missing), a free loopback port, a
 # temporary directory, torn down on exit. Sets PG_URL (the postgres
-# database's URL) and PG_DIR. Source it from bash.
+# database's URL) and PG_DIR. Source it from bash. The tests' cluster
+# trades durability for speed (no fsync); with PG_DURABLE=1 it keeps
+# PostgreSQL's durable defaults (fsync, synchronous commit, full page
+# writes), as the benchmarks need.
 
 find_pg_bin() {
     local dir
@@ -62,12 +65,17 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+if [ "${PG_DURABLE:-0}" = 1 ]; then
+    PG_DURABILITY=""
+else
+    PG_DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
 as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --locale=C --no-sync >"$PG_DIR/initdb.log" 2>&1 || {
     cat "$PG_DIR/initdb.log" >&2
     exit 1
 }
 as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR $PG_DURABILITY -c max_connections=400" \
     start >/dev/null || {
     cat "$PG_DIR/postgres.log" >&2
     exit 1

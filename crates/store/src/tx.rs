@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sqlx::{Any, AnyConnection, Transaction};
+use sqlx::{Any, AnyConnection, Row as _, Transaction};
 
 use crate::db::{Backend, Store};
 use crate::error::storage;
@@ -23,6 +23,10 @@ pub(crate) const LOG_LOCK_KEY: i64 = 0x6564_7566_6564_0002;
 /// Key of the PostgreSQL advisory lock the notifier holds while it fills
 /// the outbox, so that replicas of one node take turns.
 pub(crate) const NOTIFIER_LOCK_KEY: i64 = 0x6564_7566_6564_0003;
+
+/// A savepoint's name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Savepoint(pub(crate) &'static str);
 
 /// The tables whose rows a write locks before it reads what it decides on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +106,38 @@ impl WriteTx<'_> {
         if self.store.backend() == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(NOTIFIER_LOCK_KEY)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(storage)?;
+        }
+        Ok(())
+    }
+
+    /// Opens the savepoint `name`, under which a statement that a
+    /// concurrent writer's commit can make fail (PostgreSQL's exclusion and
+    /// unique constraints) fails alone, not the transaction. SQLite's writer
+    /// is alone: what a statement checks cannot change under it, and a
+    /// failed statement undoes only itself there, so it takes none.
+    pub(crate) async fn savepoint(&mut self, name: Savepoint) -> Result<(), StorageError> {
+        self.on_postgres(&format!("SAVEPOINT {}", name.0)).await
+    }
+
+    /// Keeps what was done since [`WriteTx::savepoint`] `name`.
+    pub(crate) async fn release(&mut self, name: Savepoint) -> Result<(), StorageError> {
+        self.on_postgres(&format!("RELEASE SAVEPOINT {}", name.0))
+            .await
+    }
+
+    /// Undoes what was done since [`WriteTx::savepoint`] `name`; the
+    /// transaction goes on.
+    pub(crate) async fn roll_back_to(&mut self, name: Savepoint) -> Result<(), StorageError> {
+        self.on_postgres(&format!("ROLLBACK TO SAVEPOINT {}", name.0))
+            .await
+    }
+
+    async fn on_postgres(&mut self, statement: &str) -> Result<(), StorageError> {
+        if self.store.backend() == Backend::Postgres {
+            sqlx::query(statement)
                 .execute(&mut *self.tx)
                 .await
                 .map_err(storage)?;
@@ -318,18 +354,16 @@ impl Store {
         if self.backend() != Backend::Postgres {
             return Ok(0);
         }
-        let mut tx = self.writer().begin().await.map_err(storage)?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(LOG_LOCK_KEY)
-            .execute(&mut *tx)
-            .await
-            .map_err(storage)?;
-        // One statement: every sub-statement sees the same snapshot, taken
-        // after the lock was granted, so the base is the last pass's end.
-        let latest: i64 = sqlx::query_scalar(
-            "WITH base AS (SELECT GREATEST(\
+        // One round trip: statements sent together run as one transaction,
+        // and the second, with a snapshot of its own taken after the lock
+        // was granted, starts from the last pass's end. Its sub-statements
+        // share that snapshot. The values are this module's constants.
+        let pass = format!(
+            "SELECT CAST(0 AS BIGINT) FROM pg_advisory_xact_lock({LOG_LOCK_KEY}); \
+             WITH base AS (SELECT GREATEST(\
                  COALESCE((SELECT MAX(seq) FROM change_log), 0), \
-                 COALESCE((SELECT CAST(value AS BIGINT) FROM node_meta WHERE key = $1), 0)) AS b), \
+                 COALESCE((SELECT CAST(value AS BIGINT) FROM node_meta WHERE key = '{compacted}'), \
+                 0)) AS b), \
              moved AS (DELETE FROM change_log_pending RETURNING *), \
              numbered AS (SELECT moved.*, base.b + row_number() OVER (ORDER BY moved.id) AS seq \
                  FROM moved, base), \
@@ -342,12 +376,16 @@ impl Store {
                  unnest(string_to_array(numbered.audience, ',')) AS listed (org_id) \
                  WHERE numbered.audience <> '') \
              SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM numbered",
-        )
-        .bind(crate::changes::COMPACTED_THROUGH)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(storage)?;
-        tx.commit().await.map_err(storage)?;
+            compacted = crate::changes::COMPACTED_THROUGH,
+        );
+        let rows = sqlx::raw_sql(&pass)
+            .fetch_all(self.writer())
+            .await
+            .map_err(storage)?;
+        let latest: i64 = match rows.last() {
+            Some(row) => row.try_get(0).map_err(storage)?,
+            None => 0,
+        };
         let latest = unsigned(latest)?;
         if latest > 0 {
             self.observe_latest(latest);

@@ -30,7 +30,7 @@ use super::{booking_change, partners_in};
 use crate::Store;
 use crate::error::{Constraint, DbFailure, on, storage};
 use crate::sql::{instant, micros, signed};
-use crate::tx::{Locked, WriteTx};
+use crate::tx::{Locked, Savepoint, WriteTx};
 
 impl Store {
     /// Books a resource for `caller`, who was authorized to request
@@ -115,14 +115,14 @@ impl Store {
             let block_end = resource.blocked_until(end);
             // Even a pending request must not sit on booked time: it could
             // never be approved.
-            let taken = match collision(tx.conn(), &resource.id, start, block_end, None).await? {
-                Some(with) => Some(with),
+            let taken = if !request.skip_conflicts && !skipped.is_empty() {
                 // Refused already: the rest are only looked at, to list
                 // every collision in the refusal.
-                None if !request.skip_conflicts && !skipped.is_empty() => None,
-                None => insert_occurrence(&mut tx, &booking, &resource, (start, end), state, hold)
+                collision(tx.conn(), &resource.id, start, block_end, None).await?
+            } else {
+                insert_occurrence(&mut tx, &booking, &resource, (start, end), state, hold)
                     .await?
-                    .err(),
+                    .err()
             };
             match taken {
                 None => occurrences.push(BookedOccurrence {
@@ -474,9 +474,11 @@ async fn used_under(
         .collect()
 }
 
-/// Inserts one occurrence under a savepoint. `Ok(Err(with))`: a request
-/// that committed after this one looked took the time (the exclusion
-/// constraint found it), and the transaction goes on without it.
+/// Inserts one occurrence unless a blocking occurrence of another booking
+/// overlaps it (`Ok(Err(with))` then, naming that booking), in one
+/// statement, under a savepoint: a request that committed after this one
+/// looked may still take the time, and the exclusion constraint then fails
+/// this occurrence, not the transaction.
 async fn insert_occurrence(
     tx: &mut WriteTx<'_>,
     booking: &Booking,
@@ -485,15 +487,16 @@ async fn insert_occurrence(
     state: OccurrenceState,
     hold: Option<DateTime<Utc>>,
 ) -> Result<Result<(), BookingId>, Error> {
+    const GUARD: Savepoint = Savepoint("occurrence");
     let at = tx.now();
     let block_end = resource.blocked_until(end);
-    sqlx::query("SAVEPOINT occurrence")
-        .execute(tx.conn())
-        .await
-        .map_err(storage)?;
+    tx.savepoint(GUARD).await?;
     let inserted = sqlx::query(
         "INSERT INTO booking_occurrences (booking_id, resource_id, start_at, end_at, block_end, \
-         state, hold_expires_at, note, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)",
+         state, hold_expires_at, note, updated_at) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, NULL, $8 WHERE NOT EXISTS \
+         (SELECT 1 FROM booking_occurrences WHERE resource_id = $2 \
+          AND state IN ('confirmed', 'held') AND start_at < $5 AND block_end > $3)",
     )
     .bind(booking.id.to_string())
     .bind(resource.id.to_string())
@@ -505,20 +508,20 @@ async fn insert_occurrence(
     .bind(micros(at))
     .execute(tx.conn())
     .await;
-    let Err(error) = inserted else {
-        sqlx::query("RELEASE SAVEPOINT occurrence")
-            .execute(tx.conn())
-            .await
-            .map_err(storage)?;
-        return Ok(Ok(()));
-    };
-    sqlx::query("ROLLBACK TO SAVEPOINT occurrence")
-        .execute(tx.conn())
-        .await
-        .map_err(storage)?;
-    let failure = DbFailure::classify(error);
-    if !failure.is(Constraint::BookingOverlap) {
-        return Err(failure.into_storage().into());
+    match inserted {
+        Ok(done) => {
+            tx.release(GUARD).await?;
+            if done.rows_affected() == 1 {
+                return Ok(Ok(()));
+            }
+        }
+        Err(error) => {
+            tx.roll_back_to(GUARD).await?;
+            let failure = DbFailure::classify(error);
+            if !failure.is(Constraint::BookingOverlap) {
+                return Err(failure.into_storage().into());
+            }
+        }
     }
     let with = collision(tx.conn(), &resource.id, start, block_end, None)
         .await?
