@@ -30,9 +30,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use edufed_bench::{Steal, millis, on_each_backend, percentile, runtime, scale};
-use edufed_domain::booking::{
-    Access, ApprovalPolicy, BookingRules, ResourceDetails, ResourceKind,
-};
+use edufed_domain::booking::{Access, ApprovalPolicy, BookingRules, ResourceDetails, ResourceKind};
 use edufed_domain::changes::Actor;
 use edufed_domain::ids::OrgId;
 use edufed_domain::time::TimeZone;
@@ -90,7 +88,10 @@ async fn run(backend: &str, url: &str) {
         let mut grpc = node.hammer(base, hot, requests, seed).await;
         let stolen = steal.percent();
         let overlaps = overlapping_confirmed(url).await;
-        assert_eq!(overlaps, 0, "{backend}, {name}: overlapping confirmed occurrences");
+        assert_eq!(
+            overlaps, 0,
+            "{backend}, {name}: overlapping confirmed occurrences"
+        );
         let raw = if backend == "SQLite" {
             raw_sqlite(url, hot, requests, seed).await
         } else {
@@ -115,7 +116,9 @@ async fn run(backend: &str, url: &str) {
     node.stop().await;
     println!("| {backend} | over gRPC | p99 | the raw database | ratio |");
     for (name, rate, p99, raw, ratio) in lines {
-        println!("| {name} | {rate:.0} decisions/s | {p99:.0} ms | {raw:.0} decisions/s | {ratio:.1}% |");
+        println!(
+            "| {name} | {rate:.0} decisions/s | {p99:.0} ms | {raw:.0} decisions/s | {ratio:.1}% |"
+        );
     }
 }
 
@@ -293,9 +296,7 @@ async fn serve(url: String) {
         .expect("create the technopark")
         .into_inner()
         .id;
-    let token = node
-        .member_token("kvantorium", pb::Role::Coordinator)
-        .await;
+    let token = node.member_token("kvantorium", pb::Role::Coordinator).await;
     println!("ready {} {token} {org}", node.node.url());
     let owner = OrgId::from_stored(org);
     for i in 0..RESOURCES {
@@ -448,9 +449,8 @@ async fn raw_postgres(url: &str, hot: bool, requests: usize, seed: u64) -> Rate 
             .await
             .expect("schema");
     }
-    let insert = format!(
-        "INSERT INTO {table} VALUES ($1, $2, $3, 'confirmed') ON CONFLICT DO NOTHING"
-    );
+    let insert =
+        format!("INSERT INTO {table} VALUES ($1, $2, $3, 'confirmed') ON CONFLICT DO NOTHING");
     let base = first_day();
     let per_client = CLIENTS * requests * 4 / RAW_POSTGRES_CLIENTS;
     let started = Instant::now();
