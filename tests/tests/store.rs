@@ -643,6 +643,111 @@ async fn a_transaction_that_commits_late_is_numbered_after_what_readers_saw() {
     late.close().await.unwrap();
 }
 
+both_backends!(
+    writes_that_commit_together_keep_their_own_outcomes,
+    |backend| async move {
+        // On SQLite concurrent writes share a transaction, each under its
+        // own savepoint: a refused one must undo only itself, and each
+        // caller hears back after the commit that holds its write.
+        let (store, _db) = open(backend).await;
+        const PAIRS: usize = 24;
+        let tasks: Vec<_> = (0..PAIRS * 2)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let slug = format!("school-{}", i / 2);
+                    let created = store
+                        .create_organization(
+                            new_org(&slug, OrgKind::School, "Томск", &format!("Школа {i}")),
+                            &NODE,
+                        )
+                        .await;
+                    if let Ok(org) = &created {
+                        // Answered after its commit: any reader sees it.
+                        let read = store
+                            .get_organization(&OrgRef::Id(org.id.clone()))
+                            .await
+                            .unwrap();
+                        assert_eq!(&read, org);
+                    }
+                    created
+                })
+            })
+            .collect();
+        let mut created = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => created += 1,
+                Err(Error::SlugTaken(_)) => {}
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(created, PAIRS, "one of each pair, the other refused");
+        let log = store
+            .read_changes(0, 1_000, &ChangeFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            log.len(),
+            PAIRS,
+            "a log entry for each created, none for the refused"
+        );
+
+        // Callers that go away mid-write (a client hanging up) leave the
+        // others' writes committed and the writer free.
+        let tasks: Vec<_> = (0..32)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let slug = format!("lyceum-{i}");
+                    store
+                        .create_organization(new_org(&slug, OrgKind::School, "Томск", &slug), &NODE)
+                        .await
+                })
+            })
+            .collect();
+        for (i, task) in tasks.iter().enumerate() {
+            if i % 3 == 0 {
+                task.abort();
+            }
+        }
+        let mut finished = 0;
+        for task in tasks {
+            if let Ok(result) = task.await {
+                result.unwrap();
+                finished += 1;
+            }
+        }
+        let after = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            store.create_organization(new_org("last", OrgKind::School, "Томск", "last"), &NODE),
+        )
+        .await
+        .expect("the writer is free")
+        .unwrap();
+        let log = store
+            .read_changes(0, 1_000, &ChangeFilter::default())
+            .await
+            .unwrap();
+        // The abandoned writes may or may not have committed; the finished
+        // ones did, and whatever committed did so whole: an organization
+        // for every entry.
+        assert!(
+            log.len() > PAIRS + finished,
+            "every finished write is in the log"
+        );
+        assert_eq!(log.last().unwrap().entity_id, after.id.to_string());
+        for entry in &log {
+            store
+                .get_organization(&OrgRef::Id(edufed_domain::ids::OrgId::from_stored(
+                    entry.entity_id.clone(),
+                )))
+                .await
+                .unwrap();
+        }
+    }
+);
+
 both_backends!(log_filters_and_compaction, |backend| async move {
     let (store, _db) = open(backend).await;
     let a = store

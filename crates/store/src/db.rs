@@ -84,6 +84,8 @@ pub struct Store {
     pub(crate) facts: crate::report::FactsCache,
     /// Numbers the log's committed entries (PostgreSQL).
     pub(crate) sequencer: std::sync::Arc<crate::tx::Sequencer>,
+    /// SQLite's writer, whose writes commit in groups.
+    pub(crate) group: std::sync::Arc<crate::tx::Group>,
 }
 
 impl Store {
@@ -146,6 +148,7 @@ impl Store {
             writes: Default::default(),
             facts: Default::default(),
             sequencer: Default::default(),
+            group: Default::default(),
         };
         Ok(store)
     }

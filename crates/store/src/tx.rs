@@ -8,9 +8,11 @@ use edufed_domain::federation::Idempotency;
 use edufed_domain::{FieldError, StorageError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::{Any, AnyConnection, Row as _, Transaction};
+use tokio::sync::{OwnedMutexGuard, oneshot};
 
 use crate::db::{Backend, Store};
 use crate::error::storage;
@@ -49,23 +51,143 @@ impl Locked {
 }
 
 impl Store {
-    /// Starts a write transaction.
+    /// Starts a write transaction: on PostgreSQL a transaction of its own;
+    /// on SQLite a savepoint in the writer's group transaction (see
+    /// [`Group`]).
     pub(crate) async fn write_tx(&self) -> Result<WriteTx<'_>, StorageError> {
-        let tx = self.writer().begin().await.map_err(storage)?;
+        let held = match self.backend() {
+            Backend::Postgres => Held::Own(self.writer().begin().await.map_err(storage)?),
+            Backend::Sqlite => Held::Member(self.join_group().await?),
+        };
         Ok(WriteTx {
-            tx,
+            held,
             store: self,
             appended: None,
             log_locked: false,
             claimed: None,
         })
     }
+
+    /// Waits for the writer, opens the group's transaction if none is
+    /// open, and a savepoint for this write in it.
+    async fn join_group(&self) -> Result<OwnedMutexGuard<GroupState>, StorageError> {
+        let mut state = self.group.state.clone().lock_owned().await;
+        if state.broken.is_some() {
+            state.finish().await;
+        }
+        if state.tx.is_none() {
+            state.tx = Some(self.writer().begin().await.map_err(storage)?);
+        }
+        let opened = match state.conn() {
+            Ok(conn) => sqlx::query("SAVEPOINT member")
+                .execute(conn)
+                .await
+                .map(|_| ())
+                .map_err(storage),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = opened {
+            state.broken = Some(e.to_string());
+            state.finish().await;
+            return Err(e);
+        }
+        Ok(state)
+    }
+}
+
+/// SQLite's writer, whose writes take turns: a write that comes while
+/// others wait joins the database transaction they are in, under a
+/// savepoint of its own, and they commit together. A refused write rolls
+/// back to its savepoint without touching its neighbours'; each caller is
+/// answered after the commit that holds its write, and a failed commit
+/// fails them all.
+///
+/// A write that finished its work queues for the writer again, behind the
+/// writes already waiting; when its turn comes it commits every finished
+/// write of the transaction (its own among them), unless one before it
+/// did. So a transaction holds the writes that were waiting when the first
+/// of them finished: none waits for a write that came after it, and on a
+/// quiet node each write commits at once.
+#[derive(Debug, Default)]
+pub(crate) struct Group {
+    state: Arc<tokio::sync::Mutex<GroupState>>,
+}
+
+#[derive(Debug, Default)]
+struct GroupState {
+    /// The open transaction on the writer connection; none between groups.
+    tx: Option<Transaction<'static, Any>>,
+    /// The finished writes waiting for the commit, by their answer's channel.
+    done: Vec<oneshot::Sender<Result<(), String>>>,
+    /// Why the open transaction cannot commit: a write's savepoint could
+    /// not be released or rolled back, so the database ended it.
+    broken: Option<String>,
+}
+
+impl GroupState {
+    fn conn(&mut self) -> Result<&mut AnyConnection, StorageError> {
+        match &mut self.tx {
+            Some(tx) => Ok(tx),
+            None => Err(StorageError::msg("the writer's transaction is not open")),
+        }
+    }
+
+    /// Ends the open transaction, committing it unless it is broken, and
+    /// answers the finished writes.
+    async fn finish(&mut self) {
+        let Some(tx) = self.tx.take() else {
+            return;
+        };
+        let outcome = match self.broken.take() {
+            Some(why) => {
+                tx.rollback().await.ok();
+                Err(why)
+            }
+            None => tx.commit().await.map_err(|e| e.to_string()),
+        };
+        for answer in self.done.drain(..) {
+            answer.send(outcome.clone()).ok();
+        }
+    }
+
+    /// Undoes a write that ends without committing, keeping the others'.
+    async fn roll_back_member(&mut self) {
+        let undone = async {
+            let conn = self.conn()?;
+            sqlx::query("ROLLBACK TO SAVEPOINT member")
+                .execute(&mut *conn)
+                .await
+                .map_err(storage)?;
+            sqlx::query("RELEASE SAVEPOINT member")
+                .execute(&mut *conn)
+                .await
+                .map_err(storage)?;
+            Ok::<_, StorageError>(())
+        };
+        if let Err(e) = undone.await {
+            self.broken = Some(e.to_string());
+        }
+        if self.done.is_empty() || self.broken.is_some() {
+            self.finish().await;
+        }
+    }
+}
+
+/// What a write transaction runs on.
+enum Held {
+    /// PostgreSQL: a transaction of its own.
+    Own(Transaction<'static, Any>),
+    /// SQLite: its savepoint in the writer's group transaction, with the
+    /// writer held.
+    Member(OwnedMutexGuard<GroupState>),
+    /// Committed, or rolled back.
+    Ended,
 }
 
 /// A write transaction that may append to the change log; committing it
 /// wakes the log's watchers.
 pub(crate) struct WriteTx<'s> {
-    tx: Transaction<'static, Any>,
+    held: Held,
     store: &'s Store,
     appended: Option<u64>,
     log_locked: bool,
@@ -75,7 +197,15 @@ pub(crate) struct WriteTx<'s> {
 impl WriteTx<'_> {
     /// The connection the transaction runs on, for its statements.
     pub(crate) fn conn(&mut self) -> &mut AnyConnection {
-        &mut self.tx
+        match &mut self.held {
+            Held::Own(tx) => tx,
+            Held::Member(state) => match &mut state.tx {
+                Some(tx) => tx,
+                // Joining opened it, and only its holder ends it.
+                None => unreachable!("a write holds the writer's open transaction"),
+            },
+            Held::Ended => unreachable!("a committed write runs no statement"),
+        }
     }
 
     /// The store's time now: what every rule of this write reads.
@@ -92,7 +222,7 @@ impl WriteTx<'_> {
         if self.store.backend() == Backend::Postgres {
             sqlx::query(table.statement())
                 .bind(id.to_owned())
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(self.conn())
                 .await
                 .map_err(storage)?;
         }
@@ -106,7 +236,7 @@ impl WriteTx<'_> {
         if self.store.backend() == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(NOTIFIER_LOCK_KEY)
-                .execute(&mut *self.tx)
+                .execute(self.conn())
                 .await
                 .map_err(storage)?;
         }
@@ -138,7 +268,7 @@ impl WriteTx<'_> {
     async fn on_postgres(&mut self, statement: &str) -> Result<(), StorageError> {
         if self.store.backend() == Backend::Postgres {
             sqlx::query(statement)
-                .execute(&mut *self.tx)
+                .execute(self.conn())
                 .await
                 .map_err(storage)?;
         }
@@ -153,7 +283,7 @@ impl WriteTx<'_> {
         if self.store.backend() == Backend::Postgres && !self.log_locked {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(LOG_LOCK_KEY)
-                .execute(&mut *self.tx)
+                .execute(self.conn())
                 .await
                 .map_err(storage)?;
             self.log_locked = true;
@@ -190,7 +320,7 @@ impl WriteTx<'_> {
             .bind(change.also_org_id.map(|id| id.to_string()))
             .bind(i64::from(change.shared))
             .bind(audience.join(","))
-            .execute(&mut *self.tx)
+            .execute(self.conn())
             .await
             .map_err(storage)?;
             self.appended = Some(0);
@@ -212,14 +342,14 @@ impl WriteTx<'_> {
         .bind(micros(now))
         .bind(change.also_org_id.map(|id| id.to_string()))
         .bind(i64::from(change.shared))
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.conn())
         .await
         .map_err(storage)?;
         for org in audience {
             sqlx::query("INSERT INTO change_log_audience (seq, org_id) VALUES ($1, $2)")
                 .bind(seq)
                 .bind(org.to_string())
-                .execute(&mut *self.tx)
+                .execute(self.conn())
                 .await
                 .map_err(storage)?;
         }
@@ -253,7 +383,7 @@ impl WriteTx<'_> {
         .bind(key.key.clone())
         .bind(key.request.clone())
         .bind(micros(now))
-        .execute(&mut *self.tx)
+        .execute(self.conn())
         .await
         .map_err(storage)?
         .rows_affected();
@@ -267,7 +397,7 @@ impl WriteTx<'_> {
         )
         .bind(key.node_id.clone())
         .bind(key.key.clone())
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.conn())
         .await
         .map_err(storage)?;
         if request != key.request {
@@ -296,7 +426,7 @@ impl WriteTx<'_> {
             .bind(answer)
             .bind(key.node_id)
             .bind(key.key)
-            .execute(&mut *self.tx)
+            .execute(self.conn())
             .await
             .map_err(storage)?;
         }
@@ -304,7 +434,7 @@ impl WriteTx<'_> {
     }
 
     /// Commits, then tells watchers about the new entries.
-    pub(crate) async fn commit(self) -> Result<(), StorageError> {
+    pub(crate) async fn commit(mut self) -> Result<(), StorageError> {
         if let Some(key) = &self.claimed {
             // An answer must commit with the write it answers.
             return Err(StorageError::msg(format!(
@@ -312,7 +442,11 @@ impl WriteTx<'_> {
                 key.key
             )));
         }
-        self.tx.commit().await.map_err(storage)?;
+        match std::mem::replace(&mut self.held, Held::Ended) {
+            Held::Own(tx) => tx.commit().await.map_err(storage)?,
+            Held::Member(state) => commit_member(state).await?,
+            Held::Ended => {}
+        }
         self.store
             .writes
             .fetch_add(1, std::sync::atomic::Ordering::Release);
@@ -322,6 +456,86 @@ impl WriteTx<'_> {
             (Backend::Postgres, Some(_)) => self.store.sequence_committed().await,
         }
         Ok(())
+    }
+}
+
+impl Drop for WriteTx<'_> {
+    /// A write that ends without committing: PostgreSQL's transaction rolls
+    /// back as sqlx drops it; on SQLite the write's savepoint is rolled back
+    /// (on a task, as dropping cannot wait), its neighbours' work kept.
+    fn drop(&mut self) {
+        if let Held::Member(mut state) = std::mem::replace(&mut self.held, Held::Ended) {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    runtime.spawn(async move { state.roll_back_member().await });
+                }
+                // No runtime left to run on: the transaction is dropped and
+                // sqlx rolls it back; the writes waiting on it are told.
+                Err(_) => state.broken = Some("the node is stopping".into()),
+            }
+        }
+    }
+}
+
+/// Releases a finished write's savepoint, then waits for the commit that
+/// holds it, committing the group itself if its turn comes first.
+async fn commit_member(mut state: OwnedMutexGuard<GroupState>) -> Result<(), StorageError> {
+    let released = match state.conn() {
+        Ok(conn) => sqlx::query("RELEASE SAVEPOINT member")
+            .execute(conn)
+            .await
+            .map(|_| ())
+            .map_err(storage),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = released {
+        state.broken = Some(e.to_string());
+        state.finish().await;
+        return Err(e);
+    }
+    let (answer, mut outcome) = oneshot::channel();
+    state.done.push(answer);
+    let writer = OwnedMutexGuard::mutex(&state).clone();
+    drop(state);
+    // Behind the writes waiting now: they join this transaction.
+    let mut finishing = Finishing(Some(writer.clone()));
+    let mut state = writer.lock_owned().await;
+    let answered = match outcome.try_recv() {
+        Ok(answer) => Some(answer),
+        Err(oneshot::error::TryRecvError::Empty) => {
+            state.finish().await;
+            None
+        }
+        Err(oneshot::error::TryRecvError::Closed) => None,
+    };
+    drop(state);
+    finishing.0 = None;
+    let answer = match answered {
+        Some(answer) => Ok(answer),
+        None => outcome.await,
+    };
+    match answer {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(why)) => Err(StorageError::msg(format!(
+            "the write was not committed: {why}"
+        ))),
+        Err(_) => Err(StorageError::msg(
+            "the write was not committed: the writer's transaction was abandoned",
+        )),
+    }
+}
+
+/// A finished write waiting for its turn to commit: if the wait is
+/// abandoned (the caller went away), a task takes its place, so that the
+/// writes of its transaction are still committed.
+struct Finishing(Option<Arc<tokio::sync::Mutex<GroupState>>>);
+
+impl Drop for Finishing {
+    fn drop(&mut self) {
+        if let (Some(writer), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(async move { writer.lock_owned().await.finish().await });
+        }
     }
 }
 

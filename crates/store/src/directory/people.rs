@@ -218,9 +218,10 @@ impl Store {
         .map_err(storage)?
         .rows_affected();
         if inserted == 0 {
-            drop(tx);
+            // Another start made it: read in this transaction, which sees it
+            // even before it commits (it may share SQLite's group commit).
             let row: PersonRow = sqlx::query_as(&select)
-                .fetch_one(self.reader())
+                .fetch_one(tx.conn())
                 .await
                 .map_err(storage)?;
             return Ok(row.try_into()?);
