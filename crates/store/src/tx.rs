@@ -412,6 +412,14 @@ impl WriteTx<'_> {
         Ok(Some(outcome))
     }
 
+    /// Answers a retry with the answer [`WriteTx::claim`] found, once the
+    /// write it answers is committed: on SQLite that write may share this
+    /// transaction and not be committed yet.
+    pub(crate) async fn replay<T, E: From<StorageError>>(self, answer: T) -> Result<T, E> {
+        self.commit().await?;
+        Ok(answer)
+    }
+
     /// Commits a write whose key [`WriteTx::claim`] took, with `outcome` as
     /// the answer a retry with the key gets.
     pub(crate) async fn commit_with<T: Serialize>(

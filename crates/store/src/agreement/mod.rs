@@ -469,7 +469,7 @@ impl Store {
         let actor = &caller.map_or(Actor::Node, Principal::actor);
         let mut tx = self.write_tx().await?;
         if let Some(answered) = tx.claim::<_, Error>(key).await? {
-            return Ok(answered);
+            return tx.replay(answered).await;
         }
         let now = tx.now();
         tx.lock(Locked::Agreements, id.as_str()).await?;

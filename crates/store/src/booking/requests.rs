@@ -48,7 +48,7 @@ impl Store {
     ) -> Result<BookingOutcome, Error> {
         let mut tx = self.write_tx().await?;
         if let Some(answered) = tx.claim::<_, Error>(key).await? {
-            return Ok(answered);
+            return tx.replay(answered).await;
         }
         let at = tx.now();
         tx.lock(Locked::Resources, request.resource.as_str())
@@ -380,7 +380,7 @@ impl Store {
     ) -> Result<Booked, Error> {
         let mut tx = self.write_tx().await?;
         if let Some(answered) = tx.claim::<_, Error>(key).await? {
-            return Ok(answered);
+            return tx.replay(answered).await;
         }
         let moment = tx.now();
         let booking = load_booking(tx.conn(), id).await?;

@@ -33,7 +33,7 @@ impl Store {
     ) -> Result<Registration, Error> {
         let mut tx = self.write_tx().await?;
         if let Some(answered) = tx.claim::<_, Error>(key).await? {
-            return Ok(answered);
+            return tx.replay(answered).await;
         }
         let at = tx.now();
         let activity_id = &register.activity;
@@ -192,7 +192,7 @@ impl Store {
     ) -> Result<Registration, Error> {
         let mut tx = self.write_tx().await?;
         if let Some(answered) = tx.claim::<_, Error>(key).await? {
-            return Ok(answered);
+            return tx.replay(answered).await;
         }
         let at = tx.now();
         let activity_id = load_registration(tx.conn(), id).await?.activity_id;
