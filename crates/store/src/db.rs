@@ -132,6 +132,19 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(options.max_connections.max(2))
                     .acquire_timeout(options.acquire_timeout)
+                    // Whatever the server's default: the change log's
+                    // numbering pass reads, after taking its lock, what the
+                    // pass before it committed.
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL \
+                                 READ COMMITTED",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
                     .connect(url)
                     .await
                     .map_err(OpenError::Connect)?;

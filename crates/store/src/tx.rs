@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sqlx::{Any, AnyConnection, Row as _, Transaction};
+use sqlx::{Any, AnyConnection, Transaction};
 use tokio::sync::{OwnedMutexGuard, oneshot};
 
 use crate::db::{Backend, Store};
@@ -70,28 +70,21 @@ impl Store {
 
     /// Waits for the writer, opens the group's transaction if none is
     /// open, and a savepoint for this write in it.
-    async fn join_group(&self) -> Result<OwnedMutexGuard<GroupState>, StorageError> {
-        let mut state = self.group.state.clone().lock_owned().await;
-        if state.broken.is_some() {
-            state.finish().await;
-        }
+    async fn join_group(&self) -> Result<Member, StorageError> {
+        let mut member = Member {
+            state: Some(self.group.state.clone().lock_owned().await),
+            open: false,
+        };
+        let state = member.state();
         if state.tx.is_none() {
             state.tx = Some(self.writer().begin().await.map_err(storage)?);
         }
-        let opened = match state.conn() {
-            Ok(conn) => sqlx::query("SAVEPOINT member")
-                .execute(conn)
-                .await
-                .map(|_| ())
-                .map_err(storage),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = opened {
+        if let Err(e) = sqlx::query("SAVEPOINT member").execute(state.conn()?).await {
             state.broken = Some(e.to_string());
-            state.finish().await;
-            return Err(e);
+            return Err(storage(e));
         }
-        Ok(state)
+        member.open = true;
+        Ok(member)
     }
 }
 
@@ -134,16 +127,17 @@ impl GroupState {
 
     /// Ends the open transaction, committing it unless it is broken, and
     /// answers the finished writes.
+    ///
+    /// Runs only on tasks of its own (a write's commit, the undoing of a
+    /// write), which no caller's going away cancels midway.
     async fn finish(&mut self) {
-        let Some(tx) = self.tx.take() else {
-            return;
-        };
-        let outcome = match self.broken.take() {
-            Some(why) => {
+        let outcome = match (self.tx.take(), self.broken.take()) {
+            (None, _) => Err("the writer's transaction ended before it committed".into()),
+            (Some(tx), Some(why)) => {
                 tx.rollback().await.ok();
                 Err(why)
             }
-            None => tx.commit().await.map_err(|e| e.to_string()),
+            (Some(tx), None) => tx.commit().await.map_err(|e| e.to_string()),
         };
         for answer in self.done.drain(..) {
             answer.send(outcome.clone()).ok();
@@ -179,7 +173,7 @@ enum Held {
     Own(Transaction<'static, Any>),
     /// SQLite: its savepoint in the writer's group transaction, with the
     /// writer held.
-    Member(OwnedMutexGuard<GroupState>),
+    Member(Member),
     /// Committed, or rolled back.
     Ended,
 }
@@ -199,7 +193,7 @@ impl WriteTx<'_> {
     pub(crate) fn conn(&mut self) -> &mut AnyConnection {
         match &mut self.held {
             Held::Own(tx) => tx,
-            Held::Member(state) => match &mut state.tx {
+            Held::Member(member) => match &mut member.state().tx {
                 Some(tx) => tx,
                 // Joining opened it, and only its holder ends it.
                 None => unreachable!("a write holds the writer's open transaction"),
@@ -450,63 +444,103 @@ impl WriteTx<'_> {
                 key.key
             )));
         }
-        match std::mem::replace(&mut self.held, Held::Ended) {
-            Held::Own(tx) => tx.commit().await.map_err(storage)?,
-            Held::Member(state) => commit_member(state).await?,
-            Held::Ended => {}
-        }
-        self.store
-            .writes
-            .fetch_add(1, std::sync::atomic::Ordering::Release);
-        match (self.store.backend(), self.appended) {
-            (_, None) => {}
-            (Backend::Sqlite, Some(seq)) => self.store.observe_latest(seq),
-            (Backend::Postgres, Some(_)) => self.store.sequence_committed().await,
-        }
-        Ok(())
+        // On a task of its own: a caller going away does not stop a commit
+        // that its neighbours' answers wait for (SQLite), nor the numbering
+        // of its entries (PostgreSQL).
+        let store = self.store.clone();
+        let appended = self.appended;
+        let committed = match std::mem::replace(&mut self.held, Held::Ended) {
+            Held::Own(tx) => tokio::spawn(async move {
+                tx.commit().await.map_err(storage)?;
+                store.writes.fetch_add(1, Ordering::Release);
+                if appended.is_some() {
+                    store.sequence_committed().await;
+                }
+                Ok(())
+            }),
+            Held::Member(member) => tokio::spawn(async move {
+                commit_member(member).await?;
+                store.writes.fetch_add(1, Ordering::Release);
+                if let Some(seq) = appended {
+                    store.observe_latest(seq);
+                }
+                Ok(())
+            }),
+            Held::Ended => return Ok(()),
+        };
+        committed
+            .await
+            .map_err(|e| StorageError::msg(format!("the commit did not run: {e}")))?
     }
 }
 
-impl Drop for WriteTx<'_> {
-    /// A write that ends without committing: PostgreSQL's transaction rolls
-    /// back as sqlx drops it; on SQLite the write's savepoint is rolled back
-    /// (on a task, as dropping cannot wait), its neighbours' work kept.
+/// A write's hold on SQLite's writer, and its savepoint there once `open`.
+/// Dropped without committing, whatever the path (a refusal, a caller that
+/// went away mid-statement), it is undone on a task, as dropping cannot
+/// wait: its savepoint rolled back, its neighbours' work kept, and the
+/// transaction ended if no finished write is left to end it.
+struct Member {
+    state: Option<OwnedMutexGuard<GroupState>>,
+    open: bool,
+}
+
+impl Member {
+    fn state(&mut self) -> &mut GroupState {
+        match &mut self.state {
+            Some(state) => state,
+            None => unreachable!("a member holds the writer until it is dropped or leaves"),
+        }
+    }
+
+    /// Lets the writer go, keeping what the write did, and returns it.
+    fn leave(mut self) -> Arc<tokio::sync::Mutex<GroupState>> {
+        match self.state.take() {
+            Some(state) => OwnedMutexGuard::mutex(&state).clone(),
+            None => unreachable!("a member holds the writer until it is dropped or leaves"),
+        }
+    }
+}
+
+impl Drop for Member {
     fn drop(&mut self) {
-        if let Held::Member(mut state) = std::mem::replace(&mut self.held, Held::Ended) {
-            match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => {
-                    runtime.spawn(async move { state.roll_back_member().await });
-                }
-                // No runtime left to run on: the transaction is dropped and
-                // sqlx rolls it back; the writes waiting on it are told.
-                Err(_) => state.broken = Some("the node is stopping".into()),
+        let Some(mut state) = self.state.take() else {
+            return;
+        };
+        let open = self.open;
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if open {
+                        state.roll_back_member().await;
+                    } else if state.done.is_empty() || state.broken.is_some() {
+                        // Its savepoint may or may not have been taken;
+                        // nothing was done under it.
+                        state.finish().await;
+                    }
+                });
             }
+            // No runtime left to run on: the transaction is dropped and
+            // sqlx rolls it back; the writes waiting on it are told.
+            Err(_) => state.broken = Some("the node is stopping".into()),
         }
     }
 }
 
 /// Releases a finished write's savepoint, then waits for the commit that
 /// holds it, committing the group itself if its turn comes first.
-async fn commit_member(mut state: OwnedMutexGuard<GroupState>) -> Result<(), StorageError> {
-    let released = match state.conn() {
-        Ok(conn) => sqlx::query("RELEASE SAVEPOINT member")
-            .execute(conn)
-            .await
-            .map(|_| ())
-            .map_err(storage),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = released {
+async fn commit_member(mut member: Member) -> Result<(), StorageError> {
+    let state = member.state();
+    if let Err(e) = sqlx::query("RELEASE SAVEPOINT member")
+        .execute(state.conn()?)
+        .await
+    {
         state.broken = Some(e.to_string());
-        state.finish().await;
-        return Err(e);
+        return Err(storage(e));
     }
     let (answer, mut outcome) = oneshot::channel();
     state.done.push(answer);
-    let writer = OwnedMutexGuard::mutex(&state).clone();
-    drop(state);
     // Behind the writes waiting now: they join this transaction.
-    let mut finishing = Finishing(Some(writer.clone()));
+    let writer = member.leave();
     let mut state = writer.lock_owned().await;
     let answered = match outcome.try_recv() {
         Ok(answer) => Some(answer),
@@ -517,7 +551,6 @@ async fn commit_member(mut state: OwnedMutexGuard<GroupState>) -> Result<(), Sto
         Err(oneshot::error::TryRecvError::Closed) => None,
     };
     drop(state);
-    finishing.0 = None;
     let answer = match answered {
         Some(answer) => Ok(answer),
         None => outcome.await,
@@ -530,20 +563,6 @@ async fn commit_member(mut state: OwnedMutexGuard<GroupState>) -> Result<(), Sto
         Err(_) => Err(StorageError::msg(
             "the write was not committed: the writer's transaction was abandoned",
         )),
-    }
-}
-
-/// A finished write waiting for its turn to commit: if the wait is
-/// abandoned (the caller went away), a task takes its place, so that the
-/// writes of its transaction are still committed.
-struct Finishing(Option<Arc<tokio::sync::Mutex<GroupState>>>);
-
-impl Drop for Finishing {
-    fn drop(&mut self) {
-        if let (Some(writer), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current())
-        {
-            runtime.spawn(async move { writer.lock_owned().await.finish().await });
-        }
     }
 }
 
@@ -576,16 +595,23 @@ impl Store {
         if self.backend() != Backend::Postgres {
             return Ok(0);
         }
-        // One round trip: statements sent together run as one transaction,
-        // and the second, with a snapshot of its own taken after the lock
-        // was granted, starts from the last pass's end. Its sub-statements
-        // share that snapshot. The values are this module's constants.
-        let pass = format!(
-            "SELECT CAST(0 AS BIGINT) FROM pg_advisory_xact_lock({LOG_LOCK_KEY}); \
-             WITH base AS (SELECT GREATEST(\
+        // A transaction sqlx manages, not statements sent together: a
+        // pooled connection that a cancelled caller left inside a
+        // transaction is then committed out of it, not left holding the
+        // lock. The numbering statement's snapshot is taken after the lock
+        // was granted (READ COMMITTED, as `db.rs` sets every connection's),
+        // so it starts from the last pass's end; its sub-statements share
+        // that snapshot.
+        let mut tx = self.writer().begin().await.map_err(storage)?;
+        sqlx::query("SELECT CAST(0 AS BIGINT) FROM pg_advisory_xact_lock($1)")
+            .bind(LOG_LOCK_KEY)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(storage)?;
+        let latest: i64 = sqlx::query_scalar(
+            "WITH base AS (SELECT GREATEST(\
                  COALESCE((SELECT MAX(seq) FROM change_log), 0), \
-                 COALESCE((SELECT CAST(value AS BIGINT) FROM node_meta WHERE key = '{compacted}'), \
-                 0)) AS b), \
+                 COALESCE((SELECT CAST(value AS BIGINT) FROM node_meta WHERE key = $1), 0)) AS b), \
              moved AS (DELETE FROM change_log_pending RETURNING *), \
              numbered AS (SELECT moved.*, base.b + row_number() OVER (ORDER BY moved.id) AS seq \
                  FROM moved, base), \
@@ -598,16 +624,12 @@ impl Store {
                  unnest(string_to_array(numbered.audience, ',')) AS listed (org_id) \
                  WHERE numbered.audience <> '') \
              SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM numbered",
-            compacted = crate::changes::COMPACTED_THROUGH,
-        );
-        let rows = sqlx::raw_sql(&pass)
-            .fetch_all(self.writer())
-            .await
-            .map_err(storage)?;
-        let latest: i64 = match rows.last() {
-            Some(row) => row.try_get(0).map_err(storage)?,
-            None => 0,
-        };
+        )
+        .bind(crate::changes::COMPACTED_THROUGH)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
         let latest = unsigned(latest)?;
         if latest > 0 {
             self.observe_latest(latest);

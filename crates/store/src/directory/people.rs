@@ -224,7 +224,7 @@ impl Store {
                 .fetch_one(tx.conn())
                 .await
                 .map_err(storage)?;
-            return Ok(row.try_into()?);
+            return tx.replay(row.try_into()?).await;
         }
         tx.append(NewChange::upsert(
             EntityKind::Person,

@@ -129,6 +129,7 @@ impl Store {
     /// node may see has arrived, so the cursor may move there.
     pub async fn note_heartbeat(&self, peer_id: &str, latest: u64) -> Result<(), Error> {
         let at = micros(self.clock().now());
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE subscriptions SET latest_seen = $1, cursor = CASE WHEN cursor < $1 THEN $1 ELSE cursor END, \
              connected = 1, last_error = NULL, last_contact = $2, updated_at = $2 WHERE peer_id = $3",
@@ -136,24 +137,27 @@ impl Store {
         .bind(signed(latest))
         .bind(at)
         .bind(peer_id.to_owned())
-        .execute(self.writer())
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
+        tx.commit().await?;
         Ok(())
     }
 
     /// Records that the link to a peer is down, and why.
     pub async fn note_link_down(&self, peer_id: &str, error: &str) -> Result<(), Error> {
         let message: String = error.chars().take(500).collect();
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE subscriptions SET connected = 0, last_error = $1, updated_at = $2 WHERE peer_id = $3",
         )
         .bind(message)
         .bind(micros(self.clock().now()))
         .bind(peer_id.to_owned())
-        .execute(self.writer())
+        .execute(tx.conn())
         .await
         .map_err(storage)?;
+        tx.commit().await?;
         Ok(())
     }
 }
