@@ -131,7 +131,7 @@ fn first_day() -> DateTime<Utc> {
         .and_utc()
 }
 
-/// The `n`th request of a client: which resource (an index) and when.
+/// A client's next request: which resource (an index) and when.
 fn request(rng: &mut StdRng, hot: bool, base: DateTime<Utc>) -> (usize, DateTime<Utc>) {
     let resource = if hot { 0 } else { rng.gen_range(0..RESOURCES) };
     let start = base + chrono::Duration::minutes(15 * rng.gen_range(0..SLOTS));

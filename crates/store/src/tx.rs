@@ -183,6 +183,8 @@ enum Held {
 pub(crate) struct WriteTx<'s> {
     held: Held,
     store: &'s Store,
+    /// Whether the write appended to the log: on SQLite its latest
+    /// sequence; on PostgreSQL 0, its entries are numbered after commit.
     appended: Option<u64>,
     log_locked: bool,
     claimed: Option<Idempotency>,
@@ -295,14 +297,19 @@ impl WriteTx<'_> {
         let mut audience = change.audience;
         audience.sort();
         audience.dedup();
-        if self.store.backend() == Backend::Postgres {
-            let audience: Vec<String> = audience.iter().map(ToString::to_string).collect();
-            sqlx::query(
-                "INSERT INTO change_log_pending \
-                 (entity_kind, entity_id, version, operation, org_id, payload, actor, created_at, \
-                  also_org_id, shared, audience) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
+        let postgres = self.store.backend() == Backend::Postgres;
+        let statement = if postgres {
+            "INSERT INTO change_log_pending \
+             (entity_kind, entity_id, version, operation, org_id, payload, actor, created_at, \
+              also_org_id, shared, audience) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING CAST(0 AS BIGINT)"
+        } else {
+            "INSERT INTO change_log \
+             (entity_kind, entity_id, version, operation, org_id, payload, actor, created_at, \
+              also_org_id, shared) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq"
+        };
+        let mut query = sqlx::query_scalar(statement)
             .bind(change.kind.as_str())
             .bind(change.entity_id)
             .bind(signed(change.version))
@@ -312,33 +319,17 @@ impl WriteTx<'_> {
             .bind(change.actor.as_string())
             .bind(micros(now))
             .bind(change.also_org_id.map(|id| id.to_string()))
-            .bind(i64::from(change.shared))
-            .bind(audience.join(","))
-            .execute(self.conn())
-            .await
-            .map_err(storage)?;
+            .bind(i64::from(change.shared));
+        if postgres {
+            let listed: Vec<String> = audience.iter().map(ToString::to_string).collect();
+            query = query.bind(listed.join(","));
+        }
+        let seq: i64 = query.fetch_one(self.conn()).await.map_err(storage)?;
+        if postgres {
+            // Numbered, with its audience, once committed.
             self.appended = Some(0);
             return Ok(());
         }
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO change_log \
-             (entity_kind, entity_id, version, operation, org_id, payload, actor, created_at, \
-              also_org_id, shared) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
-        )
-        .bind(change.kind.as_str())
-        .bind(change.entity_id)
-        .bind(signed(change.version))
-        .bind(change.operation.as_str())
-        .bind(change.org_id.map(|id| id.to_string()))
-        .bind(change.payload.to_string())
-        .bind(change.actor.as_string())
-        .bind(micros(now))
-        .bind(change.also_org_id.map(|id| id.to_string()))
-        .bind(i64::from(change.shared))
-        .fetch_one(self.conn())
-        .await
-        .map_err(storage)?;
         for org in audience {
             sqlx::query("INSERT INTO change_log_audience (seq, org_id) VALUES ($1, $2)")
                 .bind(seq)
