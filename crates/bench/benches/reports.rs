@@ -92,14 +92,19 @@ async fn run(backend: &str, url: &str, scale: usize) {
     let seed = seed(&store, &clock, url, scale).await;
     println!(
         "{backend}: seeded {} organizations, {} agreements, {} activities with {} occurrences \
-         and {} cohorts ({} confirmed, {} with results) in {:.1} s ({})",
+         and {} cohorts ({} confirmed, {} with results) in 2025/26, {} and {} activities \
+         ({} and {} cohorts) in 2024/25 and 2023/24, in {:.1} s ({})",
         seed.orgs,
         seed.agreements,
-        seed.activities,
-        seed.occurrences,
-        seed.registrations,
-        seed.confirmed,
-        seed.with_results,
+        seed.year.activities,
+        seed.year.occurrences,
+        seed.year.registrations,
+        seed.year.confirmed,
+        seed.year.with_results,
+        seed.previous.activities,
+        seed.older.activities,
+        seed.previous.registrations,
+        seed.older.registrations,
         seeded.elapsed().as_secs_f64(),
         seed.phases
             .iter()
@@ -145,16 +150,22 @@ async fn run(backend: &str, url: &str, scale: usize) {
         facts.targets.len(),
     );
     assert_eq!(facts.orgs.len(), seed.orgs, "every organization is loaded");
+    // The year asked for and the one before; the older one not.
+    let (year, previous) = (seed.year, seed.previous);
     assert_eq!(
         facts.activities.len(),
-        seed.activities,
-        "every activity of the year is loaded"
+        year.activities + previous.activities,
+        "every activity of both years is loaded"
     );
-    assert_eq!(occurrences, seed.occurrences, "with every occurrence");
+    assert_eq!(
+        occurrences,
+        year.occurrences + previous.occurrences,
+        "with every occurrence"
+    );
     assert_eq!(
         facts.registrations.len(),
-        seed.registrations - seed.withdrawn,
-        "every cohort but the withdrawn is loaded"
+        year.registrations - year.withdrawn + previous.registrations - previous.withdrawn,
+        "every cohort of both years but the withdrawn is loaded"
     );
     assert_eq!(facts.agreements.len(), seed.agreements);
     assert_eq!(facts.enrolments.len(), 2 * SCHOOLS);
@@ -204,14 +215,14 @@ async fn run(backend: &str, url: &str, scale: usize) {
         period,
     };
     let activities = reports.time("activities", report::activities).await;
-    assert!(activities.total.activities_held as usize > seed.activities * 8 / 10);
+    assert!(activities.total.activities_held as usize > seed.year.activities * 8 / 10);
     let participation = reports.time("participation", report::participation).await;
-    assert!(participation.total.cohorts as usize > seed.confirmed * 9 / 10);
+    assert!(participation.total.cohorts as usize > seed.year.confirmed * 9 / 10);
     let agreements = reports.time("agreements", report::agreements).await;
     assert!(agreements.total.delivered_hours > 0.0);
     println!("{backend}: {} while timing", steal.taken());
 
-    breakdown(backend, &store, url, &periods).await;
+    breakdown(backend, url, &periods).await;
     store.close().await;
 }
 
@@ -329,7 +340,7 @@ fn spread(times: &mut [StdDuration]) -> String {
 /// Where loading the facts spends its time: the statements `report_facts`
 /// runs, each timed alone on a connection of its own (fetching the rows,
 /// nothing decoded); the rest of its time is decoding rows and JSON.
-async fn breakdown(backend: &str, store: &Store, url: &str, periods: &[report::Period]) {
+async fn breakdown(backend: &str, url: &str, periods: &[report::Period]) {
     let mut conn = raw_connection(url).await;
     let from = periods.iter().map(|p| p.from).min().expect("a period");
     let to = periods.iter().map(|p| p.to).max().expect("a period");
@@ -343,16 +354,20 @@ async fn breakdown(backend: &str, store: &Store, url: &str, periods: &[report::P
             true,
         ),
         (
-            "activities (all but drafts)",
+            "activities with an occurrence in the window",
             "SELECT id, publisher_id, kind, direction, agreement_id, status FROM activities \
-             WHERE status <> 'draft'",
-            false,
+             WHERE status <> 'draft' AND id IN (SELECT activity_id FROM occurrences \
+             WHERE start_at >= $1 AND start_at < $2)",
+            true,
         ),
         (
-            "registrations (all but withdrawn)",
+            "their registrations, all but withdrawn",
             "SELECT id, activity_id, occurrence_key, org_id, state, headcount, cohort, results \
-             FROM registrations WHERE state <> 'withdrawn'",
-            false,
+             FROM registrations WHERE state <> 'withdrawn' AND activity_id IN \
+             (SELECT activity_id FROM occurrences WHERE start_at >= $1 AND start_at < $2 \
+              UNION SELECT activity_id FROM mirror_occurrences \
+              WHERE start_at >= $1 AND start_at < $2)",
+            true,
         ),
     ];
     let mut parts = Vec::new();
@@ -367,54 +382,32 @@ async fn breakdown(backend: &str, store: &Store, url: &str, periods: &[report::P
         .await;
         parts.push((what.to_owned(), percentile(&mut times, 50), n));
     }
-    // Agreements: the ids, then each agreement read whole (its row, its
-    // versions with their documents, its signatures), one after another.
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM agreements ORDER BY id")
-        .fetch_all(&mut conn)
-        .await
-        .expect("agreement ids");
-    let (mut times, ()) = timed(3, async || {
-        for id in &ids {
-            for sql in [
-                "SELECT id, initiator_id, time_zone, lifecycle, revision, created_at, updated_at \
-                 FROM agreements WHERE id = $1",
-                "SELECT version, document, content_hash, proposed_at, declined FROM agreement_versions \
-                 WHERE agreement_id = $1 ORDER BY version",
-                "SELECT version, org_id, person_id, signatory, content_hash, signed_at, node_id, \
-                 public_key, signature FROM agreement_signatures WHERE agreement_id = $1 ORDER BY signed_at",
-            ] {
-                sqlx::query(sql)
-                    .bind(id.clone())
-                    .fetch_all(&mut conn)
-                    .await
-                    .expect("agreement");
-            }
-        }
-    })
-    .await;
-    parts.push((
-        format!(
-            "agreements, 3 statements each ({} round trips)",
-            3 * ids.len()
-        ),
-        percentile(&mut times, 50),
-        ids.len(),
-    ));
-    // The same agreements read through the store's public call, which
-    // parses them too.
-    let (mut times, ()) = timed(3, async || {
-        for id in &ids {
-            store
-                .get_agreement(&AgreementId::from_stored(id.clone()))
+    // Agreements: all of them whole (their rows, their versions with their
+    // documents, their signatures), in three statements.
+    let (mut times, n) = timed(3, async || {
+        let mut n = 0;
+        for sql in [
+            "SELECT id, initiator_id, time_zone, lifecycle, revision, created_at, updated_at \
+             FROM agreements ORDER BY id",
+            "SELECT agreement_id, version, document, content_hash, proposed_at, declined \
+             FROM agreement_versions ORDER BY agreement_id, version",
+            "SELECT agreement_id, version, org_id, person_id, signatory, content_hash, signed_at, \
+             node_id, public_key, signature FROM agreement_signatures \
+             ORDER BY agreement_id, signed_at",
+        ] {
+            n += sqlx::query(sql)
+                .fetch_all(&mut conn)
                 .await
-                .expect("agreement");
+                .expect("agreements")
+                .len();
         }
+        n
     })
     .await;
     parts.push((
-        "agreements through Store::get_agreement, parsed".to_owned(),
+        "agreements, versions and signatures, 3 statements".to_owned(),
         percentile(&mut times, 50),
-        ids.len(),
+        n,
     ));
     for (what, time, n) in parts {
         println!(
@@ -446,14 +439,25 @@ async fn raw_connection(url: &str) -> sqlx::AnyConnection {
 struct Seeded {
     orgs: usize,
     agreements: usize,
+    /// The school year 2025/26, which the reports are asked for.
+    year: Counts,
+    /// 2024/25, which reports compare with.
+    previous: Counts,
+    /// 2023/24, history no report here asks for.
+    older: Counts,
+    /// Seconds each part took.
+    phases: Vec<(&'static str, f64)>,
+}
+
+/// What one school year's seeding wrote.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
     activities: usize,
     occurrences: usize,
     registrations: usize,
     confirmed: usize,
     withdrawn: usize,
     with_results: usize,
-    /// Seconds each part took.
-    phases: Vec<(&'static str, f64)>,
 }
 
 /// An organization as seeding needs it.
@@ -710,12 +714,12 @@ async fn seed(store: &Store, clock: &Clock, url: &str, scale: usize) -> Seeded {
 
     lap(&mut seeded, "enrolments and targets");
 
-    // Activities, their occurrences and cohorts, in batches.
-    let year_start = day(2025, 9, 1);
+    // Activities, their occurrences and cohorts, in batches: the school
+    // year 2025/26, then two years of history as large, with no agreements.
     let last_linked_day = day(2026, 6, 27);
     let in_force: Vec<&Agreed> = agreements
         .iter()
-        .filter(|a| a.valid_to >= year_start && a.valid_from <= last_linked_day)
+        .filter(|a| a.valid_to >= day(2025, 9, 1) && a.valid_from <= last_linked_day)
         .collect();
     let linked = (in_force.len() * LINKED_PER_AGREEMENT).min(ACTIVITIES / scale / 2);
     let kinds = ActivityKind::ALL;
@@ -769,153 +773,167 @@ async fn seed(store: &Store, clock: &Clock, url: &str, scale: usize) -> Seeded {
     ];
     let total = ACTIVITIES / scale;
     let mut sample = Vec::new();
-    let mut i = 0;
-    while i < total {
-        let mut activity_rows = Vec::new();
-        let mut occurrence_rows = Vec::new();
-        let mut registration_rows = Vec::new();
-        for _ in 0..BATCH.min(total - i) {
-            let agreement = (i < linked).then(|| in_force[i % in_force.len()]);
-            i += 1;
-            let publisher = match agreement {
-                Some(a) => &publishers[a.publisher],
-                None => &publishers[rng.gen_range(0..PUBLISHERS)],
-            };
-            let date = match agreement {
-                Some(a) => {
-                    let from = a.valid_from.max(year_start);
-                    let to = a.valid_to.min(last_linked_day);
-                    from + Days::new(rng.gen_range(0..=(to - from).num_days()) as u64)
-                }
-                // Most during the school year; a few in the summer to come.
-                None if rng.gen_bool(0.97) => year_start + Days::new(rng.gen_range(0..300)),
-                None => year_start + Days::new(rng.gen_range(300..350)),
-            };
-            let count: u32 = match rng.gen_range(0..10) {
-                0..=4 => 1,
-                5..=7 => 2,
-                _ => 3,
-            };
-            let start = date
-                .and_hms_opt(rng.gen_range(9..17), [0, 30][rng.gen_range(0..2)], 0)
-                .unwrap();
-            let minutes = [45, 90, 120][rng.gen_range(0..3)];
-            let network_form = agreement.is_some_and(|a| a.kind == AgreementKind::NetworkForm);
-            let kind = if network_form {
-                ActivityKind::NetworkLesson
-            } else {
-                kinds[rng.gen_range(0..kinds.len())]
-            };
-            let (low, high) = if network_form {
-                (7, 8)
-            } else {
-                let low = rng.gen_range(1..=11);
-                (low, rng.gen_range(low..=11))
-            };
-            let title = format!(
-                "{} №{i}",
-                match kind {
-                    ActivityKind::Olympiad => "Олимпиада",
-                    ActivityKind::NetworkLesson => "Технология",
-                    _ => "Занятие",
-                }
-            );
-            let rule = (count > 1).then(|| format!("FREQ=WEEKLY;COUNT={count}"));
-            let details = activity(
-                title,
-                kind,
-                directions[rng.gen_range(0..directions.len())],
-                GradeRange::new("grades", low, high).unwrap(),
-                60,
-                agreement.map(|a| a.id.to_string()),
-                schedule(publisher.zone, start, minutes, rule),
-            );
-            // A few activities are called off, a few single occurrences.
-            let cancelled = rng.gen_bool(0.02);
-            let overrides = if count > 1 && rng.gen_bool(0.05) {
-                vec![Override {
-                    original_start: start + Duration::days(7),
-                    change: OverrideChange::Cancelled,
-                }]
-            } else {
-                vec![]
-            };
-            let created = publisher
-                .zone
-                .tz()
-                .from_local_datetime(&(start - Duration::days(30)))
-                .earliest()
-                .expect("a local time")
-                .with_timezone(&Utc);
-            let activity = Activity {
-                id: ActivityId::generate(),
-                publisher: publisher.id.clone(),
-                overrides,
-                status: if cancelled {
-                    ActivityStatus::Cancelled
+    let mut history_rng = StdRng::seed_from_u64(2023);
+    for year in [2025, 2024, 2023] {
+        // The year asked for draws from the seed's generator as it always did;
+        // history from a generator of its own.
+        let rng = if year == 2025 {
+            &mut rng
+        } else {
+            &mut history_rng
+        };
+        let year_start = day(year, 9, 1);
+        let linked = if year == 2025 { linked } else { 0 };
+        let mut counts = Counts::default();
+        let mut i = 0;
+        while i < total {
+            let mut activity_rows = Vec::new();
+            let mut occurrence_rows = Vec::new();
+            let mut registration_rows = Vec::new();
+            for _ in 0..BATCH.min(total - i) {
+                let agreement = (i < linked).then(|| in_force[i % in_force.len()]);
+                i += 1;
+                let publisher = match agreement {
+                    Some(a) => &publishers[a.publisher],
+                    None => &publishers[rng.gen_range(0..PUBLISHERS)],
+                };
+                let date = match agreement {
+                    Some(a) => {
+                        let from = a.valid_from.max(year_start);
+                        let to = a.valid_to.min(last_linked_day);
+                        from + Days::new(rng.gen_range(0..=(to - from).num_days()) as u64)
+                    }
+                    // Most during the school year; a few in the summer to come.
+                    None if rng.gen_bool(0.97) => year_start + Days::new(rng.gen_range(0..300)),
+                    None => year_start + Days::new(rng.gen_range(300..350)),
+                };
+                let count: u32 = match rng.gen_range(0..10) {
+                    0..=4 => 1,
+                    5..=7 => 2,
+                    _ => 3,
+                };
+                let start = date
+                    .and_hms_opt(rng.gen_range(9..17), [0, 30][rng.gen_range(0..2)], 0)
+                    .unwrap();
+                let minutes = [45, 90, 120][rng.gen_range(0..3)];
+                let network_form = agreement.is_some_and(|a| a.kind == AgreementKind::NetworkForm);
+                let kind = if network_form {
+                    ActivityKind::NetworkLesson
                 } else {
-                    ActivityStatus::Published
-                },
-                version: 1,
-                created_at: created,
-                updated_at: created,
-                details,
-            };
-            let occurrences = activity.occurrences().expect("occurrences");
+                    kinds[rng.gen_range(0..kinds.len())]
+                };
+                let (low, high) = if network_form {
+                    (7, 8)
+                } else {
+                    let low = rng.gen_range(1..=11);
+                    (low, rng.gen_range(low..=11))
+                };
+                let title = format!(
+                    "{} №{i}",
+                    match kind {
+                        ActivityKind::Olympiad => "Олимпиада",
+                        ActivityKind::NetworkLesson => "Технология",
+                        _ => "Занятие",
+                    }
+                );
+                let rule = (count > 1).then(|| format!("FREQ=WEEKLY;COUNT={count}"));
+                let details = activity(
+                    title,
+                    kind,
+                    directions[rng.gen_range(0..directions.len())],
+                    GradeRange::new("grades", low, high).unwrap(),
+                    60,
+                    agreement.map(|a| a.id.to_string()),
+                    schedule(publisher.zone, start, minutes, rule),
+                );
+                // A few activities are called off, a few single occurrences.
+                let cancelled = rng.gen_bool(0.02);
+                let overrides = if count > 1 && rng.gen_bool(0.05) {
+                    vec![Override {
+                        original_start: start + Duration::days(7),
+                        change: OverrideChange::Cancelled,
+                    }]
+                } else {
+                    vec![]
+                };
+                let created = publisher
+                    .zone
+                    .tz()
+                    .from_local_datetime(&(start - Duration::days(30)))
+                    .earliest()
+                    .expect("a local time")
+                    .with_timezone(&Utc);
+                let activity = Activity {
+                    id: ActivityId::generate(),
+                    publisher: publisher.id.clone(),
+                    overrides,
+                    status: if cancelled {
+                        ActivityStatus::Cancelled
+                    } else {
+                        ActivityStatus::Published
+                    },
+                    version: 1,
+                    created_at: created,
+                    updated_at: created,
+                    details,
+                };
+                let occurrences = activity.occurrences().expect("occurrences");
 
-            // Cohorts: none to two confirmed per activity (the agreement's
-            // school for one delivered under an agreement), now and then a
-            // group on the waitlist or withdrawn.
-            let mut cohorts = rng.gen_range(0..=2);
-            if agreement.is_some() {
-                cohorts = cohorts.max(1);
-            }
-            let mut states = vec![RegistrationState::Confirmed; cohorts];
-            if rng.gen_bool(0.04) {
-                states.push(if rng.gen_bool(0.5) {
-                    RegistrationState::Waitlisted
-                } else {
-                    RegistrationState::Withdrawn
-                });
-            }
-            let mut taken = vec![0i64; occurrences.len()];
-            let live: Vec<usize> = (0..occurrences.len())
-                .filter(|&k| !occurrences[k].cancelled)
-                .collect();
-            for (n, state) in states.iter().enumerate() {
-                let school = match agreement {
-                    Some(a) if n == 0 => &schools[a.school],
-                    _ => &schools[rng.gen_range(0..SCHOOLS)],
-                };
-                let headcount = rng.gen_range(5..=25);
-                let grade = rng.gen_range(low..=high);
-                let cohort = Cohort {
-                    org_id: school.id.clone(),
-                    grades: GradeRange::new("grades", grade, grade).unwrap(),
-                    headcount,
-                    teacher: format!("Учитель {n}"),
-                    teacher_contact: None,
+                // Cohorts: none to two confirmed per activity (the agreement's
+                // school for one delivered under an agreement), now and then a
+                // group on the waitlist or withdrawn.
+                let mut cohorts = rng.gen_range(0..=2);
+                if agreement.is_some() {
+                    cohorts = cohorts.max(1);
                 }
-                .validate()
-                .expect("valid cohort");
-                // One occurrence mostly; the whole series now and then.
-                let occurrence = if occurrences.len() > 1 && rng.gen_bool(0.2) {
-                    None
-                } else {
-                    Some(live[rng.gen_range(0..live.len())])
-                };
-                if *state == RegistrationState::Confirmed {
-                    for (k, seats) in taken.iter_mut().enumerate() {
-                        if occurrence.is_none_or(|o| o == k) && !occurrences[k].cancelled {
-                            *seats += i64::from(headcount);
+                let mut states = vec![RegistrationState::Confirmed; cohorts];
+                if rng.gen_bool(0.04) {
+                    states.push(if rng.gen_bool(0.5) {
+                        RegistrationState::Waitlisted
+                    } else {
+                        RegistrationState::Withdrawn
+                    });
+                }
+                let mut taken = vec![0i64; occurrences.len()];
+                let live: Vec<usize> = (0..occurrences.len())
+                    .filter(|&k| !occurrences[k].cancelled)
+                    .collect();
+                for (n, state) in states.iter().enumerate() {
+                    let school = match agreement {
+                        Some(a) if n == 0 => &schools[a.school],
+                        _ => &schools[rng.gen_range(0..SCHOOLS)],
+                    };
+                    let headcount = rng.gen_range(5..=25);
+                    let grade = rng.gen_range(low..=high);
+                    let cohort = Cohort {
+                        org_id: school.id.clone(),
+                        grades: GradeRange::new("grades", grade, grade).unwrap(),
+                        headcount,
+                        teacher: format!("Учитель {n}"),
+                        teacher_contact: None,
+                    }
+                    .validate()
+                    .expect("valid cohort");
+                    // One occurrence mostly; the whole series now and then.
+                    let occurrence = if occurrences.len() > 1 && rng.gen_bool(0.2) {
+                        None
+                    } else {
+                        Some(live[rng.gen_range(0..live.len())])
+                    };
+                    if *state == RegistrationState::Confirmed {
+                        for (k, seats) in taken.iter_mut().enumerate() {
+                            if occurrence.is_none_or(|o| o == k) && !occurrences[k].cancelled {
+                                *seats += i64::from(headcount);
+                            }
                         }
                     }
-                }
-                // Results for cohorts of occurrences held, every other one.
-                let held = occurrence.is_some_and(|k| {
-                    !cancelled && !occurrences[k].cancelled && occurrences[k].end <= as_of()
-                });
-                let results = (*state == RegistrationState::Confirmed && held && rng.gen_bool(0.5))
+                    // Results for cohorts of occurrences held, every other one.
+                    let held = occurrence.is_some_and(|k| {
+                        !cancelled && !occurrences[k].cancelled && occurrences[k].end <= as_of()
+                    });
+                    let results = (*state == RegistrationState::Confirmed
+                        && held
+                        && rng.gen_bool(0.5))
                     .then(|| {
                         let attended = headcount - rng.gen_range(0..=headcount.min(3));
                         let competes = matches!(
@@ -934,85 +952,91 @@ async fn seed(store: &Store, clock: &Clock, url: &str, scale: usize) -> Seeded {
                         .validate(headcount)
                         .expect("valid results")
                     });
-                seeded.registrations += 1;
-                seeded.confirmed += usize::from(*state == RegistrationState::Confirmed);
-                seeded.withdrawn += usize::from(*state == RegistrationState::Withdrawn);
-                seeded.with_results += usize::from(results.is_some());
-                let id = RegistrationId::generate();
-                if sample.len() < 20 && results.is_some() {
-                    sample.push((activity.id.clone(), id.clone(), results));
+                    counts.registrations += 1;
+                    counts.confirmed += usize::from(*state == RegistrationState::Confirmed);
+                    counts.withdrawn += usize::from(*state == RegistrationState::Withdrawn);
+                    counts.with_results += usize::from(results.is_some());
+                    let id = RegistrationId::generate();
+                    if sample.len() < 20 && results.is_some() {
+                        sample.push((activity.id.clone(), id.clone(), results));
+                    }
+                    let at = micros(created) + n as i64 * 3_600_000_000;
+                    registration_rows.push(vec![
+                        Cell::Text(id.to_string()),
+                        Cell::Text(activity.id.to_string()),
+                        Cell::MaybeInt(occurrence.map(|k| occurrences[k].key())),
+                        Cell::Text(school.id.to_string()),
+                        Cell::Text(state.as_str().to_owned()),
+                        Cell::Int(n as i64 + 1),
+                        Cell::Int(i64::from(headcount)),
+                        Cell::Text(json!(&cohort)),
+                        Cell::MaybeText(results.as_ref().map(|r| json!(r))),
+                        Cell::Int(1 + i64::from(results.is_some())),
+                        Cell::Int(at),
+                        Cell::Int(at),
+                    ]);
                 }
-                let at = micros(created) + n as i64 * 3_600_000_000;
-                registration_rows.push(vec![
-                    Cell::Text(id.to_string()),
+                for (o, seats) in occurrences.iter().zip(&taken) {
+                    occurrence_rows.push(vec![
+                        Cell::Text(activity.id.to_string()),
+                        Cell::Int(o.key()),
+                        Cell::Int(micros(o.start)),
+                        Cell::Int(micros(o.end)),
+                        Cell::Int(i64::from(o.cancelled)),
+                        Cell::Int(i64::from(o.moved)),
+                        Cell::Int(*seats),
+                        Cell::Int(i64::from(o.end - o.start > Duration::days(1))),
+                    ]);
+                }
+                counts.occurrences += occurrences.len();
+                let d = &activity.details;
+                activity_rows.push(vec![
                     Cell::Text(activity.id.to_string()),
-                    Cell::MaybeInt(occurrence.map(|k| occurrences[k].key())),
-                    Cell::Text(school.id.to_string()),
-                    Cell::Text(state.as_str().to_owned()),
-                    Cell::Int(n as i64 + 1),
-                    Cell::Int(i64::from(headcount)),
-                    Cell::Text(json!(&cohort)),
-                    Cell::MaybeText(results.as_ref().map(|r| json!(r))),
-                    Cell::Int(1 + i64::from(results.is_some())),
-                    Cell::Int(at),
-                    Cell::Int(at),
+                    Cell::Text(activity.publisher.to_string()),
+                    Cell::Text(d.kind.as_str().to_owned()),
+                    Cell::MaybeText(d.direction.map(|x| x.as_str().to_owned())),
+                    Cell::Text(d.format.as_str().to_owned()),
+                    Cell::Text(d.visibility.as_str().to_owned()),
+                    Cell::Text(activity.status.as_str().to_owned()),
+                    Cell::MaybeInt(d.audience.students.map(|g| i64::from(g.min))),
+                    Cell::MaybeInt(d.audience.students.map(|g| i64::from(g.max))),
+                    Cell::Text(String::new()),
+                    Cell::MaybeText(d.agreement_id.clone()),
+                    Cell::MaybeInt(d.capacity.map(i64::from)),
+                    Cell::Text(d.search_text()),
+                    Cell::Text(json!(d)),
+                    Cell::Text(json!(&activity.overrides)),
+                    Cell::Int(activity.version as i64),
+                    Cell::Int(states.len() as i64),
+                    Cell::Int(states.len() as i64 + 1),
+                    Cell::Int(micros(activity.created_at)),
+                    Cell::Int(micros(activity.updated_at)),
                 ]);
+                counts.activities += 1;
             }
-            for (o, seats) in occurrences.iter().zip(&taken) {
-                occurrence_rows.push(vec![
-                    Cell::Text(activity.id.to_string()),
-                    Cell::Int(o.key()),
-                    Cell::Int(micros(o.start)),
-                    Cell::Int(micros(o.end)),
-                    Cell::Int(i64::from(o.cancelled)),
-                    Cell::Int(i64::from(o.moved)),
-                    Cell::Int(*seats),
-                    Cell::Int(i64::from(o.end - o.start > Duration::days(1))),
-                ]);
-            }
-            seeded.occurrences += occurrences.len();
-            let d = &activity.details;
-            activity_rows.push(vec![
-                Cell::Text(activity.id.to_string()),
-                Cell::Text(activity.publisher.to_string()),
-                Cell::Text(d.kind.as_str().to_owned()),
-                Cell::MaybeText(d.direction.map(|x| x.as_str().to_owned())),
-                Cell::Text(d.format.as_str().to_owned()),
-                Cell::Text(d.visibility.as_str().to_owned()),
-                Cell::Text(activity.status.as_str().to_owned()),
-                Cell::MaybeInt(d.audience.students.map(|g| i64::from(g.min))),
-                Cell::MaybeInt(d.audience.students.map(|g| i64::from(g.max))),
-                Cell::Text(String::new()),
-                Cell::MaybeText(d.agreement_id.clone()),
-                Cell::MaybeInt(d.capacity.map(i64::from)),
-                Cell::Text(d.search_text()),
-                Cell::Text(json!(d)),
-                Cell::Text(json!(&activity.overrides)),
-                Cell::Int(activity.version as i64),
-                Cell::Int(states.len() as i64),
-                Cell::Int(states.len() as i64 + 1),
-                Cell::Int(micros(activity.created_at)),
-                Cell::Int(micros(activity.updated_at)),
-            ]);
-            seeded.activities += 1;
+            let mut tx = conn.begin().await.expect("begin");
+            insert(&mut tx, "activities", &activity_columns, &activity_rows).await;
+            insert(
+                &mut tx,
+                "occurrences",
+                &occurrence_columns,
+                &occurrence_rows,
+            )
+            .await;
+            insert(
+                &mut tx,
+                "registrations",
+                &registration_columns,
+                &registration_rows,
+            )
+            .await;
+            tx.commit().await.expect("commit");
         }
-        let mut tx = conn.begin().await.expect("begin");
-        insert(&mut tx, "activities", &activity_columns, &activity_rows).await;
-        insert(
-            &mut tx,
-            "occurrences",
-            &occurrence_columns,
-            &occurrence_rows,
-        )
-        .await;
-        insert(
-            &mut tx,
-            "registrations",
-            &registration_columns,
-            &registration_rows,
-        )
-        .await;
-        tx.commit().await.expect("commit");
+        match year {
+            2025 => seeded.year = counts,
+            2024 => seeded.previous = counts,
+            _ => seeded.older = counts,
+        }
     }
     conn.close().await.expect("close");
     lap(&mut seeded, "activities");

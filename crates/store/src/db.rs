@@ -113,6 +113,9 @@ impl Store {
                                     "PRAGMA synchronous = NORMAL",
                                     "PRAGMA foreign_keys = ON",
                                     "PRAGMA busy_timeout = 10000",
+                                    // Pages are read from the file's mapping
+                                    // rather than copied by a read call each.
+                                    "PRAGMA mmap_size = 268435456",
                                 ] {
                                     conn.execute(pragma).await?;
                                 }

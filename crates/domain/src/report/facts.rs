@@ -140,12 +140,27 @@ pub struct ResourceFacts {
     pub booked: Vec<Interval>,
 }
 
-/// Everything reports are computed from.
+/// Everything reports are computed from: the records, shared (a copy
+/// costs nothing), read at an instant.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     /// The store's time when the facts were read: what has ended by then
     /// was held, what has not is still to come.
     pub as_of: DateTime<Utc>,
+    records: std::sync::Arc<Records>,
+}
+
+impl std::ops::Deref for Facts {
+    type Target = Records;
+
+    fn deref(&self) -> &Records {
+        &self.records
+    }
+}
+
+/// The records reports read, as a store loaded them.
+#[derive(Debug, Default)]
+pub struct Records {
     /// Organizations known here, peers' included.
     pub orgs: BTreeMap<OrgId, OrgFacts>,
     /// Activities with an occurrence in the window loaded, drafts left out.
@@ -163,6 +178,22 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// `records` read at `as_of`.
+    pub fn new(as_of: DateTime<Utc>, records: Records) -> Self {
+        Self {
+            as_of,
+            records: std::sync::Arc::new(records),
+        }
+    }
+
+    /// The same records read again at `as_of`, shared.
+    pub fn at(&self, as_of: DateTime<Utc>) -> Self {
+        Self {
+            as_of,
+            records: self.records.clone(),
+        }
+    }
+
     /// An organization's short name, or its id when unknown.
     pub fn org_name(&self, id: &OrgId) -> String {
         self.orgs

@@ -23,7 +23,7 @@ use crate::time::TimeZone;
 
 pub use compute::{activities, agreements, indicators, participation, resources};
 pub use facts::{
-    ActivityFacts, AgreementFacts, Facts, OccurrenceFacts, OrgFacts, RegistrationFacts,
+    ActivityFacts, AgreementFacts, Facts, OccurrenceFacts, OrgFacts, Records, RegistrationFacts,
     ResourceFacts,
 };
 pub use period::{Period, SchoolYear};

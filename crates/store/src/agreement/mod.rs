@@ -26,7 +26,7 @@ use crate::error::storage;
 use crate::sql::micros;
 use crate::tx::{Locked, WriteTx};
 
-pub(crate) use self::rows::{find, load};
+pub(crate) use self::rows::{find, load, load_all};
 
 /// Who changes an agreement: the node itself (what time brings), or a
 /// person doing `action` for `org` (the initiator when `None`), decided

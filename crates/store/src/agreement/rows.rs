@@ -505,6 +505,81 @@ pub(crate) async fn find(
     }
 }
 
+/// A version's row with the agreement it belongs to.
+#[derive(sqlx::FromRow)]
+struct OwnedVersionRow {
+    agreement_id: String,
+    #[sqlx(flatten)]
+    row: VersionRow,
+}
+
+/// A signature's row with the agreement it belongs to.
+#[derive(sqlx::FromRow)]
+struct OwnedSignatureRow {
+    agreement_id: String,
+    #[sqlx(flatten)]
+    row: SignatureRow,
+}
+
+/// Every agreement this node keeps, with its versions and their
+/// signatures, by id: three statements, however many there are.
+pub(crate) async fn load_all(conn: &mut AnyConnection) -> Result<Vec<Agreement>, StorageError> {
+    let rows: Vec<AgreementRow> = sqlx::query_as(
+        "SELECT id, initiator_id, time_zone, lifecycle, revision, created_at, updated_at \
+         FROM agreements ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(storage)?;
+    let versions: Vec<OwnedVersionRow> = sqlx::query_as(
+        "SELECT agreement_id, version, document, content_hash, proposed_at, declined \
+         FROM agreement_versions ORDER BY agreement_id, version",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(storage)?;
+    let signatures: Vec<OwnedSignatureRow> = sqlx::query_as(
+        "SELECT agreement_id, version, org_id, person_id, signatory, content_hash, signed_at, \
+         node_id, public_key, signature FROM agreement_signatures \
+         ORDER BY agreement_id, signed_at",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(storage)?;
+    let mut signed: BTreeMap<String, Vec<Signature>> = BTreeMap::new();
+    for s in signatures {
+        signed
+            .entry(s.agreement_id)
+            .or_default()
+            .push(Signature::try_from(s.row)?);
+    }
+    let mut by_agreement: BTreeMap<String, Vec<Version>> = BTreeMap::new();
+    for v in versions {
+        let mut version = Version::try_from(v.row)?;
+        version.signatures = signed
+            .get(&v.agreement_id)
+            .map(|all| {
+                all.iter()
+                    .filter(|s| s.version == version.number)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        by_agreement
+            .entry(v.agreement_id)
+            .or_default()
+            .push(version);
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let versions = by_agreement.remove(&row.id).unwrap_or_default();
+        let mut agreement = Agreement::try_from(row)?;
+        agreement.versions = versions;
+        out.push(agreement);
+    }
+    Ok(out)
+}
+
 /// The agreement with its versions and their signatures.
 pub(crate) async fn load(conn: &mut AnyConnection, id: &AgreementId) -> Result<Agreement, Error> {
     let row: AgreementRow = sqlx::query_as(

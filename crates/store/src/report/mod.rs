@@ -15,7 +15,7 @@ use edufed_domain::changes::{Actor, EntityKind};
 use edufed_domain::ids::{AgreementId, OrgId};
 use edufed_domain::report::{
     ActivityFacts, AgreementFacts, Enrolment, Error, Facts, Indicator, OccurrenceFacts, OrgFacts,
-    Period, RegistrationFacts, SchoolYear, Target, TargetScope,
+    Period, Records, RegistrationFacts, SchoolYear, Target, TargetScope,
 };
 use serde::Deserialize;
 
@@ -93,9 +93,8 @@ impl Store {
                 })
                 .map(|k| k.facts.clone())
         });
-        if let Some(mut facts) = kept {
-            facts.as_of = self.clock().now();
-            return Ok(facts);
+        if let Some(facts) = kept {
+            return Ok(facts.at(self.clock().now()));
         }
         let facts = self.read_facts(periods).await?;
         if let Ok(mut cache) = self.facts.0.lock() {
@@ -180,10 +179,15 @@ impl Store {
                 let (activity, occurrence) = row.facts()?;
                 by_activity.entry(activity).or_default().push(occurrence);
             }
+            // Only those with an occurrence in the window: the load follows
+            // the period asked for, not the node's history.
             for row in sqlx::query_as::<_, ActivityFactsRow>(&format!(
                 "SELECT id, publisher_id, kind, direction, agreement_id, status FROM {table} \
-                 WHERE status <> 'draft'"
+                 WHERE status <> 'draft' AND id IN (SELECT activity_id FROM {occurrences} \
+                 WHERE start_at >= $1 AND start_at < $2)"
             ))
+            .bind(start)
+            .bind(end)
             .fetch_all(&mut *conn)
             .await
             .map_err(storage)?
@@ -200,14 +204,20 @@ impl Store {
             }
         }
 
-        // Cohorts: for this node's activities, and the mirrored ones of its
-        // organizations for peers' activities.
+        // Cohorts: for this node's activities in the window (its own
+        // activities', and peers' it holds a cohort's registration for), and
+        // the mirrored ones of its organizations for peers' activities.
         let mut registrations = Vec::new();
         let mut own_registrations: HashSet<String> = HashSet::new();
         for row in sqlx::query_as::<_, RegistrationFactsRow>(
             "SELECT id, activity_id, occurrence_key, org_id, state, headcount, cohort, results \
-             FROM registrations WHERE state <> 'withdrawn'",
+             FROM registrations WHERE state <> 'withdrawn' AND activity_id IN \
+             (SELECT activity_id FROM occurrences WHERE start_at >= $1 AND start_at < $2 \
+              UNION SELECT activity_id FROM mirror_occurrences \
+              WHERE start_at >= $1 AND start_at < $2)",
         )
+        .bind(start)
+        .bind(end)
         .fetch_all(&mut *conn)
         .await
         .map_err(storage)?
@@ -243,20 +253,10 @@ impl Store {
 
         // Agreements: this node's in full, peers' as summarized.
         let mut agreements = Vec::new();
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM agreements ORDER BY id")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(storage)?;
-        let own: HashSet<&String> = ids.iter().collect();
-        for id in &ids {
-            let agreement =
-                crate::agreement::load(&mut conn, &AgreementId::from_stored(id.clone()))
-                    .await
-                    .map_err(|e| match e {
-                        edufed_domain::agreement::Error::Storage(s) => s,
-                        other => StorageError::new(std::io::Error::other(other.to_string())),
-                    })?;
-            agreements.extend(AgreementFacts::of(&agreement));
+        let kept = crate::agreement::load_all(&mut conn).await?;
+        let own: HashSet<String> = kept.iter().map(|a| a.id.to_string()).collect();
+        for agreement in &kept {
+            agreements.extend(AgreementFacts::of(agreement));
         }
         for (entity_id, payload) in mirrored(&mut conn, EntityKind::Agreement).await? {
             if own.contains(&entity_id) {
@@ -308,16 +308,18 @@ impl Store {
 
         let enrolments = enrolments(&mut conn, None).await?;
         let targets = targets(&mut conn).await?;
-        Ok(Facts {
+        Ok(Facts::new(
             as_of,
-            orgs,
-            activities,
-            registrations,
-            agreements,
-            resources,
-            enrolments,
-            targets,
-        })
+            Records {
+                orgs,
+                activities,
+                registrations,
+                agreements,
+                resources,
+                enrolments,
+                targets,
+            },
+        ))
     }
 
     /// States an organization's enrolment for a school year, replacing any.
