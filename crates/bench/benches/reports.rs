@@ -15,8 +15,9 @@
 //! three time zones. Organizations, agreements (drafted, proposed and signed
 //! by both parties, then brought up to date by the lifecycle), enrolments
 //! and targets are written through the store as a node writes them. The
-//! 100 000 activities of the school year 2025/26, their occurrences and the
-//! schools' cohorts are built from the domain's types (occurrences expanded
+//! 100 000 activities of the school year 2025/26 (and as many in each of
+//! the two years before, history the reports must not pay for), their
+//! occurrences and the schools' cohorts are built from the domain's types (occurrences expanded
 //! by the schedule, details and cohorts serialized by serde as the store
 //! does) and written with multi-row INSERTs in a few transactions, without
 //! change-log entries, which reports do not read; a sample of them is read
