@@ -382,6 +382,19 @@ async fn breakdown(backend: &str, url: &str, periods: &[report::Period]) {
         })
         .await;
         parts.push((what.to_owned(), percentile(&mut times, 50), n));
+        // The same statement through SQLite's C library with a native
+        // driver (rusqlite), every value copied out as an owned value,
+        // as the store's driver hands them over.
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = path.split('?').next().expect("a path").to_owned();
+            let (mut times, n) =
+                timed(3, async || native_rows(&path, sql, windowed, start, end)).await;
+            parts.push((
+                format!("{what}, native driver"),
+                percentile(&mut times, 50),
+                n,
+            ));
+        }
     }
     // Agreements: all of them whole (their rows, their versions with their
     // documents, their signatures), in three statements.
@@ -417,6 +430,34 @@ async fn breakdown(backend: &str, url: &str, periods: &[report::Period]) {
         );
     }
     conn.close().await.expect("close");
+}
+
+/// Runs `sql` (with the window's bounds when `windowed`) on a connection of
+/// SQLite's C library opened for it, copying every value of every row out
+/// as an owned value; the rows' count.
+fn native_rows(path: &str, sql: &str, windowed: bool, start: i64, end: i64) -> usize {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .expect("open the store's database");
+    conn.execute_batch("PRAGMA mmap_size = 268435456")
+        .expect("pragma");
+    let mut statement = conn.prepare(sql).expect("prepare");
+    let columns = statement.column_count();
+    let params: Vec<i64> = if windowed { vec![start, end] } else { vec![] };
+    let mut rows = statement
+        .query(rusqlite::params_from_iter(params))
+        .expect("query");
+    let mut out: Vec<Vec<rusqlite::types::Value>> = Vec::new();
+    while let Some(row) = rows.next().expect("a row") {
+        out.push(
+            (0..columns)
+                .map(|i| row.get::<_, rusqlite::types::Value>(i).expect("a value"))
+                .collect(),
+        );
+    }
+    out.len()
 }
 
 /// A connection of the bench's own to the store's database.
