@@ -48,7 +48,7 @@ struct AgreementRow {
 impl TryFrom<AgreementRow> for Agreement {
     type Error = StorageError;
 
-    /// The agreement without its versions, which `load` adds.
+    /// The agreement without its versions, which `assemble` adds.
     fn try_from(row: AgreementRow) -> Result<Self, StorageError> {
         Ok(Agreement {
             id: AgreementId::from_stored(row.id),
@@ -79,7 +79,7 @@ struct VersionRow {
 impl TryFrom<VersionRow> for Version {
     type Error = StorageError;
 
-    /// The version without its signatures, which `load` adds.
+    /// The version without its signatures, which `assemble` adds.
     fn try_from(row: VersionRow) -> Result<Self, StorageError> {
         // A proposed version is read back from the very document its
         // hash covers, so what is shown is what was signed.
@@ -505,6 +505,62 @@ pub(crate) async fn find(
     }
 }
 
+/// The columns of an agreement's row, a version's and a signature's, as
+/// their `FromRow` structs read them.
+const AGREEMENT_COLUMNS: &str =
+    "id, initiator_id, time_zone, lifecycle, revision, created_at, updated_at";
+const VERSION_COLUMNS: &str = "version, document, content_hash, proposed_at, declined";
+const SIGNATURE_COLUMNS: &str = "version, org_id, person_id, signatory, content_hash, signed_at, node_id, public_key, signature";
+
+/// An agreement from its row, its versions' rows in order and its
+/// signatures, each signature on its version.
+fn assemble(
+    row: AgreementRow,
+    versions: Vec<VersionRow>,
+    signatures: &[Signature],
+) -> Result<Agreement, StorageError> {
+    let mut agreement = Agreement::try_from(row)?;
+    for row in versions {
+        let mut version = Version::try_from(row)?;
+        version.signatures = signatures
+            .iter()
+            .filter(|s| s.version == version.number)
+            .cloned()
+            .collect();
+        agreement.versions.push(version);
+    }
+    Ok(agreement)
+}
+
+/// The agreement with its versions and their signatures.
+pub(crate) async fn load(conn: &mut AnyConnection, id: &AgreementId) -> Result<Agreement, Error> {
+    let row: AgreementRow = sqlx::query_as(&format!(
+        "SELECT {AGREEMENT_COLUMNS} FROM agreements WHERE id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(storage)?
+    .ok_or_else(|| Error::NotFound(id.to_string()))?;
+    let versions: Vec<VersionRow> = sqlx::query_as(&format!(
+        "SELECT {VERSION_COLUMNS} FROM agreement_versions WHERE agreement_id = $1 ORDER BY version"
+    ))
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(storage)?;
+    let signatures: Vec<SignatureRow> = sqlx::query_as(&format!(
+        "SELECT {SIGNATURE_COLUMNS} FROM agreement_signatures WHERE agreement_id = $1 \
+         ORDER BY signed_at"
+    ))
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(storage)?;
+    let signatures: Vec<Signature> = decode_all(signatures)?;
+    Ok(assemble(row, versions, &signatures)?)
+}
+
 /// A version's row with the agreement it belongs to.
 #[derive(sqlx::FromRow)]
 struct OwnedVersionRow {
@@ -524,25 +580,23 @@ struct OwnedSignatureRow {
 /// Every agreement this node keeps, with its versions and their
 /// signatures, by id: three statements, however many there are.
 pub(crate) async fn load_all(conn: &mut AnyConnection) -> Result<Vec<Agreement>, StorageError> {
-    let rows: Vec<AgreementRow> = sqlx::query_as(
-        "SELECT id, initiator_id, time_zone, lifecycle, revision, created_at, updated_at \
-         FROM agreements ORDER BY id",
-    )
+    let rows: Vec<AgreementRow> = sqlx::query_as(&format!(
+        "SELECT {AGREEMENT_COLUMNS} FROM agreements ORDER BY id"
+    ))
     .fetch_all(&mut *conn)
     .await
     .map_err(storage)?;
-    let versions: Vec<OwnedVersionRow> = sqlx::query_as(
-        "SELECT agreement_id, version, document, content_hash, proposed_at, declined \
-         FROM agreement_versions ORDER BY agreement_id, version",
-    )
+    let versions: Vec<OwnedVersionRow> = sqlx::query_as(&format!(
+        "SELECT agreement_id, {VERSION_COLUMNS} FROM agreement_versions \
+         ORDER BY agreement_id, version"
+    ))
     .fetch_all(&mut *conn)
     .await
     .map_err(storage)?;
-    let signatures: Vec<OwnedSignatureRow> = sqlx::query_as(
-        "SELECT agreement_id, version, org_id, person_id, signatory, content_hash, signed_at, \
-         node_id, public_key, signature FROM agreement_signatures \
-         ORDER BY agreement_id, signed_at",
-    )
+    let signatures: Vec<OwnedSignatureRow> = sqlx::query_as(&format!(
+        "SELECT agreement_id, {SIGNATURE_COLUMNS} FROM agreement_signatures \
+         ORDER BY agreement_id, signed_at"
+    ))
     .fetch_all(&mut *conn)
     .await
     .map_err(storage)?;
@@ -553,70 +607,15 @@ pub(crate) async fn load_all(conn: &mut AnyConnection) -> Result<Vec<Agreement>,
             .or_default()
             .push(Signature::try_from(s.row)?);
     }
-    let mut by_agreement: BTreeMap<String, Vec<Version>> = BTreeMap::new();
+    let mut versioned: BTreeMap<String, Vec<VersionRow>> = BTreeMap::new();
     for v in versions {
-        let mut version = Version::try_from(v.row)?;
-        version.signatures = signed
-            .get(&v.agreement_id)
-            .map(|all| {
-                all.iter()
-                    .filter(|s| s.version == version.number)
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        by_agreement
-            .entry(v.agreement_id)
-            .or_default()
-            .push(version);
+        versioned.entry(v.agreement_id).or_default().push(v.row);
     }
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let versions = by_agreement.remove(&row.id).unwrap_or_default();
-        let mut agreement = Agreement::try_from(row)?;
-        agreement.versions = versions;
-        out.push(agreement);
-    }
-    Ok(out)
-}
-
-/// The agreement with its versions and their signatures.
-pub(crate) async fn load(conn: &mut AnyConnection, id: &AgreementId) -> Result<Agreement, Error> {
-    let row: AgreementRow = sqlx::query_as(
-        "SELECT id, initiator_id, time_zone, lifecycle, revision, created_at, updated_at \
-         FROM agreements WHERE id = $1",
-    )
-    .bind(id.to_string())
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(storage)?
-    .ok_or_else(|| Error::NotFound(id.to_string()))?;
-    let versions: Vec<VersionRow> = sqlx::query_as(
-        "SELECT version, document, content_hash, proposed_at, declined FROM agreement_versions \
-         WHERE agreement_id = $1 ORDER BY version",
-    )
-    .bind(id.to_string())
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(storage)?;
-    let signatures: Vec<SignatureRow> = sqlx::query_as(
-        "SELECT version, org_id, person_id, signatory, content_hash, signed_at, node_id, public_key, \
-         signature FROM agreement_signatures WHERE agreement_id = $1 ORDER BY signed_at",
-    )
-    .bind(id.to_string())
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(storage)?;
-    let signatures: Vec<Signature> = decode_all(signatures)?;
-    let mut agreement = Agreement::try_from(row)?;
-    for row in versions {
-        let mut version = Version::try_from(row)?;
-        version.signatures = signatures
-            .iter()
-            .filter(|s| s.version == version.number)
-            .cloned()
-            .collect();
-        agreement.versions.push(version);
-    }
-    Ok(agreement)
+    rows.into_iter()
+        .map(|row| {
+            let versions = versioned.remove(&row.id).unwrap_or_default();
+            let signatures = signed.remove(&row.id).unwrap_or_default();
+            assemble(row, versions, &signatures)
+        })
+        .collect()
 }
