@@ -19,6 +19,12 @@
 //! server's durability settings (`scripts/bench` starts it with fsync and
 //! synchronous commit on).
 //!
+//! Beside them, the same clients time calls that decide nothing
+//! (`Health.Check`; `Booking.GetResource` with the token), and on SQLite
+//! the raw decision is made once more through sqlx's SQLite driver, the
+//! store's, to show what the transport, the request path and the driver
+//! cost by themselves.
+//!
 //! `cargo bench -p edufed-bench --bench booking`; with
 //! `EDUFED_BENCH_POSTGRES_URL=postgres://…/postgres` also on PostgreSQL.
 //! `EDUFED_BENCH_SCALE` divides the requests for a quick run.
@@ -46,6 +52,8 @@ const CLIENTS: usize = 64;
 const CONNECTIONS: usize = 8;
 const REQUESTS: usize = 40;
 const RESOURCES: usize = 1_000;
+/// Calls per client of a call that decides nothing, per booking request.
+const FLOOR_CALLS: usize = 10;
 /// Quarter hours in the twenty days requests fall in.
 const SLOTS: i64 = 20 * 24 * 4;
 /// Threads of the raw SQLite run, each with its own connection.
@@ -82,6 +90,15 @@ async fn run(backend: &str, url: &str) {
     let requests = (REQUESTS / scale()).max(1);
     let node = NodeProcess::start(url).await;
     let base = first_day();
+    let mut floors = Vec::new();
+    for call in [Floor::Health, Floor::Read] {
+        let rate = node.floor(call, requests * FLOOR_CALLS).await;
+        println!(
+            "{backend}: {} from the same {CLIENTS} clients: {rate:.0} calls/s",
+            call.name()
+        );
+        floors.push((call.name().to_owned(), rate));
+    }
     let mut lines = Vec::new();
     for (name, hot, seed) in [("one hot resource", true, 0), ("1 000 resources", false, 1)] {
         let steal = Steal::start();
@@ -93,6 +110,20 @@ async fn run(backend: &str, url: &str) {
             "{backend}, {name}: overlapping confirmed occurrences"
         );
         let raw = if backend == "SQLite" {
+            for connections in [1, RAW_SQLITE_THREADS] {
+                let through_sqlx = sqlx_sqlite(url, hot, requests, seed, connections).await;
+                println!(
+                    "{backend}, {name}: the raw decision through sqlx's SQLite driver on \
+                     {connections} connection(s): {:.0} decisions/s ({} of {} booked)",
+                    through_sqlx.per_second(),
+                    through_sqlx.booked,
+                    through_sqlx.decisions,
+                );
+                floors.push((
+                    format!("the raw decision through sqlx, {name}, {connections} connection(s)"),
+                    through_sqlx.per_second(),
+                ));
+            }
             raw_sqlite(url, hot, requests, seed).await
         } else {
             raw_postgres(url, hot, requests, seed).await
@@ -119,6 +150,29 @@ async fn run(backend: &str, url: &str) {
         println!(
             "| {name} | {rate:.0} decisions/s | {p99:.0} ms | {raw:.0} decisions/s | {ratio:.1}% |"
         );
+    }
+    for (name, rate) in floors {
+        println!("| {name} | {rate:.0} calls/s | | | |");
+    }
+}
+
+/// A call that decides nothing, to show what the transport and the
+/// node's request path cost by themselves on this machine.
+#[derive(Clone, Copy)]
+enum Floor {
+    /// `grpc.health.v1.Health/Check`: no token, no database.
+    Health,
+    /// `Booking.GetResource` as the coordinator: the token, the caller's
+    /// memberships and one row read.
+    Read,
+}
+
+impl Floor {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Health => "Health.Check, no token, no database",
+            Self::Read => "Booking.GetResource, a token and one row",
+        }
     }
 }
 
@@ -195,8 +249,7 @@ impl NodeProcess {
         }
     }
 
-    /// `CLIENTS` clients on `CONNECTIONS` connections, `requests` each.
-    async fn hammer(&self, base: DateTime<Utc>, hot: bool, requests: usize, seed: u64) -> Rate {
+    async fn channels(&self) -> Vec<Channel> {
         let mut channels = Vec::with_capacity(CONNECTIONS);
         for _ in 0..CONNECTIONS {
             channels.push(
@@ -207,6 +260,54 @@ impl NodeProcess {
                     .expect("connect to the node"),
             );
         }
+        channels
+    }
+
+    /// Calls per second of `call`, `CLIENTS` clients on `CONNECTIONS`
+    /// connections, `calls` each.
+    async fn floor(&self, call: Floor, calls: usize) -> f64 {
+        let channels = self.channels().await;
+        let started = Instant::now();
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|client| {
+                let channel = channels[client % CONNECTIONS].clone();
+                let resource = self.resources[client % self.resources.len()].clone();
+                let bearer = Bearer::new(&self.token);
+                tokio::spawn(async move {
+                    let mut health =
+                        tonic_health::pb::health_client::HealthClient::new(channel.clone());
+                    let mut booking =
+                        pb::booking_client::BookingClient::with_interceptor(channel, bearer);
+                    for _ in 0..calls {
+                        match call {
+                            Floor::Health => {
+                                health
+                                    .check(tonic_health::pb::HealthCheckRequest::default())
+                                    .await
+                                    .expect("health");
+                            }
+                            Floor::Read => {
+                                booking
+                                    .get_resource(pb::GetResourceRequest {
+                                        resource_id: resource.clone(),
+                                    })
+                                    .await
+                                    .expect("the resource");
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for client in clients {
+            client.await.expect("client");
+        }
+        (CLIENTS * calls) as f64 / started.elapsed().as_secs_f64()
+    }
+
+    /// `CLIENTS` clients on `CONNECTIONS` connections, `requests` each.
+    async fn hammer(&self, base: DateTime<Utc>, hot: bool, requests: usize, seed: u64) -> Rate {
+        let channels = self.channels().await;
         let started = Instant::now();
         let clients: Vec<_> = (0..CLIENTS)
             .map(|client| {
@@ -355,14 +456,116 @@ async fn overlapping_confirmed(url: &str) -> i64 {
 /// there; if not, insert. Four threads, a connection each; as many
 /// requests in all as the gRPC run made, four times over so that the
 /// timing is not a blink.
-async fn raw_sqlite(url: &str, hot: bool, requests: usize, seed: u64) -> Rate {
-    let path = url
-        .trim_start_matches("sqlite://")
+/// The raw decision of [`raw_sqlite`] made through sqlx's SQLite driver,
+/// which the node's store uses: the same schema, statements and pragmas,
+/// from `connections` tasks with a connection each (the node writes
+/// through one), so the two differ only in the driver.
+async fn sqlx_sqlite(url: &str, hot: bool, requests: usize, seed: u64, connections: usize) -> Rate {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    let path = raw_path(url, &format!("sqlx-{seed}-{connections}.db"));
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10));
+    let mut conn = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .expect("open the database");
+    sqlx::raw_sql(
+        "CREATE TABLE occurrences (resource INTEGER NOT NULL, start_at INTEGER NOT NULL, \
+         end_at INTEGER NOT NULL, state TEXT NOT NULL); \
+         CREATE INDEX occurrences_resource ON occurrences (resource, start_at);",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("schema");
+    let base = first_day();
+    let per_task = CLIENTS * requests * 4 / connections;
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(connections);
+    for task in 0..connections {
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .expect("open the database");
+        tasks.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(seed * 1_000 + task as u64);
+            let mut booked = 0;
+            for _ in 0..per_task {
+                let (resource, start) = request(&mut rng, hot, base);
+                let (resource, start, end) = (
+                    resource as i64,
+                    start.timestamp(),
+                    start.timestamp() + 3_600,
+                );
+                if sqlx_decide(&mut conn, resource, start, end).await {
+                    booked += 1;
+                }
+            }
+            booked
+        }));
+    }
+    let mut booked = 0;
+    for task in tasks {
+        booked += task.await.expect("task");
+    }
+    Rate {
+        decisions: per_task * connections,
+        booked,
+        elapsed: started.elapsed(),
+        latencies: vec![],
+    }
+}
+
+/// One raw decision through sqlx: books the hour unless it is taken.
+async fn sqlx_decide(
+    conn: &mut sqlx::SqliteConnection,
+    resource: i64,
+    start: i64,
+    end: i64,
+) -> bool {
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *conn)
+        .await
+        .expect("begin");
+    let taken: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM occurrences WHERE resource = ?1 \
+         AND state = 'confirmed' AND start_at < ?3 AND end_at > ?2)",
+    )
+    .bind(resource)
+    .bind(start)
+    .bind(end)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("check");
+    if !taken {
+        sqlx::query("INSERT INTO occurrences VALUES (?1, ?2, ?3, 'confirmed')")
+            .bind(resource)
+            .bind(start)
+            .bind(end)
+            .execute(&mut *conn)
+            .await
+            .expect("insert");
+    }
+    sqlx::query("COMMIT")
+        .execute(&mut *conn)
+        .await
+        .expect("commit");
+    !taken
+}
+
+/// A file beside the node's database, for a raw run.
+fn raw_path(url: &str, name: &str) -> String {
+    url.trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
         .split('?')
         .next()
         .expect("a path")
-        .replace("edufed.db", &format!("raw-{seed}.db"));
+        .replace("edufed.db", name)
+}
+
+async fn raw_sqlite(url: &str, hot: bool, requests: usize, seed: u64) -> Rate {
+    let path = raw_path(url, &format!("raw-{seed}.db"));
     let open = || {
         let conn = rusqlite::Connection::open(&path).expect("open the raw database");
         conn.execute_batch(
