@@ -93,6 +93,18 @@ id_type!(
     /// Identifies a network agreement.
     AgreementId
 );
+id_type!(
+    /// Identifies a mentoring programme.
+    ProgrammeId
+);
+id_type!(
+    /// Identifies a mentoring pair or group.
+    PairId
+);
+id_type!(
+    /// Identifies a pair's assessment at a checkpoint.
+    AssessmentId
+);
 
 #[cfg(test)]
 mod tests {

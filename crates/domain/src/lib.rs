@@ -13,6 +13,7 @@ pub mod error;
 pub mod federation;
 pub mod identity;
 pub mod ids;
+pub mod mentoring;
 pub mod notify;
 pub mod page;
 pub mod policy;

@@ -99,6 +99,13 @@ pub enum Action {
     ManageNotifications,
     /// See and retry the node's outbox and send test messages.
     OperateNotifications,
+    /// Run the organization's mentoring programmes: write them, form pairs,
+    /// start and end them.
+    ManageMentoring,
+    /// Read a mentoring programme's closed register: who mentors whom.
+    ViewMentoringRegister,
+    /// Assess a programme's pairs at checkpoints and record their outcomes.
+    AssessMentoring,
 }
 
 impl Action {
@@ -127,6 +134,9 @@ impl Action {
             Action::ViewAllRecords => "see every record of the node",
             Action::ManageNotifications => "choose what this person is told",
             Action::OperateNotifications => "operate the node's notifications",
+            Action::ManageMentoring => "run the organization's mentoring programmes",
+            Action::ViewMentoringRegister => "read the mentoring register",
+            Action::AssessMentoring => "assess mentoring pairs and record their outcomes",
         }
     }
 }
@@ -144,6 +154,13 @@ pub enum Target<'a> {
     Network {
         /// The caller's organizations that are methodical centres here.
         centres: &'a [OrgId],
+    },
+    /// A mentoring programme: its owner runs it, its partners take part,
+    /// and its coordinator (a person) assesses its pairs.
+    Programme {
+        owner: &'a OrgId,
+        partners: &'a [OrgId],
+        coordinator: &'a PersonId,
     },
     /// One person, with what decides who may act for them.
     Person {
@@ -181,7 +198,8 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
     match (action, role) {
         (UpdateOrganization | AddMember | RemoveMember, Some(Admin)) => true,
         (
-            ManageActivities | ManageResources | ManageAgreements | StateEnrolment | SetTargets,
+            ManageActivities | ManageResources | ManageAgreements | StateEnrolment | SetTargets
+            | ManageMentoring | ViewMentoringRegister | AssessMentoring,
             Some(Admin | Coordinator),
         ) => true,
         (SignAgreements, Some(Admin)) => true,
@@ -309,6 +327,44 @@ pub fn authorize(principal: &Principal, action: Action, target: Target<'_>) -> R
                 }))
             }
         }
+        Target::Programme {
+            owner,
+            partners,
+            coordinator,
+        } => {
+            // The programme's coordinator works in it whatever their role;
+            // its owner's admins and coordinators run it; the partners'
+            // read its register.
+            let by_role = match action {
+                Action::ViewMentoringRegister => std::iter::once(owner)
+                    .chain(partners.iter())
+                    .any(|org| role_permits(principal.role_in(org), action)),
+                Action::ManageMentoring | Action::AssessMentoring => {
+                    role_permits(principal.role_in(owner), action)
+                }
+                _ => false,
+            };
+            let as_coordinator = *coordinator == principal.person_id
+                && matches!(
+                    action,
+                    Action::ViewMentoringRegister
+                        | Action::ManageMentoring
+                        | Action::AssessMentoring
+                );
+            if by_role || as_coordinator {
+                Ok(())
+            } else {
+                Err(Denied(format!(
+                    "only the programme's coordinator, or an admin or coordinator of {}, may {}",
+                    if action == Action::ViewMentoringRegister {
+                        "an organization taking part"
+                    } else {
+                        "the organization that runs it"
+                    },
+                    action.describe()
+                )))
+            }
+        }
         Target::Person {
             id,
             operator,
@@ -383,6 +439,9 @@ mod tests {
             (StateEnrolment, [true, true, false, false]),
             (SetTargets, [true, true, false, false]),
             (ViewAllRecords, [false, false, false, false]),
+            (ManageMentoring, [true, true, false, false]),
+            (ViewMentoringRegister, [true, true, false, false]),
+            (AssessMentoring, [true, true, false, false]),
         ];
         for (action, expected) in table {
             for (role, allowed) in [Admin, Coordinator, Teacher, Viewer]
@@ -398,6 +457,61 @@ mod tests {
                 assert!(
                     authorize(&p, action, Target::Organization(&foreign)).is_err(),
                     "{action:?} as {role} of another organization"
+                );
+            }
+        }
+    }
+
+    /// Who reads a programme's closed register, who runs it, and who
+    /// assesses its pairs and records their outcomes, as one table: the
+    /// owner's members by role, a partner's members by role, the
+    /// programme's coordinator (a teacher of the owner), and an outsider.
+    #[test]
+    fn mentoring_table() {
+        use Action::*;
+        use Role::*;
+        let owner = OrgId::generate();
+        let partner = OrgId::generate();
+        let outsider = OrgId::generate();
+        let partners = [partner.clone()];
+        let coordinator = principal(&[(&owner, Teacher)]);
+        let callers = [
+            ("owner's admin", principal(&[(&owner, Admin)])),
+            ("owner's coordinator", principal(&[(&owner, Coordinator)])),
+            ("owner's teacher", principal(&[(&owner, Teacher)])),
+            ("owner's viewer", principal(&[(&owner, Viewer)])),
+            ("partner's admin", principal(&[(&partner, Admin)])),
+            ("partner's coordinator", principal(&[(&partner, Coordinator)])),
+            ("partner's teacher", principal(&[(&partner, Teacher)])),
+            ("partner's viewer", principal(&[(&partner, Viewer)])),
+            ("the programme's coordinator", coordinator.clone()),
+            ("an outsider's admin", principal(&[(&outsider, Admin)])),
+        ];
+        let table = [
+            (
+                ViewMentoringRegister,
+                [true, true, false, false, true, true, false, false, true, false],
+            ),
+            (
+                ManageMentoring,
+                [true, true, false, false, false, false, false, false, true, false],
+            ),
+            (
+                AssessMentoring,
+                [true, true, false, false, false, false, false, false, true, false],
+            ),
+        ];
+        for (action, expected) in table {
+            for ((who, caller), allowed) in callers.iter().zip(expected) {
+                let target = Target::Programme {
+                    owner: &owner,
+                    partners: &partners,
+                    coordinator: &coordinator.person_id,
+                };
+                assert_eq!(
+                    authorize(caller, action, target).is_ok(),
+                    allowed,
+                    "{action:?} as {who}"
                 );
             }
         }
