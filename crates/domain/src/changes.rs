@@ -40,6 +40,12 @@ string_enum!(
         Agreement = "agreement",
         /// A peer pinned, unpinned or followed; the payload names its node.
         Peer = "peer",
+        /// A mentoring programme; the payload is the
+        /// [`Programme`](crate::mentoring::Programme).
+        MentoringProgramme = "mentoring_programme",
+        /// A mentoring pair or group as other nodes see it: the
+        /// [`SharedPair`](crate::mentoring::SharedPair), never its people.
+        MentoringPair = "mentoring_pair",
     }
 );
 

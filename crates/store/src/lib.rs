@@ -13,6 +13,7 @@ mod db;
 pub mod directory;
 mod error;
 pub mod federation;
+pub mod mentoring;
 mod meta;
 pub mod notify;
 pub mod report;

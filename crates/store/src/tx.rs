@@ -37,6 +37,8 @@ pub(crate) enum Locked {
     Activities,
     Resources,
     Agreements,
+    MentoringProgrammes,
+    MentoringPairs,
 }
 
 impl Locked {
@@ -46,6 +48,10 @@ impl Locked {
             Locked::Activities => "SELECT id FROM activities WHERE id = $1 FOR UPDATE",
             Locked::Resources => "SELECT id FROM resources WHERE id = $1 FOR UPDATE",
             Locked::Agreements => "SELECT id FROM agreements WHERE id = $1 FOR UPDATE",
+            Locked::MentoringProgrammes => {
+                "SELECT id FROM mentoring_programmes WHERE id = $1 FOR UPDATE"
+            }
+            Locked::MentoringPairs => "SELECT id FROM mentoring_pairs WHERE id = $1 FOR UPDATE",
         }
     }
 }

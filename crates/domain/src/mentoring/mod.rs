@@ -717,6 +717,13 @@ pub enum Error {
         "invalid {field}: a pupil's code is kept only on the node of their school {school}; name a cohort of it instead"
     )]
     CodeElsewhere { field: String, school: String },
+    /// A partner not known on this node.
+    #[error("invalid {field}: organization {org} is not known on this node")]
+    NotKnown { field: String, org: String },
+    /// The programme's organization is hosted on another node, which
+    /// keeps its programmes.
+    #[error("organization {organization} is hosted on node {node}; run its programmes there")]
+    HostedElsewhere { organization: String, node: String },
     #[error("mentoring programme {0} not found")]
     ProgrammeNotFound(String),
     #[error("mentoring pair {0} not found")]
@@ -754,8 +761,11 @@ pub enum Error {
 impl ServiceError for Error {
     fn error_code(&self) -> ErrorCode {
         match self {
-            Error::Invalid(_) | Error::NotInProgramme { .. } => ErrorCode::InvalidArgument,
+            Error::Invalid(_) | Error::NotInProgramme { .. } | Error::NotKnown { .. } => {
+                ErrorCode::InvalidArgument
+            }
             Error::CodeElsewhere { .. }
+            | Error::HostedElsewhere { .. }
             | Error::WrongState { .. }
             | Error::ProgrammeVersion { .. }
             | Error::PairVersion { .. } => ErrorCode::FailedPrecondition,
@@ -772,7 +782,9 @@ impl ServiceError for Error {
     fn field(&self) -> Option<&str> {
         match self {
             Error::Invalid(e) => Some(&e.field),
-            Error::NotInProgramme { field, .. } | Error::CodeElsewhere { field, .. } => Some(field),
+            Error::NotInProgramme { field, .. }
+            | Error::CodeElsewhere { field, .. }
+            | Error::NotKnown { field, .. } => Some(field),
             _ => None,
         }
     }

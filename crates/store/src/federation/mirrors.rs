@@ -452,6 +452,8 @@ async fn apply_one(
             | EntityKind::ResourceBusy
             | EntityKind::Booking
             | EntityKind::Agreement
+            | EntityKind::MentoringProgramme
+            | EntityKind::MentoringPair
     );
     let accepted = match &entry.org_id {
         _ if !owned => true,
