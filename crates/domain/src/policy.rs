@@ -198,8 +198,14 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
     match (action, role) {
         (UpdateOrganization | AddMember | RemoveMember, Some(Admin)) => true,
         (
-            ManageActivities | ManageResources | ManageAgreements | StateEnrolment | SetTargets
-            | ManageMentoring | ViewMentoringRegister | AssessMentoring,
+            ManageActivities
+            | ManageResources
+            | ManageAgreements
+            | StateEnrolment
+            | SetTargets
+            | ManageMentoring
+            | ViewMentoringRegister
+            | AssessMentoring,
             Some(Admin | Coordinator),
         ) => true,
         (SignAgreements, Some(Admin)) => true,
@@ -481,7 +487,10 @@ mod tests {
             ("owner's teacher", principal(&[(&owner, Teacher)])),
             ("owner's viewer", principal(&[(&owner, Viewer)])),
             ("partner's admin", principal(&[(&partner, Admin)])),
-            ("partner's coordinator", principal(&[(&partner, Coordinator)])),
+            (
+                "partner's coordinator",
+                principal(&[(&partner, Coordinator)]),
+            ),
             ("partner's teacher", principal(&[(&partner, Teacher)])),
             ("partner's viewer", principal(&[(&partner, Viewer)])),
             ("the programme's coordinator", coordinator.clone()),
@@ -490,15 +499,21 @@ mod tests {
         let table = [
             (
                 ViewMentoringRegister,
-                [true, true, false, false, true, true, false, false, true, false],
+                [
+                    true, true, false, false, true, true, false, false, true, false,
+                ],
             ),
             (
                 ManageMentoring,
-                [true, true, false, false, false, false, false, false, true, false],
+                [
+                    true, true, false, false, false, false, false, false, true, false,
+                ],
             ),
             (
                 AssessMentoring,
-                [true, true, false, false, false, false, false, false, true, false],
+                [
+                    true, true, false, false, false, false, false, false, true, false,
+                ],
             ),
         ];
         for (action, expected) in table {

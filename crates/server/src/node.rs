@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use edufed_api::{
     AgreementsService, BookingService, CalendarService, ChangeFeedService, Context,
-    DirectoryService, FederationService, FeedSettings, NotificationsService, ReportsService,
+    DirectoryService, FederationService, FeedSettings, MentoringService, NotificationsService,
+    ReportsService,
 };
 use edufed_domain::time::Clock;
 use edufed_proto::v1::agreements_server::AgreementsServer;
@@ -16,6 +17,7 @@ use edufed_proto::v1::calendar_server::CalendarServer;
 use edufed_proto::v1::change_feed_server::ChangeFeedServer;
 use edufed_proto::v1::directory_server::DirectoryServer;
 use edufed_proto::v1::federation_server::FederationServer;
+use edufed_proto::v1::mentoring_server::MentoringServer;
 use edufed_proto::v1::notifications_server::NotificationsServer;
 use edufed_proto::v1::reports_server::ReportsServer;
 use edufed_store::Store;
@@ -180,6 +182,7 @@ impl Node {
         let calendar = server!(CalendarServer, CalendarService::new(ctx.clone()));
         let booking = server!(BookingServer, BookingService::new(ctx.clone()));
         let agreements_server = server!(AgreementsServer, AgreementsService::new(ctx.clone()));
+        let mentoring = server!(MentoringServer, MentoringService::new(ctx.clone()));
         let federation = server!(
             FederationServer,
             FederationService::new(
@@ -200,6 +203,9 @@ impl Node {
             .set_serving::<AgreementsServer<AgreementsService>>()
             .await;
         health.set_serving::<BookingServer<BookingService>>().await;
+        health
+            .set_serving::<MentoringServer<MentoringService>>()
+            .await;
         health.set_serving::<ReportsServer<ReportsService>>().await;
         health
             .set_serving::<NotificationsServer<NotificationsService>>()
@@ -226,6 +232,7 @@ impl Node {
             .add_service(calendar)
             .add_service(booking)
             .add_service(agreements_server)
+            .add_service(mentoring)
             .add_service(federation)
             .add_service(reports_server)
             .add_service(notifications)

@@ -162,7 +162,9 @@ impl ProgrammeDetails {
     pub fn validate(mut self, owner: &OrgId) -> Result<Self, FieldError> {
         self.title = text::line("title", &self.title, MAX_TITLE)?;
         self.form_label = match (self.form, &self.form_label) {
-            (MentoringForm::Other, Some(label)) => Some(text::line("form_label", label, MAX_TITLE)?),
+            (MentoringForm::Other, Some(label)) => {
+                Some(text::line("form_label", label, MAX_TITLE)?)
+            }
             (MentoringForm::Other, None) => {
                 return Err(FieldError::new(
                     "form_label",
@@ -187,10 +189,7 @@ impl ProgrammeDetails {
             }
         }
         if self.ends_on < self.starts_on {
-            return Err(FieldError::new(
-                "ends_on",
-                "must not come before starts_on",
-            ));
+            return Err(FieldError::new("ends_on", "must not come before starts_on"));
         }
         self.goals = text::paragraph("goals", &self.goals, MAX_TEXT)?;
         if self.criteria.len() > MAX_CRITERIA {
@@ -571,19 +570,13 @@ impl NewPair {
         }
         let term = programme.details.starts_on..=programme.details.ends_on;
         if !term.contains(&self.starts_on) {
-            return Err(FieldError::new(
-                "starts_on",
-                "must fall within the programme's term",
-            )
-            .into());
+            return Err(
+                FieldError::new("starts_on", "must fall within the programme's term").into(),
+            );
         }
         if let Some(ends_on) = self.ends_on {
             if ends_on < self.starts_on {
-                return Err(FieldError::new(
-                    "ends_on",
-                    "must not come before starts_on",
-                )
-                .into());
+                return Err(FieldError::new("ends_on", "must not come before starts_on").into());
             }
         }
         Ok(Self {
@@ -605,7 +598,11 @@ fn check_member(programme: &Programme, org: &OrgId, field: &str) -> Result<(), E
     }
 }
 
-fn check_hosted(hosted: &impl Fn(&OrgId) -> bool, school: &OrgId, field: &str) -> Result<(), Error> {
+fn check_hosted(
+    hosted: &impl Fn(&OrgId) -> bool,
+    school: &OrgId,
+    field: &str,
+) -> Result<(), Error> {
     if hosted(school) {
         Ok(())
     } else {
@@ -667,11 +664,18 @@ impl NewAssessment {
                     format!(
                         "unknown value {}; expected one of {}",
                         text::excerpt(&score.criterion),
-                        criteria.iter().map(|c| c.key.as_str()).collect::<Vec<_>>().join(", ")
+                        criteria
+                            .iter()
+                            .map(|c| c.key.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 ));
             };
-            if self.scores[..i].iter().any(|s| s.criterion == score.criterion) {
+            if self.scores[..i]
+                .iter()
+                .any(|s| s.criterion == score.criterion)
+            {
                 return Err(FieldError::new(
                     format!("{field}.criterion"),
                     "names a criterion twice",
@@ -749,7 +753,11 @@ pub enum Error {
     },
     /// The pair changed since the version the caller saw.
     #[error("mentoring pair {id} is at version {actual}, not the expected {expected}")]
-    PairVersion { id: PairId, expected: u64, actual: u64 },
+    PairVersion {
+        id: PairId,
+        expected: u64,
+        actual: u64,
+    },
     /// The caller may not do this.
     #[error(transparent)]
     Denied(#[from] crate::policy::Denied),

@@ -13,13 +13,12 @@ use chrono::NaiveDate;
 use edufed_domain::changes::{EntityKind, NewChange};
 use edufed_domain::ids::{AgreementId, AssessmentId, OrgId, PairId, PersonId, ProgrammeId};
 use edufed_domain::mentoring::{
-    Assessment, Close, Error, NewAssessment, NewPair, Pair, PairState, Programme,
-    ProgrammeDetails,
+    Assessment, Close, Error, NewAssessment, NewPair, Pair, PairState, Programme, ProgrammeDetails,
 };
 use edufed_domain::policy::{Action, Principal, Target, authorize};
 use sqlx::AnyConnection;
 
-use self::rows::{AssessmentRow, PairRow, ProgrammeRow, PROGRAMME_COLUMNS, PAIR_COLUMNS};
+use self::rows::{AssessmentRow, PAIR_COLUMNS, PROGRAMME_COLUMNS, PairRow, ProgrammeRow};
 use crate::Store;
 use crate::error::storage;
 use crate::sql::{micros, placeholders, signed, to_json};
@@ -100,7 +99,11 @@ impl Store {
         check_references(tx.conn(), &programme.owner, &details).await?;
         programme.details = details;
         for pair in pairs_of(tx.conn(), id).await? {
-            if let Some(org) = pair.organizations().into_iter().find(|o| !programme.includes(o)) {
+            if let Some(org) = pair
+                .organizations()
+                .into_iter()
+                .find(|o| !programme.includes(o))
+            {
                 return Err(Error::NotInProgramme {
                     field: "partners".into(),
                     org: org.to_string(),
@@ -289,9 +292,13 @@ impl Store {
         on: NaiveDate,
         caller: &Principal,
     ) -> Result<Pair, Error> {
-        self.change_pair(id, expected_version, Action::ManageMentoring, caller, |pair, at| {
-            pair.start(on, at)
-        })
+        self.change_pair(
+            id,
+            expected_version,
+            Action::ManageMentoring,
+            caller,
+            |pair, at| pair.start(on, at),
+        )
         .await
     }
 
@@ -305,9 +312,13 @@ impl Store {
         caller: &Principal,
     ) -> Result<Pair, Error> {
         let close = close.validate()?;
-        self.change_pair(id, expected_version, Action::AssessMentoring, caller, |pair, at| {
-            pair.close(close, at)
-        })
+        self.change_pair(
+            id,
+            expected_version,
+            Action::AssessMentoring,
+            caller,
+            |pair, at| pair.close(close, at),
+        )
         .await
     }
 

@@ -1,0 +1,232 @@
+//! The Mentoring service: programmes, their pairs, assessments and
+//! outcomes. Each call converts its request, resolves the organizations it
+//! names, and lets the store decide under the record's lock, the policy
+//! taking the programme (its owner, partners and coordinator) as target.
+
+use edufed_domain::directory::OrgRef;
+use edufed_domain::ids::{OrgId, PairId, ProgrammeId};
+use edufed_domain::mentoring::Error;
+use edufed_domain::policy::Principal;
+use edufed_proto::v1 as pb;
+use edufed_proto::v1::mentoring_server::Mentoring as MentoringApi;
+use tonic::{Request, Response, Status};
+
+use crate::auth::principal;
+use crate::context::Context;
+use crate::convert::mentoring::{
+    Orgs, assessment_out, close, details, details_error, new_assessment, new_pair, org_fields,
+    pair_out, participants, programme_out, record_out,
+};
+use crate::convert::{date, org_ref};
+use crate::status::ApiError;
+
+type RpcResult<T> = Result<Response<T>, Status>;
+
+/// The `edufed.v1.Mentoring` service.
+#[derive(Debug, Clone)]
+pub struct MentoringService {
+    ctx: Context,
+}
+
+impl MentoringService {
+    /// The service of the node `ctx` describes.
+    pub fn new(ctx: Context) -> Self {
+        Self { ctx }
+    }
+
+    /// The organizations a request names, each by the field it came in:
+    /// one this node does not know is refused naming that field.
+    async fn resolve(&self, fields: Vec<(String, &str)>) -> Result<Orgs, ApiError> {
+        let mut orgs = Orgs::new();
+        for (field, raw) in fields {
+            if raw.trim().is_empty() || orgs.contains_key(raw) {
+                continue;
+            }
+            let reference = org_ref(&field, raw)?;
+            let found = self
+                .ctx
+                .store
+                .get_organization(&reference)
+                .await
+                .map_err(|_| Error::NotKnown {
+                    field: field.clone(),
+                    org: raw.to_owned(),
+                })?;
+            orgs.insert(raw.to_owned(), found.id);
+        }
+        Ok(orgs)
+    }
+
+    async fn owner(&self, raw: &str) -> Result<OrgId, ApiError> {
+        let reference: OrgRef = org_ref("owner", raw)?;
+        Ok(self.ctx.store.get_organization(&reference).await?.id)
+    }
+
+    async fn create_programme(
+        &self,
+        caller: &Principal,
+        req: pb::CreateProgrammeRequest,
+    ) -> Result<pb::MentoringProgramme, ApiError> {
+        let owner = self.owner(&req.owner).await?;
+        let orgs = self.resolve(org_fields(req.details.as_ref(), [])).await?;
+        let details = details("details", req.details.as_ref(), &orgs)?
+            .validate(&owner)
+            .map_err(details_error)?;
+        let programme = self
+            .ctx
+            .store
+            .create_programme(&owner, details, caller)
+            .await?;
+        Ok(programme_out(&programme))
+    }
+
+    async fn update_programme(
+        &self,
+        caller: &Principal,
+        req: pb::UpdateProgrammeRequest,
+    ) -> Result<pb::MentoringProgramme, ApiError> {
+        let id = ProgrammeId::parse("id", &req.id)?;
+        let current = self.ctx.store.get_programme(&id, caller).await?;
+        let orgs = self.resolve(org_fields(req.details.as_ref(), [])).await?;
+        let details = details("details", req.details.as_ref(), &orgs)?
+            .validate(&current.owner)
+            .map_err(details_error)?;
+        let expected = (req.expected_version != 0).then_some(req.expected_version);
+        let programme = self
+            .ctx
+            .store
+            .update_programme(&id, expected, details, caller)
+            .await?;
+        Ok(programme_out(&programme))
+    }
+
+    async fn list_programmes(
+        &self,
+        caller: &Principal,
+        req: pb::ListProgrammesRequest,
+    ) -> Result<pb::ListProgrammesResponse, ApiError> {
+        let org = if req.organization.trim().is_empty() {
+            None
+        } else {
+            let reference = org_ref("organization", &req.organization)?;
+            Some(self.ctx.store.get_organization(&reference).await?.id)
+        };
+        let programmes = self.ctx.store.list_programmes(caller, org.as_ref()).await?;
+        Ok(pb::ListProgrammesResponse {
+            programmes: programmes.iter().map(programme_out).collect(),
+        })
+    }
+
+    async fn add_pair(
+        &self,
+        caller: &Principal,
+        req: pb::AddPairRequest,
+    ) -> Result<pb::MentoringPair, ApiError> {
+        let programme = ProgrammeId::parse("programme_id", &req.programme_id)?;
+        let orgs = self.resolve(org_fields(None, participants(&req))).await?;
+        let pair = new_pair(&req, &orgs)?;
+        let pair = self.ctx.store.add_pair(&programme, pair, caller).await?;
+        Ok(pair_out(&pair))
+    }
+
+    async fn get_programme(
+        &self,
+        caller: &Principal,
+        req: pb::GetProgrammeRequest,
+    ) -> Result<pb::MentoringProgramme, ApiError> {
+        let id = ProgrammeId::parse("id", &req.id)?;
+        Ok(programme_out(
+            &self.ctx.store.get_programme(&id, caller).await?,
+        ))
+    }
+
+    async fn list_pairs(
+        &self,
+        caller: &Principal,
+        req: pb::ListPairsRequest,
+    ) -> Result<pb::ListPairsResponse, ApiError> {
+        let id = ProgrammeId::parse("programme_id", &req.programme_id)?;
+        let pairs = self.ctx.store.list_pairs(&id, caller).await?;
+        Ok(pb::ListPairsResponse {
+            pairs: pairs.iter().map(pair_out).collect(),
+        })
+    }
+
+    async fn get_pair(
+        &self,
+        caller: &Principal,
+        req: pb::GetPairRequest,
+    ) -> Result<pb::MentoringPairRecord, ApiError> {
+        let id = PairId::parse("id", &req.id)?;
+        Ok(record_out(&self.ctx.store.get_pair(&id, caller).await?))
+    }
+
+    async fn start_pair(
+        &self,
+        caller: &Principal,
+        req: pb::StartPairRequest,
+    ) -> Result<pb::MentoringPair, ApiError> {
+        let id = PairId::parse("id", &req.id)?;
+        let on = date("on", &req.on)?;
+        let expected = (req.expected_version != 0).then_some(req.expected_version);
+        let pair = self.ctx.store.start_pair(&id, expected, on, caller).await?;
+        Ok(pair_out(&pair))
+    }
+
+    async fn close_pair(
+        &self,
+        caller: &Principal,
+        req: pb::ClosePairRequest,
+    ) -> Result<pb::MentoringPair, ApiError> {
+        let id = PairId::parse("id", &req.id)?;
+        let close = close(&req)?;
+        let expected = (req.expected_version != 0).then_some(req.expected_version);
+        let pair = self
+            .ctx
+            .store
+            .close_pair(&id, expected, close, caller)
+            .await?;
+        Ok(pair_out(&pair))
+    }
+
+    async fn assess_pair(
+        &self,
+        caller: &Principal,
+        req: pb::AssessPairRequest,
+    ) -> Result<pb::MentoringAssessment, ApiError> {
+        let id = PairId::parse("pair_id", &req.pair_id)?;
+        let assessment = new_assessment(&req)?;
+        let assessment = self.ctx.store.assess_pair(&id, assessment, caller).await?;
+        Ok(assessment_out(&assessment))
+    }
+}
+
+/// Each call: the caller, then its inner method's answer.
+macro_rules! calls {
+    ($($name:ident($request:ty) -> $answer:ty;)+) => {
+        #[tonic::async_trait]
+        impl MentoringApi for MentoringService {
+            $(
+                async fn $name(&self, request: Request<$request>) -> RpcResult<$answer> {
+                    let caller = principal(&request)?;
+                    self.ctx
+                        .reply(MentoringService::$name(self, &caller, request.into_inner()).await)
+                        .await
+                }
+            )+
+        }
+    };
+}
+
+calls! {
+    create_programme(pb::CreateProgrammeRequest) -> pb::MentoringProgramme;
+    update_programme(pb::UpdateProgrammeRequest) -> pb::MentoringProgramme;
+    get_programme(pb::GetProgrammeRequest) -> pb::MentoringProgramme;
+    list_programmes(pb::ListProgrammesRequest) -> pb::ListProgrammesResponse;
+    add_pair(pb::AddPairRequest) -> pb::MentoringPair;
+    list_pairs(pb::ListPairsRequest) -> pb::ListPairsResponse;
+    get_pair(pb::GetPairRequest) -> pb::MentoringPairRecord;
+    start_pair(pb::StartPairRequest) -> pb::MentoringPair;
+    close_pair(pb::ClosePairRequest) -> pb::MentoringPair;
+    assess_pair(pb::AssessPairRequest) -> pb::MentoringAssessment;
+}
