@@ -360,15 +360,19 @@ pub fn authorize(principal: &Principal, action: Action, target: Target<'_>) -> R
             if by_role || as_coordinator {
                 Ok(())
             } else {
-                Err(Denied(format!(
-                    "only the programme's coordinator, or an admin or coordinator of {}, may {}",
-                    if action == Action::ViewMentoringRegister {
-                        "an organization taking part"
-                    } else {
-                        "the organization that runs it"
-                    },
-                    action.describe()
-                )))
+                Err(Denied(if action == Action::ViewMentoringRegister {
+                    format!(
+                        "only the programme's coordinator, or an admin or coordinator of an \
+                         organization taking part in it, may {}",
+                        action.describe()
+                    )
+                } else {
+                    format!(
+                        "only the programme's coordinator, or an admin or coordinator of the \
+                         organization that runs it, may {}",
+                        action.describe()
+                    )
+                }))
             }
         }
         Target::Person {

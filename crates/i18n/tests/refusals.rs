@@ -10,7 +10,7 @@ use edufed_domain::directory::{Email, Inn, Role, Slug};
 use edufed_domain::ids::{ActivityId, OrgId, PersonId, RegistrationId, SessionId, TokenId};
 use edufed_domain::policy::{Action, Credential, Principal, Target, authorize};
 use edufed_domain::{
-    FieldError, agreement, booking, calendar, changes, directory, federation, report,
+    FieldError, agreement, booking, calendar, changes, directory, federation, mentoring, report,
 };
 use edufed_i18n::errors::translate;
 
@@ -239,6 +239,54 @@ fn the_domains_errors_translate_whole() {
         ]
         .map(|e| e.to_string()),
     );
+    messages.extend(
+        [
+            mentoring::Error::Invalid(field()),
+            mentoring::Error::NotInProgramme {
+                field: "mentees[0].organization".into(),
+                org: a.clone(),
+            },
+            mentoring::Error::CodeElsewhere {
+                field: "mentees[0].code".into(),
+                school: a.clone(),
+            },
+            mentoring::Error::NotKnown {
+                field: "details.partners[0]".into(),
+                org: "kvantorium".into(),
+            },
+            mentoring::Error::HostedElsewhere {
+                organization: a.clone(),
+                node: "kvantorium".into(),
+            },
+            mentoring::Error::ProgrammeNotFound(a.clone()),
+            mentoring::Error::PairNotFound(a.clone()),
+            mentoring::Error::OrganizationNotFound(a.clone()),
+            mentoring::Error::PersonNotFound(a.clone()),
+            mentoring::Error::AgreementNotFound(a.clone()),
+            mentoring::Error::ProgrammeVersion {
+                id: edufed_domain::ids::ProgrammeId::from_stored(a.clone()),
+                expected: 2,
+                actual: 3,
+            },
+            mentoring::Error::PairVersion {
+                id: edufed_domain::ids::PairId::from_stored(a.clone()),
+                expected: 2,
+                actual: 3,
+            },
+        ]
+        .map(|e| e.to_string()),
+    );
+    for state in mentoring::PairState::ALL {
+        for step in mentoring::Transition::ALL {
+            messages.push(
+                mentoring::Error::WrongState {
+                    pair_state: *state,
+                    pair_transition: *step,
+                }
+                .to_string(),
+            );
+        }
+    }
     for rule in booking::Rule::ALL {
         messages.push(booking::Error::rule(*rule, "the end must be after the start").to_string());
     }
@@ -432,6 +480,9 @@ fn check_policy(org: &OrgId, failures: &mut Vec<String>) {
         StateEnrolment,
         SetTargets,
         ViewAllRecords,
+        ManageMentoring,
+        ViewMentoringRegister,
+        AssessMentoring,
     ];
     let principal = |role: Option<Role>| Principal {
         person_id: PersonId::generate(),
@@ -453,6 +504,11 @@ fn check_policy(org: &OrgId, failures: &mut Vec<String>) {
                     id: &other,
                     operator: false,
                     organizations: &orgs,
+                },
+                Target::Programme {
+                    owner: org,
+                    partners: &orgs,
+                    coordinator: &other,
                 },
             ] {
                 if let Err(denied) = authorize(&p, action, target) {

@@ -425,3 +425,36 @@ refusal-one-url = must be one URL of at most { $max } characters
 refusal-https = must start with https://
 refusal-no-host = has no host
 refusal-https-or-loopback = must use https:// (http:// only to this machine)
+
+## Mentoring
+
+refusal-mentoring-unnamed = must be empty: a child is never named, only counted or given a code by their school
+refusal-mentoring-mentor-one = a mentor is one person: an adult or a pupil
+refusal-mentoring-close-state = must be completed or ended_early
+refusal-mentoring-end-before-start = must not come before the pair's start
+refusal-mentoring-form-label = names the form when it is another
+refusal-names-organization-twice = names an organization twice
+refusal-not-before-starts-on = must not come before starts_on
+refusal-names-criterion-twice = names a criterion twice
+refusal-from-to = must be { $min } to { $max }
+refusal-criterion-key = must be 1 to 32 lowercase Latin letters, digits or _
+refusal-pupil-code = must be a pupil's code of 2 to 32 Latin letters, digits, - or _ with a digit in it, never a name, an e-mail or a phone number
+refusal-mentor-pupil = is a pupil only in pupil-to-pupil mentoring
+refusal-mentee-named = names a child: pupils are mentored as a cohort or by their school's code, never by name
+refusal-mentee-colleague = must be a colleague in this form of mentoring
+refusal-within-programme-term = must fall within the programme's term
+refusal-no-criteria = the programme has no monitoring criteria to score
+refusal-misses-criterion = misses the criterion { $value }
+refusal-not-in-programme = organization { $organization } does not take part in the programme
+refusal-code-elsewhere = a pupil's code is kept only on the node of their school { $organization }; name a cohort of it instead
+refusal-programmes-elsewhere = organization { $organization } is hosted on node { $node }; run its programmes there
+refusal-programme-not-found = mentoring programme { $programme } not found
+refusal-pair-not-found = mentoring pair { $pair } not found
+refusal-pair-state = the pair is { $pair-state }, so it cannot be { $pair-transition }
+refusal-programme-version = mentoring programme { $programme } is at version { $actual }, not the expected { $expected }
+refusal-pair-version = mentoring pair { $pair } is at version { $actual }, not the expected { $expected }
+refusal-programme-register = only the programme's coordinator, or an admin or coordinator of an organization taking part in it, may { $action }
+refusal-programme-runs = only the programme's coordinator, or an admin or coordinator of the organization that runs it, may { $action }
+refusal-action-run-mentoring = run the organization's mentoring programmes
+refusal-action-read-mentoring-register = read the mentoring register
+refusal-action-assess-mentoring = assess mentoring pairs and record their outcomes

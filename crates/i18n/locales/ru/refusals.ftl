@@ -509,3 +509,36 @@ refusal-one-url = должен быть один адрес не длиннее 
 refusal-https = должен начинаться с https://
 refusal-no-host = не содержит имени сервера
 refusal-https-or-loopback = должен начинаться с https:// (http:// допустим только для этого компьютера)
+
+## Mentoring
+
+refusal-mentoring-unnamed = должно быть пустым: ребёнка не называют по имени, его только считают или обозначают кодом школы
+refusal-mentoring-mentor-one = наставник — один человек: взрослый или ученик
+refusal-mentoring-close-state = должно быть «завершена» или «завершена досрочно»
+refusal-mentoring-end-before-start = не может быть раньше начала работы пары
+refusal-mentoring-form-label = нужно назвать форму, если она другая
+refusal-names-organization-twice = одна организация названа дважды
+refusal-not-before-starts-on = не может быть раньше даты начала
+refusal-names-criterion-twice = один критерий назван дважды
+refusal-from-to = от { $min } до { $max }
+refusal-criterion-key = от 1 до 32 строчных латинских букв, цифр или _
+refusal-pupil-code = нужен код ученика: от 2 до 32 латинских букв, цифр, - или _, хотя бы одна цифра; не имя, не почта и не телефон
+refusal-mentor-pupil = наставник-ученик бывает только в форме «ученик – ученик»
+refusal-mentee-named = здесь назван ребёнок: учеников указывают группой или кодом их школы, никогда по имени
+refusal-mentee-colleague = в этой форме наставничества наставляемый — коллега
+refusal-within-programme-term = должно быть в пределах срока программы
+refusal-no-criteria = в программе нет критериев мониторинга для оценки
+refusal-misses-criterion = нет оценки по критерию { $value }
+refusal-not-in-programme = организация { $organization } не участвует в программе
+refusal-code-elsewhere = код ученика хранится только на узле его школы { $organization }; укажите группу учеников этой школы
+refusal-programmes-elsewhere = организация { $organization } размещена на узле { $node }; её программы ведут там
+refusal-programme-not-found = программа наставничества { $programme } не найдена
+refusal-pair-not-found = наставническая пара { $pair } не найдена
+refusal-pair-state = пара в состоянии «{ $pair-state }», поэтому не может быть { $pair-transition }
+refusal-programme-version = программу { $programme } уже изменили (версия { $actual }, а не { $expected }); откройте её заново
+refusal-pair-version = пару { $pair } уже изменили (версия { $actual }, а не { $expected }); откройте её заново
+refusal-programme-register = только координатор программы или администратор либо координатор участвующей в ней организации может { $action }
+refusal-programme-runs = только координатор программы или администратор либо координатор ведущей её организации может { $action }
+refusal-action-run-mentoring = вести программы наставничества организации
+refusal-action-read-mentoring-register = читать реестр наставничества
+refusal-action-assess-mentoring = оценивать наставнические пары и записывать их итоги

@@ -195,6 +195,8 @@ entity-kind-booking = Бронирование
 entity-kind-resource-busy = Занятость ресурса
 entity-kind-agreement = Договор
 entity-kind-peer = Узел
+entity-kind-mentoring-programme = Программа наставничества
+entity-kind-mentoring-pair = Наставническая пара
 
 ## Calendar words
 
@@ -316,3 +318,32 @@ notification-kind-agreement-amended = Изменения соглашения в
 notification-kind-agreement-terminated = Соглашение расторгается
 notification-kind-agreement-expiring = Срок соглашения истекает
 notification-kind-booking-hold-lapsing = Предварительная бронь скоро снимется
+
+## Mentoring
+
+mentoring-form-teacher-teacher = Учитель – учитель
+mentoring-form-young-teacher = Молодой учитель – опытный учитель
+mentoring-form-teacher-student = Учитель – студент педагогического вуза
+mentoring-form-student-pupil = Студент – ученик
+mentoring-form-pupil-pupil = Ученик – ученик
+mentoring-form-teacher-pupil = Учитель – ученик
+mentoring-form-employer-pupil = Работодатель – ученик
+mentoring-form-employer-student = Работодатель – студент
+mentoring-form-leader-project-team = Лидер – проектная команда
+mentoring-form-teacher-project-team = Учитель – проектная команда
+mentoring-form-reverse = Обратное наставничество
+mentoring-form-other = Другая форма
+pair-state-planned = Запланирована
+pair-state-active = Работает
+pair-state-completed = Завершена
+pair-state-ended-early = Завершена досрочно
+mentoring-result-met = Цель достигнута
+mentoring-result-partly = Цель достигнута частично
+mentoring-result-not-met = Цель не достигнута
+pair-transition-started = начата
+pair-transition-completed = завершена
+pair-transition-ended-early = завершена досрочно
+pair-transition-assessed = оценена
+mentoring-participant-kind-adult = Взрослый
+mentoring-participant-kind-cohort = Группа учеников
+mentoring-participant-kind-pupil = Ученик (по коду)
