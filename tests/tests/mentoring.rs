@@ -1,0 +1,544 @@
+//! The Mentoring service end to end: Lyceum 7's programme «молодой
+//! учитель – опытный учитель» with pairs across two schools, checkpoints
+//! on its monitoring card, outcomes, the closed register, and pupils who
+//! are never named.
+
+use edufed_proto::v1 as pb;
+use edufed_tests::{Bearer, TestNode, both_backends, member, org_request};
+use sqlx::Connection as _;
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic_types::StatusExt as _;
+
+type Client = pb::mentoring_client::MentoringClient<InterceptedService<Channel, Bearer>>;
+
+async fn client(node: &TestNode, token: &str) -> Client {
+    pb::mentoring_client::MentoringClient::with_interceptor(
+        node.channel().await,
+        Bearer::new(token),
+    )
+}
+
+fn field_of(status: &tonic::Status) -> String {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations[0].field.clone())
+        .unwrap_or_default()
+}
+
+fn criterion(key: &str, title: &str) -> pb::MentoringCriterion {
+    pb::MentoringCriterion {
+        key: key.into(),
+        title: title.into(),
+        scale: 5,
+    }
+}
+
+fn young_teachers(coordinator: &str, partners: &[&str]) -> pb::MentoringProgrammeDetails {
+    pb::MentoringProgrammeDetails {
+        title: "Молодой учитель – опытный учитель".into(),
+        form: pb::MentoringForm::YoungTeacher.into(),
+        partners: partners.iter().map(|p| (*p).to_owned()).collect(),
+        starts_on: "2025-09-01".into(),
+        ends_on: "2026-05-31".into(),
+        goals: "Адаптация молодых специалистов, открытые уроки на фестивале".into(),
+        coordinator_id: coordinator.into(),
+        criteria: vec![
+            criterion("success", "Профессиональная успешность молодого учителя"),
+            criterion("satisfaction", "Удовлетворённость наставляемого"),
+            criterion("growth", "Профессиональный рост наставника"),
+        ],
+        ..Default::default()
+    }
+}
+
+fn adult(org: &str, name: &str, position: &str) -> pb::MentoringParticipant {
+    pb::MentoringParticipant {
+        kind: pb::MentoringParticipantKind::Adult.into(),
+        organization: org.into(),
+        name: name.into(),
+        position: position.into(),
+        ..Default::default()
+    }
+}
+
+fn scores(values: [u32; 3]) -> Vec<pb::MentoringScore> {
+    ["success", "satisfaction", "growth"]
+        .into_iter()
+        .zip(values)
+        .map(|(criterion, value)| pb::MentoringScore {
+            criterion: criterion.into(),
+            value,
+        })
+        .collect()
+}
+
+/// The texts of a column of the node's database.
+async fn texts(node: &TestNode, sql: &str) -> Vec<String> {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&node.db.url).await.unwrap();
+    let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap();
+    conn.close().await.ok();
+    rows.into_iter().map(|(text,)| text).collect()
+}
+
+both_backends!(lyceum_sevens_young_teachers, |backend| async move {
+    let node = TestNode::start(backend).await;
+    let mut op = node.operator().await;
+    for slug in ["lyceum7", "gym24", "kvantorium"] {
+        op.create_organization(org_request(slug)).await.unwrap();
+    }
+    let admin = node.member_token("lyceum7", pb::Role::Admin).await;
+    let (coordinator_id, coordinator) = member(&node, "lyceum7", pb::Role::Teacher, "").await;
+    let lyceum_teacher = node.member_token("lyceum7", pb::Role::Teacher).await;
+    let partner_coordinator = node.member_token("gym24", pb::Role::Coordinator).await;
+    let partner_teacher = node.member_token("gym24", pb::Role::Teacher).await;
+    let outsider = node.member_token("kvantorium", pb::Role::Admin).await;
+    let mut by_admin = client(&node, &admin).await;
+    let mut by_coordinator = client(&node, &coordinator).await;
+
+    // A teacher does not run the school's programmes.
+    let denied = client(&node, &lyceum_teacher)
+        .await
+        .create_programme(pb::CreateProgrammeRequest {
+            owner: "lyceum7".into(),
+            details: Some(young_teachers(coordinator_id.as_str(), &["gym24"])),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let unknown = by_admin
+        .create_programme(pb::CreateProgrammeRequest {
+            owner: "lyceum7".into(),
+            details: Some(young_teachers(coordinator_id.as_str(), &["nowhere"])),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::InvalidArgument);
+    assert_eq!(field_of(&unknown), "details.partners[0]");
+    let bad_scale = by_admin
+        .create_programme(pb::CreateProgrammeRequest {
+            owner: "lyceum7".into(),
+            details: Some(pb::MentoringProgrammeDetails {
+                criteria: vec![pb::MentoringCriterion {
+                    scale: 1,
+                    ..criterion("success", "Успешность")
+                }],
+                ..young_teachers(coordinator_id.as_str(), &["gym24"])
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&bad_scale), "details.criteria[0].scale");
+
+    let programme = by_admin
+        .create_programme(pb::CreateProgrammeRequest {
+            owner: "lyceum7".into(),
+            details: Some(young_teachers(coordinator_id.as_str(), &["gym24"])),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(programme.version, 1);
+
+    // Three pairs: two within the lyceum, one mentoring a young teacher of
+    // Gymnasium 24 across organizations.
+    let pairs = [
+        (
+            "lyceum7",
+            "Смирнова Ольга Петровна",
+            "lyceum7",
+            "Ким Анна Сергеевна",
+        ),
+        (
+            "lyceum7",
+            "Орлов Игорь Викторович",
+            "lyceum7",
+            "Быков Павел Андреевич",
+        ),
+        (
+            "lyceum7",
+            "Лебедева Нина Ивановна",
+            "gym24",
+            "Зуева Дарья Олеговна",
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (mentor_org, mentor, mentee_org, mentee) in pairs {
+        let pair = by_coordinator
+            .add_pair(pb::AddPairRequest {
+                programme_id: programme.id.clone(),
+                mentor: Some(adult(mentor_org, mentor, "учитель высшей категории")),
+                mentees: vec![adult(mentee_org, mentee, "молодой учитель")],
+                starts_on: "2025-09-15".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(pair.state, pb::PairState::Planned as i32);
+        ids.push(pair.id);
+    }
+    let outside = by_coordinator
+        .add_pair(pb::AddPairRequest {
+            programme_id: programme.id.clone(),
+            mentor: Some(adult("kvantorium", "Сидоров Олег", "педагог")),
+            mentees: vec![adult("lyceum7", "Ким Анна Сергеевна", "молодой учитель")],
+            starts_on: "2025-09-15".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&outside), "mentor.organization");
+    let before_term = by_coordinator
+        .add_pair(pb::AddPairRequest {
+            programme_id: programme.id.clone(),
+            mentor: Some(adult("lyceum7", "Орлов Игорь Викторович", "учитель")),
+            mentees: vec![adult("gym24", "Зуева Дарья Олеговна", "молодой учитель")],
+            starts_on: "2025-06-01".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&before_term), "starts_on");
+
+    // An assessment waits for the pair to start.
+    let early = by_coordinator
+        .assess_pair(pb::AssessPairRequest {
+            pair_id: ids[0].clone(),
+            checkpoint: "I полугодие 2025/26".into(),
+            on: "2025-12-20".into(),
+            scores: scores([3, 4, 3]),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(early.code(), Code::FailedPrecondition);
+    for id in &ids {
+        by_coordinator
+            .start_pair(pb::StartPairRequest {
+                id: id.clone(),
+                on: "2025-09-20".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    // Two checkpoints for each pair.
+    for (checkpoint, on, values) in [
+        ("I полугодие 2025/26", "2025-12-20", [3, 4, 3]),
+        ("II полугодие 2025/26", "2026-05-20", [5, 5, 4]),
+    ] {
+        for id in &ids {
+            by_coordinator
+                .assess_pair(pb::AssessPairRequest {
+                    pair_id: id.clone(),
+                    checkpoint: checkpoint.into(),
+                    on: on.into(),
+                    scores: scores(values),
+                    comment: "Посещено 4 урока".into(),
+                })
+                .await
+                .unwrap();
+        }
+    }
+    let off_card = by_coordinator
+        .assess_pair(pb::AssessPairRequest {
+            pair_id: ids[0].clone(),
+            checkpoint: "Дополнительно".into(),
+            on: "2026-05-21".into(),
+            scores: scores([6, 5, 4]),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&off_card), "scores[0].value");
+    // A teacher of the lyceum who does not coordinate assesses nothing.
+    let not_coordinator = client(&node, &lyceum_teacher)
+        .await
+        .assess_pair(pb::AssessPairRequest {
+            pair_id: ids[0].clone(),
+            checkpoint: "Дополнительно".into(),
+            on: "2026-05-21".into(),
+            scores: scores([4, 4, 4]),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(not_coordinator.code(), Code::PermissionDenied);
+
+    // Outcomes: two completed, one ended early.
+    for (id, result) in [
+        (&ids[0], pb::MentoringResult::Met),
+        (&ids[1], pb::MentoringResult::Partly),
+    ] {
+        let done = by_coordinator
+            .close_pair(pb::ClosePairRequest {
+                id: id.clone(),
+                state: pb::PairState::Completed.into(),
+                on: "2026-05-25".into(),
+                outcome: Some(pb::MentoringOutcome {
+                    result: result.into(),
+                    comment: "Открытый урок на фестивале молодых специалистов".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(done.state, pb::PairState::Completed as i32);
+    }
+    let no_reason = by_admin
+        .close_pair(pb::ClosePairRequest {
+            id: ids[2].clone(),
+            state: pb::PairState::EndedEarly.into(),
+            on: "2026-02-01".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&no_reason), "reason");
+    by_admin
+        .close_pair(pb::ClosePairRequest {
+            id: ids[2].clone(),
+            state: pb::PairState::EndedEarly.into(),
+            on: "2026-02-01".into(),
+            reason: "Наставляемая перешла в другую школу".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let twice = by_admin
+        .start_pair(pb::StartPairRequest {
+            id: ids[2].clone(),
+            on: "2026-02-02".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(twice.code(), Code::FailedPrecondition);
+
+    // The closed register: the partner's coordinator reads it, its
+    // teacher does not, an outsider does not even see the programme.
+    let register = client(&node, &partner_coordinator)
+        .await
+        .list_pairs(pb::ListPairsRequest {
+            programme_id: programme.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .pairs;
+    assert_eq!(register.len(), 3);
+    assert_eq!(
+        register
+            .iter()
+            .filter(|p| p.organization_ids.len() > 1)
+            .count(),
+        1,
+        "one pair crosses organizations"
+    );
+    let states: Vec<i32> = register.iter().map(|p| p.state).collect();
+    assert_eq!(
+        states,
+        [
+            pb::PairState::Completed as i32,
+            pb::PairState::Completed as i32,
+            pb::PairState::EndedEarly as i32
+        ]
+    );
+    let teacher = client(&node, &partner_teacher)
+        .await
+        .list_pairs(pb::ListPairsRequest {
+            programme_id: programme.id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(teacher.code(), Code::PermissionDenied);
+    let stranger = client(&node, &outsider)
+        .await
+        .get_programme(pb::GetProgrammeRequest {
+            id: programme.id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(stranger.code(), Code::NotFound);
+    let listed = client(&node, &partner_teacher)
+        .await
+        .list_programmes(pb::ListProgrammesRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .programmes;
+    assert_eq!(listed.len(), 1, "a partner's member sees the programme");
+
+    let record = by_coordinator
+        .get_pair(pb::GetPairRequest { id: ids[0].clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(record.assessments.len(), 2);
+    assert_eq!(record.pair.as_ref().unwrap().assessments, 2);
+    let first = &record.assessments[0];
+    assert_eq!(first.checkpoint, "I полугодие 2025/26");
+    let keys: Vec<&str> = first.scores.iter().map(|s| s.criterion.as_str()).collect();
+    assert_eq!(keys, ["success", "satisfaction", "growth"]);
+    assert_eq!(
+        record.pair.unwrap().outcome.unwrap().result,
+        pb::MentoringResult::Met as i32
+    );
+
+    // The programme changes, but not under a pair's people.
+    let stale = by_admin
+        .update_programme(pb::UpdateProgrammeRequest {
+            id: programme.id.clone(),
+            expected_version: 7,
+            details: Some(young_teachers(coordinator_id.as_str(), &["gym24"])),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Code::FailedPrecondition);
+    let dropping = by_admin
+        .update_programme(pb::UpdateProgrammeRequest {
+            id: programme.id.clone(),
+            expected_version: 1,
+            details: Some(young_teachers(coordinator_id.as_str(), &[])),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&dropping), "partners");
+    let renamed = by_admin
+        .update_programme(pb::UpdateProgrammeRequest {
+            id: programme.id.clone(),
+            expected_version: 1,
+            details: Some(pb::MentoringProgrammeDetails {
+                title: "Школа молодого учителя".into(),
+                ..young_teachers(coordinator_id.as_str(), &["gym24"])
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(renamed.version, 2);
+
+    // The change log carries what a pair is, never who is in it.
+    let payloads = texts(
+        &node,
+        "SELECT payload FROM change_log WHERE entity_kind = 'mentoring_pair'",
+    )
+    .await;
+    assert_eq!(
+        payloads.len(),
+        3 + 3 + 6 + 3,
+        "added, started, assessed, closed"
+    );
+    for payload in &payloads {
+        for (_, mentor, _, mentee) in pairs {
+            assert!(
+                !payload.contains(mentor) && !payload.contains(mentee),
+                "{payload}"
+            );
+        }
+    }
+});
+
+both_backends!(pupils_are_never_named, |backend| async move {
+    let node = TestNode::start(backend).await;
+    let mut op = node.operator().await;
+    for slug in ["mgml", "mgtu"] {
+        op.create_organization(org_request(slug)).await.unwrap();
+    }
+    let (coordinator_id, coordinator) = member(&node, "mgml", pb::Role::Coordinator, "").await;
+    let mut mgml = client(&node, &coordinator).await;
+    let programme = mgml
+        .create_programme(pb::CreateProgrammeRequest {
+            owner: "mgml".into(),
+            details: Some(pb::MentoringProgrammeDetails {
+                title: "Студент – ученик: олимпиадная физика".into(),
+                form: pb::MentoringForm::StudentPupil.into(),
+                ..young_teachers(coordinator_id.as_str(), &["mgtu"])
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let pupil = |code: &str| pb::MentoringParticipant {
+        kind: pb::MentoringParticipantKind::Pupil.into(),
+        organization: "mgml".into(),
+        code: code.into(),
+        ..Default::default()
+    };
+    let student = adult("mgtu", "Власов Артём", "студент 3 курса");
+    let add = |mentees: Vec<pb::MentoringParticipant>| pb::AddPairRequest {
+        programme_id: programme.id.clone(),
+        mentor: Some(student.clone()),
+        mentees,
+        starts_on: "2025-10-01".into(),
+        ..Default::default()
+    };
+    let cases = [
+        (
+            pb::MentoringParticipant {
+                name: "Петя Иванов".into(),
+                ..pupil("P-0042")
+            },
+            "mentees[0].name",
+        ),
+        (
+            pb::MentoringParticipant {
+                person_id: uuid::Uuid::now_v7().to_string(),
+                ..pupil("P-0042")
+            },
+            "mentees[0].person_id",
+        ),
+        (pupil("Иванов Петя"), "mentees[0].code"),
+        (pupil("petya@mail.ru"), "mentees[0].code"),
+        (pupil("89001234567"), "mentees[0].code"),
+        (
+            adult("mgml", "Петя Иванов", "ученик 9 класса"),
+            "mentees[0].name",
+        ),
+    ];
+    for (mentee, field) in cases {
+        let refused = mgml.add_pair(add(vec![mentee])).await.unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{field}");
+        assert_eq!(field_of(&refused), field);
+    }
+    let pair = mgml
+        .add_pair(add(vec![
+            pupil("P-0042"),
+            pupil("P-0043"),
+            pb::MentoringParticipant {
+                kind: pb::MentoringParticipantKind::Cohort.into(),
+                organization: "mgml".into(),
+                min_grade: 9,
+                max_grade: 9,
+                headcount: 5,
+                ..Default::default()
+            },
+        ]))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(pair.mentees.len(), 3);
+    assert_eq!(pair.organization_ids.len(), 2);
+    // Nothing refused was stored, and the log has the codes nowhere.
+    let stored = texts(&node, "SELECT record FROM mentoring_pairs").await;
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].contains("Петя") && !stored[0].contains("mail.ru"));
+    for payload in texts(
+        &node,
+        "SELECT payload FROM change_log WHERE entity_kind = 'mentoring_pair'",
+    )
+    .await
+    {
+        assert!(
+            !payload.contains("P-0042") && !payload.contains("Власов"),
+            "{payload}"
+        );
+        assert!(payload.contains("\"mentees\":7"), "{payload}");
+    }
+});
