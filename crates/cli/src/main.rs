@@ -10,6 +10,7 @@ mod demo;
 mod directory;
 mod ics;
 mod login;
+mod mentoring;
 mod node;
 mod notify;
 mod oidc;
@@ -133,6 +134,10 @@ enum Command {
     /// Network agreements: draft, propose, sign, amend, terminate, report.
     #[command(subcommand)]
     Agreement(Box<agreement::AgreementCommand>),
+    /// Mentoring programmes, their pairs and groups, checkpoints and
+    /// outcomes.
+    #[command(subcommand)]
+    Mentoring(Box<mentoring::MentoringCommand>),
     /// Peer nodes, pinned by the fingerprint of their key (operator only).
     #[command(subcommand)]
     Peer(peer::PeerCommand),
@@ -223,6 +228,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ics::ics(conn, &cli.client.server, command).await
         }
         Command::Agreement(command) => agreement::agreement(&cli.client, *command).await,
+        Command::Mentoring(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            mentoring::mentoring(conn, *command, cli.client.output).await
+        }
         Command::Peer(command) => {
             let conn = Connection::open(&cli.client).await?;
             peer::peer(conn, command, cli.client.output).await

@@ -291,6 +291,7 @@ mod tests {
     use edufed_proto::v1 as pb;
 
     use super::*;
+    use crate::mentoring::{MentoringForm, MentoringResult};
 
     /// Every value but UNSPECIFIED is named as the protobuf enum names it,
     /// lowercase without the prefix, in any case and with `-` for `_`.
@@ -346,6 +347,8 @@ mod tests {
         check!(AgreementKind => AgreementKind, "AGREEMENT_KIND_");
         check!(AgreementState => AgreementState, "AGREEMENT_STATE_");
         check!(ReportDimension => ReportDimension, "REPORT_DIMENSION_");
+        check!(MentoringForm => MentoringForm, "MENTORING_FORM_");
+        check!(MentoringResult => MentoringResult, "MENTORING_RESULT_");
     }
 
     /// Flags that took their values in any case before they were enums
