@@ -102,6 +102,9 @@ pub enum Action {
     /// Run the organization's mentoring programmes: write them, form pairs,
     /// start and end them.
     ManageMentoring,
+    /// See the mentoring programmes the organization takes part in (not
+    /// their register).
+    ViewMentoringProgrammes,
     /// Read a mentoring programme's closed register: who mentors whom.
     ViewMentoringRegister,
     /// Assess a programme's pairs at checkpoints and record their outcomes.
@@ -135,6 +138,7 @@ impl Action {
             Action::ManageNotifications => "choose what this person is told",
             Action::OperateNotifications => "operate the node's notifications",
             Action::ManageMentoring => "run the organization's mentoring programmes",
+            Action::ViewMentoringProgrammes => "see the organization's mentoring programmes",
             Action::ViewMentoringRegister => "read the mentoring register",
             Action::AssessMentoring => "assess mentoring pairs and record their outcomes",
         }
@@ -211,8 +215,13 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
         (SignAgreements, Some(Admin)) => true,
         (RegisterCohorts | RequestBookings, Some(Admin | Coordinator | Teacher)) => true,
         (
-            ListMembers | WatchChanges | ViewRegistrations | ViewBookings | ViewAgreements
-            | ViewReports,
+            ListMembers
+            | WatchChanges
+            | ViewRegistrations
+            | ViewBookings
+            | ViewAgreements
+            | ViewReports
+            | ViewMentoringProgrammes,
             Some(_),
         ) => true,
         // Organizations are created by the operator; tokens follow the person rule.
@@ -342,9 +351,11 @@ pub fn authorize(principal: &Principal, action: Action, target: Target<'_>) -> R
             // its owner's admins and coordinators run it; the partners'
             // read its register.
             let by_role = match action {
-                Action::ViewMentoringRegister => std::iter::once(owner)
-                    .chain(partners.iter())
-                    .any(|org| role_permits(principal.role_in(org), action)),
+                Action::ViewMentoringProgrammes | Action::ViewMentoringRegister => {
+                    std::iter::once(owner)
+                        .chain(partners.iter())
+                        .any(|org| role_permits(principal.role_in(org), action))
+                }
                 Action::ManageMentoring | Action::AssessMentoring => {
                     role_permits(principal.role_in(owner), action)
                 }
@@ -353,14 +364,20 @@ pub fn authorize(principal: &Principal, action: Action, target: Target<'_>) -> R
             let as_coordinator = *coordinator == principal.person_id
                 && matches!(
                     action,
-                    Action::ViewMentoringRegister
+                    Action::ViewMentoringProgrammes
+                        | Action::ViewMentoringRegister
                         | Action::ManageMentoring
                         | Action::AssessMentoring
                 );
             if by_role || as_coordinator {
                 Ok(())
             } else {
-                Err(Denied(if action == Action::ViewMentoringRegister {
+                Err(Denied(if action == Action::ViewMentoringProgrammes {
+                    format!(
+                        "only members of the organizations taking part in the programme may {}",
+                        action.describe()
+                    )
+                } else if action == Action::ViewMentoringRegister {
                     format!(
                         "only the programme's coordinator, or an admin or coordinator of an \
                          organization taking part in it, may {}",
@@ -450,6 +467,7 @@ mod tests {
             (SetTargets, [true, true, false, false]),
             (ViewAllRecords, [false, false, false, false]),
             (ManageMentoring, [true, true, false, false]),
+            (ViewMentoringProgrammes, [true, true, true, true]),
             (ViewMentoringRegister, [true, true, false, false]),
             (AssessMentoring, [true, true, false, false]),
         ];
@@ -501,6 +519,10 @@ mod tests {
             ("an outsider's admin", principal(&[(&outsider, Admin)])),
         ];
         let table = [
+            (
+                ViewMentoringProgrammes,
+                [true, true, true, true, true, true, true, true, true, false],
+            ),
             (
                 ViewMentoringRegister,
                 [

@@ -481,6 +481,7 @@ fn check_policy(org: &OrgId, failures: &mut Vec<String>) {
         SetTargets,
         ViewAllRecords,
         ManageMentoring,
+        ViewMentoringProgrammes,
         ViewMentoringRegister,
         AssessMentoring,
     ];

@@ -458,3 +458,5 @@ refusal-programme-runs = only the programme's coordinator, or an admin or coordi
 refusal-action-run-mentoring = run the organization's mentoring programmes
 refusal-action-read-mentoring-register = read the mentoring register
 refusal-action-assess-mentoring = assess mentoring pairs and record their outcomes
+refusal-programme-members = only members of the organizations taking part in the programme may { $action }
+refusal-action-see-mentoring-programmes = see the organization's mentoring programmes

@@ -542,3 +542,5 @@ refusal-programme-runs = только координатор программы 
 refusal-action-run-mentoring = вести программы наставничества организации
 refusal-action-read-mentoring-register = читать реестр наставничества
 refusal-action-assess-mentoring = оценивать наставнические пары и записывать их итоги
+refusal-programme-members = только участники организаций программы могут { $action }
+refusal-action-see-mentoring-programmes = видеть программы наставничества организации

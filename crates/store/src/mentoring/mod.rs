@@ -15,7 +15,7 @@ use edufed_domain::ids::{AgreementId, AssessmentId, OrgId, PairId, PersonId, Pro
 use edufed_domain::mentoring::{
     Assessment, Close, Error, NewAssessment, NewPair, Pair, PairState, Programme, ProgrammeDetails,
 };
-use edufed_domain::policy::{Action, Principal, Target, authorize};
+use edufed_domain::policy::{Action, Principal, Target, authorize, permitted};
 use sqlx::AnyConnection;
 
 use self::rows::{AssessmentRow, PAIR_COLUMNS, PROGRAMME_COLUMNS, PairRow, ProgrammeRow};
@@ -152,11 +152,7 @@ impl Store {
         caller: &Principal,
         org: Option<&OrgId>,
     ) -> Result<Vec<Programme>, Error> {
-        let mine: Option<Vec<OrgId>> = if caller.operator {
-            None
-        } else {
-            Some(caller.organizations().cloned().collect())
-        };
+        let mine = permitted(caller, Action::ViewMentoringProgrammes).organizations();
         let orgs: Option<Vec<OrgId>> = match (mine, org) {
             (None, None) => None,
             (None, Some(org)) => Some(vec![org.clone()]),
@@ -422,13 +418,9 @@ async fn seen_programme(
     .map_err(storage)?
     .ok_or_else(|| Error::ProgrammeNotFound(id.to_string()))?;
     let programme = Programme::try_from(row)?;
-    let sees = caller.operator
-        || programme.details.coordinator == caller.person_id
-        || caller.organizations().any(|org| programme.includes(org));
-    if sees {
-        Ok(programme)
-    } else {
-        Err(Error::ProgrammeNotFound(id.to_string()))
+    match authorize(caller, Action::ViewMentoringProgrammes, target(&programme)) {
+        Ok(()) => Ok(programme),
+        Err(_) => Err(Error::ProgrammeNotFound(id.to_string())),
     }
 }
 
