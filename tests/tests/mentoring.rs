@@ -4,7 +4,9 @@
 //! are never named.
 
 use edufed_proto::v1 as pb;
-use edufed_tests::{Bearer, TestNode, both_backends, member, org_request};
+use edufed_tests::{
+    Backend, Bearer, TestDb, TestNode, both_backends, eventually, full_mesh, member, org_request,
+};
 use sqlx::Connection as _;
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
@@ -542,3 +544,149 @@ both_backends!(pupils_are_never_named, |backend| async move {
         assert!(payload.contains("\"mentees\":7"), "{payload}");
     }
 });
+
+both_backends!(
+    a_student_mentors_pupils_of_another_node,
+    |backend| async move {
+        let university = TestNode::start(Backend::Sqlite).await;
+        let hub = TestNode::start_with(TestDb::new(backend).await, |_| {}).await;
+        university
+            .operator()
+            .await
+            .create_organization(pb::CreateOrganizationRequest {
+                kind: pb::OrganizationKind::University.into(),
+                ..org_request("mgtu")
+            })
+            .await
+            .unwrap();
+        hub.operator()
+            .await
+            .create_organization(org_request("mgml"))
+            .await
+            .unwrap();
+        let (coordinator_id, coordinator) = member(&hub, "mgml", pb::Role::Coordinator, "").await;
+        let mgtu_coordinator = university.member_token("mgtu", pb::Role::Coordinator).await;
+        let mgtu_teacher = university.member_token("mgtu", pb::Role::Teacher).await;
+        full_mesh(&[&university, &hub]).await;
+
+        let mut mgml = client(&hub, &coordinator).await;
+        let programme = mgml
+            .create_programme(pb::CreateProgrammeRequest {
+                owner: "mgml".into(),
+                details: Some(pb::MentoringProgrammeDetails {
+                    title: "Студент – ученик: олимпиадная физика".into(),
+                    form: pb::MentoringForm::StudentPupil.into(),
+                    ..young_teachers(coordinator_id.as_str(), &["mgtu"])
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let pupil = |org: &str, code: &str| pb::MentoringParticipant {
+            kind: pb::MentoringParticipantKind::Pupil.into(),
+            organization: org.into(),
+            code: code.into(),
+            ..Default::default()
+        };
+        let add = |mentees| pb::AddPairRequest {
+            programme_id: programme.id.clone(),
+            mentor: Some(adult("mgtu", "Власов Артём", "студент 3 курса")),
+            mentees,
+            starts_on: "2025-10-01".into(),
+            ..Default::default()
+        };
+        // A code is kept only where its school is: a pupil of an organization
+        // the university's node hosts is not coded here.
+        let elsewhere = mgml
+            .add_pair(add(vec![pupil("mgtu", "S-0001")]))
+            .await
+            .unwrap_err();
+        assert_eq!(elsewhere.code(), Code::FailedPrecondition);
+        assert!(
+            elsewhere.message().contains("mentees[0].code"),
+            "{elsewhere:?}"
+        );
+        let pair = mgml
+            .add_pair(add(vec![pupil("mgml", "P-0042"), pupil("mgml", "P-0043")]))
+            .await
+            .unwrap()
+            .into_inner();
+        mgml.start_pair(pb::StartPairRequest {
+            id: pair.id.clone(),
+            on: "2025-10-02".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+        // The university's coordinator sees the programme and the pair as the
+        // hub shares them: organizations, form, state, how many.
+        let mgtu = client(&university, &mgtu_coordinator).await;
+        let listed = eventually("the programme mirrored on the university's node", || {
+            let mut mgtu = mgtu.clone();
+            async move {
+                let found = mgtu
+                    .list_programmes(pb::ListProgrammesRequest::default())
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .programmes;
+                (!found.is_empty()).then_some(found)
+            }
+        })
+        .await;
+        assert_eq!(listed[0].id, programme.id);
+        assert_eq!(listed[0].home_node, hub.node.node_id());
+        let shared = eventually("the started pair mirrored on the university's node", || {
+            let mut mgtu = mgtu.clone();
+            let id = programme.id.clone();
+            async move {
+                let pairs = mgtu
+                    .list_pairs(pb::ListPairsRequest { programme_id: id })
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .pairs;
+                pairs
+                    .into_iter()
+                    .find(|p| p.state == pb::PairState::Active as i32)
+            }
+        })
+        .await;
+        assert_eq!(shared.id, pair.id);
+        assert_eq!(shared.headcount, 2);
+        assert_eq!(shared.organization_ids.len(), 2);
+        assert!(shared.mentor.is_none() && shared.mentees.is_empty());
+        // Its register is closed to the university's teachers too.
+        let teacher = client(&university, &mgtu_teacher)
+            .await
+            .list_pairs(pb::ListPairsRequest {
+                programme_id: programme.id.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(teacher.code(), Code::PermissionDenied);
+        let hub_side = mgml
+            .list_pairs(pb::ListPairsRequest {
+                programme_id: programme.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .pairs;
+        assert_eq!(hub_side[0].mentees[0].code, "P-0042");
+
+        // The pupils' codes never reached the university's database.
+        for sql in [
+            "SELECT payload FROM mirrors",
+            "SELECT payload FROM change_log",
+        ] {
+            for text in texts(&university, sql).await {
+                assert!(
+                    !text.contains("P-0042") && !text.contains("P-0043"),
+                    "{text}"
+                );
+            }
+        }
+    }
+);

@@ -14,8 +14,8 @@ use tonic::{Request, Response, Status};
 use crate::auth::principal;
 use crate::context::Context;
 use crate::convert::mentoring::{
-    Orgs, assessment_out, close, details, details_error, new_assessment, new_pair, org_fields,
-    pair_out, participants, programme_out, record_out,
+    Orgs, assessment_out, close, details, details_error, mirrored_programme_out, new_assessment,
+    new_pair, org_fields, pair_out, participants, programme_out, record_out, shared_pair_out,
 };
 use crate::convert::{date, org_ref};
 use crate::status::ApiError;
@@ -111,10 +111,31 @@ impl MentoringService {
             let reference = org_ref("organization", &req.organization)?;
             Some(self.ctx.store.get_organization(&reference).await?.id)
         };
-        let programmes = self.ctx.store.list_programmes(caller, org.as_ref()).await?;
-        Ok(pb::ListProgrammesResponse {
-            programmes: programmes.iter().map(programme_out).collect(),
-        })
+        let store = &self.ctx.store;
+        let mut programmes: Vec<pb::MentoringProgramme> = store
+            .list_programmes(caller, org.as_ref())
+            .await?
+            .iter()
+            .map(programme_out)
+            .collect();
+        programmes.extend(
+            store
+                .mirrored_programmes(caller)
+                .await?
+                .iter()
+                .filter(|m| org.as_ref().is_none_or(|o| m.programme.includes(o)))
+                .map(mirrored_programme_out),
+        );
+        programmes.sort_by(|a, b| {
+            let title = |p: &pb::MentoringProgramme| {
+                p.details
+                    .as_ref()
+                    .map(|d| d.title.clone())
+                    .unwrap_or_default()
+            };
+            title(a).cmp(&title(b)).then(a.id.cmp(&b.id))
+        });
+        Ok(pb::ListProgrammesResponse { programmes })
     }
 
     async fn add_pair(
@@ -135,9 +156,15 @@ impl MentoringService {
         req: pb::GetProgrammeRequest,
     ) -> Result<pb::MentoringProgramme, ApiError> {
         let id = ProgrammeId::parse("id", &req.id)?;
-        Ok(programme_out(
-            &self.ctx.store.get_programme(&id, caller).await?,
-        ))
+        match self.ctx.store.get_programme(&id, caller).await {
+            Err(Error::ProgrammeNotFound(_)) => {
+                match self.ctx.store.mirrored_programme(&id, caller).await? {
+                    Some(mirrored) => Ok(mirrored_programme_out(&mirrored)),
+                    None => Err(Error::ProgrammeNotFound(id.to_string()).into()),
+                }
+            }
+            found => Ok(programme_out(&found?)),
+        }
     }
 
     async fn list_pairs(
@@ -146,10 +173,26 @@ impl MentoringService {
         req: pb::ListPairsRequest,
     ) -> Result<pb::ListPairsResponse, ApiError> {
         let id = ProgrammeId::parse("programme_id", &req.programme_id)?;
-        let pairs = self.ctx.store.list_pairs(&id, caller).await?;
-        Ok(pb::ListPairsResponse {
-            pairs: pairs.iter().map(pair_out).collect(),
-        })
+        let store = &self.ctx.store;
+        match store.list_pairs(&id, caller).await {
+            // Another node keeps it: its pairs as it shares them.
+            Err(Error::ProgrammeNotFound(_)) => {
+                let mirrored = store
+                    .mirrored_programme(&id, caller)
+                    .await?
+                    .ok_or_else(|| Error::ProgrammeNotFound(id.to_string()))?;
+                let pairs = store.mirrored_pairs(&mirrored, caller).await?;
+                Ok(pb::ListPairsResponse {
+                    pairs: pairs
+                        .iter()
+                        .map(|p| shared_pair_out(p, &mirrored.origin))
+                        .collect(),
+                })
+            }
+            pairs => Ok(pb::ListPairsResponse {
+                pairs: pairs?.iter().map(pair_out).collect(),
+            }),
+        }
     }
 
     async fn get_pair(

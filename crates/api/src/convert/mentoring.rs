@@ -11,10 +11,10 @@ use edufed_domain::calendar::GradeRange;
 use edufed_domain::ids::{AgreementId, OrgId, PersonId};
 use edufed_domain::mentoring::{
     Adult, Assessment, Close, Criterion, Mentee, Mentor, MentoringForm, NewAssessment, NewPair,
-    Outcome, OutcomeResult, Pair, PairState, Programme, ProgrammeDetails, Pupil, Score,
+    Outcome, OutcomeResult, Pair, PairState, Programme, ProgrammeDetails, Pupil, Score, SharedPair,
 };
 use edufed_proto::v1 as pb;
-use edufed_store::mentoring::PairRecord;
+use edufed_store::mentoring::{MirroredProgramme, PairRecord};
 
 use super::{date, enum_map, required, timestamp};
 
@@ -170,6 +170,38 @@ pub(crate) fn programme_out(programme: &Programme) -> pb::MentoringProgramme {
         version: programme.version,
         created_at: Some(timestamp(programme.created_at)),
         updated_at: Some(timestamp(programme.updated_at)),
+        home_node: String::new(),
+    }
+}
+
+/// A programme another node keeps.
+pub(crate) fn mirrored_programme_out(mirrored: &MirroredProgramme) -> pb::MentoringProgramme {
+    pb::MentoringProgramme {
+        home_node: mirrored.origin.clone(),
+        ..programme_out(&mirrored.programme)
+    }
+}
+
+/// A pair another node keeps, as it shares it.
+pub(crate) fn shared_pair_out(pair: &SharedPair, origin: &str) -> pb::MentoringPair {
+    pb::MentoringPair {
+        id: pair.id.to_string(),
+        programme_id: pair.programme_id.to_string(),
+        owner_id: pair.owner.to_string(),
+        form: form_out(pair.form),
+        starts_on: pair.starts_on.to_string(),
+        ends_on: pair.ends_on.map(|d| d.to_string()).unwrap_or_default(),
+        state: state_out(pair.state),
+        outcome: pair.outcome.as_ref().map(|o| pb::MentoringOutcome {
+            result: result_out(o.result),
+            profile: o.profile.clone().unwrap_or_default(),
+            ..Default::default()
+        }),
+        assessments: pair.assessments,
+        organization_ids: pair.organizations.iter().map(ToString::to_string).collect(),
+        headcount: pair.mentees,
+        home_node: origin.to_owned(),
+        ..Default::default()
     }
 }
 
@@ -347,6 +379,8 @@ pub(crate) fn pair_out(pair: &Pair) -> pb::MentoringPair {
             .iter()
             .map(ToString::to_string)
             .collect(),
+        headcount: pair.mentees.iter().map(Mentee::headcount).sum(),
+        home_node: String::new(),
     }
 }
 

@@ -146,6 +146,8 @@ impl Store {
             EntityKind::Agreement => "agreements",
             EntityKind::Registration => "registrations",
             EntityKind::Booking => "bookings",
+            EntityKind::MentoringProgramme => "mentoring_programmes",
+            EntityKind::MentoringPair => "mentoring_pairs",
             _ => return Ok(false),
         };
         let found: Option<String> =

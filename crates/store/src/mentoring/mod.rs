@@ -5,6 +5,7 @@
 //! (organizations, form, state, outcome), so no person of a pair, and no
 //! pupil's code, ever leaves the node.
 
+mod mirrored;
 mod rows;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use edufed_domain::mentoring::{
 use edufed_domain::policy::{Action, Principal, Target, authorize, permitted};
 use sqlx::AnyConnection;
 
+pub use self::mirrored::MirroredProgramme;
 use self::rows::{AssessmentRow, PAIR_COLUMNS, PROGRAMME_COLUMNS, PairRow, ProgrammeRow};
 use crate::Store;
 use crate::error::storage;
