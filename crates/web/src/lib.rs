@@ -68,6 +68,7 @@ impl Console {
             .merge(pages::publish::routes())
             .merge(pages::booking::routes())
             .merge(pages::agreements::routes())
+            .merge(pages::mentoring::routes())
             .merge(pages::notifications::routes())
             .merge(pages::oidc::routes())
             .route("/static/console.css", get(stylesheet))

@@ -17,6 +17,7 @@ use edufed_proto::v1::booking_client::BookingClient;
 use edufed_proto::v1::calendar_client::CalendarClient;
 use edufed_proto::v1::directory_client::DirectoryClient;
 use edufed_proto::v1::federation_client::FederationClient;
+use edufed_proto::v1::mentoring_client::MentoringClient;
 use edufed_proto::v1::notifications_client::NotificationsClient;
 use edufed_proto::v1::reports_client::ReportsClient;
 use futures::future::BoxFuture;
@@ -118,6 +119,10 @@ impl Clients {
 
     pub(crate) fn federation(&self) -> FederationClient<InProcess> {
         FederationClient::new(self.channel.clone())
+    }
+
+    pub(crate) fn mentoring(&self) -> MentoringClient<InProcess> {
+        MentoringClient::new(self.channel.clone())
     }
 
     pub(crate) fn notifications(&self) -> NotificationsClient<InProcess> {

@@ -66,7 +66,10 @@ proto_names!(
     PartyRole,
     PartKind,
     PledgePeriod,
-    ReportDimension
+    ReportDimension,
+    MentoringForm,
+    PairState,
+    MentoringResult
 );
 
 /// A protobuf enum value named in Russian; empty for UNSPECIFIED or unknown.

@@ -107,6 +107,33 @@ impl Visitor {
         })
     }
 
+    /// Whether they may do `action` in a mentoring programme: its owner's
+    /// or partners' people by role, its coordinator whatever their role.
+    pub(crate) fn may_in_programme(&self, action: Action, programme: &pb::MentoringProgramme) -> bool {
+        let Some(details) = programme.details.as_ref() else {
+            return false;
+        };
+        self.principal().is_some_and(|p| {
+            let owner = OrgId::from_stored(programme.owner_id.clone());
+            let partners: Vec<OrgId> = details
+                .partners
+                .iter()
+                .map(|o| OrgId::from_stored(o.clone()))
+                .collect();
+            let coordinator = PersonId::from_stored(details.coordinator_id.clone());
+            authorize(
+                &p,
+                action,
+                Target::Programme {
+                    owner: &owner,
+                    partners: &partners,
+                    coordinator: &coordinator,
+                },
+            )
+            .is_ok()
+        })
+    }
+
     /// Their memberships in organizations where they may do `action`.
     pub(crate) fn memberships_for(&self, action: Action) -> Vec<&pb::Membership> {
         self.memberships()
