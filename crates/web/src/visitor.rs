@@ -109,7 +109,11 @@ impl Visitor {
 
     /// Whether they may do `action` in a mentoring programme: its owner's
     /// or partners' people by role, its coordinator whatever their role.
-    pub(crate) fn may_in_programme(&self, action: Action, programme: &pb::MentoringProgramme) -> bool {
+    pub(crate) fn may_in_programme(
+        &self,
+        action: Action,
+        programme: &pb::MentoringProgramme,
+    ) -> bool {
         let Some(details) = programme.details.as_ref() else {
             return false;
         };

@@ -693,7 +693,7 @@ impl NewAssessment {
             let Some(score) = self.scores.iter().find(|s| s.criterion == criterion.key) else {
                 return Err(FieldError::new(
                     "scores",
-                    format!("misses the criterion {}", text::excerpt(&criterion.key)),
+                    format!("misses the criterion {}", text::excerpt(&criterion.title)),
                 ));
             };
             scores.push(score.clone());

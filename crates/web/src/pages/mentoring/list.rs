@@ -204,7 +204,11 @@ async fn page(visitor: &Visitor, form: NewProgramme, problem: Option<Problem>) -
                 .is_some_and(|p| p.id == person.id);
             coordinators.push(Choice {
                 selected: person.id == form.coordinator || (form.coordinator.is_empty() && me),
-                label: format!("{} ({})", person.display_name, names.name(&m.organization_id)),
+                label: format!(
+                    "{} ({})",
+                    person.display_name,
+                    names.name(&m.organization_id)
+                ),
                 value: person.id,
             });
         }

@@ -63,9 +63,10 @@ fn who(p: &pb::MentoringParticipant, names: &Names) -> String {
             ru().count("pupils", p.headcount.into()),
             ru().grades(p.min_grade, p.max_grade)
         ),
-        Ok(pb::MentoringParticipantKind::Pupil) => {
-            ru().text_with("mentoring-pupil-code", &[("code", (&p.code).into()), ("org", (&org).into())])
-        }
+        Ok(pb::MentoringParticipantKind::Pupil) => ru().text_with(
+            "mentoring-pupil-code",
+            &[("code", (&p.code).into()), ("org", (&org).into())],
+        ),
         _ => format!("{}, {}, {org}", p.name, p.position),
     }
 }

@@ -131,7 +131,10 @@ async fn page(
         (t("mentoring-form"), form_name(&details)),
         (
             t("mentoring-mentor"),
-            pair.mentor.as_ref().map(|m| who(m, &names)).unwrap_or_default(),
+            pair.mentor
+                .as_ref()
+                .map(|m| who(m, &names))
+                .unwrap_or_default(),
         ),
         (
             t("mentoring-mentees"),
@@ -151,7 +154,10 @@ async fn page(
         ),
     ];
     if let Some(outcome) = &pair.outcome {
-        facts.push((t("mentoring-outcome"), named::<pb::MentoringResult>(outcome.result)));
+        facts.push((
+            t("mentoring-outcome"),
+            named::<pb::MentoringResult>(outcome.result),
+        ));
         if !outcome.comment.is_empty() {
             facts.push((t("mentoring-outcome-comment"), outcome.comment.clone()));
         }
@@ -253,7 +259,10 @@ pub(crate) async fn start(Path(id): Path<String>, posted: Posted<On>) -> Respons
 
 /// `POST /mentoring/pairs/{id}/assess`: the checkpoint, its date, a score
 /// per criterion (`score-<key>`) and a comment.
-pub(crate) async fn assess(Path(id): Path<String>, posted: Posted<Vec<(String, String)>>) -> Response {
+pub(crate) async fn assess(
+    Path(id): Path<String>,
+    posted: Posted<Vec<(String, String)>>,
+) -> Response {
     let Posted { visitor, form } = posted;
     let field = |name: &str| {
         form.iter()
@@ -263,6 +272,7 @@ pub(crate) async fn assess(Path(id): Path<String>, posted: Posted<Vec<(String, S
     };
     let scores = form
         .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
         .filter_map(|(k, v)| {
             let criterion = k.strip_prefix("score-")?;
             Some(pb::MentoringScore {

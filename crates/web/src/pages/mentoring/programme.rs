@@ -86,7 +86,11 @@ impl ProgrammePage {
 
     fn general_error(&self) -> String {
         match &self.problem {
-            Some(p) if ["mentor", "mentees", "starts_on"].iter().all(|f| p.about(f).is_none()) => {
+            Some(p)
+                if ["mentor", "mentees", "starts_on"]
+                    .iter()
+                    .all(|f| p.about(f).is_none()) =>
+            {
                 p.message.clone()
             }
             _ => String::new(),
@@ -122,7 +126,11 @@ async fn page(visitor: &Visitor, id: &str, form: NewPair, problem: Option<Proble
         (t("mentoring-owner"), names.name(&programme.owner_id)),
         (
             t("mentoring-partners"),
-            d.partners.iter().map(|o| names.name(o)).collect::<Vec<_>>().join(", "),
+            d.partners
+                .iter()
+                .map(|o| names.name(o))
+                .collect::<Vec<_>>()
+                .join(", "),
         ),
         (t("mentoring-term-column"), term(&d.starts_on, &d.ends_on)),
     ];
@@ -178,7 +186,15 @@ async fn page(visitor: &Visitor, id: &str, form: NewPair, problem: Option<Proble
             criteria: d
                 .criteria
                 .iter()
-                .map(|c| ru().text_with("mentoring-criterion-scale", &[("title", (&c.title).into()), ("scale", i64::from(c.scale).into())]))
+                .map(|c| {
+                    ru().text_with(
+                        "mentoring-criterion-scale",
+                        &[
+                            ("title", (&c.title).into()),
+                            ("scale", i64::from(c.scale).into()),
+                        ],
+                    )
+                })
                 .collect(),
             reads_register,
             pairs,
@@ -204,16 +220,24 @@ fn row(p: &pb::MentoringPair, names: &Names) -> PairRow {
                 .unwrap_or_default(),
         },
         mentees: if shared {
-            vec![ru().text_with(
-                "mentoring-shared-mentees",
-                &[
-                    ("count", i64::from(p.headcount).into()),
-                    (
-                        "orgs",
-                        (&p.organization_ids.iter().skip(1).map(|o| names.name(o)).collect::<Vec<_>>().join(", ")).into(),
-                    ),
-                ],
-            )]
+            vec![
+                ru().text_with(
+                    "mentoring-shared-mentees",
+                    &[
+                        ("count", i64::from(p.headcount).into()),
+                        (
+                            "orgs",
+                            (&p.organization_ids
+                                .iter()
+                                .skip(1)
+                                .map(|o| names.name(o))
+                                .collect::<Vec<_>>()
+                                .join(", "))
+                                .into(),
+                        ),
+                    ],
+                ),
+            ]
         } else {
             p.mentees.iter().map(|m| who(m, names)).collect()
         },

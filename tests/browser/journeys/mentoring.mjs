@@ -1,0 +1,93 @@
+// A lyceum's coordinator starts a mentoring programme for young teachers
+// with a gymnasium as partner, forms a pair across the two schools (after
+// the console refuses a pupil in a teachers' programme, beside the field),
+// starts it, assesses it at a checkpoint and records its outcome.
+export async function run({ setting, signIn, check, text, accessible }) {
+  const page = await signIn(setting.coordinator);
+  await page.getByRole("link", { name: "Наставничество" }).click();
+  await page.waitForURL(/\/mentoring$/);
+  await accessible(page, "the mentoring programmes");
+  check((await text(page)).includes("пока не участвуют"), "no programme yet");
+
+  // Without a title the API names the field; the console shows it there.
+  await page.getByLabel("Форма наставничества").selectOption({ label: "Молодой учитель – опытный учитель" });
+  await page.getByLabel("Партнёры").selectOption({ label: "Гимназия №24" });
+  await page.getByLabel("Начало").fill("2025-09-01");
+  await page.getByLabel("Окончание").fill("2026-05-31");
+  await page.getByLabel("Критерий 1").fill("Профессиональная успешность");
+  await page.getByLabel("Критерий 2").fill("Удовлетворённость наставляемого");
+  await page.getByRole("button", { name: "Создать программу" }).click();
+  const titleError = page.locator("#title-error");
+  check(await titleError.isVisible(), "a missing title is shown beside the field");
+  check(/[а-я]/i.test(await titleError.innerText()), "the error is in Russian");
+  await accessible(page, "the programme form with an error");
+
+  await page.getByLabel("Название программы").fill("Школа молодого учителя");
+  await page.getByLabel("Партнёры").selectOption({ label: "Гимназия №24" });
+  await page.getByRole("button", { name: "Создать программу" }).click();
+  await page.waitForURL(/\/mentoring\/[0-9a-f-]{36}$/);
+  await accessible(page, "the programme");
+  const programme = page.url().split("/").pop();
+  check((await text(page)).includes("Молодой учитель – опытный учитель"), "the form is named in Russian");
+  check((await text(page)).includes("с 1 сентября 2025 по 31 мая 2026"), "the term reads as dates");
+
+  // A pupil has no place in a teachers' programme: refused beside the field.
+  await page.getByLabel("ФИО", { exact: true }).fill("Смирнова Ольга Петровна");
+  await page.getByLabel("Должность").first().fill("учитель математики");
+  await page.getByLabel("Кто наставляемый").selectOption({ label: "Ученик по коду школы" });
+  await page.getByLabel("Код ученика").fill("P-0042");
+  await page.getByLabel("Начало работы пары").fill("2025-09-15");
+  await page.getByRole("button", { name: "Добавить пару" }).click();
+  const kindError = page.locator("#mentee-kind-error");
+  check(await kindError.isVisible(), "a pupil in a teachers' programme is refused beside the field");
+  check(/[а-я]/i.test(await kindError.innerText()), "in Russian");
+
+  await page.getByLabel("ФИО", { exact: true }).fill("Смирнова Ольга Петровна");
+  await page.getByLabel("Должность").first().fill("учитель математики");
+  await page.getByLabel("Кто наставляемый").selectOption({ label: "Коллега (педагог, студент)" });
+  await page.getByLabel("Организация").nth(1).selectOption({ label: "Гимназия №24" });
+  await page.getByLabel("ФИО коллеги").fill("Ким Анна Сергеевна");
+  await page.getByLabel("Должность").nth(1).fill("молодой учитель");
+  await page.getByLabel("Код ученика").fill("");
+  await page.getByLabel("Начало работы пары").fill("2025-09-15");
+  await page.getByRole("button", { name: "Добавить пару" }).click();
+  await page.waitForURL(/\/mentoring\/pairs\//);
+  await accessible(page, "the pair");
+  const pair = page.url().split("/").pop();
+  check((await text(page)).includes("Запланирована"), "a new pair is planned");
+
+  await page.getByLabel("Дата первой встречи").fill("2025-09-20");
+  await page.getByRole("button", { name: "Начать", exact: true }).click();
+  await page.waitForURL(/done=started/);
+  check((await text(page)).includes("Работает"), "the pair is working");
+
+  await page.getByLabel("Контрольная точка").fill("I полугодие 2025/26");
+  await page.locator("#assess-on").fill("2025-12-20");
+  await page.getByLabel("Профессиональная успешность (1–5)").fill("4");
+  // A criterion left without a score: the API names the scores, the
+  // console says which criterion beside them.
+  await page.getByRole("button", { name: "Сохранить оценку" }).click();
+  const scoresError = page.locator("#scores-error");
+  check(await scoresError.isVisible(), "a missing score is shown beside the scores");
+  check((await scoresError.innerText()).includes("Удовлетворённость наставляемого"),
+    `the missing criterion is named: ${await scoresError.innerText()}`);
+  await page.getByLabel("Контрольная точка").fill("I полугодие 2025/26");
+  await page.locator("#assess-on").fill("2025-12-20");
+  await page.getByLabel("Профессиональная успешность (1–5)").fill("4");
+  await page.getByLabel("Удовлетворённость наставляемого (1–5)").fill("5");
+  await page.getByRole("button", { name: "Сохранить оценку" }).click();
+  await page.waitForURL(/done=assessed/);
+  check((await text(page, ".checkpoints")).includes("4 / 5"), "the checkpoint's scores are listed");
+
+  await page.locator("#complete-on").fill("2026-05-25");
+  await page.getByLabel("Итог", { exact: true }).selectOption({ label: "Цель достигнута" });
+  await page.getByLabel("Комментарий к итогу").fill("Открытый урок на фестивале молодых специалистов");
+  await page.getByRole("button", { name: "Завершить", exact: true }).click();
+  await page.waitForURL(/done=completed/);
+  await accessible(page, "the completed pair");
+  check((await text(page)).includes("Цель достигнута"), "the outcome is shown");
+
+  await page.getByRole("link", { name: "Школа молодого учителя" }).click();
+  check((await text(page, "#register ~ .scroll")).includes("Ким Анна Сергеевна"), "the register lists the pair");
+  return { programme, pair };
+}
