@@ -352,14 +352,30 @@ async fn print_pairs(
         "id",
     ]);
     for p in list {
-        let mentor = match &p.mentor {
-            Some(m) => who(m, &zones.organization_name(&m.organization).await),
-            None => String::new(),
+        let (mentor, mentees) = if p.home_node.is_empty() {
+            let mentor = match &p.mentor {
+                Some(m) => who(m, &zones.organization_name(&m.organization).await),
+                None => String::new(),
+            };
+            let mut mentees = Vec::new();
+            for m in &p.mentees {
+                mentees.push(who(m, &zones.organization_name(&m.organization).await));
+            }
+            (mentor, mentees)
+        } else {
+            // Kept on another node: its organizations and how many, as shared.
+            let mut orgs = Vec::new();
+            for org in &p.organization_ids {
+                orgs.push(zones.organization_name(org).await);
+            }
+            let mentor = orgs.first().cloned().unwrap_or_default();
+            let mentees = format!(
+                "{}: {}",
+                ru().count("pupils", p.headcount.into()),
+                orgs.iter().skip(1).cloned().collect::<Vec<_>>().join(", ")
+            );
+            (mentor, vec![mentees])
         };
-        let mut mentees = Vec::new();
-        for m in &p.mentees {
-            mentees.push(who(m, &zones.organization_name(&m.organization).await));
-        }
         let outcome = match &p.outcome {
             Some(o) => named!(pb::MentoringResult, o.result),
             None => p.reason.clone(),

@@ -256,6 +256,32 @@ pub(super) fn guide(
     writeln!(out)?;
     writeln!(
         out,
+        "5. Mentoring: Lyceum 7's young teachers with Gymnasium 24 (the last school year, with\n   \
+         checkpoints and outcomes), and МГМЛ's pupils mentored by МГТУ students; the register\n   \
+         is closed to all but the programmes' coordinators, admins and coordinators:"
+    )?;
+    writeln!(
+        out,
+        "     edufed mentoring list --server {} --token-file {}",
+        hub.url,
+        token("lyceum7-tomsk")
+    )?;
+    writeln!(
+        out,
+        "     edufed mentoring register <programme id> --server {} --token-file {}",
+        hub.url,
+        token("lyceum7-tomsk")
+    )?;
+    writeln!(
+        out,
+        "     edufed mentoring list --server {} --token-file {}   # МГМЛ's programme, as the hub shares it",
+        university.url,
+        token("magtu")
+    )?;
+    writeln!(out, "   and in the web console: {}/mentoring", hub.url)?;
+    writeln!(out)?;
+    writeln!(
+        out,
         "The university node ({}) and the technopark node answer the same commands with\n\
          their own organizations' tokens, e.g. {}.",
         university.url,

@@ -297,6 +297,7 @@ pub(super) async fn load(
         }
     ));
     summary.extend(skipped.into_iter().map(|s| format!("  skipped {s}")));
+    summary.push(super::mentoring::load_mentoring(&mut admins, today).await?);
 
     let manifest = Manifest {
         organizations: orgs.clone(),

@@ -11,6 +11,7 @@
 
 mod guide;
 mod load;
+mod mentoring;
 mod nodes;
 mod past;
 mod people;
