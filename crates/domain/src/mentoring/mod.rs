@@ -574,10 +574,8 @@ impl NewPair {
                 FieldError::new("starts_on", "must fall within the programme's term").into(),
             );
         }
-        if let Some(ends_on) = self.ends_on {
-            if ends_on < self.starts_on {
-                return Err(FieldError::new("ends_on", "must not come before starts_on").into());
-            }
+        if self.ends_on.is_some_and(|ends_on| ends_on < self.starts_on) {
+            return Err(FieldError::new("ends_on", "must not come before starts_on").into());
         }
         Ok(Self {
             mentor,
