@@ -426,6 +426,71 @@ both_backends!(lyceum_sevens_young_teachers, |backend| async move {
         .into_inner();
     assert_eq!(renamed.version, 2);
 
+    // The network's figures: by organization and form, each pair once in
+    // the total, against the year before.
+    let mut reports = pb::reports_client::ReportsClient::with_interceptor(
+        node.channel().await,
+        Bearer::new(&partner_coordinator),
+    );
+    let report = reports
+        .mentoring_report(pb::ReportRequest {
+            from: "2025-09-01".into(),
+            to: "2026-05-31".into(),
+            network: true,
+            group_by: vec![
+                pb::ReportDimension::Organization.into(),
+                pb::ReportDimension::Kind.into(),
+            ],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let total = report.total.unwrap();
+    assert_eq!(
+        (
+            total.pairs,
+            total.completed,
+            total.ended_early,
+            total.crossing
+        ),
+        (3, 2, 1, 1)
+    );
+    assert_eq!(
+        (total.met, total.partly, total.not_met, total.mentees),
+        (1, 1, 0, 3)
+    );
+    assert_eq!(total.previous, 0);
+    assert!((total.crossing_share - 100.0 / 3.0).abs() < 1e-9);
+    let gym = report
+        .rows
+        .iter()
+        .find(|r| r.organization_name == "gym24")
+        .or_else(|| report.rows.iter().find(|r| r.pairs == 1))
+        .unwrap();
+    assert_eq!((gym.pairs, gym.crossing), (1, 1));
+    assert_eq!(gym.form, "young_teacher");
+    let lyceum: u32 = report
+        .rows
+        .iter()
+        .filter(|r| r.pairs == 3)
+        .map(|r| r.pairs)
+        .sum();
+    assert_eq!(lyceum, 3, "every pair has a mentor of the lyceum");
+    let next_year = reports
+        .mentoring_report(pb::ReportRequest {
+            from: "2026-09-01".into(),
+            to: "2027-05-31".into(),
+            network: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .total
+        .unwrap();
+    assert_eq!((next_year.pairs, next_year.previous), (0, 3));
+
     // The change log carries what a pair is, never who is in it.
     let payloads = texts(
         &node,
@@ -675,6 +740,31 @@ both_backends!(
             .into_inner()
             .pairs;
         assert_eq!(hub_side[0].mentees[0].code, "P-0042");
+
+        let counted = pb::reports_client::ReportsClient::with_interceptor(
+            university.channel().await,
+            Bearer::new(&mgtu_coordinator),
+        )
+        .mentoring_report(pb::ReportRequest {
+            from: "2025-09-01".into(),
+            to: "2026-05-31".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .total
+        .unwrap();
+        assert_eq!(
+            (
+                counted.pairs,
+                counted.active,
+                counted.crossing,
+                counted.mentees
+            ),
+            (1, 1, 1, 2),
+            "the university counts the pair its student mentors in"
+        );
 
         // The pupils' codes never reached the university's database.
         for sql in [

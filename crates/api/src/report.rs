@@ -189,6 +189,44 @@ impl ReportsService {
         })
     }
 
+    /// Mentoring pairs working in the period, grouped as asked; also
+    /// served as `/reports/mentoring.csv|json`.
+    pub async fn mentoring(
+        &self,
+        caller: &Principal,
+        req: &pb::ReportRequest,
+    ) -> Result<pb::MentoringReportResponse, ApiError> {
+        let (q, facts) = self
+            .prepare(caller, req, Some(ReportKind::Mentoring))
+            .await?;
+        let report = report::mentoring(&facts, &q);
+        let row = |r: &report::MentoringRow| pb::MentoringRow {
+            organization: r.key.organization.clone(),
+            organization_name: name(&facts, &r.key.organization),
+            form: r.key.form.clone(),
+            state: r.key.state.clone(),
+            pairs: r.pairs,
+            planned: r.planned,
+            active: r.active,
+            completed: r.completed,
+            ended_early: r.ended_early,
+            crossing: r.crossing,
+            has_crossing_share: r.crossing_share().is_some(),
+            crossing_share: r.crossing_share().unwrap_or_default(),
+            mentees: r.mentees,
+            met: r.met,
+            partly: r.partly,
+            not_met: r.not_met,
+            previous: r.previous,
+            trend: i64::from(r.pairs) - i64::from(r.previous),
+        };
+        Ok(pb::MentoringReportResponse {
+            scope: Some(Self::scope_out(&q, &facts)),
+            rows: report.rows.iter().map(row).collect(),
+            total: Some(row(&report.total)),
+        })
+    }
+
     /// Cohorts registered, attended and waitlisted, with results; also
     /// served as `/reports/participation.csv|json`.
     pub async fn participation(
@@ -433,6 +471,17 @@ impl ReportsApi for ReportsService {
         let caller = principal(&request)?;
         Ok(Response::new(
             self.resources(&caller, request.get_ref()).await?,
+        ))
+    }
+
+    #[tracing::instrument(name = "api.reports.mentoring", skip_all)]
+    async fn mentoring_report(
+        &self,
+        request: Request<pb::ReportRequest>,
+    ) -> RpcResult<pb::MentoringReportResponse> {
+        let caller = principal(&request)?;
+        Ok(Response::new(
+            self.mentoring(&caller, request.get_ref()).await?,
         ))
     }
 

@@ -39,6 +39,8 @@ pub enum ReportName {
     Agreements,
     /// Booked over bookable hours of the node's resources.
     Resources,
+    /// Mentoring pairs and groups by form, organization and state.
+    Mentoring,
     /// The network's indicators, the previous period and the targets.
     Indicators,
 }
@@ -281,6 +283,13 @@ pub async fn report(conn: Connection, args: ReportArgs, output: Format) -> anyho
                     println!("{t}");
                 }
             }
+        }
+        ReportName::Mentoring => {
+            print(
+                &client.mentoring_report(req).await?.into_inner(),
+                format,
+                &[("form", "mentoring-form"), ("state", "pair-state")],
+            );
         }
         ReportName::Indicators => {
             let response = client.indicators_report(req).await?.into_inner();

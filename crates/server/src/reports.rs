@@ -167,6 +167,7 @@ async fn export(
             .await
             .map(|m| render(&m, csv)),
         "resources" => r.resources(&principal, &req).await.map(|m| render(&m, csv)),
+        "mentoring" => r.mentoring(&principal, &req).await.map(|m| render(&m, csv)),
         "indicators" => r
             .indicators(&principal, &req)
             .await

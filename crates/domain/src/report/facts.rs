@@ -175,6 +175,9 @@ pub struct Records {
     pub enrolments: Vec<Enrolment>,
     /// Every target set on this node.
     pub targets: Vec<Target>,
+    /// Every mentoring pair, this node's and those peers share, as shared:
+    /// organizations, form, state, dates, headcount, result.
+    pub pairs: Vec<crate::mentoring::SharedPair>,
 }
 
 impl Facts {

@@ -11,6 +11,7 @@
 
 mod compute;
 mod facts;
+mod mentoring;
 mod period;
 mod query;
 mod rows;
@@ -26,6 +27,7 @@ pub use facts::{
     ActivityFacts, AgreementFacts, Facts, OccurrenceFacts, OrgFacts, Records, RegistrationFacts,
     ResourceFacts,
 };
+pub use mentoring::{MentoringKey, MentoringReport, MentoringRow, mentoring};
 pub use period::{Period, SchoolYear};
 pub use query::{Dimension, Key, Query, ReportKind, Scope};
 pub use rows::{

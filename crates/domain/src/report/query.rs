@@ -78,6 +78,9 @@ pub enum ReportKind {
     Agreements,
     /// [`resources`](super::resources).
     Resources,
+    /// [`mentoring`](super::mentoring): `kind` is the form, `state` the
+    /// pair's state.
+    Mentoring,
 }
 
 impl ReportKind {
@@ -89,6 +92,7 @@ impl ReportKind {
             ReportKind::Participation => &[Organization, Publisher, Direction, Kind, Month, Grade],
             ReportKind::Agreements => &[Organization, Kind, State],
             ReportKind::Resources => &[Resource, Organization, Kind, Month],
+            ReportKind::Mentoring => &[Organization, Kind, State],
         }
     }
 
@@ -100,6 +104,7 @@ impl ReportKind {
             ReportKind::Participation => &[Organization, Direction, Kind, Grade],
             ReportKind::Agreements => &[Kind, State],
             ReportKind::Resources => &[Resource],
+            ReportKind::Mentoring => &[Kind],
         }
     }
 

@@ -13,6 +13,7 @@ use edufed_domain::booking::Interval;
 use edufed_domain::calendar::registration::{Registration, RegistrationState};
 use edufed_domain::changes::{Actor, EntityKind};
 use edufed_domain::ids::{AgreementId, OrgId};
+use edufed_domain::mentoring::{Pair, SharedPair};
 use edufed_domain::report::{
     ActivityFacts, AgreementFacts, Enrolment, Error, Facts, Indicator, OccurrenceFacts, OrgFacts,
     Period, Records, RegistrationFacts, SchoolYear, Target, TargetScope,
@@ -25,7 +26,7 @@ use self::rows::{
 };
 use crate::Store;
 use crate::error::storage;
-use crate::sql::micros;
+use crate::sql::{from_json, micros};
 
 /// A peer's agreement as its change log summarizes it.
 #[derive(Deserialize)]
@@ -308,6 +309,24 @@ impl Store {
 
         let enrolments = enrolments(&mut conn, None).await?;
         let targets = targets(&mut conn).await?;
+
+        // Mentoring pairs as shared: this node's and its peers'.
+        let mut pairs: Vec<SharedPair> = Vec::new();
+        let records: Vec<String> = sqlx::query_scalar("SELECT record FROM mentoring_pairs")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(storage)?;
+        for record in records {
+            pairs.push(from_json::<Pair>(&record)?.shared());
+        }
+        for (_, payload) in mirrored(&mut conn, EntityKind::MentoringPair).await? {
+            match serde_json::from_str::<SharedPair>(&payload) {
+                Ok(pair) => pairs.push(pair),
+                Err(_) => tracing::warn!(
+                    "a mirrored mentoring pair could not be read; left out of reports"
+                ),
+            }
+        }
         Ok(Facts::new(
             as_of,
             Records {
@@ -318,6 +337,7 @@ impl Store {
                 resources,
                 enrolments,
                 targets,
+                pairs,
             },
         ))
     }

@@ -41,6 +41,7 @@ pub(crate) fn routes() -> axum::Router<Console> {
         .route("/reports/participation", get(tables::participation))
         .route("/reports/agreements", get(tables::agreements))
         .route("/reports/resources", get(tables::resources))
+        .route("/reports/mentoring", get(tables::mentoring))
         .merge(targets::routes())
 }
 
@@ -194,12 +195,13 @@ impl Filter {
 }
 
 /// The pages of the reports, for the tabs: path and label key.
-const TABS: [(&str, &str); 5] = [
+const TABS: [(&str, &str); 6] = [
     ("/reports", "reports-tab-indicators"),
     ("/reports/activities", "reports-tab-activities"),
     ("/reports/participation", "reports-tab-participation"),
     ("/reports/agreements", "reports-tab-agreements"),
     ("/reports/resources", "reports-tab-resources"),
+    ("/reports/mentoring", "reports-tab-mentoring"),
 ];
 
 /// Builds the form for `action`, from what was asked and what the API

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use edufed_domain::report::{Dimension, ReportKind};
 use edufed_domain::stable::Named;
-use edufed_domain::{agreement, booking, calendar};
+use edufed_domain::{agreement, booking, calendar, mentoring};
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
@@ -26,6 +26,7 @@ enum Which {
     Participation,
     Agreements,
     Resources,
+    Mentoring,
 }
 
 impl Which {
@@ -35,6 +36,7 @@ impl Which {
             Which::Participation => ReportKind::Participation,
             Which::Agreements => ReportKind::Agreements,
             Which::Resources => ReportKind::Resources,
+            Which::Mentoring => ReportKind::Mentoring,
         }
     }
 
@@ -44,6 +46,7 @@ impl Which {
             Which::Participation => "participation",
             Which::Agreements => "agreements",
             Which::Resources => "resources",
+            Which::Mentoring => "mentoring",
         }
     }
 
@@ -53,6 +56,7 @@ impl Which {
             Which::Participation => "/reports/participation",
             Which::Agreements => "/reports/agreements",
             Which::Resources => "/reports/resources",
+            Which::Mentoring => "/reports/mentoring",
         }
     }
 
@@ -61,7 +65,7 @@ impl Which {
         match self {
             Which::Activities | Which::Resources => Dimension::Month,
             Which::Participation => Dimension::Direction,
-            Which::Agreements => Dimension::State,
+            Which::Agreements | Which::Mentoring => Dimension::State,
         }
     }
 
@@ -104,6 +108,19 @@ impl Which {
                 "reports-col-booked-hours",
                 "reports-col-utilization",
                 "reports-col-bookings",
+            ],
+            Which::Mentoring => &[
+                "reports-col-pairs",
+                "reports-col-pairs-active",
+                "reports-col-pairs-completed",
+                "reports-col-pairs-ended-early",
+                "reports-col-pairs-crossing",
+                "reports-col-pairs-crossing-share",
+                "reports-col-mentees",
+                "reports-col-goal-met",
+                "reports-col-goal-partly",
+                "reports-col-goal-not-met",
+                "reports-col-pairs-previous",
             ],
         }
     }
@@ -293,6 +310,42 @@ async fn fetch(
                 scope: r.scope,
             }
         }
+        Which::Mentoring => {
+            let r = api.reports().mentoring_report(request).await?.into_inner();
+            let line = |r: &pb::MentoringRow| {
+                (
+                    Key {
+                        organization: r.organization_name.clone(),
+                        kind: r.form.clone(),
+                        state: r.state.clone(),
+                        ..Key::default()
+                    },
+                    vec![
+                        n(r.pairs),
+                        n(r.active),
+                        n(r.completed),
+                        n(r.ended_early),
+                        n(r.crossing),
+                        if r.has_crossing_share {
+                            Cell::Share(r.crossing_share)
+                        } else {
+                            Cell::Text(t("reports-none"))
+                        },
+                        n(r.mentees),
+                        n(r.met),
+                        n(r.partly),
+                        n(r.not_met),
+                        n(r.previous),
+                    ],
+                )
+            };
+            Fetched {
+                rows: r.rows.iter().map(line).collect(),
+                total: line(&r.total.unwrap_or_default()).1,
+                scope: r.scope,
+                extremes: Vec::new(),
+            }
+        }
     })
 }
 
@@ -339,6 +392,10 @@ fn dimension_value(which: Which, dimension: Dimension, key: &Key) -> String {
             Which::Resources => {
                 vocabulary(booking::ResourceKind::parse("kind", &key.kind), &key.kind)
             }
+            Which::Mentoring => vocabulary(
+                mentoring::MentoringForm::parse("kind", &key.kind),
+                &key.kind,
+            ),
         },
         Dimension::Month => or_none(&month(&key.month)),
         Dimension::Grade => {
@@ -350,6 +407,9 @@ fn dimension_value(which: Which, dimension: Dimension, key: &Key) -> String {
                 (Ok(from), Ok(to)) => capitalized(&ru().grades(from, to)),
                 _ => or_none(&key.grade),
             }
+        }
+        Dimension::State if which == Which::Mentoring => {
+            vocabulary(mentoring::PairState::parse("state", &key.state), &key.state)
         }
         Dimension::State => vocabulary(agreement::State::parse("state", &key.state), &key.state),
     }
@@ -496,7 +556,7 @@ fn chart(which: Which, fetched: &Fetched) -> Chart {
                 })
                 .collect(),
         ),
-        Which::Agreements => Chart::stacked(
+        Which::Agreements | Which::Mentoring => Chart::stacked(
             &id,
             title,
             Vec::new(),
@@ -554,6 +614,14 @@ pub(crate) async fn agreements(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     show(Which::Agreements, visitor, &pairs).await
+}
+
+/// `GET /reports/mentoring`.
+pub(crate) async fn mentoring(
+    visitor: Visitor,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    show(Which::Mentoring, visitor, &pairs).await
 }
 
 /// `GET /reports/resources`.

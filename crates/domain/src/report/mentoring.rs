@@ -1,0 +1,157 @@
+//! Mentoring in figures: pairs and groups by form, organization and state,
+//! the share that joins organizations, outcomes, and the count against
+//! the period before. Counted from the pairs as shared (no person is in
+//! them): this node's and those peers share with it.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::{Dimension, Facts, Period, Query};
+use crate::mentoring::{OutcomeResult, PairState, SharedPair};
+
+/// What a row of the mentoring report is about; empty parts are not
+/// grouped by.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MentoringKey {
+    pub organization: String,
+    /// The form's stable name.
+    pub form: String,
+    /// The pair's state's stable name.
+    pub state: String,
+}
+
+/// One row: pairs working in the period, and what became of them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MentoringRow {
+    pub key: MentoringKey,
+    /// Pairs and groups working at some time in the period.
+    pub pairs: u32,
+    pub planned: u32,
+    pub active: u32,
+    pub completed: u32,
+    pub ended_early: u32,
+    /// Of them, those joining people of more than one organization.
+    pub crossing: u32,
+    /// People mentored (a cohort counts its headcount).
+    pub mentees: u32,
+    /// Outcomes of those ended.
+    pub met: u32,
+    pub partly: u32,
+    pub not_met: u32,
+    /// Pairs working in the period before.
+    pub previous: u32,
+}
+
+impl MentoringRow {
+    /// The share of pairs that join organizations, in percent.
+    pub fn crossing_share(&self) -> Option<f64> {
+        (self.pairs > 0).then(|| f64::from(self.crossing) * 100.0 / f64::from(self.pairs))
+    }
+
+    fn add(&mut self, pair: &SharedPair) {
+        self.pairs += 1;
+        match pair.state {
+            PairState::Planned => self.planned += 1,
+            PairState::Active => self.active += 1,
+            PairState::Completed => self.completed += 1,
+            PairState::EndedEarly => self.ended_early += 1,
+        }
+        if pair.organizations.len() > 1 {
+            self.crossing += 1;
+        }
+        self.mentees += pair.mentees;
+        match pair.outcome.as_ref().map(|o| o.result) {
+            Some(OutcomeResult::Met) => self.met += 1,
+            Some(OutcomeResult::Partly) => self.partly += 1,
+            Some(OutcomeResult::NotMet) => self.not_met += 1,
+            None => {}
+        }
+    }
+}
+
+/// The report: rows as grouped, and a total that counts each pair once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MentoringReport {
+    pub rows: Vec<MentoringRow>,
+    pub total: MentoringRow,
+}
+
+/// Whether the pair worked at some time in `period`.
+fn works_in(pair: &SharedPair, period: &Period) -> bool {
+    pair.starts_on <= period.to && pair.ends_on.unwrap_or(NaiveDate::MAX) >= period.from
+}
+
+/// The mentoring report of `q`: pairs of the organizations its scope
+/// admits, grouped by organization (each of a pair's organizations),
+/// form and state as asked.
+pub fn mentoring(facts: &Facts, q: &Query) -> MentoringReport {
+    let admitted = |pair: &SharedPair| -> Vec<String> {
+        pair.organizations
+            .iter()
+            .filter(|org| facts.orgs.get(*org).is_some_and(|o| q.scope.admits(o)))
+            .map(ToString::to_string)
+            .collect()
+    };
+    let by = |d: Dimension| q.group_by.contains(&d);
+    let keys = |pair: &SharedPair, orgs: &[String]| -> Vec<MentoringKey> {
+        let base = MentoringKey {
+            organization: String::new(),
+            form: if by(Dimension::Kind) {
+                pair.form.as_str().to_owned()
+            } else {
+                String::new()
+            },
+            state: if by(Dimension::State) {
+                pair.state.as_str().to_owned()
+            } else {
+                String::new()
+            },
+        };
+        if by(Dimension::Organization) {
+            orgs.iter()
+                .map(|org| MentoringKey {
+                    organization: org.clone(),
+                    ..base.clone()
+                })
+                .collect()
+        } else {
+            vec![base]
+        }
+    };
+    let previous = q.period.previous();
+    let mut rows: BTreeMap<MentoringKey, MentoringRow> = BTreeMap::new();
+    let mut total = MentoringRow::default();
+    for pair in &facts.pairs {
+        let orgs = admitted(pair);
+        if orgs.is_empty() {
+            continue;
+        }
+        if works_in(pair, &q.period) {
+            total.add(pair);
+            for key in keys(pair, &orgs) {
+                rows.entry(key.clone())
+                    .or_insert_with(|| MentoringRow {
+                        key,
+                        ..MentoringRow::default()
+                    })
+                    .add(pair);
+            }
+        }
+        if works_in(pair, &previous) {
+            total.previous += 1;
+            for key in keys(pair, &orgs) {
+                rows.entry(key.clone())
+                    .or_insert_with(|| MentoringRow {
+                        key,
+                        ..MentoringRow::default()
+                    })
+                    .previous += 1;
+            }
+        }
+    }
+    MentoringReport {
+        rows: rows.into_values().collect(),
+        total,
+    }
+}
