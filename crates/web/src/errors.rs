@@ -25,6 +25,24 @@ impl Problem {
     }
 }
 
+/// The message of `problem` about `field`, or nothing: what a form shows
+/// beside the field.
+pub(crate) fn beside(problem: Option<&Problem>, field: &str) -> String {
+    problem
+        .and_then(|p| p.about(field))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The message of `problem` when it is about none of `fields`: what a
+/// form shows above itself.
+pub(crate) fn above(problem: Option<&Problem>, fields: &[&str]) -> String {
+    match problem {
+        Some(p) if fields.iter().all(|f| p.about(f).is_none()) => p.message.clone(),
+        _ => String::new(),
+    }
+}
+
 /// `status` in Russian, with the field it names.
 pub(crate) fn russian(status: &Status) -> Problem {
     let field = status

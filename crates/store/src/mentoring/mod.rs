@@ -330,12 +330,7 @@ impl Store {
         caller: &Principal,
     ) -> Result<Assessment, Error> {
         let mut tx = self.write_tx().await?;
-        tx.lock(Locked::MentoringPairs, id.as_str()).await?;
-        let pair = load_pair(tx.conn(), id).await?;
-        let programme = seen_programme(tx.conn(), &pair.programme_id, caller)
-            .await
-            .map_err(|_| Error::PairNotFound(id.to_string()))?;
-        authorize(caller, Action::AssessMentoring, target(&programme))?;
+        let (pair, programme) = locked_pair(&mut tx, id, Action::AssessMentoring, caller).await?;
         let new = assessment.validate(&programme.details.criteria)?;
         let at = tx.now();
         let pair = pair.assessed(at)?;
@@ -374,12 +369,7 @@ impl Store {
         step: impl FnOnce(Pair, chrono::DateTime<chrono::Utc>) -> Result<Pair, Error>,
     ) -> Result<Pair, Error> {
         let mut tx = self.write_tx().await?;
-        tx.lock(Locked::MentoringPairs, id.as_str()).await?;
-        let pair = load_pair(tx.conn(), id).await?;
-        let programme = seen_programme(tx.conn(), &pair.programme_id, caller)
-            .await
-            .map_err(|_| Error::PairNotFound(id.to_string()))?;
-        authorize(caller, action, target(&programme))?;
+        let (pair, _) = locked_pair(&mut tx, id, action, caller).await?;
         if let Some(expected) = expected_version.filter(|v| *v != pair.version) {
             return Err(Error::PairVersion {
                 id: id.clone(),
@@ -392,6 +382,24 @@ impl Store {
         tx.commit().await?;
         Ok(pair)
     }
+}
+
+/// The pair `id` under its lock, and its programme, for a caller the
+/// policy lets do `action` in it; one who may not see the programme is
+/// told the pair does not exist.
+async fn locked_pair(
+    tx: &mut WriteTx<'_>,
+    id: &PairId,
+    action: Action,
+    caller: &Principal,
+) -> Result<(Pair, Programme), Error> {
+    tx.lock(Locked::MentoringPairs, id.as_str()).await?;
+    let pair = load_pair(tx.conn(), id).await?;
+    let programme = seen_programme(tx.conn(), &pair.programme_id, caller)
+        .await
+        .map_err(|_| Error::PairNotFound(id.to_string()))?;
+    authorize(caller, action, target(&programme))?;
+    Ok((pair, programme))
 }
 
 /// The policy's view of a programme.

@@ -7,7 +7,7 @@ use edufed_domain::policy::Action;
 use edufed_proto::v1 as pb;
 
 use super::{form_name, term};
-use crate::errors::{Problem, russian};
+use crate::errors::{Problem, above, beside, russian};
 use crate::page::{Layout, Section, failure, render_with, see_other, t};
 use crate::view::{Choice, Names, choices, organizations};
 use crate::visitor::{Posted, Visitor};
@@ -67,11 +67,7 @@ struct ListPage {
 
 impl ListPage {
     fn error(&self, field: &str) -> String {
-        self.problem
-            .as_ref()
-            .and_then(|p| p.about(field))
-            .unwrap_or_default()
-            .to_owned()
+        beside(self.problem.as_ref(), field)
     }
 
     /// The problem's message when it names no field of the form.
@@ -87,10 +83,7 @@ impl ListPage {
             "details.coordinator_id",
             "details.criteria",
         ];
-        match &self.problem {
-            Some(p) if FIELDS.iter().all(|f| p.about(f).is_none()) => p.message.clone(),
-            _ => String::new(),
-        }
+        above(self.problem.as_ref(), &FIELDS)
     }
 }
 

@@ -10,7 +10,7 @@ use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
 use super::{date, form_name, state_class, term, who};
-use crate::errors::{Problem, russian};
+use crate::errors::{Problem, above, beside, russian};
 use crate::page::{Layout, Section, failure, render_with, see_other, t};
 use crate::view::{Choice, Names, named, organizations};
 use crate::visitor::{Posted, Visitor};
@@ -77,24 +77,11 @@ struct ProgrammePage {
 
 impl ProgrammePage {
     fn error(&self, field: &str) -> String {
-        self.problem
-            .as_ref()
-            .and_then(|p| p.about(field))
-            .unwrap_or_default()
-            .to_owned()
+        beside(self.problem.as_ref(), field)
     }
 
     fn general_error(&self) -> String {
-        match &self.problem {
-            Some(p)
-                if ["mentor", "mentees", "starts_on"]
-                    .iter()
-                    .all(|f| p.about(f).is_none()) =>
-            {
-                p.message.clone()
-            }
-            _ => String::new(),
-        }
+        above(self.problem.as_ref(), &["mentor", "mentees", "starts_on"])
     }
 }
 
