@@ -426,6 +426,50 @@ both_backends!(lyceum_sevens_young_teachers, |backend| async move {
         .into_inner();
     assert_eq!(renamed.version, 2);
 
+    // Each school states its teachers for the year: the denominators.
+    let figures = |org: &str, teachers: u32, young: u32| pb::TeacherFigures {
+        organization: org.into(),
+        school_year: "2025/26".into(),
+        teachers,
+        young_teachers: young,
+        courses: teachers / 2,
+        course_hours: 72 * (teachers / 2),
+        seminars: teachers / 3,
+        growth_system: teachers / 5,
+        ..Default::default()
+    };
+    let not_staff = client(&node, &lyceum_teacher)
+        .await
+        .set_teacher_figures(figures("lyceum7", 60, 4))
+        .await
+        .unwrap_err();
+    assert_eq!(not_staff.code(), Code::PermissionDenied);
+    let too_many = by_admin
+        .set_teacher_figures(pb::TeacherFigures {
+            young_teachers: 61,
+            ..figures("lyceum7", 60, 4)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&too_many), "young_teachers", "{too_many:?}");
+    let bad_year = by_admin
+        .set_teacher_figures(pb::TeacherFigures {
+            school_year: "2025/27".into(),
+            ..figures("lyceum7", 60, 4)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&bad_year), "school_year");
+    by_admin
+        .set_teacher_figures(figures("lyceum7", 60, 4))
+        .await
+        .unwrap();
+    client(&node, &partner_coordinator)
+        .await
+        .set_teacher_figures(figures("gym24", 50, 2))
+        .await
+        .unwrap();
+
     // The network's figures: by organization and form, each pair once in
     // the total, against the year before.
     let mut reports = pb::reports_client::ReportsClient::with_interceptor(
@@ -477,6 +521,35 @@ both_backends!(lyceum_sevens_young_teachers, |backend| async move {
         .map(|r| r.pairs)
         .sum();
     assert_eq!(lyceum, 3, "every pair has a mentor of the lyceum");
+    assert_eq!(report.teachers.len(), 2);
+    let of = |young: u32| {
+        report
+            .teachers
+            .iter()
+            .find(|t| t.young_teachers == young)
+            .unwrap()
+    };
+    let (lyceum_teachers, gym_teachers) = (of(4), of(2));
+    assert_eq!(
+        (
+            lyceum_teachers.young_mentored,
+            lyceum_teachers.young_mentored_share
+        ),
+        (2, 50.0),
+        "two of the lyceum's four young teachers have a mentor"
+    );
+    assert_eq!(
+        (
+            gym_teachers.young_mentored,
+            gym_teachers.young_mentored_share
+        ),
+        (1, 50.0)
+    );
+    assert_eq!(
+        (lyceum_teachers.courses, lyceum_teachers.courses_share),
+        (30, 50.0)
+    );
+    assert_eq!(lyceum_teachers.growth_system_share, 20.0);
     let next_year = reports
         .mentoring_report(pb::ReportRequest {
             from: "2026-09-01".into(),

@@ -16,6 +16,7 @@ use crate::context::Context;
 use crate::convert::mentoring::{
     Orgs, assessment_out, close, details, details_error, mirrored_programme_out, new_assessment,
     new_pair, org_fields, pair_out, participants, programme_out, record_out, shared_pair_out,
+    teacher_figures_in, teacher_figures_out,
 };
 use crate::convert::{date, org_ref};
 use crate::status::ApiError;
@@ -58,7 +59,12 @@ impl MentoringService {
     }
 
     async fn owner(&self, raw: &str) -> Result<OrgId, ApiError> {
-        let reference: OrgRef = org_ref("owner", raw)?;
+        self.owner_named("owner", raw).await
+    }
+
+    /// The organization `raw` names (id or slug), from the field `field`.
+    async fn owner_named(&self, field: &str, raw: &str) -> Result<OrgId, ApiError> {
+        let reference: OrgRef = org_ref(field, raw)?;
         Ok(self.ctx.store.get_organization(&reference).await?.id)
     }
 
@@ -232,6 +238,33 @@ impl MentoringService {
         Ok(pair_out(&pair))
     }
 
+    async fn set_teacher_figures(
+        &self,
+        caller: &Principal,
+        req: pb::TeacherFigures,
+    ) -> Result<pb::TeacherFigures, ApiError> {
+        let org = self.owner_named("organization", &req.organization).await?;
+        let figures = teacher_figures_in(org, &req)?;
+        let stored = self.ctx.store.set_teacher_figures(figures, caller).await?;
+        Ok(teacher_figures_out(&stored))
+    }
+
+    async fn list_teacher_figures(
+        &self,
+        _caller: &Principal,
+        req: pb::ListTeacherFiguresRequest,
+    ) -> Result<pb::ListTeacherFiguresResponse, ApiError> {
+        let org = if req.organization.trim().is_empty() {
+            None
+        } else {
+            Some(self.owner_named("organization", &req.organization).await?)
+        };
+        let figures = self.ctx.store.list_teacher_figures(org.as_ref()).await?;
+        Ok(pb::ListTeacherFiguresResponse {
+            figures: figures.iter().map(teacher_figures_out).collect(),
+        })
+    }
+
     async fn assess_pair(
         &self,
         caller: &Principal,
@@ -272,4 +305,6 @@ calls! {
     start_pair(pb::StartPairRequest) -> pb::MentoringPair;
     close_pair(pb::ClosePairRequest) -> pb::MentoringPair;
     assess_pair(pb::AssessPairRequest) -> pb::MentoringAssessment;
+    set_teacher_figures(pb::TeacherFigures) -> pb::TeacherFigures;
+    list_teacher_figures(pb::ListTeacherFiguresRequest) -> pb::ListTeacherFiguresResponse;
 }

@@ -220,10 +220,37 @@ impl ReportsService {
             previous: r.previous,
             trend: i64::from(r.pairs) - i64::from(r.previous),
         };
+        let share =
+            |part: u32, whole: u32| report::TeacherRow::share(part, whole).unwrap_or_default();
+        let teachers = report
+            .teachers
+            .iter()
+            .map(|t| {
+                let f = &t.figures;
+                pb::TeacherRow {
+                    organization: t.org_id.to_string(),
+                    organization_name: name(&facts, t.org_id.as_str()),
+                    teachers: f.teachers,
+                    young_teachers: f.young_teachers,
+                    young_mentored: t.young_mentored,
+                    young_mentored_share: share(t.young_mentored, f.young_teachers),
+                    courses: f.courses,
+                    courses_share: share(f.courses, f.teachers),
+                    course_hours: f.course_hours,
+                    internships: f.internships,
+                    seminars: f.seminars,
+                    seminars_share: share(f.seminars, f.teachers),
+                    association_members: f.association_members,
+                    growth_system: f.growth_system,
+                    growth_system_share: share(f.growth_system, f.teachers),
+                }
+            })
+            .collect();
         Ok(pb::MentoringReportResponse {
             scope: Some(Self::scope_out(&q, &facts)),
             rows: report.rows.iter().map(row).collect(),
             total: Some(row(&report.total)),
+            teachers,
         })
     }
 

@@ -155,6 +155,46 @@ pub enum MentoringCommand {
         #[arg(long, default_value = "")]
         profile: String,
     },
+    /// State an organization's teachers and their professional growth for
+    /// a school year (the denominators of the mentoring report's shares).
+    Teachers {
+        /// The organization (id or slug).
+        #[arg(long)]
+        org: String,
+        /// The school year, e.g. 2025/26.
+        #[arg(long)]
+        year: String,
+        /// Teachers in all.
+        #[arg(long)]
+        teachers: u32,
+        /// Of them, young specialists.
+        #[arg(long, default_value_t = 0)]
+        young: u32,
+        /// Completed a qualification course (КПК).
+        #[arg(long, default_value_t = 0)]
+        courses: u32,
+        /// Those courses' hours, all teachers together.
+        #[arg(long, default_value_t = 0)]
+        course_hours: u32,
+        /// Completed an internship.
+        #[arg(long, default_value_t = 0)]
+        internships: u32,
+        /// Attended the network's seminars and round tables.
+        #[arg(long, default_value_t = 0)]
+        seminars: u32,
+        /// Members of a mentors' association.
+        #[arg(long, default_value_t = 0)]
+        association: u32,
+        /// In the national system of professional growth.
+        #[arg(long, default_value_t = 0)]
+        growth_system: u32,
+    },
+    /// The teacher figures stated on the node.
+    TeachersList {
+        /// Only this organization's (id or slug).
+        #[arg(long, default_value = "")]
+        org: String,
+    },
     /// The pair ended before its term.
     End {
         pair: String,
@@ -395,6 +435,46 @@ async fn print_pairs(
     Ok(())
 }
 
+async fn print_figures(
+    list: &[pb::TeacherFigures],
+    format: Format,
+    zones: &mut Zones<'_>,
+) -> anyhow::Result<()> {
+    if format == Format::Json {
+        return print_json(&pb::ListTeacherFiguresResponse {
+            figures: list.to_vec(),
+        });
+    }
+    let mut t = table(&[
+        "organization",
+        "year",
+        "teachers",
+        "young",
+        "КПК",
+        "КПК hours",
+        "internships",
+        "seminars",
+        "association",
+        "growth system",
+    ]);
+    for f in list {
+        t.add_row(vec![
+            zones.organization_name(&f.organization).await,
+            f.school_year.clone(),
+            f.teachers.to_string(),
+            f.young_teachers.to_string(),
+            f.courses.to_string(),
+            f.course_hours.to_string(),
+            f.internships.to_string(),
+            f.seminars.to_string(),
+            f.association_members.to_string(),
+            f.growth_system.to_string(),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
 /// Runs `edufed mentoring …`.
 pub async fn mentoring(
     conn: Connection,
@@ -582,6 +662,43 @@ pub async fn mentoring(
             })
             .await?
             .into_inner(),
+        MentoringCommand::Teachers {
+            org,
+            year,
+            teachers,
+            young,
+            courses,
+            course_hours,
+            internships,
+            seminars,
+            association,
+            growth_system,
+        } => {
+            let stated = client
+                .set_teacher_figures(pb::TeacherFigures {
+                    organization: org,
+                    school_year: year,
+                    teachers,
+                    young_teachers: young,
+                    courses,
+                    course_hours,
+                    internships,
+                    seminars,
+                    association_members: association,
+                    growth_system,
+                    updated_at: None,
+                })
+                .await?
+                .into_inner();
+            return print_figures(&[stated], format, &mut zones).await;
+        }
+        MentoringCommand::TeachersList { org } => {
+            let listed = client
+                .list_teacher_figures(pb::ListTeacherFiguresRequest { organization: org })
+                .await?
+                .into_inner();
+            return print_figures(&listed.figures, format, &mut zones).await;
+        }
         MentoringCommand::End { pair, on, reason } => client
             .close_pair(pb::ClosePairRequest {
                 id: pair,

@@ -109,6 +109,8 @@ pub enum Action {
     ViewMentoringRegister,
     /// Assess a programme's pairs at checkpoints and record their outcomes.
     AssessMentoring,
+    /// State the organization's teachers and their professional growth.
+    StateTeacherFigures,
 }
 
 impl Action {
@@ -141,6 +143,7 @@ impl Action {
             Action::ViewMentoringProgrammes => "see the organization's mentoring programmes",
             Action::ViewMentoringRegister => "read the mentoring register",
             Action::AssessMentoring => "assess mentoring pairs and record their outcomes",
+            Action::StateTeacherFigures => "state the organization's teachers and their growth",
         }
     }
 }
@@ -209,7 +212,8 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
             | SetTargets
             | ManageMentoring
             | ViewMentoringRegister
-            | AssessMentoring,
+            | AssessMentoring
+            | StateTeacherFigures,
             Some(Admin | Coordinator),
         ) => true,
         (SignAgreements, Some(Admin)) => true,
@@ -470,6 +474,7 @@ mod tests {
             (ViewMentoringProgrammes, [true, true, true, true]),
             (ViewMentoringRegister, [true, true, false, false]),
             (AssessMentoring, [true, true, false, false]),
+            (StateTeacherFigures, [true, true, false, false]),
         ];
         for (action, expected) in table {
             for (role, allowed) in [Admin, Coordinator, Teacher, Viewer]

@@ -484,6 +484,7 @@ fn check_policy(org: &OrgId, failures: &mut Vec<String>) {
         ViewMentoringProgrammes,
         ViewMentoringRegister,
         AssessMentoring,
+        StateTeacherFigures,
     ];
     let principal = |role: Option<Role>| Principal {
         person_id: PersonId::generate(),

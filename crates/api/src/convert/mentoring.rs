@@ -12,7 +12,9 @@ use edufed_domain::ids::{AgreementId, OrgId, PersonId};
 use edufed_domain::mentoring::{
     Adult, Assessment, Close, Criterion, Mentee, Mentor, MentoringForm, NewAssessment, NewPair,
     Outcome, OutcomeResult, Pair, PairState, Programme, ProgrammeDetails, Pupil, Score, SharedPair,
+    TeacherFigures,
 };
+use edufed_domain::report::SchoolYear;
 use edufed_proto::v1 as pb;
 use edufed_store::mentoring::{MirroredProgramme, PairRecord};
 
@@ -454,5 +456,41 @@ pub(crate) fn assessment_out(assessment: &Assessment) -> pb::MentoringAssessment
         comment: assessment.comment.clone(),
         by_person_id: assessment.by.to_string(),
         created_at: Some(timestamp(assessment.created_at)),
+    }
+}
+
+/// Teacher figures from the wire, for `org`.
+pub(crate) fn teacher_figures_in(
+    org: edufed_domain::ids::OrgId,
+    raw: &pb::TeacherFigures,
+) -> Result<TeacherFigures, FieldError> {
+    Ok(TeacherFigures {
+        org_id: org,
+        school_year: SchoolYear::parse("school_year", &raw.school_year)?,
+        teachers: raw.teachers,
+        young_teachers: raw.young_teachers,
+        courses: raw.courses,
+        course_hours: raw.course_hours,
+        internships: raw.internships,
+        seminars: raw.seminars,
+        association_members: raw.association_members,
+        growth_system: raw.growth_system,
+        updated_at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+    })
+}
+
+pub(crate) fn teacher_figures_out(f: &TeacherFigures) -> pb::TeacherFigures {
+    pb::TeacherFigures {
+        organization: f.org_id.to_string(),
+        school_year: f.school_year.to_string(),
+        teachers: f.teachers,
+        young_teachers: f.young_teachers,
+        courses: f.courses,
+        course_hours: f.course_hours,
+        internships: f.internships,
+        seminars: f.seminars,
+        association_members: f.association_members,
+        growth_system: f.growth_system,
+        updated_at: Some(timestamp(f.updated_at)),
     }
 }

@@ -323,9 +323,37 @@ pub(super) async fn load_mentoring(
             }
         }
     }
+    // The schools state their teachers for the last school year: the
+    // report's shares of young teachers with a mentor and of КПК.
+    let last = school_year(today) - 1;
+    for (org, teachers, young, courses, seminars, association, growth) in [
+        ("lyceum7-tomsk", 64, 6, 38, 41, 5, 14),
+        ("gym24-tomsk", 71, 5, 52, 33, 2, 15),
+    ] {
+        admins
+            .of(org)
+            .await?
+            .mentoring()
+            .set_teacher_figures(pb::TeacherFigures {
+                organization: org.into(),
+                school_year: format!("{last}/{:02}", (last + 1) % 100),
+                teachers,
+                young_teachers: young,
+                courses,
+                course_hours: courses * 72,
+                internships: courses / 4,
+                seminars,
+                association_members: association,
+                growth_system: growth,
+                updated_at: None,
+            })
+            .await
+            .with_context(|| format!("cannot state {org}'s teachers"))?;
+    }
     Ok(format!(
         "{programmes} mentoring programmes of the seeds with {pairs} pairs and groups \
          (Lyceum 7's young teachers with Gymnasium 24 over the last school year, with \
-         checkpoints and outcomes; МГМЛ's pupils mentored by МГТУ students across nodes)"
+         checkpoints and outcomes; МГМЛ's pupils mentored by МГТУ students across nodes); \
+         Lyceum 7's and Gymnasium 24's teachers for the last school year"
     ))
 }

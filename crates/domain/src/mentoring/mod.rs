@@ -13,11 +13,13 @@
 //! organizations, form, state, dates and outcome.
 
 mod decide;
+mod growth;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use self::decide::{Close, Transition};
+pub use self::growth::{MAX_TEACHERS, TeacherFigures};
 use crate::calendar::GradeRange;
 use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
 use crate::ids::{AgreementId, AssessmentId, OrgId, PairId, PersonId, ProgrammeId};
@@ -445,6 +447,16 @@ impl Pair {
             form: self.form,
             organizations: self.organizations(),
             mentees: self.mentees.iter().map(Mentee::headcount).sum(),
+            mentees_by_org: {
+                let mut by_org: Vec<(OrgId, u32)> = Vec::new();
+                for mentee in &self.mentees {
+                    match by_org.iter_mut().find(|(org, _)| org == mentee.org_id()) {
+                        Some((_, count)) => *count += mentee.headcount(),
+                        None => by_org.push((mentee.org_id().clone(), mentee.headcount())),
+                    }
+                }
+                by_org
+            },
             starts_on: self.starts_on,
             ends_on: self.ends_on,
             state: self.state,
@@ -468,6 +480,9 @@ pub struct SharedPair {
     pub organizations: Vec<OrgId>,
     /// How many people are mentored.
     pub mentees: u32,
+    /// How many of them each organization's are, where that is known.
+    #[serde(default)]
+    pub mentees_by_org: Vec<(OrgId, u32)>,
     pub starts_on: NaiveDate,
     pub ends_on: Option<NaiveDate>,
     pub state: PairState,

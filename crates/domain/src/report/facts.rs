@@ -178,6 +178,8 @@ pub struct Records {
     /// Every mentoring pair, this node's and those peers share, as shared:
     /// organizations, form, state, dates, headcount, result.
     pub pairs: Vec<crate::mentoring::SharedPair>,
+    /// Teachers' figures stated on this node, by organization and year.
+    pub teacher_figures: Vec<crate::mentoring::TeacherFigures>,
 }
 
 impl Facts {

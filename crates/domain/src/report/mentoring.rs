@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::{Dimension, Facts, Period, Query};
-use crate::mentoring::{OutcomeResult, PairState, SharedPair};
+use super::{Dimension, Facts, Period, Query, SchoolYear};
+use crate::ids::OrgId;
+use crate::mentoring::{MentoringForm, OutcomeResult, PairState, SharedPair, TeacherFigures};
 
 /// What a row of the mentoring report is about; empty parts are not
 /// grouped by.
@@ -70,11 +71,31 @@ impl MentoringRow {
     }
 }
 
-/// The report: rows as grouped, and a total that counts each pair once.
+/// An organization's teachers in the school year the period starts in,
+/// as it stated them, with the young teachers the pairs mentor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeacherRow {
+    pub org_id: OrgId,
+    pub figures: TeacherFigures,
+    /// Young teachers of the organization mentored in pairs of the form
+    /// «молодой учитель – опытный учитель» working in the period.
+    pub young_mentored: u32,
+}
+
+impl TeacherRow {
+    /// `part` of `whole` in percent, when there is a whole.
+    pub fn share(part: u32, whole: u32) -> Option<f64> {
+        (whole > 0).then(|| f64::from(part) * 100.0 / f64::from(whole))
+    }
+}
+
+/// The report: rows as grouped, a total that counts each pair once, and
+/// the teachers of the organizations in scope.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MentoringReport {
     pub rows: Vec<MentoringRow>,
     pub total: MentoringRow,
+    pub teachers: Vec<TeacherRow>,
 }
 
 /// Whether the pair worked at some time in `period`.
@@ -150,8 +171,28 @@ pub fn mentoring(facts: &Facts, q: &Query) -> MentoringReport {
             }
         }
     }
+    let year = SchoolYear::of(q.period.from);
+    let teachers = facts
+        .teacher_figures
+        .iter()
+        .filter(|f| f.school_year == year)
+        .filter(|f| facts.orgs.get(&f.org_id).is_some_and(|o| q.scope.admits(o)))
+        .map(|f| TeacherRow {
+            org_id: f.org_id.clone(),
+            figures: f.clone(),
+            young_mentored: facts
+                .pairs
+                .iter()
+                .filter(|p| p.form == MentoringForm::YoungTeacher && works_in(p, &q.period))
+                .flat_map(|p| p.mentees_by_org.iter())
+                .filter(|(org, _)| org == &f.org_id)
+                .map(|(_, count)| count)
+                .sum(),
+        })
+        .collect();
     MentoringReport {
         rows: rows.into_values().collect(),
         total,
+        teachers,
     }
 }

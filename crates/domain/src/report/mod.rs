@@ -27,7 +27,7 @@ pub use facts::{
     ActivityFacts, AgreementFacts, Facts, OccurrenceFacts, OrgFacts, Records, RegistrationFacts,
     ResourceFacts,
 };
-pub use mentoring::{MentoringKey, MentoringReport, MentoringRow, mentoring};
+pub use mentoring::{MentoringKey, MentoringReport, MentoringRow, TeacherRow, mentoring};
 pub use period::{Period, SchoolYear};
 pub use query::{Dimension, Key, Query, ReportKind, Scope};
 pub use rows::{

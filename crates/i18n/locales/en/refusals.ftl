@@ -460,3 +460,4 @@ refusal-action-read-mentoring-register = read the mentoring register
 refusal-action-assess-mentoring = assess mentoring pairs and record their outcomes
 refusal-programme-members = only members of the organizations taking part in the programme may { $action }
 refusal-action-see-mentoring-programmes = see the organization's mentoring programmes
+refusal-action-state-teacher-figures = state the organization's teachers and their growth

@@ -544,3 +544,4 @@ refusal-action-read-mentoring-register = читать реестр настав�
 refusal-action-assess-mentoring = оценивать наставнические пары и записывать их итоги
 refusal-programme-members = только участники организаций программы могут { $action }
 refusal-action-see-mentoring-programmes = видеть программы наставничества организации
+refusal-action-state-teacher-figures = указывать число педагогов организации и их профессиональный рост

@@ -5,6 +5,7 @@
 //! (organizations, form, state, outcome), so no person of a pair, and no
 //! pupil's code, ever leaves the node.
 
+mod growth;
 mod mirrored;
 mod rows;
 
@@ -19,6 +20,7 @@ use edufed_domain::mentoring::{
 use edufed_domain::policy::{Action, Principal, Target, authorize, permitted};
 use sqlx::AnyConnection;
 
+pub(crate) use self::growth::teacher_figures;
 pub use self::mirrored::MirroredProgramme;
 use self::rows::{AssessmentRow, PAIR_COLUMNS, PROGRAMME_COLUMNS, PairRow, ProgrammeRow};
 use crate::Store;

@@ -338,6 +338,7 @@ impl Store {
                 enrolments,
                 targets,
                 pairs,
+                teacher_figures: crate::mentoring::teacher_figures(&mut conn, None).await?,
             },
         ))
     }

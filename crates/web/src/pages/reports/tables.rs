@@ -339,14 +339,53 @@ async fn fetch(
                     ],
                 )
             };
+            let teachers = Table::new(
+                "teachers",
+                t("reports-teachers"),
+                &[
+                    "report-dimension-organization",
+                    "reports-col-teachers",
+                    "reports-col-young-teachers",
+                    "reports-col-young-mentored",
+                    "reports-col-courses",
+                    "reports-col-seminars",
+                    "reports-col-association",
+                    "reports-col-growth-system",
+                ],
+                r.teachers
+                    .iter()
+                    .map(|x| {
+                        vec![
+                            Cell::Text(x.organization_name.clone()),
+                            n(x.teachers),
+                            n(x.young_teachers),
+                            with_share(x.young_mentored, x.young_mentored_share),
+                            with_share(x.courses, x.courses_share),
+                            with_share(x.seminars, x.seminars_share),
+                            n(x.association_members),
+                            with_share(x.growth_system, x.growth_system_share),
+                        ]
+                    })
+                    .collect(),
+                None,
+            );
             Fetched {
                 rows: r.rows.iter().map(line).collect(),
                 total: line(&r.total.unwrap_or_default()).1,
                 scope: r.scope,
-                extremes: Vec::new(),
+                extremes: if r.teachers.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![teachers]
+                },
             }
         }
     })
+}
+
+/// A count with its share, «12 (40 %)».
+fn with_share(count: u32, share: f64) -> Cell {
+    Cell::Text(format!("{count} ({}\u{a0}%)", number(share)))
 }
 
 /// A stable name of a domain enum, named in Russian; «—» for none.
