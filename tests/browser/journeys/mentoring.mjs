@@ -89,5 +89,31 @@ export async function run({ setting, signIn, check, text, accessible }) {
 
   await page.getByRole("link", { name: "Школа молодого учителя" }).click();
   check((await text(page, "#register ~ .scroll")).includes("Ким Анна Сергеевна"), "the register lists the pair");
+
+  // The school states its teachers for the year; a part larger than the
+  // whole is refused beside its field.
+  await page.getByRole("link", { name: "Наставничество" }).first().click();
+  await page.getByRole("link", { name: "Педагоги и их профессиональный рост" }).click();
+  await page.waitForURL(/\/mentoring\/teachers$/);
+  await accessible(page, "the teachers' figures");
+  await page.locator("#school_year").fill("2025/26");
+  await page.getByLabel("Педагогов").fill("60");
+  await page.getByLabel("Молодых специалистов").fill("70");
+  await page.getByRole("button", { name: "Сохранить" }).click();
+  const youngError = page.locator("#young_teachers-error");
+  check(await youngError.isVisible(), "more young teachers than teachers is refused beside the field");
+  check(/[а-я]/i.test(await youngError.innerText()), "in Russian");
+  await page.getByLabel("Молодых специалистов").fill("4");
+  await page.getByLabel("Прошли КПК").fill("30");
+  await page.getByRole("button", { name: "Сохранить" }).click();
+  await page.waitForURL(/done=stated/);
+  check((await text(page, ".teachers")).includes("2025/26"), "the stated year is listed");
+
+  // The report's shares: the lyceum mentors the gymnasium's young teacher,
+  // none of its own four; half its teachers completed a КПК.
+  await page.goto(page.url().replace(/\/mentoring\/teachers.*$/, "/reports/mentoring?from=2025-09-01&to=2026-05-31"));
+  await accessible(page, "the mentoring report");
+  const teachers = await text(page, "#teachers");
+  check(teachers.includes("60 4 0 (0 %) 30 (50 %)"), `the shares: ${teachers}`);
   return { programme, pair };
 }

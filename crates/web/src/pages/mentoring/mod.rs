@@ -5,6 +5,7 @@
 mod list;
 mod pair;
 mod programme;
+mod teachers;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -17,6 +18,10 @@ use crate::view::{Names, named};
 pub(crate) fn routes() -> Router<Console> {
     Router::new()
         .route("/mentoring", get(list::show).post(list::create))
+        .route(
+            "/mentoring/teachers",
+            get(teachers::show).post(teachers::state),
+        )
         .route("/mentoring/{id}", get(programme::show))
         .route("/mentoring/{id}/pairs", post(programme::add_pair))
         .route("/mentoring/pairs/{id}", get(pair::show))
