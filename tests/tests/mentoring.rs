@@ -134,6 +134,17 @@ both_backends!(lyceum_sevens_young_teachers, |backend| async move {
         .await
         .unwrap_err();
     assert_eq!(field_of(&bad_scale), "details.criteria[0].scale");
+    let many = by_admin
+        .create_programme(pb::CreateProgrammeRequest {
+            owner: "lyceum7".into(),
+            details: Some(pb::MentoringProgrammeDetails {
+                partners: (0..51).map(|i| format!("school-{i}")).collect(),
+                ..young_teachers(coordinator_id.as_str(), &[])
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&many), "details.partners");
 
     let programme = by_admin
         .create_programme(pb::CreateProgrammeRequest {
@@ -647,6 +658,11 @@ both_backends!(pupils_are_never_named, |backend| async move {
         assert_eq!(refused.code(), Code::InvalidArgument, "{field}");
         assert_eq!(field_of(&refused), field);
     }
+    let crowd = mgml
+        .add_pair(add((0..41).map(|i| pupil(&format!("P-{i:04}"))).collect()))
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&crowd), "mentees");
     let pair = mgml
         .add_pair(add(vec![
             pupil("P-0042"),

@@ -23,6 +23,15 @@ use crate::status::ApiError;
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
+/// A programme's details as the domain refuses them, named from the
+/// request's root (`details.title`).
+fn within_details(error: Error) -> Error {
+    match error {
+        Error::Invalid(field) => Error::Invalid(details_error(field)),
+        other => other,
+    }
+}
+
 /// The `edufed.v1.Mentoring` service.
 #[derive(Debug, Clone)]
 pub struct MentoringService {
@@ -74,15 +83,16 @@ impl MentoringService {
         req: pb::CreateProgrammeRequest,
     ) -> Result<pb::MentoringProgramme, ApiError> {
         let owner = self.owner(&req.owner).await?;
-        let orgs = self.resolve(org_fields(req.details.as_ref(), [])).await?;
-        let details = details("details", req.details.as_ref(), &orgs)?
-            .validate(&owner)
-            .map_err(details_error)?;
+        let orgs = self
+            .resolve(org_fields(req.details.as_ref(), Vec::new())?)
+            .await?;
+        let details = details("details", req.details.as_ref(), &orgs)?;
         let programme = self
             .ctx
             .store
             .create_programme(&owner, details, caller)
-            .await?;
+            .await
+            .map_err(within_details)?;
         Ok(programme_out(&programme))
     }
 
@@ -92,17 +102,17 @@ impl MentoringService {
         req: pb::UpdateProgrammeRequest,
     ) -> Result<pb::MentoringProgramme, ApiError> {
         let id = ProgrammeId::parse("id", &req.id)?;
-        let current = self.ctx.store.get_programme(&id, caller).await?;
-        let orgs = self.resolve(org_fields(req.details.as_ref(), [])).await?;
-        let details = details("details", req.details.as_ref(), &orgs)?
-            .validate(&current.owner)
-            .map_err(details_error)?;
+        let orgs = self
+            .resolve(org_fields(req.details.as_ref(), Vec::new())?)
+            .await?;
+        let details = details("details", req.details.as_ref(), &orgs)?;
         let expected = (req.expected_version != 0).then_some(req.expected_version);
         let programme = self
             .ctx
             .store
             .update_programme(&id, expected, details, caller)
-            .await?;
+            .await
+            .map_err(within_details)?;
         Ok(programme_out(&programme))
     }
 
@@ -150,7 +160,7 @@ impl MentoringService {
         req: pb::AddPairRequest,
     ) -> Result<pb::MentoringPair, ApiError> {
         let programme = ProgrammeId::parse("programme_id", &req.programme_id)?;
-        let orgs = self.resolve(org_fields(None, participants(&req))).await?;
+        let orgs = self.resolve(org_fields(None, participants(&req))?).await?;
         let pair = new_pair(&req, &orgs)?;
         let pair = self.ctx.store.add_pair(&programme, pair, caller).await?;
         Ok(pair_out(&pair))

@@ -258,6 +258,9 @@ fn the_domains_errors_translate_whole() {
                 organization: a.clone(),
                 node: "kvantorium".into(),
             },
+            mentoring::Error::ProgrammeFull {
+                max: mentoring::MAX_PAIRS,
+            },
             mentoring::Error::ProgrammeNotFound(a.clone()),
             mentoring::Error::PairNotFound(a.clone()),
             mentoring::Error::OrganizationNotFound(a.clone()),

@@ -10,9 +10,9 @@ use edufed_domain::FieldError;
 use edufed_domain::calendar::GradeRange;
 use edufed_domain::ids::{AgreementId, OrgId, PersonId};
 use edufed_domain::mentoring::{
-    Adult, Assessment, Close, Criterion, Mentee, Mentor, MentoringForm, NewAssessment, NewPair,
-    Outcome, OutcomeResult, Pair, PairState, Programme, ProgrammeDetails, Pupil, Score, SharedPair,
-    TeacherFigures,
+    Adult, Assessment, Close, Criterion, MAX_MENTEES, MAX_PARTNERS, Mentee, Mentor, MentoringForm,
+    NewAssessment, NewPair, Outcome, OutcomeResult, Pair, PairState, Programme, ProgrammeDetails,
+    Pupil, Score, SharedPair, TeacherFigures,
 };
 use edufed_domain::report::SchoolYear;
 use edufed_proto::v1 as pb;
@@ -40,12 +40,26 @@ enum_map!(
 /// them with.
 pub(crate) type Orgs = HashMap<String, OrgId>;
 
-/// Each organization reference of a request, with its field's path.
+/// Each organization reference of a request, with its field's path; the
+/// lists are bounded first, so that no request makes the handler look up
+/// more organizations than a programme or a pair can hold.
 pub(crate) fn org_fields<'a>(
     details: Option<&'a pb::MentoringProgrammeDetails>,
-    participants: impl IntoIterator<Item = (String, &'a pb::MentoringParticipant)>,
-) -> Vec<(String, &'a str)> {
+    participants: Vec<(String, &'a pb::MentoringParticipant)>,
+) -> Result<Vec<(String, &'a str)>, FieldError> {
     let mut fields = Vec::new();
+    if details.is_some_and(|d| d.partners.len() > MAX_PARTNERS) {
+        return Err(FieldError::new(
+            "details.partners",
+            format!("at most {MAX_PARTNERS} entries"),
+        ));
+    }
+    if participants.len() > MAX_MENTEES + 1 {
+        return Err(FieldError::new(
+            "mentees",
+            format!("at most {MAX_MENTEES} entries"),
+        ));
+    }
     if let Some(details) = details {
         for (i, partner) in details.partners.iter().enumerate() {
             fields.push((format!("details.partners[{i}]"), partner.as_str()));
@@ -57,7 +71,7 @@ pub(crate) fn org_fields<'a>(
             participant.organization.as_str(),
         ));
     }
-    fields
+    Ok(fields)
 }
 
 /// The participants of an AddPair request, with their paths.

@@ -40,6 +40,8 @@ pub const MAX_MENTEES: usize = 40;
 pub const MAX_SCALE: u8 = 10;
 /// The longest pupil's code.
 pub const MAX_CODE: usize = 32;
+/// Pairs and groups of one programme, at most: its register is one list.
+pub const MAX_PAIRS: usize = 500;
 
 string_enum!(
     /// The form of mentoring (the Ministry's methodology, and the seeds'
@@ -507,15 +509,20 @@ pub struct NewPair {
 }
 
 impl NewPair {
-    /// Checks the pair against its programme: the people are of its
+    /// Checks the pair against its programme, which has `formed` pairs
+    /// already (at most [`MAX_PAIRS`]): the people are of its
     /// organizations, the dates within its term, pupils named by code and
     /// only where the form mentors pupils. `hosted` says whether a school
     /// is hosted on this node: a pupil's code is kept only there.
     pub fn validate(
         self,
         programme: &Programme,
+        formed: usize,
         hosted: impl Fn(&OrgId) -> bool,
     ) -> Result<Self, Error> {
+        if formed >= MAX_PAIRS {
+            return Err(Error::ProgrammeFull { max: MAX_PAIRS });
+        }
         let mentor = match self.mentor {
             Mentor::Adult(adult) => Mentor::Adult(adult.validate("mentor")?),
             Mentor::Pupil(pupil) if programme.details.form == MentoringForm::PupilPupil => {
@@ -741,6 +748,9 @@ pub enum Error {
     /// keeps its programmes.
     #[error("organization {organization} is hosted on node {node}; run its programmes there")]
     HostedElsewhere { organization: String, node: String },
+    /// The programme has as many pairs as one programme holds.
+    #[error("a mentoring programme holds at most {max} pairs and groups")]
+    ProgrammeFull { max: usize },
     #[error("mentoring programme {0} not found")]
     ProgrammeNotFound(String),
     #[error("mentoring pair {0} not found")]
@@ -787,6 +797,7 @@ impl ServiceError for Error {
             }
             Error::CodeElsewhere { .. }
             | Error::HostedElsewhere { .. }
+            | Error::ProgrammeFull { .. }
             | Error::WrongState { .. }
             | Error::ProgrammeVersion { .. }
             | Error::PairVersion { .. } => ErrorCode::FailedPrecondition,

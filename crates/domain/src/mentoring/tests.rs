@@ -82,7 +82,7 @@ fn pupils_are_mentored_by_code_or_cohort_only_where_their_school_is_kept() {
         ends_on: None,
     };
     let named = pair(vec![Mentee::Colleague(adult(&school))])
-        .validate(&p, |_| true)
+        .validate(&p, 0, |_| true)
         .unwrap_err();
     assert_eq!(named.field(), Some("mentees[0].name"));
     let coded = || {
@@ -91,8 +91,8 @@ fn pupils_are_mentored_by_code_or_cohort_only_where_their_school_is_kept() {
             code: "P-01".into(),
         })])
     };
-    assert!(coded().validate(&p, |_| true).is_ok());
-    let elsewhere = coded().validate(&p, |_| false).unwrap_err();
+    assert!(coded().validate(&p, 0, |_| true).is_ok());
+    let elsewhere = coded().validate(&p, 0, |_| false).unwrap_err();
     assert!(matches!(elsewhere, Error::CodeElsewhere { .. }));
     assert_eq!(elsewhere.field(), Some("mentees[0].code"));
     let cohort = pair(vec![Mentee::Cohort {
@@ -100,14 +100,14 @@ fn pupils_are_mentored_by_code_or_cohort_only_where_their_school_is_kept() {
         grades: GradeRange::new("grades", 8, 9).unwrap(),
         headcount: 6,
     }])
-    .validate(&p, |_| false)
+    .validate(&p, 0, |_| false)
     .unwrap();
     assert_eq!(cohort.mentees[0].headcount(), 6);
     let outsider = pair(vec![Mentee::Pupil(Pupil {
         org_id: OrgId::generate(),
         code: "P-02".into(),
     })])
-    .validate(&p, |_| true)
+    .validate(&p, 0, |_| true)
     .unwrap_err();
     assert_eq!(outsider.field(), Some("mentees[0].organization"));
 }
@@ -124,7 +124,7 @@ fn colleagues_are_not_pupils() {
         starts_on: day(9, 15),
         ends_on: None,
     }
-    .validate(&p, |_| true)
+    .validate(&p, 0, |_| true)
     .unwrap_err();
     assert_eq!(error.field(), Some("mentees[0].kind"));
 }
@@ -137,7 +137,7 @@ fn formed(p: &Programme) -> Pair {
         starts_on: day(9, 15),
         ends_on: None,
     }
-    .validate(p, |_| true)
+    .validate(p, 0, |_| true)
     .unwrap();
     Pair {
         id: PairId::generate(),
@@ -274,4 +274,22 @@ fn another_form_is_named() {
     assert!(details.clone().validate(&owner).is_ok());
     details.partners = vec![owner.clone()];
     assert_eq!(details.validate(&owner).unwrap_err().field, "partners[0]");
+}
+
+#[test]
+fn a_programme_holds_a_bounded_register() {
+    let p = programme(MentoringForm::YoungTeacher, vec![]);
+    let pair = || NewPair {
+        mentor: Mentor::Adult(adult(&p.owner)),
+        mentees: vec![Mentee::Colleague(adult(&p.owner))],
+        starts_on: day(9, 15),
+        ends_on: None,
+    };
+    assert!(pair().validate(&p, MAX_PAIRS - 1, |_| true).is_ok());
+    let full = pair().validate(&p, MAX_PAIRS, |_| true).unwrap_err();
+    assert!(matches!(full, Error::ProgrammeFull { max: MAX_PAIRS }));
+    assert_eq!(
+        full.error_code(),
+        crate::error::ErrorCode::FailedPrecondition
+    );
 }

@@ -461,3 +461,4 @@ refusal-action-assess-mentoring = assess mentoring pairs and record their outcom
 refusal-programme-members = only members of the organizations taking part in the programme may { $action }
 refusal-action-see-mentoring-programmes = see the organization's mentoring programmes
 refusal-action-state-teacher-figures = state the organization's teachers and their growth
+refusal-programme-full = a mentoring programme holds at most { $max } pairs and groups

@@ -545,3 +545,4 @@ refusal-action-assess-mentoring = оценивать наставнически�
 refusal-programme-members = только участники организаций программы могут { $action }
 refusal-action-see-mentoring-programmes = видеть программы наставничества организации
 refusal-action-state-teacher-figures = указывать число педагогов организации и их профессиональный рост
+refusal-programme-full = в программе наставничества не больше { $max } пар и групп

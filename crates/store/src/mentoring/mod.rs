@@ -206,7 +206,14 @@ impl Store {
         let programme = seen_programme(tx.conn(), programme_id, caller).await?;
         authorize(caller, Action::ManageMentoring, target(&programme))?;
         let homes = homes(tx.conn(), &programme.organizations()).await?;
-        let pair = pair.validate(&programme, |org| {
+        let formed: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM mentoring_pairs WHERE programme_id = $1")
+                .bind(programme.id.to_string())
+                .fetch_one(tx.conn())
+                .await
+                .map_err(storage)?;
+        let formed = usize::try_from(formed).unwrap_or(usize::MAX);
+        let pair = pair.validate(&programme, formed, |org| {
             homes.get(org).is_some_and(|home| home.is_none())
         })?;
         let at = tx.now();

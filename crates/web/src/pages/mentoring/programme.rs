@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
+use edufed_domain::mentoring::MentoringForm;
 use edufed_domain::policy::Action;
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
@@ -149,15 +150,13 @@ async fn page(visitor: &Visitor, id: &str, form: NewPair, problem: Option<Proble
             selected: false,
         })
         .collect();
-    let pupils = matches!(
-        pb::MentoringForm::try_from(d.form),
-        Ok(pb::MentoringForm::StudentPupil
-            | pb::MentoringForm::PupilPupil
-            | pb::MentoringForm::TeacherPupil
-            | pb::MentoringForm::EmployerPupil
-            | pb::MentoringForm::LeaderProjectTeam
-            | pb::MentoringForm::TeacherProjectTeam)
-    );
+    // Whether the form mentors pupils, as the domain says: the new
+    // mentee is then a group by default.
+    let pupils = pb::MentoringForm::try_from(d.form).is_ok_and(|form| {
+        let name = form.as_str_name().trim_start_matches("MENTORING_FORM_");
+        MentoringForm::parse("form", &name.to_ascii_lowercase())
+            .is_ok_and(MentoringForm::mentees_are_pupils)
+    });
     let status = if problem.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
