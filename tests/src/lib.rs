@@ -708,6 +708,7 @@ pub fn occurrences_between(
         agreement_id: None,
         query: None,
         include_cancelled: false,
+        mentoring: None,
     }
 }
 
@@ -768,5 +769,6 @@ pub fn pupils_activity(
         visibility: c::Visibility::Public,
         agreement_id: None,
         schedule,
+        mentoring: None,
     }
 }

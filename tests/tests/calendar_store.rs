@@ -102,6 +102,7 @@ fn excursion(title: &str, capacity: u32, start: NaiveDateTime) -> ActivityDetail
             all_day: false,
             recurrence: None,
         },
+        mentoring: None,
     }
     .validate()
     .unwrap()

@@ -5,7 +5,8 @@
 
 use edufed_proto::v1 as pb;
 use edufed_tests::{
-    Backend, Bearer, TestDb, TestNode, both_backends, eventually, full_mesh, member, org_request,
+    Backend, Bearer, TestDb, TestNode, both_backends, eventually, full_mesh, http_get, member,
+    org_request,
 };
 use sqlx::Connection as _;
 use tonic::Code;
@@ -268,6 +269,161 @@ both_backends!(lyceum_sevens_young_teachers, |backend| async move {
         .await
         .unwrap_err();
     assert_eq!(field_of(&off_card), "scores[0].value");
+    // The cross-organization pair meets in the calendar: the lyceum
+    // publishes the meetings, Gymnasium 24's people see them, nobody else.
+    let meeting = |pair: &str, visibility: pb::Visibility| pb::ActivityDetails {
+        title: "Встреча наставника: разбор открытого урока".into(),
+        kind: pb::ActivityKind::MentoringMeeting.into(),
+        audience: Some(pb::Audience {
+            teachers: true,
+            ..Default::default()
+        }),
+        format: pb::Format::InPerson.into(),
+        place: Some(pb::Place {
+            kind: pb::PlaceKind::AtPublisher.into(),
+            value: String::new(),
+        }),
+        visibility: visibility.into(),
+        schedule: Some(pb::Schedule {
+            time_zone: "Asia/Yekaterinburg".into(),
+            start: "2025-10-07T15:00:00".into(),
+            end: "2025-10-07T16:00:00".into(),
+            recurrence: Some(pb::Recurrence {
+                rule: "FREQ=WEEKLY;COUNT=4".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        mentoring_programme_id: programme.id.clone(),
+        mentoring_pair_id: pair.into(),
+        ..Default::default()
+    };
+    let calendar = |token: &str| {
+        let node = &node;
+        let token = token.to_owned();
+        async move {
+            pb::calendar_client::CalendarClient::with_interceptor(
+                node.channel().await,
+                Bearer::new(&token),
+            )
+        }
+    };
+    let mut lyceum_calendar = calendar(&admin).await;
+    let publish = |pair: &str, visibility| pb::PublishActivityRequest {
+        publisher: "lyceum7".into(),
+        details: Some(meeting(pair, visibility)),
+        draft: false,
+    };
+    let public = lyceum_calendar
+        .publish_activity(publish(&ids[2], pb::Visibility::Public))
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&public), "details.visibility");
+    let unknown_pair = lyceum_calendar
+        .publish_activity(publish(
+            "0f6c1f0e-7d3a-4a53-9a43-5b1c2c0e8e12",
+            pb::Visibility::Partners,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown_pair.code(), Code::NotFound);
+    let not_its_pair = calendar(&partner_coordinator)
+        .await
+        .publish_activity(pb::PublishActivityRequest {
+            publisher: "gym24".into(),
+            ..publish(&ids[0], pb::Visibility::Partners)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&not_its_pair), "publisher");
+    let published = lyceum_calendar
+        .publish_activity(publish(&ids[2], pb::Visibility::Partners))
+        .await
+        .unwrap()
+        .into_inner();
+    let details = published.details.unwrap();
+    let gym24_id = {
+        let mut op = node.operator().await;
+        op.get_organization(pb::GetOrganizationRequest {
+            organization: "gym24".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id
+    };
+    assert_eq!(
+        details.partner_organization_ids,
+        vec![gym24_id],
+        "the pair's other organization sees its meetings"
+    );
+    let meetings_seen_by = |token: String| {
+        let calendar = calendar(&token);
+        let programme = programme.id.clone();
+        let pair = ids[2].clone();
+        async move {
+            calendar
+                .await
+                .list_occurrences(pb::ListOccurrencesRequest {
+                    from: Some(prost_types::Timestamp {
+                        seconds: 1_756_684_800, // 2025-09-01
+                        nanos: 0,
+                    }),
+                    to: Some(prost_types::Timestamp {
+                        seconds: 1_767_225_600, // 2026-01-01
+                        nanos: 0,
+                    }),
+                    mentoring_programme_id: programme,
+                    mentoring_pair_id: pair,
+                    page_size: 100,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .occurrences
+                .len()
+        }
+    };
+    assert_eq!(meetings_seen_by(partner_teacher.clone()).await, 4);
+    assert_eq!(meetings_seen_by(lyceum_teacher.clone()).await, 4);
+    assert_eq!(meetings_seen_by(outsider.clone()).await, 0);
+    let hidden = calendar(&outsider)
+        .await
+        .get_activity(pb::GetActivityRequest {
+            activity_id: published.id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.code(), Code::NotFound);
+    // The partner's private feed carries them; the public feed does not.
+    let urls = calendar(&partner_teacher)
+        .await
+        .get_feed_urls(pb::GetFeedUrlsRequest {
+            organization: "lyceum7".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (status, private) = http_get(node.node.addr(), &urls.private_path).await;
+    assert_eq!(status, 200);
+    assert_eq!(private.matches("SUMMARY:Встреча наставника").count(), 1);
+    assert!(private.contains("RRULE:FREQ=WEEKLY;COUNT=4"), "{private}");
+    let (_, public_feed) = http_get(node.node.addr(), &urls.public_path).await;
+    assert!(!public_feed.contains("Встреча наставника"), "{public_feed}");
+    let urls = calendar(&outsider)
+        .await
+        .get_feed_urls(pb::GetFeedUrlsRequest {
+            organization: "lyceum7".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (_, outsiders) = http_get(node.node.addr(), &urls.private_path).await;
+    assert!(!outsiders.contains("Встреча наставника"), "{outsiders}");
+
     // A teacher of the lyceum who does not coordinate assesses nothing.
     let not_coordinator = client(&node, &lyceum_teacher)
         .await
@@ -333,6 +489,13 @@ both_backends!(lyceum_sevens_young_teachers, |backend| async move {
         .await
         .unwrap_err();
     assert_eq!(twice.code(), Code::FailedPrecondition);
+
+    // A pair that came to its end meets no more.
+    let over = lyceum_calendar
+        .publish_activity(publish(&ids[0], pb::Visibility::Partners))
+        .await
+        .unwrap_err();
+    assert_eq!(over.code(), Code::FailedPrecondition);
 
     // The closed register: the partner's coordinator reads it, its
     // teacher does not, an outsider does not even see the programme.
@@ -829,6 +992,96 @@ both_backends!(
             .into_inner()
             .pairs;
         assert_eq!(hub_side[0].mentees[0].code, "P-0042");
+
+        // The pair's meetings, published on the hub, reach the university's
+        // calendar for the student's organization and for nobody else there.
+        let hub_admin = hub.member_token("mgml", pb::Role::Admin).await;
+        let meeting = pb::calendar_client::CalendarClient::with_interceptor(
+            hub.channel().await,
+            Bearer::new(&hub_admin),
+        )
+        .publish_activity(pb::PublishActivityRequest {
+            publisher: "mgml".into(),
+            details: Some(pb::ActivityDetails {
+                title: "Разбор задач: кинематика".into(),
+                kind: pb::ActivityKind::MentoringMeeting.into(),
+                audience: Some(pb::Audience {
+                    students: Some(pb::GradeRange { min: 9, max: 11 }),
+                    university_students: true,
+                    ..Default::default()
+                }),
+                format: pb::Format::InPerson.into(),
+                place: Some(pb::Place {
+                    kind: pb::PlaceKind::AtPublisher.into(),
+                    value: String::new(),
+                }),
+                visibility: pb::Visibility::Partners.into(),
+                schedule: Some(pb::Schedule {
+                    time_zone: "Asia/Yekaterinburg".into(),
+                    start: "2025-10-09T16:00:00".into(),
+                    end: "2025-10-09T17:30:00".into(),
+                    ..Default::default()
+                }),
+                mentoring_programme_id: programme.id.clone(),
+                mentoring_pair_id: pair.id.clone(),
+                ..Default::default()
+            }),
+            draft: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+        let other_university_member = {
+            university
+                .operator()
+                .await
+                .create_organization(org_request("usu"))
+                .await
+                .unwrap();
+            university.member_token("usu", pb::Role::Admin).await
+        };
+        let found_on_university = |token: String| {
+            let channel = university.channel();
+            let programme = programme.id.clone();
+            async move {
+                pb::calendar_client::CalendarClient::with_interceptor(
+                    channel.await,
+                    Bearer::new(&token),
+                )
+                .list_occurrences(pb::ListOccurrencesRequest {
+                    from: Some(prost_types::Timestamp {
+                        seconds: 1_756_684_800, // 2025-09-01
+                        nanos: 0,
+                    }),
+                    to: Some(prost_types::Timestamp {
+                        seconds: 1_767_225_600, // 2026-01-01
+                        nanos: 0,
+                    }),
+                    mentoring_programme_id: programme,
+                    page_size: 100,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .occurrences
+            }
+        };
+        let seen = eventually("the meeting mirrored on the university's node", || {
+            let found = found_on_university(mgtu_teacher.clone());
+            async move {
+                let found = found.await;
+                (!found.is_empty()).then_some(found)
+            }
+        })
+        .await;
+        assert_eq!(seen[0].activity.as_ref().unwrap().id, meeting.id);
+        assert!(
+            found_on_university(other_university_member)
+                .await
+                .is_empty(),
+            "another organization on the university's node does not see it"
+        );
 
         let counted = pb::reports_client::ReportsClient::with_interceptor(
             university.channel().await,

@@ -214,6 +214,10 @@ impl CalendarService {
             agreement_id: text::optional_line("agreement_id", &req.agreement_id, 100)?,
             query: text::optional_line("query", &req.query, 200)?.map(|q| text::fold(&q)),
             include_cancelled: req.include_cancelled,
+            mentoring: crate::convert::calendar::mentoring_link(
+                &req.mentoring_programme_id,
+                &req.mentoring_pair_id,
+            )?,
         };
         let size = PageSize::new("page_size", req.page_size, 100, 500)?;
         let after = PageToken::decode("page_token", &req.page_token, 3)?;

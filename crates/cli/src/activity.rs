@@ -114,6 +114,14 @@ pub struct DetailArgs {
     /// The id of the network agreement it is held under.
     #[arg(long)]
     agreement: Option<String>,
+    /// The id of the mentoring programme it belongs to (a pair's meeting,
+    /// or an event the programme's people attend).
+    #[arg(long)]
+    programme: Option<String>,
+    /// The id of the mentoring pair it is a meeting of (with --programme
+    /// and --kind mentoring-meeting; seen by the pair's organizations only).
+    #[arg(long)]
+    pair: Option<String>,
     /// Local start of the first occurrence, e.g. 2024-09-03T14:00, or a
     /// date with --all-day.
     #[arg(long)]
@@ -199,6 +207,16 @@ impl DetailArgs {
         }
         if let Some(v) = &self.agreement {
             d.agreement_id = v.clone();
+        }
+        if let Some(v) = &self.programme {
+            d.mentoring_programme_id = v.clone();
+        }
+        if let Some(v) = &self.pair {
+            d.mentoring_pair_id = v.clone();
+        }
+        if self.kind == Some(ActivityKind::MentoringMeeting) && self.visibility.is_none() {
+            // A pair's meeting is seen by the pair's organizations only.
+            d.visibility = Visibility::Partners.into();
         }
         let s = d.schedule.get_or_insert_with(Default::default);
         if let Some(v) = &self.start {
@@ -349,6 +367,12 @@ pub struct ListArgs {
     /// Only activities held under this agreement (its id).
     #[arg(long, default_value = "")]
     agreement: String,
+    /// Only activities of this mentoring programme (its id).
+    #[arg(long, default_value = "")]
+    programme: String,
+    /// Only meetings of this mentoring pair (its id; with --programme).
+    #[arg(long, default_value = "")]
+    pair: String,
     /// Text in the title or description.
     #[arg(long, short = 'q', default_value = "")]
     query: String,
@@ -387,6 +411,14 @@ fn print_activity(a: &pb::Activity, format: Format) -> anyhow::Result<()> {
     println!("  {} – {}", local(&s.start, zone), local(&s.end, zone));
     if let Some(r) = &s.recurrence {
         println!("  repeats {}", r.rule);
+    }
+    if !d.mentoring_pair_id.is_empty() {
+        println!(
+            "  meeting of mentoring pair {} (programme {})",
+            d.mentoring_pair_id, d.mentoring_programme_id
+        );
+    } else if !d.mentoring_programme_id.is_empty() {
+        println!("  part of mentoring programme {}", d.mentoring_programme_id);
     }
     Ok(())
 }
@@ -518,6 +550,8 @@ pub async fn activity(
                 agreement_id: args.agreement.clone(),
                 query: args.query.clone(),
                 include_cancelled: args.include_cancelled,
+                mentoring_programme_id: args.programme.clone(),
+                mentoring_pair_id: args.pair.clone(),
                 page_size: 200,
                 page_token: String::new(),
             };

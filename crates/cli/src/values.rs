@@ -114,6 +114,9 @@ proto_enum! {
         Festival,
         Sport,
         Other,
+        /// A meeting of a mentoring pair or group (seen by its organizations).
+        #[value(alias = "mentoring-meeting")]
+        MentoringMeeting,
     }
 }
 
@@ -163,6 +166,8 @@ proto_enum! {
         Network,
         /// The publisher's members only.
         Organization,
+        /// The members of the publisher and of its partners only.
+        Partners,
     }
 }
 

@@ -7,10 +7,10 @@ use edufed_domain::calendar::registration::Cohort;
 use edufed_domain::calendar::registration::{Registration, RegistrationState, Results};
 use edufed_domain::calendar::{
     Activity, ActivityDetails, ActivityKind, ActivityStatus, Audience, Coordinator, Direction,
-    Format, GradeRange, Occurrence, OverrideChange, Place, RegistrationWindow, Schedule, SeatQuota,
-    Visibility,
+    Format, GradeRange, MentoringLink, Occurrence, OverrideChange, Place, RegistrationWindow,
+    Schedule, SeatQuota, Visibility,
 };
-use edufed_domain::ids::{ActivityId, AgreementId, OrgId};
+use edufed_domain::ids::{ActivityId, AgreementId, OrgId, PairId, ProgrammeId};
 use edufed_domain::text;
 use edufed_domain::time::TimeZone;
 use edufed_proto::v1 as pb;
@@ -187,8 +187,31 @@ fn details_of(raw: &pb::ActivityDetails, zone: TimeZone) -> Result<ActivityDetai
             all_day: schedule.all_day,
             recurrence,
         },
+        mentoring: mentoring_link(&raw.mentoring_programme_id, &raw.mentoring_pair_id)?,
     }
     .validate()
+}
+
+/// The mentoring programme and pair an activity belongs to, if named.
+pub(crate) fn mentoring_link(
+    programme: &str,
+    pair: &str,
+) -> Result<Option<MentoringLink>, FieldError> {
+    match (programme.trim(), pair.trim()) {
+        ("", "") => Ok(None),
+        ("", _) => Err(FieldError::new(
+            "mentoring_programme_id",
+            "is required with mentoring_pair_id",
+        )),
+        (programme, pair) => Ok(Some(MentoringLink {
+            programme: ProgrammeId::parse("mentoring_programme_id", programme)?,
+            pair: if pair.is_empty() {
+                None
+            } else {
+                Some(PairId::parse("mentoring_pair_id", pair)?)
+            },
+        })),
+    }
 }
 
 /// A cohort's registration for the activity the request names, for
@@ -287,6 +310,17 @@ impl ToProto for ActivityDetails {
                     rdates: r.rdates.iter().map(|d| local_out(*d)).collect(),
                 }),
             }),
+            mentoring_programme_id: self
+                .mentoring
+                .as_ref()
+                .map(|l| l.programme.to_string())
+                .unwrap_or_default(),
+            mentoring_pair_id: self
+                .mentoring
+                .as_ref()
+                .and_then(|l| l.pair.as_ref())
+                .map(ToString::to_string)
+                .unwrap_or_default(),
         }
     }
 }

@@ -429,7 +429,7 @@ fn vtimezone(out: &mut Lines, zone: TimeZone, first: i32, last: i32) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::calendar::{
         ActivityDetails, ActivityKind, Audience, Format, GradeRange, Override, Recurrence,
@@ -437,7 +437,8 @@ mod tests {
     };
     use crate::ids::{ActivityId, OrgId};
 
-    fn activity() -> Activity {
+    /// A weekly network lesson, for tests.
+    pub(crate) fn activity() -> Activity {
         let start = NaiveDate::from_ymd_opt(2016, 5, 17)
             .unwrap()
             .and_hms_opt(14, 0, 0)
@@ -477,6 +478,7 @@ mod tests {
                         rdates: vec![],
                     }),
                 },
+                mentoring: None,
             },
             overrides: vec![Override {
                 original_start: start + Duration::weeks(2),

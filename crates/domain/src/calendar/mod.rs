@@ -3,6 +3,7 @@
 
 pub mod decide;
 pub mod ics;
+pub mod meeting;
 pub mod registration;
 pub mod schedule;
 
@@ -13,6 +14,7 @@ use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
 use crate::ids::{ActivityId, OrgId, RegistrationId};
 use crate::stable::string_enum;
 use crate::text;
+pub use meeting::MentoringLink;
 pub use schedule::{Occurrence, Override, OverrideChange, Recurrence, Schedule};
 
 string_enum!(
@@ -43,6 +45,9 @@ string_enum!(
         /// A sports event; its results are recorded like an olympiad's.
         Sport = "sport",
         Other = "other",
+        /// A meeting of a mentoring pair or group, seen by the pair's
+        /// organizations only.
+        MentoringMeeting = "mentoring_meeting",
     }
 );
 
@@ -94,6 +99,9 @@ string_enum!(
         Network = "network",
         /// The publisher's members only.
         Organization = "organization",
+        /// The members of the publisher and of its partners (the
+        /// co-organizing organizations) only.
+        Partners = "partners",
     }
 );
 
@@ -261,6 +269,9 @@ pub struct ActivityDetails {
     pub agreement_id: Option<String>,
     /// When it happens.
     pub schedule: Schedule,
+    /// The mentoring programme (and pair) it belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentoring: Option<MentoringLink>,
 }
 
 /// The longest title, in characters.
@@ -353,6 +364,7 @@ impl ActivityDetails {
             text::line("agreement_id", agreement, 100)?;
         }
         self.schedule = self.schedule.validate()?;
+        meeting::check(&self)?;
         Ok(self)
     }
 
@@ -516,7 +528,11 @@ impl Viewer {
             Viewer::Member(orgs) if orgs.contains(&activity.publisher) => true,
             _ if activity.status == ActivityStatus::Draft => false,
             Viewer::Anonymous => activity.details.visibility == Visibility::Public,
-            Viewer::Member(_) => activity.details.visibility != Visibility::Organization,
+            Viewer::Member(orgs) => match activity.details.visibility {
+                Visibility::Public | Visibility::Network => true,
+                Visibility::Organization => false,
+                Visibility::Partners => orgs.iter().any(|o| activity.details.partners.contains(o)),
+            },
         }
     }
 }
@@ -544,6 +560,8 @@ pub struct OccurrenceFilter {
     pub query: Option<String>,
     /// Include cancelled activities and occurrences.
     pub include_cancelled: bool,
+    /// Only activities of this mentoring programme (and pair, if set).
+    pub mentoring: Option<MentoringLink>,
 }
 
 /// What an iCalendar feed holds.
@@ -610,6 +628,18 @@ pub enum Error {
         /// What was refused.
         why: &'static str,
     },
+    /// The mentoring programme an activity names is not known here.
+    #[error("mentoring programme {0} not found")]
+    ProgrammeNotFound(String),
+    /// The mentoring pair an activity names is not known here.
+    #[error("mentoring pair {0} not found")]
+    PairNotFound(String),
+    /// A pair's meeting was asked for after the pair came to its end.
+    #[error("mentoring pair {id} is {state}: it meets no more")]
+    PairOver {
+        id: String,
+        state: crate::mentoring::PairState,
+    },
     /// The activity's registration window is not open now.
     #[error("registration is closed: {0}")]
     RegistrationClosed(String),
@@ -627,12 +657,15 @@ impl ServiceError for Error {
             Error::Invalid(_) => ErrorCode::InvalidArgument,
             Error::ActivityNotFound(_)
             | Error::RegistrationNotFound(_)
-            | Error::OrganizationNotFound(_) => ErrorCode::NotFound,
+            | Error::OrganizationNotFound(_)
+            | Error::ProgrammeNotFound(_)
+            | Error::PairNotFound(_) => ErrorCode::NotFound,
             Error::Denied(_) => ErrorCode::PermissionDenied,
             Error::VersionMismatch { .. }
             | Error::WrongStatus { .. }
             | Error::RegistrationClosed(_)
-            | Error::RegistrationRefused(_) => ErrorCode::FailedPrecondition,
+            | Error::RegistrationRefused(_)
+            | Error::PairOver { .. } => ErrorCode::FailedPrecondition,
             Error::Storage(e) => e.error_code(),
         }
     }
@@ -640,6 +673,8 @@ impl ServiceError for Error {
     fn field(&self) -> Option<&str> {
         match self {
             Error::Invalid(e) => Some(&e.field),
+            Error::ProgrammeNotFound(_) => Some("mentoring_programme_id"),
+            Error::PairNotFound(_) => Some("mentoring_pair_id"),
             _ => None,
         }
     }

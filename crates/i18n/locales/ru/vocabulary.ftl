@@ -22,6 +22,7 @@ activity-kind-round-table = Круглый стол
 activity-kind-festival = Фестиваль
 activity-kind-sport = Спортивное мероприятие
 activity-kind-other = Другое
+activity-kind-mentoring-meeting = Встреча наставника
 
 ## Directions of network cooperation
 
@@ -44,6 +45,7 @@ format-correspondence = Заочно
 visibility-public = Всем
 visibility-network = Участникам сети
 visibility-organization = Только своей организации
+visibility-partners = Организации-партнёры
 
 activity-status-draft = Черновик
 activity-status-published = Опубликовано

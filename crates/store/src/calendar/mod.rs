@@ -76,6 +76,7 @@ impl Store {
             let agreement = crate::agreement::find(tx.conn(), &id).await?;
             check_delivers(agreement.as_ref(), &id, publisher)?;
         }
+        let details = crate::mentoring::linked(tx.conn(), publisher, details).await?;
         let activity = Activity {
             id: ActivityId::generate(),
             publisher: publisher.clone(),
@@ -90,8 +91,9 @@ impl Store {
         sqlx::query(
             "INSERT INTO activities (id, publisher_id, kind, direction, format, visibility, status, \
              grade_min, grade_max, subjects_key, agreement_id, capacity, search_text, details, overrides, \
-             version, seats_version, next_position, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0, 1, $17, $18)",
+             partners_key, programme_id, pair_id, version, seats_version, next_position, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+             0, 1, $20, $21)",
         )
         .bind(activity.id.to_string())
         .bind(publisher.to_string())
@@ -181,6 +183,15 @@ impl Store {
             let agreement = crate::agreement::find(tx.conn(), &id).await?;
             check_delivers(agreement.as_ref(), &id, &current.publisher)?;
         }
+        if next.details.mentoring != current.details.mentoring
+            || next.details.kind != current.details.kind
+        {
+            next.details =
+                crate::mentoring::linked(tx.conn(), &current.publisher, next.details).await?;
+        } else if next.details.kind == edufed_domain::calendar::ActivityKind::MentoringMeeting {
+            // A pair's meeting stays open to the pair's organizations.
+            next.details.partners = current.details.partners.clone();
+        }
         next.id = current.id.clone();
         next.publisher = current.publisher.clone();
         next.created_at = current.created_at;
@@ -247,8 +258,8 @@ impl Store {
         sqlx::query(
             "UPDATE activities SET kind = $1, direction = $2, format = $3, visibility = $4, status = $5, \
              grade_min = $6, grade_max = $7, subjects_key = $8, agreement_id = $9, capacity = $10, \
-             search_text = $11, details = $12, overrides = $13, version = $14, updated_at = $15 \
-             WHERE id = $16",
+             search_text = $11, details = $12, overrides = $13, partners_key = $14, programme_id = $15, \
+             pair_id = $16, version = $17, updated_at = $18 WHERE id = $19",
         )
         .bind_activity(&next)?
         .bind(signed(next.version))
@@ -309,8 +320,24 @@ fn subjects_key(subjects: &[String]) -> String {
 /// A query built by sqlx's `Any` driver.
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
+/// The partners an activity seen by partners only is open to, as
+/// `|org|org|`; empty for every other visibility.
+fn partners_key(activity: &Activity) -> String {
+    if activity.details.visibility != Visibility::Partners || activity.details.partners.is_empty() {
+        return String::new();
+    }
+    let ids: Vec<String> = activity
+        .details
+        .partners
+        .iter()
+        .map(|o| o.to_string())
+        .collect();
+    format!("|{}|", ids.join("|"))
+}
+
 /// Binds the columns every row of an activity shares, `kind` through
-/// `overrides` in that order, for the node's own table and the mirror alike.
+/// `overrides` and then `partners_key`, `programme_id`, `pair_id`, in that
+/// order, for the node's own table and the mirror alike.
 pub(super) trait BindActivity: Sized {
     fn bind_activity(self, activity: &Activity) -> Result<Self, StorageError>;
 }
@@ -330,7 +357,21 @@ impl BindActivity for AnyQuery<'_> {
             .bind(a.details.capacity.map(i64::from))
             .bind(a.details.search_text())
             .bind(to_json(&a.details)?)
-            .bind(to_json(&a.overrides)?))
+            .bind(to_json(&a.overrides)?)
+            .bind(partners_key(a))
+            .bind(
+                a.details
+                    .mentoring
+                    .as_ref()
+                    .map(|l| l.programme.to_string()),
+            )
+            .bind(
+                a.details
+                    .mentoring
+                    .as_ref()
+                    .and_then(|l| l.pair.as_ref())
+                    .map(|p| p.to_string()),
+            ))
     }
 }
 

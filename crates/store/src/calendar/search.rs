@@ -205,6 +205,15 @@ fn push_occurrence_filter(q: &mut QueryText, filter: &OccurrenceFilter, viewer: 
     if let Some(agreement) = &filter.agreement_id {
         q.push(" AND a.agreement_id = $?", Value::Text(agreement.clone()));
     }
+    if let Some(link) = &filter.mentoring {
+        q.push(
+            " AND a.programme_id = $?",
+            Value::Text(link.programme.to_string()),
+        );
+        if let Some(pair) = &link.pair {
+            q.push(" AND a.pair_id = $?", Value::Text(pair.to_string()));
+        }
+    }
     if let Some(query) = &filter.query {
         q.push(
             " AND a.search_text LIKE $? ESCAPE '\\'",
@@ -285,10 +294,18 @@ fn push_visibility(q: &mut QueryText, viewer: &Viewer) {
             };
             q.push_list(
                 &format!(
-                    " AND ({mine} OR (a.status <> 'draft' AND a.visibility <> 'organization'))"
+                    " AND ({mine} OR (a.status <> 'draft' AND (a.visibility IN ('public', 'network')"
                 ),
                 list,
             );
+            // Seen by partners only: the viewer's organization among them.
+            for org in orgs {
+                q.push(
+                    " OR (a.visibility = 'partners' AND a.partners_key LIKE $? ESCAPE '\\')",
+                    Value::Text(format!("%|{}|%", like_escape(org.as_str()))),
+                );
+            }
+            q.raw(")))");
         }
     }
 }

@@ -6,6 +6,7 @@
 //! pupil's code, ever leaves the node.
 
 mod growth;
+mod links;
 mod mirrored;
 mod rows;
 
@@ -21,6 +22,7 @@ use edufed_domain::policy::{Action, Principal, Target, authorize, permitted};
 use sqlx::AnyConnection;
 
 pub(crate) use self::growth::teacher_figures;
+pub(crate) use self::links::linked;
 pub use self::mirrored::MirroredProgramme;
 use self::rows::{AssessmentRow, PAIR_COLUMNS, PROGRAMME_COLUMNS, PairRow, ProgrammeRow};
 use crate::Store;
