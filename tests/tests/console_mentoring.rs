@@ -1,7 +1,7 @@
 //! A lyceum's coordinator runs a mentoring programme in the web console,
 //! driven in a real Chromium: a programme with a gymnasium as partner, a
-//! pair across the two schools, a checkpoint and its outcome. Then the
-//! partner's coordinator reads the same through the API.
+//! pair across the two schools, its meetings, a checkpoint and its
+//! outcome. Then the partner's coordinator reads the same through the API.
 
 use edufed_proto::v1 as pb;
 use edufed_tests::console::{journey, organization, person, sign_in_link};
@@ -75,5 +75,39 @@ both_backends!(
             2,
             "the pair crosses the two schools"
         );
+        // The meetings the lyceum scheduled are in the gymnasium's calendar.
+        let meetings = pb::calendar_client::CalendarClient::with_interceptor(
+            node.channel().await,
+            Bearer::new(&partner.token),
+        )
+        .list_occurrences(pb::ListOccurrencesRequest {
+            from: Some(prost_types::Timestamp {
+                seconds: 1_756_684_800, // 2025-09-01
+                nanos: 0,
+            }),
+            to: Some(prost_types::Timestamp {
+                seconds: 1_767_225_600, // 2026-01-01
+                nanos: 0,
+            }),
+            mentoring_programme_id: pair.programme_id.clone(),
+            mentoring_pair_id: pair.id.clone(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .occurrences;
+        assert_eq!(meetings.len(), 4);
+        let details = meetings[0]
+            .activity
+            .as_ref()
+            .unwrap()
+            .details
+            .as_ref()
+            .unwrap();
+        assert_eq!(details.title, "Разбор открытого урока");
+        assert_eq!(details.kind, pb::ActivityKind::MentoringMeeting as i32);
+        assert_eq!(details.visibility, pb::Visibility::Partners as i32);
     }
 );

@@ -1,7 +1,8 @@
 // A lyceum's coordinator starts a mentoring programme for young teachers
 // with a gymnasium as partner, forms a pair across the two schools (after
 // the console refuses a pupil in a teachers' programme, beside the field),
-// starts it, assesses it at a checkpoint and records its outcome.
+// starts it, schedules its meetings, assesses it at a checkpoint and
+// records its outcome.
 export async function run({ setting, signIn, check, text, accessible }) {
   const page = await signIn(setting.coordinator);
   await page.getByRole("link", { name: "Наставничество" }).click();
@@ -60,6 +61,29 @@ export async function run({ setting, signIn, check, text, accessible }) {
   await page.getByRole("button", { name: "Начать", exact: true }).click();
   await page.waitForURL(/done=started/);
   check((await text(page)).includes("Работает"), "the pair is working");
+
+  // The pair's meetings: four weekly ones, after an end before the start
+  // that the API refuses and the console shows beside the end.
+  check((await text(page)).includes("Встреч пока не назначено"), "no meeting yet");
+  await page.getByLabel("Тема встречи").fill("Разбор открытого урока");
+  await page.locator("#meeting-date").fill("2025-10-07");
+  await page.getByLabel("Начало", { exact: true }).fill("15:00");
+  await page.getByLabel("Окончание", { exact: true }).fill("14:00");
+  await page.getByLabel("Сколько встреч").fill("4");
+  await page.getByRole("button", { name: "Назначить" }).click();
+  const endError = page.locator("#meeting-end-error");
+  check(await endError.isVisible(), "an end before the start is refused beside the end");
+  check(/[а-я]/i.test(await endError.innerText()), `in Russian: ${await endError.innerText()}`);
+  check((await page.getByLabel("Тема встречи").inputValue()) === "Разбор открытого урока",
+    "the form keeps what was typed");
+  await page.getByLabel("Окончание", { exact: true }).fill("16:00");
+  await page.getByLabel("Где").fill("каб. 214");
+  await page.getByRole("button", { name: "Назначить" }).click();
+  await page.waitForURL(/done=scheduled/);
+  await accessible(page, "the pair with its meetings");
+  const meetings = await page.locator(".meetings li").allInnerTexts();
+  check(meetings.length === 4, `four meetings are listed: ${meetings.join(" | ")}`);
+  check(meetings[0].includes("7 окт 2025, 15:00"), `in local time: ${meetings[0]}`);
 
   await page.getByLabel("Контрольная точка").fill("I полугодие 2025/26");
   await page.locator("#assess-on").fill("2025-12-20");

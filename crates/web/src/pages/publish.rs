@@ -338,11 +338,19 @@ async fn page(visitor: &Visitor, form: PublishForm, problem: Option<Problem>) ->
         &PublishPage {
             layout: Layout::new(visitor, Section::Calendar, t("publish-title")),
             publishers,
-            kinds: choices::<pb::ActivityKind>(number(&form.kind)),
+            // A pair's meeting, seen by the pair's organizations, is
+            // scheduled from the pair's page.
+            kinds: choices::<pb::ActivityKind>(number(&form.kind))
+                .into_iter()
+                .filter(|c| c.value != (pb::ActivityKind::MentoringMeeting as i32).to_string())
+                .collect(),
             directions: choices::<pb::Direction>(number(&form.direction)),
             formats: choices::<pb::Format>(number(&form.format)),
             places: choices::<pb::PlaceKind>(number(&form.place_kind)),
-            visibilities: choices::<pb::Visibility>(number(&form.visibility)),
+            visibilities: choices::<pb::Visibility>(number(&form.visibility))
+                .into_iter()
+                .filter(|c| c.value != (pb::Visibility::Partners as i32).to_string())
+                .collect(),
             days: DAYS
                 .iter()
                 .zip(days)

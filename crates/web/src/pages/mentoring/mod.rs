@@ -3,6 +3,7 @@
 //! checkpoints and outcome.
 
 mod list;
+mod meetings;
 mod pair;
 mod programme;
 mod teachers;
@@ -29,6 +30,10 @@ pub(crate) fn routes() -> Router<Console> {
         .route("/mentoring/pairs/{id}/assess", post(pair::assess))
         .route("/mentoring/pairs/{id}/complete", post(pair::complete))
         .route("/mentoring/pairs/{id}/end", post(pair::end))
+        .route(
+            "/mentoring/pairs/{id}/meetings",
+            post(meetings::schedule_meetings),
+        )
 }
 
 /// A programme's form, named: its own label for another form.

@@ -9,6 +9,7 @@ use axum::response::Response;
 use edufed_domain::policy::Action;
 use edufed_proto::v1 as pb;
 
+use super::meetings::{Meeting, MeetingForm, of_pair, publishers};
 use super::{date, form_name, state_class, term, who};
 use crate::errors::{Problem, above, beside, russian};
 use crate::page::{Layout, Section, failure, render_with, see_other, t};
@@ -51,6 +52,11 @@ struct PairPage {
     assesses: bool,
     closes: bool,
     results: Vec<Choice>,
+    meetings: Vec<Meeting>,
+    /// The pair's organizations the visitor schedules meetings for; none
+    /// when they may not, or the pair has ended.
+    publishers: Vec<Choice>,
+    meeting: MeetingForm,
     problem: Option<Problem>,
 }
 
@@ -62,7 +68,20 @@ impl PairPage {
     fn general_error(&self) -> String {
         above(
             self.problem.as_ref(),
-            &["on", "checkpoint", "scores", "reason", "outcome"],
+            &[
+                "on",
+                "checkpoint",
+                "scores",
+                "reason",
+                "outcome",
+                "details.title",
+                "details.schedule",
+                "details.place",
+                "date",
+                "start",
+                "end",
+                "weeks",
+            ],
         )
     }
 }
@@ -81,9 +100,10 @@ pub(crate) async fn show(
         "assessed" => Some(t("mentoring-pair-assessed")),
         "completed" => Some(t("mentoring-pair-completed")),
         "ended" => Some(t("mentoring-pair-ended")),
+        "scheduled" => Some(t("mentoring-meetings-scheduled")),
         _ => None,
     };
-    page(&visitor, &id, notice, None).await
+    page(&visitor, &id, notice, None, None).await
 }
 
 async fn page(
@@ -91,6 +111,7 @@ async fn page(
     id: &str,
     notice: Option<String>,
     problem: Option<Problem>,
+    meeting: Option<MeetingForm>,
 ) -> Response {
     let api = visitor.api();
     let record = match api
@@ -136,11 +157,7 @@ async fn page(
         ),
         (
             t("mentoring-term-column"),
-            if pair.ends_on.is_empty() {
-                date(&pair.starts_on)
-            } else {
-                term(&pair.starts_on, &pair.ends_on)
-            },
+            term(&pair.starts_on, &pair.ends_on),
         ),
     ];
     if let Some(outcome) = &pair.outcome {
@@ -187,6 +204,16 @@ async fn page(
         })
         .collect();
     let state = pb::PairState::try_from(pair.state).unwrap_or(pb::PairState::Unspecified);
+    let meetings = match of_pair(visitor, &pair).await {
+        Ok(meetings) => meetings,
+        Err(status) => return failure(&status),
+    };
+    let meeting = meeting.unwrap_or_default();
+    let publishers = if matches!(state, pb::PairState::Planned | pb::PairState::Active) {
+        publishers(visitor, &pair, &names, &meeting.publisher)
+    } else {
+        Vec::new()
+    };
     let runs = visitor.may_in_programme(Action::ManageMentoring, &programme);
     let assesses = visitor.may_in_programme(Action::AssessMentoring, &programme);
     let status = if problem.is_some() {
@@ -213,13 +240,27 @@ async fn page(
                 && !details.criteria.is_empty(),
             closes: assesses && matches!(state, pb::PairState::Planned | pb::PairState::Active),
             results: choices::<pb::MentoringResult>(0),
+            meetings,
+            publishers,
+            meeting,
             problem,
         },
     )
 }
 
 async fn refused(visitor: &Visitor, id: &str, status: &tonic::Status) -> Response {
-    page(visitor, id, None, Some(russian(status))).await
+    page(visitor, id, None, Some(russian(status)), None).await
+}
+
+/// The pair's page again, the scheduling form as it was posted and what
+/// was wrong with it.
+pub(super) async fn refused_meeting(
+    visitor: &Visitor,
+    id: &str,
+    form: MeetingForm,
+    problem: Problem,
+) -> Response {
+    page(visitor, id, None, Some(problem), Some(form)).await
 }
 
 /// A date as posted.
