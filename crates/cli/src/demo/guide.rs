@@ -278,6 +278,18 @@ pub(super) fn guide(
         university.url,
         token("magtu")
     )?;
+    writeln!(
+        out,
+        "   The running pairs meet weekly from next week; their meetings are in the calendar of
+   \
+         the pair's organizations only (МГТУ's on the university node, not ТУСУР's):"
+    )?;
+    writeln!(
+        out,
+        "     edufed activity list --programme <programme id> --server {} --token-file {}",
+        university.url,
+        token("magtu")
+    )?;
     writeln!(out, "   and in the web console: {}/mentoring", hub.url)?;
     writeln!(out)?;
     writeln!(

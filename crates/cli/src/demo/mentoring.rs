@@ -208,7 +208,7 @@ pub(super) async fn load_mentoring(
     admins: &mut Admins<'_>,
     today: NaiveDate,
 ) -> anyhow::Result<String> {
-    let (mut programmes, mut pairs) = (0, 0);
+    let (mut programmes, mut pairs, mut meetings_held) = (0, 0, 0);
     for seed in PROGRAMMES {
         let year = school_year(today) + seed.year;
         let conn = admins.of(seed.owner).await?;
@@ -312,6 +312,10 @@ pub(super) async fn load_mentoring(
                     ..Default::default()
                 }),
             };
+            if matches!(pair.end, End::Open) {
+                meetings(conn, seed, name, &programme.id, &added.id, today).await?;
+                meetings_held += 1;
+            }
             if let Some(close) = close {
                 client
                     .close_pair(pb::ClosePairRequest {
@@ -353,7 +357,66 @@ pub(super) async fn load_mentoring(
     Ok(format!(
         "{programmes} mentoring programmes of the seeds with {pairs} pairs and groups \
          (Lyceum 7's young teachers with Gymnasium 24 over the last school year, with \
-         checkpoints and outcomes; МГМЛ's pupils mentored by МГТУ students across nodes); \
-         Lyceum 7's and Gymnasium 24's teachers for the last school year"
+         checkpoints and outcomes; МГМЛ's pupils mentored by МГТУ students across nodes), \
+         {meetings_held} of them meeting weekly in the calendar; Lyceum 7's and Gymnasium \
+         24's teachers for the last school year"
     ))
+}
+
+/// Eight weekly meetings of a running pair (named by its mentor) from next
+/// week, published by the programme's owner and seen by the pair's organizations only.
+async fn meetings(
+    conn: &crate::client::Connection,
+    seed: &Programme,
+    mentor: &str,
+    programme: &str,
+    pair: &str,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let zone = conn
+        .directory()
+        .get_organization(pb::GetOrganizationRequest {
+            organization: seed.owner.into(),
+        })
+        .await
+        .context("the owner's time zone")?
+        .into_inner()
+        .time_zone;
+    let first =
+        today + chrono::Duration::days(8 - i64::from(today.weekday().num_days_from_monday()));
+    conn.calendar()
+        .publish_activity(pb::PublishActivityRequest {
+            publisher: seed.owner.into(),
+            details: Some(pb::ActivityDetails {
+                title: format!("Встреча наставника: {}", mentor),
+                kind: pb::ActivityKind::MentoringMeeting.into(),
+                audience: Some(pb::Audience {
+                    teachers: true,
+                    ..Default::default()
+                }),
+                format: pb::Format::InPerson.into(),
+                place: Some(pb::Place {
+                    kind: pb::PlaceKind::AtPublisher.into(),
+                    value: String::new(),
+                }),
+                visibility: pb::Visibility::Partners.into(),
+                schedule: Some(pb::Schedule {
+                    time_zone: zone,
+                    start: format!("{first}T15:30"),
+                    end: format!("{first}T16:30"),
+                    all_day: false,
+                    recurrence: Some(pb::Recurrence {
+                        rule: "FREQ=WEEKLY;COUNT=8".into(),
+                        ..Default::default()
+                    }),
+                }),
+                mentoring_programme_id: programme.into(),
+                mentoring_pair_id: pair.into(),
+                ..Default::default()
+            }),
+            draft: false,
+        })
+        .await
+        .with_context(|| format!("cannot schedule the meetings of «{}»", seed.title))?;
+    Ok(())
 }

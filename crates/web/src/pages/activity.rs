@@ -109,6 +109,8 @@ struct ActivityPage {
     waitlisted: u32,
     registrations: Vec<RegistrationRow>,
     can_register: bool,
+    /// The mentoring pair (or programme) it belongs to: its page and name.
+    mentoring: Option<(String, String)>,
     /// The visitor publishes it: they see every cohort and record results.
     publisher: bool,
     /// Its results name winners and prize-winners, not only attendance.
@@ -316,6 +318,13 @@ async fn page(
         }
         facts.push((t("activity-coordinator"), text));
     }
+    if details.visibility == pb::Visibility::Partners as i32 {
+        let seen_by: Vec<String> = std::iter::once(&activity.publisher_id)
+            .chain(&details.partner_organization_ids)
+            .map(|org| names.name(org))
+            .collect();
+        facts.push((t("activity-seen-by"), seen_by.join(", ")));
+    }
     facts.push((t("activity-zone"), ru().zone(zone, visitor.now)));
 
     let selected = form.occurrence.trim().to_owned();
@@ -469,7 +478,23 @@ async fn page(
             occurrences,
             waitlisted: found.waitlisted,
             registrations,
-            can_register: !cancelled && visitor.may_somewhere(Action::RegisterCohorts),
+            // A pair's meeting is for the pair; nobody registers groups.
+            can_register: !cancelled
+                && details.kind != pb::ActivityKind::MentoringMeeting as i32
+                && visitor.may_somewhere(Action::RegisterCohorts),
+            mentoring: if !details.mentoring_pair_id.is_empty() {
+                Some((
+                    format!("/mentoring/pairs/{}", details.mentoring_pair_id),
+                    t("activity-mentoring-pair"),
+                ))
+            } else if !details.mentoring_programme_id.is_empty() {
+                Some((
+                    format!("/mentoring/{}", details.mentoring_programme_id),
+                    t("activity-mentoring-programme"),
+                ))
+            } else {
+                None
+            },
             publisher: is_publisher,
             competitive,
             organizations,
