@@ -511,6 +511,7 @@ both_backends!(
                     headcount: 25,
                     teacher: "Иванова М. П.".into(),
                     teacher_contact: String::new(),
+                    teachers: false,
                 }),
             })
             .await

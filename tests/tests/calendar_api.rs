@@ -238,6 +238,7 @@ both_backends!(publish_find_register_and_withdraw, |backend| async move {
         headcount,
         teacher: "Казак О.Г.".into(),
         teacher_contact: String::new(),
+        teachers: false,
     };
     let register = |headcount| pb::RegisterRequest {
         activity_id: activity.id.clone(),
@@ -557,6 +558,7 @@ both_backends!(
                     headcount: 12,
                     teacher: "Казак О.Г.".into(),
                     teacher_contact: String::new(),
+                    teachers: false,
                 }),
             })
             .await

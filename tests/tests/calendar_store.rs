@@ -111,7 +111,7 @@ fn excursion(title: &str, capacity: u32, start: NaiveDateTime) -> ActivityDetail
 fn cohort(org: &OrgId, headcount: u32) -> Cohort {
     Cohort {
         org_id: org.clone(),
-        grades: GradeRange::new("grades", 9, 9).unwrap(),
+        grades: Some(GradeRange::new("grades", 9, 9).unwrap()),
         headcount,
         teacher: "Учитель".into(),
         teacher_contact: None,
@@ -343,7 +343,7 @@ both_backends!(registration_rules, |backend| async move {
 
     // Grades outside the audience.
     let mut small = cohort(&school, 5);
-    small.grades = GradeRange::new("grades", 2, 3).unwrap();
+    small.grades = Some(GradeRange::new("grades", 2, 3).unwrap());
     assert!(matches!(
         store
             .register(register(&activity.id, None, small), &OPERATOR, None)

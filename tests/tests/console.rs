@@ -86,6 +86,7 @@ both_backends!(
                     headcount: 15,
                     teacher: "Петрова А. И.".into(),
                     teacher_contact: String::new(),
+                    teachers: false,
                 }),
             })
             .await
@@ -281,6 +282,7 @@ both_backends!(
             headcount,
             teacher: "Сидорова Е. В.".into(),
             teacher_contact: String::new(),
+            teachers: false,
         };
         let university = &university;
         let coordinator = &coordinator;

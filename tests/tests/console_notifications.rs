@@ -69,6 +69,7 @@ both_backends!(
                     headcount: 8,
                     teacher: "Учитель".into(),
                     teacher_contact: String::new(),
+                    teachers: false,
                 }),
             })
             .await

@@ -96,6 +96,7 @@ fn cohort(org: &str, min: u32, max: u32, headcount: u32) -> Option<pb::Cohort> {
         headcount,
         teacher: "Петрова А. И.".into(),
         teacher_contact: String::new(),
+        teachers: false,
     })
 }
 

@@ -284,6 +284,7 @@ both_backends!(
                 headcount: 12,
                 teacher: "Казак О.Г.".into(),
                 teacher_contact: String::new(),
+                teachers: false,
             }),
         };
         let registration = hub_calendar

@@ -186,6 +186,7 @@ both_backends!(
                         headcount,
                         teacher: "Учитель".into(),
                         teacher_contact: String::new(),
+                        teachers: false,
                     }),
                 })
                 .await

@@ -106,6 +106,7 @@ both_backends!(
                     headcount: 12,
                     teacher: "Учитель".into(),
                     teacher_contact: String::new(),
+                    teachers: false,
                 }),
             })
             .await

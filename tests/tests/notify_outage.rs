@@ -101,6 +101,7 @@ both_backends!(
                         headcount: 1 + n % 3,
                         teacher: format!("Учитель {n}"),
                         teacher_contact: String::new(),
+                        teachers: false,
                     }),
                 })
                 .await
@@ -165,6 +166,7 @@ both_backends!(
                     headcount: 5,
                     teacher: "Учитель".into(),
                     teacher_contact: String::new(),
+                    teachers: false,
                 }),
             })
             .await

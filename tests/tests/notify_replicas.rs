@@ -90,6 +90,7 @@ async fn replicas_send_each_notification_once() {
                     headcount: 1,
                     teacher: format!("Учитель {n}"),
                     teacher_contact: String::new(),
+                    teachers: false,
                 }),
             })
             .await

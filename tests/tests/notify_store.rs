@@ -72,6 +72,7 @@ both_backends!(
             headcount,
             teacher: "Учитель".into(),
             teacher_contact: String::new(),
+            teachers: false,
         };
         let register = |token: String, org: &'static str, headcount| {
             let activity = activity.id.clone();

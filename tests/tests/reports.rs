@@ -147,6 +147,7 @@ fn cohort(org: &str, min: u32, max: u32, headcount: u32) -> Option<pb::Cohort> {
         headcount,
         teacher: "Классный руководитель".into(),
         teacher_contact: String::new(),
+        teachers: false,
     })
 }
 

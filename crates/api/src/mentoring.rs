@@ -4,7 +4,7 @@
 //! taking the programme (its owner, partners and coordinator) as target.
 
 use edufed_domain::directory::OrgRef;
-use edufed_domain::ids::{OrgId, PairId, ProgrammeId};
+use edufed_domain::ids::{GrowthId, OrgId, PairId, PersonId, ProgrammeId};
 use edufed_domain::mentoring::Error;
 use edufed_domain::policy::Principal;
 use edufed_proto::v1 as pb;
@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 
 use crate::auth::principal;
 use crate::context::Context;
+use crate::convert::growth::{consent_out, growth_out, new_growth};
 use crate::convert::mentoring::{
     Orgs, assessment_out, close, details, details_error, mirrored_programme_out, new_assessment,
     new_pair, org_fields, pair_out, participants, programme_out, record_out, shared_pair_out,
@@ -275,6 +276,75 @@ impl MentoringService {
         })
     }
 
+    async fn set_growth_consent(
+        &self,
+        caller: &Principal,
+        req: pb::SetGrowthConsentRequest,
+    ) -> Result<pb::GrowthConsent, ApiError> {
+        let org = self.owner_named("organization", &req.organization).await?;
+        let consent = self
+            .ctx
+            .store
+            .set_growth_consent(&org, req.given, caller)
+            .await?;
+        Ok(match consent {
+            Some(consent) => consent_out(&consent),
+            None => pb::GrowthConsent {
+                organization_id: org.to_string(),
+                person_id: caller.person_id.to_string(),
+                given_at: None,
+            },
+        })
+    }
+
+    async fn record_growth(
+        &self,
+        caller: &Principal,
+        req: pb::RecordGrowthRequest,
+    ) -> Result<pb::GrowthRecord, ApiError> {
+        let org = self.owner_named("organization", &req.organization).await?;
+        let person = if req.person_id.trim().is_empty() {
+            caller.person_id.clone()
+        } else {
+            PersonId::parse("person_id", &req.person_id)?
+        };
+        let new = new_growth(org, person, &req)?;
+        let record = self.ctx.store.record_growth(new, caller).await?;
+        Ok(growth_out(&record))
+    }
+
+    async fn delete_growth(
+        &self,
+        caller: &Principal,
+        req: pb::DeleteGrowthRequest,
+    ) -> Result<pb::DeleteGrowthResponse, ApiError> {
+        let id = GrowthId::parse("id", &req.id)?;
+        self.ctx.store.delete_growth(&id, caller).await?;
+        Ok(pb::DeleteGrowthResponse {})
+    }
+
+    async fn list_growth(
+        &self,
+        caller: &Principal,
+        req: pb::ListGrowthRequest,
+    ) -> Result<pb::ListGrowthResponse, ApiError> {
+        let org = self.owner_named("organization", &req.organization).await?;
+        let person = if req.person_id.trim().is_empty() {
+            None
+        } else {
+            Some(PersonId::parse("person_id", &req.person_id)?)
+        };
+        let (records, consents) = self
+            .ctx
+            .store
+            .list_growth(&org, person.as_ref(), caller)
+            .await?;
+        Ok(pb::ListGrowthResponse {
+            records: records.iter().map(growth_out).collect(),
+            consents: consents.iter().map(consent_out).collect(),
+        })
+    }
+
     async fn assess_pair(
         &self,
         caller: &Principal,
@@ -317,4 +387,8 @@ calls! {
     assess_pair(pb::AssessPairRequest) -> pb::MentoringAssessment;
     set_teacher_figures(pb::TeacherFigures) -> pb::TeacherFigures;
     list_teacher_figures(pb::ListTeacherFiguresRequest) -> pb::ListTeacherFiguresResponse;
+    set_growth_consent(pb::SetGrowthConsentRequest) -> pb::GrowthConsent;
+    record_growth(pb::RecordGrowthRequest) -> pb::GrowthRecord;
+    delete_growth(pb::DeleteGrowthRequest) -> pb::DeleteGrowthResponse;
+    list_growth(pb::ListGrowthRequest) -> pb::ListGrowthResponse;
 }

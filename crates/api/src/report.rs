@@ -243,6 +243,9 @@ impl ReportsService {
                     association_members: f.association_members,
                     growth_system: f.growth_system,
                     growth_system_share: share(f.growth_system, f.teachers),
+                    courses_recorded: t.courses_recorded,
+                    course_hours_recorded: t.course_hours_recorded,
+                    seminar_visits: t.seminar_visits,
                 }
             })
             .collect();

@@ -264,6 +264,7 @@ async fn seed(node: &TestNode, clock: &Clock, scale: usize) -> Network {
                             headcount: rng.gen_range(5..=15),
                             teacher: "Учитель".into(),
                             teacher_contact: String::new(),
+                            teachers: false,
                         }),
                     })
                     .await;

@@ -132,7 +132,7 @@ async fn register(store: &Store, school: &OrgId, courses: &[ActivityId], count: 
                             occurrence: None,
                             cohort: Cohort {
                                 org_id: school.clone(),
-                                grades: GradeRange::new("grades", 9, 9).unwrap(),
+                                grades: Some(GradeRange::new("grades", 9, 9).unwrap()),
                                 headcount: 1,
                                 teacher: "Учитель".into(),
                                 teacher_contact: None,

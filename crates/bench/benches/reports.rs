@@ -949,7 +949,7 @@ async fn seed(store: &Store, clock: &Clock, url: &str, scale: usize) -> Seeded {
                     let grade = rng.gen_range(low..=high);
                     let cohort = Cohort {
                         org_id: school.id.clone(),
-                        grades: GradeRange::new("grades", grade, grade).unwrap(),
+                        grades: Some(GradeRange::new("grades", grade, grade).unwrap()),
                         headcount,
                         teacher: format!("Учитель {n}"),
                         teacher_contact: None,

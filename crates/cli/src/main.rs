@@ -8,6 +8,7 @@ mod booking;
 mod client;
 mod demo;
 mod directory;
+mod growth;
 mod ics;
 mod login;
 mod mentoring;
@@ -138,6 +139,10 @@ enum Command {
     /// outcomes.
     #[command(subcommand)]
     Mentoring(Box<mentoring::MentoringCommand>),
+    /// Teachers' professional growth by person, for those who agree: your
+    /// agreement, the records, an organization's list.
+    #[command(subcommand)]
+    Growth(growth::GrowthCommand),
     /// Peer nodes, pinned by the fingerprint of their key (operator only).
     #[command(subcommand)]
     Peer(peer::PeerCommand),
@@ -231,6 +236,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mentoring(command) => {
             let conn = Connection::open(&cli.client).await?;
             mentoring::mentoring(conn, *command, cli.client.output).await
+        }
+        Command::Growth(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            growth::growth(conn, command, cli.client.output).await
         }
         Command::Peer(command) => {
             let conn = Connection::open(&cli.client).await?;

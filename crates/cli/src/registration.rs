@@ -21,10 +21,18 @@ pub enum RegistrationCommand {
         /// The registering organization (id or slug).
         #[arg(long)]
         org: String,
-        /// The group's grades, e.g. 9 or 9-10.
+        /// The group's grades, e.g. 9 or 9-10 (a group of students).
+        #[arg(
+            long,
+            required_unless_present = "teachers",
+            conflicts_with = "teachers"
+        )]
+        grades: Option<String>,
+        /// A group of teachers (for a seminar, a round table, an internship
+        /// for teachers): no grades.
         #[arg(long)]
-        grades: String,
-        /// How many students come, 1 to 1000.
+        teachers: bool,
+        /// How many people come, 1 to 1000.
         #[arg(long)]
         headcount: u32,
         /// The responsible teacher's name.
@@ -80,7 +88,11 @@ pub(crate) async fn print_registrations(
     ]);
     for r in list {
         let c = r.cohort.clone().unwrap_or_default();
-        let g = c.grades.unwrap_or_default();
+        let grades_label = match c.grades {
+            None => ru().text("activity-teachers-group"),
+            Some(g) if g.min == g.max => g.min.to_string(),
+            Some(g) => format!("{}–{}", g.min, g.max),
+        };
         let results = r
             .results
             .map(|x| {
@@ -98,11 +110,7 @@ pub(crate) async fn print_registrations(
             r.position.to_string(),
             named!(pb::RegistrationState, r.state),
             zones.organization_name(&c.organization).await,
-            if g.min == g.max {
-                g.min.to_string()
-            } else {
-                format!("{}–{}", g.min, g.max)
-            },
+            grades_label,
             c.headcount.to_string(),
             c.teacher,
             occurrence,
@@ -126,6 +134,7 @@ pub async fn registration(
             activity,
             org,
             grades: g,
+            teachers,
             headcount,
             teacher,
             contact,
@@ -136,10 +145,11 @@ pub async fn registration(
                 occurrence_start: occurrence.as_deref().map(instant).transpose()?,
                 cohort: Some(pb::Cohort {
                     organization: org,
-                    grades: Some(grades(&g)?),
+                    grades: g.as_deref().map(grades).transpose()?,
                     headcount,
                     teacher,
                     teacher_contact: contact,
+                    teachers,
                 }),
             })
             .await?

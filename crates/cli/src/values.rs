@@ -296,6 +296,7 @@ mod tests {
     use edufed_proto::v1 as pb;
 
     use super::*;
+    use crate::growth::GrowthKind;
     use crate::mentoring::{MentoringForm, MentoringResult};
 
     /// Every value but UNSPECIFIED is named as the protobuf enum names it,
@@ -354,6 +355,7 @@ mod tests {
         check!(ReportDimension => ReportDimension, "REPORT_DIMENSION_");
         check!(MentoringForm => MentoringForm, "MENTORING_FORM_");
         check!(MentoringResult => MentoringResult, "MENTORING_RESULT_");
+        check!(GrowthKind => GrowthKind, "GROWTH_KIND_");
     }
 
     /// Flags that took their values in any case before they were enums

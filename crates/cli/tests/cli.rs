@@ -1528,6 +1528,7 @@ async fn a_killed_forwarder_never_runs_a_write_twice() {
                     headcount: 1,
                     teacher: "Казак О.Г.".into(),
                     teacher_contact: String::new(),
+                    teachers: false,
                 }),
             });
             request.metadata_mut().insert(

@@ -239,6 +239,7 @@ async fn a_killed_node_sends_each_notification_once() {
                                 headcount: 1,
                                 teacher: format!("Учитель {n}"),
                                 teacher_contact: String::new(),
+                                teachers: false,
                             }),
                         })
                         .await;

@@ -105,6 +105,10 @@ id_type!(
     /// Identifies a pair's assessment at a checkpoint.
     AssessmentId
 );
+id_type!(
+    /// Identifies a record of a teacher's professional growth.
+    GrowthId
+);
 
 #[cfg(test)]
 mod tests {

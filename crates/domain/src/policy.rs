@@ -111,6 +111,12 @@ pub enum Action {
     AssessMentoring,
     /// State the organization's teachers and their professional growth.
     StateTeacherFigures,
+    /// Agree (or no longer agree) that one's own professional growth is
+    /// recorded by person in an organization: the person alone.
+    ConsentToGrowthRecords,
+    /// Record, correct or read a teacher's professional growth by person:
+    /// the teacher, or the organization's admins and coordinators.
+    RecordTeacherGrowth,
 }
 
 impl Action {
@@ -144,6 +150,8 @@ impl Action {
             Action::ViewMentoringRegister => "read the mentoring register",
             Action::AssessMentoring => "assess mentoring pairs and record their outcomes",
             Action::StateTeacherFigures => "state the organization's teachers and their growth",
+            Action::ConsentToGrowthRecords => "agree to this person's growth being recorded",
+            Action::RecordTeacherGrowth => "record this teacher's professional growth",
         }
     }
 }
@@ -168,6 +176,11 @@ pub enum Target<'a> {
         owner: &'a OrgId,
         partners: &'a [OrgId],
         coordinator: &'a PersonId,
+    },
+    /// A teacher's professional growth in an organization.
+    Growth {
+        org: &'a OrgId,
+        person: &'a PersonId,
     },
     /// One person, with what decides who may act for them.
     Person {
@@ -230,10 +243,17 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
         ) => true,
         // Organizations are created by the operator; tokens follow the person rule.
         (
-            CreateOrganization | ManageTokens | ManagePeers | ViewAllRecords | ManageNotifications
-            | OperateNotifications,
+            CreateOrganization
+            | ManageTokens
+            | ManagePeers
+            | ViewAllRecords
+            | ManageNotifications
+            | OperateNotifications
+            | ConsentToGrowthRecords,
             _,
         ) => false,
+        // A teacher's own growth is the person rule's (`Target::Growth`).
+        (RecordTeacherGrowth, Some(Admin | Coordinator)) => true,
         _ => false,
     }
 }
@@ -396,6 +416,31 @@ pub fn authorize(principal: &Principal, action: Action, target: Target<'_>) -> R
                 }))
             }
         }
+        Target::Growth { org, person } => {
+            // A teacher records their own growth (once they agreed, which
+            // the store checks); the organization's admins and coordinators
+            // record anyone's who agreed. Only the teacher agrees.
+            let member = principal.role_in(org).is_some();
+            let own = *person == principal.person_id && member;
+            let allowed = match action {
+                Action::ConsentToGrowthRecords => own,
+                Action::RecordTeacherGrowth => own || role_permits(principal.role_in(org), action),
+                _ => false,
+            };
+            if allowed {
+                Ok(())
+            } else if action == Action::ConsentToGrowthRecords {
+                Err(Denied(format!(
+                    "only the person, as a member of organization {org}, may {}",
+                    action.describe()
+                )))
+            } else {
+                Err(Denied(format!(
+                    "only the teacher, or an admin or coordinator of organization {org}, may {}",
+                    action.describe()
+                )))
+            }
+        }
         Target::Person {
             id,
             operator,
@@ -499,6 +544,56 @@ mod tests {
     /// assesses its pairs and records their outcomes, as one table: the
     /// owner's members by role, a partner's members by role, the
     /// programme's coordinator (a teacher of the owner), and an outsider.
+    #[test]
+    fn growth_table() {
+        use Action::*;
+        use Role::*;
+        let school = OrgId::generate();
+        let other = OrgId::generate();
+        let teacher = principal(&[(&school, Teacher)]);
+        let callers = [
+            ("the teacher", teacher.clone()),
+            ("the school's admin", principal(&[(&school, Admin)])),
+            (
+                "the school's coordinator",
+                principal(&[(&school, Coordinator)]),
+            ),
+            ("another teacher", principal(&[(&school, Teacher)])),
+            ("the school's viewer", principal(&[(&school, Viewer)])),
+            ("another school's admin", principal(&[(&other, Admin)])),
+        ];
+        let table = [
+            (
+                ConsentToGrowthRecords,
+                [true, false, false, false, false, false],
+            ),
+            (RecordTeacherGrowth, [true, true, true, false, false, false]),
+        ];
+        for (action, expected) in table {
+            for ((who, caller), allowed) in callers.iter().zip(expected) {
+                let target = Target::Growth {
+                    org: &school,
+                    person: &teacher.person_id,
+                };
+                assert_eq!(
+                    authorize(caller, action, target).is_ok(),
+                    allowed,
+                    "{action:?} as {who}"
+                );
+            }
+        }
+        // The teacher, no longer a member, agrees to nothing there.
+        let gone = Principal {
+            memberships: Vec::new(),
+            ..teacher.clone()
+        };
+        let target = Target::Growth {
+            org: &school,
+            person: &teacher.person_id,
+        };
+        assert!(authorize(&gone, ConsentToGrowthRecords, target).is_err());
+    }
+
     #[test]
     fn mentoring_table() {
         use Action::*;

@@ -272,6 +272,11 @@ fn the_domains_errors_translate_whole() {
             mentoring::Error::OrganizationNotFound(a.clone()),
             mentoring::Error::PersonNotFound(a.clone()),
             mentoring::Error::AgreementNotFound(a.clone()),
+            mentoring::Error::GrowthNotFound(a.clone()),
+            mentoring::Error::NoConsent {
+                person: a.clone(),
+                organization: a.clone(),
+            },
             mentoring::Error::ProgrammeVersion {
                 id: edufed_domain::ids::ProgrammeId::from_stored(a.clone()),
                 expected: 2,
@@ -494,6 +499,8 @@ fn check_policy(org: &OrgId, failures: &mut Vec<String>) {
         ViewMentoringRegister,
         AssessMentoring,
         StateTeacherFigures,
+        ConsentToGrowthRecords,
+        RecordTeacherGrowth,
     ];
     let principal = |role: Option<Role>| Principal {
         person_id: PersonId::generate(),
@@ -520,6 +527,10 @@ fn check_policy(org: &OrgId, failures: &mut Vec<String>) {
                     owner: org,
                     partners: &orgs,
                     coordinator: &other,
+                },
+                Target::Growth {
+                    org,
+                    person: &other,
                 },
             ] {
                 if let Err(denied) = authorize(&p, action, target) {

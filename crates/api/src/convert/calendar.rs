@@ -60,11 +60,22 @@ fn grades(field: &str, range: &pb::GradeRange) -> Result<GradeRange, FieldError>
     GradeRange::new(field, range.min, range.max)
 }
 
-pub(crate) fn cohort_grades(range: Option<&pb::GradeRange>) -> Result<GradeRange, FieldError> {
-    grades(
-        "cohort.grades",
-        range.ok_or_else(|| FieldError::new("cohort.grades", "is required"))?,
-    )
+/// A cohort's grades: required for students, none for teachers.
+pub(crate) fn cohort_grades(
+    range: Option<&pb::GradeRange>,
+    teachers: bool,
+) -> Result<Option<GradeRange>, FieldError> {
+    match (range, teachers) {
+        (Some(_), true) => Err(FieldError::new(
+            "cohort.grades",
+            "a group of teachers has no grades",
+        )),
+        (None, true) => Ok(None),
+        (range, false) => Ok(Some(grades(
+            "cohort.grades",
+            range.ok_or_else(|| FieldError::new("cohort.grades", "is required"))?,
+        )?)),
+    }
 }
 
 /// The publisher's activity details, from the request's `details`; `zone`
@@ -223,7 +234,7 @@ pub(crate) fn register(req: &pb::RegisterRequest, org: OrgId) -> Result<Register
         .ok_or_else(|| FieldError::new("cohort", "is required"))?;
     let cohort = Cohort {
         org_id: org,
-        grades: cohort_grades(raw.grades.as_ref())?,
+        grades: cohort_grades(raw.grades.as_ref(), raw.teachers)?,
         headcount: raw.headcount,
         teacher: raw.teacher.clone(),
         teacher_contact: Some(raw.teacher_contact.clone()),
@@ -383,13 +394,14 @@ impl ToProto for Registration {
                 .map(timestamp),
             cohort: Some(pb::Cohort {
                 organization: self.cohort.org_id.to_string(),
-                grades: Some(pb::GradeRange {
-                    min: u32::from(self.cohort.grades.min),
-                    max: u32::from(self.cohort.grades.max),
+                grades: self.cohort.grades.map(|g| pb::GradeRange {
+                    min: u32::from(g.min),
+                    max: u32::from(g.max),
                 }),
                 headcount: self.cohort.headcount,
                 teacher: self.cohort.teacher.clone(),
                 teacher_contact: self.cohort.teacher_contact.clone().unwrap_or_default(),
+                teachers: self.cohort.grades.is_none(),
             }),
             state: state_out(self.state),
             position: self.position,

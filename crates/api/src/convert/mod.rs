@@ -7,6 +7,7 @@ pub(crate) mod agreement;
 pub(crate) mod booking;
 pub(crate) mod calendar;
 pub(crate) mod directory;
+pub(crate) mod growth;
 pub(crate) mod mentoring;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};

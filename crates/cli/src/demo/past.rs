@@ -316,6 +316,7 @@ async fn load_at(
                         headcount: c.headcount,
                         teacher: "Ответственный педагог школы".to_owned(),
                         teacher_contact: String::new(),
+                        teachers: false,
                     }),
                 })
                 .await

@@ -163,16 +163,25 @@ impl<'a> Seats<'a> {
             )));
         }
         let cohort = &register.cohort;
-        let Some(grades) = activity.details.audience.students else {
-            return Err(Error::RegistrationRefused(
-                "this activity is not for students; cohorts are groups of students".into(),
-            ));
-        };
-        if !grades.overlaps(cohort.grades) {
-            return Err(Error::RegistrationRefused(format!(
-                "grades {}–{} are outside the activity's {}–{}",
-                cohort.grades.min, cohort.grades.max, grades.min, grades.max
-            )));
+        match (cohort.grades, activity.details.audience.students) {
+            (None, _) if !activity.details.audience.teachers => {
+                return Err(Error::RegistrationRefused(
+                    "this activity is not for teachers; register a group of students".into(),
+                ));
+            }
+            (None, _) => {}
+            (Some(_), None) => {
+                return Err(Error::RegistrationRefused(
+                    "this activity is not for students; cohorts are groups of students".into(),
+                ));
+            }
+            (Some(cohort_grades), Some(grades)) if !grades.overlaps(cohort_grades) => {
+                return Err(Error::RegistrationRefused(format!(
+                    "grades {}–{} are outside the activity's {}–{}",
+                    cohort_grades.min, cohort_grades.max, grades.min, grades.max
+                )));
+            }
+            (Some(_), Some(_)) => {}
         }
         if activity.details.visibility == Visibility::Organization
             && cohort.org_id != activity.publisher

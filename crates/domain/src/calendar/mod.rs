@@ -52,6 +52,16 @@ string_enum!(
 );
 
 impl ActivityKind {
+    /// The kinds a teacher attends to grow professionally: the network's
+    /// seminars, round tables, conferences, master classes, internships.
+    pub const TEACHERS_GROWTH: [ActivityKind; 5] = [
+        ActivityKind::Seminar,
+        ActivityKind::RoundTable,
+        ActivityKind::Conference,
+        ActivityKind::MasterClass,
+        ActivityKind::TeacherInternship,
+    ];
+
     /// Whether results (participants, prize-winners, winners) are recorded.
     pub fn has_results(self) -> bool {
         matches!(

@@ -26,14 +26,16 @@ string_enum!(
 /// The largest group one registration may bring.
 pub const MAX_HEADCOUNT: u32 = 1000;
 
-/// A group of students from one organization: no child's personal data.
+/// A group of students, or of teachers, from one organization: no child's
+/// personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cohort {
     /// The registering organization.
     pub org_id: OrgId,
-    /// Checked against the activity's audience.
-    pub grades: GradeRange,
-    /// Students, 1 to [`MAX_HEADCOUNT`]: the seats the group takes.
+    /// The students' grades, checked against the activity's audience;
+    /// `None` for a group of teachers (for an activity for teachers).
+    pub grades: Option<GradeRange>,
+    /// People, 1 to [`MAX_HEADCOUNT`]: the seats the group takes.
     pub headcount: u32,
     /// The responsible teacher's name.
     pub teacher: String,
@@ -434,7 +436,7 @@ mod tests {
             occurrence,
             cohort: Cohort {
                 org_id: org.clone(),
-                grades: GradeRange::new("grades", 9, 9).unwrap(),
+                grades: Some(GradeRange::new("grades", 9, 9).unwrap()),
                 headcount,
                 teacher: "Учитель".into(),
                 teacher_contact: None,

@@ -19,7 +19,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use self::decide::{Close, Transition};
-pub use self::growth::{MAX_TEACHERS, TeacherFigures};
+pub use self::growth::{
+    GrowthConsent, GrowthKind, GrowthRecord, MAX_HOURS, MAX_TEACHERS, NewGrowthRecord,
+    TeacherFigures,
+};
 use crate::calendar::GradeRange;
 use crate::error::{ErrorCode, FieldError, ServiceError, StorageError};
 use crate::ids::{AgreementId, AssessmentId, OrgId, PairId, PersonId, ProgrammeId};
@@ -761,6 +764,16 @@ pub enum Error {
     PersonNotFound(String),
     #[error("agreement {0} not found")]
     AgreementNotFound(String),
+    #[error("growth record {0} not found")]
+    GrowthNotFound(String),
+    /// A teacher's growth is recorded by person only once they agreed.
+    #[error(
+        "person {person} has not agreed to have their growth recorded by person in organization {organization}"
+    )]
+    NoConsent {
+        person: String,
+        organization: String,
+    },
     /// The state does not allow the change.
     #[error("the pair is {pair_state}, so it cannot be {pair_transition}")]
     WrongState {
@@ -800,12 +813,14 @@ impl ServiceError for Error {
             | Error::ProgrammeFull { .. }
             | Error::WrongState { .. }
             | Error::ProgrammeVersion { .. }
-            | Error::PairVersion { .. } => ErrorCode::FailedPrecondition,
+            | Error::PairVersion { .. }
+            | Error::NoConsent { .. } => ErrorCode::FailedPrecondition,
             Error::ProgrammeNotFound(_)
             | Error::PairNotFound(_)
             | Error::OrganizationNotFound(_)
             | Error::PersonNotFound(_)
-            | Error::AgreementNotFound(_) => ErrorCode::NotFound,
+            | Error::AgreementNotFound(_)
+            | Error::GrowthNotFound(_) => ErrorCode::NotFound,
             Error::Denied(_) => ErrorCode::PermissionDenied,
             Error::Storage(e) => e.error_code(),
         }

@@ -318,7 +318,7 @@ mod tests {
             occurrence: None,
             cohort: Cohort {
                 org_id: org("school"),
-                grades: GradeRange::new("grades", 9, 9).unwrap(),
+                grades: Some(GradeRange::new("grades", 9, 9).unwrap()),
                 headcount: 12,
                 teacher: "Учитель".into(),
                 teacher_contact: None,

@@ -47,7 +47,7 @@ fn index(facts: &Facts) -> HashMap<&ActivityId, &ActivityFacts> {
 /// The day a registration counts on: its occurrence's, or for the whole
 /// series the first occurrence within the period. `None` when it falls
 /// outside the period, or its occurrence or activity was cancelled.
-fn dated(
+pub(super) fn dated(
     facts: &Facts,
     r: &RegistrationFacts,
     a: &ActivityFacts,
@@ -228,7 +228,7 @@ fn deliveries<'a>(facts: &'a Facts, period: &Period) -> HashMap<&'a AgreementId,
         }
     }
     // (agreement, school, grades) → (largest headcount, its attendance).
-    type CohortKey<'k> = (&'k AgreementId, &'k OrgId, (u8, u8));
+    type CohortKey<'k> = (&'k AgreementId, &'k OrgId, Option<(u8, u8)>);
     let mut cohorts: HashMap<CohortKey, (u32, u32)> = HashMap::new();
     for r in &facts.registrations {
         if r.state != RegistrationState::Confirmed {
@@ -556,7 +556,7 @@ fn count(facts: &Facts, scope: &Scope, period: &Period) -> Counts {
         .filter(|a| a.kind == AgreementKind::NetworkForm)
         .map(|a| &a.id)
         .collect();
-    let mut covered: HashMap<(&OrgId, &AgreementId, (u8, u8)), u32> = HashMap::new();
+    let mut covered: HashMap<(&OrgId, &AgreementId, Option<(u8, u8)>), u32> = HashMap::new();
     let mut placed: BTreeMap<&OrgId, (u32, u32)> = BTreeMap::new();
     let mut pupils: BTreeMap<&ActivityId, u32> = BTreeMap::new();
     for r in &facts.registrations {

@@ -53,6 +53,9 @@ pub struct ActivityFacts {
     pub agreement_id: Option<AgreementId>,
     /// Cancelled as a whole.
     pub cancelled: bool,
+    /// Teachers are among its audience (read for the kinds teachers grow
+    /// by, [`ActivityKind::TEACHERS_GROWTH`], only).
+    pub teachers: bool,
     /// Its occurrences, by start.
     pub occurrences: Vec<OccurrenceFacts>,
 }
@@ -69,8 +72,8 @@ pub struct RegistrationFacts {
     pub state: RegistrationState,
     /// Pupils registered.
     pub headcount: u32,
-    /// The cohort's lowest and highest grade.
-    pub grades: (u8, u8),
+    /// The cohort's lowest and highest grade; `None` for teachers.
+    pub grades: Option<(u8, u8)>,
     /// Results, once recorded.
     pub results: Option<Results>,
 }
@@ -180,6 +183,8 @@ pub struct Records {
     pub pairs: Vec<crate::mentoring::SharedPair>,
     /// Teachers' figures stated on this node, by organization and year.
     pub teacher_figures: Vec<crate::mentoring::TeacherFigures>,
+    /// Teachers' growth recorded by person on this node (those who agreed).
+    pub growth: Vec<crate::mentoring::GrowthRecord>,
 }
 
 impl Facts {

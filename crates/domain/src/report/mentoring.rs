@@ -8,8 +8,12 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::{Dimension, Facts, Period, Query, SchoolYear};
-use crate::ids::OrgId;
-use crate::mentoring::{MentoringForm, OutcomeResult, PairState, SharedPair, TeacherFigures};
+use crate::calendar::ActivityKind;
+use crate::calendar::registration::RegistrationState;
+use crate::ids::{OrgId, PersonId};
+use crate::mentoring::{
+    GrowthKind, MentoringForm, OutcomeResult, PairState, SharedPair, TeacherFigures,
+};
 
 /// What a row of the mentoring report is about; empty parts are not
 /// grouped by.
@@ -80,6 +84,15 @@ pub struct TeacherRow {
     /// Young teachers of the organization mentored in pairs of the form
     /// «молодой учитель – опытный учитель» working in the period.
     pub young_mentored: u32,
+    /// Teachers who agreed to records by person with a qualification
+    /// course completed in the school year, and those courses' hours.
+    pub courses_recorded: u32,
+    pub course_hours_recorded: u32,
+    /// Teachers' visits to the network's seminars, round tables,
+    /// conferences, master classes and internships in the period, from the
+    /// organization's registrations: attended where recorded, else the
+    /// confirmed headcount.
+    pub seminar_visits: u32,
 }
 
 impl TeacherRow {
@@ -96,6 +109,27 @@ pub struct MentoringReport {
     pub rows: Vec<MentoringRow>,
     pub total: MentoringRow,
     pub teachers: Vec<TeacherRow>,
+}
+
+/// The organization's teachers' visits to the kinds of activity teachers
+/// grow by, for teachers, in `period`.
+fn seminar_visits(facts: &Facts, org: &OrgId, period: &Period) -> u32 {
+    let activities: std::collections::HashMap<_, _> = facts
+        .activities
+        .iter()
+        .filter(|a| a.teachers && ActivityKind::TEACHERS_GROWTH.contains(&a.kind))
+        .map(|a| (&a.id, a))
+        .collect();
+    facts
+        .registrations
+        .iter()
+        .filter(|r| &r.org_id == org && r.state == RegistrationState::Confirmed)
+        .filter_map(|r| {
+            let a = activities.get(&r.activity_id)?;
+            super::compute::dated(facts, r, a, period)?;
+            Some(r.results.as_ref().map_or(r.headcount, |x| x.attended))
+        })
+        .sum()
 }
 
 /// Whether the pair worked at some time in `period`.
@@ -180,6 +214,24 @@ pub fn mentoring(facts: &Facts, q: &Query) -> MentoringReport {
         .map(|f| TeacherRow {
             org_id: f.org_id.clone(),
             figures: f.clone(),
+            courses_recorded: {
+                let people: std::collections::BTreeSet<&PersonId> = facts
+                    .growth
+                    .iter()
+                    .filter(|g| g.org_id == f.org_id && g.kind == GrowthKind::Course)
+                    .filter(|g| SchoolYear::of(g.on) == year)
+                    .map(|g| &g.person)
+                    .collect();
+                u32::try_from(people.len()).unwrap_or(u32::MAX)
+            },
+            course_hours_recorded: facts
+                .growth
+                .iter()
+                .filter(|g| g.org_id == f.org_id && g.kind == GrowthKind::Course)
+                .filter(|g| SchoolYear::of(g.on) == year)
+                .filter_map(|g| g.hours)
+                .sum(),
+            seminar_visits: seminar_visits(facts, &f.org_id, &q.period),
             young_mentored: facts
                 .pairs
                 .iter()

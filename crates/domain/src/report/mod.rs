@@ -99,7 +99,10 @@ pub fn local_day(at: DateTime<Utc>, zone: TimeZone) -> NaiveDate {
 }
 
 /// A grade range as "8" or "8-9".
-pub fn grade_label(grades: (u8, u8)) -> String {
+pub fn grade_label(grades: Option<(u8, u8)>) -> String {
+    let Some(grades) = grades else {
+        return "teachers".into();
+    };
     if grades.0 == grades.1 {
         grades.0.to_string()
     } else {

@@ -179,3 +179,6 @@ reports-col-courses = Прошли КПК
 reports-col-seminars = На сетевых семинарах
 reports-col-association = В ассоциации наставников
 reports-col-growth-system = В национальной системе роста
+reports-col-courses-recorded = КПК по личным записям педагогов
+reports-col-seminar-visits = Посещений семинаров сети (по заявкам)
+reports-grade-teachers = Педагоги

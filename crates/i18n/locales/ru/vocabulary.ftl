@@ -349,3 +349,11 @@ pair-transition-assessed = оценена
 mentoring-participant-kind-adult = Взрослый
 mentoring-participant-kind-cohort = Группа учеников
 mentoring-participant-kind-pupil = Ученик (по коду)
+
+## What a teacher's growth record is of
+
+growth-kind-course = Курсы повышения квалификации (КПК)
+growth-kind-internship = Стажировка
+growth-kind-seminar = Семинар, круглый стол, конференция
+growth-kind-association = Ассоциация наставников
+growth-kind-growth-system = Национальная система профессионального роста

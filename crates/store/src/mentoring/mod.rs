@@ -8,6 +8,7 @@
 mod growth;
 mod links;
 mod mirrored;
+mod records;
 mod rows;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use sqlx::AnyConnection;
 pub(crate) use self::growth::teacher_figures;
 pub(crate) use self::links::linked;
 pub use self::mirrored::MirroredProgramme;
+pub(crate) use self::records::growth_records;
 use self::rows::{AssessmentRow, PAIR_COLUMNS, PROGRAMME_COLUMNS, PairRow, ProgrammeRow};
 use crate::Store;
 use crate::error::storage;

@@ -162,6 +162,12 @@ impl Store {
         // Activities, own then mirrored, with their occurrences in the window.
         let mut activities: Vec<ActivityFacts> = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
+        // The kinds teachers grow by, a fixed list of the domain's names.
+        let growth = edufed_domain::calendar::ActivityKind::TEACHERS_GROWTH
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
         for (table, occurrences) in [
             ("activities", "occurrences"),
             ("mirror_activities", "mirror_occurrences"),
@@ -183,7 +189,8 @@ impl Store {
             // Only those with an occurrence in the window: the load follows
             // the period asked for, not the node's history.
             for row in sqlx::query_as::<_, ActivityFactsRow>(&format!(
-                "SELECT id, publisher_id, kind, direction, agreement_id, status FROM {table} \
+                "SELECT id, publisher_id, kind, direction, agreement_id, status, \
+                 CASE WHEN kind IN ({growth}) THEN details END AS details FROM {table} \
                  WHERE status <> 'draft' AND id IN (SELECT activity_id FROM {occurrences} \
                  WHERE start_at >= $1 AND start_at < $2)"
             ))
@@ -247,7 +254,7 @@ impl Store {
                 org_id: r.cohort.org_id,
                 state: r.state,
                 headcount: r.cohort.headcount,
-                grades: (r.cohort.grades.min, r.cohort.grades.max),
+                grades: r.cohort.grades.map(|g| (g.min, g.max)),
                 results: r.results,
             });
         }
@@ -339,6 +346,7 @@ impl Store {
                 targets,
                 pairs,
                 teacher_figures: crate::mentoring::teacher_figures(&mut conn, None).await?,
+                growth: crate::mentoring::growth_records(&mut conn).await?,
             },
         ))
     }

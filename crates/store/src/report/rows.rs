@@ -75,6 +75,19 @@ pub(super) struct ActivityFactsRow {
     direction: Option<String>,
     agreement_id: Option<String>,
     status: String,
+    /// The details, for the kinds teachers grow by only.
+    details: Option<String>,
+}
+
+/// The audience of stored details; the rest is not read.
+#[derive(Deserialize)]
+struct StoredDetails {
+    audience: StoredAudience,
+}
+
+#[derive(Deserialize)]
+struct StoredAudience {
+    teachers: bool,
 }
 
 impl ActivityFactsRow {
@@ -94,6 +107,10 @@ impl ActivityFactsRow {
                 .map_err(StorageError::new)?,
             agreement_id: self.agreement_id.map(AgreementId::from_stored),
             cancelled: self.status == "cancelled",
+            teachers: match &self.details {
+                Some(details) => from_json::<StoredDetails>(details)?.audience.teachers,
+                None => false,
+            },
             occurrences,
         })
     }
@@ -102,7 +119,8 @@ impl ActivityFactsRow {
 /// The grades of a stored cohort; the rest of it is not read.
 #[derive(Deserialize)]
 struct StoredCohort {
-    grades: StoredGrades,
+    /// `None` for a group of teachers.
+    grades: Option<StoredGrades>,
 }
 
 #[derive(Deserialize)]
@@ -136,7 +154,7 @@ impl TryFrom<RegistrationFactsRow> for RegistrationFacts {
             org_id: OrgId::from_stored(row.org_id),
             state: RegistrationState::parse("state", &row.state).map_err(StorageError::new)?,
             headcount: u32::try_from(row.headcount).unwrap_or(0),
-            grades: (cohort.grades.min, cohort.grades.max),
+            grades: cohort.grades.map(|g| (g.min, g.max)),
             results: row.results.as_deref().map(from_json).transpose()?,
         })
     }

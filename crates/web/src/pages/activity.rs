@@ -47,6 +47,9 @@ pub(crate) struct RegisterForm {
     /// whole series.
     #[serde(default)]
     occurrence: String,
+    /// `teachers` for a group of teachers, else a group of students.
+    #[serde(default)]
+    group: String,
     #[serde(default)]
     grade_min: String,
     #[serde(default)]
@@ -115,6 +118,9 @@ struct ActivityPage {
     publisher: bool,
     /// Its results name winners and prize-winners, not only attendance.
     competitive: bool,
+    /// Who may come: students (by grade), teachers, or both.
+    for_students: bool,
+    for_teachers: bool,
     organizations: Vec<OrgChoice>,
     form: RegisterForm,
     problem: Option<Problem>,
@@ -188,13 +194,14 @@ pub(crate) async fn register(Path(id): Path<String>, posted: Posted<RegisterForm
             .map(|seconds| prost_types::Timestamp { seconds, nanos: 0 }),
         cohort: Some(pb::Cohort {
             organization: form.organization.trim().to_owned(),
-            grades: Some(pb::GradeRange {
+            grades: (form.group != "teachers").then(|| pb::GradeRange {
                 min: number(&form.grade_min),
                 max: number(&form.grade_max),
             }),
             headcount: number(&form.headcount),
             teacher: form.teacher.trim().to_owned(),
             teacher_contact: form.teacher_contact.trim().to_owned(),
+            teachers: form.group == "teachers",
         }),
     };
     match visitor.api().calendar().register(request).await {
@@ -399,7 +406,7 @@ async fn page(
                 .grades
                 .as_ref()
                 .map(|g| ru().grades(g.min, g.max))
-                .unwrap_or_default();
+                .unwrap_or_else(|| t("activity-teachers-group"));
             let state = r.state();
             RegistrationRow {
                 id: r.id.clone(),
@@ -497,6 +504,11 @@ async fn page(
             },
             publisher: is_publisher,
             competitive,
+            for_students: details
+                .audience
+                .as_ref()
+                .is_some_and(|a| a.students.is_some()),
+            for_teachers: details.audience.as_ref().is_some_and(|a| a.teachers),
             organizations,
             form,
             problem,

@@ -351,6 +351,8 @@ async fn fetch(
                     "reports-col-seminars",
                     "reports-col-association",
                     "reports-col-growth-system",
+                    "reports-col-courses-recorded",
+                    "reports-col-seminar-visits",
                 ],
                 r.teachers
                     .iter()
@@ -364,6 +366,8 @@ async fn fetch(
                             with_share(x.seminars, x.seminars_share),
                             n(x.association_members),
                             with_share(x.growth_system, x.growth_system_share),
+                            n(x.courses_recorded),
+                            n(x.seminar_visits),
                         ]
                     })
                     .collect(),
@@ -437,6 +441,7 @@ fn dimension_value(which: Which, dimension: Dimension, key: &Key) -> String {
             ),
         },
         Dimension::Month => or_none(&month(&key.month)),
+        Dimension::Grade if key.grade == "teachers" => t("reports-grade-teachers"),
         Dimension::Grade => {
             let bounds = key
                 .grade
