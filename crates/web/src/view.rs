@@ -69,7 +69,8 @@ proto_names!(
     ReportDimension,
     MentoringForm,
     PairState,
-    MentoringResult
+    MentoringResult,
+    GrowthKind
 );
 
 /// A protobuf enum value named in Russian; empty for UNSPECIFIED or unknown.

@@ -133,9 +133,36 @@ export async function run({ setting, signIn, check, text, accessible }) {
   await page.waitForURL(/done=stated/);
   check((await text(page, ".teachers")).includes("2025/26"), "the stated year is listed");
 
+  // Her own growth, by person once she agrees: a course without its hours
+  // is refused beside the hours; withdrawing erases what she recorded.
+  await page.goto(page.url().replace(/\/mentoring\/teachers.*$/, "/mentoring/growth"));
+  await accessible(page, "one's own growth before agreeing");
+  check((await text(page)).includes("не давали согласия"), "nothing is recorded before she agrees");
+  await page.getByRole("button", { name: "Согласен(на) на персональный учёт" }).click();
+  await page.waitForURL(/done=agreed/);
+  await page.getByLabel("Что это").selectOption({ label: "Курсы повышения квалификации (КПК)" });
+  await page.getByLabel("Название").fill("Формирующее оценивание");
+  await page.getByLabel("Дата").fill("2025-11-20");
+  await page.getByRole("button", { name: "Сохранить" }).click();
+  const hoursError = page.locator("[id$=-error][id^=hours-]");
+  check(await hoursError.isVisible(), "a course without hours is refused beside the hours");
+  check(/[а-я]/i.test(await hoursError.innerText()), `in Russian: ${await hoursError.innerText()}`);
+  check((await page.getByLabel("Название").inputValue()) === "Формирующее оценивание", "the form keeps the title");
+  await page.getByLabel("Часов").fill("72");
+  await page.getByRole("button", { name: "Сохранить" }).click();
+  await page.waitForURL(/done=recorded/);
+  await accessible(page, "one's own growth with a record");
+  check((await text(page, ".records")).includes("72 часа"), "the course is listed with its hours");
+  check((await text(page, ".everyone")).includes("Соколова Ирина Викторовна"),
+    "the coordinator sees the records of those who agreed, by name");
+  await page.getByRole("button", { name: "Отозвать согласие и удалить мои записи" }).click();
+  await page.waitForURL(/done=withdrawn/);
+  check((await text(page)).includes("не давали согласия") && !(await text(page)).includes("Формирующее оценивание"),
+    "withdrawing erases her records");
+
   // The report's shares: the lyceum mentors the gymnasium's young teacher,
   // none of its own four; half its teachers completed a КПК.
-  await page.goto(page.url().replace(/\/mentoring\/teachers.*$/, "/reports/mentoring?from=2025-09-01&to=2026-05-31"));
+  await page.goto(page.url().replace(/\/mentoring\/growth.*$/, "/reports/mentoring?from=2025-09-01&to=2026-05-31"));
   await accessible(page, "the mentoring report");
   const teachers = await text(page, "#teachers");
   check(teachers.includes("60 4 0 (0 %) 30 (50 %)"), `the shares: ${teachers}`);

@@ -267,6 +267,11 @@ places = { $count ->
     [few] { $count } места
    *[many] { $count } мест
 }
+hours = { $count ->
+    [one] { $count } час
+    [few] { $count } часа
+   *[many] { $count } часов
+}
 
 ## Time zones people meet in the network
 

@@ -2,6 +2,7 @@
 //! part in, a programme with its closed register, and a pair with its
 //! checkpoints and outcome.
 
+mod growth;
 mod list;
 mod meetings;
 mod pair;
@@ -23,6 +24,9 @@ pub(crate) fn routes() -> Router<Console> {
             "/mentoring/teachers",
             get(teachers::show).post(teachers::state),
         )
+        .route("/mentoring/growth", get(growth::show).post(growth::record))
+        .route("/mentoring/growth/consent", post(growth::consent))
+        .route("/mentoring/growth/delete", post(growth::delete))
         .route("/mentoring/{id}", get(programme::show))
         .route("/mentoring/{id}/pairs", post(programme::add_pair))
         .route("/mentoring/pairs/{id}", get(pair::show))
