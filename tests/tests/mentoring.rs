@@ -738,6 +738,58 @@ both_backends!(lyceum_sevens_young_teachers, |backend| async move {
         .unwrap();
     assert_eq!((next_year.pairs, next_year.previous), (0, 3));
 
+    // The indicators, with a target like any other: the lyceum means to
+    // have a quarter of its teachers in the national growth system.
+    let mut by_lyceum_reports = pb::reports_client::ReportsClient::with_interceptor(
+        node.channel().await,
+        Bearer::new(&admin),
+    );
+    by_lyceum_reports
+        .set_target(pb::SetTargetRequest {
+            indicator: "teachers_growth_system".into(),
+            organization: "lyceum7".into(),
+            due: "2026-05-31".into(),
+            value: 25.0,
+            note: "Программа развития".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let indicators = reports
+        .indicators_report(pb::ReportRequest {
+            from: "2025-09-01".into(),
+            to: "2026-05-31".into(),
+            network: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .rows;
+    let lyceum_id = programme.owner_id.clone();
+    let value = |indicator: &str, org: &str| {
+        let row = indicators
+            .iter()
+            .find(|r| r.indicator == indicator && r.organization == org)
+            .unwrap_or_else(|| panic!("{indicator} for «{org}»"));
+        (row.value, row.numerator, row.denominator)
+    };
+    assert_eq!(value("mentoring_pairs", ""), (3.0, 3.0, 1.0));
+    assert_eq!(value("mentoring_crossing", ""), (33.33, 1.0, 3.0));
+    assert_eq!(value("young_teachers_mentored", ""), (50.0, 3.0, 6.0));
+    assert_eq!(
+        value("young_teachers_mentored", &lyceum_id),
+        (50.0, 2.0, 4.0)
+    );
+    assert_eq!(value("teachers_courses", ""), (50.0, 55.0, 110.0));
+    assert_eq!(value("teachers_seminars", &lyceum_id), (33.33, 20.0, 60.0));
+    let growth = indicators
+        .iter()
+        .find(|r| r.indicator == "teachers_growth_system" && r.organization == lyceum_id)
+        .unwrap();
+    assert_eq!((growth.value, growth.target, growth.gap), (20.0, 25.0, 5.0));
+    assert_eq!(growth.unit, "%");
+
     // The change log carries what a pair is, never who is in it.
     let payloads = texts(
         &node,

@@ -1123,6 +1123,32 @@ both_backends!(every_figure_of_every_report, |backend| async move {
             k("participants_per_activity", ""),
             (48.0, 2.0, Some(24.0), Some(10.0), Some(14.0), None, None),
         ),
+        // No mentoring and no teachers stated: counts of nothing, shares
+        // of nothing without a value.
+        (
+            k("mentoring_pairs", ""),
+            (0.0, 1.0, Some(0.0), Some(0.0), Some(0.0), None, None),
+        ),
+        (
+            k("mentoring_crossing", ""),
+            (0.0, 0.0, None, None, None, None, None),
+        ),
+        (
+            k("young_teachers_mentored", ""),
+            (0.0, 0.0, None, None, None, None, None),
+        ),
+        (
+            k("teachers_courses", ""),
+            (0.0, 0.0, None, None, None, None, None),
+        ),
+        (
+            k("teachers_seminars", ""),
+            (0.0, 0.0, None, None, None, None, None),
+        ),
+        (
+            k("teachers_growth_system", ""),
+            (0.0, 0.0, None, None, None, None, None),
+        ),
     ]);
     assert_eq!(rows, expected);
     let due: Vec<_> = got
@@ -1402,7 +1428,7 @@ async fn csv_export_matches_the_report() {
     .await;
     assert_eq!(status, 200);
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(value["rows"].as_array().unwrap().len(), 15);
+    assert_eq!(value["rows"].as_array().unwrap().len(), 21);
 }
 
 /// The console's report pages over the dataset, in a real Chromium: the

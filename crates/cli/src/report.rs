@@ -127,7 +127,9 @@ pub enum TargetCommand {
     /// organization, a city, or the network.
     Set {
         /// network_coverage, winners_share, activities_held,
-        /// agreements_signed or participants_per_activity.
+        /// agreements_signed, participants_per_activity, mentoring_pairs,
+        /// mentoring_crossing, young_teachers_mentored, teachers_courses,
+        /// teachers_seminars or teachers_growth_system.
         indicator: String,
         /// The value, in the indicator's unit (percent for shares).
         value: f64,

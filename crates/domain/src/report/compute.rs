@@ -25,7 +25,7 @@ fn day_in(at: DateTime<Utc>, tz: chrono_tz::Tz) -> NaiveDate {
     at.with_timezone(&tz).date_naive()
 }
 
-fn admits(facts: &Facts, scope: &Scope, org: &OrgId) -> bool {
+pub(super) fn admits(facts: &Facts, scope: &Scope, org: &OrgId) -> bool {
     match facts.orgs.get(org) {
         Some(o) => scope.admits(o),
         None => *scope == Scope::Network,
@@ -537,9 +537,9 @@ pub fn resources(facts: &Facts, q: &Query) -> ResourcesReport {
 /// Numerator and denominator of each indicator per organization, and the
 /// scope's whole, for one period.
 #[derive(Default)]
-struct Counts {
-    per_org: BTreeMap<(Indicator, OrgId), (f64, f64)>,
-    total: BTreeMap<Indicator, (f64, f64)>,
+pub(super) struct Counts {
+    pub(super) per_org: BTreeMap<(Indicator, OrgId), (f64, f64)>,
+    pub(super) total: BTreeMap<Indicator, (f64, f64)>,
 }
 
 fn count(facts: &Facts, scope: &Scope, period: &Period) -> Counts {
@@ -679,6 +679,7 @@ fn count(facts: &Facts, scope: &Scope, period: &Period) -> Counts {
         }
     }
     c.total.insert(Indicator::AgreementsSigned, (signed, 1.0));
+    super::mentoring::count(facts, &|org| in_scope(org), period, &mut c);
     c
 }
 

@@ -248,3 +248,93 @@ pub fn mentoring(facts: &Facts, q: &Query) -> MentoringReport {
         teachers,
     }
 }
+
+/// The mentoring indicators of `period` into `c`: pairs working (each of
+/// their organizations in scope counts the pair), the share joining
+/// organizations, and, for the school year the period starts in, the
+/// shares of the teachers each organization stated.
+pub(super) fn count(
+    facts: &Facts,
+    in_scope: &dyn Fn(&OrgId) -> bool,
+    period: &Period,
+    c: &mut super::compute::Counts,
+) {
+    use super::Indicator;
+    let mut pairs: BTreeMap<&OrgId, (f64, f64)> = BTreeMap::new();
+    let (mut all, mut crossing) = (0.0, 0.0);
+    let mut young: BTreeMap<&OrgId, f64> = BTreeMap::new();
+    for pair in facts.pairs.iter().filter(|p| works_in(p, period)) {
+        let orgs: Vec<&OrgId> = pair.organizations.iter().filter(|o| in_scope(o)).collect();
+        if orgs.is_empty() {
+            continue;
+        }
+        let crosses = f64::from(u8::from(pair.organizations.len() > 1));
+        all += 1.0;
+        crossing += crosses;
+        for org in orgs {
+            let p = pairs.entry(org).or_default();
+            p.0 += crosses;
+            p.1 += 1.0;
+        }
+        if pair.form == MentoringForm::YoungTeacher {
+            for (org, count) in &pair.mentees_by_org {
+                *young.entry(org).or_default() += f64::from(*count);
+            }
+        }
+    }
+    for (org, (crosses, count)) in &pairs {
+        c.per_org
+            .insert((Indicator::MentoringPairs, (*org).clone()), (*count, 1.0));
+        c.per_org.insert(
+            (Indicator::MentoringCrossing, (*org).clone()),
+            (*crosses, *count),
+        );
+    }
+    c.total.insert(Indicator::MentoringPairs, (all, 1.0));
+    c.total
+        .insert(Indicator::MentoringCrossing, (crossing, all));
+
+    let year = SchoolYear::of(period.from);
+    for indicator in [
+        Indicator::YoungTeachersMentored,
+        Indicator::TeachersCourses,
+        Indicator::TeachersSeminars,
+        Indicator::TeachersGrowthSystem,
+    ] {
+        c.total.entry(indicator).or_default();
+    }
+    for f in facts
+        .teacher_figures
+        .iter()
+        .filter(|f| f.school_year == year && in_scope(&f.org_id))
+    {
+        let mentored = young.get(&f.org_id).copied().unwrap_or(0.0);
+        for (indicator, n, d) in [
+            (
+                Indicator::YoungTeachersMentored,
+                mentored.min(f64::from(f.young_teachers)),
+                f64::from(f.young_teachers),
+            ),
+            (
+                Indicator::TeachersCourses,
+                f64::from(f.courses),
+                f64::from(f.teachers),
+            ),
+            (
+                Indicator::TeachersSeminars,
+                f64::from(f.seminars),
+                f64::from(f.teachers),
+            ),
+            (
+                Indicator::TeachersGrowthSystem,
+                f64::from(f.growth_system),
+                f64::from(f.teachers),
+            ),
+        ] {
+            c.per_org.insert((indicator, f.org_id.clone()), (n, d));
+            let t = c.total.entry(indicator).or_default();
+            t.0 += n;
+            t.1 += d;
+        }
+    }
+}

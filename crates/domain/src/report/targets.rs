@@ -23,19 +23,49 @@ string_enum!(
         AgreementsSigned = "agreements_signed",
         /// Pupils registered per activity held.
         ParticipantsPerActivity = "participants_per_activity",
+        /// Mentoring pairs and groups working in the period.
+        MentoringPairs = "mentoring_pairs",
+        /// Pairs joining people of more than one organization, as a share
+        /// of the pairs, percent.
+        MentoringCrossing = "mentoring_crossing",
+        /// Young teachers mentored, as a share of the young teachers the
+        /// organization states, percent.
+        YoungTeachersMentored = "young_teachers_mentored",
+        /// Teachers who completed a qualification course (КПК), as a share
+        /// of the teachers stated, percent.
+        TeachersCourses = "teachers_courses",
+        /// Teachers who attended the network's seminars, as a share of the
+        /// teachers stated, percent.
+        TeachersSeminars = "teachers_seminars",
+        /// Teachers in the national system of professional growth, as a
+        /// share of the teachers stated, percent.
+        TeachersGrowthSystem = "teachers_growth_system",
     }
 );
 
 impl Indicator {
     /// Whether the value is a percentage.
     pub fn is_share(self) -> bool {
-        matches!(self, Indicator::NetworkCoverage | Indicator::WinnersShare)
+        !matches!(
+            self,
+            Indicator::ActivitiesHeld
+                | Indicator::AgreementsSigned
+                | Indicator::ParticipantsPerActivity
+                | Indicator::MentoringPairs
+        )
     }
 
     /// The unit in words.
     pub fn unit(self) -> &'static str {
         match self {
-            Indicator::NetworkCoverage | Indicator::WinnersShare => "%",
+            Indicator::NetworkCoverage
+            | Indicator::WinnersShare
+            | Indicator::MentoringCrossing
+            | Indicator::YoungTeachersMentored
+            | Indicator::TeachersCourses
+            | Indicator::TeachersSeminars
+            | Indicator::TeachersGrowthSystem => "%",
+            Indicator::MentoringPairs => "pairs and groups",
             Indicator::ActivitiesHeld => "activities",
             Indicator::AgreementsSigned => "agreements",
             Indicator::ParticipantsPerActivity => "pupils per activity",
@@ -50,6 +80,14 @@ impl Indicator {
             Indicator::ActivitiesHeld => "Joint activities held",
             Indicator::AgreementsSigned => "Network agreements signed",
             Indicator::ParticipantsPerActivity => "Pupils registered per activity held",
+            Indicator::MentoringPairs => "Mentoring pairs and groups working",
+            Indicator::MentoringCrossing => "Mentoring pairs joining organizations",
+            Indicator::YoungTeachersMentored => "Young teachers with a mentor",
+            Indicator::TeachersCourses => "Teachers who completed a qualification course",
+            Indicator::TeachersSeminars => "Teachers at the network's seminars",
+            Indicator::TeachersGrowthSystem => {
+                "Teachers in the national system of professional growth"
+            }
         }
     }
 }

@@ -65,6 +65,7 @@ reports-basis = { $numerator } из { $denominator }
 reports-unit-activities-held = мероприятий
 reports-unit-agreements-signed = договоров
 reports-unit-participants-per-activity = учеников на мероприятие
+reports-unit-mentoring-pairs = пар и групп
 
 ## Activities
 

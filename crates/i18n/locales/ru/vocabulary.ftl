@@ -179,6 +179,12 @@ indicator-winners-share = Доля победителей и призёров
 indicator-activities-held = Проведено мероприятий
 indicator-agreements-signed = Подписано договоров
 indicator-participants-per-activity = Участников на мероприятие
+indicator-mentoring-pairs = Наставнических пар и групп
+indicator-mentoring-crossing = Доля пар, объединяющих организации
+indicator-young-teachers-mentored = Доля молодых специалистов с наставником
+indicator-teachers-courses = Доля педагогов, прошедших КПК
+indicator-teachers-seminars = Доля педагогов на сетевых семинарах
+indicator-teachers-growth-system = Доля педагогов в национальной системе профессионального роста
 
 ## The change log
 
