@@ -1160,10 +1160,97 @@ both_backends!(
             "the university counts the pair its student mentors in"
         );
 
+        // From the university's node the student's organization opens the
+        // pair at its home, without the pupils' codes, and ends it early when
+        // the student leaves; the write goes to the hub, once.
+        let mut mgtu_pairs = client(&university, &mgtu_coordinator).await;
+        let opened = mgtu_pairs
+            .get_pair(pb::GetPairRequest {
+                id: pair.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .pair
+            .unwrap();
+        assert_eq!(opened.mentor.as_ref().unwrap().name, "Власов Артём");
+        assert_eq!(opened.mentees.len(), 2);
+        assert!(
+            opened.mentees.iter().all(|m| m.code.is_empty()),
+            "a pupil's code stays on the school's node: {:?}",
+            opened.mentees
+        );
+        let teacher_reads = client(&university, &mgtu_teacher)
+            .await
+            .get_pair(pb::GetPairRequest {
+                id: pair.id.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(teacher_reads.code(), Code::PermissionDenied);
+        // Completing it with the outcome is the programme's business.
+        let complete = mgtu_pairs
+            .close_pair(pb::ClosePairRequest {
+                id: pair.id.clone(),
+                state: pb::PairState::Completed.into(),
+                on: "2026-05-25".into(),
+                outcome: Some(pb::MentoringOutcome {
+                    result: pb::MentoringResult::Met.into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(complete.code(), Code::PermissionDenied, "{complete:?}");
+        let end_early = || {
+            let mut request = tonic::Request::new(pb::ClosePairRequest {
+                id: pair.id.clone(),
+                state: pb::PairState::EndedEarly.into(),
+                on: "2026-02-01".into(),
+                reason: "Студент перевёлся в другой вуз".into(),
+                ..Default::default()
+            });
+            request.metadata_mut().insert(
+                "x-edufed-idempotency-key",
+                tonic::metadata::MetadataValue::from_static("mgtu-end-0001"),
+            );
+            request
+        };
+        let ended = mgtu_pairs
+            .close_pair(end_early())
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(ended.state, pb::PairState::EndedEarly as i32);
+        assert!(ended.mentees.iter().all(|m| m.code.is_empty()));
+        let again = mgtu_pairs
+            .close_pair(end_early())
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            again.version, ended.version,
+            "a retry gets the first answer"
+        );
+        let at_home = mgml
+            .get_pair(pb::GetPairRequest {
+                id: pair.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .pair
+            .unwrap();
+        assert_eq!(at_home.state, pb::PairState::EndedEarly as i32);
+        assert_eq!(at_home.version, ended.version, "ended once");
+        assert_eq!(at_home.reason, "Студент перевёлся в другой вуз");
+
         // The pupils' codes never reached the university's database.
         for sql in [
             "SELECT payload FROM mirrors",
             "SELECT payload FROM change_log",
+            "SELECT response FROM forwarded_writes",
         ] {
             for text in texts(&university, sql).await {
                 assert!(

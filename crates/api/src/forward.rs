@@ -28,6 +28,7 @@ use edufed_proto::v1 as pb;
 use edufed_proto::v1::agreements_client::AgreementsClient;
 use edufed_proto::v1::booking_client::BookingClient;
 use edufed_proto::v1::calendar_client::CalendarClient;
+use edufed_proto::v1::mentoring_client::MentoringClient;
 use edufed_store::Store;
 use edufed_store::federation::Mirror;
 use http::HeaderMap;
@@ -168,6 +169,18 @@ forwardable!(pb::GetAgreementHistoryRequest => pb::AgreementHistory, "/edufed.v1
     AgreementsClient::get_agreement_history, None,
     |r| (EntityKind::Agreement, &r.agreement_id),
     |_r| Acts::MemberOf("parties"));
+forwardable!(pb::GetPairRequest => pb::MentoringPairRecord, "/edufed.v1.Mentoring/GetPair",
+    MentoringClient::get_pair, Some(Action::ViewMentoringRegister),
+    |r| (EntityKind::MentoringPair, &r.id),
+    |_r| Acts::MemberOf("organizations"));
+forwardable!(pb::StartPairRequest => pb::MentoringPair, "/edufed.v1.Mentoring/StartPair",
+    MentoringClient::start_pair, Some(Action::ManageMentoring),
+    |r| (EntityKind::MentoringPair, &r.id),
+    |_r| Acts::MemberOf("organizations"));
+forwardable!(pb::ClosePairRequest => pb::MentoringPair, "/edufed.v1.Mentoring/ClosePair",
+    MentoringClient::close_pair, Some(Action::ManageMentoring),
+    |r| (EntityKind::MentoringPair, &r.id),
+    |_r| Acts::MemberOf("organizations"));
 
 /// The calls a peer may make for one of its people: those forwarded to a
 /// record's home node.
@@ -182,6 +195,9 @@ pub const FORWARDABLE: &[&str] = &[
     pb::DeclineAgreementRequest::PATH,
     pb::GetAgreementRequest::PATH,
     pb::GetAgreementHistoryRequest::PATH,
+    pb::GetPairRequest::PATH,
+    pb::StartPairRequest::PATH,
+    pb::ClosePairRequest::PATH,
 ];
 
 /// Why a call about a mirrored record was not sent home, or a peer's
@@ -375,8 +391,8 @@ pub async fn acting_principal(
     };
     if !FORWARDABLE.contains(&path) {
         return Err(refuse(format!(
-            "node {} may act for its people only on their registrations, bookings and \
-             agreements (the calls a node forwards); not {}",
+            "node {} may act for its people only on their registrations, bookings, \
+             agreements and mentoring pairs (the calls a node forwards); not {}",
             peer.node_id,
             edufed_domain::text::excerpt(path)
         )));

@@ -4,9 +4,10 @@
 //! taking the programme (its owner, partners and coordinator) as target.
 
 use edufed_domain::directory::OrgRef;
+use edufed_domain::federation::Idempotency;
 use edufed_domain::ids::{GrowthId, OrgId, PairId, PersonId, ProgrammeId};
 use edufed_domain::mentoring::Error;
-use edufed_domain::policy::Principal;
+use edufed_domain::policy::{Credential, Principal};
 use edufed_proto::v1 as pb;
 use edufed_proto::v1::mentoring_server::Mentoring as MentoringApi;
 use tonic::{Request, Response, Status};
@@ -20,6 +21,7 @@ use crate::convert::mentoring::{
     teacher_figures_in, teacher_figures_out,
 };
 use crate::convert::{date, org_ref};
+use crate::forward;
 use crate::status::ApiError;
 
 type RpcResult<T> = Result<Response<T>, Status>;
@@ -216,27 +218,40 @@ impl MentoringService {
         &self,
         caller: &Principal,
         req: pb::GetPairRequest,
+        _reads: Option<&Idempotency>,
     ) -> Result<pb::MentoringPairRecord, ApiError> {
         let id = PairId::parse("id", &req.id)?;
-        Ok(record_out(&self.ctx.store.get_pair(&id, caller).await?))
+        let mut record = record_out(&self.ctx.store.get_pair(&id, caller).await?);
+        if let Some(pair) = record.pair.as_mut() {
+            for_peer(caller, pair);
+        }
+        Ok(record)
     }
 
     async fn start_pair(
         &self,
         caller: &Principal,
         req: pb::StartPairRequest,
+        key: Option<&Idempotency>,
     ) -> Result<pb::MentoringPair, ApiError> {
         let id = PairId::parse("id", &req.id)?;
         let on = date("on", &req.on)?;
         let expected = (req.expected_version != 0).then_some(req.expected_version);
-        let pair = self.ctx.store.start_pair(&id, expected, on, caller).await?;
-        Ok(pair_out(&pair))
+        let pair = self
+            .ctx
+            .store
+            .start_pair(&id, expected, on, caller, key)
+            .await?;
+        let mut answer = pair_out(&pair);
+        for_peer(caller, &mut answer);
+        Ok(answer)
     }
 
     async fn close_pair(
         &self,
         caller: &Principal,
         req: pb::ClosePairRequest,
+        key: Option<&Idempotency>,
     ) -> Result<pb::MentoringPair, ApiError> {
         let id = PairId::parse("id", &req.id)?;
         let close = close(&req)?;
@@ -244,9 +259,11 @@ impl MentoringService {
         let pair = self
             .ctx
             .store
-            .close_pair(&id, expected, close, caller)
+            .close_pair(&id, expected, close, caller, key)
             .await?;
-        Ok(pair_out(&pair))
+        let mut answer = pair_out(&pair);
+        for_peer(caller, &mut answer);
+        Ok(answer)
     }
 
     async fn set_teacher_figures(
@@ -357,9 +374,21 @@ impl MentoringService {
     }
 }
 
-/// Each call: the caller, then its inner method's answer.
+/// A pair as answered to a peer acting for one of its people: a pupil's
+/// code never leaves the node of the pupil's school.
+fn for_peer(caller: &Principal, pair: &mut pb::MentoringPair) {
+    if !matches!(caller.credential, Credential::Peer(_)) {
+        return;
+    }
+    for person in pair.mentor.iter_mut().chain(pair.mentees.iter_mut()) {
+        person.code.clear();
+    }
+}
+
+/// Each call: the caller, then its inner method's answer; then the calls
+/// about a pair, which another node forwards to the pair's home.
 macro_rules! calls {
-    ($($name:ident($request:ty) -> $answer:ty;)+) => {
+    ($($name:ident($request:ty) -> $answer:ty;)+ @routed { $($routed:ident($routed_request:ty) -> $routed_answer:ty;)+ }) => {
         #[tonic::async_trait]
         impl MentoringApi for MentoringService {
             $(
@@ -368,6 +397,17 @@ macro_rules! calls {
                     self.ctx
                         .reply(MentoringService::$name(self, &caller, request.into_inner()).await)
                         .await
+                }
+            )+
+            $(
+                async fn $routed(
+                    &self,
+                    request: Request<$routed_request>,
+                ) -> RpcResult<$routed_answer> {
+                    forward::route(&self.ctx, request, async |caller, req, key| {
+                        MentoringService::$routed(self, &caller, req, key.as_ref()).await
+                    })
+                    .await
                 }
             )+
         }
@@ -381,9 +421,6 @@ calls! {
     list_programmes(pb::ListProgrammesRequest) -> pb::ListProgrammesResponse;
     add_pair(pb::AddPairRequest) -> pb::MentoringPair;
     list_pairs(pb::ListPairsRequest) -> pb::ListPairsResponse;
-    get_pair(pb::GetPairRequest) -> pb::MentoringPairRecord;
-    start_pair(pb::StartPairRequest) -> pb::MentoringPair;
-    close_pair(pb::ClosePairRequest) -> pb::MentoringPair;
     assess_pair(pb::AssessPairRequest) -> pb::MentoringAssessment;
     set_teacher_figures(pb::TeacherFigures) -> pb::TeacherFigures;
     list_teacher_figures(pb::ListTeacherFiguresRequest) -> pb::ListTeacherFiguresResponse;
@@ -391,4 +428,9 @@ calls! {
     record_growth(pb::RecordGrowthRequest) -> pb::GrowthRecord;
     delete_growth(pb::DeleteGrowthRequest) -> pb::DeleteGrowthResponse;
     list_growth(pb::ListGrowthRequest) -> pb::ListGrowthResponse;
+    @routed {
+        get_pair(pb::GetPairRequest) -> pb::MentoringPairRecord;
+        start_pair(pb::StartPairRequest) -> pb::MentoringPair;
+        close_pair(pb::ClosePairRequest) -> pb::MentoringPair;
+    }
 }

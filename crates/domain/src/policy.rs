@@ -177,6 +177,16 @@ pub enum Target<'a> {
         partners: &'a [OrgId],
         coordinator: &'a PersonId,
     },
+    /// A pair or group of a mentoring programme: the programme's rules,
+    /// and the admins and coordinators of the pair's own organizations
+    /// start it and end it early (their mentor left, their group moved).
+    Pair {
+        owner: &'a OrgId,
+        partners: &'a [OrgId],
+        coordinator: &'a PersonId,
+        /// The mentor's organization and the mentees'.
+        organizations: &'a [OrgId],
+    },
     /// A teacher's professional growth in an organization.
     Growth {
         org: &'a OrgId,
@@ -416,6 +426,32 @@ pub fn authorize(principal: &Principal, action: Action, target: Target<'_>) -> R
                 }))
             }
         }
+        Target::Pair {
+            owner,
+            partners,
+            coordinator,
+            organizations,
+        } => {
+            let programme = Target::Programme {
+                owner,
+                partners,
+                coordinator,
+            };
+            let own = action == Action::ManageMentoring
+                && organizations
+                    .iter()
+                    .any(|org| role_permits(principal.role_in(org), action));
+            match authorize(principal, action, programme) {
+                Ok(()) => Ok(()),
+                Err(_) if own => Ok(()),
+                Err(_) if action == Action::ManageMentoring => Err(Denied(format!(
+                    "only the programme's coordinator, or an admin or coordinator of the \
+                     organization that runs it or of one of the pair's, may {}",
+                    action.describe()
+                ))),
+                Err(denied) => Err(denied),
+            }
+        }
         Target::Growth { org, person } => {
             // A teacher records their own growth (once they agreed, which
             // the store checks); the organization's admins and coordinators
@@ -592,6 +628,59 @@ mod tests {
             person: &teacher.person_id,
         };
         assert!(authorize(&gone, ConsentToGrowthRecords, target).is_err());
+    }
+
+    #[test]
+    fn pair_table() {
+        use Action::*;
+        use Role::*;
+        let owner = OrgId::generate();
+        let partner = OrgId::generate();
+        let university = OrgId::generate();
+        let partners = [partner.clone(), university.clone()];
+        // A student of the university mentors the owner's pupils.
+        let organizations = [university.clone(), owner.clone()];
+        let coordinator = principal(&[(&owner, Teacher)]);
+        let callers = [
+            ("owner's coordinator", principal(&[(&owner, Coordinator)])),
+            ("the programme's coordinator", coordinator.clone()),
+            (
+                "the pair's university's admin",
+                principal(&[(&university, Admin)]),
+            ),
+            (
+                "the pair's university's coordinator",
+                principal(&[(&university, Coordinator)]),
+            ),
+            (
+                "the pair's university's teacher",
+                principal(&[(&university, Teacher)]),
+            ),
+            (
+                "a partner outside the pair",
+                principal(&[(&partner, Admin)]),
+            ),
+        ];
+        let table = [
+            (ViewMentoringRegister, [true, true, true, true, false, true]),
+            (ManageMentoring, [true, true, true, true, false, false]),
+            (AssessMentoring, [true, true, false, false, false, false]),
+        ];
+        for (action, expected) in table {
+            for ((who, caller), allowed) in callers.iter().zip(expected) {
+                let target = Target::Pair {
+                    owner: &owner,
+                    partners: &partners,
+                    coordinator: &coordinator.person_id,
+                    organizations: &organizations,
+                };
+                assert_eq!(
+                    authorize(caller, action, target).is_ok(),
+                    allowed,
+                    "{action:?} as {who}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -532,6 +532,12 @@ fn check_policy(org: &OrgId, failures: &mut Vec<String>) {
                     org,
                     person: &other,
                 },
+                Target::Pair {
+                    owner: org,
+                    partners: &orgs,
+                    coordinator: &other,
+                    organizations: &orgs,
+                },
             ] {
                 if let Err(denied) = authorize(&p, action, target) {
                     check(&denied.to_string(), &[o.as_str()], failures);

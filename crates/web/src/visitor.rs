@@ -138,6 +138,39 @@ impl Visitor {
         })
     }
 
+    /// Whether they may do `action` to a pair of a mentoring programme:
+    /// the programme's rule, and for starting or ending it early, the
+    /// admins and coordinators of the pair's own organizations.
+    pub(crate) fn may_in_pair(
+        &self,
+        action: Action,
+        programme: &pb::MentoringProgramme,
+        pair: &pb::MentoringPair,
+    ) -> bool {
+        let Some(details) = programme.details.as_ref() else {
+            return false;
+        };
+        self.principal().is_some_and(|p| {
+            let owner = OrgId::from_stored(programme.owner_id.clone());
+            let ids = |raw: &[String]| -> Vec<OrgId> {
+                raw.iter().map(|o| OrgId::from_stored(o.clone())).collect()
+            };
+            let (partners, organizations) = (ids(&details.partners), ids(&pair.organization_ids));
+            let coordinator = PersonId::from_stored(details.coordinator_id.clone());
+            authorize(
+                &p,
+                action,
+                Target::Pair {
+                    owner: &owner,
+                    partners: &partners,
+                    coordinator: &coordinator,
+                    organizations: &organizations,
+                },
+            )
+            .is_ok()
+        })
+    }
+
     /// Their memberships in organizations where they may do `action`.
     pub(crate) fn memberships_for(&self, action: Action) -> Vec<&pb::Membership> {
         self.memberships()

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use edufed_domain::changes::{EntityKind, NewChange};
+use edufed_domain::federation::Idempotency;
 use edufed_domain::ids::{AgreementId, AssessmentId, OrgId, PairId, PersonId, ProgrammeId};
 use edufed_domain::mentoring::{
     Assessment, Close, Error, NewAssessment, NewPair, Pair, PairState, Programme, ProgrammeDetails,
@@ -302,34 +303,38 @@ impl Store {
         expected_version: Option<u64>,
         on: NaiveDate,
         caller: &Principal,
+        key: Option<&Idempotency>,
     ) -> Result<Pair, Error> {
         self.change_pair(
             id,
             expected_version,
             Action::ManageMentoring,
-            caller,
+            (caller, key),
             |pair, at| pair.start(on, at),
         )
         .await
     }
 
-    /// The pair came to its end, completed or early, with its outcome.
-    #[tracing::instrument(name = "store.mentoring.close_pair", skip(self, close, caller))]
+    /// The pair came to its end: completed with its outcome (those who
+    /// assess the programme's pairs), or early with a reason (also the
+    /// admins and coordinators of the pair's own organizations).
+    #[tracing::instrument(name = "store.mentoring.close_pair", skip(self, close, caller, key))]
     pub async fn close_pair(
         &self,
         id: &PairId,
         expected_version: Option<u64>,
         close: Close,
         caller: &Principal,
+        key: Option<&Idempotency>,
     ) -> Result<Pair, Error> {
         let close = close.validate()?;
-        self.change_pair(
-            id,
-            expected_version,
-            Action::AssessMentoring,
-            caller,
-            |pair, at| pair.close(close, at),
-        )
+        let action = match close {
+            Close::Complete { .. } => Action::AssessMentoring,
+            Close::EndEarly { .. } => Action::ManageMentoring,
+        };
+        self.change_pair(id, expected_version, action, (caller, key), |pair, at| {
+            pair.close(close, at)
+        })
         .await
     }
 
@@ -373,15 +378,21 @@ impl Store {
         Ok(assessment)
     }
 
+    /// Changes a pair by `step`, for `caller`; a write a peer forwarded
+    /// with its idempotency key has its effect once, a retry getting the
+    /// first answer.
     async fn change_pair(
         &self,
         id: &PairId,
         expected_version: Option<u64>,
         action: Action,
-        caller: &Principal,
+        (caller, key): (&Principal, Option<&Idempotency>),
         step: impl FnOnce(Pair, chrono::DateTime<chrono::Utc>) -> Result<Pair, Error>,
     ) -> Result<Pair, Error> {
         let mut tx = self.write_tx().await?;
+        if let Some(answer) = tx.claim::<Pair, Error>(key).await? {
+            return tx.replay(answer).await;
+        }
         let (pair, _) = locked_pair(&mut tx, id, action, caller).await?;
         if let Some(expected) = expected_version.filter(|v| *v != pair.version) {
             return Err(Error::PairVersion {
@@ -392,7 +403,7 @@ impl Store {
         }
         let pair = step(pair, tx.now())?;
         save_pair(&mut tx, &pair, caller).await?;
-        tx.commit().await?;
+        tx.commit_with(&pair).await?;
         Ok(pair)
     }
 }
@@ -411,7 +422,17 @@ async fn locked_pair(
     let programme = seen_programme(tx.conn(), &pair.programme_id, caller)
         .await
         .map_err(|_| Error::PairNotFound(id.to_string()))?;
-    authorize(caller, action, target(&programme))?;
+    let organizations = pair.organizations();
+    authorize(
+        caller,
+        action,
+        Target::Pair {
+            owner: &programme.owner,
+            partners: &programme.details.partners,
+            coordinator: &programme.details.coordinator,
+            organizations: &organizations,
+        },
+    )?;
     Ok((pair, programme))
 }
 

@@ -51,6 +51,9 @@ struct PairPage {
     starts: bool,
     assesses: bool,
     closes: bool,
+    /// May end it early (the programme's people, or the pair's own
+    /// organizations' admins and coordinators).
+    ends: bool,
     results: Vec<Choice>,
     meetings: Vec<Meeting>,
     /// The pair's organizations the visitor schedules meetings for; none
@@ -214,7 +217,7 @@ async fn page(
     } else {
         Vec::new()
     };
-    let runs = visitor.may_in_programme(Action::ManageMentoring, &programme);
+    let runs = visitor.may_in_pair(Action::ManageMentoring, &programme, &pair);
     let assesses = visitor.may_in_programme(Action::AssessMentoring, &programme);
     let status = if problem.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -239,6 +242,7 @@ async fn page(
                 && matches!(state, pb::PairState::Active | pb::PairState::Completed)
                 && !details.criteria.is_empty(),
             closes: assesses && matches!(state, pb::PairState::Planned | pb::PairState::Active),
+            ends: runs && matches!(state, pb::PairState::Planned | pb::PairState::Active),
             results: choices::<pb::MentoringResult>(0),
             meetings,
             publishers,

@@ -25,8 +25,9 @@ struct PairRow {
     term: String,
     outcome: String,
     checkpoints: u32,
-    /// Kept on another node: shown as it shares it.
-    shared: bool,
+    /// The visitor may open it: kept here, or one of their organizations
+    /// is in it (its home node answers them).
+    opens: bool,
 }
 
 /// A new pair as posted: a mentor and one mentee (a colleague, a group of
@@ -138,7 +139,7 @@ async fn page(visitor: &Visitor, id: &str, form: NewPair, problem: Option<Proble
             Ok(listed) => listed.into_inner().pairs,
             Err(status) => return failure(&status),
         };
-        pairs = listed.iter().map(|p| row(p, &names)).collect();
+        pairs = listed.iter().map(|p| row(p, &names, visitor)).collect();
     }
     let local = programme.home_node.is_empty();
     let runs = local && visitor.may_in_programme(Action::ManageMentoring, &programme);
@@ -193,8 +194,13 @@ async fn page(visitor: &Visitor, id: &str, form: NewPair, problem: Option<Proble
     )
 }
 
-fn row(p: &pb::MentoringPair, names: &Names) -> PairRow {
+fn row(p: &pb::MentoringPair, names: &Names, visitor: &Visitor) -> PairRow {
     let shared = !p.home_node.is_empty();
+    let opens = !shared
+        || visitor
+            .memberships()
+            .iter()
+            .any(|m| p.organization_ids.contains(&m.organization_id));
     PairRow {
         id: p.id.clone(),
         mentor: match &p.mentor {
@@ -239,7 +245,7 @@ fn row(p: &pb::MentoringPair, names: &Names) -> PairRow {
             None => p.reason.clone(),
         },
         checkpoints: p.assessments,
-        shared,
+        opens,
     }
 }
 
