@@ -209,6 +209,7 @@ pub(super) async fn load_mentoring(
     today: NaiveDate,
 ) -> anyhow::Result<String> {
     let (mut programmes, mut pairs, mut meetings_held) = (0, 0, 0);
+    let mut lyceums = String::new();
     for seed in PROGRAMMES {
         let year = school_year(today) + seed.year;
         let conn = admins.of(seed.owner).await?;
@@ -249,6 +250,9 @@ pub(super) async fn load_mentoring(
             .with_context(|| format!("cannot create «{}»", seed.title))?
             .into_inner();
         programmes += 1;
+        if seed.owner == "lyceum7-tomsk" {
+            lyceums = programme.id.clone();
+        }
         for pair in seed.pairs {
             let (org, name, position) = pair.mentor;
             let added = client
@@ -327,12 +331,15 @@ pub(super) async fn load_mentoring(
             }
         }
     }
-    // The schools state their teachers for the last school year: the
-    // report's shares of young teachers with a mentor and of КПК.
-    let last = school_year(today) - 1;
-    for (org, teachers, young, courses, seminars, association, growth) in [
-        ("lyceum7-tomsk", 64, 6, 38, 41, 5, 14),
-        ("gym24-tomsk", 71, 5, 52, 33, 2, 15),
+    mentors_day(admins, &lyceums, today).await?;
+    // The schools state their teachers for the last school year and this
+    // one: the report's shares of young teachers with a mentor and of КПК.
+    let this = school_year(today);
+    for (year, org, teachers, young, courses, seminars, association, growth) in [
+        (this - 1, "lyceum7-tomsk", 64, 6, 38, 41, 5, 14),
+        (this - 1, "gym24-tomsk", 71, 5, 52, 33, 2, 15),
+        (this, "lyceum7-tomsk", 66, 7, 20, 18, 6, 16),
+        (this, "gym24-tomsk", 72, 4, 25, 21, 3, 17),
     ] {
         admins
             .of(org)
@@ -340,7 +347,7 @@ pub(super) async fn load_mentoring(
             .mentoring()
             .set_teacher_figures(pb::TeacherFigures {
                 organization: org.into(),
-                school_year: format!("{last}/{:02}", (last + 1) % 100),
+                school_year: format!("{year}/{:02}", (year + 1) % 100),
                 teachers,
                 young_teachers: young,
                 courses,
@@ -358,8 +365,10 @@ pub(super) async fn load_mentoring(
         "{programmes} mentoring programmes of the seeds with {pairs} pairs and groups \
          (Lyceum 7's young teachers with Gymnasium 24 over the last school year, with \
          checkpoints and outcomes; МГМЛ's pupils mentored by МГТУ students across nodes), \
-         {meetings_held} of them meeting weekly in the calendar; Lyceum 7's and Gymnasium \
-         24's teachers for the last school year"
+         {meetings_held} of them meeting weekly in the calendar; Lyceum 7's «День наставника» \
+         with the schools' groups of teachers; Lyceum 7's and Gymnasium 24's teachers for the \
+         last school year and this one, and the lyceum admin's own courses, recorded by person \
+         with their agreement"
     ))
 }
 
@@ -418,5 +427,119 @@ async fn meetings(
         })
         .await
         .with_context(|| format!("cannot schedule the meetings of «{}»", seed.title))?;
+    Ok(())
+}
+
+/// Lyceum 7's «День наставника «Я – профессионал»» next month, linked to
+/// its programme, with both schools' groups of teachers registered; and
+/// the lyceum admin's own growth, recorded once they agreed.
+async fn mentors_day(
+    admins: &mut Admins<'_>,
+    programme: &str,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let held = today + chrono::Duration::days(30);
+    let lyceum = admins.of("lyceum7-tomsk").await?;
+    let zone = lyceum
+        .directory()
+        .get_organization(pb::GetOrganizationRequest {
+            organization: "lyceum7-tomsk".into(),
+        })
+        .await
+        .context("the lyceum's time zone")?
+        .into_inner()
+        .time_zone;
+    let event = lyceum
+        .calendar()
+        .publish_activity(pb::PublishActivityRequest {
+            publisher: "lyceum7-tomsk".into(),
+            details: Some(pb::ActivityDetails {
+                title: "День наставника «Я – профессионал»".into(),
+                description: "Открытые уроки наставников и молодых специалистов, круглый стол \
+                              по итогам полугодия."
+                    .into(),
+                kind: pb::ActivityKind::Conference.into(),
+                direction: pb::Direction::TeacherDevelopment.into(),
+                audience: Some(pb::Audience {
+                    teachers: true,
+                    ..Default::default()
+                }),
+                format: pb::Format::InPerson.into(),
+                place: Some(pb::Place {
+                    kind: pb::PlaceKind::AtPublisher.into(),
+                    value: String::new(),
+                }),
+                capacity: 80,
+                visibility: pb::Visibility::Network.into(),
+                schedule: Some(pb::Schedule {
+                    time_zone: zone,
+                    start: format!("{held}T14:00"),
+                    end: format!("{held}T17:00"),
+                    all_day: false,
+                    recurrence: None,
+                }),
+                mentoring_programme_id: programme.into(),
+                ..Default::default()
+            }),
+            draft: false,
+        })
+        .await
+        .context("cannot publish «День наставника»")?
+        .into_inner();
+    for (org, headcount) in [("lyceum7-tomsk", 12), ("gym24-tomsk", 6)] {
+        admins
+            .of(org)
+            .await?
+            .calendar()
+            .register(pb::RegisterRequest {
+                activity_id: event.id.clone(),
+                occurrence_start: None,
+                cohort: Some(pb::Cohort {
+                    organization: org.into(),
+                    grades: None,
+                    headcount,
+                    teacher: "Заместитель директора по НМР".into(),
+                    teacher_contact: String::new(),
+                    teachers: true,
+                }),
+            })
+            .await
+            .with_context(|| format!("cannot register {org}'s teachers for «День наставника»"))?;
+    }
+    let mut mentoring = admins.of("lyceum7-tomsk").await?.mentoring();
+    mentoring
+        .set_growth_consent(pb::SetGrowthConsentRequest {
+            organization: "lyceum7-tomsk".into(),
+            given: true,
+        })
+        .await
+        .context("cannot agree to growth records")?;
+    let year = school_year(today);
+    for (kind, title, on, hours) in [
+        (
+            pb::GrowthKind::Course,
+            "Наставничество в образовательной организации",
+            day(year, 10, 20)?,
+            72,
+        ),
+        (
+            pb::GrowthKind::Association,
+            "Ассоциация наставников Томской области",
+            day(year, 9, 15)?,
+            0,
+        ),
+    ] {
+        mentoring
+            .record_growth(pb::RecordGrowthRequest {
+                organization: "lyceum7-tomsk".into(),
+                person_id: String::new(),
+                kind: kind.into(),
+                title: title.into(),
+                on: on.to_string(),
+                hours,
+            })
+            .await
+            .with_context(|| format!("cannot record «{title}»"))?;
+    }
     Ok(())
 }

@@ -23,6 +23,8 @@ pub(super) struct Meeting {
     pub(super) href: String,
     pub(super) when: String,
     pub(super) title: String,
+    /// Its kind, named: a pair's meeting, a festival…
+    pub(super) kind: String,
     pub(super) cancelled: bool,
 }
 
@@ -79,19 +81,47 @@ pub(super) fn publishers(
         .collect()
 }
 
-/// The pair's meetings from its start, over a year, in the zone of the
-/// visitor (or of each meeting).
+/// The pair's meetings from its start (the last year's, and those ahead,
+/// once it started long ago), in the zone of the visitor (or of each
+/// meeting).
 pub(super) async fn of_pair(
     visitor: &Visitor,
     pair: &pb::MentoringPair,
 ) -> Result<Vec<Meeting>, tonic::Status> {
-    let from = NaiveDate::parse_from_str(&pair.starts_on, "%Y-%m-%d")
+    linked(visitor, &pair.programme_id, &pair.id, &pair.starts_on).await
+}
+
+/// What belongs to a programme (a pair's meetings, the network events its
+/// people attend), over the same window as a pair's.
+pub(super) async fn of_programme(
+    visitor: &Visitor,
+    programme: &pb::MentoringProgramme,
+) -> Result<Vec<Meeting>, tonic::Status> {
+    let starts_on = programme
+        .details
+        .as_ref()
+        .map(|d| d.starts_on.as_str())
+        .unwrap_or_default();
+    linked(visitor, &programme.id, "", starts_on).await
+}
+
+async fn linked(
+    visitor: &Visitor,
+    programme: &str,
+    pair: &str,
+    starts_on: &str,
+) -> Result<Vec<Meeting>, tonic::Status> {
+    // From its start, as far as one search reaches; once that is past,
+    // the last year and the two months ahead.
+    let start = NaiveDate::parse_from_str(starts_on, "%Y-%m-%d")
         .unwrap_or_default()
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default()
         .and_utc()
         - Duration::days(1);
-    let to = from + Duration::days(edufed_domain::calendar::MAX_WINDOW_DAYS);
+    let span = Duration::days(edufed_domain::calendar::MAX_WINDOW_DAYS);
+    let to = (start + span).max(visitor.now + Duration::days(60));
+    let from = start.max(to - span);
     let stamp = |at: chrono::DateTime<chrono::Utc>| prost_types::Timestamp {
         seconds: at.timestamp(),
         nanos: 0,
@@ -102,8 +132,8 @@ pub(super) async fn of_pair(
         .list_occurrences(pb::ListOccurrencesRequest {
             from: Some(stamp(from)),
             to: Some(stamp(to)),
-            mentoring_programme_id: pair.programme_id.clone(),
-            mentoring_pair_id: pair.id.clone(),
+            mentoring_programme_id: programme.to_owned(),
+            mentoring_pair_id: pair.to_owned(),
             include_cancelled: true,
             page_size: 100,
             ..Default::default()
@@ -127,6 +157,7 @@ pub(super) async fn of_pair(
             Some(Meeting {
                 href: format!("/activities/{}", activity.id),
                 when: ru().short_instant(start, zone),
+                kind: crate::view::named::<pb::ActivityKind>(details.kind),
                 title: details.title,
                 cancelled: occurrence.cancelled
                     || activity.status == pb::ActivityStatus::Cancelled as i32,

@@ -69,6 +69,9 @@ struct ProgrammePage {
     goals: String,
     criteria: Vec<String>,
     reads_register: bool,
+    /// The pairs' meetings and the events linked to the programme, as far
+    /// as the visitor sees them.
+    events: Vec<super::meetings::Meeting>,
     pairs: Vec<PairRow>,
     runs: bool,
     orgs: Vec<Choice>,
@@ -158,6 +161,10 @@ async fn page(visitor: &Visitor, id: &str, form: NewPair, problem: Option<Proble
         MentoringForm::parse("form", &name.to_ascii_lowercase())
             .is_ok_and(MentoringForm::mentees_are_pupils)
     });
+    let events = match super::meetings::of_programme(visitor, &programme).await {
+        Ok(events) => events,
+        Err(status) => return failure(&status),
+    };
     let status = if problem.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -168,6 +175,7 @@ async fn page(visitor: &Visitor, id: &str, form: NewPair, problem: Option<Proble
         &ProgrammePage {
             layout: Layout::new(visitor, Section::Mentoring, d.title.clone()),
             id: programme.id.clone(),
+            events,
             facts,
             goals: d.goals.clone(),
             criteria: d
