@@ -556,11 +556,14 @@ fn count(facts: &Facts, scope: &Scope, period: &Period) -> Counts {
         .filter(|a| a.kind == AgreementKind::NetworkForm)
         .map(|a| &a.id)
         .collect();
-    let mut covered: HashMap<(&OrgId, &AgreementId, Option<(u8, u8)>), u32> = HashMap::new();
+    // A school's cohort under an agreement, by its grades (none: teachers).
+    type Covered<'k> = (&'k OrgId, &'k AgreementId, Option<(u8, u8)>);
+    let mut covered: HashMap<Covered<'_>, u32> = HashMap::new();
     let mut placed: BTreeMap<&OrgId, (u32, u32)> = BTreeMap::new();
     let mut pupils: BTreeMap<&ActivityId, u32> = BTreeMap::new();
     for r in &facts.registrations {
-        if r.state != RegistrationState::Confirmed {
+        // Pupils only: a group of teachers is counted among teachers.
+        if r.state != RegistrationState::Confirmed || r.grades.is_none() {
             continue;
         }
         let Some(a) = activities.get(&r.activity_id) else {
