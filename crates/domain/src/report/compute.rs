@@ -231,7 +231,8 @@ fn deliveries<'a>(facts: &'a Facts, period: &Period) -> HashMap<&'a AgreementId,
     type CohortKey<'k> = (&'k AgreementId, &'k OrgId, Option<(u8, u8)>);
     let mut cohorts: HashMap<CohortKey, (u32, u32)> = HashMap::new();
     for r in &facts.registrations {
-        if r.state != RegistrationState::Confirmed {
+        // Students delivered: a group of teachers is not among them.
+        if r.state != RegistrationState::Confirmed || r.grades.is_none() {
             continue;
         }
         let Some(a) = activities.get(&r.activity_id) else {
