@@ -18,6 +18,9 @@ use crate::visitor::{Posted, Visitor};
 /// The most meetings one weekly series holds.
 const MAX_WEEKS: u32 = 52;
 
+/// The most meetings and events a page lists.
+const MAX_LISTED: usize = 200;
+
 /// A meeting as the pair's page lists it.
 pub(super) struct Meeting {
     pub(super) href: String,
@@ -81,9 +84,8 @@ pub(super) fn publishers(
         .collect()
 }
 
-/// The pair's meetings from its start (the last year's, and those ahead,
-/// once it started long ago), in the zone of the visitor (or of each
-/// meeting).
+/// The pair's meetings from its start (at most the last three years) to
+/// two months ahead, in the zone of the visitor (or of each meeting).
 pub(super) async fn of_pair(
     visitor: &Visitor,
     pair: &pb::MentoringPair,
@@ -111,8 +113,8 @@ async fn linked(
     pair: &str,
     starts_on: &str,
 ) -> Result<Vec<Meeting>, tonic::Status> {
-    // From its start, as far as one search reaches; once that is past,
-    // the last year and the two months ahead.
+    // From its start until two months from now, in searches of the
+    // longest window one allows; at most three of them (over three years).
     let start = NaiveDate::parse_from_str(starts_on, "%Y-%m-%d")
         .unwrap_or_default()
         .and_hms_opt(0, 0, 0)
@@ -120,26 +122,37 @@ async fn linked(
         .and_utc()
         - Duration::days(1);
     let span = Duration::days(edufed_domain::calendar::MAX_WINDOW_DAYS);
-    let to = (start + span).max(visitor.now + Duration::days(60));
-    let from = start.max(to - span);
+    let until = visitor.now + Duration::days(60);
     let stamp = |at: chrono::DateTime<chrono::Utc>| prost_types::Timestamp {
         seconds: at.timestamp(),
         nanos: 0,
     };
-    let found = visitor
-        .api()
-        .calendar()
-        .list_occurrences(pb::ListOccurrencesRequest {
-            from: Some(stamp(from)),
-            to: Some(stamp(to)),
-            mentoring_programme_id: programme.to_owned(),
-            mentoring_pair_id: pair.to_owned(),
-            include_cancelled: true,
-            page_size: 100,
-            ..Default::default()
-        })
-        .await?
-        .into_inner();
+    let mut occurrences = Vec::new();
+    let mut from = start.max(until - span * 3);
+    while from < until && occurrences.len() < MAX_LISTED {
+        let to = (from + span).min(until.max(from + Duration::days(1)));
+        let found = visitor
+            .api()
+            .calendar()
+            .list_occurrences(pb::ListOccurrencesRequest {
+                from: Some(stamp(from)),
+                to: Some(stamp(to)),
+                mentoring_programme_id: programme.to_owned(),
+                mentoring_pair_id: pair.to_owned(),
+                include_cancelled: true,
+                page_size: 100,
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        occurrences.extend(found.occurrences);
+        from = to;
+    }
+    occurrences.truncate(MAX_LISTED);
+    let found = pb::ListOccurrencesResponse {
+        occurrences,
+        ..Default::default()
+    };
     Ok(found
         .occurrences
         .into_iter()
