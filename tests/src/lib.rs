@@ -676,6 +676,26 @@ pub fn public_course(title: &str, days: i64) -> edufed_proto::v1::ActivityDetail
     }
 }
 
+/// Publishes `details` for `publisher` straight through the store, as the
+/// node's operator: how store tests and benchmarks seed a calendar.
+pub async fn publish_as_operator(
+    store: &edufed_store::Store,
+    publisher: &edufed_domain::ids::OrgId,
+    details: edufed_domain::calendar::ActivityDetails,
+) -> edufed_domain::calendar::Activity {
+    store
+        .publish_activity(
+            edufed_domain::calendar::decide::Publish {
+                publisher: publisher.clone(),
+                details,
+                status: edufed_domain::calendar::ActivityStatus::Published,
+            },
+            &operator(),
+        )
+        .await
+        .expect("the activity is published")
+}
+
 /// The node's operator as the store's decisions see a caller: may act on
 /// every organization's records (but sign for none).
 pub fn operator() -> edufed_domain::policy::Principal {

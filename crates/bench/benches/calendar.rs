@@ -14,10 +14,7 @@ use edufed_bench::{
     activity, millis, numbered_organization, on_each_backend, open_store, percentile, scale,
     schedule, timed,
 };
-use edufed_domain::calendar::decide::Publish;
-use edufed_domain::calendar::{
-    ActivityKind, ActivityStatus, Direction, GradeRange, OccurrenceFilter, Viewer,
-};
+use edufed_domain::calendar::{ActivityKind, Direction, GradeRange, OccurrenceFilter, Viewer};
 use edufed_domain::directory::OrgKind;
 use edufed_domain::page::PageSize;
 use edufed_store::{ConnectOptions, Store};
@@ -137,16 +134,6 @@ async fn seed(store: &Store, orgs: usize, activities: usize) {
             None,
             schedule(*zone, start, 90, rule),
         );
-        store
-            .publish_activity(
-                Publish {
-                    publisher: publisher.clone(),
-                    details,
-                    status: ActivityStatus::Published,
-                },
-                &edufed_tests::operator(),
-            )
-            .await
-            .expect("activity");
+        edufed_tests::publish_as_operator(&store, publisher, details).await;
     }
 }

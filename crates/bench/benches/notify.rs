@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use edufed_bench::{activity, on_each_backend, open_store, organization, scale, schedule};
-use edufed_domain::calendar::decide::{Publish, Register};
+use edufed_domain::calendar::decide::Register;
 use edufed_domain::calendar::registration::Cohort;
-use edufed_domain::calendar::{ActivityKind, ActivityStatus, Direction, GradeRange};
+use edufed_domain::calendar::{ActivityKind, Direction, GradeRange};
 use edufed_domain::changes::Actor;
 use edufed_domain::directory::{Email, MemberRef, NewPerson, OrgKind, OrgRef, Role};
 use edufed_domain::ids::{ActivityId, OrgId};
@@ -97,17 +97,7 @@ async fn courses(store: &Store, publisher: &OrgId, phase: &str) -> Vec<ActivityI
             None,
             schedule(zone, start, 90, None),
         );
-        let published = store
-            .publish_activity(
-                Publish {
-                    publisher: publisher.clone(),
-                    details,
-                    status: ActivityStatus::Published,
-                },
-                &edufed_tests::operator(),
-            )
-            .await
-            .expect("activity");
+        let published = edufed_tests::publish_as_operator(&store, &publisher, details).await;
         courses.push(published.id);
     }
     courses

@@ -10,8 +10,7 @@ use edufed_domain::changes::{EntityKind, Operation};
 use edufed_domain::ids::ActivityId;
 use sqlx::AnyConnection;
 
-use super::rows::ActivityRow;
-use super::{ACTIVITY_COLUMNS, BindActivity as _, insert_occurrences_into};
+use super::{BindActivity as _, insert_occurrences_into};
 use crate::error::storage;
 use crate::sql::{like_escape, micros, signed};
 use crate::tx::WriteTx;
@@ -148,15 +147,7 @@ pub(super) async fn load_mirrored_activity(
     conn: &mut AnyConnection,
     id: &ActivityId,
 ) -> Result<Activity, Error> {
-    let row: ActivityRow = sqlx::query_as(&format!(
-        "SELECT {ACTIVITY_COLUMNS} FROM mirror_activities a WHERE a.id = $1"
-    ))
-    .bind(id.to_string())
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(storage)?
-    .ok_or_else(|| Error::ActivityNotFound(id.to_string()))?;
-    Ok(row.try_into()?)
+    super::rows::load_activity_from(conn, "mirror_activities", id).await
 }
 
 /// The seats taken on a mirrored activity's occurrences, by occurrence key,
@@ -165,17 +156,7 @@ pub(super) async fn mirrored_seats(
     conn: &mut AnyConnection,
     id: &ActivityId,
 ) -> Result<Vec<(i64, u32)>, StorageError> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT occurrence_key, seats_taken FROM mirror_occurrences WHERE activity_id = $1",
-    )
-    .bind(id.to_string())
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(storage)?;
-    Ok(rows
-        .into_iter()
-        .map(|(key, taken)| (key, u32::try_from(taken).unwrap_or(u32::MAX)))
-        .collect())
+    super::seats_in(conn, "mirror_occurrences", id).await
 }
 
 /// The registrations for a peer's activity that this node mirrors: those

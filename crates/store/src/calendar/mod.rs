@@ -454,9 +454,19 @@ pub(super) async fn occurrence_seats(
     conn: &mut AnyConnection,
     id: &ActivityId,
 ) -> Result<Vec<(i64, u32)>, StorageError> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT occurrence_key, seats_taken FROM occurrences WHERE activity_id = $1",
-    )
+    seats_in(conn, "occurrences", id).await
+}
+
+/// The seats taken on each occurrence of `id` in `table` (the node's own
+/// occurrences, or the mirror's), by occurrence key.
+pub(super) async fn seats_in(
+    conn: &mut AnyConnection,
+    table: &str,
+    id: &ActivityId,
+) -> Result<Vec<(i64, u32)>, StorageError> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
+        "SELECT occurrence_key, seats_taken FROM {table} WHERE activity_id = $1"
+    ))
     .bind(id.to_string())
     .fetch_all(&mut *conn)
     .await

@@ -111,8 +111,17 @@ pub(super) async fn load_activity(
     conn: &mut AnyConnection,
     id: &ActivityId,
 ) -> Result<Activity, Error> {
+    load_activity_from(conn, "activities", id).await
+}
+
+/// The activity `id` of `table`: the node's own, or the mirror's.
+pub(super) async fn load_activity_from(
+    conn: &mut AnyConnection,
+    table: &str,
+    id: &ActivityId,
+) -> Result<Activity, Error> {
     let row: ActivityRow = sqlx::query_as(&format!(
-        "SELECT {ACTIVITY_COLUMNS} FROM activities a WHERE a.id = $1"
+        "SELECT {ACTIVITY_COLUMNS} FROM {table} a WHERE a.id = $1"
     ))
     .bind(id.to_string())
     .fetch_optional(&mut *conn)
