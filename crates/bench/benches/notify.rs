@@ -97,7 +97,7 @@ async fn courses(store: &Store, publisher: &OrgId, phase: &str) -> Vec<ActivityI
             None,
             schedule(zone, start, 90, None),
         );
-        let published = edufed_tests::publish_as_operator(&store, &publisher, details).await;
+        let published = edufed_tests::publish_as_operator(store, publisher, details).await;
         courses.push(published.id);
     }
     courses
