@@ -134,6 +134,6 @@ async fn seed(store: &Store, orgs: usize, activities: usize) {
             None,
             schedule(*zone, start, 90, rule),
         );
-        edufed_tests::publish_as_operator(&store, publisher, details).await;
+        edufed_tests::publish_as_operator(store, publisher, details).await;
     }
 }
