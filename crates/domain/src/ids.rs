@@ -109,6 +109,10 @@ id_type!(
     /// Identifies a record of a teacher's professional growth.
     GrowthId
 );
+id_type!(
+    /// Identifies a professional trial in the network's bank.
+    TrialId
+);
 
 #[cfg(test)]
 mod tests {

@@ -22,5 +22,6 @@ pub mod session;
 pub mod stable;
 pub mod text;
 pub mod time;
+pub mod trials;
 
 pub use error::{ErrorCode, FieldError, Reason, ServiceError, StorageError};

@@ -117,6 +117,12 @@ pub enum Action {
     /// Record, correct or read a teacher's professional growth by person:
     /// the teacher, or the organization's admins and coordinators.
     RecordTeacherGrowth,
+    /// Prepare, submit, revise and withdraw the organization's professional
+    /// trials, and see them before they are approved.
+    ManageTrials,
+    /// Review professional trials for the network's bank: the methodical
+    /// centre's admins and coordinators (`Target::Network`), or the operator.
+    ReviewTrials,
 }
 
 impl Action {
@@ -152,6 +158,8 @@ impl Action {
             Action::StateTeacherFigures => "state the organization's teachers and their growth",
             Action::ConsentToGrowthRecords => "agree to this person's growth being recorded",
             Action::RecordTeacherGrowth => "record this teacher's professional growth",
+            Action::ManageTrials => "prepare the organization's professional trials",
+            Action::ReviewTrials => "review professional trials for the network's bank",
         }
     }
 }
@@ -236,7 +244,9 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
             | ManageMentoring
             | ViewMentoringRegister
             | AssessMentoring
-            | StateTeacherFigures,
+            | StateTeacherFigures
+            | ManageTrials
+            | ReviewTrials,
             Some(Admin | Coordinator),
         ) => true,
         (SignAgreements, Some(Admin)) => true,

@@ -354,6 +354,10 @@ mod tests {
         check(notify::Kind::ALL, &mut missing);
         check(notify::Delivery::ALL, &mut missing);
         check(notify::Channel::ALL, &mut missing);
+        check(edufed_domain::mentoring::GrowthKind::ALL, &mut missing);
+        check(edufed_domain::trials::TrialState::ALL, &mut missing);
+        check(edufed_domain::trials::ReviewDecision::ALL, &mut missing);
+        check(edufed_domain::trials::TrialStep::ALL, &mut missing);
         assert!(missing.is_empty(), "ru.ftl lacks {missing:?}");
     }
 

@@ -11,6 +11,7 @@ use edufed_domain::ids::{ActivityId, OrgId, PersonId, RegistrationId, SessionId,
 use edufed_domain::policy::{Action, Credential, Principal, Target, authorize};
 use edufed_domain::{
     FieldError, agreement, booking, calendar, changes, directory, federation, mentoring, report,
+    trials,
 };
 use edufed_i18n::errors::translate;
 
@@ -290,6 +291,29 @@ fn the_domains_errors_translate_whole() {
         ]
         .map(|e| e.to_string()),
     );
+    messages.extend(
+        [
+            trials::Error::Invalid(field()),
+            trials::Error::NotFound(a.clone()),
+            trials::Error::Version {
+                id: edufed_domain::ids::TrialId::from_stored(a.clone()),
+                expected: 2,
+                actual: 3,
+            },
+        ]
+        .map(|e| e.to_string()),
+    );
+    for state in trials::TrialState::ALL {
+        for step in trials::TrialStep::ALL {
+            messages.push(
+                trials::Error::WrongState {
+                    trial_state: *state,
+                    trial_step: *step,
+                }
+                .to_string(),
+            );
+        }
+    }
     for state in mentoring::PairState::ALL {
         for step in mentoring::Transition::ALL {
             messages.push(
@@ -501,6 +525,8 @@ fn check_policy(org: &OrgId, failures: &mut Vec<String>) {
         StateTeacherFigures,
         ConsentToGrowthRecords,
         RecordTeacherGrowth,
+        ManageTrials,
+        ReviewTrials,
     ];
     let principal = |role: Option<Role>| Principal {
         person_id: PersonId::generate(),

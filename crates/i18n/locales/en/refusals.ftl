@@ -479,3 +479,12 @@ refusal-growth-not-found = growth record { $record } not found
 refusal-no-consent = person { $person } has not agreed to have their growth recorded by person in organization { $organization }
 refusal-course-hours = a course states its hours
 refusal-hours-course-only = only a course or an internship has hours
+
+## Professional trials
+
+refusal-action-manage-trials = prepare the organization's professional trials
+refusal-action-review-trials = review professional trials for the network's bank
+refusal-trial-not-found = professional trial { $trial } not found
+refusal-trial-state = the trial is { $trial-state }, so it cannot { $trial-step }
+refusal-trial-version = professional trial { $trial } is at version { $actual }, not the expected { $expected }
+refusal-trial-comment = says what to change, or why the trial is refused

@@ -563,3 +563,12 @@ refusal-growth-not-found = запись о профессиональном ро
 refusal-no-consent = человек { $person } не давал согласия на персональный учёт профессионального роста в организации { $organization }
 refusal-course-hours = у курса указывается число часов
 refusal-hours-course-only = часы указываются только у курса или стажировки
+
+## Professional trials
+
+refusal-action-manage-trials = готовить профессиональные пробы организации
+refusal-action-review-trials = рассматривать профессиональные пробы для банка сети
+refusal-trial-not-found = профессиональная проба { $trial } не найдена
+refusal-trial-state = проба в состоянии «{ $trial-state }», поэтому нельзя { $trial-step }
+refusal-trial-version = профессиональная проба { $trial } в версии { $actual }, а не { $expected }, как ожидалось
+refusal-trial-comment = скажите, что исправить или почему проба отклонена

@@ -368,3 +368,19 @@ growth-kind-internship = Стажировка
 growth-kind-seminar = Семинар, круглый стол, конференция
 growth-kind-association = Ассоциация наставников
 growth-kind-growth-system = Национальная система профессионального роста
+
+## Professional trials
+
+trial-state-draft = Черновик
+trial-state-submitted = На рассмотрении
+trial-state-returned = Возвращена на доработку
+trial-state-approved = В банке проб
+trial-state-refused = Отклонена
+trial-state-withdrawn = Отозвана
+review-decision-approve = Одобрить
+review-decision-return = Вернуть на доработку
+review-decision-refuse = Отклонить
+trial-step-submit = отправить на рассмотрение
+trial-step-revise = изменить программу
+trial-step-review = рассмотреть
+trial-step-withdraw = отозвать
