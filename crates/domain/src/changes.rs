@@ -46,6 +46,9 @@ string_enum!(
         /// A mentoring pair or group as other nodes see it: the
         /// [`SharedPair`](crate::mentoring::SharedPair), never its people.
         MentoringPair = "mentoring_pair",
+        /// A professional trial; shared while it is in the network's bank
+        /// (approved), the payload the [`Trial`](crate::trials::Trial).
+        Trial = "trial",
     }
 );
 

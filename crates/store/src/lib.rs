@@ -18,6 +18,7 @@ mod meta;
 pub mod notify;
 pub mod report;
 mod sql;
+pub mod trials;
 mod tx;
 
 pub use db::{Backend, ConnectOptions, OpenError, Store, redact as redact_url};

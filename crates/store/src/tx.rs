@@ -39,6 +39,7 @@ pub(crate) enum Locked {
     Agreements,
     MentoringProgrammes,
     MentoringPairs,
+    Trials,
 }
 
 impl Locked {
@@ -52,6 +53,7 @@ impl Locked {
                 "SELECT id FROM mentoring_programmes WHERE id = $1 FOR UPDATE"
             }
             Locked::MentoringPairs => "SELECT id FROM mentoring_pairs WHERE id = $1 FOR UPDATE",
+            Locked::Trials => "SELECT id FROM trials WHERE id = $1 FOR UPDATE",
         }
     }
 }

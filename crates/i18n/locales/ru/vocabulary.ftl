@@ -205,6 +205,7 @@ entity-kind-agreement = Договор
 entity-kind-peer = Узел
 entity-kind-mentoring-programme = Программа наставничества
 entity-kind-mentoring-pair = Наставническая пара
+entity-kind-trial = Профессиональная проба
 
 ## Calendar words
 

@@ -148,6 +148,7 @@ impl Store {
             EntityKind::Booking => "bookings",
             EntityKind::MentoringProgramme => "mentoring_programmes",
             EntityKind::MentoringPair => "mentoring_pairs",
+            EntityKind::Trial => "trials",
             _ => return Ok(false),
         };
         let found: Option<String> =
@@ -456,6 +457,7 @@ async fn apply_one(
             | EntityKind::Agreement
             | EntityKind::MentoringProgramme
             | EntityKind::MentoringPair
+            | EntityKind::Trial
     );
     let accepted = match &entry.org_id {
         _ if !owned => true,
