@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use edufed_api::{
     AgreementsService, BookingService, CalendarService, ChangeFeedService, Context,
     DirectoryService, FederationService, FeedSettings, MentoringService, NotificationsService,
+    TrialsService,
     ReportsService,
 };
 use edufed_domain::time::Clock;
@@ -18,6 +19,7 @@ use edufed_proto::v1::change_feed_server::ChangeFeedServer;
 use edufed_proto::v1::directory_server::DirectoryServer;
 use edufed_proto::v1::federation_server::FederationServer;
 use edufed_proto::v1::mentoring_server::MentoringServer;
+use edufed_proto::v1::trials_server::TrialsServer;
 use edufed_proto::v1::notifications_server::NotificationsServer;
 use edufed_proto::v1::reports_server::ReportsServer;
 use edufed_store::Store;
@@ -183,6 +185,7 @@ impl Node {
         let booking = server!(BookingServer, BookingService::new(ctx.clone()));
         let agreements_server = server!(AgreementsServer, AgreementsService::new(ctx.clone()));
         let mentoring = server!(MentoringServer, MentoringService::new(ctx.clone()));
+        let trials = server!(TrialsServer, TrialsService::new(ctx.clone()));
         let federation = server!(
             FederationServer,
             FederationService::new(
@@ -206,6 +209,7 @@ impl Node {
         health
             .set_serving::<MentoringServer<MentoringService>>()
             .await;
+        health.set_serving::<TrialsServer<TrialsService>>().await;
         health.set_serving::<ReportsServer<ReportsService>>().await;
         health
             .set_serving::<NotificationsServer<NotificationsService>>()
@@ -233,6 +237,7 @@ impl Node {
             .add_service(booking)
             .add_service(agreements_server)
             .add_service(mentoring)
+            .add_service(trials)
             .add_service(federation)
             .add_service(reports_server)
             .add_service(notifications)

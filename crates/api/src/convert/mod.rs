@@ -9,6 +9,7 @@ pub(crate) mod calendar;
 pub(crate) mod directory;
 pub(crate) mod growth;
 pub(crate) mod mentoring;
+pub(crate) mod trials;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use edufed_domain::FieldError;
