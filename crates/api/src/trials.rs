@@ -51,7 +51,11 @@ impl TrialsService {
     ) -> Result<pb::Trial, ApiError> {
         let host = self.org("host", &req.host).await?;
         let programme = programme_in(req.programme.as_ref())?;
-        let trial = self.ctx.store.create_trial(&host, programme, caller).await?;
+        let trial = self
+            .ctx
+            .store
+            .create_trial(&host, programme, caller)
+            .await?;
         Ok(trial_out(&trial, None))
     }
 

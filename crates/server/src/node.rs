@@ -8,8 +8,7 @@ use anyhow::Context as _;
 use edufed_api::{
     AgreementsService, BookingService, CalendarService, ChangeFeedService, Context,
     DirectoryService, FederationService, FeedSettings, MentoringService, NotificationsService,
-    TrialsService,
-    ReportsService,
+    ReportsService, TrialsService,
 };
 use edufed_domain::time::Clock;
 use edufed_proto::v1::agreements_server::AgreementsServer;
@@ -19,9 +18,9 @@ use edufed_proto::v1::change_feed_server::ChangeFeedServer;
 use edufed_proto::v1::directory_server::DirectoryServer;
 use edufed_proto::v1::federation_server::FederationServer;
 use edufed_proto::v1::mentoring_server::MentoringServer;
-use edufed_proto::v1::trials_server::TrialsServer;
 use edufed_proto::v1::notifications_server::NotificationsServer;
 use edufed_proto::v1::reports_server::ReportsServer;
+use edufed_proto::v1::trials_server::TrialsServer;
 use edufed_store::Store;
 use edufed_worker::Workers;
 use tokio::net::TcpListener;

@@ -3,7 +3,7 @@
 use edufed_domain::FieldError;
 use edufed_domain::calendar::GradeRange;
 use edufed_domain::trials::{
-    ReviewDecision, Review, Responsible, Trial, TrialProgramme, TrialState,
+    Responsible, Review, ReviewDecision, Trial, TrialProgramme, TrialState,
 };
 use edufed_proto::v1 as pb;
 
