@@ -127,6 +127,13 @@ impl Connection {
         )
     }
 
+    pub fn trials(&self) -> edufed_proto::v1::trials_client::TrialsClient<Authed> {
+        edufed_proto::v1::trials_client::TrialsClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer.clone(),
+        )
+    }
+
     pub fn mentoring(&self) -> edufed_proto::v1::mentoring_client::MentoringClient<Authed> {
         edufed_proto::v1::mentoring_client::MentoringClient::with_interceptor(
             self.channel.clone(),

@@ -21,6 +21,7 @@ mod registration;
 mod report;
 mod resource;
 mod session;
+mod trial;
 mod values;
 mod watch;
 mod zones;
@@ -139,6 +140,9 @@ enum Command {
     /// outcomes.
     #[command(subcommand)]
     Mentoring(Box<mentoring::MentoringCommand>),
+    /// The network's bank of professional trials: prepare, review, find.
+    #[command(subcommand)]
+    Trial(Box<trial::TrialCommand>),
     /// Teachers' professional growth by person, for those who agree: your
     /// agreement, the records, an organization's list.
     #[command(subcommand)]
@@ -236,6 +240,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mentoring(command) => {
             let conn = Connection::open(&cli.client).await?;
             mentoring::mentoring(conn, *command, cli.client.output).await
+        }
+        Command::Trial(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            trial::trial(conn, *command, cli.client.output).await
         }
         Command::Growth(command) => {
             let conn = Connection::open(&cli.client).await?;

@@ -298,6 +298,7 @@ mod tests {
     use super::*;
     use crate::growth::GrowthKind;
     use crate::mentoring::{MentoringForm, MentoringResult};
+    use crate::trial::{ReviewDecision, TrialState};
 
     /// Every value but UNSPECIFIED is named as the protobuf enum names it,
     /// lowercase without the prefix, in any case and with `-` for `_`.
@@ -356,6 +357,8 @@ mod tests {
         check!(MentoringForm => MentoringForm, "MENTORING_FORM_");
         check!(MentoringResult => MentoringResult, "MENTORING_RESULT_");
         check!(GrowthKind => GrowthKind, "GROWTH_KIND_");
+        check!(ReviewDecision => ReviewDecision, "REVIEW_DECISION_");
+        check!(TrialState => TrialState, "TRIAL_STATE_");
     }
 
     /// Flags that took their values in any case before they were enums
