@@ -488,3 +488,4 @@ refusal-trial-not-found = professional trial { $trial } not found
 refusal-trial-state = the trial is { $trial-state }, so it cannot { $trial-step }
 refusal-trial-version = professional trial { $trial } is at version { $actual }, not the expected { $expected }
 refusal-trial-comment = says what to change, or why the trial is refused
+refusal-not-hosted-here = is not an organization hosted on this node

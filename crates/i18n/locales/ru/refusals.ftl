@@ -572,3 +572,4 @@ refusal-trial-not-found = профессиональная проба { $trial }
 refusal-trial-state = проба в состоянии «{ $trial-state }», поэтому нельзя { $trial-step }
 refusal-trial-version = профессиональная проба { $trial } в версии { $actual }, а не { $expected }, как ожидалось
 refusal-trial-comment = скажите, что исправить или почему проба отклонена
+refusal-not-hosted-here = не организация этого узла
