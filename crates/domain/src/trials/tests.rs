@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::{DateTime, TimeZone as _, Utc};
 
 use super::*;
 
@@ -21,14 +21,13 @@ fn programme() -> TrialProgramme {
     }
 }
 
+/// A fixed instant: the domain's tests read no clock.
+fn at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap()
+}
+
 fn draft() -> Trial {
-    Trial::draft(
-        TrialId::generate(),
-        OrgId::generate(),
-        programme(),
-        Utc::now(),
-    )
-    .unwrap()
+    Trial::draft(TrialId::generate(), OrgId::generate(), programme(), at()).unwrap()
 }
 
 #[test]
@@ -83,7 +82,7 @@ fn a_programme_names_the_field_at_fault() {
 #[test]
 fn a_returned_trial_is_revised_and_approved_on_its_second_revision() {
     let reviewer = PersonId::generate();
-    let now = Utc::now();
+    let now = at();
     let trial = draft();
     assert!(!trial.listed());
     let submitted = trial.submit(now).unwrap();
@@ -135,7 +134,7 @@ fn a_returned_trial_is_revised_and_approved_on_its_second_revision() {
 
 #[test]
 fn steps_the_state_does_not_allow_are_refused() {
-    let now = Utc::now();
+    let now = at();
     let reviewer = PersonId::generate();
     let trial = draft();
     let early = trial.reviewed(ReviewDecision::Approve, "", reviewer.clone(), now);
