@@ -529,8 +529,15 @@ both_backends!(
             .await
             .unwrap();
 
-        // Three weeks on: three lessons held, seven to come.
-        net.clock.set(Utc::now() + Duration::days(18));
+        // Three weeks on: three lessons held, seven to come; and at least
+        // two whole weeks of the lab's weekday hours behind, whatever day
+        // of the week the test runs on.
+        let two_weeks_of_lab = (monday + Duration::days(14))
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc();
+        net.clock
+            .set((Utc::now() + Duration::days(18)).max(two_weeks_of_lab));
         let report = school
             .get_agreement_report(pb::GetAgreementRequest {
                 agreement_id: id.clone(),
