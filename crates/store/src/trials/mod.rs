@@ -412,3 +412,28 @@ impl Store {
         Ok(found)
     }
 }
+
+/// A professional trial's session names a trial of its publisher kept
+/// here and in the bank (approved).
+pub(crate) async fn check_session(
+    conn: &mut AnyConnection,
+    publisher: &OrgId,
+    trial: Option<&TrialId>,
+) -> Result<(), edufed_domain::calendar::Error> {
+    use edufed_domain::calendar::Error as CalendarError;
+    let Some(id) = trial else {
+        return Ok(());
+    };
+    let found = match load(conn, id).await {
+        Ok(trial) => trial,
+        Err(Error::Storage(e)) => return Err(CalendarError::Storage(e)),
+        Err(_) => return Err(CalendarError::TrialNotFound(id.to_string())),
+    };
+    if &found.host != publisher {
+        return Err(CalendarError::TrialNotFound(id.to_string()));
+    }
+    if !found.listed() {
+        return Err(CalendarError::TrialNotInBank(id.to_string(), found.state));
+    }
+    Ok(())
+}
