@@ -790,5 +790,6 @@ pub fn pupils_activity(
         agreement_id: None,
         schedule,
         mentoring: None,
+        trial: None,
     }
 }

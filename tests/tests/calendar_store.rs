@@ -103,6 +103,7 @@ fn excursion(title: &str, capacity: u32, start: NaiveDateTime) -> ActivityDetail
             recurrence: None,
         },
         mentoring: None,
+        trial: None,
     }
     .validate()
     .unwrap()

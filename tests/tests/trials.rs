@@ -360,6 +360,167 @@ both_backends!(mgml_s_trial_bank, |backend| async move {
         .unwrap_err();
     assert_eq!(resubmit.code(), Code::FailedPrecondition);
 
+    // The college schedules the approved trial's sessions in the calendar;
+    // a session names its trial, which must be the publisher's and in the
+    // bank.
+    let session = |trial: &str| pb::ActivityDetails {
+        title: "Профессиональная проба «Повар-кондитер»".into(),
+        kind: pb::ActivityKind::ProfessionalTrial.into(),
+        audience: Some(pb::Audience {
+            students: Some(pb::GradeRange { min: 7, max: 8 }),
+            ..Default::default()
+        }),
+        format: pb::Format::InPerson.into(),
+        place: Some(pb::Place {
+            kind: pb::PlaceKind::AtPublisher.into(),
+            value: String::new(),
+        }),
+        capacity: 12,
+        visibility: pb::Visibility::Public.into(),
+        schedule: Some(pb::Schedule {
+            time_zone: "Asia/Tomsk".into(),
+            start: "2027-02-02T15:00".into(),
+            end: "2027-02-02T17:00".into(),
+            recurrence: Some(pb::Recurrence {
+                rule: "FREQ=WEEKLY;COUNT=3".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        trial_id: trial.into(),
+        ..Default::default()
+    };
+    let mut college_calendar = pb::calendar_client::CalendarClient::with_interceptor(
+        hub.channel().await,
+        Bearer::new(&college),
+    );
+    let publish = |details| pb::PublishActivityRequest {
+        publisher: "college".into(),
+        details: Some(details),
+        draft: false,
+    };
+    let nameless = college_calendar
+        .publish_activity(publish(session("")))
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&nameless), "details.trial_id");
+    let someone_elses = college_calendar
+        .publish_activity(publish(session(&made[1].id)))
+        .await
+        .unwrap_err();
+    assert_eq!(someone_elses.code(), Code::NotFound);
+    let published = college_calendar
+        .publish_activity(publish(session(&made[0].id)))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut school_calendar = pb::calendar_client::CalendarClient::with_interceptor(
+        hub.channel().await,
+        Bearer::new(&school),
+    );
+    let window = pb::ListOccurrencesRequest {
+        from: Some(prost_types::Timestamp {
+            seconds: 1_798_761_600, // 2027-01-01
+            nanos: 0,
+        }),
+        to: Some(prost_types::Timestamp {
+            seconds: 1_803_859_200, // 2027-03-01
+            nanos: 0,
+        }),
+        kind: pb::ActivityKind::ProfessionalTrial.into(),
+        page_size: 100,
+        ..Default::default()
+    };
+    let sessions = |list: pb::ListOccurrencesResponse| list.occurrences.len();
+    assert_eq!(
+        sessions(
+            school_calendar
+                .list_occurrences(window.clone())
+                .await
+                .unwrap()
+                .into_inner()
+        ),
+        3
+    );
+    let feed = |node: &TestNode| {
+        let addr = node.node.addr();
+        // Unfolded: long iCalendar lines go on after a line break and a space.
+        async move {
+            edufed_tests::http_get(addr, "/ics/network.ics")
+                .await
+                .1
+                .replace("\r\n ", "")
+        }
+    };
+    assert!(feed(&hub).await.contains("Повар-кондитер"));
+    // A school registers a group of grade 7 for the first session.
+    school_calendar
+        .register(pb::RegisterRequest {
+            activity_id: published.id.clone(),
+            occurrence_start: None,
+            cohort: Some(pb::Cohort {
+                organization: "mgml".into(),
+                grades: Some(pb::GradeRange { min: 7, max: 7 }),
+                headcount: 10,
+                teacher: "Классный руководитель 7 «А»".into(),
+                teacher_contact: String::new(),
+                teachers: false,
+            }),
+        })
+        .await
+        .unwrap();
+    // While the college revises the trial it is out of the bank: its
+    // sessions leave the calendar and the feeds, and no new one is
+    // published; approved again, they are back.
+    let in_review = hosts[0]
+        .revise_trial(pb::ReviseTrialRequest {
+            id: made[0].id.clone(),
+            expected_version: 0,
+            programme: Some(pb::TrialProgramme {
+                hours: 14,
+                ..programme("Повар-кондитер")
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(in_review.state, pb::TrialState::Submitted as i32);
+    assert_eq!(
+        sessions(
+            school_calendar
+                .list_occurrences(window.clone())
+                .await
+                .unwrap()
+                .into_inner()
+        ),
+        0
+    );
+    assert!(!feed(&hub).await.contains("Повар-кондитер"));
+    let out_of_bank = college_calendar
+        .publish_activity(publish(session(&made[0].id)))
+        .await
+        .unwrap_err();
+    assert_eq!(out_of_bank.code(), Code::FailedPrecondition);
+    assert!(out_of_bank.message().contains("bank"), "{out_of_bank:?}");
+    by_reviewer
+        .review_trial(pb::ReviewTrialRequest {
+            id: made[0].id.clone(),
+            decision: pb::ReviewDecision::Approve.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions(
+            school_calendar
+                .list_occurrences(window.clone())
+                .await
+                .unwrap()
+                .into_inner()
+        ),
+        3
+    );
+
     // The peer's university finds the approved trials in the bank the hub
     // shares; when the enterprise withdraws its trial, it leaves there too.
     let mut on_peer = client(&peer, &peer_member).await;
@@ -408,4 +569,41 @@ both_backends!(mgml_s_trial_bank, |backend| async move {
         .await
         .unwrap_err();
     assert_eq!(gone.code(), Code::NotFound);
+
+    // The peer's calendar has the college's sessions while its trial is in
+    // the bank, and loses them when the college withdraws it.
+    let peer_calendar = pb::calendar_client::CalendarClient::with_interceptor(
+        peer.channel().await,
+        Bearer::new(&peer_member),
+    );
+    let peer_sessions = |calendar: &pb::calendar_client::CalendarClient<_>| {
+        let mut calendar = calendar.clone();
+        let window = window.clone();
+        async move {
+            calendar
+                .list_occurrences(window)
+                .await
+                .unwrap()
+                .into_inner()
+                .occurrences
+                .len()
+        }
+    };
+    eventually("the sessions mirrored on the peer", || {
+        let found = peer_sessions(&peer_calendar);
+        async move { (found.await == 3).then_some(()) }
+    })
+    .await;
+    hosts[0]
+        .withdraw_trial(pb::TrialStepRequest {
+            id: made[0].id.clone(),
+            expected_version: 0,
+        })
+        .await
+        .unwrap();
+    eventually("the sessions gone from the peer's calendar", || {
+        let found = peer_sessions(&peer_calendar);
+        async move { (found.await == 0).then_some(()) }
+    })
+    .await;
 });

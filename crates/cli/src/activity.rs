@@ -122,6 +122,10 @@ pub struct DetailArgs {
     /// and --kind mentoring-meeting; seen by the pair's organizations only).
     #[arg(long)]
     pair: Option<String>,
+    /// The id of the professional trial in the bank whose session it is
+    /// (with --kind professional-trial; listed while the trial is approved).
+    #[arg(long)]
+    trial: Option<String>,
     /// Local start of the first occurrence, e.g. 2024-09-03T14:00, or a
     /// date with --all-day.
     #[arg(long)]
@@ -213,6 +217,9 @@ impl DetailArgs {
         }
         if let Some(v) = &self.pair {
             d.mentoring_pair_id = v.clone();
+        }
+        if let Some(v) = &self.trial {
+            d.trial_id = v.clone();
         }
         if self.kind == Some(ActivityKind::MentoringMeeting) && self.visibility.is_none() {
             // A pair's meeting is seen by the pair's organizations only.

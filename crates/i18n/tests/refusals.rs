@@ -228,6 +228,11 @@ fn the_domains_errors_translate_whole() {
             calendar::Error::OrganizationNotFound("kvantorium".into()),
             calendar::Error::ProgrammeNotFound("0f6c1f0e-7d3a-4a53-9a43-5b1c2c0e8e11".into()),
             calendar::Error::PairNotFound("0f6c1f0e-7d3a-4a53-9a43-5b1c2c0e8e12".into()),
+            calendar::Error::TrialNotFound("0f6c1f0e-7d3a-4a53-9a43-5b1c2c0e8e13".into()),
+            calendar::Error::TrialNotInBank(
+                "0f6c1f0e-7d3a-4a53-9a43-5b1c2c0e8e13".into(),
+                trials::TrialState::Submitted,
+            ),
             calendar::Error::PairOver {
                 id: "0f6c1f0e-7d3a-4a53-9a43-5b1c2c0e8e12".into(),
                 state: mentoring::PairState::Completed,

@@ -10,7 +10,7 @@ use edufed_domain::calendar::{
     Format, GradeRange, MentoringLink, Occurrence, OverrideChange, Place, RegistrationWindow,
     Schedule, SeatQuota, Visibility,
 };
-use edufed_domain::ids::{ActivityId, AgreementId, OrgId, PairId, ProgrammeId};
+use edufed_domain::ids::{ActivityId, AgreementId, OrgId, PairId, ProgrammeId, TrialId};
 use edufed_domain::text;
 use edufed_domain::time::TimeZone;
 use edufed_proto::v1 as pb;
@@ -199,6 +199,10 @@ fn details_of(raw: &pb::ActivityDetails, zone: TimeZone) -> Result<ActivityDetai
             recurrence,
         },
         mentoring: mentoring_link(&raw.mentoring_programme_id, &raw.mentoring_pair_id)?,
+        trial: match raw.trial_id.trim() {
+            "" => None,
+            id => Some(TrialId::parse("trial_id", id)?),
+        },
     }
     .validate()
 }
@@ -330,6 +334,11 @@ impl ToProto for ActivityDetails {
                 .mentoring
                 .as_ref()
                 .and_then(|l| l.pair.as_ref())
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            trial_id: self
+                .trial
+                .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
         }

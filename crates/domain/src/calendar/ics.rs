@@ -479,6 +479,7 @@ pub(crate) mod tests {
                     }),
                 },
                 mentoring: None,
+                trial: None,
             },
             overrides: vec![Override {
                 original_start: start + Duration::weeks(2),

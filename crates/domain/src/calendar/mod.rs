@@ -282,6 +282,9 @@ pub struct ActivityDetails {
     /// The mentoring programme (and pair) it belongs to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mentoring: Option<MentoringLink>,
+    /// For a professional trial's session: the trial in the bank.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial: Option<crate::ids::TrialId>,
 }
 
 /// The longest title, in characters.
@@ -375,6 +378,21 @@ impl ActivityDetails {
         }
         self.schedule = self.schedule.validate()?;
         meeting::check(&self)?;
+        match (self.kind == ActivityKind::ProfessionalTrial, &self.trial) {
+            (true, None) => {
+                return Err(FieldError::new(
+                    "trial_id",
+                    "a professional trial's session names its trial in the bank",
+                ));
+            }
+            (false, Some(_)) => {
+                return Err(FieldError::new(
+                    "trial_id",
+                    "only a professional trial's session names a trial",
+                ));
+            }
+            _ => {}
+        }
         Ok(self)
     }
 
@@ -644,6 +662,12 @@ pub enum Error {
     /// The mentoring pair an activity names is not known here.
     #[error("mentoring pair {0} not found")]
     PairNotFound(String),
+    /// The trial a session names is not one of the publisher's here.
+    #[error("professional trial {0} not found")]
+    TrialNotFound(String),
+    /// The trial a session names is not in the bank (not approved).
+    #[error("professional trial {0} is not in the network's bank: it is {1}")]
+    TrialNotInBank(String, crate::trials::TrialState),
     /// A pair's meeting was asked for after the pair came to its end.
     #[error("mentoring pair {id} is {state}: it meets no more")]
     PairOver {
@@ -669,13 +693,15 @@ impl ServiceError for Error {
             | Error::RegistrationNotFound(_)
             | Error::OrganizationNotFound(_)
             | Error::ProgrammeNotFound(_)
-            | Error::PairNotFound(_) => ErrorCode::NotFound,
+            | Error::PairNotFound(_)
+            | Error::TrialNotFound(_) => ErrorCode::NotFound,
             Error::Denied(_) => ErrorCode::PermissionDenied,
             Error::VersionMismatch { .. }
             | Error::WrongStatus { .. }
             | Error::RegistrationClosed(_)
             | Error::RegistrationRefused(_)
-            | Error::PairOver { .. } => ErrorCode::FailedPrecondition,
+            | Error::PairOver { .. }
+            | Error::TrialNotInBank(..) => ErrorCode::FailedPrecondition,
             Error::Storage(e) => e.error_code(),
         }
     }
@@ -685,6 +711,7 @@ impl ServiceError for Error {
             Error::Invalid(e) => Some(&e.field),
             Error::ProgrammeNotFound(_) => Some("mentoring_programme_id"),
             Error::PairNotFound(_) => Some("mentoring_pair_id"),
+            Error::TrialNotFound(_) | Error::TrialNotInBank(..) => Some("trial_id"),
             _ => None,
         }
     }

@@ -489,3 +489,6 @@ refusal-trial-state = the trial is { $trial-state }, so it cannot { $trial-step 
 refusal-trial-version = professional trial { $trial } is at version { $actual }, not the expected { $expected }
 refusal-trial-comment = says what to change, or why the trial is refused
 refusal-not-hosted-here = is not an organization hosted on this node
+refusal-session-names-trial = a professional trial's session names its trial in the bank
+refusal-trial-session-only = only a professional trial's session names a trial
+refusal-trial-not-in-bank = professional trial { $trial } is not in the network's bank: it is { $trial-state }

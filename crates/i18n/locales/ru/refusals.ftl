@@ -573,3 +573,6 @@ refusal-trial-state = проба в состоянии «{ $trial-state }», п�
 refusal-trial-version = профессиональная проба { $trial } в версии { $actual }, а не { $expected }, как ожидалось
 refusal-trial-comment = скажите, что исправить или почему проба отклонена
 refusal-not-hosted-here = не организация этого узла
+refusal-session-names-trial = у занятия профессиональной пробы указывается проба из банка
+refusal-trial-session-only = пробу указывает только занятие профессиональной пробы
+refusal-trial-not-in-bank = профессиональной пробы { $trial } нет в банке сети: она в состоянии «{ $trial-state }»

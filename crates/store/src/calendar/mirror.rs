@@ -49,9 +49,9 @@ pub(crate) async fn mirror_activity(
     sqlx::query(
         "INSERT INTO mirror_activities (id, origin, publisher_id, kind, direction, format, visibility, status, \
          grade_min, grade_max, subjects_key, agreement_id, capacity, search_text, details, overrides, \
-         partners_key, programme_id, pair_id, version, created_at, updated_at) \
+         partners_key, programme_id, pair_id, trial_id, version, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20, $21, $22)",
+         $20, $21, $22, $23)",
     )
     .bind(activity.id.to_string())
     .bind(origin.to_owned())

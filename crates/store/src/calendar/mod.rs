@@ -77,6 +77,7 @@ impl Store {
             check_delivers(agreement.as_ref(), &id, publisher)?;
         }
         let details = crate::mentoring::linked(tx.conn(), publisher, details).await?;
+        crate::trials::check_session(tx.conn(), publisher, details.trial.as_ref()).await?;
         let activity = Activity {
             id: ActivityId::generate(),
             publisher: publisher.clone(),
@@ -91,9 +92,10 @@ impl Store {
         sqlx::query(
             "INSERT INTO activities (id, publisher_id, kind, direction, format, visibility, status, \
              grade_min, grade_max, subjects_key, agreement_id, capacity, search_text, details, overrides, \
-             partners_key, programme_id, pair_id, version, seats_version, next_position, created_at, updated_at) \
+             partners_key, programme_id, pair_id, trial_id, version, seats_version, next_position, \
+             created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             0, 1, $20, $21)",
+             $20, 0, 1, $21, $22)",
         )
         .bind(activity.id.to_string())
         .bind(publisher.to_string())
@@ -192,6 +194,14 @@ impl Store {
             // A pair's meeting stays open to the pair's organizations.
             next.details.partners = current.details.partners.clone();
         }
+        if next.details.trial != current.details.trial {
+            crate::trials::check_session(
+                tx.conn(),
+                &current.publisher,
+                next.details.trial.as_ref(),
+            )
+            .await?;
+        }
         next.id = current.id.clone();
         next.publisher = current.publisher.clone();
         next.created_at = current.created_at;
@@ -259,7 +269,7 @@ impl Store {
             "UPDATE activities SET kind = $1, direction = $2, format = $3, visibility = $4, status = $5, \
              grade_min = $6, grade_max = $7, subjects_key = $8, agreement_id = $9, capacity = $10, \
              search_text = $11, details = $12, overrides = $13, partners_key = $14, programme_id = $15, \
-             pair_id = $16, version = $17, updated_at = $18 WHERE id = $19",
+             pair_id = $16, trial_id = $17, version = $18, updated_at = $19 WHERE id = $20",
         )
         .bind_activity(&next)?
         .bind(signed(next.version))
@@ -336,8 +346,9 @@ fn partners_key(activity: &Activity) -> String {
 }
 
 /// Binds the columns every row of an activity shares, `kind` through
-/// `overrides` and then `partners_key`, `programme_id`, `pair_id`, in that
-/// order, for the node's own table and the mirror alike.
+/// `overrides` and then `partners_key`, `programme_id`, `pair_id` and
+/// `trial_id`, in that order, for the node's own table and the mirror
+/// alike.
 pub(super) trait BindActivity: Sized {
     fn bind_activity(self, activity: &Activity) -> Result<Self, StorageError>;
 }
@@ -371,7 +382,8 @@ impl BindActivity for AnyQuery<'_> {
                     .as_ref()
                     .and_then(|l| l.pair.as_ref())
                     .map(|p| p.to_string()),
-            ))
+            )
+            .bind(a.details.trial.as_ref().map(|t| t.to_string())))
     }
 }
 

@@ -268,6 +268,13 @@ fn push_activity_filters(
     }
 }
 
+/// A professional trial's session is listed only while its trial is in the
+/// bank: approved here, or shared (approved) by the node that keeps it.
+const IN_THE_BANK: &str = "(a.trial_id IS NULL \
+     OR a.trial_id IN (SELECT id FROM trials WHERE state = 'approved') \
+     OR a.trial_id IN (SELECT entity_id FROM mirrors WHERE entity_kind = 'trial' \
+     AND operation = 'upsert'))";
+
 /// Restricts a query over `activities a` to what the viewer may see.
 fn push_visibility(q: &mut QueryText, viewer: &Viewer) {
     match viewer {
@@ -281,6 +288,7 @@ fn push_visibility(q: &mut QueryText, viewer: &Viewer) {
                 " AND a.visibility = $?",
                 Value::Text(Visibility::Public.as_str().into()),
             );
+            q.raw(&format!(" AND {IN_THE_BANK}"));
         }
         Viewer::Member(orgs) => {
             let list = orgs
@@ -305,7 +313,7 @@ fn push_visibility(q: &mut QueryText, viewer: &Viewer) {
                     Value::Text(format!("%|{}|%", like_escape(org.as_str()))),
                 );
             }
-            q.raw(")))");
+            q.raw(&format!(") AND {IN_THE_BANK}))"));
         }
     }
 }

@@ -120,6 +120,22 @@ async fn centres(conn: &mut AnyConnection, caller: &Principal) -> Result<Vec<Org
     Ok(found)
 }
 
+/// Whether the caller reviews trials for the bank, and the centres they
+/// do it for.
+async fn reviewer(
+    conn: &mut AnyConnection,
+    caller: &Principal,
+) -> Result<(bool, Vec<OrgId>), Error> {
+    let centres = centres(conn, caller).await?;
+    let reviews = authorize(
+        caller,
+        Action::ReviewTrials,
+        Target::Network { centres: &centres },
+    )
+    .is_ok();
+    Ok((reviews, centres))
+}
+
 /// Whether the caller may see `trial`: anyone sees an approved one; its
 /// host's people see it in any state; reviewers see what was submitted.
 fn sees(caller: &Principal, trial: &Trial, reviews: bool) -> bool {
@@ -181,13 +197,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         tx.lock(Locked::Trials, id.as_str()).await?;
         let current = load(tx.conn(), id).await?;
-        let centres = centres(tx.conn(), caller).await?;
-        let reviews = authorize(
-            caller,
-            Action::ReviewTrials,
-            Target::Network { centres: &centres },
-        )
-        .is_ok();
+        let (reviews, centres) = reviewer(tx.conn(), caller).await?;
         if !sees(caller, &current, reviews) {
             return Err(Error::NotFound(id.to_string()));
         }
@@ -287,13 +297,7 @@ impl Store {
         let mut conn = self.reader().acquire().await.map_err(storage)?;
         match load(&mut conn, id).await {
             Ok(trial) => {
-                let centres = centres(&mut conn, caller).await?;
-                let reviews = authorize(
-                    caller,
-                    Action::ReviewTrials,
-                    Target::Network { centres: &centres },
-                )
-                .is_ok();
+                let (reviews, _) = reviewer(&mut conn, caller).await?;
                 if sees(caller, &trial, reviews) {
                     Ok(FoundTrial { trial, home: None })
                 } else {
@@ -343,13 +347,7 @@ impl Store {
         caller: &Principal,
     ) -> Result<Vec<FoundTrial>, Error> {
         let mut conn = self.reader().acquire().await.map_err(storage)?;
-        let centres = centres(&mut conn, caller).await?;
-        let reviews = authorize(
-            caller,
-            Action::ReviewTrials,
-            Target::Network { centres: &centres },
-        )
-        .is_ok();
+        let (reviews, _) = reviewer(&mut conn, caller).await?;
         let mut q = QueryText::new("SELECT record FROM trials WHERE 1 = 1");
         if let Some(host) = &filter.host {
             q.push(" AND host_id = $?", Value::Text(host.to_string()));
@@ -411,4 +409,29 @@ impl Store {
         found.truncate(MAX_LISTED as usize);
         Ok(found)
     }
+}
+
+/// A professional trial's session names a trial of its publisher kept
+/// here and in the bank (approved).
+pub(crate) async fn check_session(
+    conn: &mut AnyConnection,
+    publisher: &OrgId,
+    trial: Option<&TrialId>,
+) -> Result<(), edufed_domain::calendar::Error> {
+    use edufed_domain::calendar::Error as CalendarError;
+    let Some(id) = trial else {
+        return Ok(());
+    };
+    let found = match load(conn, id).await {
+        Ok(trial) => trial,
+        Err(Error::Storage(e)) => return Err(CalendarError::Storage(e)),
+        Err(_) => return Err(CalendarError::TrialNotFound(id.to_string())),
+    };
+    if &found.host != publisher {
+        return Err(CalendarError::TrialNotFound(id.to_string()));
+    }
+    if !found.listed() {
+        return Err(CalendarError::TrialNotInBank(id.to_string(), found.state));
+    }
+    Ok(())
 }
