@@ -18,7 +18,16 @@ both_backends!(
         let Some(mut sink) = SmtpSink::start().await else {
             return;
         };
-        let clock = Clock::manual(Utc::now());
+        // Noon (UTC) of today: the reminders' horizons below count whole
+        // days from the course's first lesson, whatever the hour the test
+        // runs at.
+        let clock = Clock::manual(
+            Utc::now()
+                .date_naive()
+                .and_hms_opt(12, 0, 0)
+                .expect("noon")
+                .and_utc(),
+        );
         let db = edufed_tests::TestDb::new(backend).await;
         let node = TestNode::start_with_clock(db, clock.clone(), |s| {
             sink.configure(s, "edufed <edufed@hub.example>");
