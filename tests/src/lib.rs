@@ -729,6 +729,7 @@ pub fn occurrences_between(
         query: None,
         include_cancelled: false,
         mentoring: None,
+        host_designation: None,
     }
 }
 

@@ -218,6 +218,13 @@ impl CalendarService {
                 &req.mentoring_programme_id,
                 &req.mentoring_pair_id,
             )?,
+            host_designation: crate::convert::designations::query_in(
+                "host_designation_kind",
+                req.host_designation_kind,
+                "host_designation_field",
+                &req.host_designation_field,
+                Some(from.date_naive()),
+            )?,
         };
         let size = PageSize::new("page_size", req.page_size, 100, 500)?;
         let after = PageToken::decode("page_token", &req.page_token, 3)?;

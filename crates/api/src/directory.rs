@@ -94,6 +94,13 @@ impl DirectoryService {
             },
             city: text::optional_line("city", &req.city, 100)?.map(|c| text::fold(&c)),
             query: text::optional_line("query", &req.query, 200)?.map(|q| text::fold(&q)),
+            designation: crate::convert::designations::query_in(
+                "designation_kind",
+                req.designation_kind,
+                "designation_field",
+                &req.designation_field,
+                Some(self.store.clock().now().date_naive()),
+            )?,
         };
         let page = self
             .store

@@ -25,6 +25,7 @@ mod report;
 mod sign_in;
 pub mod status;
 mod trials;
+mod designations;
 
 pub use agreement::AgreementsService;
 pub use booking::BookingService;
@@ -37,3 +38,4 @@ pub use mentoring::MentoringService;
 pub use notifications::NotificationsService;
 pub use report::ReportsService;
 pub use trials::TrialsService;
+pub use designations::DesignationsService;

@@ -380,6 +380,13 @@ pub struct ListArgs {
     /// Only meetings of this mentoring pair (its id; with --programme).
     #[arg(long, default_value = "")]
     pair: String,
+    /// Only activities of organizations with a designation of this kind.
+    #[arg(long, value_enum, ignore_case = true)]
+    host_designation: Option<crate::designation::DesignationKind>,
+    /// With --host-designation: only those whose designation's direction or
+    /// programme contains this.
+    #[arg(long, default_value = "")]
+    host_designation_field: String,
     /// Text in the title or description.
     #[arg(long, short = 'q', default_value = "")]
     query: String,
@@ -559,6 +566,8 @@ pub async fn activity(
                 include_cancelled: args.include_cancelled,
                 mentoring_programme_id: args.programme.clone(),
                 mentoring_pair_id: args.pair.clone(),
+                host_designation_kind: args.host_designation.map_or(0, i32::from),
+                host_designation_field: args.host_designation_field.clone(),
                 page_size: 200,
                 page_token: String::new(),
             };

@@ -134,6 +134,15 @@ impl Connection {
         )
     }
 
+    pub fn designations(
+        &self,
+    ) -> edufed_proto::v1::designations_client::DesignationsClient<Authed> {
+        edufed_proto::v1::designations_client::DesignationsClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer.clone(),
+        )
+    }
+
     pub fn mentoring(&self) -> edufed_proto::v1::mentoring_client::MentoringClient<Authed> {
         edufed_proto::v1::mentoring_client::MentoringClient::with_interceptor(
             self.channel.clone(),

@@ -50,6 +50,13 @@ pub enum OrgCommand {
         /// Only names containing this text.
         #[arg(long, short = 'q', default_value = "")]
         query: String,
+        /// Only those with a designation of this kind standing today.
+        #[arg(long, value_enum, ignore_case = true)]
+        designation: Option<crate::designation::DesignationKind>,
+        /// With --designation: only those whose designation's direction or
+        /// programme contains this («робототехника»).
+        #[arg(long, default_value = "")]
+        designation_field: String,
         /// Organizations per page (1–500).
         #[arg(long, default_value_t = 100)]
         page_size: u32,
@@ -194,6 +201,8 @@ pub async fn org(conn: Connection, command: OrgCommand, format: Format) -> anyho
             kind: k,
             city,
             query,
+            designation,
+            designation_field,
             page_size,
             all,
         } => {
@@ -208,6 +217,8 @@ pub async fn org(conn: Connection, command: OrgCommand, format: Format) -> anyho
                         kind,
                         city: city.clone(),
                         query: query.clone(),
+                        designation_kind: designation.map_or(0, i32::from),
+                        designation_field: designation_field.clone(),
                     })
                     .await?
                     .into_inner();

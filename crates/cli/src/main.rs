@@ -22,6 +22,7 @@ mod report;
 mod resource;
 mod session;
 mod trial;
+mod designation;
 mod values;
 mod watch;
 mod zones;
@@ -143,6 +144,10 @@ enum Command {
     /// The network's bank of professional trials: prepare, review, find.
     #[command(subcommand)]
     Trial(Box<trial::TrialCommand>),
+    /// Organizations' designations: resource centres, base sites,
+    /// innovation sites with their documents.
+    #[command(subcommand)]
+    Designation(Box<designation::DesignationCommand>),
     /// Teachers' professional growth by person, for those who agree: your
     /// agreement, the records, an organization's list.
     #[command(subcommand)]
@@ -244,6 +249,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Trial(command) => {
             let conn = Connection::open(&cli.client).await?;
             trial::trial(conn, *command, cli.client.output).await
+        }
+        Command::Designation(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            designation::designation(conn, *command, cli.client.output).await
         }
         Command::Growth(command) => {
             let conn = Connection::open(&cli.client).await?;

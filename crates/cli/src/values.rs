@@ -298,6 +298,7 @@ mod tests {
     use super::*;
     use crate::growth::GrowthKind;
     use crate::mentoring::{MentoringForm, MentoringResult};
+    use crate::designation::{DesignationKind, DesignationLevel};
     use crate::trial::{ReviewDecision, TrialState};
 
     /// Every value but UNSPECIFIED is named as the protobuf enum names it,
@@ -359,6 +360,8 @@ mod tests {
         check!(GrowthKind => GrowthKind, "GROWTH_KIND_");
         check!(ReviewDecision => ReviewDecision, "REVIEW_DECISION_");
         check!(TrialState => TrialState, "TRIAL_STATE_");
+        check!(DesignationKind => DesignationKind, "DESIGNATION_KIND_");
+        check!(DesignationLevel => DesignationLevel, "DESIGNATION_LEVEL_");
     }
 
     /// Flags that took their values in any case before they were enums

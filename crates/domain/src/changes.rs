@@ -49,6 +49,9 @@ string_enum!(
         /// A professional trial; shared while it is in the network's bank
         /// (approved), the payload the [`Trial`](crate::trials::Trial).
         Trial = "trial",
+        /// An organization's designation; the payload is the
+        /// [`Designation`](crate::designations::Designation).
+        Designation = "designation",
     }
 );
 

@@ -597,6 +597,8 @@ pub struct OrganizationFilter {
     pub city: Option<String>,
     /// Only names containing this text, folded.
     pub query: Option<String>,
+    /// Only organizations with a designation answering this.
+    pub designation: Option<crate::designations::DesignationQuery>,
 }
 
 /// A person known to the node.

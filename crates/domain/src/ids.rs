@@ -136,3 +136,15 @@ mod tests {
         );
     }
 }
+id_type!(
+    /// Identifies an organization's designation (resource centre, base site, innovation site).
+    DesignationId
+);
+id_type!(
+    /// Identifies a school's route template (an individual learning route's plan).
+    RouteTemplateId
+);
+id_type!(
+    /// Identifies a route template assigned to a cohort.
+    RouteId
+);

@@ -8,6 +8,7 @@ pub mod agreement;
 pub mod booking;
 pub mod calendar;
 pub mod changes;
+pub mod designations;
 pub mod directory;
 pub mod error;
 pub mod federation;

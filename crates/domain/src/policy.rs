@@ -123,6 +123,14 @@ pub enum Action {
     /// Review professional trials for the network's bank: the methodical
     /// centre's admins and coordinators (`Target::Network`), or the operator.
     ReviewTrials,
+    /// State the organization's designations (resource centre, base site,
+    /// innovation site) with their documents.
+    ManageDesignations,
+    /// Compose the school's route templates, assign them to its cohorts
+    /// and follow the routes.
+    ManageRoutes,
+    /// See the school's route templates and routes.
+    ViewRoutes,
 }
 
 impl Action {
@@ -160,6 +168,9 @@ impl Action {
             Action::RecordTeacherGrowth => "record this teacher's professional growth",
             Action::ManageTrials => "prepare the organization's professional trials",
             Action::ReviewTrials => "review professional trials for the network's bank",
+            Action::ManageDesignations => "state the organization's designations",
+            Action::ManageRoutes => "compose and assign the organization's learning routes",
+            Action::ViewRoutes => "see the organization's learning routes",
         }
     }
 }
@@ -234,7 +245,7 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
     use Action::*;
     use Role::*;
     match (action, role) {
-        (UpdateOrganization | AddMember | RemoveMember, Some(Admin)) => true,
+        (UpdateOrganization | AddMember | RemoveMember | ManageDesignations, Some(Admin)) => true,
         (
             ManageActivities
             | ManageResources
@@ -246,7 +257,8 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
             | AssessMentoring
             | StateTeacherFigures
             | ManageTrials
-            | ReviewTrials,
+            | ReviewTrials
+            | ManageRoutes,
             Some(Admin | Coordinator),
         ) => true,
         (SignAgreements, Some(Admin)) => true,
@@ -258,7 +270,8 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
             | ViewBookings
             | ViewAgreements
             | ViewReports
-            | ViewMentoringProgrammes,
+            | ViewMentoringProgrammes
+            | ViewRoutes,
             Some(_),
         ) => true,
         // Organizations are created by the operator; tokens follow the person rule.

@@ -308,6 +308,18 @@ fn the_domains_errors_translate_whole() {
         ]
         .map(|e| e.to_string()),
     );
+    messages.extend(
+        [
+            edufed_domain::designations::Error::Invalid(field()),
+            edufed_domain::designations::Error::NotFound(a.clone()),
+            edufed_domain::designations::Error::Version {
+                id: edufed_domain::ids::DesignationId::from_stored(a.clone()),
+                expected: 2,
+                actual: 3,
+            },
+        ]
+        .map(|e| e.to_string()),
+    );
     for state in trials::TrialState::ALL {
         for step in trials::TrialStep::ALL {
             messages.push(
@@ -532,6 +544,9 @@ fn check_policy(org: &OrgId, failures: &mut Vec<String>) {
         RecordTeacherGrowth,
         ManageTrials,
         ReviewTrials,
+        ManageDesignations,
+        ManageRoutes,
+        ViewRoutes,
     ];
     let principal = |role: Option<Role>| Principal {
         person_id: PersonId::generate(),

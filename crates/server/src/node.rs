@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use edufed_api::{
     AgreementsService, BookingService, CalendarService, ChangeFeedService, Context,
     DirectoryService, FederationService, FeedSettings, MentoringService, NotificationsService,
-    ReportsService, TrialsService,
+    DesignationsService, ReportsService, TrialsService,
 };
 use edufed_domain::time::Clock;
 use edufed_proto::v1::agreements_server::AgreementsServer;
@@ -20,6 +20,7 @@ use edufed_proto::v1::federation_server::FederationServer;
 use edufed_proto::v1::mentoring_server::MentoringServer;
 use edufed_proto::v1::notifications_server::NotificationsServer;
 use edufed_proto::v1::reports_server::ReportsServer;
+use edufed_proto::v1::designations_server::DesignationsServer;
 use edufed_proto::v1::trials_server::TrialsServer;
 use edufed_store::Store;
 use edufed_worker::Workers;
@@ -185,6 +186,7 @@ impl Node {
         let agreements_server = server!(AgreementsServer, AgreementsService::new(ctx.clone()));
         let mentoring = server!(MentoringServer, MentoringService::new(ctx.clone()));
         let trials = server!(TrialsServer, TrialsService::new(ctx.clone()));
+        let designations = server!(DesignationsServer, DesignationsService::new(ctx.clone()));
         let federation = server!(
             FederationServer,
             FederationService::new(
@@ -209,6 +211,9 @@ impl Node {
             .set_serving::<MentoringServer<MentoringService>>()
             .await;
         health.set_serving::<TrialsServer<TrialsService>>().await;
+        health
+            .set_serving::<DesignationsServer<DesignationsService>>()
+            .await;
         health.set_serving::<ReportsServer<ReportsService>>().await;
         health
             .set_serving::<NotificationsServer<NotificationsService>>()
@@ -237,6 +242,7 @@ impl Node {
             .add_service(agreements_server)
             .add_service(mentoring)
             .add_service(trials)
+            .add_service(designations)
             .add_service(federation)
             .add_service(reports_server)
             .add_service(notifications)

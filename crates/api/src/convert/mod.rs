@@ -6,6 +6,7 @@
 pub(crate) mod agreement;
 pub(crate) mod booking;
 pub(crate) mod calendar;
+pub(crate) mod designations;
 pub(crate) mod directory;
 pub(crate) mod growth;
 pub(crate) mod mentoring;

@@ -590,6 +590,9 @@ pub struct OccurrenceFilter {
     pub include_cancelled: bool,
     /// Only activities of this mentoring programme (and pair, if set).
     pub mentoring: Option<MentoringLink>,
+    /// Only activities of organizations with a designation answering this
+    /// ("the resource centres for robotics").
+    pub host_designation: Option<crate::designations::DesignationQuery>,
 }
 
 /// What an iCalendar feed holds.

@@ -492,3 +492,19 @@ refusal-not-hosted-here = is not an organization hosted on this node
 refusal-session-names-trial = a professional trial's session names its trial in the bank
 refusal-trial-session-only = only a professional trial's session names a trial
 refusal-trial-not-in-bank = professional trial { $trial } is not in the network's bank: it is { $trial-state }
+
+## Designations
+
+refusal-action-manage-designations = state the organization's designations
+refusal-action-manage-routes = compose and assign the organization's learning routes
+refusal-action-view-routes = see the organization's learning routes
+refusal-designation-not-found = designation { $designation } not found
+refusal-designation-version = designation { $designation } is at version { $actual }, not the expected { $expected }
+refusal-designation-direction = names the resource centre's direction
+refusal-designation-olympiad = names the olympiad or programme
+refusal-designation-project = names the site's project
+refusal-designation-level = is required for an innovation site
+refusal-designation-document = is required for an innovation site: the order or agreement that gave it
+refusal-designation-term = is before valid_from
+refusal-designation-count = is at most { $count }
+refusal-designation-kind-needed = is required with a designation's field

@@ -576,3 +576,19 @@ refusal-not-hosted-here = не организация этого узла
 refusal-session-names-trial = у занятия профессиональной пробы указывается проба из банка
 refusal-trial-session-only = пробу указывает только занятие профессиональной пробы
 refusal-trial-not-in-bank = профессиональной пробы { $trial } нет в банке сети: она в состоянии «{ $trial-state }»
+
+## Designations
+
+refusal-action-manage-designations = указывать статусы организации
+refusal-action-manage-routes = составлять и назначать образовательные маршруты организации
+refusal-action-view-routes = видеть образовательные маршруты организации
+refusal-designation-not-found = статус { $designation } не найден
+refusal-designation-version = статус { $designation } в версии { $actual }, а не { $expected }, как ожидалось
+refusal-designation-direction = укажите направление ресурсного центра
+refusal-designation-olympiad = укажите олимпиаду или программу
+refusal-designation-project = укажите проект площадки
+refusal-designation-level = обязателен для инновационной площадки
+refusal-designation-document = обязателен для инновационной площадки: приказ или договор, которым присвоен статус
+refusal-designation-term = раньше начала срока
+refusal-designation-count = не больше { $count }
+refusal-designation-kind-needed = обязателен вместе с направлением статуса

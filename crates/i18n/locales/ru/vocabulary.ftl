@@ -206,6 +206,7 @@ entity-kind-peer = Узел
 entity-kind-mentoring-programme = Программа наставничества
 entity-kind-mentoring-pair = Наставническая пара
 entity-kind-trial = Профессиональная проба
+entity-kind-designation = Статус организации
 
 ## Calendar words
 
@@ -385,3 +386,13 @@ trial-step-submit = отправить на рассмотрение
 trial-step-revise = изменить программу
 trial-step-review = рассмотреть
 trial-step-withdraw = отозвать
+
+## Designations
+
+designation-kind-resource-centre = Ресурсный центр
+designation-kind-base-site = Базовая площадка
+designation-kind-innovation-site = Инновационная площадка
+designation-level-international = Международная
+designation-level-federal = Федеральная
+designation-level-regional = Региональная
+designation-level-municipal = Муниципальная

@@ -214,6 +214,9 @@ fn push_occurrence_filter(q: &mut QueryText, filter: &OccurrenceFilter, viewer: 
             q.push(" AND a.pair_id = $?", Value::Text(pair.to_string()));
         }
     }
+    if let Some(designation) = &filter.host_designation {
+        crate::directory::push_designated(q, "a.publisher_id", designation);
+    }
     if let Some(query) = &filter.query {
         q.push(
             " AND a.search_text LIKE $? ESCAPE '\\'",

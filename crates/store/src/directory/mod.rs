@@ -2,12 +2,15 @@
 //! memberships in `people`; tokens and the callers behind them in `tokens`;
 //! console sessions and their sign-in links in `sessions`.
 
+mod designations;
 mod identities;
 mod people;
 mod rows;
 mod sessions;
 mod tokens;
 
+pub use designations::FoundDesignation;
+pub(crate) use designations::{forget as forget_mirrored_designation, mirror as mirror_designation, push_designated};
 pub use identities::{Grant, Granted, NewPendingSignIn};
 pub use tokens::SUBSCRIPTION_TOKEN;
 
@@ -22,7 +25,7 @@ use sqlx::AnyConnection;
 use self::rows::{ORG_COLUMNS, OrgRow};
 use crate::Store;
 use crate::error::{Constraint, on, storage};
-use crate::sql::{decode_all, like_escape, micros, signed, to_json};
+use crate::sql::{QueryText, Value, decode_all, like_escape, micros, signed, to_json};
 use crate::tx::Locked;
 
 /// A page of results and where the next one starts.
@@ -114,38 +117,30 @@ impl Store {
         size: PageSize,
         after: Option<&PageToken>,
     ) -> Result<Page<Organization>, Error> {
-        let mut sql = format!("SELECT {ORG_COLUMNS} FROM organizations WHERE 1 = 1");
-        let mut binds: Vec<String> = Vec::new();
-        let mut push = |sql: &mut String, clause: &str, value: String| {
-            binds.push(value);
-            *sql += &clause.replace("$?", &format!("${}", binds.len()));
-        };
+        let mut q = QueryText::new(format!("SELECT {ORG_COLUMNS} FROM organizations WHERE 1 = 1"));
         if let Some(key) = after.and_then(|t| t.key().first()) {
-            push(&mut sql, " AND slug > $?", key.clone());
+            q.push(" AND slug > $?", Value::Text(key.clone()));
         }
         if let Some(kind) = filter.kind {
-            push(&mut sql, " AND kind = $?", kind.as_str().to_owned());
+            q.push(" AND kind = $?", Value::Text(kind.as_str().to_owned()));
         }
         if let Some(city) = &filter.city {
-            push(&mut sql, " AND city_folded = $?", city.clone());
+            q.push(" AND city_folded = $?", Value::Text(city.clone()));
         }
         if let Some(query) = &filter.query {
-            push(
-                &mut sql,
+            q.push(
                 " AND search_text LIKE $? ESCAPE '\\'",
-                format!("%{}%", like_escape(query)),
+                Value::Text(format!("%{}%", like_escape(query))),
             );
         }
-        sql += &format!(" ORDER BY slug LIMIT ${}", binds.len() + 1);
-        let mut query = sqlx::query_as::<_, OrgRow>(&sql);
-        for value in binds {
-            query = query.bind(value);
+        if let Some(designation) = &filter.designation {
+            push_designated(&mut q, "id", designation);
         }
-        let rows = query
-            .bind(i64::from(size.get()) + 1)
-            .fetch_all(self.reader())
-            .await
-            .map_err(storage)?;
+        q.push(
+            " ORDER BY slug LIMIT $?",
+            Value::Int(i64::from(size.get()) + 1),
+        );
+        let rows: Vec<OrgRow> = q.query_as().fetch_all(self.reader()).await.map_err(storage)?;
         let items = decode_all(rows)?;
         Ok(Page::from_overfetch(items, size, |org| {
             vec![org.slug.to_string()]

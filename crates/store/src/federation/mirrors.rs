@@ -274,6 +274,8 @@ impl Store {
                     &ActivityId::from_stored(id),
                 )
                 .await?;
+            } else if kind == EntityKind::Designation {
+                crate::directory::forget_mirrored_designation(&mut tx, origin, &id).await?;
             }
             dropped += 1;
         }
@@ -384,6 +386,19 @@ async fn materialize(
                 crate::calendar::mirror_seats(tx, origin, &seats).await?;
             }
         }
+        (EntityKind::Designation, Operation::Upsert) => {
+            crate::directory::mirror_designation(
+                tx,
+                origin,
+                &entry.payload,
+                &entry.entity_id,
+                entry.org_id.as_ref(),
+            )
+            .await?;
+        }
+        (EntityKind::Designation, Operation::Delete) => {
+            crate::directory::forget_mirrored_designation(tx, origin, &entry.entity_id).await?;
+        }
         _ => {}
     }
     Ok(())
@@ -458,6 +473,7 @@ async fn apply_one(
             | EntityKind::MentoringProgramme
             | EntityKind::MentoringPair
             | EntityKind::Trial
+            | EntityKind::Designation
     );
     let accepted = match &entry.org_id {
         _ if !owned => true,
