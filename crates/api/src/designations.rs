@@ -33,7 +33,12 @@ impl DesignationsService {
     }
 
     async fn org(&self, field: &str, raw: &str) -> Result<OrgId, ApiError> {
-        Ok(self.ctx.store.get_organization(&org_ref(field, raw)?).await?.id)
+        Ok(self
+            .ctx
+            .store
+            .get_organization(&org_ref(field, raw)?)
+            .await?
+            .id)
     }
 
     async fn add_designation(
@@ -43,7 +48,11 @@ impl DesignationsService {
     ) -> Result<pb::Designation, ApiError> {
         let org = self.org("organization", &req.organization).await?;
         let details = details_in(req.details.as_ref())?;
-        let d = self.ctx.store.add_designation(&org, details, caller).await?;
+        let d = self
+            .ctx
+            .store
+            .add_designation(&org, details, caller)
+            .await?;
         Ok(designation_out(&d, None))
     }
 

@@ -69,9 +69,8 @@ pub struct DetailsArgs {
 
 impl DetailsArgs {
     fn proto(self) -> pb::DesignationDetails {
-        let document = !(self.issuer.is_empty()
-            && self.number.is_empty()
-            && self.document_date.is_empty());
+        let document =
+            !(self.issuer.is_empty() && self.number.is_empty() && self.document_date.is_empty());
         pb::DesignationDetails {
             kind: self.kind.into(),
             field: self.field,

@@ -296,9 +296,9 @@ mod tests {
     use edufed_proto::v1 as pb;
 
     use super::*;
+    use crate::designation::{DesignationKind, DesignationLevel};
     use crate::growth::GrowthKind;
     use crate::mentoring::{MentoringForm, MentoringResult};
-    use crate::designation::{DesignationKind, DesignationLevel};
     use crate::trial::{ReviewDecision, TrialState};
 
     /// Every value but UNSPECIFIED is named as the protobuf enum names it,

@@ -201,7 +201,11 @@ pub struct DesignationQuery {
 
 impl DesignationQuery {
     /// The query from its parts; `field` is folded here.
-    pub fn new(kind: DesignationKind, field: &str, on: Option<NaiveDate>) -> Result<Self, FieldError> {
+    pub fn new(
+        kind: DesignationKind,
+        field: &str,
+        on: Option<NaiveDate>,
+    ) -> Result<Self, FieldError> {
         let field = text::optional_line("designation_field", field, MAX_TEXT)?;
         Ok(Self {
             kind,
@@ -295,7 +299,10 @@ mod tests {
         site.kind = DesignationKind::InnovationSite;
         assert_eq!(site.clone().validate().unwrap_err().field, "level");
         site.level = Some(DesignationLevel::Federal);
-        assert_eq!(site.clone().validate().unwrap_err().field, "document.issuer");
+        assert_eq!(
+            site.clone().validate().unwrap_err().field,
+            "document.issuer"
+        );
         site.document = Some(Document {
             issuer: "Минобрнауки РФ".into(),
             number: "№741".into(),

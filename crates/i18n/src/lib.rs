@@ -358,8 +358,14 @@ mod tests {
         check(edufed_domain::trials::TrialState::ALL, &mut missing);
         check(edufed_domain::trials::ReviewDecision::ALL, &mut missing);
         check(edufed_domain::trials::TrialStep::ALL, &mut missing);
-        check(edufed_domain::designations::DesignationKind::ALL, &mut missing);
-        check(edufed_domain::designations::DesignationLevel::ALL, &mut missing);
+        check(
+            edufed_domain::designations::DesignationKind::ALL,
+            &mut missing,
+        );
+        check(
+            edufed_domain::designations::DesignationLevel::ALL,
+            &mut missing,
+        );
         assert!(missing.is_empty(), "ru.ftl lacks {missing:?}");
     }
 

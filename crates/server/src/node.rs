@@ -7,20 +7,20 @@ use std::time::Duration;
 use anyhow::Context as _;
 use edufed_api::{
     AgreementsService, BookingService, CalendarService, ChangeFeedService, Context,
-    DirectoryService, FederationService, FeedSettings, MentoringService, NotificationsService,
-    DesignationsService, ReportsService, TrialsService,
+    DesignationsService, DirectoryService, FederationService, FeedSettings, MentoringService,
+    NotificationsService, ReportsService, TrialsService,
 };
 use edufed_domain::time::Clock;
 use edufed_proto::v1::agreements_server::AgreementsServer;
 use edufed_proto::v1::booking_server::BookingServer;
 use edufed_proto::v1::calendar_server::CalendarServer;
 use edufed_proto::v1::change_feed_server::ChangeFeedServer;
+use edufed_proto::v1::designations_server::DesignationsServer;
 use edufed_proto::v1::directory_server::DirectoryServer;
 use edufed_proto::v1::federation_server::FederationServer;
 use edufed_proto::v1::mentoring_server::MentoringServer;
 use edufed_proto::v1::notifications_server::NotificationsServer;
 use edufed_proto::v1::reports_server::ReportsServer;
-use edufed_proto::v1::designations_server::DesignationsServer;
 use edufed_proto::v1::trials_server::TrialsServer;
 use edufed_store::Store;
 use edufed_worker::Workers;

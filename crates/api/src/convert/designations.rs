@@ -34,7 +34,9 @@ fn optional_day(field: &str, raw: &str) -> Result<Option<chrono::NaiveDate>, Fie
 
 /// The details a request carries in `details`; fields are named from the
 /// request's root (`details.field`).
-pub(crate) fn details_in(raw: Option<&pb::DesignationDetails>) -> Result<DesignationDetails, FieldError> {
+pub(crate) fn details_in(
+    raw: Option<&pb::DesignationDetails>,
+) -> Result<DesignationDetails, FieldError> {
     let raw = raw.ok_or_else(|| FieldError::new("details", "is required"))?;
     details_of(raw).map_err(|e| e.within("details"))
 }
@@ -88,7 +90,8 @@ pub(crate) fn day_in(field: &str, raw: &str) -> Result<Option<chrono::NaiveDate>
 }
 
 fn day_out(d: Option<chrono::NaiveDate>) -> String {
-    d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 /// A designation on the wire; `home` names the node that keeps it, if another.

@@ -6,9 +6,7 @@
 
 use chrono::NaiveDate;
 use edufed_domain::changes::{EntityKind, NewChange};
-use edufed_domain::designations::{
-    Designation, DesignationDetails, DesignationQuery, Error,
-};
+use edufed_domain::designations::{Designation, DesignationDetails, DesignationQuery, Error};
 use edufed_domain::directory::OrgRef;
 use edufed_domain::ids::{DesignationId, OrgId};
 use edufed_domain::policy::{Action, Principal, Target, authorize};
@@ -125,7 +123,11 @@ impl Store {
         details: DesignationDetails,
         caller: &Principal,
     ) -> Result<Designation, Error> {
-        authorize(caller, Action::ManageDesignations, Target::Organization(org))?;
+        authorize(
+            caller,
+            Action::ManageDesignations,
+            Target::Organization(org),
+        )?;
         let mut tx = self.write_tx().await?;
         let found = super::find_org(tx.conn(), &OrgRef::Id(org.clone())).await?;
         found.ensure_hosted_here()?;
@@ -220,8 +222,11 @@ impl Store {
             " ORDER BY d.org_id, d.kind, d.created_at, d.id LIMIT $?",
             Value::Int(i64::from(MAX_LISTED)),
         );
-        let rows: Vec<(String, String)> =
-            q.query_as().fetch_all(self.reader()).await.map_err(storage)?;
+        let rows: Vec<(String, String)> = q
+            .query_as()
+            .fetch_all(self.reader())
+            .await
+            .map_err(storage)?;
         let mut found = Vec::new();
         for (origin, record) in rows {
             let designation: Designation = from_json(&record)?;

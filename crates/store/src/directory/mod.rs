@@ -10,7 +10,9 @@ mod sessions;
 mod tokens;
 
 pub use designations::FoundDesignation;
-pub(crate) use designations::{forget as forget_mirrored_designation, mirror as mirror_designation, push_designated};
+pub(crate) use designations::{
+    forget as forget_mirrored_designation, mirror as mirror_designation, push_designated,
+};
 pub use identities::{Grant, Granted, NewPendingSignIn};
 pub use tokens::SUBSCRIPTION_TOKEN;
 
@@ -117,7 +119,9 @@ impl Store {
         size: PageSize,
         after: Option<&PageToken>,
     ) -> Result<Page<Organization>, Error> {
-        let mut q = QueryText::new(format!("SELECT {ORG_COLUMNS} FROM organizations WHERE 1 = 1"));
+        let mut q = QueryText::new(format!(
+            "SELECT {ORG_COLUMNS} FROM organizations WHERE 1 = 1"
+        ));
         if let Some(key) = after.and_then(|t| t.key().first()) {
             q.push(" AND slug > $?", Value::Text(key.clone()));
         }
@@ -140,7 +144,11 @@ impl Store {
             " ORDER BY slug LIMIT $?",
             Value::Int(i64::from(size.get()) + 1),
         );
-        let rows: Vec<OrgRow> = q.query_as().fetch_all(self.reader()).await.map_err(storage)?;
+        let rows: Vec<OrgRow> = q
+            .query_as()
+            .fetch_all(self.reader())
+            .await
+            .map_err(storage)?;
         let items = decode_all(rows)?;
         Ok(Page::from_overfetch(items, size, |org| {
             vec![org.slug.to_string()]
