@@ -52,6 +52,10 @@ string_enum!(
         /// An organization's designation; the payload is the
         /// [`Designation`](crate::designations::Designation).
         Designation = "designation",
+        /// A school's route template; never shared.
+        RouteTemplate = "route_template",
+        /// A route assigned to a school's cohort; never shared.
+        Route = "route",
     }
 );
 

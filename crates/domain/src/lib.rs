@@ -19,6 +19,7 @@ pub mod notify;
 pub mod page;
 pub mod policy;
 pub mod report;
+pub mod routes;
 pub mod session;
 pub mod stable;
 pub mod text;
