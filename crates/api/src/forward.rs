@@ -285,15 +285,35 @@ where
     let reply = match mirror {
         Some(mirror) => send_home(ctx, &caller, request, mirror).await,
         None => {
-            let key = Incoming::of(&request).map(|f| Idempotency {
-                key: format!("{}/{}", f.person, f.key),
-                node_id: f.node_id,
-                request: format!(
+            let fingerprint = || {
+                format!(
                     "{}#{}",
                     Q::PATH,
                     hex::encode(Sha256::digest(request.get_ref().encode_to_vec()))
-                ),
-            });
+                )
+            };
+            // A peer's forward keys by its node and person; a local client
+            // that sends a key of its own (a retried write, a route's
+            // items) keys by its person on this node.
+            let key = match Incoming::of(&request) {
+                Some(f) => Some(Idempotency {
+                    key: format!("{}/{}", f.person, f.key),
+                    node_id: f.node_id,
+                    request: fingerprint(),
+                }),
+                None => match request.metadata().get(IDEMPOTENCY_HEADER) {
+                    Some(_) => Some(Idempotency {
+                        key: format!(
+                            "{}/{}",
+                            caller.person_id,
+                            idempotency_key(request.metadata()).map_err(|e| Status::from(ApiError::from(e)))?
+                        ),
+                        node_id: String::new(),
+                        request: fingerprint(),
+                    }),
+                    None => None,
+                },
+            };
             here(caller, request.into_inner(), key).await
         }
     };

@@ -34,6 +34,11 @@ impl ApiError {
         }
     }
 
+    /// A status another service's call answered, passed on as it came.
+    pub fn from_status(status: Status) -> Self {
+        Self(status)
+    }
+
     /// The status an HTTP handler renders.
     pub fn into_status(self) -> Status {
         self.0

@@ -320,6 +320,41 @@ fn the_domains_errors_translate_whole() {
         ]
         .map(|e| e.to_string()),
     );
+    messages.extend(
+        [
+            edufed_domain::routes::Error::Invalid(field()),
+            edufed_domain::routes::Error::TemplateNotFound(a.clone()),
+            edufed_domain::routes::Error::RouteNotFound(a.clone()),
+            edufed_domain::routes::Error::TemplateVersion {
+                id: edufed_domain::ids::RouteTemplateId::from_stored(a.clone()),
+                expected: 2,
+                actual: 3,
+            },
+            edufed_domain::routes::Error::RouteVersion {
+                id: edufed_domain::ids::RouteId::from_stored(a.clone()),
+                expected: 2,
+                actual: 3,
+            },
+        ]
+        .map(|e| e.to_string()),
+    );
+    for text in ["Маша", "Петровичем", "Иванов И. И.", "a@b.ru", "+7 912 345 67 89", "Роман Петров"] {
+        messages.push(
+            edufed_domain::routes::Error::Invalid(
+                edufed_domain::routes::check_no_person("note", text).unwrap_err(),
+            )
+            .to_string(),
+        );
+    }
+    for state in edufed_domain::routes::RouteState::ALL {
+        messages.push(
+            edufed_domain::routes::Error::NotActive {
+                id: edufed_domain::ids::RouteId::from_stored(a.clone()),
+                route_state: *state,
+            }
+            .to_string(),
+        );
+    }
     for state in trials::TrialState::ALL {
         for step in trials::TrialStep::ALL {
             messages.push(

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use edufed_api::{
     AgreementsService, BookingService, CalendarService, ChangeFeedService, Context,
     DesignationsService, DirectoryService, FederationService, FeedSettings, MentoringService,
-    NotificationsService, ReportsService, TrialsService,
+    NotificationsService, ReportsService, RoutesService, TrialsService,
 };
 use edufed_domain::time::Clock;
 use edufed_proto::v1::agreements_server::AgreementsServer;
@@ -21,6 +21,7 @@ use edufed_proto::v1::federation_server::FederationServer;
 use edufed_proto::v1::mentoring_server::MentoringServer;
 use edufed_proto::v1::notifications_server::NotificationsServer;
 use edufed_proto::v1::reports_server::ReportsServer;
+use edufed_proto::v1::routes_server::RoutesServer;
 use edufed_proto::v1::trials_server::TrialsServer;
 use edufed_store::Store;
 use edufed_worker::Workers;
@@ -187,6 +188,7 @@ impl Node {
         let mentoring = server!(MentoringServer, MentoringService::new(ctx.clone()));
         let trials = server!(TrialsServer, TrialsService::new(ctx.clone()));
         let designations = server!(DesignationsServer, DesignationsService::new(ctx.clone()));
+        let routes = server!(RoutesServer, RoutesService::new(ctx.clone()));
         let federation = server!(
             FederationServer,
             FederationService::new(
@@ -214,6 +216,7 @@ impl Node {
         health
             .set_serving::<DesignationsServer<DesignationsService>>()
             .await;
+        health.set_serving::<RoutesServer<RoutesService>>().await;
         health.set_serving::<ReportsServer<ReportsService>>().await;
         health
             .set_serving::<NotificationsServer<NotificationsService>>()
@@ -243,6 +246,7 @@ impl Node {
             .add_service(mentoring)
             .add_service(trials)
             .add_service(designations)
+            .add_service(routes)
             .add_service(federation)
             .add_service(reports_server)
             .add_service(notifications)

@@ -17,6 +17,7 @@ pub mod mentoring;
 mod meta;
 pub mod notify;
 pub mod report;
+pub mod routes;
 mod sql;
 pub mod trials;
 mod tx;

@@ -40,6 +40,8 @@ pub(crate) enum Locked {
     MentoringProgrammes,
     MentoringPairs,
     Trials,
+    RouteTemplates,
+    Routes,
 }
 
 impl Locked {
@@ -54,6 +56,8 @@ impl Locked {
             }
             Locked::MentoringPairs => "SELECT id FROM mentoring_pairs WHERE id = $1 FOR UPDATE",
             Locked::Trials => "SELECT id FROM trials WHERE id = $1 FOR UPDATE",
+            Locked::RouteTemplates => "SELECT id FROM route_templates WHERE id = $1 FOR UPDATE",
+            Locked::Routes => "SELECT id FROM routes WHERE id = $1 FOR UPDATE",
         }
     }
 }

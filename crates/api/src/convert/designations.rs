@@ -120,3 +120,18 @@ pub(crate) fn designation_out(d: &Designation, home: Option<&str>) -> pb::Design
         home_node: home.unwrap_or_default().to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_domain_enum_value_has_a_wire_twin() {
+        for k in DesignationKind::ALL {
+            assert_eq!(kind_in("kind", kind_out(*k)).unwrap(), Some(*k));
+        }
+        for l in DesignationLevel::ALL {
+            assert_eq!(level_in("level", level_out(*l)).unwrap(), Some(*l));
+        }
+    }
+}

@@ -10,6 +10,7 @@ pub(crate) mod designations;
 pub(crate) mod directory;
 pub(crate) mod growth;
 pub(crate) mod mentoring;
+pub(crate) mod routes;
 pub(crate) mod trials;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};

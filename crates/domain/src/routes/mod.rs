@@ -38,7 +38,7 @@ pub const TRIALS_PER_PUPIL_TARGET: f64 = 10.0;
 
 string_enum!(
     /// Where an item of a route stands.
-    ItemStatus {
+    ItemStatus as RouteItemStatus {
         /// Chosen, not yet asked for.
         Planned = "planned",
         /// Registered with a seat (or a booking requested and confirmed).
@@ -449,6 +449,20 @@ pub struct Route {
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// One occurrence of a route's item, for its calendar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteOccurrence {
+    pub item: u32,
+    pub title: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub status: ItemStatus,
+    pub offering_name: String,
+    pub organization: OrgId,
+    /// The zone its local times are read in.
+    pub time_zone: String,
 }
 
 /// The figures a route gives the reports.

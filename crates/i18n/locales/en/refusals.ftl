@@ -508,3 +508,36 @@ refusal-designation-document = is required for an innovation site: the order or 
 refusal-designation-term = is before valid_from
 refusal-designation-count = is at most { $count }
 refusal-designation-kind-needed = is required with a designation's field
+
+## Learning routes
+
+refusal-route-template-not-found = route template { $template } not found
+refusal-route-not-found = route { $route } not found
+refusal-route-template-version = route template { $template } is at version { $actual }, not the expected { $expected }
+refusal-route-version = route { $route } is at version { $actual }, not the expected { $expected }
+refusal-route-not-active = route { $route } is { $route-state }, no longer followed
+refusal-route-offering = names an activity or (in resource_id) a resource to book, one of them
+refusal-route-window = is not after from
+refusal-route-year = is a year such as 2026
+refusal-route-school-year = is the school year's first calendar year, e.g. 2026 for 2026/27
+refusal-route-no-items = a route has at least one item
+refusal-route-many-items = a route has at most { $max } items
+refusal-route-booking-end = is not after its start
+refusal-route-cohort-code = must be the cohort's code of 2 to 32 letters, digits, -, _ or . with a digit in it, e.g. 10И-2026
+refusal-route-profiles-count = count { $count } pupils, more than the cohort's { $headcount }
+refusal-route-above-cohort = is more than the cohort's { $headcount }
+refusal-route-above-leavers = is more than the leavers
+refusal-route-elective-required = item { $item } is required, not an elective
+refusal-route-no-such-item = the template has no item { $item }
+refusal-route-item-missing = the route has no item { $item }
+refusal-route-item-not-chosen = item { $item } is not part of this cohort's route
+refusal-route-grades = is for grades { $min }–{ $max }, not grade { $grade }
+refusal-route-not-pupils = is not for pupils
+refusal-route-no-occurrence = is not an occurrence of the activity
+refusal-person-in-text = looks like { $what }: a route names cohorts by code and count, never a child; rewrite it without names or contacts
+refusal-person-email = an e-mail address
+refusal-person-phone = a phone number
+refusal-person-patronymic = a patronymic
+refusal-person-initials = initials and a surname
+refusal-person-given-name = a given name
+refusal-person-full-name = a name and a surname

@@ -592,3 +592,40 @@ refusal-designation-document = обязателен для инновацион�
 refusal-designation-term = раньше начала срока
 refusal-designation-count = не больше { $count }
 refusal-designation-kind-needed = обязателен вместе с направлением статуса
+
+## Learning routes
+
+refusal-route-template-not-found = шаблон маршрута { $template } не найден
+refusal-route-not-found = маршрут { $route } не найден
+refusal-route-template-version = шаблон маршрута { $template } в версии { $actual }, а не { $expected }, как ожидалось
+refusal-route-version = маршрут { $route } в версии { $actual }, а не { $expected }, как ожидалось
+refusal-route-not-active = маршрут { $route } в состоянии «{ $route-state }», его больше не ведут
+refusal-route-offering = укажите мероприятие или (в resource_id) ресурс для бронирования — что-то одно
+refusal-route-window = не позже начала окна
+refusal-route-year = укажите год, например 2026
+refusal-route-school-year = укажите первый календарный год учебного года, например 2026 для 2026/27
+refusal-route-no-items = в маршруте хотя бы один пункт
+refusal-route-many-items = в маршруте не больше { $max } пунктов
+refusal-route-booking-end = не позже начала
+refusal-route-cohort-code = код группы — от 2 до 32 букв, цифр, «-», «_» или «.», с цифрой, например 10И-2026
+refusal-route-profiles-count = { $count } { $count ->
+    [one] ученик
+    [few] ученика
+   *[other] учеников
+} — больше, чем в группе ({ $headcount })
+refusal-route-above-cohort = больше, чем в группе ({ $headcount })
+refusal-route-above-leavers = больше, чем выпускников
+refusal-route-elective-required = пункт { $item } обязательный, а не по выбору
+refusal-route-no-such-item = в шаблоне нет пункта { $item }
+refusal-route-item-missing = в маршруте нет пункта { $item }
+refusal-route-item-not-chosen = пункт { $item } не входит в маршрут этой группы
+refusal-route-grades = для { $min }–{ $max } классов, а не для { $grade }
+refusal-route-not-pupils = не для учеников
+refusal-route-no-occurrence = такого занятия у мероприятия нет
+refusal-person-in-text = похоже на { $what }: маршрут называет группы кодом и числом, но не детей; перепишите без имён и контактов
+refusal-person-email = адрес электронной почты
+refusal-person-phone = номер телефона
+refusal-person-patronymic = отчество
+refusal-person-initials = инициалы и фамилию
+refusal-person-given-name = имя
+refusal-person-full-name = имя и фамилию

@@ -207,6 +207,8 @@ entity-kind-mentoring-programme = Программа наставничеств�
 entity-kind-mentoring-pair = Наставническая пара
 entity-kind-trial = Профессиональная проба
 entity-kind-designation = Статус организации
+entity-kind-route-template = Шаблон маршрута
+entity-kind-route = Образовательный маршрут
 
 ## Calendar words
 
@@ -396,3 +398,18 @@ designation-level-international = Международная
 designation-level-federal = Федеральная
 designation-level-regional = Региональная
 designation-level-municipal = Муниципальная
+
+## Learning routes
+
+route-item-status-planned = Запланирован
+route-item-status-registered = Записаны
+route-item-status-waitlisted = В листе ожидания
+route-item-status-requested = Запрошено бронирование
+route-item-status-refused = Отказано
+route-item-status-attended = Пройден
+route-item-status-missed = Пропущен
+route-item-status-not-chosen = Не выбран
+route-item-status-withdrawn = Отозван
+route-state-active = Идёт
+route-state-completed = Завершён
+route-state-cancelled = Отменён
