@@ -306,7 +306,8 @@ where
                         key: format!(
                             "{}/{}",
                             caller.person_id,
-                            idempotency_key(request.metadata()).map_err(|e| Status::from(ApiError::from(e)))?
+                            idempotency_key(request.metadata())
+                                .map_err(|e| Status::from(ApiError::from(e)))?
                         ),
                         node_id: String::new(),
                         request: fingerprint(),

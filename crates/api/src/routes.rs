@@ -6,11 +6,11 @@
 //! has its effect once.
 
 use chrono::{Datelike, NaiveDate, TimeZone as _, Utc};
+use edufed_domain::FieldError;
 use edufed_domain::federation::IDEMPOTENCY_HEADER;
 use edufed_domain::ids::{OrgId, RouteId, RouteTemplateId};
 use edufed_domain::policy::Principal;
 use edufed_domain::routes::{ItemStatus, Offering, Route, RouteItem};
-use edufed_domain::FieldError;
 use edufed_proto::v1 as pb;
 use edufed_proto::v1::booking_server::Booking as _;
 use edufed_proto::v1::calendar_server::Calendar as _;
@@ -61,16 +61,20 @@ fn keyed<T>(extensions: &tonic::Extensions, message: T, key: &str) -> Request<T>
     request
 }
 
+/// A template's refusal named from the request's root (`template.items[1]…`).
+fn within_template(error: edufed_domain::routes::Error) -> edufed_domain::routes::Error {
+    match error {
+        edufed_domain::routes::Error::Invalid(e) => e.within("template").into(),
+        other => other,
+    }
+}
+
 /// What became of asking for an item: its status, record and refusal.
 type Answer = (ItemStatus, Option<String>, Option<String>);
 
 /// A refusal as the route keeps it: the offering node's words.
 fn refused(status: &Status) -> Answer {
-    (
-        ItemStatus::Refused,
-        None,
-        Some(status.message().to_owned()),
-    )
+    (ItemStatus::Refused, None, Some(status.message().to_owned()))
 }
 
 impl RoutesService {
@@ -80,16 +84,16 @@ impl RoutesService {
     }
 
     async fn org(&self, field: &str, raw: &str) -> Result<OrgId, ApiError> {
-        Ok(self.ctx.store.get_organization(&org_ref(field, raw)?).await?.id)
+        Ok(self
+            .ctx
+            .store
+            .get_organization(&org_ref(field, raw)?)
+            .await?
+            .id)
     }
 
     /// Asks the network for one item of `route`.
-    async fn ask(
-        &self,
-        extensions: &tonic::Extensions,
-        route: &Route,
-        item: &RouteItem,
-    ) -> Answer {
+    async fn ask(&self, extensions: &tonic::Extensions, route: &Route, item: &RouteItem) -> Answer {
         let key = format!("route-{}-{}-{}", route.id, item.item.number, route.version);
         match &item.item.offering {
             Offering::Activity {
@@ -191,7 +195,9 @@ impl RoutesService {
                     occurrence_start: None,
                     comment: format!("Маршрут {} отменён", route.cohort.code),
                 };
-                booking.cancel_booking(keyed(extensions, message, &key)).await?;
+                booking
+                    .cancel_booking(keyed(extensions, message, &key))
+                    .await?;
             }
         }
         Ok(())
@@ -220,7 +226,12 @@ impl RoutesService {
             .map(|i| i.item.number)
             .collect();
         for number in pending {
-            let Some(item) = route.items.iter().find(|i| i.item.number == number).cloned() else {
+            let Some(item) = route
+                .items
+                .iter()
+                .find(|i| i.item.number == number)
+                .cloned()
+            else {
                 continue;
             };
             let (status, record, refusal) = self.ask(&extensions, &route, &item).await;
@@ -324,7 +335,8 @@ impl RoutesService {
             .ctx
             .store
             .create_route_template(&school, draft, caller)
-            .await?;
+            .await
+            .map_err(within_template)?;
         Ok(template_out(&t))
     }
 
@@ -339,7 +351,8 @@ impl RoutesService {
             .ctx
             .store
             .revise_route_template(&id, expected(req.expected_version), draft, caller)
-            .await?;
+            .await
+            .map_err(within_template)?;
         Ok(template_out(&t))
     }
 

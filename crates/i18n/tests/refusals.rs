@@ -338,7 +338,14 @@ fn the_domains_errors_translate_whole() {
         ]
         .map(|e| e.to_string()),
     );
-    for text in ["Маша", "Петровичем", "Иванов И. И.", "a@b.ru", "+7 912 345 67 89", "Роман Петров"] {
+    for text in [
+        "Маша",
+        "Петровичем",
+        "Иванов И. И.",
+        "a@b.ru",
+        "+7 912 345 67 89",
+        "Роман Петров",
+    ] {
         messages.push(
             edufed_domain::routes::Error::Invalid(
                 edufed_domain::routes::check_no_person("note", text).unwrap_err(),

@@ -17,7 +17,13 @@ enum_map!(
     "ROUTE_ITEM_STATUS_",
     ItemStatus
 );
-enum_map!(state_in, state_out, pb::RouteState, "ROUTE_STATE_", RouteState);
+enum_map!(
+    state_in,
+    state_out,
+    pb::RouteState,
+    "ROUTE_STATE_",
+    RouteState
+);
 
 /// A state to filter by, if any.
 pub(crate) fn state_filter(raw: i32) -> Result<Option<RouteState>, FieldError> {

@@ -182,7 +182,10 @@ impl TemplateDraft {
                 ));
             }
             if let Offering::Booking {
-                start, end, purpose, ..
+                start,
+                end,
+                purpose,
+                ..
             } = &mut item.offering
             {
                 if end <= start {
@@ -230,7 +233,11 @@ impl RouteTemplate {
             .enumerate()
             .map(|(i, (item, facts))| TemplateItem {
                 number: i as u32 + 1,
-                hours: if item.hours == 0 { facts.hours } else { item.hours },
+                hours: if item.hours == 0 {
+                    facts.hours
+                } else {
+                    item.hours
+                },
                 title: item.title,
                 offering: item.offering,
                 facts,
@@ -421,7 +428,10 @@ impl Outcome {
                 format!("is more than the cohort's {headcount}"),
             ));
         }
-        if self.continuing.is_some_and(|n| n > self.leavers.unwrap_or(headcount)) {
+        if self
+            .continuing
+            .is_some_and(|n| n > self.leavers.unwrap_or(headcount))
+        {
             return Err(FieldError::new(
                 "outcome.continuing",
                 "is more than the leavers",
@@ -569,7 +579,9 @@ impl Route {
         self.items
             .iter_mut()
             .find(|i| i.item.number == number)
-            .ok_or_else(|| FieldError::new("item", format!("the route has no item {number}")).into())
+            .ok_or_else(|| {
+                FieldError::new("item", format!("the route has no item {number}")).into()
+            })
     }
 
     /// The route after its item `number` was asked for on the network:
@@ -716,7 +728,10 @@ pub enum Error {
     },
     /// The route is completed or cancelled.
     #[error("route {id} is {route_state}, no longer followed")]
-    NotActive { id: RouteId, route_state: RouteState },
+    NotActive {
+        id: RouteId,
+        route_state: RouteState,
+    },
     #[error(transparent)]
     Directory(#[from] crate::directory::Error),
     #[error(transparent)]
@@ -730,9 +745,9 @@ impl ServiceError for Error {
         match self {
             Error::Invalid(_) => ErrorCode::InvalidArgument,
             Error::TemplateNotFound(_) | Error::RouteNotFound(_) => ErrorCode::NotFound,
-            Error::TemplateVersion { .. } | Error::RouteVersion { .. } | Error::NotActive { .. } => {
-                ErrorCode::FailedPrecondition
-            }
+            Error::TemplateVersion { .. }
+            | Error::RouteVersion { .. }
+            | Error::NotActive { .. } => ErrorCode::FailedPrecondition,
             Error::Directory(e) => e.error_code(),
             Error::Denied(_) => ErrorCode::PermissionDenied,
             Error::Storage(e) => e.error_code(),

@@ -49,7 +49,12 @@ fn template() -> RouteTemplate {
         RouteTemplateId::generate(),
         OrgId::generate(),
         draft().validate().unwrap(),
-        vec![facts(false, 68), facts(true, 12), facts(true, 6), facts(false, 40)],
+        vec![
+            facts(false, 68),
+            facts(true, 12),
+            facts(true, 6),
+            facts(false, 40),
+        ],
         at(),
     )
 }
@@ -105,7 +110,9 @@ fn electives_are_chosen_by_number() {
         "electives[0]"
     );
     assert_eq!(
-        Route::assign(&t, cohort(), &[3, 9], at()).unwrap_err().field,
+        Route::assign(&t, cohort(), &[3, 9], at())
+            .unwrap_err()
+            .field,
         "electives[1]"
     );
 }
@@ -114,7 +121,9 @@ fn electives_are_chosen_by_number() {
 fn trials_per_pupil_count_attended_trials() {
     let t = template();
     let route = Route::assign(&t, cohort(), &[3], at()).unwrap();
-    let route = route.followed(2, Some(14), "все защитили работы", at()).unwrap();
+    let route = route
+        .followed(2, Some(14), "все защитили работы", at())
+        .unwrap();
     let route = route.followed(3, Some(7), "", at()).unwrap();
     let route = route.followed(1, None, "", at()).unwrap();
     assert_eq!(route.items[0].status, ItemStatus::Missed);
@@ -123,7 +132,10 @@ fn trials_per_pupil_count_attended_trials() {
     assert!((f.trials_per_pupil - 1.5).abs() < 1e-9);
     assert_eq!((f.attended, f.chosen), (2, 3));
     assert_eq!(
-        route.followed(4, Some(3), "", at()).unwrap_err().to_string(),
+        route
+            .followed(4, Some(3), "", at())
+            .unwrap_err()
+            .to_string(),
         "invalid item: item 4 is not part of this cohort's route"
     );
     assert!(matches!(

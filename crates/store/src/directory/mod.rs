@@ -214,7 +214,10 @@ impl Store {
     }
 }
 
-pub(crate) async fn find_org(conn: &mut AnyConnection, org: &OrgRef) -> Result<Organization, Error> {
+pub(crate) async fn find_org(
+    conn: &mut AnyConnection,
+    org: &OrgRef,
+) -> Result<Organization, Error> {
     let (column, value) = match org {
         OrgRef::Id(id) => ("id", id.to_string()),
         OrgRef::Slug(slug) => ("slug", slug.to_string()),

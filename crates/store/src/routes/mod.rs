@@ -10,8 +10,8 @@ use edufed_domain::directory::OrgRef;
 use edufed_domain::ids::{OrgId, RouteId, RouteTemplateId};
 use edufed_domain::policy::{Action, Principal, Target, authorize};
 use edufed_domain::routes::{
-    Error, ItemStatus, Offering, OfferingFacts, Outcome, Route, RouteCohort, RouteOccurrence, RouteState,
-    RouteTemplate, TemplateDraft,
+    Error, ItemStatus, Offering, OfferingFacts, Outcome, Route, RouteCohort, RouteOccurrence,
+    RouteState, RouteTemplate, TemplateDraft,
 };
 use edufed_domain::{FieldError, StorageError};
 use sqlx::AnyConnection;
@@ -124,7 +124,11 @@ async fn load_route(conn: &mut AnyConnection, id: &RouteId) -> Result<Route, Err
 
 /// Who may see a school's routes sees them; others are told they do not
 /// exist.
-fn visible(caller: &Principal, school: &OrgId, missing: impl FnOnce() -> Error) -> Result<(), Error> {
+fn visible(
+    caller: &Principal,
+    school: &OrgId,
+    missing: impl FnOnce() -> Error,
+) -> Result<(), Error> {
     if authorize(caller, Action::ViewRoutes, Target::Organization(school)).is_ok() {
         Ok(())
     } else {
@@ -135,7 +139,9 @@ fn visible(caller: &Principal, school: &OrgId, missing: impl FnOnce() -> Error) 
 /// Whole hours between two instants, at least one.
 fn hours_between(start: DateTime<Utc>, end: DateTime<Utc>) -> u32 {
     let minutes = (end - start).num_minutes().max(0);
-    u32::try_from((minutes + 30) / 60).unwrap_or(u32::MAX).max(1)
+    u32::try_from((minutes + 30) / 60)
+        .unwrap_or(u32::MAX)
+        .max(1)
 }
 
 /// A school's view of the offerings and the routes' lifecycle.
@@ -247,7 +253,9 @@ impl Store {
                     org: found.owner.clone(),
                     home,
                     trial: false,
-                    hours: u32::try_from((minutes + 30) / 60).unwrap_or(u32::MAX).max(1),
+                    hours: u32::try_from((minutes + 30) / 60)
+                        .unwrap_or(u32::MAX)
+                        .max(1),
                 })
             }
         }
@@ -262,8 +270,13 @@ impl Store {
         let mut facts = Vec::with_capacity(draft.items.len());
         for (i, item) in draft.items.iter().enumerate() {
             facts.push(
-                self.offering_facts(&item.offering, draft.grade, caller, &format!("items[{i}]"))
-                    .await?,
+                self.offering_facts(
+                    &item.offering,
+                    draft.grade,
+                    caller,
+                    &format!("items[{i}].offering"),
+                )
+                .await?,
             );
         }
         Ok(facts)
@@ -283,10 +296,16 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let org = crate::directory::find_org(tx.conn(), &OrgRef::Id(school.clone())).await?;
         org.ensure_hosted_here()?;
-        let template =
-            RouteTemplate::compose(RouteTemplateId::generate(), school.clone(), draft, facts, tx.now());
+        let template = RouteTemplate::compose(
+            RouteTemplateId::generate(),
+            school.clone(),
+            draft,
+            facts,
+            tx.now(),
+        );
         save_template(&mut tx, &template, true).await?;
-        tx.append(template_change(&template, &caller.actor())).await?;
+        tx.append(template_change(&template, &caller.actor()))
+            .await?;
         tx.commit().await?;
         Ok(template)
     }
@@ -301,7 +320,11 @@ impl Store {
     ) -> Result<RouteTemplate, Error> {
         let draft = draft.validate()?;
         let current = self.get_route_template(id, caller).await?;
-        authorize(caller, Action::ManageRoutes, Target::Organization(&current.school))?;
+        authorize(
+            caller,
+            Action::ManageRoutes,
+            Target::Organization(&current.school),
+        )?;
         let facts = self.facts_of(&draft, caller).await?;
         let mut tx = self.write_tx().await?;
         tx.lock(Locked::RouteTemplates, id.as_str()).await?;
@@ -327,8 +350,14 @@ impl Store {
     ) -> Result<RouteTemplate, Error> {
         let mut tx = self.write_tx().await?;
         let current = load_template(tx.conn(), id).await?;
-        visible(caller, &current.school, || Error::TemplateNotFound(id.to_string()))?;
-        authorize(caller, Action::ManageRoutes, Target::Organization(&current.school))?;
+        visible(caller, &current.school, || {
+            Error::TemplateNotFound(id.to_string())
+        })?;
+        authorize(
+            caller,
+            Action::ManageRoutes,
+            Target::Organization(&current.school),
+        )?;
         let copy = current.copy_for(school_year, tx.now())?;
         save_template(&mut tx, &copy, true).await?;
         tx.append(template_change(&copy, &caller.actor())).await?;
@@ -344,7 +373,9 @@ impl Store {
     ) -> Result<RouteTemplate, Error> {
         let mut conn = self.reader().acquire().await.map_err(storage)?;
         let t = load_template(&mut conn, id).await?;
-        visible(caller, &t.school, || Error::TemplateNotFound(id.to_string()))?;
+        visible(caller, &t.school, || {
+            Error::TemplateNotFound(id.to_string())
+        })?;
         Ok(t)
     }
 
@@ -365,7 +396,11 @@ impl Store {
             " ORDER BY school_year DESC, grade, created_at LIMIT $?",
             Value::Int(i64::from(MAX_LISTED)),
         );
-        let rows: Vec<(String,)> = q.query_as().fetch_all(self.reader()).await.map_err(storage)?;
+        let rows: Vec<(String,)> = q
+            .query_as()
+            .fetch_all(self.reader())
+            .await
+            .map_err(storage)?;
         rows.into_iter()
             .map(|(r,)| from_json(&r).map_err(Error::from))
             .collect()
@@ -382,8 +417,14 @@ impl Store {
     ) -> Result<Route, Error> {
         let mut tx = self.write_tx().await?;
         let t = load_template(tx.conn(), template).await?;
-        visible(caller, &t.school, || Error::TemplateNotFound(template.to_string()))?;
-        authorize(caller, Action::ManageRoutes, Target::Organization(&t.school))?;
+        visible(caller, &t.school, || {
+            Error::TemplateNotFound(template.to_string())
+        })?;
+        authorize(
+            caller,
+            Action::ManageRoutes,
+            Target::Organization(&t.school),
+        )?;
         let route = Route::assign(&t, cohort, electives, tx.now())?;
         save_route(&mut tx, &route, true).await?;
         tx.append(route_change(&route, &caller.actor())).await?;
@@ -403,8 +444,14 @@ impl Store {
         let mut tx = self.write_tx().await?;
         tx.lock(Locked::Routes, id.as_str()).await?;
         let current = load_route(tx.conn(), id).await?;
-        visible(caller, &current.school, || Error::RouteNotFound(id.to_string()))?;
-        authorize(caller, Action::ManageRoutes, Target::Organization(&current.school))?;
+        visible(caller, &current.school, || {
+            Error::RouteNotFound(id.to_string())
+        })?;
+        authorize(
+            caller,
+            Action::ManageRoutes,
+            Target::Organization(&current.school),
+        )?;
         current.at_version(expected_version)?;
         let next = step(&current, tx.now())?;
         save_route(&mut tx, &next, false).await?;
@@ -453,8 +500,10 @@ impl Store {
         outcome: Outcome,
         caller: &Principal,
     ) -> Result<Route, Error> {
-        self.change_route(id, expected_version, caller, |r, at| r.concluded(outcome, at))
-            .await
+        self.change_route(id, expected_version, caller, |r, at| {
+            r.concluded(outcome, at)
+        })
+        .await
     }
 
     /// One route, for those who see the school's routes.
@@ -486,7 +535,11 @@ impl Store {
             " ORDER BY school_year DESC, grade, created_at LIMIT $?",
             Value::Int(i64::from(MAX_LISTED)),
         );
-        let rows: Vec<(String,)> = q.query_as().fetch_all(self.reader()).await.map_err(storage)?;
+        let rows: Vec<(String,)> = q
+            .query_as()
+            .fetch_all(self.reader())
+            .await
+            .map_err(storage)?;
         rows.into_iter()
             .map(|(r,)| from_json(&r).map_err(Error::from))
             .collect()
@@ -567,7 +620,11 @@ impl Store {
     }
 
     /// Every route of school years `from_year..=to_year`, for reports.
-    pub async fn routes_of_years(&self, from_year: u16, to_year: u16) -> Result<Vec<Route>, StorageError> {
+    pub async fn routes_of_years(
+        &self,
+        from_year: u16,
+        to_year: u16,
+    ) -> Result<Vec<Route>, StorageError> {
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT record FROM routes WHERE school_year >= $1 AND school_year <= $2 \
              ORDER BY school_id, id",
