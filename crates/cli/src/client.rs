@@ -143,6 +143,13 @@ impl Connection {
         )
     }
 
+    pub fn routes(&self) -> edufed_proto::v1::routes_client::RoutesClient<Authed> {
+        edufed_proto::v1::routes_client::RoutesClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer.clone(),
+        )
+    }
+
     pub fn mentoring(&self) -> edufed_proto::v1::mentoring_client::MentoringClient<Authed> {
         edufed_proto::v1::mentoring_client::MentoringClient::with_interceptor(
             self.channel.clone(),

@@ -14,10 +14,13 @@ proto_enum! {
     /// What standing an organization has.
     DesignationKind => DesignationKind {
         /// A resource centre for a direction.
+        #[value(alias = "resource-centre")]
         ResourceCentre,
         /// A base site of an olympiad or a programme.
+        #[value(alias = "base-site")]
         BaseSite,
         /// An innovation, experimental or network site.
+        #[value(alias = "innovation-site")]
         InnovationSite,
     }
 }

@@ -21,6 +21,7 @@ mod peer;
 mod registration;
 mod report;
 mod resource;
+mod route;
 mod session;
 mod trial;
 mod values;
@@ -148,6 +149,10 @@ enum Command {
     /// innovation sites with their documents.
     #[command(subcommand)]
     Designation(Box<designation::DesignationCommand>),
+    /// Individual learning routes: templates from the network's offerings,
+    /// routes assigned to cohorts, enrolled, followed and concluded.
+    #[command(subcommand)]
+    Route(Box<route::RouteCommand>),
     /// Teachers' professional growth by person, for those who agree: your
     /// agreement, the records, an organization's list.
     #[command(subcommand)]
@@ -249,6 +254,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Trial(command) => {
             let conn = Connection::open(&cli.client).await?;
             trial::trial(conn, *command, cli.client.output).await
+        }
+        Command::Route(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            route::route(conn, *command, cli.client.output).await
         }
         Command::Designation(command) => {
             let conn = Connection::open(&cli.client).await?;

@@ -299,6 +299,7 @@ mod tests {
     use crate::designation::{DesignationKind, DesignationLevel};
     use crate::growth::GrowthKind;
     use crate::mentoring::{MentoringForm, MentoringResult};
+    use crate::route::RouteState;
     use crate::trial::{ReviewDecision, TrialState};
 
     /// Every value but UNSPECIFIED is named as the protobuf enum names it,
@@ -362,6 +363,7 @@ mod tests {
         check!(TrialState => TrialState, "TRIAL_STATE_");
         check!(DesignationKind => DesignationKind, "DESIGNATION_KIND_");
         check!(DesignationLevel => DesignationLevel, "DESIGNATION_LEVEL_");
+        check!(RouteState => RouteState, "ROUTE_STATE_");
     }
 
     /// Flags that took their values in any case before they were enums
