@@ -559,6 +559,33 @@ both_backends!(gymnasium_44_engineering_route, |backend| async move {
     assert!(starts.is_sorted());
     assert!(cal.occurrences.iter().all(|o| o.item != 5));
 
+    // The same calendar as a private iCalendar feed.
+    let paths = calendar(&hub, &school)
+        .await
+        .get_feed_urls(pb::GetFeedUrlsRequest {
+            route_id: route.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(paths.public_path.is_empty());
+    let (status, body) = edufed_tests::http_get(hub.node.addr(), &paths.private_path).await;
+    assert_eq!(status, 200, "{body}");
+    let body = body.replace("\r\n ", "");
+    assert_eq!(body.matches("BEGIN:VEVENT").count(), 10);
+    assert!(body.contains("Проба «Сварщик»"));
+    assert!(body.contains("Лаборатория мехатроники"));
+    let other_paths = calendar(&hub, &other_school)
+        .await
+        .get_feed_urls(pb::GetFeedUrlsRequest {
+            route_id: route.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(other_paths.code(), Code::NotFound);
+
     // Followed: the trials attended, the olympiad preparation missed.
     let follow = |item: u32, attended: Option<u32>, result: &str| pb::FollowRouteItemRequest {
         id: route.id.clone(),

@@ -281,6 +281,12 @@ impl CalendarService {
         req: pb::GetFeedUrlsRequest,
     ) -> Result<pb::GetFeedUrlsResponse, ApiError> {
         let scope = match (req.organization.trim(), req.activity_id.trim()) {
+            ("", "") if !req.route_id.trim().is_empty() => {
+                let id = edufed_domain::ids::RouteId::parse("route_id", &req.route_id)?;
+                // Only who sees the route is given its feed.
+                self.ctx.store.get_route(&id, caller).await?;
+                format!("routes/{id}.ics")
+            }
             ("", "") => "network.ics".to_owned(),
             (org, "") => {
                 let org = self
@@ -332,8 +338,13 @@ impl CalendarService {
                     .await?
             }
         };
+        let private_only = scope.starts_with("routes/");
         Ok(pb::GetFeedUrlsResponse {
-            public_path: format!("/ics/{scope}{query}"),
+            public_path: if private_only {
+                String::new()
+            } else {
+                format!("/ics/{scope}{query}")
+            },
             private_path: format!("/ics/private/{key}/{scope}{query}"),
         })
     }

@@ -175,6 +175,49 @@ impl Feeds {
     }
 }
 
+impl Feeds {
+    /// A route's calendar over its school year: each occurrence of its
+    /// chosen items, for those the key's person may see the school's
+    /// routes.
+    pub async fn route(&self, key: &str, file: &str) -> Result<Feed, ApiError> {
+        let store = &self.ctx.store;
+        let caller = self.caller(Some(key)).await?.ok_or(Missing("route"))?;
+        let raw = file.strip_suffix(".ics").unwrap_or(file);
+        let id = edufed_domain::ids::RouteId::parse("route", raw).map_err(|_| Missing("route"))?;
+        let route = store
+            .get_route(&id, &caller)
+            .await
+            .map_err(|_| Missing("route"))?;
+        let (from, to) = route.school_year_window();
+        let names = |key: &str| edufed_i18n::ru().text(key);
+        let events: Vec<ics::PlainEvent> = store
+            .route_occurrences(&route, from, to)
+            .await?
+            .into_iter()
+            .map(|o| ics::PlainEvent {
+                uid: format!("{}-{}-{}", route.id, o.item, o.start.timestamp()),
+                start: o.start,
+                end: o.end,
+                summary: o.title,
+                description: Some(format!(
+                    "{} · {}",
+                    o.offering_name,
+                    names(&format!(
+                        "route-item-status-{}",
+                        o.status.as_str().replace('_', "-")
+                    ))
+                )),
+                private: true,
+            })
+            .collect();
+        let name = format!("{} · {}", route.title, route.cohort.code);
+        Ok(Feed {
+            body: ics::render_plain(&name, &events, store.clock().now()),
+            name,
+        })
+    }
+}
+
 fn filter_from(params: &HashMap<String, String>) -> Result<FeedFilter, FieldError> {
     let param = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     Ok(FeedFilter {

@@ -32,6 +32,9 @@ pub enum IcsCommand {
         /// Only this format.
         #[arg(long, value_enum, ignore_case = true)]
         format: Option<ActivityFormat>,
+        /// A learning route's items instead (its id; private only).
+        #[arg(long, default_value = "")]
+        route: String,
     },
 }
 
@@ -45,6 +48,7 @@ pub async fn ics(conn: Connection, server: &str, command: IcsCommand) -> anyhow:
         direction: d,
         subject,
         format: f,
+        route,
     } = command;
     let urls = conn
         .calendar()
@@ -56,11 +60,14 @@ pub async fn ics(conn: Connection, server: &str, command: IcsCommand) -> anyhow:
             direction: d.map_or(0, i32::from),
             subject,
             format: f.map_or(0, i32::from),
+            route_id: route,
         })
         .await?
         .into_inner();
     let base = server.trim_end_matches('/');
-    println!("public:  {base}{}", urls.public_path);
+    if !urls.public_path.is_empty() {
+        println!("public:  {base}{}", urls.public_path);
+    }
     println!(
         "private: {base}{}   (keep it secret: it shows what your token may see)",
         urls.private_path

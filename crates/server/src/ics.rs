@@ -5,6 +5,8 @@
 //! - `/ics/activities/{id}.ics`
 //! - `/ics/resources/{id}.ics`: a resource's busy time (details through the
 //!   private URL, for its owner and the requesters)
+//! - `/ics/private/{key}/routes/{id}.ics`: a learning route's items over its
+//!   school year, for those who see the school's routes (private only)
 //!
 //! These show public activities. The same paths under
 //! `/ics/private/{key}/…` show what the token behind the key may see; the
@@ -29,6 +31,7 @@ pub(crate) fn routes(feeds: Feeds) -> axum::Router {
         .route("/ics/activities/{file}", get(activity))
         .route("/ics/resources/{file}", get(resource))
         .route("/ics/private/{key}/resources/{file}", get(private_resource))
+        .route("/ics/private/{key}/routes/{file}", get(private_route))
         .route("/ics/private/{key}/network.ics", get(private_network))
         .route(
             "/ics/private/{key}/organizations/{file}",
@@ -100,6 +103,13 @@ async fn private_resource(
     Path((key, file)): Path<(String, String)>,
 ) -> Response {
     answer(feeds.resource(Some(&key), &file).await)
+}
+
+async fn private_route(
+    State(feeds): State<Feeds>,
+    Path((key, file)): Path<(String, String)>,
+) -> Response {
+    answer(feeds.route(&key, &file).await)
 }
 
 fn answer(feed: Result<Feed, ApiError>) -> Response {

@@ -78,6 +78,36 @@ pub struct BusyEntry {
 
 /// A resource's busy time as a calendar.
 pub fn render_busy(name: &str, busy: &[BusyEntry], now: DateTime<Utc>) -> String {
+    let events: Vec<PlainEvent> = busy
+        .iter()
+        .map(|b| PlainEvent {
+            uid: b.uid.clone(),
+            start: b.start,
+            end: b.end,
+            summary: b.details.clone().unwrap_or_else(|| "busy".to_owned()),
+            description: None,
+            private: b.details.is_some(),
+        })
+        .collect();
+    render_plain(name, &events, now)
+}
+
+/// An event with no schedule of its own: one interval, as said.
+#[derive(Debug, Clone)]
+pub struct PlainEvent {
+    /// A stable id for the interval.
+    pub uid: String,
+    pub start: DateTime<Utc>,
+    /// Excluded, as iCalendar's DTEND.
+    pub end: DateTime<Utc>,
+    pub summary: String,
+    pub description: Option<String>,
+    /// Shown to those the feed's key lets see it, not to everyone.
+    pub private: bool,
+}
+
+/// Intervals as a calendar (a resource's busy time, a route's items).
+pub fn render_plain(name: &str, events: &[PlainEvent], now: DateTime<Utc>) -> String {
     let mut out = Lines::default();
     out.line("BEGIN:VCALENDAR");
     out.line("VERSION:2.0");
@@ -85,28 +115,18 @@ pub fn render_busy(name: &str, busy: &[BusyEntry], now: DateTime<Utc>) -> String
     out.line("CALSCALE:GREGORIAN");
     out.line("METHOD:PUBLISH");
     out.property("X-WR-CALNAME", &escape(name));
-    for BusyEntry {
-        uid,
-        start,
-        end,
-        details,
-    } in busy
-    {
+    for e in events {
         out.line("BEGIN:VEVENT");
-        out.property("UID", &format!("{uid}@edufed"));
+        out.property("UID", &format!("{}@edufed", e.uid));
         out.property("DTSTAMP", &utc_stamp(now));
-        out.property("DTSTART", &utc_stamp(*start));
-        out.property("DTEND", &utc_stamp(*end));
-        out.property("SUMMARY", &escape(details.as_deref().unwrap_or("busy")));
+        out.property("DTSTART", &utc_stamp(e.start));
+        out.property("DTEND", &utc_stamp(e.end));
+        out.property("SUMMARY", &escape(&e.summary));
+        if let Some(description) = &e.description {
+            out.property("DESCRIPTION", &escape(description));
+        }
         out.property("TRANSP", "OPAQUE");
-        out.property(
-            "CLASS",
-            if details.is_some() {
-                "PRIVATE"
-            } else {
-                "PUBLIC"
-            },
-        );
+        out.property("CLASS", if e.private { "PRIVATE" } else { "PUBLIC" });
         out.line("END:VEVENT");
     }
     out.line("END:VCALENDAR");

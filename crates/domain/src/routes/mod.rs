@@ -551,6 +551,19 @@ impl Route {
         })
     }
 
+    /// Its school year, 1 September to 1 September, as instants (UTC;
+    /// a day either side of a zone's midnight does not matter here).
+    pub fn school_year_window(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        let start = |year: i32| {
+            chrono::NaiveDate::from_ymd_opt(year, 9, 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+                .unwrap_or_default()
+        };
+        let year = i32::from(self.school_year);
+        (start(year), start(year + 1))
+    }
+
     /// Checks the caller's version, when given.
     pub fn at_version(&self, expected: Option<u64>) -> Result<(), Error> {
         match expected {
