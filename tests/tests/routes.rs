@@ -747,4 +747,91 @@ both_backends!(gymnasium_44_engineering_route, |backend| async move {
         .into_inner();
     assert_eq!(routes_listed.routes.len(), 1);
     assert_eq!(routes_listed.routes[0].id, route.id);
+
+    // Grade 11's leavers: 18 of 20 chose a profile, 12 go on in
+    // engineering. The indicators count them, and the trials per pupil of
+    // the cohorts on routes against the target of ten.
+    let leavers_template = by_school
+        .create_route_template(pb::CreateRouteTemplateRequest {
+            school: "gym44-nkz".into(),
+            template: Some(pb::RouteTemplateDraft {
+                title: "Инженерный профиль, 11 класс".into(),
+                grade: 11,
+                items: vec![activity_item(
+                    "«Технология» в Кванториуме",
+                    &technology,
+                    true,
+                )],
+                ..template(vec![])
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let leavers = by_school
+        .assign_route(pb::AssignRouteRequest {
+            template_id: leavers_template.id.clone(),
+            cohort: Some(pb::RouteCohort {
+                headcount: 20,
+                ..cohort("11И-2026")
+            }),
+            electives: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    by_school
+        .conclude_route(pb::ConcludeRouteRequest {
+            id: leavers.id.clone(),
+            expected_version: 0,
+            outcome: Some(pb::RouteOutcome {
+                profiles: vec![
+                    pb::ProfileCount {
+                        profile: "инженерный".into(),
+                        count: 15,
+                    },
+                    pb::ProfileCount {
+                        profile: "социально-экономический".into(),
+                        count: 3,
+                    },
+                ],
+                leavers: Some(20),
+                continuing: Some(12),
+            }),
+        })
+        .await
+        .unwrap();
+    let indicators = pb::reports_client::ReportsClient::with_interceptor(
+        hub.channel().await,
+        Bearer::new(&school),
+    )
+    .indicators_report(pb::ReportRequest {
+        from: "2026-09-01".into(),
+        to: "2027-08-31".into(),
+        organization: "gym44-nkz".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner();
+    let row = |indicator: &str| {
+        indicators
+            .rows
+            .iter()
+            .find(|r| r.indicator == indicator && r.organization.is_empty())
+            .unwrap_or_else(|| panic!("{indicator} reported"))
+            .clone()
+    };
+    let trials = row("trials_per_pupil");
+    // 26 pupil-visits over the 14 + 20 pupils (the cancelled route left out).
+    assert_eq!((trials.numerator, trials.denominator), (26.0, 34.0));
+    assert!((trials.value - 0.76).abs() < 1e-9);
+    assert!(trials.has_target && (trials.target - 10.0).abs() < 1e-9);
+    assert_eq!(trials.target_due, "2027-08-31");
+    let oriented = row("leavers_oriented");
+    assert!((oriented.value - 90.0).abs() < 1e-9, "{oriented:?}");
+    assert!((oriented.target - 90.0).abs() < 1e-9);
+    let continuing = row("leavers_continuing");
+    assert!((continuing.value - 60.0).abs() < 1e-9, "{continuing:?}");
+    assert!(!continuing.has_target);
 });

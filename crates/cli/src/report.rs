@@ -129,7 +129,8 @@ pub enum TargetCommand {
         /// network_coverage, winners_share, activities_held,
         /// agreements_signed, participants_per_activity, mentoring_pairs,
         /// mentoring_crossing, young_teachers_mentored, teachers_courses,
-        /// teachers_seminars or teachers_growth_system.
+        /// teachers_seminars, teachers_growth_system, trials_per_pupil,
+        /// leavers_oriented or leavers_continuing.
         indicator: String,
         /// The value, in the indicator's unit (percent for shares).
         value: f64,

@@ -684,6 +684,7 @@ fn count(facts: &Facts, scope: &Scope, period: &Period) -> Counts {
     }
     c.total.insert(Indicator::AgreementsSigned, (signed, 1.0));
     super::mentoring::count(facts, &|org| in_scope(org), period, &mut c);
+    super::routes::count(facts, &|org| in_scope(org), period, &mut c);
     c
 }
 
@@ -717,6 +718,10 @@ fn target_for(
         .find(|t| t.due >= to)
         .or(candidates.last())
         .map(|t| (t.value, t.due))
+        .or_else(|| {
+            let year_end = super::SchoolYear::of(to).period().to;
+            indicator.standard_target().map(|v| (v, year_end))
+        })
 }
 
 /// Every indicator for each organization in scope and for the whole scope,

@@ -185,6 +185,8 @@ pub struct Records {
     pub teacher_figures: Vec<crate::mentoring::TeacherFigures>,
     /// Teachers' growth recorded by person on this node (those who agreed).
     pub growth: Vec<crate::mentoring::GrowthRecord>,
+    /// Learning routes of this node's schools, as plans and counts.
+    pub routes: Vec<crate::routes::Route>,
 }
 
 impl Facts {

@@ -14,6 +14,7 @@ mod facts;
 mod mentoring;
 mod period;
 mod query;
+mod routes;
 mod rows;
 mod targets;
 

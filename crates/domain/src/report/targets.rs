@@ -40,6 +40,16 @@ string_enum!(
         /// Teachers in the national system of professional growth, as a
         /// share of the teachers stated, percent.
         TeachersGrowthSystem = "teachers_growth_system",
+        /// Professional trials taken per pupil of the cohorts on learning
+        /// routes in the school year (pupil-visits of trials attended over
+        /// the cohorts' pupils).
+        TrialsPerPupil = "trials_per_pupil",
+        /// Leavers of grades 9 and 11 on routes who chose a profile, as a
+        /// share of those leavers, percent.
+        LeaversOriented = "leavers_oriented",
+        /// Leavers of grades 9 and 11 on routes going on in their route's
+        /// profile, as a share of those leavers, percent.
+        LeaversContinuing = "leavers_continuing",
     }
 );
 
@@ -52,7 +62,19 @@ impl Indicator {
                 | Indicator::AgreementsSigned
                 | Indicator::ParticipantsPerActivity
                 | Indicator::MentoringPairs
+                | Indicator::TrialsPerPupil
         )
+    }
+
+    /// The target a network holds it to unless one is set: ten trials per
+    /// pupil («Билет в будущее»), nine leavers in ten oriented to a profile
+    /// (Gymnasium 44's programme).
+    pub fn standard_target(self) -> Option<f64> {
+        match self {
+            Indicator::TrialsPerPupil => Some(crate::routes::TRIALS_PER_PUPIL_TARGET),
+            Indicator::LeaversOriented => Some(90.0),
+            _ => None,
+        }
     }
 
     /// The unit in words.
@@ -64,7 +86,10 @@ impl Indicator {
             | Indicator::YoungTeachersMentored
             | Indicator::TeachersCourses
             | Indicator::TeachersSeminars
-            | Indicator::TeachersGrowthSystem => "%",
+            | Indicator::TeachersGrowthSystem
+            | Indicator::LeaversOriented
+            | Indicator::LeaversContinuing => "%",
+            Indicator::TrialsPerPupil => "trials per pupil",
             Indicator::MentoringPairs => "pairs and groups",
             Indicator::ActivitiesHeld => "activities",
             Indicator::AgreementsSigned => "agreements",
@@ -88,6 +113,9 @@ impl Indicator {
             Indicator::TeachersGrowthSystem => {
                 "Teachers in the national system of professional growth"
             }
+            Indicator::TrialsPerPupil => "Professional trials per pupil on a learning route",
+            Indicator::LeaversOriented => "Leavers of grades 9 and 11 who chose a profile",
+            Indicator::LeaversContinuing => "Leavers going on in their route's profile",
         }
     }
 }

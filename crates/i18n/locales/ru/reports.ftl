@@ -66,6 +66,7 @@ reports-unit-activities-held = мероприятий
 reports-unit-agreements-signed = договоров
 reports-unit-participants-per-activity = учеников на мероприятие
 reports-unit-mentoring-pairs = пар и групп
+reports-unit-trials-per-pupil = проб на ученика
 
 ## Activities
 

@@ -185,6 +185,9 @@ indicator-young-teachers-mentored = Доля молодых специалист
 indicator-teachers-courses = Доля педагогов, прошедших КПК
 indicator-teachers-seminars = Доля педагогов на сетевых семинарах
 indicator-teachers-growth-system = Доля педагогов в национальной системе профессионального роста
+indicator-trials-per-pupil = Профессиональных проб на ученика в маршрутах
+indicator-leavers-oriented = Доля выпускников 9 и 11 классов, выбравших профиль
+indicator-leavers-continuing = Доля выпускников, продолжающих обучение по профилю маршрута
 
 ## The change log
 

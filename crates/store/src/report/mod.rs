@@ -347,6 +347,7 @@ impl Store {
                 pairs,
                 teacher_figures: crate::mentoring::teacher_figures(&mut conn, None).await?,
                 growth: crate::mentoring::growth_records(&mut conn).await?,
+                routes: crate::routes::all_routes(&mut conn).await?,
             },
         ))
     }

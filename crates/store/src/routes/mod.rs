@@ -618,22 +618,13 @@ impl Store {
         out.sort_by(|a, b| (a.start, a.item).cmp(&(b.start, b.item)));
         Ok(out)
     }
+}
 
-    /// Every route of school years `from_year..=to_year`, for reports.
-    pub async fn routes_of_years(
-        &self,
-        from_year: u16,
-        to_year: u16,
-    ) -> Result<Vec<Route>, StorageError> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT record FROM routes WHERE school_year >= $1 AND school_year <= $2 \
-             ORDER BY school_id, id",
-        )
-        .bind(i64::from(from_year))
-        .bind(i64::from(to_year))
-        .fetch_all(self.reader())
+/// Every route on this node, for reports: plans and counts, no names.
+pub(crate) async fn all_routes(conn: &mut AnyConnection) -> Result<Vec<Route>, StorageError> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT record FROM routes ORDER BY school_id, id")
+        .fetch_all(&mut *conn)
         .await
         .map_err(storage)?;
-        rows.into_iter().map(|(r,)| from_json(&r)).collect()
-    }
+    rows.into_iter().map(|(r,)| from_json(&r)).collect()
 }

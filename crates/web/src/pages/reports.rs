@@ -582,7 +582,11 @@ fn indicator_line(r: &pb::IndicatorRow) -> IndicatorLine {
     } else {
         missing()
     };
-    let basis = if r.unit == "%" || r.indicator == "participants_per_activity" {
+    let basis = if r.unit == "%"
+        || matches!(
+            r.indicator.as_str(),
+            "participants_per_activity" | "trials_per_pupil"
+        ) {
         ru().text_with(
             "reports-basis",
             &[
