@@ -22,9 +22,7 @@ pub(super) fn count(
             && r.state != RouteState::Cancelled
             && in_scope(&r.school)
     });
-    let mut any = false;
     for r in routes {
-        any = true;
         let f = r.figures();
         let mut add = |indicator: Indicator, n: f64, d: f64| {
             let o = c.per_org.entry((indicator, r.school.clone())).or_default();
@@ -46,15 +44,6 @@ pub(super) fn count(
             if let Some(continuing) = outcome.continuing {
                 add(Indicator::LeaversContinuing, f64::from(continuing), leavers);
             }
-        }
-    }
-    if any {
-        for indicator in [
-            Indicator::TrialsPerPupil,
-            Indicator::LeaversOriented,
-            Indicator::LeaversContinuing,
-        ] {
-            c.total.entry(indicator).or_default();
         }
     }
 }
