@@ -78,7 +78,7 @@ impl DetailsArgs {
             kind: self.kind.into(),
             field: self.field,
             level: self.level.map_or(0, i32::from),
-            document: document.then(|| pb::DesignationDocument {
+            document: document.then_some(pb::DesignationDocument {
                 issuer: self.issuer,
                 number: self.number,
                 date: self.document_date,

@@ -42,6 +42,7 @@ const RU_FILES: &[(&str, &str)] = &[
         "notifications.ftl",
         include_str!("../locales/ru/notifications.ftl"),
     ),
+    ("careers.ftl", include_str!("../locales/ru/careers.ftl")),
 ];
 
 static RU: LazyLock<Catalogue> = LazyLock::new(|| {

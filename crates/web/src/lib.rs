@@ -26,7 +26,7 @@ use axum::routing::get;
 
 pub use rpc::Rpc;
 
-pub(crate) use page::t;
+pub(crate) use page::{t, t_with};
 
 /// How a node serves its console.
 #[derive(Debug, Clone, Default)]
@@ -69,6 +69,7 @@ impl Console {
             .merge(pages::booking::routes())
             .merge(pages::agreements::routes())
             .merge(pages::mentoring::routes())
+            .merge(pages::careers::routes())
             .merge(pages::notifications::routes())
             .merge(pages::oidc::routes())
             .route("/static/console.css", get(stylesheet))

@@ -15,11 +15,14 @@ use edufed_domain::session::PresentedSession;
 use edufed_proto::v1::agreements_client::AgreementsClient;
 use edufed_proto::v1::booking_client::BookingClient;
 use edufed_proto::v1::calendar_client::CalendarClient;
+use edufed_proto::v1::designations_client::DesignationsClient;
 use edufed_proto::v1::directory_client::DirectoryClient;
 use edufed_proto::v1::federation_client::FederationClient;
 use edufed_proto::v1::mentoring_client::MentoringClient;
 use edufed_proto::v1::notifications_client::NotificationsClient;
 use edufed_proto::v1::reports_client::ReportsClient;
+use edufed_proto::v1::routes_client::RoutesClient;
+use edufed_proto::v1::trials_client::TrialsClient;
 use futures::future::BoxFuture;
 use tower::ServiceExt as _;
 
@@ -123,6 +126,18 @@ impl Clients {
 
     pub(crate) fn mentoring(&self) -> MentoringClient<InProcess> {
         MentoringClient::new(self.channel.clone())
+    }
+
+    pub(crate) fn trials(&self) -> TrialsClient<InProcess> {
+        TrialsClient::new(self.channel.clone())
+    }
+
+    pub(crate) fn routes(&self) -> RoutesClient<InProcess> {
+        RoutesClient::new(self.channel.clone())
+    }
+
+    pub(crate) fn designations(&self) -> DesignationsClient<InProcess> {
+        DesignationsClient::new(self.channel.clone())
     }
 
     pub(crate) fn notifications(&self) -> NotificationsClient<InProcess> {

@@ -70,7 +70,13 @@ proto_names!(
     MentoringForm,
     PairState,
     MentoringResult,
-    GrowthKind
+    GrowthKind,
+    TrialState,
+    ReviewDecision,
+    DesignationKind,
+    DesignationLevel,
+    RouteItemStatus,
+    RouteState
 );
 
 /// A protobuf enum value named in Russian; empty for UNSPECIFIED or unknown.

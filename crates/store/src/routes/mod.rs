@@ -615,7 +615,7 @@ impl Store {
                 }
             }
         }
-        out.sort_by(|a, b| (a.start, a.item).cmp(&(b.start, b.item)));
+        out.sort_by_key(|o| (o.start, o.item));
         Ok(out)
     }
 }

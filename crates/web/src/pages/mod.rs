@@ -5,6 +5,7 @@ pub(crate) mod activity;
 pub(crate) mod agreements;
 pub(crate) mod booking;
 pub(crate) mod calendar;
+pub(crate) mod careers;
 pub(crate) mod mentoring;
 pub(crate) mod node;
 pub(crate) mod notifications;

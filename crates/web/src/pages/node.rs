@@ -4,7 +4,7 @@
 //! and unsubscribe; and the organizations the node hosts, each with its
 //! members (see [`members`]).
 
-mod members;
+pub(crate) mod members;
 
 use askama::Template;
 use axum::extract::{Path, Query};

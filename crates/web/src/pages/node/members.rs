@@ -144,6 +144,7 @@ struct OrganizationPage {
     problem: Option<Problem>,
     /// How members may sign in, when the node has identity providers.
     sign_in: Option<Vec<Choice>>,
+    designations: crate::pages::careers::designations::Block,
 }
 
 impl OrganizationPage {
@@ -184,11 +185,31 @@ pub(crate) async fn show(
     Query(shown): Query<Shown>,
 ) -> Response {
     let notice = match shown.done.as_str() {
+        "designated" => Some(t("designations-added")),
+        "undesignated" => Some(t("designations-removed")),
         "removed" => Some(t("members-removed")),
         "sign-in" => Some(t("sign-in-policy-saved")),
         _ => None,
     };
     organization_page(&visitor, &slug, MemberForm::default(), None, notice).await
+}
+
+/// The organization's page with a designation the API refused.
+pub(crate) async fn refused_designation(
+    visitor: &Visitor,
+    slug: &str,
+    form: crate::pages::careers::designations::DesignationForm,
+    problem: Problem,
+) -> Response {
+    page_with(
+        visitor,
+        slug,
+        MemberForm::default(),
+        None,
+        None,
+        Some((form, problem)),
+    )
+    .await
 }
 
 async fn organization_page(
@@ -197,6 +218,20 @@ async fn organization_page(
     form: MemberForm,
     problem: Option<Problem>,
     notice: Option<String>,
+) -> Response {
+    page_with(visitor, slug, form, problem, notice, None).await
+}
+
+async fn page_with(
+    visitor: &Visitor,
+    slug: &str,
+    form: MemberForm,
+    problem: Option<Problem>,
+    notice: Option<String>,
+    designation: Option<(
+        crate::pages::careers::designations::DesignationForm,
+        Problem,
+    )>,
 ) -> Response {
     if !visitor.signed_in() {
         return crate::pages::reports::sign_in_first(visitor);
@@ -247,6 +282,17 @@ async fn organization_page(
     } else {
         axum::http::StatusCode::OK
     };
+    let refused = designation.is_some();
+    let designations =
+        match crate::pages::careers::designations::block(visitor, &org, designation).await {
+            Ok(block) => block,
+            Err(status) => return failure(&status),
+        };
+    let status = if refused {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        status
+    };
     let sign_in = if manages && hosted {
         crate::pages::oidc::requirement_choices(visitor, &org.id).await
     } else {
@@ -265,6 +311,7 @@ async fn organization_page(
             roles,
             form,
             problem,
+            designations,
         },
     )
 }
