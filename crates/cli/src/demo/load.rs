@@ -50,7 +50,35 @@ impl Admins<'_> {
             .get(slug)
             .with_context(|| format!("no connection for {slug}"))
     }
+
+    /// Who reviews `slug`'s professional trials on its node: the methodical
+    /// centre's admin on the hub, the node's operator elsewhere.
+    pub(super) async fn reviewer_of(&mut self, slug: &str) -> anyhow::Result<&Connection> {
+        let org = self
+            .orgs
+            .get(slug)
+            .with_context(|| format!("organization {slug} was not loaded"))?;
+        if org.node == Site::Hub.dir_name() {
+            return self.of(REVIEWING_CENTRE).await;
+        }
+        let key = format!("operator of {}", org.node);
+        if !self.open.contains_key(&key) {
+            let node = self
+                .nodes
+                .iter()
+                .find(|n| n.site.dir_name() == org.node)
+                .with_context(|| format!("no node {}", org.node))?;
+            let conn = connect(&node.url, &node.operator_token).await?;
+            self.open.insert(key.clone(), conn);
+        }
+        self.open
+            .get(&key)
+            .with_context(|| format!("no connection for {key}"))
+    }
 }
+
+/// The methodical centre on the hub that reviews its trials for the bank.
+const REVIEWING_CENTRE: &str = "imc-tomsk";
 
 /// Creates the organizations, each with an admin and the admin's token.
 async fn load_organizations(
@@ -298,6 +326,7 @@ pub(super) async fn load(
     ));
     summary.extend(skipped.into_iter().map(|s| format!("  skipped {s}")));
     summary.push(super::mentoring::load_mentoring(&mut admins, today).await?);
+    summary.push(super::careers::load_careers(&mut admins, today, &lab_id).await?);
 
     let manifest = Manifest {
         organizations: orgs.clone(),

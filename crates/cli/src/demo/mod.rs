@@ -9,6 +9,7 @@
 //! do not state (a date, a format, a capacity, a signatory), the record says
 //! so in its own text, so that nothing assumed passes for a fact.
 
+mod careers;
 mod guide;
 mod load;
 mod mentoring;

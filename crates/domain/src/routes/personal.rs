@@ -218,6 +218,15 @@ fn refuse(field: &str, what: &str) -> FieldError {
     )
 }
 
+/// Whether a folded word ends as Russian surnames do.
+fn surname_like(word: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "ов", "ова", "ев", "ева", "ин", "ина", "ын", "ына", "ский", "ская", "цкий", "цкая", "ой",
+        "ко", "ук", "юк", "ич", "ян", "ых", "их",
+    ];
+    word.chars().count() >= 4 && ENDINGS.iter().any(|e| word.ends_with(e))
+}
+
 fn capitalized(word: &str) -> bool {
     word.chars().next().is_some_and(char::is_uppercase)
 }
@@ -318,8 +327,12 @@ pub fn check(field: &str, value: &str) -> Result<(), FieldError> {
             if forms.iter().any(|f| GIVEN_NAMES.contains(&f.as_str())) {
                 return Err(refuse(field, "a given name"));
             }
+            let surname = |j: Option<usize>| {
+                j.and_then(|j| words.get(j))
+                    .is_some_and(|w| capitalized(w) && surname_like(&crate::text::fold(w)))
+            };
             if forms.iter().any(|f| AMBIGUOUS_NAMES.contains(&f.as_str()))
-                && (neighbour_capitalized(before) || neighbour_capitalized(after))
+                && (surname(before) || surname(after))
             {
                 return Err(refuse(field, "a name and a surname"));
             }
@@ -342,6 +355,8 @@ mod tests {
             "Маша пропустила занятие",
             "Для Даши и Кирилла",
             "Роман Петров",
+            "Вера Петрова",
+            "Лев Толстой",
             "ivanov@example.ru",
             "+7 (912) 345-67-89",
             "89123456789",
@@ -361,6 +376,7 @@ mod tests {
             "Вера в себя: тренинг",
             "Роман как жанр: урок литературы",
             "Основная группа, условное деление",
+            "Конференция «Мир науки глазами детей»",
             "Группа 10И-2026",
             "3D-моделирование, г. Магнитогорск",
             "Лаборатория робототехники МГТУ им. Г. И. Носова",
