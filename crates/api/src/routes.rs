@@ -319,6 +319,7 @@ impl RoutesService {
                     offering_name: o.offering_name,
                     organization_id: o.organization.to_string(),
                     time_zone: o.time_zone,
+                    all_day: o.all_day,
                 })
                 .collect(),
         })

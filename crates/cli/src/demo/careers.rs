@@ -458,7 +458,10 @@ pub(super) async fn load_careers(
                 hours: 0,
                 note: String::new(),
             },
-            item("Зимняя физико-математическая школа ТГУ", &winter, false),
+            pb::RouteItemDraft {
+                hours: 36,
+                ..item("Зимняя физико-математическая школа ТГУ", &winter, false)
+            },
         ],
     };
     let mut gym44 = admins.of("gym44-nkz").await?.routes();

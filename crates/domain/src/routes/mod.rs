@@ -468,6 +468,8 @@ pub struct RouteOccurrence {
     pub title: String,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    /// Whole days, shown as dates.
+    pub all_day: bool,
     pub status: ItemStatus,
     pub offering_name: String,
     pub organization: OrgId,

@@ -201,8 +201,11 @@ impl Store {
                     )
                     .into());
                 }
+                // A day-long or longer occurrence (an intake, a camp) says
+                // nothing of its hours: the school states them.
                 let hours = occurrences
                     .iter()
+                    .filter(|o| o.end - o.start <= chrono::Duration::hours(12))
                     .map(|o| hours_between(o.start, o.end))
                     .sum();
                 let home = self
@@ -557,13 +560,14 @@ impl Store {
         let mut out = Vec::new();
         for item in route.items.iter().filter(|i| i.chosen()) {
             let t = &item.item;
-            let mut push = |start: DateTime<Utc>, end: DateTime<Utc>, zone: &str| {
+            let mut push = |start: DateTime<Utc>, end: DateTime<Utc>, zone: &str, all_day: bool| {
                 if end > from && start < to {
                     out.push(RouteOccurrence {
                         item: t.number,
                         title: t.title.clone(),
                         start,
                         end,
+                        all_day,
                         status: item.status,
                         offering_name: t.facts.name.clone(),
                         organization: t.facts.org.clone(),
@@ -581,10 +585,11 @@ impl Store {
                     let Ok(found) = self.get_activity(activity).await else {
                         continue;
                     };
-                    let zone = found.activity.details.schedule.time_zone.name();
+                    let schedule = &found.activity.details.schedule;
+                    let zone = schedule.time_zone.name();
                     for (o, _) in &found.occurrences {
                         if !o.cancelled && occurrence.is_none_or(|key| o.original_start == key) {
-                            push(o.start, o.end, zone);
+                            push(o.start, o.end, zone, schedule.all_day);
                         }
                     }
                 }
@@ -611,7 +616,7 @@ impl Store {
                     ) else {
                         continue;
                     };
-                    push(s, e, zone.name());
+                    push(s, e, zone.name(), false);
                 }
             }
         }

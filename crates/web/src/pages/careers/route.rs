@@ -243,9 +243,23 @@ async fn page(
         .map(|o| {
             let zone = zone_of(&o.time_zone, DEFAULT_ZONE);
             When {
-                when: instant(o.start.as_ref())
-                    .map(|at| ru().instant(at, zone, visitor.zone))
-                    .unwrap_or_default(),
+                when: match (instant(o.start.as_ref()), instant(o.end.as_ref())) {
+                    (Some(start), Some(end)) if o.all_day => {
+                        // The end is the day after the last.
+                        let last = end - chrono::Duration::days(1);
+                        let (a, b) = (
+                            start.with_timezone(&zone).date_naive(),
+                            last.with_timezone(&zone).date_naive(),
+                        );
+                        if a >= b {
+                            ru().date(a)
+                        } else {
+                            format!("{} — {}", ru().date(a), ru().date(b))
+                        }
+                    }
+                    (Some(start), _) => ru().instant(start, zone, visitor.zone),
+                    _ => String::new(),
+                },
                 number: o.item,
                 title: o.title.clone(),
                 by: names.name(&o.organization_id),

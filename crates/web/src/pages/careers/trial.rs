@@ -139,10 +139,18 @@ async fn page(
         .iter()
         .map(|rv| ReviewLine {
             revision: t_with("trials-revision", "revision", &rv.revision.to_string()),
-            decision: named::<pb::ReviewDecision>(rv.decision),
+            decision: t(&format!(
+                "trials-decided-{}",
+                pb::ReviewDecision::try_from(rv.decision)
+                    .map(|d| d
+                        .as_str_name()
+                        .trim_start_matches("REVIEW_DECISION_")
+                        .to_lowercase())
+                    .unwrap_or_default()
+            )),
             comment: rv.comment.clone(),
             at: instant(rv.at.as_ref())
-                .map(|at| ru().short_instant(at, DEFAULT_ZONE))
+                .map(|at| ru().short_instant(at, visitor.zone.unwrap_or(DEFAULT_ZONE)))
                 .unwrap_or_default(),
         })
         .collect();
