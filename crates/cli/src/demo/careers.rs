@@ -434,7 +434,10 @@ pub(super) async fn load_careers(
         grade: 10,
         school_year: u32::try_from(year).unwrap_or_default(),
         items: vec![
-            item("Олимпиадная подготовка ТГУ", &prep, true),
+            pb::RouteItemDraft {
+                hours: 72,
+                ..item("Олимпиадная подготовка ТГУ", &prep, true)
+            },
             item(
                 "Проба «Инженер-металлург» в МГТУ",
                 &session("Инженер-металлург")?,
@@ -446,7 +449,7 @@ pub(super) async fn load_careers(
                 true,
             ),
             pb::RouteItemDraft {
-                title: "Практикум в лаборатории «Хайтек»".into(),
+                title: "Практикум в «IT-квантуме»".into(),
                 offering: Some(pb::RouteOffering {
                     resource_id: lab.into(),
                     start: format!("{wednesday}T10:00"),
@@ -495,7 +498,10 @@ pub(super) async fn load_careers(
                 title: "Инженерный профиль, 11 класс".into(),
                 grade: 11,
                 school_year: u32::try_from(year - 1).unwrap_or_default(),
-                items: vec![item("Олимпиадная подготовка ТГУ", &prep, true)],
+                items: vec![pb::RouteItemDraft {
+                    hours: 72,
+                    ..item("Олимпиадная подготовка ТГУ", &prep, true)
+                }],
                 ..engineering
             }),
         })
@@ -553,7 +559,7 @@ pub(super) async fn load_careers(
                 school_year: u32::try_from(year).unwrap_or_default(),
                 items: vec![
                     pb::RouteItemDraft {
-                        title: "Проектный день в лаборатории «Хайтек»".into(),
+                        title: "Проектный день в «IT-квантуме»".into(),
                         offering: Some(pb::RouteOffering {
                             resource_id: lab.into(),
                             start: format!("{friday}T10:00"),
@@ -621,7 +627,10 @@ pub(super) async fn load_careers(
                 grade: 9,
                 school_year: u32::try_from(year).unwrap_or_default(),
                 items: vec![
-                    item("Олимпиадная подготовка ТГУ", &prep, true),
+                    pb::RouteItemDraft {
+                        hours: 72,
+                        ..item("Олимпиадная подготовка ТГУ", &prep, true)
+                    },
                     item("Конференция «Мир науки глазами детей»", &conference, false),
                 ],
             }),

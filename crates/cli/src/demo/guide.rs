@@ -292,6 +292,59 @@ pub(super) fn guide(
     )?;
     writeln!(out, "   and in the web console: {}/mentoring", hub.url)?;
     writeln!(out)?;
+    let school_year_start = super::timing::school_year(today);
+    writeln!(
+        out,
+        "6. Professional trials, designations and learning routes: МГМЛ's trial bank with hosts\n   \
+         on three nodes (one programme returned with a comment and approved in its revision,\n   \
+         «Оператор 3D-печати» waiting for the methodical centre), Magnitogorsk's resource\n   \
+         centres, and Gymnasium 44's engineering route for grade 10, registered on the hub,\n   \
+         the university and the technopark nodes:"
+    )?;
+    writeln!(
+        out,
+        "     edufed trial list --server {} --token-file {}",
+        hub.url,
+        token("imc-tomsk")
+    )?;
+    writeln!(
+        out,
+        "     edufed trial review <trial id> --decision approve --server {} --token-file {}",
+        hub.url,
+        token("imc-tomsk")
+    )?;
+    writeln!(
+        out,
+        "     edufed org list --designation resource-centre --designation-field робото --server {} --token-file {}",
+        hub.url,
+        token("mgml")
+    )?;
+    writeln!(
+        out,
+        "     edufed route list --school gym44-nkz --server {} --token-file {}",
+        hub.url,
+        token("gym44-nkz")
+    )?;
+    writeln!(
+        out,
+        "     edufed route show <route id> --server {} --token-file {}",
+        hub.url,
+        token("gym44-nkz")
+    )?;
+    writeln!(
+        out,
+        "     edufed report indicators --org gym44-nkz --from {}-09-01 --to {}-08-31 --server {} --token-file {}   # last year's leavers",
+        school_year_start - 1,
+        school_year_start,
+        hub.url,
+        token("gym44-nkz")
+    )?;
+    writeln!(
+        out,
+        "   and in the web console: {}/trials and {}/routes",
+        hub.url, hub.url
+    )?;
+    writeln!(out)?;
     writeln!(
         out,
         "The university node ({}) and the technopark node answer the same commands with\n\
