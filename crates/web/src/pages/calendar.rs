@@ -45,6 +45,12 @@ pub(crate) struct Filters {
     free: String,
     #[serde(default)]
     q: String,
+    /// Only activities of organizations with a designation of this kind.
+    #[serde(default)]
+    designation: String,
+    /// With `designation`: its direction or programme, in part.
+    #[serde(default)]
+    designation_field: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +95,8 @@ impl Filters {
             ("subject", &self.subject),
             ("free", &self.free),
             ("q", &self.q),
+            ("designation", &self.designation),
+            ("designation_field", &self.designation_field),
         ] {
             if !value.trim().is_empty() {
                 pairs.push((key, value.trim().to_owned()));
@@ -188,6 +196,7 @@ struct CalendarPage {
     kinds: Vec<Choice>,
     directions: Vec<Choice>,
     publishers: Vec<Choice>,
+    designations: Vec<Choice>,
     filters: Filters,
     view_value: String,
     date_value: String,
@@ -386,6 +395,7 @@ pub(crate) async fn show(
             .collect(),
         kinds: choices::<pb::ActivityKind>(Filters::number(&filters.kind)),
         directions: choices::<pb::Direction>(Filters::number(&filters.direction)),
+        designations: choices::<pb::DesignationKind>(Filters::number(&filters.designation)),
         publishers,
         view_value: match view {
             View::Month => "month",
@@ -482,6 +492,12 @@ async fn occurrences(
         query: filters.q.trim().to_owned(),
         include_cancelled: true,
         page_size: 500,
+        host_designation_kind: Filters::number(&filters.designation),
+        host_designation_field: if filters.designation.trim().is_empty() {
+            String::new()
+        } else {
+            filters.designation_field.trim().to_owned()
+        },
         ..Default::default()
     };
     let mut found = Vec::new();
