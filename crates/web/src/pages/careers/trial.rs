@@ -97,10 +97,19 @@ async fn page(
         Ok(found) => found.into_inner(),
         Err(status) => return failure(&status),
     };
-    let names = match organizations(api).await {
-        Ok(orgs) => Names::of(&orgs),
+    let orgs = match organizations(api).await {
+        Ok(orgs) => orgs,
         Err(status) => return failure(&status),
     };
+    let names = Names::of(&orgs);
+    // Reviewers: the operator, and admins and coordinators of a
+    // methodical centre hosted here (the API decides; the page offers).
+    let reviewer = crate::pages::node::runs_the_node(visitor)
+        || orgs.iter().any(|o| {
+            o.kind == pb::OrganizationKind::MethodicalCentre as i32
+                && o.home_node.is_empty()
+                && visitor.may(Action::ReviewTrials, &o.id)
+        });
     let p = trial.programme.clone().unwrap_or_default();
     let g = p.grades.unwrap_or_default();
     let r = p.responsible.clone().unwrap_or_default();
@@ -186,7 +195,7 @@ async fn page(
                 ),
             reviews_it: trial.home_node.is_empty()
                 && state == pb::TrialState::Submitted
-                && visitor.may_somewhere(Action::ReviewTrials),
+                && reviewer,
             decisions: choices::<pb::ReviewDecision>(0),
             programme_directions: choices::<pb::Direction>(p.direction),
             programme: form.unwrap_or_else(|| ProgrammeForm::of(&p)),
