@@ -372,6 +372,38 @@ both_backends!(resource_centres_found_by_direction, |backend| async move {
     })
     .await;
 
+    // The activities report groups by the publisher's designation: the
+    // robotics centre's course under it, the IT centre's under IT.
+    let today = chrono::Utc::now().date_naive();
+    let report = pb::reports_client::ReportsClient::with_interceptor(
+        hub.channel().await,
+        Bearer::new(&school10),
+    )
+    .activities_report(pb::ReportRequest {
+        from: today.to_string(),
+        to: (today + chrono::Duration::days(30)).to_string(),
+        network: true,
+        group_by: vec![pb::ReportDimension::Designation.into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner();
+    let mut grouped: Vec<(String, u32)> = report
+        .rows
+        .iter()
+        .map(|r| (r.designation.clone(), r.occurrences_scheduled))
+        .collect();
+    grouped.sort();
+    assert_eq!(
+        grouped,
+        [
+            ("resource_centre:IT-технологии".to_owned(), 1),
+            ("resource_centre:Робототехника".to_owned(), 1)
+        ]
+    );
+    assert_eq!(report.total.unwrap().occurrences_scheduled, 2);
+
     // A change checks the version seen; a removal reaches the peer.
     let stale = by_school10
         .change_designation(pb::ChangeDesignationRequest {

@@ -1432,10 +1432,11 @@ async fn csv_export_matches_the_report() {
     assert_eq!(
         lines[0],
         "row,organization,organization_name,direction,kind,month,activities_held,\
-         activities_cancelled,occurrences_held,occurrences_scheduled,occurrences_cancelled,hours_held"
+         activities_cancelled,occurrences_held,occurrences_scheduled,occurrences_cancelled,hours_held,\
+         designation"
     );
     assert_eq!(lines.len(), grpc.rows.len() + 2);
-    assert_eq!(lines.last().copied(), Some("total,,,,,,2,1,5,1,2,9"));
+    assert_eq!(lines.last().copied(), Some("total,,,,,,2,1,5,1,2,9,"));
     let (status, json) = http_get_with(
         net.node.node.addr(),
         "/reports/indicators.json?from=2026-01-01&to=2026-02-28",

@@ -287,6 +287,8 @@ proto_enum! {
         State,
         /// The resource (resources).
         Resource,
+        /// The publisher's designation (activities, participation).
+        Designation,
     }
 }
 

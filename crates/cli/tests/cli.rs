@@ -1185,9 +1185,19 @@ async fn demo_starts_a_federated_network_and_says_what_to_try() {
     }
     assert!(out.contains("27 organizations"), "{out}");
     assert!(
-        out.contains("the hub's calendar shows all 12 of the university node's activities"),
+        out.contains("the hub's calendar shows all 13 of the university node's activities"),
         "{out}"
     );
+    // The seeds' designations, trials in the bank and learning routes.
+    for part in [
+        "6 designations",
+        "3 professional trials in the bank",
+        "1 waiting for review",
+        "Гимназия №44: 10И, инженерный",
+        "edufed route list --school gym44-nkz",
+    ] {
+        assert!(out.contains(part), "{part}: {out}");
+    }
 
     // Tokens are files, private, and never printed; the guide names them.
     for file in [

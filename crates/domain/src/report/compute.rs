@@ -86,6 +86,39 @@ fn activity_key(a: &ActivityFacts, day: NaiveDate) -> Key {
     }
 }
 
+/// `key` projected on `group_by`, once per designation of `org` standing
+/// on `day` when grouped by designation (once, blank, for none).
+fn designated(
+    facts: &Facts,
+    org: &OrgId,
+    day: NaiveDate,
+    key: Key,
+    group_by: &[super::Dimension],
+) -> Vec<Key> {
+    let labels = if group_by.contains(&super::Dimension::Designation) {
+        facts
+            .orgs
+            .get(org)
+            .map(|o| o.designations_on(day))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    if labels.is_empty() {
+        return vec![key.project(group_by)];
+    }
+    labels
+        .into_iter()
+        .map(|designation| {
+            Key {
+                designation,
+                ..key.clone()
+            }
+            .project(group_by)
+        })
+        .collect()
+}
+
 /// Joint activities held and cancelled, by occurrence within the period.
 pub fn activities(facts: &Facts, q: &Query) -> Report<ActivityRow> {
     #[derive(Default)]
@@ -120,8 +153,9 @@ pub fn activities(facts: &Facts, q: &Query) -> Report<ActivityRow> {
             if !q.period.contains(day) {
                 continue;
             }
-            let key = activity_key(a, day).project(&q.group_by);
-            add(groups.entry(key).or_default(), facts, a, o);
+            for key in designated(facts, &a.publisher, day, activity_key(a, day), &q.group_by) {
+                add(groups.entry(key).or_default(), facts, a, o);
+            }
             add(&mut total, facts, a, o);
         }
     }
@@ -181,9 +215,10 @@ pub fn participation(facts: &Facts, q: &Query) -> Report<ParticipationRow> {
             organization: r.org_id.to_string(),
             grade: grade_label(r.grades),
             ..activity_key(a, day)
+        };
+        for key in designated(facts, &a.publisher, day, key, &q.group_by) {
+            add(groups.entry(key).or_default(), r);
         }
-        .project(&q.group_by);
-        add(groups.entry(key.clone()).or_default(), r);
         add(&mut total, r);
     }
     Report {

@@ -27,6 +27,20 @@ pub struct OrgFacts {
     pub time_zone: TimeZone,
     /// Hosted on this node (not a peer's).
     pub hosted_here: bool,
+    /// Its designations, own or shared by its node.
+    pub designations: Vec<crate::designations::Designation>,
+}
+
+impl OrgFacts {
+    /// Its designations standing on `day`, as a report's key names them:
+    /// `kind:field`.
+    pub fn designations_on(&self, day: chrono::NaiveDate) -> Vec<String> {
+        self.designations
+            .iter()
+            .filter(|d| d.in_force(day))
+            .map(|d| format!("{}:{}", d.details.kind, d.details.field))
+            .collect()
+    }
 }
 
 /// An occurrence of an activity.

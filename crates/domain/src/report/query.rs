@@ -64,6 +64,10 @@ string_enum!(
         State = "state",
         /// The resource (resources only).
         Resource = "resource",
+        /// The activity's publisher's designation standing on the day
+        /// (activities and participation): "resource centres for robotics".
+        /// An organization with two counts in both; one with none, once.
+        Designation = "designation",
     }
 );
 
@@ -88,8 +92,16 @@ impl ReportKind {
     pub fn allowed(self) -> &'static [Dimension] {
         use Dimension::*;
         match self {
-            ReportKind::Activities => &[Organization, Direction, Kind, Month],
-            ReportKind::Participation => &[Organization, Publisher, Direction, Kind, Month, Grade],
+            ReportKind::Activities => &[Organization, Direction, Kind, Month, Designation],
+            ReportKind::Participation => &[
+                Organization,
+                Publisher,
+                Direction,
+                Kind,
+                Month,
+                Grade,
+                Designation,
+            ],
             ReportKind::Agreements => &[Organization, Kind, State],
             ReportKind::Resources => &[Resource, Organization, Kind, Month],
             ReportKind::Mentoring => &[Organization, Kind, State],
@@ -170,6 +182,8 @@ pub struct Key {
     pub state: String,
     /// A resource's id.
     pub resource: String,
+    /// A designation, `kind:field`.
+    pub designation: String,
 }
 
 impl Key {
@@ -191,6 +205,7 @@ impl Key {
             grade: keep(Dimension::Grade, &self.grade),
             state: keep(Dimension::State, &self.state),
             resource: keep(Dimension::Resource, &self.resource),
+            designation: keep(Dimension::Designation, &self.designation),
         }
     }
 
@@ -205,6 +220,7 @@ impl Key {
             Dimension::Grade => &self.grade,
             Dimension::State => &self.state,
             Dimension::Resource => &self.resource,
+            Dimension::Designation => &self.designation,
         }
     }
 }

@@ -184,3 +184,4 @@ reports-col-growth-system = В национальной системе рост�
 reports-col-courses-recorded = КПК по личным записям педагогов
 reports-col-seminar-visits = Посещений семинаров сети (по заявкам)
 reports-grade-teachers = Педагоги
+reports-no-designation = Без статуса

@@ -173,6 +173,7 @@ report-dimension-month = Месяц
 report-dimension-grade = Класс
 report-dimension-state = Состояние
 report-dimension-resource = Ресурс
+report-dimension-designation = Статус организатора
 
 indicator-network-coverage = Охват сетевой формой
 indicator-winners-share = Доля победителей и призёров

@@ -158,6 +158,16 @@ impl Store {
             let org = OrgFacts::try_from(row)?;
             orgs.insert(org.id.clone(), org);
         }
+        for (record,) in sqlx::query_as::<_, (String,)>("SELECT record FROM designations")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(storage)?
+        {
+            let d: edufed_domain::designations::Designation = crate::sql::from_json(&record)?;
+            if let Some(org) = orgs.get_mut(&d.org) {
+                org.designations.push(d);
+            }
+        }
 
         // Activities, own then mirrored, with their occurrences in the window.
         let mut activities: Vec<ActivityFacts> = Vec::new();

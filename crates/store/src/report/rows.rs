@@ -37,6 +37,7 @@ impl TryFrom<OrgFactsRow> for OrgFacts {
             city: row.city,
             time_zone: TimeZone::parse("time_zone", &row.time_zone).map_err(StorageError::new)?,
             hosted_here: row.home_node.is_none(),
+            designations: Vec::new(),
         })
     }
 }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use edufed_domain::report::{Dimension, ReportKind};
 use edufed_domain::stable::Named;
-use edufed_domain::{agreement, booking, calendar, mentoring};
+use edufed_domain::{agreement, booking, calendar, designations, mentoring};
 use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
@@ -137,6 +137,7 @@ struct Key {
     grade: String,
     state: String,
     resource: String,
+    designation: String,
 }
 
 /// A report as fetched: what it covered, its rows and total, and for
@@ -169,6 +170,7 @@ async fn fetch(
                         direction: r.direction.clone(),
                         kind: r.kind.clone(),
                         month: r.month.clone(),
+                        designation: r.designation.clone(),
                         ..Key::default()
                     },
                     vec![
@@ -203,6 +205,7 @@ async fn fetch(
                         kind: r.kind.clone(),
                         month: r.month.clone(),
                         grade: r.grade.clone(),
+                        designation: r.designation.clone(),
                         ..Key::default()
                     },
                     vec![
@@ -414,6 +417,13 @@ fn dimension_value(which: Which, dimension: Dimension, key: &Key) -> String {
         Dimension::Organization => or_none(&key.organization),
         Dimension::Publisher => or_none(&key.publisher),
         Dimension::Resource => or_none(&key.resource),
+        Dimension::Designation => match key.designation.split_once(':') {
+            Some((kind, field)) => format!(
+                "{} «{field}»",
+                vocabulary(designations::DesignationKind::parse("kind", kind), kind)
+            ),
+            None => t("reports-no-designation"),
+        },
         Dimension::Direction => {
             if key.direction.is_empty() {
                 t("reports-no-direction")
