@@ -792,5 +792,6 @@ pub fn pupils_activity(
         schedule,
         mentoring: None,
         trial: None,
+        venues: Vec::new(),
     }
 }

@@ -504,6 +504,7 @@ both_backends!(
         school_calendar
             .register(pb::RegisterRequest {
                 activity_id: activity.id.clone(),
+                venue: 0,
                 occurrence_start: None,
                 cohort: Some(pb::Cohort {
                     organization: "mgml".into(),

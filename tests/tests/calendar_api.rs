@@ -242,6 +242,7 @@ both_backends!(publish_find_register_and_withdraw, |backend| async move {
     };
     let register = |headcount| pb::RegisterRequest {
         activity_id: activity.id.clone(),
+        venue: 0,
         occurrence_start: None,
         cohort: Some(cohort(headcount)),
     };
@@ -551,6 +552,7 @@ both_backends!(
         school
             .register(pb::RegisterRequest {
                 activity_id: public.id.clone(),
+                venue: 0,
                 occurrence_start: None,
                 cohort: Some(pb::Cohort {
                     organization: "gym24-tomsk".into(),

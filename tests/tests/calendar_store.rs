@@ -35,6 +35,7 @@ fn register(activity: &ActivityId, occurrence: Option<i64>, cohort: Cohort) -> R
     Register {
         activity: activity.clone(),
         occurrence,
+        venue: None,
         cohort,
     }
 }
@@ -104,6 +105,7 @@ fn excursion(title: &str, capacity: u32, start: NaiveDateTime) -> ActivityDetail
         },
         mentoring: None,
         trial: None,
+        venues: Vec::new(),
     }
     .validate()
     .unwrap()

@@ -79,6 +79,7 @@ both_backends!(
             .await
             .register(pb::RegisterRequest {
                 activity_id: course.id.clone(),
+                venue: 0,
                 occurrence_start: None,
                 cohort: Some(pb::Cohort {
                     organization: "lyceum7".into(),
@@ -302,6 +303,7 @@ both_backends!(
                                     .await
                                     .register(pb::RegisterRequest {
                                         activity_id: activity.clone(),
+                                        venue: 0,
                                         occurrence_start: None,
                                         cohort: Some(cohort(org, headcount)),
                                     })

@@ -62,6 +62,7 @@ both_backends!(
         calendar(&teacher)
             .register(pb::RegisterRequest {
                 activity_id: course.id.clone(),
+                venue: 0,
                 occurrence_start: None,
                 cohort: Some(pb::Cohort {
                     organization: "gym24".into(),

@@ -275,6 +275,7 @@ both_backends!(
         let to_course = on_hub
             .register(pb::RegisterRequest {
                 activity_id: course.id.clone(),
+                venue: 0,
                 occurrence_start: None,
                 cohort: cohort("gym24", 9, 10, 12),
             })
@@ -284,6 +285,7 @@ both_backends!(
         let to_game = on_hub
             .register(pb::RegisterRequest {
                 activity_id: game.id.clone(),
+                venue: 0,
                 occurrence_start: None,
                 cohort: cohort("gym24", 7, 7, 20),
             })

@@ -277,6 +277,7 @@ both_backends!(
         // the university, which decides and answers.
         let register = pb::RegisterRequest {
             activity_id: published.id.clone(),
+            venue: 0,
             occurrence_start: None,
             cohort: Some(pb::Cohort {
                 organization: "gym24".into(),

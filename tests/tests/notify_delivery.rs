@@ -179,6 +179,7 @@ both_backends!(
             calendar(token)
                 .register(pb::RegisterRequest {
                     activity_id: activity.id.clone(),
+                    venue: 0,
                     occurrence_start: None,
                     cohort: Some(pb::Cohort {
                         organization: org.into(),

@@ -108,6 +108,7 @@ both_backends!(
         calendar(&deputy_token)
             .register(pb::RegisterRequest {
                 activity_id: activity.id.clone(),
+                venue: 0,
                 occurrence_start: None,
                 cohort: Some(pb::Cohort {
                     organization: "mgml".into(),

@@ -94,6 +94,7 @@ both_backends!(
             calendar
                 .register(pb::RegisterRequest {
                     activity_id: activity.id.clone(),
+                    venue: 0,
                     occurrence_start: None,
                     cohort: Some(pb::Cohort {
                         organization: "gym24".into(),
@@ -159,6 +160,7 @@ both_backends!(
         calendar
             .register(pb::RegisterRequest {
                 activity_id: activity.id.clone(),
+                venue: 0,
                 occurrence_start: None,
                 cohort: Some(pb::Cohort {
                     organization: "gym24".into(),

@@ -83,6 +83,7 @@ async fn replicas_send_each_notification_once() {
         pb::calendar_client::CalendarClient::with_interceptor(channel(node), Bearer::new(&deputy))
             .register(pb::RegisterRequest {
                 activity_id: course.id.clone(),
+                venue: 0,
                 occurrence_start: None,
                 cohort: Some(pb::Cohort {
                     organization: "gym24".into(),

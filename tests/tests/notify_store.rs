@@ -80,6 +80,7 @@ both_backends!(
                 calendar(&token)
                     .register(pb::RegisterRequest {
                         activity_id: activity,
+                        venue: 0,
                         occurrence_start: None,
                         cohort: Some(cohort(org, headcount)),
                     })

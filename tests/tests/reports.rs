@@ -236,6 +236,7 @@ async fn register(
         .await
         .register(pb::RegisterRequest {
             activity_id: activity_id.into(),
+            venue: 0,
             occurrence_start: occurrence.map(ts),
             cohort,
         })

@@ -214,6 +214,7 @@ both_backends!(
         let mut lyceum_calendar = calendar(&node, &admin).await;
         let register = |grades: Option<pb::GradeRange>, teachers: bool| pb::RegisterRequest {
             activity_id: seminar.id.clone(),
+            venue: 0,
             occurrence_start: None,
             cohort: Some(pb::Cohort {
                 organization: "lyceum7".into(),
@@ -256,6 +257,7 @@ both_backends!(
         let refused = lyceum_calendar
             .register(pb::RegisterRequest {
                 activity_id: course_for_pupils.id.clone(),
+                venue: 0,
                 ..register(None, true)
             })
             .await

@@ -457,6 +457,7 @@ both_backends!(mgml_s_trial_bank, |backend| async move {
     school_calendar
         .register(pb::RegisterRequest {
             activity_id: published.id.clone(),
+            venue: 0,
             occurrence_start: None,
             cohort: Some(pb::Cohort {
                 organization: "mgml".into(),

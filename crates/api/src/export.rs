@@ -178,7 +178,7 @@ mod tests {
             lines[1].starts_with("row,o1,\"'=cmd, \"\"quoted\"\"\",innovation,,,"),
             "{csv}"
         );
-        assert!(lines[1].ends_with(",3,0,0,4.5"), "{csv}");
+        assert!(lines[1].ends_with(",3,0,0,4.5,"), "{csv}");
         assert!(lines[2].starts_with("total,,,,,,"), "{csv}");
         let json = to_json(&response, false);
         assert!(json.contains("\"occurrences_held\":3"), "{json}");

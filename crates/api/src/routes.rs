@@ -99,8 +99,10 @@ impl RoutesService {
             Offering::Activity {
                 activity,
                 occurrence,
+                venue,
             } => {
                 let message = pb::RegisterRequest {
+                    venue: venue.unwrap_or(0),
                     activity_id: activity.to_string(),
                     occurrence_start: occurrence.map(timestamp),
                     cohort: Some(pb::Cohort {

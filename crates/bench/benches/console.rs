@@ -254,6 +254,7 @@ async fn seed(node: &TestNode, clock: &Clock, scale: usize) -> Network {
                 let registered = client
                     .register(pb::RegisterRequest {
                         activity_id: activity.clone(),
+                        venue: 0,
                         occurrence_start: None,
                         cohort: Some(pb::Cohort {
                             organization: slug,

@@ -120,6 +120,7 @@ async fn register(store: &Store, school: &OrgId, courses: &[ActivityId], count: 
                         Register {
                             activity: courses[(client + n * CLIENTS) % courses.len()].clone(),
                             occurrence: None,
+                            venue: None,
                             cohort: Cohort {
                                 org_id: school.clone(),
                                 grades: Some(GradeRange::new("grades", 9, 9).unwrap()),

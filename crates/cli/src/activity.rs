@@ -126,6 +126,11 @@ pub struct DetailArgs {
     /// (with --kind professional-trial; listed while the trial is approved).
     #[arg(long)]
     trial: Option<String>,
+    /// A venue of an activity held at several (repeatable, in order):
+    /// `place=…;org=<organization id>;capacity=30;coordinator=…`. The
+    /// activity's capacity is then the venues' together.
+    #[arg(long = "venue")]
+    venues: Vec<String>,
     /// Local start of the first occurrence, e.g. 2024-09-03T14:00, or a
     /// date with --all-day.
     #[arg(long)]
@@ -220,6 +225,13 @@ impl DetailArgs {
         }
         if let Some(v) = &self.trial {
             d.trial_id = v.clone();
+        }
+        if !self.venues.is_empty() {
+            d.venues = self
+                .venues
+                .iter()
+                .map(|spec| venue(spec))
+                .collect::<anyhow::Result<_>>()?;
         }
         if self.kind == Some(ActivityKind::MentoringMeeting) && self.visibility.is_none() {
             // A pair's meeting is seen by the pair's organizations only.
@@ -670,4 +682,24 @@ pub async fn activity(
             print_registrations(&[r], format, &mut Zones::new(&conn)).await
         }
     }
+}
+
+/// A `--venue` as the wire takes it: `key=value` pairs split by `;`.
+fn venue(spec: &str) -> anyhow::Result<pb::Venue> {
+    let mut v = pb::Venue::default();
+    for part in spec.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = part
+            .split_once('=')
+            .with_context(|| format!("{part}: a venue is key=value pairs split by ;"))?;
+        let value = value.trim().to_owned();
+        match key.trim() {
+            "place" => v.place = value,
+            "org" => v.organization = value,
+            "capacity" => v.capacity = value.parse().context("a venue's capacity is a number")?,
+            "coordinator" => v.coordinator = value,
+            "number" => v.number = value.parse().context("a venue's number is a number")?,
+            other => bail!("a venue has place, org, capacity, coordinator and number, not {other}"),
+        }
+    }
+    Ok(v)
 }

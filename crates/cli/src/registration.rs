@@ -44,6 +44,9 @@ pub enum RegistrationCommand {
         /// One occurrence's original start [default: the whole series].
         #[arg(long)]
         occurrence: Option<String>,
+        /// The venue's number, for an activity held at several.
+        #[arg(long, default_value_t = 0)]
+        venue: u32,
     },
     /// Withdraw a registration.
     Withdraw {
@@ -139,9 +142,11 @@ pub async fn registration(
             teacher,
             contact,
             occurrence,
+            venue,
         } => cal
             .register(pb::RegisterRequest {
                 activity_id: activity,
+                venue,
                 occurrence_start: occurrence.as_deref().map(instant).transpose()?,
                 cohort: Some(pb::Cohort {
                     organization: org,

@@ -1531,6 +1531,7 @@ async fn a_killed_forwarder_never_runs_a_write_twice() {
             );
             let mut request = tonic::Request::new(pb::RegisterRequest {
                 activity_id: activity,
+                venue: 0,
                 occurrence_start: None,
                 cohort: Some(pb::Cohort {
                     organization: "gym24".into(),

@@ -232,6 +232,7 @@ async fn a_killed_node_sends_each_notification_once() {
                     let registered = calendar
                         .register(pb::RegisterRequest {
                             activity_id: activity.clone(),
+                            venue: 0,
                             occurrence_start: None,
                             cohort: Some(pb::Cohort {
                                 organization: "gym24".into(),

@@ -8,7 +8,7 @@ use edufed_domain::calendar::registration::{Registration, RegistrationState, Res
 use edufed_domain::calendar::{
     Activity, ActivityDetails, ActivityKind, ActivityStatus, Audience, Coordinator, Direction,
     Format, GradeRange, MentoringLink, Occurrence, OverrideChange, Place, RegistrationWindow,
-    Schedule, SeatQuota, Visibility,
+    Schedule, SeatQuota, Venue, Visibility,
 };
 use edufed_domain::ids::{ActivityId, AgreementId, OrgId, PairId, ProgrammeId, TrialId};
 use edufed_domain::text;
@@ -203,6 +203,23 @@ fn details_of(raw: &pb::ActivityDetails, zone: TimeZone) -> Result<ActivityDetai
             "" => None,
             id => Some(TrialId::parse("trial_id", id)?),
         },
+        venues: raw
+            .venues
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                Ok(Venue {
+                    number: v.number,
+                    org: match v.organization.trim() {
+                        "" => None,
+                        id => Some(OrgId::parse(&format!("venues[{i}].organization"), id)?),
+                    },
+                    place: v.place.clone(),
+                    capacity: (v.capacity != 0).then_some(v.capacity),
+                    coordinator: Some(v.coordinator.clone()),
+                })
+            })
+            .collect::<Result<_, FieldError>>()?,
     }
     .validate()
 }
@@ -250,6 +267,7 @@ pub(crate) fn register(req: &pb::RegisterRequest, org: OrgId) -> Result<Register
         occurrence: instant("occurrence_start", req.occurrence_start.as_ref())?
             .map(|t| t.timestamp_micros()),
         cohort,
+        venue: (req.venue != 0).then_some(req.venue),
     })
 }
 
@@ -341,6 +359,17 @@ impl ToProto for ActivityDetails {
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
+            venues: self
+                .venues
+                .iter()
+                .map(|v| pb::Venue {
+                    number: v.number,
+                    organization: v.org.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    place: v.place.clone(),
+                    capacity: v.capacity.unwrap_or(0),
+                    coordinator: v.coordinator.clone().unwrap_or_default(),
+                })
+                .collect(),
         }
     }
 }
@@ -424,6 +453,7 @@ impl ToProto for Registration {
             create_time: Some(timestamp(self.created_at)),
             update_time: Some(timestamp(self.updated_at)),
             waitlist_place: 0,
+            venue: self.venue.unwrap_or(0),
         }
     }
 }

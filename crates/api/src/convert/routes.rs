@@ -38,6 +38,7 @@ fn offering_in(raw: Option<&pb::RouteOffering>) -> Result<Offering, FieldError> 
         (false, true) => Ok(Offering::Activity {
             activity: ActivityId::parse("offering.activity_id", activity)?,
             occurrence: instant("offering.occurrence_start", raw.occurrence_start.as_ref())?,
+            venue: (raw.venue != 0).then_some(raw.venue),
         }),
         (true, false) => Ok(Offering::Booking {
             resource: ResourceId::parse("offering.resource_id", resource)?,
@@ -112,9 +113,11 @@ fn offering_out(o: &Offering) -> pb::RouteOffering {
         Offering::Activity {
             activity,
             occurrence,
+            venue,
         } => pb::RouteOffering {
             activity_id: activity.to_string(),
             occurrence_start: occurrence.map(timestamp),
+            venue: venue.unwrap_or(0),
             ..Default::default()
         },
         Offering::Booking {

@@ -493,6 +493,7 @@ async fn mentors_day(
             .calendar()
             .register(pb::RegisterRequest {
                 activity_id: event.id.clone(),
+                venue: 0,
                 occurrence_start: None,
                 cohort: Some(pb::Cohort {
                     organization: org.into(),

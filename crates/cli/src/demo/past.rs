@@ -303,6 +303,7 @@ async fn load_at(
                 .calendar()
                 .register(pb::RegisterRequest {
                     activity_id: id.clone(),
+                    venue: 0,
                     occurrence_start: c
                         .occurrence
                         .and_then(|i| occurrences.get(i))

@@ -50,6 +50,8 @@ pub struct Register {
     pub occurrence: Option<i64>,
     /// The group; the caller was authorized to register for its organization.
     pub cohort: Cohort,
+    /// The venue, for an activity held at several (required there).
+    pub venue: Option<u32>,
 }
 
 /// A registration's new headcount.
@@ -190,12 +192,29 @@ impl<'a> Seats<'a> {
                 "this activity is for the publisher's own students".into(),
             ));
         }
+        let venues = &activity.details.venues;
+        match register.venue {
+            None if !venues.is_empty() => {
+                return Err(FieldError::new(
+                    "venue",
+                    "is required: the activity is held at several venues",
+                )
+                .into());
+            }
+            Some(n) if super::venues::find(venues, n).is_none() => {
+                return Err(
+                    FieldError::new("venue", format!("the activity has no venue {n}")).into(),
+                );
+            }
+            _ => {}
+        }
         self.book
-            .could_ever_fit(&cohort.org_id, cohort.headcount)
+            .could_ever_fit_at(register.venue, &cohort.org_id, cohort.headcount)
             .map_err(Error::RegistrationRefused)?;
-        Ok(self.book.place(
+        Ok(self.book.place_at(
             self.registrations,
             register.occurrence,
+            register.venue,
             &cohort.org_id,
             cohort.headcount,
         ))
@@ -268,7 +287,7 @@ impl<'a> Seats<'a> {
         }
         let org = registration.cohort.org_id.clone();
         self.book
-            .could_ever_fit(&org, headcount)
+            .could_ever_fit_at(registration.venue, &org, headcount)
             .map_err(Error::RegistrationRefused)?;
         let current = registration.cohort.headcount;
         if registration.state == RegistrationState::Confirmed && headcount > current {
@@ -284,7 +303,12 @@ impl<'a> Seats<'a> {
                 ));
             }
             self.book
-                .fits(registration.occurrence, &org, headcount - current)
+                .fits_at(
+                    registration.occurrence,
+                    registration.venue,
+                    &org,
+                    headcount - current,
+                )
                 .map_err(|m| Error::RegistrationRefused(m.to_string()))?;
         }
         registration.cohort.headcount = headcount;
@@ -339,6 +363,14 @@ pub fn seat_book(
         activity.details.quotas.clone(),
         upcoming,
         registrations,
+    )
+    .with_venues(
+        activity
+            .details
+            .venues
+            .iter()
+            .map(|v| (v.number, v.capacity))
+            .collect(),
     )
 }
 

@@ -252,6 +252,19 @@ fn vevent(out: &mut Lines, activity: &Activity, now: DateTime<Utc>, names: Names
             Place::Resource(r) => Some(format!("resource {r}")),
             Place::AtPublisher | Place::Outbound => None,
         };
+        // Held at several venues: each of them, in order.
+        let location = if details.venues.is_empty() {
+            location
+        } else {
+            Some(
+                details
+                    .venues
+                    .iter()
+                    .map(|v| v.place.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        };
         if let Some(location) = location {
             out.property("LOCATION", &escape(&location));
         }
@@ -500,6 +513,7 @@ pub(crate) mod tests {
                 },
                 mentoring: None,
                 trial: None,
+                venues: Vec::new(),
             },
             overrides: vec![Override {
                 original_start: start + Duration::weeks(2),

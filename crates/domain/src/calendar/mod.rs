@@ -6,6 +6,7 @@ pub mod ics;
 pub mod meeting;
 pub mod registration;
 pub mod schedule;
+pub mod venues;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ use crate::stable::string_enum;
 use crate::text;
 pub use meeting::MentoringLink;
 pub use schedule::{Occurrence, Override, OverrideChange, Recurrence, Schedule};
+pub use venues::Venue;
 
 string_enum!(
     /// What kind of activity it is.
@@ -285,6 +287,10 @@ pub struct ActivityDetails {
     /// For a professional trial's session: the trial in the bank.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trial: Option<crate::ids::TrialId>,
+    /// Several venues at once (an olympiad's base sites); a cohort
+    /// registers at one, and `capacity` is theirs together.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub venues: Vec<Venue>,
 }
 
 /// The longest title, in characters.
@@ -329,6 +335,10 @@ impl ActivityDetails {
                 "partners",
                 format!("at most {MAX_PARTNERS}"),
             ));
+        }
+        if !self.venues.is_empty() {
+            self.venues = venues::validate(std::mem::take(&mut self.venues))?;
+            self.capacity = venues::total_capacity(&self.venues);
         }
         if let Some(capacity) = self.capacity
             && (capacity == 0 || capacity > MAX_CAPACITY)

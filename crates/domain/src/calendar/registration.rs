@@ -169,6 +169,9 @@ pub struct Registration {
     /// One occurrence (its key), or the whole series when `None`.
     pub occurrence: Option<i64>,
     pub cohort: Cohort,
+    /// The venue it holds seats at, for an activity held at several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<u32>,
     pub state: RegistrationState,
     /// Arrival order within the activity.
     pub position: u64,
@@ -217,6 +220,8 @@ fn overlaps(a: Option<i64>, b: Option<i64>) -> bool {
 pub struct SeatBook {
     capacity: Option<u32>,
     quotas: Vec<SeatQuota>,
+    /// Each venue's number and seats, for an activity held at several.
+    venues: Vec<(u32, Option<u32>)>,
     /// The keys of the occurrences still to take place.
     occurrences: Vec<i64>,
     confirmed: Vec<Registration>,
@@ -233,6 +238,7 @@ impl SeatBook {
         Self {
             capacity,
             quotas,
+            venues: Vec::new(),
             occurrences,
             confirmed: registrations
                 .iter()
@@ -240,6 +246,75 @@ impl SeatBook {
                 .cloned()
                 .collect(),
         }
+    }
+
+    /// The same book with seats counted at each venue too.
+    pub fn with_venues(mut self, venues: Vec<(u32, Option<u32>)>) -> Self {
+        self.venues = venues;
+        self
+    }
+
+    /// Seats held at venue `venue` on occurrence `key`.
+    pub fn taken_at(&self, key: i64, venue: u32) -> u32 {
+        self.confirmed
+            .iter()
+            .filter(|r| r.venue == Some(venue))
+            .filter(|r| r.occurrence.is_none_or(|k| k == key))
+            .map(|r| r.cohort.headcount)
+            .sum()
+    }
+
+    fn venue_capacity(&self, venue: Option<u32>) -> Option<u32> {
+        venue.and_then(|v| {
+            self.venues
+                .iter()
+                .find(|(n, _)| *n == v)
+                .and_then(|(_, c)| *c)
+        })
+    }
+
+    /// Whether a group of `headcount` could ever get seats at `venue`.
+    pub fn could_ever_fit_at(
+        &self,
+        venue: Option<u32>,
+        org: &OrgId,
+        headcount: u32,
+    ) -> Result<(), String> {
+        if let Some(capacity) = self.venue_capacity(venue)
+            && headcount > capacity
+        {
+            return Err(format!(
+                "{headcount} people exceed the venue's {capacity} seats"
+            ));
+        }
+        self.could_ever_fit(org, headcount)
+    }
+
+    /// Whether `headcount` more seats fit for `org` at `venue` on `scope`.
+    pub fn fits_at(
+        &self,
+        scope: Option<i64>,
+        venue: Option<u32>,
+        org: &OrgId,
+        headcount: u32,
+    ) -> Result<(), Misfit> {
+        self.fits(scope, org, headcount)?;
+        let (Some(number), Some(capacity)) = (venue, self.venue_capacity(venue)) else {
+            return Ok(());
+        };
+        let keys: Vec<i64> = match scope {
+            Some(key) => vec![key],
+            None => self.occurrences.clone(),
+        };
+        for key in keys {
+            let taken = self.taken_at(key, number);
+            if taken + headcount > capacity {
+                return Err(Misfit::Capacity(format!(
+                    "{headcount} seats exceed what is free at the venue: {taken} of {capacity} are taken"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Seats held on occurrence `key`, in all or by one organization.
@@ -339,7 +414,26 @@ impl SeatBook {
         org: &OrgId,
         headcount: u32,
     ) -> RegistrationState {
-        if !self.queue_ahead(waiting, scope) && self.fits(scope, org, headcount).is_ok() {
+        self.place_at(waiting, scope, None, org, headcount)
+    }
+
+    /// [`place`](Self::place) at a venue: those waiting at another venue
+    /// do not hold it up.
+    pub fn place_at(
+        &self,
+        waiting: &[Registration],
+        scope: Option<i64>,
+        venue: Option<u32>,
+        org: &OrgId,
+        headcount: u32,
+    ) -> RegistrationState {
+        let waiting: Vec<Registration> = waiting
+            .iter()
+            .filter(|r| venue.is_none() || r.venue == venue)
+            .cloned()
+            .collect();
+        if !self.queue_ahead(&waiting, scope) && self.fits_at(scope, venue, org, headcount).is_ok()
+        {
             RegistrationState::Confirmed
         } else {
             RegistrationState::Waitlisted
@@ -373,17 +467,18 @@ impl SeatBook {
             .filter(|r| r.state == RegistrationState::Waitlisted)
             .collect();
         queue.sort_by_key(|r| r.position);
-        let mut blocked: Vec<Option<i64>> = Vec::new();
+        // A group waiting at one venue holds up only that venue's queue.
+        let mut blocked: Vec<(Option<i64>, Option<u32>)> = Vec::new();
         let mut promoted = Vec::new();
         for registration in queue {
-            if blocked
-                .iter()
-                .any(|b| overlaps(*b, registration.occurrence))
-            {
+            if blocked.iter().any(|(b, venue)| {
+                overlaps(*b, registration.occurrence) && *venue == registration.venue
+            }) {
                 continue;
             }
-            match self.fits(
+            match self.fits_at(
                 registration.occurrence,
+                registration.venue,
                 &registration.cohort.org_id,
                 registration.cohort.headcount,
             ) {
@@ -391,7 +486,9 @@ impl SeatBook {
                     promoted.push(registration.id.clone());
                     self.confirm(registration.clone());
                 }
-                Err(Misfit::Capacity(_)) => blocked.push(registration.occurrence),
+                Err(Misfit::Capacity(_)) => {
+                    blocked.push((registration.occurrence, registration.venue));
+                }
                 Err(Misfit::Quota(_) | Misfit::Gone) => {}
             }
         }
@@ -434,6 +531,7 @@ mod tests {
             id: RegistrationId::generate(),
             activity_id: ActivityId::generate(),
             occurrence,
+            venue: None,
             cohort: Cohort {
                 org_id: org.clone(),
                 grades: Some(GradeRange::new("grades", 9, 9).unwrap()),
@@ -448,6 +546,54 @@ mod tests {
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }
+    }
+
+    #[test]
+    fn each_venue_fills_and_promotes_its_own_queue() {
+        let (a, b) = (OrgId::generate(), OrgId::generate());
+        let at = |mut r: Registration, venue: u32| {
+            r.venue = Some(venue);
+            r
+        };
+        let mut regs = vec![at(
+            registration(1, &a, 8, None, RegistrationState::Confirmed),
+            1,
+        )];
+        let book = SeatBook::new(Some(20), vec![], vec![1], &regs)
+            .with_venues(vec![(1, Some(10)), (2, Some(10))]);
+        // Venue 1 has two seats left, venue 2 ten: the same group waits at
+        // one and gets seats at the other.
+        assert_eq!(
+            book.place_at(&regs, None, Some(1), &b, 5),
+            RegistrationState::Waitlisted
+        );
+        assert_eq!(
+            book.place_at(&regs, None, Some(2), &b, 5),
+            RegistrationState::Confirmed
+        );
+        assert!(book.could_ever_fit_at(Some(2), &b, 11).is_err());
+        regs.push(at(
+            registration(2, &b, 5, None, RegistrationState::Waitlisted),
+            1,
+        ));
+        regs.push(at(
+            registration(3, &b, 5, None, RegistrationState::Confirmed),
+            2,
+        ));
+        // A group waiting at venue 1 holds up no one at venue 2.
+        let book = SeatBook::new(Some(20), vec![], vec![1], &regs)
+            .with_venues(vec![(1, Some(10)), (2, Some(10))]);
+        assert_eq!(
+            book.place_at(&regs, None, Some(2), &a, 5),
+            RegistrationState::Confirmed
+        );
+        // The first group leaves venue 1: the one waiting there gets seats.
+        regs[0].state = RegistrationState::Withdrawn;
+        let mut book = SeatBook::new(Some(20), vec![], vec![1], &regs)
+            .with_venues(vec![(1, Some(10)), (2, Some(10))]);
+        assert_eq!(book.promotions(&regs), vec![regs[1].id.clone()]);
+        assert_eq!(book.taken_at(1, 1), 5);
+        assert_eq!(book.taken(1, None), 10);
     }
 
     #[test]

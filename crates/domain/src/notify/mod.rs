@@ -316,6 +316,7 @@ mod tests {
             id: RegistrationId::from_stored("r1".into()),
             activity_id: ActivityId::from_stored("a1".into()),
             occurrence: None,
+            venue: None,
             cohort: Cohort {
                 org_id: org("school"),
                 grades: Some(GradeRange::new("grades", 9, 9).unwrap()),

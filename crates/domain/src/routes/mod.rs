@@ -80,6 +80,9 @@ pub enum Offering {
     Activity {
         activity: ActivityId,
         occurrence: Option<DateTime<Utc>>,
+        /// The venue, for an activity held at several.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        venue: Option<u32>,
     },
     /// A booking request of a resource, local times in its zone.
     Booking {

@@ -12,6 +12,7 @@ fn activity_item(title: &str, required: bool) -> ItemDraft {
         offering: Offering::Activity {
             activity: ActivityId::generate(),
             occurrence: None,
+            venue: None,
         },
         required,
         hours: 0,

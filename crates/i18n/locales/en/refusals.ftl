@@ -541,3 +541,11 @@ refusal-person-patronymic = a patronymic
 refusal-person-initials = initials and a surname
 refusal-person-given-name = a given name
 refusal-person-full-name = a name and a surname
+
+## Venues
+
+refusal-venue-required = is required: the activity is held at several venues
+refusal-venue-unknown = the activity has no venue { $venue }
+refusal-venue-seats = { $headcount } seats exceed what is free at the venue: { $taken } of { $capacity } are taken
+refusal-venue-twice = venue { $venue } is listed twice
+refusal-venue-capacity = { $headcount } people exceed the venue's { $capacity } seats

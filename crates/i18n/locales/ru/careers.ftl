@@ -161,3 +161,14 @@ routes-figures = Пройдено { $attended } из { $chosen } пунктов,
 routes-profiles-chosen = Профиль «{ $profile }»: { $count }
 routes-leavers-line = Выпускников { $leavers }, продолжают по профилю — { $continuing }
 routes-refusal = Отказ: { $why }
+
+## Venues of an activity held at several
+
+venues-title = Площадки проведения
+venues-place = Площадка
+venues-cohorts = Групп
+venues-registered = Участников
+venues-results = Результаты
+venues-choose = Площадка
+venues-none = выберите площадку
+venue-results = пришли { $attended }, призёров { $prize }, победителей { $winners }

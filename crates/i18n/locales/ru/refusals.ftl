@@ -629,3 +629,19 @@ refusal-person-patronymic = отчество
 refusal-person-initials = инициалы и фамилию
 refusal-person-given-name = имя
 refusal-person-full-name = имя и фамилию
+
+## Venues
+
+refusal-venue-required = обязательна: мероприятие проходит на нескольких площадках
+refusal-venue-unknown = у мероприятия нет площадки { $venue }
+refusal-venue-seats = { $headcount } { $headcount ->
+    [one] место
+    [few] места
+   *[other] мест
+} — больше, чем свободно на площадке: занято { $taken } из { $capacity }
+refusal-venue-twice = площадка { $venue } указана дважды
+refusal-venue-capacity = { $headcount } { $headcount ->
+    [one] человек
+    [few] человека
+   *[other] человек
+} — больше, чем мест на площадке ({ $capacity })

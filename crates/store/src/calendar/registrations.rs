@@ -54,6 +54,7 @@ impl Store {
             id: RegistrationId::generate(),
             activity_id: activity_id.clone(),
             occurrence: register.occurrence,
+            venue: register.venue,
             cohort: register.cohort,
             state,
             position: unsigned(position)?,
@@ -64,8 +65,8 @@ impl Store {
         };
         sqlx::query(
             "INSERT INTO registrations (id, activity_id, occurrence_key, org_id, state, position, \
-             headcount, cohort, results, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, 1, $9, $10)",
+             headcount, cohort, results, version, created_at, updated_at, venue) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, 1, $9, $10, $11)",
         )
         .bind(registration.id.to_string())
         .bind(activity_id.to_string())
@@ -77,6 +78,7 @@ impl Store {
         .bind(to_json(&registration.cohort)?)
         .bind(micros(at))
         .bind(micros(at))
+        .bind(registration.venue.map(i64::from))
         .execute(tx.conn())
         .await
         .map_err(on(Constraint::RegistrationOrganization, || {

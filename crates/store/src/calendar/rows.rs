@@ -10,8 +10,8 @@ use super::ACTIVITY_COLUMNS;
 use crate::error::storage;
 use crate::sql::{decode_all, from_json, instant, unsigned};
 
-const REGISTRATION_COLUMNS: &str = "id, activity_id, occurrence_key, state, position, cohort, results, \
-                                    version, created_at, updated_at";
+const REGISTRATION_COLUMNS: &str = "id, activity_id, occurrence_key, venue, state, position, cohort, \
+                                    results, version, created_at, updated_at";
 
 /// An activity's row, in the node's own table or the mirror.
 #[derive(sqlx::FromRow)]
@@ -79,6 +79,7 @@ pub(super) struct RegistrationRow {
     id: String,
     activity_id: String,
     occurrence_key: Option<i64>,
+    venue: Option<i64>,
     state: String,
     position: i64,
     cohort: String,
@@ -96,6 +97,11 @@ impl TryFrom<RegistrationRow> for Registration {
             id: RegistrationId::from_stored(row.id),
             activity_id: ActivityId::from_stored(row.activity_id),
             occurrence: row.occurrence_key,
+            venue: row
+                .venue
+                .map(u32::try_from)
+                .transpose()
+                .map_err(StorageError::new)?,
             cohort: from_json(&row.cohort)?,
             state: RegistrationState::parse("state", &row.state).map_err(StorageError::new)?,
             position: unsigned(row.position)?,

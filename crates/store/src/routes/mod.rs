@@ -160,6 +160,7 @@ impl Store {
             Offering::Activity {
                 activity,
                 occurrence,
+                venue,
             } => {
                 let field = format!("{at}.activity_id");
                 let missing = || FieldError::new(&field, format!("activity {activity} not found"));
@@ -172,6 +173,26 @@ impl Store {
                     Err(other) => return Err(StorageError::new(other).into()),
                 };
                 let a = &found.activity;
+                match venue {
+                    None if !a.details.venues.is_empty() => {
+                        return Err(FieldError::new(
+                            format!("{at}.venue"),
+                            "is required: the activity is held at several venues",
+                        )
+                        .into());
+                    }
+                    Some(n)
+                        if edufed_domain::calendar::venues::find(&a.details.venues, *n)
+                            .is_none() =>
+                    {
+                        return Err(FieldError::new(
+                            format!("{at}.venue"),
+                            format!("the activity has no venue {n}"),
+                        )
+                        .into());
+                    }
+                    _ => {}
+                }
                 if let Some(students) = a.details.audience.students
                     && !students.contains(grade)
                 {
@@ -579,6 +600,7 @@ impl Store {
                 Offering::Activity {
                     activity,
                     occurrence,
+                    ..
                 } => {
                     // An activity gone from this node's calendar has no
                     // occurrences to show.

@@ -60,6 +60,22 @@ pub(crate) struct RegisterForm {
     teacher: String,
     #[serde(default)]
     teacher_contact: String,
+    /// The venue's number, for an activity held at several.
+    #[serde(default)]
+    venue: String,
+}
+
+/// A venue of an activity held at several, with what its cohorts add up
+/// to (those the visitor sees: all of them for the publisher).
+struct VenueRow {
+    number: u32,
+    place: String,
+    host: String,
+    seats: String,
+    coordinator: String,
+    cohorts: u32,
+    registered: u32,
+    results: String,
 }
 
 struct OccurrenceRow {
@@ -122,6 +138,7 @@ struct ActivityPage {
     for_students: bool,
     for_teachers: bool,
     organizations: Vec<OrgChoice>,
+    venues: Vec<VenueRow>,
     form: RegisterForm,
     problem: Option<Problem>,
     signed_in: bool,
@@ -203,6 +220,7 @@ pub(crate) async fn register(Path(id): Path<String>, posted: Posted<RegisterForm
             teacher_contact: form.teacher_contact.trim().to_owned(),
             teachers: form.group == "teachers",
         }),
+        venue: number(&form.venue),
     };
     match visitor.api().calendar().register(request).await {
         Ok(registration) => see_other(&format!(
@@ -398,6 +416,64 @@ async fn page(
         .and_then(|o| instant(o.start.as_ref()))
         .is_some_and(|start| start <= visitor.now);
     let is_publisher = visitor.may(Action::ManageActivities, &activity.publisher_id);
+    let venues: Vec<VenueRow> = details
+        .venues
+        .iter()
+        .map(|v| {
+            let here = registrations.iter().filter(|r| {
+                r.venue == v.number && r.state == pb::RegistrationState::Confirmed as i32
+            });
+            let (mut cohorts, mut registered) = (0, 0);
+            let (mut attended, mut prize, mut winners, mut recorded) = (0, 0, 0, false);
+            for r in here {
+                cohorts += 1;
+                registered += r.cohort.as_ref().map_or(0, |c| c.headcount);
+                if let Some(x) = &r.results {
+                    recorded = true;
+                    attended += x.attended;
+                    prize += x.prize_winners;
+                    winners += x.winners;
+                }
+            }
+            VenueRow {
+                number: v.number,
+                place: v.place.clone(),
+                host: if v.organization.is_empty() {
+                    String::new()
+                } else {
+                    names.name(&v.organization)
+                },
+                seats: if v.capacity == 0 {
+                    t("activity-capacity-unlimited")
+                } else {
+                    ru().count("places", i64::from(v.capacity))
+                },
+                coordinator: v.coordinator.clone(),
+                cohorts,
+                registered,
+                results: if recorded {
+                    ru().text_with(
+                        "venue-results",
+                        &[
+                            ("attended", attended.into()),
+                            ("prize", prize.into()),
+                            ("winners", winners.into()),
+                        ],
+                    )
+                } else {
+                    String::new()
+                },
+            }
+        })
+        .collect();
+    let venue_of = |number: u32| {
+        details
+            .venues
+            .iter()
+            .find(|v| v.number == number)
+            .map(|v| v.place.clone())
+            .unwrap_or_default()
+    };
     let registrations = registrations
         .iter()
         .map(|r| {
@@ -415,10 +491,17 @@ async fn page(
                 grades,
                 headcount: cohort.headcount,
                 teacher: cohort.teacher,
-                when: if r.occurrence_start.is_some() {
-                    when(r.occurrence_start.as_ref())
-                } else {
-                    t("activity-whole-series")
+                when: {
+                    let when = if r.occurrence_start.is_some() {
+                        when(r.occurrence_start.as_ref())
+                    } else {
+                        t("activity-whole-series")
+                    };
+                    if r.venue == 0 {
+                        when
+                    } else {
+                        format!("{when} · {}", venue_of(r.venue))
+                    }
                 },
                 state: if state == pb::RegistrationState::Waitlisted && r.waitlist_place > 0 {
                     ru().text_with(
@@ -510,6 +593,7 @@ async fn page(
                 .is_some_and(|a| a.students.is_some()),
             for_teachers: details.audience.as_ref().is_some_and(|a| a.teachers),
             organizations,
+            venues,
             form,
             problem,
             signed_in: visitor.signed_in(),
