@@ -69,8 +69,12 @@ fn names(list: &pb::ListTrialsResponse) -> Vec<String> {
 }
 
 both_backends!(mgml_s_trial_bank, |backend| async move {
-    let hub = TestNode::start_with(TestDb::new(backend).await, |_| {}).await;
-    let peer = TestNode::start(Backend::Sqlite).await;
+    // One clock for both nodes, before the sessions; moved past them for
+    // the results.
+    let clock = edufed_domain::time::Clock::manual("2027-01-10T05:00:00Z".parse().unwrap());
+    let hub = TestNode::start_with_clock(TestDb::new(backend).await, clock.clone(), |_| {}).await;
+    let peer =
+        TestNode::start_with_clock(TestDb::new(Backend::Sqlite).await, clock.clone(), |_| {}).await;
     for (slug, kind) in [
         ("mgml", pb::OrganizationKind::School),
         ("imc", pb::OrganizationKind::MethodicalCentre),
@@ -454,7 +458,7 @@ both_backends!(mgml_s_trial_bank, |backend| async move {
     };
     assert!(feed(&hub).await.contains("Повар-кондитер"));
     // A school registers a group of grade 7 for the first session.
-    school_calendar
+    let cohort = school_calendar
         .register(pb::RegisterRequest {
             activity_id: published.id.clone(),
             venue: 0,
@@ -469,7 +473,8 @@ both_backends!(mgml_s_trial_bank, |backend| async move {
             }),
         })
         .await
-        .unwrap();
+        .unwrap()
+        .into_inner();
     // While the college revises the trial it is out of the bank: its
     // sessions leave the calendar and the feeds, and no new one is
     // published; approved again, they are back.
@@ -521,6 +526,37 @@ both_backends!(mgml_s_trial_bank, |backend| async move {
         ),
         3
     );
+    // After the sessions, the college records how the group did: the
+    // pupils' trial counts toward their "digital footprint" in reports.
+    clock.set("2027-03-01T05:00:00Z".parse().unwrap());
+    let recorded = college_calendar
+        .record_results(pb::RecordResultsRequest {
+            registration_id: cohort.id.clone(),
+            results: Some(pb::Results {
+                attended: 9,
+                participants: 0,
+                prize_winners: 0,
+                winners: 0,
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(recorded.results.unwrap().attended, 9);
+    let participation = pb::reports_client::ReportsClient::with_interceptor(
+        hub.channel().await,
+        Bearer::new(&school),
+    )
+    .participation_report(pb::ReportRequest {
+        from: "2027-02-01".into(),
+        to: "2027-02-28".into(),
+        organization: "mgml".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner();
+    assert_eq!(participation.total.unwrap().attended, 9);
 
     // The peer's university finds the approved trials in the bank the hub
     // shares; when the enterprise withdraws its trial, it leaves there too.
