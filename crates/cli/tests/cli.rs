@@ -1185,7 +1185,7 @@ async fn demo_starts_a_federated_network_and_says_what_to_try() {
     }
     assert!(out.contains("27 organizations"), "{out}");
     assert!(
-        out.contains("the hub's calendar shows all 13 of the university node's activities"),
+        out.contains("the hub's calendar shows all 14 of the university node's activities"),
         "{out}"
     );
     // The seeds' designations, trials in the bank and learning routes.

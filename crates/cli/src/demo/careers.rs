@@ -404,6 +404,106 @@ pub(super) async fn load_careers(
             .with_context(|| format!("no session of «{profession}»"))
     };
 
+    // «Звезда»'s stage held at two base sites at once: ЮУрГУ publishes it
+    // on the university node, МГМЛ's pupils register at МГМЛ's site.
+    let mut ids = Vec::new();
+    for slug in ["mgml", "school21-mgn"] {
+        ids.push(
+            admins
+                .of("susu")
+                .await?
+                .directory()
+                .get_organization(pb::GetOrganizationRequest {
+                    organization: slug.into(),
+                })
+                .await
+                .with_context(|| format!("the university node does not know {slug}"))?
+                .into_inner()
+                .id,
+        );
+    }
+    let stage_day = today + Duration::days(45);
+    let zvezda = admins
+        .of("susu")
+        .await?
+        .calendar()
+        .publish_activity(pb::PublishActivityRequest {
+            publisher: "susu".into(),
+            details: Some(pb::ActivityDetails {
+                title: "Олимпиада «Звезда» (техника и технологии), отборочный этап на базовых площадках"
+                    .into(),
+                kind: pb::ActivityKind::Olympiad.into(),
+                direction: pb::Direction::DistanceAndGifted.into(),
+                audience: Some(pb::Audience {
+                    students: Some(pb::GradeRange { min: 7, max: 11 }),
+                    ..Default::default()
+                }),
+                format: pb::Format::InPerson.into(),
+                place: Some(pb::Place {
+                    kind: pb::PlaceKind::AtPublisher.into(),
+                    value: String::new(),
+                }),
+                visibility: pb::Visibility::Public.into(),
+                schedule: Some(pb::Schedule {
+                    time_zone: "Asia/Yekaterinburg".into(),
+                    start: format!("{stage_day}T10:00"),
+                    end: format!("{stage_day}T14:00"),
+                    ..Default::default()
+                }),
+                venues: vec![
+                    pb::Venue {
+                        organization: ids[0].clone(),
+                        place: "МГМЛ, актовый зал и кабинеты физики".into(),
+                        capacity: 60,
+                        coordinator: "Заместитель директора МГМЛ по УВР".into(),
+                        ..Default::default()
+                    },
+                    pb::Venue {
+                        organization: ids[1].clone(),
+                        place: "СОШ №21, кабинеты 201–204".into(),
+                        capacity: 40,
+                        coordinator: "Руководитель ШМО естественных наук".into(),
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            }),
+            draft: false,
+        })
+        .await
+        .context("cannot publish «Звезда» at its base sites")?
+        .into_inner();
+    // The hub knows it once it follows the university node's log.
+    let mut hub_calendar = admins.of("mgml").await?.calendar();
+    for _ in 0..100 {
+        let seen = hub_calendar
+            .get_activity(pb::GetActivityRequest {
+                activity_id: zvezda.id.clone(),
+            })
+            .await
+            .is_ok();
+        if seen {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    hub_calendar
+        .register(pb::RegisterRequest {
+            activity_id: zvezda.id,
+            venue: 1,
+            occurrence_start: None,
+            cohort: Some(pb::Cohort {
+                organization: "mgml".into(),
+                grades: Some(pb::GradeRange { min: 9, max: 11 }),
+                headcount: 24,
+                teacher: "Руководитель инженерного направления".into(),
+                teacher_contact: String::new(),
+                teachers: false,
+            }),
+        })
+        .await
+        .context("cannot register МГМЛ's pupils for «Звезда»")?;
+
     // Routes. Gymnasium 44: this year's grade 10 in engineering, with a
     // lab booked at the technopark; last year's grade 11 with its leavers.
     let year = school_year(today);
@@ -649,7 +749,8 @@ pub(super) async fn load_careers(
 
     Ok(format!(
         "{} designations (resource centres, МГМЛ as «Звезда»'s base site, Gymnasium 24's \
-         innovation sites); {approved} professional trials in the bank with their sessions \
+         innovation sites); «Звезда»'s stage at two base sites (МГМЛ, СОШ №21) with МГМЛ's \
+         pupils registered at theirs; {approved} professional trials in the bank with their sessions \
          (one returned with a comment and approved in its revision), {waiting} waiting for \
          review; learning routes: {}, and Gymnasium 44's last year's grade 11 concluded \
          with its leavers' profiles",
