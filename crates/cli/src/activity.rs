@@ -446,6 +446,14 @@ fn print_activity(a: &pb::Activity, format: Format) -> anyhow::Result<()> {
     } else if !d.mentoring_programme_id.is_empty() {
         println!("  part of mentoring programme {}", d.mentoring_programme_id);
     }
+    for v in &d.venues {
+        let seats = if v.capacity == 0 {
+            "unlimited".to_owned()
+        } else {
+            format!("{} seats", v.capacity)
+        };
+        println!("  venue {}: {} ({seats})", v.number, v.place);
+    }
     Ok(())
 }
 

@@ -166,6 +166,7 @@ routes-refusal = Отказ: { $why }
 
 venues-title = Площадки проведения
 venues-place = Площадка
+venues-seats = Мест
 venues-cohorts = Групп
 venues-registered = Участников
 venues-results = Результаты
