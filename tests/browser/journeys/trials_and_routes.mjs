@@ -112,5 +112,27 @@ export async function run({ setting, signIn, check, text, accessible }) {
   await school.getByRole("button", { name: "Завершить маршрут" }).click();
   await school.waitForURL(/done=concluded/);
   check((await text(school)).includes("Профиль «инженерный»: 12"), "the outcome is listed");
+
+  // An olympiad's stage at two sites at once, published from the form; a
+  // site without a place is refused beside the venues.
+  await college.goto(new URL("/activities/new", hub).href);
+  await college.getByLabel("Вид", { exact: true }).selectOption({ label: "Олимпиада" });
+  await college.getByLabel("Название", { exact: true }).fill("Олимпиада «Звезда», отборочный этап");
+  await college.getByLabel("с", { exact: true }).fill("7");
+  await college.getByLabel("по", { exact: true }).fill("11");
+  await college.getByLabel(/Площадки/).fill("Колледж, актовый зал; 30\n; 20");
+  await college.getByLabel("Дата (первого занятия)").fill("2027-10-05");
+  await college.getByLabel("Начало", { exact: true }).fill("10:00");
+  await college.getByLabel("Окончание", { exact: true }).fill("14:00");
+  await college.getByRole("button", { name: "Опубликовать", exact: true }).click();
+  const venuesError = college.locator("#venues-error");
+  check(await venuesError.isVisible(), "a site without a place is refused beside the venues");
+  await college.getByLabel(/Площадки/).fill("Колледж, актовый зал; 30\nСОШ №21, кабинеты 201–204; 20");
+  await college.getByRole("button", { name: "Опубликовать", exact: true }).click();
+  await college.waitForURL(/\/activities\/[0-9a-f-]{36}$/);
+  const stage = await text(college);
+  check(stage.includes("Площадки проведения") && stage.includes("СОШ №21, кабинеты 201–204"), "the sites are listed");
+  check(stage.includes("50 мест"), "the seats of the sites together");
+  await accessible(college, "an activity held at two sites");
   return { trial, route };
 }

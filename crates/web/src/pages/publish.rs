@@ -50,6 +50,10 @@ pub(crate) struct PublishForm {
     place: String,
     #[serde(default)]
     capacity: String,
+    /// Venues of an activity held at several at once, one per line:
+    /// «МГМЛ, актовый зал; 60».
+    #[serde(default)]
+    venues: String,
     #[serde(default)]
     visibility: String,
     /// The first (or only) day, `YYYY-MM-DD`.
@@ -102,6 +106,7 @@ impl Default for PublishForm {
             place_kind: (pb::PlaceKind::AtPublisher as i32).to_string(),
             place: String::new(),
             capacity: String::new(),
+            venues: String::new(),
             visibility: (pb::Visibility::Network as i32).to_string(),
             date: String::new(),
             start: "15:00".into(),
@@ -284,7 +289,8 @@ impl PublishPage {
     }
 
     fn general_error(&self) -> String {
-        const SHOWN: [&str; 17] = [
+        const SHOWN: [&str; 18] = [
+            "details.venues",
             "publisher",
             "details.title",
             "details.description",
@@ -420,6 +426,26 @@ pub(crate) async fn publish(posted: Posted<PublishForm>) -> Response {
         capacity: number(&form.capacity),
         visibility: code(&form.visibility),
         schedule: Some(schedule),
+        venues: form
+            .venues
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(|line| {
+                // «place; seats»: the seats after the last semicolon, if a number.
+                let (place, capacity) = match line.rsplit_once(';') {
+                    Some((place, seats)) if seats.trim().parse::<u32>().is_ok() => {
+                        (place.trim(), number(seats))
+                    }
+                    _ => (line, 0),
+                };
+                pb::Venue {
+                    place: place.to_owned(),
+                    capacity,
+                    ..Default::default()
+                }
+            })
+            .collect(),
         ..Default::default()
     };
     let published = visitor
