@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 use crate::auth::principal;
 use crate::context::Context;
 use crate::convert::designations::{day_in, designation_out, details_in, query_in};
-use crate::convert::org_ref;
+use crate::convert::{expected, org_ref};
 use crate::status::ApiError;
 
 type RpcResult<T> = Result<Response<T>, Status>;
@@ -19,11 +19,6 @@ type RpcResult<T> = Result<Response<T>, Status>;
 #[derive(Debug, Clone)]
 pub struct DesignationsService {
     ctx: Context,
-}
-
-/// The version a request says it saw; 0 skips the check.
-fn expected(version: u64) -> Option<u64> {
-    (version != 0).then_some(version)
 }
 
 impl DesignationsService {

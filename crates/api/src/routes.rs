@@ -23,7 +23,7 @@ use crate::context::Context;
 use crate::convert::routes::{
     cohort_in, draft_in, item_status_out, outcome_in, route_out, state_filter, template_out,
 };
-use crate::convert::{instant, org_ref, timestamp};
+use crate::convert::{expected, instant, org_ref, timestamp};
 use crate::status::ApiError;
 use crate::{BookingService, CalendarService};
 
@@ -33,10 +33,6 @@ type RpcResult<T> = Result<Response<T>, Status>;
 #[derive(Debug, Clone)]
 pub struct RoutesService {
     ctx: Context,
-}
-
-fn expected(version: u64) -> Option<u64> {
-    (version != 0).then_some(version)
 }
 
 fn school_year(raw: u32) -> Result<Option<u16>, FieldError> {

@@ -15,8 +15,8 @@ use tonic::{Request, Response, Status};
 use crate::auth::principal;
 use crate::context::Context;
 use crate::convert::calendar::direction_in;
-use crate::convert::org_ref;
 use crate::convert::trials::{decision, programme_in, state_filter, trial_out};
+use crate::convert::{expected, org_ref};
 use crate::status::ApiError;
 
 type RpcResult<T> = Result<Response<T>, Status>;
@@ -25,11 +25,6 @@ type RpcResult<T> = Result<Response<T>, Status>;
 #[derive(Debug, Clone)]
 pub struct TrialsService {
     ctx: Context,
-}
-
-/// The version a request says it saw; 0 skips the check.
-fn expected(version: u64) -> Option<u64> {
-    (version != 0).then_some(version)
 }
 
 impl TrialsService {

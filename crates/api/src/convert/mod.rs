@@ -60,6 +60,11 @@ macro_rules! enum_map {
 
 pub(crate) use enum_map;
 
+/// The version a request says it saw; 0 skips the check.
+pub(crate) fn expected(version: u64) -> Option<u64> {
+    (version != 0).then_some(version)
+}
+
 /// A required enum value.
 pub(crate) fn required<T>(field: &str, value: Option<T>) -> Result<T, FieldError> {
     value.ok_or_else(|| FieldError::new(field, "is required"))

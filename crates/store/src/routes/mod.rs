@@ -411,10 +411,26 @@ impl Store {
         caller: &Principal,
     ) -> Result<Vec<RouteTemplate>, Error> {
         authorize(caller, Action::ViewRoutes, Target::Organization(school))?;
-        let mut q = QueryText::new("SELECT record FROM route_templates WHERE 1 = 1");
+        self.school_records("route_templates", school, school_year, None)
+            .await
+    }
+
+    /// The records of `table` of `school`, of a school year and in a state
+    /// when set, newest year first.
+    async fn school_records<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &str,
+        school: &OrgId,
+        school_year: Option<u16>,
+        state: Option<RouteState>,
+    ) -> Result<Vec<T>, Error> {
+        let mut q = QueryText::new(format!("SELECT record FROM {table} WHERE 1 = 1"));
         q.push(" AND school_id = $?", Value::Text(school.to_string()));
         if let Some(year) = school_year {
             q.push(" AND school_year = $?", Value::Int(i64::from(year)));
+        }
+        if let Some(state) = state {
+            q.push(" AND state = $?", Value::Text(state.as_str().into()));
         }
         q.push(
             " ORDER BY school_year DESC, grade, created_at LIMIT $?",
@@ -547,26 +563,8 @@ impl Store {
         caller: &Principal,
     ) -> Result<Vec<Route>, Error> {
         authorize(caller, Action::ViewRoutes, Target::Organization(school))?;
-        let mut q = QueryText::new("SELECT record FROM routes WHERE 1 = 1");
-        q.push(" AND school_id = $?", Value::Text(school.to_string()));
-        if let Some(year) = school_year {
-            q.push(" AND school_year = $?", Value::Int(i64::from(year)));
-        }
-        if let Some(state) = state {
-            q.push(" AND state = $?", Value::Text(state.as_str().into()));
-        }
-        q.push(
-            " ORDER BY school_year DESC, grade, created_at LIMIT $?",
-            Value::Int(i64::from(MAX_LISTED)),
-        );
-        let rows: Vec<(String,)> = q
-            .query_as()
-            .fetch_all(self.reader())
+        self.school_records("routes", school, school_year, state)
             .await
-            .map_err(storage)?;
-        rows.into_iter()
-            .map(|(r,)| from_json(&r).map_err(Error::from))
-            .collect()
     }
 
     /// The occurrences of `route`'s chosen items between `from` and `to`,
