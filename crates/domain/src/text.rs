@@ -16,7 +16,28 @@ pub fn line(field: &str, raw: &str, max_chars: usize) -> Result<String, FieldErr
             "must not contain control characters",
         ));
     }
+    if value.chars().any(invisible) {
+        return Err(FieldError::new(
+            field,
+            "must not contain invisible formatting characters (a text direction override, a zero-width space)",
+        ));
+    }
     Ok(value.to_owned())
+}
+
+/// Characters that change how text reads without showing themselves: the
+/// bidirectional overrides and isolates (a U+202E can make «exe.pdf» of
+/// «fdp.exe»), zero-width spaces and joiners' kin, the byte-order mark.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 /// Like [`line()`], but an empty value is `None`.
@@ -83,6 +104,19 @@ pub fn fold(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_formatting_is_refused_in_a_line() {
+        for raw in [
+            "\u{202E}fdp.exe",
+            "Лицей\u{200B}№7",
+            "\u{2067}Гимназия",
+            "\u{FEFF}Школа",
+        ] {
+            assert!(line("title", raw, 100).is_err(), "{raw:?} passed");
+        }
+        assert!(line("title", "«Звезда» — олимпиада", 100).is_ok());
+    }
 
     #[test]
     fn paragraphs_keep_line_breaks_and_refuse_other_controls() {

@@ -4,7 +4,7 @@
 //! wall-clock times, so "Tuesdays 14:00 Asia/Tomsk" stays 14:00 across any
 //! change of the zone's UTC offset.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone as _, Utc};
+use chrono::{DateTime, Datelike as _, Duration, LocalResult, NaiveDateTime, TimeZone as _, Utc};
 use rrule::{Frequency, RRule, Unvalidated};
 use serde::{Deserialize, Serialize};
 
@@ -311,6 +311,18 @@ fn expand_rule(
         result.dates.iter().map(|d| d.with_timezone(&Utc)).collect();
     starts.sort();
     starts.dedup();
+    // Every occurrence within the years the node keeps, not only the start.
+    if let Some(last) = starts.last()
+        && !YEARS.contains(&last.year())
+    {
+        return Err(FieldError::new(
+            FIELD,
+            format!(
+                "has occurrences as late as {}; every occurrence must fall between 1970 and 2200",
+                last.year()
+            ),
+        ));
+    }
     Ok(starts)
 }
 
@@ -329,6 +341,23 @@ mod tests {
 
     fn zone(name: &str) -> TimeZone {
         TimeZone::parse("time_zone", name).unwrap()
+    }
+
+    #[test]
+    fn every_occurrence_falls_within_the_years_kept() {
+        let start = NaiveDate::from_ymd_opt(2027, 9, 1)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap();
+        let far = weekly("Asia/Tomsk", "FREQ=YEARLY;INTERVAL=1000;COUNT=100", start);
+        let refused = far.validate().unwrap_err();
+        assert_eq!(refused.field, "schedule.recurrence.rule");
+        assert!(
+            refused.reason.contains("between 1970 and 2200"),
+            "{refused:?}"
+        );
+        let near = weekly("Asia/Tomsk", "FREQ=YEARLY;COUNT=100", start);
+        assert_eq!(near.validate().unwrap().expand(&[]).unwrap().len(), 100);
     }
 
     fn weekly(zone_name: &str, rule: &str, start: NaiveDateTime) -> Schedule {

@@ -549,3 +549,8 @@ refusal-venue-unknown = the activity has no venue { $venue }
 refusal-venue-seats = { $headcount } seats exceed what is free at the venue: { $taken } of { $capacity } are taken
 refusal-venue-twice = venue { $venue } is listed twice
 refusal-venue-capacity = { $headcount } people exceed the venue's { $capacity } seats
+
+## Hardening
+
+refusal-invisible-formatting = must not contain invisible formatting characters (a text direction override, a zero-width space)
+refusal-far-occurrences = has occurrences as late as { $year }; every occurrence must fall between 1970 and 2200

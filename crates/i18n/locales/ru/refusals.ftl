@@ -645,3 +645,8 @@ refusal-venue-capacity = { $headcount } { $headcount ->
     [few] человека
    *[other] человек
 } — больше, чем мест на площадке ({ $capacity })
+
+## Hardening
+
+refusal-invisible-formatting = не должно содержать невидимых символов форматирования (смены направления текста, пробелов нулевой ширины)
+refusal-far-occurrences = занятия доходят до { $year } года; все занятия должны быть между 1970 и 2200 годами
