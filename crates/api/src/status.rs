@@ -45,6 +45,26 @@ impl ApiError {
     }
 }
 
+/// A request whose bytes are not the method's message: the client's
+/// fault, never the node's (tonic answers INTERNAL for it).
+pub fn undecodable() -> Status {
+    to_status(&Undecodable)
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the request is not a valid protobuf message of this method")]
+struct Undecodable;
+
+impl ServiceError for Undecodable {
+    fn error_code(&self) -> ErrorCode {
+        ErrorCode::InvalidArgument
+    }
+
+    fn field(&self) -> Option<&str> {
+        Some("request")
+    }
+}
+
 /// The call did not finish within `deadline`.
 pub fn deadline_exceeded(deadline: std::time::Duration) -> Status {
     to_status(&DeadlineExceeded(deadline.as_millis()))

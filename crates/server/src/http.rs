@@ -175,6 +175,10 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
     }
     .instrument(span)
     .await;
+    // Bytes that are not the method's message: tonic says INTERNAL (in the
+    // trailers, or the headers of a trailers-only answer), which blames
+    // the node and trips its alerts; it is the client's request.
+    let response = client_fault(response);
     let code = response
         .headers()
         .get("grpc-status")
@@ -185,4 +189,49 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
         tracing::debug!(method = %path, code, "rpc failed");
     }
     response
+}
+
+/// Whether `fields` (headers or trailers) carry tonic's INTERNAL for a
+/// request it could not decode.
+fn undecodable(fields: &axum::http::HeaderMap) -> bool {
+    fields.get("grpc-status").and_then(|v| v.to_str().ok()) == Some("13")
+        && fields
+            .get("grpc-message")
+            .and_then(|v| v.to_str().ok())
+            // Sent percent-encoded (spaces as %20).
+            .is_some_and(|m| {
+                m.replace("%20", " ")
+                    .starts_with("failed to decode Protobuf message")
+            })
+}
+
+/// `response` with an undecodable request's INTERNAL turned into the
+/// INVALID_ARGUMENT it is, wherever the status travels.
+fn client_fault(response: Response<Body>) -> Response<Body> {
+    use http_body_util::BodyExt as _;
+    let replace = |fields: &mut axum::http::HeaderMap| {
+        let status = edufed_api::status::undecodable().into_http::<Body>();
+        for name in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
+            fields.remove(name);
+            if let Some(value) = status.headers().get(name) {
+                fields.insert(name, value.clone());
+            }
+        }
+    };
+    if undecodable(response.headers()) {
+        let (mut parts, body) = response.into_parts();
+        replace(&mut parts.headers);
+        return Response::from_parts(parts, body);
+    }
+    response.map(|body| {
+        Body::new(body.map_frame(move |frame| match frame.into_trailers() {
+            Ok(mut trailers) => {
+                if undecodable(&trailers) {
+                    replace(&mut trailers);
+                }
+                http_body::Frame::trailers(trailers)
+            }
+            Err(frame) => frame,
+        }))
+    })
 }
