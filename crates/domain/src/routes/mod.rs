@@ -30,6 +30,8 @@ pub use personal::check as check_no_person;
 pub const MAX_ITEMS: usize = 60;
 /// The most hours one item counts.
 pub const MAX_ITEM_HOURS: u32 = 1_000;
+/// The most profiles an outcome lists.
+pub const MAX_PROFILES: usize = 20;
 /// The most pupils a route's cohort counts.
 pub const MAX_HEADCOUNT: u32 = 500;
 /// The target of trials taken per pupil over the school years of grades
@@ -411,15 +413,21 @@ pub struct ProfileCount {
 impl Outcome {
     /// Checks the counts against the cohort's headcount.
     pub fn validate(mut self, headcount: u32) -> Result<Self, FieldError> {
-        let mut total = 0;
+        if self.profiles.len() > MAX_PROFILES {
+            return Err(FieldError::new(
+                "outcome.profiles",
+                format!("at most {MAX_PROFILES}"),
+            ));
+        }
+        // Summed wide: counts a client sends may add up past u32.
+        let mut chose: u64 = 0;
         for (i, p) in self.profiles.iter_mut().enumerate() {
             let field = format!("outcome.profiles[{i}].profile");
             p.profile = text::line(&field, &p.profile, 100)?;
             check_no_person(&field, &p.profile)?;
-            total += p.count;
+            chose += u64::from(p.count);
         }
-        let chose = total;
-        if chose > headcount {
+        if chose > u64::from(headcount) {
             return Err(FieldError::new(
                 "outcome.profiles",
                 format!("count {chose} pupils, more than the cohort's {headcount}"),
@@ -505,6 +513,9 @@ impl Route {
         at: DateTime<Utc>,
     ) -> Result<Self, FieldError> {
         let cohort = cohort.validate()?;
+        if electives.len() > MAX_ITEMS {
+            return Err(FieldError::new("electives", format!("at most {MAX_ITEMS}")));
+        }
         for (i, n) in electives.iter().enumerate() {
             match template.items.iter().find(|item| item.number == *n) {
                 Some(item) if !item.required => {}

@@ -157,6 +157,36 @@ fn an_outcome_completes_the_route_within_the_cohort() {
         continuing: None,
     };
     assert!(route.concluded(too_many, at()).is_err());
+    // Counts that overflow a u32 together are refused, not a panic.
+    let huge = Outcome {
+        profiles: vec![
+            ProfileCount {
+                profile: "инженерный".into(),
+                count: u32::MAX,
+            },
+            ProfileCount {
+                profile: "химико-биологический".into(),
+                count: u32::MAX,
+            },
+        ],
+        leavers: None,
+        continuing: None,
+    };
+    assert!(matches!(
+        route.concluded(huge, at()),
+        Err(Error::Invalid(e)) if e.field == "outcome.profiles"
+    ));
+    let many = Outcome {
+        profiles: (0..21)
+            .map(|i| ProfileCount {
+                profile: format!("профиль {i}"),
+                count: 0,
+            })
+            .collect(),
+        leavers: None,
+        continuing: None,
+    };
+    assert!(route.concluded(many, at()).is_err());
     let outcome = Outcome {
         profiles: vec![
             ProfileCount {
