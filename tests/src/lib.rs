@@ -401,8 +401,28 @@ pub async fn http_get_headers(
     path: &str,
     headers: &[(&str, &str)],
 ) -> (u16, String) {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    http_get_over(stream, addr, path, headers).await
+}
+
+/// A plain HTTP/1.1 GET from the loopback address `from` (`127.0.0.2`: all
+/// of 127/8 is this machine), as another client would connect.
+pub async fn http_get_from(addr: std::net::SocketAddr, from: &str, path: &str) -> (u16, String) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{from}:0").parse().expect("address"))
+        .expect("bind");
+    let stream = socket.connect(addr).await.expect("connect");
+    http_get_over(stream, addr, path, &[]).await
+}
+
+async fn http_get_over(
+    mut stream: tokio::net::TcpStream,
+    addr: std::net::SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String) {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let extra: String = headers
         .iter()
         .map(|(name, value)| format!("{name}: {value}\r\n"))

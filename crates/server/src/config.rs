@@ -37,8 +37,26 @@ pub struct Settings {
     pub changelog_retention_days: u32,
     /// Database connections in the pool.
     pub max_connections: u32,
-    /// Watch streams open at once.
+    /// Watch streams open at once; a quarter of them is kept for peers and
+    /// the operator.
     pub max_watch_streams: usize,
+    /// Watch streams one person (all their tokens and sessions) may hold.
+    pub max_watch_streams_per_person: usize,
+    /// Watch and Relay streams one peer node may hold.
+    pub max_watch_streams_per_peer: usize,
+    /// A connection's first request must arrive within this (and a TLS
+    /// handshake finish), in seconds.
+    pub header_timeout_secs: u64,
+    /// A connection with no call in flight closes this long after its last
+    /// call, in seconds.
+    pub idle_timeout_secs: u64,
+    /// Connections one client address (an IPv6 /64) may hold; 0 for no cap.
+    /// Raise it for a load balancer or proxy in front, which is one address.
+    pub max_connections_per_address: usize,
+    /// How long the database may take to answer the node's check before the
+    /// node says it is not serving and answers calls UNAVAILABLE, in
+    /// milliseconds.
+    pub database_timeout_ms: u64,
     /// The node's name in its descriptor, e.g. "ТУСУР".
     pub node_name: String,
     /// The URL peers reach this node at; `http(s)://<listen>` when unset.
@@ -122,6 +140,12 @@ impl Default for Settings {
             changelog_retention_days: 90,
             max_connections: 16,
             max_watch_streams: 1024,
+            max_watch_streams_per_person: 32,
+            max_watch_streams_per_peer: 512,
+            header_timeout_secs: 10,
+            idle_timeout_secs: 120,
+            max_connections_per_address: 256,
+            database_timeout_ms: 1500,
             agreement_check_secs: 30,
             node_name: "edufed".to_owned(),
             public_url: None,
@@ -185,6 +209,12 @@ pub const ENV_KEYS: &[&str] = &[
     "changelog_retention_days",
     "max_connections",
     "max_watch_streams",
+    "max_watch_streams_per_person",
+    "max_watch_streams_per_peer",
+    "header_timeout_secs",
+    "idle_timeout_secs",
+    "max_connections_per_address",
+    "database_timeout_ms",
     "agreement_check_secs",
     "node_name",
     "public_url",
@@ -353,8 +383,20 @@ impl Settings {
         if self.agreement_check_secs == 0 || self.agreement_check_secs > 3600 {
             bail!("agreement_check_secs must be between 1 and 3600");
         }
-        if self.max_watch_streams == 0 {
-            bail!("max_watch_streams must be at least 1");
+        if self.max_watch_streams < 4 {
+            bail!("max_watch_streams must be at least 4");
+        }
+        if self.max_watch_streams_per_person == 0 || self.max_watch_streams_per_peer == 0 {
+            bail!("max_watch_streams_per_person and max_watch_streams_per_peer must be at least 1");
+        }
+        if !(1..=300).contains(&self.header_timeout_secs) {
+            bail!("header_timeout_secs must be between 1 and 300");
+        }
+        if !(1..=86_400).contains(&self.idle_timeout_secs) {
+            bail!("idle_timeout_secs must be between 1 and 86400");
+        }
+        if !(100..=60_000).contains(&self.database_timeout_ms) {
+            bail!("database_timeout_ms must be between 100 and 60000");
         }
         if self.max_connections == 0 {
             bail!("max_connections must be at least 1");

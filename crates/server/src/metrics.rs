@@ -41,6 +41,11 @@ struct MethodLabels {
     method: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: String,
+}
+
 type HistogramFamily = Family<MethodLabels, Histogram, fn() -> Histogram>;
 
 /// The node's metrics.
@@ -56,6 +61,10 @@ pub(crate) struct Metrics {
     peer_lag_entries: Family<PeerLabels, Gauge>,
     peer_lag_seconds: Family<PeerLabels, Gauge>,
     notifications: Family<OutboxLabels, Gauge>,
+    connections_open: Gauge,
+    connections_refused: Family<ReasonLabels, Counter>,
+    connections_closed_idle: Counter,
+    database_up: Gauge,
 }
 
 /// Every method the node serves, as `/package.Service/Method`, read from
@@ -146,7 +155,38 @@ impl Metrics {
              unverified_email, issuer_required, binding, invitation, unreachable…)",
             sign_ins.clone(),
         );
+        let connections_open = Gauge::default();
+        registry.register(
+            "edufed_connections_open",
+            "Client connections open now",
+            connections_open.clone(),
+        );
+        let connections_refused = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "edufed_connections_refused",
+            "Connections closed as soon as they were accepted, by reason: per_address (the \
+             client's address holds max_connections_per_address), node_full (the node holds \
+             as many as its open-file limit leaves room for)",
+            connections_refused.clone(),
+        );
+        let connections_closed_idle = Counter::default();
+        registry.register(
+            "edufed_connections_closed_idle",
+            "Connections closed for sending no request within header_timeout_secs, or none \
+             for idle_timeout_secs",
+            connections_closed_idle.clone(),
+        );
+        let database_up = Gauge::default();
+        registry.register(
+            "edufed_database_up",
+            "Whether the database answered the node's last check (1) or not (0)",
+            database_up.clone(),
+        );
         Self {
+            connections_open,
+            connections_refused,
+            connections_closed_idle,
+            database_up,
             sign_ins,
             notifications,
             known: known_methods(),
@@ -185,6 +225,30 @@ impl Metrics {
                 .get_or_create(&labels)
                 .set(s.last_contact.map_or(-1, |at| (now - at).num_seconds()));
         }
+    }
+
+    /// A connection opened (`+1`) or closed (`-1`).
+    pub(crate) fn connection_open(&self, delta: i64) {
+        self.connections_open.inc_by(delta);
+    }
+
+    /// A connection closed as soon as it was accepted, and why.
+    pub(crate) fn connection_refused(&self, reason: &str) {
+        self.connections_refused
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
+    }
+
+    /// A connection closed for idleness.
+    pub(crate) fn connection_closed_idle(&self) {
+        self.connections_closed_idle.inc();
+    }
+
+    /// Whether the database answers.
+    pub(crate) fn set_database_up(&self, up: bool) {
+        self.database_up.set(i64::from(up));
     }
 
     /// Sets the outbox gauges from its counts now.

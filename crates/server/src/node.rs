@@ -260,7 +260,7 @@ impl Node {
             Edge {
                 store: store.clone(),
                 node_id: node_id.clone(),
-                metrics,
+                metrics: metrics.clone(),
                 request_timeout: Duration::from_secs(settings.request_timeout_secs),
                 peer_tls: peer_tls.clone(),
                 reports,
@@ -278,6 +278,12 @@ impl Node {
         );
         let app = app.merge(console.routes());
 
+        let connection_limits = serve::ConnectionLimits {
+            header_timeout: Duration::from_secs(settings.header_timeout_secs),
+            idle_timeout: Duration::from_secs(settings.idle_timeout_secs),
+            per_address: settings.max_connections_per_address,
+            max_connections: serve::connection_budget(settings.max_connections),
+        };
         let reminder_days = settings.reminder_days.clone();
         let expiring_days = settings.agreement_expiring_days.clone();
         let retention = chrono::Duration::days(i64::from(settings.changelog_retention_days));
@@ -321,7 +327,15 @@ impl Node {
                     }
                 };
                 tokio::join!(
-                    serve::serve(listener, tls_config, app, shutdown.clone(), grace),
+                    serve::serve(
+                        listener,
+                        tls_config,
+                        app,
+                        shutdown.clone(),
+                        grace,
+                        connection_limits,
+                        metrics,
+                    ),
                     not_serving
                 );
                 workers.join().await;
