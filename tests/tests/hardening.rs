@@ -146,3 +146,102 @@ both_backends!(
         }
     }
 );
+
+/// Opens a Watch from the latest entry as `token`, over `channel`.
+async fn open_watch(
+    channel: &tonic::transport::Channel,
+    token: &str,
+) -> Result<tonic::Streaming<pb::WatchResponse>, tonic::Status> {
+    pb::change_feed_client::ChangeFeedClient::with_interceptor(channel.clone(), Bearer::new(token))
+        .watch(pb::WatchRequest {
+            snapshot: true,
+            heartbeat_seconds: 300,
+            ..Default::default()
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+both_backends!(
+    one_caller_cannot_take_every_watch_stream,
+    |backend| async move {
+        let hub = TestNode::start(backend).await;
+        let peer = TestNode::start(backend).await;
+        hub.operator()
+            .await
+            .create_organization(org_request("gym44"))
+            .await
+            .unwrap();
+
+        // One viewer's token asks for 1 100 streams: it gets its own share
+        // (32), and the rest are refused as too many for one caller.
+        let viewer = hub.member_token("gym44", pb::Role::Viewer).await;
+        let channel = hub.channel().await;
+        let mut held = Vec::new();
+        let mut refused = 0;
+        for _ in 0..1100 {
+            match open_watch(&channel, &viewer).await {
+                Ok(stream) => held.push(stream),
+                Err(status) => {
+                    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+                    assert!(
+                        status.message().contains("as many as one caller may"),
+                        "{status:?}"
+                    );
+                    refused += 1;
+                }
+            }
+        }
+        assert_eq!((held.len(), refused), (32, 1068));
+
+        // People together fill the three quarters of the node's 1 024
+        // streams that are theirs to take…
+        for _ in 1..24 {
+            let token = hub.member_token("gym44", pb::Role::Viewer).await;
+            let channel = hub.channel().await;
+            for _ in 0..32 {
+                held.push(open_watch(&channel, &token).await.unwrap());
+            }
+        }
+        let late = hub.member_token("gym44", pb::Role::Viewer).await;
+        let status = open_watch(&hub.channel().await, &late).await.unwrap_err();
+        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+        assert!(status.message().contains("as many Watch streams as it may"));
+
+        // …and the operator and a peer still get theirs.
+        let mut operator = open_watch(&hub.channel().await, &hub.operator_token)
+            .await
+            .expect("the operator's Watch");
+        assert!(operator.message().await.unwrap().is_some());
+        edufed_tests::full_mesh(&[&hub, &peer]).await;
+        hub.operator()
+            .await
+            .create_organization(org_request("tusur"))
+            .await
+            .unwrap();
+        let peer_directory = peer.operator().await;
+        edufed_tests::eventually("the peer follows the hub", || {
+            let mut peer_directory = peer_directory.clone();
+            async move {
+                peer_directory
+                    .list_organizations(pb::ListOrganizationsRequest::default())
+                    .await
+                    .ok()?
+                    .into_inner()
+                    .organizations
+                    .iter()
+                    .any(|o| o.slug == "tusur")
+                    .then_some(())
+            }
+        })
+        .await;
+
+        // A stream given up gives its place back.
+        held.truncate(31);
+        edufed_tests::eventually("the viewer's place comes back", || {
+            let (channel, viewer) = (channel.clone(), viewer.clone());
+            async move { open_watch(&channel, &viewer).await.ok() }
+        })
+        .await;
+    }
+);

@@ -1,11 +1,12 @@
 //! The ChangeFeed service: `Watch` streams the change log from a cursor.
 
+use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use edufed_domain::changes::EntityKind;
-use edufed_domain::policy::{Action, Credential, Principal, permitted};
+use edufed_domain::policy::{Action, Credential, Principal, Target, authorize, permitted};
 use edufed_domain::{ErrorCode, FieldError, ServiceError};
 use edufed_federation::NodeIdentity;
 use edufed_proto::v1 as pb;
@@ -13,7 +14,7 @@ use edufed_proto::v1::change_feed_server::ChangeFeed;
 use edufed_store::Store;
 use edufed_store::changes::ChangeFilter;
 use futures::Stream;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
@@ -27,8 +28,13 @@ use crate::status::{ApiError, to_status};
 pub struct FeedSettings {
     /// Entries read from the store at a time.
     pub batch_size: u32,
-    /// Streams open at once; more get RESOURCE_EXHAUSTED.
+    /// Streams open at once; more get RESOURCE_EXHAUSTED. A quarter of
+    /// them only peers and the operator may take.
     pub max_streams: usize,
+    /// Streams one person may hold, whatever their tokens and sessions.
+    pub max_streams_per_person: usize,
+    /// Watch and Relay streams one peer node may hold.
+    pub max_streams_per_peer: usize,
 }
 
 impl Default for FeedSettings {
@@ -36,6 +42,8 @@ impl Default for FeedSettings {
         Self {
             batch_size: 500,
             max_streams: 1024,
+            max_streams_per_person: 32,
+            max_streams_per_peer: 512,
         }
     }
 }
@@ -51,7 +59,7 @@ pub struct ChangeFeedService {
     identity: Arc<NodeIdentity>,
     settings: FeedSettings,
     shutdown: CancellationToken,
-    streams: Arc<Semaphore>,
+    streams: Arc<StreamCounts>,
 }
 
 impl ChangeFeedService {
@@ -63,7 +71,7 @@ impl ChangeFeedService {
         settings: FeedSettings,
         shutdown: CancellationToken,
     ) -> Self {
-        let streams = Arc::new(Semaphore::new(settings.max_streams));
+        let streams = Arc::new(StreamCounts::default());
         Self {
             store,
             identity,
@@ -75,12 +83,82 @@ impl ChangeFeedService {
 }
 
 impl ChangeFeedService {
-    /// A place for one more stream, of the node's `max_streams`.
-    fn permit(&self) -> Result<OwnedSemaphorePermit, Status> {
-        self.streams
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| to_status(&Refused::Busy))
+    /// A place for one more stream of `reader`: within its own share (a
+    /// person's or a peer's) and the node's, of which people other than the
+    /// operator may take three quarters, so that a flood of one kind of
+    /// caller never locks out the node's peers and its operator.
+    fn permit(&self, reader: &Reader) -> Result<StreamPermit, Status> {
+        let (key, own_limit, reserved) = match reader {
+            Reader::Peer(peer) => (
+                StreamOwner::Peer(peer.node_id.clone()),
+                self.settings.max_streams_per_peer,
+                true,
+            ),
+            Reader::Person(person) => (
+                StreamOwner::Person(person.person_id.clone()),
+                self.settings.max_streams_per_person,
+                authorize(person, Action::ViewAllRecords, Target::Node).is_ok(),
+            ),
+        };
+        let total = self.settings.max_streams;
+        let shared = total - total / 4;
+        let mut counts = self.streams.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let (all, people, by_owner) = &mut *counts;
+        let held = by_owner.get(&key).copied().unwrap_or(0);
+        if held >= own_limit {
+            return Err(to_status(&Refused::CallerBusy(own_limit)));
+        }
+        if *all >= total || (!reserved && *people >= shared) {
+            return Err(to_status(&Refused::Busy));
+        }
+        *all += 1;
+        if !reserved {
+            *people += 1;
+        }
+        *by_owner.entry(key.clone()).or_insert(0) += 1;
+        Ok(StreamPermit {
+            counts: self.streams.clone(),
+            key,
+            reserved,
+        })
+    }
+}
+
+/// Who a stream is counted against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum StreamOwner {
+    Person(edufed_domain::ids::PersonId),
+    Peer(String),
+}
+
+/// Streams open: in all, of people outside the reserve, and per owner.
+#[derive(Debug, Default)]
+struct StreamCounts {
+    counts: Mutex<(usize, usize, HashMap<StreamOwner, usize>)>,
+}
+
+/// One stream's place in the counts, given back when the stream ends.
+#[derive(Debug)]
+struct StreamPermit {
+    counts: Arc<StreamCounts>,
+    key: StreamOwner,
+    reserved: bool,
+}
+
+impl Drop for StreamPermit {
+    fn drop(&mut self) {
+        let mut counts = self.counts.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let (all, people, by_owner) = &mut *counts;
+        *all = all.saturating_sub(1);
+        if !self.reserved {
+            *people = people.saturating_sub(1);
+        }
+        if let Some(held) = by_owner.get_mut(&self.key) {
+            *held -= 1;
+            if *held == 0 {
+                by_owner.remove(&self.key);
+            }
+        }
     }
 }
 
@@ -102,6 +180,9 @@ enum Refused {
     /// The node serves as many streams as it may.
     #[error("this node serves as many Watch streams as it may; retry later")]
     Busy,
+    /// The caller holds as many streams as one caller may.
+    #[error("you hold {0} Watch streams, as many as one caller may; close one first")]
+    CallerBusy(usize),
     /// Relay is for peers.
     #[error("Relay is for pinned peer nodes, with a node credential")]
     NotPeer,
@@ -119,7 +200,7 @@ enum Refused {
 impl ServiceError for Refused {
     fn error_code(&self) -> ErrorCode {
         match self {
-            Refused::Busy => ErrorCode::ResourceExhausted,
+            Refused::Busy | Refused::CallerBusy(_) => ErrorCode::ResourceExhausted,
             Refused::NotPeer | Refused::Unpinned(_) => ErrorCode::Unauthenticated,
             Refused::NotFollowed(_) => ErrorCode::NotFound,
             Refused::ShuttingDown => ErrorCode::Unavailable,
@@ -208,7 +289,7 @@ impl ChangeFeed for ChangeFeedService {
                 .map_err(|e| to_status(&e))?;
         }
 
-        let permit = self.permit()?;
+        let permit = self.permit(&caller)?;
         let (tx, rx) = mpsc::channel(64);
         let pump = Pump {
             store: self.store.clone(),
@@ -261,7 +342,7 @@ impl ChangeFeed for ChangeFeedService {
             }
             Err(other) => return Err(to_status(&other)),
         };
-        let permit = self.permit()?;
+        let permit = self.permit(&Reader::Peer(peer.clone()))?;
         let (tx, rx) = mpsc::channel(64);
         let relay = Relayer {
             store: self.store.clone(),
@@ -292,7 +373,7 @@ struct Relayer {
     batch: u32,
     shutdown: CancellationToken,
     tx: mpsc::Sender<Result<pb::WatchResponse, Status>>,
-    _permit: OwnedSemaphorePermit,
+    _permit: StreamPermit,
 }
 
 impl Relayer {
@@ -386,7 +467,7 @@ struct Pump {
     settings: FeedSettings,
     shutdown: CancellationToken,
     tx: mpsc::Sender<Result<pb::WatchResponse, Status>>,
-    _permit: OwnedSemaphorePermit,
+    _permit: StreamPermit,
 }
 
 enum Stop {

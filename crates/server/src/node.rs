@@ -177,6 +177,8 @@ impl Node {
                 identity.clone(),
                 FeedSettings {
                     max_streams: settings.max_watch_streams,
+                    max_streams_per_person: settings.max_watch_streams_per_person,
+                    max_streams_per_peer: settings.max_watch_streams_per_peer,
                     ..FeedSettings::default()
                 },
                 shutdown.clone(),

@@ -362,6 +362,7 @@ refusal-no-such-activity = no such activity
 refusal-no-such-resource = no such resource
 refusal-cursor-expired = cursor { $cursor } is outside the retained change log (oldest sequence { $oldest }, latest { $latest }); re-read the current state and watch from the latest sequence
 refusal-watch-streams = this node serves as many Watch streams as it may; retry later
+refusal-watch-streams-caller = you hold { $limit } Watch streams, as many as one caller may; close one first
 refusal-heartbeat = must be between 1 and 300
 refusal-shutting-down = the node is shutting down; reconnect with your last cursor
 refusal-deadline = the call did not finish within { $ms } ms

@@ -443,6 +443,7 @@ refusal-no-such-activity = такого мероприятия нет
 refusal-no-such-resource = такого ресурса нет
 refusal-cursor-expired = курсор { $cursor } вне хранимого журнала изменений (самая старая запись { $oldest }, последняя { $latest }); перечитайте текущее состояние и следите с последней записи
 refusal-watch-streams = узел обслуживает наибольшее число потоков изменений; повторите позже
+refusal-watch-streams-caller = у вас открыто { $limit } потоков изменений — больше одному клиенту нельзя; закройте один из них
 refusal-heartbeat = от 1 до 300
 refusal-shutting-down = узел останавливается; переподключитесь с последним курсором
 refusal-deadline = запрос не уложился в { $ms } мс
