@@ -6,6 +6,7 @@
 //! a fresh database per test. Without it they are skipped, unless
 //! `EDUFED_REQUIRE_POSTGRES=1`, when they fail.
 
+pub mod cluster;
 pub mod console;
 pub mod oidc;
 pub mod smtp;

@@ -245,3 +245,200 @@ both_backends!(
         .await;
     }
 );
+
+/// What one call answered and how long it took.
+struct Answer {
+    slug: String,
+    code: Code,
+    took: std::time::Duration,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stopped_database_gives_unavailable_fast_and_the_node_comes_back() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+    let Some(cluster) = edufed_tests::cluster::Cluster::start() else {
+        return;
+    };
+    let db = edufed_tests::TestDb {
+        url: cluster.url(),
+        backend: edufed_tests::Backend::Postgres,
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let node = TestNode::start_with(db, |_| {}).await;
+    let mut health = HealthClient::new(node.channel().await);
+    let status = |service: &str| HealthCheckRequest {
+        service: service.into(),
+    };
+    let serving = |answer: Result<tonic::Response<tonic_health::pb::HealthCheckResponse>, _>| {
+        answer
+            .ok()
+            .map(|r: tonic::Response<_>| r.into_inner().status)
+    };
+    assert_eq!(
+        serving(health.check(status("")).await),
+        Some(ServingStatus::Serving as i32)
+    );
+
+    // Eight clients write all along.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (stop, mut operator) = (stop.clone(), node.operator().await);
+        writers.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
+            let mut i = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let slug = format!("school-{w}-{i}");
+                i += 1;
+                let started = Instant::now();
+                let code = match operator.create_organization(org_request(&slug)).await {
+                    Ok(_) => Code::Ok,
+                    Err(status) => status.code(),
+                };
+                answers.push(Answer {
+                    slug,
+                    code,
+                    took: started.elapsed(),
+                });
+                if code != Code::Ok {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+            answers
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // PostgreSQL stops: health says NOT_SERVING within 2 s, on gRPC and
+    // /healthz, and calls are answered UNAVAILABLE at once.
+    let stopping = cluster_stop(&cluster).await;
+    let stopped = Instant::now();
+    let mut calendar = pb::calendar_client::CalendarClient::new(node.channel().await);
+    loop {
+        let answer = serving(health.check(status("edufed.v1.Calendar")).await);
+        if answer == Some(ServingStatus::NotServing as i32) {
+            break;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(2),
+            "health still says {answer:?} 2 s after the database stopped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "NOT_SERVING {} ms after PostgreSQL stopped ({} ms to stop it)",
+        stopped.elapsed().as_millis(),
+        stopping.as_millis()
+    );
+    assert_eq!(
+        serving(health.check(status("")).await),
+        Some(ServingStatus::NotServing as i32)
+    );
+    let (code, _) = edufed_tests::http_get(node.node.addr(), "/healthz").await;
+    assert_eq!(code, 503);
+    let started = Instant::now();
+    let refused = calendar
+        .list_occurrences(pb::ListOccurrencesRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // It starts again: the node comes back by itself.
+    let restarted = {
+        let started = Instant::now();
+        cluster_start(&cluster).await;
+        started.elapsed()
+    };
+    let back = Instant::now();
+    edufed_tests::eventually("the node serves again", || {
+        let mut health = health.clone();
+        async move {
+            (serving(health.check(status("")).await) == Some(ServingStatus::Serving as i32))
+                .then_some(())
+        }
+    })
+    .await;
+    println!(
+        "SERVING {} ms after PostgreSQL accepted connections again ({} ms to start it)",
+        back.elapsed().as_millis(),
+        restarted.as_millis()
+    );
+    assert_eq!(
+        edufed_tests::http_get(node.node.addr(), "/healthz").await.0,
+        200
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut answers = Vec::new();
+    for writer in writers {
+        answers.extend(writer.await.unwrap());
+    }
+
+    // No INTERNAL, no call kept waiting, and every acknowledged write is there.
+    for answer in &answers {
+        assert!(
+            matches!(answer.code, Code::Ok | Code::Unavailable),
+            "{} answered {:?}",
+            answer.slug,
+            answer.code
+        );
+        if answer.code == Code::Unavailable {
+            assert!(
+                answer.took < Duration::from_secs(2),
+                "{} waited {:?} for UNAVAILABLE",
+                answer.slug,
+                answer.took
+            );
+        }
+    }
+    let unavailable = answers
+        .iter()
+        .filter(|a| a.code == Code::Unavailable)
+        .count();
+    assert!(unavailable > 0, "no call saw the database gone");
+    let mut listed = std::collections::HashSet::new();
+    let mut operator = node.operator().await;
+    let mut page_token = String::new();
+    loop {
+        let page = operator
+            .list_organizations(pb::ListOrganizationsRequest {
+                page_size: 500,
+                page_token: page_token.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        listed.extend(page.organizations.into_iter().map(|o| o.slug));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    let acknowledged: Vec<&Answer> = answers.iter().filter(|a| a.code == Code::Ok).collect();
+    for answer in &acknowledged {
+        assert!(listed.contains(&answer.slug), "{} was lost", answer.slug);
+    }
+    println!(
+        "{} writes acknowledged, {unavailable} answered UNAVAILABLE",
+        acknowledged.len()
+    );
+    node.node.stop().await.unwrap();
+}
+
+async fn cluster_stop(cluster: &edufed_tests::cluster::Cluster) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    tokio::task::block_in_place(|| cluster.stop());
+    started.elapsed()
+}
+
+async fn cluster_start(cluster: &edufed_tests::cluster::Cluster) {
+    tokio::task::block_in_place(|| cluster.start_again());
+}

@@ -102,7 +102,11 @@ impl ChangeFeedService {
         };
         let total = self.settings.max_streams;
         let shared = total - total / 4;
-        let mut counts = self.streams.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut counts = self
+            .streams
+            .counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let (all, people, by_owner) = &mut *counts;
         let held = by_owner.get(&key).copied().unwrap_or(0);
         if held >= own_limit {

@@ -80,6 +80,21 @@ impl ServiceError for DeadlineExceeded {
     }
 }
 
+/// The node's database does not answer: retry shortly.
+pub fn database_unavailable() -> Status {
+    to_status(&DatabaseUnavailable)
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the node's database is not answering; retry shortly")]
+struct DatabaseUnavailable;
+
+impl ServiceError for DatabaseUnavailable {
+    fn error_code(&self) -> ErrorCode {
+        ErrorCode::Unavailable
+    }
+}
+
 /// A handler's answer on the wire, for services whose errors name no
 /// organization (the node's own peering).
 pub(crate) fn reply<T>(result: Result<T, ApiError>) -> Result<tonic::Response<T>, Status> {

@@ -32,9 +32,7 @@ fn edufed_limited(cwd: &std::path::Path) -> Command {
 /// A connection from `from` to `to` that sends nothing.
 async fn idle_socket(from: &str, to: SocketAddr) -> TcpStream {
     let socket = TcpSocket::new_v4().unwrap();
-    socket
-        .bind(format!("{from}:0").parse().unwrap())
-        .unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
     socket.connect(to).await.unwrap()
 }
 
@@ -71,10 +69,9 @@ async fn idle_sockets_do_not_lock_clients_out() {
     .await
     .expect("/healthz answers while the idle sockets are open");
     assert_eq!((status, body.as_str()), (200, "ok\n"));
-    let mut directory =
-        edufed_proto::v1::directory_client::DirectoryClient::connect(url.clone())
-            .await
-            .unwrap();
+    let mut directory = edufed_proto::v1::directory_client::DirectoryClient::connect(url.clone())
+        .await
+        .unwrap();
     let descriptor = tokio::time::timeout(
         Duration::from_secs(5),
         directory.list_organizations(edufed_proto::v1::ListOrganizationsRequest::default()),
@@ -92,7 +89,11 @@ async fn idle_sockets_do_not_lock_clients_out() {
             refused += 1;
         }
     }
-    assert_eq!(refused, 1100 - 256, "connections beyond the address's share");
+    assert_eq!(
+        refused,
+        1100 - 256,
+        "connections beyond the address's share"
+    );
     for (i, stream) in idle[..256].iter_mut().enumerate() {
         assert!(
             closed_within(stream, Duration::from_secs(10)).await,
@@ -114,7 +115,13 @@ async fn idle_sockets_do_not_lock_clients_out() {
         metrics
             .lines()
             .any(|l| l.starts_with("edufed_connections_closed_idle_total ")
-                && l.trim_end().rsplit(' ').next().unwrap().parse::<u64>().unwrap() >= 256),
+                && l.trim_end()
+                    .rsplit(' ')
+                    .next()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap()
+                    >= 256),
         "{metrics}"
     );
 }

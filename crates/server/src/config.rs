@@ -383,8 +383,8 @@ impl Settings {
         if self.agreement_check_secs == 0 || self.agreement_check_secs > 3600 {
             bail!("agreement_check_secs must be between 1 and 3600");
         }
-        if self.max_watch_streams < 4 {
-            bail!("max_watch_streams must be at least 4");
+        if self.max_watch_streams == 0 {
+            bail!("max_watch_streams must be at least 1");
         }
         if self.max_watch_streams_per_person == 0 || self.max_watch_streams_per_peer == 0 {
             bail!("max_watch_streams_per_person and max_watch_streams_per_peer must be at least 1");

@@ -24,6 +24,7 @@ pub(crate) struct Edge {
     pub(crate) peer_tls: edufed_federation::PeerTls,
     pub(crate) reports: edufed_api::ReportsService,
     pub(crate) feeds: edufed_api::feeds::Feeds,
+    pub(crate) database: crate::database::DatabaseState,
 }
 
 /// The gRPC routes plus `/healthz` and `/metrics`, behind the edge.
@@ -41,19 +42,33 @@ pub(crate) fn router(grpc: axum::Router, edge: Edge) -> axum::Router {
         .layer(middleware::from_fn_with_state(edge, edge_layer))
 }
 
+/// 200 while the database answers the node's checks, 503 from the check
+/// that finds it gone until one finds it back.
 async fn healthz(State(edge): State<Edge>) -> Response {
-    match edge.store.latest_sequence().await {
-        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
-        Err(error) => {
-            tracing::warn!(%error, "health check cannot reach the database");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
-        }
+    if edge.database.is_up() {
+        (StatusCode::OK, "ok\n").into_response()
+    } else {
+        database_unavailable()
     }
+}
+
+/// 503 with a hint to come back in a few seconds.
+fn database_unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "5")],
+        "database unavailable\n",
+    )
+        .into_response()
 }
 
 async fn metrics(State(edge): State<Edge>) -> Response {
     let latest = *edge.store.subscribe_latest().borrow();
     edge.metrics.set_latest_sequence(latest);
+    if !edge.database.is_up() {
+        // What the database holds waits for it; the rest is current.
+        return metrics_page(&edge);
+    }
     match edge.store.list_subscriptions().await {
         Ok(subscriptions) => edge
             .metrics
@@ -64,6 +79,10 @@ async fn metrics(State(edge): State<Edge>) -> Response {
         Ok(counts) => edge.metrics.set_outbox(&counts),
         Err(error) => tracing::warn!(%error, "cannot read the outbox for /metrics"),
     }
+    metrics_page(&edge)
+}
+
+fn metrics_page(edge: &Edge) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -103,12 +122,22 @@ fn client_deadline(request: &Request) -> Option<Duration> {
 
 async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) -> Response {
     if is_plain(&request) {
+        let path = request.uri().path();
+        if !edge.database.is_up() && (path.starts_with("/ics/") || path.starts_with("/reports/")) {
+            return database_unavailable();
+        }
         return next.run(request).await;
     }
     let path = request.uri().path().to_owned();
     let started = Instant::now();
     let span = tracing::info_span!("rpc", method = %path, person = tracing::field::Empty);
-    let response = async {
+    // Health and reflection need no database; every other call is answered
+    // UNAVAILABLE at once while the database is gone, and when it goes
+    // while the call waits on it.
+    let needs_database =
+        !(path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection."));
+    let database = edge.database.clone();
+    let call = async {
         // The console's calls carry the person's session in their
         // extensions; every other call its credential in its headers.
         let session = request
@@ -171,6 +200,16 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
         match tokio::time::timeout(deadline, next.run(request)).await {
             Ok(response) => response,
             Err(_) => edufed_api::status::deadline_exceeded(deadline).into_http::<Body>(),
+        }
+    };
+    let response = async {
+        if !needs_database {
+            return call.await;
+        }
+        tokio::select! {
+            biased;
+            () = database.gone() => edufed_api::status::database_unavailable().into_http::<Body>(),
+            response = call => response,
         }
     }
     .instrument(span)

@@ -6,6 +6,7 @@
 //! stop background jobs, close the database pool.
 
 pub mod config;
+mod database;
 mod datadir;
 mod http;
 mod ics;

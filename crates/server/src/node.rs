@@ -31,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
 use crate::config::Settings;
+use crate::database::DatabaseMonitor;
 use crate::http::{Edge, router};
 use crate::metrics::Metrics;
 use crate::startup::{InitReport, prepare};
@@ -204,34 +205,36 @@ impl Node {
         let reports = ReportsService::new(store.clone());
         let reports_server = server!(ReportsServer, reports.clone());
         let (health, health_service) = tonic_health::server::health_reporter();
-        health
-            .set_serving::<FederationServer<FederationService>>()
-            .await;
-        health
-            .set_serving::<AgreementsServer<AgreementsService>>()
-            .await;
-        health.set_serving::<BookingServer<BookingService>>().await;
-        health
-            .set_serving::<MentoringServer<MentoringService>>()
-            .await;
-        health.set_serving::<TrialsServer<TrialsService>>().await;
-        health
-            .set_serving::<DesignationsServer<DesignationsService>>()
-            .await;
-        health.set_serving::<RoutesServer<RoutesService>>().await;
-        health.set_serving::<ReportsServer<ReportsService>>().await;
-        health
-            .set_serving::<NotificationsServer<NotificationsService>>()
-            .await;
-        health
-            .set_serving::<CalendarServer<CalendarService>>()
-            .await;
-        health
-            .set_serving::<DirectoryServer<DirectoryService>>()
-            .await;
-        health
-            .set_serving::<ChangeFeedServer<ChangeFeedService>>()
-            .await;
+        let services = {
+            use tonic::server::NamedService;
+            vec![
+                <FederationServer<FederationService> as NamedService>::NAME,
+                <AgreementsServer<AgreementsService> as NamedService>::NAME,
+                <BookingServer<BookingService> as NamedService>::NAME,
+                <MentoringServer<MentoringService> as NamedService>::NAME,
+                <TrialsServer<TrialsService> as NamedService>::NAME,
+                <DesignationsServer<DesignationsService> as NamedService>::NAME,
+                <RoutesServer<RoutesService> as NamedService>::NAME,
+                <ReportsServer<ReportsService> as NamedService>::NAME,
+                <NotificationsServer<NotificationsService> as NamedService>::NAME,
+                <CalendarServer<CalendarService> as NamedService>::NAME,
+                <DirectoryServer<DirectoryService> as NamedService>::NAME,
+                <ChangeFeedServer<ChangeFeedService> as NamedService>::NAME,
+            ]
+        };
+        for service in &services {
+            health
+                .set_service_status(*service, tonic_health::ServingStatus::Serving)
+                .await;
+        }
+        let (database_monitor, database) = DatabaseMonitor::new(
+            &store,
+            Duration::from_millis(settings.database_timeout_ms),
+            health.clone(),
+            services,
+            metrics.clone(),
+            shutdown.clone(),
+        );
         let reflection = || {
             tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(edufed_proto::FILE_DESCRIPTOR_SET)
@@ -267,6 +270,7 @@ impl Node {
                 peer_tls: peer_tls.clone(),
                 reports,
                 feeds: edufed_api::feeds::Feeds::new(ctx.clone()),
+                database,
             },
         );
         // The console calls the same router in process, as the signed-in
@@ -296,6 +300,7 @@ impl Node {
             let shutdown = shutdown.clone();
             async move {
                 let workers = Workers::new(shutdown.clone());
+                workers.spawn(database_monitor);
                 workers.spawn(Compactor::new(store.clone(), retention));
                 workers.spawn(edufed_federation::sync::Supervisor::new(
                     store.clone(),

@@ -167,24 +167,22 @@ pub(crate) async fn serve(
                     run(connection, &activity, &limits, &draining, &metrics).await
                 }
                 Some(acceptor) => {
-                    let stream = match tokio::time::timeout(
-                        limits.header_timeout,
-                        acceptor.accept(stream),
-                    )
-                    .await
-                    {
-                        Ok(Ok(stream)) => stream,
-                        Ok(Err(error)) => {
-                            tracing::debug!(%peer, %error, "TLS handshake failed");
-                            metrics.connection_open(-1);
-                            return;
-                        }
-                        Err(_) => {
-                            tracing::debug!(%peer, "TLS handshake timed out");
-                            metrics.connection_open(-1);
-                            return;
-                        }
-                    };
+                    let stream =
+                        match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream))
+                            .await
+                        {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(error)) => {
+                                tracing::debug!(%peer, %error, "TLS handshake failed");
+                                metrics.connection_open(-1);
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(%peer, "TLS handshake timed out");
+                                metrics.connection_open(-1);
+                                return;
+                            }
+                        };
                     let connection =
                         builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                     run(connection, &activity, &limits, &draining, &metrics).await
@@ -255,9 +253,8 @@ struct Counted {
 impl tower::Service<http::Request<hyper::body::Incoming>> for Counted {
     type Response = http::Response<Body>;
     type Error = std::convert::Infallible;
-    type Future = Pin<
-        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
-    >;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         Poll::Ready(Ok(()))
@@ -407,7 +404,11 @@ fn address_key(ip: IpAddr) -> IpAddr {
 }
 
 impl AddressCounts {
-    fn admit(self: &Arc<Self>, ip: IpAddr, limits: &ConnectionLimits) -> Result<Slot, &'static str> {
+    fn admit(
+        self: &Arc<Self>,
+        ip: IpAddr,
+        limits: &ConnectionLimits,
+    ) -> Result<Slot, &'static str> {
         let key = address_key(ip);
         let mut guard = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let (total, by_address) = &mut *guard;

@@ -243,6 +243,17 @@ impl Store {
         self.backend
     }
 
+    /// A connection of its own for checking that the database answers,
+    /// apart from the pools, so that a check neither waits behind the
+    /// node's calls nor retries inside a pool: it fails as soon as the
+    /// database refuses or drops it.
+    pub fn probe(&self) -> Probe {
+        Probe {
+            options: self.read.connect_options(),
+            connection: None,
+        }
+    }
+
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
         self.write.close().await;
@@ -314,6 +325,42 @@ pub fn redact(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
+    }
+}
+
+/// See [`Store::probe`].
+pub struct Probe {
+    options: std::sync::Arc<sqlx::any::AnyConnectOptions>,
+    connection: Option<sqlx::AnyConnection>,
+}
+
+impl Probe {
+    /// Drops the connection (after a check given up on mid-way).
+    pub fn reset(&mut self) {
+        self.connection = None;
+    }
+
+    /// Asks the database a trivial question, connecting first when there is
+    /// no connection; an error drops the connection, to open a new one next
+    /// time.
+    pub async fn check(&mut self) -> Result<(), edufed_domain::StorageError> {
+        use sqlx::ConnectOptions as _;
+        let connection = match &mut self.connection {
+            Some(connection) => connection,
+            None => self.connection.insert(
+                self.options
+                    .connect()
+                    .await
+                    .map_err(crate::error::storage)?,
+            ),
+        };
+        match connection.execute("SELECT 1").await {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                self.connection = None;
+                Err(crate::error::storage(error))
+            }
+        }
     }
 }
 

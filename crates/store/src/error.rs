@@ -207,10 +207,32 @@ pub(crate) fn on<E: From<StorageError>>(
     }
 }
 
-/// Any sqlx error as a storage error; deadlocks and serialization failures
-/// are marked transient, so clients get UNAVAILABLE and may retry.
+/// Whether `error` says the database cannot be reached or is going away
+/// (rather than that a statement is wrong): no connection within the
+/// timeout, a broken connection, or PostgreSQL refusing connections,
+/// shutting down or out of them.
+pub fn unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exception; 57P01–03: admin or crash shutdown,
+            // cannot connect now; 53300: too many connections.
+            code.starts_with("08") || ["57P01", "57P02", "57P03", "53300"].contains(&code.as_ref())
+        }),
+        _ => false,
+    }
+}
+
+/// Any sqlx error as a storage error; deadlocks, serialization failures and
+/// a database out of reach are marked transient, so clients get
+/// UNAVAILABLE and may retry.
 pub(crate) fn storage(error: sqlx::Error) -> StorageError {
-    let transient = matches!(&error, sqlx::Error::Database(db)
+    let transient = unreachable(&error)
+        || matches!(&error, sqlx::Error::Database(db)
         if db.code().is_some_and(|code| TRANSIENT.contains(&code.as_ref())));
     if transient {
         StorageError::transient(error)

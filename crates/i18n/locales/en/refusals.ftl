@@ -556,3 +556,4 @@ refusal-venue-capacity = { $headcount } people exceed the venue's { $capacity } 
 refusal-invisible-formatting = must not contain invisible formatting characters (a text direction override, a zero-width space)
 refusal-far-occurrences = has occurrences as late as { $year }; every occurrence must fall between 1970 and 2200
 refusal-undecodable = the request is not a valid protobuf message of this method
+refusal-database-unavailable = the node's database is not answering; retry shortly

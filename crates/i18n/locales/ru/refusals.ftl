@@ -652,3 +652,4 @@ refusal-venue-capacity = { $headcount } { $headcount ->
 refusal-invisible-formatting = не должно содержать невидимых символов форматирования (смены направления текста, пробелов нулевой ширины)
 refusal-far-occurrences = занятия доходят до { $year } года; все занятия должны быть между 1970 и 2200 годами
 refusal-undecodable = запрос — не сообщение protobuf этого метода
+refusal-database-unavailable = база данных узла не отвечает; повторите чуть позже
