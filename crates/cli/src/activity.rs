@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
+use crate::output::out;
 use crate::output::{Format, given, instant, named, print_json, table, time};
 use crate::registration::print_registrations;
 use crate::values::{ActivityFormat, ActivityKind, ActivityStatus, Direction, Visibility};
@@ -427,24 +428,25 @@ fn print_activity(a: &pb::Activity, format: Format) -> anyhow::Result<()> {
     let d = a.details.clone().unwrap_or_default();
     let s = d.schedule.clone().unwrap_or_default();
     let zone = zones::parse(&s.time_zone);
-    println!("{} ({})", d.title, a.id);
-    println!(
+    out!("{} ({})", d.title, a.id);
+    out!(
         "  {} · {} · version {}",
         named!(pb::ActivityKind, d.kind),
         named!(pb::ActivityStatus, a.status),
         a.version
     );
-    println!("  {} – {}", local(&s.start, zone), local(&s.end, zone));
+    out!("  {} – {}", local(&s.start, zone), local(&s.end, zone));
     if let Some(r) = &s.recurrence {
-        println!("  repeats {}", r.rule);
+        out!("  repeats {}", r.rule);
     }
     if !d.mentoring_pair_id.is_empty() {
-        println!(
+        out!(
             "  meeting of mentoring pair {} (programme {})",
-            d.mentoring_pair_id, d.mentoring_programme_id
+            d.mentoring_pair_id,
+            d.mentoring_programme_id
         );
     } else if !d.mentoring_programme_id.is_empty() {
-        println!("  part of mentoring programme {}", d.mentoring_programme_id);
+        out!("  part of mentoring programme {}", d.mentoring_programme_id);
     }
     for v in &d.venues {
         let seats = if v.capacity == 0 {
@@ -452,7 +454,7 @@ fn print_activity(a: &pb::Activity, format: Format) -> anyhow::Result<()> {
         } else {
             format!("{} seats", v.capacity)
         };
-        println!("  venue {}: {} ({seats})", v.number, v.place);
+        out!("  venue {}: {} ({seats})", v.number, v.place);
     }
     Ok(())
 }
@@ -619,9 +621,9 @@ pub async fn activity(
                     a.id,
                 ]);
             }
-            println!("{t}");
+            out!("{t}");
             if !all.next_page_token.is_empty() {
-                println!("more occurrences: repeat with --all");
+                out!("more occurrences: repeat with --all");
             }
             Ok(())
         }
@@ -664,8 +666,8 @@ pub async fn activity(
                     o.seats_free.map_or("∞".to_owned(), |f| f.to_string()),
                 ]);
             }
-            println!("{t}");
-            println!("waitlisted registrations: {}", found.waitlisted);
+            out!("{t}");
+            out!("waitlisted registrations: {}", found.waitlisted);
             Ok(())
         }
         ActivityCommand::Results {

@@ -14,6 +14,7 @@ use prost_reflect::DynamicMessage;
 
 use crate::ClientArgs;
 use crate::client::{Authed, Connection};
+use crate::output::out;
 use crate::output::{Format, named, print_json, table, time};
 use crate::values::{AgreementKind, AgreementState};
 use crate::zones;
@@ -251,14 +252,14 @@ async fn print_outcome(a: &pb::Agreement, format: Format, names: &mut Names) -> 
     if format == Format::Json {
         return print_json(a);
     }
-    println!(
+    out!(
         "agreement {}: {} (revision {})",
         a.id,
         state_name(a.state),
         a.revision
     );
     if a.awaiting_version != 0 {
-        println!(
+        out!(
             "version {} awaits signatures of: {}",
             a.awaiting_version,
             names.all(&a.awaiting_parties).await
@@ -311,7 +312,7 @@ async fn print_agreement(
     lines.push(("ends", time(a.ends_at.as_ref(), zone)));
     lines.push(("revision", a.revision.to_string()));
     for (key, value) in lines {
-        println!("{key:<10} {value}");
+        out!("{key:<10} {value}");
     }
 
     // The parties of the version shown, then any an amendment adds.
@@ -353,10 +354,10 @@ async fn print_agreement(
             signed,
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     for v in &a.versions {
         if let Some(d) = &v.declined {
-            println!(
+            out!(
                 "version {} declined by {} at {}: {}",
                 v.number,
                 names.of(&d.org_id).await,
@@ -384,7 +385,7 @@ fn print_list(list: &[pb::Agreement]) {
             time(a.ends_at.as_ref(), zones::parse(&a.time_zone)),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
 }
 
 async fn print_history(
@@ -411,7 +412,7 @@ async fn print_history(
             e.comment.clone(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }
 
@@ -424,7 +425,7 @@ async fn print_report(
     if format == Format::Json {
         return print_json(r);
     }
-    println!(
+    out!(
         "agreement {}, version {}, as of {}",
         r.agreement_id,
         r.version,
@@ -440,7 +441,7 @@ async fn print_report(
             hours(p.scheduled_hours),
         ]);
     }
-    println!("{parts}");
+    out!("{parts}");
     let mut pledges = table(&[
         "party",
         "resource",
@@ -470,7 +471,7 @@ async fn print_report(
             hours(p.pending_hours),
         ]);
     }
-    println!("{pledges}");
+    out!("{pledges}");
     let mut reach = table(&["org", "cohorts", "headcount", "attended"]);
     for c in &r.reach {
         reach.add_row(vec![
@@ -480,7 +481,7 @@ async fn print_report(
             c.attended.to_string(),
         ]);
     }
-    println!("{reach}");
+    out!("{reach}");
     let planned = if r.planned_students == 0 {
         String::new()
     } else {
@@ -498,7 +499,7 @@ async fn print_report(
     ] {
         totals.add_row(vec![key.to_owned(), value]);
     }
-    println!("{totals}");
+    out!("{totals}");
     Ok(())
 }
 
@@ -679,7 +680,7 @@ pub async fn agreement(args: &ClientArgs, command: AgreementCommand) -> anyhow::
             }
             print_list(&found.agreements);
             if !found.next_page_token.is_empty() {
-                println!("more agreements: repeat with --all");
+                out!("more agreements: repeat with --all");
             }
             return Ok(());
         }
@@ -703,7 +704,7 @@ pub async fn agreement(args: &ClientArgs, command: AgreementCommand) -> anyhow::
             std::fs::write(&file, &page)
                 .with_context(|| format!("cannot write {}", file.display()))?;
             if format == Format::Table {
-                println!("wrote {} ({} bytes)", file.display(), page.len());
+                out!("wrote {} ({} bytes)", file.display(), page.len());
             }
             return Ok(());
         }

@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
+use crate::output::out;
 use crate::output::{Format, given, instant, named, print_json, table, time};
 use crate::zones::{self, Zones};
 
@@ -64,7 +65,7 @@ pub(crate) async fn print_listed(
             l.booking_id.clone(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }
 
@@ -76,7 +77,7 @@ async fn print_booking(
     if format == Format::Json {
         return print_json(b);
     }
-    println!(
+    out!(
         "booking {} of {} by {} ({}, {} people)",
         b.id,
         zones.resource_name(&b.resource_id).await,
@@ -94,7 +95,7 @@ async fn print_booking(
             o.note.clone(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }
 
@@ -238,7 +239,7 @@ pub async fn booking(
             print_booking(&booking, format, zones).await?;
             let zone = zones.resource(&booking.resource_id).await;
             for c in &response.skipped {
-                println!(
+                out!(
                     "skipped {} – {}: collides with booking {}",
                     time(c.start.as_ref(), zone),
                     time(c.end.as_ref(), zone),
@@ -373,7 +374,7 @@ pub async fn freebusy(conn: Connection, args: FreeBusyArgs, format: Format) -> a
             ]);
         }
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }
 
@@ -446,6 +447,6 @@ pub async fn slot(conn: Connection, command: SlotCommand, format: Format) -> any
             r.id,
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }

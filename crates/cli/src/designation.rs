@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
+use crate::output::out;
 use crate::output::{Format, named, print_json, table};
 use crate::values::proto_enum;
 use crate::zones::Zones;
@@ -234,6 +235,6 @@ pub async fn designation(
             d.id.clone(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }

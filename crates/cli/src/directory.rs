@@ -6,6 +6,7 @@ use clap::Subcommand;
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
+use crate::output::out;
 use crate::output::{Format, named, print_json, table, time};
 use crate::values::{OrganizationKind, Role};
 use crate::zones::{self, Zones};
@@ -164,7 +165,7 @@ fn print_org(org: &pb::Organization, format: Format) -> anyhow::Result<()> {
     ] {
         t.add_row(vec![k.to_owned(), v]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }
 
@@ -243,9 +244,9 @@ pub async fn org(conn: Connection, command: OrgCommand, format: Format) -> anyho
                     org.id.clone(),
                 ]);
             }
-            println!("{t}");
+            out!("{t}");
             if !response.next_page_token.is_empty() {
-                println!("more organizations: repeat with --all");
+                out!("more organizations: repeat with --all");
             }
         }
         OrgCommand::Show { organization } => {
@@ -377,7 +378,7 @@ pub async fn member(
             if format == Format::Json {
                 return print_json(&member);
             }
-            println!("{}", member_rows(std::slice::from_ref(&member), zone));
+            out!("{}", member_rows(std::slice::from_ref(&member), zone));
         }
         MemberCommand::List { org } => {
             let mut members = Vec::new();
@@ -405,7 +406,7 @@ pub async fn member(
                 return print_json(&response);
             }
             let zone = Zones::new(&conn).organization(&org).await;
-            println!("{}", member_rows(&response.members, zone));
+            out!("{}", member_rows(&response.members, zone));
         }
         MemberCommand::Remove { org, person } => {
             let removed = client
@@ -420,9 +421,11 @@ pub async fn member(
             }
             let member = removed.removed.unwrap_or_default();
             let person = member.person.unwrap_or_default();
-            println!(
+            out!(
                 "removed {} ({}) from {}",
-                person.display_name, person.id, member.organization_id
+                person.display_name,
+                person.id,
+                member.organization_id
             );
         }
     }
@@ -506,11 +509,11 @@ pub async fn token(conn: Connection, command: TokenCommand, format: Format) -> a
                 return print_json(&created);
             }
             let token = created.token.unwrap_or_default();
-            println!("token {} for person {}", token.id, token.person_id);
+            out!("token {} for person {}", token.id, token.person_id);
             let zone = Zones::new(&conn).caller().await;
-            println!("expires {}", time(token.expire_time.as_ref(), zone));
-            println!("secret (shown once, store it now):");
-            println!("{}", created.secret);
+            out!("expires {}", time(token.expire_time.as_ref(), zone));
+            out!("secret (shown once, store it now):");
+            out!("{}", created.secret);
         }
         TokenCommand::List { person } => {
             let response = client
@@ -531,7 +534,7 @@ pub async fn token(conn: Connection, command: TokenCommand, format: Format) -> a
                     time(token.expire_time.as_ref(), zone),
                 ]);
             }
-            println!("{t}");
+            out!("{t}");
         }
         TokenCommand::Revoke { token_id } => {
             let token = client
@@ -541,7 +544,7 @@ pub async fn token(conn: Connection, command: TokenCommand, format: Format) -> a
             if format == Format::Json {
                 return print_json(&token);
             }
-            println!("revoked token {} ({})", token.id, token.name);
+            out!("revoked token {} ({})", token.id, token.name);
         }
     }
     Ok(())
@@ -558,7 +561,7 @@ pub async fn whoami(conn: Connection, format: Format) -> anyhow::Result<()> {
         return print_json(&me);
     }
     let person = me.person.clone().unwrap_or_default();
-    println!(
+    out!(
         "{} ({}){}",
         person.display_name,
         person.id,
@@ -569,9 +572,9 @@ pub async fn whoami(conn: Connection, format: Format) -> anyhow::Result<()> {
         }
     );
     if me.session_id.is_empty() {
-        println!("token {} on node {}", me.token_id, me.node_id);
+        out!("token {} on node {}", me.token_id, me.node_id);
     } else {
-        println!("session {} on node {}", me.session_id, me.node_id);
+        out!("session {} on node {}", me.session_id, me.node_id);
     }
     let mut t = table(&["organization", "role", "organization id"]);
     for m in &me.memberships {
@@ -581,7 +584,7 @@ pub async fn whoami(conn: Connection, format: Format) -> anyhow::Result<()> {
             m.organization_id.clone(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }
 

@@ -5,6 +5,7 @@ use clap::Subcommand;
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
+use crate::output::out;
 use crate::output::{Format, named, print_json, table};
 use crate::values::proto_enum;
 use crate::zones::Zones;
@@ -135,7 +136,7 @@ pub async fn growth(
             client
                 .delete_growth(pb::DeleteGrowthRequest { id: id.clone() })
                 .await?;
-            println!("growth record {id} deleted");
+            out!("growth record {id} deleted");
             Ok(())
         }
     }
@@ -159,9 +160,9 @@ async fn consent(
         return print_json(&answer);
     }
     if given {
-        println!("you agreed to have your growth recorded by person in {org}");
+        out!("you agreed to have your growth recorded by person in {org}");
     } else {
-        println!("you no longer agree; your growth records in {org} are erased");
+        out!("you no longer agree; your growth records in {org} are erased");
     }
     Ok(())
 }
@@ -198,9 +199,9 @@ async fn print_records(
             r.id.clone(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     if !list.consents.is_empty() {
-        println!(
+        out!(
             "  agreed to records by person: {}",
             list.consents
                 .iter()

@@ -4,6 +4,7 @@ use clap::Subcommand;
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
+use crate::output::out;
 use crate::values::{ActivityFormat, ActivityKind, Direction};
 
 /// `edufed ics url`
@@ -66,9 +67,9 @@ pub async fn ics(conn: Connection, server: &str, command: IcsCommand) -> anyhow:
         .into_inner();
     let base = server.trim_end_matches('/');
     if !urls.public_path.is_empty() {
-        println!("public:  {base}{}", urls.public_path);
+        out!("public:  {base}{}", urls.public_path);
     }
-    println!(
+    out!(
         "private: {base}{}   (keep it secret: it shows what your token may see)",
         urls.private_path
     );

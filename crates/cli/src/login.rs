@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ClientArgs;
 use crate::client::Connection;
+use crate::output::out;
 use crate::output::{Format, print_json};
 
 /// `edufed login`.
@@ -213,7 +214,7 @@ pub async fn login(client: &ClientArgs, args: LoginArgs, format: Format) -> anyh
         return print_json(&me);
     }
     let name = me.person.map(|p| p.display_name).unwrap_or_default();
-    println!(
+    out!(
         "signed in as {name} until {} (the token is kept in {})",
         expires
             .with_timezone(&chrono::Local)
@@ -243,11 +244,11 @@ pub async fn logout(client: &ClientArgs) -> anyhow::Result<()> {
     .await;
     write_all(&path, &all)?;
     match revoked {
-        Ok(()) => println!(
+        Ok(()) => out!(
             "signed out of {}: the token is revoked and forgotten",
             client.server
         ),
-        Err(error) => println!(
+        Err(error) => out!(
             "the token is forgotten here, but the node did not revoke it ({error:#}); it lapses by {}",
             stored.expires
         ),

@@ -194,6 +194,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(run(cli));
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if output::closed_pipe(&error) => {
+            ExitCode::from(u8::try_from(output::CLOSED_PIPE_EXIT).unwrap_or(1))
+        }
         Err(error) => {
             output::print_error(&error);
             ExitCode::FAILURE

@@ -7,6 +7,7 @@ use edufed_i18n::ru;
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
+use crate::output::out;
 use crate::output::{Format, named, print_json, table};
 use crate::values::proto_enum;
 use crate::zones::Zones;
@@ -367,7 +368,7 @@ async fn print_programmes(
             p.id.clone(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }
 
@@ -431,7 +432,7 @@ async fn print_pairs(
             p.id.clone(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }
 
@@ -471,7 +472,7 @@ async fn print_figures(
             f.growth_system.to_string(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }
 
@@ -553,7 +554,7 @@ pub async fn mentoring(
                     a.comment.clone(),
                 ]);
             }
-            println!("{t}");
+            out!("{t}");
             return Ok(());
         }
         MentoringCommand::Pair {

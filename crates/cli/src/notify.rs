@@ -6,6 +6,7 @@ use clap::Subcommand;
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
+use crate::output::out;
 use crate::output::{Format, named, print_json, table, time};
 use crate::zones::Zones;
 
@@ -122,7 +123,7 @@ fn print_preferences(
             named!(pb::NotificationDelivery, p.delivery),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }
 
@@ -145,7 +146,7 @@ pub async fn notify(
                 return print_json(&status);
             }
             if !status.email_configured {
-                println!("no mail server is configured (smtp_host): e-mail waits in the outbox");
+                out!("no mail server is configured (smtp_host): e-mail waits in the outbox");
             }
             let mut t = table(&["channel", "queued", "retrying", "sent", "given up"]);
             for c in &status.channels {
@@ -157,7 +158,7 @@ pub async fn notify(
                     c.failed.to_string(),
                 ]);
             }
-            println!("{t}");
+            out!("{t}");
             if !status.failed.is_empty() {
                 let zone = Zones::new(&conn).caller().await;
                 let mut t = table(&["key", "to", "news", "queued", "attempts", "why"]);
@@ -171,7 +172,7 @@ pub async fn notify(
                         f.last_error.clone(),
                     ]);
                 }
-                println!("given up:\n{t}");
+                out!("given up:\n{t}");
             }
         }
         NotifyCommand::Retry { key } => {
@@ -182,7 +183,7 @@ pub async fn notify(
             if format == Format::Json {
                 return print_json(&retried);
             }
-            println!("{} notification(s) queued again", retried.requeued);
+            out!("{} notification(s) queued again", retried.requeued);
         }
         NotifyCommand::Test { email, webhook } => {
             use pb::send_test_notification_request::Target;
@@ -203,7 +204,7 @@ pub async fn notify(
             if !answer.delivered {
                 bail!("not delivered: {}", answer.error);
             }
-            println!("delivered");
+            out!("delivered");
         }
         NotifyCommand::Preferences { person } => {
             let preferences = client
@@ -236,12 +237,12 @@ pub async fn notify(
                 return print_json(&set);
             }
             let hook = set.webhook.unwrap_or_default();
-            println!("webhook of {} set to {}", hook.organization_id, hook.url);
-            println!(
+            out!("webhook of {} set to {}", hook.organization_id, hook.url);
+            out!(
                 "its secret, shown only now (posts carry X-Edufed-Signature: sha256=HMAC-SHA256 \
                  of \"<X-Edufed-Timestamp>.<body>\"):"
             );
-            println!("{}", set.secret);
+            out!("{}", set.secret);
         }
         NotifyCommand::Webhook(WebhookCommand::Show { organization }) => {
             let hook = client
@@ -252,7 +253,7 @@ pub async fn notify(
                 return print_json(&hook);
             }
             let zone = Zones::new(&conn).caller().await;
-            println!(
+            out!(
                 "{} since {}",
                 hook.url,
                 time(hook.created_at.as_ref(), zone)
@@ -265,7 +266,7 @@ pub async fn notify(
                 })
                 .await?;
             if format != Format::Json {
-                println!("webhook of {organization} removed");
+                out!("webhook of {organization} removed");
             }
         }
     }

@@ -10,6 +10,7 @@ use edufed_proto::v1 as pb;
 use crate::ClientArgs;
 use crate::client::Connection;
 use crate::node::SettingsArgs;
+use crate::output::out;
 use crate::output::{Format, print_json, table, time};
 use crate::zones::Zones;
 
@@ -78,7 +79,7 @@ pub async fn oidc(client: &ClientArgs, command: OidcCommand) -> anyhow::Result<(
                     yes(!i.logout_url.is_empty()).to_owned(),
                 ]);
             }
-            println!("{t}");
+            out!("{t}");
             Ok(())
         }
         OidcCommand::Accounts { person } => {
@@ -106,7 +107,7 @@ pub async fn oidc(client: &ClientArgs, command: OidcCommand) -> anyhow::Result<(
                     time(i.last_sign_in_time.as_ref(), zone),
                 ]);
             }
-            println!("{t}");
+            out!("{t}");
             Ok(())
         }
         OidcCommand::Unbind { person, issuer } => {
@@ -122,7 +123,7 @@ pub async fn oidc(client: &ClientArgs, command: OidcCommand) -> anyhow::Result<(
             if format == Format::Json {
                 return print_json(&unbound);
             }
-            println!(
+            out!(
                 "unbound the account {} at {}; its sessions and tokens have ended",
                 if unbound.email.is_empty() {
                     &unbound.subject
@@ -153,9 +154,9 @@ pub async fn oidc(client: &ClientArgs, command: OidcCommand) -> anyhow::Result<(
                 return print_json(&requirement);
             }
             if requirement.issuer.is_empty() {
-                println!("members sign in any way, one-time links included");
+                out!("members sign in any way, one-time links included");
             } else {
-                println!(
+                out!(
                     "members sign in only through {} (one-time links do not work)",
                     requirement.issuer
                 );
@@ -179,16 +180,16 @@ async fn check(args: &SettingsArgs) -> anyhow::Result<()> {
         let secret = issuer.client_secret();
         match (edufed_identity::discover(&issuer.issuer).await, secret) {
             (Ok(found), Ok(secret)) => {
-                println!("{}: ok, {}", issuer.name, found.issuer);
-                println!("  sign-in at {}", found.authorization_endpoint);
-                println!(
+                out!("{}: ok, {}", issuer.name, found.issuer);
+                out!("  sign-in at {}", found.authorization_endpoint);
+                out!(
                     "  signing keys: {}; PKCE S256: {}; device flow (edufed login): {}; logout: {}",
                     found.keys,
                     yes(found.pkce_s256),
                     yes(found.device_authorization_endpoint.is_some()),
                     yes(found.end_session_endpoint.is_some()),
                 );
-                println!(
+                out!(
                     "  client {}: {}",
                     issuer.client_id,
                     if secret.is_some() {
@@ -198,11 +199,11 @@ async fn check(args: &SettingsArgs) -> anyhow::Result<()> {
                     }
                 );
                 if !found.pkce_s256 {
-                    println!("  the issuer does not announce PKCE with S256, which edufed uses");
+                    out!("  the issuer does not announce PKCE with S256, which edufed uses");
                 }
             }
             (Err(error), _) | (_, Err(error)) => {
-                println!("{}: FAILED: {error:#}", issuer.name);
+                out!("{}: FAILED: {error:#}", issuer.name);
                 failed.push(issuer.name.clone());
             }
         }

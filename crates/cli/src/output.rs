@@ -17,6 +17,60 @@ pub enum Format {
 
 pub use edufed_api::export::to_json;
 
+/// Writes to standard output; when the reader has gone (`edufed org list |
+/// head -1`), ends the command quietly, as a tool killed by SIGPIPE would,
+/// rather than panicking in `println!`.
+pub fn emit(text: std::fmt::Arguments<'_>, newline: bool) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let written = out.write_fmt(text).and_then(|()| {
+        if newline {
+            out.write_all(b"\n")
+        } else {
+            Ok(())
+        }
+    });
+    if let Err(error) = written {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(CLOSED_PIPE_EXIT);
+        }
+        eprintln!("error: cannot write the output: {error}");
+        std::process::exit(1);
+    }
+}
+
+/// The exit status of a command whose output was closed: 128 + SIGPIPE,
+/// what a shell reports for a tool the signal ended.
+pub const CLOSED_PIPE_EXIT: i32 = 141;
+
+/// Whether `error` is standard output closed under the command.
+pub fn closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Prints a line to standard output; see [`emit`].
+macro_rules! out {
+    () => {
+        $crate::output::emit(format_args!(""), true)
+    };
+    ($($arg:tt)*) => {
+        $crate::output::emit(format_args!($($arg)*), true)
+    };
+}
+
+/// Prints to standard output without a newline; see [`emit`].
+macro_rules! out_raw {
+    ($($arg:tt)*) => {
+        $crate::output::emit(format_args!($($arg)*), false)
+    };
+}
+
+pub(crate) use {out, out_raw};
+
 /// Prints a message as pretty JSON.
 pub fn print_json<M: prost::Message + prost::Name>(message: &M) -> anyhow::Result<()> {
     use std::io::Write as _;

@@ -4,6 +4,7 @@ use clap::Subcommand;
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
+use crate::output::out;
 use chrono_tz::Tz;
 
 use crate::output::{Format, print_json, table, time};
@@ -96,7 +97,7 @@ fn print_subscriptions(list: &[pb::SubscriptionStatus], zone: Tz) {
             s.last_error.clone(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
 }
 
 /// Runs `subscribe`.
@@ -141,7 +142,7 @@ pub async fn unsubscribe(conn: Connection, args: UnsubscribeArgs) -> anyhow::Res
             node_id: args.node_id.clone(),
         })
         .await?;
-    println!("no longer following {}", args.node_id);
+    out!("no longer following {}", args.node_id);
     Ok(())
 }
 
@@ -158,7 +159,7 @@ fn print_peers(peers: &[pb::Peer], zone: Tz) {
             time(peer.added_at.as_ref(), zone),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
 }
 
 /// Runs a `peer` subcommand.
@@ -194,7 +195,7 @@ pub async fn peer(conn: Connection, command: PeerCommand, format: Format) -> any
                     node_id: node_id.clone(),
                 })
                 .await?;
-            println!("peer {node_id} removed");
+            out!("peer {node_id} removed");
         }
         PeerCommand::Status => {
             let response = client

@@ -7,6 +7,7 @@ use edufed_i18n::ru;
 
 use crate::activity::grades;
 use crate::client::Connection;
+use crate::output::out;
 use crate::output::{Format, instant, named, print_json, table, time};
 use crate::zones::Zones;
 
@@ -121,7 +122,7 @@ pub(crate) async fn print_registrations(
             r.id.clone(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use edufed_i18n::ru;
 
 use crate::client::Connection;
 use crate::output::{Format, table, time};
+use crate::output::{out, out_raw};
 use crate::values::ReportDimension;
 use crate::zones::Zones;
 
@@ -194,8 +195,8 @@ fn print<M: prost::Message + prost::Name>(
     named: &[(&str, &str)],
 ) {
     match format {
-        ReportFormat::Csv => print!("{}", to_csv(message)),
-        ReportFormat::Json => println!("{}", to_json(message, true)),
+        ReportFormat::Csv => out_raw!("{}", to_csv(message)),
+        ReportFormat::Json => out!("{}", to_json(message, true)),
         ReportFormat::Table => {
             let rows = rows_of(message);
             let keep: Vec<usize> = (0..rows.header.len())
@@ -221,7 +222,7 @@ fn print<M: prost::Message + prost::Name>(
                         .collect::<Vec<_>>(),
                 );
             }
-            println!("{t}");
+            out!("{t}");
         }
     }
 }
@@ -283,7 +284,7 @@ pub async fn report(conn: Connection, args: ReportArgs, output: Format) -> anyho
                             r.utilization.to_string(),
                         ]);
                     }
-                    println!("{t}");
+                    out!("{t}");
                 }
             }
         }
@@ -330,9 +331,9 @@ pub async fn report(conn: Connection, args: ReportArgs, output: Format) -> anyho
                 ]);
             }
             if let Some(scope) = &response.scope {
-                println!("{} · {} – {}", scope.scope, scope.from, scope.to);
+                out!("{} · {} – {}", scope.scope, scope.from, scope.to);
             }
-            println!("{t}");
+            out!("{t}");
         }
     }
     Ok(())
@@ -355,7 +356,7 @@ fn print_targets(targets: &[pb::Target], zone: chrono_tz::Tz) {
             time(target.update_time.as_ref(), zone),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
 }
 
 /// Runs `target`.
@@ -386,7 +387,7 @@ pub async fn target(
                 .await?
                 .into_inner();
             if output == Format::Json {
-                println!("{}", to_json(&target, true));
+                out!("{}", to_json(&target, true));
             } else {
                 print_targets(
                     std::slice::from_ref(&target),
@@ -400,7 +401,7 @@ pub async fn target(
                 .await?
                 .into_inner();
             if output == Format::Json {
-                println!("{}", to_json(&list, true));
+                out!("{}", to_json(&list, true));
             } else {
                 print_targets(&list.targets, Zones::new(&conn).caller().await);
             }
@@ -419,7 +420,7 @@ pub async fn target(
                     due,
                 })
                 .await?;
-            println!("removed");
+            out!("removed");
         }
     }
     Ok(())
@@ -458,7 +459,7 @@ pub async fn enrolment(
         }
     };
     if output == Format::Json {
-        println!(
+        out!(
             "{}",
             to_json(&pb::ListEnrolmentsResponse { enrolments: list }, true)
         );
@@ -474,6 +475,6 @@ pub async fn enrolment(
             time(e.update_time.as_ref(), zones.organization(&e.org_id).await),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }

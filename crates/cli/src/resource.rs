@@ -7,6 +7,7 @@ use edufed_proto::v1 as pb;
 
 use crate::booking::print_listed;
 use crate::client::Connection;
+use crate::output::out;
 use crate::output::{Format, named, print_json, table};
 use crate::values::{Access, ApprovalPolicy, ResourceKind};
 use crate::zones::Zones;
@@ -242,7 +243,7 @@ fn print_resources(list: &[pb::Resource], format: Format) -> anyhow::Result<()> 
             r.id.clone(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }
 
@@ -351,16 +352,16 @@ pub async fn resource(
             if format == Format::Json {
                 return print_json(&set);
             }
-            println!(
+            out!(
                 "{} blackout(s) on {}",
                 set.resource.as_ref().map_or(0, |r| r.blackouts.len()),
                 set.resource.as_ref().map_or("", |r| r.name.as_str())
             );
             if set.affected.is_empty() {
-                println!("no booking falls on them");
+                out!("no booking falls on them");
                 Ok(())
             } else {
-                println!(
+                out!(
                     "bookings that fall on them (left in place; settle them with the requesters):"
                 );
                 print_listed(&set.affected, format, &mut Zones::new(&conn)).await
@@ -388,7 +389,7 @@ pub async fn resource(
             }
             print_resources(std::slice::from_ref(&r), format)?;
             for b in &r.blackouts {
-                println!("blackout {} – {} {} {}", b.start, b.end, b.reason, b.rule);
+                out!("blackout {} – {} {} {}", b.start, b.end, b.reason, b.rule);
             }
             Ok(())
         }

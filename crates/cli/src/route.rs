@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
+use crate::output::out;
 use crate::output::{Format, named, print_json, table, time};
 use crate::values::proto_enum;
 use crate::zones::{self, Zones};
@@ -276,7 +277,7 @@ pub async fn route(conn: Connection, command: RouteCommand, format: Format) -> a
                             x.id.clone(),
                         ]);
                     }
-                    println!("{t}");
+                    out!("{t}");
                     return Ok(());
                 }
             };
@@ -284,7 +285,7 @@ pub async fn route(conn: Connection, command: RouteCommand, format: Format) -> a
             if format == Format::Json {
                 return print_json(x);
             }
-            println!(
+            out!(
                 "{} — {}, {} класс, {} ({} ч обязательных из {}) {}",
                 x.title,
                 x.profile,
@@ -306,7 +307,7 @@ pub async fn route(conn: Connection, command: RouteCommand, format: Format) -> a
                     yes(i.trial),
                 ]);
             }
-            println!("{t}");
+            out!("{t}");
             return Ok(());
         }
         RouteCommand::Assign {
@@ -426,7 +427,7 @@ pub async fn route(conn: Connection, command: RouteCommand, format: Format) -> a
                     r.id.clone(),
                 ]);
             }
-            println!("{t}");
+            out!("{t}");
             return Ok(());
         }
         RouteCommand::Calendar { route_id } => {
@@ -452,7 +453,7 @@ pub async fn route(conn: Connection, command: RouteCommand, format: Format) -> a
                     named!(pb::RouteItemStatus, o.status),
                 ]);
             }
-            println!("{t}");
+            out!("{t}");
             return Ok(());
         }
     };
@@ -461,7 +462,7 @@ pub async fn route(conn: Connection, command: RouteCommand, format: Format) -> a
     }
     let cohort = one.cohort.clone().unwrap_or_default();
     let f = one.figures.unwrap_or_default();
-    println!(
+    out!(
         "{} — группа {} ({} чел.), {}, {}; пройдено {} из {}, проб на ученика {:.1} {}",
         one.title,
         cohort.code,
@@ -490,13 +491,13 @@ pub async fn route(conn: Connection, command: RouteCommand, format: Format) -> a
             result,
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     if let Some(outcome) = &one.outcome {
         for p in &outcome.profiles {
-            println!("  профиль «{}»: {}", p.profile, p.count);
+            out!("  профиль «{}»: {}", p.profile, p.count);
         }
         if let (Some(leavers), Some(continuing)) = (outcome.leavers, outcome.continuing) {
-            println!("  выпускников {leavers}, продолжают в профиле {continuing}");
+            out!("  выпускников {leavers}, продолжают в профиле {continuing}");
         }
     }
     Ok(())

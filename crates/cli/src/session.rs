@@ -6,6 +6,7 @@ use edufed_proto::v1 as pb;
 
 use crate::client::Connection;
 use crate::directory::parse_ttl;
+use crate::output::out;
 use crate::output::{Format, named, print_json, table, time};
 use crate::zones::Zones;
 
@@ -61,7 +62,7 @@ pub async fn login_link(
     if format == Format::Json {
         return print_json(&link);
     }
-    println!(
+    out!(
         "{} for person {}, one use, until {}:",
         if args.invitation {
             "invitation"
@@ -71,7 +72,7 @@ pub async fn login_link(
         link.person_id,
         time(link.expire_time.as_ref(), Zones::new(&conn).caller().await)
     );
-    println!("{}", link.url);
+    out!("{}", link.url);
     Ok(())
 }
 
@@ -103,7 +104,7 @@ pub async fn session(
                     time(s.end_time.as_ref().or(s.expire_time.as_ref()), zone),
                 ]);
             }
-            println!("{t}");
+            out!("{t}");
         }
         SessionCommand::End { session_id } => {
             let ended = client
@@ -113,7 +114,7 @@ pub async fn session(
             if format == Format::Json {
                 return print_json(&ended);
             }
-            println!("ended session {} ({})", ended.id, ended.user_agent);
+            out!("ended session {} ({})", ended.id, ended.user_agent);
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ use edufed_proto::v1 as pb;
 
 use crate::activity::grades;
 use crate::client::Connection;
+use crate::output::out;
 use crate::output::{Format, named, print_json, table};
 use crate::values::{Direction, proto_enum};
 use crate::zones::Zones;
@@ -223,7 +224,7 @@ pub async fn trial(conn: Connection, command: TrialCommand, format: Format) -> a
     )
     .await?;
     for review in &one.reviews {
-        println!(
+        out!(
             "  revision {}: {}{}",
             review.revision,
             named!(pb::ReviewDecision, review.decision),
@@ -271,6 +272,6 @@ async fn print_trials(
             trial.id.clone(),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
     Ok(())
 }

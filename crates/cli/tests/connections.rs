@@ -1,5 +1,6 @@
 //! A node under the open-file limit systemd gives a service by default
-//! (1 024) is not starved by connections that send nothing.
+//! (1 024) is not starved by connections that send nothing; a client whose
+//! output closes ends quietly.
 
 mod common;
 
@@ -124,4 +125,24 @@ async fn idle_sockets_do_not_lock_clients_out() {
                     >= 256),
         "{metrics}"
     );
+}
+
+/// `edufed org list | head -1`: a client whose reader goes away ends
+/// quietly with the status a shell gives SIGPIPE, without a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_whose_output_closes_ends_quietly() {
+    let cwd = tempfile::tempdir().unwrap();
+    let served = serve(common::edufed(cwd.path()), &["--listen", "127.0.0.1:0"]).await;
+    let mut client = common::edufed(cwd.path())
+        .args(["org", "list", "--server", &served.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(client.stdout.take());
+    let output = client.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
 }
