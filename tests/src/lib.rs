@@ -200,6 +200,26 @@ impl TestNode {
         }
     }
 
+    /// Starts a node again on `db` whose data directory (`<db dir>/data`)
+    /// already holds its key (restored, or from an earlier start), with
+    /// the operator token it had.
+    pub async fn resume(
+        db: TestDb,
+        operator_token: &str,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
+        let data_dir = db.dir.path().join("data");
+        let mut settings = test_settings(&data_dir, &db.url);
+        adjust(&mut settings);
+        let (node, _) = Node::start(settings).await.expect("node starts");
+        Self {
+            node,
+            db,
+            data_dir,
+            operator_token: operator_token.to_owned(),
+        }
+    }
+
     /// A channel to the node.
     pub async fn channel(&self) -> Channel {
         Channel::from_shared(self.node.url())

@@ -4,6 +4,7 @@
 
 mod activity;
 mod agreement;
+mod backup;
 mod booking;
 mod client;
 mod demo;
@@ -80,6 +81,12 @@ enum Command {
     Serve(node::ServeArgs),
     /// Create the node's identity, database and operator token without serving.
     Init(node::InitArgs),
+    /// Copy the node's database (while it runs) into one file, with its key
+    /// if asked; `edufed backup verify FILE` checks a copy.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a new database (SQLite or PostgreSQL, whichever
+    /// the copy came from), before starting the node on it.
+    Restore(backup::RestoreArgs),
     /// Run a local network of three federated nodes (a university node, a
     /// technopark node and the methodical centre's hub) loaded with the seed
     /// documents' organizations, activities, labs and agreements, and print
@@ -208,6 +215,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => node::serve(args).await,
         Command::Init(args) => node::init(args).await,
+        Command::Backup(args) => backup::backup(args).await,
+        Command::Restore(args) => backup::restore(args).await,
         Command::Demo(args) => demo::demo(args).await,
         Command::Org(command) => {
             let conn = Connection::open(&cli.client).await?;

@@ -217,20 +217,29 @@ impl ChangeEntry {
 }
 
 /// The bounds of the retained log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LogBounds {
     /// Entries up to and including this sequence have been compacted away.
     pub compacted_through: u64,
     /// The latest sequence written; 0 for an empty log.
     pub latest: u64,
+    /// Sequences a restore from a backup left unused, each `(after,
+    /// through]`: a reader may have seen entries there that the restored
+    /// node no longer holds.
+    pub gaps: Vec<(u64, u64)>,
 }
 
 impl LogBounds {
     /// Whether a reader may resume after `cursor` without missing entries:
     /// the entries after it must still be there, and the cursor must not
-    /// point past the end (a cursor from another database).
-    pub fn check_cursor(self, cursor: u64) -> Result<(), Error> {
-        if cursor < self.compacted_through || cursor > self.latest {
+    /// point past the end (a cursor from another database) nor into a gap a
+    /// restore left (entries read before the restore that it lost).
+    pub fn check_cursor(&self, cursor: u64) -> Result<(), Error> {
+        let in_gap = self
+            .gaps
+            .iter()
+            .any(|(after, through)| cursor > *after && cursor <= *through);
+        if cursor < self.compacted_through || cursor > self.latest || in_gap {
             return Err(Error::CursorExpired {
                 cursor,
                 oldest: self.compacted_through + 1,
@@ -295,6 +304,7 @@ mod tests {
         let bounds = LogBounds {
             compacted_through: 10,
             latest: 20,
+            gaps: vec![],
         };
         assert!(bounds.check_cursor(10).is_ok());
         assert!(bounds.check_cursor(20).is_ok());
@@ -307,10 +317,18 @@ mod tests {
             })
         ));
         assert!(bounds.check_cursor(21).is_err());
-        let empty = LogBounds {
-            compacted_through: 0,
-            latest: 0,
-        };
+        let empty = LogBounds::default();
         assert!(empty.check_cursor(0).is_ok());
+        // A restore from a copy whose log ended at 15 left (15, 115]; the
+        // restored node has written 116 to 120 since.
+        let restored = LogBounds {
+            compacted_through: 0,
+            latest: 120,
+            gaps: vec![(15, 115)],
+        };
+        assert!(restored.check_cursor(15).is_ok());
+        assert!(restored.check_cursor(16).is_err());
+        assert!(restored.check_cursor(115).is_err());
+        assert!(restored.check_cursor(116).is_ok());
     }
 }

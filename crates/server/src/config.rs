@@ -490,6 +490,11 @@ impl Settings {
             None => format!("sqlite://{}", self.data_dir.join("edufed.db").display()),
         }
     }
+
+    /// The database URL without its password, for people to read.
+    pub fn database_display(&self) -> String {
+        edufed_store::redact_url(&self.database_url())
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! end Watch streams, drain in-flight RPCs for at most the grace period,
 //! stop background jobs, close the database pool.
 
+pub mod backup;
 pub mod config;
 mod database;
 mod datadir;

@@ -33,9 +33,11 @@ impl Store {
     pub async fn log_bounds(&self) -> Result<LogBounds, StorageError> {
         let row: BoundsRow = sqlx::query_as(
             "SELECT COALESCE((SELECT MAX(seq) FROM change_log), 0) AS latest, \
-             (SELECT value FROM node_meta WHERE key = $1) AS compacted",
+             (SELECT value FROM node_meta WHERE key = $1) AS compacted, \
+             (SELECT value FROM node_meta WHERE key = $2) AS gaps",
         )
         .bind(COMPACTED_THROUGH)
+        .bind(crate::backup::LOG_GAPS)
         .fetch_one(self.reader())
         .await
         .map_err(storage)?;
@@ -46,9 +48,16 @@ impl Store {
             .transpose()
             .map_err(StorageError::new)?
             .unwrap_or(0);
+        let gaps = row
+            .gaps
+            .as_deref()
+            .map(crate::sql::from_json::<Vec<(u64, u64)>>)
+            .transpose()?
+            .unwrap_or_default();
         Ok(LogBounds {
             compacted_through,
             latest: latest.max(compacted_through),
+            gaps,
         })
     }
 
@@ -232,4 +241,6 @@ struct BoundsRow {
     latest: i64,
     /// `node_meta`'s value, a decimal sequence; NULL before any compaction.
     compacted: Option<String>,
+    /// The gaps restores left, as JSON pairs; NULL before any restore.
+    gaps: Option<String>,
 }

@@ -9,8 +9,8 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Connection as _, Executor as _};
 use tokio::sync::watch;
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
 
 /// Key of the PostgreSQL advisory lock held while migrating, so that replicas
 /// starting together migrate once.
@@ -23,6 +23,27 @@ pub enum Backend {
     Sqlite,
     /// A PostgreSQL server.
     Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, if any.
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
 }
 
 /// Why a store could not be opened.
@@ -92,11 +113,7 @@ impl Store {
     /// Opens (creating if needed, for SQLite) the database at `url`.
     pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self, OpenError> {
         install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres
-        } else {
+        let Some(backend) = Backend::of_url(url) else {
             return Err(OpenError::UnsupportedUrl(redact(url)));
         };
         let (read, write) = match backend {

@@ -614,7 +614,8 @@ impl Store {
         let latest: i64 = sqlx::query_scalar(
             "WITH base AS (SELECT GREATEST(\
                  COALESCE((SELECT MAX(seq) FROM change_log), 0), \
-                 COALESCE((SELECT CAST(value AS BIGINT) FROM node_meta WHERE key = $1), 0)) AS b), \
+                 COALESCE((SELECT CAST(value AS BIGINT) FROM node_meta WHERE key = $1), 0), \
+                 COALESCE((SELECT CAST(value AS BIGINT) FROM node_meta WHERE key = $2), 0)) AS b), \
              moved AS (DELETE FROM change_log_pending RETURNING *), \
              numbered AS (SELECT moved.*, base.b + row_number() OVER (ORDER BY moved.id) AS seq \
                  FROM moved, base), \
@@ -629,6 +630,7 @@ impl Store {
              SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM numbered",
         )
         .bind(crate::changes::COMPACTED_THROUGH)
+        .bind(crate::backup::LOG_FLOOR)
         .fetch_one(&mut *tx)
         .await
         .map_err(storage)?;
