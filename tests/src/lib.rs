@@ -145,6 +145,10 @@ pub fn test_settings(data_dir: &Path, database_url: &str) -> Settings {
         data_dir: data_dir.to_path_buf(),
         database_url: Some(database_url.to_owned()),
         shutdown_grace_secs: 5,
+        // Tests drive a node with one token far harder than a person does;
+        // the tests of the limits set them.
+        rate_limit_per_second: 0,
+        peer_rate_limit_per_second: 0,
         ..Settings::default()
     }
 }

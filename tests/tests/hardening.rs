@@ -442,3 +442,139 @@ async fn cluster_stop(cluster: &edufed_tests::cluster::Cluster) -> std::time::Du
 async fn cluster_start(cluster: &edufed_tests::cluster::Cluster) {
     tokio::task::block_in_place(|| cluster.start_again());
 }
+
+/// A channel to `node` from the loopback address `from` (all of 127/8 is
+/// this machine), as another client's would come.
+async fn channel_from(node: &TestNode, from: &str) -> tonic::transport::Channel {
+    tonic::transport::Endpoint::from_shared(node.node.url())
+        .unwrap()
+        .local_address(Some(from.parse().unwrap()))
+        .connect()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_caller_over_its_rate_waits_while_the_others_are_served() {
+    let db = edufed_tests::TestDb::new(edufed_tests::Backend::Sqlite).await;
+    let node = TestNode::start_with(db, |s| {
+        s.rate_limit_per_second = 2;
+        s.rate_limit_burst = 20;
+        s.anonymous_rate_limit_per_second = 2;
+        s.anonymous_rate_limit_burst = 10;
+        s.failed_auth_per_minute = 6;
+        s.failed_auth_burst = 5;
+    })
+    .await;
+    node.operator()
+        .await
+        .create_organization(org_request("gym44"))
+        .await
+        .unwrap();
+    let busy = node.member_token("gym44", pb::Role::Viewer).await;
+    let calm = node.member_token("gym44", pb::Role::Viewer).await;
+    let get = || pb::GetOrganizationRequest {
+        organization: "gym44".into(),
+    };
+
+    // One token's 40 calls in a row: its burst passes, then it is told to
+    // wait, with how long; another token is served all along.
+    let mut busy_client = pb::directory_client::DirectoryClient::with_interceptor(
+        node.channel().await,
+        Bearer::new(&busy),
+    );
+    let mut calm_client = pb::directory_client::DirectoryClient::with_interceptor(
+        node.channel().await,
+        Bearer::new(&calm),
+    );
+    let mut refused = 0;
+    for i in 0..40 {
+        match busy_client.get_organization(get()).await {
+            Ok(_) => {}
+            Err(status) => {
+                assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+                assert!(status.message().starts_with("too many calls: retry in"));
+                let retry = status.get_details_retry_info().expect("RetryInfo");
+                assert!(
+                    retry
+                        .retry_delay
+                        .is_some_and(|d| d <= std::time::Duration::from_secs(1))
+                );
+                refused += 1;
+            }
+        }
+        if i % 4 == 0 {
+            calm_client.get_organization(get()).await.unwrap();
+        }
+    }
+    assert!(refused >= 15, "only {refused} of 40 refused");
+
+    // Calls without a credential are counted per address: one address
+    // over its rate waits, another is served. Feeds answer 429.
+    let mut flooding =
+        pb::directory_client::DirectoryClient::new(channel_from(&node, "127.0.0.2").await);
+    let mut anonymous_refused = 0;
+    for _ in 0..30 {
+        if let Err(status) = flooding.get_organization(get()).await {
+            assert_eq!(status.code(), Code::ResourceExhausted);
+            anonymous_refused += 1;
+        }
+    }
+    assert!(anonymous_refused >= 15, "{anonymous_refused}");
+    pb::directory_client::DirectoryClient::new(channel_from(&node, "127.0.0.3").await)
+        .get_organization(get())
+        .await
+        .unwrap();
+    let mut feed_refused = None;
+    for _ in 0..30 {
+        let (status, body) =
+            edufed_tests::http_get_from(node.node.addr(), "127.0.0.4", "/ics/network.ics").await;
+        if status == 429 {
+            feed_refused = Some(body);
+            break;
+        }
+        assert_eq!(status, 200);
+    }
+    let body = feed_refused.expect("the feed's reader is told to wait");
+    assert!(body.starts_with("too many requests; retry in"), "{body}");
+
+    // Wrong tokens from one address: after a few, the address is refused
+    // before any token it sends is looked up; the right token from there
+    // waits too, and everyone else is served.
+    let guessing = channel_from(&node, "127.0.0.5").await;
+    let mut codes = Vec::new();
+    for i in 0..50 {
+        let status = pb::directory_client::DirectoryClient::with_interceptor(
+            guessing.clone(),
+            Bearer::new(&format!("edufed_{i:064}")),
+        )
+        .get_organization(get())
+        .await
+        .unwrap_err();
+        codes.push(status.code());
+    }
+    let unauthenticated = codes
+        .iter()
+        .filter(|c| **c == Code::Unauthenticated)
+        .count();
+    assert!((5..=7).contains(&unauthenticated), "{codes:?}");
+    assert!(
+        codes[10..].iter().all(|c| *c == Code::ResourceExhausted),
+        "{codes:?}"
+    );
+    calm_client.get_organization(get()).await.unwrap();
+
+    let metrics = edufed_tests::http_get(node.node.addr(), "/metrics").await.1;
+    for line in [
+        "edufed_rate_limit{kind=\"credential\",quantity=\"per_second\"} 2",
+        "edufed_rate_limit{kind=\"failed_auth\",quantity=\"per_minute\"} 6",
+    ] {
+        assert!(metrics.contains(line), "{line}\n{metrics}");
+    }
+    for kind in ["credential", "address", "failed_auth"] {
+        assert!(
+            metrics.contains(&format!("edufed_rate_limited_total{{kind=\"{kind}\"}}")),
+            "{kind}\n{metrics}"
+        );
+    }
+}

@@ -95,6 +95,22 @@ impl ServiceError for DatabaseUnavailable {
     }
 }
 
+/// The caller is over its rate: retry after `wait`, which also travels as a
+/// `google.rpc.RetryInfo`.
+pub fn rate_limited(wait: std::time::Duration) -> Status {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let message = RateLimited(seconds.max(1)).to_string();
+    Status::with_error_details(
+        Code::ResourceExhausted,
+        message,
+        ErrorDetails::with_retry_info(Some(wait)),
+    )
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("too many calls: retry in {0} s")]
+struct RateLimited(u64);
+
 /// A handler's answer on the wire, for services whose errors name no
 /// organization (the node's own peering).
 pub(crate) fn reply<T>(result: Result<T, ApiError>) -> Result<tonic::Response<T>, Status> {

@@ -224,7 +224,130 @@ async fn run(backend: &str, url: &str, scale: usize) {
     println!("{backend}: {} while timing", steal.taken());
 
     breakdown(backend, url, &periods).await;
+    backup_and_restore(backend, url, &store).await;
     store.close().await;
+}
+
+/// `edufed backup` of the whole dataset while nothing else runs, `backup
+/// verify`, and `edufed restore` into a new database of the same backend;
+/// beside them, the database's own copy of the same data (SQLite's `VACUUM
+/// INTO`; PostgreSQL's `pg_dump -Fc` and `pg_restore`, when installed).
+async fn backup_and_restore(backend: &str, url: &str, store: &Store) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let identity = edufed_federation::NodeIdentity::generate();
+    store
+        .bind_node_id(&identity.node_id())
+        .await
+        .expect("bind the node");
+    let settings_for = |name: &str, url: String| {
+        let data_dir = dir.path().join(name);
+        std::fs::create_dir_all(&data_dir).expect("data dir");
+        let key = data_dir.join(edufed_server::KEY_FILE);
+        std::fs::write(&key, identity.to_pem()).expect("key");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        edufed_server::Settings {
+            data_dir,
+            database_url: Some(url),
+            ..edufed_server::Settings::default()
+        }
+    };
+    let file = dir.path().join("bench.edufed-backup");
+    let started = Instant::now();
+    let manifest =
+        edufed_server::backup::backup(&settings_for("data", url.to_owned()), &file, None)
+            .await
+            .expect("backup");
+    let backup = started.elapsed();
+    let size = std::fs::metadata(&file).expect("backup file").len();
+    let rows: u64 = manifest.tables.values().sum();
+    let started = Instant::now();
+    edufed_server::backup::verify(&file).expect("verify");
+    let verify = started.elapsed();
+    let target = match url.strip_prefix("sqlite://") {
+        Some(_) => format!("sqlite://{}", dir.path().join("restored.db").display()),
+        None => {
+            let admin = std::env::var("EDUFED_BENCH_POSTGRES_URL").expect("the server");
+            edufed_tests::create_database(&admin, "edufed_bench_restored").await
+        }
+    };
+    let started = Instant::now();
+    let restored = edufed_server::backup::restore(
+        &settings_for("restored", target.clone()),
+        &file,
+        None,
+        false,
+    )
+    .await
+    .expect("restore");
+    let restore = started.elapsed();
+    assert_eq!(restored.manifest.tables, manifest.tables);
+    println!(
+        "{backend}: backup of {rows} rows in {} tables: {:.1} s, {:.1} MB ({:.0} rows/s); verify {:.1} s; restore into a new database {:.1} s ({:.0} rows/s)",
+        manifest.tables.len(),
+        backup.as_secs_f64(),
+        size as f64 / 1e6,
+        rows as f64 / backup.as_secs_f64(),
+        verify.as_secs_f64(),
+        restore.as_secs_f64(),
+        rows as f64 / restore.as_secs_f64()
+    );
+    // The database's own copy, for scale.
+    match url.strip_prefix("sqlite://") {
+        Some(path) => {
+            let path = path.split('?').next().expect("a path");
+            let copy = dir.path().join("vacuumed.db");
+            let conn = rusqlite::Connection::open(path).expect("open");
+            let started = Instant::now();
+            conn.execute("VACUUM INTO ?1", [copy.display().to_string()])
+                .expect("VACUUM INTO");
+            let took = started.elapsed();
+            println!(
+                "{backend}: VACUUM INTO (the raw database's copy): {:.1} s, {:.1} MB; backup / raw {:.1}x",
+                took.as_secs_f64(),
+                std::fs::metadata(&copy).expect("copy").len() as f64 / 1e6,
+                backup.as_secs_f64() / took.as_secs_f64()
+            );
+        }
+        None => {
+            let bin = ["16", "15", "17", "14", "13"]
+                .iter()
+                .map(|v| std::path::PathBuf::from(format!("/usr/lib/postgresql/{v}/bin")))
+                .find(|b| b.join("pg_dump").exists());
+            let Some(bin) = bin else {
+                println!("{backend}: pg_dump not installed; no raw figure");
+                return;
+            };
+            let dump = dir.path().join("raw.dump");
+            let started = Instant::now();
+            let status = std::process::Command::new(bin.join("pg_dump"))
+                .args(["-Fc", "-Z1", "-f"])
+                .arg(&dump)
+                .arg(url)
+                .status()
+                .expect("pg_dump");
+            assert!(status.success());
+            let dumped = started.elapsed();
+            let admin = std::env::var("EDUFED_BENCH_POSTGRES_URL").expect("the server");
+            let raw_target = edufed_tests::create_database(&admin, "edufed_bench_raw").await;
+            let started = Instant::now();
+            let status = std::process::Command::new(bin.join("pg_restore"))
+                .args(["--no-owner", "-d", &raw_target])
+                .arg(&dump)
+                .status()
+                .expect("pg_restore");
+            assert!(status.success());
+            let restored = started.elapsed();
+            println!(
+                "{backend}: pg_dump -Fc (the raw database's copy): {:.1} s, {:.1} MB; pg_restore {:.1} s; backup / raw {:.1}x, restore / raw {:.1}x",
+                dumped.as_secs_f64(),
+                std::fs::metadata(&dump).expect("dump").len() as f64 / 1e6,
+                restored.as_secs_f64(),
+                backup.as_secs_f64() / dumped.as_secs_f64(),
+                restore.as_secs_f64() / restored.as_secs_f64()
+            );
+        }
+    }
 }
 
 /// The Reports service's query over the network for `period`, grouped as

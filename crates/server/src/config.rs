@@ -57,6 +57,21 @@ pub struct Settings {
     /// node says it is not serving and answers calls UNAVAILABLE, in
     /// milliseconds.
     pub database_timeout_ms: u64,
+    /// Calls per second one token or console session may make, sustained,
+    /// and in a burst; 0 for no limit.
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+    /// The same for one peer node (its sync, relays and forwarded writes).
+    pub peer_rate_limit_per_second: u32,
+    pub peer_rate_limit_burst: u32,
+    /// The same for calls without a credential, per client address (an
+    /// IPv6 /64): calendar feeds, organization reads, the descriptor.
+    pub anonymous_rate_limit_per_second: u32,
+    pub anonymous_rate_limit_burst: u32,
+    /// Credentials that fail from one address, per minute and in a burst,
+    /// before the address is refused for a while; 0 for no limit.
+    pub failed_auth_per_minute: u32,
+    pub failed_auth_burst: u32,
     /// The node's name in its descriptor, e.g. "ТУСУР".
     pub node_name: String,
     /// The URL peers reach this node at; `http(s)://<listen>` when unset.
@@ -146,6 +161,14 @@ impl Default for Settings {
             idle_timeout_secs: 120,
             max_connections_per_address: 256,
             database_timeout_ms: 1500,
+            rate_limit_per_second: 100,
+            rate_limit_burst: 500,
+            peer_rate_limit_per_second: 1000,
+            peer_rate_limit_burst: 5000,
+            anonymous_rate_limit_per_second: 50,
+            anonymous_rate_limit_burst: 200,
+            failed_auth_per_minute: 30,
+            failed_auth_burst: 20,
             agreement_check_secs: 30,
             node_name: "edufed".to_owned(),
             public_url: None,
@@ -215,6 +238,14 @@ pub const ENV_KEYS: &[&str] = &[
     "idle_timeout_secs",
     "max_connections_per_address",
     "database_timeout_ms",
+    "rate_limit_per_second",
+    "rate_limit_burst",
+    "peer_rate_limit_per_second",
+    "peer_rate_limit_burst",
+    "anonymous_rate_limit_per_second",
+    "anonymous_rate_limit_burst",
+    "failed_auth_per_minute",
+    "failed_auth_burst",
     "agreement_check_secs",
     "node_name",
     "public_url",
@@ -395,6 +426,32 @@ impl Settings {
         if !(1..=86_400).contains(&self.idle_timeout_secs) {
             bail!("idle_timeout_secs must be between 1 and 86400");
         }
+        for (name, per, burst) in [
+            (
+                "rate_limit",
+                self.rate_limit_per_second,
+                self.rate_limit_burst,
+            ),
+            (
+                "peer_rate_limit",
+                self.peer_rate_limit_per_second,
+                self.peer_rate_limit_burst,
+            ),
+            (
+                "anonymous_rate_limit",
+                self.anonymous_rate_limit_per_second,
+                self.anonymous_rate_limit_burst,
+            ),
+            (
+                "failed_auth",
+                self.failed_auth_per_minute,
+                self.failed_auth_burst,
+            ),
+        ] {
+            if per > 0 && burst == 0 {
+                bail!("{name}_burst must be at least 1 when a rate is set");
+            }
+        }
         if !(100..=60_000).contains(&self.database_timeout_ms) {
             bail!("database_timeout_ms must be between 100 and 60000");
         }
@@ -488,6 +545,27 @@ impl Settings {
         match &self.database_url {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir.join("edufed.db").display()),
+        }
+    }
+
+    /// The rates the node enforces.
+    pub(crate) fn rate_settings(&self) -> crate::limits::RateSettings {
+        use crate::limits::Rate;
+        crate::limits::RateSettings {
+            credential: Rate {
+                per_second: self.rate_limit_per_second,
+                burst: self.rate_limit_burst,
+            },
+            peer: Rate {
+                per_second: self.peer_rate_limit_per_second,
+                burst: self.peer_rate_limit_burst,
+            },
+            address: Rate {
+                per_second: self.anonymous_rate_limit_per_second,
+                burst: self.anonymous_rate_limit_burst,
+            },
+            failed_auth_per_minute: self.failed_auth_per_minute,
+            failed_auth_burst: self.failed_auth_burst,
         }
     }
 

@@ -13,7 +13,9 @@ use axum::routing::get;
 use edufed_store::Store;
 use tracing::Instrument as _;
 
+use crate::limits::Caller;
 use crate::metrics::Metrics;
+use crate::serve::ClientAddress;
 
 #[derive(Clone)]
 pub(crate) struct Edge {
@@ -25,6 +27,29 @@ pub(crate) struct Edge {
     pub(crate) reports: edufed_api::ReportsService,
     pub(crate) feeds: edufed_api::feeds::Feeds,
     pub(crate) database: crate::database::DatabaseState,
+    pub(crate) limits: Arc<crate::limits::Limits>,
+}
+
+/// Who `principal`'s calls are counted against: their token or session,
+/// or the peer that forwarded them.
+fn caller_of(principal: &edufed_domain::policy::Principal) -> Caller {
+    use edufed_domain::policy::Credential;
+    match &principal.credential {
+        Credential::Token(id) => Caller::Credential(format!("token:{id}")),
+        Credential::Session(id) => Caller::Credential(format!("session:{id}")),
+        Credential::Peer(node) => Caller::Peer(node.clone()),
+    }
+}
+
+/// 429 with when to come back, for the plain routes.
+fn too_many(wait: Duration) -> Response {
+    let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, seconds.to_string())],
+        format!("too many requests; retry in {seconds} s\n"),
+    )
+        .into_response()
 }
 
 /// The gRPC routes plus `/healthz` and `/metrics`, behind the edge.
@@ -121,10 +146,21 @@ fn client_deadline(request: &Request) -> Option<Duration> {
 }
 
 async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) -> Response {
+    let client = request
+        .extensions()
+        .get::<ClientAddress>()
+        .map(|address| address.0.ip());
     if is_plain(&request) {
         let path = request.uri().path();
-        if !edge.database.is_up() && (path.starts_with("/ics/") || path.starts_with("/reports/")) {
+        let served_from_data = path.starts_with("/ics/") || path.starts_with("/reports/");
+        if served_from_data && !edge.database.is_up() {
             return database_unavailable();
+        }
+        if served_from_data
+            && let Some(ip) = client
+            && let Err(wait) = edge.limits.check(&Caller::Address(ip))
+        {
+            return too_many(wait);
         }
         return next.run(request).await;
     }
@@ -137,7 +173,30 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
     let needs_database =
         !(path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection."));
     let database = edge.database.clone();
+    let limited = needs_database;
     let call = async {
+        let rate_limited = |wait| edufed_api::status::rate_limited(wait).into_http::<Body>();
+        // An address whose credentials keep failing is refused before the
+        // next one is looked up.
+        let presents_credential = request.headers().contains_key(header::AUTHORIZATION)
+            || request
+                .headers()
+                .contains_key(edufed_federation::NODE_HEADER);
+        if limited
+            && presents_credential
+            && let Some(ip) = client
+            && let Err(wait) = edge.limits.may_authenticate(ip)
+        {
+            return rate_limited(wait);
+        }
+        let failed = |status: tonic::Status| {
+            if status.code() == tonic::Code::Unauthenticated
+                && let Some(ip) = client
+            {
+                edge.limits.failed(ip);
+            }
+            status.into_http::<Body>()
+        };
         // The console's calls carry the person's session in their
         // extensions; every other call its credential in its headers.
         let session = request
@@ -151,9 +210,12 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
             None => edufed_api::auth::authenticate(&edge.store, request.headers()).await,
         };
         match authenticated {
-            Err(status) => return status.into_http::<Body>(),
+            Err(status) => return failed(status),
             Ok(Some(principal)) => {
                 tracing::Span::current().record("person", principal.person_id.as_str());
+                if limited && let Err(wait) = edge.limits.check(&caller_of(&principal)) {
+                    return rate_limited(wait);
+                }
                 request.extensions_mut().insert(principal);
             }
             Ok(None) => {
@@ -166,9 +228,15 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
                 )
                 .await
                 {
-                    Err(status) => return status.into_http::<Body>(),
+                    Err(status) => return failed(status),
                     Ok(Some(peer)) => {
                         tracing::Span::current().record("person", format!("node:{}", peer.node_id));
+                        if limited
+                            && let Err(wait) =
+                                edge.limits.check(&Caller::Peer(peer.node_id.clone()))
+                        {
+                            return rate_limited(wait);
+                        }
                         match edufed_api::forward::acting_principal(
                             &edge.store,
                             &edge.peer_tls,
@@ -189,7 +257,14 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
                         }
                         request.extensions_mut().insert(peer);
                     }
-                    Ok(None) => {}
+                    Ok(None) => {
+                        if limited
+                            && let Some(ip) = client
+                            && let Err(wait) = edge.limits.check(&Caller::Address(ip))
+                        {
+                            return rate_limited(wait);
+                        }
+                    }
                 }
             }
         }

@@ -11,6 +11,7 @@ mod database;
 mod datadir;
 mod http;
 mod ics;
+mod limits;
 mod metrics;
 mod node;
 mod reports;

@@ -65,6 +65,19 @@ pub(crate) struct Metrics {
     connections_refused: Family<ReasonLabels, Counter>,
     connections_closed_idle: Counter,
     database_up: Gauge,
+    rate_limited: Family<KindLabels, Counter>,
+    rate_limits: Family<LimitLabels, Gauge>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LimitLabels {
+    kind: String,
+    quantity: String,
 }
 
 /// Every method the node serves, as `/package.Service/Method`, read from
@@ -182,7 +195,24 @@ impl Metrics {
             "Whether the database answered the node's last check (1) or not (0)",
             database_up.clone(),
         );
+        let rate_limited = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "edufed_rate_limited",
+            "Calls refused for going over a rate, by whose rate: credential (a token or a \
+             console session), peer, address (calls without a credential), failed_auth (an \
+             address whose credentials kept failing)",
+            rate_limited.clone(),
+        );
+        let rate_limits = Family::<LimitLabels, Gauge>::default();
+        registry.register(
+            "edufed_rate_limit",
+            "The configured limits: calls per second sustained (quantity=\"per_second\"; per \
+             minute for failed_auth) and burst, by kind; 0 is no limit",
+            rate_limits.clone(),
+        );
         Self {
+            rate_limited,
+            rate_limits,
             connections_open,
             connections_refused,
             connections_closed_idle,
@@ -244,6 +274,37 @@ impl Metrics {
     /// A connection closed for idleness.
     pub(crate) fn connection_closed_idle(&self) {
         self.connections_closed_idle.inc();
+    }
+
+    /// A call refused for going over `kind`'s rate.
+    pub(crate) fn rate_limited(&self, kind: &str) {
+        self.rate_limited
+            .get_or_create(&KindLabels {
+                kind: kind.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The configured limits, as gauges.
+    pub(crate) fn set_rate_limits(&self, settings: &crate::limits::RateSettings) {
+        let set = |kind: &str, quantity: &str, value: u32| {
+            self.rate_limits
+                .get_or_create(&LimitLabels {
+                    kind: kind.to_owned(),
+                    quantity: quantity.to_owned(),
+                })
+                .set(i64::from(value));
+        };
+        for (kind, rate) in [
+            ("credential", settings.credential),
+            ("peer", settings.peer),
+            ("address", settings.address),
+        ] {
+            set(kind, "per_second", rate.per_second);
+            set(kind, "burst", rate.burst);
+        }
+        set("failed_auth", "per_minute", settings.failed_auth_per_minute);
+        set("failed_auth", "burst", settings.failed_auth_burst);
     }
 
     /// Whether the database answers.

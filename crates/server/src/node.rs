@@ -227,6 +227,10 @@ impl Node {
                 .set_service_status(*service, tonic_health::ServingStatus::Serving)
                 .await;
         }
+        let limits = Arc::new(crate::limits::Limits::new(
+            settings.rate_settings(),
+            metrics.clone(),
+        ));
         let (database_monitor, database) = DatabaseMonitor::new(
             &store,
             Duration::from_millis(settings.database_timeout_ms),
@@ -271,6 +275,7 @@ impl Node {
                 reports,
                 feeds: edufed_api::feeds::Feeds::new(ctx.clone()),
                 database,
+                limits: limits.clone(),
             },
         );
         // The console calls the same router in process, as the signed-in
@@ -323,6 +328,19 @@ impl Node {
                 if store.has_other_writers() {
                     workers.spawn(LogPoller::new(store.clone()));
                 }
+                // Limiters forget callers not seen for a while.
+                let tidy = {
+                    let shutdown = shutdown.clone();
+                    async move {
+                        let mut every = tokio::time::interval(Duration::from_secs(60));
+                        loop {
+                            tokio::select! {
+                                () = shutdown.cancelled() => break,
+                                _ = every.tick() => limits.tidy(),
+                            }
+                        }
+                    }
+                };
                 // Health says NOT_SERVING as soon as the drain begins.
                 let not_serving = {
                     let shutdown = shutdown.clone();
@@ -343,7 +361,8 @@ impl Node {
                         connection_limits,
                         metrics,
                     ),
-                    not_serving
+                    not_serving,
+                    tidy
                 );
                 workers.join().await;
                 if tokio::time::timeout(grace, store.close()).await.is_err() {

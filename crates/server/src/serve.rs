@@ -151,6 +151,7 @@ pub(crate) async fn serve(
         let service = TowerToHyperService::new(Counted {
             app: app.clone(),
             activity: activity.clone(),
+            peer,
         });
         let builder = builder.clone();
         let tls = tls.clone();
@@ -248,7 +249,12 @@ type Served = TowerToHyperService<Counted>;
 struct Counted {
     app: axum::Router,
     activity: Arc<Activity>,
+    peer: std::net::SocketAddr,
 }
+
+/// The address a request came from, in its extensions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientAddress(pub(crate) std::net::SocketAddr);
 
 impl tower::Service<http::Request<hyper::body::Incoming>> for Counted {
     type Response = http::Response<Body>;
@@ -260,7 +266,8 @@ impl tower::Service<http::Request<hyper::body::Incoming>> for Counted {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: http::Request<hyper::body::Incoming>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<hyper::body::Incoming>) -> Self::Future {
+        request.extensions_mut().insert(ClientAddress(self.peer));
         let call = Call::begin(self.activity.clone());
         let app = self.app.clone();
         Box::pin(async move {
@@ -390,7 +397,7 @@ struct Slot {
 
 /// The address a client's connections are counted under: an IPv4 address,
 /// or the /64 an IPv6 one is in (one host usually has a whole /64).
-fn address_key(ip: IpAddr) -> IpAddr {
+pub(crate) fn address_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -557,6 +557,7 @@ refusal-invisible-formatting = must not contain invisible formatting characters 
 refusal-far-occurrences = has occurrences as late as { $year }; every occurrence must fall between 1970 and 2200
 refusal-undecodable = the request is not a valid protobuf message of this method
 refusal-database-unavailable = the node's database is not answering; retry shortly
+refusal-rate-limited = too many calls: retry in { $seconds } s
 refusal-restore-not-empty = the database already holds a node's data: restore into a new, empty database (move the SQLite file aside, or create a new PostgreSQL database)
 refusal-restore-schema-ahead = the database was set up with schema { $found }, newer than the backup's { $backup }: restore into a new, empty database
 refusal-restore-schema-newer = the backup has schema { $backup }, newer than this edufed knows ({ $known }): restore it with the release that made it, or a later one

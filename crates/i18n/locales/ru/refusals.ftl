@@ -653,6 +653,7 @@ refusal-invisible-formatting = не должно содержать невиди
 refusal-far-occurrences = занятия доходят до { $year } года; все занятия должны быть между 1970 и 2200 годами
 refusal-undecodable = запрос — не сообщение protobuf этого метода
 refusal-database-unavailable = база данных узла не отвечает; повторите чуть позже
+refusal-rate-limited = слишком много запросов: повторите через { $seconds } с
 refusal-restore-not-empty = в базе данных уже есть данные узла: восстанавливайте в новую, пустую базу (уберите файл SQLite в сторону или создайте новую базу PostgreSQL)
 refusal-restore-schema-ahead = база данных создана со схемой { $found }, новее схемы копии ({ $backup }): восстанавливайте в новую, пустую базу
 refusal-restore-schema-newer = у копии схема { $backup }, новее известной этой версии edufed ({ $known }): восстановите её той версией, что её сделала, или более новой
