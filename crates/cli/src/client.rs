@@ -91,6 +91,11 @@ impl Connection {
     // A client of each of the node's services, on the one channel, each call
     // carrying the caller's token.
 
+    /// gRPC health, which needs no token.
+    pub fn health(&self) -> tonic_health::pb::health_client::HealthClient<Channel> {
+        tonic_health::pb::health_client::HealthClient::new(self.channel.clone())
+    }
+
     pub fn directory(&self) -> DirectoryClient<Authed> {
         DirectoryClient::with_interceptor(self.channel.clone(), self.bearer.clone())
     }

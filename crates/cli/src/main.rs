@@ -184,6 +184,15 @@ enum Command {
     Enrolment(report::EnrolmentCommand),
     /// Show who the token belongs to and the roles they hold.
     Whoami,
+    /// Ask the node whether it serves (gRPC health: its database answers and
+    /// it is not shutting down); exits 0 only when it does. A container's
+    /// health check, where there is no curl.
+    Health {
+        /// One service, e.g. edufed.v1.Calendar; the node as a whole when
+        /// not given.
+        #[arg(long, default_value = "")]
+        service: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -211,10 +220,46 @@ fn main() -> ExitCode {
     }
 }
 
+/// `edufed health`: SERVING exits 0; anything else says what and fails.
+async fn health(conn: Connection, service: String) -> anyhow::Result<()> {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let answer = conn
+        .health()
+        .check(HealthCheckRequest {
+            service: service.clone(),
+        })
+        .await
+        .map_err(|status| {
+            anyhow::anyhow!(
+                "the node answered {:?}: {}",
+                status.code(),
+                status.message()
+            )
+        })?
+        .into_inner();
+    let status = ServingStatus::try_from(answer.status).unwrap_or(ServingStatus::Unknown);
+    output::out!("{}", status.as_str_name());
+    anyhow::ensure!(
+        status == ServingStatus::Serving,
+        "the node is not serving{}",
+        if service.is_empty() {
+            String::new()
+        } else {
+            format!(" {service}")
+        }
+    );
+    Ok(())
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => node::serve(args).await,
         Command::Init(args) => node::init(args).await,
+        Command::Health { service } => {
+            let conn = Connection::anonymous(&cli.client).await?;
+            health(conn, service).await
+        }
         Command::Backup(args) => backup::backup(args).await,
         Command::Restore(args) => backup::restore(args).await,
         Command::Demo(args) => demo::demo(args).await,

@@ -146,3 +146,40 @@ async fn a_client_whose_output_closes_ends_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+/// `edufed health`, a container's health check: 0 while the node serves,
+/// not 0 for a service it does not know or a node that is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_says_whether_the_node_serves() {
+    let cwd = tempfile::tempdir().unwrap();
+    let served = serve(common::edufed(cwd.path()), &["--listen", "127.0.0.1:0"]).await;
+    let url = served.url.clone();
+    let (ok, out, err) =
+        common::run(common::edufed(cwd.path()), &["health", "--server", &url]).await;
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "SERVING");
+    let (ok, out, err) = common::run(
+        common::edufed(cwd.path()),
+        &[
+            "health",
+            "--server",
+            &url,
+            "--service",
+            "edufed.v1.Calendar",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "SERVING");
+    let (ok, _, err) = common::run(
+        common::edufed(cwd.path()),
+        &["health", "--server", &url, "--service", "edufed.v1.Nothing"],
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("NotFound"), "{err}");
+    common::terminate(served).await;
+    let (ok, _, err) = common::run(common::edufed(cwd.path()), &["health", "--server", &url]).await;
+    assert!(!ok);
+    assert!(err.contains("cannot connect"), "{err}");
+}
