@@ -383,6 +383,8 @@ mod tests {
                     " serve log_format",
                     " init log_format",
                     " oidc check log_format",
+                    " backup log_format",
+                    " restore log_format",
                 ];
                 if arg.get_action().takes_values()
                     && !arg.get_possible_values().is_empty()
