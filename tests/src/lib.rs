@@ -298,6 +298,30 @@ impl TestNode {
     }
 }
 
+/// The slugs of every organization `node` lists, page by page.
+pub async fn all_slugs(node: &TestNode) -> std::collections::BTreeSet<String> {
+    use edufed_proto::v1 as pb;
+    let mut directory = node.operator().await;
+    let mut slugs = std::collections::BTreeSet::new();
+    let mut page_token = String::new();
+    loop {
+        let page = directory
+            .list_organizations(pb::ListOrganizationsRequest {
+                page_size: 500,
+                page_token: page_token.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("list organizations")
+            .into_inner();
+        slugs.extend(page.organizations.into_iter().map(|o| o.slug));
+        if page.next_page_token.is_empty() {
+            return slugs;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
 /// Every node pins every other and follows its log.
 pub async fn full_mesh(nodes: &[&TestNode]) {
     for from in nodes {

@@ -18,28 +18,6 @@ use edufed_tests::{
     test_settings,
 };
 
-async fn slugs(node: &TestNode) -> BTreeSet<String> {
-    let mut directory = node.operator().await;
-    let mut slugs = BTreeSet::new();
-    let mut page_token = String::new();
-    loop {
-        let page = directory
-            .list_organizations(pb::ListOrganizationsRequest {
-                page_size: 500,
-                page_token: page_token.clone(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        slugs.extend(page.organizations.into_iter().map(|o| o.slug));
-        if page.next_page_token.is_empty() {
-            return slugs;
-        }
-        page_token = page.next_page_token;
-    }
-}
-
 /// The activities `node` has published, from its own log.
 async fn activities(node: &TestNode) -> BTreeSet<String> {
     let filter = edufed_store::changes::ChangeFilter {
@@ -309,7 +287,7 @@ async fn restore_case(from: Backend, to: Backend) {
     assert_eq!(restored_activities.len() as u64, copied);
     assert!(restored_activities.is_subset(&before));
     assert_eq!(
-        slugs(&hub).await.len() as u64,
+        edufed_tests::all_slugs(&hub).await.len() as u64,
         manifest.tables["organizations"]
     );
 

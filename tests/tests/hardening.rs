@@ -403,25 +403,7 @@ async fn a_stopped_database_gives_unavailable_fast_and_the_node_comes_back() {
         .filter(|a| a.code == Code::Unavailable)
         .count();
     assert!(unavailable > 0, "no call saw the database gone");
-    let mut listed = std::collections::HashSet::new();
-    let mut operator = node.operator().await;
-    let mut page_token = String::new();
-    loop {
-        let page = operator
-            .list_organizations(pb::ListOrganizationsRequest {
-                page_size: 500,
-                page_token: page_token.clone(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        listed.extend(page.organizations.into_iter().map(|o| o.slug));
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        page_token = page.next_page_token;
-    }
+    let listed = edufed_tests::all_slugs(&node).await;
     let acknowledged: Vec<&Answer> = answers.iter().filter(|a| a.code == Code::Ok).collect();
     for answer in &acknowledged {
         assert!(listed.contains(&answer.slug), "{} was lost", answer.slug);
