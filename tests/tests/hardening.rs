@@ -545,6 +545,24 @@ async fn a_caller_over_its_rate_waits_while_the_others_are_served() {
         "{codes:?}"
     );
     calm_client.get_organization(get()).await.unwrap();
+    // Refusals do not cost the connection: HTTP/2 closes one after a
+    // thousand streams it had to reset, and a refused call's message is
+    // read first so that none is reset.
+    let flood = (0..1100).map(|i| {
+        let mut client = pb::directory_client::DirectoryClient::with_interceptor(
+            guessing.clone(),
+            Bearer::new(&format!("edufed_{i:064}")),
+        );
+        async move { client.get_organization(get()).await.unwrap_err() }
+    });
+    let statuses = futures::future::join_all(flood).await;
+    for status in &statuses {
+        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    }
+    pb::directory_client::DirectoryClient::new(guessing.clone())
+        .get_organization(get())
+        .await
+        .expect("the same connection still carries calls");
 
     let metrics = edufed_tests::http_get(node.node.addr(), "/metrics").await.1;
     for line in [

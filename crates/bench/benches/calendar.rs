@@ -100,7 +100,13 @@ async fn seed(store: &Store, orgs: usize, activities: usize) {
         let org = numbered_organization(store, i, kind, "Томск", zones[i % 3]).await;
         ids.push((org.id, org.time_zone));
     }
-    let kinds = ActivityKind::ALL;
+    // A professional trial's sessions belong to a programme in the trial
+    // bank, which this dataset does not seed.
+    let kinds: Vec<ActivityKind> = ActivityKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| *k != ActivityKind::ProfessionalTrial)
+        .collect();
     let directions = Direction::ALL;
     let year_start = NaiveDate::from_ymd_opt(2030, 9, 1).unwrap();
     for i in 0..activities {

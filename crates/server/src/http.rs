@@ -41,6 +41,20 @@ fn caller_of(principal: &edufed_domain::policy::Principal) -> Caller {
     }
 }
 
+/// `response` to a call refused before it was read: its message is read
+/// (within bounds) and dropped first, so that HTTP/2 need not reset the
+/// stream, which it counts against the whole connection (and closes a
+/// connection, with other callers' calls on it, after a thousand).
+async fn refused(request: Request, response: Response) -> Response {
+    const LIMIT: usize = 8 * 1024 * 1024;
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        axum::body::to_bytes(request.into_body(), LIMIT),
+    )
+    .await;
+    response
+}
+
 /// 429 with when to come back, for the plain routes.
 fn too_many(wait: Duration) -> Response {
     let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
@@ -187,7 +201,7 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
             && let Some(ip) = client
             && let Err(wait) = edge.limits.may_authenticate(ip)
         {
-            return rate_limited(wait);
+            return refused(request, rate_limited(wait)).await;
         }
         let failed = |status: tonic::Status| {
             if status.code() == tonic::Code::Unauthenticated
@@ -210,11 +224,11 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
             None => edufed_api::auth::authenticate(&edge.store, request.headers()).await,
         };
         match authenticated {
-            Err(status) => return failed(status),
+            Err(status) => return refused(request, failed(status)).await,
             Ok(Some(principal)) => {
                 tracing::Span::current().record("person", principal.person_id.as_str());
                 if limited && let Err(wait) = edge.limits.check(&caller_of(&principal)) {
-                    return rate_limited(wait);
+                    return refused(request, rate_limited(wait)).await;
                 }
                 request.extensions_mut().insert(principal);
             }
@@ -228,14 +242,14 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
                 )
                 .await
                 {
-                    Err(status) => return failed(status),
+                    Err(status) => return refused(request, failed(status)).await,
                     Ok(Some(peer)) => {
                         tracing::Span::current().record("person", format!("node:{}", peer.node_id));
                         if limited
                             && let Err(wait) =
                                 edge.limits.check(&Caller::Peer(peer.node_id.clone()))
                         {
-                            return rate_limited(wait);
+                            return refused(request, rate_limited(wait)).await;
                         }
                         match edufed_api::forward::acting_principal(
                             &edge.store,
@@ -262,7 +276,7 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
                             && let Some(ip) = client
                             && let Err(wait) = edge.limits.check(&Caller::Address(ip))
                         {
-                            return rate_limited(wait);
+                            return refused(request, rate_limited(wait)).await;
                         }
                     }
                 }
