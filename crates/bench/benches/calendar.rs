@@ -101,11 +101,17 @@ async fn seed(store: &Store, orgs: usize, activities: usize) {
         ids.push((org.id, org.time_zone));
     }
     // A professional trial's sessions belong to a programme in the trial
-    // bank, which this dataset does not seed.
+    // bank, and a mentoring meeting to a pair, which this dataset does not
+    // seed.
     let kinds: Vec<ActivityKind> = ActivityKind::ALL
         .iter()
         .copied()
-        .filter(|k| *k != ActivityKind::ProfessionalTrial)
+        .filter(|k| {
+            !matches!(
+                k,
+                ActivityKind::ProfessionalTrial | ActivityKind::MentoringMeeting
+            )
+        })
         .collect();
     let directions = Direction::ALL;
     let year_start = NaiveDate::from_ymd_opt(2030, 9, 1).unwrap();

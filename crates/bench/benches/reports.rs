@@ -888,12 +888,18 @@ async fn seed(store: &Store, clock: &Clock, url: &str, scale: usize) -> Seeded {
         .collect();
     let linked = (in_force.len() * LINKED_PER_AGREEMENT).min(ACTIVITIES / scale / 2);
     // A professional trial's sessions belong to a programme in the trial
-    // bank, which this dataset does not seed: the kinds the network had
-    // before trials, as the recorded figures were measured with.
+    // bank, and a mentoring meeting to a pair, which this dataset does not
+    // seed: the kinds the network had before them, as the recorded figures
+    // were measured with.
     let kinds: Vec<ActivityKind> = ActivityKind::ALL
         .iter()
         .copied()
-        .filter(|k| *k != ActivityKind::ProfessionalTrial)
+        .filter(|k| {
+            !matches!(
+                k,
+                ActivityKind::ProfessionalTrial | ActivityKind::MentoringMeeting
+            )
+        })
         .collect();
     let directions = Direction::ALL;
     let mut conn = raw_connection(url).await;
