@@ -214,23 +214,31 @@ both_backends!(
             .expect("the operator's Watch");
         assert!(operator.message().await.unwrap().is_some());
         edufed_tests::full_mesh(&[&hub, &peer]).await;
-        hub.operator()
-            .await
-            .create_organization(org_request("tusur"))
-            .await
-            .unwrap();
-        let peer_directory = peer.operator().await;
+        // What the hub publishes reaches the peer through its stream.
+        let published = pb::calendar_client::CalendarClient::with_interceptor(
+            hub.channel().await,
+            Bearer::new(&hub.operator_token),
+        )
+        .publish_activity(pb::PublishActivityRequest {
+            publisher: "gym44".into(),
+            details: Some(public_course("Открытый урок", 10)),
+            draft: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+        let origin = hub.node.node_id().to_owned();
         edufed_tests::eventually("the peer follows the hub", || {
-            let mut peer_directory = peer_directory.clone();
+            let (peer, origin, published) = (&peer, &origin, &published);
             async move {
-                peer_directory
-                    .list_organizations(pb::ListOrganizationsRequest::default())
+                peer.node
+                    .store()
+                    .list_mirrors(Some(origin))
                     .await
                     .ok()?
-                    .into_inner()
-                    .organizations
                     .iter()
-                    .any(|o| o.slug == "tusur")
+                    .any(|m| m.entry.entity_id == *published)
                     .then_some(())
             }
         })
