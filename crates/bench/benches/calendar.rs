@@ -100,19 +100,7 @@ async fn seed(store: &Store, orgs: usize, activities: usize) {
         let org = numbered_organization(store, i, kind, "Томск", zones[i % 3]).await;
         ids.push((org.id, org.time_zone));
     }
-    // A professional trial's sessions belong to a programme in the trial
-    // bank, and a mentoring meeting to a pair, which this dataset does not
-    // seed.
-    let kinds: Vec<ActivityKind> = ActivityKind::ALL
-        .iter()
-        .copied()
-        .filter(|k| {
-            !matches!(
-                k,
-                ActivityKind::ProfessionalTrial | ActivityKind::MentoringMeeting
-            )
-        })
-        .collect();
+    let kinds = edufed_bench::seeded_kinds();
     let directions = Direction::ALL;
     let year_start = NaiveDate::from_ymd_opt(2030, 9, 1).unwrap();
     for i in 0..activities {

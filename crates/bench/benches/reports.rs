@@ -887,20 +887,7 @@ async fn seed(store: &Store, clock: &Clock, url: &str, scale: usize) -> Seeded {
         .filter(|a| a.valid_to >= day(2025, 9, 1) && a.valid_from <= last_linked_day)
         .collect();
     let linked = (in_force.len() * LINKED_PER_AGREEMENT).min(ACTIVITIES / scale / 2);
-    // A professional trial's sessions belong to a programme in the trial
-    // bank, and a mentoring meeting to a pair, which this dataset does not
-    // seed: the kinds the network had before them, as the recorded figures
-    // were measured with.
-    let kinds: Vec<ActivityKind> = ActivityKind::ALL
-        .iter()
-        .copied()
-        .filter(|k| {
-            !matches!(
-                k,
-                ActivityKind::ProfessionalTrial | ActivityKind::MentoringMeeting
-            )
-        })
-        .collect();
+    let kinds = edufed_bench::seeded_kinds();
     let directions = Direction::ALL;
     let mut conn = raw_connection(url).await;
     let activity_columns = [

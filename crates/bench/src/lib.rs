@@ -7,6 +7,6 @@ mod network;
 mod run;
 mod timing;
 
-pub use network::{activity, numbered_organization, organization, schedule};
+pub use network::{activity, numbered_organization, organization, schedule, seeded_kinds};
 pub use run::{on_each_backend, open_store, runtime, scale};
 pub use timing::{Steal, millis, percentile, timed};

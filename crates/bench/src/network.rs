@@ -7,6 +7,23 @@ use edufed_domain::directory::{Contacts, NewOrganization, OrgKind, Organization,
 use edufed_domain::time::TimeZone;
 use edufed_store::Store;
 
+/// The activity kinds the benchmarks seed: all but a professional trial's
+/// sessions (they belong to a programme in the trial bank) and a mentoring
+/// meeting (it belongs to a pair), which the datasets do not seed; the
+/// kinds the recorded figures were measured with.
+pub fn seeded_kinds() -> Vec<ActivityKind> {
+    ActivityKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| {
+            !matches!(
+                k,
+                ActivityKind::ProfessionalTrial | ActivityKind::MentoringMeeting
+            )
+        })
+        .collect()
+}
+
 /// Creates an organization as the node itself does (no caller to
 /// authorize), `zone` an IANA name.
 pub async fn organization(
