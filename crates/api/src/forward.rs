@@ -200,6 +200,14 @@ pub const FORWARDABLE: &[&str] = &[
     pb::ClosePairRequest::PATH,
 ];
 
+/// The forwardable calls that only read: they leave no audit entry.
+const FORWARDED_READS: &[&str] = &[
+    pb::GetBookingRequest::PATH,
+    pb::GetAgreementRequest::PATH,
+    pb::GetAgreementHistoryRequest::PATH,
+    pb::GetPairRequest::PATH,
+];
+
 /// Why a call about a mirrored record was not sent home, or a peer's
 /// acting headers were refused.
 #[derive(Debug, thiserror::Error)]
@@ -350,7 +358,10 @@ async fn send_home<Q: Forwardable>(
                 .try_fold(&payload, |value, key| value.get(key))
                 .and_then(|v| v.as_str())
                 .map(|raw| OrgId::from_stored(raw.to_owned()))
-                .ok_or(Refusal::Ownerless { kind, id })?
+                .ok_or_else(|| Refusal::Ownerless {
+                    kind,
+                    id: id.clone(),
+                })?
         }
         Acts::MemberOf(path) => {
             let listed: Vec<OrgId> = mirror
@@ -362,7 +373,10 @@ async fn send_home<Q: Forwardable>(
                 .organizations()
                 .find(|org| listed.contains(org))
                 .cloned()
-                .ok_or(Refusal::Unrelated { kind, id })?
+                .ok_or_else(|| Refusal::Unrelated {
+                    kind,
+                    id: id.clone(),
+                })?
         }
     };
     if let Some(action) = Q::ACTION {
@@ -378,10 +392,21 @@ async fn send_home<Q: Forwardable>(
     };
     let key = idempotency_key(request.metadata())?;
     tracing::info!(%home, %org, %key, method = Q::PATH, "call forwarded to the record's home node");
-    forwarder
+    let reply = forwarder
         .forward(&home, message, &acting, &key, Q::send)
         .await
-        .map_err(ApiError::from_home)
+        .map_err(ApiError::from_home)?;
+    // The home node's trail names this node and the person; this one's
+    // names the person, their credential and address, and where it went.
+    if !FORWARDED_READS.contains(&Q::PATH)
+        && let Err(error) = ctx
+            .store
+            .record_forward((kind, &id), Some(&org), &caller.actor(), &home)
+            .await
+    {
+        tracing::warn!(%error, %home, method = Q::PATH, "a forwarded write is missing from the audit trail");
+    }
+    Ok(reply)
 }
 
 impl Incoming {

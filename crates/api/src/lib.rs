@@ -8,6 +8,7 @@
 //! convert the answer.
 
 mod agreement;
+mod audit;
 pub mod auth;
 mod booking;
 mod calendar;
@@ -29,6 +30,7 @@ pub mod status;
 mod trials;
 
 pub use agreement::AgreementsService;
+pub use audit::AuditService;
 pub use booking::BookingService;
 pub use calendar::CalendarService;
 pub use change_feed::{ChangeFeedService, FeedSettings};

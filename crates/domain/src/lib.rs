@@ -5,6 +5,7 @@
 //! parsed from the API crate and leave as plain Rust to the store.
 
 pub mod agreement;
+pub mod audit;
 pub mod booking;
 pub mod calendar;
 pub mod changes;

@@ -131,6 +131,9 @@ pub enum Action {
     ManageRoutes,
     /// See the school's route templates and routes.
     ViewRoutes,
+    /// Read the audit trail of the organization's records: who wrote
+    /// what, when and from where.
+    ReadAuditTrail,
 }
 
 impl Action {
@@ -171,6 +174,7 @@ impl Action {
             Action::ManageDesignations => "state the organization's designations",
             Action::ManageRoutes => "compose and assign the organization's learning routes",
             Action::ViewRoutes => "see the organization's learning routes",
+            Action::ReadAuditTrail => "read the organization's audit trail",
         }
     }
 }
@@ -245,7 +249,10 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
     use Action::*;
     use Role::*;
     match (action, role) {
-        (UpdateOrganization | AddMember | RemoveMember | ManageDesignations, Some(Admin)) => true,
+        (
+            UpdateOrganization | AddMember | RemoveMember | ManageDesignations | ReadAuditTrail,
+            Some(Admin),
+        ) => true,
         (
             ManageActivities
             | ManageResources

@@ -589,6 +589,7 @@ fn check_policy(org: &OrgId, failures: &mut Vec<String>) {
         ManageDesignations,
         ManageRoutes,
         ViewRoutes,
+        ReadAuditTrail,
     ];
     let principal = |role: Option<Role>| Principal {
         person_id: PersonId::generate(),

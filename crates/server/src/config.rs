@@ -35,6 +35,8 @@ pub struct Settings {
     pub shutdown_grace_secs: u64,
     /// How long the change log keeps entries, in days.
     pub changelog_retention_days: u32,
+    /// How long the audit trail keeps entries, in days.
+    pub audit_retention_days: u32,
     /// Database connections in the pool.
     pub max_connections: u32,
     /// Watch streams open at once; a quarter of them is kept for peers and
@@ -153,6 +155,7 @@ impl Default for Settings {
             max_message_bytes: 4 * 1024 * 1024,
             shutdown_grace_secs: 10,
             changelog_retention_days: 90,
+            audit_retention_days: edufed_domain::audit::DEFAULT_RETENTION_DAYS,
             max_connections: 16,
             max_watch_streams: 1024,
             max_watch_streams_per_person: 32,
@@ -230,6 +233,7 @@ pub const ENV_KEYS: &[&str] = &[
     "max_message_bytes",
     "shutdown_grace_secs",
     "changelog_retention_days",
+    "audit_retention_days",
     "max_connections",
     "max_watch_streams",
     "max_watch_streams_per_person",
@@ -402,6 +406,9 @@ impl Settings {
         }
         if self.changelog_retention_days == 0 {
             bail!("changelog_retention_days must be at least 1");
+        }
+        if !(1..=36_500).contains(&self.audit_retention_days) {
+            bail!("audit_retention_days must be between 1 and 36500");
         }
         if self.node_name.trim().is_empty() || self.node_name.chars().count() > 200 {
             bail!("node_name must be 1 to 200 characters");

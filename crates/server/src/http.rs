@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use edufed_domain::audit::CallOrigin;
 use edufed_store::Store;
 use tracing::Instrument as _;
 
@@ -79,6 +80,18 @@ pub(crate) fn router(grpc: axum::Router, edge: Edge) -> axum::Router {
             reports: edge.reports.clone(),
         }))
         .layer(middleware::from_fn_with_state(edge, edge_layer))
+}
+
+/// Every request's address, for the audit trail of what its calls write:
+/// the console's pages call the node in process, without an address of
+/// their own.
+pub(crate) async fn origin_layer(request: Request, next: Next) -> Response {
+    let address = request
+        .extensions()
+        .get::<ClientAddress>()
+        .map(|a| a.0.ip().to_string());
+    let origin = CallOrigin::call(request.uri().path().to_owned(), address);
+    edufed_store::audit::within(origin, next.run(request)).await
 }
 
 /// 200 while the database answers the node's checks, 503 from the check
@@ -181,6 +194,13 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
     let path = request.uri().path().to_owned();
     let started = Instant::now();
     let span = tracing::info_span!("rpc", method = %path, person = tracing::field::Empty);
+    // The console's calls come in process: their address is the page's.
+    let mut origin = CallOrigin::call(
+        path.clone(),
+        client
+            .map(|ip| ip.to_string())
+            .or_else(|| edufed_store::audit::current().and_then(|o| o.address)),
+    );
     // Health and reflection need no database; every other call is answered
     // UNAVAILABLE at once while the database is gone, and when it goes
     // while the call waits on it.
@@ -230,6 +250,7 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
                 if limited && let Err(wait) = edge.limits.check(&caller_of(&principal)) {
                     return refused(request, rate_limited(wait)).await;
                 }
+                origin.credential = Some(principal.credential.clone());
                 request.extensions_mut().insert(principal);
             }
             Ok(None) => {
@@ -264,6 +285,7 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
                             Ok(Some((principal, incoming))) => {
                                 tracing::Span::current()
                                     .record("person", principal.person_id.as_str());
+                                origin.credential = Some(principal.credential.clone());
                                 request.extensions_mut().insert(principal);
                                 request.extensions_mut().insert(incoming);
                             }
@@ -286,7 +308,8 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
         // call entirely, a stream until it starts.
         let deadline =
             client_deadline(&request).map_or(edge.request_timeout, |d| d.min(edge.request_timeout));
-        match tokio::time::timeout(deadline, next.run(request)).await {
+        let call = edufed_store::audit::within(origin, next.run(request));
+        match tokio::time::timeout(deadline, call).await {
             Ok(response) => response,
             Err(_) => edufed_api::status::deadline_exceeded(deadline).into_http::<Body>(),
         }

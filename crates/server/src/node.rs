@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use edufed_api::{
     AgreementsService, BookingService, CalendarService, ChangeFeedService, Context,
-    DesignationsService, DirectoryService, FederationService, FeedSettings, MentoringService,
+    AuditService, DesignationsService, DirectoryService, FederationService, FeedSettings, MentoringService,
     NotificationsService, ReportsService, RoutesService, TrialsService,
 };
 use edufed_domain::time::Clock;
@@ -15,6 +15,7 @@ use edufed_proto::v1::agreements_server::AgreementsServer;
 use edufed_proto::v1::booking_server::BookingServer;
 use edufed_proto::v1::calendar_server::CalendarServer;
 use edufed_proto::v1::change_feed_server::ChangeFeedServer;
+use edufed_proto::v1::audit_server::AuditServer;
 use edufed_proto::v1::designations_server::DesignationsServer;
 use edufed_proto::v1::directory_server::DirectoryServer;
 use edufed_proto::v1::federation_server::FederationServer;
@@ -192,6 +193,7 @@ impl Node {
         let trials = server!(TrialsServer, TrialsService::new(ctx.clone()));
         let designations = server!(DesignationsServer, DesignationsService::new(ctx.clone()));
         let routes = server!(RoutesServer, RoutesService::new(ctx.clone()));
+        let audit = server!(AuditServer, AuditService::new(ctx.clone()));
         let federation = server!(
             FederationServer,
             FederationService::new(
@@ -215,6 +217,7 @@ impl Node {
                 <TrialsServer<TrialsService> as NamedService>::NAME,
                 <DesignationsServer<DesignationsService> as NamedService>::NAME,
                 <RoutesServer<RoutesService> as NamedService>::NAME,
+                <AuditServer<AuditService> as NamedService>::NAME,
                 <ReportsServer<ReportsService> as NamedService>::NAME,
                 <NotificationsServer<NotificationsService> as NamedService>::NAME,
                 <CalendarServer<CalendarService> as NamedService>::NAME,
@@ -256,6 +259,7 @@ impl Node {
             .add_service(trials)
             .add_service(designations)
             .add_service(routes)
+            .add_service(audit)
             .add_service(federation)
             .add_service(reports_server)
             .add_service(notifications)
@@ -287,7 +291,9 @@ impl Node {
             },
             store.clock().clone(),
         );
-        let app = app.merge(console.routes());
+        let app = app
+            .merge(console.routes())
+            .layer(axum::middleware::from_fn(crate::http::origin_layer));
 
         let connection_limits = serve::ConnectionLimits {
             header_timeout: Duration::from_secs(settings.header_timeout_secs),
@@ -298,6 +304,7 @@ impl Node {
         let reminder_days = settings.reminder_days.clone();
         let expiring_days = settings.agreement_expiring_days.clone();
         let retention = chrono::Duration::days(i64::from(settings.changelog_retention_days));
+        let audit_retention = chrono::Duration::days(i64::from(settings.audit_retention_days));
         let grace = Duration::from_secs(settings.shutdown_grace_secs);
         let agreement_check = Duration::from_secs(settings.agreement_check_secs);
         let task = tokio::spawn({
@@ -306,7 +313,7 @@ impl Node {
             async move {
                 let workers = Workers::new(shutdown.clone());
                 workers.spawn(database_monitor);
-                workers.spawn(Compactor::new(store.clone(), retention));
+                workers.spawn(Compactor::new(store.clone(), retention, audit_retention));
                 workers.spawn(edufed_federation::sync::Supervisor::new(
                     store.clone(),
                     identity,

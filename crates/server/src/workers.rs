@@ -87,9 +87,8 @@ impl Worker for AgreementLifecycle {
     }
 
     async fn work(&mut self, _must_exit: &CancellationToken) -> anyhow::Result<WorkerState> {
-        let changed = self
-            .store
-            .advance_agreements()
+        let origin = edufed_domain::audit::CallOrigin::work(self.name());
+        let changed = edufed_store::audit::within(origin, self.store.advance_agreements())
             .await
             .context("agreement lifecycle check failed")?;
         if changed > 0 {
@@ -104,19 +103,25 @@ impl Worker for AgreementLifecycle {
     }
 }
 
-/// Deletes change-log entries older than the retention, by the store's
-/// clock.
+/// Deletes change-log entries and audit entries older than their
+/// retentions, by the store's clock.
 pub(crate) struct Compactor {
     store: Store,
     retention: chrono::Duration,
+    audit_retention: chrono::Duration,
     tick: Interval,
 }
 
 impl Compactor {
-    pub(crate) fn new(store: Store, retention: chrono::Duration) -> Self {
+    pub(crate) fn new(
+        store: Store,
+        retention: chrono::Duration,
+        audit_retention: chrono::Duration,
+    ) -> Self {
         Self {
             store,
             retention,
+            audit_retention,
             tick: ticks(COMPACTION_INTERVAL, MissedTickBehavior::Burst),
         }
     }
@@ -136,6 +141,14 @@ impl Worker for Compactor {
             .context("change log compaction failed")?;
         if deleted > 0 {
             tracing::info!(deleted, "change log compacted");
+        }
+        let expired = self
+            .store
+            .expire_audit(self.store.clock().now() - self.audit_retention)
+            .await
+            .context("audit trail expiry failed")?;
+        if expired > 0 {
+            tracing::info!(expired, "audit entries past their retention deleted");
         }
         Ok(WorkerState::Idle)
     }

@@ -6,6 +6,7 @@
 //! backends differ (locking, DDL), the difference is written once here.
 
 pub mod agreement;
+pub mod audit;
 pub mod backup;
 pub mod booking;
 pub mod calendar;

@@ -3,7 +3,7 @@
 //! ground (row locks, the log's order) are written here once.
 
 use chrono::{DateTime, Utc};
-use edufed_domain::changes::NewChange;
+use edufed_domain::changes::{EntityKind, NewChange};
 use edufed_domain::federation::Idempotency;
 use edufed_domain::{FieldError, StorageError};
 use serde::Serialize;
@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sqlx::{Any, AnyConnection, Transaction};
 use tokio::sync::{OwnedMutexGuard, oneshot};
 
+use crate::audit::Written;
 use crate::db::{Backend, Store};
 use crate::error::storage;
 use crate::sql::{micros, signed, unsigned};
@@ -304,11 +305,27 @@ impl WriteTx<'_> {
     /// commit order. On PostgreSQL writers commit concurrently: the entry
     /// waits in `change_log_pending` and is numbered once committed (see
     /// [`Store::sequence_log`]), so no writer waits for another's commit.
+    /// The write is recorded in the audit trail too, unless the entry is
+    /// one the node derives from another write (seat counts, busy times).
     pub(crate) async fn append(&mut self, change: NewChange) -> Result<(), StorageError> {
         let now = self.now();
         let mut audience = change.audience;
         audience.sort();
         audience.dedup();
+        if !matches!(change.kind, EntityKind::ActivitySeats | EntityKind::ResourceBusy) {
+            self.audit(Written {
+                kind: change.kind.as_str(),
+                record_id: &change.entity_id,
+                version: Some(change.version),
+                operation: change.operation.as_str(),
+                org_id: change.org_id.as_ref(),
+                also_org_id: change.also_org_id.as_ref(),
+                audience: &audience,
+                actor: &change.actor,
+                forwarded_to: None,
+            })
+            .await?;
+        }
         let postgres = self.store.backend() == Backend::Postgres;
         let statement = if postgres {
             "INSERT INTO change_log_pending \

@@ -583,6 +583,7 @@ refusal-trial-not-in-bank = профессиональной пробы { $trial
 refusal-action-manage-designations = указывать статусы организации
 refusal-action-manage-routes = составлять и назначать образовательные маршруты организации
 refusal-action-view-routes = видеть образовательные маршруты организации
+refusal-action-read-audit-trail = читать журнал действий с записями организации
 refusal-designation-not-found = статус { $designation } не найден
 refusal-designation-version = статус { $designation } в версии { $actual }, а не { $expected }, как ожидалось
 refusal-designation-direction = укажите направление ресурсного центра

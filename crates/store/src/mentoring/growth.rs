@@ -9,6 +9,7 @@ use sqlx::AnyConnection;
 
 use super::homes;
 use crate::Store;
+use crate::audit::Written;
 use crate::error::storage;
 use crate::sql::micros;
 
@@ -126,6 +127,15 @@ impl Store {
         .execute(tx.conn())
         .await
         .map_err(storage)?;
+        let record = format!("{}/{}", figures.org_id, figures.school_year.0);
+        tx.audit(Written::private(
+            "teacher_figures",
+            &record,
+            "upsert",
+            &figures.org_id,
+            &caller.actor(),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(figures)
     }

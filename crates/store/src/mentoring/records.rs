@@ -9,6 +9,7 @@ use sqlx::AnyConnection;
 
 use super::homes;
 use crate::Store;
+use crate::audit::Written;
 use crate::error::storage;
 use crate::sql::{from_json, instant, micros, to_json};
 use crate::tx::{Locked, WriteTx};
@@ -104,9 +105,25 @@ impl Store {
                 .execute(tx.conn())
                 .await
                 .map_err(storage)?;
+                tx.audit(Written::private(
+                    "growth_consent",
+                    person.as_str(),
+                    "upsert",
+                    org,
+                    &caller.actor(),
+                ))
+                .await?;
                 Some(consent)
             }
             (false, _) => {
+                tx.audit(Written::private(
+                    "growth_consent",
+                    person.as_str(),
+                    "delete",
+                    org,
+                    &caller.actor(),
+                ))
+                .await?;
                 for table in ["growth_records", "growth_consents"] {
                     sqlx::query(&format!(
                         "DELETE FROM {table} WHERE org_id = $1 AND person_id = $2"
@@ -186,6 +203,14 @@ impl Store {
         .execute(tx.conn())
         .await
         .map_err(storage)?;
+        tx.audit(Written::private(
+            "growth_record",
+            record.id.as_str(),
+            "upsert",
+            &record.org_id,
+            &caller.actor(),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(record)
     }
@@ -218,6 +243,14 @@ impl Store {
             .execute(tx.conn())
             .await
             .map_err(storage)?;
+        tx.audit(Written::private(
+            "growth_record",
+            id.as_str(),
+            "delete",
+            &record.org_id,
+            &caller.actor(),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -25,6 +25,7 @@ use self::rows::{
     RegistrationFactsRow, ResourceFactsRow, TargetRow,
 };
 use crate::Store;
+use crate::audit::Written;
 use crate::error::storage;
 use crate::sql::{from_json, micros};
 
@@ -393,6 +394,9 @@ impl Store {
         .execute(tx.conn())
         .await
         .map_err(storage)?;
+        let record = format!("{org}/{}", year.0);
+        tx.audit(Written::private("enrolment", &record, "upsert", org, actor))
+            .await?;
         tx.commit().await.map_err(Error::Storage)?;
         Ok(enrolment)
     }
