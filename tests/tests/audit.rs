@@ -93,9 +93,7 @@ both_backends!(
         let park_coordinator = technopark
             .member_token("kvantorium", pb::Role::Coordinator)
             .await;
-        let park_admin = technopark
-            .member_token("kvantorium", pb::Role::Admin)
-            .await;
+        let park_admin = technopark.member_token("kvantorium", pb::Role::Admin).await;
         let school_coordinator = hub.member_token("gym24", pb::Role::Coordinator).await;
         let school_director = hub.member_token("gym24", pb::Role::Admin).await;
         let other_director = hub.member_token("lyceum7", pb::Role::Admin).await;
@@ -190,10 +188,11 @@ both_backends!(
         )
         .await;
         assert!(
-            requests.iter().any(|e| e.method
-                == "/edufed.v1.Booking/RequestBooking"
-                && e.record_id == resource.id
-                && e.operation == "forward"),
+            requests
+                .iter()
+                .any(|e| e.method == "/edufed.v1.Booking/RequestBooking"
+                    && e.record_id == resource.id
+                    && e.operation == "forward"),
             "{requests:?}"
         );
 
@@ -212,7 +211,10 @@ both_backends!(
             format!("peer:{}", hub.node.node_id()),
             "{cancel:?}"
         );
-        assert_eq!(cancel.actor, format!("{}@{}", entry.actor, hub.node.node_id()));
+        assert_eq!(
+            cancel.actor,
+            format!("{}@{}", entry.actor, hub.node.node_id())
+        );
         assert_eq!(cancel.address, "127.0.0.1");
         assert_eq!(at_home[1].method, "/edufed.v1.Booking/RequestBooking");
         let at = |e: &pb::AuditEntry| e.at.map(|t| (t.seconds, t.nanos));
@@ -230,7 +232,11 @@ both_backends!(
             .unwrap_err();
         assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
         let mut other = audit(&hub, &other_director).await;
-        assert!(entries(&mut other, of_record(&requested.id)).await.is_empty());
+        assert!(
+            entries(&mut other, of_record(&requested.id))
+                .await
+                .is_empty()
+        );
         let err = other
             .list_audit_entries(pb::ListAuditEntriesRequest {
                 organization: "gym24".into(),
@@ -295,10 +301,17 @@ both_backends!(
         let store = technopark.node.store();
         let later = chrono::Utc::now() + chrono::Duration::days(1);
         store.compact_changes(later).await.unwrap();
-        assert_eq!(entries(&mut operator, of_record(&requested.id)).await, at_home);
+        assert_eq!(
+            entries(&mut operator, of_record(&requested.id)).await,
+            at_home
+        );
         let expired = store.expire_audit(later).await.unwrap();
         assert!(expired >= 3, "{expired}");
-        assert!(entries(&mut operator, of_record(&requested.id)).await.is_empty());
+        assert!(
+            entries(&mut operator, of_record(&requested.id))
+                .await
+                .is_empty()
+        );
         assert!(!school_id.is_empty());
     }
 );

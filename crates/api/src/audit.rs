@@ -1,11 +1,11 @@
 //! The Audit service: the trail of who wrote which record, read by the
 //! admins of the records' organizations and by the operator.
 
+use edufed_domain::FieldError;
 use edufed_domain::audit::{AuditEntry, AuditQuery};
 use edufed_domain::ids::PersonId;
 use edufed_domain::page::{PageSize, PageToken};
 use edufed_domain::policy::{Action, Principal, Target, authorize, permitted};
-use edufed_domain::FieldError;
 use edufed_proto::v1 as pb;
 use edufed_proto::v1::audit_server::Audit as AuditApi;
 use tonic::{Request, Response, Status};
@@ -45,7 +45,11 @@ impl AuditService {
                 .store
                 .get_organization(&org_ref("organization", &req.organization)?)
                 .await?;
-            authorize(caller, Action::ReadAuditTrail, Target::Organization(&org.id))?;
+            authorize(
+                caller,
+                Action::ReadAuditTrail,
+                Target::Organization(&org.id),
+            )?;
             Some(org.id)
         };
         let scope = permitted(caller, Action::ReadAuditTrail).organizations();

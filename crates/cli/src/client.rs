@@ -148,6 +148,13 @@ impl Connection {
         )
     }
 
+    pub fn audit(&self) -> edufed_proto::v1::audit_client::AuditClient<Authed> {
+        edufed_proto::v1::audit_client::AuditClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer.clone(),
+        )
+    }
+
     pub fn routes(&self) -> edufed_proto::v1::routes_client::RoutesClient<Authed> {
         edufed_proto::v1::routes_client::RoutesClient::with_interceptor(
             self.channel.clone(),

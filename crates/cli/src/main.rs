@@ -4,6 +4,7 @@
 
 mod activity;
 mod agreement;
+mod audit;
 mod backup;
 mod booking;
 mod client;
@@ -164,6 +165,9 @@ enum Command {
     /// agreement, the records, an organization's list.
     #[command(subcommand)]
     Growth(growth::GrowthCommand),
+    /// The audit trail: who wrote which record, when, how and from where
+    /// (an organization's admins for its records; the operator for all).
+    Audit(audit::AuditArgs),
     /// Peer nodes, pinned by the fingerprint of their key (operator only).
     #[command(subcommand)]
     Peer(peer::PeerCommand),
@@ -323,6 +327,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Growth(command) => {
             let conn = Connection::open(&cli.client).await?;
             growth::growth(conn, command, cli.client.output).await
+        }
+        Command::Audit(args) => {
+            let conn = Connection::open(&cli.client).await?;
+            audit::audit(conn, args, cli.client.output).await
         }
         Command::Peer(command) => {
             let conn = Connection::open(&cli.client).await?;

@@ -629,6 +629,31 @@ async fn booking_from_the_command_line() {
     .await;
     assert!(ok, "{err}");
     assert!(out.contains("IT-квантум"), "{out}");
+
+    // The audit trail names each write in Russian, with who, how and from
+    // where, newest first.
+    let (ok, out, err) = run(client(), &["audit", "--record", &lab]).await;
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("Ресурс IT-квантум"))
+        .collect();
+    assert_eq!(lines.len(), 2, "created, then its blackout: {out}");
+    assert!(lines[0].contains("Закрытые дни ресурса"), "{out}");
+    assert!(
+        lines[1].contains("Новый ресурс") && lines[1].contains("токен"),
+        "{out}"
+    );
+    assert!(lines[1].contains("127.0.0.1"), "{out}");
+    let (ok, out, err) = run(client(), &["audit", "--kind", "booking", "-o", "json"]).await;
+    assert!(ok, "{err}");
+    let trail: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let entries = trail["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{trail}");
+    assert_eq!(entries[0]["method"], "/edufed.v1.Booking/RequestBooking");
+    let (ok, _, err) = run(client(), &["audit", "--since", "yesterday"]).await;
+    assert!(!ok);
+    assert!(err.contains("yesterday"), "{err}");
     terminate(served).await;
 }
 

@@ -43,6 +43,7 @@ const RU_FILES: &[(&str, &str)] = &[
         include_str!("../locales/ru/notifications.ftl"),
     ),
     ("careers.ftl", include_str!("../locales/ru/careers.ftl")),
+    ("audit.ftl", include_str!("../locales/ru/audit.ftl")),
 ];
 
 static RU: LazyLock<Catalogue> = LazyLock::new(|| {
@@ -52,6 +53,22 @@ static RU: LazyLock<Catalogue> = LazyLock::new(|| {
 /// The Russian catalogue: the language of the network's people.
 pub fn ru() -> &'static Catalogue {
     &RU
+}
+
+/// `CancelBooking` as `cancel-booking`.
+fn kebab(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A value a message is given.
@@ -134,6 +151,42 @@ impl Catalogue {
         self.bundle
             .format_pattern(pattern, Some(&fluent_args), &mut errors)
             .into_owned()
+    }
+
+    /// What people call the call `method` of the audit trail
+    /// (`/edufed.v1.Booking/CancelBooking`: «Отмена бронирования»), or the
+    /// node's work (`work:agreement lifecycle`); a call without a name
+    /// here is shown as `Service/Method`.
+    pub fn audit_call(&self, method: &str) -> String {
+        if method.is_empty() {
+            return self.text("audit-outside-call");
+        }
+        if let Some(name) = method.strip_prefix("work:") {
+            let key = format!("audit-work-{}", name.replace(' ', "-"));
+            if self.has(&key) {
+                return self.text(&key);
+            }
+            return self.text_with("audit-work", &[("name", Arg::Text(name))]);
+        }
+        let short = method.rsplit_once('.').map_or(method, |(_, m)| m);
+        let key = short.split('/').map(kebab).collect::<Vec<_>>().join("-");
+        let key = format!("audit-call-{key}");
+        if self.has(&key) {
+            self.text(&key)
+        } else {
+            short.to_owned()
+        }
+    }
+
+    /// What people call a kind of record in the audit trail (`booking`:
+    /// «Бронирование»), or the kind itself.
+    pub fn audit_record(&self, kind: &str) -> String {
+        let key = format!("audit-record-{}", kind.replace('_', "-"));
+        if self.has(&key) {
+            self.text(&key)
+        } else {
+            kind.to_owned()
+        }
     }
 
     /// A value's name for people, e.g. «Подготовка к олимпиаде».

@@ -6,16 +6,16 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use edufed_api::{
-    AgreementsService, BookingService, CalendarService, ChangeFeedService, Context,
-    AuditService, DesignationsService, DirectoryService, FederationService, FeedSettings, MentoringService,
+    AgreementsService, AuditService, BookingService, CalendarService, ChangeFeedService, Context,
+    DesignationsService, DirectoryService, FederationService, FeedSettings, MentoringService,
     NotificationsService, ReportsService, RoutesService, TrialsService,
 };
 use edufed_domain::time::Clock;
 use edufed_proto::v1::agreements_server::AgreementsServer;
+use edufed_proto::v1::audit_server::AuditServer;
 use edufed_proto::v1::booking_server::BookingServer;
 use edufed_proto::v1::calendar_server::CalendarServer;
 use edufed_proto::v1::change_feed_server::ChangeFeedServer;
-use edufed_proto::v1::audit_server::AuditServer;
 use edufed_proto::v1::designations_server::DesignationsServer;
 use edufed_proto::v1::directory_server::DirectoryServer;
 use edufed_proto::v1::federation_server::FederationServer;

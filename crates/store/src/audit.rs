@@ -267,7 +267,6 @@ impl Store {
     }
 }
 
-
 /// The organizations a record concerns beside its own, as the trail keeps
 /// them: `,a,b,`, so that one is found with `LIKE '%,a,%'`.
 fn audience_text(orgs: &[OrgId]) -> String {

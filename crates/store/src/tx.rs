@@ -312,7 +312,10 @@ impl WriteTx<'_> {
         let mut audience = change.audience;
         audience.sort();
         audience.dedup();
-        if !matches!(change.kind, EntityKind::ActivitySeats | EntityKind::ResourceBusy) {
+        if !matches!(
+            change.kind,
+            EntityKind::ActivitySeats | EntityKind::ResourceBusy
+        ) {
             self.audit(Written {
                 kind: change.kind.as_str(),
                 record_id: &change.entity_id,

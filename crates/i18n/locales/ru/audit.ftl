@@ -1,0 +1,105 @@
+# The audit trail: what people call the writes it lists.
+
+## A call's name, by its service and method (`/edufed.v1.Booking/CancelBooking`).
+audit-call-agreements-draft-agreement = Черновик соглашения
+audit-call-agreements-update-agreement = Правка соглашения
+audit-call-agreements-propose-agreement = Соглашение направлено сторонам
+audit-call-agreements-sign-agreement = Подпись соглашения
+audit-call-agreements-decline-agreement = Отказ от соглашения
+audit-call-agreements-amend-agreement = Изменение соглашения
+audit-call-agreements-terminate-agreement = Расторжение соглашения
+audit-call-booking-create-resource = Новый ресурс
+audit-call-booking-update-resource = Правка ресурса
+audit-call-booking-set-blackouts = Закрытые дни ресурса
+audit-call-booking-request-booking = Заявка на бронирование
+audit-call-booking-approve-booking = Бронирование одобрено
+audit-call-booking-reject-booking = Бронирование отклонено
+audit-call-booking-cancel-booking = Отмена бронирования
+audit-call-calendar-publish-activity = Публикация мероприятия
+audit-call-calendar-update-activity = Правка мероприятия
+audit-call-calendar-set-activity-status = Статус мероприятия
+audit-call-calendar-cancel-occurrence = Отмена занятия
+audit-call-calendar-move-occurrence = Перенос занятия
+audit-call-calendar-register = Запись группы
+audit-call-calendar-withdraw = Отзыв записи
+audit-call-calendar-change-headcount = Число участников
+audit-call-calendar-record-results = Результаты мероприятия
+audit-call-designations-add-designation = Новый статус организации
+audit-call-designations-change-designation = Правка статуса организации
+audit-call-designations-remove-designation = Снятие статуса организации
+audit-call-directory-create-organization = Новая организация
+audit-call-directory-update-organization = Правка организации
+audit-call-directory-add-member = Новый участник
+audit-call-directory-remove-member = Участник исключён
+audit-call-directory-create-token = Выпуск токена
+audit-call-directory-revoke-token = Отзыв токена
+audit-call-directory-create-sign-in-link = Ссылка для входа
+audit-call-directory-start-session = Вход
+audit-call-directory-end-session = Выход
+audit-call-directory-finish-sign-in = Вход через внешнюю учётную запись
+audit-call-directory-poll-device-sign-in = Вход с устройства
+audit-call-directory-unbind-identity = Отвязка учётной записи
+audit-call-directory-set-sign-in-requirement = Требование ко входу
+audit-call-federation-add-peer = Новый узел-партнёр
+audit-call-federation-remove-peer = Узел-партнёр удалён
+audit-call-federation-subscribe = Подписка на узел
+audit-call-federation-unsubscribe = Отписка от узла
+audit-call-mentoring-create-programme = Новая программа наставничества
+audit-call-mentoring-update-programme = Правка программы наставничества
+audit-call-mentoring-add-pair = Новая пара наставничества
+audit-call-mentoring-start-pair = Пара приступила
+audit-call-mentoring-close-pair = Пара завершила
+audit-call-mentoring-assess-pair = Оценка пары
+audit-call-mentoring-set-teacher-figures = Сведения о педагогах
+audit-call-mentoring-set-growth-consent = Согласие на учёт роста
+audit-call-mentoring-record-growth = Запись о профессиональном росте
+audit-call-mentoring-delete-growth = Удаление записи о росте
+audit-call-reports-set-enrolment = Численность обучающихся
+audit-call-reports-set-target = Целевой показатель
+audit-call-reports-remove-target = Целевой показатель снят
+audit-call-routes-create-route-template = Новый шаблон маршрута
+audit-call-routes-revise-route-template = Правка шаблона маршрута
+audit-call-routes-copy-route-template = Копия шаблона маршрута
+audit-call-routes-assign-route = Маршрут назначен
+audit-call-routes-enrol-route = Запись по маршруту
+audit-call-routes-follow-route-item = Отметка по маршруту
+audit-call-routes-conclude-route = Маршрут завершён
+audit-call-routes-cancel-route = Маршрут отменён
+audit-call-trials-create-trial = Новая профессиональная проба
+audit-call-trials-revise-trial = Правка профессиональной пробы
+audit-call-trials-submit-trial = Проба отправлена на рассмотрение
+audit-call-trials-review-trial = Рассмотрение пробы
+audit-call-trials-withdraw-trial = Проба отозвана
+
+## The node's own work.
+audit-work = Работа узла: { $name }
+audit-work-agreement-lifecycle = Работа узла: сроки соглашений
+audit-forward = Передано на узел { $node }
+audit-outside-call = Вне запроса
+
+## The kinds of record.
+audit-record-organization = Организация
+audit-record-person = Человек
+audit-record-membership = Членство
+audit-record-api-token = Токен
+audit-record-activity = Мероприятие
+audit-record-registration = Запись группы
+audit-record-resource = Ресурс
+audit-record-booking = Бронирование
+audit-record-agreement = Соглашение
+audit-record-peer = Узел-партнёр
+audit-record-mentoring-programme = Программа наставничества
+audit-record-mentoring-pair = Пара наставничества
+audit-record-trial = Профессиональная проба
+audit-record-designation = Статус организации
+audit-record-route-template = Шаблон маршрута
+audit-record-route = Маршрут
+audit-record-growth-record = Запись о росте
+audit-record-growth-consent = Согласие на учёт роста
+audit-record-teacher-figures = Сведения о педагогах
+audit-record-enrolment = Численность обучающихся
+
+## What a write did.
+audit-operation-upsert = Создание или изменение
+audit-operation-delete = Удаление
+audit-operation-forward = Передано на узел записи
