@@ -38,6 +38,7 @@ both_backends!(
         .await;
         let deputy = person(&hub, "gym24", pb::Role::Coordinator, "Завуч гимназии").await;
         let neighbour = person(&hub, "lyceum7", pb::Role::Teacher, "Учитель лицея").await;
+        let director = person(&hub, "gym24", pb::Role::Admin, "Директор гимназии").await;
 
         full_mesh(&[&university, &hub]).await;
         let mut course = edufed_tests::public_course("Олимпиадная физика", 5);
@@ -97,6 +98,7 @@ both_backends!(
             "school_registers",
             json!({
                 "link": sign_in_link(&hub, &deputy).await,
+                "director": sign_in_link(&hub, &director).await,
                 "course": course.id,
             }),
         )

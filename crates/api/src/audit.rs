@@ -62,7 +62,7 @@ impl AuditService {
             if raw.chars().count() > MAX_KEY {
                 return Err(FieldError::new(
                     field,
-                    format!("must be at most {MAX_KEY} characters"),
+                    format!("is longer than {MAX_KEY} characters"),
                 ));
             }
             Ok((!raw.is_empty()).then(|| raw.to_owned()))

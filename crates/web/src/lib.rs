@@ -64,6 +64,7 @@ impl Console {
             .merge(pages::calendar::routes())
             .merge(pages::activity::routes())
             .merge(pages::reports::routes())
+            .merge(pages::audit::routes())
             .merge(pages::node::routes())
             .merge(pages::publish::routes())
             .merge(pages::booking::routes())

@@ -22,6 +22,7 @@ pub(crate) enum Section {
     Careers,
     Reports,
     Node,
+    Audit,
     None,
 }
 
@@ -39,6 +40,8 @@ pub(crate) struct Layout {
     /// Whether the visitor belongs to an organization here (so sees the
     /// resources and agreements sections).
     pub(crate) member: bool,
+    /// Whether the visitor reads an audit trail (an admin, the operator).
+    pub(crate) auditor: bool,
 }
 
 impl Layout {
@@ -71,6 +74,8 @@ impl Layout {
                 .clone()
                 .map(|why| format!("{} {why}", ru().text("notice-session-lost"))),
             member: !visitor.memberships().is_empty(),
+            auditor: visitor.may_on_node(edufed_domain::policy::Action::ReadAuditTrail)
+                || visitor.may_somewhere(edufed_domain::policy::Action::ReadAuditTrail),
         }
     }
 
@@ -84,6 +89,7 @@ impl Layout {
             csrf: String::new(),
             notice: None,
             member: false,
+            auditor: false,
         }
     }
 
@@ -105,6 +111,7 @@ impl Layout {
             Section::Careers => "careers",
             Section::Reports => "reports",
             Section::Node => "node",
+            Section::Audit => "audit",
             Section::None => "",
         };
         name == section
@@ -176,6 +183,7 @@ fn bare_layout(title: &str) -> Layout {
         csrf: String::new(),
         notice: None,
         member: false,
+        auditor: false,
     }
 }
 

@@ -73,5 +73,36 @@ export async function run({ setting, signIn, check, text, accessible }) {
   await page.waitForURL(/\/activities\/[^?]+$/);
   await untilShown(page, "#registrations", "Отозвана");
   states.push("withdrawn");
-  return { states };
+
+  // The school's director reads the audit trail: the deputy's writes, made
+  // in the console and sent on to the university, newest first.
+  const director = await signIn(setting.director);
+  await director.getByRole("link", { name: "Журнал" }).click();
+  await director.waitForURL(/\/audit/);
+  await accessible(director, "the audit trail");
+  const rows = director.locator("table.audit tbody tr");
+  const trail = [];
+  for (let i = 0; i < await rows.count(); i++) {
+    const row = (await rows.nth(i).innerText()).replace(/\s+/g, " ");
+    if (row.includes("Завуч гимназии")) trail.push(row);
+  }
+  check(trail.length === 3, `register, change, withdraw: ${trail.join(" | ")}`);
+  check(trail[0].includes("Отзыв записи") && trail[1].includes("Число участников")
+    && trail[2].includes("Запись группы"), `newest first: ${trail.join(" | ")}`);
+  for (const row of trail) {
+    check(row.includes("Завуч гимназии") && row.includes("Консоль") && row.includes("передано на узел")
+      && row.includes("127.0.0.1"), `who, how, where to and from where: ${row}`);
+  }
+  // One person's actions, by their name.
+  await director.getByRole("link", { name: "Завуч гимназии" }).first().click();
+  await director.waitForURL(/person=/);
+  check((await text(director)).includes("Действия: Завуч гимназии"), "the person's actions are titled by name");
+  // A span that ends before it starts is refused beside the field, in Russian.
+  await director.getByLabel("С", { exact: true }).fill("2026-12-07");
+  await director.getByLabel("По", { exact: true }).fill("2026-12-01");
+  await director.getByRole("button", { name: "Показать" }).click();
+  const untilError = director.locator("#until-error");
+  check(await untilError.isVisible(), "the bad span is shown beside «По»");
+  check((await untilError.innerText()).includes("позже"), `in Russian: ${await untilError.innerText()}`);
+  return { states, trail };
 }

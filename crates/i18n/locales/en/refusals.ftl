@@ -174,6 +174,7 @@ refusal-audience = name at least one group
 refusal-capacity = must be 1 to { $max } seats
 refusal-quota = each quota is 1 seat to the capacity
 refusal-closes-after-opens = must be after opens_at
+refusal-until-after-since = must be after since
 refusal-online-url = must be an http(s) URL
 refusal-not-an-occurrence = is not an occurrence of this activity
 refusal-agreement-not-here = agreement { $agreement } is not on this node

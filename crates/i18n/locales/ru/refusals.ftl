@@ -176,6 +176,7 @@ refusal-capacity = от 1 до { $max } { $max ->
 }
 refusal-quota = каждая квота — от 1 места до вместимости
 refusal-closes-after-opens = должно быть позже начала записи
+refusal-until-after-since = должно быть позже начала отбора
 refusal-online-url = должно быть адресом http или https
 refusal-not-an-occurrence = в расписании мероприятия нет такого занятия
 refusal-agreement-not-here = договор { $agreement } не найден на этом узле

@@ -3,6 +3,7 @@
 pub(crate) mod account;
 pub(crate) mod activity;
 pub(crate) mod agreements;
+pub(crate) mod audit;
 pub(crate) mod booking;
 pub(crate) mod calendar;
 pub(crate) mod careers;

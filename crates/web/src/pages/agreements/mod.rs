@@ -250,6 +250,7 @@ pub(crate) fn turned_away(
         csrf: String::new(),
         notice: None,
         member: false,
+        auditor: false,
     };
     crate::page::render_with(
         code,
