@@ -12,6 +12,8 @@ CREATE TABLE audit_log (
     also_org_id  TEXT,
     audience     TEXT NOT NULL,
     actor        TEXT NOT NULL,
+    -- The name of a person a peer node acted for, as it sent it.
+    acting_name  TEXT,
     credential   TEXT,
     via_node     TEXT,
     forwarded_to TEXT,

@@ -647,6 +647,7 @@ both_backends!(
             person: "per_rector".into(),
             org: edufed_domain::ids::OrgId::from_stored(org.to_owned()),
             role: edufed_domain::directory::Role::Admin,
+            name: String::new(),
         };
         let day_after = day.succ_opt().unwrap();
         let elsewhere = pb::RequestBookingRequest {

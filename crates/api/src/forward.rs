@@ -21,7 +21,8 @@ use edufed_domain::ids::{OrgId, PersonId};
 use edufed_domain::policy::{Action, Credential, Principal, Target, authorize};
 use edufed_domain::{ErrorCode, FieldError, ServiceError};
 use edufed_federation::forward::{
-    ACTING_ORG_HEADER, ACTING_PERSON_HEADER, ACTING_ROLE_HEADER, idempotency_key,
+    ACTING_NAME_HEADER, ACTING_ORG_HEADER, ACTING_PERSON_HEADER, ACTING_ROLE_HEADER,
+    idempotency_key,
 };
 use edufed_federation::{Acting, PeerTls};
 use edufed_proto::v1 as pb;
@@ -50,6 +51,8 @@ pub struct Incoming {
     pub key: String,
     /// The person it acts for, as this node names them.
     pub person: String,
+    /// Their name as the forwarding node sent it, for the audit trail.
+    pub name: Option<String>,
 }
 
 /// Whose the call is: the organization it acts for.
@@ -385,10 +388,17 @@ async fn send_home<Q: Forwardable>(
     let role = caller
         .role_in(&org)
         .ok_or_else(|| Refusal::NoRole(org.clone()))?;
+    // The name travels for the home node's audit trail; a person the
+    // store cannot read here goes without one.
+    let name = match ctx.store.get_person(&caller.person_id).await {
+        Ok((person, _)) => person.display_name,
+        Err(_) => String::new(),
+    };
     let acting = Acting {
         person: caller.person_id.to_string(),
         org: org.clone(),
         role,
+        name,
     };
     let key = idempotency_key(request.metadata())?;
     tracing::info!(%home, %org, %key, method = Q::PATH, "call forwarded to the record's home node");
@@ -484,8 +494,22 @@ pub async fn acting_principal(
         node_id: peer.node_id.clone(),
         key: key.to_owned(),
         person: principal.person_id.to_string(),
+        name: acting_name(headers),
     };
     Ok(Some((principal, incoming)))
+}
+
+/// The acting person's name a peer sent: a line of text of at most 200
+/// characters, or nothing (the name only labels the audit trail, so one
+/// that does not read is left out rather than refused).
+fn acting_name(headers: &HeaderMap) -> Option<String> {
+    use base64::Engine as _;
+    let raw = headers.get(ACTING_NAME_HEADER)?.to_str().ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(raw.trim_end_matches('='))
+        .ok()?;
+    let name = String::from_utf8(bytes).ok()?;
+    edufed_domain::text::line(ACTING_NAME_HEADER, &name, 200).ok()
 }
 
 #[cfg(test)]

@@ -29,6 +29,9 @@ pub struct CallOrigin {
     pub credential: Option<Credential>,
     /// The client's network address.
     pub address: Option<String>,
+    /// The name of the person a peer acts for, as the peer sent it: this
+    /// node does not keep the person.
+    pub acting_name: Option<String>,
 }
 
 impl CallOrigin {
@@ -38,6 +41,7 @@ impl CallOrigin {
             method: method.into(),
             credential: None,
             address,
+            acting_name: None,
         }
     }
 

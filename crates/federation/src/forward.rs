@@ -32,6 +32,10 @@ pub const ACTING_PERSON_HEADER: &str = "x-edufed-acting-person";
 pub const ACTING_ORG_HEADER: &str = "x-edufed-acting-org";
 /// The header with the person's role in that organization.
 pub const ACTING_ROLE_HEADER: &str = "x-edufed-acting-role";
+/// The header with the person's name as the forwarding node knows it
+/// (UTF-8, base64 as gRPC's binary headers are), for the home node's audit
+/// trail; optional.
+pub const ACTING_NAME_HEADER: &str = "x-edufed-acting-name-bin";
 
 /// How many times a forward is tried when the home node cannot be reached.
 const ATTEMPTS: u32 = 2;
@@ -48,6 +52,8 @@ pub struct Acting {
     pub org: OrgId,
     /// Their role in it.
     pub role: Role,
+    /// Their name, for the home node's audit trail; empty if unknown.
+    pub name: String,
 }
 
 /// Why a forwarded write did not reach its home node's decision.
@@ -267,6 +273,12 @@ impl Forwarder {
         metadata.insert(ACTING_PERSON_HEADER, header(&acting.person)?);
         metadata.insert(ACTING_ORG_HEADER, header(acting.org.as_str())?);
         metadata.insert(ACTING_ROLE_HEADER, header(acting.role.as_str())?);
+        if !acting.name.is_empty() {
+            metadata.insert_bin(
+                ACTING_NAME_HEADER,
+                tonic::metadata::MetadataValue::from_bytes(acting.name.as_bytes()),
+            );
+        }
         metadata.insert(IDEMPOTENCY_HEADER, header(key)?);
         Ok(request)
     }

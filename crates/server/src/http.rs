@@ -286,6 +286,7 @@ async fn edge_layer(State(edge): State<Edge>, mut request: Request, next: Next) 
                                 tracing::Span::current()
                                     .record("person", principal.person_id.as_str());
                                 origin.credential = Some(principal.credential.clone());
+                                origin.acting_name = incoming.name.clone();
                                 request.extensions_mut().insert(principal);
                                 request.extensions_mut().insert(incoming);
                             }

@@ -72,7 +72,8 @@ impl<'a> Written<'a> {
 }
 
 const COLUMNS: &str = "id, at, method, entity_kind, entity_id, version, operation, org_id, \
-                       also_org_id, audience, actor, credential, via_node, forwarded_to, address";
+                       also_org_id, audience, actor, acting_name, credential, via_node, \
+                       forwarded_to, address";
 
 impl WriteTx<'_> {
     /// Records `written` in the trail, with the call it came in.
@@ -81,7 +82,7 @@ impl WriteTx<'_> {
         let now = self.now();
         sqlx::query(&format!(
             "INSERT INTO audit_log ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         ))
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(micros(now))
@@ -94,6 +95,7 @@ impl WriteTx<'_> {
         .bind(written.also_org_id.map(ToString::to_string))
         .bind(audience_text(written.audience))
         .bind(written.actor.as_string())
+        .bind(origin.acting_name.clone())
         .bind(origin.credential_text())
         .bind(origin.via_node().map(str::to_owned))
         .bind(written.forwarded_to.map(str::to_owned))
@@ -184,12 +186,12 @@ impl Store {
     ) -> Result<Page<AuditEntry>, StorageError> {
         let columns = COLUMNS
             .split(", ")
-            .filter(|c| *c != "audience")
+            .filter(|c| !["audience", "acting_name"].contains(c))
             .map(|c| format!("a.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
         let mut sql = QueryText::new(format!(
-            "SELECT {columns}, p.display_name AS actor_name \
+            "SELECT {columns}, COALESCE(p.display_name, a.acting_name) AS actor_name \
              FROM audit_log a LEFT JOIN people p ON p.id = a.actor WHERE 1 = 1"
         ));
         if let Some(scope) = &query.scope {

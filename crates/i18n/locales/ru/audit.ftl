@@ -134,3 +134,4 @@ audit-how-session = Консоль
 audit-how-peer = Узел-партнёр
 audit-via = через узел { $node }
 audit-forwarded = передано на узел { $node }
+audit-peer-person = Сотрудник узла-партнёра

@@ -276,7 +276,8 @@ fn row(e: &pb::AuditEntry, zone: Tz) -> Row {
     let who = match (e.actor.as_str(), e.actor_name.is_empty()) {
         ("node", _) => t("audit-the-node"),
         (_, false) => e.actor_name.clone(),
-        (actor, true) => actor.split('@').next().map_or_else(String::new, short),
+        (_, true) if !e.via_node.is_empty() => t("audit-peer-person"),
+        (actor, true) => short(actor),
     };
     let how = match e.credential.split_once(':') {
         Some(("token", _)) => t("audit-how-token"),
@@ -287,7 +288,8 @@ fn row(e: &pb::AuditEntry, zone: Tz) -> Row {
     Row {
         when: instant(e.at.as_ref()).map_or_else(String::new, |at| ru().short_instant(at, zone)),
         who,
-        person: if e.actor == "node" {
+        // A peer's person is not one of this node's: no page of theirs.
+        person: if e.actor == "node" || !e.via_node.is_empty() {
             String::new()
         } else {
             e.actor.clone()
