@@ -11,6 +11,7 @@ mod database;
 mod datadir;
 mod http;
 mod ics;
+mod leader;
 mod limits;
 mod metrics;
 mod node;
@@ -22,6 +23,7 @@ mod workers;
 
 pub use config::{OidcIssuer, Overrides, Settings};
 pub use datadir::{KEY_FILE, OPERATOR_TOKEN_FILE};
+pub use leader::LEASE;
 pub use node::Node;
 pub use startup::{
     InitReport, SELF_SIGNED_CERT_FILE, SELF_SIGNED_KEY_FILE, initialize, self_signed_certificate,

@@ -65,6 +65,8 @@ pub(crate) struct Metrics {
     connections_refused: Family<ReasonLabels, Counter>,
     connections_closed_idle: Counter,
     database_up: Gauge,
+    leader: Gauge,
+    leader_term: Gauge,
     rate_limited: Family<KindLabels, Counter>,
     rate_limits: Family<LimitLabels, Gauge>,
 }
@@ -195,6 +197,18 @@ impl Metrics {
             "Whether the database answered the node's last check (1) or not (0)",
             database_up.clone(),
         );
+        let leader = Gauge::default();
+        registry.register(
+            "edufed_leader",
+            "Whether this replica does the node's background work now (1) or another does (0)",
+            leader.clone(),
+        );
+        let leader_term = Gauge::default();
+        registry.register(
+            "edufed_leader_term",
+            "The term of the background work's lease this replica last held",
+            leader_term.clone(),
+        );
         let rate_limited = Family::<KindLabels, Counter>::default();
         registry.register(
             "edufed_rate_limited",
@@ -217,6 +231,8 @@ impl Metrics {
             connections_refused,
             connections_closed_idle,
             database_up,
+            leader,
+            leader_term,
             sign_ins,
             notifications,
             known: known_methods(),
@@ -310,6 +326,15 @@ impl Metrics {
     /// Whether the database answers.
     pub(crate) fn set_database_up(&self, up: bool) {
         self.database_up.set(i64::from(up));
+    }
+
+    /// Whether this replica leads the background work, and in which term.
+    pub(crate) fn set_leader(&self, term: Option<u64>) {
+        self.leader.set(i64::from(term.is_some()));
+        if let Some(term) = term {
+            self.leader_term
+                .set(i64::try_from(term).unwrap_or(i64::MAX));
+        }
     }
 
     /// Sets the outbox gauges from its counts now.

@@ -313,27 +313,56 @@ impl Node {
             async move {
                 let workers = Workers::new(shutdown.clone());
                 workers.spawn(database_monitor);
-                workers.spawn(Compactor::new(store.clone(), retention, audit_retention));
-                workers.spawn(edufed_federation::sync::Supervisor::new(
-                    store.clone(),
-                    identity,
-                    peer_tls,
-                    workers.clone(),
-                ));
-                workers.spawn(AgreementLifecycle::new(store.clone(), agreement_check));
-                workers.spawn(edufed_notify::Notifier::new(
-                    store.clone(),
-                    wake_sender.clone(),
-                ));
-                workers.spawn(edufed_notify::Reminders::new(
-                    store.clone(),
-                    reminder_days,
-                    expiring_days,
-                    wake_sender,
-                ));
+                // The work done once for the node: on one replica at a time
+                // where replicas share the database (leader.rs).
+                let background: crate::leader::Start = Box::new({
+                    let store = store.clone();
+                    move |w: &Workers| {
+                        w.spawn(Compactor::new(store.clone(), retention, audit_retention));
+                        w.spawn(edufed_federation::sync::Supervisor::new(
+                            store.clone(),
+                            identity.clone(),
+                            peer_tls.clone(),
+                            w.clone(),
+                        ));
+                        w.spawn(AgreementLifecycle::new(store.clone(), agreement_check));
+                        w.spawn(edufed_notify::Notifier::new(
+                            store.clone(),
+                            wake_sender.clone(),
+                        ));
+                        w.spawn(edufed_notify::Reminders::new(
+                            store.clone(),
+                            reminder_days.clone(),
+                            expiring_days.clone(),
+                            wake_sender.clone(),
+                        ));
+                    }
+                });
+                // Every replica sends what the outbox holds (each message
+                // claimed by one) and wakes its own Watch streams.
                 workers.spawn(sender);
+                // Unique even where replicas share an address and a pid
+                // (containers): the process's own random hash keys.
+                let holder = format!(
+                    "{addr} pid {} #{:08x}",
+                    std::process::id(),
+                    std::hash::BuildHasher::hash_one(
+                        &std::collections::hash_map::RandomState::new(),
+                        0u8
+                    ) & 0xffff_ffff
+                );
                 if store.has_other_writers() {
                     workers.spawn(LogPoller::new(store.clone()));
+                    workers.spawn(crate::leader::Leader::new(
+                        store.clone(),
+                        holder.clone(),
+                        metrics.clone(),
+                        workers.clone(),
+                        background,
+                    ));
+                } else {
+                    background(&workers);
+                    metrics.set_leader(Some(1));
                 }
                 // Limiters forget callers not seen for a while.
                 let tidy = {
@@ -372,6 +401,9 @@ impl Node {
                     tidy
                 );
                 workers.join().await;
+                if store.has_other_writers() {
+                    crate::leader::release(&store, &holder).await;
+                }
                 if tokio::time::timeout(grace, store.close()).await.is_err() {
                     tracing::warn!("database connections still busy after the grace period");
                 }

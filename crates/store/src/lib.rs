@@ -15,6 +15,7 @@ mod db;
 pub mod directory;
 mod error;
 pub mod federation;
+pub mod lease;
 pub mod mentoring;
 mod meta;
 pub mod notify;

@@ -4,6 +4,7 @@
 //! counting and logging errors, and stopping when the node stops.
 
 use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rand::Rng as _;
@@ -104,6 +105,8 @@ pub async fn run<W: Worker>(mut worker: W, must_exit: CancellationToken) {
 pub struct Workers {
     tracker: TaskTracker,
     must_exit: CancellationToken,
+    /// Groups started with [`Workers::child`], joined with these.
+    children: Arc<Mutex<Vec<Workers>>>,
 }
 
 impl Workers {
@@ -112,7 +115,24 @@ impl Workers {
         Self {
             tracker: TaskTracker::new(),
             must_exit,
+            children: Arc::default(),
         }
+    }
+
+    /// A group of workers that stops with these, or on its own with
+    /// [`Workers::stop`]; [`Workers::join`] of these waits for it too.
+    pub fn child(&self) -> Workers {
+        let child = Workers::new(self.must_exit.child_token());
+        let mut children = self.children.lock().unwrap_or_else(PoisonError::into_inner);
+        children.retain(|c| !(c.tracker.is_closed() && c.tracker.is_empty()));
+        children.push(child.clone());
+        child
+    }
+
+    /// Tells these workers (and their children) to stop; [`Workers::join`]
+    /// waits until they have.
+    pub fn stop(&self) {
+        self.must_exit.cancel();
     }
 
     /// Starts `worker` on its own task. Aborting the handle stops it at
@@ -126,6 +146,15 @@ impl Workers {
     pub async fn join(&self) {
         self.tracker.close();
         self.tracker.wait().await;
+        let children: Vec<Workers> = self
+            .children
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+            .collect();
+        for child in children {
+            Box::pin(child.join()).await;
+        }
     }
 }
 
