@@ -382,10 +382,15 @@ async fn ordered_tables(
              WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_schema = current_schema()",
         ),
     };
-    let tables: Vec<String> = sqlx::query_scalar(tables_sql)
+    let tables: Vec<String> = sqlx::query_scalar::<_, String>(tables_sql)
         .fetch_all(&mut *conn)
         .await
-        .map_err(storage)?;
+        .map_err(storage)?
+        .into_iter()
+        // Which replica does the background work is the running node's
+        // business: a restored node takes the lease afresh.
+        .filter(|t| t != "leases")
+        .collect();
     let keys: Vec<(String, String)> = sqlx::query_as(keys_sql)
         .fetch_all(&mut *conn)
         .await
