@@ -148,6 +148,13 @@ impl Connection {
         )
     }
 
+    pub fn privacy(&self) -> edufed_proto::v1::privacy_client::PrivacyClient<Authed> {
+        edufed_proto::v1::privacy_client::PrivacyClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer.clone(),
+        )
+    }
+
     pub fn audit(&self) -> edufed_proto::v1::audit_client::AuditClient<Authed> {
         edufed_proto::v1::audit_client::AuditClient::with_interceptor(
             self.channel.clone(),

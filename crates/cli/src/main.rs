@@ -20,6 +20,7 @@ mod notify;
 mod oidc;
 mod output;
 mod peer;
+mod privacy;
 mod registration;
 mod report;
 mod resource;
@@ -168,6 +169,10 @@ enum Command {
     /// The audit trail: who wrote which record, when, how and from where
     /// (an organization's admins for its records; the operator for all).
     Audit(audit::AuditArgs),
+    /// Personal data: the register of what the node keeps, and a person's
+    /// erasure on request.
+    #[command(subcommand)]
+    Privacy(privacy::PrivacyCommand),
     /// Peer nodes, pinned by the fingerprint of their key (operator only).
     #[command(subcommand)]
     Peer(peer::PeerCommand),
@@ -331,6 +336,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(args) => {
             let conn = Connection::open(&cli.client).await?;
             audit::audit(conn, args, cli.client.output).await
+        }
+        Command::Privacy(command) => {
+            let conn = Connection::open(&cli.client).await?;
+            privacy::privacy(conn, command, cli.client.output).await
         }
         Command::Peer(command) => {
             let conn = Connection::open(&cli.client).await?;

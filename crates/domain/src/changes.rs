@@ -56,6 +56,10 @@ string_enum!(
         RouteTemplate = "route_template",
         /// A route assigned to a school's cohort; never shared.
         Route = "route",
+        /// A person's data erased on their request: a tombstone, shared
+        /// with every peer, so that what they hold of the person goes too.
+        /// The payload names the person's id only.
+        Erasure = "erasure",
     }
 );
 

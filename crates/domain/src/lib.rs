@@ -19,6 +19,7 @@ pub mod mentoring;
 pub mod notify;
 pub mod page;
 pub mod policy;
+pub mod privacy;
 pub mod report;
 pub mod routes;
 pub mod session;

@@ -134,6 +134,10 @@ pub enum Action {
     /// Read the audit trail of the organization's records: who wrote
     /// what, when and from where.
     ReadAuditTrail,
+    /// Erase a person's personal data on their request: an admin of every
+    /// organization they belong to, or the operator; never the person
+    /// alone.
+    ErasePersonalData,
 }
 
 impl Action {
@@ -175,6 +179,7 @@ impl Action {
             Action::ManageRoutes => "compose and assign the organization's learning routes",
             Action::ViewRoutes => "see the organization's learning routes",
             Action::ReadAuditTrail => "read the organization's audit trail",
+            Action::ErasePersonalData => "erase this person's personal data",
         }
     }
 }
@@ -289,7 +294,8 @@ pub fn role_permits(role: Option<Role>, action: Action) -> bool {
             | ViewAllRecords
             | ManageNotifications
             | OperateNotifications
-            | ConsentToGrowthRecords,
+            | ConsentToGrowthRecords
+            | ErasePersonalData,
             _,
         ) => false,
         // A teacher's own growth is the person rule's (`Target::Growth`).
@@ -512,10 +518,13 @@ pub fn authorize(principal: &Principal, action: Action, target: Target<'_>) -> R
             operator,
             organizations,
         } => {
-            if !matches!(action, Action::ManageTokens | Action::ManageNotifications) {
+            if !matches!(
+                action,
+                Action::ManageTokens | Action::ManageNotifications | Action::ErasePersonalData
+            ) {
                 return Err(Denied(format!("you may not {}", action.describe())));
             }
-            if *id == principal.person_id {
+            if *id == principal.person_id && action != Action::ErasePersonalData {
                 return Ok(());
             }
             let admin_of_all = !organizations.is_empty()

@@ -590,6 +590,7 @@ fn check_policy(org: &OrgId, failures: &mut Vec<String>) {
         ManageRoutes,
         ViewRoutes,
         ReadAuditTrail,
+        ErasePersonalData,
     ];
     let principal = |role: Option<Role>| Principal {
         person_id: PersonId::generate(),

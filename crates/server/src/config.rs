@@ -37,6 +37,9 @@ pub struct Settings {
     pub changelog_retention_days: u32,
     /// How long the audit trail keeps entries, in days.
     pub audit_retention_days: u32,
+    /// How long people's names stay on activities and registrations that
+    /// are over, in days, before the role replaces them.
+    pub personal_data_retention_days: u32,
     /// Database connections in the pool.
     pub max_connections: u32,
     /// Watch streams open at once; a quarter of them is kept for peers and
@@ -156,6 +159,7 @@ impl Default for Settings {
             shutdown_grace_secs: 10,
             changelog_retention_days: 90,
             audit_retention_days: edufed_domain::audit::DEFAULT_RETENTION_DAYS,
+            personal_data_retention_days: edufed_domain::privacy::DEFAULT_RETENTION_DAYS,
             max_connections: 16,
             max_watch_streams: 1024,
             max_watch_streams_per_person: 32,
@@ -234,6 +238,7 @@ pub const ENV_KEYS: &[&str] = &[
     "shutdown_grace_secs",
     "changelog_retention_days",
     "audit_retention_days",
+    "personal_data_retention_days",
     "max_connections",
     "max_watch_streams",
     "max_watch_streams_per_person",
@@ -409,6 +414,9 @@ impl Settings {
         }
         if !(1..=36_500).contains(&self.audit_retention_days) {
             bail!("audit_retention_days must be between 1 and 36500");
+        }
+        if !(1..=36_500).contains(&self.personal_data_retention_days) {
+            bail!("personal_data_retention_days must be between 1 and 36500");
         }
         if self.node_name.trim().is_empty() || self.node_name.chars().count() > 200 {
             bail!("node_name must be 1 to 200 characters");

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use edufed_api::{
     AgreementsService, AuditService, BookingService, CalendarService, ChangeFeedService, Context,
     DesignationsService, DirectoryService, FederationService, FeedSettings, MentoringService,
-    NotificationsService, ReportsService, RoutesService, TrialsService,
+    NotificationsService, PrivacyService, ReportsService, RoutesService, TrialsService,
 };
 use edufed_domain::time::Clock;
 use edufed_proto::v1::agreements_server::AgreementsServer;
@@ -21,6 +21,7 @@ use edufed_proto::v1::directory_server::DirectoryServer;
 use edufed_proto::v1::federation_server::FederationServer;
 use edufed_proto::v1::mentoring_server::MentoringServer;
 use edufed_proto::v1::notifications_server::NotificationsServer;
+use edufed_proto::v1::privacy_server::PrivacyServer;
 use edufed_proto::v1::reports_server::ReportsServer;
 use edufed_proto::v1::routes_server::RoutesServer;
 use edufed_proto::v1::trials_server::TrialsServer;
@@ -194,6 +195,14 @@ impl Node {
         let designations = server!(DesignationsServer, DesignationsService::new(ctx.clone()));
         let routes = server!(RoutesServer, RoutesService::new(ctx.clone()));
         let audit = server!(AuditServer, AuditService::new(ctx.clone()));
+        let privacy = server!(
+            PrivacyServer,
+            PrivacyService::new(
+                ctx.clone(),
+                settings.personal_data_retention_days,
+                settings.audit_retention_days,
+            )
+        );
         let federation = server!(
             FederationServer,
             FederationService::new(
@@ -218,6 +227,7 @@ impl Node {
                 <DesignationsServer<DesignationsService> as NamedService>::NAME,
                 <RoutesServer<RoutesService> as NamedService>::NAME,
                 <AuditServer<AuditService> as NamedService>::NAME,
+                <PrivacyServer<PrivacyService> as NamedService>::NAME,
                 <ReportsServer<ReportsService> as NamedService>::NAME,
                 <NotificationsServer<NotificationsService> as NamedService>::NAME,
                 <CalendarServer<CalendarService> as NamedService>::NAME,
@@ -260,6 +270,7 @@ impl Node {
             .add_service(designations)
             .add_service(routes)
             .add_service(audit)
+            .add_service(privacy)
             .add_service(federation)
             .add_service(reports_server)
             .add_service(notifications)
@@ -305,6 +316,8 @@ impl Node {
         let expiring_days = settings.agreement_expiring_days.clone();
         let retention = chrono::Duration::days(i64::from(settings.changelog_retention_days));
         let audit_retention = chrono::Duration::days(i64::from(settings.audit_retention_days));
+        let names_retention =
+            chrono::Duration::days(i64::from(settings.personal_data_retention_days));
         let grace = Duration::from_secs(settings.shutdown_grace_secs);
         let agreement_check = Duration::from_secs(settings.agreement_check_secs);
         let task = tokio::spawn({
@@ -326,6 +339,10 @@ impl Node {
                             w.clone(),
                         ));
                         w.spawn(AgreementLifecycle::new(store.clone(), agreement_check));
+                        w.spawn(crate::workers::PersonalDataRetention::new(
+                            store.clone(),
+                            names_retention,
+                        ));
                         w.spawn(edufed_notify::Notifier::new(
                             store.clone(),
                             wake_sender.clone(),

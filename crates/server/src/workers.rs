@@ -158,3 +158,47 @@ impl Worker for Compactor {
         WorkerState::Busy
     }
 }
+
+/// How often names past their retention are looked for.
+const RETENTION_INTERVAL: Duration = Duration::from_secs(6 * 3600);
+
+/// Replaces by the role the names on activities (and their registrations)
+/// that ended longer ago than the retention, by the store's clock.
+pub(crate) struct PersonalDataRetention {
+    store: Store,
+    retention: chrono::Duration,
+    tick: Interval,
+}
+
+impl PersonalDataRetention {
+    pub(crate) fn new(store: Store, retention: chrono::Duration) -> Self {
+        Self {
+            store,
+            retention,
+            tick: ticks(RETENTION_INTERVAL, MissedTickBehavior::Delay),
+        }
+    }
+}
+
+impl Worker for PersonalDataRetention {
+    fn name(&self) -> String {
+        "personal data retention".into()
+    }
+
+    async fn work(&mut self, _must_exit: &CancellationToken) -> anyhow::Result<WorkerState> {
+        let origin = edufed_domain::audit::CallOrigin::work(self.name());
+        let before = self.store.clock().now() - self.retention;
+        let changed = edufed_store::audit::within(origin, self.store.expire_personal_data(before))
+            .await
+            .context("personal data retention failed")?;
+        if changed > 0 {
+            tracing::info!(changed, "names past their retention replaced by the role");
+        }
+        Ok(WorkerState::Idle)
+    }
+
+    async fn wait_for_work(&mut self) -> WorkerState {
+        self.tick.tick().await;
+        WorkerState::Busy
+    }
+}

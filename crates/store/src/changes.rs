@@ -91,12 +91,14 @@ impl Store {
              FROM change_log WHERE seq > $1",
         );
         let mut next = 2;
-        if !filter.kinds.is_empty() {
-            sql += &format!(
-                " AND entity_kind IN ({})",
-                placeholders(next, filter.kinds.len())
-            );
-            next += filter.kinds.len();
+        // A person's erasure reaches every reader, whatever kinds it reads.
+        let mut kinds = filter.kinds.clone();
+        if !kinds.is_empty() && !kinds.contains(&EntityKind::Erasure) {
+            kinds.push(EntityKind::Erasure);
+        }
+        if !kinds.is_empty() {
+            sql += &format!(" AND entity_kind IN ({})", placeholders(next, kinds.len()));
+            next += kinds.len();
         }
         if let Some(orgs) = &filter.organizations {
             if orgs.is_empty() {
@@ -112,7 +114,7 @@ impl Store {
         }
         sql += &format!(" ORDER BY seq LIMIT ${next}");
         let mut query = sqlx::query_as::<_, EntryRow>(&sql).bind(signed(after));
-        for kind in &filter.kinds {
+        for kind in &kinds {
             query = query.bind(kind.as_str());
         }
         for org in filter.organizations.iter().flatten() {

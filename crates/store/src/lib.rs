@@ -19,6 +19,7 @@ pub mod lease;
 pub mod mentoring;
 mod meta;
 pub mod notify;
+pub mod privacy;
 pub mod report;
 pub mod routes;
 mod sql;

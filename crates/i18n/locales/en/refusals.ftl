@@ -501,6 +501,7 @@ refusal-action-manage-designations = state the organization's designations
 refusal-action-manage-routes = compose and assign the organization's learning routes
 refusal-action-view-routes = see the organization's learning routes
 refusal-action-read-audit-trail = read the organization's audit trail
+refusal-action-erase-personal-data = erase this person's personal data
 refusal-designation-not-found = designation { $designation } not found
 refusal-designation-version = designation { $designation } is at version { $actual }, not the expected { $expected }
 refusal-designation-direction = names the resource centre's direction

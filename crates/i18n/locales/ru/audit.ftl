@@ -54,6 +54,7 @@ audit-call-mentoring-set-teacher-figures = Сведения о педагога�
 audit-call-mentoring-set-growth-consent = Согласие на учёт роста
 audit-call-mentoring-record-growth = Запись о профессиональном росте
 audit-call-mentoring-delete-growth = Удаление записи о росте
+audit-call-privacy-erase-person = Удаление персональных данных
 audit-call-reports-set-enrolment = Численность обучающихся
 audit-call-reports-set-target = Целевой показатель
 audit-call-reports-remove-target = Целевой показатель снят
@@ -74,6 +75,7 @@ audit-call-trials-withdraw-trial = Проба отозвана
 ## The node's own work.
 audit-work = Работа узла: { $name }
 audit-work-agreement-lifecycle = Работа узла: сроки соглашений
+audit-work-personal-data-retention = Работа узла: срок хранения имён
 audit-forward = Передано на узел { $node }
 audit-outside-call = Вне запроса
 
@@ -94,6 +96,7 @@ audit-record-trial = Профессиональная проба
 audit-record-designation = Статус организации
 audit-record-route-template = Шаблон маршрута
 audit-record-route = Маршрут
+audit-record-erasure = Удаление персональных данных
 audit-record-growth-record = Запись о росте
 audit-record-growth-consent = Согласие на учёт роста
 audit-record-teacher-figures = Сведения о педагогах

@@ -585,6 +585,7 @@ refusal-action-manage-designations = указывать статусы орга�
 refusal-action-manage-routes = составлять и назначать образовательные маршруты организации
 refusal-action-view-routes = видеть образовательные маршруты организации
 refusal-action-read-audit-trail = читать журнал действий с записями организации
+refusal-action-erase-personal-data = удалять персональные данные этого человека
 refusal-designation-not-found = статус { $designation } не найден
 refusal-designation-version = статус { $designation } в версии { $actual }, а не { $expected }, как ожидалось
 refusal-designation-direction = укажите направление ресурсного центра

@@ -3,6 +3,7 @@
 //! registrations with the seat book applied in one transaction per change.
 
 mod mirror;
+pub(crate) mod redact;
 mod registrations;
 mod rows;
 mod search;
@@ -265,19 +266,14 @@ impl Store {
                 }
             }
         }
-        sqlx::query(
-            "UPDATE activities SET kind = $1, direction = $2, format = $3, visibility = $4, status = $5, \
-             grade_min = $6, grade_max = $7, subjects_key = $8, agreement_id = $9, capacity = $10, \
-             search_text = $11, details = $12, overrides = $13, partners_key = $14, programme_id = $15, \
-             pair_id = $16, trial_id = $17, version = $18, updated_at = $19 WHERE id = $20",
-        )
-        .bind_activity(&next)?
-        .bind(signed(next.version))
-        .bind(micros(next.updated_at))
-        .bind(id.to_string())
-        .execute(tx.conn())
-        .await
-        .map_err(storage)?;
+        sqlx::query(UPDATE_ACTIVITY)
+            .bind_activity(&next)?
+            .bind(signed(next.version))
+            .bind(micros(next.updated_at))
+            .bind(id.to_string())
+            .execute(tx.conn())
+            .await
+            .map_err(storage)?;
         if is_shared(&current) && !is_shared(&next) {
             // Those who saw it shared are told it is gone from their view;
             // the entry carries nothing but its id.
@@ -307,7 +303,14 @@ pub(super) fn is_shared(activity: &Activity) -> bool {
         && activity.details.visibility != Visibility::Organization
 }
 
-fn activity_change(activity: &Activity, actor: &Actor) -> NewChange {
+/// Saves an activity's every column but its id and publisher.
+pub(super) const UPDATE_ACTIVITY: &str = "UPDATE activities SET kind = $1, direction = $2, \
+     format = $3, visibility = $4, status = $5, grade_min = $6, grade_max = $7, subjects_key = $8, \
+     agreement_id = $9, capacity = $10, search_text = $11, details = $12, overrides = $13, \
+     partners_key = $14, programme_id = $15, pair_id = $16, trial_id = $17, version = $18, \
+     updated_at = $19 WHERE id = $20";
+
+pub(super) fn activity_change(activity: &Activity, actor: &Actor) -> NewChange {
     NewChange::upsert(
         EntityKind::Activity,
         activity.id.to_string(),

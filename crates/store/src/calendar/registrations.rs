@@ -304,7 +304,7 @@ impl Store {
     }
 }
 
-fn registration_change(
+pub(super) fn registration_change(
     activity: &Activity,
     registration: &Registration,
     actor: &Actor,
@@ -320,7 +320,7 @@ fn registration_change(
     .also_for(registration.cohort.org_id.clone())
 }
 
-async fn save_registration(
+pub(super) async fn save_registration(
     tx: &mut WriteTx<'_>,
     registration: &Registration,
 ) -> Result<(), StorageError> {

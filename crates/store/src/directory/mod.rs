@@ -14,6 +14,8 @@ pub(crate) use designations::{
     forget as forget_mirrored_designation, mirror as mirror_designation, push_designated,
 };
 pub use identities::{Grant, Granted, NewPendingSignIn};
+pub(crate) use people::find_person;
+pub(crate) use sessions::end_sessions_of;
 pub use tokens::SUBSCRIPTION_TOKEN;
 
 use edufed_domain::changes::{Actor, EntityKind, NewChange};

@@ -280,7 +280,7 @@ async fn insert_person(
     Ok(person)
 }
 
-pub(super) async fn find_person(conn: &mut AnyConnection, id: &PersonId) -> Result<Person, Error> {
+pub(crate) async fn find_person(conn: &mut AnyConnection, id: &PersonId) -> Result<Person, Error> {
     let row: PersonRow = sqlx::query_as(&format!(
         "SELECT {PERSON_COLUMNS} FROM people p WHERE p.id = $1"
     ))

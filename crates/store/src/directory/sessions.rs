@@ -198,7 +198,7 @@ impl Store {
 
 /// Ends every open session of a person and voids their unused sign-in
 /// links, inside the transaction that took their membership away.
-pub(super) async fn end_sessions_of(
+pub(crate) async fn end_sessions_of(
     tx: &mut WriteTx<'_>,
     person: &PersonId,
     reason: EndReason,

@@ -323,6 +323,20 @@ async fn materialize(
 ) -> Result<(), Error> {
     let id = ActivityId::from_stored(entry.entity_id.clone());
     match (entry.kind, entry.operation) {
+        // A person of the origin's erased: the names its writes brought
+        // here (the audit trail of what it forwarded for them) go too.
+        (EntityKind::Erasure, _) => {
+            let forgotten = sqlx::query(
+                "UPDATE audit_log SET acting_name = NULL WHERE actor = $1 AND via_node = $2",
+            )
+            .bind(format!("{}@{origin}", entry.entity_id))
+            .bind(origin.to_owned())
+            .execute(tx.conn())
+            .await
+            .map_err(storage)?
+            .rows_affected();
+            tracing::info!(%origin, person = %entry.entity_id, forgotten, "a peer's person erased");
+        }
         (EntityKind::Activity, Operation::Upsert) => {
             let activity = match serde_json::from_str::<Activity>(&entry.payload) {
                 Ok(activity) => activity,
