@@ -508,6 +508,7 @@ both_backends!(
         )
         .await;
         let director = person(&hub, "gym24", pb::Role::Admin, "Директор гимназии").await;
+        let leaver = person(&hub, "gym24", pb::Role::Teacher, "Уволившаяся Учительница").await;
         full_mesh(&[&university, &hub]).await;
         let mut federation = hub.federation().await;
         eventually("the hub hears from the university", || {
@@ -544,6 +545,7 @@ both_backends!(
                 "peer": { "name": "ТУСУР", "id": university.node.node_id() },
                 "organization": "Гимназия №24",
                 "member": "Сидорова Анна Петровна",
+                "leaver": "Уволившаяся Учительница",
             }),
         )
         .await
@@ -551,6 +553,17 @@ both_backends!(
             return;
         };
         assert_eq!(found["signedInAs"], json!("Сидорова Анна Петровна · gym24"));
+        // The teacher the admin erased keeps an id and nothing else.
+        let (erased, memberships) = hub
+            .node
+            .store()
+            .get_person(&edufed_domain::ids::PersonId::from_stored(
+                leaver.id.clone(),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(erased.display_name, edufed_domain::privacy::ERASED);
+        assert!(erased.email.is_none() && memberships.is_empty());
 
         // The hub holds the new coordinator and the session their link began.
         let members = hub

@@ -136,6 +136,10 @@ impl Clients {
         RoutesClient::new(self.channel.clone())
     }
 
+    pub(crate) fn privacy(&self) -> edufed_proto::v1::privacy_client::PrivacyClient<InProcess> {
+        edufed_proto::v1::privacy_client::PrivacyClient::new(self.channel.clone())
+    }
+
     pub(crate) fn audit(&self) -> edufed_proto::v1::audit_client::AuditClient<InProcess> {
         edufed_proto::v1::audit_client::AuditClient::new(self.channel.clone())
     }

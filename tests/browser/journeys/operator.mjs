@@ -70,5 +70,21 @@ export async function run({ setting, signIn, newPage, check, text, accessible })
   await accessible(admin, "the organization, for its admin");
   const refused = await admin.goto(`${setting.base}/node`);
   check(refused.status() === 403, `the node is the operator's: ${refused.status()}`);
+
+  // A teacher who left asks for their data to be erased: the admin
+  // confirms that it cannot be undone, then the teacher is gone.
+  await admin.goto(`${setting.base}/organizations/gym24`);
+  await admin.getByRole("link", { name: setting.leaver }).click();
+  await admin.waitForURL(/\/members\//);
+  await admin.getByRole("button", { name: "Удалить персональные данные" }).click();
+  const confirmError = admin.locator("#confirm-error");
+  check(await confirmError.isVisible(), "an unconfirmed erasure is refused beside the checkbox");
+  check((await confirmError.innerText()).includes("нельзя отменить"), `in Russian: ${await confirmError.innerText()}`);
+  await accessible(admin, "the refused erasure");
+  await admin.getByLabel("Понимаю, что удаление нельзя отменить").check();
+  await admin.getByRole("button", { name: "Удалить персональные данные" }).click();
+  await admin.waitForURL(/done=erased/);
+  check((await text(admin, ".notice")).includes("Персональные данные сотрудника удалены"), "erased");
+  check(!(await text(admin, "#members")).includes(setting.leaver), "the teacher is no longer listed");
   return { signedInAs, link: link.replace(/[^/]+$/, "…") };
 }

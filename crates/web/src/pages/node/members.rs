@@ -42,6 +42,7 @@ pub(super) fn routes() -> axum::Router<Console> {
             "/organizations/{slug}/members/{person}/identities/{issuer}/unbind",
             post(unbind),
         )
+        .route("/organizations/{slug}/members/{person}/erase", post(erase))
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -188,6 +189,7 @@ pub(crate) async fn show(
         "designated" => Some(t("designations-added")),
         "undesignated" => Some(t("designations-removed")),
         "removed" => Some(t("members-removed")),
+        "erased" => Some(t("members-erased")),
         "sign-in" => Some(t("sign-in-policy-saved")),
         _ => None,
     };
@@ -413,6 +415,13 @@ struct PersonPage {
     invites: bool,
     /// Where an account's unbind button posts, before `/{issuer}/unbind`.
     unbind_base: String,
+}
+
+impl PersonPage {
+    /// Why the erasure was not done, beside its confirmation.
+    fn erase_error(&self) -> String {
+        crate::errors::beside(self.problem.as_ref(), "confirm")
+    }
 }
 
 /// `GET /organizations/{slug}/members/{person}`.
@@ -651,6 +660,42 @@ pub(crate) async fn unbind(
         Ok(()) => see_other(&format!(
             "/organizations/{slug}/members/{person}?done=unbound"
         )),
+        Err(status) => {
+            person_page(&visitor, &slug, &person, None, Some(russian(&status)), None).await
+        }
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct EraseForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /organizations/{slug}/members/{person}/erase`: erases the
+/// member's personal data on their request, once the form confirms that it
+/// cannot be undone.
+pub(crate) async fn erase(
+    Path((slug, person)): Path<(String, String)>,
+    posted: Posted<EraseForm>,
+) -> Response {
+    let Posted { visitor, form } = posted;
+    if form.confirm != "yes" {
+        let problem = Problem {
+            field: Some("confirm".into()),
+            message: t("members-erase-confirm-missing"),
+        };
+        return person_page(&visitor, &slug, &person, None, Some(problem), None).await;
+    }
+    match visitor
+        .api()
+        .privacy()
+        .erase_person(pb::ErasePersonRequest {
+            person_id: person.clone(),
+        })
+        .await
+    {
+        Ok(_) => see_other(&format!("/organizations/{slug}?done=erased")),
         Err(status) => {
             person_page(&visitor, &slug, &person, None, Some(russian(&status)), None).await
         }
