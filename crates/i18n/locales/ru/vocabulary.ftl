@@ -213,6 +213,7 @@ entity-kind-trial = Профессиональная проба
 entity-kind-designation = Статус организации
 entity-kind-route-template = Шаблон маршрута
 entity-kind-route = Образовательный маршрут
+entity-kind-erasure = Удаление персональных данных
 
 ## Calendar words
 
