@@ -331,6 +331,27 @@ both_backends!(
             .unwrap_err();
         assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
 
+        // The operator's own record is not erased while they run the node.
+        let operator_id = university
+            .operator()
+            .await
+            .who_am_i(pb::WhoAmIRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .person
+            .unwrap()
+            .id;
+        let err = privacy(&university, &university.operator_token)
+            .await
+            .erase_person(pb::ErasePersonRequest {
+                person_id: operator_id,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+        assert!(err.message().contains("operator"), "{err:?}");
+
         // Past the retention every name on an activity that is over, and on
         // its registrations, gives way to the role, on the hub's copies too.
         let later = chrono::Utc::now() + chrono::Duration::days(400);

@@ -367,6 +367,16 @@ pub const MANAGING_ROLE: Role = Role::Admin;
 /// themselves, or an admin of every organization the person belongs to (so an
 /// admin cannot take over someone who also works elsewhere, nor the operator).
 pub fn authorize(principal: &Principal, action: Action, target: Target<'_>) -> Result<(), Denied> {
+    // The operator's record is not erased while it runs the node.
+    if action == Action::ErasePersonalData
+        && matches!(target, Target::Person { operator: true, .. })
+    {
+        return Err(Denied(
+            "the node's operator is not erased while they run the node; make another person \
+             operator first"
+                .into(),
+        ));
+    }
     // A signature binds an organization: only its own admin (its director)
     // gives one, never the node's operator on its behalf.
     if principal.operator && action != Action::SignAgreements {

@@ -247,9 +247,6 @@ pub enum Error {
     /// The caller may not.
     #[error(transparent)]
     Denied(#[from] crate::policy::Denied),
-    /// The operator is not erased while they run the node.
-    #[error("person {0} is the node's operator; make another person operator before erasing them")]
-    Operator(crate::ids::PersonId),
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] crate::StorageError),
@@ -261,7 +258,6 @@ impl crate::ServiceError for Error {
             Error::Directory(e) => e.error_code(),
             Error::Calendar(e) => e.error_code(),
             Error::Denied(e) => e.error_code(),
-            Error::Operator(_) => crate::ErrorCode::FailedPrecondition,
             Error::Storage(e) => e.error_code(),
         }
     }

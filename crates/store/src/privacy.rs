@@ -53,9 +53,6 @@ impl Store {
                 organizations: &orgs,
             },
         )?;
-        if person.operator {
-            return Err(Error::Operator(id.clone()));
-        }
         let actor = caller.actor();
         let email = person.email.as_ref().map(|e| e.as_str().to_owned());
         let subject = Subject::new(&person.display_name, email.as_deref());

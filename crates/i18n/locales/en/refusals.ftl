@@ -502,6 +502,7 @@ refusal-action-manage-routes = compose and assign the organization's learning ro
 refusal-action-view-routes = see the organization's learning routes
 refusal-action-read-audit-trail = read the organization's audit trail
 refusal-action-erase-personal-data = erase this person's personal data
+refusal-operator-not-erased = the node's operator is not erased while they run the node; make another person operator first
 refusal-designation-not-found = designation { $designation } not found
 refusal-designation-version = designation { $designation } is at version { $actual }, not the expected { $expected }
 refusal-designation-direction = names the resource centre's direction

@@ -586,6 +586,7 @@ refusal-action-manage-routes = составлять и назначать обр
 refusal-action-view-routes = видеть образовательные маршруты организации
 refusal-action-read-audit-trail = читать журнал действий с записями организации
 refusal-action-erase-personal-data = удалять персональные данные этого человека
+refusal-operator-not-erased = оператор узла не удаляется, пока управляет узлом; сначала назначьте оператором другого человека
 refusal-designation-not-found = статус { $designation } не найден
 refusal-designation-version = статус { $designation } в версии { $actual }, а не { $expected }, как ожидалось
 refusal-designation-direction = укажите направление ресурсного центра
