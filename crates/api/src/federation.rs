@@ -1,12 +1,13 @@
-//! The `edufed.v1.Federation` service: this node's signed descriptor, and
-//! pinning peers by the fingerprint of their key.
+//! The `edufed.v1.Federation` service: this node's signed descriptor,
+//! pinning peers by the fingerprint of their key, following them, and
+//! digests to compare what a node mirrors with what its origin shows it.
 
 use std::sync::Arc;
 
 use edufed_domain::FieldError;
 use edufed_domain::changes::EntityKind;
 use edufed_domain::federation::{
-    ActivityFilter, Error, NodeDescriptor, Peer, Subscription, parse_fingerprint,
+    ActivityFilter, Digest, Error, NodeDescriptor, Peer, Subscription, parse_fingerprint,
 };
 use edufed_domain::policy::{Action, Principal, Target, authorize};
 use edufed_domain::text;
@@ -15,6 +16,7 @@ use edufed_federation::{NodeIdentity, PeerTls};
 use edufed_proto::v1 as pb;
 use edufed_proto::v1::federation_server::Federation;
 use edufed_store::Store;
+use edufed_store::changes::ChangeFilter;
 use tonic::{Request, Response, Status};
 
 use crate::auth::principal;
@@ -105,6 +107,26 @@ fn subscription_out(
                 .collect(),
         }),
     }
+}
+
+fn digest_out(d: Digest) -> pb::Digest {
+    pb::Digest {
+        origin: d.origin,
+        records: d.records,
+        sha256: d.sha256,
+        latest_sequence: d.latest_sequence,
+    }
+}
+
+/// The entity kinds a request names, at most 32.
+fn kinds_in(raw: &[String]) -> Result<Vec<EntityKind>, ApiError> {
+    if raw.len() > 32 {
+        return Err(FieldError::new("entity_kinds", "at most 32 kinds").into());
+    }
+    Ok(raw
+        .iter()
+        .map(|k| EntityKind::parse("entity_kinds", k))
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 fn peer_out(p: &Peer) -> pb::Peer {
@@ -266,14 +288,7 @@ impl FederationService {
     ) -> Result<pb::SubscriptionStatus, ApiError> {
         authorize(caller, Action::ManagePeers, Target::Node)?;
         let node_id = parse_fingerprint("node_id", &req.node_id)?;
-        if req.entity_kinds.len() > 32 {
-            return Err(FieldError::new("entity_kinds", "at most 32 kinds").into());
-        }
-        let kinds = req
-            .entity_kinds
-            .iter()
-            .map(|k| EntityKind::parse("entity_kinds", k))
-            .collect::<Result<Vec<_>, _>>()?;
+        let kinds = kinds_in(&req.entity_kinds)?;
         let via = match req.via.trim() {
             "" => None,
             raw => Some(parse_fingerprint("via", raw)?),
@@ -312,6 +327,54 @@ impl FederationService {
         Ok(pb::ListSubscriptionsResponse {
             subscriptions: list.iter().map(|s| subscription_out(s, now)).collect(),
         })
+    }
+
+    async fn get_digest(
+        &self,
+        caller: &Principal,
+        req: pb::GetDigestRequest,
+    ) -> Result<pb::Digest, ApiError> {
+        authorize(caller, Action::ManagePeers, Target::Node)?;
+        let kinds = kinds_in(&req.entity_kinds)?;
+        let own = self.identity.node_id();
+        let origin = match req.origin.trim() {
+            "" => own.clone(),
+            raw => parse_fingerprint("origin", raw)?,
+        };
+        let for_node = match req.for_node.trim() {
+            "" => None,
+            raw => Some(parse_fingerprint("for_node", raw)?),
+        };
+        if origin != own {
+            if for_node.is_some() {
+                return Err(
+                    FieldError::new("for_node", "applies to this node's own records only").into(),
+                );
+            }
+            return Ok(digest_out(self.store.mirror_digest(&origin, &kinds).await?));
+        }
+        // What the Watch stream shows the peer: what the network shares and
+        // what concerns the organizations its pinned descriptor lists.
+        let organizations = match for_node {
+            None => Vec::new(),
+            Some(node) if node == own => {
+                return Err(FieldError::new("for_node", "is this node's own").into());
+            }
+            Some(node) => self
+                .store
+                .get_peer(&node)
+                .await?
+                .descriptor
+                .organizations
+                .into_iter()
+                .map(|o| o.id)
+                .collect(),
+        };
+        let filter = ChangeFilter {
+            kinds,
+            organizations: Some(organizations),
+        };
+        Ok(digest_out(self.store.own_digest(&own, &filter).await?))
     }
 }
 
@@ -376,5 +439,10 @@ impl Federation for FederationService {
     ) -> RpcResult<pb::ListSubscriptionsResponse> {
         let caller = principal(&request)?;
         reply(self.list_subscriptions(&caller, request.into_inner()).await)
+    }
+
+    async fn get_digest(&self, request: Request<pb::GetDigestRequest>) -> RpcResult<pb::Digest> {
+        let caller = principal(&request)?;
+        reply(self.get_digest(&caller, request.into_inner()).await)
     }
 }

@@ -32,6 +32,21 @@ pub enum PeerCommand {
     },
     /// How each subscription is doing: cursor, lag, link, last error.
     Status,
+    /// A digest of one origin's records (count, SHA-256, latest sequence):
+    /// this node's mirrors of ORIGIN, or, without ORIGIN, this node's own
+    /// records as the peer given by --for is shown them. Equal digests on a
+    /// follower and its origin mean the follower holds what it was shown.
+    Digest {
+        /// The peer whose records this node mirrors; this node's own when omitted.
+        origin: Option<String>,
+        /// For this node's own records: the pinned peer they are shown to;
+        /// only what is shared with the whole network when omitted.
+        #[arg(long = "for", value_name = "NODE ID")]
+        for_node: Option<String>,
+        /// Only these entity kinds (activity, activity_seats, …); repeatable, all when none.
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+    },
 }
 
 /// `edufed subscribe`: follow a pinned peer's change log.
@@ -162,6 +177,17 @@ fn print_peers(peers: &[pb::Peer], zone: Tz) {
     out!("{t}");
 }
 
+fn print_digest(digest: &pb::Digest) {
+    let mut t = table(&["origin", "records", "sha256", "latest sequence"]);
+    t.add_row(vec![
+        digest.origin.clone(),
+        digest.records.to_string(),
+        digest.sha256.clone(),
+        digest.latest_sequence.to_string(),
+    ]);
+    out!("{t}");
+}
+
 /// Runs a `peer` subcommand.
 pub async fn peer(conn: Connection, command: PeerCommand, format: Format) -> anyhow::Result<()> {
     let mut client = conn.federation();
@@ -206,6 +232,24 @@ pub async fn peer(conn: Connection, command: PeerCommand, format: Format) -> any
                 return print_json(&response);
             }
             print_subscriptions(&response.subscriptions, Zones::new(&conn).caller().await);
+        }
+        PeerCommand::Digest {
+            origin,
+            for_node,
+            kinds,
+        } => {
+            let digest = client
+                .get_digest(pb::GetDigestRequest {
+                    origin: origin.unwrap_or_default(),
+                    for_node: for_node.unwrap_or_default(),
+                    entity_kinds: kinds,
+                })
+                .await?
+                .into_inner();
+            if format == Format::Json {
+                return print_json(&digest);
+            }
+            print_digest(&digest);
         }
     }
     Ok(())

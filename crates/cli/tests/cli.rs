@@ -881,6 +881,32 @@ async fn an_operator_pins_a_peer() {
     assert!(ok, "{err}");
     let status: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(status["subscriptions"][0]["node_id"], fingerprint.as_str());
+    // Nothing of the peer's is mirrored yet, and the peer shares nothing:
+    // both digests are of no record.
+    let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let (ok, out, err) = run(
+        on(b_dir.path(), &b.url),
+        &["peer", "digest", &fingerprint, "--kind", "activity"],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains(&fingerprint) && out.contains(empty), "{out}");
+    let (ok, out, err) = run(
+        on(a_dir.path(), &a.url),
+        &["peer", "digest", "--kind", "activity", "-o", "json"],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let digest: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(digest["origin"], fingerprint.as_str());
+    assert_eq!(digest["sha256"], empty);
+    let (ok, _, err) = run(
+        on(a_dir.path(), &a.url),
+        &["peer", "digest", "--kind", "lessons"],
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("entity_kinds"), "{err}");
     let (ok, _, err) = run(on(b_dir.path(), &b.url), &["unsubscribe", &fingerprint]).await;
     assert!(ok, "{err}");
     let (ok, _, err) = run(on(b_dir.path(), &b.url), &["peer", "remove", &fingerprint]).await;

@@ -230,6 +230,69 @@ impl ServiceError for Error {
     }
 }
 
+/// One record as a [`Digest`] counts it: the latest entry of it the reader
+/// may see, or the newest one received of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestEntry {
+    /// The record's kind.
+    pub kind: crate::changes::EntityKind,
+    /// The record's id.
+    pub entity_id: String,
+    /// Its version in that entry.
+    pub version: u64,
+    /// Whether the entry keeps or deletes it.
+    pub operation: crate::changes::Operation,
+    /// The entry's sequence in the origin's log.
+    pub sequence: u64,
+}
+
+/// One origin's records summed up, so that what a node mirrors of a peer
+/// can be compared with what that peer shows it without moving the records:
+/// equal digests, equal records (kind, id, version and operation each).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digest {
+    /// The origin's node id.
+    pub origin: String,
+    /// How many records were counted, deleted ones included.
+    pub records: u64,
+    /// Hex SHA-256 of the records' lines `kind\tid\tversion\toperation\n`,
+    /// sorted bytewise: neither the order rows come in nor a database's
+    /// collation changes it.
+    pub sha256: String,
+    /// The highest origin sequence among the entries counted; 0 when none.
+    pub latest_sequence: u64,
+}
+
+impl Digest {
+    /// The digest of `entries`, one per record, of `origin`'s.
+    pub fn of(origin: impl Into<String>, entries: &[DigestEntry]) -> Self {
+        use sha2::{Digest as _, Sha256};
+        let mut lines: Vec<String> = entries
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}\t{}\t{}\t{}\n",
+                    e.kind.as_str(),
+                    e.entity_id,
+                    e.version,
+                    e.operation.as_str()
+                )
+            })
+            .collect();
+        lines.sort_unstable();
+        let mut hash = Sha256::new();
+        for line in &lines {
+            hash.update(line.as_bytes());
+        }
+        Digest {
+            origin: origin.into(),
+            records: entries.len() as u64,
+            sha256: hex::encode(hash.finalize()),
+            latest_sequence: entries.iter().map(|e| e.sequence).max().unwrap_or(0),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +333,45 @@ mod tests {
         lying.node_id = other.clone();
         let signature = key.sign(lying.statement(&nonce).as_bytes()).to_bytes();
         assert!(lying.check(&d.node_id, &nonce, &signature).is_err());
+    }
+
+    #[test]
+    fn a_digest_is_the_hash_of_the_sorted_lines() {
+        use crate::changes::{EntityKind, Operation};
+        let entry = |kind, id: &str, version, operation, sequence| DigestEntry {
+            kind,
+            entity_id: id.into(),
+            version,
+            operation,
+            sequence,
+        };
+        let entries = [
+            entry(EntityKind::Registration, "r1", 2, Operation::Upsert, 9),
+            entry(EntityKind::Activity, "a2", 1, Operation::Delete, 4),
+            entry(EntityKind::Activity, "a1", 3, Operation::Upsert, 7),
+        ];
+        let digest = Digest::of("origin", &entries);
+        assert_eq!(digest.records, 3);
+        assert_eq!(digest.latest_sequence, 9);
+        // `printf 'activity\ta1\t3\tupsert\nactivity\ta2\t1\tdelete\nregistration\tr1\t2\tupsert\n' | sha256sum`
+        assert_eq!(
+            digest.sha256,
+            "383baf50bab0e2c7624b3dab8634ffa1ea7ff53e3ea46af3feb081afe0b91abd"
+        );
+        // The order records come in does not matter; a version does.
+        let mut reversed = entries.clone();
+        reversed.reverse();
+        assert_eq!(Digest::of("origin", &reversed), digest);
+        let mut newer = entries.clone();
+        newer[0].version = 3;
+        assert_ne!(Digest::of("origin", &newer).sha256, digest.sha256);
+        // Nothing is the hash of nothing.
+        let empty = Digest::of("origin", &[]);
+        assert_eq!((empty.records, empty.latest_sequence), (0, 0));
+        assert_eq!(
+            empty.sha256,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 
     #[test]

@@ -100,18 +100,8 @@ impl Store {
             sql += &format!(" AND entity_kind IN ({})", placeholders(next, kinds.len()));
             next += kinds.len();
         }
-        if let Some(orgs) = &filter.organizations {
-            if orgs.is_empty() {
-                sql += " AND shared = 1";
-            } else {
-                let list = placeholders(next, orgs.len());
-                sql += &format!(
-                    " AND (shared = 1 OR org_id IN ({list}) OR also_org_id IN ({list}) \
-                     OR seq IN (SELECT seq FROM change_log_audience WHERE org_id IN ({list})))"
-                );
-                next += orgs.len();
-            }
-        }
+        let (visible, next) = visible_to(filter, next);
+        sql += &visible;
         sql += &format!(" ORDER BY seq LIMIT ${next}");
         let mut query = sqlx::query_as::<_, EntryRow>(&sql).bind(signed(after));
         for kind in &kinds {
@@ -201,6 +191,28 @@ impl Store {
         .map_err(storage)?;
         tx.commit().await?;
         Ok(deleted)
+    }
+}
+
+/// The condition on a `change_log` entry that lets `filter`'s reader see
+/// it (` AND …`, empty when it sees everything), its organizations' ids
+/// numbered from `next`, and the number after them. Bind
+/// `filter.organizations` in order. Every reader of the log by visibility
+/// (`read_log`, a digest of what a peer is shown) takes it from here.
+pub(crate) fn visible_to(filter: &ChangeFilter, next: usize) -> (String, usize) {
+    match filter.organizations.as_deref() {
+        None => (String::new(), next),
+        Some([]) => (" AND shared = 1".to_owned(), next),
+        Some(orgs) => {
+            let list = placeholders(next, orgs.len());
+            (
+                format!(
+                    " AND (shared = 1 OR org_id IN ({list}) OR also_org_id IN ({list}) \
+                     OR seq IN (SELECT seq FROM change_log_audience WHERE org_id IN ({list})))"
+                ),
+                next + orgs.len(),
+            )
+        }
     }
 }
 

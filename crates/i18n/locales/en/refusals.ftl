@@ -401,6 +401,7 @@ refusal-follow-directly = the node is a pinned peer: follow it directly
 refusal-fingerprint = a node's fingerprint is 64 hex digits (its node id)
 refusal-fingerprint-own = that fingerprint is this node's own
 refusal-node-own = is this node's own
+refusal-own-records-only = applies to this node's own records only
 refusal-url-scheme = must start with http:// or https://
 refusal-nonce = 16 to 64 bytes
 refusal-key-mismatch = the node at { $url } has key fingerprint { $actual }, not the expected { $expected }

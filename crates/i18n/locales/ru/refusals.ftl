@@ -482,6 +482,7 @@ refusal-follow-directly = узел уже связан: следите за ни
 refusal-fingerprint = отпечаток узла — 64 шестнадцатеричные цифры (его идентификатор)
 refusal-fingerprint-own = это отпечаток самого этого узла
 refusal-node-own = это сам этот узел
+refusal-own-records-only = только для собственных записей этого узла
 refusal-url-scheme = должно начинаться с http:// или https://
 refusal-nonce = от 16 до 64 байт
 refusal-key-mismatch = у узла по адресу { $url } отпечаток ключа { $actual }, а ожидался { $expected }

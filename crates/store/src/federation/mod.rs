@@ -1,7 +1,9 @@
 //! Pinned peers, and the organizations this node hosts as its descriptor
 //! lists them. What is followed of each peer is in `subscriptions`, what
-//! was received from it in `mirrors`.
+//! was received from it in `mirrors`, and `digest` sums up one origin's
+//! records so that two nodes can compare them.
 
+mod digest;
 mod mirrors;
 mod rows;
 mod subscriptions;
