@@ -1,8 +1,9 @@
 //! A busy node backed up while it writes, restored (into the same backend
 //! and into the other one), and followed on by its peers: one that had not
 //! read past the copy continues from its cursor, one that had is told to
-//! resync and drops what the copy lost. Damaged, foreign and newer files
-//! are refused with clear messages, before anything is touched.
+//! resync and drops what the copy lost, and so does a node that follows it
+//! through that peer's relay. Damaged, foreign and newer files are refused
+//! with clear messages, before anything is touched.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead as _, Write as _};
@@ -133,6 +134,35 @@ async fn restore_case(from: Backend, to: Backend) {
     );
     follow(&a, &hub, link_a.url()).await;
     follow(&b, &hub, link_b.url()).await;
+    // Peer C follows the hub's activities through peer B, without pinning
+    // the hub (a regional hub following a school through its city hub).
+    let c = TestNode::start(Backend::Sqlite).await;
+    c.federation()
+        .await
+        .add_peer(pb::AddPeerRequest {
+            url: b.node.url(),
+            fingerprint: b.node.node_id().into(),
+        })
+        .await
+        .unwrap();
+    b.federation()
+        .await
+        .add_peer(pb::AddPeerRequest {
+            url: c.node.url(),
+            fingerprint: c.node.node_id().into(),
+        })
+        .await
+        .unwrap();
+    c.federation()
+        .await
+        .subscribe(pb::SubscribeRequest {
+            node_id: hub.node.node_id().into(),
+            entity_kinds: vec!["activity".into()],
+            via: b.node.node_id().into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
 
     // Four clients publish all along; peer A is cut off before the backup,
     // peer B reads on past it.
@@ -184,6 +214,10 @@ async fn restore_case(from: Backend, to: Backend) {
     let before = activities(&hub).await;
     eventually("peer B reads past the backup", || async {
         (mirrored(&b, &origin).await == before).then_some(())
+    })
+    .await;
+    eventually("peer C reads past it through B's relay", || async {
+        (mirrored(&c, &origin).await == before).then_some(())
     })
     .await;
     link_b.cut();
@@ -336,6 +370,14 @@ async fn restore_case(from: Backend, to: Backend) {
         metrics.contains("ChangeFeed/Watch\",code=\"OUT_OF_RANGE\""),
         "{metrics}"
     );
+
+    // Peer C's copies came through B, which has now read the hub again:
+    // B's relay tells C so, and C reads B's copy again, dropping the same
+    // records (without that, C would keep what the copy lost for good).
+    eventually("peer C resyncs through B's relay", || async {
+        (mirrored(&c, &origin).await == now).then_some(())
+    })
+    .await;
     drop(old_db);
 }
 

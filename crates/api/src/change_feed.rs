@@ -199,6 +199,12 @@ enum Refused {
     /// The node is stopping.
     #[error("the node is shutting down; reconnect with your last cursor")]
     ShuttingDown,
+    /// The relay read the origin's records again from a snapshot since the
+    /// caller's copies were made.
+    #[error(
+        "this node has read node {0}'s records again from a snapshot since your copies were made; read its snapshot"
+    )]
+    Resynced(String),
 }
 
 impl ServiceError for Refused {
@@ -208,6 +214,7 @@ impl ServiceError for Refused {
             Refused::NotPeer | Refused::Unpinned(_) => ErrorCode::Unauthenticated,
             Refused::NotFollowed(_) => ErrorCode::NotFound,
             Refused::ShuttingDown => ErrorCode::Unavailable,
+            Refused::Resynced(_) => ErrorCode::OutOfRange,
         }
     }
 }
@@ -346,6 +353,16 @@ impl ChangeFeed for ChangeFeedService {
             }
             Err(other) => return Err(to_status(&other)),
         };
+        // Copies made before this node last read the origin again from a
+        // snapshot may hold records since dropped here.
+        let generation = self
+            .store
+            .relay_generation(&origin)
+            .await
+            .map_err(|e| to_status(&e))?;
+        if !req.snapshot && req.generation != generation {
+            return Err(to_status(&Refused::Resynced(origin)));
+        }
         let permit = self.permit(&Reader::Peer(peer.clone()))?;
         let (tx, rx) = mpsc::channel(64);
         let relay = Relayer {
@@ -353,7 +370,8 @@ impl ChangeFeed for ChangeFeedService {
             reader: peer.node_id,
             origin,
             public_key,
-            cursor: req.after_sequence,
+            generation,
+            cursor: if req.snapshot { 0 } else { req.after_sequence },
             heartbeat: Duration::from_secs(u64::from(heartbeat)),
             batch: self.settings.batch_size,
             shutdown: self.shutdown.clone(),
@@ -366,12 +384,16 @@ impl ChangeFeed for ChangeFeedService {
 }
 
 /// Feeds one Relay stream: the origin's relayable mirrors after the cursor,
-/// polled every second, with heartbeats.
+/// read again whenever this process applies peers' entries, and every
+/// second for what another replica applied; with heartbeats.
 struct Relayer {
     store: Store,
     reader: String,
     origin: String,
     public_key: Vec<u8>,
+    /// This node's generation of the origin's records when the stream
+    /// began; the stream ends when it moves on.
+    generation: u64,
     cursor: u64,
     heartbeat: Duration,
     batch: u32,
@@ -398,7 +420,9 @@ impl Relayer {
 
     async fn pump(&mut self) -> Result<(), Status> {
         let mut last_heartbeat = tokio::time::Instant::now() - self.heartbeat;
+        let mut wake = self.store.subscribe_mirrored();
         loop {
+            wake.mark_unchanged();
             loop {
                 let batch = self
                     .store
@@ -429,6 +453,14 @@ impl Relayer {
                     break;
                 }
             }
+            let generation = self
+                .store
+                .relay_generation(&self.origin)
+                .await
+                .map_err(|e| to_status(&e))?;
+            if generation != self.generation {
+                return Err(to_status(&Refused::Resynced(self.origin.clone())));
+            }
             if last_heartbeat.elapsed() >= self.heartbeat {
                 // The reader must still be pinned here.
                 if self.store.get_peer(&self.reader).await.is_err() {
@@ -438,6 +470,7 @@ impl Relayer {
                     event: Some(pb::watch_response::Event::Heartbeat(pb::Heartbeat {
                         latest_sequence: self.cursor,
                         time: Some(timestamp(self.store.clock().now())),
+                        generation: self.generation,
                     })),
                 };
                 match self.send(heartbeat).await {
@@ -451,6 +484,11 @@ impl Relayer {
                     return Err(to_status(&Refused::ShuttingDown));
                 }
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                changed = wake.changed() => {
+                    if changed.is_err() {
+                        return Err(to_status(&Refused::ShuttingDown));
+                    }
+                }
             }
         }
     }
@@ -606,6 +644,7 @@ impl Pump {
             event: Some(pb::watch_response::Event::Heartbeat(pb::Heartbeat {
                 latest_sequence: self.cursor,
                 time: Some(timestamp(self.store.clock().now())),
+                generation: 0,
             })),
         })
         .await

@@ -408,6 +408,10 @@ pub struct Subscription {
     pub via: Option<String>,
     /// Which of the peer's activities this node keeps in its calendar.
     pub filter: ActivityFilter,
+    /// Followed directly: how many times this node read the peer's records
+    /// again from a snapshot. Through a relay: the relay's generation this
+    /// node's copies are in step with.
+    pub generation: u64,
 }
 
 /// Which of a peer's activities a subscription keeps in the calendar; an

@@ -181,7 +181,10 @@ impl Follower {
             Err(e) => return Err(e.into()),
         };
         match &subscription.via {
-            Some(relay) => self.open_relayed(relay, subscription.cursor).await,
+            Some(relay) => {
+                let relay = relay.clone();
+                self.open_relayed(&relay, &subscription).await
+            }
             None => self.open_direct(&subscription).await,
         }
     }
@@ -258,8 +261,14 @@ impl Follower {
     }
 
     /// Opens the stream of the origin's records as the pinned peer `relay`
-    /// relays them.
-    async fn open_relayed(&self, relay: &str, cursor: u64) -> anyhow::Result<Option<Stream>> {
+    /// relays them: from the cursor, or from the relay's snapshot when the
+    /// relay read the origin again since this node's copies were made.
+    async fn open_relayed(
+        &mut self,
+        relay: &str,
+        subscription: &Subscription,
+    ) -> anyhow::Result<Option<Stream>> {
+        let cursor = subscription.cursor;
         let origin = self.peer.as_str();
         let peer = match self.store.get_peer(relay).await {
             Ok(p) => p,
@@ -274,29 +283,45 @@ impl Follower {
             .connect()
             .await
             .with_context(|| format!("cannot reach {url}"))?;
-        let now = self.store.clock().now().timestamp();
-        let (from, auth) = credential(&self.identity, relay, now);
-        let mut request = tonic::Request::new(pb::RelayRequest {
-            origin: origin.to_owned(),
-            after_sequence: cursor,
-            heartbeat_seconds: HEARTBEAT_SECS,
-        });
-        request.metadata_mut().insert(NODE_HEADER, from.parse()?);
-        request
-            .metadata_mut()
-            .insert(NODE_AUTH_HEADER, auth.parse()?);
-        let messages = ChangeFeedClient::new(channel)
-            .relay(request)
-            .await
-            .map_err(|status| anyhow!("{url} refused to relay {origin}: {}", status.message()))?
-            .into_inner();
-        tracing::info!(%origin, %relay, cursor, "following a peer's relay");
+        let request = |snapshot: bool| -> anyhow::Result<tonic::Request<pb::RelayRequest>> {
+            let now = self.store.clock().now().timestamp();
+            let (from, auth) = credential(&self.identity, relay, now);
+            let mut request = tonic::Request::new(pb::RelayRequest {
+                origin: origin.to_owned(),
+                after_sequence: cursor,
+                heartbeat_seconds: HEARTBEAT_SECS,
+                generation: subscription.generation,
+                snapshot,
+            });
+            request.metadata_mut().insert(NODE_HEADER, from.parse()?);
+            request
+                .metadata_mut()
+                .insert(NODE_AUTH_HEADER, auth.parse()?);
+            Ok(request)
+        };
+        let mut client = ChangeFeedClient::new(channel);
+        let refused =
+            |status: tonic::Status| anyhow!("{url} refused to relay {origin}: {}", status.message());
+        let messages = match client.relay(request(self.link.resync)?).await {
+            Ok(stream) => stream,
+            // The relay read the origin again from a snapshot (the origin
+            // was restored, say), dropping records: so must this node.
+            Err(status) if status.code() == tonic::Code::OutOfRange => {
+                tracing::warn!(%origin, %relay, cursor, "the relay resynced the origin; reading its snapshot");
+                self.link.resync = true;
+                client.relay(request(true)?).await.map_err(refused)?
+            }
+            Err(status) => return Err(refused(status)),
+        }
+        .into_inner();
+        tracing::info!(%origin, %relay, cursor, snapshot = self.link.resync, "following a peer's relay");
         Ok(Some(Stream {
             url,
             messages,
             source: Source::Relayed(Relayed {
                 relay: relay.to_owned(),
                 key: None,
+                snapshot: self.link.resync.then(HashSet::new),
             }),
         }))
     }
@@ -379,13 +404,15 @@ impl Stream {
         }
         match &mut self.source {
             Source::Direct(direct) => direct.apply(events, store, tls, peer_id, link).await?,
-            Source::Relayed(relayed) => relayed.apply(events, store, peer_id).await?,
+            Source::Relayed(relayed) => relayed.apply(events, store, peer_id, link).await?,
         }
         match ended {
             None | Some(Ok(Some(_))) => Ok(()),
             Some(Ok(None)) if relayed => bail!("{url} closed the relay"),
             Some(Ok(None)) => bail!("{url} closed the stream"),
             Some(Err(status)) if relayed => {
+                // The relay read the origin again: read its snapshot next.
+                link.resync |= status.code() == tonic::Code::OutOfRange;
                 bail!("the relay from {url} ended: {}", status.message())
             }
             Some(Err(status)) => {
@@ -492,7 +519,7 @@ impl Direct {
                 match self.snapshot.take() {
                     Some(seen) => {
                         let dropped = store
-                            .finish_snapshot(peer_id, &seen, h.latest_sequence)
+                            .finish_snapshot(peer_id, &seen, h.latest_sequence, None)
                             .await?;
                         link.resync = false;
                         tracing::info!(peer = %peer_id, records = seen.len(), dropped, "resynced from the peer's snapshot");
@@ -513,6 +540,9 @@ struct Relayed {
     relay: String,
     /// The origin's key, from the first entry that carried it.
     key: Option<PublicKey>,
+    /// Reading the relay's snapshot: the records it holds, until the first
+    /// heartbeat marks its end, as [`Direct::snapshot`].
+    snapshot: Option<HashSet<(EntityKind, String)>>,
 }
 
 impl Relayed {
@@ -522,10 +552,11 @@ impl Relayed {
         events: Vec<Event>,
         store: &Store,
         origin: &str,
+        link: &mut Link,
     ) -> anyhow::Result<()> {
         let mut batch = Batch::default();
         for event in events {
-            if let Err(error) = self.take(event, &mut batch, store, origin).await {
+            if let Err(error) = self.take(event, &mut batch, store, origin, link).await {
                 batch.flush(store, origin).await?;
                 return Err(error);
             }
@@ -539,6 +570,7 @@ impl Relayed {
         batch: &mut Batch,
         store: &Store,
         origin: &str,
+        link: &mut Link,
     ) -> anyhow::Result<()> {
         let relay = self.relay.as_str();
         match event {
@@ -567,11 +599,24 @@ impl Relayed {
                 if entry.public_key.as_slice() != origin_key.as_bytes() {
                     bail!("{relay} relayed entries under two keys for {origin}");
                 }
-                batch.0.push(checked(entry, origin, &origin_key)?);
+                let (entry, signature) = checked(entry, origin, &origin_key)?;
+                if let Some(seen) = &mut self.snapshot {
+                    seen.insert((entry.kind, entry.entity_id.clone()));
+                }
+                batch.0.push((entry, signature));
             }
             Event::Heartbeat(h) => {
                 batch.flush(store, origin).await?;
-                store.note_heartbeat(origin, h.latest_sequence).await?;
+                match self.snapshot.take() {
+                    Some(seen) => {
+                        let dropped = store
+                            .finish_snapshot(origin, &seen, h.latest_sequence, Some(h.generation))
+                            .await?;
+                        link.resync = false;
+                        tracing::info!(%origin, %relay, records = seen.len(), dropped, "resynced from the relay's snapshot");
+                    }
+                    None => store.note_heartbeat(origin, h.latest_sequence).await?,
+                }
             }
         }
         Ok(())

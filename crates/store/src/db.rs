@@ -96,6 +96,9 @@ pub struct Store {
     write: AnyPool,
     backend: Backend,
     latest: watch::Sender<u64>,
+    /// Counts the batches of peers' entries this process applied, so that
+    /// relays wake when a mirror changes.
+    mirrored: watch::Sender<u64>,
     clock: Clock,
     sessions: Lifetimes,
     /// Write transactions committed by this process, for caches of what
@@ -176,6 +179,7 @@ impl Store {
             write,
             backend,
             latest: watch::channel(0).0,
+            mirrored: watch::channel(0).0,
             clock: Clock::system(),
             sessions: Lifetimes::default(),
             writes: Default::default(),
@@ -281,6 +285,17 @@ impl Store {
     /// process; its value is the latest sequence known.
     pub fn subscribe_latest(&self) -> watch::Receiver<u64> {
         self.latest.subscribe()
+    }
+
+    /// Changes whenever this process has applied peers' entries to its
+    /// mirrors: what a relay passes on wakes it.
+    pub fn subscribe_mirrored(&self) -> watch::Receiver<u64> {
+        self.mirrored.subscribe()
+    }
+
+    /// Wakes the relays after a commit of mirrored entries.
+    pub(crate) fn observe_mirrored(&self) {
+        self.mirrored.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Tells this process's watchers about entries committed elsewhere (by

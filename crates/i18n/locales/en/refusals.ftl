@@ -386,6 +386,7 @@ refusal-cannot-be-sent = { $value } cannot be sent
 refusal-relay-peers-only = Relay is for pinned peer nodes, with a node credential
 refusal-relay-not-followed = this node does not follow node { $node }, so it has nothing of it to relay
 refusal-relay-unpinned = node { $node } is no longer a pinned peer of this node
+refusal-relay-resynced = this node has read node { $node }'s records again from a snapshot since your copies were made; read its snapshot
 refusal-node-header-not-text = the node header is not text
 refusal-node-header-missing = { $header } is missing
 refusal-node-header-form = { $header } must be <unix seconds>.<hex signature>

@@ -467,6 +467,7 @@ refusal-cannot-be-sent = { $value } нельзя отправить
 refusal-relay-peers-only = ретрансляция — только для связанных узлов с удостоверением узла
 refusal-relay-not-followed = этот узел не следит за узлом { $node }, и ретранслировать ему нечего
 refusal-relay-unpinned = узел { $node } больше не связан с этим узлом
+refusal-relay-resynced = этот узел заново прочитал записи узла { $node } из снимка после того, как были сделаны ваши копии; прочитайте его снимок
 refusal-node-header-not-text = заголовок узла — не текст
 refusal-node-header-missing = нет заголовка { $header }
 refusal-node-header-form = заголовок { $header } должен иметь вид <секунды unix>.<подпись hex>

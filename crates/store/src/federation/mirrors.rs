@@ -14,7 +14,7 @@ use super::origin_hosts;
 use super::rows::{MIRROR_COLUMNS, MirrorRow};
 use crate::Store;
 use crate::error::storage;
-use crate::sql::{decode_all, from_json, micros, signed};
+use crate::sql::{decode_all, from_json, micros, signed, unsigned};
 use crate::tx::WriteTx;
 
 /// The kinds a node relays from its mirrors: every entry of them it
@@ -187,6 +187,18 @@ impl Store {
         decode(rows)
     }
 
+    /// This node's generation of `origin`'s records, which its relays pass
+    /// on: 0 when it does not follow `origin` or never resynced it.
+    pub async fn relay_generation(&self, origin: &str) -> Result<u64, Error> {
+        let generation: Option<i64> =
+            sqlx::query_scalar("SELECT generation FROM subscriptions WHERE peer_id = $1")
+                .bind(origin.to_owned())
+                .fetch_optional(self.reader())
+                .await
+                .map_err(storage)?;
+        Ok(generation.map(unsigned).transpose()?.unwrap_or(0))
+    }
+
     /// Applies one verified entry from `origin`: the mirror keeps the newest
     /// entry per record, and the subscription's cursor moves to it, in one
     /// transaction, so a crash anywhere neither loses nor repeats an effect.
@@ -229,6 +241,7 @@ impl Store {
         .await
         .map_err(storage)?;
         tx.commit().await?;
+        self.observe_mirrored();
         Ok(())
     }
 
@@ -236,12 +249,16 @@ impl Store {
     /// the snapshot did not hold (they were deleted, or are no longer shown
     /// to this node) are dropped, with their calendar copies, and the cursor
     /// is set to where the snapshot ended, even below where it was (a peer
-    /// restored from a backup). Returns how many mirrors were dropped.
+    /// restored from a backup). The subscription's generation moves on, so
+    /// that nodes following `origin` through this one read it again too;
+    /// for a snapshot read through a relay, `relayed` is the relay's
+    /// generation it was read at. Returns how many mirrors were dropped.
     pub async fn finish_snapshot(
         &self,
         origin: &str,
         seen: &HashSet<(EntityKind, String)>,
         latest: u64,
+        relayed: Option<u64>,
     ) -> Result<u64, Error> {
         let mut tx = self.write_tx().await?;
         let keys: Vec<(String, String)> =
@@ -280,17 +297,22 @@ impl Store {
             dropped += 1;
         }
         let at = micros(self.clock().now());
+        // -1: a snapshot of the origin's own, which starts a generation.
+        let relayed = relayed.map_or(-1, signed);
         sqlx::query(
             "UPDATE subscriptions SET cursor = $1, latest_seen = $1, connected = 1, last_error = NULL, \
-             last_contact = $2, updated_at = $2 WHERE peer_id = $3",
+             last_contact = $2, updated_at = $2, \
+             generation = CASE WHEN $4 < 0 THEN generation + 1 ELSE $4 END WHERE peer_id = $3",
         )
         .bind(signed(latest))
         .bind(at)
         .bind(origin.to_owned())
+        .bind(relayed)
         .execute(tx.conn())
         .await
         .map_err(storage)?;
         tx.commit().await?;
+        self.observe_mirrored();
         Ok(dropped)
     }
 

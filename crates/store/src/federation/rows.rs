@@ -12,7 +12,7 @@ pub(super) const HOSTED_COLUMNS: &str = "id, slug, full_name, kind, short_name, 
 pub(super) const PEER_COLUMNS: &str = "node_id, name, url, public_key, organizations, added_at";
 pub(super) const SUBSCRIPTION_COLUMNS: &str = "peer_id, kinds, cursor, latest_seen, connected, \
                                                last_error, last_contact, created_at, via, \
-                                               activity_filter";
+                                               activity_filter, generation";
 pub(super) const MIRROR_COLUMNS: &str = "origin, entity_kind, entity_id, version, operation, \
                                          org_id, payload, seq, created_at, actor, signature";
 
@@ -90,6 +90,7 @@ pub(super) struct SubscriptionRow {
     via: Option<String>,
     /// NULL when every activity is followed.
     activity_filter: Option<String>,
+    generation: i64,
 }
 
 impl TryFrom<SubscriptionRow> for Subscription {
@@ -112,6 +113,7 @@ impl TryFrom<SubscriptionRow> for Subscription {
                 .map(from_json)
                 .transpose()?
                 .unwrap_or_default(),
+            generation: unsigned(row.generation)?,
         })
     }
 }
