@@ -88,6 +88,24 @@ impl Connection {
         })
     }
 
+    /// A plain-gRPC channel to `url` with `token`, connected on first use
+    /// and again after the node restarts: what a long-running driver of
+    /// several nodes (`edufed region`) keeps.
+    pub fn lazy(url: &str, token: &str) -> anyhow::Result<Self> {
+        let bearer = format!("Bearer {token}")
+            .parse()
+            .context("the token holds characters a header cannot carry")?;
+        let channel = Endpoint::from_shared(url.to_owned())
+            .with_context(|| format!("{url:?} is not a URL"))?
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .connect_lazy();
+        Ok(Self {
+            channel,
+            bearer: Bearer(Some(bearer)),
+        })
+    }
+
     // A client of each of the node's services, on the one channel, each call
     // carrying the caller's token.
 

@@ -21,6 +21,7 @@ mod oidc;
 mod output;
 mod peer;
 mod privacy;
+mod region;
 mod registration;
 mod report;
 mod resource;
@@ -94,6 +95,13 @@ enum Command {
     /// documents' organizations, activities, labs and agreements, and print
     /// what to try.
     Demo(demo::DemoArgs),
+    /// Run a simulated region on this machine: a regional hub, a city hub
+    /// per city and their schools, universities, technoparks and museums,
+    /// each an `edufed serve` process, under a load of writes and faults;
+    /// print how soon the regional hub sees a write, each node's memory
+    /// and CPU, the hub's catch-up after an outage, and whether every node
+    /// converged.
+    Region(region::RegionArgs),
     /// Organizations hosted on the node.
     #[command(subcommand)]
     Org(directory::OrgCommand),
@@ -272,6 +280,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => backup::backup(args).await,
         Command::Restore(args) => backup::restore(args).await,
         Command::Demo(args) => demo::demo(args).await,
+        Command::Region(args) => region::region(args).await,
         Command::Org(command) => {
             let conn = Connection::open(&cli.client).await?;
             directory::org(conn, command, cli.client.output).await
