@@ -60,7 +60,11 @@ async fn a_small_region_converges_after_its_faults() {
     // regional hub follows it through its hub), one per school of its
     // partner university.
     assert_eq!(report["subscriptions_checked"], 2 * 2 + 8 * 3 + 2);
-    assert_eq!(report["divergences"].as_array().unwrap().len(), 0, "{stdout}");
+    assert_eq!(
+        report["divergences"].as_array().unwrap().len(),
+        0,
+        "{stdout}"
+    );
     assert!(report["digest_records"].as_u64().unwrap() > 100, "{stdout}");
 
     let faults: Vec<&str> = report["faults"]
@@ -72,7 +76,10 @@ async fn a_small_region_converges_after_its_faults() {
     assert_eq!(faults.len(), 4, "{faults:?}");
     assert!(faults.iter().any(|f| f.contains("killed")), "{faults:?}");
     assert!(faults.iter().any(|f| f.contains("cut")), "{faults:?}");
-    assert!(faults.iter().any(|f| f.contains("restored from")), "{faults:?}");
+    assert!(
+        faults.iter().any(|f| f.contains("restored from")),
+        "{faults:?}"
+    );
 
     let effects = &report["effects"];
     assert!(effects["acknowledged"].as_u64().unwrap() > 100, "{effects}");

@@ -92,6 +92,9 @@ pub struct Usage {
     /// The most any node of the kind held resident.
     pub max_rss_mb: f64,
     pub mean_rss_mb: f64,
+    /// The most anonymous memory any node of the kind held: its own, not
+    /// the pages of the binary and database files it maps.
+    pub max_anon_mb: f64,
     /// Mean and most share of one core over the phase.
     pub mean_cpu_percent: f64,
     pub max_cpu_percent: f64,
@@ -166,7 +169,7 @@ impl Report {
             Role::Technopark,
             Role::Museum,
         ] {
-            let of: Vec<(u64, f64)> = region
+            let of: Vec<(u64, u64, f64)> = region
                 .nodes
                 .iter()
                 .filter(|n| n.spec.role == role)
@@ -180,10 +183,12 @@ impl Report {
                 phase: phase.into(),
                 role,
                 nodes: of.len(),
-                max_rss_mb: of.iter().map(|(r, _)| mb(*r)).fold(0.0, f64::max),
-                mean_rss_mb: of.iter().map(|(r, _)| mb(*r)).sum::<f64>() / of.len() as f64,
-                mean_cpu_percent: of.iter().map(|(_, c)| c * 100.0).sum::<f64>() / of.len() as f64,
-                max_cpu_percent: of.iter().map(|(_, c)| c * 100.0).fold(0.0, f64::max),
+                max_rss_mb: of.iter().map(|(r, _, _)| mb(*r)).fold(0.0, f64::max),
+                max_anon_mb: of.iter().map(|(_, a, _)| mb(*a)).fold(0.0, f64::max),
+                mean_rss_mb: of.iter().map(|(r, _, _)| mb(*r)).sum::<f64>() / of.len() as f64,
+                mean_cpu_percent: of.iter().map(|(_, _, c)| c * 100.0).sum::<f64>()
+                    / of.len() as f64,
+                max_cpu_percent: of.iter().map(|(_, _, c)| c * 100.0).fold(0.0, f64::max),
             });
         }
     }
@@ -361,21 +366,25 @@ impl Report {
                 self.probes_abandoned
             );
         }
-        let _ = writeln!(out, "\nResident memory and CPU (share of one core):");
         let _ = writeln!(
             out,
-            "  {:<7} {:<13} {:>5} {:>12} {:>12} {:>10} {:>10}",
-            "phase", "node", "count", "max MB", "mean MB", "mean CPU", "max CPU"
+            "\nResident memory (MB; anonymous: the node's own, without the mapped binary and files) and CPU (share of one core):"
+        );
+        let _ = writeln!(
+            out,
+            "  {:<7} {:<13} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "phase", "node", "count", "max RSS", "mean RSS", "max anon", "mean CPU", "max CPU"
         );
         for u in &self.usage {
             let _ = writeln!(
                 out,
-                "  {:<7} {:<13} {:>5} {:>12.1} {:>12.1} {:>9.1}% {:>9.1}%",
+                "  {:<7} {:<13} {:>5} {:>9.1} {:>9.1} {:>9.1} {:>8.1}% {:>8.1}%",
                 u.phase,
                 u.role.label(),
                 u.nodes,
                 u.max_rss_mb,
                 u.mean_rss_mb,
+                u.max_anon_mb,
                 u.mean_cpu_percent,
                 u.max_cpu_percent
             );
