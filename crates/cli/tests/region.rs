@@ -83,6 +83,7 @@ async fn a_small_region_converges_after_its_faults() {
 
     let effects = &report["effects"];
     assert!(effects["acknowledged"].as_u64().unwrap() > 100, "{effects}");
+    assert_eq!(effects["refused"], 0, "{effects}");
     assert_eq!(effects["lost"], 0, "{effects}");
     assert_eq!(effects["duplicated"], 0, "{effects}");
     assert_eq!(effects["seat_mismatches"], 0, "{effects}");

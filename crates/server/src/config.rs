@@ -40,7 +40,8 @@ pub struct Settings {
     /// How long people's names stay on activities and registrations that
     /// are over, in days, before the role replaces them.
     pub personal_data_retention_days: u32,
-    /// Database connections in the pool.
+    /// Database connections in the pool (on SQLite, the readers beside the
+    /// one writer, at most eight or two per core).
     pub max_connections: u32,
     /// Watch streams open at once; a quarter of them is kept for peers and
     /// the operator.

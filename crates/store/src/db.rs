@@ -83,6 +83,9 @@ impl Default for ConnectOptions {
     }
 }
 
+/// How long an SQLite reader connection may stay idle before it closes.
+const READER_IDLE: Duration = Duration::from_secs(30);
+
 /// A node's database.
 ///
 /// On SQLite, writes go through a pool of one connection: write transactions
@@ -145,7 +148,17 @@ impl Store {
                 };
                 // The writer opens (and creates) the file before readers do.
                 let write = pool(1).connect(&url).await.map_err(OpenError::Connect)?;
-                let read = pool(options.max_connections.max(1))
+                // Each reader is a thread with its own statement cache and
+                // its own mapping of the file: more than eight (or two a
+                // core) only wait for the cores, and those a burst opened
+                // close once idle for half a minute, so a small node stays
+                // small.
+                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let most = u32::try_from(2 * cores).unwrap_or(u32::MAX).max(8);
+                let readers = options.max_connections.clamp(1, most);
+                let read = pool(readers)
+                    .min_connections(1)
+                    .idle_timeout(Some(READER_IDLE))
                     .connect(&url)
                     .await
                     .map_err(OpenError::Connect)?;

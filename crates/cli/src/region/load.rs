@@ -77,6 +77,8 @@ pub struct Load {
     /// takes one registration at a time, so the count says which one the
     /// hub shows.
     courses: HashMap<String, tokio::sync::Mutex<u32>>,
+    /// Per lab, the bookings made: each takes the next half hour.
+    slots: HashMap<String, AtomicU64>,
     /// Probes and writes still running.
     tasks: Mutex<JoinSet<()>>,
 }
@@ -111,7 +113,14 @@ impl Load {
             .flat_map(|n| n.courses.get().cloned().unwrap_or_default())
             .map(|id| (id, tokio::sync::Mutex::new(0)))
             .collect();
+        let slots = region
+            .nodes
+            .iter()
+            .flat_map(|n| n.labs.get().cloned().unwrap_or_default())
+            .map(|id| (id, AtomicU64::new(0)))
+            .collect();
         Arc::new(Self {
+            slots,
             region,
             ledger: Mutex::default(),
             seen: Seen::default(),
@@ -279,8 +288,10 @@ impl Load {
         let Some(lab) = labs.choose(&mut rand::thread_rng()).cloned() else {
             return;
         };
-        let (n, tag) = self.tag('b');
-        // Half-hour slots, a new one for every booking: none collides.
+        let (_, tag) = self.tag('b');
+        // The lab's next half hour, from two weeks ahead: none collides,
+        // and a run's bookings stay well within how far ahead labs open.
+        let n = self.slots[&lab].fetch_add(1, Ordering::Relaxed);
         let start = (chrono::Utc::now() + chrono::Duration::days(14))
             .date_naive()
             .and_hms_opt(0, 0, 0)

@@ -194,10 +194,11 @@ impl Process {
     }
 }
 
-/// A process's resident memory and the anonymous part of it (bytes: the
-/// rest is the binary's and the database's mapped pages, shared with other
-/// processes mapping them), and the CPU time it used so far.
-pub fn usage(pid: u32) -> Option<(u64, u64, Duration)> {
+/// A process's memory (bytes): resident, the anonymous part of it (the
+/// rest is the binary's and the database's mapped pages) and its
+/// proportional share (each page shared with other processes counted by
+/// its share), and the CPU time it used so far.
+pub fn usage(pid: u32) -> Option<(Memory, Duration)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kib = |field: &str| -> Option<u64> {
         status
@@ -210,6 +211,15 @@ pub fn usage(pid: u32) -> Option<(u64, u64, Duration)> {
             .ok()
     };
     let (rss, anon) = (kib("VmRSS:")?, kib("RssAnon:")?);
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let pss: u64 = rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The fields after the command's closing parenthesis; utime and stime
     // are the 14th and 15th of the line.
@@ -217,7 +227,30 @@ pub fn usage(pid: u32) -> Option<(u64, u64, Duration)> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     // Linux reports CPU time in clock ticks of 1/100 s.
-    Some((rss * 1024, anon * 1024, Duration::from_millis(ticks * 10)))
+    let memory = Memory {
+        rss: rss * 1024,
+        anon: anon * 1024,
+        pss: pss * 1024,
+    };
+    Some((memory, Duration::from_millis(ticks * 10)))
+}
+
+/// A process's memory, in bytes, or the most of each seen.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Memory {
+    pub rss: u64,
+    pub anon: u64,
+    pub pss: u64,
+}
+
+impl Memory {
+    fn max(self, other: Memory) -> Memory {
+        Memory {
+            rss: self.rss.max(other.rss),
+            anon: self.anon.max(other.anon),
+            pss: self.pss.max(other.pss),
+        }
+    }
 }
 
 /// Per node, the most memory seen and the CPU used over a phase.
@@ -225,14 +258,14 @@ pub fn usage(pid: u32) -> Option<(u64, u64, Duration)> {
 pub struct Phase {
     pub started: Option<Instant>,
     pub ended: Option<Instant>,
-    /// By node: (max resident bytes, max anonymous bytes, CPU used in the
-    /// phase, the process's CPU time at the last sample).
-    pub nodes: Vec<Option<(u64, u64, Duration, Duration)>>,
+    /// By node: (the most memory seen, CPU used in the phase, the
+    /// process's CPU time at the last sample).
+    pub nodes: Vec<Option<(Memory, Duration, Duration)>>,
 }
 
 impl Phase {
     pub fn sample(&mut self, index: usize, pid: u32) {
-        let Some((rss, anon, cpu)) = usage(pid) else {
+        let Some((memory, cpu)) = usage(pid) else {
             return;
         };
         if self.nodes.len() <= index {
@@ -242,27 +275,25 @@ impl Phase {
         self.started.get_or_insert(now);
         self.ended = Some(now);
         match &mut self.nodes[index] {
-            Some((max, max_anon, used, last)) => {
-                *max = (*max).max(rss);
-                *max_anon = (*max_anon).max(anon);
+            Some((max, used, last)) => {
+                *max = max.max(memory);
                 // A restarted process counts its CPU time from zero again.
                 *used += if cpu >= *last { cpu - *last } else { cpu };
                 *last = cpu;
             }
-            slot @ None => *slot = Some((rss, anon, Duration::ZERO, cpu)),
+            slot @ None => *slot = Some((memory, Duration::ZERO, cpu)),
         }
     }
 
-    /// (max resident bytes, max anonymous bytes, mean share of one core)
-    /// of node `index`.
-    pub fn of(&self, index: usize) -> Option<(u64, u64, f64)> {
-        let (max, anon, used, _) = self.nodes.get(index).copied().flatten()?;
+    /// (the most memory seen, mean share of one core) of node `index`.
+    pub fn of(&self, index: usize) -> Option<(Memory, f64)> {
+        let (max, used, _) = self.nodes.get(index).copied().flatten()?;
         let span = self.ended?.duration_since(self.started?).as_secs_f64();
         let cpu = if span > 0.0 {
             used.as_secs_f64() / span
         } else {
             0.0
         };
-        Some((max, anon, cpu))
+        Some((max, cpu))
     }
 }

@@ -8,7 +8,7 @@ use edufed_proto::v1 as pb;
 use super::check::{Divergence, Effects};
 use super::layout::Role;
 use super::load::{Effect, Load};
-use super::nodes::Phase;
+use super::nodes::{Memory, Phase};
 use super::setup::Region;
 
 /// A fault made during the load.
@@ -95,6 +95,9 @@ pub struct Usage {
     /// The most anonymous memory any node of the kind held: its own, not
     /// the pages of the binary and database files it maps.
     pub max_anon_mb: f64,
+    /// The most proportional memory: pages shared with other processes
+    /// (the binary's, with every other node here) counted by their share.
+    pub max_pss_mb: f64,
     /// Mean and most share of one core over the phase.
     pub mean_cpu_percent: f64,
     pub max_cpu_percent: f64,
@@ -169,7 +172,7 @@ impl Report {
             Role::Technopark,
             Role::Museum,
         ] {
-            let of: Vec<(u64, u64, f64)> = region
+            let of: Vec<(Memory, f64)> = region
                 .nodes
                 .iter()
                 .filter(|n| n.spec.role == role)
@@ -179,16 +182,18 @@ impl Report {
                 continue;
             }
             let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+            let most = |f: fn(&Memory) -> u64| of.iter().map(|(m, _)| mb(f(m))).fold(0.0, f64::max);
+            let count = of.len() as f64;
             self.usage.push(Usage {
                 phase: phase.into(),
                 role,
                 nodes: of.len(),
-                max_rss_mb: of.iter().map(|(r, _, _)| mb(*r)).fold(0.0, f64::max),
-                max_anon_mb: of.iter().map(|(_, a, _)| mb(*a)).fold(0.0, f64::max),
-                mean_rss_mb: of.iter().map(|(r, _, _)| mb(*r)).sum::<f64>() / of.len() as f64,
-                mean_cpu_percent: of.iter().map(|(_, _, c)| c * 100.0).sum::<f64>()
-                    / of.len() as f64,
-                max_cpu_percent: of.iter().map(|(_, _, c)| c * 100.0).fold(0.0, f64::max),
+                max_rss_mb: most(|m| m.rss),
+                mean_rss_mb: of.iter().map(|(m, _)| mb(m.rss)).sum::<f64>() / count,
+                max_anon_mb: most(|m| m.anon),
+                max_pss_mb: most(|m| m.pss),
+                mean_cpu_percent: of.iter().map(|(_, c)| c * 100.0).sum::<f64>() / count,
+                max_cpu_percent: of.iter().map(|(_, c)| c * 100.0).fold(0.0, f64::max),
             });
         }
     }
@@ -368,23 +373,32 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "\nResident memory (MB; anonymous: the node's own, without the mapped binary and files) and CPU (share of one core):"
+            "\nMemory (MB: resident; anonymous, without the mapped binary and files; proportional, shared pages by their share) and CPU (share of one core):"
         );
         let _ = writeln!(
             out,
-            "  {:<7} {:<13} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            "phase", "node", "count", "max RSS", "mean RSS", "max anon", "mean CPU", "max CPU"
+            "  {:<7} {:<13} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "phase",
+            "node",
+            "count",
+            "max RSS",
+            "mean RSS",
+            "max anon",
+            "max PSS",
+            "mean CPU",
+            "max CPU"
         );
         for u in &self.usage {
             let _ = writeln!(
                 out,
-                "  {:<7} {:<13} {:>5} {:>9.1} {:>9.1} {:>9.1} {:>8.1}% {:>8.1}%",
+                "  {:<7} {:<13} {:>5} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>8.1}% {:>8.1}%",
                 u.phase,
                 u.role.label(),
                 u.nodes,
                 u.max_rss_mb,
                 u.mean_rss_mb,
                 u.max_anon_mb,
+                u.max_pss_mb,
                 u.mean_cpu_percent,
                 u.max_cpu_percent
             );
