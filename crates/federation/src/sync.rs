@@ -300,8 +300,9 @@ impl Follower {
             Ok(request)
         };
         let mut client = ChangeFeedClient::new(channel);
-        let refused =
-            |status: tonic::Status| anyhow!("{url} refused to relay {origin}: {}", status.message());
+        let refused = |status: tonic::Status| {
+            anyhow!("{url} refused to relay {origin}: {}", status.message())
+        };
         let messages = match client.relay(request(self.link.resync)?).await {
             Ok(stream) => stream,
             // The relay read the origin again from a snapshot (the origin
