@@ -105,3 +105,40 @@ async fn a_small_region_converges_after_its_faults() {
     }
     assert!(report["wire_bytes_per_entry"].as_f64().unwrap() > 0.0);
 }
+
+#[tokio::test]
+async fn a_region_that_cannot_run_is_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, flag) in [
+        (&["--minutes=-1"][..], "--minutes"),
+        (&["--minutes", "NaN"][..], "--minutes"),
+        (&["--outage-minutes=-0.5"][..], "--outage-minutes"),
+        (&["--rate", "0"][..], "--rate"),
+        (&["--per-city", "3"][..], "--per-city"),
+        (&["--cities", "0"][..], "--cities"),
+        (
+            &[
+                "--postgres",
+                "a",
+                "--postgres",
+                "b",
+                "--cities",
+                "1",
+                "--postgres",
+                "c",
+            ][..],
+            "--postgres",
+        ),
+    ] {
+        let mut all = vec!["region", "--dir"];
+        let nodes = dir.path().join("nodes").display().to_string();
+        all.push(&nodes);
+        all.extend_from_slice(args);
+        let (ok, _, stderr) = run(edufed(dir.path()), &all).await;
+        assert!(!ok, "{args:?} was accepted");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // Nothing was started: no node's data directory exists.
+    assert!(!dir.path().join("nodes").exists());
+}

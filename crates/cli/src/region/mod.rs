@@ -84,6 +84,41 @@ pub struct RegionArgs {
     report: Option<PathBuf>,
 }
 
+impl RegionArgs {
+    /// Refuses a region the machine cannot run or a run that means nothing,
+    /// naming the flag, before anything starts.
+    fn check(&self) -> anyhow::Result<()> {
+        let within = |value: f64, low: f64, high: f64| value >= low && value <= high;
+        if !(1..=100).contains(&self.cities) {
+            bail!("--cities must be 1 to 100");
+        }
+        if !(4..=100).contains(&self.per_city) {
+            bail!(
+                "--per-city must be 4 to 100 (a university, a technopark, a museum, then schools)"
+            );
+        }
+        if self.organizations > 100_000 {
+            bail!("--organizations must be at most 100 000");
+        }
+        if !(self.rate > 0.0 && self.rate <= 1000.0) {
+            bail!("--rate must be above 0 and at most 1000 writes a second");
+        }
+        if !(self.minutes > 0.0 && self.minutes <= 1440.0) {
+            bail!("--minutes must be above 0 and at most 1440 (a day)");
+        }
+        if !within(self.outage_minutes, 0.0, 1440.0) {
+            bail!("--outage-minutes must be 0 to 1440 (a day)");
+        }
+        if self.rest_secs > 3600 {
+            bail!("--rest-secs must be at most 3600");
+        }
+        if self.postgres.len() > self.cities + 1 {
+            bail!("--postgres: at most one database for the regional hub and one per city hub");
+        }
+        Ok(())
+    }
+}
+
 fn say(line: String) {
     let elapsed = START.get().map_or(0.0, |s| s.elapsed().as_secs_f64());
     eprintln!("[{elapsed:7.1}s] {line}");
@@ -125,17 +160,7 @@ async fn measured<T>(
 
 pub async fn region(args: RegionArgs) -> anyhow::Result<()> {
     START.get_or_init(Instant::now);
-    if args.cities == 0 || args.per_city < 4 {
-        bail!(
-            "--cities must be at least 1 and --per-city at least 4 (a university, a technopark, a museum and a school)"
-        );
-    }
-    if args.rate <= 0.0 || args.rate > 1000.0 {
-        bail!("--rate must be above 0 and at most 1000 writes a second");
-    }
-    if args.postgres.len() > args.cities + 1 {
-        bail!("--postgres: at most one database for the regional hub and one per city hub");
-    }
+    args.check()?;
     let (root, temporary) = match &args.dir {
         Some(dir) => (dir.clone(), false),
         None => (
