@@ -410,3 +410,70 @@ both_backends!(entries_carry_the_node_signature, |backend| async move {
         }
     }
 });
+
+/// A node's followers all wake when its log moves, and take turns reading
+/// it on SQLite (`FEED_READS` at once): every stream still gets every entry,
+/// once and in order, and `/metrics` says how many connections are open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_followers_take_turns_reading_the_log() {
+    const STREAMS: usize = 12;
+    let node = TestNode::start(edufed_tests::Backend::Sqlite).await;
+    let start = node.node.store().latest_sequence().await.unwrap();
+    let mut streams = Vec::new();
+    for _ in 0..STREAMS {
+        let mut feed = node.change_feed(&node.operator_token).await;
+        let request = pb::WatchRequest {
+            heartbeat_seconds: 300,
+            ..watch_from(start)
+        };
+        streams.push(feed.watch(request).await.unwrap().into_inner());
+    }
+    let mut op = node.operator().await;
+    for i in 0..20 {
+        op.create_organization(org_request(&format!("school-{i}")))
+            .await
+            .unwrap();
+    }
+    let latest = node.node.store().latest_sequence().await.unwrap();
+    assert!(latest >= start + 20, "{start} → {latest}");
+    let mut seen = Vec::new();
+    for mut stream in streams {
+        let sequences = tokio::time::timeout(Duration::from_secs(30), async {
+            let mut sequences = Vec::new();
+            while sequences.last() != Some(&latest) {
+                match stream.message().await.unwrap().unwrap().event.unwrap() {
+                    pb::watch_response::Event::Entry(entry) => sequences.push(entry.sequence),
+                    pb::watch_response::Event::Heartbeat(_) => {}
+                }
+            }
+            sequences
+        })
+        .await
+        .expect("every stream reaches the latest entry");
+        seen.push(sequences);
+    }
+    let expected: Vec<u64> = (start + 1..=latest).collect();
+    for sequences in &seen {
+        assert_eq!(
+            sequences, &expected,
+            "each stream gets every entry once, in order"
+        );
+    }
+
+    let metrics = edufed_tests::http_get(node.node.addr(), "/metrics").await.1;
+    let open = |pool: &str| -> u32 {
+        let prefix = format!("edufed_database_connections{{pool=\"{pool}\"}} ");
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in /metrics:\n{metrics}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(open("write"), 1);
+    let readers = open("read");
+    assert!(
+        (1..=16).contains(&readers),
+        "{readers} readers open for {STREAMS} streams"
+    );
+}

@@ -117,6 +117,8 @@ fn database_unavailable() -> Response {
 async fn metrics(State(edge): State<Edge>) -> Response {
     let latest = *edge.store.subscribe_latest().borrow();
     edge.metrics.set_latest_sequence(latest);
+    edge.metrics
+        .set_database_connections(edge.store.connections());
     if !edge.database.is_up() {
         // What the database holds waits for it; the rest is current.
         return metrics_page(&edge);

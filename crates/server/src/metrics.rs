@@ -65,10 +65,16 @@ pub(crate) struct Metrics {
     connections_refused: Family<ReasonLabels, Counter>,
     connections_closed_idle: Counter,
     database_up: Gauge,
+    database_connections: Family<PoolLabels, Gauge>,
     leader: Gauge,
     leader_term: Gauge,
     rate_limited: Family<KindLabels, Counter>,
     rate_limits: Family<LimitLabels, Gauge>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    pool: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -197,6 +203,14 @@ impl Metrics {
             "Whether the database answered the node's last check (1) or not (0)",
             database_up.clone(),
         );
+        let database_connections = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "edufed_database_connections",
+            "Connections to the database open now, by pool: read and write on SQLite (one \
+             writer; readers open as calls need them, at most eight or two a core, and close \
+             after 30 s idle), read on PostgreSQL, whose one pool serves both",
+            database_connections.clone(),
+        );
         let leader = Gauge::default();
         registry.register(
             "edufed_leader",
@@ -231,6 +245,7 @@ impl Metrics {
             connections_refused,
             connections_closed_idle,
             database_up,
+            database_connections,
             leader,
             leader_term,
             sign_ins,
@@ -326,6 +341,18 @@ impl Metrics {
     /// Whether the database answers.
     pub(crate) fn set_database_up(&self, up: bool) {
         self.database_up.set(i64::from(up));
+    }
+
+    /// The database's open connections, by pool.
+    pub(crate) fn set_database_connections(&self, (read, write): (u32, Option<u32>)) {
+        for (pool, open) in [("read", Some(read)), ("write", write)] {
+            let Some(open) = open else { continue };
+            self.database_connections
+                .get_or_create(&PoolLabels {
+                    pool: pool.to_owned(),
+                })
+                .set(i64::from(open));
+        }
     }
 
     /// Whether this replica leads the background work, and in which term.

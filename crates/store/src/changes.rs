@@ -86,6 +86,7 @@ impl Store {
         filter: &ChangeFilter,
         checked: bool,
     ) -> Result<Vec<ChangeEntry>, Error> {
+        let _turn = self.feed_read().await;
         let mut sql = String::from(
             "SELECT seq, entity_kind, entity_id, version, operation, org_id, payload, actor, created_at \
              FROM change_log WHERE seq > $1",

@@ -86,6 +86,12 @@ impl Default for ConnectOptions {
 /// How long an SQLite reader connection may stay idle before it closes.
 const READER_IDLE: Duration = Duration::from_secs(30);
 
+/// How long an SQLite reader connection lives. The pool hands its idle
+/// readers out in turn, so readers a burst opened would all stay busy enough
+/// never to idle out, each mapping the pages it read: a reader closes after
+/// this long, and only as many as the calls need open again.
+const READER_LIFETIME: Duration = Duration::from_secs(120);
+
 /// A node's database.
 ///
 /// On SQLite, writes go through a pool of one connection: write transactions
@@ -113,7 +119,24 @@ pub struct Store {
     pub(crate) sequencer: std::sync::Arc<crate::tx::Sequencer>,
     /// SQLite's writer, whose writes commit in groups.
     pub(crate) group: std::sync::Arc<crate::tx::Group>,
+    /// On SQLite, how many reads of the change log and the mirrors for
+    /// followers' streams run at once (see [`FEED_READS`]).
+    feed_reads: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
+
+/// How many followers' streams read the change log (or the mirrors they
+/// relay) at once on SQLite. A node's streams all wake when its log moves;
+/// unbounded, each took a reader of its own, and every reader keeps its own
+/// mapping of the file and its own cache of the pages it read, so a node
+/// with many followers held many copies of the same pages. A read is a few
+/// milliseconds: the streams take turns instead.
+pub const FEED_READS: usize = 2;
+
+/// Each SQLite reader's cache of pages, in KiB (SQLite's default is 2 000).
+/// The database file is read through its mapping, which the cache does not
+/// hold; the cache keeps the pages still in the write-ahead log, which the
+/// operating system caches as well.
+const READER_CACHE_KIB: u32 = 512;
 
 impl Store {
     /// Opens (creating if needed, for SQLite) the database at `url`.
@@ -125,12 +148,16 @@ impl Store {
         let (read, write) = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url(url);
-                let pool = |max: u32| {
+                let pool = |max: u32, cache_kib: Option<u32>| {
                     AnyPoolOptions::new()
                         .max_connections(max)
                         .acquire_timeout(options.acquire_timeout)
-                        .after_connect(|conn, _meta| {
+                        .after_connect(move |conn, _meta| {
                             Box::pin(async move {
+                                if let Some(kib) = cache_kib {
+                                    conn.execute(&*format!("PRAGMA cache_size = -{kib}"))
+                                        .await?;
+                                }
                                 for pragma in [
                                     "PRAGMA journal_mode = WAL",
                                     "PRAGMA synchronous = NORMAL",
@@ -147,7 +174,10 @@ impl Store {
                         })
                 };
                 // The writer opens (and creates) the file before readers do.
-                let write = pool(1).connect(&url).await.map_err(OpenError::Connect)?;
+                let write = pool(1, None)
+                    .connect(&url)
+                    .await
+                    .map_err(OpenError::Connect)?;
                 // Each reader is a thread with its own statement cache and
                 // its own mapping of the file: more than eight (or two a
                 // core) only wait for the cores, and those a burst opened
@@ -156,9 +186,10 @@ impl Store {
                 let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
                 let most = u32::try_from(2 * cores).unwrap_or(u32::MAX).max(8);
                 let readers = options.max_connections.clamp(1, most);
-                let read = pool(readers)
+                let read = pool(readers, Some(READER_CACHE_KIB))
                     .min_connections(1)
                     .idle_timeout(Some(READER_IDLE))
+                    .max_lifetime(Some(READER_LIFETIME))
                     .connect(&url)
                     .await
                     .map_err(OpenError::Connect)?;
@@ -199,6 +230,8 @@ impl Store {
             facts: Default::default(),
             sequencer: Default::default(),
             group: Default::default(),
+            feed_reads: (backend == Backend::Sqlite)
+                .then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(FEED_READS))),
         };
         Ok(store)
     }
@@ -288,6 +321,16 @@ impl Store {
         }
     }
 
+    /// How many connections the store holds open now: readers, and the
+    /// writer on SQLite (one pool serves both on PostgreSQL, counted as
+    /// readers).
+    pub fn connections(&self) -> (u32, Option<u32>) {
+        match self.backend {
+            Backend::Sqlite => (self.read.size(), Some(self.write.size())),
+            Backend::Postgres => (self.read.size(), None),
+        }
+    }
+
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
         self.write.close().await;
@@ -331,6 +374,16 @@ impl Store {
     /// The pool reads go through; on PostgreSQL, the one pool writes use too.
     pub(crate) fn reader(&self) -> &AnyPool {
         &self.read
+    }
+
+    /// A turn to read for a follower's stream ([`FEED_READS`] at once on
+    /// SQLite; no limit on PostgreSQL, whose connections map nothing here).
+    pub(crate) async fn feed_read(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        match &self.feed_reads {
+            // Never closed: the semaphore lives as long as the store.
+            Some(turns) => turns.acquire().await.ok(),
+            None => None,
+        }
     }
 }
 

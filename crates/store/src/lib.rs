@@ -26,5 +26,5 @@ mod sql;
 pub mod trials;
 mod tx;
 
-pub use db::{Backend, ConnectOptions, OpenError, Probe, Store, redact as redact_url};
+pub use db::{Backend, ConnectOptions, FEED_READS, OpenError, Probe, Store, redact as redact_url};
 pub use error::{Constraint, DbFailure};

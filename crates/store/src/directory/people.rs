@@ -201,7 +201,7 @@ impl Store {
         }
         let mut tx = self.write_tx().await?;
         let operator = NewPerson {
-            display_name: "Node operator".to_owned(),
+            display_name: "Оператор узла".to_owned(),
             email: None,
         }
         .into_person(true, self.clock().now());

@@ -169,6 +169,7 @@ impl Store {
         after: u64,
         limit: u32,
     ) -> Result<Vec<Mirror>, Error> {
+        let _turn = self.feed_read().await;
         let kinds = RELAYED
             .iter()
             .map(|k| format!("'{}'", k.as_str()))
