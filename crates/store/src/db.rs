@@ -90,7 +90,7 @@ const READER_IDLE: Duration = Duration::from_secs(30);
 /// readers out in turn, so readers a burst opened would all stay busy enough
 /// never to idle out, each mapping the pages it read: a reader closes after
 /// this long, and only as many as the calls need open again.
-const READER_LIFETIME: Duration = Duration::from_secs(120);
+const READER_LIFETIME: Duration = Duration::from_secs(60);
 
 /// A node's database.
 ///
@@ -132,6 +132,9 @@ pub struct Store {
 /// milliseconds: the streams take turns instead.
 pub const FEED_READS: usize = 2;
 
+/// How much of the database file each SQLite reader maps.
+const READER_MMAP: u64 = 256 << 20;
+
 /// Each SQLite reader's cache of pages, in KiB (SQLite's default is 2 000).
 /// The database file is read through its mapping, which the cache does not
 /// hold; the cache keeps the pages still in the write-ahead log, which the
@@ -148,33 +151,40 @@ impl Store {
         let (read, write) = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url(url);
-                let pool = |max: u32, cache_kib: Option<u32>| {
+                // Readers take pages from the file's mapping rather than
+                // copying each with a read call, and cache only what the
+                // write-ahead log still holds. The writer reads few pages a
+                // write and keeps them in its cache: a mapping would grow, as
+                // the writer touches the whole file over time, to the size
+                // of the database, counted again in the node's memory.
+                let pool = |max: u32, reader: bool| {
                     AnyPoolOptions::new()
                         .max_connections(max)
                         .acquire_timeout(options.acquire_timeout)
                         .after_connect(move |conn, _meta| {
                             Box::pin(async move {
-                                if let Some(kib) = cache_kib {
-                                    conn.execute(&*format!("PRAGMA cache_size = -{kib}"))
-                                        .await?;
-                                }
                                 for pragma in [
                                     "PRAGMA journal_mode = WAL",
                                     "PRAGMA synchronous = NORMAL",
                                     "PRAGMA foreign_keys = ON",
                                     "PRAGMA busy_timeout = 10000",
-                                    // Pages are read from the file's mapping
-                                    // rather than copied by a read call each.
-                                    "PRAGMA mmap_size = 268435456",
                                 ] {
                                     conn.execute(pragma).await?;
+                                }
+                                if reader {
+                                    conn.execute(&*format!(
+                                        "PRAGMA cache_size = -{READER_CACHE_KIB}"
+                                    ))
+                                    .await?;
+                                    conn.execute(&*format!("PRAGMA mmap_size = {READER_MMAP}"))
+                                        .await?;
                                 }
                                 Ok(())
                             })
                         })
                 };
                 // The writer opens (and creates) the file before readers do.
-                let write = pool(1, None)
+                let write = pool(1, false)
                     .connect(&url)
                     .await
                     .map_err(OpenError::Connect)?;
@@ -186,7 +196,7 @@ impl Store {
                 let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
                 let most = u32::try_from(2 * cores).unwrap_or(u32::MAX).max(8);
                 let readers = options.max_connections.clamp(1, most);
-                let read = pool(readers, Some(READER_CACHE_KIB))
+                let read = pool(readers, true)
                     .min_connections(1)
                     .idle_timeout(Some(READER_IDLE))
                     .max_lifetime(Some(READER_LIFETIME))
