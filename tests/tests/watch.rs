@@ -412,8 +412,9 @@ both_backends!(entries_carry_the_node_signature, |backend| async move {
 });
 
 /// A node's followers all wake when its log moves, and take turns reading
-/// it on SQLite (`FEED_READS` at once): every stream still gets every entry,
-/// once and in order, and `/metrics` says how many connections are open.
+/// it on SQLite (`FEED_READS` at once, on connections of their own): every
+/// stream still gets every entry, once and in order, and `/metrics` says how
+/// many connections each pool holds open.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_followers_take_turns_reading_the_log() {
     const STREAMS: usize = 12;
@@ -475,5 +476,10 @@ async fn many_followers_take_turns_reading_the_log() {
     assert!(
         (1..=16).contains(&readers),
         "{readers} readers open for {STREAMS} streams"
+    );
+    let feed = open("feed");
+    assert!(
+        (1..=edufed_store::FEED_READS as u32).contains(&feed),
+        "{feed} connections read the log for {STREAMS} streams"
     );
 }

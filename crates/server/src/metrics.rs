@@ -206,9 +206,10 @@ impl Metrics {
         let database_connections = Family::<PoolLabels, Gauge>::default();
         registry.register(
             "edufed_database_connections",
-            "Connections to the database open now, by pool: read and write on SQLite (one \
-             writer; readers open as calls need them, at most eight or two a core, and close \
-             after 30 s idle), read on PostgreSQL, whose one pool serves both",
+            "Connections to the database open now, by pool: read, feed and write on SQLite \
+             (one writer; readers open as calls need them, at most eight or two a core, and \
+             close after 30 s idle; feed, at most two, read for followers' streams), read on \
+             PostgreSQL, whose one pool serves everything",
             database_connections.clone(),
         );
         let leader = Gauge::default();
@@ -344,8 +345,12 @@ impl Metrics {
     }
 
     /// The database's open connections, by pool.
-    pub(crate) fn set_database_connections(&self, (read, write): (u32, Option<u32>)) {
-        for (pool, open) in [("read", Some(read)), ("write", write)] {
+    pub(crate) fn set_database_connections(&self, open: edufed_store::Connections) {
+        for (pool, open) in [
+            ("read", Some(open.read)),
+            ("feed", open.feed),
+            ("write", open.write),
+        ] {
             let Some(open) = open else { continue };
             self.database_connections
                 .get_or_create(&PoolLabels {

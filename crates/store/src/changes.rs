@@ -86,7 +86,7 @@ impl Store {
         filter: &ChangeFilter,
         checked: bool,
     ) -> Result<Vec<ChangeEntry>, Error> {
-        let _turn = self.feed_read().await;
+        let turn = self.feed_read().await;
         let mut sql = String::from(
             "SELECT seq, entity_kind, entity_id, version, operation, org_id, payload, actor, created_at \
              FROM change_log WHERE seq > $1",
@@ -113,9 +113,10 @@ impl Store {
         }
         let rows = query
             .bind(i64::from(limit))
-            .fetch_all(self.reader())
+            .fetch_all(turn.pool())
             .await
             .map_err(storage)?;
+        drop(turn);
         let entries = decode_all(rows)?;
         // Checked after the read: compaction deletes and moves the bound in
         // one transaction, so if it removed anything this read needed, the

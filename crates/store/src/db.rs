@@ -119,26 +119,61 @@ pub struct Store {
     pub(crate) sequencer: std::sync::Arc<crate::tx::Sequencer>,
     /// SQLite's writer, whose writes commit in groups.
     pub(crate) group: std::sync::Arc<crate::tx::Group>,
-    /// On SQLite, how many reads of the change log and the mirrors for
-    /// followers' streams run at once (see [`FEED_READS`]).
-    feed_reads: Option<std::sync::Arc<tokio::sync::Semaphore>>,
+    /// On SQLite, the readers of followers' streams: [`FEED_READS`]
+    /// connections that map nothing, taken in turn.
+    feed: Option<Feed>,
 }
 
 /// How many followers' streams read the change log (or the mirrors they
 /// relay) at once on SQLite. A node's streams all wake when its log moves;
-/// unbounded, each took a reader of its own, and every reader keeps its own
-/// mapping of the file and its own cache of the pages it read, so a node
-/// with many followers held many copies of the same pages. A read is a few
-/// milliseconds: the streams take turns instead.
+/// unbounded, each took a reader of its own, and every reader kept its own
+/// mapping of the file, which grew with the log's tail, so a node with many
+/// followers held many copies of the same pages. A read is a few
+/// milliseconds: the streams take turns on connections of their own, which
+/// map nothing and copy the few pages a read needs into their caches.
 pub const FEED_READS: usize = 2;
 
-/// How much of the database file each SQLite reader maps.
+/// Connections open now, by pool ([`Store::connections`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connections {
+    /// The calls' readers; on PostgreSQL, the one pool that serves
+    /// everything.
+    pub read: u32,
+    /// Followers' streams' readers, on SQLite.
+    pub feed: Option<u32>,
+    /// The writer, on SQLite.
+    pub write: Option<u32>,
+}
+
+/// The connections followers' streams read through on SQLite, and their
+/// turns.
+#[derive(Debug, Clone)]
+struct Feed {
+    pool: AnyPool,
+    turns: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// A turn of a follower's stream to read, and the pool it reads from.
+pub(crate) struct FeedRead<'a> {
+    pool: &'a AnyPool,
+    _turn: Option<tokio::sync::SemaphorePermit<'a>>,
+}
+
+impl FeedRead<'_> {
+    /// The pool this turn reads from.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        self.pool
+    }
+}
+
+/// How much of the database file each SQLite reader of the calls maps:
+/// a query over a large calendar reads thousands of pages, which a mapping
+/// gives in place where a read call would copy each.
 const READER_MMAP: u64 = 256 << 20;
 
-/// Each SQLite reader's cache of pages, in KiB (SQLite's default is 2 000).
-/// The database file is read through its mapping, which the cache does not
-/// hold; the cache keeps the pages still in the write-ahead log, which the
-/// operating system caches as well.
+/// Each SQLite reader's cache of pages, in KiB (SQLite's default is 2 000):
+/// for a mapped reader, the pages still in the write-ahead log; for a
+/// follower's, the hot pages (the log's index and tail).
 const READER_CACHE_KIB: u32 = 512;
 
 impl Store {
@@ -148,16 +183,17 @@ impl Store {
         let Some(backend) = Backend::of_url(url) else {
             return Err(OpenError::UnsupportedUrl(redact(url)));
         };
-        let (read, write) = match backend {
+        let (read, write, feed) = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url(url);
-                // Readers take pages from the file's mapping rather than
-                // copying each with a read call, and cache only what the
-                // write-ahead log still holds. The writer reads few pages a
-                // write and keeps them in its cache: a mapping would grow, as
-                // the writer touches the whole file over time, to the size
-                // of the database, counted again in the node's memory.
-                let pool = |max: u32, reader: bool| {
+                // The calls' readers take pages from the file's mapping
+                // rather than copying each with a read call. A mapping grows
+                // to every page its connection touched, counted in the node's
+                // resident memory once per mapping: the writer, which reads
+                // few pages a write, and followers' readers, which read the
+                // log's tail as it moves, map nothing and keep what they
+                // read in their caches.
+                let pool = |max: u32, reader: bool, mapped: bool| {
                     AnyPoolOptions::new()
                         .max_connections(max)
                         .acquire_timeout(options.acquire_timeout)
@@ -176,6 +212,8 @@ impl Store {
                                         "PRAGMA cache_size = -{READER_CACHE_KIB}"
                                     ))
                                     .await?;
+                                }
+                                if mapped {
                                     conn.execute(&*format!("PRAGMA mmap_size = {READER_MMAP}"))
                                         .await?;
                                 }
@@ -184,7 +222,7 @@ impl Store {
                         })
                 };
                 // The writer opens (and creates) the file before readers do.
-                let write = pool(1, false)
+                let write = pool(1, false, false)
                     .connect(&url)
                     .await
                     .map_err(OpenError::Connect)?;
@@ -196,14 +234,22 @@ impl Store {
                 let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
                 let most = u32::try_from(2 * cores).unwrap_or(u32::MAX).max(8);
                 let readers = options.max_connections.clamp(1, most);
-                let read = pool(readers, true)
+                let read = pool(readers, true, true)
                     .min_connections(1)
                     .idle_timeout(Some(READER_IDLE))
                     .max_lifetime(Some(READER_LIFETIME))
                     .connect(&url)
                     .await
                     .map_err(OpenError::Connect)?;
-                (read, write)
+                let feed = pool(FEED_READS as u32, true, false)
+                    .idle_timeout(Some(READER_IDLE))
+                    .connect_lazy(&url)
+                    .map_err(OpenError::Connect)?;
+                let feed = Feed {
+                    pool: feed,
+                    turns: std::sync::Arc::new(tokio::sync::Semaphore::new(FEED_READS)),
+                };
+                (read, write, Some(feed))
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -225,7 +271,7 @@ impl Store {
                     .connect(url)
                     .await
                     .map_err(OpenError::Connect)?;
-                (pool.clone(), pool)
+                (pool.clone(), pool, None)
             }
         };
         let store = Self {
@@ -240,8 +286,7 @@ impl Store {
             facts: Default::default(),
             sequencer: Default::default(),
             group: Default::default(),
-            feed_reads: (backend == Backend::Sqlite)
-                .then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(FEED_READS))),
+            feed,
         };
         Ok(store)
     }
@@ -331,13 +376,12 @@ impl Store {
         }
     }
 
-    /// How many connections the store holds open now: readers, and the
-    /// writer on SQLite (one pool serves both on PostgreSQL, counted as
-    /// readers).
-    pub fn connections(&self) -> (u32, Option<u32>) {
-        match self.backend {
-            Backend::Sqlite => (self.read.size(), Some(self.write.size())),
-            Backend::Postgres => (self.read.size(), None),
+    /// How many connections the store holds open now, by pool.
+    pub fn connections(&self) -> Connections {
+        Connections {
+            read: self.read.size(),
+            feed: self.feed.as_ref().map(|feed| feed.pool.size()),
+            write: (self.backend == Backend::Sqlite).then(|| self.write.size()),
         }
     }
 
@@ -345,6 +389,9 @@ impl Store {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        if let Some(feed) = &self.feed {
+            feed.pool.close().await;
+        }
     }
 
     /// A receiver that changes whenever a change-log entry commits on this
@@ -386,13 +433,21 @@ impl Store {
         &self.read
     }
 
-    /// A turn to read for a follower's stream ([`FEED_READS`] at once on
-    /// SQLite; no limit on PostgreSQL, whose connections map nothing here).
-    pub(crate) async fn feed_read(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        match &self.feed_reads {
-            // Never closed: the semaphore lives as long as the store.
-            Some(turns) => turns.acquire().await.ok(),
-            None => None,
+    /// A turn to read for a follower's stream: on SQLite one of
+    /// [`FEED_READS`] at once, on the followers' own connections; on
+    /// PostgreSQL, whose connections map nothing here, the one pool
+    /// without turns.
+    pub(crate) async fn feed_read(&self) -> FeedRead<'_> {
+        match &self.feed {
+            Some(feed) => FeedRead {
+                pool: &feed.pool,
+                // Never closed: the semaphore lives as long as the store.
+                _turn: feed.turns.acquire().await.ok(),
+            },
+            None => FeedRead {
+                pool: &self.read,
+                _turn: None,
+            },
         }
     }
 }

@@ -26,5 +26,7 @@ mod sql;
 pub mod trials;
 mod tx;
 
-pub use db::{Backend, ConnectOptions, FEED_READS, OpenError, Probe, Store, redact as redact_url};
+pub use db::{
+    Backend, ConnectOptions, Connections, FEED_READS, OpenError, Probe, Store, redact as redact_url,
+};
 pub use error::{Constraint, DbFailure};

@@ -169,7 +169,7 @@ impl Store {
         after: u64,
         limit: u32,
     ) -> Result<Vec<Mirror>, Error> {
-        let _turn = self.feed_read().await;
+        let turn = self.feed_read().await;
         let kinds = RELAYED
             .iter()
             .map(|k| format!("'{}'", k.as_str()))
@@ -182,9 +182,10 @@ impl Store {
         .bind(origin.to_owned())
         .bind(signed(after))
         .bind(i64::from(limit))
-        .fetch_all(self.reader())
+        .fetch_all(turn.pool())
         .await
         .map_err(storage)?;
+        drop(turn);
         decode(rows)
     }
 
