@@ -31,6 +31,11 @@ impl Store {
     /// What part of the log is retained.
     #[tracing::instrument(name = "store.changes.bounds", skip(self))]
     pub async fn log_bounds(&self) -> Result<LogBounds, StorageError> {
+        self.log_bounds_on(self.reader()).await
+    }
+
+    /// [`Store::log_bounds`] read through `pool`.
+    async fn log_bounds_on(&self, pool: &sqlx::AnyPool) -> Result<LogBounds, StorageError> {
         let row: BoundsRow = sqlx::query_as(
             "SELECT COALESCE((SELECT MAX(seq) FROM change_log), 0) AS latest, \
              (SELECT value FROM node_meta WHERE key = $1) AS compacted, \
@@ -38,7 +43,7 @@ impl Store {
         )
         .bind(COMPACTED_THROUGH)
         .bind(crate::backup::LOG_GAPS)
-        .fetch_one(self.reader())
+        .fetch_one(pool)
         .await
         .map_err(storage)?;
         let latest = unsigned(row.latest)?;
@@ -116,15 +121,14 @@ impl Store {
             .fetch_all(turn.pool())
             .await
             .map_err(storage)?;
-        drop(turn);
-        let entries = decode_all(rows)?;
         // Checked after the read: compaction deletes and moves the bound in
         // one transaction, so if it removed anything this read needed, the
         // new bound is visible now.
         if checked {
-            self.log_bounds().await?.check_cursor(after)?;
+            self.log_bounds_on(turn.pool()).await?.check_cursor(after)?;
         }
-        Ok(entries)
+        drop(turn);
+        Ok(decode_all(rows)?)
     }
 
     /// Deletes the entries written before `before` that a later entry of the
